@@ -166,8 +166,12 @@ export interface ImageInstanceParams {
   pixelRepresentation?: 0 | 1;
   /** Only when samplesPerPixel is 3; default 0 (color-by-pixel, R1G1B1R2G2B2...). */
   planarConfiguration?: 0 | 1;
-  /** Native pixel data of all frames. A Uint16Array is encoded in the data set's byte order. */
-  pixelData: Uint8Array | Uint16Array;
+  /**
+   * Native pixel data of all frames. A Uint16Array is encoded in the data set's byte
+   * order. Omit it to get every element but Pixel Data, e.g. to stream Pixel Data after
+   * the header (see {@link pixelDataElementHeader}).
+   */
+  pixelData?: Uint8Array | Uint16Array;
   numberOfFrames?: number;
   instanceNumber: number;
   seriesNumber: number;
@@ -192,7 +196,7 @@ export function imageInstanceElements(params: ImageInstanceParams): WriterElemen
   const frames = params.numberOfFrames ?? 1;
   const expectedBytes =
     params.rows * params.columns * params.samplesPerPixel * (params.bitsAllocated / 8) * frames;
-  const actualBytes = params.pixelData.byteLength;
+  const actualBytes = params.pixelData?.byteLength ?? expectedBytes;
   if (actualBytes !== expectedBytes) {
     throw new Error(`pixelData has ${actualBytes} bytes, the image needs ${expectedBytes}`);
   }
@@ -226,12 +230,10 @@ export function imageInstanceElements(params: ImageInstanceParams): WriterElemen
     { tag: 0x00280101, vr: 'US', value: bitsStored },
     { tag: 0x00280102, vr: 'US', value: bitsStored - 1 },
     { tag: 0x00280103, vr: 'US', value: params.pixelRepresentation ?? 0 },
-    {
-      tag: 0x7fe00010,
-      vr: params.bitsAllocated <= 8 ? 'OB' : 'OW',
-      value: params.pixelData,
-    },
   ];
+  if (params.pixelData) {
+    elements.push({ tag: 0x7fe00010, vr: params.bitsAllocated <= 8 ? 'OB' : 'OW', value: params.pixelData });
+  }
   if (sopClassUid === SECONDARY_CAPTURE_IMAGE_STORAGE) {
     // SC Equipment Module, PS3.3 §C.8.6.1: Conversion Type is type 1. WSD = workstation.
     elements.push({ tag: 0x00080064, vr: 'CS', value: 'WSD' });
