@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// `npm test`: everything a fresh Debian machine needs, then every test.
+//   1. installs Orthanc + its DICOMweb plugin from Debian when missing (as root),
+//   2. builds the extension and compiles the tests,
+//   3. starts two real Orthanc servers on 127.0.0.1 (open, and HTTP basic auth),
+//   4. runs the unit tests, the client tests against Orthanc, the integration tests
+//      inside a real VS Code (code-server) and the Playwright UI tests,
+//   5. stops the servers by PID, also on failure, and prints one closing line
+//      `tests: N passed, N failed`.
+// `--only unit,client,vscode,ui` runs a subset (unit needs no server).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+process.chdir(root);
+
+const onlyIndex = process.argv.indexOf('--only');
+const ALL = ['unit', 'client', 'vscode', 'ui'];
+const suites = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(',') : ALL;
+for (const suite of suites) {
+  if (!ALL.includes(suite)) {
+    console.error(`unknown suite "${suite}"; expected one of ${ALL.join(', ')}`);
+    process.exit(2);
+  }
+}
+const needsServer = suites.some((s) => s !== 'unit');
+
+const totals = { passed: 0, failed: 0 };
+const failures = [];
+
+function step(title) {
+  console.log(`\n=== ${title} ===`);
+}
+
+function runSync(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+}
+
+/** Runs a test command, relays its output, and counts passes and failures from it. */
+function runSuite(name, command, args, env, counters) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const relay = (stream, target) =>
+      stream.on('data', (chunk) => {
+        target.write(chunk);
+        output += chunk.toString('utf8');
+        if (output.length > 1_000_000) output = output.slice(-500_000);
+      });
+    relay(child.stdout, process.stdout);
+    relay(child.stderr, process.stderr);
+    child.on('close', (code, signal) => {
+      const counts = counters(output);
+      totals.passed += counts.passed;
+      totals.failed += counts.failed;
+      const ok = code === 0 && counts.failed === 0;
+      if (!ok) failures.push(`${name} (exit ${code ?? signal}, ${counts.failed} failed)`);
+      if (code === 0 && counts.passed + counts.failed === 0) failures.push(`${name}: ran no test`);
+      resolvePromise(ok);
+    });
+  });
+}
+
+const lastNumber = (output, pattern) => {
+  const matches = [...output.matchAll(pattern)];
+  return matches.length ? Number(matches[matches.length - 1][1]) : 0;
+};
+// node:test's spec reporter closes with `ℹ pass N` / `ℹ fail N`.
+const nodeTestCounts = (output) => ({
+  passed: lastNumber(output, /^ℹ pass (\d+)$/gm),
+  failed: lastNumber(output, /^ℹ fail (\d+)$/gm),
+});
+// mocha (inside the extension host) prints `N passing` / `N failing`.
+const mochaCounts = (output) => ({
+  passed: lastNumber(output, /(\d+) passing/g),
+  failed: lastNumber(output, /(\d+) failing/g),
+});
+const plainCounts = (output) => ({
+  passed: lastNumber(output, /(\d+) passed, \d+ failed/g),
+  failed: lastNumber(output, /\d+ passed, (\d+) failed/g),
+});
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const files = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) files.push(...testFiles(path));
+    else if (entry.endsWith('.test.js')) files.push(path);
+  }
+  return files.sort();
+}
+
+function ensureSystemPackages() {
+  const missing = [];
+  if (!existsSync('/usr/sbin/Orthanc')) missing.push('orthanc');
+  if (!existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so')) missing.push('orthanc-dicomweb');
+  if (!existsSync('/usr/bin/curl')) missing.push('curl');
+  if (missing.length === 0) return;
+  step(`installing ${missing.join(', ')} from Debian`);
+  const asRoot = process.getuid?.() === 0;
+  const prefix = asRoot ? [] : ['sudo'];
+  const apt = (args) =>
+    runSync(prefix.length ? 'sudo' : 'apt-get', prefix.length ? ['apt-get', ...args] : args, {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  apt(['update']);
+  apt(['install', '-y', '--no-install-recommends', ...missing]);
+}
+
+async function main() {
+  if (needsServer) ensureSystemPackages();
+
+  step('build');
+  runSync(process.execPath, ['scripts/build.mjs']);
+  runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
+
+  const servers = [];
+  const stopAll = async () => {
+    for (const server of servers.splice(0)) await server.stop().catch(() => undefined);
+  };
+  const onSignal = (signal) => {
+    stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const env = {};
+    if (needsServer) {
+      step('starting Orthanc');
+      const { startOrthanc } = await import(pathToFileURL(join(root, 'out/test/support/orthanc.js')).href);
+      const open = await startOrthanc({ name: 'open' });
+      servers.push(open);
+      const basicAuth = { username: 'dicomweb', password: `pw-${Math.random().toString(36).slice(2)}` };
+      const secured = await startOrthanc({ name: 'basic-auth', basicAuth });
+      servers.push(secured);
+      Object.assign(env, {
+        DICOMWEB_TEST_URL: open.dicomWebUrl,
+        DICOMWEB_TEST_REST_URL: open.restUrl,
+        DICOMWEB_TEST_AUTH_URL: secured.dicomWebUrl,
+        DICOMWEB_TEST_AUTH_REST_URL: secured.restUrl,
+        DICOMWEB_TEST_AUTH_USER: basicAuth.username,
+        DICOMWEB_TEST_AUTH_PASSWORD: basicAuth.password,
+      });
+      console.log(`Orthanc: ${open.dicomWebUrl} (pid ${open.pid}), basic auth: ${secured.dicomWebUrl} (pid ${secured.pid})`);
+    }
+
+    if (suites.includes('unit')) {
+      step('unit tests');
+      await runSuite('unit', process.execPath, ['--test', '--test-reporter=spec', ...testFiles('out/test/unit')], env, nodeTestCounts);
+    }
+    if (suites.includes('client')) {
+      step('client tests against Orthanc');
+      // One file at a time: the files share the Orthanc server and assert on what it holds.
+      await runSuite(
+        'client',
+        process.execPath,
+        ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('out/test/client')],
+        env,
+        nodeTestCounts,
+      );
+    }
+    if (suites.includes('vscode')) {
+      step('integration tests in a real VS Code (code-server)');
+      if (existsSync('out/test/vscode/runIntegration.js')) {
+        await runSuite('vscode', process.execPath, ['out/test/vscode/runIntegration.js'], env, mochaCounts);
+      } else {
+        failures.push('vscode: out/test/vscode/runIntegration.js is missing');
+      }
+    }
+    if (suites.includes('ui')) {
+      step('UI tests (Playwright, real workbench)');
+      if (existsSync('out/test/ui/run.js')) {
+        await runSuite('ui', process.execPath, ['out/test/ui/run.js'], env, plainCounts);
+      } else {
+        failures.push('ui: out/test/ui/run.js is missing');
+      }
+    }
+  } finally {
+    await stopAll();
+  }
+
+  console.log('');
+  for (const failure of failures) console.log(`FAILED: ${failure}`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
+  process.exit(failures.length === 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

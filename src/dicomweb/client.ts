@@ -1,0 +1,697 @@
+/**
+ * The DICOMweb client: QIDO-RS, WADO-RS, STOW-RS (PS3.18 §10.4–10.6) and the vendors'
+ * DELETE, over one keep-alive undici pool. No `vscode` import: it runs in plain Node and
+ * everything in the extension calls it.
+ */
+import { type AuthProvider, noAuth } from './auth';
+import { DicomWebError, DicomWebHttpError } from './errors';
+import { HttpTransport, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
+import { parseContentType, parseMultipart, readPartBody } from './multipart';
+import {
+  PROFILES,
+  kindFromUrl,
+  looksLikeOrthancSystem,
+  orthancRootCandidates,
+  type ServerKind,
+  type ServerProfile,
+} from './profiles';
+import {
+  deleteRequest,
+  framesRequest,
+  metadataRequest,
+  normalizeBaseUrl,
+  renderedRequest,
+  resourcePath,
+  retrieveInstanceSinglePartRequest,
+  retrieveRequest,
+  searchRequest,
+  urlFor,
+  type FramesOptions,
+  type InstancePath,
+  type QidoLevel,
+  type QidoQuery,
+  type QidoScope,
+  type RenderedOptions,
+  type RequestSpec,
+  type RetrieveOptions,
+} from './requests';
+import { toCurl, type CurlOptions } from './curl';
+import type { DicomJsonDataset } from './types';
+import { storeFiles, type StoreOptions, type StoreSummary } from './store';
+import { retrieveToDirectory, type DownloadOptions, type DownloadResult } from './download';
+
+export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
+  /** Service URL, with `/v{version}` and `/partitions/{name}` when the service has them. */
+  baseUrl: string;
+  auth?: AuthProvider;
+  /** Server kind; when absent, {@link DicomWebClient.detectProfile} may find it. */
+  serverKind?: ServerKind;
+  /** The server's own REST root (Orthanc), when it cannot be derived from the base URL. */
+  serverRoot?: string;
+}
+
+/** A page of QIDO results with what the server said besides them. */
+export interface SearchResult {
+  items: DicomJsonDataset[];
+  /** `Warning` header texts (PS3.18 §8.6.2): more results exist, a parameter was ignored … */
+  warnings: string[];
+  status: number;
+}
+
+export interface SearchPage extends SearchResult {
+  offset: number;
+  limit: number;
+  /** Whether another page may follow. */
+  hasMore: boolean;
+}
+
+export interface PagingOptions {
+  /** Page size asked of the server; capped by the profile's maxLimit. */
+  pageSize?: number;
+  /** Stop after this many results in total. */
+  maxResults?: number;
+  signal?: AbortSignal;
+}
+
+export interface Frame {
+  frameNumber: number;
+  /** Media type of the part: `application/octet-stream` or the stored encoding (`image/jp2` …). */
+  mediaType: string;
+  /** The part's transfer-syntax parameter, when the server named one. */
+  transferSyntaxUid?: string;
+  data: Uint8Array;
+}
+
+export interface RetrievedBinary {
+  mediaType: string;
+  data: Uint8Array;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+const LEVEL_UID: Record<QidoLevel, string> = {
+  studies: '0020000D',
+  series: '0020000E',
+  instances: '00080018',
+};
+
+export class DicomWebClient {
+  readonly baseUrl: string;
+  readonly transport: HttpTransport;
+  private readonly auth: AuthProvider;
+  private profile: ServerProfile;
+  private serverRoot?: string;
+
+  constructor(private readonly options: DicomWebClientOptions) {
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
+    this.auth = options.auth ?? noAuth;
+    this.transport = new HttpTransport({ ...options, auth: this.auth });
+    this.profile = PROFILES[options.serverKind ?? kindFromUrl(this.baseUrl) ?? 'generic'];
+    this.serverRoot = options.serverRoot;
+  }
+
+  get serverProfile(): ServerProfile {
+    return this.profile;
+  }
+
+  setServerKind(kind: ServerKind): void {
+    this.profile = PROFILES[kind];
+  }
+
+  /**
+   * Finds the server kind with cheap probes: the host name (Azure, Google), the path
+   * (dcm4chee), then Orthanc's `GET /system` on the REST root above the DICOMweb root.
+   * Falls back to `generic`. Never throws for an unreachable probe.
+   */
+  async detectProfile(options: RequestOptions = {}): Promise<ServerProfile> {
+    const byUrl = kindFromUrl(this.baseUrl);
+    if (byUrl) {
+      this.profile = PROFILES[byUrl];
+      return this.profile;
+    }
+    const candidates = this.serverRoot ? [this.serverRoot] : orthancRootCandidates(this.baseUrl);
+    for (const root of candidates) {
+      try {
+        const { bytes } = await this.transport.sendForBytes({
+          method: 'GET',
+          url: `${root}/system`,
+          headers: { accept: 'application/json' },
+          signal: options.signal,
+          retry: false,
+        });
+        if (looksLikeOrthancSystem(JSON.parse(bytes.toString('utf8')))) {
+          this.serverRoot = root;
+          this.profile = PROFILES.orthanc;
+          return this.profile;
+        }
+      } catch (error) {
+        if (error instanceof DicomWebError && error.code === 'CANCELLED') throw error;
+        // Not Orthanc there (404, HTML, not JSON): try the next candidate.
+      }
+    }
+    this.profile = PROFILES[this.options.serverKind ?? 'generic'];
+    return this.profile;
+  }
+
+  /** The full URL of a request description. */
+  urlOf(spec: RequestSpec): string {
+    return urlFor(this.baseUrl, spec, this.serverRoot);
+  }
+
+  /** The request as the seed tutorial's cURL command; credentials become a placeholder. */
+  curlOf(spec: RequestSpec, options: Omit<CurlOptions, 'baseUrl' | 'authKind' | 'serverRoot'> = {}): string {
+    return toCurl(spec, {
+      ...options,
+      baseUrl: this.baseUrl,
+      serverRoot: this.serverRoot,
+      authKind: this.auth.kind,
+      headers: { ...this.options.headers, ...options.headers },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  /** Sends a request description; the low-level door for everything below. */
+  send(spec: RequestSpec, init: Partial<HttpRequest> = {}): Promise<HttpResponse> {
+    return this.transport.send({
+      method: spec.method,
+      url: this.urlOf(spec),
+      headers: spec.headers,
+      ...init,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // QIDO-RS (PS3.18 §10.6)
+
+  /** `GET /studies?…` */
+  searchForStudies(query: QidoQuery = {}, options: RequestOptions = {}): Promise<SearchResult> {
+    return this.search('studies', {}, query, options);
+  }
+
+  /** `GET /series?…`, or `GET /studies/{study}/series?…` when the study is given. */
+  searchForSeries(query: QidoQuery = {}, scope: Pick<QidoScope, 'studyInstanceUid'> = {}, options: RequestOptions = {}): Promise<SearchResult> {
+    return this.search('series', scope, query, options);
+  }
+
+  /** `GET /instances?…`, `/studies/{study}/instances?…` or `/studies/{study}/series/{series}/instances?…`. */
+  searchForInstances(query: QidoQuery = {}, scope: QidoScope = {}, options: RequestOptions = {}): Promise<SearchResult> {
+    return this.search('instances', scope, query, options);
+  }
+
+  /** Any of the six QIDO forms. 204, an empty body and `[]` all mean no match. */
+  async search(level: QidoLevel, scope: QidoScope, query: QidoQuery, options: RequestOptions = {}): Promise<SearchResult> {
+    const spec = searchRequest(level, scope, query);
+    const { response, bytes } = await this.transport.sendForBytes({
+      method: 'GET',
+      url: this.urlOf(spec),
+      headers: spec.headers,
+      signal: options.signal,
+    });
+    return {
+      items: parseJsonArray(bytes, response),
+      warnings: warningsOf(response.headers),
+      status: response.status,
+    };
+  }
+
+  /**
+   * One page of results at `offset`. `hasMore` is true when the page came back full (or the
+   * server's Warning says more exist); the last page is the first that comes back short.
+   */
+  async searchPage(level: QidoLevel, scope: QidoScope, query: QidoQuery, offset: number, pageSize = 100, options: RequestOptions = {}): Promise<SearchPage> {
+    const limit = this.pageLimit(pageSize);
+    const result = await this.search(level, scope, { ...query, limit, offset }, options);
+    const moreWarned = result.warnings.some((warning) => /additional results|more results/i.test(warning));
+    return {
+      ...result,
+      offset,
+      limit,
+      hasMore: this.profile.capabilities.honoursOffset && (result.items.length >= limit || moreWarned) && result.items.length > 0,
+    };
+  }
+
+  /**
+   * Every result, page by page. Copes with servers that ignore `offset` (the first record of
+   * a later page repeats the first page's: stop, like Slicer's browser), that repeat records
+   * across pages (Azure: de-duplicated by UID), and that answer 204 past the end.
+   */
+  async *searchAll(level: QidoLevel, scope: QidoScope, query: QidoQuery = {}, paging: PagingOptions = {}): AsyncGenerator<SearchPage> {
+    const seen = new Set<string>();
+    const uidTag = LEVEL_UID[level];
+    let firstKey: string | undefined;
+    let offset = query.offset ?? 0;
+    let delivered = 0;
+    for (;;) {
+      const page = await this.searchPage(level, scope, query, offset, paging.pageSize ?? 100, { signal: paging.signal });
+      const keys = page.items.map((item) => uidOf(item, uidTag));
+      if (firstKey === undefined) {
+        firstKey = keys[0];
+      } else if (keys.length > 0 && keys[0] !== undefined && keys[0] === firstKey) {
+        page.warnings.push('The server ignored the offset parameter; paging stopped after the first page.');
+        yield { ...page, items: [], hasMore: false };
+        return;
+      }
+      const fresh = page.items.filter((_item, index) => {
+        const key = keys[index];
+        if (key === undefined) return true;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      offset += page.items.length;
+      let items = fresh;
+      if (paging.maxResults !== undefined && delivered + items.length >= paging.maxResults) {
+        items = items.slice(0, paging.maxResults - delivered);
+        yield { ...page, items, hasMore: false };
+        return;
+      }
+      delivered += items.length;
+      yield { ...page, items };
+      if (!page.hasMore) return;
+    }
+  }
+
+  private pageLimit(pageSize: number): number {
+    const max = this.profile.capabilities.maxLimit;
+    return Math.max(1, max !== undefined ? Math.min(pageSize, max) : pageSize);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // WADO-RS metadata (PS3.18 §10.4.1.1.2)
+
+  /** `GET /studies/{study}/metadata` */
+  retrieveStudyMetadata(studyInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+    return this.retrieveMetadata({ studyInstanceUid }, options);
+  }
+
+  /** `GET /studies/{study}/series/{series}/metadata` */
+  retrieveSeriesMetadata(studyInstanceUid: string, seriesInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+    return this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid }, options);
+  }
+
+  /** `GET /studies/{study}/series/{series}/instances/{instance}/metadata` */
+  retrieveInstanceMetadata(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+    return this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
+  }
+
+  async retrieveMetadata(target: InstancePath, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+    const spec = metadataRequest(target);
+    const { response, bytes } = await this.transport.sendForBytes({
+      method: 'GET',
+      url: this.urlOf(spec),
+      headers: spec.headers,
+      signal: options.signal,
+    });
+    return parseJsonArray(bytes, response);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // WADO-RS retrieve (PS3.18 §10.4.1.1.1)
+
+  /**
+   * Streams the instances of a study, series or instance as they arrive, one multipart
+   * part each (`multipart/related; type="application/dicom"`, `transfer-syntax=*` unless
+   * another is asked). Nothing is buffered beyond a chunk: read each part's body in turn.
+   */
+  async *retrieve(target: InstancePath, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+    const spec = retrieveRequest(target, options);
+    const response = await this.send(spec, { signal: options.signal });
+    yield* this.partsOf(response, options.signal);
+  }
+
+  /** `GET /studies/{study}` (multipart/related application/dicom) */
+  retrieveStudy(studyInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+    return this.retrieve({ studyInstanceUid }, options);
+  }
+
+  /** `GET /studies/{study}/series/{series}` */
+  retrieveSeries(studyInstanceUid: string, seriesInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+    return this.retrieve({ studyInstanceUid, seriesInstanceUid }, options);
+  }
+
+  /** `GET /studies/{study}/series/{series}/instances/{instance}` (multipart) */
+  retrieveInstance(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+    return this.retrieve({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
+  }
+
+  /**
+   * The seed's single-part instance retrieve (`Accept: application/dicom; transfer-syntax=*`),
+   * an Azure form; on servers without it (Orthanc answers 400) the multipart form is used.
+   * The body streams.
+   */
+  async retrieveInstanceFile(target: Required<InstancePath>, options: RetrieveOptions & RequestOptions = {}): Promise<RetrievedPart> {
+    if (this.profile.capabilities.singlePartRetrieve) {
+      const spec = retrieveInstanceSinglePartRequest(target, options);
+      const response = await this.send(spec, { signal: options.signal });
+      const type = response.headers['content-type'] ?? 'application/dicom';
+      if (!type.toLowerCase().startsWith('multipart/')) {
+        const { mediaType, params } = parseContentType(type);
+        return { mediaType, transferSyntaxUid: params['transfer-syntax'], headers: response.headers, body: response.body };
+      }
+      for await (const part of this.partsOf(response, options.signal)) return part;
+      throw new DicomWebError('MALFORMED_RESPONSE', 'the multipart answer held no instance', { method: 'GET', url: response.url });
+    }
+    for await (const part of this.retrieve(target, options)) return part;
+    throw new DicomWebError('MALFORMED_RESPONSE', 'the multipart answer held no instance', {
+      method: 'GET',
+      url: this.urlOf(retrieveRequest(target, options)),
+    });
+  }
+
+  private async *partsOf(response: HttpResponse, signal?: AbortSignal): AsyncGenerator<RetrievedPart> {
+    const contentType = response.headers['content-type'];
+    if (!contentType) {
+      await response.dump();
+      throw new DicomWebError('MALFORMED_RESPONSE', 'the answer has no Content-Type', { method: response.method, url: response.url, status: response.status });
+    }
+    const outer = parseContentType(contentType);
+    const outerSyntax = transferSyntaxFromType(outer.params);
+    try {
+      for await (const part of parseMultipart(response.body, contentType, { signal })) {
+        const partType = part.contentType ? parseContentType(part.contentType) : undefined;
+        yield {
+          mediaType: partType?.mediaType ?? outer.params.type ?? 'application/octet-stream',
+          // §8.7.8.2: a part's own transfer-syntax wins over the one of the whole answer.
+          transferSyntaxUid: partType?.params['transfer-syntax'] ?? outerSyntax,
+          contentLocation: part.contentLocation,
+          headers: part.headers,
+          body: part.body,
+        };
+      }
+    } catch (error) {
+      if (error instanceof DicomWebError) throw error;
+      if ((error as Error)?.name === 'MultipartError') {
+        throw new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: ${(error as Error).message}`, {
+          method: response.method,
+          url: response.url,
+          status: response.status,
+          cause: error,
+        });
+      }
+      throw toStreamError(error, response, signal);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Frames, rendered, bulk data (PS3.18 §10.4.1.1.3–§10.4.1.1.5)
+
+  /**
+   * `GET …/frames/{list}`. With `transferSyntax: '*'` each frame comes back in its stored
+   * encoding with its own media type; without, the server's default (Explicit VR Little
+   * Endian pixels as application/octet-stream).
+   */
+  async retrieveInstanceFrames(
+    target: Required<InstancePath>,
+    frameNumbers: ReadonlyArray<number>,
+    options: FramesOptions & RequestOptions = {},
+  ): Promise<Frame[]> {
+    const spec = framesRequest(target, frameNumbers, options);
+    const response = await this.send(spec, { signal: options.signal });
+    const contentType = response.headers['content-type'] ?? '';
+    const frames: Frame[] = [];
+    if (!contentType.toLowerCase().startsWith('multipart/')) {
+      // Some servers answer a single frame as a bare body.
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(chunk as Buffer);
+      const type = contentType ? parseContentType(contentType) : { mediaType: 'application/octet-stream', params: {} };
+      return [{ frameNumber: frameNumbers[0], mediaType: type.mediaType, transferSyntaxUid: type.params['transfer-syntax'], data: Buffer.concat(chunks) }];
+    }
+    let index = 0;
+    for await (const part of this.partsOf(response, options.signal)) {
+      const data = await readPartBody(part);
+      frames.push({
+        frameNumber: frameNumbers[index] ?? index + 1,
+        mediaType: part.mediaType,
+        transferSyntaxUid: part.transferSyntaxUid,
+        data,
+      });
+      index++;
+    }
+    if (frames.length !== frameNumbers.length) {
+      throw new DicomWebError('MALFORMED_RESPONSE', `asked for ${frameNumbers.length} frame(s), got ${frames.length}`, {
+        method: 'GET',
+        url: response.url,
+      });
+    }
+    return frames;
+  }
+
+  /** `GET …/rendered` or `…/frames/{n}/rendered` as PNG (default) or JPEG. */
+  async retrieveRendered(target: Required<InstancePath>, frame?: number, options: RenderedOptions & RequestOptions = {}): Promise<RetrievedBinary> {
+    const spec = renderedRequest(target, frame, options);
+    const { response, bytes } = await this.transport.sendForBytes({
+      method: 'GET',
+      url: this.urlOf(spec),
+      headers: spec.headers,
+      signal: options.signal,
+    });
+    return { mediaType: parseContentType(response.headers['content-type'] ?? spec.headers.accept).mediaType, data: bytes };
+  }
+
+  /**
+   * Fetches a BulkDataURI (absolute, or relative to the service URL) and returns its parts.
+   * `multipart/related; type="application/octet-stream"` is asked for, as §8.7.3.5 defines.
+   */
+  async retrieveBulkData(uri: string, options: RequestOptions = {}): Promise<RetrievedBinary[]> {
+    const url = /^https?:\/\//i.test(uri) ? uri : `${this.baseUrl}/${uri.replace(/^\/+/, '')}`;
+    const response = await this.transport.send({
+      method: 'GET',
+      url,
+      headers: { accept: 'multipart/related; type="application/octet-stream"' },
+      signal: options.signal,
+    });
+    const contentType = response.headers['content-type'] ?? 'application/octet-stream';
+    if (!contentType.toLowerCase().startsWith('multipart/')) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(chunk as Buffer);
+      return [{ mediaType: parseContentType(contentType).mediaType, data: Buffer.concat(chunks) }];
+    }
+    const parts: RetrievedBinary[] = [];
+    for await (const part of this.partsOf(response, options.signal)) {
+      parts.push({ mediaType: part.mediaType, data: await readPartBody(part) });
+    }
+    return parts;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // STOW-RS (PS3.18 §10.5)
+
+  /**
+   * Stores Part 10 files: `POST /studies` (or `/studies/{study}`) in batches of
+   * multipart/related requests streamed from disk, a bounded number in flight. Resolves
+   * with one outcome per file, in the order given; never rejects for a server's refusal.
+   */
+  storeInstances(files: ReadonlyArray<string>, options: StoreOptions = {}): Promise<StoreSummary> {
+    return storeFiles(this, files, options);
+  }
+
+  /** Streams a study, series or instance to `.dcm` files in a folder, part by part. */
+  downloadToDirectory(target: InstancePath, directory: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    return retrieveToDirectory(this, target, directory, options);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // DELETE (not in PS3.18; by server profile)
+
+  /** Deletes a study with everything in it. */
+  deleteStudy(studyInstanceUid: string, options: RequestOptions = {}): Promise<void> {
+    return this.deleteResource({ studyInstanceUid }, options);
+  }
+
+  /** Deletes one series of a study. */
+  deleteSeries(studyInstanceUid: string, seriesInstanceUid: string, options: RequestOptions = {}): Promise<void> {
+    return this.deleteResource({ studyInstanceUid, seriesInstanceUid }, options);
+  }
+
+  /** Deletes one instance. */
+  deleteInstance(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RequestOptions = {}): Promise<void> {
+    return this.deleteResource({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
+  }
+
+  /**
+   * Deletes exactly the resource named, the way the server kind allows. A missing resource
+   * rejects with a 404 {@link DicomWebHttpError}, so a caller never believes a no-op worked.
+   */
+  async deleteResource(target: InstancePath, options: RequestOptions = {}): Promise<void> {
+    resourcePath(target); // validates every UID before anything is sent
+    switch (this.profile.capabilities.deleteMethod) {
+      case 'dicomweb': {
+        const response = await this.send(deleteRequest(target), { signal: options.signal });
+        await response.dump(); // Azure: 204; Google: a long-running operation (JSON)
+        return;
+      }
+      case 'orthanc-rest':
+        return this.deleteWithOrthancRest(target, options);
+      case 'dcm4chee-reject':
+        return this.deleteWithDcm4cheeReject(target, options);
+      default:
+        throw new DicomWebError('UNSUPPORTED', `${this.profile.label} does not offer deletion`);
+    }
+  }
+
+  /** The request descriptions a delete sends, for "Copy as cURL" and the log. */
+  deleteRequests(target: InstancePath): RequestSpec[] {
+    const method = this.profile.capabilities.deleteMethod;
+    if (method === 'orthanc-rest') {
+      const uid = target.sopInstanceUid ?? target.seriesInstanceUid ?? target.studyInstanceUid;
+      const level = target.sopInstanceUid ? 'instances' : target.seriesInstanceUid ? 'series' : 'studies';
+      return [
+        { method: 'POST', path: '/tools/lookup', headers: { 'content-type': 'text/plain' }, body: { kind: 'text', contentType: 'text/plain', text: uid }, root: 'server' },
+        { method: 'DELETE', path: `/${level}/{Orthanc ID from the lookup}`, headers: {}, root: 'server' },
+      ];
+    }
+    if (method === 'dcm4chee-reject') {
+      const reject: RequestSpec = { method: 'POST', path: `${resourcePath(target)}/reject/113001^DCM`, headers: {} };
+      return target.seriesInstanceUid ? [reject] : [reject, deleteRequest(target)];
+    }
+    return [deleteRequest(target)];
+  }
+
+  private async orthancRoot(options: RequestOptions): Promise<string> {
+    if (this.serverRoot) return this.serverRoot;
+    await this.detectProfile(options);
+    if (!this.serverRoot) {
+      throw new DicomWebError('UNSUPPORTED', 'cannot find the Orthanc REST API above this DICOMweb URL; set the server root');
+    }
+    return this.serverRoot;
+  }
+
+  /** Orthanc's UID → its own ID (`POST /tools/lookup`, body = raw UID). */
+  private async orthancLookup(root: string, uid: string, type: 'Study' | 'Series' | 'Instance', options: RequestOptions): Promise<string | undefined> {
+    const { bytes } = await this.transport.sendForBytes({
+      method: 'POST',
+      url: `${root}/tools/lookup`,
+      headers: { 'content-type': 'text/plain', accept: 'application/json' },
+      body: uid,
+      signal: options.signal,
+    });
+    const found = parseJson(bytes, 'POST', `${root}/tools/lookup`) as Array<{ ID?: string; Type?: string }>;
+    return Array.isArray(found) ? found.find((entry) => entry.Type === type)?.ID : undefined;
+  }
+
+  private async orthancParent(root: string, level: 'series' | 'instances', id: string, options: RequestOptions): Promise<string | undefined> {
+    const { bytes } = await this.transport.sendForBytes({ method: 'GET', url: `${root}/${level}/${id}`, headers: { accept: 'application/json' }, signal: options.signal });
+    const body = parseJson(bytes, 'GET', `${root}/${level}/${id}`) as { ParentStudy?: string; ParentSeries?: string };
+    return level === 'series' ? body.ParentStudy : body.ParentSeries;
+  }
+
+  private async deleteWithOrthancRest(target: InstancePath, options: RequestOptions): Promise<void> {
+    const root = await this.orthancRoot(options);
+    const notFound = (what: string, uid: string): DicomWebHttpError =>
+      new DicomWebHttpError('DELETE', this.urlOf(deleteRequest(target)), 404, 'Not Found', `${what} ${uid} is not on the server`);
+    const studyId = await this.orthancLookup(root, target.studyInstanceUid, 'Study', options);
+    if (!studyId) throw notFound('study', target.studyInstanceUid);
+    let path = `/studies/${studyId}`;
+    if (target.seriesInstanceUid) {
+      // Check the parent chain, so that a series UID reused in another study is never hit.
+      const seriesId = await this.orthancLookup(root, target.seriesInstanceUid, 'Series', options);
+      if (!seriesId || (await this.orthancParent(root, 'series', seriesId, options)) !== studyId) {
+        throw notFound('series', target.seriesInstanceUid);
+      }
+      path = `/series/${seriesId}`;
+      if (target.sopInstanceUid) {
+        const instanceId = await this.orthancLookup(root, target.sopInstanceUid, 'Instance', options);
+        if (!instanceId || (await this.orthancParent(root, 'instances', instanceId, options)) !== seriesId) {
+          throw notFound('instance', target.sopInstanceUid);
+        }
+        path = `/instances/${instanceId}`;
+      }
+    }
+    const response = await this.transport.send({ method: 'DELETE', url: `${root}${path}`, signal: options.signal });
+    await response.dump();
+  }
+
+  private async deleteWithDcm4cheeReject(target: InstancePath, options: RequestOptions): Promise<void> {
+    // dcm4chee-arc refuses to delete what was not rejected first (403); 113001^DCM is
+    // "Rejected for Quality Reasons" (PS3.16 CID 7011). Rejected series and instances are
+    // hidden from QIDO/WADO at once; a rejected study can then be deleted for good.
+    const reject = await this.transport.send({
+      method: 'POST',
+      url: `${this.baseUrl}${resourcePath(target)}/reject/113001^DCM`,
+      signal: options.signal,
+    });
+    await reject.dump();
+    if (!target.seriesInstanceUid) {
+      const response = await this.send(deleteRequest(target), { signal: options.signal });
+      await response.dump();
+    }
+  }
+}
+
+/** One instance of a WADO-RS retrieve: its media type and a streamed body. */
+export interface RetrievedPart {
+  mediaType: string;
+  transferSyntaxUid?: string;
+  contentLocation?: string;
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array>;
+}
+
+function transferSyntaxFromType(params: Record<string, string>): string | undefined {
+  if (params['transfer-syntax']) return params['transfer-syntax'];
+  // Orthanc nests it inside the quoted type: type="application/octet-stream; transfer-syntax=…"
+  const nested = params.type ? parseContentType(params.type).params['transfer-syntax'] : undefined;
+  return nested;
+}
+
+function uidOf(item: DicomJsonDataset, tag: string): string | undefined {
+  const value = item[tag]?.Value?.[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** `Warning` headers (RFC 9111 §5.5 / PS3.18 §8.6.2): `299 {service}: "text"` → text. */
+export function warningsOf(headers: Record<string, string>): string[] {
+  const raw = headers.warning;
+  if (!raw) return [];
+  const found: string[] = [];
+  const pattern = /\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/g;
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(raw))) found.push(match[1].replace(/\\(.)/g, '$1'));
+  return found.length ? found : [raw];
+}
+
+function parseJson(bytes: Buffer, method: string, url: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new DicomWebError('MALFORMED_RESPONSE', `${method} ${url}: the answer is not JSON (${bytes.subarray(0, 80).toString('utf8').replace(/\s+/g, ' ')}…)`, {
+      method,
+      url,
+      cause: error,
+    });
+  }
+}
+
+/** PS3.18 Annex F: a JSON array of datasets; 204 and empty bodies are an empty result. */
+function parseJsonArray(bytes: Buffer, response: HttpResponse): DicomJsonDataset[] {
+  if (response.status === 204 || bytes.length === 0 || bytes.toString('utf8').trim() === '') return [];
+  const body = parseJson(bytes, response.method, response.url);
+  if (!Array.isArray(body) || body.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
+    throw new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: expected a JSON array of DICOM datasets`, {
+      method: response.method,
+      url: response.url,
+      status: response.status,
+    });
+  }
+  return body as DicomJsonDataset[];
+}
+
+function toStreamError(error: unknown, response: HttpResponse, signal?: AbortSignal): DicomWebError {
+  const code = (error as { code?: string })?.code ?? '';
+  if (signal?.aborted || code === 'UND_ERR_ABORTED') {
+    return new DicomWebError('CANCELLED', `${response.method} ${response.url} was cancelled`, { method: response.method, url: response.url, cause: error });
+  }
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new DicomWebError('TIMEOUT', `${response.method} ${response.url}: the server stopped sending`, { method: response.method, url: response.url, cause: error });
+  }
+  return new DicomWebError('NETWORK', `${response.method} ${response.url}: ${(error as Error)?.message ?? error}`, {
+    method: response.method,
+    url: response.url,
+    cause: error,
+  });
+}

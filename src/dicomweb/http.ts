@@ -1,0 +1,391 @@
+/**
+ * The HTTP transport of the DICOMweb client, on undici: one keep-alive pool per origin,
+ * streaming request and response bodies, timeouts, AbortSignal cancellation, retries with
+ * backoff for idempotent requests, 401 → credential refresh, and one log entry a request.
+ */
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import type { AuthProvider } from './auth';
+import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
+
+export interface TlsOptions {
+  /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** Defaults to true; turning it off is for local test servers only. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface TimeoutOptions {
+  /** Time to establish a connection (default 10 s). */
+  connectMs?: number;
+  /** Time to receive the response headers once the request is sent (default 60 s). */
+  headersMs?: number;
+  /** Longest silence between two body chunks (default 120 s): large retrieves are never cut off while data flows. */
+  bodyMs?: number;
+}
+
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** First backoff delay (default 250 ms), doubled each attempt, with jitter. */
+  minDelayMs?: number;
+  /** Longest single wait, also the cap for Retry-After (default 20 s). */
+  maxDelayMs?: number;
+}
+
+/** One line of the request log: never a header, so never a token. */
+export interface RequestLogEntry {
+  method: string;
+  url: string;
+  status?: number;
+  durationMs: number;
+  attempt: number;
+  error?: string;
+}
+
+export interface HttpOptions {
+  auth?: AuthProvider;
+  headers?: Record<string, string>;
+  tls?: TlsOptions;
+  timeouts?: TimeoutOptions;
+  retry?: RetryOptions;
+  /** Connections per origin (default 8). */
+  connections?: number;
+  /** Called once per attempt, when its headers arrived or it failed. */
+  onRequest?: (entry: RequestLogEntry) => void;
+  /** Use this dispatcher instead of creating one (tests, proxies). */
+  dispatcher?: Dispatcher;
+}
+
+export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** A streamed body is sent once: requests with one are never retried. */
+  body?: RequestBody;
+  signal?: AbortSignal;
+  /** Statuses the caller handles itself instead of getting a {@link DicomWebHttpError}. */
+  acceptStatus?: (status: number) => boolean;
+  /** Overrides the idempotency rule (RFC 9110 §9.2.2) for retries. */
+  retry?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The streamed body; read it fully or call {@link HttpResponse.dump}. */
+  body: Readable;
+  url: string;
+  method: string;
+  dump(): Promise<void>;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+/** PS3.18 §8.6.2 and RFC 9110: the statuses worth another try. */
+const RETRYABLE_STATUS = new Set([408, 429, 503, 504]);
+/** Error bodies are read for their message only up to this size. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export class HttpTransport {
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(private readonly options: HttpOptions = {}) {
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      const tls = options.tls ?? {};
+      this.dispatcher = new Agent({
+        connections: options.connections ?? 8,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+        connectTimeout: options.timeouts?.connectMs ?? 10_000,
+        headersTimeout: options.timeouts?.headersMs ?? 60_000,
+        bodyTimeout: options.timeouts?.bodyMs ?? 120_000,
+        connect: {
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          passphrase: tls.passphrase,
+          rejectUnauthorized: tls.rejectUnauthorized ?? true,
+        },
+      });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  /**
+   * Sends a request and resolves once the response headers are in. Non-success statuses
+   * reject with {@link DicomWebHttpError} (unless `acceptStatus` takes them); transport
+   * failures reject with a {@link DicomWebError} of code NETWORK, TIMEOUT or CANCELLED.
+   */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const retry = this.options.retry ?? {};
+    const maxRetries = retry.retries ?? 3;
+    const minDelay = retry.minDelayMs ?? 250;
+    const maxDelay = retry.maxDelayMs ?? 20_000;
+    const hasStreamBody = request.body !== undefined && typeof request.body !== 'string' && !(request.body instanceof Uint8Array);
+    const mayRetry = (request.retry ?? IDEMPOTENT.has(request.method)) && !hasStreamBody;
+    let refreshedCredentials = false;
+
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(request, request.signal);
+      const started = performance.now();
+      let response: HttpResponse;
+      try {
+        response = await this.sendOnce(request);
+      } catch (error) {
+        const failure = toTransportError(error, request);
+        this.log(request, started, attempt, undefined, failure.message);
+        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED') {
+          await sleep(backoff(attempt, minDelay, maxDelay), request.signal);
+          continue;
+        }
+        throw failure;
+      }
+      this.log(request, started, attempt, response.status);
+
+      if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh && !hasStreamBody) {
+        // Expired token: ask the provider once for fresh credentials, then try again.
+        await response.dump();
+        refreshedCredentials = true;
+        if (await this.options.auth.refresh()) {
+          attempt--;
+          continue;
+        }
+        throw await httpError(request, { ...response, body: Readable.from([]) }, undefined);
+      }
+      if (response.status >= 200 && response.status < 300) return response;
+      if (request.acceptStatus?.(response.status)) return response;
+
+      const error = await httpError(request, response, parseRetryAfter(response.headers['retry-after']));
+      if (mayRetry && attempt <= maxRetries && RETRYABLE_STATUS.has(response.status)) {
+        const wait = Math.min(error.retryAfterMs ?? backoff(attempt, minDelay, maxDelay), maxDelay);
+        await sleep(wait, request.signal);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  /** Sends a request and returns the whole body (for small answers: JSON, single frames). */
+  async sendForBytes(request: HttpRequest): Promise<{ response: HttpResponse; bytes: Buffer }> {
+    const response = await this.send(request);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of response.body) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw toTransportError(error, request);
+    }
+    return { response, bytes: Buffer.concat(chunks) };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
+    const authorization = await this.options.auth?.authorization();
+    if (authorization) headers.authorization = authorization;
+    const url = new URL(request.url);
+    let body: string | Uint8Array | Readable | undefined;
+    if (request.body === undefined || typeof request.body === 'string' || request.body instanceof Uint8Array) {
+      body = request.body;
+    } else if (request.body instanceof Readable) {
+      body = request.body;
+    } else {
+      body = Readable.from(request.body, { objectMode: false });
+    }
+    const result = await this.dispatcher.request({
+      origin: url.origin,
+      // Keep the path and query exactly as built: Orthanc does not percent-decode search
+      // values, so `^ * ? ,` must stay raw (PS3.18 §8.3.4, ../docs conformance note).
+      path: url.pathname + url.search,
+      method: request.method,
+      headers,
+      body,
+      signal: request.signal,
+    });
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers)) {
+      if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const stream = result.body as unknown as Readable;
+    return {
+      status: result.statusCode,
+      headers: flat,
+      body: stream,
+      url: request.url,
+      method: request.method,
+      dump: async () => {
+        try {
+          await result.body.dump({ limit: 1024 * 1024 });
+        } catch {
+          // A connection that fails while discarding a body is closed by undici; nothing to do.
+        }
+      },
+    };
+  }
+
+  private log(request: HttpRequest, started: number, attempt: number, status?: number, error?: string): void {
+    this.options.onRequest?.({
+      method: request.method,
+      url: redactUrl(request.url),
+      status,
+      durationMs: Math.round(performance.now() - started),
+      attempt,
+      error,
+    });
+  }
+}
+
+/** Builds the typed error of a non-success answer, reading at most 64 KiB of its body. */
+async function httpError(request: HttpRequest, response: HttpResponse, retryAfterMs?: number): Promise<DicomWebHttpError> {
+  let text = '';
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      const buffer = chunk as Buffer;
+      if (size < MAX_ERROR_BODY) chunks.push(buffer.subarray(0, MAX_ERROR_BODY - size));
+      size += buffer.length;
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  } catch {
+    // The message is a courtesy; the status is what matters.
+  }
+  const { message, body } = serverMessageOf(text);
+  return new DicomWebHttpError(
+    request.method,
+    request.url,
+    response.status,
+    STATUS_TEXT[response.status] ?? '',
+    message,
+    body,
+    retryAfterMs,
+  );
+}
+
+/**
+ * Pulls a human message out of an error body: DICOM JSON ErrorComment (0000,0902) or
+ * FailureReason, Orthanc's `{"Message": ..., "Details": ...}`, or plain text. Orthanc sends
+ * error bodies without a Content-Type, so the body is sniffed rather than trusted by header.
+ */
+export function serverMessageOf(text: string): { message?: string; body?: unknown } {
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const body = JSON.parse(trimmed) as unknown;
+      return { message: messageFromJson(body) ?? oneLine(trimmed), body };
+    } catch {
+      // not JSON after all
+    }
+  }
+  if (trimmed.startsWith('<')) {
+    const title = /<title>([^<]*)<\/title>/i.exec(trimmed)?.[1];
+    return { message: title ? oneLine(title) : undefined };
+  }
+  return { message: oneLine(trimmed) };
+}
+
+function messageFromJson(body: unknown): string | undefined {
+  if (Array.isArray(body)) return body.length ? messageFromJson(body[0]) : undefined;
+  if (!body || typeof body !== 'object') return undefined;
+  const record = body as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof record.Message === 'string') parts.push(record.Message); // Orthanc
+  if (typeof record.Details === 'string' && record.Details) parts.push(record.Details);
+  if (typeof record.message === 'string') parts.push(record.message); // Azure/Google problem details
+  if (typeof record.error === 'object' && record.error && typeof (record.error as Record<string, unknown>).message === 'string') {
+    parts.push((record.error as Record<string, string>).message);
+  }
+  const comment = findDicomString(record, '00000902'); // ErrorComment
+  if (comment) parts.push(comment);
+  return parts.length ? oneLine(parts.join(' — ')) : undefined;
+}
+
+function findDicomString(node: unknown, tag: string, depth = 0): string | undefined {
+  if (!node || typeof node !== 'object' || depth > 6) return undefined;
+  const record = node as Record<string, unknown>;
+  const attribute = record[tag] as { Value?: unknown[] } | undefined;
+  const value = attribute?.Value?.[0];
+  if (typeof value === 'string') return value;
+  for (const child of Object.values(record)) {
+    const values = (child as { Value?: unknown[] } | undefined)?.Value;
+    if (Array.isArray(values)) {
+      for (const item of values) {
+        const found = findDicomString(item, tag, depth + 1);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function backoff(attempt: number, minDelay: number, maxDelay: number): number {
+  const base = Math.min(maxDelay, minDelay * 2 ** (attempt - 1));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+function throwIfAborted(request: HttpRequest, signal?: AbortSignal): void {
+  if (signal?.aborted) {
+    throw new DicomWebError('CANCELLED', `${request.method} ${redactUrl(request.url)} was cancelled`, {
+      method: request.method,
+      url: request.url,
+    });
+  }
+}
+
+/** Maps undici and Node errors to the client's typed errors. */
+export function toTransportError(error: unknown, request: Pick<HttpRequest, 'method' | 'url' | 'signal'>): DicomWebError {
+  if (error instanceof DicomWebError) return error;
+  const details = { method: request.method, url: request.url, cause: error };
+  const target = `${request.method} ${redactUrl(request.url)}`;
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  if (request.signal?.aborted || name === 'AbortError' || code === 'UND_ERR_ABORTED') {
+    return new DicomWebError('CANCELLED', `${target} was cancelled`, details);
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new DicomWebError('TIMEOUT', `${target} timed out (${code})`, details);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DicomWebError('NETWORK', `${target} failed: ${reason}${code ? ` (${code})` : ''}`, details);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DicomWebError('CANCELLED', 'cancelled'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new DicomWebError('CANCELLED', 'cancelled'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
