@@ -1,0 +1,39 @@
+/**
+ * The mocha entry that VS Code's extension host loads (`--extensionTestsPath`). It runs
+ * every `out/test/integration/**\/*.test.js` inside the real extension host, so the suites
+ * can use the `vscode` API against the extension under development.
+ *
+ * Env: DICOMWEB_TEST_GREP narrows the run to tests whose full title matches.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+
+const TEST_TIMEOUT_MS = 60_000;
+
+function findTestFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...findTestFiles(full));
+    else if (entry.isFile() && entry.name.endsWith('.test.js')) files.push(full);
+  }
+  return files.sort();
+}
+
+export async function run(): Promise<void> {
+  // mocha 12 is an ES module: a dynamic import works on every extension host Node.
+  const { default: Mocha } = await import('mocha');
+  // In code-server the extension host's console reaches the test runner through the
+  // workbench's log, which passes only the first argument as text: format here.
+  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(format(...args));
+
+  const mocha = new Mocha({ ui: 'bdd', timeout: TEST_TIMEOUT_MS, color: false });
+  const grep = process.env.DICOMWEB_TEST_GREP;
+  if (grep) mocha.grep(grep);
+  for (const file of findTestFiles(__dirname)) mocha.addFile(file);
+  await mocha.loadFilesAsync();
+
+  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  if (failures > 0) throw new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`);
+}
