@@ -164,11 +164,13 @@ export async function* parseMultipart(
   options: ParseMultipartOptions = {},
 ): AsyncGenerator<MultipartPart, void, undefined> {
   const { mediaType, params } = parseContentType(contentType);
-  if (!mediaType.startsWith('multipart/')) {
-    throw new MultipartError('NOT_MULTIPART', `parseMultipart: expected a multipart Content-Type, got "${mediaType}"`);
-  }
   const boundary = params['boundary'];
-  if (!boundary) {
+  if (!mediaType.startsWith('multipart/') || !boundary) {
+    // Release the body (a socket) even though it is never read.
+    await body[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
+    if (!mediaType.startsWith('multipart/')) {
+      throw new MultipartError('NOT_MULTIPART', `parseMultipart: expected a multipart Content-Type, got "${mediaType}"`);
+    }
     throw new MultipartError('MISSING_BOUNDARY', 'parseMultipart: the Content-Type has no boundary parameter');
   }
   const reader = new MultipartReader(body, boundary, options);

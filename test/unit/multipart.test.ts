@@ -354,6 +354,21 @@ describe('parseMultipart errors', () => {
     await assertMultipartError(parseAll(chunksOf(TWO_PARTS), 'application/dicom+json'), 'NOT_MULTIPART');
   });
 
+  it('closes the unread source when the Content-Type is unusable', async () => {
+    let closed = false;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: false, value: TWO_PARTS }),
+        return: async () => {
+          closed = true;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    await assertMultipartError(parseAll(source, 'multipart/related'), 'MISSING_BOUNDARY');
+    assert.equal(closed, true);
+  });
+
   it('reports TRUNCATED for every prefix of a valid body that stops before the close delimiter', async () => {
     const closeAt = TWO_PARTS.indexOf(latin1('\r\n--abc--'));
     for (let end = 0; end <= closeAt + '\r\n--abc-'.length; end++) {
