@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageInstanceElements, pixelDataElementHeader, writePart10, type WriterElement } from './dicomWriter';
+import { imageInstanceElements, pixelDataElementHeader, writePart10 } from './dicomWriter';
 
 const TEN_TO_37 = 10n ** 37n;
 const NINE_TIMES_TEN_TO_37 = 9n * TEN_TO_37;
@@ -189,14 +189,41 @@ export async function writeLargeStudy(
   const chunkBytes = Math.max(4096, options.chunkBytes ?? 1024 * 1024);
   await mkdir(dir, { recursive: true });
 
-  // Leave ~2 KiB of the instance budget for the header; 2 bytes per pixel.
-  const pixelBudget = Math.max(8, instanceBytes - 2048);
-  const columns = Math.min(2048, Math.max(2, Math.floor(Math.sqrt(pixelBudget / 2))));
-  const rows = Math.min(65535, Math.max(1, Math.floor(pixelBudget / (2 * columns))));
-  const pixelBytes = rows * columns * 2;
-
   const studyInstanceUid = uidFromString(`${seed}/study`);
   const seriesInstanceUid = uidFromString(`${seed}/series`);
+  const headerOf = (i: number, sopInstanceUid: string, rows: number, columns: number): Uint8Array =>
+    writePart10(
+      imageInstanceElements({
+        studyUid: studyInstanceUid,
+        seriesUid: seriesInstanceUid,
+        sopInstanceUid,
+        patientName: 'Large^Study',
+        patientId: `LARGE-${seed}`,
+        studyDate: '20240101',
+        modality: 'OT',
+        rows,
+        columns,
+        samplesPerPixel: 1,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 16,
+        bitsStored: 12,
+        // No pixelData: the header is written first, Pixel Data is streamed after it.
+        instanceNumber: i + 1,
+        seriesNumber: 1,
+        studyDescription: 'Large study',
+        seriesDescription: 'Large images',
+        accessionNumber: 'LARGE1',
+      }),
+    );
+
+  // Size the image so header + Pixel Data element reach instanceBytes. Rows and Columns
+  // are US (2 bytes whatever the value), so a trial header has the final length; 16
+  // spare bytes cover the Instance Number growing by a few digits.
+  const trialHeader = headerOf(0, uidFromString(`${seed}/instance/0`), 1, 1);
+  const pixelBudget = Math.max(4, instanceBytes - trialHeader.length - 12 + 16);
+  const columns = Math.min(2048, Math.max(2, Math.floor(Math.sqrt(pixelBudget / 2))));
+  const rows = Math.min(65535, Math.ceil(pixelBudget / (2 * columns)));
+  const pixelBytes = rows * columns * 2;
   const chunk = largePattern(columns, Math.max(1, Math.floor(chunkBytes / (columns * 2))));
 
   const instances: GeneratedInstance[] = [];
@@ -204,28 +231,7 @@ export async function writeLargeStudy(
   for (let i = 0; written < totalBytes; i++) {
     const sopInstanceUid = uidFromString(`${seed}/instance/${i}`);
     const path = join(dir, `large-${String(i).padStart(4, '0')}.dcm`);
-    const elements: WriterElement[] = imageInstanceElements({
-      studyUid: studyInstanceUid,
-      seriesUid: seriesInstanceUid,
-      sopInstanceUid,
-      patientName: 'Large^Study',
-      patientId: `LARGE-${seed}`,
-      studyDate: '20240101',
-      modality: 'OT',
-      rows,
-      columns,
-      samplesPerPixel: 1,
-      photometric: 'MONOCHROME2',
-      bitsAllocated: 16,
-      bitsStored: 12,
-      // No pixelData: the header is written first, Pixel Data is streamed after it.
-      instanceNumber: i + 1,
-      seriesNumber: 1,
-      studyDescription: 'Large study',
-      seriesDescription: 'Large images',
-      accessionNumber: 'LARGE1',
-    });
-    const header = writePart10(elements);
+    const header = headerOf(i, sopInstanceUid, rows, columns);
     const handle = await open(path, 'w');
     try {
       await handle.write(header);
@@ -238,8 +244,7 @@ export async function writeLargeStudy(
     } finally {
       await handle.close();
     }
-    const fileBytes = header.length + 12 + pixelBytes;
-    written += fileBytes;
+    written += header.length + 12 + pixelBytes;
     instances.push({ path, studyInstanceUid, seriesInstanceUid, sopInstanceUid });
   }
   return { studyInstanceUid, seriesInstanceUid, instances, totalBytes: written, rows, columns };

@@ -5,8 +5,11 @@
  * instances) on any machine, without dcmtk. The writer covers what those files need:
  * the File Meta Information of PS3.10 §7.1, data sets in Explicit VR Little Endian (the
  * default), Implicit VR Little Endian or Explicit VR Big Endian, all VRs of PS3.5 §6.2,
- * and sequences of defined length. It does not compress or deflate.
+ * Deflated Explicit VR Little Endian, and sequences of defined length. It does not
+ * compress images: for an encapsulated transfer syntax the caller brings the compressed
+ * frames and {@link encapsulatedPixelData} wraps them.
  */
+import { deflateRawSync } from 'node:zlib';
 
 /** A sequence item: the elements of one nested data set. */
 export type WriterItem = WriterElement[];
@@ -43,6 +46,7 @@ export interface WritePart10Options {
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
+export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 export const SECONDARY_CAPTURE_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 
 /**
@@ -96,7 +100,11 @@ export function writePart10(elements: WriterElement[], options: WritePart10Optio
   const transferSyntaxUid = options.transferSyntaxUid ?? EXPLICIT_VR_LITTLE_ENDIAN;
   const encoding = encodingFor(transferSyntaxUid, dataSet);
   const metaBytes = encodeFileMeta(dataSet, meta, { ...options, transferSyntaxUid });
-  const dataSetBytes = encodeDataSet(dataSet, encoding);
+  let dataSetBytes = encodeDataSet(dataSet, encoding);
+  if (transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+    // PS3.5 §A.5: the whole data set after the File Meta is one raw deflate stream.
+    dataSetBytes = new Uint8Array(deflateRawSync(dataSetBytes));
+  }
   const out = new Uint8Array(132 + metaBytes.length + dataSetBytes.length);
   out.set([0x44, 0x49, 0x43, 0x4d], 128); // "DICM"; the preamble stays zero (PS3.10 §7.1)
   out.set(metaBytes, 132);
@@ -139,6 +147,39 @@ export function pixelDataElementHeader(
   if (byteLength % 2 !== 0) throw new Error('Pixel Data length must be even (PS3.5 §7.1.1)');
   const enc = encodingFor(transferSyntaxUid, []);
   return elementHeader(0x7fe00010, vr, byteLength, enc);
+}
+
+/**
+ * A complete encapsulated Pixel Data element (PS3.5 §A.4): header with undefined length,
+ * an empty Basic Offset Table item, one fragment item per frame (padded to even length),
+ * and the Sequence Delimitation Item. Append it after a header written without Pixel
+ * Data. Little endian only, as every encapsulated transfer syntax is.
+ */
+export function encapsulatedPixelData(frames: Uint8Array[]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const header = new Uint8Array(12);
+  const view = new DataView(header.buffer);
+  view.setUint16(0, 0x7fe0, true);
+  view.setUint16(2, 0x0010, true);
+  header[4] = 0x4f; // O
+  header[5] = 0x42; // B
+  view.setUint32(8, 0xffffffff, true);
+  chunks.push(header, itemHeader(0xe000, 0));
+  for (const frame of frames) {
+    const fragment = padEven(frame, 0x00);
+    chunks.push(itemHeader(0xe000, fragment.length), fragment);
+  }
+  chunks.push(itemHeader(0xe0dd, 0));
+  return concat(chunks);
+}
+
+function itemHeader(element: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, 0xfffe, true);
+  view.setUint16(2, element, true);
+  view.setUint32(4, length, true);
+  return bytes;
 }
 
 /** The parameters of a simple image instance, see {@link makeImageInstance}. */
@@ -308,14 +349,14 @@ function encodingFor(transferSyntaxUid: string, dataSet: WriterElement[]): Write
   const charset = stringValueOf(dataSet, 0x00080005) ?? '';
   const textEncoding: BufferEncoding = /ISO_IR 192/.test(charset) ? 'utf8' : 'latin1';
   switch (transferSyntaxUid) {
-    case EXPLICIT_VR_LITTLE_ENDIAN:
-      return { explicitVr: true, littleEndian: true, textEncoding };
     case IMPLICIT_VR_LITTLE_ENDIAN:
       return { explicitVr: false, littleEndian: true, textEncoding };
     case EXPLICIT_VR_BIG_ENDIAN:
       return { explicitVr: true, littleEndian: false, textEncoding };
     default:
-      throw new Error(`The test writer cannot encode transfer syntax ${transferSyntaxUid}`);
+      // Explicit VR Little Endian itself, deflated (deflated afterwards) and every
+      // encapsulated syntax, whose data set is Explicit VR Little Endian (PS3.5 §A.4).
+      return { explicitVr: true, littleEndian: true, textEncoding };
   }
 }
 
