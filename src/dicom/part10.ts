@@ -268,8 +268,12 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
   }
   // (0002,0000) says where the File Meta ends (PS3.10 §7.1); a file ending before that
   // was cut, not badly written.
-  const groupLength = meta.elements['x00020000'] ? meta.uint32('x00020000') : undefined;
-  const metaEnd = groupLength === undefined ? MAGIC_END : MAGIC_END + 12 + groupLength;
+  const groupLengthElement = meta.elements['x00020000'];
+  let metaEnd = MAGIC_END;
+  if (groupLengthElement) {
+    metaEnd = groupLengthElement.dataOffset + 4;
+    if (metaEnd <= bytes.length) metaEnd += bytes.readUInt32LE(groupLengthElement.dataOffset);
+  }
   if (bytes.length < metaEnd || bytes.length === MAGIC_END) {
     if (!isWholeFile) return { kind: 'need-more', dataSet: meta, wholeFile: false, identityComplete: false };
     throw new DicomFileError('TRUNCATED', `${path ?? 'The file'} ends inside its File Meta Information.`, path);
@@ -523,8 +527,9 @@ function unwrapParserError(error: unknown): unknown {
 function toDicomFileError(error: unknown, path: string | undefined): DicomFileError {
   const message = messageOf(error);
   const name = path ?? 'The file';
-  // dicom-parser's words for running out of bytes; 'maxPosition' is an item longer than what is left.
-  if (/past end of buffer|buffer overrun|eof encountered|unexpected end of file|end of buffer|maxPosition/i.test(message)) {
+  // dicom-parser's words for running out of bytes: 'maxPosition' is an item longer than
+  // what is left, 'byteArray length' a data set that starts at the end of the file.
+  if (/past end of buffer|buffer overrun|eof encountered|unexpected end of file|end of buffer|maxPosition|greater than or equal to 'byteArray' length/i.test(message)) {
     return new DicomFileError('TRUNCATED', `${name} is truncated (${message}).`, path, { cause: error });
   }
   if (/DICM prefix not found/i.test(message)) {
