@@ -40,7 +40,9 @@ export class DicomWebError extends Error {
   readonly serverMessage?: string;
 
   constructor(code: DicomWebErrorCode, message: string, details: DicomWebErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    // Messages are built from request URLs in many places; strip user-info from all of
+    // them here so no path can leak `user:password@` into a log or a notification.
+    super(redactUrlsIn(message), details.cause !== undefined ? { cause: details.cause } : undefined);
     this.code = code;
     this.method = details.method;
     this.url = details.url !== undefined ? redactUrl(details.url) : undefined;
@@ -87,6 +89,11 @@ export function isCancellation(error: unknown): boolean {
 /** Removes user-info (`user:password@`) from a URL so it can be logged and shown. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1');
+}
+
+/** {@link redactUrl} for every URL inside a text (an error message). */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@?#\s]*@/gi, '$1');
 }
 
 /** Reason phrases for the statuses DICOMweb servers use (RFC 9110 §15). */
