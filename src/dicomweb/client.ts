@@ -6,7 +6,7 @@
 import { type AuthProvider, noAuth } from './auth';
 import { DicomWebError, DicomWebHttpError } from './errors';
 import { HttpTransport, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
-import { parseContentType, parseMultipart, readPartBody } from './multipart';
+import { MultipartError, parseContentType, parseMultipart, readPartBody } from './multipart';
 import {
   PROFILES,
   kindFromUrl,
@@ -380,20 +380,13 @@ export class DicomWebClient {
           transferSyntaxUid: partType?.params['transfer-syntax'] ?? outerSyntax,
           contentLocation: part.contentLocation,
           headers: part.headers,
-          body: part.body,
+          // A body cut off inside a part fails while the caller reads that part, outside
+          // this loop: map those failures to the same typed errors.
+          body: typedPartBody(part.body, response, signal),
         };
       }
     } catch (error) {
-      if (error instanceof DicomWebError) throw error;
-      if ((error as Error)?.name === 'MultipartError') {
-        throw new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: ${(error as Error).message}`, {
-          method: response.method,
-          url: response.url,
-          status: response.status,
-          cause: error,
-        });
-      }
-      throw toStreamError(error, response, signal);
+      throw multipartFailure(error, response, signal);
     }
   }
 
@@ -679,6 +672,31 @@ function parseJsonArray(bytes: Buffer, response: HttpResponse): DicomJsonDataset
     });
   }
   return body as DicomJsonDataset[];
+}
+
+/** Maps a failure while reading a multipart answer to the client's typed errors. */
+function multipartFailure(error: unknown, response: HttpResponse, signal?: AbortSignal): unknown {
+  if (error instanceof DicomWebError) return error;
+  if (error instanceof MultipartError) {
+    // A part read twice is the caller's mistake, not the server's: keep it as it is.
+    if (error.code === 'INVALID_STATE' || error.code === 'PART_TOO_LARGE') return error;
+    if (signal?.aborted) return toStreamError(error, response, signal);
+    return new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: ${error.message}`, {
+      method: response.method,
+      url: response.url,
+      status: response.status,
+      cause: error,
+    });
+  }
+  return toStreamError(error, response, signal);
+}
+
+async function* typedPartBody(body: AsyncIterable<Uint8Array>, response: HttpResponse, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw multipartFailure(error, response, signal);
+  }
 }
 
 function toStreamError(error: unknown, response: HttpResponse, signal?: AbortSignal): DicomWebError {
