@@ -96,6 +96,9 @@ const UNDEFINED_LENGTH = 0xffffffff;
  * Whether bytes (or the file at a path) start with the Part 10 preamble and the "DICM"
  * prefix (PS3.10 §7.1). Files without it (bare data sets, DICOMDIR-less media dumps)
  * are not accepted by STOW-RS as `application/dicom`.
+ *
+ * From a path, reads only the first 132 bytes; rejects (Node's fs error) when the file
+ * cannot be opened.
  */
 export function isDicomPart10(bytes: Uint8Array): boolean;
 export function isDicomPart10(path: string): Promise<boolean>;

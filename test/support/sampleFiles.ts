@@ -260,12 +260,15 @@ async function ensureExtracted(
   try {
     const { dataDir, version } = await fetchInto(work);
     await writeFile(join(dataDir, '.complete.json'), JSON.stringify({ version, fetchedAt: new Date().toISOString() }));
-    await rm(target, { recursive: true, force: true }).catch(() => undefined);
+    // The marker is written before the rename, so `target` only ever appears complete.
+    // Never delete it here: a parallel test process may be reading it.
     try {
       await rename(dataDir, target);
     } catch (error) {
       // Another test process finished first: its copy is as good as ours.
-      if (!existsSync(marker)) throw error;
+      if (!existsSync(marker)) {
+        throw new Error(`Cannot put sample files in ${target} (remove that folder and retry): ${String(error)}`);
+      }
     }
     return { path: target, version };
   } finally {
@@ -399,8 +402,13 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
   if (dataSet.string('x00280004') !== 'MONOCHROME2' || (dataSet.uint16('x00280002') ?? 1) !== 1) {
     throw new Error(`makeMonochrome1 needs a MONOCHROME2 single-sample image; ${mrPath} is ${dataSet.string('x00280004')}`);
   }
-  for (const [tag, label] of [['x00283000', 'Modality LUT Sequence'], ['x00283010', 'VOI LUT Sequence'], ['x20500020', 'Presentation LUT Shape']]) {
-    if (dataSet.elements[tag!]) throw new Error(`makeMonochrome1 does not handle ${label} (in ${mrPath})`);
+  const unsupported: Array<[string, string]> = [
+    ['x00283000', 'Modality LUT Sequence'],
+    ['x00283010', 'VOI LUT Sequence'],
+    ['x20500020', 'Presentation LUT Shape'],
+  ];
+  for (const [tag, label] of unsupported) {
+    if (dataSet.elements[tag]) throw new Error(`makeMonochrome1 does not handle ${label} (in ${mrPath})`);
   }
   const bitsAllocated = dataSet.uint16('x00280100');
   const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
