@@ -1,7 +1,70 @@
-import type * as vscode from 'vscode';
+/**
+ * DICOMweb Explorer. `activate` only builds services and registers: no network here, so
+ * activation stays cheap; every client is created on first use.
+ */
+import * as vscode from 'vscode';
+import { ClientFactory } from './config/clients';
+import { ConnectionStore } from './config/connections';
+import { registerCommands } from './commands';
+import { uploadUris } from './commands/upload';
+import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
+import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
+import type { Services, UserPrompts } from './services';
+import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import { UploadDropController } from './tree/dragAndDrop';
 
-export function activate(_context: vscode.ExtensionContext): void {
-  // Activation only builds services and registers; no network here.
+/** What activate returns: the services, for the integration tests in the extension host. */
+export interface DicomWebExplorerApi {
+  services: Services;
+  activationMs: number;
+}
+
+const modalPrompts: UserPrompts = {
+  async confirm(message, detail, action) {
+    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, action);
+    return choice === action;
+  },
+};
+
+export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('DICOMweb', { log: true });
+  const connections = new ConnectionStore(context.secrets);
+  const clients = new ClientFactory(connections, log);
+  const tree = new DicomWebTreeProvider(connections, {
+    client: (connection) => clients.get(connection),
+    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
+    workspaceState: context.workspaceState,
+    log,
+  });
+  const metadata = new MetadataDocumentProvider(connections, clients);
+  // Services is filled before any command can run; the drop controller needs it lazily.
+  const services = {} as Services;
+  const treeView = vscode.window.createTreeView('dicomweb.servers', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+    canSelectMany: true,
+    dragAndDropController: new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined)),
+  });
+  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, prompts: modalPrompts } satisfies Services);
+
+  const inlayHints = new TagInlayHintsProvider();
+  context.subscriptions.push(
+    log,
+    connections,
+    clients,
+    tree,
+    treeView,
+    metadata,
+    inlayHints,
+    vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
+    vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
+    vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
+    ...registerCommands(services),
+  );
+  const activationMs = performance.now() - started;
+  log.info(`DICOMweb Explorer activated in ${activationMs.toFixed(1)} ms`);
+  return { services, activationMs };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,164 @@
+import * as vscode from 'vscode';
+import { newConnectionId, type AuthKind, type ServerConnection } from '../config/connections';
+import { DicomWebClient } from '../dicomweb/client';
+import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
+import { normalizeBaseUrl } from '../dicomweb/requests';
+import type { Services } from '../services';
+import type { ServerNode } from '../tree/nodes/ServerNode';
+import { UserCancelled } from './registerCommand';
+
+/** What a script or a test may pass instead of answering the prompts. */
+export interface ServerInput extends Partial<ServerConnection> {
+  /** Bearer token or basic password, stored in SecretStorage, never in settings. */
+  secret?: string;
+}
+
+/** `dicomweb.server.add`: name, service URL, kind (probed), auth; secrets to SecretStorage. */
+export async function addServer(services: Services, input?: ServerInput): Promise<ServerConnection> {
+  const connection = input?.url ? fromInput(input) : await askConnection(services, undefined);
+  const secret = input?.url ? input.secret : connection.auth === 'bearer' || connection.auth === 'basic' ? await askSecret(connection) : undefined;
+  if (secret) await services.connections.setSecret(connection.id, secret);
+  await services.connections.save(connection);
+  services.log.info(`Added server "${connection.name}" (${connection.url}, ${connection.kind ?? 'generic'}, auth ${connection.auth ?? 'none'})`);
+  return connection;
+}
+
+/** `dicomweb.server.edit`: the same questions, answered with the current values. */
+export async function editServer(services: Services, node: ServerNode): Promise<ServerConnection> {
+  const updated = await askConnection(services, node.connection);
+  if (updated.auth === 'bearer' || updated.auth === 'basic') {
+    const keep = (await services.connections.getSecret(updated.id)) !== undefined && updated.auth === node.connection.auth;
+    const secret = await askSecret(updated, keep);
+    if (secret) await services.connections.setSecret(updated.id, secret);
+  } else {
+    await services.connections.deleteSecret(updated.id);
+  }
+  services.clients.forget(updated.id);
+  await services.connections.save(updated);
+  return updated;
+}
+
+/** `dicomweb.server.remove`: the connection and its secret, after a modal confirmation. */
+export async function removeServer(services: Services, node: ServerNode): Promise<boolean> {
+  const confirmed = await services.prompts.confirm(
+    `Remove the server "${node.connection.name}"?`,
+    `Only the connection and its stored credentials are removed from VS Code (${node.connection.url}). Nothing on the server is touched.`,
+    'Remove',
+  );
+  if (!confirmed) return false;
+  await services.connections.remove(node.connection.id);
+  services.clients.forget(node.connection.id);
+  return true;
+}
+
+function fromInput(input: ServerInput): ServerConnection {
+  const url = normalizeBaseUrl(input.url ?? '');
+  return {
+    id: input.id ?? newConnectionId(),
+    name: input.name ?? new URL(url).host,
+    url,
+    kind: input.kind ?? kindFromUrl(url),
+    auth: input.auth ?? 'none',
+    username: input.username,
+    headers: input.headers,
+    serverRoot: input.serverRoot,
+    caFile: input.caFile,
+    rejectUnauthorized: input.rejectUnauthorized,
+  };
+}
+
+async function askConnection(services: Services, current: ServerConnection | undefined): Promise<ServerConnection> {
+  const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
+  const url = await vscode.window.showInputBox({
+    title: `${title} (1/4)`,
+    prompt: 'Service URL, with the API version and partition when the service has them',
+    placeHolder: 'https://myworkspace-mydicom.dicom.azurehealthcareapis.com/v2   or   http://localhost:8042/dicom-web',
+    value: current?.url,
+    ignoreFocusOut: true,
+    validateInput: (value) => {
+      try {
+        normalizeBaseUrl(value);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
+  if (!url) throw new UserCancelled();
+  const normalized = normalizeBaseUrl(url);
+
+  const name = await vscode.window.showInputBox({
+    title: `${title} (2/4)`,
+    prompt: 'A name for the tree',
+    value: current?.name ?? defaultName(normalized),
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() ? undefined : 'A name is needed'),
+  });
+  if (!name) throw new UserCancelled();
+
+  const detected = current?.kind ?? (await detectKind(normalized));
+  const kinds: Array<vscode.QuickPickItem & { serverKind: ServerKind }> = Object.values(PROFILES).map((profile) => ({
+    label: profile.label,
+    description: profile.kind === detected ? 'detected' : '',
+    serverKind: profile.kind,
+  }));
+  kinds.sort((a, b) => (a.serverKind === detected ? -1 : b.serverKind === detected ? 1 : 0));
+  const kind = await vscode.window.showQuickPick(kinds, { title: `${title} (3/4): server kind`, placeHolder: 'Decides how deletes are sent and what the server supports', ignoreFocusOut: true });
+  if (!kind) throw new UserCancelled();
+
+  const auths: Array<vscode.QuickPickItem & { auth: AuthKind }> = [
+    { label: 'None', auth: 'none' },
+    { label: 'Microsoft Entra ID', description: 'sign in with your Microsoft account (Azure DICOM service)', auth: 'entra' },
+    { label: 'Bearer token', description: 'paste a token; kept in VS Code secret storage', auth: 'bearer' },
+    { label: 'HTTP basic', description: 'user name and password; the password in secret storage', auth: 'basic' },
+  ];
+  const preferred = current?.auth ?? (kind.serverKind === 'azure' ? 'entra' : 'none');
+  auths.sort((a, b) => (a.auth === preferred ? -1 : b.auth === preferred ? 1 : 0));
+  const auth = await vscode.window.showQuickPick(auths, { title: `${title} (4/4): authentication`, ignoreFocusOut: true });
+  if (!auth) throw new UserCancelled();
+
+  let username: string | undefined;
+  if (auth.auth === 'basic') {
+    username = await vscode.window.showInputBox({ title: `${title}: user name`, value: current?.username, ignoreFocusOut: true });
+    if (username === undefined) throw new UserCancelled();
+  }
+  void services;
+  return {
+    ...current,
+    id: current?.id ?? newConnectionId(),
+    name: name.trim(),
+    url: normalized,
+    kind: kind.serverKind,
+    auth: auth.auth,
+    username,
+  };
+}
+
+async function askSecret(connection: ServerConnection, optional = false): Promise<string | undefined> {
+  const secret = await vscode.window.showInputBox({
+    title: `${connection.name}: ${connection.auth === 'bearer' ? 'bearer token' : `password of ${connection.username}`}`,
+    prompt: `Kept in VS Code's secret storage, never in settings.${optional ? ' Leave empty to keep the current one.' : ''}`,
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (secret === undefined) throw new UserCancelled();
+  return secret || undefined;
+}
+
+/** Probes an unauthenticated `/system` (Orthanc) for a few seconds; no answer means generic. */
+async function detectKind(url: string): Promise<ServerKind> {
+  const fromUrl = kindFromUrl(url);
+  if (fromUrl) return fromUrl;
+  const client = new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 } });
+  try {
+    return (await client.detectProfile()).kind;
+  } finally {
+    await client.close();
+  }
+}
+
+function defaultName(url: string): string {
+  const host = new URL(url).hostname;
+  if (host.endsWith('.dicom.azurehealthcareapis.com')) return host.split('.')[0];
+  return new URL(url).host;
+}

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { DownloadResult } from '../dicomweb/download';
+import type { Services } from '../services';
+import { clientOf, isResourceNode, selectionOf, targetOf, uidOf } from './nodeTargets';
+import { UserCancelled } from './registerCommand';
+import { formatBytes } from './upload';
+
+/**
+ * `dicomweb.node.download`: WADO-RS retrieve (`transfer-syntax=*`, as stored) streamed part
+ * by part into `{folder}/{UID}/…/{SOPInstanceUID}.dcm`, with progress and cancellation.
+ */
+export async function download(services: Services, node: unknown, nodes?: unknown[], folder?: vscode.Uri): Promise<DownloadResult[]> {
+  const items = selectionOf(node, nodes, isResourceNode);
+  if (items.length === 0) return [];
+  if (!folder) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Download here', title: 'Download DICOM files to…' });
+    if (!picked?.[0]) throw new UserCancelled();
+    folder = picked[0];
+  }
+  const destination = folder;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Downloading', cancellable: true }, async (progress, token) => {
+    const controller = new AbortController();
+    const subscription = token.onCancellationRequested(() => controller.abort());
+    const results: DownloadResult[] = [];
+    try {
+      for (const item of items) {
+        const directory = join(destination.fsPath, uidOf(item));
+        const result = await clientOf(item).downloadToDirectory(targetOf(item), directory, {
+          signal: controller.signal,
+          layout: 'tree',
+          onProgress: ({ files, bytes }) => progress.report({ message: `${files} files · ${formatBytes(bytes)}` }),
+        });
+        results.push(result);
+        services.log.info(`Downloaded ${result.files.length} files (${formatBytes(result.bytes)}) to ${directory}`);
+      }
+    } finally {
+      subscription.dispose();
+    }
+    const files = results.reduce((sum, result) => sum + result.files.length, 0);
+    const bytes = results.reduce((sum, result) => sum + result.bytes, 0);
+    void vscode.window.showInformationMessage(`Downloaded ${files} DICOM files (${formatBytes(bytes)}) to ${destination.fsPath}.`, 'Reveal').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('revealFileInOS', destination);
+    });
+    return results;
+  });
+}

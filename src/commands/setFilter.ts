@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { describeFilter, formatFilterInput, parseFilter, type StudyFilter } from '../tree/filter';
+import { ServerNode } from '../tree/nodes/ServerNode';
+import { UserCancelled } from './registerCommand';
+
+/**
+ * `dicomweb.server.setFilter`: QIDO matching for the connection's studies (PS3.18 §8.3.4):
+ * `patient=Doe^J*; date=20200101-20201231; modality=CT; accession=…; id=…` or any
+ * attribute keyword/tag. A bare text is a patient name.
+ */
+export async function setFilter(services: Services, node?: ServerNode, filter?: StudyFilter): Promise<StudyFilter | undefined> {
+  const server = node ?? (await pickServer(services));
+  if (!filter) {
+    const text = await vscode.window.showInputBox({
+      title: `Filter studies on ${server.connection.name}`,
+      prompt: 'patient=Doe^J*; id=…; date=20200101-20201231; modality=CT; accession=…; description=…; any keyword or tag=value. Empty clears.',
+      value: formatFilterInput(server.filter),
+      placeHolder: 'Doe^J*   or   date=20240101-; modality=MR',
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) throw new UserCancelled();
+    filter = parseFilter(text);
+  }
+  await server.setFilter(filter);
+  services.log.info(`[${server.connection.name}] filter: ${describeFilter(filter) || '(none)'}`);
+  await services.treeView.reveal(server, { expand: true }).then(undefined, () => undefined);
+  return filter;
+}
+
+/** `dicomweb.server.clearFilter` */
+export async function clearFilter(node: ServerNode): Promise<void> {
+  await node.setFilter(undefined);
+}
+
+async function pickServer(services: Services): Promise<ServerNode> {
+  await services.tree.getChildren();
+  const servers = services.tree.serverNodes();
+  if (servers.length === 1) return servers[0];
+  const picked = await vscode.window.showQuickPick(
+    servers.map((server) => ({ label: server.connection.name, description: server.connection.url, server })),
+    { title: 'Filter studies on which server?' },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.server;
+}
+
+export { ServerNode };

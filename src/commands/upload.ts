@@ -1,0 +1,197 @@
+/**
+ * Upload (STOW-RS, PS3.18 §10.5) from the Explorer context menu, the palette, a tree node or
+ * a drop: files and folders (recursively, also extension-less files that are DICOM) are
+ * checked for the Part 10 preamble first, non-DICOM files are listed and not sent, the
+ * transfer streams with progress and cancellation, and every file's outcome is reported.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { isDicomPart10 } from '../dicom/part10';
+import type { FileOutcome, StoreSummary } from '../dicomweb/store';
+import type { Services } from '../services';
+import { ServerNode } from '../tree/nodes/ServerNode';
+import { StudyNode } from '../tree/nodes/StudyNode';
+import { UserCancelled } from './registerCommand';
+
+export interface UploadResult extends StoreSummary {
+  /** Files found but not DICOM Part 10: listed, never sent. */
+  notDicom: string[];
+  target: string;
+}
+
+/** `dicomweb.upload.fromExplorer` — `(clicked, selection)` as VS Code passes them. */
+export async function uploadFromExplorer(services: Services, clicked?: vscode.Uri, selection?: vscode.Uri[]): Promise<UploadResult | undefined> {
+  const uris = selection && selection.length > 0 ? selection : clicked ? [clicked] : [];
+  if (uris.length === 0) return uploadWithPicker(services);
+  return uploadUris(services, uris, undefined);
+}
+
+/** `dicomweb.upload` from the palette or the view title: a file picker. */
+export async function uploadWithPicker(services: Services, target?: ServerNode | StudyNode): Promise<UploadResult | undefined> {
+  const uris = await vscode.window.showOpenDialog({
+    canSelectFiles: true,
+    canSelectFolders: true,
+    canSelectMany: true,
+    openLabel: 'Upload',
+    title: 'Upload DICOM files or folders',
+  });
+  if (!uris || uris.length === 0) throw new UserCancelled();
+  return uploadUris(services, uris, target);
+}
+
+/** `dicomweb.node.uploadHere` on a server ("upload") or a study ("upload to this study"). */
+export function uploadHere(services: Services, node: ServerNode | StudyNode, uris?: vscode.Uri[]): Promise<UploadResult | undefined> {
+  return uris && uris.length > 0 ? uploadUris(services, uris, node) : uploadWithPicker(services, node);
+}
+
+export async function uploadUris(services: Services, uris: vscode.Uri[], target: ServerNode | StudyNode | undefined): Promise<UploadResult | undefined> {
+  const destination = target ?? (await pickServer(services));
+  const server = destination instanceof StudyNode ? destination.server : destination;
+  const study = destination instanceof StudyNode ? destination.studyInstanceUid : undefined;
+  const targetName = study ? `${server.connection.name} / ${destination instanceof StudyNode ? destination.patientName : ''}` : server.connection.name;
+
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Uploading to ${targetName}`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const subscription = token.onCancellationRequested(() => controller.abort());
+      try {
+        progress.report({ message: 'looking for DICOM files…' });
+        const { dicom, notDicom } = await collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath), controller.signal);
+        if (dicom.length === 0) {
+          const result: UploadResult = { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: targetName };
+          void showSummary(services, result);
+          return result;
+        }
+        const configuration = vscode.workspace.getConfiguration('dicomweb');
+        let reported = 0;
+        let lastReport = 0;
+        const summary = await server.client.storeInstances(dicom, {
+          studyInstanceUid: study,
+          batchSize: configuration.get<number>('upload.batchSize', 50),
+          concurrency: configuration.get<number>('upload.concurrency', 2),
+          signal: controller.signal,
+          onProgress: ({ filesDone, filesTotal, bytesSent, bytesTotal }) => {
+            const now = Date.now();
+            // Progress is throttled: a toast redrawn 1,000 times a second blocks nobody but helps nobody.
+            if (now - lastReport < 100 && filesDone < filesTotal) return;
+            lastReport = now;
+            const percent = bytesTotal > 0 ? (bytesSent / bytesTotal) * 100 : (filesDone / Math.max(1, filesTotal)) * 100;
+            progress.report({ increment: percent - reported, message: `${filesDone} of ${filesTotal} files · ${formatBytes(bytesSent)} of ${formatBytes(bytesTotal)}` });
+            reported = percent;
+          },
+        });
+        const result: UploadResult = { ...summary, notDicom, skipped: summary.skipped + notDicom.length, target: targetName };
+        logOutcomes(services, result);
+        void showSummary(services, result);
+        return result;
+      } finally {
+        subscription.dispose();
+        // The tree shows the new data where it landed.
+        services.tree.refresh(destination);
+      }
+    },
+  );
+}
+
+/** Walks folders; keeps files that start with the Part 10 preamble, whatever their extension. */
+export async function collectFiles(paths: string[], signal?: AbortSignal): Promise<{ dicom: string[]; notDicom: string[] }> {
+  const dicom: string[] = [];
+  const notDicom: string[] = [];
+  const visit = async (path: string): Promise<void> => {
+    if (signal?.aborted) return;
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      const entries = await readdir(path);
+      entries.sort();
+      for (const entry of entries) {
+        if (entry.startsWith('.')) continue;
+        await visit(join(path, entry));
+      }
+    } else if (info.isFile()) {
+      if (await isDicomPart10(path).catch(() => false)) dicom.push(path);
+      else notDicom.push(path);
+    }
+  };
+  for (const path of paths) await visit(path);
+  return { dicom, notDicom };
+}
+
+async function pickServer(services: Services): Promise<ServerNode> {
+  await services.tree.getChildren();
+  const servers = services.tree.serverNodes();
+  if (servers.length === 0) {
+    const add = await vscode.window.showWarningMessage('There is no DICOMweb server to upload to yet.', 'Add a DICOMweb Server…');
+    if (add) await vscode.commands.executeCommand('dicomweb.server.add');
+    throw new UserCancelled();
+  }
+  if (servers.length === 1) return servers[0];
+  const picked = await vscode.window.showQuickPick(
+    servers.map((server) => ({ label: server.connection.name, description: server.connection.url, server })),
+    { title: 'Upload to which DICOMweb server?' },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.server;
+}
+
+function describe(outcome: FileOutcome): string {
+  const reason = [outcome.reasonCode !== undefined ? `${outcome.reasonText} (${outcome.reasonCode}, 0x${outcome.reasonCode.toString(16).toUpperCase()})` : '', outcome.message ?? '', outcome.httpStatus !== undefined ? `HTTP ${outcome.httpStatus}` : '']
+    .filter(Boolean)
+    .join(' — ');
+  return reason;
+}
+
+function logOutcomes(services: Services, result: UploadResult): void {
+  services.log.info(`Upload to ${result.target}: ${headline(result)}`);
+  for (const outcome of result.outcomes) {
+    const line = `  ${outcome.status.padEnd(7)} ${outcome.file}${describe(outcome) ? ` — ${describe(outcome)}` : ''}`;
+    if (outcome.status === 'failed') services.log.warn(line);
+    else services.log.info(line);
+  }
+  for (const file of result.notDicom) services.log.info(`  not DICOM ${file} — not sent`);
+}
+
+export function headline(result: UploadResult): string {
+  const parts = [`${result.stored} stored`];
+  if (result.warnings) parts.push(`${result.warnings} stored with warnings`);
+  if (result.failed) parts.push(`${result.failed} failed`);
+  const skipped = result.skipped - result.notDicom.length;
+  if (skipped) parts.push(`${skipped} skipped`);
+  if (result.notDicom.length) parts.push(`${result.notDicom.length} not DICOM (not sent)`);
+  return parts.join(', ');
+}
+
+async function showSummary(services: Services, result: UploadResult): Promise<void> {
+  const message = `Upload to ${result.target}: ${headline(result)}.`;
+  const problems = result.failed + result.warnings + result.skipped > 0;
+  const choice = problems ? await vscode.window.showWarningMessage(message, 'Show Details') : await vscode.window.showInformationMessage(message, 'Show Details');
+  if (choice === 'Show Details') await openReport(result);
+  void services;
+}
+
+/** A Markdown report: one row per file with the server's reason. */
+export async function openReport(result: UploadResult): Promise<vscode.TextDocument> {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [`# Upload to ${result.target}`, '', headline(result), '', '| Outcome | File | SOPInstanceUID | Reason |', '| --- | --- | --- | --- |'];
+  for (const outcome of result.outcomes) {
+    lines.push(`| ${outcome.status} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describe(outcome))} |`);
+  }
+  for (const file of result.notDicom) lines.push(`| not DICOM | ${cell(file)} | | no DICM preamble (PS3.10 §7.1); not sent |`);
+  if (result.serverWarnings.length) lines.push('', '## Server warnings', '', ...result.serverWarnings.map((warning) => `- ${warning}`));
+  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: lines.join('\n') + '\n' });
+  await vscode.window.showTextDocument(document, { preview: true });
+  return document;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * One DicomWebClient per connection, built on demand (never at activation) with its
+ * credentials from SecretStorage or VS Code's Microsoft account, and a request log that
+ * never holds a credential.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/auth';
+import { DicomWebClient } from '../dicomweb/client';
+import type { RequestLogEntry } from '../dicomweb/http';
+import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
+
+export class ClientFactory implements vscode.Disposable {
+  private readonly clients = new Map<string, { client: DicomWebClient; signature: string }>();
+
+  constructor(
+    private readonly connections: ConnectionStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** The client of a connection; rebuilt when the connection's settings changed. */
+  get(connection: ServerConnection): DicomWebClient {
+    const signature = JSON.stringify(connection);
+    const cached = this.clients.get(connection.id);
+    if (cached && cached.signature === signature) return cached.client;
+    if (cached) void cached.client.close();
+    const client = this.create(connection);
+    this.clients.set(connection.id, { client, signature });
+    return client;
+  }
+
+  /** Forgets a connection's client (after removal or a credential change). */
+  forget(id: string): void {
+    const cached = this.clients.get(id);
+    if (cached) void cached.client.close();
+    this.clients.delete(id);
+  }
+
+  private create(connection: ServerConnection): DicomWebClient {
+    const timeoutSeconds = vscode.workspace.getConfiguration('dicomweb').get<number>('requestTimeoutSeconds', 60);
+    let ca: Buffer | undefined;
+    if (connection.caFile) {
+      try {
+        ca = readFileSync(connection.caFile);
+      } catch (error) {
+        this.log.error(`Cannot read the CA file of "${connection.name}": ${(error as Error).message}`);
+      }
+    }
+    return new DicomWebClient({
+      baseUrl: connection.url,
+      serverKind: connection.kind,
+      serverRoot: connection.serverRoot,
+      headers: connection.headers,
+      auth: this.authFor(connection),
+      tls: { ca, rejectUnauthorized: connection.rejectUnauthorized ?? true },
+      timeouts: { headersMs: timeoutSeconds * 1000 },
+      onRequest: (entry) => this.logRequest(connection, entry),
+    });
+  }
+
+  private logRequest(connection: ServerConnection, entry: RequestLogEntry): void {
+    const attempt = entry.attempt > 1 ? ` (attempt ${entry.attempt})` : '';
+    if (entry.error) {
+      this.log.warn(`[${connection.name}] ${entry.method} ${entry.url} failed after ${entry.durationMs} ms${attempt}: ${entry.error}`);
+    } else if (entry.status !== undefined && entry.status >= 400) {
+      this.log.warn(`[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`);
+    } else {
+      this.log.info(`[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`);
+    }
+  }
+
+  private authFor(connection: ServerConnection): AuthProvider {
+    switch (connection.auth) {
+      case 'bearer':
+        return bearerAuth(async (forceRefresh) => {
+          if (forceRefresh) return this.askAgain(connection, 'token');
+          return (await this.connections.getSecret(connection.id)) ?? this.askAgain(connection, 'token');
+        });
+      case 'basic': {
+        const provider = basicAuth(connection.username ?? '', async () => (await this.connections.getSecret(connection.id)) ?? '');
+        return {
+          ...provider,
+          refresh: async () => (await this.askAgain(connection, 'password')) !== undefined,
+        };
+      }
+      case 'entra':
+        // Microsoft Entra ID through VS Code's built-in Microsoft authentication provider:
+        // the user signs in once, VS Code refreshes the token; nothing is copied by hand.
+        return bearerAuth(async (forceRefresh) => {
+          const session = await vscode.authentication.getSession('microsoft', [AZURE_DICOM_SCOPE], forceRefresh ? { forceNewSession: { detail: `"${connection.name}" refused the current token.` } } : { createIfNone: true });
+          return session?.accessToken;
+        });
+      default:
+        return noAuth;
+    }
+  }
+
+  /** After a 401: ask for the credential again and keep it in SecretStorage. */
+  private async askAgain(connection: ServerConnection, what: 'token' | 'password'): Promise<string | undefined> {
+    const value = await vscode.window.showInputBox({
+      title: `DICOMweb: ${connection.name}`,
+      prompt: what === 'token' ? `The server refused the request (401). Paste a new bearer token for "${connection.name}".` : `The server refused the request (401). Enter the password of "${connection.username}" on "${connection.name}".`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (value) await this.connections.setSecret(connection.id, value);
+    return value || undefined;
+  }
+
+  dispose(): void {
+    for (const { client } of this.clients.values()) void client.close();
+    this.clients.clear();
+  }
+}

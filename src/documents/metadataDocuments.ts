@@ -1,0 +1,87 @@
+/**
+ * WADO-RS metadata (PS3.18 §10.4.1.1.2) as read-only JSON documents with their own URI
+ * scheme: `dicomweb-metadata:/{server}/{readable title}.json?{which resource}`. The `.json`
+ * path makes VS Code pick the JSON language; the query says what to fetch.
+ */
+import * as vscode from 'vscode';
+import type { ClientFactory } from '../config/clients';
+import type { ConnectionStore } from '../config/connections';
+import type { InstancePath } from '../dicomweb/requests';
+import type { DicomJsonDataset } from '../dicomweb/types';
+
+export const METADATA_SCHEME = 'dicomweb-metadata';
+
+/** InlineBinary longer than this is replaced by its size: bulk data is not for reading. */
+const MAX_INLINE_BINARY = 512;
+
+export interface MetadataTarget extends InstancePath {
+  connectionId: string;
+}
+
+export function metadataUri(target: MetadataTarget, serverName: string, title: string): vscode.Uri {
+  const safe = (text: string): string => text.replace(/[\\/:*?"<>|#%]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120) || 'metadata';
+  const query = new URLSearchParams({ connection: target.connectionId, study: target.studyInstanceUid });
+  if (target.seriesInstanceUid) query.set('series', target.seriesInstanceUid);
+  if (target.sopInstanceUid) query.set('instance', target.sopInstanceUid);
+  return vscode.Uri.from({ scheme: METADATA_SCHEME, path: `/${safe(serverName)}/${safe(title)}.json`, query: query.toString() });
+}
+
+export function targetOf(uri: vscode.Uri): MetadataTarget {
+  const query = new URLSearchParams(uri.query);
+  return {
+    connectionId: query.get('connection') ?? '',
+    studyInstanceUid: query.get('study') ?? '',
+    seriesInstanceUid: query.get('series') ?? undefined,
+    sopInstanceUid: query.get('instance') ?? undefined,
+  };
+}
+
+export class MetadataDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changedEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changedEmitter.event;
+
+  constructor(
+    private readonly connections: ConnectionStore,
+    private readonly clients: ClientFactory,
+  ) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+    const target = targetOf(uri);
+    const connection = this.connections.get(target.connectionId);
+    if (!connection) return JSON.stringify({ error: 'This server is no longer configured.' }, null, 2);
+    const controller = new AbortController();
+    const subscription = token.onCancellationRequested(() => controller.abort());
+    try {
+      const datasets = await this.clients.get(connection).retrieveMetadata(target, { signal: controller.signal });
+      return formatMetadata(datasets);
+    } finally {
+      subscription.dispose();
+    }
+  }
+
+  /** Fetches the document again (the "Refresh" of an open metadata editor). */
+  refresh(uri: vscode.Uri): void {
+    this.changedEmitter.fire(uri);
+  }
+
+  dispose(): void {
+    this.changedEmitter.dispose();
+  }
+}
+
+/**
+ * Pretty JSON of the datasets. Bulk data stays a BulkDataURI as the server sent it; long
+ * InlineBinary values (servers that inline pixel data) become a short note of their size.
+ */
+export function formatMetadata(datasets: DicomJsonDataset[]): string {
+  return JSON.stringify(
+    datasets,
+    (key, value: unknown) => {
+      if (key === 'InlineBinary' && typeof value === 'string' && value.length > MAX_INLINE_BINARY) {
+        return `(${Math.floor((value.length * 3) / 4)} bytes of base64 data not shown)`;
+      }
+      return value;
+    },
+    2,
+  );
+}

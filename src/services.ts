@@ -1,0 +1,27 @@
+import type * as vscode from 'vscode';
+import type { ClientFactory } from './config/clients';
+import type { ConnectionStore } from './config/connections';
+import type { MetadataDocumentProvider } from './documents/metadataDocuments';
+import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import type { DicomWebNode } from './tree/nodes/DicomWebNode';
+
+/**
+ * Questions the extension asks a person. One seam so that integration tests in the real
+ * extension host can answer a modal dialog that Playwright UI tests click for real.
+ */
+export interface UserPrompts {
+  /** A modal warning; resolves true only when the person chose `action`. */
+  confirm(message: string, detail: string, action: string): Promise<boolean>;
+}
+
+/** What activate() builds once; every command receives it. */
+export interface Services {
+  extensionContext: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  connections: ConnectionStore;
+  clients: ClientFactory;
+  tree: DicomWebTreeProvider;
+  treeView: vscode.TreeView<DicomWebNode>;
+  metadata: MetadataDocumentProvider;
+  prompts: UserPrompts;
+}

@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import type { ConnectionStore } from '../config/connections';
+import { DicomWebNode, MessageNode, PagedNode, type TreeContext } from './nodes/DicomWebNode';
+import { ServerNode } from './nodes/ServerNode';
+
+/**
+ * The "DICOMweb" view: connection → studies → series → instances. Server nodes are kept
+ * across redraws so loaded pages survive; a refresh resets only the node it is asked for.
+ */
+export class DicomWebTreeProvider implements vscode.TreeDataProvider<DicomWebNode>, vscode.Disposable {
+  private readonly changedEmitter = new vscode.EventEmitter<DicomWebNode | undefined>();
+  readonly onDidChangeTreeData = this.changedEmitter.event;
+  private servers = new Map<string, ServerNode>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly connections: ConnectionStore,
+    private readonly context: Omit<TreeContext, 'changed'>,
+  ) {
+    this.subscription = connections.onDidChange(() => this.changedEmitter.fire(undefined));
+  }
+
+  private get treeContext(): TreeContext {
+    return { ...this.context, changed: (node) => this.changedEmitter.fire(node) };
+  }
+
+  getTreeItem(node: DicomWebNode): vscode.TreeItem {
+    return node.getTreeItem();
+  }
+
+  getParent(node: DicomWebNode): DicomWebNode | undefined {
+    return node.parent;
+  }
+
+  async getChildren(node?: DicomWebNode): Promise<DicomWebNode[]> {
+    if (node) return node.getChildren();
+    const next = new Map<string, ServerNode>();
+    for (const connection of this.connections.list()) {
+      const existing = this.servers.get(connection.id);
+      // A changed connection (URL, auth …) gets a fresh node: its loaded pages are stale.
+      next.set(connection.id, existing && JSON.stringify(existing.connection) === JSON.stringify(connection) ? existing : new ServerNode(this.treeContext, connection));
+    }
+    this.servers = next;
+    return [...next.values()];
+  }
+
+  /** The server nodes as last listed. */
+  serverNodes(): ServerNode[] {
+    return [...this.servers.values()];
+  }
+
+  serverNode(connectionId: string): ServerNode | undefined {
+    return this.servers.get(connectionId);
+  }
+
+  /** Queries a node (or every connection) again. */
+  refresh(node?: DicomWebNode): void {
+    if (node instanceof MessageNode) node = node.parent;
+    if (!node) {
+      for (const server of this.servers.values()) server.reset();
+      this.changedEmitter.fire(undefined);
+      return;
+    }
+    node.reset();
+    this.changedEmitter.fire(node);
+  }
+
+  async loadMore(node: DicomWebNode): Promise<void> {
+    if (node instanceof PagedNode) await node.loadMore();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changedEmitter.dispose();
+  }
+}

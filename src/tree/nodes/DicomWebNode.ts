@@ -1,0 +1,163 @@
+import * as vscode from 'vscode';
+import type { DicomWebClient } from '../../dicomweb/client';
+import type { ServerConnection } from '../../config/connections';
+
+/**
+ * Context values, one per node kind. Menus match them with `viewItem =~ /^dicomweb:study\b/`
+ * so that two kinds never share a menu by accident; extra flags follow after a space.
+ */
+export enum ContextValue {
+  Server = 'dicomweb:server',
+  Study = 'dicomweb:study',
+  Series = 'dicomweb:series',
+  Instance = 'dicomweb:instance',
+  LoadMore = 'dicomweb:loadMore',
+  Error = 'dicomweb:error',
+  Info = 'dicomweb:info',
+}
+
+/** What every node may need: the connection's client, settings, and a way to redraw. */
+export interface TreeContext {
+  client(connection: ServerConnection): DicomWebClient;
+  pageSize(): number;
+  /** Redraws a node (or the whole tree) without discarding loaded pages. */
+  changed(node?: DicomWebNode): void;
+  workspaceState: vscode.Memento;
+  log: vscode.LogOutputChannel;
+}
+
+export abstract class DicomWebNode {
+  /** Path-shaped, unique in the tree: `server/{id}/study/{uid}/series/{uid}`. */
+  abstract readonly id: string;
+  abstract readonly parent: DicomWebNode | undefined;
+  abstract getTreeItem(): vscode.TreeItem;
+  getChildren(): Promise<DicomWebNode[]> | DicomWebNode[] {
+    return [];
+  }
+  /** Forgets loaded children so the next expansion queries the server again. */
+  reset(): void {}
+}
+
+/** A message row: "Load more…", an error with a retry, or a plain note. */
+export class MessageNode extends DicomWebNode {
+  constructor(
+    readonly id: string,
+    readonly parent: DicomWebNode,
+    private readonly kind: ContextValue.LoadMore | ContextValue.Error | ContextValue.Info,
+    private readonly label: string,
+    private readonly detail?: string,
+  ) {
+    super();
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.contextValue = this.kind;
+    if (this.kind === ContextValue.LoadMore) {
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.command = { command: 'dicomweb.node.loadMore', title: 'Load More', arguments: [this.parent] };
+    } else if (this.kind === ContextValue.Error) {
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.description = 'click to retry';
+      item.tooltip = this.detail ?? this.label;
+      item.command = { command: 'dicomweb.node.refresh', title: 'Retry', arguments: [this.parent] };
+    } else {
+      item.iconPath = new vscode.ThemeIcon('info');
+      item.tooltip = this.detail;
+    }
+    return item;
+  }
+}
+
+/**
+ * A node whose children come from QIDO one page at a time. The first expansion loads the
+ * first page; "Load more…" appends the next one and redraws only this node. A failure
+ * becomes an error row with a retry, never a pop-up from inside getChildren.
+ */
+export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
+  protected loaded: T[] | undefined;
+  private nextOffset = 0;
+  private hasMore = false;
+  private error: unknown;
+  private warnings: string[] = [];
+  private loading: Promise<void> | undefined;
+
+  constructor(protected readonly context: TreeContext) {
+    super();
+  }
+
+  /** Fetches one page starting at `offset`. */
+  protected abstract fetchPage(offset: number, limit: number): Promise<{ items: T[]; hasMore: boolean; warnings: string[]; received: number }>;
+  protected abstract emptyLabel(): string;
+
+  override async getChildren(): Promise<DicomWebNode[]> {
+    if (this.loaded === undefined && this.error === undefined) await this.load();
+    const rows: DicomWebNode[] = [...(this.loaded ?? [])];
+    for (const [index, warning] of this.warnings.entries()) {
+      rows.push(new MessageNode(`${this.id}/warning/${index}`, this, ContextValue.Info, warning, 'The server sent this Warning header (PS3.18 §8.6.2).'));
+    }
+    if (this.error !== undefined) {
+      rows.push(new MessageNode(`${this.id}/error`, this, ContextValue.Error, describeError(this.error), detailOf(this.error)));
+    } else if (this.hasMore) {
+      rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
+    } else if (rows.length === 0) {
+      rows.push(new MessageNode(`${this.id}/empty`, this, ContextValue.Info, this.emptyLabel()));
+    }
+    return rows;
+  }
+
+  /** Loads the next page (the "Load more…" row). */
+  async loadMore(): Promise<void> {
+    await this.load();
+    this.context.changed(this);
+  }
+
+  override reset(): void {
+    this.loaded = undefined;
+    this.nextOffset = 0;
+    this.hasMore = false;
+    this.error = undefined;
+    this.warnings = [];
+  }
+
+  /** Children loaded so far (for tests and commands). */
+  get loadedChildren(): readonly T[] {
+    return this.loaded ?? [];
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const page = await this.fetchPage(this.nextOffset, this.context.pageSize());
+        const known = new Set((this.loaded ?? []).map((node) => node.id));
+        this.loaded = [...(this.loaded ?? []), ...page.items.filter((node) => !known.has(node.id))];
+        this.nextOffset += page.received;
+        this.hasMore = page.hasMore;
+        this.warnings = [...new Set([...this.warnings, ...page.warnings])];
+        this.error = undefined;
+      } catch (error) {
+        this.error = error;
+        this.context.log.error(`${this.id}: ${detailOf(error)}`);
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+}
+
+export function describeError(error: unknown): string {
+  const status = (error as { status?: number }).status;
+  const serverMessage = (error as { serverMessage?: string }).serverMessage;
+  const code = (error as { code?: string }).code;
+  if (status === 401 || status === 403) return `Not authorized (${status})${serverMessage ? `: ${serverMessage}` : ''}`;
+  if (status !== undefined) return `The server answered ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
+  if (code === 'NETWORK') return `Cannot reach the server: ${(error as Error).message.replace(/^\w+ \S+ failed: /, '')}`;
+  if (code === 'TIMEOUT') return 'The server did not answer in time';
+  return (error as Error)?.message ?? String(error);
+}
+
+function detailOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

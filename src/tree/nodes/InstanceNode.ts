@@ -1,0 +1,67 @@
+import * as vscode from 'vscode';
+import type { DicomJsonDataset } from '../../dicomweb/types';
+import { getNumber, getString } from '../../dicom/json';
+import { sopClassName } from '../../dicom/uids';
+import { ContextValue, DicomWebNode } from './DicomWebNode';
+import type { SeriesNode } from './SeriesNode';
+
+export const INSTANCE_FIELDS = ['InstanceNumber', 'SOPClassUID', 'NumberOfFrames', 'Rows', 'Columns'];
+
+export class InstanceNode extends DicomWebNode {
+  readonly id: string;
+  readonly sopInstanceUid: string;
+
+  constructor(
+    readonly parent: SeriesNode,
+    readonly dataset: DicomJsonDataset,
+  ) {
+    super();
+    this.sopInstanceUid = getString(dataset, '00080018') ?? '';
+    this.id = `${parent.id}/instance/${this.sopInstanceUid}`;
+  }
+
+  get series(): SeriesNode {
+    return this.parent;
+  }
+
+  get instanceNumber(): number | undefined {
+    return getNumber(this.dataset, '00200013');
+  }
+
+  get sopClassUid(): string {
+    return getString(this.dataset, '00080016') ?? '';
+  }
+
+  get target(): { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string } {
+    return {
+      studyInstanceUid: this.series.study.studyInstanceUid,
+      seriesInstanceUid: this.series.seriesInstanceUid,
+      sopInstanceUid: this.sopInstanceUid,
+    };
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const label = this.instanceNumber !== undefined ? `Instance ${this.instanceNumber}` : this.sopInstanceUid;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.contextValue = ContextValue.Instance;
+    item.iconPath = new vscode.ThemeIcon('file-media');
+    const frames = getNumber(this.dataset, '00280008');
+    const rows = getNumber(this.dataset, '00280010');
+    const columns = getNumber(this.dataset, '00280011');
+    item.description = [
+      this.sopClassUid ? sopClassName(this.sopClassUid) : '',
+      frames !== undefined && frames > 1 ? `${frames} frames` : '',
+      rows !== undefined && columns !== undefined ? `${columns}×${rows}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${label}** — ${sopClassName(this.sopClassUid)}\n\n`);
+    tooltip.appendMarkdown(`SOPInstanceUID: \`${this.sopInstanceUid}\`  \n`);
+    tooltip.appendMarkdown(`SOPClassUID: \`${this.sopClassUid}\``);
+    item.tooltip = tooltip;
+    item.command = { command: 'dicomweb.instance.preview', title: 'Preview', arguments: [this] };
+    return item;
+  }
+}

@@ -1,0 +1,77 @@
+import * as vscode from 'vscode';
+import type { DicomJsonDataset } from '../../dicomweb/types';
+import { getNumber, getString } from '../../dicom/json';
+import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
+import { InstanceNode, INSTANCE_FIELDS } from './InstanceNode';
+import { escape } from './ServerNode';
+import { counts, type StudyNode } from './StudyNode';
+
+export const SERIES_FIELDS = ['SeriesDescription', 'SeriesNumber', 'Modality', 'NumberOfSeriesRelatedInstances', 'BodyPartExamined'];
+
+export class SeriesNode extends PagedNode<InstanceNode> {
+  readonly id: string;
+  readonly seriesInstanceUid: string;
+
+  constructor(
+    context: TreeContext,
+    readonly parent: StudyNode,
+    readonly dataset: DicomJsonDataset,
+  ) {
+    super(context);
+    this.seriesInstanceUid = getString(dataset, '0020000E') ?? '';
+    this.id = `${parent.id}/series/${this.seriesInstanceUid}`;
+  }
+
+  get study(): StudyNode {
+    return this.parent;
+  }
+
+  get seriesNumber(): number | undefined {
+    return getNumber(this.dataset, '00200011');
+  }
+
+  get modality(): string {
+    return getString(this.dataset, '00080060') ?? '';
+  }
+
+  get description(): string {
+    return getString(this.dataset, '0008103E') ?? '';
+  }
+
+  get instanceCount(): number | undefined {
+    return getNumber(this.dataset, '00201209');
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const number = this.seriesNumber !== undefined ? `#${this.seriesNumber} ` : '';
+    const label = `${number}${this.modality || 'Series'}${this.description ? ` — ${this.description}` : ''}`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.contextValue = ContextValue.Series;
+    item.iconPath = new vscode.ThemeIcon('layers');
+    item.description = counts(this.instanceCount, 'instance', 'instances');
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
+    tooltip.appendMarkdown(`StudyInstanceUID: \`${this.study.studyInstanceUid}\`  \n`);
+    tooltip.appendMarkdown(`SeriesInstanceUID: \`${this.seriesInstanceUid}\``);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  protected async fetchPage(offset: number, limit: number) {
+    const page = await this.study.server.client.searchPage(
+      'instances',
+      { studyInstanceUid: this.study.studyInstanceUid, seriesInstanceUid: this.seriesInstanceUid },
+      { includeField: INSTANCE_FIELDS },
+      offset,
+      limit,
+    );
+    const items = page.items.map((dataset) => new InstanceNode(this, dataset));
+    items.sort((a, b) => (a.instanceNumber ?? Infinity) - (b.instanceNumber ?? Infinity));
+    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
+  }
+
+  protected emptyLabel(): string {
+    return 'No instances';
+  }
+}

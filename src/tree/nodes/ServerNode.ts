@@ -1,0 +1,81 @@
+import * as vscode from 'vscode';
+import type { ServerConnection } from '../../config/connections';
+import type { DicomWebClient } from '../../dicomweb/client';
+import { PROFILES } from '../../dicomweb/profiles';
+import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
+import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
+import { StudyNode, STUDY_FIELDS } from './StudyNode';
+
+/** A configured connection; its children are the studies QIDO finds, a page at a time. */
+export class ServerNode extends PagedNode<StudyNode> {
+  readonly id: string;
+  readonly parent = undefined;
+  private detected = false;
+
+  constructor(
+    context: TreeContext,
+    readonly connection: ServerConnection,
+  ) {
+    super(context);
+    this.id = `server/${connection.id}`;
+  }
+
+  get client(): DicomWebClient {
+    return this.context.client(this.connection);
+  }
+
+  get filter(): StudyFilter | undefined {
+    return this.context.workspaceState.get<StudyFilter>(filterKey(this.connection.id));
+  }
+
+  async setFilter(filter: StudyFilter | undefined): Promise<void> {
+    await this.context.workspaceState.update(filterKey(this.connection.id), isEmptyFilter(filter) ? undefined : filter);
+    this.reset();
+    this.context.changed(this);
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.connection.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    const filtered = !isEmptyFilter(this.filter);
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}`;
+    item.iconPath = new vscode.ThemeIcon(filtered ? 'filter' : 'server-environment');
+    item.description = filtered ? describeFilter(this.filter) : this.connection.url;
+    const kind = PROFILES[this.connection.kind ?? 'generic'].label;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${escape(this.connection.name)}** — ${kind}\n\n`);
+    tooltip.appendMarkdown(`Service URL: \`${this.connection.url}\`\n\n`);
+    tooltip.appendMarkdown(`Authentication: ${this.connection.auth ?? 'none'}`);
+    if (filtered) tooltip.appendMarkdown(`\n\nFilter: ${escape(describeFilter(this.filter))}`);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  protected async fetchPage(offset: number, limit: number) {
+    const client = this.client;
+    if (!this.connection.kind && !this.detected) {
+      // No kind configured: a cheap probe (Orthanc's /system) decides how deletes work.
+      this.detected = true;
+      await client.detectProfile().catch(() => undefined);
+    }
+    const page = await client.searchPage('studies', {}, { match: filterToMatch(this.filter), includeField: STUDY_FIELDS }, offset, limit);
+    return {
+      items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
+      hasMore: page.hasMore,
+      warnings: page.warnings,
+      received: page.items.length,
+    };
+  }
+
+  protected emptyLabel(): string {
+    return isEmptyFilter(this.filter) ? 'No studies on this server' : 'No study matches the filter';
+  }
+}
+
+function filterKey(id: string): string {
+  return `dicomweb.filter.${id}`;
+}
+
+export function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

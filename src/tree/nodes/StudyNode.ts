@@ -1,0 +1,92 @@
+import * as vscode from 'vscode';
+import type { DicomJsonDataset } from '../../dicomweb/types';
+import { formatDicomDate, formatPersonName, getNumber, getString, getStrings } from '../../dicom/json';
+import { ContextValue, PagedNode, type DicomWebNode, type TreeContext } from './DicomWebNode';
+import { escape, type ServerNode } from './ServerNode';
+import { SeriesNode, SERIES_FIELDS } from './SeriesNode';
+
+/** Study attributes a row shows, asked for explicitly: not every server returns them by default (PS3.18 §10.6.3.3.1). */
+export const STUDY_FIELDS = [
+  'StudyDescription',
+  'ModalitiesInStudy',
+  'NumberOfStudyRelatedSeries',
+  'NumberOfStudyRelatedInstances',
+  'PatientBirthDate',
+  'PatientSex',
+];
+
+export class StudyNode extends PagedNode<SeriesNode> {
+  readonly id: string;
+  readonly studyInstanceUid: string;
+
+  constructor(
+    context: TreeContext,
+    readonly parent: ServerNode,
+    readonly dataset: DicomJsonDataset,
+  ) {
+    super(context);
+    this.studyInstanceUid = getString(dataset, '0020000D') ?? '';
+    this.id = `${parent.id}/study/${this.studyInstanceUid}`;
+  }
+
+  get server(): ServerNode {
+    return this.parent;
+  }
+
+  get patientName(): string {
+    return formatPersonName(getString(this.dataset, '00100010')) || '(no patient name)';
+  }
+
+  get description(): string {
+    return getString(this.dataset, '00081030') ?? '';
+  }
+
+  get seriesCount(): number | undefined {
+    return getNumber(this.dataset, '00201206');
+  }
+
+  get instanceCount(): number | undefined {
+    return getNumber(this.dataset, '00201208');
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const label = this.description ? `${this.patientName} — ${this.description}` : this.patientName;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.contextValue = ContextValue.Study;
+    item.iconPath = new vscode.ThemeIcon('files');
+    const parts = [
+      getString(this.dataset, '00100020'),
+      formatDicomDate(getString(this.dataset, '00080020')),
+      getStrings(this.dataset, '00080061').filter(Boolean).join('/'),
+      counts(this.seriesCount, 'series', 'series') + (this.instanceCount !== undefined ? `, ${counts(this.instanceCount, 'instance', 'instances')}` : ''),
+    ].filter((part) => part);
+    item.description = parts.join(' · ');
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
+    tooltip.appendMarkdown(`Patient ID: ${escape(getString(this.dataset, '00100020') ?? '—')}  \n`);
+    tooltip.appendMarkdown(`Study date: ${formatDicomDate(getString(this.dataset, '00080020')) || '—'}  \n`);
+    tooltip.appendMarkdown(`Accession: ${escape(getString(this.dataset, '00080050') ?? '—')}  \n`);
+    tooltip.appendMarkdown(`StudyInstanceUID: \`${this.studyInstanceUid}\``);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  protected async fetchPage(offset: number, limit: number) {
+    const page = await this.server.client.searchPage('series', { studyInstanceUid: this.studyInstanceUid }, { includeField: SERIES_FIELDS }, offset, limit);
+    const items = page.items.map((dataset) => new SeriesNode(this.context, this, dataset));
+    items.sort((a, b) => (a.seriesNumber ?? Infinity) - (b.seriesNumber ?? Infinity));
+    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
+  }
+
+  protected emptyLabel(): string {
+    return 'No series';
+  }
+}
+
+export function counts(value: number | undefined, one: string, many: string): string {
+  if (value === undefined) return '';
+  return `${value} ${value === 1 ? one : many}`;
+}
+
+export type { DicomWebNode };
