@@ -1,0 +1,262 @@
+/**
+ * Builds the webview's {@link ImageInfo} and overlay attributes from what the extension
+ * has: a dicom-parser DataSet (local file, PS3.10) or DICOM JSON metadata (WADO-RS,
+ * PS3.18 Annex F). No `vscode` import: tested in plain Node.
+ */
+import type * as dicomParser from 'dicom-parser';
+import type { ImageInfo, OverlayAttributes, PaletteChannel, WindowPreset } from '../../webview/protocol';
+import { formatDicomDate, formatPersonName, getAttribute, getNumber, getNumbers, getString, getStrings, type DicomJsonDataset } from '../dicom/json';
+import { SOP_CLASS_NAMES } from '../dicom/uids';
+
+/** Why an instance cannot be previewed at all. */
+export class NotAnImageError extends Error {
+  override readonly name = 'NotAnImageError';
+}
+
+/** Pixel Data (7FE0,0010), Float/Double Float Pixel Data. */
+const PIXEL_DATA = 'x7fe00010';
+
+// ---------------------------------------------------------------------------------------
+// Local files (dicom-parser)
+
+/** ImageInfo of a parsed Part 10 file. @throws NotAnImageError without Pixel Data or Rows/Columns. */
+export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
+  const rows = dataSet.uint16('x00280010');
+  const columns = dataSet.uint16('x00280011');
+  if (!dataSet.elements[PIXEL_DATA] || !rows || !columns) {
+    const sopClass = text(dataSet, 'x00080016');
+    throw new NotAnImageError(`This instance has no image to show (no Pixel Data${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`);
+  }
+  const transferSyntaxUid = text(dataSet, 'x00020010');
+  const bitsAllocated = dataSet.uint16('x00280100') ?? 16;
+  const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
+  const info: ImageInfo = {
+    rows,
+    columns,
+    samplesPerPixel: dataSet.uint16('x00280002') ?? 1,
+    bitsAllocated,
+    bitsStored,
+    highBit: dataSet.uint16('x00280102') ?? bitsStored - 1,
+    pixelRepresentation: dataSet.uint16('x00280103') === 1 ? 1 : 0,
+    planarConfiguration: dataSet.uint16('x00280006') === 1 ? 1 : 0,
+    photometricInterpretation: (text(dataSet, 'x00280004') ?? 'MONOCHROME2').toUpperCase(),
+    numberOfFrames: Math.max(1, parseInt(text(dataSet, 'x00280008') ?? '1', 10) || 1),
+    rescaleSlope: numberOf(dataSet, 'x00281053') ?? 1,
+    rescaleIntercept: numberOf(dataSet, 'x00281052') ?? 0,
+    windows: windowsOf(numbersOf(dataSet, 'x00281050'), numbersOf(dataSet, 'x00281051'), textsOf(dataSet, 'x00281055')),
+    bigEndian: transferSyntaxUid === '1.2.840.10008.1.2.2',
+    pixelDataVr: dataSet.elements[PIXEL_DATA].vr,
+  };
+  if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
+  const rescaleType = text(dataSet, 'x00281054');
+  if (rescaleType) info.rescaleType = rescaleType;
+  const voiFunction = text(dataSet, 'x00281056');
+  if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
+  const padding = dataSet.elements['x00280120'];
+  if (padding) info.pixelPaddingValue = info.pixelRepresentation === 1 ? dataSet.int16('x00280120') : dataSet.uint16('x00280120');
+  const frameTime = frameTimeOf(numberOf(dataSet, 'x00181063'), numberOf(dataSet, 'x00180040'));
+  if (frameTime) info.frameTimeMs = frameTime;
+  if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = paletteFromDataSet(dataSet);
+  return info;
+}
+
+function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] {
+  const channel = (descriptorTag: string, dataTag: string): PaletteChannel => {
+    const descriptor = dataSet.elements[descriptorTag];
+    const data = dataSet.elements[dataTag];
+    if (!descriptor || !data) {
+      throw new NotAnImageError('PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5); segmented palettes are not supported.');
+    }
+    // C.7.6.3.1.5: entries (0 means 65536), first mapped value (US or SS), bits per entry.
+    const entriesRaw = dataSet.uint16(descriptorTag, 0) ?? 0;
+    const entries = entriesRaw === 0 ? 65536 : entriesRaw;
+    const firstMapped = dataSet.uint16(descriptorTag, 1) ?? 0;
+    const bitsPerEntry = dataSet.uint16(descriptorTag, 2) ?? 16;
+    const values: number[] = [];
+    if (bitsPerEntry <= 8 && data.length === entries) {
+      for (let i = 0; i < entries; i++) values.push(dataSet.byteArray[data.dataOffset + i]);
+    } else {
+      const count = Math.min(entries, Math.floor(data.length / 2));
+      for (let i = 0; i < count; i++) values.push(dataSet.uint16(dataTag, i) ?? 0);
+    }
+    return { entries, firstMapped, bitsPerEntry, data: values };
+  };
+  return {
+    red: channel('x00281101', 'x00281201'),
+    green: channel('x00281102', 'x00281202'),
+    blue: channel('x00281103', 'x00281203'),
+  };
+}
+
+/** Overlay attributes of a parsed file. */
+export function overlayFromDataSet(dataSet: dicomParser.DataSet): OverlayAttributes {
+  const attributes: OverlayAttributes = {};
+  const set = (key: keyof OverlayAttributes, value: string | undefined) => {
+    if (value) attributes[key] = value;
+  };
+  set('patientName', formatPersonName(text(dataSet, 'x00100010')));
+  set('patientId', text(dataSet, 'x00100020'));
+  set('studyDate', formatDicomDate(text(dataSet, 'x00080020')));
+  set('studyDescription', text(dataSet, 'x00081030'));
+  set('seriesDescription', text(dataSet, 'x0008103e'));
+  set('seriesNumber', text(dataSet, 'x00200011'));
+  set('instanceNumber', text(dataSet, 'x00200013'));
+  set('modality', text(dataSet, 'x00080060'));
+  const sopClass = text(dataSet, 'x00080016');
+  if (sopClass) set('sopClassName', sopClassLabel(sopClass));
+  return attributes;
+}
+
+function text(dataSet: dicomParser.DataSet, tag: string): string | undefined {
+  try {
+    const value = dataSet.string(tag);
+    return value ? value.replace(/[\0 ]+$/, '') || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function textsOf(dataSet: dicomParser.DataSet, tag: string): string[] {
+  const value = text(dataSet, tag);
+  return value ? value.split('\\').map((v) => v.trim()) : [];
+}
+
+function numbersOf(dataSet: dicomParser.DataSet, tag: string): number[] {
+  return textsOf(dataSet, tag).map((v) => Number(v));
+}
+
+function numberOf(dataSet: dicomParser.DataSet, tag: string): number | undefined {
+  const value = numbersOf(dataSet, tag)[0];
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// DICOMweb metadata (DICOM JSON)
+
+/** A PALETTE COLOR LUT data attribute sent as BulkDataURI needs fetching. */
+export interface BulkDataFetcher {
+  (uri: string): Promise<Uint8Array>;
+}
+
+/**
+ * ImageInfo of an instance's WADO-RS metadata (PS3.18 §10.4.1.1.2). Pixel Data may be
+ * absent from metadata (Azure omits OB/OW values, Orthanc gives a BulkDataURI): Rows and
+ * Columns decide whether there is an image.
+ */
+export async function imageInfoFromJson(ds: DicomJsonDataset, fetchBulkData?: BulkDataFetcher): Promise<ImageInfo> {
+  const rows = getNumber(ds, '00280010');
+  const columns = getNumber(ds, '00280011');
+  if (!rows || !columns) {
+    const sopClass = getString(ds, '00080016');
+    throw new NotAnImageError(`This instance has no image to show (no Rows/Columns${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`);
+  }
+  const bitsAllocated = getNumber(ds, '00280100') ?? 16;
+  const bitsStored = getNumber(ds, '00280101') ?? bitsAllocated;
+  const info: ImageInfo = {
+    rows,
+    columns,
+    samplesPerPixel: getNumber(ds, '00280002') ?? 1,
+    bitsAllocated,
+    bitsStored,
+    highBit: getNumber(ds, '00280102') ?? bitsStored - 1,
+    pixelRepresentation: getNumber(ds, '00280103') === 1 ? 1 : 0,
+    planarConfiguration: getNumber(ds, '00280006') === 1 ? 1 : 0,
+    photometricInterpretation: (getString(ds, '00280004') ?? 'MONOCHROME2').trim().toUpperCase(),
+    numberOfFrames: Math.max(1, getNumber(ds, '00280008') ?? 1),
+    rescaleSlope: getNumber(ds, '00281053') ?? 1,
+    rescaleIntercept: getNumber(ds, '00281052') ?? 0,
+    windows: windowsOf(numbers(getNumbers(ds, '00281050')), numbers(getNumbers(ds, '00281051')), getStrings(ds, '00281055')),
+  };
+  const transferSyntaxUid = getString(ds, '00020010') ?? getString(ds, '00083002');
+  if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
+  const rescaleType = getString(ds, '00281054');
+  if (rescaleType) info.rescaleType = rescaleType;
+  const voiFunction = getString(ds, '00281056');
+  if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
+  const padding = getNumber(ds, '00280120');
+  if (padding !== undefined) info.pixelPaddingValue = padding;
+  const frameTime = frameTimeOf(getNumber(ds, '00181063'), getNumber(ds, '00180040'));
+  if (frameTime) info.frameTimeMs = frameTime;
+  if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = await paletteFromJson(ds, fetchBulkData);
+  return info;
+}
+
+async function paletteFromJson(ds: DicomJsonDataset, fetchBulkData?: BulkDataFetcher): Promise<ImageInfo['palette']> {
+  const channel = async (descriptorTag: string, dataTag: string): Promise<PaletteChannel> => {
+    const descriptor = numbers(getNumbers(ds, descriptorTag));
+    const attribute = getAttribute(ds, dataTag);
+    if (descriptor.length < 3 || !attribute) {
+      throw new NotAnImageError('PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5).');
+    }
+    const entries = descriptor[0] === 0 ? 65536 : descriptor[0];
+    const bitsPerEntry = descriptor[2];
+    let bytes: Uint8Array | undefined;
+    if (attribute.InlineBinary) bytes = Buffer.from(attribute.InlineBinary, 'base64');
+    else if (attribute.BulkDataURI && fetchBulkData) bytes = await fetchBulkData(attribute.BulkDataURI);
+    if (!bytes) throw new NotAnImageError('The Palette Color Lookup Table Data is not in the metadata and could not be fetched.');
+    const data: number[] = [];
+    if (bitsPerEntry <= 8 && bytes.length === entries) {
+      for (let i = 0; i < entries; i++) data.push(bytes[i]);
+    } else {
+      // OW in DICOMweb bulk data is little endian (PS3.18 §8.7.3.3.2).
+      const count = Math.min(entries, bytes.length >> 1);
+      for (let i = 0; i < count; i++) data.push(bytes[2 * i] | (bytes[2 * i + 1] << 8));
+    }
+    return { entries, firstMapped: descriptor[1], bitsPerEntry, data };
+  };
+  return {
+    red: await channel('00281101', '00281201'),
+    green: await channel('00281102', '00281202'),
+    blue: await channel('00281103', '00281203'),
+  };
+}
+
+/** Overlay attributes of DICOM JSON metadata. */
+export function overlayFromJson(ds: DicomJsonDataset): OverlayAttributes {
+  const attributes: OverlayAttributes = {};
+  const set = (key: keyof OverlayAttributes, value: string | undefined) => {
+    if (value) attributes[key] = value;
+  };
+  const name = getAttribute(ds, '00100010')?.Value?.[0];
+  set('patientName', name === undefined || name === null ? undefined : formatPersonName(name as string));
+  set('patientId', getString(ds, '00100020'));
+  set('studyDate', formatDicomDate(getString(ds, '00080020')));
+  set('studyDescription', getString(ds, '00081030'));
+  set('seriesDescription', getString(ds, '0008103E'));
+  set('seriesNumber', getString(ds, '00200011'));
+  set('instanceNumber', getString(ds, '00200013'));
+  set('modality', getString(ds, '00080060'));
+  const sopClass = getString(ds, '00080016');
+  if (sopClass) set('sopClassName', sopClassLabel(sopClass));
+  return attributes;
+}
+
+function numbers(values: Array<number | undefined>): number[] {
+  return values.map((v) => (v === undefined ? NaN : v));
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Pairs centres, widths and explanations (C.11.2.1.2: value i of each belongs together). */
+function windowsOf(centers: number[], widths: number[], explanations: string[]): WindowPreset[] {
+  const windows: WindowPreset[] = [];
+  for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+    if (!Number.isFinite(centers[i]) || !Number.isFinite(widths[i]) || widths[i] < 1) continue;
+    const preset: WindowPreset = { center: centers[i], width: widths[i] };
+    if (explanations[i]) preset.explanation = explanations[i];
+    windows.push(preset);
+  }
+  return windows;
+}
+
+/** Frame Time (0018,1063) in ms, else 1000 / Cine Rate (0018,0040). */
+function frameTimeOf(frameTime: number | undefined, cineRate: number | undefined): number | undefined {
+  if (frameTime && frameTime > 0) return frameTime;
+  if (cineRate && cineRate > 0) return 1000 / cineRate;
+  return undefined;
+}
+
+function sopClassLabel(uid: string): string {
+  const name = SOP_CLASS_NAMES[uid];
+  return name ? `${name} (${uid})` : uid;
+}
