@@ -24,13 +24,18 @@ const modalPrompts: UserPrompts = {
     const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, action);
     return choice === action;
   },
+  async askSecret(title, prompt) {
+    return vscode.window.showInputBox({ title, prompt, password: true, ignoreFocusOut: true });
+  },
 };
 
 export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('DICOMweb', { log: true });
   const connections = new ConnectionStore(context.secrets);
-  const clients = new ClientFactory(connections, log);
+  // Services is filled before any command or request can run; the parts below read it lazily.
+  const services = {} as Services;
+  const clients = new ClientFactory(connections, log, () => services.prompts);
   const tree = new DicomWebTreeProvider(connections, {
     client: (connection) => clients.get(connection),
     pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
@@ -38,8 +43,6 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     log,
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
-  // Services is filled before any command can run; the drop controller needs it lazily.
-  const services = {} as Services;
   const treeView = vscode.window.createTreeView('dicomweb.servers', {
     treeDataProvider: tree,
     showCollapseAll: true,

@@ -12,6 +12,8 @@ import type { DicomWebNode } from './tree/nodes/DicomWebNode';
 export interface UserPrompts {
   /** A modal warning; resolves true only when the person chose `action`. */
   confirm(message: string, detail: string, action: string): Promise<boolean>;
+  /** A password-style input (a token or password after a 401); undefined when dismissed. */
+  askSecret(title: string, prompt: string): Promise<string | undefined>;
 }
 
 /** What activate() builds once; every command receives it. */

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/auth';
 import { DicomWebClient } from '../dicomweb/client';
 import type { RequestLogEntry } from '../dicomweb/http';
+import type { UserPrompts } from '../services';
 import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
 
 export class ClientFactory implements vscode.Disposable {
@@ -16,6 +17,7 @@ export class ClientFactory implements vscode.Disposable {
   constructor(
     private readonly connections: ConnectionStore,
     private readonly log: vscode.LogOutputChannel,
+    private readonly prompts: () => UserPrompts,
   ) {}
 
   /** The client of a connection; rebuilt when the connection's settings changed. */
@@ -97,12 +99,10 @@ export class ClientFactory implements vscode.Disposable {
 
   /** After a 401: ask for the credential again and keep it in SecretStorage. */
   private async askAgain(connection: ServerConnection, what: 'token' | 'password'): Promise<string | undefined> {
-    const value = await vscode.window.showInputBox({
-      title: `DICOMweb: ${connection.name}`,
-      prompt: what === 'token' ? `The server refused the request (401). Paste a new bearer token for "${connection.name}".` : `The server refused the request (401). Enter the password of "${connection.username}" on "${connection.name}".`,
-      password: true,
-      ignoreFocusOut: true,
-    });
+    const value = await this.prompts().askSecret(
+      `DICOMweb: ${connection.name}`,
+      what === 'token' ? `The server refused the request (401). Paste a new bearer token for "${connection.name}".` : `The server refused the request (401). Enter the password of "${connection.username}" on "${connection.name}".`,
+    );
     if (value) await this.connections.setSecret(connection.id, value);
     return value || undefined;
   }
