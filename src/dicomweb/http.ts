@@ -4,7 +4,7 @@
  * backoff for idempotent requests, 401 → credential refresh, and one log entry a request.
  */
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
 
@@ -207,8 +207,8 @@ export class HttpTransport {
     const result = await this.dispatcher.request({
       origin: url.origin,
       // Keep the path and query exactly as built: Orthanc does not percent-decode search
-      // values, so `^ * ? ,` must stay raw (PS3.18 §8.3.4, ../docs conformance note).
-      path: url.pathname + url.search,
+      // values, so `^ * ? , '` must stay raw (PS3.18 §8.3.4, ../docs conformance note).
+      path: rawPathAndQuery(request.url) ?? url.pathname + url.search,
       method: request.method,
       headers,
       body,
@@ -245,6 +245,21 @@ export class HttpTransport {
       error,
     });
   }
+}
+
+/**
+ * The path and query of a URL exactly as written. WHATWG URL parsing re-encodes some
+ * characters of http(s) queries (`'` becomes `%27`), which Orthanc then fails to match:
+ * `PatientName=O'Hara*` must arrive as written. Only used when the text is already valid
+ * request-target syntax (printable ASCII, no space); otherwise the parsed form is sent.
+ */
+function rawPathAndQuery(url: string): string | undefined {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^#]*)/i.exec(url);
+  if (!match) return undefined;
+  let target = match[1];
+  if (!/^[\x21-\x7e]*$/.test(target)) return undefined;
+  if (target === '' || target.startsWith('?')) target = `/${target}`;
+  return target;
 }
 
 /** Builds the typed error of a non-success answer, reading at most 64 KiB of its body. */
