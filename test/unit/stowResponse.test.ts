@@ -13,9 +13,14 @@ const A = '1.2.826.0.1.3680043.8.498.47359123102728459884412887463296905395';
 const B = '1.2.826.0.1.3680043.8.498.12714725698140337137334606354172323212';
 const C = '1.2.826.0.1.3680043.8.498.13273713909719068980354078852867170114';
 const D = '1.2.826.0.1.3680043.8.498.99999999999999999999999999999999999999';
+const E = '1.2.826.0.1.3680043.8.498.88888888888888888888888888888888888888';
 const SERVICE = 'https://contoso-dicom.dicom.azurehealthcareapis.com/v2';
 
-/** A body of Azure's DICOM service v2 for a 202: one stored, one stored with a warning, two failed. */
+/**
+ * A body of Azure's DICOM service v2 for a 202: one stored, one stored with a warning, a
+ * duplicate (45070), one that failed validation (43264, with the failed attributes) and
+ * one of another study than the request's (43265).
+ */
 const azure202 = {
   '00081190': { vr: 'UR', Value: [`${SERVICE}/studies/${STUDY}`] },
   '00081198': {
@@ -29,7 +34,7 @@ const azure202 = {
       {
         '00081150': { vr: 'UI', Value: [SC] },
         '00081155': { vr: 'UI', Value: [D] },
-        '00081197': { vr: 'US', Value: [43265] },
+        '00081197': { vr: 'US', Value: [43264] },
         '00741048': {
           vr: 'SQ',
           Value: [
@@ -37,6 +42,11 @@ const azure202 = {
             { '00000902': { vr: 'LO', Value: ['DICOM100: (0010,0030) - Content "19xx" does not validate VR DA'] } },
           ],
         },
+      },
+      {
+        '00081150': { vr: 'UI', Value: [SC] },
+        '00081155': { vr: 'UI', Value: [E] },
+        '00081197': { vr: 'US', Value: [43265] },
       },
     ],
   },
@@ -95,18 +105,24 @@ describe('parseStowResponse on Azure bodies', () => {
     assert.equal(outcome?.errorComments, undefined);
   });
 
-  it('FailureReason 43265 carries every ErrorComment of its FailedAttributesSequence', () => {
-    const outcome = parsed?.outcomes.get(D);
+  it('FailureReason 43265: the instance belongs to another study than the request', () => {
+    const outcome = parsed?.outcomes.get(E);
     assert.equal(outcome?.status, 'failed');
     assert.equal(outcome?.reasonCode, 43265);
     assert.match(outcome?.reasonText ?? '', /StudyInstanceUID/);
+  });
+
+  it('FailureReason 43264 carries every ErrorComment of its FailedAttributesSequence', () => {
+    const outcome = parsed?.outcomes.get(D);
+    assert.equal(outcome?.status, 'failed');
+    assert.equal(outcome?.reasonCode, 43264);
     assert.equal(outcome?.errorComments?.length, 2);
     assert.match(outcome?.errorComments?.[0] ?? '', /NotAValidDate/);
     assert.match(outcome?.errorComments?.[1] ?? '', /0010,0030/);
   });
 
-  it('names exactly the four instances', () => {
-    assert.deepEqual([...(parsed?.outcomes.keys() ?? [])].sort(), [A, B, C, D].sort());
+  it('names exactly the five instances', () => {
+    assert.deepEqual([...(parsed?.outcomes.keys() ?? [])].sort(), [A, B, C, D, E].sort());
   });
 
   it('accepts the body wrapped in a one-element array, and codes sent as strings', () => {
