@@ -1,0 +1,344 @@
+/**
+ * The local server's index: every stored instance with the attributes QIDO-RS matches and
+ * returns, kept in memory as a study → series → instance tree for fast searches, and
+ * persisted as one JSON file (written to a temporary file, fsynced, renamed: never half a
+ * file). The .dcm files are the truth; the index is rebuilt from them when it is missing,
+ * damaged or of another version.
+ *
+ * Plain Node: no `vscode` import.
+ */
+import type * as dicomParser from 'dicom-parser';
+import { rawString } from './dicomFiles';
+
+export type Level = 'study' | 'series' | 'instance';
+const LEVEL_RANK: Record<Level, number> = { study: 0, series: 1, instance: 2 };
+
+/** Attribute values as stored in the file, values joined by `\` (PS3.5 §6.4). */
+export type Attrs = Record<string, string>;
+
+/** An attribute the index knows: where it lives, its VR, and whether QIDO returns it by default. */
+export interface FieldSpec {
+  tag: string;
+  keyword: string;
+  vr: string;
+  level: Level;
+  /** Returned without includefield (PS3.18 §10.6.3.3, Tables 10.6.3-3, -5, -7). */
+  isDefault: boolean;
+  /** Derived from the tree rather than read from a file. */
+  computed?: (node: StudyNode | SeriesNode | InstanceNode) => string | undefined;
+}
+
+const stored = (tag: string, keyword: string, vr: string, level: Level, isDefault: boolean): FieldSpec => ({ tag, keyword, vr, level, isDefault });
+
+/**
+ * The attributes kept per level. The defaults follow PS3.18 Tables 10.6.3-3/-5/-7; the
+ * searchable ones cover the Azure DICOM service's conformance statement (study: PatientName,
+ * PatientID, PatientBirthDate, AccessionNumber, ReferringPhysicianName, StudyDate,
+ * StudyDescription, ModalitiesInStudy; series: Modality, PerformedProcedureStepStartDate,
+ * ManufacturerModelName; instance: SOPInstanceUID) and a few more people ask for.
+ */
+export const FIELDS: readonly FieldSpec[] = [
+  stored('00080020', 'StudyDate', 'DA', 'study', true),
+  stored('00080030', 'StudyTime', 'TM', 'study', true),
+  stored('00080050', 'AccessionNumber', 'SH', 'study', true),
+  { tag: '00080056', keyword: 'InstanceAvailability', vr: 'CS', level: 'study', isDefault: true, computed: () => 'ONLINE' },
+  {
+    tag: '00080061',
+    keyword: 'ModalitiesInStudy',
+    vr: 'CS',
+    level: 'study',
+    isDefault: true,
+    computed: (node) => {
+      const study = node as StudyNode;
+      const found = new Set<string>();
+      for (const series of study.series.values()) {
+        const modality = series.attrs['00080060'];
+        if (modality) found.add(modality);
+      }
+      return found.size ? [...found].sort().join('\\') : undefined;
+    },
+  },
+  stored('00080090', 'ReferringPhysicianName', 'PN', 'study', true),
+  stored('00080201', 'TimezoneOffsetFromUTC', 'SH', 'study', true),
+  stored('00081030', 'StudyDescription', 'LO', 'study', true),
+  stored('00100010', 'PatientName', 'PN', 'study', true),
+  stored('00100020', 'PatientID', 'LO', 'study', true),
+  stored('00100030', 'PatientBirthDate', 'DA', 'study', true),
+  stored('00100040', 'PatientSex', 'CS', 'study', true),
+  stored('00101010', 'PatientAge', 'AS', 'study', false),
+  stored('0020000D', 'StudyInstanceUID', 'UI', 'study', true),
+  stored('00200010', 'StudyID', 'SH', 'study', true),
+  { tag: '00201206', keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', level: 'study', isDefault: true, computed: (node) => String((node as StudyNode).series.size) },
+  { tag: '00201208', keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', level: 'study', isDefault: true, computed: (node) => String((node as StudyNode).instanceCount) },
+
+  stored('00080021', 'SeriesDate', 'DA', 'series', false),
+  stored('00080031', 'SeriesTime', 'TM', 'series', false),
+  stored('00080060', 'Modality', 'CS', 'series', true),
+  stored('00080070', 'Manufacturer', 'LO', 'series', false),
+  stored('0008103E', 'SeriesDescription', 'LO', 'series', true),
+  stored('00081090', 'ManufacturerModelName', 'LO', 'series', false),
+  stored('00180015', 'BodyPartExamined', 'CS', 'series', false),
+  stored('0020000E', 'SeriesInstanceUID', 'UI', 'series', true),
+  stored('00200011', 'SeriesNumber', 'IS', 'series', true),
+  { tag: '00201209', keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', level: 'series', isDefault: true, computed: (node) => String((node as SeriesNode).instances.size) },
+  stored('00400244', 'PerformedProcedureStepStartDate', 'DA', 'series', true),
+  stored('00400245', 'PerformedProcedureStepStartTime', 'TM', 'series', true),
+
+  stored('00080008', 'ImageType', 'CS', 'instance', false),
+  stored('00080016', 'SOPClassUID', 'UI', 'instance', true),
+  stored('00080018', 'SOPInstanceUID', 'UI', 'instance', true),
+  stored('00080023', 'ContentDate', 'DA', 'instance', false),
+  stored('00080033', 'ContentTime', 'TM', 'instance', false),
+  stored('00200013', 'InstanceNumber', 'IS', 'instance', true),
+  stored('00280004', 'PhotometricInterpretation', 'CS', 'instance', false),
+  stored('00280008', 'NumberOfFrames', 'IS', 'instance', true),
+  stored('00280010', 'Rows', 'US', 'instance', true),
+  stored('00280011', 'Columns', 'US', 'instance', true),
+  stored('00280100', 'BitsAllocated', 'US', 'instance', true),
+];
+
+/** Fields by tag and by keyword. */
+export const FIELD_BY_TAG: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((f) => [f.tag, f]));
+export const FIELD_BY_KEYWORD: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((f) => [f.keyword, f]));
+
+export function levelAtMost(level: Level, limit: Level): boolean {
+  return LEVEL_RANK[level] <= LEVEL_RANK[limit];
+}
+
+export interface StudyNode {
+  uid: string;
+  seq: number;
+  attrs: Attrs;
+  series: Map<string, SeriesNode>;
+  instanceCount: number;
+}
+export interface SeriesNode {
+  uid: string;
+  study: StudyNode;
+  seq: number;
+  attrs: Attrs;
+  instances: Map<string, InstanceNode>;
+}
+export interface InstanceNode {
+  uid: string;
+  series: SeriesNode;
+  seq: number;
+  attrs: Attrs;
+  /** Path relative to the served folder, with `/` separators. */
+  file: string;
+  size: number;
+  mtimeMs: number;
+  transferSyntaxUid: string;
+}
+
+/** One instance as read from its file, before it joins the tree. */
+export interface InstanceEntry {
+  studyUid: string;
+  seriesUid: string;
+  sopUid: string;
+  file: string;
+  size: number;
+  mtimeMs: number;
+  transferSyntaxUid: string;
+  study: Attrs;
+  series: Attrs;
+  instance: Attrs;
+}
+
+/** Builds an index entry from a parsed header. */
+export function entryFromDataSet(
+  dataSet: dicomParser.DataSet,
+  facts: { studyUid: string; seriesUid: string; sopUid: string; transferSyntaxUid: string; file: string; size: number; mtimeMs: number },
+): InstanceEntry {
+  const attrs: Record<Level, Attrs> = { study: {}, series: {}, instance: {} };
+  for (const field of FIELDS) {
+    if (field.computed) continue;
+    const value = rawString(dataSet, `x${field.tag.toLowerCase()}`, field.vr);
+    if (value !== undefined) attrs[field.level][field.tag] = value;
+  }
+  return { ...facts, study: attrs.study, series: attrs.series, instance: attrs.instance };
+}
+
+export type AddResult =
+  | { kind: 'added'; node: InstanceNode }
+  /** The same instance at the same file: size/time refreshed. */
+  | { kind: 'updated'; node: InstanceNode }
+  /** Another file already holds this SOP Instance UID. */
+  | { kind: 'duplicate'; existing: InstanceNode }
+  /** The series UID is already used by another study. */
+  | { kind: 'conflict'; message: string };
+
+const INDEX_FORMAT = 'dicomweb-explorer/local-index';
+const INDEX_VERSION = 1;
+
+/** The in-memory index. All mutations are synchronous, so concurrent requests see a consistent tree. */
+export class Catalog {
+  readonly studies = new Map<string, StudyNode>();
+  readonly seriesByUid = new Map<string, SeriesNode>();
+  readonly instancesByUid = new Map<string, InstanceNode>();
+  readonly byPath = new Map<string, InstanceNode>();
+  /** Files known not to be DICOM instances, by path: `size:mtimeMs`, so a rescan skips them. */
+  readonly rejected = new Map<string, string>();
+  private seq = 0;
+  /** Bumped on every change; the persister compares it. */
+  version = 0;
+
+  get instanceCount(): number {
+    return this.instancesByUid.size;
+  }
+
+  /** Adds an instance (see {@link AddResult}); never replaces another file's instance. */
+  add(entry: InstanceEntry, seq?: number): AddResult {
+    const existing = this.instancesByUid.get(entry.sopUid);
+    if (existing) {
+      if (existing.file === entry.file) {
+        existing.size = entry.size;
+        existing.mtimeMs = entry.mtimeMs;
+        this.version++;
+        return { kind: 'updated', node: existing };
+      }
+      return { kind: 'duplicate', existing };
+    }
+    const knownSeries = this.seriesByUid.get(entry.seriesUid);
+    if (knownSeries && knownSeries.study.uid !== entry.studyUid) {
+      return { kind: 'conflict', message: `series ${entry.seriesUid} already belongs to study ${knownSeries.study.uid}` };
+    }
+    const order = seq ?? ++this.seq;
+    if (order > this.seq) this.seq = order;
+    let study = this.studies.get(entry.studyUid);
+    if (!study) {
+      study = { uid: entry.studyUid, seq: order, attrs: { ...entry.study, '0020000D': entry.studyUid }, series: new Map(), instanceCount: 0 };
+      this.studies.set(study.uid, study);
+    }
+    let series = knownSeries;
+    if (!series) {
+      series = { uid: entry.seriesUid, study, seq: order, attrs: { ...entry.series, '0020000E': entry.seriesUid }, instances: new Map() };
+      study.series.set(series.uid, series);
+      this.seriesByUid.set(series.uid, series);
+    }
+    // Newest first (Azure pages newest-first): a parent is as new as its newest child.
+    study.seq = Math.max(study.seq, order);
+    series.seq = Math.max(series.seq, order);
+    const node: InstanceNode = {
+      uid: entry.sopUid,
+      series,
+      seq: order,
+      attrs: { ...entry.instance, '00080018': entry.sopUid },
+      file: entry.file,
+      size: entry.size,
+      mtimeMs: entry.mtimeMs,
+      transferSyntaxUid: entry.transferSyntaxUid,
+    };
+    series.instances.set(node.uid, node);
+    study.instanceCount++;
+    this.instancesByUid.set(node.uid, node);
+    this.byPath.set(node.file, node);
+    this.rejected.delete(node.file);
+    this.version++;
+    return { kind: 'added', node };
+  }
+
+  /** Removes one instance (and its series/study when they become empty). */
+  removeInstance(node: InstanceNode): void {
+    if (this.instancesByUid.get(node.uid) !== node) return;
+    this.instancesByUid.delete(node.uid);
+    if (this.byPath.get(node.file) === node) this.byPath.delete(node.file);
+    const series = node.series;
+    series.instances.delete(node.uid);
+    series.study.instanceCount--;
+    if (series.instances.size === 0) {
+      series.study.series.delete(series.uid);
+      this.seriesByUid.delete(series.uid);
+      if (series.study.series.size === 0) this.studies.delete(series.study.uid);
+    }
+    this.version++;
+  }
+
+  /** Instances of a study, a series of it, or one instance; empty when the path names nothing. */
+  resolve(studyUid: string, seriesUid?: string, sopUid?: string): InstanceNode[] {
+    const study = this.studies.get(studyUid);
+    if (!study) return [];
+    if (!seriesUid) return [...study.series.values()].flatMap((series) => sortedInstances(series));
+    const series = study.series.get(seriesUid);
+    if (!series) return [];
+    if (!sopUid) return sortedInstances(series);
+    const instance = series.instances.get(sopUid);
+    return instance ? [instance] : [];
+  }
+
+  markRejected(file: string, size: number, mtimeMs: number): void {
+    this.rejected.set(file, `${size}:${mtimeMs}`);
+    this.version++;
+  }
+
+  /** The persisted form (see {@link Catalog.fromJson}). */
+  toJson(): string {
+    const studies: unknown[] = [];
+    const series: unknown[] = [];
+    const instances: unknown[] = [];
+    for (const study of this.studies.values()) {
+      studies.push([study.uid, study.attrs]);
+      for (const s of study.series.values()) {
+        series.push([s.uid, study.uid, s.attrs]);
+        for (const i of s.instances.values()) {
+          instances.push([i.uid, s.uid, i.file, i.size, i.mtimeMs, i.seq, i.transferSyntaxUid, i.attrs]);
+        }
+      }
+    }
+    return JSON.stringify({
+      format: INDEX_FORMAT,
+      version: INDEX_VERSION,
+      count: instances.length,
+      studies,
+      series,
+      instances,
+      rejected: [...this.rejected],
+    });
+  }
+
+  /**
+   * Reads a persisted index. Throws on anything unexpected (wrong format or version, a
+   * count that disagrees, a dangling parent): the caller then rebuilds from the files.
+   */
+  static fromJson(text: string): Catalog {
+    const data = JSON.parse(text) as {
+      format?: unknown;
+      version?: unknown;
+      count?: unknown;
+      studies?: Array<[string, Attrs]>;
+      series?: Array<[string, string, Attrs]>;
+      instances?: Array<[string, string, string, number, number, number, string, Attrs]>;
+      rejected?: Array<[string, string]>;
+    };
+    if (data.format !== INDEX_FORMAT || data.version !== INDEX_VERSION) throw new Error('not an index of this version');
+    if (!Array.isArray(data.studies) || !Array.isArray(data.series) || !Array.isArray(data.instances) || data.count !== data.instances.length) {
+      throw new Error('index is incomplete');
+    }
+    const catalog = new Catalog();
+    const studyAttrs = new Map(data.studies.map(([uid, attrs]) => [uid, attrs]));
+    const seriesInfo = new Map(data.series.map(([uid, study, attrs]) => [uid, { study, attrs }]));
+    for (const [sop, seriesUid, file, size, mtimeMs, seq, ts, attrs] of data.instances) {
+      const series = seriesInfo.get(seriesUid);
+      const study = series && studyAttrs.get(series.study);
+      if (!series || !study || typeof sop !== 'string' || typeof file !== 'string') throw new Error('index has a dangling instance');
+      const result = catalog.add(
+        { studyUid: series.study, seriesUid, sopUid: sop, file, size, mtimeMs, transferSyntaxUid: ts, study, series: series.attrs, instance: attrs },
+        seq,
+      );
+      if (result.kind !== 'added') throw new Error('index has a duplicate instance');
+    }
+    for (const [file, stamp] of data.rejected ?? []) catalog.rejected.set(file, stamp);
+    catalog.version = 0;
+    return catalog;
+  }
+}
+
+/** Instances of a series by InstanceNumber, then arrival. */
+export function sortedInstances(series: SeriesNode): InstanceNode[] {
+  return [...series.instances.values()].sort((a, b) => {
+    const na = Number(a.attrs['00200013'] ?? NaN);
+    const nb = Number(b.attrs['00200013'] ?? NaN);
+    if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+    return a.seq - b.seq;
+  });
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * Standalone start of the local DICOMweb server, outside VS Code:
+ *
+ *   node out/src/server/cli.js --dir PATH [--port N] [--token T] [--seed] [--quiet]
+ *
+ * Prints the service URL on its first line of output (`DICOMweb service: http://…`), logs
+ * requests that change data, and stops cleanly (index persisted) on SIGINT or SIGTERM.
+ */
+import { startLocalServer } from './localServer';
+
+interface CliOptions {
+  dir: string;
+  port: number;
+  token?: string;
+  seed: boolean;
+  quiet: boolean;
+}
+
+const USAGE = 'usage: dicomweb-local-server --dir PATH [--port N] [--token T] [--seed] [--quiet]';
+
+function parseArgs(argv: string[]): CliOptions {
+  const options: Partial<CliOptions> = { port: 0, seed: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--dir': options.dir = value(); break;
+      case '--port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
+        options.port = port;
+        break;
+      }
+      case '--token': options.token = value(); break;
+      case '--seed': options.seed = true; break;
+      case '--quiet': options.quiet = true; break;
+      case '--help': case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown option ${arg}`);
+    }
+  }
+  if (!options.dir) throw new Error('--dir is required');
+  return options as CliOptions;
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const log = options.quiet ? () => undefined : (line: string) => console.error(`[local-dicomweb] ${line}`);
+  if (options.seed) {
+    // The seed's three shapes (green-square, red-triangle, blue-circle), written as files
+    // into the served folder before the start, so the first scan indexes them. The
+    // generator lives with the test support code; see the report of issue 5.
+    const { writeSeedFiles } = (await import('../../test/support/seedData.js')) as typeof import('../../test/support/seedData.js');
+    const { join } = await import('node:path');
+    await writeSeedFiles(join(options.dir, 'seed'));
+  }
+  const server = await startLocalServer({ dir: options.dir, port: options.port, token: options.token, log });
+  console.log(`DICOMweb service: ${server.url}`);
+  console.log(`  e.g. curl "${server.url}/v2/studies" -H "Accept: application/dicom+json"${options.token ? ' -H "Authorization: Bearer …"' : ''}`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error((error as Error).message);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

@@ -1,0 +1,142 @@
+/**
+ * Small HTTP pieces of the local server: error answers, JSON answers, Accept parsing
+ * (RFC 9110 §12.5.1, PS3.18 §8.7.3.5.2), query strings decoded the way a conformant server
+ * decodes them.
+ *
+ * Plain Node: no `vscode` import.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseContentType } from '../dicomweb/multipart';
+
+/** An error answer: status and one sentence for people. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+};
+
+/** Sends a JSON error body `{ status, error, message }` (the standard defines no body for these). */
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ status, error: REASONS[status] ?? 'Error', message });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Sends DICOM JSON (PS3.18 Annex F) or plain JSON with its length. */
+export function sendJson(res: ServerResponse, status: number, value: unknown, contentType = 'application/dicom+json'): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': `${contentType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** One media range of an Accept header. */
+export interface AcceptRange {
+  mediaType: string;
+  params: Record<string, string>;
+  q: number;
+}
+
+/**
+ * Splits an Accept header into media ranges ordered by q (stable), keeping quoted commas
+ * and semicolons (`type="application/octet-stream; transfer-syntax=…"`, Orthanc's form).
+ * An absent header is `*\/*`.
+ */
+export function parseAccept(header: string | undefined): AcceptRange[] {
+  if (!header || !header.trim()) return [{ mediaType: '*/*', params: {}, q: 1 }];
+  const pieces: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const char of header) {
+    if (char === '"') quoted = !quoted;
+    if (char === ',' && !quoted) {
+      pieces.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  pieces.push(current);
+  const ranges = pieces
+    .map((piece) => piece.trim())
+    .filter(Boolean)
+    .map((piece) => {
+      const { mediaType, params } = parseContentType(piece);
+      const q = params.q !== undefined ? Number(params.q) : 1;
+      return { mediaType, params, q: Number.isFinite(q) ? q : 1 };
+    })
+    .filter((range) => range.q > 0);
+  return ranges.map((range, index) => ({ range, index })).sort((a, b) => b.range.q - a.range.q || a.index - b.index).map((x) => x.range);
+}
+
+/** Whether an Accept header allows a JSON answer (QIDO-RS, metadata, STOW-RS responses). */
+export function acceptsJson(header: string | undefined): boolean {
+  return parseAccept(header).some((range) =>
+    ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(range.mediaType),
+  );
+}
+
+/**
+ * The `transfer-syntax` asked by a media range: its own parameter, or one nested in a quoted
+ * `type` (Orthanc writes `type="application/dicom; transfer-syntax=…"`).
+ */
+export function transferSyntaxOfRange(range: AcceptRange): string | undefined {
+  if (range.params['transfer-syntax']) return range.params['transfer-syntax'];
+  return range.params.type ? parseContentType(range.params.type).params['transfer-syntax'] : undefined;
+}
+
+/** The media type inside `type=` of a multipart range, without parameters. */
+export function innerTypeOfRange(range: AcceptRange): string | undefined {
+  return range.params.type ? parseContentType(range.params.type).mediaType : undefined;
+}
+
+/**
+ * Query parameters in order, decoded as `application/x-www-form-urlencoded` (`+` is a space,
+ * `%XX` escapes, WHATWG URL §5.1) — as ASP.NET Core (the Azure DICOM service) decodes them.
+ * Orthanc does not decode them; a conformant server must (RFC 3986 §2.1).
+ * @throws {HttpError} 400 for a malformed escape
+ */
+export function parseQuery(search: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const text = search.startsWith('?') ? search.slice(1) : search;
+  if (!text) return out;
+  for (const piece of text.split('&')) {
+    if (!piece) continue;
+    const eq = piece.indexOf('=');
+    const rawKey = eq < 0 ? piece : piece.slice(0, eq);
+    const rawValue = eq < 0 ? '' : piece.slice(eq + 1);
+    try {
+      out.push([decodeURIComponent(rawKey.replace(/\+/g, ' ')), decodeURIComponent(rawValue.replace(/\+/g, ' '))]);
+    } catch {
+      throw new HttpError(400, `malformed percent-escape in query parameter "${rawKey.slice(0, 40)}"`);
+    }
+  }
+  return out;
+}
+
+/** Reads and discards a request body (so a keep-alive connection stays usable). */
+export async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
+  for await (const _ of req) {
+    /* discarded */
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * The served folder: where instances live on disk, how they get there without ever being
+ * half-written, how the index follows the files (scan at start, watch while running), and
+ * how deletes remove them.
+ *
+ * Layout: `<dir>/<study>/<series>/<instance>.dcm` for instances received by STOW-RS (any
+ * other .dcm or DICM file anywhere below `<dir>` is served too), `<dir>/.dicomweb/index.json`
+ * for the persisted index and `<dir>/.dicomweb/tmp/` for uploads in progress. A file only
+ * enters the layout by `rename` from tmp after `fsync`, so a crash leaves either the whole
+ * file or none; tmp is emptied at start.
+ *
+ * Plain Node: no `vscode` import.
+ */
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
+import { readInstanceHeader } from './dicomFiles';
+import { Catalog, entryFromDataSet, type InstanceEntry, type InstanceNode } from './catalog';
+
+/** Folder inside the served folder for the server's own files; never served, never scanned. */
+export const STATE_DIR = '.dicomweb';
+const INDEX_FILE = 'index.json';
+const TMP_DIR = 'tmp';
+/** Folders a scan skips: hidden ones (.git, .vscode, our own) and dependency trees. */
+const SKIP_DIRS = new Set(['node_modules']);
+
+/**
+ * UIDs as the Azure DICOM service accepts them in URLs and data sets: 1–64 characters of
+ * digits, letters, `.` and `-` (PS3.5 §9.1 allows only digits and dots; Azure is wider).
+ * Never `/`, `\` or `..`, so a UID can never name a path outside its folder.
+ */
+export function isAcceptableUid(uid: string): boolean {
+  return /^[0-9A-Za-z.-]{1,64}$/.test(uid) && !uid.includes('..') && /[0-9A-Za-z]/.test(uid);
+}
+
+/**
+ * The file-system name for a UID: the UID itself when it is a strict PS3.5 §9.1 UID (digits
+ * and dots, no leading or trailing dot), otherwise a hash, so that case-insensitive file
+ * systems, trailing dots (Windows) and odd characters never make two UIDs share a name.
+ */
+export function fileNameForUid(uid: string): string {
+  if (/^[0-9]+(\.[0-9]+)*$/.test(uid) && uid.length <= 64) return uid;
+  return `u${createHash('sha256').update(uid).digest('hex').slice(0, 40)}`;
+}
+
+/** A log callback; lines are for people (no tokens, no PHI beyond UIDs). */
+export type Log = (line: string) => void;
+
+/** Why a file could not join the index. */
+export class IngestError extends Error {
+  constructor(
+    readonly reason: 'not-dicom' | 'invalid' | 'duplicate' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StorageOptions {
+  dir: string;
+  log: Log;
+  /** Persist the index this long after the last change (default 500 ms). */
+  saveDelayMs?: number;
+}
+
+/** The served folder and its index. */
+export class Storage {
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly tmpDir: string;
+  catalog = new Catalog();
+  private readonly log: Log;
+  private readonly saveDelayMs: number;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> | undefined;
+  /** Catalog version last written; -1 = never (a new index must be written once). */
+  private savedVersion = -1;
+  private watcher: FSWatcher | undefined;
+  private readonly pendingChecks = new Map<string, NodeJS.Timeout>();
+  /** Paths being moved into place by a STOW; the watcher leaves them alone. */
+  readonly committing = new Set<string>();
+  private closed = false;
+  private tmpCounter = 0;
+
+  constructor(options: StorageOptions) {
+    this.dir = options.dir;
+    this.stateDir = join(options.dir, STATE_DIR);
+    this.tmpDir = join(this.stateDir, TMP_DIR);
+    this.log = options.log;
+    this.saveDelayMs = options.saveDelayMs ?? 500;
+  }
+
+  /**
+   * Prepares the folder and loads the index: the persisted one when it reads back whole,
+   * then (unless `scan` is false) a walk of the folder that adds new or changed files and
+   * drops vanished ones, comparing size and modification time.
+   */
+  async open(options: { scan: boolean }): Promise<{ loadedIndex: boolean; scanned: boolean }> {
+    await mkdir(this.tmpDir, { recursive: true });
+    // Uploads that were in progress when the server stopped (or crashed) never completed.
+    for (const name of await readdir(this.tmpDir)) await rm(join(this.tmpDir, name), { force: true, recursive: true });
+    let loadedIndex = false;
+    try {
+      const text = await readFile(join(this.stateDir, INDEX_FILE), 'utf8');
+      this.catalog = Catalog.fromJson(text);
+      this.savedVersion = this.catalog.version;
+      loadedIndex = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.log(`index: ${(error as Error).message}; rebuilding it from the files`);
+      }
+      this.catalog = new Catalog();
+    }
+    if (options.scan || !loadedIndex) await this.scan();
+    if (this.catalog.version !== this.savedVersion) await this.saveNow();
+    return { loadedIndex, scanned: options.scan || !loadedIndex };
+  }
+
+  /** Walks the folder and brings the index in line with the files. */
+  async scan(): Promise<void> {
+    const seen = new Set<string>();
+    const files = await this.walk('');
+    // Stat and parse with bounded parallelism: thousands of files, few threads.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        seen.add(file);
+        await this.checkFile(file).catch((error: unknown) => this.log(`scan: ${file}: ${(error as Error).message}`));
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    for (const [file, node] of [...this.catalog.byPath]) {
+      if (!seen.has(file) && !this.committing.has(file)) this.catalog.removeInstance(node);
+    }
+    for (const file of [...this.catalog.rejected.keys()]) if (!seen.has(file)) this.catalog.rejected.delete(file);
+    this.scheduleSave();
+  }
+
+  /** Relative paths (with `/`) of the regular files below `rel`, skipping hidden folders. */
+  private async walk(rel: string): Promise<string[]> {
+    const out: string[] = [];
+    let entries;
+    try {
+      entries = await readdir(join(this.dir, rel), { withFileTypes: true });
+    } catch {
+      return out;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIP_DIRS.has(entry.name)) out.push(...(await this.walk(child)));
+      } else if (entry.isFile()) {
+        out.push(child);
+      }
+    }
+    return out;
+  }
+
+  /** Brings one path in line: new or changed file → (re)read; missing → dropped. */
+  private async checkFile(file: string): Promise<void> {
+    if (this.committing.has(file)) return;
+    let info;
+    try {
+      info = await stat(join(this.dir, file));
+    } catch {
+      const node = this.catalog.byPath.get(file);
+      if (node) {
+        this.catalog.removeInstance(node);
+        this.log(`removed ${file} (the file is gone)`);
+      }
+      this.catalog.rejected.delete(file);
+      return;
+    }
+    if (info.isDirectory()) {
+      for (const child of await this.walk(file)) await this.checkFile(child);
+      return;
+    }
+    if (!info.isFile()) return;
+    const known = this.catalog.byPath.get(file);
+    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return;
+    if (this.catalog.rejected.get(file) === `${info.size}:${info.mtimeMs}`) return;
+    if (known) this.catalog.removeInstance(known);
+    try {
+      const entry = await this.readEntry(file, info.size, info.mtimeMs);
+      const result = this.catalog.add(entry);
+      if (result.kind === 'duplicate') {
+        this.log(`${file}: SOP Instance ${entry.sopUid} is already served from ${result.existing.file}; ignored`);
+      } else if (result.kind === 'conflict') {
+        this.log(`${file}: ${result.message}; ignored`);
+      }
+    } catch (error) {
+      if (error instanceof IngestError && error.reason === 'not-dicom') {
+        // A half-copied file looks truncated: remember only files that are not DICOM at all.
+        if (error.message !== 'truncated') this.catalog.markRejected(file, info.size, info.mtimeMs);
+        return;
+      }
+      this.log(`${file}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Reads a file's identity and the attributes the index keeps. */
+  async readEntry(file: string, size: number, mtimeMs: number): Promise<InstanceEntry> {
+    const path = join(this.dir, file);
+    let identity;
+    try {
+      identity = await readInstanceIdentity(path);
+    } catch (error) {
+      if (error instanceof DicomFileError) {
+        if (error.code === 'NOT_DICOM') throw new IngestError('not-dicom', 'not DICOM');
+        if (error.code === 'TRUNCATED') throw new IngestError('not-dicom', 'truncated');
+        throw new IngestError('invalid', error.message);
+      }
+      throw error;
+    }
+    const header = await readInstanceHeader(path);
+    return entryFromDataSet(header.dataSet, {
+      studyUid: identity.studyInstanceUid,
+      seriesUid: identity.seriesInstanceUid,
+      sopUid: identity.sopInstanceUid,
+      transferSyntaxUid: identity.transferSyntaxUid,
+      file,
+      size,
+      mtimeMs,
+    });
+  }
+
+  /** A fresh temporary path for an upload. */
+  tempPath(): string {
+    return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`);
+  }
+
+  /** Where a STOW-RS instance goes, relative to the folder; never an existing file of another instance. */
+  targetFor(studyUid: string, seriesUid: string, sopUid: string): string {
+    const base = `${fileNameForUid(studyUid)}/${fileNameForUid(seriesUid)}/${fileNameForUid(sopUid)}`;
+    let candidate = `${base}.dcm`;
+    for (let n = 1; this.catalog.byPath.has(candidate) || this.committing.has(candidate) || this.catalog.rejected.has(candidate); n++) {
+      candidate = `${base}-${n}.dcm`;
+    }
+    return candidate;
+  }
+
+  /** Renames fsynced temporary files into place, then fsyncs their folders (rename durability). */
+  async moveIntoPlace(moves: Array<{ temp: string; file: string }>): Promise<void> {
+    const dirs = new Set<string>();
+    for (const { temp, file } of moves) {
+      const target = join(this.dir, file);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+      dirs.add(dirname(target));
+    }
+    for (const dir of dirs) {
+      // A new folder's own entry lives in its parent: sync up to the served folder.
+      for (let d = dir; d.length >= this.dir.length; d = dirname(d)) {
+        await syncDirectory(d);
+        if (d === this.dir || !d.startsWith(this.dir + sep)) break;
+      }
+    }
+  }
+
+  /** Deletes instances: out of the index first (no new request sees them), then off the disk. */
+  async deleteInstances(nodes: InstanceNode[]): Promise<void> {
+    for (const node of nodes) this.catalog.removeInstance(node);
+    this.scheduleSave();
+    const dirs = new Set<string>();
+    for (const node of nodes) {
+      const path = join(this.dir, node.file);
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') this.log(`delete ${node.file}: ${error.message}`);
+      });
+      dirs.add(dirname(path));
+    }
+    // Remove folders left empty (only below the served folder, never it).
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+      for (let d = dir; d.startsWith(this.dir + sep); d = dirname(d)) {
+        try {
+          await rmdir(d);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  /** Starts watching the folder; dropped, changed and removed files follow within ~0.2 s. */
+  watch(): void {
+    try {
+      this.watcher = watch(this.dir, { recursive: true, persistent: false }, (_event, filename) => {
+        if (this.closed) return;
+        if (!filename) {
+          this.schedule('');
+          return;
+        }
+        const rel = filename.toString().split(sep).join('/');
+        if (rel.split('/').some((segment) => segment.startsWith('.') || SKIP_DIRS.has(segment))) return;
+        this.schedule(rel);
+      });
+      this.watcher.on('error', (error) => this.log(`watch: ${error.message}`));
+    } catch (error) {
+      this.log(`watch: ${(error as Error).message}; files dropped into the folder appear after a restart`);
+    }
+  }
+
+  private schedule(rel: string): void {
+    clearTimeout(this.pendingChecks.get(rel));
+    this.pendingChecks.set(
+      rel,
+      setTimeout(() => {
+        this.pendingChecks.delete(rel);
+        const done = rel === '' ? this.scan() : this.checkFile(rel).then(() => this.scheduleSave());
+        done.catch((error: unknown) => this.log(`watch: ${rel}: ${(error as Error).message}`));
+      }, 150),
+    );
+  }
+
+  /** Persists the index soon (debounced). */
+  scheduleSave(): void {
+    if (this.closed || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveNow().catch((error: unknown) => this.log(`index: ${(error as Error).message}`));
+    }, this.saveDelayMs);
+    this.saveTimer.unref?.();
+  }
+
+  /** Writes the index: temporary file, fsync, rename (a reader never sees half of it). */
+  async saveNow(): Promise<void> {
+    while (this.saving) await this.saving;
+    if (this.catalog.version === this.savedVersion) return;
+    const version = this.catalog.version;
+    const run = (async () => {
+      const text = this.catalog.toJson();
+      const temp = join(this.stateDir, `${INDEX_FILE}.${process.pid}.tmp`);
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, join(this.stateDir, INDEX_FILE));
+      this.savedVersion = version;
+    })();
+    this.saving = run;
+    try {
+      await run;
+    } finally {
+      this.saving = undefined;
+    }
+  }
+
+  /** Stops watching and writes the index one last time. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher?.close();
+    for (const timer of this.pendingChecks.values()) clearTimeout(timer);
+    this.pendingChecks.clear();
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    await this.saveNow();
+  }
+
+  /** The relative form of an absolute path inside the folder. */
+  relativePath(path: string): string {
+    return relative(this.dir, path).split(sep).join('/');
+  }
+}
+
+/** fsync on a directory makes a rename in it durable (POSIX); not possible on Windows. */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    /* some file systems refuse fsync on directories */
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a path exists (lstat, no follow). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

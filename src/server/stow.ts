@@ -1,0 +1,307 @@
+/**
+ * STOW-RS (PS3.18 §10.5) for the local server, with the Azure DICOM service's extensions and
+ * status codes: multipart/related with `type="application/dicom"` (quoted, unquoted or
+ * absent, as the seed tutorial's cURL forms send it) and the single-part
+ * `Content-Type: application/dicom` body.
+ *
+ * Every part is streamed to its own temporary file. Only once the whole body has been read
+ * and found well-formed are the accepted instances fsynced, renamed into place and their
+ * folders fsynced — then the answer is sent. So an acknowledged instance survives a crash,
+ * a malformed request stores nothing, and no reader ever sees half a file.
+ *
+ * Plain Node: no `vscode` import.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MultipartError, parseContentType, parseMultipart } from '../dicomweb/multipart';
+import { DicomFileError, readDataSet, readInstanceIdentity, readInstanceIdentityFromBytes, type InstanceIdentity } from '../dicom/part10';
+import { entryFromDataSet, type InstanceEntry } from './catalog';
+import { PIXEL_DATA_TAG, readInstanceHeader } from './dicomFiles';
+import { HttpError, acceptsJson, sendJson } from './httpUtil';
+import { isAcceptableUid, type Storage } from './storage';
+
+/** Failure reasons of the Azure DICOM service conformance statement (PS3.18 Table 10.5.3-1 / PS3.4 Annex B). */
+export const FailureReason = {
+  /** 0x0110: general processing failure (not DICOM, unreadable, I/O). */
+  ProcessingFailure: 272,
+  /** 0xA900: the instance failed validation (missing or malformed required attributes). */
+  ValidationFailure: 43264,
+  /** 0xA901: StudyInstanceUID differs from the one in `POST /studies/{study}`. */
+  StudyMismatch: 43265,
+  /** 0xB00E: an instance with this SOP Instance UID is already stored. */
+  Duplicate: 45070,
+  /** 0xB00F: the same instance is being stored by another request right now. */
+  BeingCreated: 45071,
+} as const;
+
+/** Instances kept in memory while a part is written: small ones are parsed from memory. */
+const IN_MEMORY_PART = 256 * 1024;
+const DICOM_TYPES = new Set(['application/dicom', 'application/octet-stream']);
+
+interface PartResult {
+  index: number;
+  temp?: string;
+  entry?: InstanceEntry;
+  identity?: InstanceIdentity;
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+  failure?: { code: number; comment: string };
+  /** fsync of the temporary file, started as soon as the part was written. */
+  synced?: Promise<void>;
+}
+
+export interface StowContext {
+  storage: Storage;
+  /** `http://host:port/v2`: the base of RetrieveURLs (PS3.18 §10.5.3). */
+  baseUrl: string;
+  /** SOP Instance UIDs being stored by requests in flight. */
+  reserved: Set<string>;
+  log: (line: string) => void;
+}
+
+/**
+ * Handles `POST /studies` and `POST /studies/{study}`.
+ * Status (Azure DICOM service conformance statement, PS3.18 §10.5.3): 200 all stored, 202
+ * some stored, 409 none stored, 400 malformed request, 406 unacceptable Accept, 415 wrong
+ * Content-Type.
+ */
+export async function handleStow(req: IncomingMessage, res: ServerResponse, context: StowContext, studyUid?: string): Promise<void> {
+  if (req.headers.accept && !acceptsJson(req.headers.accept)) {
+    throw new HttpError(406, 'STOW-RS answers application/dicom+json (PS3.18 §10.5.3)');
+  }
+  const contentType = req.headers['content-type'] ?? '';
+  const { mediaType, params } = parseContentType(contentType);
+  let parts: AsyncIterable<{ contentType?: string | undefined; body: AsyncIterable<Uint8Array> }>;
+  if (mediaType === 'application/dicom') {
+    // Azure's single-part store (the seed's "store single instance"): the body is the file.
+    parts = (async function* () {
+      yield { contentType: 'application/dicom', body: req };
+    })();
+  } else if (mediaType === 'multipart/related') {
+    const type = params.type ? parseContentType(params.type).mediaType : 'application/dicom';
+    if (type !== 'application/dicom') {
+      throw new HttpError(415, `multipart/related of type "${params.type}" is not stored here; send type="application/dicom" parts`);
+    }
+    if (!params.boundary) throw new HttpError(400, 'the multipart/related Content-Type has no boundary parameter');
+    parts = parseMultipart(req, contentType, { maxHeaderBytes: 16 * 1024 });
+  } else {
+    throw new HttpError(415, `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`);
+  }
+
+  const results: PartResult[] = [];
+  const release = (): void => {
+    for (const result of results) if (result.sopInstanceUid && result.entry) context.reserved.delete(result.sopInstanceUid);
+  };
+  try {
+    let index = 0;
+    for await (const part of parts) {
+      results.push(await receivePart(part, index++, context, studyUid));
+    }
+  } catch (error) {
+    release();
+    await discard(results);
+    if (error instanceof MultipartError) throw new HttpError(400, `malformed multipart body: ${error.message}`);
+    throw error;
+  }
+  if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
+
+  // The body is complete and well-formed: move the accepted instances into place.
+  const accepted = results.filter((r) => r.entry && !r.failure);
+  try {
+    for (const result of accepted) {
+      try {
+        await result.synced;
+      } catch (error) {
+        result.failure = { code: FailureReason.ProcessingFailure, comment: `could not write: ${(error as Error).message}` };
+      }
+    }
+    const moving = accepted.filter((r) => !r.failure);
+    for (const result of moving) context.storage.committing.add(result.entry!.file);
+    try {
+      await context.storage.moveIntoPlace(moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })));
+      for (const result of moving) {
+        const outcome = context.storage.catalog.add(result.entry!);
+        if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
+          // A file dropped into the folder meanwhile holds the same instance: keep that one.
+          result.failure = { code: FailureReason.Duplicate, comment: 'stored concurrently by another request' };
+          await rm(join(context.storage.dir, result.entry!.file), { force: true });
+        }
+      }
+    } catch (error) {
+      for (const result of moving) result.failure ??= { code: FailureReason.ProcessingFailure, comment: `could not store: ${(error as Error).message}` };
+    } finally {
+      for (const result of moving) context.storage.committing.delete(result.entry!.file);
+    }
+    context.storage.scheduleSave();
+  } finally {
+    release();
+    await discard(results.filter((r) => r.failure));
+  }
+
+  const stored = results.filter((r) => !r.failure);
+  const failed = results.filter((r) => r.failure);
+  const body: Record<string, unknown> = {};
+  const studies = new Set(stored.map((r) => r.entry!.studyUid));
+  if (studyUid || studies.size === 1) {
+    body['00081190'] = { vr: 'UR', Value: [`${context.baseUrl}/studies/${studyUid ?? [...studies][0]}`] };
+  }
+  if (failed.length) {
+    body['00081198'] = {
+      vr: 'SQ',
+      Value: failed.map((r) => {
+        const item: Record<string, unknown> = {};
+        if (r.sopClassUid) item['00081150'] = { vr: 'UI', Value: [r.sopClassUid] };
+        if (r.sopInstanceUid) item['00081155'] = { vr: 'UI', Value: [r.sopInstanceUid] };
+        item['00081197'] = { vr: 'US', Value: [r.failure!.code] };
+        // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
+        item['00741048'] = { vr: 'SQ', Value: [{ '00000902': { vr: 'LO', Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)] } }] };
+        return item;
+      }),
+    };
+  }
+  if (stored.length) {
+    body['00081199'] = {
+      vr: 'SQ',
+      Value: stored.map((r) => ({
+        '00081150': { vr: 'UI', Value: [r.entry!.instance['00080016'] ?? r.sopClassUid] },
+        '00081155': { vr: 'UI', Value: [r.entry!.sopUid] },
+        '00081190': { vr: 'UR', Value: [`${context.baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`] },
+      })),
+    };
+  }
+  const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
+  context.log(`STOW ${results.length} part(s): ${stored.length} stored, ${failed.length} failed (${status})`);
+  sendJson(res, status, body);
+}
+
+/** Writes one part to a temporary file and decides whether it may be stored. */
+async function receivePart(
+  part: { contentType?: string | undefined; body: AsyncIterable<Uint8Array> },
+  index: number,
+  context: StowContext,
+  studyUid: string | undefined,
+): Promise<PartResult> {
+  const result: PartResult = { index };
+  const partType = part.contentType ? parseContentType(part.contentType).mediaType : 'application/dicom';
+  if (!DICOM_TYPES.has(partType)) {
+    for await (const _ of part.body) {
+      /* skipped */
+    }
+    result.failure = { code: FailureReason.ProcessingFailure, comment: `part type ${partType} is not application/dicom` };
+    return result;
+  }
+  const temp = context.storage.tempPath();
+  result.temp = temp;
+  const head: Uint8Array[] = [];
+  let size = 0;
+  let handle: FileHandle | undefined = await open(temp, 'w');
+  try {
+    for await (const chunk of part.body) {
+      if (size < IN_MEMORY_PART) head.push(chunk);
+      size += chunk.byteLength;
+      await handle.write(chunk);
+    }
+    const stamp = await handle.stat();
+    const owned = handle;
+    handle = undefined;
+    // fsync now, in the background, while the next part streams in (PS3.18 leaves durability
+    // to the origin server; we acknowledge only what is on disk).
+    result.synced = owned.sync().finally(() => owned.close());
+    result.synced.catch(() => undefined);
+
+    let identity: InstanceIdentity;
+    let dataSetSource: () => Promise<import('dicom-parser').DataSet>;
+    try {
+      if (size <= IN_MEMORY_PART) {
+        const bytes = Buffer.concat(head, size);
+        identity = readInstanceIdentityFromBytes(bytes);
+        dataSetSource = async () => readDataSet(bytes, { untilTag: PIXEL_DATA_TAG });
+      } else {
+        await result.synced;
+        identity = await readInstanceIdentity(temp);
+        dataSetSource = async () => (await readInstanceHeader(temp)).dataSet;
+      }
+    } catch (error) {
+      const message = error instanceof DicomFileError ? error.message : String(error);
+      const code = error instanceof DicomFileError && error.code === 'MISSING_UID' ? FailureReason.ValidationFailure : FailureReason.ProcessingFailure;
+      result.failure = { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
+      return result;
+    }
+    result.identity = identity;
+    result.sopClassUid = identity.sopClassUid;
+    result.sopInstanceUid = identity.sopInstanceUid;
+
+    const problem = validate(identity);
+    if (problem) {
+      result.failure = { code: FailureReason.ValidationFailure, comment: problem };
+      return result;
+    }
+    if (studyUid && identity.studyInstanceUid !== studyUid) {
+      result.failure = { code: FailureReason.StudyMismatch, comment: `StudyInstanceUID ${identity.studyInstanceUid} is not ${studyUid}` };
+      return result;
+    }
+    const catalog = context.storage.catalog;
+    if (catalog.instancesByUid.has(identity.sopInstanceUid)) {
+      result.failure = { code: FailureReason.Duplicate, comment: 'instance already exists' };
+      return result;
+    }
+    if (context.reserved.has(identity.sopInstanceUid)) {
+      result.failure = { code: FailureReason.BeingCreated, comment: 'instance is being stored by another request' };
+      return result;
+    }
+    const series = catalog.seriesByUid.get(identity.seriesInstanceUid);
+    if (series && series.study.uid !== identity.studyInstanceUid) {
+      result.failure = { code: FailureReason.ValidationFailure, comment: `series belongs to study ${series.study.uid}` };
+      return result;
+    }
+    let dataSet;
+    try {
+      dataSet = await dataSetSource();
+    } catch (error) {
+      result.failure = { code: FailureReason.ProcessingFailure, comment: (error as Error).message };
+      return result;
+    }
+    context.reserved.add(identity.sopInstanceUid);
+    const file = context.storage.targetFor(identity.studyInstanceUid, identity.seriesInstanceUid, identity.sopInstanceUid);
+    result.entry = entryFromDataSet(dataSet, {
+      studyUid: identity.studyInstanceUid,
+      seriesUid: identity.seriesInstanceUid,
+      sopUid: identity.sopInstanceUid,
+      transferSyntaxUid: identity.transferSyntaxUid,
+      file,
+      size,
+      mtimeMs: stamp.mtimeMs,
+    });
+    return result;
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Azure DICOM service conformance statement, "Store": StudyInstanceUID, SeriesInstanceUID,
+ * SOPInstanceUID, SOPClassUID and PatientID are required; UIDs are 1–64 characters of
+ * digits, letters, `.` and `-`.
+ */
+function validate(identity: InstanceIdentity): string | undefined {
+  for (const [name, uid] of [
+    ['StudyInstanceUID', identity.studyInstanceUid],
+    ['SeriesInstanceUID', identity.seriesInstanceUid],
+    ['SOPInstanceUID', identity.sopInstanceUid],
+    ['SOPClassUID', identity.sopClassUid],
+  ] as const) {
+    if (!isAcceptableUid(uid)) return `${name} "${uid.slice(0, 40)}" is not a valid UID`;
+  }
+  if (!identity.patientId) return 'PatientID (0010,0020) is missing';
+  return undefined;
+}
+
+async function discard(results: PartResult[]): Promise<void> {
+  for (const result of results) {
+    if (!result.temp) continue;
+    await result.synced?.catch(() => undefined);
+    await rm(result.temp, { force: true }).catch(() => undefined);
+    result.temp = undefined;
+  }
+}

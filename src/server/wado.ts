@@ -1,0 +1,241 @@
+/**
+ * WADO-RS (PS3.18 §10.4) for the local server: instances (multipart and Azure's single-part
+ * `application/dicom`), metadata, frames and bulk data, served from the stored files.
+ *
+ * The local server never transcodes: `transfer-syntax=*` returns what is stored; Explicit VR
+ * Little Endian (the default, PS3.18 §8.7.3.5.2) is served for instances stored in it and,
+ * for frames and bulk data, for any uncompressed encoding (pixel bytes are the same, byte
+ * swapped from big endian). Anything else is 406 Not Acceptable (PS3.18 §8.7.3.5.2).
+ *
+ * Plain Node: no `vscode` import.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { multipartBody, multipartLength, newBoundary, type MultipartWriterPart } from '../dicomweb/multipart';
+import { NATIVE_TRANSFER_SYNTAXES, TransferSyntax, isEncapsulatedTransferSyntax } from '../dicom/uids';
+import type { InstanceNode } from './catalog';
+import {
+  PIXEL_DATA_TAG,
+  dataSetToJson,
+  elementAtPath,
+  encapsulatedFrame,
+  frameGeometry,
+  frameMediaType,
+  readInstanceHeader,
+  readWholeInstance,
+  swapBytes,
+  valueBytes,
+  type JsonDataset,
+} from './dicomFiles';
+import { HttpError, innerTypeOfRange, parseAccept, sendJson, transferSyntaxOfRange, type AcceptRange } from './httpUtil';
+
+const ELE = TransferSyntax.ExplicitVRLittleEndian;
+
+/** Builds the BulkDataURI of an element of an instance. */
+export type BulkDataUriOf = (node: InstanceNode, path: string[]) => string;
+
+function isMultipartRange(range: AcceptRange): boolean {
+  return range.mediaType === 'multipart/related' || range.mediaType === 'multipart/*' || range.mediaType === '*/*';
+}
+
+/**
+ * `GET /studies/{s}[/series/{x}[/instances/{i}]]`: the instances as multipart/related
+ * application/dicom (PS3.18 §10.4.1.1.1), or, for one instance, the bare file when
+ * `Accept: application/dicom` (the Azure DICOM service's single-part form, used by the seed).
+ */
+export async function retrieveInstances(res: ServerResponse, dir: string, nodes: InstanceNode[], accept: string | undefined, singleInstance: boolean): Promise<void> {
+  for (const range of parseAccept(accept)) {
+    const asked = transferSyntaxOfRange(range);
+    const syntax = asked ?? ELE;
+    const servable = syntax === '*' || nodes.every((node) => node.transferSyntaxUid === syntax);
+    if (!servable) continue;
+    if (range.mediaType === 'application/dicom' && singleInstance) {
+      const node = nodes[0]!;
+      res.writeHead(200, { 'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`, 'content-length': node.size });
+      await pipeline(createReadStream(join(dir, node.file)), res);
+      return;
+    }
+    if (!isMultipartRange(range)) continue;
+    const inner = innerTypeOfRange(range);
+    if (inner && inner !== 'application/dicom' && inner !== '*/*') continue;
+    const boundary = newBoundary();
+    const types = nodes.map((node) => `application/dicom; transfer-syntax=${node.transferSyntaxUid}`);
+    const length = multipartLength(nodes.map((node) => node.size), types, boundary);
+    res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, 'content-length': length });
+    const parts = nodes.map(
+      (node, i): MultipartWriterPart => ({
+        contentType: types[i]!,
+        body: lazyFile(join(dir, node.file)),
+        length: node.size,
+      }),
+    );
+    await pipeline(Readable.from(multipartBody(parts, boundary)), res);
+    return;
+  }
+  const stored = [...new Set(nodes.map((node) => node.transferSyntaxUid))].join(', ');
+  throw new HttpError(406, `cannot serve "${accept}": stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`);
+}
+
+/** A file's bytes, opened only when the multipart writer reaches it. */
+async function* lazyFile(path: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+}
+
+/** `GET …/metadata` at three levels (PS3.18 §10.4.1.1.2): one DICOM JSON dataset per instance. */
+export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: InstanceNode[], bulkDataUri: BulkDataUriOf): Promise<void> {
+  const out: JsonDataset[] = new Array(nodes.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < nodes.length) {
+      const index = next++;
+      const node = nodes[index]!;
+      const header = await readInstanceHeader(join(dir, node.file));
+      out[index] = dataSetToJson(header.dataSet, { bulkDataUri: (path) => bulkDataUri(node, path) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, nodes.length) }, worker));
+  sendJson(res, 200, out);
+}
+
+/** Parses `1`, `1,2,3` (PS3.18 §10.4.1.1.3); 400 for anything else. */
+export function parseFrameList(text: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(text)) throw new HttpError(400, `"${text.slice(0, 40)}" is not a frame list (frame numbers start at 1, separated by commas)`);
+  const frames = text.split(',').map(Number);
+  if (frames.some((n) => n < 1)) throw new HttpError(400, 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
+  return frames;
+}
+
+interface FrameChoice {
+  /** The `*` or asked syntax: 'stored' keeps the encoding, 'ele' gives native little endian. */
+  mode: 'stored' | 'ele';
+  multipart: boolean;
+}
+
+function chooseFrameEncoding(accept: string | undefined, stored: string, frameCount: number): FrameChoice {
+  const native = NATIVE_TRANSFER_SYNTAXES.has(stored) || stored === TransferSyntax.DeflatedExplicitVRLittleEndian;
+  const storedType = frameMediaType(stored);
+  for (const range of parseAccept(accept)) {
+    const asked = transferSyntaxOfRange(range) ?? ELE;
+    const mode: FrameChoice['mode'] | undefined =
+      asked === '*' || asked === stored ? (native ? 'ele' : 'stored') : asked === ELE && native ? 'ele' : undefined;
+    if (!mode) continue;
+    const type = mode === 'ele' ? 'application/octet-stream' : storedType;
+    if (isMultipartRange(range)) {
+      const inner = innerTypeOfRange(range);
+      if (!inner || inner === type || inner === '*/*' || (inner === 'application/octet-stream' && mode === 'ele')) return { mode, multipart: true };
+      // `type="application/octet-stream"; transfer-syntax=*` asks the stored encoding with its own type (PS3.18 §8.7.3.5.2).
+      if (inner === 'application/octet-stream' && asked === '*') return { mode, multipart: true };
+      continue;
+    }
+    if (frameCount === 1 && (range.mediaType === type || range.mediaType === 'application/octet-stream' || range.mediaType === 'image/*')) {
+      return { mode, multipart: false };
+    }
+  }
+  throw new HttpError(406, `frames are stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`);
+}
+
+/** `GET …/frames/{list}` (PS3.18 §10.4.1.1.3). */
+export async function retrieveFrames(res: ServerResponse, dir: string, node: InstanceNode, frameList: string, accept: string | undefined): Promise<void> {
+  const frames = parseFrameList(frameList);
+  const path = join(dir, node.file);
+  const header = await readInstanceHeader(path);
+  const geometry = frameGeometry(header.dataSet);
+  const pixelData = header.dataSet.elements[PIXEL_DATA_TAG];
+  if (!geometry || !pixelData) throw new HttpError(400, 'the instance has no pixel data, so no frames');
+  const outOfRange = frames.filter((n) => n > geometry.numberOfFrames);
+  if (outOfRange.length) {
+    throw new HttpError(400, `frame ${outOfRange.join(',')} does not exist: the instance has ${geometry.numberOfFrames} frame(s)`);
+  }
+  const stored = header.transferSyntaxUid;
+  const choice = chooseFrameEncoding(accept, stored, frames.length);
+  const data = await readFrames(path, header, frames, geometry.frameBytes, geometry.numberOfFrames, geometry.bitsAllocated);
+  const type =
+    choice.mode === 'ele' ? `application/octet-stream; transfer-syntax=${ELE}` : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
+  await sendBinaryParts(res, data, type, choice.multipart, frames);
+}
+
+async function readFrames(
+  path: string,
+  header: Awaited<ReturnType<typeof readInstanceHeader>>,
+  frames: number[],
+  frameBytes: number,
+  numberOfFrames: number,
+  bitsAllocated: number,
+): Promise<Uint8Array[]> {
+  const stored = header.transferSyntaxUid;
+  if (isEncapsulatedTransferSyntax(stored)) {
+    const whole = await readWholeInstance(path);
+    return frames.map((n) => encapsulatedFrame(whole, n, numberOfFrames));
+  }
+  const bigEndian = stored === TransferSyntax.ExplicitVRBigEndian;
+  const swap = (bytes: Uint8Array) => (bigEndian && bitsAllocated > 8 ? swapBytes(bytes, bitsAllocated / 8) : bytes);
+  if (header.whole || stored === TransferSyntax.DeflatedExplicitVRLittleEndian) {
+    const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
+    const element = dataSet.elements[PIXEL_DATA_TAG]!;
+    return frames.map((n) => swap(dataSet.byteArray.subarray(element.dataOffset + (n - 1) * frameBytes, element.dataOffset + n * frameBytes)));
+  }
+  const element = header.dataSet.elements[PIXEL_DATA_TAG]!;
+  const handle = await open(path, 'r');
+  try {
+    const out: Uint8Array[] = [];
+    for (const n of frames) {
+      const buffer = Buffer.alloc(frameBytes);
+      const { bytesRead } = await handle.read(buffer, 0, frameBytes, element.dataOffset + (n - 1) * frameBytes);
+      if (bytesRead !== frameBytes) throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
+      out.push(swap(buffer));
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sendBinaryParts(res: ServerResponse, data: Uint8Array[], type: string, multipart: boolean, frames?: number[]): Promise<void> {
+  if (!multipart) {
+    res.writeHead(200, { 'content-type': type, 'content-length': data[0]!.byteLength });
+    res.end(data[0]);
+    return;
+  }
+  const boundary = newBoundary();
+  const headers = data.map((_, i) => (frames ? { 'Content-Location': `frames/${frames[i]}` } : undefined));
+  const length = multipartLength(data.map((d) => d.byteLength), type, boundary, headers);
+  const outerType = type.split(';')[0]!;
+  res.writeHead(200, { 'content-type': `multipart/related; type="${outerType}"; boundary=${boundary}`, 'content-length': length });
+  await pipeline(
+    Readable.from(multipartBody(data.map((body, i) => ({ contentType: type, body, length: body.byteLength, ...(headers[i] ? { headers: headers[i] } : {}) })), boundary)),
+    res,
+  );
+}
+
+/**
+ * `GET …/bulkdata/{tag}[/{item}/{tag}…]`: the value of a bulk data element named by a
+ * BulkDataURI of the metadata (PS3.18 §10.4.1.1.5), as multipart/related
+ * application/octet-stream (or bare with `Accept: application/octet-stream`). Encapsulated
+ * Pixel Data comes back one part per frame in its stored media type.
+ */
+export async function retrieveBulkData(res: ServerResponse, dir: string, node: InstanceNode, pathSegments: string[], accept: string | undefined): Promise<void> {
+  if (pathSegments.length % 2 !== 1 || pathSegments.some((s, i) => (i % 2 === 0 ? !/^[0-9A-Fa-f]{8}$/.test(s) : !/^\d+$/.test(s)))) {
+    throw new HttpError(400, 'a bulk data path is tag[/item/tag…] with 8-digit hex tags');
+  }
+  const path = join(dir, node.file);
+  const header = await readInstanceHeader(path);
+  const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
+  const element = elementAtPath(dataSet, pathSegments);
+  if (!element) throw new HttpError(404, `no element ${pathSegments.join('/')} in this instance`);
+  const ranges = parseAccept(accept);
+  const single = ranges[0]?.mediaType === 'application/octet-stream';
+  if (pathSegments.length === 1 && pathSegments[0]!.toUpperCase() === '7FE00010' && isEncapsulatedTransferSyntax(header.transferSyntaxUid)) {
+    const geometry = frameGeometry(dataSet);
+    const count = geometry?.numberOfFrames ?? 1;
+    const frames = Array.from({ length: count }, (_, i) => encapsulatedFrame(dataSet, i + 1, count));
+    await sendBinaryParts(res, frames, `${frameMediaType(header.transferSyntaxUid)}; transfer-syntax=${header.transferSyntaxUid}`, !single || frames.length > 1);
+    return;
+  }
+  const bytes = valueBytes(dataSet, element);
+  if (!bytes) throw new HttpError(404, `element ${pathSegments.join('/')} has no value`);
+  await sendBinaryParts(res, [bytes], 'application/octet-stream', !single);
+}

@@ -1,0 +1,273 @@
+/**
+ * Every request of the seed tutorial ("DICOMweb standard APIs with cURL", the Azure DICOM
+ * service) sent by the project's client to the local server, in the tutorial's order.
+ *
+ * Where the local server answers differently from Orthanc (test/client/seedTutorial.test.ts),
+ * it answers as the Azure DICOM service does:
+ *   - single-part `Content-Type: application/dicom` STOW is stored (Orthanc: 415);
+ *   - single-part `Accept: application/dicom` retrieve is served (Orthanc: 400);
+ *   - DELETE is the DICOMweb path answering 204/404 (Orthanc: 405, REST API instead);
+ *   - a search without match is 204 No Content (Orthanc: 200 `[]`); the client reads both as empty;
+ *   - `/rendered` is not offered (404): the local server does not render images.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DicomWebHttpError, readPartBody, type DicomWebClient } from '../../src/dicomweb';
+import type { LocalServer } from '../../src/server';
+import { drawShape, SEED, writeSeedFiles } from '../support/seedData';
+import { localClient, rawRequest, startTestServer, stringOf, tempDir } from './helpers';
+
+const STUDY = SEED.studyInstanceUid;
+const SHAPES_SERIES = SEED.redTriangle.seriesInstanceUid;
+const CIRCLE_SERIES = SEED.blueCircle.seriesInstanceUid;
+const TRIANGLE = SEED.redTriangle.sopInstanceUid;
+
+describe('the seed tutorial against the local server', () => {
+  let server: LocalServer;
+  let client: DicomWebClient;
+  let files: { green: string; red: string; blue: string };
+
+  before(async () => {
+    server = await startTestServer();
+    client = localClient(server);
+    const dir = tempDir('seed-files');
+    await writeSeedFiles(dir);
+    files = {
+      green: join(dir, SEED.greenSquare.fileName),
+      red: join(dir, SEED.redTriangle.fileName),
+      blue: join(dir, SEED.blueCircle.fileName),
+    };
+  });
+  after(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  describe('STOW-RS', () => {
+    it('stores red-triangle with POST /studies (multipart/related), answering its RetrieveURL', async () => {
+      const summary = await client.storeInstances([files.red]);
+      assert.equal(summary.stored, 1, JSON.stringify(summary.outcomes));
+      const [outcome] = summary.outcomes;
+      assert.equal(outcome.httpStatus, 200);
+      assert.equal(outcome.retrieveUrl, `${server.url}/v2/studies/${STUDY}/series/${SHAPES_SERIES}/instances/${TRIANGLE}`);
+      const found = await client.searchForInstances({ match: { SOPInstanceUID: TRIANGLE } });
+      assert.equal(found.items.length, 1);
+    });
+
+    it('stores blue-circle with POST /studies/{study}', async () => {
+      const summary = await client.storeInstances([files.blue], { studyInstanceUid: STUDY });
+      assert.equal(summary.stored, 1, JSON.stringify(summary.outcomes));
+      const series = await client.searchForSeries({}, { studyInstanceUid: STUDY });
+      assert.deepEqual(series.items.map((item) => stringOf(item, '0020000E')).sort(), [SHAPES_SERIES, CIRCLE_SERIES].sort());
+    });
+
+    it('stores green-square as single-part application/dicom, as Azure does', async () => {
+      const summary = await client.storeInstances([files.green], { mode: 'single' });
+      assert.equal(summary.stored, 1, JSON.stringify(summary.outcomes));
+      assert.equal(summary.outcomes[0].httpStatus, 200);
+    });
+
+    it('accepts the multipart Content-Type forms the tutorial lists: quoted, unquoted and without type', async () => {
+      const bytes = await readFile(files.green);
+      for (const type of ['multipart/related; type="application/dicom"; boundary=ABCD1234', 'multipart/related; type=application/dicom; boundary=ABCD1234', 'multipart/related; boundary=ABCD1234']) {
+        // cURL's --form parts carry Content-Disposition besides the type: tolerated.
+        const body = Buffer.concat([
+          Buffer.from('--ABCD1234\r\nContent-Disposition: form-data; name="file1"; filename="green-square.dcm"\r\nContent-Type: application/dicom\r\n\r\n'),
+          bytes,
+          Buffer.from('\r\n--ABCD1234--\r\n'),
+        ]);
+        const response = await rawRequest(server, 'POST', '/v2/studies', { 'content-type': type, accept: 'application/dicom+json' }, body);
+        // Already stored: Azure's duplicate answer (409, FailureReason 45070), proof the part was read.
+        assert.equal(response.status, 409, `${type}: ${response.text}`);
+        const failed = (response.json() as Record<string, { Value: Array<Record<string, { Value: unknown[] }>> }>)['00081198']!.Value[0]!;
+        assert.deepEqual(failed['00081197']!.Value, [45070]);
+      }
+    });
+  });
+
+  describe('WADO-RS', () => {
+    it('retrieves all instances of the study as multipart (transfer-syntax=*), byte-equal to the uploaded files', async () => {
+      const uploaded = await Promise.all([files.green, files.red, files.blue].map((file) => readFile(file)));
+      const parts: Uint8Array[] = [];
+      for await (const part of client.retrieveStudy(STUDY)) {
+        assert.equal(part.mediaType, 'application/dicom');
+        assert.equal(part.transferSyntaxUid, '1.2.840.10008.1.2.1');
+        parts.push(await readPartBody(part));
+      }
+      assert.equal(parts.length, 3);
+      for (const original of uploaded) {
+        assert.ok(parts.some((part) => Buffer.compare(Buffer.from(part), original) === 0), 'each uploaded file comes back byte for byte');
+      }
+    });
+
+    it('retrieves the study in Explicit VR Little Endian (the default) since it is stored so', async () => {
+      let count = 0;
+      for await (const part of client.retrieveStudy(STUDY, { transferSyntax: '1.2.840.10008.1.2.1' })) {
+        await readPartBody(part);
+        count++;
+      }
+      assert.equal(count, 3);
+    });
+
+    it('retrieves the metadata of every instance in the study, bulk data by URI and PN as objects', async () => {
+      const metadata = await client.retrieveStudyMetadata(STUDY);
+      assert.equal(metadata.length, 3);
+      const uids = metadata.map((item) => stringOf(item, '00080018')).sort();
+      assert.deepEqual(uids, [SEED.greenSquare.sopInstanceUid, SEED.redTriangle.sopInstanceUid, SEED.blueCircle.sopInstanceUid].sort());
+      for (const item of metadata) {
+        assert.equal(stringOf(item, '0020000D'), STUDY);
+        assert.ok(item['7FE00010']?.BulkDataURI, 'pixel data is referenced by a BulkDataURI, not inlined');
+        assert.deepEqual(item['00100010']?.Value, [{ Alphabetic: 'Test^Shapes' }]);
+        assert.equal(item['00020010'], undefined, 'File Meta Information is not part of the metadata');
+        assert.deepEqual(Object.keys(item), Object.keys(item).sort(), 'keys ascend (PS3.18 §F.2.1.1)');
+      }
+    });
+
+    it('retrieves all instances of a series', async () => {
+      const parts: Uint8Array[] = [];
+      for await (const part of client.retrieveSeries(STUDY, SHAPES_SERIES)) parts.push(await readPartBody(part));
+      assert.equal(parts.length, 2);
+    });
+
+    it('retrieves the metadata of a series', async () => {
+      const metadata = await client.retrieveSeriesMetadata(STUDY, SHAPES_SERIES);
+      assert.equal(metadata.length, 2);
+      assert.ok(metadata.every((item) => stringOf(item, '0020000E') === SHAPES_SERIES));
+    });
+
+    it('retrieves a single instance as bare application/dicom (the seed\'s Accept: application/dicom; transfer-syntax=*)', async () => {
+      const part = await client.retrieveInstanceFile({ studyInstanceUid: STUDY, seriesInstanceUid: SHAPES_SERIES, sopInstanceUid: TRIANGLE });
+      assert.equal(part.mediaType, 'application/dicom');
+      const bytes = await readPartBody(part);
+      assert.equal(Buffer.compare(Buffer.from(bytes), await readFile(files.red)), 0);
+    });
+
+    it('retrieves the metadata of a single instance', async () => {
+      const [metadata] = await client.retrieveInstanceMetadata(STUDY, SHAPES_SERIES, TRIANGLE);
+      assert.equal(stringOf(metadata, '00080018'), TRIANGLE);
+      assert.equal(stringOf(metadata, '00080016'), SEED.redTriangle.sopClassUid);
+      assert.deepEqual(metadata['00280010']?.Value, [64], 'US values are numbers');
+    });
+
+    it('retrieves frame 1 in Explicit VR Little Endian: the triangle pixels exactly', async () => {
+      const target = { studyInstanceUid: STUDY, seriesInstanceUid: SHAPES_SERIES, sopInstanceUid: TRIANGLE };
+      const [frame] = await client.retrieveInstanceFrames(target, [1], { transferSyntax: '1.2.840.10008.1.2.1' });
+      assert.equal(frame.frameNumber, 1);
+      assert.equal(frame.mediaType, 'application/octet-stream');
+      assert.deepEqual(Buffer.from(frame.data), Buffer.from(drawShape('redTriangle')));
+    });
+
+    it('retrieves frame 1 as stored (transfer-syntax=*) and with no syntax (the default)', async () => {
+      const target = { studyInstanceUid: STUDY, seriesInstanceUid: SHAPES_SERIES, sopInstanceUid: TRIANGLE };
+      const [stored] = await client.retrieveInstanceFrames(target, [1], { transferSyntax: '*' });
+      assert.equal(stored.mediaType, 'application/octet-stream');
+      assert.equal(stored.data.length, 64 * 64 * 3);
+      const [plain] = await client.retrieveInstanceFrames(target, [1]);
+      assert.deepEqual(Buffer.from(plain.data), Buffer.from(drawShape('redTriangle')));
+    });
+
+    it('gets a typed 400 for a frame that does not exist', async () => {
+      const target = { studyInstanceUid: STUDY, seriesInstanceUid: SHAPES_SERIES, sopInstanceUid: TRIANGLE };
+      await assert.rejects(client.retrieveInstanceFrames(target, [1, 2]), (error: unknown) => {
+        assert.ok(error instanceof DicomWebHttpError);
+        assert.equal(error.status, 400);
+        assert.match(error.url ?? '', /\/frames\/1,2$/);
+        return true;
+      });
+    });
+
+    it('follows the BulkDataURI of the pixel data', async () => {
+      const [metadata] = await client.retrieveInstanceMetadata(STUDY, SHAPES_SERIES, TRIANGLE);
+      const uri = metadata['7FE00010']?.BulkDataURI;
+      assert.ok(uri);
+      const parts = await client.retrieveBulkData(uri);
+      assert.equal(parts.length, 1);
+      assert.deepEqual(Buffer.from(parts[0].data), Buffer.from(drawShape('redTriangle')));
+    });
+
+    it('does not render: /rendered is a 404 with a JSON reason', async () => {
+      const response = await rawRequest(server, 'GET', `/v2/studies/${STUDY}/series/${SHAPES_SERIES}/instances/${TRIANGLE}/rendered`, { accept: 'image/png' });
+      assert.equal(response.status, 404);
+      assert.match(String((response.json() as { message: string }).message), /rendered/);
+    });
+  });
+
+  describe('QIDO-RS: the six forms of the seed', () => {
+    it('searches for studies', async () => {
+      const result = await client.searchForStudies({ match: { StudyInstanceUID: STUDY } });
+      assert.equal(result.items.length, 1);
+      assert.equal(stringOf(result.items[0], '0020000D'), STUDY);
+      assert.deepEqual(result.items[0]['00201208']?.Value, [3], 'NumberOfStudyRelatedInstances');
+    });
+    it('searches for series', async () => {
+      const result = await client.searchForSeries({ match: { SeriesInstanceUID: SHAPES_SERIES } });
+      assert.deepEqual(result.items.map((item) => stringOf(item, '0020000E')), [SHAPES_SERIES]);
+    });
+    it('searches for series within a study', async () => {
+      const result = await client.searchForSeries({ match: { SeriesInstanceUID: SHAPES_SERIES } }, { studyInstanceUid: STUDY });
+      assert.deepEqual(result.items.map((item) => stringOf(item, '0020000E')), [SHAPES_SERIES]);
+    });
+    it('searches for instances', async () => {
+      const result = await client.searchForInstances({ match: { SOPInstanceUID: TRIANGLE } });
+      assert.deepEqual(result.items.map((item) => stringOf(item, '00080018')), [TRIANGLE]);
+    });
+    it('searches for instances within a study', async () => {
+      const result = await client.searchForInstances({ match: { SOPInstanceUID: TRIANGLE } }, { studyInstanceUid: STUDY });
+      assert.deepEqual(result.items.map((item) => stringOf(item, '00080018')), [TRIANGLE]);
+    });
+    it('searches for instances within a study and series', async () => {
+      const result = await client.searchForInstances({ match: { SOPInstanceUID: TRIANGLE } }, { studyInstanceUid: STUDY, seriesInstanceUid: SHAPES_SERIES });
+      assert.deepEqual(result.items.map((item) => stringOf(item, '00080018')), [TRIANGLE]);
+    });
+    it('an unknown study gives an empty result (204), not an error', async () => {
+      const result = await client.searchForSeries({}, { studyInstanceUid: '1.2.3.4.5.6.7.8.9' });
+      assert.deepEqual(result.items, []);
+      assert.equal(result.status, 204);
+    });
+    it('answers on /v1 and without a version prefix too', async () => {
+      for (const version of ['v1', '']) {
+        const other = localClient(server, version);
+        const result = await other.searchForStudies({ match: { StudyInstanceUID: STUDY } });
+        assert.equal(result.items.length, 1, `prefix "${version}"`);
+        await other.close();
+      }
+    });
+  });
+
+  describe('DELETE (Azure: the DICOMweb path, 204 or 404)', () => {
+    it('deletes one instance and nothing else', async () => {
+      await client.deleteInstance(STUDY, SHAPES_SERIES, TRIANGLE);
+      const gone = await client.searchForInstances({ match: { SOPInstanceUID: TRIANGLE } });
+      assert.equal(gone.items.length, 0);
+      const left = await client.searchForInstances({}, { studyInstanceUid: STUDY });
+      assert.equal(left.items.length, 2);
+    });
+    it('refuses to delete an instance named under the wrong series, with a 404', async () => {
+      await assert.rejects(client.deleteInstance(STUDY, CIRCLE_SERIES, SEED.greenSquare.sopInstanceUid), (error: unknown) => {
+        assert.ok(error instanceof DicomWebHttpError);
+        assert.equal(error.status, 404);
+        return true;
+      });
+      const still = await client.searchForInstances({ match: { SOPInstanceUID: SEED.greenSquare.sopInstanceUid } });
+      assert.equal(still.items.length, 1, 'the instance named with the wrong parent was not touched');
+    });
+    it('deletes a series', async () => {
+      await client.deleteSeries(STUDY, SHAPES_SERIES);
+      const series = await client.searchForSeries({}, { studyInstanceUid: STUDY });
+      assert.deepEqual(series.items.map((item) => stringOf(item, '0020000E')), [CIRCLE_SERIES]);
+    });
+    it('deletes the study; its metadata is then 404 and its files are gone', async () => {
+      await client.deleteStudy(STUDY);
+      const studies = await client.searchForStudies({ match: { StudyInstanceUID: STUDY } });
+      assert.equal(studies.items.length, 0);
+      await assert.rejects(client.retrieveStudyMetadata(STUDY), (error: unknown) => error instanceof DicomWebHttpError && error.status === 404);
+      const { readdir } = await import('node:fs/promises');
+      assert.deepEqual((await readdir(server.dir)).filter((name) => !name.startsWith('.')), [], 'no file or empty folder is left');
+    });
+    it('a second delete of the same study is a 404, never a silent success', async () => {
+      await assert.rejects(client.deleteStudy(STUDY), (error: unknown) => error instanceof DicomWebHttpError && error.status === 404);
+    });
+  });
+});
