@@ -85,3 +85,47 @@ export function stringOf(dataset: Record<string, { Value?: unknown[] } | undefin
   const value = dataset[tag]?.Value?.[0];
   return typeof value === 'string' ? value : undefined;
 }
+
+import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWriter';
+import { uidFromString } from '../support/bulkData';
+
+/** A small 8×8 grey image instance; UIDs derived from `name` unless given. */
+export function smallInstance(name: string, overrides: Partial<ImageInstanceParams> = {}): { bytes: Buffer; params: ImageInstanceParams } {
+  const params: ImageInstanceParams = {
+    studyUid: uidFromString(`${name}/study`),
+    seriesUid: uidFromString(`${name}/series`),
+    sopInstanceUid: uidFromString(`${name}/instance`),
+    patientName: 'Doe^Jane',
+    patientId: `PID-${name}`,
+    studyDate: '20240101',
+    modality: 'OT',
+    rows: 8,
+    columns: 8,
+    samplesPerPixel: 1,
+    photometric: 'MONOCHROME2',
+    bitsAllocated: 8,
+    pixelData: new Uint8Array(64).map((_, i) => i),
+    instanceNumber: 1,
+    seriesNumber: 1,
+    studyDescription: `Study ${name}`,
+    seriesDescription: `Series ${name}`,
+    accessionNumber: `ACC-${name}`.slice(0, 16),
+    ...overrides,
+  };
+  return { bytes: Buffer.from(makeImageInstance(params)), params };
+}
+
+/** The FailureReason codes and ReferencedSOPInstanceUIDs of a STOW-RS answer. */
+export function stowOutcome(body: unknown): { stored: string[]; failed: Array<{ uid?: string; reason?: number }>; retrieveUrl?: string } {
+  type Item = Record<string, { Value?: unknown[] } | undefined>;
+  const root = body as Item;
+  const items = (tag: string) => (root[tag]?.Value ?? []) as Item[];
+  return {
+    stored: items('00081199').map((item) => String(item['00081155']?.Value?.[0])),
+    failed: items('00081198').map((item) => ({
+      uid: item['00081155']?.Value?.[0] as string | undefined,
+      reason: item['00081197']?.Value?.[0] as number | undefined,
+    })),
+    retrieveUrl: root['00081190']?.Value?.[0] as string | undefined,
+  };
+}
