@@ -1,0 +1,55 @@
+/**
+ * Opens frame previews: one panel per instance (or file), revealed when already open.
+ * The tree's instance node calls {@link PreviewManager.showInstance}; the Explorer's
+ * context menu on a `.dcm` file calls {@link PreviewManager.showFile}.
+ */
+import * as vscode from 'vscode';
+import type { DicomWebClient } from '../dicomweb';
+import { DicomWebFrameSource, FileFrameSource, type FrameSource, type InstanceTarget } from './frameSource';
+import { PREVIEW_VIEW_TYPE, PreviewPanel } from './PreviewPanel';
+
+export class PreviewManager implements vscode.Disposable {
+  private readonly panels = new Map<string, PreviewPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Previews an instance of a DICOMweb service (frames through `client`). */
+  async showInstance(client: DicomWebClient, target: InstanceTarget, title: string): Promise<void> {
+    const key = `dicomweb:${client.baseUrl}/studies/${target.studyInstanceUid}/series/${target.seriesInstanceUid}/instances/${target.sopInstanceUid}`;
+    const source = new DicomWebFrameSource(client, { ...target }, (line) => this.log.info(`preview ${title}: ${line}`));
+    this.open(key, title, source);
+  }
+
+  /** Previews a local Part 10 file (any file system VS Code can read). */
+  async showFile(uri: vscode.Uri): Promise<void> {
+    const title = uri.path.split('/').pop() || uri.toString();
+    const source = new FileFrameSource(uri.scheme === 'file' ? uri.fsPath : uri.toString(), async () => vscode.workspace.fs.readFile(uri));
+    this.open(`file:${uri.toString()}`, title, source);
+  }
+
+  private open(key: string, title: string, source: FrameSource): void {
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      // Cine position, window and zoom survive switching tabs.
+      retainContextWhenHidden: true,
+      localResourceRoots: PreviewPanel.resourceRoots(this.extensionUri),
+    });
+    const preview = new PreviewPanel(panel, this.extensionUri, source, title, this.log);
+    this.panels.set(key, preview);
+    preview.onDidDispose(() => this.panels.delete(key));
+    this.log.info(`preview: opened ${title} (${source.label})`);
+  }
+
+  dispose(): void {
+    for (const panel of [...this.panels.values()]) panel.dispose();
+    this.panels.clear();
+  }
+}

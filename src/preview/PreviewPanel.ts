@@ -1,0 +1,180 @@
+/**
+ * One preview panel: owns its webview, answers the webview's typed messages
+ * (webview/protocol.ts), fetches frames from its {@link FrameSource} and codec binaries
+ * from dist/codecs/. Every network request happens here, in the extension host.
+ */
+import * as vscode from 'vscode';
+import { CODEC_FILES } from '../../webview/preview/decode/codecs';
+import {
+  PROTOCOL_VERSION,
+  isFromWebview,
+  type CodecName,
+  type FromWebview,
+  type RequestFrameMessage,
+  type ToWebview,
+} from '../../webview/protocol';
+import type { FrameSource } from './frameSource';
+import { previewHtml } from './html';
+import { NotAnImageError } from './imageInfo';
+
+export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
+
+export class PreviewPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly abort = new AbortController();
+  private disposed = false;
+  private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDidDisposeEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly source: FrameSource,
+    private readonly title: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const webview = panel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: PreviewPanel.resourceRoots(extensionUri) };
+    webview.html = previewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'preview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'preview.css')).toString(),
+      title,
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** Folders the webview may load from: the bundled script, the codecs, the stylesheet. */
+  static resourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+    return [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      vscode.Uri.joinPath(extensionUri, 'dist', 'codecs'),
+      vscode.Uri.joinPath(extensionUri, 'media'),
+    ];
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private post(message: ToWebview): void {
+    if (!this.disposed) void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(message: unknown): void {
+    if (!isFromWebview(message)) {
+      this.log.warn(`preview: ignored an unknown message from the webview`);
+      return;
+    }
+    void this.handle(message).catch((error: unknown) => this.log.error(`preview: ${messageOf(error)}`));
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        if (message.protocolVersion !== PROTOCOL_VERSION) {
+          this.post({ type: 'fatal', message: 'The preview page is out of date: close and reopen the preview.' });
+          return;
+        }
+        await this.init();
+        return;
+      case 'requestFrame':
+        await this.sendFrame(message);
+        return;
+      case 'requestCodec':
+        await this.sendCodec(message.name);
+        return;
+      case 'exportPng':
+        await this.exportPng(message.suggestedName, message.png);
+        return;
+      case 'log':
+        this.log[message.level](`preview webview: ${message.message}`);
+        return;
+    }
+  }
+
+  private async init(): Promise<void> {
+    try {
+      const { info, attributes } = await this.source.open(this.abort.signal);
+      const codecScripts = {} as Record<CodecName, string>;
+      for (const [name, files] of Object.entries(CODEC_FILES) as Array<[CodecName, (typeof CODEC_FILES)[CodecName]]>) {
+        codecScripts[name] = this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', files.script)).toString();
+      }
+      this.post({ type: 'init', protocolVersion: PROTOCOL_VERSION, title: this.title, sourceLabel: this.source.label, info, attributes, codecScripts });
+    } catch (error) {
+      if (this.abort.signal.aborted) return;
+      this.log.error(`preview of ${this.title}: ${messageOf(error)}`);
+      const message = error instanceof NotAnImageError ? error.message : `Cannot read this instance: ${messageOf(error)}`;
+      this.post({ type: 'fatal', message, detail: this.source.label });
+    }
+  }
+
+  private async sendFrame(request: RequestFrameMessage): Promise<void> {
+    try {
+      const frame = await this.source.frame(request.frameNumber, request.from, this.abort.signal);
+      const message: ToWebview = {
+        type: 'frame',
+        requestId: request.requestId,
+        frameNumber: request.frameNumber,
+        path: frame.path,
+        mediaType: frame.mediaType,
+        bytes: frame.bytes,
+      };
+      if (frame.transferSyntaxUid) message.transferSyntaxUid = frame.transferSyntaxUid;
+      this.post(message);
+    } catch (error) {
+      if (this.abort.signal.aborted) return;
+      this.log.error(`preview of ${this.title}, frame ${request.frameNumber}: ${messageOf(error)}`);
+      this.post({ type: 'frameError', requestId: request.requestId, frameNumber: request.frameNumber, message: messageOf(error) });
+    }
+  }
+
+  private async sendCodec(name: CodecName): Promise<void> {
+    const uri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', CODEC_FILES[name].wasm);
+    try {
+      const wasm = await vscode.workspace.fs.readFile(uri);
+      this.post({ type: 'codec', name, wasm });
+    } catch (error) {
+      this.log.error(`preview: codec ${name} missing at ${uri.fsPath}: ${messageOf(error)}`);
+      this.post({ type: 'codec', name, wasm: new Uint8Array() });
+    }
+  }
+
+  private async exportPng(suggestedName: string, png: Uint8Array): Promise<void> {
+    const safeName = suggestedName.replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'frame.png';
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, safeName) : vscode.Uri.file(safeName),
+      filters: { 'PNG image': ['png'] },
+      saveLabel: 'Export Frame',
+    });
+    if (!target) {
+      this.post({ type: 'exportDone' });
+      return;
+    }
+    try {
+      await vscode.workspace.fs.writeFile(target, png);
+      this.log.info(`preview: exported ${target.fsPath}`);
+      this.post({ type: 'exportDone', path: target.fsPath });
+    } catch (error) {
+      this.post({ type: 'exportDone', error: messageOf(error) });
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.abort.abort();
+    this.onDidDisposeEmitter.fire();
+    this.onDidDisposeEmitter.dispose();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.panel.dispose();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,641 @@
+/**
+ * The preview webview: receives an instance's ImageInfo and its frames' bytes from the
+ * extension (webview/protocol.ts), decodes them here (decode/), maps them to RGBA
+ * (render/pipeline.ts) and draws them on a canvas; window/level, zoom/pan, cine, pixel
+ * values, overlay and PNG export. No network: everything arrives by message.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { Decoder as JpegLosslessDecoderClass } from 'jpeg-lossless-decoder-js';
+import {
+  PROTOCOL_VERSION,
+  isToWebview,
+  type CodecName,
+  type FrameMessage,
+  type FramePath,
+  type FromWebview,
+  type ImageInfo,
+  type InitMessage,
+  type WindowPreset,
+} from '../protocol';
+import { loadBrowserCodec } from './codecLoader';
+import { cachingProvider } from './decode/codecs';
+import { decodeFrame, type DecoderDeps, type JpegLosslessDecoder } from './decode/decodeFrame';
+import { minMax, type DecodedFrame } from './decode/types';
+import { initialWindow, isColor, pixelValueAt, rangeWindow, renderToRgba, type ViewState } from './render/pipeline';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscodeApi = acquireVsCodeApi();
+const post = (message: FromWebview) => vscodeApi.postMessage(message);
+const app = document.getElementById('app')!;
+const nonce = app.dataset.nonce ?? '';
+
+// ---------------------------------------------------------------------------------------
+// codecs: scripts by nonce, wasm by message
+
+const wasmWaiters = new Map<CodecName, Array<(bytes: Uint8Array) => void>>();
+let codecScripts: Record<CodecName, string> | undefined;
+
+const deps: DecoderDeps = {
+  codecs: cachingProvider((name) =>
+    loadBrowserCodec(name, {
+      nonce,
+      scriptUrl: (codec) => codecScripts?.[codec] ?? '',
+      requestWasm: (codec) =>
+        new Promise<Uint8Array>((resolve) => {
+          const waiters = wasmWaiters.get(codec) ?? [];
+          waiters.push(resolve);
+          wasmWaiters.set(codec, waiters);
+          if (waiters.length === 1) post({ type: 'requestCodec', name: codec });
+        }),
+    }),
+  ),
+  jpegLossless: async () => JpegLosslessDecoderClass as unknown as new () => JpegLosslessDecoder,
+};
+
+// ---------------------------------------------------------------------------------------
+// state
+
+interface Shown {
+  frame: DecodedFrame;
+  path: FramePath;
+  mediaType: string;
+  transferSyntaxUid?: string;
+}
+
+let init: InitMessage | undefined;
+let info: ImageInfo | undefined;
+let current = 1;
+let view: ViewState = { windowCenter: 0, windowWidth: 1, invert: false };
+let windowChosen = false;
+let zoom = { scale: 1, x: 0, y: 0, fit: true };
+let playing = false;
+let fps = 20;
+let nextRequestId = 1;
+const cache = new Map<number, Shown>();
+let cacheBytes = 0;
+const CACHE_LIMIT_BYTES = 768 * 1024 * 1024;
+const pending = new Map<number, Promise<Shown>>();
+const requests = new Map<number, { resolve: (m: FrameMessage) => void; reject: (e: Error) => void }>();
+
+// ---------------------------------------------------------------------------------------
+// DOM
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const messageBox = document.getElementById('message')!;
+const toolbar = element('div', 'toolbar');
+const presetSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
+presetSelect.setAttribute('aria-label', 'Window preset');
+presetSelect.className = 'presets';
+const centerField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
+centerField.setAttribute('aria-label', 'Window center');
+centerField.className = 'number';
+const widthField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
+widthField.setAttribute('aria-label', 'Window width');
+widthField.className = 'number';
+const invertBox = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
+invertBox.setAttribute('label', 'Invert');
+const button = (label: string, title: string) => {
+  const b = document.createElement('vscode-button');
+  b.textContent = label;
+  b.title = title;
+  b.setAttribute('secondary', '');
+  return b;
+};
+const fitButton = button('Fit', 'Fit to panel (0)');
+const actualButton = button('1:1', 'Actual size (1)');
+const resetButton = button('Reset', 'Reset window, zoom and invert (R)');
+const exportButton = button('Export PNG', 'Save the current frame as PNG');
+toolbar.append(label('W/L'), presetSelect, label('C'), centerField, label('W'), widthField, invertBox, fitButton, actualButton, resetButton, exportButton);
+
+function label(text: string): HTMLElement {
+  return element('span', 'label', text);
+}
+
+const stage = element('div', 'stage');
+stage.tabIndex = 0;
+const canvas = element('canvas', 'image');
+const context = canvas.getContext('2d')!;
+const corners = {
+  topLeft: element('div', 'corner top-left'),
+  topRight: element('div', 'corner top-right'),
+  bottomLeft: element('div', 'corner bottom-left'),
+  bottomRight: element('div', 'corner bottom-right'),
+};
+const frameError = element('div', 'frame-error');
+frameError.hidden = true;
+stage.append(canvas, corners.topLeft, corners.topRight, corners.bottomLeft, corners.bottomRight, frameError);
+
+const frameBar = element('div', 'framebar');
+const playButton = button('Play', 'Play / pause (Space)');
+const slider = element('input', 'slider');
+slider.type = 'range';
+slider.min = '1';
+slider.setAttribute('aria-label', 'Frame');
+const frameLabel = element('span', 'frame-label');
+const fpsField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
+fpsField.setAttribute('aria-label', 'Frames per second');
+fpsField.className = 'number';
+frameBar.append(playButton, slider, frameLabel, label('fps'), fpsField);
+
+const statusBar = element('div', 'statusbar');
+const pixelStatus = element('span', 'pixel');
+const pathStatus = element('span', 'path');
+statusBar.append(pixelStatus, pathStatus);
+
+function showMessage(text: string, detail?: string): void {
+  messageBox.hidden = false;
+  messageBox.textContent = text;
+  if (detail) messageBox.append(element('div', 'detail', detail));
+}
+
+// ---------------------------------------------------------------------------------------
+// frames
+
+function requestFrameBytes(frameNumber: number, from?: FramePath): Promise<FrameMessage> {
+  const requestId = nextRequestId++;
+  return new Promise<FrameMessage>((resolve, reject) => {
+    requests.set(requestId, { resolve, reject });
+    post(from ? { type: 'requestFrame', requestId, frameNumber, from } : { type: 'requestFrame', requestId, frameNumber });
+  });
+}
+
+/** Fetches and decodes a frame, walking down the fallback chain when decoding fails. */
+function loadFrame(frameNumber: number): Promise<Shown> {
+  const cached = cache.get(frameNumber);
+  if (cached) return Promise.resolve(cached);
+  let promise = pending.get(frameNumber);
+  if (!promise) {
+    promise = (async () => {
+      let from: FramePath | undefined;
+      for (;;) {
+        const message = await requestFrameBytes(frameNumber, from);
+        try {
+          const frame = await decodeMessage(message);
+          const shown: Shown = { frame, path: message.path, mediaType: message.mediaType };
+          if (message.transferSyntaxUid) shown.transferSyntaxUid = message.transferSyntaxUid;
+          remember(frameNumber, shown);
+          return shown;
+        } catch (error) {
+          post({ type: 'log', level: 'warn', message: `frame ${frameNumber} (${message.path}, ${message.mediaType}): ${messageOf(error)}` });
+          if (message.path === 'rendered') throw error;
+          // Not decodable here (no codec, corrupt data): let the server try (issue 4's chain).
+          from = message.path === 'stored' ? 'transcoded' : 'rendered';
+        }
+      }
+    })();
+    pending.set(frameNumber, promise);
+    void promise.finally(() => pending.delete(frameNumber)).catch(() => undefined);
+  }
+  return promise;
+}
+
+async function decodeMessage(message: FrameMessage): Promise<DecodedFrame> {
+  if (message.path === 'rendered' || message.mediaType === 'image/png') return decodeRendered(message);
+  return decodeFrame(message.bytes, info!, { path: message.path, mediaType: message.mediaType, transferSyntaxUid: message.transferSyntaxUid }, deps);
+}
+
+/** A server-rendered PNG/JPEG (PS3.18 §10.4.1.1.4): display only, no stored values. */
+async function decodeRendered(message: FrameMessage): Promise<DecodedFrame> {
+  const bitmap = await createImageBitmap(new Blob([message.bytes as BlobPart], { type: message.mediaType }));
+  const scratch = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const scratchContext = scratch.getContext('2d')!;
+  scratchContext.drawImage(bitmap, 0, 0);
+  const rgba = scratchContext.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const rgb = new Uint8Array(bitmap.width * bitmap.height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  const { min, max } = minMax(rgb, 3);
+  return { columns: bitmap.width, rows: bitmap.height, samplesPerPixel: 3, pixels: rgb, photometricInterpretation: 'RGB', min, max, bitsStored: 8, signed: false, decoder: 'server-rendered', rendered: true };
+}
+
+function remember(frameNumber: number, shown: Shown): void {
+  cache.set(frameNumber, shown);
+  cacheBytes += shown.frame.pixels.byteLength;
+  // Evict the frames farthest from the one shown when over budget.
+  while (cacheBytes > CACHE_LIMIT_BYTES && cache.size > 1) {
+    let farthest = -1;
+    for (const key of cache.keys()) if (farthest < 0 || Math.abs(key - current) > Math.abs(farthest - current)) farthest = key;
+    cacheBytes -= cache.get(farthest)!.frame.pixels.byteLength;
+    cache.delete(farthest);
+  }
+}
+
+/** Asks for the next few frames one after another (never a burst of requests). */
+let prefetching = false;
+async function prefetch(count: number): Promise<void> {
+  if (!info || prefetching) return;
+  prefetching = true;
+  try {
+    for (let step = 1; step <= count; step++) {
+      const n = ((current - 1 + step) % info.numberOfFrames) + 1;
+      if (!cache.has(n)) await loadFrame(n).catch(() => undefined);
+    }
+  } finally {
+    prefetching = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// drawing
+
+let imageData: ImageData | undefined;
+let shownNow: Shown | undefined;
+
+function draw(): void {
+  const shown = shownNow;
+  if (!shown || !info) return;
+  const { frame } = shown;
+  if (canvas.width !== frame.columns || canvas.height !== frame.rows) {
+    canvas.width = frame.columns;
+    canvas.height = frame.rows;
+    imageData = undefined;
+  }
+  imageData ??= context.createImageData(frame.columns, frame.rows);
+  renderToRgba(frame, info, view, imageData.data);
+  context.putImageData(imageData, 0, 0);
+  updateOverlay();
+}
+
+async function show(frameNumber: number): Promise<void> {
+  if (!info) return;
+  current = Math.min(Math.max(1, frameNumber), info.numberOfFrames);
+  slider.value = String(current);
+  frameLabel.textContent = `${current} / ${info.numberOfFrames}`;
+  const wanted = current;
+  try {
+    const shown = await loadFrame(wanted);
+    if (wanted !== current) return;
+    frameError.hidden = true;
+    shownNow = shown;
+    if (!windowChosen) {
+      const start = initialWindow(info, shown.frame);
+      setWindow(start.center, start.width, false);
+      windowChosen = true;
+      fillPresets(shown.frame);
+    }
+    draw();
+    applyZoom();
+    pathStatus.textContent = describePath(shown);
+    messageBox.hidden = true;
+  } catch (error) {
+    if (wanted !== current) return;
+    frameError.hidden = false;
+    frameError.textContent = `Frame ${wanted} cannot be shown: ${messageOf(error)}`;
+    if (!shownNow) showMessage(`Frame ${wanted} cannot be shown.`, messageOf(error));
+  }
+  if (!playing) void prefetch(2);
+}
+
+function describePath(shown: Shown): string {
+  const how = { stored: 'as stored (transfer-syntax=*)', transcoded: 'transcoded by the server to Explicit VR Little Endian', rendered: 'rendered by the server (/rendered): no pixel values' }[shown.path];
+  const syntax = shown.transferSyntaxUid ?? info?.transferSyntaxUid;
+  return `${how} · ${shown.frame.decoder}${syntax ? ` · ${syntax}` : ''} · ${shown.mediaType}`;
+}
+
+function updateOverlay(): void {
+  if (!init || !info) return;
+  const a = init.attributes;
+  setLines(corners.topLeft, [a.patientName, a.patientId, a.studyDate, a.studyDescription]);
+  setLines(corners.topRight, [a.modality && a.seriesNumber ? `${a.modality} · Series ${a.seriesNumber}` : a.modality, a.seriesDescription, a.instanceNumber ? `Instance ${a.instanceNumber}` : undefined, info.numberOfFrames > 1 ? `Frame ${current} / ${info.numberOfFrames}` : undefined]);
+  const color = shownNow ? isColor(shownNow.frame) : false;
+  setLines(corners.bottomLeft, [`${info.columns} × ${info.rows}`, info.transferSyntaxUid, shownNow?.frame.decoder]);
+  setLines(corners.bottomRight, [color && !view.invert ? undefined : `W ${round(view.windowWidth)} C ${round(view.windowCenter)}${view.invert ? ' · inverted' : ''}`, `Zoom ${Math.round(zoom.scale * 100)}%`]);
+}
+
+function setLines(node: HTMLElement, lines: Array<string | undefined>): void {
+  node.replaceChildren(...lines.filter((l): l is string => !!l).map((l) => element('div', undefined, l)));
+}
+
+function round(value: number): string {
+  return Math.abs(value) >= 100 ? String(Math.round(value)) : String(Math.round(value * 100) / 100);
+}
+
+// ---------------------------------------------------------------------------------------
+// window / level
+
+let presets: WindowPreset[] = [];
+
+function fillPresets(frame: DecodedFrame): void {
+  if (!info) return;
+  presets = [...info.windows.map((w, i) => ({ ...w, explanation: w.explanation || `Header window ${i + 1}` })), rangeWindow(info, frame)];
+  if (isColor(frame)) presets = [initialWindow(info, frame)];
+  presetSelect.replaceChildren(
+    ...presets.map((preset, index) => {
+      const option = document.createElement('vscode-option') as HTMLElement & { value: string };
+      option.setAttribute('value', String(index));
+      option.textContent = `${preset.explanation} (W ${round(preset.width)} / C ${round(preset.center)})`;
+      return option;
+    }),
+  );
+  presetSelect.value = '0';
+}
+
+function setWindow(center: number, width: number, redraw = true): void {
+  view = { ...view, windowCenter: center, windowWidth: Math.max(1, width) };
+  centerField.value = round(view.windowCenter);
+  widthField.value = round(view.windowWidth);
+  if (redraw) draw();
+}
+
+presetSelect.addEventListener('change', () => {
+  const preset = presets[Number(presetSelect.value)];
+  if (preset) setWindow(preset.center, preset.width);
+});
+const onTypedWindow = () => {
+  const c = Number(centerField.value);
+  const w = Number(widthField.value);
+  if (Number.isFinite(c) && Number.isFinite(w) && w >= 1) setWindow(c, w);
+};
+centerField.addEventListener('change', onTypedWindow);
+widthField.addEventListener('change', onTypedWindow);
+invertBox.addEventListener('change', () => {
+  view = { ...view, invert: invertBox.checked };
+  draw();
+});
+
+// ---------------------------------------------------------------------------------------
+// zoom / pan
+
+function applyZoom(): void {
+  if (!shownNow) return;
+  const { columns, rows } = shownNow.frame;
+  const bounds = stage.getBoundingClientRect();
+  if (zoom.fit) {
+    zoom.scale = Math.min(bounds.width / columns, bounds.height / rows) || 1;
+    zoom.x = (bounds.width - columns * zoom.scale) / 2;
+    zoom.y = (bounds.height - rows * zoom.scale) / 2;
+  }
+  canvas.style.transform = `translate(${zoom.x}px, ${zoom.y}px) scale(${zoom.scale})`;
+  canvas.classList.toggle('pixelated', zoom.scale >= 2);
+  updateOverlay();
+}
+
+function zoomAt(factor: number, clientX: number, clientY: number): void {
+  const bounds = stage.getBoundingClientRect();
+  const px = clientX - bounds.left;
+  const py = clientY - bounds.top;
+  const scale = Math.min(64, Math.max(0.05, zoom.scale * factor));
+  zoom = { scale, x: px - ((px - zoom.x) * scale) / zoom.scale, y: py - ((py - zoom.y) * scale) / zoom.scale, fit: false };
+  applyZoom();
+}
+
+function actualSize(): void {
+  const bounds = stage.getBoundingClientRect();
+  const frame = shownNow?.frame;
+  if (!frame) return;
+  zoom = { scale: 1, x: (bounds.width - frame.columns) / 2, y: (bounds.height - frame.rows) / 2, fit: false };
+  applyZoom();
+}
+
+function fit(): void {
+  zoom.fit = true;
+  applyZoom();
+}
+
+new ResizeObserver(() => applyZoom()).observe(stage);
+stage.addEventListener('wheel', (event) => {
+  event.preventDefault();
+  zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
+}, { passive: false });
+
+let drag: { mode: 'window' | 'pan'; x: number; y: number; center: number; width: number; zx: number; zy: number } | undefined;
+stage.addEventListener('contextmenu', (event) => event.preventDefault());
+stage.addEventListener('pointerdown', (event) => {
+  stage.focus();
+  const mode = event.button === 0 && !event.shiftKey && !event.ctrlKey ? 'window' : 'pan';
+  if (mode === 'window' && shownNow?.frame.rendered) return;
+  drag = { mode, x: event.clientX, y: event.clientY, center: view.windowCenter, width: view.windowWidth, zx: zoom.x, zy: zoom.y };
+  stage.setPointerCapture(event.pointerId);
+});
+stage.addEventListener('pointermove', (event) => {
+  updatePixelValue(event);
+  if (!drag) return;
+  const dx = event.clientX - drag.x;
+  const dy = event.clientY - drag.y;
+  if (drag.mode === 'pan') {
+    zoom = { ...zoom, x: drag.zx + dx, y: drag.zy + dy, fit: false };
+    applyZoom();
+    return;
+  }
+  // Sensitivity follows the frame's range, as Cornerstone's W/L tool does.
+  const frame = shownNow?.frame;
+  const span = frame ? Math.max(1, (frame.max - frame.min) * Math.abs(info?.rescaleSlope || 1)) : 256;
+  const perPixel = span / 512;
+  setWindow(drag.center + dy * perPixel, Math.max(1, drag.width + dx * perPixel));
+});
+const endDrag = () => (drag = undefined);
+stage.addEventListener('pointerup', endDrag);
+stage.addEventListener('pointercancel', endDrag);
+stage.addEventListener('pointerleave', () => (pixelStatus.textContent = ''));
+stage.addEventListener('dblclick', fit);
+
+function updatePixelValue(event: PointerEvent): void {
+  const shown = shownNow;
+  if (!shown || !info) return;
+  const bounds = stage.getBoundingClientRect();
+  const x = (event.clientX - bounds.left - zoom.x) / zoom.scale;
+  const y = (event.clientY - bounds.top - zoom.y) / zoom.scale;
+  const value = pixelValueAt(shown.frame, info, x, y);
+  if (!value) {
+    pixelStatus.textContent = '';
+    return;
+  }
+  const position = `x ${Math.floor(x)}, y ${Math.floor(y)}`;
+  if (shown.frame.rendered) pixelStatus.textContent = `${position}: rendered RGB ${value.stored.join(', ')}`;
+  else if (value.rescaled !== undefined) {
+    const unit = info.rescaleType ? ` ${info.rescaleType}` : '';
+    pixelStatus.textContent = `${position}: stored ${value.stored[0]} · value ${round(value.rescaled)}${unit}`;
+  } else pixelStatus.textContent = `${position}: ${shown.frame.photometricInterpretation} ${value.stored.join(', ')}`;
+}
+
+fitButton.addEventListener('click', fit);
+actualButton.addEventListener('click', actualSize);
+resetButton.addEventListener('click', reset);
+exportButton.addEventListener('click', exportPng);
+
+function reset(): void {
+  if (!shownNow || !info) return;
+  const start = initialWindow(info, shownNow.frame);
+  invertBox.checked = false;
+  view = { ...view, invert: false };
+  presetSelect.value = '0';
+  setWindow(start.center, start.width);
+  fit();
+}
+
+function exportPng(): void {
+  if (!shownNow) return;
+  canvas.toBlob((blob) => {
+    if (!blob) return;
+    void blob.arrayBuffer().then((buffer) => {
+      const base = (init?.title ?? 'frame').replace(/\.dcm$/i, '');
+      post({ type: 'exportPng', suggestedName: `${base}${info && info.numberOfFrames > 1 ? `-frame${current}` : ''}.png`, png: new Uint8Array(buffer) });
+    });
+  }, 'image/png');
+}
+
+// ---------------------------------------------------------------------------------------
+// cine
+
+let lastTick = 0;
+function tick(time: number): void {
+  if (!playing || !info) return;
+  const interval = 1000 / fps;
+  if (time - lastTick >= interval) {
+    const next = (current % info.numberOfFrames) + 1;
+    if (cache.has(next)) {
+      lastTick = time;
+      void show(next);
+    } else {
+      void loadFrame(next).catch(() => undefined);
+    }
+    void prefetch(8);
+  }
+  requestAnimationFrame(tick);
+}
+
+function togglePlay(): void {
+  if (!info || info.numberOfFrames < 2) return;
+  playing = !playing;
+  playButton.textContent = playing ? 'Pause' : 'Play';
+  if (playing) {
+    lastTick = 0;
+    requestAnimationFrame(tick);
+  }
+}
+
+playButton.addEventListener('click', togglePlay);
+slider.addEventListener('input', () => void show(Number(slider.value)));
+fpsField.addEventListener('change', () => {
+  const value = Number(fpsField.value);
+  if (Number.isFinite(value) && value > 0 && value <= 120) fps = value;
+  fpsField.value = String(fps);
+});
+
+stage.addEventListener('keydown', (event) => {
+  if (!info) return;
+  const handled = (() => {
+    switch (event.key) {
+      case 'ArrowRight':
+      case 'ArrowDown':
+      case 'PageDown':
+        void show(current >= info.numberOfFrames ? 1 : current + 1);
+        return true;
+      case 'ArrowLeft':
+      case 'ArrowUp':
+      case 'PageUp':
+        void show(current <= 1 ? info.numberOfFrames : current - 1);
+        return true;
+      case 'Home':
+        void show(1);
+        return true;
+      case 'End':
+        void show(info.numberOfFrames);
+        return true;
+      case ' ':
+        togglePlay();
+        return true;
+      case '+':
+      case '=':
+        zoomAt(1.25, stage.getBoundingClientRect().left + stage.clientWidth / 2, stage.getBoundingClientRect().top + stage.clientHeight / 2);
+        return true;
+      case '-':
+        zoomAt(0.8, stage.getBoundingClientRect().left + stage.clientWidth / 2, stage.getBoundingClientRect().top + stage.clientHeight / 2);
+        return true;
+      case '0':
+        fit();
+        return true;
+      case '1':
+        actualSize();
+        return true;
+      case 'i':
+        invertBox.checked = !invertBox.checked;
+        view = { ...view, invert: invertBox.checked };
+        draw();
+        return true;
+      case 'r':
+        reset();
+        return true;
+      default:
+        return false;
+    }
+  })();
+  if (handled) event.preventDefault();
+});
+
+// ---------------------------------------------------------------------------------------
+// messages
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = event.data;
+  if (!isToWebview(message)) return;
+  switch (message.type) {
+    case 'init':
+      start(message);
+      return;
+    case 'frame': {
+      const request = requests.get(message.requestId);
+      requests.delete(message.requestId);
+      request?.resolve(message);
+      return;
+    }
+    case 'frameError': {
+      const request = requests.get(message.requestId);
+      requests.delete(message.requestId);
+      request?.reject(new Error(message.message));
+      return;
+    }
+    case 'codec': {
+      const waiters = wasmWaiters.get(message.name) ?? [];
+      wasmWaiters.delete(message.name);
+      for (const resolve of waiters) resolve(message.wasm);
+      return;
+    }
+    case 'fatal':
+      app.replaceChildren(messageBox);
+      showMessage(message.message, message.detail);
+      return;
+    case 'exportDone':
+      if (message.error) pixelStatus.textContent = `Export failed: ${message.error}`;
+      else if (message.path) pixelStatus.textContent = `Saved ${message.path}`;
+      return;
+  }
+});
+
+function start(message: InitMessage): void {
+  init = message;
+  info = message.info;
+  codecScripts = message.codecScripts;
+  document.title = message.title;
+  if (info.frameTimeMs) fps = Math.min(60, Math.max(1, Math.round(1000 / info.frameTimeMs)));
+  fpsField.value = String(fps);
+  slider.max = String(info.numberOfFrames);
+  frameBar.hidden = info.numberOfFrames < 2;
+  app.replaceChildren(toolbar, stage, frameBar, statusBar, messageBox);
+  showMessage(`Loading frame 1 of ${info.numberOfFrames}…`);
+  stage.focus();
+  void show(1);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+post({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
