@@ -74,6 +74,9 @@ export interface StoreSummary {
   serverWarnings: string[];
 }
 
+/** How long the check of a cancelled request's files may take. */
+const VERIFY_AFTER_CANCEL_MS = 3_000;
+
 interface Prepared {
   file: string;
   identity: InstanceIdentity;
@@ -186,6 +189,11 @@ async function sendBatch(
   serverWarnings: string[],
 ): Promise<FileOutcome[]> {
   const single = options.mode === 'single';
+  let batchBytes = 0;
+  const countBytes = (bytes: number): void => {
+    batchBytes += bytes;
+    onBytes(bytes);
+  };
   let status: number | undefined;
   let bodyText = '';
   let transportError: DicomWebError | undefined;
@@ -196,7 +204,7 @@ async function sendBatch(
     if (single) {
       spec = storeSinglePartRequest(batch[0].file);
       headers = { ...spec.headers, 'content-length': String(batch[0].identity.size) };
-      body = countingFile(batch[0].file, onBytes, options.signal);
+      body = countingFile(batch[0].file, countBytes, options.signal);
     } else {
       const boundary = newBoundary();
       spec = storeRequest(batch.map((item) => item.file), options.studyInstanceUid);
@@ -206,7 +214,7 @@ async function sendBatch(
       body = multipartBody(
         (function* () {
           for (const item of batch) {
-            yield { contentType: 'application/dicom', body: countingFile(item.file, onBytes, options.signal), length: item.identity.size };
+            yield { contentType: 'application/dicom', body: countingFile(item.file, countBytes, options.signal), length: item.identity.size };
           }
         })(),
         boundary,
@@ -259,11 +267,21 @@ async function sendBatch(
   }
 
   if (unclear.length > 0) {
-    const verify = options.verifyAmbiguous !== false && !(transportError?.code === 'CANCELLED');
-    const present = verify ? await lookupStored(client, unclear, options.signal) : undefined;
+    const cancelled = transportError?.code === 'CANCELLED';
+    // A request cancelled after its whole body went out may still be stored, part by part,
+    // after the abort (measured on Orthanc): calling its files "failed" unasked was wrong.
+    const bodyComplete = batchBytes >= batch.reduce((sum, item) => sum + item.identity.size, 0);
+    const present = options.verifyAmbiguous === false ? undefined : cancelled ? await lookupAfterCancel(client, unclear, bodyComplete) : await lookupStored(client, unclear, options.signal);
     for (const item of unclear) {
       if (present?.has(item.identity.sopInstanceUid)) {
-        results.push({ ...base(item), status: 'stored', httpStatus: status, verified: true, message: status !== undefined && status >= 300 ? `the server answered ${status} but the instance is stored` : undefined });
+        const message = cancelled
+          ? 'cancelled, but the server had already stored it'
+          : status !== undefined && status >= 300
+            ? `the server answered ${status} but the instance is stored`
+            : undefined;
+        results.push({ ...base(item), status: 'stored', httpStatus: status, verified: true, message });
+      } else if (cancelled && present && bodyComplete) {
+        results.push({ ...failed(item, status, 'cancelled after the whole request was sent: not stored when last checked, but the server may still store it'), verified: false });
       } else {
         results.push({ ...failed(item, status, httpMessage ?? 'the server did not name this instance in its answer'), verified: present !== undefined });
       }
@@ -295,6 +313,21 @@ function fromAnswer(item: Prepared, answer: InstanceOutcome, status: number | un
 
 function failed(item: Prepared, status: number | undefined, message: string | undefined): FileOutcome {
   return { ...base(item), status: 'failed', httpStatus: status, message };
+}
+
+/**
+ * The check after a cancelled request, with a signal of its own (the caller's is aborted)
+ * and a short deadline. When the whole body had been sent the server may still be storing
+ * it: ask again until every instance is there or the deadline passes.
+ */
+async function lookupAfterCancel(client: DicomWebClient, items: Prepared[], bodyComplete: boolean): Promise<Set<string> | undefined> {
+  const deadline = Date.now() + VERIFY_AFTER_CANCEL_MS;
+  let found = await lookupStored(client, items, AbortSignal.timeout(VERIFY_AFTER_CANCEL_MS));
+  while (bodyComplete && found && found.size < items.length && Date.now() + 250 < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    found = await lookupStored(client, items, AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+  }
+  return found;
 }
 
 /** QIDO by SOPInstanceUID lists (PS3.18 §8.3.4.1 UID list matching), 50 UIDs a query. */
