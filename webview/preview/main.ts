@@ -191,8 +191,10 @@ function loadFrame(frameNumber: number): Promise<Shown> {
           return shown;
         } catch (error) {
           post({ type: 'log', level: 'warn', message: `frame ${frameNumber} (${message.path}, ${message.mediaType}): ${messageOf(error)}` });
-          if (message.path === 'rendered') throw error;
-          // Not decodable here (no codec, corrupt data): let the server try (issue 4's chain).
+          // Not decodable here (no codec, corrupt data): let the server try the next path
+          // of the chain. A source without one (a local file) answers the same path again:
+          // then this error is the answer.
+          if (message.path === 'rendered' || (from !== undefined && message.path !== from)) throw error;
           from = message.path === 'stored' ? 'transcoded' : 'rendered';
         }
       }
