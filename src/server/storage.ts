@@ -79,7 +79,7 @@ export class Storage {
   private savedVersion = -1;
   private watcher: FSWatcher | undefined;
   private readonly pendingChecks = new Map<string, NodeJS.Timeout>();
-  /** Paths being moved into place by a STOW; the watcher leaves them alone. */
+  /** Paths being moved into place by a STOW or removed by a DELETE; the watcher leaves them alone. */
   readonly committing = new Set<string>();
   private closed = false;
   private tmpCounter = 0;
@@ -167,12 +167,14 @@ export class Storage {
     try {
       info = await stat(join(this.dir, file));
     } catch {
-      const node = this.catalog.byPath.get(file);
-      if (node) {
-        this.catalog.removeInstance(node);
-        this.log(`removed ${file} (the file is gone)`);
+      // Gone: the file, or a whole folder (then every instance below it).
+      for (const [path, node] of [...this.catalog.byPath]) {
+        if ((path === file || path.startsWith(`${file}/`) || file === '') && !this.committing.has(path)) {
+          this.catalog.removeInstance(node);
+          this.log(`removed ${path} (the file is gone)`);
+        }
       }
-      this.catalog.rejected.delete(file);
+      for (const path of [...this.catalog.rejected.keys()]) if (path === file || path.startsWith(`${file}/`)) this.catalog.rejected.delete(path);
       return;
     }
     if (info.isDirectory()) {
@@ -186,6 +188,9 @@ export class Storage {
     if (known) this.catalog.removeInstance(known);
     try {
       const entry = await this.readEntry(file, info.size, info.mtimeMs);
+      // A STOW or DELETE may have taken the path while the file was read; and a file
+      // deleted meanwhile must not come back into the index.
+      if (this.committing.has(file) || !(await exists(join(this.dir, file)))) return;
       const result = this.catalog.add(entry);
       if (result.kind === 'duplicate') {
         this.log(`${file}: SOP Instance ${entry.sopUid} is already served from ${result.existing.file}; ignored`);
@@ -263,15 +268,23 @@ export class Storage {
 
   /** Deletes instances: out of the index first (no new request sees them), then off the disk. */
   async deleteInstances(nodes: InstanceNode[]): Promise<void> {
-    for (const node of nodes) this.catalog.removeInstance(node);
+    for (const node of nodes) {
+      this.catalog.removeInstance(node);
+      // The watcher leaves the path alone until the file is gone.
+      this.committing.add(node.file);
+    }
     this.scheduleSave();
     const dirs = new Set<string>();
-    for (const node of nodes) {
-      const path = join(this.dir, node.file);
-      await unlink(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') this.log(`delete ${node.file}: ${error.message}`);
-      });
-      dirs.add(dirname(path));
+    try {
+      for (const node of nodes) {
+        const path = join(this.dir, node.file);
+        await unlink(path).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') this.log(`delete ${node.file}: ${error.message}`);
+        });
+        dirs.add(dirname(path));
+      }
+    } finally {
+      for (const node of nodes) this.committing.delete(node.file);
     }
     // Remove folders left empty (only below the served folder, never it).
     for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
