@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { readInstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
+import { DicomWebError } from './errors';
 import { assertUid, type InstancePath, type RetrieveOptions } from './requests';
 
 export interface DownloadOptions extends RetrieveOptions {
@@ -52,10 +53,15 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
       await pipeline(Readable.from(counted()), createWriteStream(temporary), { signal: options.signal });
     } catch (error) {
       await rm(temporary, { force: true });
+      // pipeline() rejects with a bare AbortError: callers expect the client's typed error.
+      if (options.signal?.aborted && !(error instanceof DicomWebError)) {
+        throw new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`, { cause: error });
+      }
       throw error;
     }
     let name = `part-${index}.dcm`;
     let sopInstanceUid: string | undefined;
+    let transferSyntaxUid = part.transferSyntaxUid;
     let folder = directory;
     try {
       const identity = await readInstanceIdentity(temporary);
@@ -64,6 +70,8 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
       assertUid(identity.studyInstanceUid, 'StudyInstanceUID');
       assertUid(identity.seriesInstanceUid, 'SeriesInstanceUID');
       sopInstanceUid = identity.sopInstanceUid;
+      // PS3.18 §8.7.8.2: the file's own (0002,0010) wins over what the part says (or omits).
+      transferSyntaxUid = identity.transferSyntaxUid || transferSyntaxUid;
       name = `${identity.sopInstanceUid}.dcm`;
       if (options.layout === 'tree') {
         folder = join(directory, identity.studyInstanceUid, identity.seriesInstanceUid);
@@ -75,7 +83,7 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
     }
     const path = join(folder, name);
     await rename(temporary, path);
-    files.push({ path, bytes, mediaType: part.mediaType, transferSyntaxUid: part.transferSyntaxUid, sopInstanceUid });
+    files.push({ path, bytes, mediaType: part.mediaType, transferSyntaxUid, sopInstanceUid });
     total += bytes;
     options.onProgress?.({ files: files.length, bytes: total });
   }
