@@ -1,0 +1,141 @@
+/**
+ * Crash safety: the server runs as a child process (the standalone CLI) and is killed with
+ * SIGKILL in the middle of a large STOW-RS upload, twice: while the client's batched
+ * uploads are in flight, and while one request is half-way through a 4 MB part. After a
+ * restart on the same folder, every instance the server acknowledged is there byte for
+ * byte, and nothing it serves is half-written.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DicomWebClient, readPartBody } from '../../src/dicomweb';
+import { STATE_DIR } from '../../src/server';
+import { writeSmallInstances } from '../support/bulkData';
+import { multipart, smallInstance, tempDir } from './helpers';
+
+const CLI = join(__dirname, '..', '..', 'src', 'server', 'cli.js');
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+}
+
+function startChild(dir: string): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, '--dir', dir, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /DICOMweb service: (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ process: child, url: match[1]! });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    child.on('exit', (code, signal) => reject(new Error(`server exited early (${code ?? signal}): ${output}`)));
+    child.on('error', reject);
+  });
+}
+
+function killHard(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve();
+    child.process.once('exit', () => resolve());
+    child.process.kill('SIGKILL');
+  });
+}
+
+/** Every instance the server serves, by SOP Instance UID, with its bytes. */
+async function servedInstances(client: DicomWebClient): Promise<Map<string, Buffer>> {
+  const served = new Map<string, Buffer>();
+  for await (const page of client.searchAll('instances', {}, {}, { pageSize: 200 })) {
+    for (const item of page.items) {
+      const study = String(item['0020000D']?.Value?.[0]);
+      const series = String(item['0020000E']?.Value?.[0]);
+      const sop = String(item['00080018']?.Value?.[0]);
+      const part = await client.retrieveInstanceFile({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+      served.set(sop, Buffer.from(await readPartBody(part)));
+    }
+  }
+  return served;
+}
+
+describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
+  const children: Child[] = [];
+  after(async () => {
+    for (const child of children) await killHard(child);
+  });
+
+  it('keeps every acknowledged instance and serves nothing half-written', { timeout: 120_000 }, async () => {
+    const dir = tempDir('crash');
+    const files = await writeSmallInstances(tempDir('crash-files'), 400, { studies: 4, seed: 'crash' });
+    const originals = new Map<string, Buffer>();
+    for (const file of files) originals.set(file.sopInstanceUid, await readFile(file.path));
+
+    // 1. Batched uploads in flight; killed once a quarter has been acknowledged.
+    let server = await startChild(dir);
+    children.push(server);
+    let client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local', retry: { retries: 0 } });
+    const killed = server;
+    const summary = await client.storeInstances(
+      files.map((f) => f.path),
+      {
+        batchSize: 10,
+        concurrency: 3,
+        verifyAmbiguous: false,
+        onProgress: (progress) => {
+          if (progress.filesDone >= 100) killed.process.kill('SIGKILL');
+        },
+      },
+    );
+    await killHard(killed);
+    await client.close();
+    const acknowledged = summary.outcomes.filter((o) => o.status === 'stored').map((o) => o.sopInstanceUid!);
+    assert.ok(acknowledged.length >= 100, `some instances were acknowledged before the kill (${acknowledged.length})`);
+    assert.ok(acknowledged.length < files.length, `the kill happened mid-upload (${acknowledged.length}/${files.length} acknowledged)`);
+
+    // 2. One request half-way through a 4 MB part, killed while the body is still arriving.
+    server = await startChild(dir);
+    children.push(server);
+    const big = smallInstance('crash-big', { rows: 2048, columns: 2048, pixelData: new Uint8Array(2048 * 2048).fill(7) });
+    const complete = smallInstance('crash-complete-part');
+    const body = multipart('crashb', [{ body: complete.bytes }, { body: big.bytes }]);
+    const half = body.subarray(0, complete.bytes.length + big.bytes.length / 2);
+    const url = new URL(`${server.url}/v2/studies`);
+    const pending = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: url.pathname,
+      headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=crashb', 'content-length': body.length },
+    });
+    pending.on('error', () => undefined);
+    pending.write(half);
+    await sleep(500);
+    const tmpDuring = await readdir(join(dir, STATE_DIR, 'tmp'));
+    assert.ok(tmpDuring.length >= 1, 'the parts are being written to temporary files');
+    await killHard(server);
+    pending.destroy();
+
+    // 3. Restart on the same folder.
+    server = await startChild(dir);
+    children.push(server);
+    client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+    const served = await servedInstances(client);
+    for (const uid of acknowledged) {
+      assert.ok(served.has(uid), `acknowledged instance ${uid} is served after the crash`);
+    }
+    for (const [uid, bytes] of served) {
+      const original = originals.get(uid);
+      assert.ok(original, `${uid} is one of the uploaded instances`);
+      assert.equal(Buffer.compare(bytes, original), 0, `${uid} is served whole, byte for byte`);
+    }
+    assert.ok(!served.has(big.params.sopInstanceUid), 'the half-sent instance is not served');
+    assert.ok(!served.has(complete.params.sopInstanceUid), 'nothing of an unacknowledged, unfinished request is stored');
+    assert.deepEqual(await readdir(join(dir, STATE_DIR, 'tmp')), [], 'temporary files of the crashed uploads are gone');
+    await client.close();
+    await killHard(server);
+  });
+});
