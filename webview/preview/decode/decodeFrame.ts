@@ -12,7 +12,7 @@ import { CODEC_FILES, runCodec, type CodecOutput, type CodecProvider } from './c
 import { ybrFullToRgbInPlace } from './color';
 import { decodeNative, maskToBitsStored, planarToInterleaved } from './native';
 import { decodeRle } from './rle';
-import { DecodeError, minMax, type DecodedFrame, type PixelArray } from './types';
+import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';
 
 /** jpeg-lossless-decoder-js's Decoder, injected (it is an ES module the webview bundles). */
 export interface JpegLosslessDecoder {
@@ -210,19 +210,16 @@ export function fromCodec(name: CodecName | 'jpeg-lossless', output: CodecOutput
       photometric = 'RGB';
     }
   }
-  const { min, max } = minMax(pixels, componentCount);
-  return {
+  return lazyRange({
     columns: width,
     rows: height,
     samplesPerPixel: componentCount,
     pixels,
     photometricInterpretation: photometric,
-    min,
-    max,
     bitsStored,
     signed,
     decoder: name === 'jpeg-lossless' ? 'jpeg-lossless-decoder-js' : CODEC_FILES[name].label,
-  };
+  });
 }
 
 /** The J2K codestream inside a JP2 file (a `jp2c` box), or the bytes as they are. */

@@ -3,7 +3,7 @@
  * High Bit), §8.2 / Annex A.1–A.3 (byte order), PS3.3 C.7.6.3.1.3 (Planar Configuration).
  */
 import type { ImageInfo } from '../../protocol';
-import { DecodeError, minMax, type DecodedFrame, type PixelArray } from './types';
+import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';
 import { ybrFull422ToYbrFull, ybrFullToRgbInPlace } from './color';
 
 /** Bytes one native frame takes (PS3.5 §8.1.1; YBR_FULL_422 keeps 2 samples a pixel, C.7.6.3.1.2). */
@@ -82,19 +82,16 @@ export function decodeNative(bytes: Uint8Array, info: ImageInfo, bigEndian = fal
     }
   }
   samplesPerPixel = photometric === 'RGB' || photometric.startsWith('YBR') ? 3 : samplesPerPixel;
-  const { min, max } = minMax(pixels, samplesPerPixel);
-  return {
+  return lazyRange({
     columns,
     rows,
     samplesPerPixel,
     pixels,
     photometricInterpretation: photometric,
-    min,
-    max,
     bitsStored: bitsAllocated === 1 ? 1 : info.bitsStored,
     signed,
     decoder: bigEndian ? 'native (big endian)' : 'native',
-  };
+  });
 }
 
 /** A copy with its own buffer (Buffer#slice would return a view of the whole file). */

@@ -10,7 +10,7 @@
 import type { ImageInfo } from '../../protocol';
 import { maskToBitsStored } from './native';
 import { ybrFullToRgbInPlace } from './color';
-import { DecodeError, minMax, type DecodedFrame, type PixelArray } from './types';
+import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';
 
 const HEADER_LENGTH = 64;
 
@@ -66,8 +66,7 @@ export function decodeRle(frame: Uint8Array, info: ImageInfo): DecodedFrame {
     ybrFullToRgbInPlace(pixels as Uint8Array);
     photometric = 'RGB';
   }
-  const { min, max } = minMax(pixels, samplesPerPixel);
-  return { columns, rows, samplesPerPixel, pixels, photometricInterpretation: photometric, min, max, bitsStored: info.bitsStored, signed, decoder: 'RLE' };
+  return lazyRange({ columns, rows, samplesPerPixel, pixels, photometricInterpretation: photometric, bitsStored: info.bitsStored, signed, decoder: 'RLE' });
 }
 
 /**

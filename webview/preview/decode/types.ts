@@ -59,3 +59,16 @@ export function minMax(pixels: ArrayLike<number>, stride = 1): { min: number; ma
   if (min === Infinity) return { min: 0, max: 0 };
   return { min, max };
 }
+
+/**
+ * A {@link DecodedFrame} whose `min`/`max` are computed on first read and kept: decoding
+ * stays the codec's work alone, the range pass happens once when the display needs it.
+ */
+export function lazyRange(frame: Omit<DecodedFrame, 'min' | 'max'>): DecodedFrame {
+  let range: { min: number; max: number } | undefined;
+  const get = () => (range ??= minMax(frame.pixels, frame.samplesPerPixel));
+  return Object.defineProperties(frame as DecodedFrame, {
+    min: { get: () => get().min, enumerable: true, configurable: true },
+    max: { get: () => get().max, enumerable: true, configurable: true },
+  });
+}
