@@ -1,10 +1,13 @@
 // Bundles the extension (Node, CommonJS, `vscode` external) and, once it exists, the
 // preview webview (browser, ESM) with esbuild. `--production` minifies, `--watch` rebuilds.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+
+// A fresh dist/: no stale source map or codec from an earlier build ships by accident.
+rmSync('dist', { recursive: true, force: true });
 
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
@@ -35,6 +38,20 @@ if (existsSync('webview/preview/main.ts')) {
     sourcesContent: false,
     logLevel: 'warning',
   });
+}
+
+// The preview's WebAssembly codecs (cornerstonejs/codecs) ship as a script + .wasm pair
+// each; they are copied, not bundled: the webview loads the script with its nonce and gets
+// the wasm bytes by message, so the CSP needs only 'wasm-unsafe-eval'.
+const CODECS = {
+  '@cornerstonejs/codec-libjpeg-turbo-8bit/dist': ['libjpegturbowasm_decode.js', 'libjpegturbowasm_decode.wasm'],
+  '@cornerstonejs/codec-charls/dist': ['charlswasm_decode.js', 'charlswasm_decode.wasm'],
+  '@cornerstonejs/codec-openjpeg/dist': ['openjpegwasm_decode.js', 'openjpegwasm_decode.wasm'],
+  '@cornerstonejs/codec-openjph/dist': ['openjphjs.js', 'openjphjs.wasm'],
+};
+mkdirSync('dist/codecs', { recursive: true });
+for (const [dir, files] of Object.entries(CODECS)) {
+  for (const file of files) copyFileSync(`node_modules/${dir}/${file}`, `dist/codecs/${file}`);
 }
 
 if (watch) {

@@ -119,6 +119,7 @@ async function main() {
   step('build');
   runSync(process.execPath, ['scripts/build.mjs']);
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
+  runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
 
   const servers = [];
   const stopAll = async () => {

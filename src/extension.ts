@@ -9,6 +9,7 @@ import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
+import { PreviewManager } from './preview/PreviewManager';
 import type { Services, UserPrompts } from './services';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import { UploadDropController } from './tree/dragAndDrop';
@@ -43,13 +44,14 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     log,
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
+  const previews = new PreviewManager(context.extensionUri, log);
   const treeView = vscode.window.createTreeView('dicomweb.servers', {
     treeDataProvider: tree,
     showCollapseAll: true,
     canSelectMany: true,
     dragAndDropController: new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined)),
   });
-  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, prompts: modalPrompts } satisfies Services);
+  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, previews, prompts: modalPrompts } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
   context.subscriptions.push(
@@ -59,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     tree,
     treeView,
     metadata,
+    previews,
     inlayHints,
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),

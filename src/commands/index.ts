@@ -8,6 +8,7 @@ import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
 import { compareMetadata, openMetadata } from './openMetadata';
+import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
 import { registerCommand } from './registerCommand';
 import { clearFilter, setFilter } from './setFilter';
@@ -34,6 +35,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.node.uploadHere': (node, uris) => uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
     'dicomweb.upload': () => uploadWithPicker(services),
     'dicomweb.upload.fromExplorer': (clicked, selection) => uploadFromExplorer(services, clicked, selection),
+    'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
+    'dicomweb.file.preview': (uri) => previewFile(services.previews, uri),
     'dicomweb.log.show': () => showLog(services),
   };
   return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
