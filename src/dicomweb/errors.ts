@@ -58,6 +58,11 @@ export class DicomWebHttpError extends DicomWebError {
   readonly statusText: string;
   readonly body?: unknown;
   readonly retryAfterMs?: number;
+  /**
+   * Set on a 401 to a request with a streamed body: the auth provider was asked to refresh
+   * and said it has new credentials, so the caller may rebuild the body and send it again.
+   */
+  credentialsRefreshed?: boolean;
 
   constructor(
     method: string,

@@ -74,6 +74,8 @@ export interface HttpRequest {
   acceptStatus?: (status: number) => boolean;
   /** Overrides the idempotency rule (RFC 9110 §9.2.2) for retries. */
   retry?: boolean;
+  /** Whether a 401 asks the auth provider to refresh (default true; false for a resend after one). */
+  refreshCredentials?: boolean;
 }
 
 export interface HttpResponse {
@@ -133,7 +135,7 @@ export class HttpTransport {
     const maxDelay = retry.maxDelayMs ?? 20_000;
     const hasStreamBody = request.body !== undefined && typeof request.body !== 'string' && !(request.body instanceof Uint8Array);
     const mayRetry = (request.retry ?? IDEMPOTENT.has(request.method)) && !hasStreamBody;
-    let refreshedCredentials = false;
+    let refreshedCredentials = request.refreshCredentials === false;
 
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(request, request.signal);
@@ -152,7 +154,16 @@ export class HttpTransport {
       }
       this.log(request, started, attempt, response.status);
 
-      if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh && !hasStreamBody) {
+      if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh && hasStreamBody) {
+        // Expired token on an upload: the streamed body is spent and cannot be sent again
+        // from here, but the provider still refreshes once, and the caller (which can
+        // rebuild the body from its files) learns it may resend.
+        refreshedCredentials = true;
+        const error = await httpError(request, response, undefined);
+        error.credentialsRefreshed = await this.options.auth.refresh();
+        throw error;
+      }
+      if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh) {
         // Expired token: ask the provider once for fresh credentials, then try again.
         await response.dump();
         refreshedCredentials = true;

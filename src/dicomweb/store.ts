@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { readInstanceIdentity, DicomFileError, type InstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
 import { DicomWebError, DicomWebHttpError } from './errors';
+import type { HttpResponse } from './http';
 import { multipartBody, multipartContentType, multipartLength, newBoundary } from './multipart';
 import { storeRequest, storeSinglePartRequest, type RequestSpec } from './requests';
 import { parseStowResponse, reasonText, type InstanceOutcome, type StoreStatus } from './stowResponse';
@@ -190,14 +191,22 @@ async function sendBatch(
 ): Promise<FileOutcome[]> {
   const single = options.mode === 'single';
   let batchBytes = 0;
-  const countBytes = (bytes: number): void => {
-    batchBytes += bytes;
-    onBytes(bytes);
+  let attempt = 0;
+  /** Counts the bytes of the current attempt only: a spent body may still be read after a 401. */
+  const counter = (): ((bytes: number) => void) => {
+    const mine = ++attempt;
+    return (bytes) => {
+      if (mine !== attempt) return;
+      batchBytes += bytes;
+      onBytes(bytes);
+    };
   };
   let status: number | undefined;
   let bodyText = '';
   let transportError: DicomWebError | undefined;
-  try {
+  // Builds the request afresh each time: bodies stream from the files on disk.
+  const post = async (refreshCredentials: boolean): Promise<HttpResponse> => {
+    const countBytes = counter();
     let headers: Record<string, string>;
     let body: AsyncIterable<Uint8Array>;
     let spec: RequestSpec;
@@ -222,12 +231,26 @@ async function sendBatch(
     }
     // PS3.18 §10.5.3: 200, 202 (some stored), 409 (none stored) and 400 all carry a
     // per-instance answer worth reading; so does Azure's 204 (nothing to store).
-    const response = await client.send(spec, {
+    return client.send(spec, {
       headers,
       body,
       signal: options.signal,
+      refreshCredentials,
       acceptStatus: (code) => code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
     });
+  };
+  try {
+    let response: HttpResponse;
+    try {
+      response = await post(true);
+    } catch (error) {
+      // 401 after which the auth provider got fresh credentials (an expired token): the
+      // spent body is rebuilt from the files and sent once more (RFC 9110 §15.5.2).
+      if (!(error instanceof DicomWebHttpError && error.status === 401 && error.credentialsRefreshed)) throw error;
+      onBytes(-batchBytes);
+      batchBytes = 0;
+      response = await post(false);
+    }
     status = response.status;
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
@@ -258,8 +281,9 @@ async function sendBatch(
     } else if (status !== undefined && status >= 200 && status < 300 && parsed && !parsed.emptyFailedSequence && parsed.outcomes.size === 0 && status !== 204) {
       // 2xx with a body naming nobody: treat as unclear rather than trusting it.
       unclear.push(item);
-    } else if (status === 415 || status === 406) {
-      // The whole request was refused for its form; nothing of it was stored.
+    } else if (status === 415 || status === 406 || status === 401 || status === 403) {
+      // The whole request was refused for its form or its credentials; nothing of it was
+      // stored, and a verifying query would only meet the same refusal.
       results.push(failed(item, status, httpMessage));
     } else {
       unclear.push(item);
