@@ -146,6 +146,48 @@ describe('HTTP basic auth on Orthanc', () => {
     assert.equal(refreshes, 1);
   });
 
+  it('an upload that meets a 401 (expired token) refreshes once and sends the batch again from the files', async () => {
+    await clearOrthanc({ restUrl: securedOrthanc.restUrl, basicAuth: { username: securedOrthanc.username, password } });
+    let refreshes = 0;
+    let current = wrongPassword;
+    const provider: AuthProvider = {
+      kind: 'bearer',
+      authorization: async () => `Basic ${basicHeader(securedOrthanc.username, current)}`,
+      refresh: async () => {
+        refreshes++;
+        current = password;
+        return true;
+      },
+    };
+    const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: provider }));
+    let last: { bytesSent: number; bytesTotal: number } | undefined;
+    const summary = await client.storeInstances(files, { onProgress: (p) => (last = p) });
+    assert.equal(summary.stored, 3, JSON.stringify(summary.outcomes));
+    assert.ok(summary.outcomes.every((o) => o.httpStatus === 200));
+    assert.equal(refreshes, 1);
+    assert.equal(last?.bytesSent, last?.bytesTotal, 'a resent batch is not counted twice');
+    const held = await track(securedClient()).searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid });
+    assert.equal(held.items.length, 3);
+  });
+
+  it('an upload whose refreshed credentials fail too: one refresh, one resend, then a 401 outcome', async () => {
+    const calls: boolean[] = [];
+    const client = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: bearerAuth(async (forceRefresh) => {
+          calls.push(forceRefresh);
+          return 'expired-token';
+        }),
+      }),
+    );
+    const summary = await client.storeInstances([files[0]!]);
+    assert.equal(summary.outcomes[0]?.status, 'failed');
+    assert.equal(summary.outcomes[0]?.httpStatus, 401);
+    assert.deepEqual(calls.slice(0, 2), [false, true], 'the resend asked for a fresh token');
+    assert.equal(calls.filter((force) => force).length, 1, 'refreshed exactly once');
+  });
+
   it('the request log never holds a credential', async () => {
     const entries: RequestLogEntry[] = [];
     const good = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, serverKind: 'orthanc', auth: basicAuth(securedOrthanc.username, password), onRequest: (entry) => entries.push(entry) }));
