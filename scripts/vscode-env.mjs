@@ -12,9 +12,9 @@
 // Usage:  node scripts/vscode-env.mjs         -> installs if needed, prints paths as JSON
 //         import { ensureVsCodeTestEnv } from './vscode-env.mjs'
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const NODE24_VERSION = '24.22.3';
@@ -72,7 +72,8 @@ function run(command, args, options = {}) {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // Child output goes to stderr: stdout carries only the JSON of the CLI.
+    stdio: ['ignore', 2, 2],
   });
   if (result.error) {
     throw new VsCodeEnvError(`could not start "${command}": ${result.error.message}`);
@@ -217,6 +218,19 @@ function installInto(staging) {
   writeFileSync(join(staging, 'COMPLETE'), JSON.stringify({ node: NODE24_VERSION, codeServer: CODE_SERVER_VERSION, installedAt: new Date().toISOString() }) + '\n');
 }
 
+/** Removes staging folders left by installs that were killed (their pid is gone). */
+function removeAbandonedStaging(finalDir) {
+  const prefix = `${basename(finalDir)}.staging-`;
+  for (const name of readdirSync(dirname(finalDir))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number.parseInt(name.slice(prefix.length), 10);
+    if (pid === process.pid || !isProcessAlive(pid)) {
+      log(`removing abandoned ${name}`);
+      rmSync(join(dirname(finalDir), name), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Makes sure Node 24, code-server and Chromium are installed, installing what is missing,
  * and returns their paths. Idempotent and safe to call from concurrent processes.
@@ -236,7 +250,10 @@ export function ensureVsCodeTestEnv() {
     mkdirSync(resolve(finalDir, '..'), { recursive: true });
     const release = acquireLock(`${finalDir}.lock`);
     try {
-      if (!complete()) {
+      if (complete()) {
+        log(`another process finished the install in ${finalDir}`);
+      } else {
+        removeAbandonedStaging(finalDir);
         const started = Date.now();
         const staging = `${finalDir}.staging-${process.pid}`;
         rmSync(staging, { recursive: true, force: true });
