@@ -34,6 +34,13 @@ export async function run(): Promise<void> {
   for (const file of findTestFiles(__dirname)) mocha.addFile(file);
   await mocha.loadFilesAsync();
 
-  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  const failures = await new Promise<number>((resolve) => {
+    const runner = mocha.run((failed) => {
+      const stats = runner.stats;
+      // The plain closing line that any runner of this repo's CI understands.
+      console.log(`integration: ${stats?.passes ?? 0} passed, ${failed} failed${stats?.pending ? `, ${stats.pending} skipped` : ''}`);
+      resolve(failed);
+    });
+  });
   if (failures > 0) throw new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`);
 }
