@@ -47,8 +47,8 @@ interface PartResult {
   sopClassUid?: string;
   sopInstanceUid?: string;
   failure?: { code: number; comment: string };
-  /** fsync of the temporary file, started as soon as the part was written. */
-  synced?: Promise<void>;
+  /** Write and fsync of the temporary file, in the background; gives its modification time. */
+  synced?: Promise<{ mtimeMs: number }>;
 }
 
 export interface StowContext {
@@ -97,6 +97,8 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
     let index = 0;
     for await (const part of parts) {
       results.push(await receivePart(part, index++, context, studyUid));
+      // At most 64 parts (≤ 16 MiB of small ones) wait in memory for their background write.
+      if (results.length > 64) await results[results.length - 65]!.synced?.catch(() => undefined);
     }
   } catch (error) {
     release();
@@ -111,7 +113,7 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
   try {
     for (const result of accepted) {
       try {
-        await result.synced;
+        result.entry!.mtimeMs = (await result.synced!).mtimeMs;
       } catch (error) {
         result.failure = { code: FailureReason.ProcessingFailure, comment: `could not write: ${(error as Error).message}` };
       }
@@ -193,30 +195,41 @@ async function receivePart(
   }
   const temp = context.storage.tempPath();
   result.temp = temp;
+  // Small parts (nearly all) stay in memory until validated and are then written in the
+  // background while the next part arrives; larger ones stream to disk as they come.
   const head: Uint8Array[] = [];
   let size = 0;
-  let handle: FileHandle | undefined = await open(temp, 'w');
+  let handle: FileHandle | undefined;
   try {
     for await (const chunk of part.body) {
-      if (size < IN_MEMORY_PART) head.push(chunk);
       size += chunk.byteLength;
+      if (!handle && size <= IN_MEMORY_PART) {
+        head.push(chunk);
+        continue;
+      }
+      if (!handle) {
+        handle = await open(temp, 'w');
+        for (const earlier of head) await handle.write(earlier);
+      }
       await handle.write(chunk);
     }
-    const stamp = await handle.stat();
-    const owned = handle;
-    handle = undefined;
-    // fsync now, in the background, while the next part streams in (PS3.18 leaves durability
-    // to the origin server; we acknowledge only what is on disk).
-    result.synced = owned.sync().finally(() => owned.close());
-    result.synced.catch(() => undefined);
-
     let identity: InstanceIdentity;
     let dataSetSource: () => Promise<import('dicom-parser').DataSet>;
+    let bytes: Buffer | undefined;
+    if (handle) {
+      const owned = handle;
+      handle = undefined;
+      // PS3.18 leaves durability to the origin server; we acknowledge only what is on disk.
+      result.synced = syncAndStamp(owned);
+      result.synced.catch(() => undefined);
+    } else {
+      bytes = Buffer.concat(head, size);
+    }
     try {
-      if (size <= IN_MEMORY_PART) {
-        const bytes = Buffer.concat(head, size);
-        identity = readInstanceIdentityFromBytes(bytes);
-        dataSetSource = async () => readDataSet(bytes, { untilTag: PIXEL_DATA_TAG });
+      if (bytes) {
+        const whole = bytes;
+        identity = readInstanceIdentityFromBytes(whole);
+        dataSetSource = async () => readDataSet(whole, { untilTag: PIXEL_DATA_TAG });
       } else {
         await result.synced;
         identity = await readInstanceIdentity(temp);
@@ -228,6 +241,11 @@ async function receivePart(
       result.failure = { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
       return result;
     }
+    const write = (): void => {
+      if (!bytes || result.synced) return;
+      result.synced = writeDurably(temp, bytes);
+      result.synced.catch(() => undefined);
+    };
     result.identity = identity;
     result.sopClassUid = identity.sopClassUid;
     result.sopInstanceUid = identity.sopInstanceUid;
@@ -271,8 +289,9 @@ async function receivePart(
       transferSyntaxUid: identity.transferSyntaxUid,
       file,
       size,
-      mtimeMs: stamp.mtimeMs,
+      mtimeMs: 0, // set from the written file before it joins the index
     });
+    write();
     return result;
   } finally {
     await handle?.close().catch(() => undefined);
@@ -295,6 +314,29 @@ function validate(identity: InstanceIdentity): string | undefined {
   }
   if (!identity.patientId) return 'PatientID (0010,0020) is missing';
   return undefined;
+}
+
+/** fsync, then the modification time the index records, then close. */
+async function syncAndStamp(handle: FileHandle): Promise<{ mtimeMs: number }> {
+  try {
+    // fdatasync: the data and the size; the modification time needs no flush of its own.
+    await handle.datasync();
+    return { mtimeMs: (await handle.stat()).mtimeMs };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a whole (small) file and fsyncs it. */
+async function writeDurably(path: string, bytes: Uint8Array): Promise<{ mtimeMs: number }> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(bytes);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return syncAndStamp(handle);
 }
 
 async function discard(results: PartResult[]): Promise<void> {

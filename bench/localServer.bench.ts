@@ -1,0 +1,252 @@
+/**
+ * Benchmarks of the local DICOMweb server (issue 5), run by `npm run bench` (bench/runner.ts)
+ * or alone with `node bench/localServer.standalone.mjs`:
+ *
+ *   store   1,000 small instances (13 KB, test/support/bulkData.ts) stored with the project's
+ *           client and the same batching (50 per request, 2 in flight) into the local server
+ *           and into Orthanc in the same run. Both servers run as their own process. Target:
+ *           local ≥ 2× Orthanc's rate.
+ *   qido    a filtered study search over an index of 100,000 instances. Target: < 50 ms.
+ *   startup start over a folder of 10,000 instance files with a persisted index. Target: < 2 s.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DicomWebClient } from '../src/dicomweb';
+import { startLocalServer } from '../src/server';
+import { Catalog } from '../src/server/catalog';
+import { STATE_DIR } from '../src/server/storage';
+import { uidFromString, writeSmallInstances } from '../test/support/bulkData';
+import type { BenchContext, BenchResult } from './types';
+
+type Context = Pick<BenchContext, 'orthancDicomWebUrl' | 'orthancRestUrl' | 'tmpDir' | 'log'> & Partial<Pick<BenchContext, 'wants'>>;
+
+/** When forked by {@link startChildServer}, this module is the server process. */
+const CHILD_DIR_VARIABLE = 'DICOMWEB_LOCAL_BENCH_SERVER_DIR';
+if (process.env[CHILD_DIR_VARIABLE] && process.send) {
+  void startLocalServer({ dir: process.env[CHILD_DIR_VARIABLE]!, port: 0 }).then((server) => {
+    process.send!({ url: server.url });
+    process.on('message', (message) => {
+      if (message === 'stop') void server.close().then(() => process.exit(0));
+    });
+  });
+}
+
+export async function run(ctx: Context): Promise<BenchResult[]> {
+  const wants = ctx.wants ?? (() => true);
+  const results: BenchResult[] = [];
+  if (wants('store')) results.push(...(await benchStore(ctx)));
+  if (wants('qido')) results.push(...(await benchQido(ctx)));
+  if (wants('startup')) results.push(...(await benchStartup(ctx)));
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** The local server in its own process (like Orthanc), on a folder. */
+async function startChildServer(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = fork(__filename, [], { env: { ...process.env, [CHILD_DIR_VARIABLE]: dir }, stdio: 'inherit' });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message: { url: string }) => resolve(message.url));
+    child.once('exit', (code) => reject(new Error(`local server exited (${code})`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+async function timeStore(client: DicomWebClient, files: string[]): Promise<{ seconds: number; stored: number }> {
+  const started = performance.now();
+  const summary = await client.storeInstances(files, { batchSize: 50, concurrency: 2 });
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, stored: summary.stored };
+}
+
+async function benchStore(ctx: Context): Promise<BenchResult[]> {
+  const count = 1000;
+  ctx.log(`store: writing ${count} + 100 small instances`);
+  const files = (await writeSmallInstances(join(ctx.tmpDir, 'store-files'), count, { studies: 10, seed: 'local-bench-store' })).map((f) => f.path);
+  const warmup = (await writeSmallInstances(join(ctx.tmpDir, 'store-warmup'), 100, { seed: 'local-bench-warmup' })).map((f) => f.path);
+
+  const orthanc = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const local = await startChildServer(join(ctx.tmpDir, 'store-served'));
+  const localClient = new DicomWebClient({ baseUrl: `${local.url}/v2`, serverKind: 'local' });
+  try {
+    await timeStore(orthanc, warmup);
+    await timeStore(localClient, warmup);
+    ctx.log('store: Orthanc');
+    const o = await timeStore(orthanc, files);
+    ctx.log('store: local server');
+    const l = await timeStore(localClient, files);
+    const orthancRate = o.stored / o.seconds;
+    const localRate = l.stored / l.seconds;
+    const ratio = localRate / orthancRate;
+    const details =
+      `${count} instances of ~13 KB, the project's client, 50 per request, 2 requests in flight, both servers in their own process, ` +
+      `after a 100-instance warm-up. Local: ${l.stored} stored in ${l.seconds.toFixed(2)} s (each fsynced and renamed before the answer); ` +
+      `Orthanc: ${o.stored} stored in ${o.seconds.toFixed(2)} s.`;
+    return [
+      { name: 'localServer.store.rate', value: Math.round(localRate), unit: 'instances/s', details },
+      { name: 'localServer.store.orthancRate', value: Math.round(orthancRate), unit: 'instances/s' },
+      { name: 'localServer.store.ratioToOrthanc', value: Number(ratio.toFixed(2)), unit: '×', target: '≥ 2× Orthanc', pass: ratio >= 2 && l.stored === count },
+    ];
+  } finally {
+    await localClient.close();
+    await orthanc.close();
+    await local.stop();
+  }
+}
+
+const MODALITIES = ['CT', 'MR', 'US', 'CR', 'DX', 'OT'];
+
+/**
+ * Writes a persisted index of `studies × seriesPerStudy × instancesPerSeries` instances
+ * without .dcm files: entries generated directly in the index's own format.
+ */
+async function writeSyntheticIndex(dir: string, studies: number, seriesPerStudy: number, instancesPerSeries: number): Promise<number> {
+  const catalog = new Catalog();
+  let n = 0;
+  for (let s = 0; s < studies; s++) {
+    const studyUid = uidFromString(`q/study/${s}`);
+    const year = 2000 + (s % 25);
+    const study = {
+      '00080020': `${year}${String((s % 12) + 1).padStart(2, '0')}${String((s % 28) + 1).padStart(2, '0')}`,
+      '00080030': '101500',
+      '00080050': `ACC${s}`,
+      '00081030': `Synthetic study ${s}`,
+      '00100010': `Patient${s % 5000}^Given${s % 37}`,
+      '00100020': `PID${s % 5000}`,
+      '00100030': '19700101',
+      '00100040': s % 2 ? 'F' : 'M',
+    };
+    for (let r = 0; r < seriesPerStudy; r++) {
+      const seriesUid = uidFromString(`q/study/${s}/series/${r}`);
+      const series = { '00080060': MODALITIES[(s + r) % MODALITIES.length]!, '0008103E': `Series ${r}`, '00200011': String(r + 1) };
+      for (let i = 0; i < instancesPerSeries; i++) {
+        const sopUid = uidFromString(`q/${s}/${r}/${i}`);
+        catalog.add({
+          studyUid,
+          seriesUid,
+          sopUid,
+          file: `synthetic/${s}/${r}/${i}.dcm`,
+          size: 13_000,
+          mtimeMs: 0,
+          transferSyntaxUid: '1.2.840.10008.1.2.1',
+          study,
+          series,
+          instance: { '00080016': '1.2.840.10008.5.1.4.1.1.7', '00200013': String(i + 1), '00280010': '64', '00280011': '64', '00280100': '8' },
+        });
+        n++;
+      }
+    }
+  }
+  await mkdir(join(dir, STATE_DIR), { recursive: true });
+  await writeFile(join(dir, STATE_DIR, 'index.json'), catalog.toJson());
+  return n;
+}
+
+async function benchQido(ctx: Context): Promise<BenchResult[]> {
+  const dir = join(ctx.tmpDir, 'qido-served');
+  ctx.log('qido: generating an index of 100,000 instances');
+  const count = await writeSyntheticIndex(dir, 10_000, 2, 5);
+  const loadStart = performance.now();
+  const server = await startLocalServer({ dir, port: 0, scanOnStart: false, watch: false });
+  const loadMs = performance.now() - loadStart;
+  const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+  try {
+    const queries = [
+      { match: { PatientName: 'Patient12*' }, limit: 100 },
+      { match: { StudyDate: '20100101-20101231', ModalitiesInStudy: 'CT' }, limit: 100 },
+      { match: { PatientID: 'PID4242' }, limit: 100 },
+      { match: { PatientName: 'given3', StudyDate: '20050101-' }, fuzzyMatching: true, limit: 100 },
+    ];
+    for (const query of queries) await client.searchForStudies(query); // warm-up
+    const times: number[] = [];
+    let results = 0;
+    for (let round = 0; round < 20; round++) {
+      for (const query of queries) {
+        const started = performance.now();
+        const result = await client.searchForStudies(query);
+        times.push(performance.now() - started);
+        results += result.items.length;
+      }
+    }
+    const instanceTimes: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const started = performance.now();
+      await client.searchForInstances({ match: { Modality: 'MR', PatientName: 'Patient7*' }, limit: 100 });
+      instanceTimes.push(performance.now() - started);
+    }
+    const med = median(times);
+    return [
+      {
+        name: 'localServer.qido.filteredStudySearch',
+        value: Number(med.toFixed(2)),
+        unit: 'ms',
+        target: '< 50 ms',
+        pass: med < 50,
+        details:
+          `Median over ${times.length} study searches (4 filters: wildcard name, date range + ModalitiesInStudy, PatientID, fuzzy name + open date range; ` +
+          `limit 100; ${(results / times.length).toFixed(0)} results on average), through HTTP with the project's client; p95 ${percentile(times, 95).toFixed(2)} ms. ` +
+          `Index of ${count.toLocaleString('en')} instances (10,000 studies × 2 series × 5) whose entries were generated directly in the index format — ` +
+          `no .dcm files exist, so the server was started with scanOnStart: false (it trusts the index). Loading that index took ${loadMs.toFixed(0)} ms. ` +
+          `Instance-level search over all 100,000 (Modality + name wildcard): median ${median(instanceTimes).toFixed(2)} ms.`,
+      },
+    ];
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
+async function benchStartup(ctx: Context): Promise<BenchResult[]> {
+  const dir = join(ctx.tmpDir, 'startup-served');
+  const count = 10_000;
+  ctx.log(`startup: writing ${count} instance files`);
+  await writeSmallInstances(join(dir, 'instances'), count, { studies: 100, seriesPerStudy: 2, seed: 'local-bench-startup' });
+  const rebuildStart = performance.now();
+  const first = await startLocalServer({ dir, port: 0, watch: false });
+  const rebuildMs = performance.now() - rebuildStart;
+  const indexed = first.stats().instances;
+  await first.close();
+  const times: number[] = [];
+  const firstAnswer: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const started = performance.now();
+    const server = await startLocalServer({ dir, port: 0 });
+    times.push(performance.now() - started);
+    const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+    await client.searchForStudies({ limit: 1 });
+    firstAnswer.push(performance.now() - started);
+    await client.close();
+    await server.close();
+  }
+  const med = median(times);
+  return [
+    {
+      name: 'localServer.startup.persistedIndex10k',
+      value: Math.round(med),
+      unit: 'ms',
+      target: '< 2 s',
+      pass: med < 2000 && indexed === count,
+      details:
+        `Median of 3 starts (in-process startLocalServer until it listens) over ${count.toLocaleString('en')} real .dcm files with the persisted index, ` +
+        `including the walk of the folder that checks every file's size and time against the index, and starting the watcher; ` +
+        `first QIDO answered after ${median(firstAnswer).toFixed(0)} ms. The first start without an index (parsing every file) took ${(rebuildMs / 1000).toFixed(1)} s for ${indexed} instances.`,
+    },
+  ];
+}
