@@ -7,7 +7,7 @@
 //      inside a real VS Code (code-server) and the Playwright UI tests,
 //   5. stops the servers by PID, also on failure, and prints one closing line
 //      `tests: N passed, N failed`.
-// `--only unit,client,vscode,ui` runs a subset (unit needs no server).
+// `--only unit,client,server,vscode,ui` runs a subset (unit and server need no Orthanc).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
 
 const onlyIndex = process.argv.indexOf('--only');
-const ALL = ['unit', 'client', 'vscode', 'ui'];
+const ALL = ['unit', 'client', 'server', 'vscode', 'ui'];
 const suites = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(',') : ALL;
 for (const suite of suites) {
   if (!ALL.includes(suite)) {
@@ -25,7 +25,7 @@ for (const suite of suites) {
     process.exit(2);
   }
 }
-const needsServer = suites.some((s) => s !== 'unit');
+const needsServer = suites.some((s) => s !== 'unit' && s !== 'server');
 
 const totals = { passed: 0, failed: 0 };
 const failures = [];
@@ -163,6 +163,16 @@ async function main() {
         'client',
         process.execPath,
         ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('out/test/client')],
+        env,
+        nodeTestCounts,
+      );
+    }
+    if (suites.includes('server')) {
+      step('local DICOMweb server tests');
+      await runSuite(
+        'server',
+        process.execPath,
+        ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('out/test/server')],
         env,
         nodeTestCounts,
       );

@@ -35,10 +35,11 @@ export class DicomWebTreeProvider implements vscode.TreeDataProvider<DicomWebNod
   async getChildren(node?: DicomWebNode): Promise<DicomWebNode[]> {
     if (node) return node.getChildren();
     const next = new Map<string, ServerNode>();
-    for (const connection of this.connections.list()) {
+    const list = this.connections.list();
+    for (const connection of list) {
       const existing = this.servers.get(connection.id);
       // A changed connection (URL, auth …) gets a fresh node: its loaded pages are stale.
-      next.set(connection.id, existing && JSON.stringify(existing.connection) === JSON.stringify(connection) ? existing : new ServerNode(this.treeContext, connection));
+      next.set(connection.id, existing && JSON.stringify(existing.connection) === JSON.stringify(connection) ? existing : new ServerNode(this.treeContext, connection, list.length === 1));
     }
     this.servers = next;
     return [...next.values()];

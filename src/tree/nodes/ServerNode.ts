@@ -15,6 +15,8 @@ export class ServerNode extends PagedNode<StudyNode> {
   constructor(
     context: TreeContext,
     readonly connection: ServerConnection,
+    /** The only connection opens by itself: its studies show at once. */
+    private readonly expanded = false,
   ) {
     super(context);
     this.id = `server/${connection.id}`;
@@ -35,7 +37,7 @@ export class ServerNode extends PagedNode<StudyNode> {
   }
 
   getTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.connection.name, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(this.connection.name, this.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     const filtered = !isEmptyFilter(this.filter);
     item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}`;
