@@ -24,6 +24,20 @@ const targets = [
     sourcesContent: false,
     logLevel: 'warning',
   },
+  {
+    // The local DICOMweb server, run by the extension in a child process and by
+    // `npm run serve` on its own.
+    entryPoints: ['src/server/cli.ts'],
+    outfile: 'dist/server/cli.js',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+  },
 ];
 if (existsSync('webview/preview/main.ts')) {
   targets.push({

@@ -48,7 +48,7 @@ async function main() {
 
   mkdirSync(dataDir, { recursive: true });
   if (!readdirSync(dataDir).some((name) => name.endsWith('.dcm'))) {
-    const { writeSeedFiles } = await import(pathToFileURL(join(root, 'out/test/support/seedData.js')).href);
+    const { writeSeedFiles } = await import(pathToFileURL(join(root, 'out/src/dicom/seedShapes.js')).href);
     const files = await writeSeedFiles(dataDir);
     console.log(`Seeded ${dataDir} with ${files.length} instances of the tutorial's study.`);
   }

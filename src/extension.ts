@@ -9,6 +9,7 @@ import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
+import { LocalServerManager } from './localServer/LocalServerManager';
 import { PreviewManager } from './preview/PreviewManager';
 import type { Services, UserPrompts } from './services';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
@@ -45,13 +46,14 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
+  const localServer = new LocalServerManager(context, connections, log);
   const treeView = vscode.window.createTreeView('dicomweb.servers', {
     treeDataProvider: tree,
     showCollapseAll: true,
     canSelectMany: true,
     dragAndDropController: new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined)),
   });
-  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, previews, prompts: modalPrompts } satisfies Services);
+  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
   context.subscriptions.push(
@@ -62,12 +64,17 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     treeView,
     metadata,
     previews,
+    localServer,
     inlayHints,
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
   );
+  if (vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)) {
+    // The one start that is not on demand, and only when the person asked for it.
+    void localServer.start().catch((error: unknown) => log.error(`Local DICOMweb server: ${(error as Error).message}`));
+  }
   const activationMs = performance.now() - started;
   log.info(`DICOMweb Explorer activated in ${activationMs.toFixed(1)} ms`);
   return { services, activationMs };

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { ClientFactory } from './config/clients';
 import type { ConnectionStore } from './config/connections';
 import type { MetadataDocumentProvider } from './documents/metadataDocuments';
+import type { LocalServerManager } from './localServer/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import type { DicomWebNode } from './tree/nodes/DicomWebNode';
@@ -27,5 +28,6 @@ export interface Services {
   treeView: vscode.TreeView<DicomWebNode>;
   metadata: MetadataDocumentProvider;
   previews: PreviewManager;
+  localServer: LocalServerManager;
   prompts: UserPrompts;
 }

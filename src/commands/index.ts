@@ -7,6 +7,7 @@ import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import { addSampleData, copyLocalServerUrl, localServerActions, restartLocalServer, startLocalServer, startLocalServerInFolder, stopLocalServer } from './localServer';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
@@ -38,6 +39,13 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri),
     'dicomweb.log.show': () => showLog(services),
+    'dicomweb.localServer.start': (folder) => startLocalServer(services, typeof folder === 'string' ? folder : undefined),
+    'dicomweb.localServer.startInFolder': (folder) => startLocalServerInFolder(services, folder),
+    'dicomweb.localServer.stop': () => stopLocalServer(services),
+    'dicomweb.localServer.restart': () => restartLocalServer(services),
+    'dicomweb.localServer.copyUrl': () => copyLocalServerUrl(services),
+    'dicomweb.localServer.addSampleData': () => addSampleData(services),
+    'dicomweb.localServer.actions': () => localServerActions(services),
   };
   return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
 }

@@ -7,6 +7,8 @@
  * Prints the service URL on its first line of output (`DICOMweb service: http://…`), logs
  * requests that change data, and stops cleanly (index persisted) on SIGINT or SIGTERM.
  */
+import { join } from 'node:path';
+import { writeSeedFiles } from '../dicom/seedShapes';
 import { startLocalServer } from './localServer';
 
 interface CliOptions {
@@ -62,10 +64,7 @@ async function main(): Promise<void> {
   const log = options.quiet ? () => undefined : (line: string) => console.error(`[local-dicomweb] ${line}`);
   if (options.seed) {
     // The seed's three shapes (green-square, red-triangle, blue-circle), written as files
-    // into the served folder before the start, so the first scan indexes them. The
-    // generator lives with the test support code; see the report of issue 5.
-    const { writeSeedFiles } = (await import('../../test/support/seedData.js')) as typeof import('../../test/support/seedData.js');
-    const { join } = await import('node:path');
+    // into the served folder before the start, so the first scan indexes them.
     await writeSeedFiles(join(options.dir, 'seed'));
   }
   const server = await startLocalServer({ dir: options.dir, port: options.port, token: options.token, log });

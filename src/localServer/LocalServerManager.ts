@@ -1,0 +1,126 @@
+/**
+ * The local DICOMweb server as VS Code shows it: start/stop/restart, a status bar item
+ * saying that it runs and where, and a connection in the tree while it runs (not saved in
+ * settings: its port can change from one start to the next).
+ */
+import { mkdir } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import type { ConnectionStore, ServerConnection } from '../config/connections';
+import { LocalServerProcess } from './LocalServerProcess';
+
+export const LOCAL_CONNECTION_ID = 'local-dicomweb-server';
+
+export class LocalServerManager implements vscode.Disposable {
+  private process: LocalServerProcess | undefined;
+  private starting: Promise<LocalServerProcess> | undefined;
+  private stopping = false;
+  private readonly statusBar = vscode.window.createStatusBarItem('dicomweb.localServer', vscode.StatusBarAlignment.Left, 10);
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly connections: ConnectionStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.statusBar.name = 'DICOMweb local server';
+    this.statusBar.command = 'dicomweb.localServer.actions';
+  }
+
+  get running(): LocalServerProcess | undefined {
+    return this.process;
+  }
+
+  /** The folder served: the setting, or the extension's global storage. */
+  defaultFolder(): string {
+    const configured = vscode.workspace.getConfiguration('dicomweb').get<string>('localServer.folder', '').trim();
+    if (configured) {
+      const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      return configured.replace(/^\$\{workspaceFolder\}/, workspace ?? '');
+    }
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'local-dicomweb').fsPath;
+  }
+
+  async start(folder = this.defaultFolder()): Promise<LocalServerProcess> {
+    if (this.process) return this.process;
+    if (this.starting) return this.starting;
+    this.starting = (async () => {
+      await mkdir(folder, { recursive: true });
+      const port = vscode.workspace.getConfiguration('dicomweb').get<number>('localServer.port', 0);
+      const server = await LocalServerProcess.start({
+        extensionPath: this.context.extensionPath,
+        dir: folder,
+        port,
+        onLog: (line) => this.log.info(`[local server] ${line}`),
+        onExit: (code, signal) => this.onExit(code, signal),
+      });
+      this.process = server;
+      this.log.info(`Local DICOMweb server started: ${server.url} serving ${folder} (pid ${server.pid})`);
+      this.connections.addTransient(this.connection(server));
+      this.showStatus(server);
+      return server;
+    })();
+    try {
+      return await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  async stop(): Promise<boolean> {
+    const server = this.process;
+    if (!server) return false;
+    this.stopping = true;
+    try {
+      await server.stop();
+    } finally {
+      this.stopping = false;
+    }
+    this.forget();
+    this.log.info('Local DICOMweb server stopped');
+    return true;
+  }
+
+  async restart(): Promise<LocalServerProcess> {
+    const folder = this.process?.dir;
+    await this.stop();
+    return this.start(folder);
+  }
+
+  /** The service URL clients use: `/v2` like the Azure service (no prefix and `/v1` also work). */
+  serviceUrl(server: LocalServerProcess): string {
+    return `${server.url}/v2`;
+  }
+
+  private connection(server: LocalServerProcess): ServerConnection {
+    return { id: LOCAL_CONNECTION_ID, name: 'Local DICOMweb server', url: this.serviceUrl(server), kind: 'local', auth: 'none' };
+  }
+
+  private showStatus(server: LocalServerProcess): void {
+    this.statusBar.text = `$(server-process) DICOMweb ${new URL(server.url).host}`;
+    this.statusBar.tooltip = new vscode.MarkdownString(`**Local DICOMweb server**\n\n\`${this.serviceUrl(server)}\`\n\nServing \`${server.dir}\`\n\nClick for actions.`);
+    this.statusBar.show();
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const wasRunning = this.process !== undefined;
+    this.forget();
+    if (wasRunning && !this.stopping) {
+      this.log.error(`The local DICOMweb server stopped unexpectedly (${code ?? signal})`);
+      void vscode.window.showErrorMessage(`The local DICOMweb server stopped unexpectedly (${code ?? signal}).`, 'Restart', 'Show Log').then((choice) => {
+        if (choice === 'Restart') void vscode.commands.executeCommand('dicomweb.localServer.start');
+        if (choice === 'Show Log') this.log.show(true);
+      });
+    }
+  }
+
+  private forget(): void {
+    this.process = undefined;
+    this.statusBar.hide();
+    if (this.connections.isTransient(LOCAL_CONNECTION_ID)) void this.connections.remove(LOCAL_CONNECTION_ID);
+  }
+
+  dispose(): void {
+    this.statusBar.dispose();
+    void this.process?.stop();
+    this.process = undefined;
+  }
+}

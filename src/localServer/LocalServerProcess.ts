@@ -1,0 +1,93 @@
+/**
+ * Runs the local DICOMweb server (src/server, bundled as dist/server/cli.js) in a child
+ * process: its parsing and disk work never block the extension host, and a crash of one
+ * never takes the other down. The child prints its service URL on its first line.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface LocalServerProcessOptions {
+  extensionPath: string;
+  dir: string;
+  port: number;
+  token?: string;
+  onLog: (line: string) => void;
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export class LocalServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly dir: string,
+  ) {}
+
+  static start(options: LocalServerProcessOptions): Promise<LocalServerProcess> {
+    const args = ['--dir', options.dir, '--port', String(options.port)];
+    if (options.token) args.push('--token', options.token);
+    const child = fork(join(options.extensionPath, 'dist', 'server', 'cli.js'), args, {
+      // In desktop VS Code process.execPath is Electron: run it as plain Node.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    return new Promise((resolve, reject) => {
+      let started = false;
+      let buffer = '';
+      const timer = setTimeout(() => {
+        if (!started) {
+          child.kill('SIGKILL');
+          reject(new Error('The local DICOMweb server did not start within 30 s.'));
+        }
+      }, 30_000);
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim();
+          buffer = buffer.slice(newline + 1);
+          const match = /^DICOMweb service: (\S+)/.exec(line);
+          if (match && !started) {
+            started = true;
+            clearTimeout(timer);
+            resolve(new LocalServerProcess(child, match[1], options.dir));
+          } else if (line) {
+            options.onLog(line);
+          }
+        }
+      });
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line.trim()) options.onLog(line.trim());
+      });
+      child.on('error', (error) => {
+        if (!started) {
+          clearTimeout(timer);
+          reject(error);
+        }
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (!started) reject(new Error(`The local DICOMweb server exited before it started (${code ?? signal}). See the DICOMweb log.`));
+        else options.onExit(code, signal);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** SIGTERM lets the server persist its index; SIGKILL after 5 s. */
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const hard = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.child.once('exit', () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
