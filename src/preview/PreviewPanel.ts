@@ -121,7 +121,7 @@ export class PreviewPanel implements vscode.Disposable {
         frameNumber: request.frameNumber,
         path: frame.path,
         mediaType: frame.mediaType,
-        bytes: frame.bytes,
+        bytes: messageBytes(frame.bytes),
       };
       if (frame.transferSyntaxUid) message.transferSyntaxUid = frame.transferSyntaxUid;
       this.post(message);
@@ -136,7 +136,7 @@ export class PreviewPanel implements vscode.Disposable {
     const uri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', CODEC_FILES[name].wasm);
     try {
       const wasm = await vscode.workspace.fs.readFile(uri);
-      this.post({ type: 'codec', name, wasm });
+      this.post({ type: 'codec', name, wasm: messageBytes(wasm) });
     } catch (error) {
       this.log.error(`preview: codec ${name} missing at ${uri.fsPath}: ${messageOf(error)}`);
       this.post({ type: 'codec', name, wasm: new Uint8Array() });
@@ -173,6 +173,20 @@ export class PreviewPanel implements vscode.Disposable {
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
     this.panel.dispose();
   }
+}
+
+/**
+ * Bytes the webview can receive. VS Code serializes a webview message with JSON.stringify
+ * and passes only plain typed arrays as binary (by their constructor's name), so a Node
+ * Buffer (what undici and workspace.fs give) arrives as `{ type: 'Buffer', data: [...] }`
+ * through Buffer#toJSON; and a view is sent with its whole ArrayBuffer (for a pooled Buffer,
+ * other requests' bytes). A plain Uint8Array that owns exactly these bytes.
+ */
+export function messageBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+    return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, 0, bytes.byteLength);
+  }
+  return new Uint8Array(bytes);
 }
 
 function messageOf(error: unknown): string {
