@@ -188,7 +188,17 @@ export interface LogMessage {
   message: string;
 }
 
-export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage;
+/**
+ * The first frame is on the canvas (posted once per panel, on the animation frame after it
+ * was drawn): the extension logs how long the preview took and tells its listeners.
+ */
+export interface RenderedMessage {
+  type: 'rendered';
+  frameNumber: number;
+  path: FramePath;
+}
+
+export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage | RenderedMessage;
 
 /** Narrowing guard for messages received by the extension (the webview is not trusted blindly). */
 export function isFromWebview(value: unknown): value is FromWebview {
@@ -209,6 +219,10 @@ export function isFromWebview(value: unknown): value is FromWebview {
     }
     case 'log':
       return typeof (value as LogMessage).message === 'string';
+    case 'rendered': {
+      const m = value as RenderedMessage;
+      return Number.isInteger(m.frameNumber) && ['stored', 'transcoded', 'rendered'].includes(m.path);
+    }
     default:
       return false;
   }

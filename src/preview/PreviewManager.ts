@@ -6,10 +6,13 @@
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../dicomweb';
 import { DicomWebFrameSource, FileFrameSource, type FrameSource, type InstanceTarget } from './frameSource';
-import { PREVIEW_VIEW_TYPE, PreviewPanel } from './PreviewPanel';
+import { PREVIEW_VIEW_TYPE, PreviewPanel, type FirstFrameShown } from './PreviewPanel';
 
 export class PreviewManager implements vscode.Disposable {
   private readonly panels = new Map<string, PreviewPanel>();
+  private readonly onDidShowFirstFrameEmitter = new vscode.EventEmitter<FirstFrameShown>();
+  /** A panel's webview drew its first frame (for the benchmark and the tests). */
+  readonly onDidShowFirstFrame = this.onDidShowFirstFrameEmitter.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -44,6 +47,7 @@ export class PreviewManager implements vscode.Disposable {
     });
     const preview = new PreviewPanel(panel, this.extensionUri, source, title, this.log);
     this.panels.set(key, preview);
+    preview.onDidShowFirstFrame((shown) => this.onDidShowFirstFrameEmitter.fire(shown));
     preview.onDidDispose(() => this.panels.delete(key));
     this.log.info(`preview: opened ${title} (${source.label})`);
   }
@@ -51,5 +55,6 @@ export class PreviewManager implements vscode.Disposable {
   dispose(): void {
     for (const panel of [...this.panels.values()]) panel.dispose();
     this.panels.clear();
+    this.onDidShowFirstFrameEmitter.dispose();
   }
 }

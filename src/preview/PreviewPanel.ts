@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   isFromWebview,
   type CodecName,
+  type FramePath,
   type FromWebview,
   type RequestFrameMessage,
   type ToWebview,
@@ -19,12 +20,24 @@ import { NotAnImageError } from './imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
 
+export interface FirstFrameShown {
+  title: string;
+  frameNumber: number;
+  path: FramePath;
+  /** From the panel's creation to the webview's report. */
+  elapsedMs: number;
+}
+
 export class PreviewPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly abort = new AbortController();
   private disposed = false;
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
+  private readonly onDidShowFirstFrameEmitter = new vscode.EventEmitter<FirstFrameShown>();
+  /** The webview drew its first frame (once). */
+  readonly onDidShowFirstFrame = this.onDidShowFirstFrameEmitter.event;
+  private readonly openedAt = performance.now();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -93,6 +106,12 @@ export class PreviewPanel implements vscode.Disposable {
       case 'log':
         this.log[message.level](`preview webview: ${message.message}`);
         return;
+      case 'rendered': {
+        const elapsedMs = performance.now() - this.openedAt;
+        this.log.info(`preview ${this.title}: frame ${message.frameNumber} shown ${elapsedMs.toFixed(0)} ms after the panel opened (${message.path})`);
+        this.onDidShowFirstFrameEmitter.fire({ title: this.title, frameNumber: message.frameNumber, path: message.path, elapsedMs });
+        return;
+      }
     }
   }
 
@@ -170,6 +189,7 @@ export class PreviewPanel implements vscode.Disposable {
     this.abort.abort();
     this.onDidDisposeEmitter.fire();
     this.onDidDisposeEmitter.dispose();
+    this.onDidShowFirstFrameEmitter.dispose();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
     this.panel.dispose();
   }

@@ -259,6 +259,7 @@ async function prefetch(count: number): Promise<void> {
 
 let imageData: ImageData | undefined;
 let shownNow: Shown | undefined;
+let firstShown = false;
 
 function draw(): void {
   const shown = shownNow;
@@ -296,6 +297,11 @@ async function show(frameNumber: number): Promise<void> {
     applyZoom();
     pathStatus.textContent = describePath(shown);
     messageBox.hidden = true;
+    if (!firstShown) {
+      firstShown = true;
+      // After the browser has had the chance to paint it.
+      requestAnimationFrame(() => post({ type: 'rendered', frameNumber: wanted, path: shown.path }));
+    }
   } catch (error) {
     if (wanted !== current) return;
     frameError.hidden = false;
