@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     ...registerCommands(services),
   );
   if (vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)) {
-    // The one start that is not on demand, and only when the person asked for it.
+    // Only when the person asked for it; activation itself stays on the view or a command.
     void localServer.start().catch((error: unknown) => log.error(`Local DICOMweb server: ${(error as Error).message}`));
   }
   const activationMs = performance.now() - started;
