@@ -6,6 +6,7 @@
  * reported as stored or failed.
  */
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { readInstanceIdentity, DicomFileError, type InstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
 import { DicomWebError, DicomWebHttpError } from './errors';
@@ -91,10 +92,13 @@ export async function storeFiles(client: DicomWebClient, files: ReadonlyArray<st
 
   // Read each file's identity first (a header prefix, never the whole file): it maps the
   // server's per-SOPInstanceUID answer back to files and catches non-DICOM files unsent.
-  for (const file of files) {
+  // Headers are read a few files ahead (waits on the file system overlap), and used
+  // strictly in the order given.
+  const identityOf = readAhead(files, IDENTITY_READ_AHEAD, (file) => readInstanceIdentity(file));
+  for (const [index, file] of files.entries()) {
     if (options.signal?.aborted) break;
     try {
-      const identity = await readInstanceIdentity(file);
+      const identity = await identityOf(index);
       const duplicateOf = seenUids.get(identity.sopInstanceUid);
       if (duplicateOf) {
         outcomes.set(file, { file, status: 'skipped', sopInstanceUid: identity.sopInstanceUid, message: `same SOPInstanceUID as ${duplicateOf} in this upload` });
@@ -174,12 +178,46 @@ function makeBatches(items: Prepared[], batchSize: number, maxBytes: number): Pr
   return batches;
 }
 
+/** Read size of a streamed file; a file no larger is read in one piece anyway. */
+const FILE_CHUNK_BYTES = 256 * 1024;
+/** File headers read ahead of the one being checked. */
+const IDENTITY_READ_AHEAD = 16;
+/** Small files (one chunk at most) read ahead of the part being sent. */
+const FILE_READ_AHEAD = 16;
+
+/**
+ * `get(i)` resolves `load(items[i])`, after starting the loads up to `window` items past
+ * `i`, so that waits on the file system overlap. Call it with increasing indexes. A load
+ * that fails rejects only when its index is asked for.
+ */
+function readAhead<T, R>(items: ReadonlyArray<T>, window: number, load: (item: T) => Promise<R>): (index: number) => Promise<R> {
+  const pending = new Map<number, Promise<R>>();
+  let started = 0;
+  return (index) => {
+    while (started < items.length && started <= index + window) {
+      const promise = load(items[started]!);
+      promise.catch(() => undefined); // rejected loads are reported when asked for, never as unhandled
+      pending.set(started++, promise);
+    }
+    const promise = pending.get(index) ?? load(items[index]!);
+    pending.delete(index);
+    return promise;
+  };
+}
+
 async function* countingFile(path: string, onBytes: (bytes: number) => void, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const stream = createReadStream(path, { highWaterMark: 256 * 1024, signal });
+  const stream = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES, signal });
   for await (const chunk of stream) {
     onBytes((chunk as Buffer).length);
     yield chunk as Buffer;
   }
+}
+
+/** A small file read ahead whole (see {@link FILE_READ_AHEAD}), counted when it is sent. */
+async function* prefetchedFile(bytes: Promise<Buffer | undefined>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  const buffer = (await bytes)!;
+  onBytes(buffer.length);
+  yield buffer;
 }
 
 async function sendBatch(
@@ -220,10 +258,23 @@ async function sendBatch(
       const length = multipartLength(batch.map((item) => item.identity.size), 'application/dicom', boundary);
       // Content-Length instead of chunked encoding: some gateways refuse chunked uploads.
       headers = { ...spec.headers, 'content-type': multipartContentType(boundary), 'content-length': String(length) };
+      // Small files are read whole a few parts ahead of the one being sent (at most
+      // FILE_READ_AHEAD chunks in memory), so that each does not wait for open, read and
+      // close in turn: that halved the rate of 13 KB instances (bench/). Larger files
+      // stream chunk by chunk when their turn comes.
+      const small = (item: Prepared): boolean => item.identity.size <= FILE_CHUNK_BYTES;
+      const ahead = readAhead(batch, FILE_READ_AHEAD, (item) =>
+        small(item) ? readFile(item.file, { signal: options.signal }) : Promise.resolve(undefined),
+      );
       body = multipartBody(
         (function* () {
-          for (const item of batch) {
-            yield { contentType: 'application/dicom', body: countingFile(item.file, countBytes, options.signal), length: item.identity.size };
+          for (const [index, item] of batch.entries()) {
+            const bytes = ahead(index);
+            yield {
+              contentType: 'application/dicom',
+              body: small(item) ? prefetchedFile(bytes, countBytes) : countingFile(item.file, countBytes, options.signal),
+              length: item.identity.size,
+            };
           }
         })(),
         boundary,
