@@ -6,6 +6,10 @@
  *
  * Browser-safe (no node: imports): the preview webview uses it too.
  */
+
+// The model types live with the client (src/dicomweb/types.ts), which returns them.
+import type { DicomJsonAttribute, DicomJsonDataset } from '../dicomweb/types';
+export type { DicomJsonAttribute, DicomJsonDataset };
 import { resolveTag } from './dictionary';
 
 /** A PN value (PS3.18 §F.2.2): up to three component groups, each "Family^Given^Middle^Prefix^Suffix". */
@@ -14,17 +18,6 @@ export interface DicomPersonName {
   Ideographic?: string;
   Phonetic?: string;
 }
-
-/** One attribute (PS3.18 §F.2.2): `vr` plus at most one of Value, BulkDataURI, InlineBinary. */
-export interface DicomJsonAttribute {
-  vr: string;
-  Value?: unknown[];
-  BulkDataURI?: string;
-  InlineBinary?: string;
-}
-
-/** A dataset: keys are 8 uppercase hex digits (PS3.18 §F.2.1.1). */
-export type DicomJsonDataset = Record<string, DicomJsonAttribute>;
 
 /** The JSON key of a tag: tagKey(0x0020, 0x000d) → "0020000D" (PS3.18 §F.2.1.1). */
 export function tagKey(group: number, element: number): string {
