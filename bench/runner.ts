@@ -8,7 +8,7 @@
  * is a measurement, not a failure: the exit code is 0 unless a module crashed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { startOrthanc, type OrthancInstance } from '../test/support/orthanc';
@@ -190,6 +190,22 @@ export async function main(options: RunnerOptions): Promise<number> {
   return crashed ? 1 : 0;
 }
 
+/**
+ * `npm run bench -- --render-only`: rewrites BENCHMARKS.md from the newest results file
+ * (after editing the renderer, or a results file by hand) without measuring anything.
+ */
+export function renderLatest(root: string): string | undefined {
+  const dir = join(root, 'bench', 'results');
+  const newest = listResults(dir)
+    .map((file) => ({ file, mtime: statSync(join(dir, file)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime)[0];
+  const results = newest && readResults(join(dir, newest.file));
+  if (!newest || !results) return undefined;
+  const relativePath = `bench/results/${newest.file}`;
+  writeFileSync(join(root, 'BENCHMARKS.md'), renderMarkdown(results, relativePath, root));
+  return relativePath;
+}
+
 /** `--only a,b:part` → module → parts (empty = all parts). */
 function parseOnly(only: string[] | undefined, names: string[]): Map<string, string[]> {
   const selection = new Map<string, string[]>();
@@ -289,6 +305,7 @@ function formatLine(result: BenchResult): string {
 /** Three significant digits, no exponent for the sizes we see. */
 export function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1000) return String(value);
   const abs = Math.abs(value);
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
   if (abs >= 100) return value.toFixed(0);

@@ -20,11 +20,13 @@ process.chdir(root);
 
 const args = process.argv.slice(2);
 const only = [];
+let renderOnly = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--only' && args[i + 1]) only.push(args[++i]);
+  else if (args[i] === '--render-only') renderOnly = true;
   else if (args[i].startsWith('--only=')) only.push(args[i].slice('--only='.length));
   else if (args[i] === '--help' || args[i] === '-h') {
-    console.log('usage: npm run bench [-- --only module[:part][,…]]');
+    console.log('usage: npm run bench [-- --only module[:part][,…]] | [-- --render-only]');
     process.exit(0);
   } else {
     console.error(`bench: unknown argument ${args[i]}`);
@@ -54,7 +56,14 @@ function ensureSystemPackages() {
 }
 
 async function main() {
-  ensureSystemPackages();
+  if (!renderOnly) ensureSystemPackages();
+
+  if (renderOnly) {
+    await bundleRunner([]);
+    const written = createRequire(import.meta.url)(join(root, 'out', 'bench', 'runner.cjs')).renderLatest(root);
+    console.log(written ? `BENCHMARKS.md rewritten from ${written}` : 'bench: no results file to render');
+    process.exit(written ? 0 : 1);
+  }
 
   console.log('=== build ===');
   // The extension bundle is what the preview benchmark and users run; a broken build is
@@ -66,6 +75,20 @@ async function main() {
     .filter((file) => file.endsWith('.bench.ts'))
     .sort()
     .map((file) => ({ name: file.slice(0, -'.bench.ts'.length), source: join('bench', file) }));
+  const outDir = await bundleRunner(modules);
+
+  const require = createRequire(import.meta.url);
+  const runner = require(join(outDir, 'runner.cjs'));
+  const code = await runner.main({
+    root,
+    modules: modules.map((m) => ({ name: m.name, file: join(outDir, `${m.name}.bench.cjs`) })),
+    only,
+  });
+  process.exit(code);
+}
+
+/** Bundles bench/runner.ts and the given modules into out/bench/ (CommonJS, node20). */
+async function bundleRunner(modules) {
   const outDir = join(root, 'out', 'bench');
   await esbuild.build({
     entryPoints: [
@@ -84,15 +107,7 @@ async function main() {
     sourcesContent: false,
     logLevel: 'warning',
   });
-
-  const require = createRequire(import.meta.url);
-  const runner = require(join(outDir, 'runner.cjs'));
-  const code = await runner.main({
-    root,
-    modules: modules.map((m) => ({ name: m.name, file: join(outDir, `${m.name}.bench.cjs`) })),
-    only,
-  });
-  process.exit(code);
+  return outDir;
 }
 
 main().catch((error) => {
