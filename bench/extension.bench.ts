@@ -1,0 +1,341 @@
+/**
+ * Speed targets of issue 3 for the extension itself, measured in the real extension host
+ * of code-server (the same launcher as the integration tests, test/vscode/) against the
+ * bench's Orthanc:
+ *
+ *   bundle      dist/extension.js of `node scripts/build.mjs --production`: < 1 MB (gzip
+ *               size shown for information);
+ *   activation  require + activate: < 50 ms. In the host: `getExtension(id).activate()` on
+ *               a cold host (the extension is installed from a copy of the production build
+ *               whose package.json has no activation events, so nothing activated it
+ *               earlier), and what activate() measured itself; for comparison, re-require +
+ *               activate in the warm host, and a fresh plain Node (the host's Node 24) with a
+ *               stand-in `vscode` (bench/extensionHost/plainActivation.cjs), medians;
+ *   tree        Orthanc holding 10,000 studies (one small instance each, stored through the
+ *               client in batches of 500): the first page (50) of the connection resolved by
+ *               the provider < 1 s after the view opens (the only connection expands by
+ *               itself), also until `treeView.reveal` of its first row resolves; then 20 ×
+ *               "Load more" with the view visible: event-loop delay (monitorEventLoopDelay,
+ *               10 ms resolution) max < 50 ms;
+ *   upload      `dicomweb.upload.fromExplorer` on a folder of 1,000 files (13 KB each):
+ *               event-loop delay max < 50 ms; files per second;
+ *   preview     `dicomweb.instance.preview` on an instance node → the webview's `rendered`
+ *               message (first frame drawn, after the next animation frame): < 1.5 s.
+ *
+ * Parts: `npm run bench -- --only extension:bundle,extension:activation,extension:tree,
+ * extension:upload,extension:preview`. The host side is test/benchHost/.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DicomWebClient } from '../src/dicomweb';
+import { writeSmallInstances } from '../test/support/bulkData';
+import type { HostMeasurements, LoopDelay, PreviewRun } from '../test/benchHost/measure';
+import type { BenchContext, BenchResult } from './types';
+
+const ROOT = ((): string => {
+  for (const candidate of [resolve(__dirname, '..', '..'), resolve(__dirname, '..'), process.cwd()]) {
+    if (existsSync(join(candidate, 'package.json')) && existsSync(join(candidate, 'scripts', 'build.mjs'))) return candidate;
+  }
+  return process.cwd();
+})();
+const LAUNCHER = join(ROOT, 'test', 'vscode', 'code-server-launcher');
+const STUDIES = 10_000;
+const UPLOAD_FILES = 1_000;
+const PLAIN_NODE_RUNS = 7;
+const EXTRA_COLD_HOSTS = 2;
+const HOST_TIMEOUT_MS = 6 * 60 * 1000;
+const HOST_PARTS = ['activation', 'tree', 'upload', 'preview'];
+
+const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function buildBundle(production: boolean): void {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', ...(production ? ['--production'] : [])], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`scripts/build.mjs${production ? ' --production' : ''} failed: ${build.stderr || build.stdout}`);
+}
+
+/** The host's Node (24, from scripts/vscode-env.mjs), or this Node when it is not installed. */
+function hostNode(): string {
+  const env = spawnSync(process.execPath, ['scripts/vscode-env.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  try {
+    const node24 = (JSON.parse(env.stdout) as { node24?: string }).node24;
+    if (node24 && existsSync(node24)) return node24;
+  } catch {
+    // fall through
+  }
+  return process.execPath;
+}
+
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const hostParts = HOST_PARTS.filter((part) => ctx.wants(part));
+
+  // --- 1. the production bundle, copied as the extension the host runs; dist/ restored after.
+  const extensionDir = join(ctx.tmpDir, 'extension');
+  ctx.log('building the production bundle');
+  buildBundle(true);
+  try {
+    const bundle = readFileSync(join(ROOT, 'dist', 'extension.js'));
+    if (ctx.wants('bundle')) {
+      const gzip = gzipSync(bundle, { level: 9 }).length;
+      results.push({
+        name: 'extension.bundle.size',
+        value: round(bundle.length / 1e6, 3),
+        unit: 'MB',
+        target: '< 1 MB',
+        pass: bundle.length < 1e6,
+        details: `dist/extension.js after \`node scripts/build.mjs --production\` (esbuild, minified, \`vscode\` external, everything else bundled): ${bundle.length.toLocaleString('en-US')} bytes (MB = 10^6 bytes). gzip -9: ${gzip.toLocaleString('en-US')} bytes (${round(gzip / 1e6, 3)} MB), for information.`,
+      });
+      results.push({ name: 'extension.bundle.gzip', value: round(gzip / 1e6, 3), unit: 'MB', details: 'dist/extension.js (production) compressed with gzip level 9; no target.' });
+    }
+    mkdirSync(extensionDir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    // No activation event: nothing but the bench's own activate() call starts it.
+    manifest.activationEvents = [];
+    writeFileSync(join(extensionDir, 'package.json'), JSON.stringify(manifest, null, 2));
+    cpSync(join(ROOT, 'dist'), join(extensionDir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.map') });
+    cpSync(join(ROOT, 'media'), join(extensionDir, 'media'), { recursive: true });
+  } finally {
+    ctx.log('restoring the development build of dist/');
+    buildBundle(false);
+  }
+  const extensionId = (() => {
+    const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as { publisher: string; name: string };
+    return `${manifest.publisher}.${manifest.name}`;
+  })();
+
+  // --- 2a. plain Node: require + activate with a stand-in `vscode`, fresh process each run.
+  const node = hostNode();
+  const plain: Array<{ requireMs: number; activateMs: number }> = [];
+  if (ctx.wants('activation')) {
+    for (let i = 0; i < PLAIN_NODE_RUNS; i++) {
+      const child = spawnSync(node, [join(ROOT, 'bench', 'extensionHost', 'plainActivation.cjs'), join(extensionDir, 'dist', 'extension.js')], { cwd: ROOT, encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`plainActivation.cjs failed: ${child.stderr}`);
+      plain.push(JSON.parse(child.stdout.trim().split('\n').pop()!) as { requireMs: number; activateMs: number });
+    }
+  }
+  if (hostParts.length === 0) return results;
+
+  // --- 2b. data: 10,000 studies in Orthanc, and a folder of 1,000 files to upload.
+  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  let seed: { seconds: number; stored: number; count: number } | undefined;
+  try {
+    const count = ctx.wants('tree') ? STUDIES : 5;
+    ctx.log(`writing ${count} small instances (one study each)`);
+    const files = (await writeSmallInstances(join(ctx.tmpDir, 'seed'), count, { studies: count, seed: 'bench-extension' })).map((entry) => entry.path);
+    ctx.log(`storing them in Orthanc (batches of 500, 2 in flight)`);
+    const started = performance.now();
+    const summary = await client.storeInstances(files, { batchSize: 500, concurrency: 2 });
+    seed = { seconds: (performance.now() - started) / 1000, stored: summary.stored, count };
+    if (summary.stored !== count) throw new Error(`seeding stored ${summary.stored} of ${count} instances (${summary.failed} failed)`);
+    ctx.log(`seeded ${count} studies in ${seed.seconds.toFixed(1)} s`);
+  } finally {
+    await client.close();
+  }
+  const uploadDir = join(ctx.tmpDir, 'upload');
+  if (ctx.wants('upload')) await writeSmallInstances(uploadDir, UPLOAD_FILES, { studies: 10, seed: 'bench-extension-upload' });
+
+  // --- 3. the host run, and for activation two more cold hosts that only activate.
+  const host = await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: hostParts });
+  const extraCold: HostMeasurements['activation'][] = [];
+  if (ctx.wants('activation')) {
+    for (let i = 0; i < EXTRA_COLD_HOSTS; i++) extraCold.push((await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: ['cold-activation'] })).activation);
+  }
+
+  if (ctx.wants('activation') && host.activation) {
+    const a = host.activation;
+    const plainTotals = plain.map((r) => r.requireMs + r.activateMs);
+    const cold = [a, ...extraCold];
+    const hostView = `the host's view: \`await vscode.extensions.getExtension('${extensionId}').activate()\` in a cold extension host (Node ${host.node}, code-server), the first activation (already active before the call in any run: ${cold.some((c) => c.wasActiveBefore)}); it covers the host's require of the production bundle, activate() and the host's own bookkeeping`;
+    const coldMs = cold.map((c) => c.hostActivateMs);
+    const ownMs = cold.map((c) => c.ownActivationMs);
+    const requireMs = cold.map((c) => c.hostRequireMs).filter((v) => Number.isFinite(v));
+    results.push({
+      name: 'extension.activation.host',
+      value: round(median(coldMs)),
+      unit: 'ms',
+      target: '< 50 ms',
+      pass: median(coldMs) < 50,
+      details: `${hostView}. Median of ${coldMs.length} cold hosts, each a new code-server (${coldMs.map((v) => round(v)).join(', ')} ms). Of which the host's require() of the bundle (Node's Module._load timed around that call): ${requireMs.length ? `${requireMs.map((v) => round(v)).join(', ')} ms` : 'not seen'}; activate() itself: ${ownMs.map((v) => round(v, 2)).join(', ')} ms; the rest is the host's own work for the call (extension context, storage and secrets from the workbench, activation events).`,
+    });
+    results.push({
+      name: 'extension.activation.activateOnly',
+      value: round(median(ownMs), 2),
+      unit: 'ms',
+      target: '< 50 ms',
+      pass: median(ownMs) < 50,
+      details: `The extension's own \`activationMs\` (performance.now() from the first to the last line of activate(), returned in its API) in those cold hosts: services built, commands, views and providers registered; no network. Median of ${ownMs.length} (${ownMs.map((v) => round(v, 2)).join(', ')} ms).`,
+    });
+    const noopMs = cold.map((c) => c.noopActivateMs).filter((v) => Number.isFinite(v));
+    if (noopMs.length) {
+      results.push({
+        name: 'extension.activation.hostNoopControl',
+        value: round(median(noopMs)),
+        unit: 'ms',
+        details: `Control: the same \`getExtension(id).activate()\` call for a second extension, installed in the extensions folder, whose activate() does nothing (a 3-line extension.js), right after ours in the same cold hosts: the host's own cost of activating any extension. Median of ${noopMs.length} (${noopMs.map((v) => round(v)).join(', ')} ms). Ours minus this: ${round(median(coldMs) - median(noopMs))} ms. No target.`,
+      });
+    }
+    if (a.warmRequireMs.length) {
+      results.push({
+        name: 'extension.activation.hostWarmRequire',
+        value: round(median(a.warmRequireMs)),
+        unit: 'ms',
+        details: `require() alone of the same bundle in the same host afterwards (warm: dropped from require.cache and loaded again, not activated again), median of ${a.warmRequireMs.length} (${a.warmRequireMs.map((v) => round(v)).join(', ')} ms). No target.`,
+      });
+    }
+    results.push({
+      name: 'extension.activation.plainNode',
+      value: round(median(plainTotals)),
+      unit: 'ms',
+      details: `For comparison, outside VS Code: a fresh \`${node.includes('node24') ? 'Node 24 (the host\'s)' : `Node ${process.version}`}\` process per run (bench/extensionHost/plainActivation.cjs) requires the same production bundle with a stand-in \`vscode\` module and calls activate(): require median ${round(median(plain.map((r) => r.requireMs)))} ms + activate median ${round(median(plain.map((r) => r.activateMs)), 2)} ms; median of ${plain.length} totals (${plainTotals.map((v) => round(v)).join(', ')} ms). No target.`,
+    });
+  }
+
+  if (ctx.wants('tree') && host.tree && seed) {
+    const t = host.tree;
+    results.push({
+      name: 'extension.tree.seedStore',
+      value: round(seed.seconds),
+      unit: 's',
+      details: `Storing the ${seed.count.toLocaleString('en-US')} small instances (13 KB, one study each, test/support/bulkData.ts) into Orthanc with DicomWebClient.storeInstances (batches of 500, 2 in flight): ${Math.round(seed.count / seed.seconds)} instances/s. Setup, no target.`,
+    });
+    results.push({
+      name: 'extension.tree.firstPage',
+      value: Math.round(t.firstPageProviderMs),
+      unit: 'ms',
+      target: '< 1 s',
+      pass: t.firstPageProviderMs < 1000,
+      details: `Against ${seed.count.toLocaleString('en-US')} studies: the DICOMweb view opened (\`workbench.view.extension.dicomweb\`) with the one connection, which expands by itself; the workbench's own call of the provider's getChildren(connection) for the first page (page size 50 → ${t.rowsOnFirstPage} rows with "Load more…"), from the call to its result: the first QIDO of a new client (QIDO-RS, limit 50) and the nodes. From opening the view: ${Math.round(t.firstPageFromViewOpenMs)} ms. On refresh of the connection (warm client), median of ${t.refreshes.length}: ${Math.round(median(t.refreshes.map((r) => r.providerMs)))} ms.`,
+    });
+    results.push({
+      name: 'extension.tree.firstPageWorkbench',
+      value: Math.round(t.firstPageRevealMs),
+      unit: 'ms',
+      target: '< 1 s',
+      pass: t.firstPageRevealMs < 1000,
+      details: `From the command that opens the view to the resolution of \`treeView.reveal(first study)\`, which the workbench answers once the row is in its tree: what the workbench shows, as seen from the extension host (not a screenshot). After a refresh of the connection, median of ${t.refreshes.length}: ${Math.round(median(t.refreshes.map((r) => r.revealMs)))} ms.`,
+    });
+    results.push(loopResult('extension.tree.paging.loopMax', t.paging.loop, `20 × \`dicomweb.node.loadMore\` on the connection with the view visible (each time also until the workbench has fetched the connection's children again: ${t.paging.studiesLoaded} studies loaded at the end; per page median ${Math.round(median(t.paging.perPageMs))} ms, slowest ${Math.round(Math.max(...t.paging.perPageMs))} ms, ${round(t.paging.totalMs / 1000)} s in all)`, t.paging.control));
+    results.push({ name: 'extension.tree.paging.loopP99', value: t.paging.loop.p99Ms, unit: 'ms', details: 'p99 of the same event-loop delay histogram while paging.' });
+  }
+
+  if (ctx.wants('upload') && host.upload) {
+    const u = host.upload;
+    results.push(loopResult('extension.upload.loopMax', u.loop, `\`dicomweb.upload.fromExplorer\` on a folder of ${UPLOAD_FILES} files (13 KB small instances over 10 studies, default settings: batches of 50, 2 in flight, progress notification) into Orthanc already holding 10,000 studies, until the command returned plus 0.5 s (the tree refresh): ${u.stored} stored, ${u.failed} failed`, u.control));
+    results.push({ name: 'extension.upload.loopP99', value: u.loop.p99Ms, unit: 'ms', details: 'p99 of the same event-loop delay histogram during the upload.' });
+    results.push({
+      name: 'extension.upload.rate',
+      value: Math.round((u.files / u.durationMs) * 1000),
+      unit: 'files/s',
+      details: `${u.files} files in ${round(u.durationMs / 1000, 2)} s from the command to its result (folder walk, Part 10 check of every file, STOW-RS, per-file outcomes). No target.`,
+    });
+  }
+
+  if (ctx.wants('preview') && host.preview) {
+    const p = host.preview;
+    const [first, ...rest] = p.runs;
+    const how = 'from `executeCommand("dicomweb.instance.preview", instanceNode)` in the extension host to the webview\'s `rendered` message (posted on the animation frame after the first frame was drawn on its canvas; PreviewManager.onDidShowFirstFrame), on 64×64 RGB instances of the bench\'s Orthanc on 127.0.0.1 (metadata, frame through WADO-RS as stored, decode and draw in the webview)';
+    if (first) {
+      results.push({ name: 'extension.preview.firstFrame', value: Math.round(first.ms), unit: 'ms', target: '< 1.5 s', pass: first.ms < 1500, details: `The first preview of the session (a new webview: its page, script and frame; path ${first.path}), ${how}. Timeline (ms after the command): ${timeline(first)}.` });
+    }
+    if (rest.length) {
+      const m = median(rest.map((r) => r.ms));
+      results.push({ name: 'extension.preview.firstFrameNext', value: Math.round(m), unit: 'ms', target: '< 1.5 s', pass: m < 1500, details: `Later previews (each a new panel on another instance, the previous one closed), median of ${rest.length} (${rest.map((r) => Math.round(r.ms)).join(', ')} ms), ${how}. Timeline of the second: ${timeline(rest[0]!)}.` });
+    }
+    if (p.error) ctx.log(`preview: ${p.error}`);
+    if (!first) results.push({ name: 'extension.preview.firstFrame', value: Number.NaN, unit: 'ms', target: '< 1.5 s', details: `Not measured: ${p.error ?? 'no run'}.` });
+  }
+  return results;
+}
+
+/** `command returned 12, ready 340, requestFrame 360, rendered 420` */
+function timeline(run: PreviewRun): string {
+  const names: Record<string, string> = { command: 'command returned', ready: 'webview ready', requestFrame: 'frame asked', requestCodec: 'codec asked', rendered: 'first frame drawn' };
+  return Object.entries(run.milestones)
+    .sort((a, b) => a[1] - b[1])
+    .map(([key, ms]) => `${names[key] ?? key} ${Math.round(ms)}`)
+    .join(', ');
+}
+
+function loopResult(name: string, loop: LoopDelay, what: string, control?: LoopDelay): BenchResult {
+  const noise = control
+    ? ` Control: the same measurement in an idle worker thread of the host over the same window (what the busy machine and whole-process pauses alone cost): max ${control.maxMs} ms, p99 ${control.p99Ms} ms.`
+    : '';
+  return {
+    name,
+    value: loop.maxMs,
+    unit: 'ms',
+    target: '< 50 ms',
+    pass: loop.maxMs < 50,
+    details: `The extension host's event loop, watched from inside it by \`perf_hooks.monitorEventLoopDelay({ resolution: 10 })\` during ${what}. Longest delay ${loop.maxMs} ms; p99 ${loop.p99Ms} ms, p50 ${loop.p50Ms} ms, mean ${loop.meanMs} ms over ${loop.samples} samples (a delay counts the timer's lateness beyond its 10 ms tick).${noise}`,
+  };
+}
+
+/** Runs test/benchHost inside code-server's extension host and returns its figures. */
+async function runInHost(
+  ctx: BenchContext,
+  options: { extensionDir: string; extensionId: string; uploadDir: string; parts: string[] },
+): Promise<HostMeasurements> {
+  const esbuild = await import('esbuild');
+  const hostDir = join(ctx.tmpDir, 'host');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'test', 'benchHost', 'index.ts')],
+    outfile: join(hostDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
+  // The control extension: activate() does nothing (see the activation figures).
+  // Installed in the extensions folder (the launcher takes one development extension).
+  const noopDir = join(ctx.tmpDir, 'extensions', 'dicomweb-bench.bench-noop-0.0.1');
+  mkdirSync(noopDir, { recursive: true });
+  writeFileSync(join(noopDir, 'package.json'), JSON.stringify({ name: 'bench-noop', publisher: 'dicomweb-bench', version: '0.0.1', engines: { vscode: '^1.96.0' }, main: './extension.js', activationEvents: [] }, null, 2));
+  writeFileSync(join(noopDir, 'extension.js'), "'use strict';\nexports.activate = () => ({});\nexports.deactivate = () => undefined;\n");
+  const workspace = join(ctx.tmpDir, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  const resultFile = join(ctx.tmpDir, 'host-result.json');
+  rmSync(resultFile, { force: true });
+  const { runTests } = await import('@vscode/test-electron');
+  ctx.log(`starting code-server with the extension (${options.parts.join(', ')})`);
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    await runTests({
+      vscodeExecutablePath: LAUNCHER,
+      extensionDevelopmentPath: options.extensionDir,
+      extensionTestsPath: join(hostDir, 'index.js'),
+      launchArgs: [workspace, '--disable-extensions', `--user-data-dir=${join(ctx.tmpDir, 'user-data')}`, `--extensions-dir=${join(ctx.tmpDir, 'extensions')}`],
+      extensionTestsEnv: {
+        DICOMWEB_BENCH_RESULT: resultFile,
+        DICOMWEB_BENCH_PARTS: options.parts.join(','),
+        DICOMWEB_BENCH_EXTENSION_ID: options.extensionId,
+        DICOMWEB_BENCH_NOOP_ID: 'dicomweb-bench.bench-noop',
+        DICOMWEB_BENCH_DICOMWEB_URL: ctx.orthancDicomWebUrl,
+        DICOMWEB_BENCH_REST_URL: ctx.orthancRestUrl,
+        DICOMWEB_BENCH_UPLOAD_DIR: options.uploadDir,
+        DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
+        // Diagnosis: a .cpuprofile of the extension host while paging.
+        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree') ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE } : {}),
+      },
+    });
+  } catch (error) {
+    failure = error;
+  }
+  ctx.log(`code-server run ended after ${round((performance.now() - started) / 1000)} s`);
+  if (!existsSync(resultFile) || statSync(resultFile).size === 0) {
+    throw new Error(`the extension host wrote no result${failure ? `: ${failure instanceof Error ? failure.message : String(failure)}` : ''}`);
+  }
+  const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as HostMeasurements & { error?: string };
+  if (figures.error) throw new Error(`in the extension host: ${figures.error}`);
+  return figures;
+}
