@@ -28,6 +28,12 @@ export class DicomWebTreeProvider implements vscode.TreeDataProvider<DicomWebNod
     return node.getTreeItem();
   }
 
+  /** Tooltips are built on hover only (see DicomWebNode.tooltip). */
+  resolveTreeItem(item: vscode.TreeItem, node: DicomWebNode): vscode.TreeItem {
+    item.tooltip ??= node.tooltip();
+    return item;
+  }
+
   getParent(node: DicomWebNode): DicomWebNode | undefined {
     return node.parent;
   }

@@ -40,8 +40,19 @@ export class InstanceNode extends DicomWebNode {
     };
   }
 
+  private rowLabel(): string {
+    return this.instanceNumber !== undefined ? `Instance ${this.instanceNumber}` : this.sopInstanceUid;
+  }
+
+  private item: vscode.TreeItem | undefined;
+
+  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
   getTreeItem(): vscode.TreeItem {
-    const label = this.instanceNumber !== undefined ? `Instance ${this.instanceNumber}` : this.sopInstanceUid;
+    return (this.item ??= this.buildTreeItem());
+  }
+
+  private buildTreeItem(): vscode.TreeItem {
+    const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.contextValue = ContextValue.Instance;
@@ -56,12 +67,16 @@ export class InstanceNode extends DicomWebNode {
     ]
       .filter(Boolean)
       .join(' · ');
+    item.command = { command: 'dicomweb.instance.preview', title: 'Preview', arguments: [this] };
+    return item;
+  }
+
+  override tooltip(): vscode.MarkdownString {
+    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${label}** — ${sopClassName(this.sopClassUid)}\n\n`);
     tooltip.appendMarkdown(`SOPInstanceUID: \`${this.sopInstanceUid}\`  \n`);
     tooltip.appendMarkdown(`SOPClassUID: \`${this.sopClassUid}\``);
-    item.tooltip = tooltip;
-    item.command = { command: 'dicomweb.instance.preview', title: 'Preview', arguments: [this] };
-    return item;
+    return tooltip;
   }
 }

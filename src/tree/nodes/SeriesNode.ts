@@ -42,20 +42,35 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     return getNumber(this.dataset, '00201209');
   }
 
-  getTreeItem(): vscode.TreeItem {
+  private rowLabel(): string {
     const number = this.seriesNumber !== undefined ? `#${this.seriesNumber} ` : '';
-    const label = `${number}${this.modality || 'Series'}${this.description ? ` — ${this.description}` : ''}`;
+    return `${number}${this.modality || 'Series'}${this.description ? ` — ${this.description}` : ''}`;
+  }
+
+  private item: vscode.TreeItem | undefined;
+
+  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
+  getTreeItem(): vscode.TreeItem {
+    return (this.item ??= this.buildTreeItem());
+  }
+
+  private buildTreeItem(): vscode.TreeItem {
+    const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.contextValue = ContextValue.Series;
     item.iconPath = new vscode.ThemeIcon('layers');
     item.description = counts(this.instanceCount, 'instance', 'instances');
+    return item;
+  }
+
+  override tooltip(): vscode.MarkdownString {
+    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
     tooltip.appendMarkdown(`StudyInstanceUID: \`${this.study.studyInstanceUid}\`  \n`);
     tooltip.appendMarkdown(`SeriesInstanceUID: \`${this.seriesInstanceUid}\``);
-    item.tooltip = tooltip;
-    return item;
+    return tooltip;
   }
 
   protected async fetchPage(offset: number, limit: number) {

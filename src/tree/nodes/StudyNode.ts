@@ -49,8 +49,19 @@ export class StudyNode extends PagedNode<SeriesNode> {
     return getNumber(this.dataset, '00201208');
   }
 
+  private rowLabel(): string {
+    return this.description ? `${this.patientName} — ${this.description}` : this.patientName;
+  }
+
+  private item: vscode.TreeItem | undefined;
+
+  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
   getTreeItem(): vscode.TreeItem {
-    const label = this.description ? `${this.patientName} — ${this.description}` : this.patientName;
+    return (this.item ??= this.buildTreeItem());
+  }
+
+  private buildTreeItem(): vscode.TreeItem {
+    const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.contextValue = ContextValue.Study;
@@ -62,14 +73,18 @@ export class StudyNode extends PagedNode<SeriesNode> {
       counts(this.seriesCount, 'series', 'series') + (this.instanceCount !== undefined ? `, ${counts(this.instanceCount, 'instance', 'instances')}` : ''),
     ].filter((part) => part);
     item.description = parts.join(' · ');
+    return item;
+  }
+
+  override tooltip(): vscode.MarkdownString {
+    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
     tooltip.appendMarkdown(`Patient ID: ${escape(getString(this.dataset, '00100020') ?? '—')}  \n`);
     tooltip.appendMarkdown(`Study date: ${formatDicomDate(getString(this.dataset, '00080020')) || '—'}  \n`);
     tooltip.appendMarkdown(`Accession: ${escape(getString(this.dataset, '00080050') ?? '—')}  \n`);
     tooltip.appendMarkdown(`StudyInstanceUID: \`${this.studyInstanceUid}\``);
-    item.tooltip = tooltip;
-    return item;
+    return tooltip;
   }
 
   protected async fetchPage(offset: number, limit: number) {
