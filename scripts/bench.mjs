@@ -14,6 +14,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runOnRecentNode } from './node24.mjs';
+
+await runOnRecentNode(import.meta.url);
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);

@@ -12,6 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runOnRecentNode } from './node24.mjs';
+
+await runOnRecentNode(import.meta.url);
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
