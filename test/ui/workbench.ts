@@ -14,7 +14,13 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'docs', 'screenshots');
+/**
+ * Where screenshots go: test-results/screenshots/ on every run (so a test run leaves the
+ * work tree clean), docs/screenshots/ (the README's images) when
+ * DICOMWEB_UPDATE_SCREENSHOTS=1.
+ */
+export const SCREENSHOT_DIR =
+  process.env.DICOMWEB_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'screenshots');
 const WORKSPACE_FIXTURE = join(REPO_ROOT, 'test', 'integration', 'fixtures', 'workspace');
 
 /** Chromium flags that keep it quiet on a closed network and work as root in a container. */
