@@ -307,36 +307,52 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
     const keepAliveMs: number[] = [];
     const perProcessMs: number[] = [];
     let connects = 0;
-    const quiet = new Quietness();
-    for (let repeat = 0; repeat < QIDO_REPEATS; repeat++) {
-      await quiet.settle();
-      const pass = await clientPass();
-      clientMs.push(pass.ms);
-      clientPages.push(...pass.pageMs);
-
+    const curlKeepAlivePass = async (): Promise<number> => {
       // One curl process fetching every page in turn over one kept-alive connection.
       const args = ['--silent', '--show-error', '--fail', '--header', `Accept: ${accept}`, '--write-out', '%{http_code} %{size_download} %{num_connects}\\n'];
       for (const url of pageUrls) args.push('--output', '/dev/null', url);
-      await quiet.settle();
-      let t0 = performance.now();
+      const t0 = performance.now();
       const keepAlive = await exec('curl', args);
-      keepAliveMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
       if (keepAlive.code !== 0) throw new Error(`curl (keep-alive) failed: ${keepAlive.stderr.slice(0, 300)}`);
       const lines = keepAlive.stdout.trim().split('\n');
       if (lines.length !== pageUrls.length || lines.some((line) => !line.startsWith('200 ') || Number(line.split(' ')[1]) < 1000)) {
         throw new Error(`curl (keep-alive) answers unexpected: ${lines.slice(0, 3).join(' | ')}`);
       }
       connects = lines.reduce((sum, line) => sum + Number(line.split(' ')[2]), 0);
-
+      return ms;
+    };
+    const curlPerProcessPass = async (): Promise<number> => {
       // One curl process per page, as a shell loop would do.
-      await quiet.settle();
-      t0 = performance.now();
+      const t0 = performance.now();
       const perProcess = await exec('bash', [
         '-c',
         'while read -r u; do curl --silent --show-error --fail --header "Accept: $ACCEPT" --output /dev/null "$u" || exit 1; done < "$URLS"',
       ], { env: { ...process.env, ACCEPT: accept, URLS: urlFile } });
-      perProcessMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
       if (perProcess.code !== 0) throw new Error(`curl (per page) failed: ${perProcess.stderr.slice(0, 300)}`);
+      return ms;
+    };
+    const quiet = new Quietness();
+    const orders = [
+      ['client', 'keepAlive', 'perProcess'],
+      ['keepAlive', 'perProcess', 'client'],
+      ['perProcess', 'client', 'keepAlive'],
+    ] as const;
+    for (let repeat = 0; repeat < QIDO_REPEATS; repeat++) {
+      // The order rotates, so that no contender always runs first after the lull.
+      for (const who of orders[repeat % orders.length]!) {
+        await quiet.settle();
+        if (who === 'client') {
+          const pass = await clientPass();
+          clientMs.push(pass.ms);
+          clientPages.push(...pass.pageMs);
+        } else if (who === 'keepAlive') {
+          keepAliveMs.push(await curlKeepAlivePass());
+        } else {
+          perProcessMs.push(await curlPerProcessPass());
+        }
+      }
       ctx.log(
         `qido: pass ${repeat + 1}: client ${(clientMs[repeat]! / offsets.length).toFixed(2)} ms/page, ` +
           `curl keep-alive ${(keepAliveMs[repeat]! / offsets.length).toFixed(2)} ms/page, curl per page ${(perProcessMs[repeat]! / offsets.length).toFixed(2)} ms/page`,
@@ -362,7 +378,7 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
         unit: 'ms/page',
         details:
           `DicomWebClient.searchPage('instances', {}, {}, offset, ${QIDO_PAGE}) for offsets 0…${QIDO_COUNT - QIDO_PAGE} (${pages} full pages, e.g. \`GET ${firstUrl}\`), JSON parsed; ` +
-          `pass time ÷ ${pages}, median of ${QIDO_REPEATS} passes after one warm-up pass (per pass: ${list(clientMs)} ms; median single page ${median(clientPages).toFixed(2)} ms). Every pass checked to see all ${QIDO_COUNT} instances once; client and curl passes alternate.${quiet.describe()}`,
+          `pass time ÷ ${pages}, median of ${QIDO_REPEATS} passes after one warm-up pass (per pass: ${list(clientMs)} ms; median single page ${median(clientPages).toFixed(2)} ms). Every pass checked to see all ${QIDO_COUNT} instances once; the order of the three contenders rotates each round.${quiet.describe()}`,
       },
       {
         name: 'client.qido.curlKeepAlive',
