@@ -4,7 +4,7 @@
  * backoff for idempotent requests, 401 → credential refresh, and one log entry a request.
  */
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from './undici';
+import type { Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
 
@@ -104,6 +104,10 @@ export class HttpTransport {
       this.ownsDispatcher = false;
     } else {
       const tls = options.tls ?? {};
+      // undici (and the compile of its llhttp WebAssembly) loads with the first client, not
+      // when the extension activates: about half of the bundle's load time.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Agent } = require('./undici') as typeof import('./undici');
       this.dispatcher = new Agent({
         connections: options.connections ?? 8,
         keepAliveTimeout: 30_000,
