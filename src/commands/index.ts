@@ -7,7 +7,7 @@ import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
-import { addSampleData, copyLocalServerUrl, localServerActions, restartLocalServer, startLocalServer, startLocalServerInFolder, stopLocalServer } from './localServer';
+import { addSampleData, copyLocalServerToken, copyLocalServerUrl, localServerActions, restartLocalServer, startLocalServer, startLocalServerInFolder, stopLocalServer } from './localServer';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
@@ -34,6 +34,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.node.copyCurl': (node, nodes, which) => copyCurl(services, node, nodes, which),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, nodes),
     'dicomweb.node.uploadHere': (node, uris) => uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
+    // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
+    'dicomweb.study.upload': (node, uris) => uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
     'dicomweb.upload': () => uploadWithPicker(services),
     'dicomweb.upload.fromExplorer': (clicked, selection) => uploadFromExplorer(services, clicked, selection),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
@@ -44,6 +46,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.localServer.stop': () => stopLocalServer(services),
     'dicomweb.localServer.restart': () => restartLocalServer(services),
     'dicomweb.localServer.copyUrl': () => copyLocalServerUrl(services),
+    'dicomweb.localServer.copyToken': () => copyLocalServerToken(services),
     'dicomweb.localServer.addSampleData': () => addSampleData(services),
     'dicomweb.localServer.actions': () => localServerActions(services),
   };

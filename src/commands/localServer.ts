@@ -49,6 +49,17 @@ export async function copyLocalServerUrl(services: Services): Promise<string> {
   return url;
 }
 
+/** Copies the bearer token the local server demands (when `dicomweb.localServer.requireToken` is on). */
+export async function copyLocalServerToken(services: Services): Promise<boolean> {
+  if (!services.localServer.requiresToken) {
+    void vscode.window.showInformationMessage('The local DICOMweb server does not require a token (setting dicomweb.localServer.requireToken).');
+    return false;
+  }
+  await vscode.env.clipboard.writeText(await services.localServer.token());
+  vscode.window.setStatusBarMessage('Copied the local server\'s bearer token', 3000);
+  return true;
+}
+
 /** Writes the seed tutorial's three instances into the served folder; the watcher indexes them. */
 export async function addSampleData(services: Services): Promise<string[]> {
   const server = services.localServer.running ?? (await services.localServer.start());
@@ -64,6 +75,7 @@ export async function localServerActions(services: Services): Promise<void> {
     ? [
         { label: '$(copy) Copy Service URL', description: services.localServer.serviceUrl(server), command: 'dicomweb.localServer.copyUrl' },
         { label: '$(folder-opened) Reveal Served Folder', description: server.dir, command: 'revealFileInOS' },
+        ...(services.localServer.requiresToken ? [{ label: '$(key) Copy Bearer Token', description: 'the server requires it', command: 'dicomweb.localServer.copyToken' }] : []),
         { label: '$(add) Add Sample Data', description: 'the tutorial\'s three images', command: 'dicomweb.localServer.addSampleData' },
         { label: '$(debug-restart) Restart', command: 'dicomweb.localServer.restart' },
         { label: '$(debug-stop) Stop', command: 'dicomweb.localServer.stop' },

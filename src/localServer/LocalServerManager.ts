@@ -9,11 +9,13 @@ import type { ConnectionStore, ServerConnection } from '../config/connections';
 import { LocalServerProcess } from './LocalServerProcess';
 
 export const LOCAL_CONNECTION_ID = 'local-dicomweb-server';
+const TOKEN_SECRET = 'dicomweb.localServer.token';
 
 export class LocalServerManager implements vscode.Disposable {
   private process: LocalServerProcess | undefined;
   private starting: Promise<LocalServerProcess> | undefined;
   private stopping = false;
+  private tokenRequired = false;
   private readonly statusBar = vscode.window.createStatusBarItem('dicomweb.localServer', vscode.StatusBarAlignment.Left, 10);
 
   constructor(
@@ -44,15 +46,22 @@ export class LocalServerManager implements vscode.Disposable {
     if (this.starting) return this.starting;
     this.starting = (async () => {
       await mkdir(folder, { recursive: true });
-      const port = vscode.workspace.getConfiguration('dicomweb').get<number>('localServer.port', 0);
+      const configuration = vscode.workspace.getConfiguration('dicomweb');
+      const port = configuration.get<number>('localServer.port', 0);
+      // Like the Azure service, the server can demand a bearer token; it lives in SecretStorage
+      // and the tree's connection sends it, so code under test must send one too.
+      const token = configuration.get<boolean>('localServer.requireToken', false) ? await this.token() : undefined;
+      if (token) await this.connections.setSecret(LOCAL_CONNECTION_ID, token);
       const server = await LocalServerProcess.start({
         extensionPath: this.context.extensionPath,
         dir: folder,
         port,
+        token,
         onLog: (line) => this.log.info(`[local server] ${line}`),
         onExit: (code, signal) => this.onExit(code, signal),
       });
       this.process = server;
+      this.tokenRequired = token !== undefined;
       this.log.info(`Local DICOMweb server started: ${server.url} serving ${folder} (pid ${server.pid})`);
       this.connections.addTransient(this.connection(server));
       this.showStatus(server);
@@ -85,13 +94,28 @@ export class LocalServerManager implements vscode.Disposable {
     return this.start(folder);
   }
 
+  /** The bearer token the server demands (made once, kept in SecretStorage). */
+  async token(): Promise<string> {
+    const existing = await this.context.secrets.get(TOKEN_SECRET);
+    if (existing) return existing;
+    const bytes = new Uint8Array(24);
+    globalThis.crypto.getRandomValues(bytes);
+    const token = Buffer.from(bytes).toString('base64url');
+    await this.context.secrets.store(TOKEN_SECRET, token);
+    return token;
+  }
+
+  get requiresToken(): boolean {
+    return this.tokenRequired;
+  }
+
   /** The service URL clients use: `/v2` like the Azure service (no prefix and `/v1` also work). */
   serviceUrl(server: LocalServerProcess): string {
     return `${server.url}/v2`;
   }
 
   private connection(server: LocalServerProcess): ServerConnection {
-    return { id: LOCAL_CONNECTION_ID, name: 'Local DICOMweb server', url: this.serviceUrl(server), kind: 'local', auth: 'none' };
+    return { id: LOCAL_CONNECTION_ID, name: 'Local DICOMweb server', url: this.serviceUrl(server), kind: 'local', auth: this.tokenRequired ? 'bearer' : 'none' };
   }
 
   private showStatus(server: LocalServerProcess): void {

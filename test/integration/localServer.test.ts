@@ -109,6 +109,27 @@ describe('The local DICOMweb server in VS Code', function () {
     await waitFor(() => !readdirSync(folder).some((name) => name.endsWith('.dcm') && existsSync(join(folder, name))), { description: 'the seed files to leave the folder' });
   });
 
+  it('can demand a bearer token like Azure: the tree sends it from secret storage, others get 401', async () => {
+    await vscode.workspace.getConfiguration('dicomweb').update('localServer.requireToken', true, vscode.ConfigurationTarget.Global);
+    try {
+      url = await executeCommand<string>('dicomweb.localServer.restart');
+      const anonymous = new DicomWebClient({ baseUrl: url, serverKind: 'local', retry: { retries: 0 } });
+      await assert.rejects(anonymous.searchForStudies(), (error: unknown) => (error as { status?: number }).status === 401);
+      await anonymous.close();
+      const node = await localNode();
+      const rows = await api.services.tree.getChildren(node);
+      assert.ok(rows.length > 0 && rows.every((row) => !String(row.getTreeItem().contextValue).includes('error')), 'the tree lists studies with the token');
+      const settings = JSON.stringify(vscode.workspace.getConfiguration('dicomweb').inspect('localServer')?.globalValue ?? {});
+      const copied = await executeCommand<boolean>('dicomweb.localServer.copyToken');
+      assert.equal(copied, true);
+      const token = await vscode.env.clipboard.readText();
+      assert.ok(token.length >= 24);
+      assert.equal(settings.includes(token), false, 'the token is not in settings');
+    } finally {
+      await vscode.workspace.getConfiguration('dicomweb').update('localServer.requireToken', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('stops: the connection leaves the tree and the port closes', async () => {
     const stopped = await executeCommand<boolean>('dicomweb.localServer.stop');
     assert.equal(stopped, true);
