@@ -49,6 +49,8 @@ export interface ModuleRecord {
   parts?: string[];
   results: BenchResult[];
   error?: string;
+  /** How a partial re-run was merged into the day's record. */
+  note?: string;
 }
 
 export interface ResultsFile {
@@ -165,11 +167,31 @@ export async function main(options: RunnerOptions): Promise<number> {
   const file = join(resultsDir, `${date}-${machineSlug(machine)}.json`);
   // A partial run (`--only`) on the same day and machine keeps the other modules' records.
   const previous = readResults(file);
+  const modulesRecords: Record<string, ModuleRecord> = { ...(previous?.modules ?? {}) };
+  for (const [name, record] of Object.entries(records)) {
+    const before = modulesRecords[name];
+    if (record.parts?.length && before && !before.error) {
+      // Only some parts ran: keep the earlier figures of the other parts of this module.
+      const ran = (result: BenchResult): boolean => record.parts!.some((part) => result.name === `${name}.${part}` || result.name.startsWith(`${name}.${part}.`));
+      const kept = before.results.filter((result) => !ran(result));
+      const order = (result: BenchResult): number => before.results.findIndex((r) => r.name === result.name);
+      const merged = [...kept, ...record.results].sort((a, b) => order(a) - order(b));
+      const wereParts = before.parts?.length ? before.parts : undefined;
+      modulesRecords[name] = {
+        ...record,
+        parts: wereParts ? [...new Set([...wereParts, ...record.parts])] : undefined,
+        results: merged,
+        note: `parts ${record.parts.join(', ')} re-run at ${record.ranAt.slice(11, 16)} UTC; the others from the run of ${before.ranAt.slice(11, 16)} UTC`,
+      };
+    } else {
+      modulesRecords[name] = record;
+    }
+  }
   const results: ResultsFile = {
     date,
     machine,
     orthanc: orthancInfo,
-    modules: { ...(previous?.modules ?? {}), ...records },
+    modules: modulesRecords,
   };
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const markdown = join(options.root, 'BENCHMARKS.md');
@@ -343,7 +365,7 @@ export function renderMarkdown(results: ResultsFile, resultsPath: string, root: 
     lines.push(`## ${name}`, '');
     const partial = record.parts?.length ? `, parts: ${record.parts.join(', ')}` : '';
     const load = record.loadAverage ? `, 1-min load average ${record.loadAverage.start} → ${record.loadAverage.end} on ${m.cores} cores` : '';
-    lines.push(`Ran ${record.ranAt.replace('T', ' ').slice(0, 16)} UTC, ${record.durationSeconds} s${partial}${load}.`, '');
+    lines.push(`Ran ${record.ranAt.replace('T', ' ').slice(0, 16)} UTC, ${record.durationSeconds} s${partial}${load}.${record.note ? ` (${record.note}.)` : ''}`, '');
     if (record.error) lines.push(`**The module crashed:** \`${cell(record.error.split('\n')[0] ?? '')}\``, '');
     if (record.results.length) {
       lines.push('| Benchmark | Value | Target | Pass |', '|---|---:|---|:---:|');
