@@ -181,7 +181,7 @@ export async function main(options: RunnerOptions): Promise<number> {
         ...record,
         parts: wereParts ? [...new Set([...wereParts, ...record.parts])] : undefined,
         results: merged,
-        note: `parts ${record.parts.join(', ')} re-run at ${record.ranAt.slice(11, 16)} UTC; the others from the run of ${before.ranAt.slice(11, 16)} UTC`,
+        note: `parts ${record.parts.join(', ')} re-run at ${record.ranAt.slice(11, 16)} UTC; the others from earlier: ${before.note ?? `the run of ${before.ranAt.slice(11, 16)} UTC`}`,
       };
     } else {
       modulesRecords[name] = record;
