@@ -1,6 +1,6 @@
 /**
  * Benchmarks of the local DICOMweb server (issue 5), run by `npm run bench` (bench/runner.ts)
- * or alone with `node bench/localServer.standalone.mjs`:
+ * (`npm run bench -- --only localServer`, or one part: `--only localServer:store`):
  *
  *   store   1,000 small instances (13 KB, test/support/bulkData.ts) stored with the project's
  *           client and the same batching (50 per request, 2 in flight) into the local server

@@ -10,11 +10,12 @@
 // The exit code is 0 even when a target is missed (printed as MISSED): it is a measurement.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 await runOnRecentNode(import.meta.url);
 
@@ -37,26 +38,6 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
-function runSync(command, commandArgs, options = {}) {
-  const result = spawnSync(command, commandArgs, { stdio: 'inherit', ...options });
-  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} exited with ${result.status ?? result.signal}`);
-}
-
-function ensureSystemPackages() {
-  const missing = [];
-  if (!existsSync('/usr/sbin/Orthanc')) missing.push('orthanc');
-  if (!existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so')) missing.push('orthanc-dicomweb');
-  if (!existsSync('/usr/bin/curl')) missing.push('curl');
-  if (missing.length === 0) return;
-  console.log(`=== installing ${missing.join(', ')} from Debian ===`);
-  const asRoot = process.getuid?.() === 0;
-  const apt = (aptArgs) =>
-    runSync(asRoot ? 'apt-get' : 'sudo', asRoot ? aptArgs : ['apt-get', ...aptArgs], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  apt(['update']);
-  apt(['install', '-y', '--no-install-recommends', ...missing]);
-}
 
 async function main() {
   if (!renderOnly) ensureSystemPackages();

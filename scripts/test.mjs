@@ -13,6 +13,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 await runOnRecentNode(import.meta.url);
 
@@ -99,22 +100,6 @@ function testFiles(dir) {
   return files.sort();
 }
 
-function ensureSystemPackages() {
-  const missing = [];
-  if (!existsSync('/usr/sbin/Orthanc')) missing.push('orthanc');
-  if (!existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so')) missing.push('orthanc-dicomweb');
-  if (!existsSync('/usr/bin/curl')) missing.push('curl');
-  if (missing.length === 0) return;
-  step(`installing ${missing.join(', ')} from Debian`);
-  const asRoot = process.getuid?.() === 0;
-  const prefix = asRoot ? [] : ['sudo'];
-  const apt = (args) =>
-    runSync(prefix.length ? 'sudo' : 'apt-get', prefix.length ? ['apt-get', ...args] : args, {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  apt(['update']);
-  apt(['install', '-y', '--no-install-recommends', ...missing]);
-}
 
 async function main() {
   if (needsServer) ensureSystemPackages();
