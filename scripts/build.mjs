@@ -9,6 +9,20 @@ const watch = process.argv.includes('--watch');
 // A fresh dist/: no stale source map or codec from an earlier build ships by accident.
 rmSync('dist', { recursive: true, force: true });
 
+/**
+ * undici is more than half of the extension's code (its HTTP/1 parsers ship as WebAssembly
+ * in base64) and no request is made at activation: it goes to dist/undici.js, which
+ * src/dicomweb/http.ts requires with the first client. Activation then parses only the rest.
+ */
+const undiciApart = {
+  name: 'undici-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/undici$/ }, (args) =>
+      args.importer.endsWith('src/dicomweb/http.ts') ? { path: './undici.js', external: true } : undefined,
+    );
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
   {
@@ -19,6 +33,19 @@ const targets = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
+    plugins: [undiciApart],
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+  },
+  {
+    entryPoints: ['src/dicomweb/undici.ts'],
+    outfile: 'dist/undici.js',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
     minify: production,
     sourcemap: !production,
     sourcesContent: false,

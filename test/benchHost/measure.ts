@@ -37,11 +37,13 @@ export interface HostMeasurements {
   node: string;
   activation: {
     wasActiveBefore: boolean;
+    /** Whether a do-nothing extension was activated before ours (DICOMWEB_BENCH_NOOP_FIRST). */
+    noopFirst: boolean;
     /** `await getExtension(id).activate()`: the host's require + activate + its bookkeeping. */
     hostActivateMs: number;
     /** The host's own require() of the bundle inside that call (Module._load timed), NaN if not seen. */
     hostRequireMs: number;
-    /** The same call for an extension whose activate() does nothing, right after: the host's own cost. */
+    /** The same call for an extension whose activate() does nothing (after ours, or before with noopFirst). */
     noopActivateMs: number;
     /** What `activate()` measured itself (from its first line to its return). */
     ownActivationMs: number;
@@ -244,28 +246,35 @@ function startControl(): { stop: () => Promise<LoopDelay> } {
 
 export async function measure(): Promise<HostMeasurements> {
   const parts = new Set((process.env.DICOMWEB_BENCH_PARTS ?? 'activation,tree,upload,preview').split(','));
-  const result: HostMeasurements = { node: process.version, activation: { wasActiveBefore: false, hostActivateMs: Number.NaN, hostRequireMs: Number.NaN, noopActivateMs: Number.NaN, ownActivationMs: Number.NaN, warmRequireMs: [] } };
+  const result: HostMeasurements = { node: process.version, activation: { wasActiveBefore: false, noopFirst: false, hostActivateMs: Number.NaN, hostRequireMs: Number.NaN, noopActivateMs: Number.NaN, ownActivationMs: Number.NaN, warmRequireMs: [] } };
   const extension = vscode.extensions.getExtension(env('DICOMWEB_BENCH_EXTENSION_ID'));
   if (!extension) throw new Error('the extension is not loaded in this host');
 
-  // --- activation (cold: the bench installs the extension without activation events)
+  // --- activation (cold: the bench installs the extension without activation events).
+  // With DICOMWEB_BENCH_NOOP_FIRST=1 a do-nothing extension is activated first, as in a real
+  // window where built-in extensions (git, emmet …) have activated before ours.
+  const noopFirst = process.env.DICOMWEB_BENCH_NOOP_FIRST === '1';
+  const noop = process.env.DICOMWEB_BENCH_NOOP_ID ? vscode.extensions.getExtension(process.env.DICOMWEB_BENCH_NOOP_ID) : undefined;
+  let noopActivateMs = Number.NaN;
+  const activateNoop = async (): Promise<void> => {
+    if (noop && !noop.isActive) {
+      const n0 = performance.now();
+      await noop.activate();
+      noopActivateMs = performance.now() - n0;
+    }
+  };
+  if (noopFirst) await activateNoop();
   const wasActiveBefore = extension.isActive;
   const loads = timeBundleLoad(join(extension.extensionPath, 'dist', 'extension.js'));
   const t0 = performance.now();
   const api = (await extension.activate()) as Api;
   const hostActivateMs = performance.now() - t0;
   const hostRequireMs = loads.stop();
-  log(`activate(): host ${hostActivateMs.toFixed(1)} ms, own ${api.activationMs.toFixed(1)} ms, active before: ${wasActiveBefore}`);
-  // The control: an extension whose activate() does nothing, activated right after in the same host.
-  const noop = process.env.DICOMWEB_BENCH_NOOP_ID ? vscode.extensions.getExtension(process.env.DICOMWEB_BENCH_NOOP_ID) : undefined;
-  let noopActivateMs = Number.NaN;
-  if (noop && !noop.isActive) {
-    const n0 = performance.now();
-    await noop.activate();
-    noopActivateMs = performance.now() - n0;
-  }
+  log(`activate(): host ${hostActivateMs.toFixed(1)} ms, own ${api.activationMs.toFixed(1)} ms, active before: ${wasActiveBefore}, after another extension: ${noopFirst}`);
+  // The control: an extension whose activate() does nothing, in the same host.
+  if (!noopFirst) await activateNoop();
   log(`no-op extension activate(): host ${noopActivateMs.toFixed(1)} ms; host require of the bundle ${hostRequireMs.toFixed(1)} ms`);
-  result.activation = { wasActiveBefore, hostActivateMs, hostRequireMs, ownActivationMs: api.activationMs, noopActivateMs, warmRequireMs: [] };
+  result.activation = { wasActiveBefore, noopFirst, hostActivateMs, hostRequireMs, ownActivationMs: api.activationMs, noopActivateMs, warmRequireMs: [] };
   // Extra cold runs of the bench only want this figure.
   if (parts.has('cold-activation')) return result;
   api.services.prompts = { confirm: async () => true, askSecret: async () => undefined };
