@@ -47,13 +47,14 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
   const localServer = new LocalServerManager(context, connections, log);
+  const drop = new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined));
   const treeView = vscode.window.createTreeView('dicomweb.servers', {
     treeDataProvider: tree,
     showCollapseAll: true,
     canSelectMany: true,
-    dragAndDropController: new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined)),
+    dragAndDropController: drop,
   });
-  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
+  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, drop, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
   context.subscriptions.push(

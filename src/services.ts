@@ -5,6 +5,7 @@ import type { MetadataDocumentProvider } from './documents/metadataDocuments';
 import type { LocalServerManager } from './localServer/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import type { UploadDropController } from './tree/dragAndDrop';
 import type { DicomWebNode } from './tree/nodes/DicomWebNode';
 
 /**
@@ -26,6 +27,8 @@ export interface Services {
   clients: ClientFactory;
   tree: DicomWebTreeProvider;
   treeView: vscode.TreeView<DicomWebNode>;
+  /** Files dropped on a server or study row are uploaded there. */
+  drop: UploadDropController;
   metadata: MetadataDocumentProvider;
   previews: PreviewManager;
   localServer: LocalServerManager;

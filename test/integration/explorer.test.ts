@@ -16,7 +16,7 @@ import { DIFFERENCES, type Behaviour } from '../support/targets';
 import { startLocalServer, type LocalServer } from '../../src/server';
 import { SEED, writeSeedFiles } from '../support/seedData';
 import { writeSmallInstances } from '../support/bulkData';
-import { activateExtension, executeCommand } from './helpers';
+import { activateExtension, executeCommand, waitFor } from './helpers';
 
 /** The parts of the extension's API the tests read (see src/extension.ts). */
 interface Api {
@@ -26,6 +26,7 @@ interface Api {
       refresh(node?: unknown): void;
       serverNode(id: string): Node | undefined;
     };
+    drop: { handleDrop(target: unknown, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> };
     prompts: {
       confirm(message: string, detail: string, action: string): Promise<boolean>;
       askSecret(title: string, prompt: string): Promise<string | undefined>;
@@ -256,6 +257,20 @@ for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.
     assert.equal(byFile.get(duplicate), target.behaviour.duplicateStow === 'stored-again' ? 'stored' : 'failed');
     const found = await orthanc.searchForInstances({ match: { SOPInstanceUID: fresh.map((entry) => entry.sopInstanceUid) } });
     assert.equal(found.items.length, 2, 'both new instances are on the server');
+  });
+
+  it('takes files dropped on a study row to POST /studies/{study}; a file of another study is not sent', async () => {
+    const study = await seedStudy();
+    const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-drop-'));
+    const [other] = await writeSmallInstances(dir, 1, { seed: `it-drop-${target.name}` });
+    const dropped = new vscode.DataTransfer();
+    const uris = [vscode.Uri.file(join(seedDir, SEED.blueCircle.fileName)), vscode.Uri.file(other.path)];
+    dropped.set('text/uri-list', new vscode.DataTransferItem(uris.map((uri) => uri.toString()).join('\r\n')));
+    await api.services.drop.handleDrop(study, dropped, new vscode.CancellationTokenSource().token);
+    const found = await orthanc.searchForInstances({ match: { SOPInstanceUID: other.sopInstanceUid } });
+    assert.equal(found.items.length, 0, 'the file of another study was refused before sending');
+    const request = `POST ${connectionInput.url}/studies/${SEED.studyInstanceUid}`;
+    await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(request), { description: `"${request}" in the log` });
   });
 
   it('opens instance metadata as a read-only JSON document with tag hovers and keyword hints', async () => {
