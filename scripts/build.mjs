@@ -1,7 +1,8 @@
-// Bundles the extension (Node, CommonJS, `vscode` external) and, once it exists, the
-// preview webview (browser, ESM) with esbuild. `--production` minifies, `--watch` rebuilds.
+// Bundles the extension (Node, CommonJS, `vscode` external), undici apart, the local
+// server and the preview webview (browser, ESM) with esbuild, and copies the preview's
+// codecs. `--production` minifies, `--watch` rebuilds.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -23,63 +24,31 @@ const undiciApart = {
   },
 };
 
+/** One bundle: minified for --production, with source maps otherwise. */
+function bundle(entry, outfile, options) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+    ...options,
+  };
+}
+const node = { platform: 'node', format: 'cjs', target: 'node20' };
+
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
-  {
-    entryPoints: ['src/extension.ts'],
-    outfile: 'dist/extension.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-    plugins: [undiciApart],
-    minify: production,
-    sourcemap: !production,
-    sourcesContent: false,
-    logLevel: 'warning',
-  },
-  {
-    entryPoints: ['src/dicomweb/undici.ts'],
-    outfile: 'dist/undici.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: production,
-    sourcemap: !production,
-    sourcesContent: false,
-    logLevel: 'warning',
-  },
-  {
-    // The local DICOMweb server, run by the extension in a child process and by
-    // `npm run serve` on its own.
-    entryPoints: ['src/server/cli.ts'],
-    outfile: 'dist/server/cli.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: production,
-    sourcemap: !production,
-    sourcesContent: false,
-    logLevel: 'warning',
-  },
+  bundle('src/extension.ts', 'dist/extension.js', { ...node, external: ['vscode'], plugins: [undiciApart] }),
+  bundle('src/dicomweb/undici.ts', 'dist/undici.js', node),
+  // The local DICOMweb server, run by the extension in a child process and by
+  // `npm run serve` on its own.
+  bundle('src/server/cli.ts', 'dist/server/cli.js', node),
+  // The preview webview's browser code.
+  bundle('webview/preview/main.ts', 'dist/webview/preview.js', { platform: 'browser', format: 'esm', target: 'es2022' }),
 ];
-if (existsSync('webview/preview/main.ts')) {
-  targets.push({
-    entryPoints: ['webview/preview/main.ts'],
-    outfile: 'dist/webview/preview.js',
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    minify: production,
-    sourcemap: !production,
-    sourcesContent: false,
-    logLevel: 'warning',
-  });
-}
 
 // The preview's WebAssembly codecs (cornerstonejs/codecs) ship as a script + .wasm pair
 // each; they are copied, not bundled: the webview loads the script with its nonce and gets

@@ -44,14 +44,9 @@ export class InstanceNode extends DicomWebNode {
     return this.instanceNumber !== undefined ? `Instance ${this.instanceNumber}` : this.sopInstanceUid;
   }
 
-  private item: vscode.TreeItem | undefined;
+  protected override readonly immutableRow = true;
 
-  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
-  getTreeItem(): vscode.TreeItem {
-    return (this.item ??= this.buildTreeItem());
-  }
-
-  private buildTreeItem(): vscode.TreeItem {
+  protected buildTreeItem(): vscode.TreeItem {
     const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;

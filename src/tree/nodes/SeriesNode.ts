@@ -47,14 +47,9 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     return `${number}${this.modality || 'Series'}${this.description ? ` — ${this.description}` : ''}`;
   }
 
-  private item: vscode.TreeItem | undefined;
+  protected override readonly immutableRow = true;
 
-  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
-  getTreeItem(): vscode.TreeItem {
-    return (this.item ??= this.buildTreeItem());
-  }
-
-  private buildTreeItem(): vscode.TreeItem {
+  protected buildTreeItem(): vscode.TreeItem {
     const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;

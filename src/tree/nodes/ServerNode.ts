@@ -36,7 +36,7 @@ export class ServerNode extends PagedNode<StudyNode> {
     this.context.changed(this);
   }
 
-  getTreeItem(): vscode.TreeItem {
+  protected buildTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.connection.name, this.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     const filtered = !isEmptyFilter(this.filter);

@@ -53,14 +53,9 @@ export class StudyNode extends PagedNode<SeriesNode> {
     return this.description ? `${this.patientName} — ${this.description}` : this.patientName;
   }
 
-  private item: vscode.TreeItem | undefined;
+  protected override readonly immutableRow = true;
 
-  /** Rows do not change once loaded: the item is built once (a refresh makes new nodes). */
-  getTreeItem(): vscode.TreeItem {
-    return (this.item ??= this.buildTreeItem());
-  }
-
-  private buildTreeItem(): vscode.TreeItem {
+  protected buildTreeItem(): vscode.TreeItem {
     const label = this.rowLabel();
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
