@@ -108,6 +108,8 @@ async function main() {
   runSync(process.execPath, ['scripts/build.mjs']);
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
+  // The benchmark is bundled by esbuild (no type check there): check its types here.
+  runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
 
   const servers = [];
   const stopAll = async () => {
