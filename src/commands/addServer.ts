@@ -15,7 +15,7 @@ export interface ServerInput extends Partial<ServerConnection> {
 
 /** `dicomweb.server.add`: name, service URL, kind (probed), auth; secrets to SecretStorage. */
 export async function addServer(services: Services, input?: ServerInput): Promise<ServerConnection> {
-  const connection = input?.url ? fromInput(input) : await askConnection(services, undefined);
+  const connection = input?.url ? fromInput(input) : await askConnection(undefined);
   const secret = input?.url ? input.secret : connection.auth === 'bearer' || connection.auth === 'basic' ? await askSecret(connection) : undefined;
   if (secret) await services.connections.setSecret(connection.id, secret);
   await services.connections.save(connection);
@@ -25,7 +25,7 @@ export async function addServer(services: Services, input?: ServerInput): Promis
 
 /** `dicomweb.server.edit`: the same questions, answered with the current values. */
 export async function editServer(services: Services, node: ServerNode): Promise<ServerConnection> {
-  const updated = await askConnection(services, node.connection);
+  const updated = await askConnection(node.connection);
   if (updated.auth === 'bearer' || updated.auth === 'basic') {
     const keep = (await services.connections.getSecret(updated.id)) !== undefined && updated.auth === node.connection.auth;
     const secret = await askSecret(updated, keep);
@@ -67,7 +67,7 @@ function fromInput(input: ServerInput): ServerConnection {
   };
 }
 
-async function askConnection(services: Services, current: ServerConnection | undefined): Promise<ServerConnection> {
+async function askConnection(current: ServerConnection | undefined): Promise<ServerConnection> {
   const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
   const url = await vscode.window.showInputBox({
     title: `${title} (1/4)`,
@@ -122,7 +122,6 @@ async function askConnection(services: Services, current: ServerConnection | und
     username = await vscode.window.showInputBox({ title: `${title}: user name`, value: current?.username, ignoreFocusOut: true });
     if (username === undefined) throw new UserCancelled();
   }
-  void services;
   return {
     ...current,
     id: current?.id ?? newConnectionId(),

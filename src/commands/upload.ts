@@ -61,7 +61,7 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
         const { dicom, notDicom } = await collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath), controller.signal);
         if (dicom.length === 0) {
           const result: UploadResult = { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: targetName };
-          void showSummary(services, result);
+          void showSummary(result);
           return result;
         }
         const configuration = vscode.workspace.getConfiguration('dicomweb');
@@ -84,7 +84,7 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
         });
         const result: UploadResult = { ...summary, notDicom, skipped: summary.skipped + notDicom.length, target: targetName };
         logOutcomes(services, result);
-        void showSummary(services, result);
+        void showSummary(result);
         return result;
       } finally {
         subscription.dispose();
@@ -162,12 +162,11 @@ export function headline(result: UploadResult): string {
   return parts.join(', ');
 }
 
-async function showSummary(services: Services, result: UploadResult): Promise<void> {
+async function showSummary(result: UploadResult): Promise<void> {
   const message = `Upload to ${result.target}: ${headline(result)}.`;
   const problems = result.failed + result.warnings + result.skipped > 0;
   const choice = problems ? await vscode.window.showWarningMessage(message, 'Show Details') : await vscode.window.showInformationMessage(message, 'Show Details');
   if (choice === 'Show Details') await openReport(result);
-  void services;
 }
 
 /** A Markdown report: one row per file with the server's reason. */
