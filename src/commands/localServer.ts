@@ -5,13 +5,17 @@
  */
 import * as vscode from 'vscode';
 import { writeSeedFiles } from '../dicom/seedShapes';
+import { LOCAL_CONNECTION_ID } from '../localServer/LocalServerManager';
 import type { Services } from '../services';
 import { UserCancelled } from './registerCommand';
 
 export async function startLocalServer(services: Services, folder?: string): Promise<string> {
   const server = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Starting the local DICOMweb server' }, () => services.localServer.start(folder));
   const url = services.localServer.serviceUrl(server);
-  await services.treeView.reveal(services.tree.serverNode('local-dicomweb-server') ?? (await services.tree.getChildren()).at(-1)!, { expand: true }).then(undefined, () => undefined);
+  // The tree lists the new connection on its next read; then show it opened.
+  await services.tree.getChildren();
+  const node = services.tree.serverNode(LOCAL_CONNECTION_ID);
+  if (node) await services.treeView.reveal(node, { expand: true }).then(undefined, () => undefined);
   vscode.window.setStatusBarMessage(`Local DICOMweb server: ${url}`, 5000);
   return url;
 }
@@ -65,7 +69,7 @@ export async function addSampleData(services: Services): Promise<string[]> {
   const server = services.localServer.running ?? (await services.localServer.start());
   const files = await writeSeedFiles(vscode.Uri.joinPath(vscode.Uri.file(server.dir), 'samples').fsPath);
   services.log.info(`Added ${files.length} sample instances to ${server.dir}`);
-  setTimeout(() => services.tree.refresh(services.tree.serverNode('local-dicomweb-server')), 1500);
+  setTimeout(() => services.tree.refresh(services.tree.serverNode(LOCAL_CONNECTION_ID)), 1500);
   return files;
 }
 
