@@ -149,7 +149,17 @@ export interface ExportDoneMessage {
   error?: string;
 }
 
-export type ToWebview = InitMessage | FrameMessage | FrameErrorMessage | CodecMessage | FatalMessage | ExportDoneMessage;
+/**
+ * Starts or stops cine from the extension side (the Play button and Space do the same in
+ * the panel); `fps` sets the rate first (0 < fps ≤ 120, else ignored).
+ */
+export interface CineMessage {
+  type: 'cine';
+  play: boolean;
+  fps?: number;
+}
+
+export type ToWebview = InitMessage | FrameMessage | FrameErrorMessage | CodecMessage | FatalMessage | ExportDoneMessage | CineMessage;
 
 // ---------------------------------------------------------------------------------------
 // webview → extension
@@ -198,7 +208,22 @@ export interface RenderedMessage {
   path: FramePath;
 }
 
-export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage | RenderedMessage;
+/**
+ * What cine drew: posted while playing after every `numberOfFrames` frames drawn (one loop),
+ * and when cine stops with the frames drawn since the last report. `elapsedMs` runs from the
+ * draw before the first counted frame (or the first draw after play) to the draw of the
+ * last one, on the webview's clock; `fps` is the rate asked for.
+ */
+export interface CineStatsMessage {
+  type: 'cineStats';
+  framesDrawn: number;
+  elapsedMs: number;
+  fps: number;
+  /** True when posted because cine stopped (a partial loop). */
+  stopped: boolean;
+}
+
+export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage | RenderedMessage | CineStatsMessage;
 
 /** Narrowing guard for messages received by the extension (the webview is not trusted blindly). */
 export function isFromWebview(value: unknown): value is FromWebview {
@@ -223,6 +248,10 @@ export function isFromWebview(value: unknown): value is FromWebview {
       const m = value as RenderedMessage;
       return Number.isInteger(m.frameNumber) && ['stored', 'transcoded', 'rendered'].includes(m.path);
     }
+    case 'cineStats': {
+      const m = value as CineStatsMessage;
+      return Number.isInteger(m.framesDrawn) && m.framesDrawn >= 0 && Number.isFinite(m.elapsedMs) && Number.isFinite(m.fps) && typeof m.stopped === 'boolean';
+    }
     default:
       return false;
   }
@@ -232,5 +261,5 @@ export function isFromWebview(value: unknown): value is FromWebview {
 export function isToWebview(value: unknown): value is ToWebview {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'init' || type === 'frame' || type === 'frameError' || type === 'codec' || type === 'fatal' || type === 'exportDone';
+  return type === 'init' || type === 'frame' || type === 'frameError' || type === 'codec' || type === 'fatal' || type === 'exportDone' || (type === 'cine' && typeof (value as CineMessage).play === 'boolean');
 }

@@ -6,13 +6,16 @@
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../dicomweb';
 import { DicomWebFrameSource, FileFrameSource, type FrameSource, type InstanceTarget } from './frameSource';
-import { PREVIEW_VIEW_TYPE, PreviewPanel, type FirstFrameShown } from './PreviewPanel';
+import { PREVIEW_VIEW_TYPE, PreviewPanel, type CineStats, type FirstFrameShown } from './PreviewPanel';
 
 export class PreviewManager implements vscode.Disposable {
   private readonly panels = new Map<string, PreviewPanel>();
   private readonly onDidShowFirstFrameEmitter = new vscode.EventEmitter<FirstFrameShown>();
   /** A panel's webview drew its first frame (for the benchmark and the tests). */
   readonly onDidShowFirstFrame = this.onDidShowFirstFrameEmitter.event;
+  private readonly onDidReportCineStatsEmitter = new vscode.EventEmitter<CineStats>();
+  /** A panel's cine drew a loop's worth of frames, or stopped (for the benchmark). */
+  readonly onDidReportCineStats = this.onDidReportCineStatsEmitter.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -48,6 +51,7 @@ export class PreviewManager implements vscode.Disposable {
     const preview = new PreviewPanel(panel, this.extensionUri, source, title, this.log);
     this.panels.set(key, preview);
     preview.onDidShowFirstFrame((shown) => this.onDidShowFirstFrameEmitter.fire(shown));
+    preview.onDidReportCineStats((stats) => this.onDidReportCineStatsEmitter.fire(stats));
     preview.onDidDispose(() => this.panels.delete(key));
     this.log.info(`preview: opened ${title} (${source.label})`);
   }
@@ -56,5 +60,6 @@ export class PreviewManager implements vscode.Disposable {
     for (const panel of [...this.panels.values()]) panel.dispose();
     this.panels.clear();
     this.onDidShowFirstFrameEmitter.dispose();
+    this.onDidReportCineStatsEmitter.dispose();
   }
 }

@@ -28,6 +28,16 @@ export interface FirstFrameShown {
   elapsedMs: number;
 }
 
+/** What the webview's cine drew (its `cineStats` message). */
+export interface CineStats {
+  title: string;
+  framesDrawn: number;
+  elapsedMs: number;
+  /** The rate asked for. */
+  fps: number;
+  stopped: boolean;
+}
+
 export class PreviewPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly abort = new AbortController();
@@ -37,6 +47,9 @@ export class PreviewPanel implements vscode.Disposable {
   private readonly onDidShowFirstFrameEmitter = new vscode.EventEmitter<FirstFrameShown>();
   /** The webview drew its first frame (once). */
   readonly onDidShowFirstFrame = this.onDidShowFirstFrameEmitter.event;
+  private readonly onDidReportCineStatsEmitter = new vscode.EventEmitter<CineStats>();
+  /** The webview's cine drew a loop's worth of frames, or stopped. */
+  readonly onDidReportCineStats = this.onDidReportCineStatsEmitter.event;
   private readonly openedAt = performance.now();
 
   constructor(
@@ -71,6 +84,11 @@ export class PreviewPanel implements vscode.Disposable {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** Starts or stops cine in the webview, at `fps` frames per second when given. */
+  cine(play: boolean, fps?: number): void {
+    this.post(fps === undefined ? { type: 'cine', play } : { type: 'cine', play, fps });
   }
 
   private post(message: ToWebview): void {
@@ -112,6 +130,10 @@ export class PreviewPanel implements vscode.Disposable {
         this.onDidShowFirstFrameEmitter.fire({ title: this.title, frameNumber: message.frameNumber, path: message.path, elapsedMs });
         return;
       }
+      case 'cineStats':
+        this.log.info(`preview ${this.title}: cine drew ${message.framesDrawn} frames in ${message.elapsedMs.toFixed(0)} ms (${((message.framesDrawn * 1000) / message.elapsedMs).toFixed(1)} frames/s, ${message.fps} asked)`);
+        this.onDidReportCineStatsEmitter.fire({ title: this.title, framesDrawn: message.framesDrawn, elapsedMs: message.elapsedMs, fps: message.fps, stopped: message.stopped });
+        return;
     }
   }
 
@@ -190,6 +212,7 @@ export class PreviewPanel implements vscode.Disposable {
     this.onDidDisposeEmitter.fire();
     this.onDidDisposeEmitter.dispose();
     this.onDidShowFirstFrameEmitter.dispose();
+    this.onDidReportCineStatsEmitter.dispose();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
     this.panel.dispose();
   }

@@ -63,7 +63,29 @@ export interface HostMeasurements {
     paging: { pages: number; studiesLoaded: number; perPageMs: number[]; totalMs: number; loop: LoopDelay; control?: LoopDelay };
   };
   upload?: { files: number; stored: number; failed: number; durationMs: number; loop: LoopDelay; control?: LoopDelay };
-  preview?: { runs: PreviewRun[]; error?: string };
+  preview?: { runs: PreviewRun[]; error?: string; cine?: CineRun };
+}
+
+/** One cine report of the webview (`cineStats`): frames drawn, on its clock. */
+export interface CineLoop {
+  framesDrawn: number;
+  elapsedMs: number;
+  /** The rate asked for. */
+  fps: number;
+}
+
+export interface CineRun {
+  file: string;
+  frames: number;
+  /** ms from the command to the first frame drawn. */
+  firstFrameMs: number;
+  /** The first loop at the highest rate (frames fetched, decoded, cached while playing). */
+  loading?: CineLoop;
+  /** Later loops at the highest rate, every frame cached. */
+  cached: CineLoop[];
+  /** Loops at 20 frames/s asked, every frame cached. */
+  at20: CineLoop[];
+  error?: string;
 }
 
 export interface PreviewRun {
@@ -75,8 +97,8 @@ export interface PreviewRun {
 }
 
 /** The open PreviewPanels (PreviewManager keeps them in a private map). */
-function panelsOf(api: Api): Array<{ panel: vscode.WebviewPanel }> {
-  const panels = (api.services.previews as unknown as { panels?: Map<string, { panel: vscode.WebviewPanel }> }).panels;
+function panelsOf(api: Api): Array<{ panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }> {
+  const panels = (api.services.previews as unknown as { panels?: Map<string, { panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }> }).panels;
   return panels ? [...panels.values()] : [];
 }
 
@@ -141,7 +163,10 @@ interface Api {
       refresh(node?: TreeNode): void;
     };
     treeView: vscode.TreeView<TreeNode>;
-    previews: { onDidShowFirstFrame: vscode.Event<{ title: string; path: string; elapsedMs: number }> };
+    previews: {
+      onDidShowFirstFrame: vscode.Event<{ title: string; path: string; elapsedMs: number }>;
+      onDidReportCineStats: vscode.Event<{ title: string; framesDrawn: number; elapsedMs: number; fps: number; stopped: boolean }>;
+    };
     prompts: { confirm(...args: unknown[]): Promise<boolean>; askSecret(...args: unknown[]): Promise<string | undefined> };
     extensionContext: vscode.ExtensionContext;
   };
@@ -353,6 +378,8 @@ export async function measure(): Promise<HostMeasurements> {
 
   if (parts.has('preview')) {
     result.preview = await measurePreview(api, await serverNode());
+    const cineFile = process.env.DICOMWEB_BENCH_CINE_FILE;
+    if (cineFile) result.preview.cine = await measureCine(api, cineFile, Number(process.env.DICOMWEB_BENCH_CINE_FRAMES ?? '0'));
   }
 
   if (parts.has('upload')) {
@@ -434,4 +461,67 @@ async function measurePreview(api: Api, server: TreeNode): Promise<NonNullable<H
   } catch (error) {
     return { runs, error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * Cine as drawn in the webview: `dicomweb.file.preview` of a multi-frame file, then cine
+ * started from the host (the panel's `cine` message) at the highest rate the player takes
+ * (120 frames/s asked: one frame per animation frame at most). The first loop fetches,
+ * decodes and caches every frame; the next loops are all cached. Then cine at 20 frames/s
+ * asked, the rate a user would set. The figures are the webview's `cineStats` reports.
+ */
+async function measureCine(api: Api, file: string, frames: number): Promise<CineRun> {
+  const run: CineRun = { file, frames, firstFrameMs: Number.NaN, cached: [], at20: [] };
+  const reports: CineLoop[] = [];
+  let wake: (() => void) | undefined;
+  const subscription = api.services.previews.onDidReportCineStats((stats) => {
+    if (!stats.stopped) reports.push({ framesDrawn: stats.framesDrawn, elapsedMs: stats.elapsedMs, fps: stats.fps });
+    wake?.();
+  });
+  const nextReport = async (timeoutMs: number, what: string): Promise<CineLoop> => {
+    const deadline = performance.now() + timeoutMs;
+    while (reports.length === 0) {
+      if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+    return reports.shift()!;
+  };
+  try {
+    await sleep(300);
+    const shown = new Promise<void>((resolve) => {
+      const once = api.services.previews.onDidShowFirstFrame(() => {
+        once.dispose();
+        resolve();
+      });
+    });
+    const before = new Set(panelsOf(api));
+    const started = performance.now();
+    await vscode.commands.executeCommand('dicomweb.file.preview', vscode.Uri.file(file));
+    await withTimeout(shown, 30_000, 'the cine file\'s first frame');
+    run.firstFrameMs = performance.now() - started;
+    const panel = panelsOf(api).find((p) => !before.has(p));
+    if (!panel) throw new Error('no new preview panel for the cine file');
+    await sleep(500);
+    panel.cine(true, 120);
+    run.loading = await nextReport(120_000, 'the first cine loop');
+    log(`cine loading loop: ${run.loading.framesDrawn} frames in ${run.loading.elapsedMs.toFixed(0)} ms`);
+    for (let i = 0; i < 3; i++) run.cached.push(await nextReport(30_000, 'a cached cine loop'));
+    panel.cine(false);
+    await sleep(300);
+    reports.length = 0;
+    panel.cine(true, 20);
+    for (let i = 0; i < 2; i++) run.at20.push(await nextReport(30_000, 'a cine loop at 20 frames/s'));
+    panel.cine(false);
+    const rate = (loop: CineLoop): string => ((loop.framesDrawn * 1000) / loop.elapsedMs).toFixed(1);
+    log(`cine cached loops: ${run.cached.map(rate).join(', ')} frames/s (120 asked); ${run.at20.map(rate).join(', ')} frames/s (20 asked)`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    subscription.dispose();
+  }
+  return run;
 }

@@ -294,6 +294,7 @@ async function show(frameNumber: number): Promise<void> {
       fillPresets(shown.frame);
     }
     draw();
+    if (playing) countCineFrame();
     applyZoom();
     pathStatus.textContent = describePath(shown);
     messageBox.hidden = true;
@@ -525,17 +526,44 @@ function togglePlay(): void {
   playButton.textContent = playing ? 'Pause' : 'Play';
   if (playing) {
     lastTick = 0;
+    cineCount = 0;
+    cineSince = undefined;
     requestAnimationFrame(tick);
+  } else {
+    reportCine(cineLast, true);
   }
+}
+
+function setFps(value: number): void {
+  if (Number.isFinite(value) && value > 0 && value <= 120) fps = value;
+  fpsField.value = String(fps);
+}
+
+// What cine drew (`cineStats`): frames drawn while playing, on the webview's clock, reported
+// after every loop's worth of frames and when cine stops.
+let cineCount = 0;
+let cineSince: number | undefined;
+let cineLast = 0;
+function countCineFrame(): void {
+  const now = performance.now();
+  cineLast = now;
+  if (cineSince === undefined) {
+    cineSince = now;
+    return;
+  }
+  cineCount++;
+  if (info && cineCount >= info.numberOfFrames) reportCine(now, false);
+}
+
+function reportCine(until: number, stopped: boolean): void {
+  if (cineSince !== undefined && cineCount > 0) post({ type: 'cineStats', framesDrawn: cineCount, elapsedMs: until - cineSince, fps, stopped });
+  cineCount = 0;
+  cineSince = stopped ? undefined : until;
 }
 
 playButton.addEventListener('click', togglePlay);
 slider.addEventListener('input', () => void show(Number(slider.value)));
-fpsField.addEventListener('change', () => {
-  const value = Number(fpsField.value);
-  if (Number.isFinite(value) && value > 0 && value <= 120) fps = value;
-  fpsField.value = String(fps);
-});
+fpsField.addEventListener('change', () => setFps(Number(fpsField.value)));
 
 stage.addEventListener('keydown', (event) => {
   if (!info) return;
@@ -623,6 +651,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'exportDone':
       if (message.error) pixelStatus.textContent = `Export failed: ${message.error}`;
       else if (message.path) pixelStatus.textContent = `Saved ${message.path}`;
+      return;
+    case 'cine':
+      if (message.fps !== undefined) setFps(message.fps);
+      if (message.play !== playing) togglePlay();
       return;
   }
 });
