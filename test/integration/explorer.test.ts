@@ -406,6 +406,24 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
     assert.equal(logText.includes('not-the-password'), false);
   });
 
+  it('shows an unreachable server as an error row with the reason; the retry queries again', async () => {
+    // Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
+    await vscode.commands.executeCommand('dicomweb.server.add', { name: 'Nowhere', url: 'http://127.0.0.1:9/dicom-web', kind: 'generic' });
+    const node = (await api.services.tree.getChildren()).find((root) => labelOf(root) === 'Nowhere');
+    assert.ok(node);
+    const rows = await children(node);
+    assert.equal(rows.length, 1);
+    assert.equal(contextOf(rows[0]), 'dicomweb:error');
+    assert.match(labelOf(rows[0]), /Cannot reach the server/);
+    assert.match(labelOf(rows[0]), /ECONNREFUSED/);
+    const retry = rows[0].getTreeItem().command;
+    assert.equal(retry?.command, 'dicomweb.node.refresh');
+    await vscode.commands.executeCommand(retry.command, ...(retry.arguments ?? []));
+    const again = await children(node);
+    assert.equal(contextOf(again[0]), 'dicomweb:error', 'queried again, still unreachable');
+    await vscode.commands.executeCommand('dicomweb.server.remove', node);
+  });
+
   it('removes a connection together with its secret', async () => {
     const roots = await api.services.tree.getChildren();
     const secured = roots.find((root) => labelOf(root) === 'Orthanc (basic auth)');
