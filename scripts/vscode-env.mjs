@@ -69,9 +69,17 @@ class VsCodeEnvError extends Error {
  */
 function run(command, args, options = {}) {
   log(`$ ${command} ${args.join(' ')}`);
+  const env = { ...(options.env ?? process.env) };
+  if (command === 'npm') {
+    // Under `npm test` the outer npm (on the machine's Node 20) exports its config as npm_*
+    // variables, and an inner npm takes them as its own: npm_config_user_agent then says
+    // "node/v20" and code-server's postinstall refuses to install although npm runs on
+    // Node 24. The inner npm reads the user's npmrc itself; the outer npm's view is dropped.
+    for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
+  }
   const result = spawnSync(command, args, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env,
     // Child output goes to stderr: stdout carries only the JSON of the CLI.
     stdio: ['ignore', 2, 2],
   });
