@@ -67,19 +67,24 @@ class VsCodeEnvError extends Error {
  * @param {string[]} args
  * @param {{ cwd?: string, env?: NodeJS.ProcessEnv }} [options]
  */
+/**
+ * The environment for an inner npm. Under `npm test` the outer npm (on the machine's Node
+ * 20) exports its config as npm_* variables, and an inner npm takes them as its own:
+ * npm_config_user_agent then says "node/v20" and code-server's postinstall refuses to
+ * install although npm runs on Node 24. The inner npm reads the user's npmrc itself.
+ * @param {NodeJS.ProcessEnv} [extra]
+ */
+function withoutOuterNpm(extra = {}) {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
+  return { ...env, ...extra };
+}
+
 function run(command, args, options = {}) {
   log(`$ ${command} ${args.join(' ')}`);
-  const env = { ...(options.env ?? process.env) };
-  if (command === 'npm') {
-    // Under `npm test` the outer npm (on the machine's Node 20) exports its config as npm_*
-    // variables, and an inner npm takes them as its own: npm_config_user_agent then says
-    // "node/v20" and code-server's postinstall refuses to install although npm runs on
-    // Node 24. The inner npm reads the user's npmrc itself; the outer npm's view is dropped.
-    for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
-  }
   const result = spawnSync(command, args, {
     cwd: options.cwd,
-    env,
+    env: options.env ?? (command === 'npm' ? withoutOuterNpm() : process.env),
     // Child output goes to stderr: stdout carries only the JSON of the CLI.
     stdio: ['ignore', 2, 2],
   });
@@ -197,11 +202,10 @@ function installInto(staging) {
   mkdirSync(join(staging, 'code-server'), { recursive: true });
   // npm itself runs under Node 24 so code-server's postinstall check passes and its
   // native modules build against Node 24's headers.
-  const env = {
-    ...process.env,
+  const env = withoutOuterNpm({
     PATH: `${join(target.node24Dir, 'bin')}:${process.env.PATH ?? ''}`,
     npm_config_nodedir: target.node24Dir,
-  };
+  });
   run('npm', ['install', '--prefix', join(staging, 'code-server'), '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { env });
   if (!existsSync(target.codeServerEntry)) {
     throw new VsCodeEnvError(`code-server installed but ${target.codeServerEntry} is missing`);
