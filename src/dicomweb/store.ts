@@ -309,7 +309,15 @@ async function sendBatch(
     const warning = response.headers.warning;
     if (warning) serverWarnings.push(warning);
   } catch (error) {
-    transportError = error instanceof DicomWebError ? error : new DicomWebError('NETWORK', String(error), { cause: error });
+    // An abort can surface from the file streams (fs's AbortError) rather than from undici:
+    // it is a cancellation all the same, so the batch's fate is checked the cancel's way.
+    const aborted = options.signal?.aborted || (error as Error | undefined)?.name === 'AbortError';
+    transportError =
+      error instanceof DicomWebError
+        ? error
+        : aborted
+          ? new DicomWebError('CANCELLED', 'the upload was cancelled', { cause: error })
+          : new DicomWebError('NETWORK', String(error), { cause: error });
     if (transportError instanceof DicomWebHttpError) status = transportError.status;
   }
 
