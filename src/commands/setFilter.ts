@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { describeFilter, formatFilterInput, parseFilter, type StudyFilter } from '../tree/filter';
-import { ServerNode } from '../tree/nodes/ServerNode';
+import type { ServerNode } from '../tree/nodes/ServerNode';
 import { UserCancelled } from './registerCommand';
 
 /**
@@ -44,5 +44,3 @@ async function pickServer(services: Services): Promise<ServerNode> {
   if (!picked) throw new UserCancelled();
   return picked.server;
 }
-
-export { ServerNode };
