@@ -90,19 +90,24 @@ function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] 
 
 /** Overlay attributes of a parsed file. */
 export function overlayFromDataSet(dataSet: dicomParser.DataSet): OverlayAttributes {
+  return overlayOf((tag) => text(dataSet, `x${tag.toLowerCase()}`));
+}
+
+/** The overlay's attributes, read by tag (8 upper-case hex digits) from either source. */
+function overlayOf(read: (tag: string) => string | undefined): OverlayAttributes {
   const attributes: OverlayAttributes = {};
   const set = (key: keyof OverlayAttributes, value: string | undefined) => {
     if (value) attributes[key] = value;
   };
-  set('patientName', formatPersonName(text(dataSet, 'x00100010')));
-  set('patientId', text(dataSet, 'x00100020'));
-  set('studyDate', formatDicomDate(text(dataSet, 'x00080020')));
-  set('studyDescription', text(dataSet, 'x00081030'));
-  set('seriesDescription', text(dataSet, 'x0008103e'));
-  set('seriesNumber', text(dataSet, 'x00200011'));
-  set('instanceNumber', text(dataSet, 'x00200013'));
-  set('modality', text(dataSet, 'x00080060'));
-  const sopClass = text(dataSet, 'x00080016');
+  set('patientName', formatPersonName(read('00100010')));
+  set('patientId', read('00100020'));
+  set('studyDate', formatDicomDate(read('00080020')));
+  set('studyDescription', read('00081030'));
+  set('seriesDescription', read('0008103E'));
+  set('seriesNumber', read('00200011'));
+  set('instanceNumber', read('00200013'));
+  set('modality', read('00080060'));
+  const sopClass = read('00080016');
   if (sopClass) set('sopClassName', sopClassLabel(sopClass));
   return attributes;
 }
@@ -211,24 +216,9 @@ async function paletteFromJson(ds: DicomJsonDataset, fetchBulkData?: BulkDataFet
   };
 }
 
-/** Overlay attributes of DICOM JSON metadata. */
+/** Overlay attributes of DICOM JSON metadata (PN values come back as their Alphabetic text). */
 export function overlayFromJson(ds: DicomJsonDataset): OverlayAttributes {
-  const attributes: OverlayAttributes = {};
-  const set = (key: keyof OverlayAttributes, value: string | undefined) => {
-    if (value) attributes[key] = value;
-  };
-  const name = getAttribute(ds, '00100010')?.Value?.[0];
-  set('patientName', name === undefined || name === null ? undefined : formatPersonName(name as string));
-  set('patientId', getString(ds, '00100020'));
-  set('studyDate', formatDicomDate(getString(ds, '00080020')));
-  set('studyDescription', getString(ds, '00081030'));
-  set('seriesDescription', getString(ds, '0008103E'));
-  set('seriesNumber', getString(ds, '00200011'));
-  set('instanceNumber', getString(ds, '00200013'));
-  set('modality', getString(ds, '00080060'));
-  const sopClass = getString(ds, '00080016');
-  if (sopClass) set('sopClassName', sopClassLabel(sopClass));
-  return attributes;
+  return overlayOf((tag) => getString(ds, tag));
 }
 
 function numbers(values: Array<number | undefined>): number[] {
