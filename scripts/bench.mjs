@@ -77,6 +77,8 @@ async function bundleRunner(modules) {
   await esbuild.build({
     entryPoints: [
       { in: 'bench/runner.ts', out: 'runner' },
+      // The retrieve benchmark's child process: the client alone (see bench/retrieveChild.ts).
+      { in: 'bench/retrieveChild.ts', out: 'retrieveChild' },
       ...modules.map((m) => ({ in: m.source, out: `${m.name}.bench` })),
     ],
     outdir: outDir,

@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DicomWebError, DicomWebHttpError, type DicomWebClient } from '../../src/dicomweb';
+import { writeLargeStudy } from '../support/bulkData';
 import { orthancClient, resetOrthanc, tempDir } from '../support/env';
 import { SEED, SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 
@@ -90,5 +91,41 @@ describe('downloadToDirectory against Orthanc', () => {
     const left = await listFiles(dir);
     assert.ok(left.every((name) => name.endsWith('.dcm')), `only finished files stay: ${left.join(', ')}`);
     assert.ok(left.length < 3);
+  });
+
+  it('writes each file the same way in all three write modes: synchronous, synchronous until a slow write, thread pool', async () => {
+    // Two instances of ~3 MiB: about ten batches of 256–320 KiB each, so the switch happens mid-file.
+    const source = tempDir('download-modes-src');
+    const study = await writeLargeStudy(source, 6 * 1024 * 1024, 3 * 1024 * 1024, { seed: 'download-modes' });
+    assert.equal((await client.storeInstances(study.instances.map((i) => i.path))).stored, study.instances.length);
+    const expected = new Map<string, Buffer>();
+    for (const instance of study.instances) expected.set(instance.sopInstanceUid, await readFile(instance.path));
+
+    const check = async (dir: string, result: Awaited<ReturnType<DicomWebClient['downloadToDirectory']>>): Promise<void> => {
+      assert.deepEqual(await listFiles(dir), [...expected.keys()].map((uid) => `${uid}.dcm`).sort());
+      for (const [uid, bytes] of expected) assert.equal(Buffer.compare(await readFile(join(dir, `${uid}.dcm`)), bytes), 0, `${uid} byte for byte`);
+      assert.equal(result.bytes, study.totalBytes);
+    };
+    const target = { studyInstanceUid: study.studyInstanceUid };
+
+    // Default: page-cache writes are far below the threshold, so all stay synchronous.
+    const syncDir = tempDir('download-modes-sync');
+    const sync = await client.downloadToDirectory(target, syncDir);
+    await check(syncDir, sync);
+    assert.ok(sync.writes.sync >= 16, `sync batches: ${JSON.stringify(sync.writes)}`);
+    assert.equal(sync.writes.async, 0);
+
+    // Every synchronous write counts as slow: the first one switches the download for good.
+    const switchedDir = tempDir('download-modes-switch');
+    const switched = await client.downloadToDirectory(target, switchedDir, { slowWriteMs: -1 });
+    await check(switchedDir, switched);
+    assert.equal(switched.writes.sync, 1);
+    assert.ok(switched.writes.async >= 15, `async batches: ${JSON.stringify(switched.writes)}`);
+
+    const poolDir = tempDir('download-modes-pool');
+    const pool = await client.downloadToDirectory(target, poolDir, { syncWrites: false });
+    await check(poolDir, pool);
+    assert.equal(pool.writes.sync, 0);
+    assert.ok(pool.writes.async >= 16, `async batches: ${JSON.stringify(pool.writes)}`);
   });
 });
