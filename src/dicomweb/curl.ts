@@ -60,7 +60,12 @@ function headerName(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
-/** Double quotes as in the tutorial, with the characters a POSIX shell expands escaped. */
+/**
+ * Double quotes as in the tutorial, with the characters a POSIX shell expands escaped.
+ * `!` cannot be escaped inside double quotes: interactive bash expands history there and
+ * `\!` keeps its backslash, so it leaves the quotes as `'!'` ("a"'!'"b" is one word, a!b).
+ */
 function quote(value: string): string {
-  return `"${value.replace(/[\\"$`]/g, (char) => `\\${char}`)}"`;
+  const escaped = value.replace(/[\\"$`]/g, (char) => `\\${char}`);
+  return `"${escaped.split('!').join(`"'!'"`)}"`;
 }

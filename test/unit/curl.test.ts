@@ -145,6 +145,22 @@ describe('shell quoting', () => {
     assert.ok(words.includes(`file1=@./we"ird $(touch x) \`name\`.dcm;type=application/dicom`), JSON.stringify(words));
   });
 
+  it("'!' survives interactive bash, where history expansion is on inside double quotes", () => {
+    const value = 'Hello!World !1 !! a!';
+    const curl = toCurl({ method: 'GET', path: '/studies', headers: { 'x-note': value } }, { baseUrl: BASE });
+    // An interactive shell reading the line from stdin, as when a user pastes it.
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-i'], {
+      input: `set -o histexpand\ncurl() { for a in "$@"; do printf '%s\\0' "$a"; done; }\n${curl}\nexit\n`,
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /event not found/);
+    const words = result.stdout.split('\0');
+    assert.ok(words.some((word) => word.endsWith(`X-Note: ${value}`)), JSON.stringify(words));
+    // And the plain sh the other tests use agrees.
+    assert.ok(shellWords(curl).includes(`X-Note: ${value}`));
+  });
+
   it('the whole STOW command reaches curl as the intended words', () => {
     const words = shellWords(toCurl(storeRequest(['./blue circle.dcm']), { baseUrl: BASE, authKind: 'bearer' }));
     assert.deepEqual(words, [
