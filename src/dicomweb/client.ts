@@ -5,7 +5,7 @@
  */
 import { type AuthProvider, noAuth } from './auth';
 import { DicomWebError, DicomWebHttpError } from './errors';
-import { HttpTransport, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
+import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
 import { MultipartError, parseContentType, parseMultipart, readPartBody } from './multipart';
 import {
   PROFILES,
@@ -39,6 +39,7 @@ import { toCurl, type CurlOptions } from './curl';
 import type { DicomJsonDataset } from './types';
 import { storeFiles, type StoreOptions, type StoreSummary } from './store';
 import { retrieveToDirectory, type DownloadOptions, type DownloadResult } from './download';
+import { DEFAULT_OPERATION_POLLING, operationsRoot, parseOperation, type LongRunningOperation, type OperationPolling } from './operations';
 
 export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   /** Service URL, with `/v{version}` and `/partitions/{name}` when the service has them. */
@@ -48,6 +49,8 @@ export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   serverKind?: ServerKind;
   /** The server's own REST root (Orthanc), when it cannot be derived from the base URL. */
   serverRoot?: string;
+  /** How to wait for a long-running operation (Google's delete); see operations.ts. */
+  operationPolling?: Partial<OperationPolling>;
 }
 
 /** A page of QIDO results with what the server said besides them. */
@@ -514,8 +517,12 @@ export class DicomWebClient {
     resourcePath(target); // validates every UID before anything is sent
     switch (this.profile.capabilities.deleteMethod) {
       case 'dicomweb': {
-        const response = await this.send(deleteRequest(target), { signal: options.signal });
-        await response.dump(); // Azure: 204; Google: a long-running operation (JSON)
+        const spec = deleteRequest(target);
+        const response = await this.send(spec, { signal: options.signal });
+        // Azure and the local server: 204, no body. Google: a long-running operation for a
+        // study or a series; the data is gone only when it is done.
+        const operation = parseOperation(await readSmallBody(response, OPERATION_BODY_LIMIT));
+        if (operation) await this.waitForOperation(operation, options);
         return;
       }
       case 'orthanc-rest':
@@ -543,6 +550,44 @@ export class DicomWebClient {
       return target.seriesInstanceUid ? [reject] : [reject, deleteRequest(target)];
     }
     return [deleteRequest(target)];
+  }
+
+  /**
+   * Polls a long-running operation (`GET {api root}/{name}`) until it is done, with waits
+   * doubling from {@link OperationPolling.firstDelayMs} to `maxDelayMs`. A failed operation
+   * rejects with OPERATION_FAILED and the server's message; past `timeoutMs` with TIMEOUT,
+   * naming the operation so the user can look it up.
+   */
+  private async waitForOperation(first: LongRunningOperation, options: RequestOptions & { polling?: Partial<OperationPolling> }): Promise<void> {
+    const polling = { ...DEFAULT_OPERATION_POLLING, ...this.options.operationPolling, ...options.polling };
+    const root = operationsRoot(this.baseUrl);
+    const url = root ? `${root}/${first.name}` : undefined;
+    const deadline = performance.now() + polling.timeoutMs;
+    let operation = first;
+    let delay = polling.firstDelayMs;
+    while (!operation.done) {
+      if (!url) {
+        throw new DicomWebError('UNSUPPORTED', `the server answered with operation ${first.name}, but its API root is not in the URL ${this.baseUrl}`);
+      }
+      if (performance.now() + delay > deadline) {
+        throw new DicomWebError('TIMEOUT', `the delete was still running on the server after ${Math.round(polling.timeoutMs / 1000)} s (operation ${first.name})`, { method: 'GET', url });
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(delay * 2, polling.maxDelayMs);
+      const { bytes } = await this.transport.sendForBytes({ method: 'GET', url, headers: { accept: 'application/json' }, signal: options.signal });
+      const next = parseOperation(bytes);
+      if (!next || next.name !== first.name) {
+        throw new DicomWebError('MALFORMED_RESPONSE', `the answer about operation ${first.name} is not that operation`, { method: 'GET', url });
+      }
+      operation = next;
+    }
+    if (operation.error) {
+      throw new DicomWebError('OPERATION_FAILED', `the server could not finish the delete: ${operation.error.message ?? `code ${operation.error.code ?? '?'}`} (operation ${first.name})`, {
+        method: 'GET',
+        url: url ?? this.baseUrl,
+        serverMessage: operation.error.message,
+      });
+    }
   }
 
   private async orthancRoot(options: RequestOptions): Promise<string> {
@@ -646,6 +691,25 @@ export function warningsOf(headers: Record<string, string>): string[] {
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(raw))) found.push(match[1].replace(/\\(.)/g, '$1'));
   return found.length ? found : [raw];
+}
+
+/** A DELETE answer is empty or a small JSON operation: a body past this is not read. */
+const OPERATION_BODY_LIMIT = 64 * 1024;
+
+/** The whole body when it is at most `limit` bytes; otherwise nothing (and the rest is dropped). */
+async function readSmallBody(response: HttpResponse, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body) {
+      total += (chunk as Buffer).length;
+      if (total > limit) return Buffer.alloc(0); // leaving the loop destroys the body
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw toStreamError(error, response);
+  }
+  return Buffer.concat(chunks);
 }
 
 function parseJson(bytes: Buffer, method: string, url: string): unknown {

@@ -18,7 +18,9 @@ export type DicomWebErrorCode =
   /** The request itself is invalid (bad UID, bad option) and was never sent. */
   | 'INVALID_REQUEST'
   /** The server kind does not offer this operation. */
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  /** A long-running operation the server started (Google's delete) ended in an error. */
+  | 'OPERATION_FAILED';
 
 export interface DicomWebErrorDetails {
   method?: string;

@@ -405,7 +405,8 @@ export function toTransportError(error: unknown, request: Pick<HttpRequest, 'met
   return new DicomWebError('NETWORK', `${target} failed: ${reason}${code ? ` (${code})` : ''}`, details);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`; rejects with CANCELLED as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new DicomWebError('CANCELLED', 'cancelled'));
     const timer = setTimeout(() => {

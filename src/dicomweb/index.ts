@@ -6,6 +6,7 @@ export * from './download';
 export * from './errors';
 export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions, TlsOptions } from './http';
 export * from './multipart';
+export * from './operations';
 export * from './profiles';
 export * from './requests';
 export * from './store';
