@@ -4,8 +4,8 @@
  *
  *   store   1,000 small instances (13 KB, test/support/bulkData.ts) stored with the project's
  *           client and the same batching (50 per request, 2 in flight) into the local server
- *           and into Orthanc in the same run. Both servers run as their own process. Target:
- *           local ≥ 2× Orthanc's rate.
+ *           and into Orthanc in the same run, five rounds in alternating order (medians).
+ *           Both servers run as their own process. Target: local ≥ 2× Orthanc's rate.
  *   qido    a filtered study search over an index of 100,000 instances. Target: < 50 ms.
  *   startup start over a folder of 10,000 instance files with a persisted index. Target: < 2 s.
  */
@@ -76,10 +76,17 @@ async function timeStore(client: DicomWebClient, files: string[]): Promise<{ sec
   return { seconds, stored: summary.stored };
 }
 
+/** Rounds of the store comparison: one run on this shared machine varied from 1.45× to 2.31×. */
+const STORE_ROUNDS = 5;
+
 async function benchStore(ctx: Context): Promise<BenchResult[]> {
   const count = 1000;
-  ctx.log(`store: writing ${count} + 100 small instances`);
-  const files = (await writeSmallInstances(join(ctx.tmpDir, 'store-files'), count, { studies: 10, seed: 'local-bench-store' })).map((f) => f.path);
+  ctx.log(`store: writing ${STORE_ROUNDS} × ${count} + 100 small instances`);
+  // A new set of instances each round, so that no round stores what a server already holds.
+  const sets: string[][] = [];
+  for (let round = 0; round < STORE_ROUNDS; round++) {
+    sets.push((await writeSmallInstances(join(ctx.tmpDir, `store-files-${round}`), count, { studies: 10, seed: `local-bench-store-${round}` })).map((f) => f.path));
+  }
   const warmup = (await writeSmallInstances(join(ctx.tmpDir, 'store-warmup'), 100, { seed: 'local-bench-warmup' })).map((f) => f.path);
 
   const orthanc = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
@@ -88,21 +95,33 @@ async function benchStore(ctx: Context): Promise<BenchResult[]> {
   try {
     await timeStore(orthanc, warmup);
     await timeStore(localClient, warmup);
-    ctx.log('store: Orthanc');
-    const o = await timeStore(orthanc, files);
-    ctx.log('store: local server');
-    const l = await timeStore(localClient, files);
-    const orthancRate = o.stored / o.seconds;
-    const localRate = l.stored / l.seconds;
+    const orthancRuns: Array<{ seconds: number; stored: number }> = [];
+    const localRuns: Array<{ seconds: number; stored: number }> = [];
+    for (const [round, files] of sets.entries()) {
+      // The order alternates, so neither server always runs on the machine the other left.
+      const order = round % 2 === 0 ? (['orthanc', 'local'] as const) : (['local', 'orthanc'] as const);
+      for (const who of order) {
+        const run = await timeStore(who === 'orthanc' ? orthanc : localClient, files);
+        (who === 'orthanc' ? orthancRuns : localRuns).push(run);
+        ctx.log(`store: round ${round + 1} ${who.padEnd(7)} ${Math.round(run.stored / run.seconds)} instances/s`);
+      }
+    }
+    const rate = (run: { seconds: number; stored: number }): number => run.stored / run.seconds;
+    const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+    const orthancRate = median(orthancRuns.map(rate));
+    const localRate = median(localRuns.map(rate));
     const ratio = localRate / orthancRate;
+    const allStored = [...orthancRuns, ...localRuns].every((run) => run.stored === count);
+    const list = (runs: Array<{ seconds: number; stored: number }>): string => runs.map((run) => Math.round(rate(run))).join(', ');
     const details =
       `${count} instances of ~13 KB, the project's client, 50 per request, 2 requests in flight, both servers in their own process, ` +
-      `after a 100-instance warm-up. Local: ${l.stored} stored in ${l.seconds.toFixed(2)} s (each fsynced and renamed before the answer); ` +
-      `Orthanc: ${o.stored} stored in ${o.seconds.toFixed(2)} s.`;
+      `after a 100-instance warm-up; ${STORE_ROUNDS} rounds, each storing a new set of ${count} into both servers in alternating order; medians. ` +
+      `Local (each instance fsynced and renamed before the answer): ${list(localRuns)} instances/s; Orthanc: ${list(orthancRuns)} instances/s. ` +
+      `Ratio of the medians; per round: ${localRuns.map((run, i) => (rate(run) / rate(orthancRuns[i]!)).toFixed(2)).join(', ')}×.`;
     return [
       { name: 'localServer.store.rate', value: Math.round(localRate), unit: 'instances/s', details },
       { name: 'localServer.store.orthancRate', value: Math.round(orthancRate), unit: 'instances/s' },
-      { name: 'localServer.store.ratioToOrthanc', value: Number(ratio.toFixed(2)), unit: '×', target: '≥ 2× Orthanc', pass: ratio >= 2 && l.stored === count },
+      { name: 'localServer.store.ratioToOrthanc', value: Number(ratio.toFixed(2)), unit: '×', target: '≥ 2× Orthanc', pass: ratio >= 2 && allStored },
     ];
   } finally {
     await localClient.close();
