@@ -4,7 +4,8 @@
  * from the file's header. A study of many gigabytes passes with memory bounded by a chunk.
  */
 import { closeSync, openSync, writev, writevSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readInstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
@@ -49,7 +50,8 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
   const writeMode: WriteModeState = { mode: options.syncWrites === false ? 'async' : 'sync', slowWriteMs: options.slowWriteMs ?? SLOW_SYNC_WRITE_MS, sync: 0, async: 0 };
   for await (const part of client.retrieve(target, options)) {
     index++;
-    const temporary = join(directory, `.part-${process.pid}-${Date.now()}-${index}.tmp`);
+    // Unique per download: two downloads into one folder at once must not share a temporary.
+    const temporary = join(directory, `.part-${process.pid}-${randomBytes(6).toString('hex')}-${index}.tmp`);
     let bytes: number;
     try {
       bytes = await writePart(part.body, temporary, writeMode, options.signal);
@@ -61,7 +63,6 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
       }
       throw error;
     }
-    let name = `part-${index}.dcm`;
     let sopInstanceUid: string | undefined;
     let transferSyntaxUid = part.transferSyntaxUid;
     let folder = directory;
@@ -74,22 +75,38 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
       sopInstanceUid = identity.sopInstanceUid;
       // PS3.18 §8.7.8.2: the file's own (0002,0010) wins over what the part says (or omits).
       transferSyntaxUid = identity.transferSyntaxUid || transferSyntaxUid;
-      name = `${identity.sopInstanceUid}.dcm`;
       if (options.layout === 'tree') {
         folder = join(directory, identity.studyInstanceUid, identity.seriesInstanceUid);
         await mkdir(folder, { recursive: true });
       }
     } catch {
-      // Not a Part 10 file (a server's bulk part?): keep it under a numbered name.
-      name = `part-${index}.bin`;
+      // Not a Part 10 file (a server's bulk part?): kept under a numbered name, below.
+      sopInstanceUid = undefined;
+      folder = directory;
     }
-    const path = join(folder, name);
+    // An instance downloaded again replaces its own earlier copy; a numbered part never
+    // replaces another download's part of the same number.
+    const path = sopInstanceUid ? join(folder, `${sopInstanceUid}.dcm`) : await freeName(folder, `part-${index}`, '.bin');
     await rename(temporary, path);
     files.push({ path, bytes, mediaType: part.mediaType, transferSyntaxUid, sopInstanceUid });
     total += bytes;
     options.onProgress?.({ files: files.length, bytes: total });
   }
   return { files, bytes: total, writes: { sync: writeMode.sync, async: writeMode.async } };
+}
+
+/** `{base}{ext}`, or `{base}-2{ext}`, `{base}-3{ext}` … : the first name not taken in `folder`. */
+async function freeName(folder: string, base: string, ext: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const path = join(folder, n === 1 ? `${base}${ext}` : `${base}-${n}${ext}`);
+    try {
+      // 'wx' creates the name or fails if it exists: the claim is atomic; rename then fills it.
+      await (await open(path, 'wx')).close();
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /**

@@ -93,6 +93,20 @@ describe('downloadToDirectory against Orthanc', () => {
     assert.ok(left.length < 3);
   });
 
+  it('downloads running at once into one folder keep their files apart', async () => {
+    // Each call's first temporary file used to be named by pid, millisecond and part number:
+    // calls started in the same millisecond renamed each other's file away (ENOENT).
+    const dir = tempDir('download-concurrent');
+    // Each instance three times over: nine calls at once, the same instance landing on the same name.
+    const targets = [...SEED_INSTANCES, ...SEED_INSTANCES, ...SEED_INSTANCES];
+    const results = await Promise.all(
+      targets.map((i) => client.downloadToDirectory({ studyInstanceUid: i.studyInstanceUid, seriesInstanceUid: i.seriesInstanceUid, sopInstanceUid: i.sopInstanceUid }, dir)),
+    );
+    assert.deepEqual(results.map((r) => r.files.length), targets.map(() => 1));
+    assert.deepEqual(await listFiles(dir), SEED_INSTANCES.map((i) => `${i.sopInstanceUid}.dcm`).sort());
+    for (const [uid, bytes] of uploaded) assert.equal(Buffer.compare(await readFile(join(dir, `${uid}.dcm`)), bytes), 0);
+  });
+
   it('writes each file the same way in all three write modes: synchronous, synchronous until a slow write, thread pool', async () => {
     // Two instances of ~3 MiB: about ten batches of 256–320 KiB each, so the switch happens mid-file.
     const source = tempDir('download-modes-src');
