@@ -558,8 +558,8 @@ export class DicomWebClient {
    * rejects with OPERATION_FAILED and the server's message; past `timeoutMs` with TIMEOUT,
    * naming the operation so the user can look it up.
    */
-  private async waitForOperation(first: LongRunningOperation, options: RequestOptions & { polling?: Partial<OperationPolling> }): Promise<void> {
-    const polling = { ...DEFAULT_OPERATION_POLLING, ...this.options.operationPolling, ...options.polling };
+  private async waitForOperation(first: LongRunningOperation, options: RequestOptions): Promise<void> {
+    const polling = { ...DEFAULT_OPERATION_POLLING, ...this.options.operationPolling };
     const root = operationsRoot(this.baseUrl);
     const url = root ? `${root}/${first.name}` : undefined;
     const deadline = performance.now() + polling.timeoutMs;

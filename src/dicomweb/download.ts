@@ -3,8 +3,8 @@
  * arrives (never the whole study in memory), then is named by its SOPInstanceUID read
  * from the file's header. A study of many gigabytes passes with memory bounded by a chunk.
  */
-import { closeSync, openSync, writev, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writev, writevSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readInstanceIdentity } from '../dicom/part10';
@@ -124,8 +124,8 @@ const WRITE_BATCH_BYTES = 256 * 1024;
  */
 export const SLOW_SYNC_WRITE_MS = 15;
 
-/** How a download writes its files: see {@link PartFileWriter}. */
-export interface WriteModeState {
+/** How one download writes its files (see writePart). */
+interface WriteModeState {
   /** `sync` until one synchronous write took longer than the threshold; then `async` for good. */
   mode: 'sync' | 'async';
   /** Milliseconds above which a synchronous write is "slow" (tests lower it). */
