@@ -541,6 +541,31 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
     drainRuns.push(r);
     ctx.log(`retrieve: drain only    ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
   }
+  // Scale check: the same download of a study twice as large. Memory that followed the
+  // size of the study would show here; dead buffers waiting for the collector would not.
+  const doubleSource = join(ctx.tmpDir, 'large-2x');
+  const double = await writeLargeStudy(doubleSource, 2 * LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, { seed: 'bench-large-2x' });
+  const doubleClient = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  try {
+    const summary = await doubleClient.storeInstances(double.instances.map((i) => i.path), storeSetting);
+    if (summary.stored !== double.instances.length) throw new Error(`2× study: stored ${summary.stored} of ${double.instances.length}`);
+  } finally {
+    await doubleClient.close();
+  }
+  await rm(doubleSource, { recursive: true, force: true });
+  const doubleRuns: DownloadRun[] = [];
+  for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
+    await settle();
+    const out = join(ctx.tmpDir, 'client-study-2x');
+    try {
+      const r = await runChild<DownloadRun>('download', { ...params(out), studyInstanceUid: double.studyInstanceUid, url: `${ctx.orthancDicomWebUrl}${retrieveRequest({ studyInstanceUid: double.studyInstanceUid }).path}` });
+      if (r.files !== double.instances.length || r.bytes !== double.totalBytes) throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
+      doubleRuns.push(r);
+      ctx.log(`retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }
   await ctx.resetOrthanc(); // frees the 1 GiB Orthanc holds
 
   const clientMs = median(clientRuns.map((r) => r.ms));
@@ -612,6 +637,15 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
         `worst of ${DRAIN_REPEATS}. Per run: ${perRun(drainRuns)}; ${drainRuns.map((r) => `${MBps(r.ms).toFixed(0)} MB/s`).join(', ')}. ` +
         `What the stream of 64 KiB network buffers costs before the client does anything with them: V8 frees them only at its next full collection, which it starts when ` +
         `about 64 MiB of such external memory has piled up since the last one. The client's own holding is one write batch (256 KiB) per download.`,
+    },
+    {
+      name: 'client.retrieve.memoryGrowthDoubleStudy',
+      value: mib(Math.max(...doubleRuns.map(growth))),
+      unit: 'MiB',
+      details:
+        `Scale check, measured the same way: the client's download of a study twice as large (${double.instances.length} instances, ${mb(double.totalBytes).toFixed(0)} MB), ` +
+        `worst of ${DRAIN_REPEATS}. Per run: ${perRun(doubleRuns)}; ${doubleRuns.map((r) => `${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s`).join(', ')}. ` +
+        `Against the 1 GB study's worst ${mib(worstGrowth).toFixed(1)} MiB: memory that followed the size of the study would about double; dead buffers waiting for the collector would not.`,
     },
     {
       name: 'client.retrieve.plainUndiciMemoryGrowth',
