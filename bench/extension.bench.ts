@@ -3,7 +3,8 @@
  * of code-server (the same launcher as the integration tests, test/vscode/) against the
  * bench's Orthanc:
  *
- *   bundle      dist/extension.js of `node scripts/build.mjs --production`: < 1 MB (gzip
+ *   bundle      dist/extension.js, dist/undici.js and dist/downloadWorker.js of
+ *               `node scripts/build.mjs --production`: < 1 MB (gzip
  *               size shown for information);
  *   activation  < 50 ms as VS Code itself counts it: load code + call activate, the
  *               "Activation: N ms" of "Developer: Show Running Extensions", read from the
@@ -96,11 +97,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ctx.log('building the production bundle');
   buildBundle(true);
   try {
-    // The extension's own code: dist/extension.js, and dist/undici.js that it loads with the
-    // first client (src/dicomweb/http.ts). The server and webview bundles run elsewhere.
+    // The extension's own code: dist/extension.js, dist/undici.js that it loads with the
+    // first client (src/dicomweb/http.ts), and dist/downloadWorker.js that a download runs in
+    // (src/dicomweb/downloadWorker.ts). The server and webview bundles run elsewhere.
     const main = readFileSync(join(ROOT, 'dist', 'extension.js'));
     const lazy = existsSync(join(ROOT, 'dist', 'undici.js')) ? readFileSync(join(ROOT, 'dist', 'undici.js')) : Buffer.alloc(0);
-    const bundle = Buffer.concat([main, lazy]);
+    const worker = existsSync(join(ROOT, 'dist', 'downloadWorker.js')) ? readFileSync(join(ROOT, 'dist', 'downloadWorker.js')) : Buffer.alloc(0);
+    const bundle = Buffer.concat([main, lazy, worker]);
     if (ctx.wants('bundle')) {
       const gzip = gzipSync(bundle, { level: 9 }).length;
       results.push({
@@ -109,9 +112,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         unit: 'MB',
         target: '< 1 MB',
         pass: bundle.length < 1e6,
-        details: `dist/extension.js + dist/undici.js after \`node scripts/build.mjs --production\` (esbuild, minified, \`vscode\` external, everything else bundled): ${bundle.length.toLocaleString('en-US')} bytes (MB = 10^6 bytes), of which ${main.length.toLocaleString('en-US')} load at activation and ${lazy.length.toLocaleString('en-US')} (undici) with the first request. gzip -9: ${gzip.toLocaleString('en-US')} bytes (${round(gzip / 1e6, 3)} MB), for information.`,
+        details: `dist/extension.js + dist/undici.js + dist/downloadWorker.js after \`node scripts/build.mjs --production\` (esbuild, minified, \`vscode\` external, everything else bundled): ${bundle.length.toLocaleString('en-US')} bytes (MB = 10^6 bytes), of which ${main.length.toLocaleString('en-US')} load at activation, ${lazy.length.toLocaleString('en-US')} (undici) with the first request and ${worker.length.toLocaleString('en-US')} in the thread of a download. gzip -9: ${gzip.toLocaleString('en-US')} bytes (${round(gzip / 1e6, 3)} MB), for information.`,
       });
-      results.push({ name: 'extension.bundle.gzip', value: round(gzip / 1e6, 3), unit: 'MB', details: 'dist/extension.js + dist/undici.js (production) compressed with gzip level 9; no target.' });
+      results.push({ name: 'extension.bundle.gzip', value: round(gzip / 1e6, 3), unit: 'MB', details: 'dist/extension.js + dist/undici.js + dist/downloadWorker.js (production) compressed with gzip level 9; no target.' });
     }
     mkdirSync(extensionDir, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -322,8 +325,9 @@ const DOWNLOAD_REPEATS = 3;
 /**
  * `dicomweb.node.download` of a 1 GiB study in the extension host, as a user starts it:
  * the rate next to curl on the same URL, the host's event loop, and the host's memory.
- * The extension host holds far more than the client (the workbench's extension state),
- * so its garbage collector runs on another rhythm than in bench/retrieveChild.ts.
+ * The extension host holds far more than the client (the workbench's extension state);
+ * on its main thread the same download ran at 0.40× curl (460–506 MB/s), which is why the
+ * command runs it in a worker thread with a heap of its own.
  */
 async function downloadBench(ctx: BenchContext, extensionDir: string, extensionId: string): Promise<BenchResult[]> {
   await ctx.resetOrthanc();
@@ -350,6 +354,7 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
     return Number(run.stdout.trim()) * 1000;
   };
   curl();
+  // curl before and after the host's downloads: the reference spans the same stretch of time.
   const curlMs = Array.from({ length: DOWNLOAD_REPEATS }, curl);
 
   const downloadDir = join(ctx.tmpDir, 'download-target');
@@ -357,6 +362,7 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
   spawnSync('sync');
   const host = await runInHost(ctx, { extensionDir, extensionId, uploadDir: '', parts: ['download'], downloadStudy: study.studyInstanceUid, downloadDir });
   rmSync(downloadDir, { recursive: true, force: true });
+  curlMs.push(...Array.from({ length: DOWNLOAD_REPEATS }, curl));
   await ctx.resetOrthanc();
   const runs = host.download ?? [];
   if (runs.length === 0) throw new Error('the host measured no download');
@@ -367,7 +373,7 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
   const rate = median(runs.map((r) => MBps(r.durationMs)));
   const curlRate = median(curlMs.map(MBps));
   const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
-  const what = `\`dicomweb.node.download\` on the study node of a ${round(study.totalBytes / 1e6)} MB study (${study.instances.length} instances of 10 MiB) in Orthanc, into a new folder (layout tree), in code-server's extension host; ${runs.length} downloads in one host, each timed from the command to its result`;
+  const what = `\`dicomweb.node.download\` on the study node of a ${round(study.totalBytes / 1e6)} MB study (${study.instances.length} instances of 10 MiB) in Orthanc, into a new folder (layout tree), started in code-server's extension host, which runs it in a worker thread (src/dicomweb/downloadWorker.ts); ${runs.length} downloads in one host, each timed from the command to its result`;
   return [
     {
       name: 'extension.download.rate',
@@ -379,13 +385,13 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
       name: 'extension.download.vsCurl',
       value: round(rate / curlRate, 3),
       unit: '×',
-      details: `The extension host's median ${Math.round(rate)} MB/s ÷ curl's ${Math.round(curlRate)} MB/s on the same URL just before (${curlMs.map((ms) => Math.round(MBps(ms))).join(', ')} MB/s, median of ${curlMs.length} after a warm-up). For information.`,
+      details: `The extension host's median ${Math.round(rate)} MB/s ÷ curl's ${Math.round(curlRate)} MB/s on the same URL (${curlMs.map((ms) => Math.round(MBps(ms))).join(', ')} MB/s: ${DOWNLOAD_REPEATS} runs before the host started and ${DOWNLOAD_REPEATS} after it ended, median of the ${curlMs.length}, after a warm-up). For information.`,
     },
     {
       name: 'extension.download.loopMax',
       value: round(Math.max(...runs.map((r) => r.loop.maxMs)), 1),
       unit: 'ms',
-      details: `The extension host's event loop during each download (monitorEventLoopDelay, 10 ms resolution): max ${runs.map((r) => r.loop.maxMs).join(', ')} ms, p99 ${runs.map((r) => r.loop.p99Ms).join(', ')} ms; control worker in the same host: max ${runs.map((r) => r.control?.maxMs ?? Number.NaN).join(', ')} ms. The files are written synchronously while each write is fast (src/dicomweb/download.ts). No target of its own; issue 3 asks < 50 ms while paging or uploading.`,
+      details: `The extension host's event loop during each download (monitorEventLoopDelay, 10 ms resolution): max ${runs.map((r) => r.loop.maxMs).join(', ')} ms, p99 ${runs.map((r) => r.loop.p99Ms).join(', ')} ms; control worker in the same host: max ${runs.map((r) => r.control?.maxMs ?? Number.NaN).join(', ')} ms. The download itself runs in a worker thread; what the host's loop carries is the messages (progress, credentials, request log). No target of its own; issue 3 asks < 50 ms while paging or uploading.`,
     },
     {
       name: 'extension.download.memoryGrowth',

@@ -43,6 +43,9 @@ const node = { platform: 'node', format: 'cjs', target: 'node20' };
 const targets = [
   bundle('src/extension.ts', 'dist/extension.js', { ...node, external: ['vscode'], plugins: [undiciApart] }),
   bundle('src/dicomweb/undici.ts', 'dist/undici.js', node),
+  // Downloads run in a worker thread of the extension host (src/dicomweb/downloadWorker.ts);
+  // it shares dist/undici.js with the extension.
+  bundle('src/dicomweb/downloadWorkerMain.ts', 'dist/downloadWorker.js', { ...node, plugins: [undiciApart] }),
   // The local DICOMweb server, run by the extension in a child process and by
   // `npm run serve` on its own.
   bundle('src/server/cli.ts', 'dist/server/cli.js', node),

@@ -5,7 +5,7 @@
  */
 import { type AuthProvider, noAuth } from './auth';
 import { DicomWebError, DicomWebHttpError } from './errors';
-import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
+import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResponse, type RequestLogEntry } from './http';
 import { MultipartError, parseContentType, parseMultipart, readPartBody } from './multipart';
 import {
   PROFILES,
@@ -52,6 +52,9 @@ export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   /** How to wait for a long-running operation (Google's delete); see operations.ts. */
   operationPolling?: Partial<OperationPolling>;
 }
+
+/** {@link DicomWebClientOptions} without its functions: what can be posted to a worker thread. */
+export type PortableClientOptions = Omit<DicomWebClientOptions, 'auth' | 'onRequest' | 'dispatcher'>;
 
 /** A page of QIDO results with what the server said besides them. */
 export interface SearchResult {
@@ -117,6 +120,26 @@ export class DicomWebClient {
 
   get serverProfile(): ServerProfile {
     return this.profile;
+  }
+
+  /** The credentials this client sends (another thread asks for them over messages: downloadWorker.ts). */
+  get authProvider(): AuthProvider {
+    return this.auth;
+  }
+
+  /** The request log callback, if any (a worker's requests are logged through it too). */
+  get requestLogger(): ((entry: RequestLogEntry) => void) | undefined {
+    return this.options.onRequest;
+  }
+
+  /**
+   * What another thread needs to build the same client (downloadWorker.ts): every option
+   * but the functions. Credentials and the request log stay in this thread; a custom
+   * `dispatcher` cannot cross (the worker makes its own from the same TLS and timeouts).
+   */
+  portableOptions(): PortableClientOptions {
+    const { auth: _auth, onRequest: _onRequest, dispatcher: _dispatcher, ...rest } = this.options;
+    return { ...rest, serverKind: this.profile.kind, ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}) };
   }
 
   setServerKind(kind: ServerKind): void {

@@ -20,7 +20,9 @@ export type DicomWebErrorCode =
   /** The server kind does not offer this operation. */
   | 'UNSUPPORTED'
   /** A long-running operation the server started (Google's delete) ended in an error. */
-  | 'OPERATION_FAILED';
+  | 'OPERATION_FAILED'
+  /** The worker thread a download ran in failed or stopped early (downloadWorker.ts). */
+  | 'WORKER_FAILED';
 
 export interface DicomWebErrorDetails {
   method?: string;

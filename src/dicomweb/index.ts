@@ -3,6 +3,7 @@ export * from './auth';
 export * from './client';
 export * from './curl';
 export * from './download';
+export * from './downloadWorker';
 export * from './errors';
 export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions, TlsOptions } from './http';
 export * from './multipart';

@@ -108,6 +108,7 @@ for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.
   let stopTarget: () => Promise<void>;
   let connectionInput: Record<string, string>;
   let seedDir: string;
+  let seedFiles: string[];
   let connectionId: string;
   const confirmations: Array<{ message: string; detail: string }> = [];
   let answer = true;
@@ -128,6 +129,7 @@ for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.
     connectionInput = started.connection;
     seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-seed-'));
     const files = await writeSeedFiles(seedDir);
+    seedFiles = files;
     const summary = await orthanc.storeInstances(files);
     assert.equal(summary.stored, 3);
   });
@@ -294,6 +296,23 @@ for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.
     const labels = hints.map((hint) => (typeof hint.label === 'string' ? hint.label : hint.label.map((part) => part.value).join('')));
     assert.ok(labels.includes('StudyInstanceUID'), `inlay hints: ${labels.slice(0, 5).join(', ')}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('downloads the seed study into a folder, from a worker thread: {study}/{series}/{SOPInstanceUID}.dcm, byte for byte', async () => {
+    const study = await seedStudy();
+    const folder = mkdtempSync(join(tmpdir(), 'dicomweb-it-download-'));
+    const results = await executeCommand<Array<{ files: Array<{ path: string; sopInstanceUid?: string }>; bytes: number }>>('dicomweb.node.download', study, [study], vscode.Uri.file(folder));
+    assert.equal(results.length, 1);
+    const files = results[0].files;
+    assert.equal(files.length, 3);
+    const instances = [SEED.greenSquare, SEED.redTriangle, SEED.blueCircle];
+    for (const [index, instance] of instances.entries()) {
+      const file = files.find((f) => f.sopInstanceUid === instance.sopInstanceUid);
+      assert.ok(file, `${instance.sopInstanceUid} downloaded`);
+      assert.equal(file.path, join(folder, SEED.studyInstanceUid, instance.studyInstanceUid, instance.seriesInstanceUid, `${instance.sopInstanceUid}.dcm`));
+      assert.ok(readFileSync(file.path).equals(readFileSync(seedFiles[index])), `${instance.sopInstanceUid} is the uploaded file`);
+    }
+    assert.equal(results[0].bytes, seedFiles.reduce((sum, path) => sum + statSync(path).size, 0));
   });
 
   it('copies a node request as cURL with the seed\'s form', async () => {
