@@ -471,10 +471,10 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   let crashes = 0;
   const crashNotes: string[] = [];
   /** A child run; one that undici's assertion killed is counted and run again. */
-  const childRun = async (job: 'download' | 'drain' | 'plainUndici', out: string): Promise<DownloadRun> => {
+  const childRun = async (job: 'download' | 'drain' | 'plainUndici', out: string, other?: Partial<DownloadParams>): Promise<DownloadRun> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await runChild<DownloadRun>(job, params(out));
+        return await runChild<DownloadRun>(job, { ...params(out), ...other });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (!/assert\(!this\.paused\)/.test(message) || attempt >= MAX_CRASH_RETRIES) throw error;
@@ -556,15 +556,10 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   const doubleRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await settle();
-    const out = join(ctx.tmpDir, 'client-study-2x');
-    try {
-      const r = await runChild<DownloadRun>('download', { ...params(out), studyInstanceUid: double.studyInstanceUid, url: `${ctx.orthancDicomWebUrl}${retrieveRequest({ studyInstanceUid: double.studyInstanceUid }).path}` });
-      if (r.files !== double.instances.length || r.bytes !== double.totalBytes) throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
-      doubleRuns.push(r);
-      ctx.log(`retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
-    } finally {
-      await rm(out, { recursive: true, force: true });
-    }
+    const r = await childRun('download', join(ctx.tmpDir, 'client-study-2x'), { studyInstanceUid: double.studyInstanceUid });
+    if (r.files !== double.instances.length || r.bytes !== double.totalBytes) throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
+    doubleRuns.push(r);
+    ctx.log(`retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
   }
   await ctx.resetOrthanc(); // frees the 1 GiB Orthanc holds
 

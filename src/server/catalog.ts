@@ -9,6 +9,7 @@
  */
 import type * as dicomParser from 'dicom-parser';
 import { rawString } from './dicomFiles';
+import type { InstanceIdentity } from '../dicom/part10';
 
 export type Level = 'study' | 'series' | 'instance';
 const LEVEL_RANK: Record<Level, number> = { study: 0, series: 1, instance: 2 };
@@ -145,11 +146,19 @@ export interface InstanceEntry {
   instance: Attrs;
 }
 
-/** Builds an index entry from a parsed header. */
+/** Builds an index entry from a parsed header, the instance's identity and where its file is. */
 export function entryFromDataSet(
   dataSet: dicomParser.DataSet,
-  facts: { studyUid: string; seriesUid: string; sopUid: string; transferSyntaxUid: string; file: string; size: number; mtimeMs: number },
+  identity: Pick<InstanceIdentity, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'transferSyntaxUid'>,
+  where: { file: string; size: number; mtimeMs: number },
 ): InstanceEntry {
+  const facts = {
+    studyUid: identity.studyInstanceUid,
+    seriesUid: identity.seriesInstanceUid,
+    sopUid: identity.sopInstanceUid,
+    transferSyntaxUid: identity.transferSyntaxUid,
+    ...where,
+  };
   const attrs: Record<Level, Attrs> = { study: {}, series: {}, instance: {} };
   for (const field of FIELDS) {
     if (field.computed) continue;

@@ -223,15 +223,7 @@ export class Storage {
       throw error;
     }
     const header = await readInstanceHeader(path);
-    return entryFromDataSet(header.dataSet, {
-      studyUid: identity.studyInstanceUid,
-      seriesUid: identity.seriesInstanceUid,
-      sopUid: identity.sopInstanceUid,
-      transferSyntaxUid: identity.transferSyntaxUid,
-      file,
-      size,
-      mtimeMs,
-    });
+    return entryFromDataSet(header.dataSet, identity, { file, size, mtimeMs });
   }
 
   /** A fresh temporary path for an upload. */

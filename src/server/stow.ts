@@ -282,15 +282,8 @@ async function receivePart(
     }
     context.reserved.add(identity.sopInstanceUid);
     const file = context.storage.targetFor(identity.studyInstanceUid, identity.seriesInstanceUid, identity.sopInstanceUid);
-    result.entry = entryFromDataSet(dataSet, {
-      studyUid: identity.studyInstanceUid,
-      seriesUid: identity.seriesInstanceUid,
-      sopUid: identity.sopInstanceUid,
-      transferSyntaxUid: identity.transferSyntaxUid,
-      file,
-      size,
-      mtimeMs: 0, // set from the written file before it joins the index
-    });
+    // mtimeMs is set from the written file before the entry joins the index.
+    result.entry = entryFromDataSet(dataSet, identity, { file, size, mtimeMs: 0 });
     write();
     return result;
   } finally {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
+import { listenOnLoopback } from '../support/loopback';
 import { DicomWebClient, DicomWebError, operationsRoot, parseOperation } from '../../src/dicomweb';
 
 const STORE = 'projects/demo/locations/us-central1/datasets/ds/dicomStores/store';
@@ -28,10 +29,8 @@ async function googleLike(answer: (req: IncomingMessage, index: number) => { sta
     res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port, close } = await listenOnLoopback(server);
+  closers.push(close);
   return { baseUrl: `http://127.0.0.1:${port}/v1/${STORE}/dicomWeb`, seen };
 }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { listenOnLoopback } from '../support/loopback';
 import { DicomWebClient, DicomWebError, DicomWebHttpError, readPartBody, redactUrl, type DicomJsonDataset, type SearchPage } from '../../src/dicomweb';
 
 /** Fails the test instead of hanging when a promise never settles. */
@@ -32,44 +33,26 @@ interface Seen {
 /** An HTTP server whose answers a test writes by hand; it records every request. */
 async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, seen: Seen[]) => void): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
   const server = createHttpServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
     req.on('end', () => handler(req, res, seen));
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  servers.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const { port, close } = await listenOnLoopback(server);
+  servers.push(close);
   return { url: `http://127.0.0.1:${port}/dicom-web`, seen, server };
 }
 
 /** A TCP server that writes raw bytes (status line and all) and then does what `onData` says. */
 async function rawServer(onConnection: (socket: Socket) => void): Promise<{ url: string; connections: () => number }> {
-  const sockets = new Set<Socket>();
   let connections = 0;
   const server = createNetServer((socket) => {
     connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     onConnection(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  servers.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const { port, close } = await listenOnLoopback(server);
+  servers.push(close);
   return { url: `http://127.0.0.1:${port}/dicom-web`, connections: () => connections };
 }
 
