@@ -6,7 +6,7 @@
 import { type AuthProvider, noAuth } from './auth';
 import { DicomWebError, DicomWebHttpError } from './errors';
 import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResponse, type RequestLogEntry } from './http';
-import { MultipartError, parseContentType, parseMultipart, readPartBody } from './multipart';
+import { MultipartError, parseContentType, parseMultipart, readPartBody, transferSyntaxFromType } from './multipart';
 import {
   PROFILES,
   kindFromUrl,
@@ -693,12 +693,6 @@ export interface RetrievedPart {
   body: AsyncIterable<Uint8Array>;
 }
 
-function transferSyntaxFromType(params: Record<string, string>): string | undefined {
-  if (params['transfer-syntax']) return params['transfer-syntax'];
-  // Orthanc nests it inside the quoted type: type="application/octet-stream; transfer-syntax=…"
-  const nested = params.type ? parseContentType(params.type).params['transfer-syntax'] : undefined;
-  return nested;
-}
 
 function uidOf(item: DicomJsonDataset, tag: string): string | undefined {
   const value = item[tag]?.Value?.[0];

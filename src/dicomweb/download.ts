@@ -2,6 +2,12 @@
  * WADO-RS retrieve streamed to disk: each multipart part goes to its own file as it
  * arrives (never the whole study in memory), then is named by its SOPInstanceUID read
  * from the file's header. A study of many gigabytes passes with memory bounded by a chunk.
+ *
+ * Two readers, one result. On `http:` the answer is read straight from the socket into one
+ * reused buffer and parsed and written synchronously as each read lands (socketGet.ts,
+ * {@link MultipartPushParser}): no buffer per read, so nothing piles up for the garbage
+ * collector. Everything else (https, a proxy dispatcher, an answer that is not a 200
+ * multipart) goes through undici and the streaming parser, as every other request does.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writev, writevSync } from 'node:fs';
@@ -10,7 +16,9 @@ import { join } from 'node:path';
 import { readInstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
 import { DicomWebError } from './errors';
-import { assertUid, type InstancePath, type RetrieveOptions } from './requests';
+import { MultipartError, MultipartPushParser, parseContentType, transferSyntaxFromType } from './multipart';
+import { assertUid, retrieveRequest, type InstancePath, type RetrieveOptions } from './requests';
+import type { SocketBodySink, SocketGetHead } from './socketGet';
 
 export interface DownloadOptions extends RetrieveOptions {
   signal?: AbortSignal;
@@ -25,6 +33,11 @@ export interface DownloadOptions extends RetrieveOptions {
   syncWrites?: boolean;
   /** Overrides {@link SLOW_SYNC_WRITE_MS} (tests). */
   slowWriteMs?: number;
+  /**
+   * `false`: always read through undici, never straight from the socket (tests, and a
+   * way out should a server's answers trip the socket reader).
+   */
+  socketRead?: boolean;
 }
 
 export interface DownloadedFile {
@@ -40,32 +53,63 @@ export interface DownloadResult {
   bytes: number;
   /** How many batches were written synchronously and through the thread pool (see writePart). */
   writes: { sync: number; async: number };
+  /** Which reader carried the answer: straight from the socket, or undici (see the top of this file). */
+  reader: 'socket' | 'undici';
 }
 
 export async function retrieveToDirectory(client: DicomWebClient, target: InstancePath, directory: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   await mkdir(directory, { recursive: true });
-  const files: DownloadedFile[] = [];
-  let total = 0;
-  let index = 0;
+  const files = new DownloadedFiles(target, directory, options);
   const writeMode: WriteModeState = { mode: options.syncWrites === false ? 'async' : 'sync', slowWriteMs: options.slowWriteMs ?? SLOW_SYNC_WRITE_MS, sync: 0, async: 0 };
+  if (options.socketRead !== false && (await retrieveFromSocket(client, target, files, writeMode, options))) {
+    return { files: files.list, bytes: files.total, writes: { sync: writeMode.sync, async: writeMode.async }, reader: 'socket' };
+  }
+  let index = 0;
   for await (const part of client.retrieve(target, options)) {
     index++;
-    // Unique per download: two downloads into one folder at once must not share a temporary.
-    const temporary = join(directory, `.part-${process.pid}-${randomBytes(6).toString('hex')}-${index}.tmp`);
+    const temporary = files.temporaryName(index);
     let bytes: number;
     try {
       bytes = await writePart(part.body, temporary, writeMode, options.signal);
     } catch (error) {
       await rm(temporary, { force: true });
-      // The parser rejects with a bare AbortError: callers expect the client's typed error.
-      if (options.signal?.aborted && !(error instanceof DicomWebError)) {
-        throw new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`, { cause: error });
-      }
-      throw error;
+      throw files.failure(error);
     }
+    await files.add(temporary, index, bytes, part.mediaType, part.transferSyntaxUid);
+  }
+  return { files: files.list, bytes: files.total, writes: { sync: writeMode.sync, async: writeMode.async }, reader: 'undici' };
+}
+
+/** The files of one download: temporary names, then each part named and reported in order. */
+class DownloadedFiles {
+  readonly list: DownloadedFile[] = [];
+  total = 0;
+  /** Unique per download: two downloads into one folder at once must not share a temporary. */
+  private readonly prefix = `.part-${process.pid}-${randomBytes(6).toString('hex')}`;
+
+  constructor(
+    private readonly target: InstancePath,
+    private readonly directory: string,
+    private readonly options: DownloadOptions,
+  ) {}
+
+  temporaryName(index: number): string {
+    return join(this.directory, `${this.prefix}-${index}.tmp`);
+  }
+
+  /** The error to throw for a failed part: the parser rejects with a bare AbortError, callers expect the typed one. */
+  failure(error: unknown): unknown {
+    if (this.options.signal?.aborted && !(error instanceof DicomWebError)) {
+      return new DicomWebError('CANCELLED', `download of ${this.target.studyInstanceUid} was cancelled`, { cause: error });
+    }
+    return error;
+  }
+
+  /** Names a written part by the instance in it and reports progress. */
+  async add(temporary: string, index: number, bytes: number, mediaType: string, partSyntax: string | undefined): Promise<void> {
     let sopInstanceUid: string | undefined;
-    let transferSyntaxUid = part.transferSyntaxUid;
-    let folder = directory;
+    let transferSyntaxUid = partSyntax;
+    let folder = this.directory;
     try {
       const identity = await readInstanceIdentity(temporary);
       // UIDs become file names: only digits, letters, '.' and '-' may pass (no '../').
@@ -75,24 +119,104 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
       sopInstanceUid = identity.sopInstanceUid;
       // PS3.18 §8.7.8.2: the file's own (0002,0010) wins over what the part says (or omits).
       transferSyntaxUid = identity.transferSyntaxUid || transferSyntaxUid;
-      if (options.layout === 'tree') {
-        folder = join(directory, identity.studyInstanceUid, identity.seriesInstanceUid);
+      if (this.options.layout === 'tree') {
+        folder = join(this.directory, identity.studyInstanceUid, identity.seriesInstanceUid);
         await mkdir(folder, { recursive: true });
       }
     } catch {
       // Not a Part 10 file (a server's bulk part?): kept under a numbered name, below.
       sopInstanceUid = undefined;
-      folder = directory;
+      folder = this.directory;
     }
     // An instance downloaded again replaces its own earlier copy; a numbered part never
     // replaces another download's part of the same number.
     const path = sopInstanceUid ? join(folder, `${sopInstanceUid}.dcm`) : await freeName(folder, `part-${index}`, '.bin');
     await rename(temporary, path);
-    files.push({ path, bytes, mediaType: part.mediaType, transferSyntaxUid, sopInstanceUid });
-    total += bytes;
-    options.onProgress?.({ files: files.length, bytes: total });
+    this.list.push({ path, bytes, mediaType, transferSyntaxUid, sopInstanceUid });
+    this.total += bytes;
+    this.options.onProgress?.({ files: this.list.length, bytes: this.total });
   }
-  return { files, bytes: total, writes: { sync: writeMode.sync, async: writeMode.async } };
+}
+
+/**
+ * The retrieve read straight from the socket (see the top of this file). Resolves false,
+ * having written nothing, when that reader declines the request: the caller then uses
+ * undici. Parts are written synchronously as the reads land ({@link SocketPartWriter}) and
+ * named while the next part streams.
+ */
+async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, files: DownloadedFiles, writeMode: WriteModeState, options: DownloadOptions): Promise<boolean> {
+  const spec = retrieveRequest(target, options);
+  const url = client.urlOf(spec);
+  let writer: SocketPartWriter | undefined;
+  let naming: Promise<void> = Promise.resolve();
+  let namingFailed: unknown;
+  let resume = (): void => undefined;
+
+  const accept = (head: SocketGetHead): SocketBodySink | undefined => {
+    // Errors, redirects, a missing or odd Content-Type: undici's path reports them.
+    if (head.status !== 200) return undefined;
+    const contentType = head.headers['content-type'];
+    if (!contentType) return undefined;
+    const outer = parseContentType(contentType);
+    const boundary = outer.params['boundary'];
+    if (!outer.mediaType.startsWith('multipart/') || !boundary) return undefined;
+    const outerSyntax = transferSyntaxFromType(outer.params);
+    const partWriter = new SocketPartWriter(writeMode, () => resume());
+    writer = partWriter;
+    let current: { temporary: string; index: number; mediaType: string; transferSyntaxUid?: string } | undefined;
+    const parser = new MultipartPushParser(boundary, {
+      onPart: (headers, index) => {
+        if (namingFailed !== undefined) throw namingFailed;
+        if (options.signal?.aborted) throw new DicomWebError('CANCELLED', 'the download was cancelled');
+        const partType = headers['content-type'] ? parseContentType(headers['content-type']) : undefined;
+        current = {
+          temporary: files.temporaryName(index + 1),
+          index: index + 1,
+          mediaType: partType?.mediaType ?? outer.params['type'] ?? 'application/octet-stream',
+          // §8.7.8.2: a part's own transfer-syntax wins over the one of the whole answer.
+          transferSyntaxUid: partType?.params['transfer-syntax'] ?? outerSyntax,
+        };
+        partWriter.open(current.temporary);
+      },
+      onData: (data) => partWriter.write(data),
+      onPartEnd: () => {
+        const part = current!;
+        current = undefined;
+        const closed = partWriter.close();
+        closed.catch(() => undefined); // handled below, in order; never an unhandled rejection meanwhile
+        naming = naming
+          .then(() => closed)
+          .then((bytes) => files.add(part.temporary, part.index, bytes, part.mediaType, part.transferSyntaxUid))
+          .catch((error: unknown) => {
+            namingFailed ??= error;
+          });
+      },
+    });
+    return {
+      data: (view) => {
+        parser.write(view);
+        return partWriter.wantsMore();
+      },
+      end: () => parser.end(),
+    };
+  };
+
+  try {
+    const outcome = await client.transport.getFromSocket({ url, headers: spec.headers, signal: options.signal }, accept, (call) => {
+      resume = call.resume;
+    });
+    if (outcome.kind === 'declined') return false;
+    await naming;
+    if (namingFailed !== undefined) throw namingFailed;
+    return true;
+  } catch (error) {
+    await writer?.abandon();
+    await naming;
+    if (error instanceof MultipartError) {
+      throw new DicomWebError('MALFORMED_RESPONSE', `GET ${url}: ${error.message}`, { method: 'GET', url, status: 200, cause: error });
+    }
+    throw files.failure(error);
+  }
 }
 
 /** `{base}{ext}`, or `{base}-2{ext}`, `{base}-3{ext}` … : the first name not taken in `folder`. */
@@ -206,5 +330,113 @@ async function writeAll(fd: number, chunks: Uint8Array[]): Promise<void> {
   for (let left = chunks; left.length > 0; ) {
     const written = await new Promise<number>((resolve, reject) => writev(fd, left, (error, count) => (error ? reject(error) : resolve(count))));
     left = rest(left, written);
+  }
+}
+
+/**
+ * Writes the parts of a socket-read answer: each view is copied into one reused batch
+ * buffer ({@link WRITE_BATCH_BYTES}) that is written synchronously when full, inside the
+ * read callback, so the read buffer can be refilled as soon as the callback returns. Once
+ * a write is slow (see {@link SLOW_SYNC_WRITE_MS}) full batches go to the thread pool
+ * instead, in fresh buffers, and reading pauses while two are in flight.
+ */
+class SocketPartWriter {
+  private batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  private fill = 0;
+  private fd = -1;
+  private temporary = '';
+  private bytes = 0;
+  private inflight = 0;
+  private paused = false;
+  private writing: Promise<void> = Promise.resolve();
+  private failed: unknown;
+
+  constructor(
+    private readonly state: WriteModeState,
+    private readonly resume: () => void,
+  ) {}
+
+  open(temporary: string): void {
+    this.temporary = temporary;
+    this.fd = openSync(temporary, 'w');
+    this.bytes = 0;
+  }
+
+  write(view: Buffer): void {
+    if (this.failed !== undefined) throw this.failed;
+    this.bytes += view.length;
+    for (let offset = 0; offset < view.length; ) {
+      const copied = view.copy(this.batch, this.fill, offset);
+      this.fill += copied;
+      offset += copied;
+      if (this.fill === this.batch.length) this.flush();
+    }
+  }
+
+  /** False while two batches wait for the thread pool: the socket pauses until one is written. */
+  wantsMore(): boolean {
+    if (this.inflight < 2) return true;
+    this.paused = true;
+    return false;
+  }
+
+  /** Ends the current part's file; resolves with its length once every byte is on disk. */
+  close(): Promise<number> {
+    this.flush();
+    const fd = this.fd;
+    const bytes = this.bytes;
+    this.fd = -1;
+    if (this.inflight === 0 && this.failed === undefined) {
+      closeSync(fd);
+      return Promise.resolve(bytes);
+    }
+    // `writing` never rejects: a failed write is kept in `failed` (and fails the next write).
+    const done = this.writing.then(() => {
+      closeSync(fd);
+      if (this.failed !== undefined) throw this.failed;
+      return bytes;
+    });
+    this.writing = done.then(() => undefined);
+    return done;
+  }
+
+  /** After a failure: closes and removes the part being written. */
+  async abandon(): Promise<void> {
+    await this.writing.catch(() => undefined);
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+      await rm(this.temporary, { force: true });
+    }
+  }
+
+  private flush(): void {
+    if (this.fill === 0) return;
+    if (this.state.mode === 'sync') {
+      const started = performance.now();
+      writeAllSync(this.fd, [this.batch.subarray(0, this.fill)]);
+      this.state.sync++;
+      this.fill = 0;
+      if (performance.now() - started > this.state.slowWriteMs) this.state.mode = 'async';
+      return;
+    }
+    const full = this.batch.subarray(0, this.fill);
+    this.batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+    this.fill = 0;
+    this.inflight++;
+    this.state.async++;
+    const fd = this.fd;
+    this.writing = this.writing
+      .then(() => writeAll(fd, [full]))
+      .catch((error: unknown) => {
+        this.failed ??= error;
+      })
+      .finally(() => {
+        this.inflight--;
+        if (this.paused && this.inflight < 2) {
+          this.paused = false;
+          this.resume();
+        }
+      });
   }
 }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
+import { socketGet, socketGetSupports, type SocketGetCall, type SocketGetOptions, type SocketGetOutcome } from './socketGet';
 
 export interface TlsOptions {
   /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
@@ -206,6 +207,46 @@ export class HttpTransport {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /**
+   * A GET read straight from the socket into one reused buffer (socketGet.ts), for a body
+   * the caller consumes synchronously: the retrieve to disk. Same headers, credentials,
+   * timeouts and request log as {@link send}; resolves `declined` when the request is one
+   * this path does not take (https, a caller's own dispatcher such as a proxy, an answer
+   * other than what `onHead` accepts), and the caller then uses {@link send}.
+   */
+  async getFromSocket(request: Pick<HttpRequest, 'url' | 'headers' | 'signal'>, onHead: SocketGetOptions['onHead'], control?: (call: SocketGetCall) => void): Promise<SocketGetOutcome> {
+    if (this.options.dispatcher) return { kind: 'declined', reason: 'the client sends through its own dispatcher' };
+    if (!socketGetSupports(request.url)) return { kind: 'declined', reason: 'not an http: URL' };
+    throwIfAborted({ method: 'GET', url: request.url }, request.signal);
+    const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
+    const authorization = await this.options.auth?.authorization();
+    if (authorization) headers.authorization = authorization;
+    const started = performance.now();
+    const timeouts = this.options.timeouts ?? {};
+    let logged = false;
+    const call = socketGet(request.url, rawPathAndQuery(request.url) ?? new URL(request.url).pathname + new URL(request.url).search, {
+      headers,
+      signal: request.signal,
+      connectMs: timeouts.connectMs ?? 10_000,
+      headersMs: timeouts.headersMs ?? 60_000,
+      bodyMs: timeouts.bodyMs ?? 120_000,
+      onHead: (head) => {
+        logged = true;
+        this.log({ method: 'GET', url: request.url }, started, 1, head.status);
+        return onHead(head);
+      },
+    });
+    control?.(call);
+    try {
+      const outcome = await call.outcome;
+      if (!logged && outcome.kind === 'declined') this.log({ method: 'GET', url: request.url }, started, 1, undefined, `read through undici instead: ${outcome.reason}`);
+      return outcome;
+    } catch (error) {
+      if (!logged) this.log({ method: 'GET', url: request.url }, started, 1, undefined, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
   private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
     const authorization = await this.options.auth?.authorization();
@@ -250,7 +291,7 @@ export class HttpTransport {
     };
   }
 
-  private log(request: HttpRequest, started: number, attempt: number, status?: number, error?: string): void {
+  private log(request: Pick<HttpRequest, 'method' | 'url'>, started: number, attempt: number, status?: number, error?: string): void {
     this.options.onRequest?.({
       method: request.method,
       url: redactUrl(request.url),
@@ -379,7 +420,7 @@ function backoff(attempt: number, minDelay: number, maxDelay: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-function throwIfAborted(request: HttpRequest, signal?: AbortSignal): void {
+function throwIfAborted(request: Pick<HttpRequest, 'method' | 'url'>, signal?: AbortSignal): void {
   if (signal?.aborted) {
     throw new DicomWebError('CANCELLED', `${request.method} ${redactUrl(request.url)} was cancelled`, {
       method: request.method,

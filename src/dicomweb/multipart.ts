@@ -112,6 +112,16 @@ export function parseContentType(header: string): { mediaType: string; params: R
   return { mediaType, params };
 }
 
+/**
+ * The transfer syntax a multipart answer's Content-Type names for all its parts
+ * (PS3.18 §8.7.3.5.2), also where Orthanc nests it inside the quoted type:
+ * `type="application/octet-stream; transfer-syntax=…"`.
+ */
+export function transferSyntaxFromType(params: Record<string, string>): string | undefined {
+  if (params['transfer-syntax']) return params['transfer-syntax'];
+  return params.type ? parseContentType(params.type).params['transfer-syntax'] : undefined;
+}
+
 // ---------------------------------------------------------------------------
 // Parser
 // ---------------------------------------------------------------------------
@@ -512,6 +522,147 @@ class MultipartReader {
   private async drainEpilogue(): Promise<void> {
     this.buf = EMPTY;
     while (await this.pull()) this.buf = EMPTY;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Push parser
+// ---------------------------------------------------------------------------
+
+/** What {@link MultipartPushParser} calls, synchronously, as bytes are written to it. */
+export interface MultipartPushHandler {
+  /** A part's header block was read (names lower-cased, as {@link MultipartPart.headers}). */
+  onPart(headers: Record<string, string>, index: number): void;
+  /**
+   * Bytes of the current part's body. The view may point into the chunk given to
+   * {@link MultipartPushParser.write}, which the caller may reuse once `write` returns:
+   * copy or consume it before returning.
+   */
+  onData(data: Buffer): void;
+  /** The current part ended (its delimiter was read). */
+  onPartEnd(index: number): void;
+}
+
+/**
+ * The same multipart/related grammar as {@link parseMultipart}, driven the other way:
+ * the caller writes chunks and the parser calls back synchronously, so a chunk can be a
+ * view of one buffer that the caller refills for every read (download.ts reads a socket
+ * that way, without a new buffer per read). The parser copies what it keeps between
+ * writes: a partial delimiter or an unfinished header block, never part data.
+ *
+ * Errors are the same {@link MultipartError}s, thrown from `write` or `end`.
+ */
+export class MultipartPushParser {
+  private readonly delimiter: Buffer;
+  private readonly maxHeaderBytes: number;
+  /** Owned bytes carried to the next write. Starts with the virtual CRLF (RFC 2046 §5.1.1). */
+  private carry: Buffer = Buffer.from('\r\n', 'latin1');
+  private phase: 'preamble' | 'headers' | 'body' | 'epilogue' = 'preamble';
+  private index = -1;
+  private sawBytes = false;
+  private failed: MultipartError | undefined;
+
+  constructor(
+    boundary: string,
+    private readonly handler: MultipartPushHandler,
+    options: Pick<ParseMultipartOptions, 'maxHeaderBytes'> = {},
+  ) {
+    if (!boundary) throw new MultipartError('MISSING_BOUNDARY', 'parseMultipart: the Content-Type has no boundary parameter');
+    this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  }
+
+  /** Whether the close delimiter has been read (what follows is epilogue). */
+  get closed(): boolean {
+    return this.phase === 'epilogue';
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (chunk.byteLength === 0 || this.phase === 'epilogue') return;
+    this.sawBytes = true;
+    const input = toBuffer(chunk);
+    // A carry-over is at most a delimiter or a header block: joining it copies little,
+    // and only when a chunk ended inside one.
+    const buf = this.carry.length === 0 ? input : Buffer.concat([this.carry, input]);
+    this.carry = EMPTY;
+    try {
+      this.consume(buf);
+    } catch (error) {
+      this.failed = error instanceof MultipartError ? error : new MultipartError('MALFORMED', String(error));
+      throw error;
+    }
+  }
+
+  /** The source ended: throws TRUNCATED (or MALFORMED) unless the close delimiter was read. */
+  end(): void {
+    if (this.failed) throw this.failed;
+    if (this.phase === 'epilogue') return;
+    if (this.phase === 'preamble') {
+      const n = Math.min(this.carry.length, this.delimiter.length);
+      const atDelimiter = n > 0 && this.carry.compare(this.delimiter, 0, n, 0, n) === 0;
+      throw this.sawBytes && !atDelimiter
+        ? new MultipartError('MALFORMED', 'parseMultipart: the body contains no delimiter for the Content-Type boundary')
+        : new MultipartError('TRUNCATED', 'parseMultipart: the body is empty');
+    }
+    throw new MultipartError('TRUNCATED', `parseMultipart: the body ended inside a part ${this.phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`);
+  }
+
+  private consume(buf: Buffer): void {
+    const d = this.delimiter;
+    let pos = 0;
+    while (pos < buf.length) {
+      if (this.phase === 'epilogue') return;
+      if (this.phase === 'headers') {
+        const idx = buf.indexOf(CRLF_CRLF, pos);
+        const size = (idx >= 0 ? idx : buf.length) - pos - 2;
+        if (size > this.maxHeaderBytes) {
+          throw new MultipartError('HEADERS_TOO_LARGE', `parseMultipart: part headers exceed ${this.maxHeaderBytes} bytes`);
+        }
+        if (idx < 0) {
+          this.carry = Buffer.from(buf.subarray(pos));
+          return;
+        }
+        const headers = parseHeaderBlock(idx - pos > 2 ? buf.toString('utf8', pos + 2, idx) : '');
+        pos = idx + 4;
+        this.phase = 'body';
+        this.handler.onPart(headers, this.index);
+        continue;
+      }
+      // preamble or body: find the next delimiter line (RFC 2046 §5.1.1), as scan() does.
+      let from = pos;
+      let idx: number;
+      let kind: DelimiterKind = { type: 'data' };
+      for (;;) {
+        idx = buf.indexOf(d, from);
+        if (idx < 0) break;
+        kind = classifyAfterDelimiter(buf, idx + d.length);
+        if (kind.type !== 'data') break;
+        from = idx + 1;
+      }
+      if (idx < 0) {
+        const keep = partialDelimiterSuffix(buf.subarray(pos), d);
+        const end = buf.length - keep;
+        if (end > pos && this.phase === 'body') this.handler.onData(buf.subarray(pos, end));
+        if (keep > 0) this.carry = Buffer.from(buf.subarray(end));
+        return;
+      }
+      if (idx > pos && this.phase === 'body') this.handler.onData(buf.subarray(pos, idx));
+      if (kind.type === 'need-more') {
+        this.carry = Buffer.from(buf.subarray(idx));
+        return;
+      }
+      if (this.phase === 'body') this.handler.onPartEnd(this.index);
+      if (kind.type === 'close') {
+        this.phase = 'epilogue';
+        return;
+      }
+      if (kind.type !== 'delimiter') throw new Error('parseMultipart: internal error, not at a delimiter');
+      // Keep the delimiter line's CRLF: an empty header block then reads as CRLF CRLF.
+      pos = kind.lineEnd - 2;
+      this.index++;
+      this.phase = 'headers';
+    }
   }
 }
 
