@@ -184,12 +184,22 @@ async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, 
         current = undefined;
         const closed = partWriter.close();
         closed.catch(() => undefined); // handled below, in order; never an unhandled rejection meanwhile
-        naming = naming
-          .then(() => closed)
-          .then((bytes) => files.add(part.temporary, part.index, bytes, part.mediaType, part.transferSyntaxUid))
-          .catch((error: unknown) => {
+        // In order, while the next part streams. After a failure or a cancel the parts
+        // still waiting are removed, as the undici path never writes them.
+        naming = naming.then(async () => {
+          try {
+            const bytes = await closed;
+            if (namingFailed === undefined && options.signal?.aborted) namingFailed = new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`);
+            if (namingFailed !== undefined) {
+              await rm(part.temporary, { force: true });
+              return;
+            }
+            await files.add(part.temporary, part.index, bytes, part.mediaType, part.transferSyntaxUid);
+          } catch (error) {
             namingFailed ??= error;
-          });
+            await rm(part.temporary, { force: true });
+          }
+        });
       },
     });
     return {

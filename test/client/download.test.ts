@@ -50,6 +50,8 @@ describe('downloadToDirectory against Orthanc', () => {
     }
     assert.deepEqual(progress.map((p) => p.files), [1, 2, 3]);
     assert.equal(progress.at(-1)?.bytes, result.bytes);
+    // Orthanc on http: read straight from the socket (download.ts), not through undici.
+    assert.equal(result.reader, 'socket');
   });
 
   it("layout 'tree': {study}/{series}/{SOPInstanceUID}.dcm", async () => {
@@ -107,7 +109,7 @@ describe('downloadToDirectory against Orthanc', () => {
     for (const [uid, bytes] of uploaded) assert.equal(Buffer.compare(await readFile(join(dir, `${uid}.dcm`)), bytes), 0);
   });
 
-  it('writes each file the same way in all three write modes: synchronous, synchronous until a slow write, thread pool', async () => {
+  it('writes each file the same way with either reader in all three write modes: synchronous, synchronous until a slow write, thread pool', async () => {
     // Two instances of ~3 MiB: about ten batches of 256–320 KiB each, so the switch happens mid-file.
     const source = tempDir('download-modes-src');
     const study = await writeLargeStudy(source, 6 * 1024 * 1024, 3 * 1024 * 1024, { seed: 'download-modes' });
@@ -122,24 +124,31 @@ describe('downloadToDirectory against Orthanc', () => {
     };
     const target = { studyInstanceUid: study.studyInstanceUid };
 
-    // Default: page-cache writes are far below the threshold, so all stay synchronous.
-    const syncDir = tempDir('download-modes-sync');
-    const sync = await client.downloadToDirectory(target, syncDir);
-    await check(syncDir, sync);
-    assert.ok(sync.writes.sync >= 16, `sync batches: ${JSON.stringify(sync.writes)}`);
-    assert.equal(sync.writes.async, 0);
+    // Both readers: straight from the socket (the default on http:) and undici.
+    for (const reader of ['socket', 'undici'] as const) {
+      const socketRead = reader === 'socket';
+      // Default: page-cache writes are far below the threshold, so all stay synchronous.
+      const syncDir = tempDir(`download-modes-sync-${reader}`);
+      const sync = await client.downloadToDirectory(target, syncDir, { socketRead });
+      await check(syncDir, sync);
+      assert.equal(sync.reader, reader);
+      assert.ok(sync.writes.sync >= 16, `sync batches: ${JSON.stringify(sync.writes)}`);
+      assert.equal(sync.writes.async, 0);
 
-    // Every synchronous write counts as slow: the first one switches the download for good.
-    const switchedDir = tempDir('download-modes-switch');
-    const switched = await client.downloadToDirectory(target, switchedDir, { slowWriteMs: -1 });
-    await check(switchedDir, switched);
-    assert.equal(switched.writes.sync, 1);
-    assert.ok(switched.writes.async >= 15, `async batches: ${JSON.stringify(switched.writes)}`);
+      // Every synchronous write counts as slow: the first one switches the download for good.
+      const switchedDir = tempDir(`download-modes-switch-${reader}`);
+      const switched = await client.downloadToDirectory(target, switchedDir, { slowWriteMs: -1, socketRead });
+      await check(switchedDir, switched);
+      assert.equal(switched.reader, reader);
+      assert.equal(switched.writes.sync, 1);
+      assert.ok(switched.writes.async >= 15, `async batches: ${JSON.stringify(switched.writes)}`);
 
-    const poolDir = tempDir('download-modes-pool');
-    const pool = await client.downloadToDirectory(target, poolDir, { syncWrites: false });
-    await check(poolDir, pool);
-    assert.equal(pool.writes.sync, 0);
-    assert.ok(pool.writes.async >= 16, `async batches: ${JSON.stringify(pool.writes)}`);
+      const poolDir = tempDir(`download-modes-pool-${reader}`);
+      const pool = await client.downloadToDirectory(target, poolDir, { syncWrites: false, socketRead });
+      await check(poolDir, pool);
+      assert.equal(pool.reader, reader);
+      assert.equal(pool.writes.sync, 0);
+      assert.ok(pool.writes.async >= 16, `async batches: ${JSON.stringify(pool.writes)}`);
+    }
   });
 });

@@ -1,0 +1,209 @@
+/**
+ * socketGet (the socket reader of the retrieve to disk) on bytes: a TCP server on
+ * 127.0.0.1 sends scripted answers, and a read buffer of a few bytes makes every framing
+ * element (status line, header fields, chunk sizes, CRLFs, trailers) cross reads.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { DicomWebError } from '../../src/dicomweb/errors';
+import { socketGet, type SocketBodySink, type SocketGetHead, type SocketGetOptions } from '../../src/dicomweb/socketGet';
+import { listenOnLoopback } from '../support/loopback';
+
+/** A server that answers every connection with `answer(socket, request)` once the request head is in. */
+async function scriptedServer(answer: (socket: Socket, request: string) => void): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = createServer((socket) => {
+    let head = '';
+    socket.on('data', (data) => {
+      head += data.toString('latin1');
+      if (head.includes('\r\n\r\n')) {
+        requests.push(head);
+        answer(socket, head);
+        head = '';
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  const { port, close } = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}/dicom-web/studies/1.2.3?x=^a*`, requests, close };
+}
+
+interface Received {
+  head?: SocketGetHead;
+  body: Buffer;
+  ended: boolean;
+}
+
+function collect(received: Received, sink: Partial<SocketBodySink> = {}): SocketGetOptions['onHead'] {
+  return (head) => {
+    received.head = head;
+    return {
+      data: (view) => {
+        received.body = Buffer.concat([received.body, view]); // a copy: the view is refilled after
+        return sink.data?.(view);
+      },
+      end: () => {
+        received.ended = true;
+        sink.end?.();
+      },
+    };
+  };
+}
+
+function options(onHead: SocketGetOptions['onHead'], extra: Partial<SocketGetOptions> = {}): SocketGetOptions {
+  return { headers: { accept: 'multipart/related; type="application/dicom"' }, connectMs: 2000, headersMs: 2000, bodyMs: 2000, readBufferBytes: 7, onHead, ...extra };
+}
+
+const BODY = Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\nDICM\0\x01\x02\xff\r\n--b--\r\n', 'latin1');
+
+describe('socketGet', () => {
+  it('sends the request as written and reads a Content-Length body across 7-byte reads', async () => {
+    const server = await scriptedServer((socket) => socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=b\r\nX-Twice: 1\r\nx-twice: 2\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY])));
+    try {
+      const received: Received = { body: Buffer.alloc(0), ended: false };
+      const outcome = await socketGet(server.url, '/dicom-web/studies/1.2.3?x=^a*', options(collect(received), { headers: { accept: 'application/dicom', authorization: 'Basic abc' } })).outcome;
+      assert.equal(outcome.kind, 'done');
+      assert.equal(received.head?.status, 200);
+      assert.equal(received.head?.headers['x-twice'], '1, 2');
+      assert.deepEqual(received.body, BODY);
+      assert.equal(received.ended, true);
+      const request = server.requests[0]!;
+      assert.match(request, /^GET \/dicom-web\/studies\/1\.2\.3\?x=\^a\* HTTP\/1\.1\r\n/);
+      assert.match(request, /\r\nhost: 127\.0\.0\.1:\d+\r\n/);
+      assert.match(request, /\r\naccept: application\/dicom\r\n/);
+      assert.match(request, /\r\nauthorization: Basic abc\r\n/);
+      assert.match(request, /\r\nconnection: close\r\n\r\n$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('decodes a chunked body with extensions and trailers, after 100 and 103 interim answers', async () => {
+    const chunks = [BODY.subarray(0, 5), BODY.subarray(5, 6), BODY.subarray(6)];
+    const wire = Buffer.concat([
+      Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n'),
+      Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: multipart/related; boundary=b\r\n\r\n'),
+      ...chunks.flatMap((c, i) => [Buffer.from(`${c.length.toString(16)}${i === 1 ? ';name="v"' : ''}\r\n`), c, Buffer.from('\r\n')]),
+      Buffer.from('0\r\nX-Checksum: 1\r\n\r\n'),
+    ]);
+    // Every split of the wire bytes: each element of the framing ends up cut somewhere.
+    for (const readBufferBytes of [1, 3, 7, 64 * 1024]) {
+      const server = await scriptedServer((socket) => socket.write(wire)); // keeps the connection open: the framing ends the body
+      try {
+        const received: Received = { body: Buffer.alloc(0), ended: false };
+        const outcome = await socketGet(server.url, '/', options(collect(received), { readBufferBytes })).outcome;
+        assert.equal(outcome.kind, 'done', `read buffer ${readBufferBytes}`);
+        assert.equal(received.head?.status, 200);
+        assert.deepEqual(received.body, BODY, `read buffer ${readBufferBytes}`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('reads a body without length to the end of the connection', async () => {
+    const server = await scriptedServer((socket) => {
+      socket.write('HTTP/1.0 200 OK\r\nContent-Type: multipart/related; boundary=b\r\n\r\n');
+      setTimeout(() => socket.end(BODY), 30);
+    });
+    try {
+      const received: Received = { body: Buffer.alloc(0), ended: false };
+      assert.equal((await socketGet(server.url, '/', options(collect(received))).outcome).kind, 'done');
+      assert.deepEqual(received.body, BODY);
+      assert.equal(received.ended, true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('declines what it does not read: a refused head, other transfer codings, compressed bodies, no server, unsafe headers', async () => {
+    const answers: Record<string, string> = {
+      '/404': 'HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}',
+      '/gzip-te': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
+      '/gzip-ce': 'HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 1\r\n\r\nx',
+      '/two-lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nx',
+      '/not-http': 'SSH-2.0-OpenSSH\r\n\r\n',
+    };
+    const server = await scriptedServer((socket, request) => socket.end(answers[/^GET (\S+)/.exec(request)![1]!]));
+    try {
+      const base = server.url.replace(/\/dicom-web.*$/, '');
+      let heads = 0;
+      const refuse: SocketGetOptions['onHead'] = () => {
+        heads++;
+        return undefined;
+      };
+      const notFound = await socketGet(`${base}/404`, '/404', options(refuse)).outcome;
+      assert.deepEqual([notFound.kind, notFound.kind === 'declined' && notFound.head?.status], ['declined', 404]);
+      for (const path of ['/gzip-te', '/gzip-ce', '/two-lengths', '/not-http']) {
+        const outcome = await socketGet(`${base}${path}`, path, options(refuse)).outcome;
+        assert.equal(outcome.kind, 'declined', path);
+      }
+      assert.equal(heads, 1, 'only the 404 reached onHead');
+      const requests = server.requests.length;
+      const unsafe = await socketGet(server.url, '/', options(refuse, { headers: { 'x-evil': 'a\r\nHost: elsewhere' } })).outcome;
+      assert.equal(unsafe.kind, 'declined');
+      assert.equal(server.requests.length, requests, 'nothing was sent');
+      assert.equal((await socketGet('https://127.0.0.1:1/', '/', options(refuse)).outcome).kind, 'declined');
+    } finally {
+      await server.close();
+    }
+    // The port is closed now: connection refused.
+    assert.equal((await socketGet(server.url, '/', options(() => undefined)).outcome).kind, 'declined');
+  });
+
+  it('fails with a typed error once a body was taken: bad chunk size, too many bytes, cut off, silence', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=b\r\n';
+    const cases: Array<[string, (socket: Socket) => void, DicomWebError['code']]> = [
+      ['bad chunk size', (s) => s.write(`${head}Transfer-Encoding: chunked\r\n\r\nzz\r\n`), 'MALFORMED_RESPONSE'],
+      ['no CRLF after a chunk', (s) => s.write(`${head}Transfer-Encoding: chunked\r\n\r\n2\r\nabXY`), 'MALFORMED_RESPONSE'],
+      ['more bytes than Content-Length', (s) => s.end(`${head}Content-Length: 2\r\n\r\nabc`), 'MALFORMED_RESPONSE'],
+      ['closed before Content-Length', (s) => s.end(`${head}Content-Length: 10\r\n\r\nabc`), 'NETWORK'],
+      ['closed inside a chunk', (s) => s.end(`${head}Transfer-Encoding: chunked\r\n\r\n10\r\nabc`), 'NETWORK'],
+      ['silent after the head', (s) => s.write(`${head}Content-Length: 10\r\n\r\nabc`), 'TIMEOUT'],
+    ];
+    for (const [name, answer, code] of cases) {
+      const server = await scriptedServer(answer);
+      try {
+        const received: Received = { body: Buffer.alloc(0), ended: false };
+        const started = performance.now();
+        await assert.rejects(socketGet(server.url, '/', options(collect(received), { bodyMs: 300 })).outcome, (error: unknown) => {
+          assert.ok(error instanceof DicomWebError, `${name}: ${String(error)}`);
+          assert.equal(error.code, code, `${name}: ${error.message}`);
+          return true;
+        });
+        assert.ok(performance.now() - started < 1500, `${name} settled promptly`);
+        assert.equal(received.ended, false, name);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('cancels with CANCELLED, and stops reading while the sink asks it to', async () => {
+    const server = await scriptedServer((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`);
+      socket.write(BODY.subarray(0, 10));
+      setTimeout(() => socket.end(BODY.subarray(10)), 100);
+    });
+    try {
+      const controller = new AbortController();
+      const received: Received = { body: Buffer.alloc(0), ended: false };
+      const call = socketGet(server.url, '/', options(collect(received, { data: () => void controller.abort() }), { signal: controller.signal }));
+      await assert.rejects(call.outcome, (error: unknown) => error instanceof DicomWebError && error.code === 'CANCELLED');
+
+      // Paused after the first bytes: nothing more arrives until resume().
+      const paused: Received = { body: Buffer.alloc(0), ended: false };
+      let first = true;
+      const pausing = socketGet(server.url, '/', options(collect(paused, { data: () => (first ? ((first = false), false) : true) }), { readBufferBytes: 64 * 1024 }));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the server sent everything by now
+      const before = paused.body.length;
+      assert.ok(before > 0 && before < BODY.length, `${before} bytes before resume`);
+      pausing.resume();
+      assert.equal((await pausing.outcome).kind, 'done');
+      assert.deepEqual(paused.body, BODY);
+    } finally {
+      await server.close();
+    }
+  });
+});
