@@ -471,7 +471,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   let crashes = 0;
   const crashNotes: string[] = [];
   /** A child run; one that undici's assertion killed is counted and run again. */
-  const childRun = async (job: 'download' | 'drain' | 'plainUndici', out: string, other?: Partial<DownloadParams>): Promise<DownloadRun> => {
+  const childRun = async (job: 'download' | 'downloadUndici' | 'drain' | 'plainUndici', out: string, other?: Partial<DownloadParams>): Promise<DownloadRun> => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await runChild<DownloadRun>(job, { ...params(out), ...other });
@@ -522,8 +522,9 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
         if (r.files !== study.instances.length || r.bytes !== study.totalBytes) {
           throw new Error(`client wrote ${r.files} files / ${r.bytes} bytes, the study has ${study.instances.length} / ${study.totalBytes}`);
         }
+        if (r.reader !== 'socket') throw new Error(`the client's download was read by ${r.reader}, not from the socket`);
         clientRuns.push(r);
-        ctx.log(`retrieve: client        ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB, arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)} MiB`);
+        ctx.log(`retrieve: client        ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB, arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)} MiB, writes ${r.writes?.sync} sync / ${r.writes?.async} async`);
       } else {
         const r = await childRun('plainUndici', join(ctx.tmpDir, 'plain-study.multipart'));
         if (r.bytes < study.totalBytes) throw new Error(`plain undici got ${r.bytes} bytes, the study has ${study.totalBytes}`);
@@ -531,6 +532,15 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
         ctx.log(`retrieve: plain undici  ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
       }
     }
+  }
+  // Control: the client's download through undici (its reader for https and proxies).
+  const undiciReaderRuns: DownloadRun[] = [];
+  for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
+    await settle();
+    const r = await childRun('downloadUndici', join(ctx.tmpDir, 'client-undici-study'));
+    if (r.reader !== 'undici' || r.files !== study.instances.length || r.bytes !== study.totalBytes) throw new Error(`undici reader: ${r.reader}, ${r.files} files / ${r.bytes} bytes`);
+    undiciReaderRuns.push(r);
+    ctx.log(`retrieve: client/undici ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
   }
   // Control: the same retrieve with the bodies read and dropped (what the network buffers cost alone).
   const drainRuns: DownloadRun[] = [];
@@ -588,6 +598,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       unit: 'MB/s',
       details:
         `DicomWebClient.downloadToDirectory({ studyInstanceUid }, dir) (\`Accept: ${accept}\`): each part streamed to its own file, then renamed by its SOPInstanceUID; ` +
+        `on http: the answer is read straight from the socket into one reused buffer (src/dicomweb/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
         `in a fresh Node process per run, timed from the call to its return; median of ${RETRIEVE_REPEATS} (${clientRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). ${studyText}; MB = 10^6 bytes.`,
     },
     {
@@ -624,14 +635,23 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
         `Per run: ${perRun(clientRuns)}. Baseline RSS ≈ ${mib(clientRuns[0]!.baseRss).toFixed(0)} MiB.`,
     },
     {
+      name: 'client.retrieve.undiciReader',
+      value: MBps(median(undiciReaderRuns.map((r) => r.ms))),
+      unit: 'MB/s',
+      details:
+        `Control: the same download with \`socketRead: false\`, read through undici and the streaming multipart parser, as on https or through a proxy; ` +
+        `median of ${DRAIN_REPEATS} (${undiciReaderRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms) = ${(MBps(median(undiciReaderRuns.map((r) => r.ms))) / MBps(curlMedian)).toFixed(2)}× curl; ` +
+        `peak RSS growth per run: ${perRun(undiciReaderRuns)}.`,
+    },
+    {
       name: 'client.retrieve.drainMemoryGrowth',
       value: mib(Math.max(...drainRuns.map(growth))),
       unit: 'MiB',
       details:
-        `Control, measured the same way: client.retrieve() of the same study with every part body read and dropped (no file is opened, nothing is written), ` +
+        `Control, measured the same way: client.retrieve() (undici and the streaming parser) of the same study with every part body read and dropped (no file is opened, nothing is written), ` +
         `worst of ${DRAIN_REPEATS}. Per run: ${perRun(drainRuns)}; ${drainRuns.map((r) => `${MBps(r.ms).toFixed(0)} MB/s`).join(', ')}. ` +
         `What the stream of 64 KiB network buffers costs before the client does anything with them: V8 frees them only at its next full collection, which it starts when ` +
-        `about 64 MiB of such external memory has piled up since the last one. The client's own holding is one write batch (256 KiB) per download.`,
+        `about 64 MiB of such external memory has piled up since the last one. That is why the download reads from the socket into one reused buffer instead.`,
     },
     {
       name: 'client.retrieve.memoryGrowthDoubleStudy',

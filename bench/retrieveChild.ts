@@ -29,6 +29,10 @@ export interface DownloadRun {
   baseHeapUsed: number;
   peakHeapUsed: number;
   samples: number;
+  /** Which reader carried a client download (DownloadResult.reader). */
+  reader?: string;
+  /** Batches written synchronously and through the thread pool (DownloadResult.writes). */
+  writes?: { sync: number; async: number };
 }
 
 export interface DownloadParams {
@@ -42,7 +46,7 @@ export interface DownloadParams {
 
 
 /** Runs `work` with a memory watch: RSS, arrayBuffers and heap sampled every 10 ms, and VmHWM. */
-async function watchMemory(work: () => Promise<{ files: number; bytes: number }>): Promise<DownloadRun> {
+async function watchMemory(work: () => Promise<{ files: number; bytes: number; reader?: string; writes?: { sync: number; async: number } }>): Promise<DownloadRun> {
   (globalThis as { gc?: () => void }).gc?.();
   let kernelReset = false;
   try {
@@ -78,6 +82,8 @@ async function watchMemory(work: () => Promise<{ files: number; bytes: number }>
     ms,
     files: result.files,
     bytes: result.bytes,
+    reader: result.reader,
+    writes: result.writes,
     baseRss: base.rss,
     peakRssSampled: peakRss,
     peakRssKernel,
@@ -89,14 +95,23 @@ async function watchMemory(work: () => Promise<{ files: number; bytes: number }>
   };
 }
 
-/** Child job: the client's download of the study to a folder. */
-async function downloadChild(params: DownloadParams): Promise<DownloadRun> {
+/** Child job: the client's download of the study to a folder (on http: read straight from the socket). */
+function downloadChild(params: DownloadParams): Promise<DownloadRun> {
+  return clientDownload(params, true);
+}
+
+/** Child job, a control: the same download through undici, the reader of https and proxies. */
+function downloadUndiciChild(params: DownloadParams): Promise<DownloadRun> {
+  return clientDownload(params, false);
+}
+
+async function clientDownload(params: DownloadParams, socketRead: boolean): Promise<DownloadRun> {
   const client = new DicomWebClient({ baseUrl: params.baseUrl, serverKind: 'orthanc', serverRoot: params.serverRoot });
   await mkdir(params.out, { recursive: true });
   try {
     return await watchMemory(async () => {
-      const result = await client.downloadToDirectory({ studyInstanceUid: params.studyInstanceUid }, params.out);
-      return { files: result.files.length, bytes: result.bytes };
+      const result = await client.downloadToDirectory({ studyInstanceUid: params.studyInstanceUid }, params.out, { socketRead });
+      return { files: result.files.length, bytes: result.bytes, reader: result.reader, writes: result.writes };
     });
   } finally {
     await client.close();
@@ -104,8 +119,9 @@ async function downloadChild(params: DownloadParams): Promise<DownloadRun> {
 }
 
 /**
- * Child job, a control for memory: the client's retrieve with every part body read and
- * dropped (no file, no write). What remains is the stream of network buffers itself.
+ * Child job, a control for memory: the client's retrieve() (undici and the streaming
+ * parser) with every part body read and dropped (no file, no write). What remains is the
+ * stream of per-read network buffers itself, which the socket reader of the download avoids.
  */
 async function drainChild(params: DownloadParams): Promise<DownloadRun> {
   const client = new DicomWebClient({ baseUrl: params.baseUrl, serverKind: 'orthanc', serverRoot: params.serverRoot });
@@ -151,7 +167,12 @@ async function plainUndiciChild(params: DownloadParams): Promise<DownloadRun> {
   }
 }
 
-const CHILD_JOBS: Record<string, (params: DownloadParams) => Promise<DownloadRun>> = { download: downloadChild, drain: drainChild, plainUndici: plainUndiciChild };
+const CHILD_JOBS: Record<string, (params: DownloadParams) => Promise<DownloadRun>> = {
+  download: downloadChild,
+  downloadUndici: downloadUndiciChild,
+  drain: drainChild,
+  plainUndici: plainUndiciChild,
+};
 const RESULT_MARK = 'BENCH_CHILD_RESULT ';
 const job = CHILD_JOBS[process.env.DICOMWEB_BENCH_CHILD ?? ''];
 if (!job) {

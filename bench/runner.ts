@@ -51,6 +51,9 @@ export interface ModuleRecord {
   error?: string;
   /** How a partial re-run was merged into the day's record. */
   note?: string;
+  /** Merged records: when each re-run part last ran, and when the rest of the module ran. */
+  partRuns?: Record<string, string>;
+  baseRanAt?: string;
 }
 
 export interface ResultsFile {
@@ -177,11 +180,21 @@ export async function main(options: RunnerOptions): Promise<number> {
       const order = (result: BenchResult): number => before.results.findIndex((r) => r.name === result.name);
       const merged = [...kept, ...record.results].sort((a, b) => order(a) - order(b));
       const wereParts = before.parts?.length ? before.parts : undefined;
+      // One line however many re-runs: each part's latest run, and the run the rest is from.
+      const partRuns: Record<string, string> = { ...before.partRuns };
+      for (const part of record.parts) partRuns[part] = record.ranAt;
+      const olderBase = /the run of (\d\d:\d\d) UTC\)?$/.exec(before.note ?? '')?.[1];
+      const baseRanAt = before.baseRanAt ?? (wereParts ? (olderBase ? `${before.ranAt.slice(0, 11)}${olderBase}` : undefined) : before.ranAt);
+      const hhmm = (iso: string): string => iso.slice(11, 16);
       modulesRecords[name] = {
         ...record,
         parts: wereParts ? [...new Set([...wereParts, ...record.parts])] : undefined,
         results: merged,
-        note: `parts ${record.parts.join(', ')} re-run at ${record.ranAt.slice(11, 16)} UTC; the others from earlier: ${before.note ?? `the run of ${before.ranAt.slice(11, 16)} UTC`}`,
+        partRuns,
+        baseRanAt,
+        note: `${Object.entries(partRuns)
+          .map(([part, at]) => `part ${part} re-run at ${hhmm(at)} UTC`)
+          .join(', ')}; the others from ${baseRanAt ? `the run of ${hhmm(baseRanAt)} UTC` : 'earlier runs'}`,
       };
     } else {
       modulesRecords[name] = record;
