@@ -29,15 +29,16 @@ export async function download(services: Services, node: unknown, nodes?: unknow
     try {
       for (const item of items) {
         const directory = join(destination.fsPath, uidOf(item));
-        // In a worker thread: the bytes stream through buffers that a large heap like this
-        // host's collects slowly (about half the rate; src/dicomweb/downloadWorker.ts).
+        // In a worker thread: this host's event loop carries none of the parsing and writing,
+        // and where the answer is read through undici (https, proxies) its per-read buffers
+        // are collected by the worker's small heap, not this large one (src/dicomweb/downloadWorker.ts).
         const result = await downloadInWorker(clientOf(item), workerScript, targetOf(item), directory, {
           signal: controller.signal,
           layout: 'tree',
           onProgress: ({ files, bytes }) => progress.report({ message: `${files} files · ${formatBytes(bytes)}` }),
         });
         results.push(result);
-        services.log.info(`Downloaded ${result.files.length} files (${formatBytes(result.bytes)}) to ${directory}`);
+        services.log.info(`Downloaded ${result.files.length} files (${formatBytes(result.bytes)}) to ${directory}, read ${result.reader === 'socket' ? 'straight from the socket' : 'through undici'}`);
       }
     } finally {
       subscription.dispose();

@@ -2,11 +2,12 @@
  * A WADO-RS download run in a worker thread (node:worker_threads), for callers whose own
  * thread is busy and whose heap is large — the VS Code extension host.
  *
- * Why: a download streams its bytes through 64 KiB network buffers that V8 frees only at a
- * full collection, and a full collection costs in proportion to the heap it marks. In the
- * extension host (a heap of hundreds of MB) the same client downloaded a 1 GB study at
- * about 0.4× curl; in a thread with its own small heap it reaches the rate of a lean process
- * (bench/: extension.download.*), and the host's event loop carries none of it.
+ * Why: the host's event loop then carries none of the parsing and writing. And where the
+ * answer is read through undici (https, proxies; on http: download.ts reads the socket into
+ * one reused buffer instead), it streams through 64 KiB network buffers that V8 frees only
+ * at a full collection, whose cost grows with the heap it marks: in the extension host (a
+ * heap of hundreds of MB) that download ran at about 0.4× curl, in a thread with its own
+ * small heap at the rate of a lean process (bench/: extension.download.*).
  *
  * The worker builds its own client from {@link DicomWebClient.portableOptions}. What cannot
  * cross a thread stays here and is asked for over messages: the credentials (so a token is

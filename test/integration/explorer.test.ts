@@ -301,8 +301,10 @@ for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.
   it('downloads the seed study into a folder, from a worker thread: {study}/{series}/{SOPInstanceUID}.dcm, byte for byte', async () => {
     const study = await seedStudy();
     const folder = mkdtempSync(join(tmpdir(), 'dicomweb-it-download-'));
-    const results = await executeCommand<Array<{ files: Array<{ path: string; sopInstanceUid?: string }>; bytes: number }>>('dicomweb.node.download', study, [study], vscode.Uri.file(folder));
+    const results = await executeCommand<Array<{ files: Array<{ path: string; sopInstanceUid?: string }>; bytes: number; reader: string }>>('dicomweb.node.download', study, [study], vscode.Uri.file(folder));
     assert.equal(results.length, 1);
+    // Both servers here speak http: the worker reads the answer straight from the socket.
+    assert.equal(results[0].reader, 'socket');
     const files = results[0].files;
     assert.equal(files.length, 3);
     const instances = [SEED.greenSquare, SEED.redTriangle, SEED.blueCircle];
