@@ -533,7 +533,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
   }
-  // Control: the client's download through undici (its reader for https and proxies).
+  // Control: the client's download through undici (its reader behind a proxy dispatcher).
   const undiciReaderRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await settle();
@@ -598,7 +598,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       unit: 'MB/s',
       details:
         `DicomWebClient.downloadToDirectory({ studyInstanceUid }, dir) (\`Accept: ${accept}\`): each part streamed to its own file, then renamed by its SOPInstanceUID; ` +
-        `on http: the answer is read straight from the socket into one reused buffer (src/dicomweb/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
+        `the answer is read straight from the socket into one reused buffer (src/dicomweb/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
         `in a fresh Node process per run, timed from the call to its return; median of ${RETRIEVE_REPEATS} (${clientRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). ${studyText}; MB = 10^6 bytes.`,
     },
     {
@@ -639,7 +639,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       value: MBps(median(undiciReaderRuns.map((r) => r.ms))),
       unit: 'MB/s',
       details:
-        `Control: the same download with \`socketRead: false\`, read through undici and the streaming multipart parser, as on https or through a proxy; ` +
+        `Control: the same download with \`socketRead: false\`, read through undici and the streaming multipart parser, as through a proxy dispatcher; ` +
         `median of ${DRAIN_REPEATS} (${undiciReaderRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms) = ${(MBps(median(undiciReaderRuns.map((r) => r.ms))) / MBps(curlMedian)).toFixed(2)}× curl; ` +
         `peak RSS growth per run: ${perRun(undiciReaderRuns)}.`,
     },

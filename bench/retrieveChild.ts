@@ -95,12 +95,12 @@ async function watchMemory(work: () => Promise<{ files: number; bytes: number; r
   };
 }
 
-/** Child job: the client's download of the study to a folder (on http: read straight from the socket). */
+/** Child job: the client's download of the study to a folder (read straight from the socket). */
 function downloadChild(params: DownloadParams): Promise<DownloadRun> {
   return clientDownload(params, true);
 }
 
-/** Child job, a control: the same download through undici, the reader of https and proxies. */
+/** Child job, a control: the same download through undici, the reader behind a proxy dispatcher. */
 function downloadUndiciChild(params: DownloadParams): Promise<DownloadRun> {
   return clientDownload(params, false);
 }

@@ -30,7 +30,7 @@ export async function download(services: Services, node: unknown, nodes?: unknow
       for (const item of items) {
         const directory = join(destination.fsPath, uidOf(item));
         // In a worker thread: this host's event loop carries none of the parsing and writing,
-        // and where the answer is read through undici (https, proxies) its per-read buffers
+        // and where the answer is read through undici (a proxy) its per-read buffers
         // are collected by the worker's small heap, not this large one (src/dicomweb/downloadWorker.ts).
         const result = await downloadInWorker(clientOf(item), workerScript, targetOf(item), directory, {
           signal: controller.signal,

@@ -3,11 +3,12 @@
  * arrives (never the whole study in memory), then is named by its SOPInstanceUID read
  * from the file's header. A study of many gigabytes passes with memory bounded by a chunk.
  *
- * Two readers, one result. On `http:` the answer is read straight from the socket into one
- * reused buffer and parsed and written synchronously as each read lands (socketGet.ts,
- * {@link MultipartPushParser}): no buffer per read, so nothing piles up for the garbage
- * collector. Everything else (https, a proxy dispatcher, an answer that is not a 200
- * multipart) goes through undici and the streaming parser, as every other request does.
+ * Two readers, one result. The answer is read straight from the socket (http or https)
+ * into one reused buffer and parsed and written synchronously as each read lands
+ * (socketGet.ts, {@link MultipartPushParser}): no buffer per read, so nothing piles up for
+ * the garbage collector. Everything else (a proxy dispatcher, a failed connection, an
+ * answer that is not a 200 multipart) goes through undici and the streaming parser, as
+ * every other request does.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writev, writevSync } from 'node:fs';

@@ -11,14 +11,16 @@
  * through undici (http.ts), so retries, 401 refresh, redirects of errors and their messages
  * keep one implementation: the caller gets `declined` and sends the request there.
  *
- * Scope, deliberately small: `http:` only (TLS decryption allocates a buffer per record
- * anyway, and undici already carries the CA and client-certificate options), `GET`, one
- * request per connection (`Connection: close`), identity or chunked transfer coding,
- * Content-Length or close-delimited bodies (RFC 9112 §6.3). The body handler runs
- * synchronously in the read callback and must copy or consume each view before it returns.
+ * Scope, deliberately small: `http:` and `https:` (TLS decrypts into the same buffer:
+ * `onread` holds for tls.connect too), `GET`, HTTP/1.1 only (ALPN `http/1.1`), one request
+ * per connection (`Connection: close`), identity or chunked transfer coding, Content-Length
+ * or close-delimited bodies (RFC 9112 §6.3). The body handler runs synchronously in the
+ * read callback and must copy or consume each view before it returns.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { DicomWebError, redactUrl } from './errors';
+import type { TlsOptions } from './http';
 
 /** The status line and header fields of an answer (names lower-cased, repeats joined by ", "). */
 export interface SocketGetHead {
@@ -47,6 +49,8 @@ export interface SocketGetOptions {
   bodyMs: number;
   /** Size of the one read buffer (default 64 KiB, what a stream would allocate per read). */
   readBufferBytes?: number;
+  /** For `https:`: the same CA, client certificate and verification as the undici agent. */
+  tls?: TlsOptions;
   /**
    * Called with the answer's head: a sink reads the body; `undefined` declines it (the
    * connection is closed and the call resolves `declined`).
@@ -81,7 +85,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Whether {@link socketGet} can send a request to this URL at all. */
 export function socketGetSupports(url: string): boolean {
   try {
-    return new URL(url).protocol === 'http:';
+    const protocol = new URL(url).protocol;
+    return protocol === 'http:' || protocol === 'https:';
   } catch {
     return false;
   }
@@ -96,7 +101,8 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
   let socket: Socket | undefined;
   const outcome = new Promise<SocketGetOutcome>((resolve, reject) => {
     const target = new URL(url);
-    if (target.protocol !== 'http:') return resolve({ kind: 'declined', reason: `${target.protocol} is read through undici` });
+    const secure = target.protocol === 'https:';
+    if (!secure && target.protocol !== 'http:') return resolve({ kind: 'declined', reason: `${target.protocol} is read through undici` });
     for (const [name, value] of Object.entries(options.headers)) {
       if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value)) return resolve({ kind: 'declined', reason: `header ${JSON.stringify(name)} cannot be sent as is` });
     }
@@ -121,11 +127,7 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
 
     const buffer = Buffer.allocUnsafe(options.readBufferBytes ?? 64 * 1024);
     const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-    const s = connect({
-      host,
-      port: Number(target.port || 80),
-      noDelay: true,
-      onread: {
+    const onread = {
         buffer,
         callback: (nread: number, buf: Uint8Array): boolean => {
           if (settled) return false;
@@ -144,11 +146,30 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
             return false;
           }
         },
-      },
-    });
+    };
+    const port = Number(target.port || (secure ? 443 : 80));
+    const tls = options.tls ?? {};
+    const s: Socket = secure
+      ? connectTls({
+          host,
+          port,
+          // SNI names a host, never an address (RFC 6066 §3); the certificate is checked
+          // against `host` either way, as undici does.
+          servername: isIP(host) ? undefined : host,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          passphrase: tls.passphrase,
+          rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          ALPNProtocols: ['http/1.1'],
+          // A documented tls.connect option ("See the onread option of net.Socket") that
+          // @types/node leaves out of ConnectionOptions.
+          onread,
+        } as ConnectionOptions)
+      : connect({ host, port, noDelay: true, onread });
     socket = s;
     s.setTimeout(options.connectMs);
-    s.on('connect', () => {
+    s.on(secure ? 'secureConnect' : 'connect', () => {
       s.setTimeout(options.headersMs);
       s.write(lines.join('\r\n'));
     });

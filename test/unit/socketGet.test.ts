@@ -5,10 +5,20 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DicomWebClient } from '../../src/dicomweb/client';
 import { DicomWebError } from '../../src/dicomweb/errors';
 import { socketGet, type SocketBodySink, type SocketGetHead, type SocketGetOptions } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
+import { SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
+
+const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'support', 'tls');
+const CERT = readFileSync(join(TLS_DIR, 'localhost-cert.pem'));
+const KEY = readFileSync(join(TLS_DIR, 'localhost-key.pem'));
 
 /** A server that answers every connection with `answer(socket, request)` once the request head is in. */
 async function scriptedServer(answer: (socket: Socket, request: string) => void): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
@@ -203,6 +213,71 @@ describe('socketGet', () => {
       assert.equal((await pausing.outcome).kind, 'done');
       assert.deepEqual(paused.body, BODY);
     } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('socketGet over TLS', () => {
+  /** An HTTPS server on 127.0.0.1 answering every GET with `parts` as a chunked multipart/related body. */
+  async function httpsServer(parts: Buffer[]): Promise<{ origin: string; alpn: Array<string | false | null>; close: () => Promise<void> }> {
+    const alpn: Array<string | false | null> = [];
+    const server = createHttpsServer({ key: KEY, cert: CERT, ALPNProtocols: ['h2', 'http/1.1'] }, (request, response) => {
+      alpn.push((request.socket as import('node:tls').TLSSocket).alpnProtocol);
+      response.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=tls-boundary' });
+      for (const part of parts) response.write(Buffer.concat([Buffer.from('--tls-boundary\r\nContent-Type: application/dicom\r\n\r\n'), part, Buffer.from('\r\n')]));
+      response.end('--tls-boundary--\r\n');
+    });
+    const { port, close } = await listenOnLoopback(server);
+    return { origin: `https://127.0.0.1:${port}`, alpn, close };
+  }
+
+  it('reads an https answer into the same buffer, with the CA it is given, and declines a certificate it cannot trust', async () => {
+    const body = Buffer.from('DICM payload over TLS');
+    const server = await httpsServer([body]);
+    try {
+      const received: Received = { body: Buffer.alloc(0), ended: false };
+      const trusted = await socketGet(`${server.origin}/x`, '/x', options(collect(received), { tls: { ca: CERT }, readBufferBytes: 13 })).outcome;
+      assert.equal(trusted.kind, 'done');
+      assert.match(received.body.toString('latin1'), /^--tls-boundary\r\nContent-Type: application\/dicom\r\n\r\nDICM payload over TLS\r\n--tls-boundary--\r\n$/);
+      assert.deepEqual(server.alpn, ['http/1.1'], 'HTTP/1.1 asked for by ALPN');
+
+      let heads = 0;
+      const untrusted = await socketGet(`${server.origin}/x`, '/x', options(() => (heads++, undefined))).outcome;
+      assert.equal(untrusted.kind, 'declined');
+      assert.match(untrusted.kind === 'declined' ? untrusted.reason : '', /self-signed|certificate/i);
+      assert.equal(heads, 0);
+      const unchecked = await socketGet(`${server.origin}/x`, '/x', options(collect({ body: Buffer.alloc(0), ended: false }), { tls: { rejectUnauthorized: false } })).outcome;
+      assert.equal(unchecked.kind, 'done');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a client with the CA downloads over https from the socket; without it the download fails on the certificate', async () => {
+    const paths = await writeSeedFiles(mkdtempSync(join(tmpdir(), 'dicomweb-tls-src-')));
+    const files = paths.map((path) => readFileSync(path));
+    const server = await httpsServer(files);
+    const trusting = new DicomWebClient({ baseUrl: `${server.origin}/dicom-web`, serverKind: 'generic', tls: { ca: CERT } });
+    const distrusting = new DicomWebClient({ baseUrl: `${server.origin}/dicom-web`, serverKind: 'generic', retry: { retries: 0 } });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'dicomweb-tls-download-'));
+      const result = await trusting.downloadToDirectory({ studyInstanceUid: SEED_INSTANCES[0]!.studyInstanceUid }, dir);
+      assert.equal(result.reader, 'socket');
+      assert.equal(result.files.length, 3);
+      for (const [index, instance] of SEED_INSTANCES.entries()) {
+        assert.ok(readFileSync(join(dir, `${instance.sopInstanceUid}.dcm`)).equals(files[index]!), `${instance.sopInstanceUid} byte for byte`);
+      }
+      // The socket reader declines; undici then refuses the certificate with a typed error.
+      await assert.rejects(distrusting.downloadToDirectory({ studyInstanceUid: SEED_INSTANCES[0]!.studyInstanceUid }, mkdtempSync(join(tmpdir(), 'dicomweb-tls-refused-'))), (error: unknown) => {
+        assert.ok(error instanceof DicomWebError, String(error));
+        assert.equal(error.code, 'NETWORK');
+        assert.match(error.message, /certificate/i);
+        return true;
+      });
+    } finally {
+      await trusting.close();
+      await distrusting.close();
       await server.close();
     }
   });
