@@ -99,6 +99,8 @@ export function socketGetSupports(url: string): boolean {
  */
 export function socketGet(url: string, path: string, options: SocketGetOptions): SocketGetCall {
   let socket: Socket | undefined;
+  /** The sink asked to stop reading: the silence is ours then, not the server's. */
+  let pausedBySink = false;
   const outcome = new Promise<SocketGetOutcome>((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
@@ -128,24 +130,25 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
     const buffer = Buffer.allocUnsafe(options.readBufferBytes ?? 64 * 1024);
     const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
     const onread = {
-        buffer,
-        callback: (nread: number, buf: Uint8Array): boolean => {
-          if (settled) return false;
-          try {
-            const wasHead = reader.phase === 'head';
-            const step = reader.feed(buf.subarray(0, nread) as Buffer);
-            if (step.outcome) {
-              finish(step.outcome);
-              return false;
-            }
-            // From the body on, the timeout is the longest silence (each read re-arms it).
-            if (wasHead && reader.phase === 'body') s.setTimeout(options.bodyMs);
-            return step.more;
-          } catch (error) {
-            finish(error as Error);
+      buffer,
+      callback: (nread: number, buf: Uint8Array): boolean => {
+        if (settled) return false;
+        try {
+          const wasHead = reader.phase === 'head';
+          const step = reader.feed(buf.subarray(0, nread) as Buffer);
+          if (step.outcome) {
+            finish(step.outcome);
             return false;
           }
-        },
+          // From the body on, the timeout is the longest silence (each read re-arms it).
+          if (wasHead && reader.phase === 'body') s.setTimeout(options.bodyMs);
+          pausedBySink = !step.more;
+          return step.more;
+        } catch (error) {
+          finish(error as Error);
+          return false;
+        }
+      },
     };
     const port = Number(target.port || (secure ? 443 : 80));
     const tls = options.tls ?? {};
@@ -174,6 +177,7 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
       s.write(lines.join('\r\n'));
     });
     s.on('timeout', () => {
+      if (pausedBySink) return; // re-armed by resume()
       if (reader.phase === 'head') finish({ kind: 'declined', reason: `no answer within ${s.connecting ? options.connectMs : options.headersMs} ms` });
       else finish(new DicomWebError('TIMEOUT', `GET ${redactUrl(url)} timed out: no data for ${options.bodyMs} ms`, { method: 'GET', url }));
     });
@@ -194,7 +198,11 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
   return {
     outcome,
     resume: () => {
-      if (socket && !socket.destroyed) socket.resume();
+      if (socket && !socket.destroyed) {
+        pausedBySink = false;
+        socket.setTimeout(options.bodyMs);
+        socket.resume();
+      }
     },
   };
 }

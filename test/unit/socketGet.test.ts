@@ -205,7 +205,8 @@ describe('socketGet', () => {
       // Paused after the first bytes: nothing more arrives until resume().
       const paused: Received = { body: Buffer.alloc(0), ended: false };
       let first = true;
-      const pausing = socketGet(server.url, '/', options(collect(paused, { data: () => (first ? ((first = false), false) : true) }), { readBufferBytes: 64 * 1024 }));
+      // A body timeout shorter than the pause: a pause the sink asked for is not the server's silence.
+      const pausing = socketGet(server.url, '/', options(collect(paused, { data: () => (first ? ((first = false), false) : true) }), { readBufferBytes: 64 * 1024, bodyMs: 150 }));
       await new Promise((resolve) => setTimeout(resolve, 300)); // the server sent everything by now
       const before = paused.body.length;
       assert.ok(before > 0 && before < BODY.length, `${before} bytes before resume`);
@@ -220,12 +221,15 @@ describe('socketGet', () => {
 
 describe('socketGet over TLS', () => {
   /** An HTTPS server on 127.0.0.1 answering every GET with `parts` as a chunked multipart/related body. */
-  async function httpsServer(parts: Buffer[]): Promise<{ origin: string; alpn: Array<string | false | null>; close: () => Promise<void> }> {
+  async function httpsServer(parts: Buffer[], pauseMs = 0): Promise<{ origin: string; alpn: Array<string | false | null>; close: () => Promise<void> }> {
     const alpn: Array<string | false | null> = [];
-    const server = createHttpsServer({ key: KEY, cert: CERT, ALPNProtocols: ['h2', 'http/1.1'] }, (request, response) => {
+    const server = createHttpsServer({ key: KEY, cert: CERT, ALPNProtocols: ['h2', 'http/1.1'] }, async (request, response) => {
       alpn.push((request.socket as import('node:tls').TLSSocket).alpnProtocol);
       response.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=tls-boundary' });
-      for (const part of parts) response.write(Buffer.concat([Buffer.from('--tls-boundary\r\nContent-Type: application/dicom\r\n\r\n'), part, Buffer.from('\r\n')]));
+      for (const part of parts) {
+        response.write(Buffer.concat([Buffer.from('--tls-boundary\r\nContent-Type: application/dicom\r\n\r\n'), part, Buffer.from('\r\n')]));
+        if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
       response.end('--tls-boundary--\r\n');
     });
     const { port, close } = await listenOnLoopback(server);
@@ -249,6 +253,23 @@ describe('socketGet over TLS', () => {
       assert.equal(heads, 0);
       const unchecked = await socketGet(`${server.origin}/x`, '/x', options(collect({ body: Buffer.alloc(0), ended: false }), { tls: { rejectUnauthorized: false } })).outcome;
       assert.equal(unchecked.kind, 'done');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops reading a TLS socket while the sink asks it to', async () => {
+    const server = await httpsServer([Buffer.from('first part'), Buffer.from('second part')], 100);
+    try {
+      const paused: Received = { body: Buffer.alloc(0), ended: false };
+      let first = true;
+      const call = socketGet(`${server.origin}/x`, '/x', options(collect(paused, { data: () => (first ? ((first = false), false) : true) }), { tls: { ca: CERT }, readBufferBytes: 64 * 1024 }));
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the server sent everything by now
+      const before = paused.body.toString('latin1');
+      assert.ok(before.includes('first part') && !before.includes('second part'), `before resume: ${JSON.stringify(before)}`);
+      call.resume();
+      assert.equal((await call.outcome).kind, 'done');
+      assert.ok(paused.body.toString('latin1').endsWith('second part\r\n--tls-boundary--\r\n'));
     } finally {
       await server.close();
     }
