@@ -254,6 +254,36 @@ function classifyAfterDelimiter(buf: Buffer, pos: number): DelimiterKind {
   return buf[p + 1] === LF ? { type: 'delimiter', lineEnd: p + 2 } : { type: 'data' };
 }
 
+/**
+ * The first delimiter line at or after `from`: `CRLF--boundary` followed by a close, a
+ * line end or too few bytes to tell; a match followed by anything else is part data
+ * (RFC 2046 §5.1.1: "--boundaryX" inside a body). `index` is -1 when there is none.
+ */
+function findDelimiter(buf: Buffer, delimiter: Buffer, from: number): { index: number; kind: DelimiterKind } {
+  for (let at = from; ; ) {
+    const index = buf.indexOf(delimiter, at);
+    if (index < 0) return { index, kind: { type: 'data' } };
+    const kind = classifyAfterDelimiter(buf, index + delimiter.length);
+    if (kind.type !== 'data') return { index, kind };
+    at = index + 1;
+  }
+}
+
+/**
+ * Why a body ended before its close delimiter: inside the preamble, it held no delimiter
+ * at all (MALFORMED) unless it was empty or cut off on the first delimiter (TRUNCATED).
+ */
+function endedEarlyError(phase: 'preamble' | 'body' | 'headers', unread: Buffer, delimiter: Buffer, sawBytes: boolean): MultipartError {
+  if (phase === 'preamble') {
+    const n = Math.min(unread.length, delimiter.length);
+    const atDelimiter = n > 0 && unread.compare(delimiter, 0, n, 0, n) === 0;
+    return sawBytes && !atDelimiter
+      ? new MultipartError('MALFORMED', 'parseMultipart: the body contains no delimiter for the Content-Type boundary')
+      : new MultipartError('TRUNCATED', 'parseMultipart: the body is empty');
+  }
+  return new MultipartError('TRUNCATED', `parseMultipart: the body ended inside a part ${phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`);
+}
+
 /** Length of the longest suffix of `buf` that is a proper prefix of `delimiter` (a delimiter split across chunks). */
 function partialDelimiterSuffix(buf: Buffer, delimiter: Buffer): number {
   let p = buf.indexOf(CR, Math.max(0, buf.length - (delimiter.length - 1)));
@@ -458,16 +488,7 @@ class MultipartReader {
     const d = this.delimiter;
     for (;;) {
       const buf = this.buf;
-      let from = 0;
-      let idx: number;
-      let kind: DelimiterKind = { type: 'data' };
-      for (;;) {
-        idx = buf.indexOf(d, from);
-        if (idx < 0) break;
-        kind = classifyAfterDelimiter(buf, idx + d.length);
-        if (kind.type !== 'data') break;
-        from = idx + 1; // the boundary string inside data, e.g. "--boundaryX" (RFC 2046 §5.1.1)
-      }
+      const { index: idx, kind } = findDelimiter(buf, d, 0);
 
       if (idx >= 0) {
         if (idx > 0) {
@@ -488,15 +509,7 @@ class MultipartReader {
   }
 
   private endedEarly(phase: 'preamble' | 'body' | 'headers'): MultipartError {
-    if (phase === 'preamble') {
-      // Ended on (a prefix of) the first delimiter: a cut-off body rather than a non-multipart one.
-      const n = Math.min(this.buf.length, this.delimiter.length);
-      const atDelimiter = n > 0 && this.buf.compare(this.delimiter, 0, n, 0, n) === 0;
-      return this.sawBytes && !atDelimiter
-        ? new MultipartError('MALFORMED', 'parseMultipart: the body contains no delimiter for the Content-Type boundary')
-        : new MultipartError('TRUNCATED', 'parseMultipart: the body is empty');
-    }
-    return new MultipartError('TRUNCATED', `parseMultipart: the body ended inside a part ${phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`);
+    return endedEarlyError(phase, this.buf, this.delimiter, this.sawBytes);
   }
 
   /** Reads a header block that ends at CRLF CRLF (RFC 2046 §5.1.1 body-part := MIME-part-headers [CRLF *OCTET]). */
@@ -598,14 +611,7 @@ export class MultipartPushParser {
   end(): void {
     if (this.failed) throw this.failed;
     if (this.phase === 'epilogue') return;
-    if (this.phase === 'preamble') {
-      const n = Math.min(this.carry.length, this.delimiter.length);
-      const atDelimiter = n > 0 && this.carry.compare(this.delimiter, 0, n, 0, n) === 0;
-      throw this.sawBytes && !atDelimiter
-        ? new MultipartError('MALFORMED', 'parseMultipart: the body contains no delimiter for the Content-Type boundary')
-        : new MultipartError('TRUNCATED', 'parseMultipart: the body is empty');
-    }
-    throw new MultipartError('TRUNCATED', `parseMultipart: the body ended inside a part ${this.phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`);
+    throw endedEarlyError(this.phase, this.carry, this.delimiter, this.sawBytes);
   }
 
   private consume(buf: Buffer): void {
@@ -629,17 +635,8 @@ export class MultipartPushParser {
         this.handler.onPart(headers, this.index);
         continue;
       }
-      // preamble or body: find the next delimiter line (RFC 2046 §5.1.1), as scan() does.
-      let from = pos;
-      let idx: number;
-      let kind: DelimiterKind = { type: 'data' };
-      for (;;) {
-        idx = buf.indexOf(d, from);
-        if (idx < 0) break;
-        kind = classifyAfterDelimiter(buf, idx + d.length);
-        if (kind.type !== 'data') break;
-        from = idx + 1;
-      }
+      // preamble or body: find the next delimiter line, as scan() does.
+      const { index: idx, kind } = findDelimiter(buf, d, pos);
       if (idx < 0) {
         const keep = partialDelimiterSuffix(buf.subarray(pos), d);
         const end = buf.length - keep;

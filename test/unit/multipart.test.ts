@@ -14,24 +14,13 @@ import {
   rootPartIndex,
   type MultipartWriterPart,
 } from '../../src/dicomweb/multipart';
+import { rng } from '../support/random';
 
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-/** Deterministic PRNG (mulberry32) so a failing fuzz case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(random: () => number, n: number): Buffer {
   const out = Buffer.alloc(n);

@@ -8,20 +8,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultipartError, MultipartPushParser, parseMultipart, readPartBody } from '../../src/dicomweb/multipart';
+import { rng } from '../support/random';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Parsed {
   parts: Array<{ headers: Record<string, string>; body: string }>;
