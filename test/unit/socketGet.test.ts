@@ -14,6 +14,7 @@ import { DicomWebClient } from '../../src/dicomweb/client';
 import { DicomWebError } from '../../src/dicomweb/errors';
 import { socketGet, type SocketBodySink, type SocketGetHead, type SocketGetOptions } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
+import { rng } from '../support/random';
 import { SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 
 const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'support', 'tls');
@@ -216,6 +217,53 @@ describe('socketGet', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('socketGet on random answers', () => {
+  it('settles every one of 300 mangled answers: read, declined or a typed error, never a hang or a crash', async () => {
+    const valid = Buffer.concat([
+      Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n'),
+      Buffer.from(`${BODY.length.toString(16)}\r\n`),
+      BODY,
+      Buffer.from('\r\n0\r\n\r\n'),
+    ]);
+    let answer = Buffer.alloc(0);
+    const server = await scriptedServer((socket) => socket.end(answer));
+    const outcomes = new Map<string, number>();
+    try {
+      for (let seed = 1; seed <= 300; seed++) {
+        const random = rng(seed);
+        // Flip, drop or insert bytes of a valid chunked answer, or cut it short.
+        const bytes = [...valid];
+        for (let edits = 1 + Math.floor(random() * 4); edits > 0; edits--) {
+          const at = Math.floor(random() * bytes.length);
+          const what = random();
+          if (what < 0.4) bytes[at] = Math.floor(random() * 256);
+          else if (what < 0.7) bytes.splice(at, 1);
+          else if (what < 0.9) bytes.splice(at, 0, [0x0d, 0x0a, 0x3a, 0x30, 0x20][Math.floor(random() * 5)]!);
+          else bytes.length = at;
+        }
+        answer = Buffer.from(bytes);
+        const received: Received = { body: Buffer.alloc(0), ended: false };
+        const call = socketGet(server.url, '/', options(collect(received), { readBufferBytes: 1 + Math.floor(random() * 40), bodyMs: 1000, headersMs: 1000 }));
+        const started = performance.now();
+        const result = await call.outcome.then(
+          (outcome) => outcome.kind,
+          (error: unknown) => {
+            assert.ok(error instanceof DicomWebError, `seed ${seed}: ${String(error)}`);
+            return error.code;
+          },
+        );
+        assert.ok(performance.now() - started < 3000, `seed ${seed} settled in time`);
+        if (result === 'done') assert.equal(received.ended, true, `seed ${seed}`);
+        outcomes.set(result, (outcomes.get(result) ?? 0) + 1);
+      }
+    } finally {
+      await server.close();
+    }
+    // Every kind of ending was exercised.
+    for (const kind of ['done', 'declined', 'MALFORMED_RESPONSE', 'NETWORK']) assert.ok((outcomes.get(kind) ?? 0) > 0, `${kind}: ${JSON.stringify([...outcomes])}`);
   });
 });
 
