@@ -144,6 +144,19 @@ export async function readInstanceIdentity(
   path: string,
   options: ReadIdentityOptions = {},
 ): Promise<InstanceIdentity> {
+  return (await readIdentityOfFile(path, options, 0)).identity;
+}
+
+/**
+ * {@link readInstanceIdentity}, and the file's bytes when it is no larger than
+ * `keepUpTo`: such a file is read whole at once (its identity needs most of it anyway),
+ * so a caller that sends it (STOW-RS, store.ts) does not read it a second time.
+ */
+export function readInstanceIdentityAndSmallFile(path: string, keepUpTo: number, options: ReadIdentityOptions = {}): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
+  return readIdentityOfFile(path, options, keepUpTo);
+}
+
+async function readIdentityOfFile(path: string, options: ReadIdentityOptions, keepUpTo: number): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
   const initialBytes = Math.max(MAGIC_END, options.initialBytes ?? 64 * 1024);
   const maxHeaderBytes = Math.max(initialBytes, options.maxHeaderBytes ?? 16 * 1024 * 1024);
   let handle: FileHandle;
@@ -157,7 +170,7 @@ export async function readInstanceIdentity(
     if (size < MAGIC_END) {
       throw new DicomFileError('NOT_DICOM', `${path} is not a DICOM Part 10 file (only ${size} bytes).`, path);
     }
-    let want = initialBytes;
+    let want = size <= keepUpTo ? size : initialBytes;
     for (;;) {
       const length = Math.min(want, size);
       const bytes = Buffer.alloc(length);
@@ -183,7 +196,8 @@ export async function readInstanceIdentity(
       if (attempt.kind === 'done' && attempt.pixelData && !attempt.deflated) {
         await checkPixelDataExtent(handle, attempt.pixelData, dataSet, size, path);
       }
-      return identityFromDataSet(dataSet, { size, bytesRead: length, path });
+      const identity = identityFromDataSet(dataSet, { size, bytesRead: length, path });
+      return length === size && size <= keepUpTo ? { identity, bytes } : { identity };
     }
   } finally {
     await handle.close();

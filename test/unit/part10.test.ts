@@ -13,6 +13,7 @@ import {
   isDicomPart10,
   readDataSet,
   readInstanceIdentity,
+  readInstanceIdentityAndSmallFile,
   readInstanceIdentityFromBytes,
   type DicomFileErrorCode,
 } from '../../src/dicom/part10';
@@ -262,6 +263,20 @@ describe('readInstanceIdentity', () => {
       assert.deepEqual(identity.warnings, []);
     });
     assert.equal(identities[0]!.size, (await readFile(paths[0]!)).length);
+  });
+
+  test('keeps the bytes of a file no larger than asked, read once, with the same identity', async () => {
+    const [path] = await writeSeedFiles(join(work, 'seed-kept'));
+    const whole = await readFile(path!);
+    const kept = await readInstanceIdentityAndSmallFile(path!, whole.length);
+    assert.ok(kept.bytes?.equals(whole), 'the whole file');
+    assert.equal(kept.identity.bytesRead, whole.length, 'read in one go');
+    assert.deepEqual({ ...kept.identity, bytesRead: 0 }, { ...(await readInstanceIdentity(path!)), bytesRead: 0 });
+    assert.equal((await readInstanceIdentityAndSmallFile(path!, whole.length - 1)).bytes, undefined, 'one byte too large: not kept');
+    // The same refusals: a file cut short is TRUNCATED either way.
+    const cut = join(work, 'seed-kept-cut.dcm');
+    await writeFile(cut, whole.subarray(0, whole.length - 10));
+    await assert.rejects(readInstanceIdentityAndSmallFile(cut, whole.length), (error: unknown) => error instanceof DicomFileError && error.code === 'TRUNCATED');
   });
 
   test('reads only a prefix of a large file', async () => {
