@@ -200,8 +200,17 @@ async function clientStore(ctx: BenchContext, files: string[], setting: { batchS
     const summary = await client.storeInstances(files, setting);
     const ms = performance.now() - started;
     if (summary.stored !== files.length) {
-      const sample = summary.outcomes.find((o) => o.status !== 'stored');
-      throw new Error(`client stored ${summary.stored} of ${files.length}: ${sample?.status} ${sample?.message ?? ''}`);
+      // Everything needed to tell a client fault from a server one: what the answer said
+      // (HTTP status), whether a query confirmed the absence, and what Orthanc holds.
+      const notStored = summary.outcomes.filter((o) => o.status !== 'stored');
+      const sample = notStored[0];
+      const held = await fetch(`${ctx.orthancRestUrl}/statistics`)
+        .then(async (response) => ((await response.json()) as { CountInstances?: number }).CountInstances)
+        .catch(() => undefined);
+      throw new Error(
+        `client stored ${summary.stored} of ${files.length} (Orthanc holds ${held}); ${notStored.length} not stored, e.g. ${sample?.status} ` +
+          `(HTTP ${sample?.httpStatus}, verified by query: ${sample?.verified}): ${sample?.message ?? ''}`,
+      );
     }
     return ms;
   } finally {
