@@ -36,10 +36,17 @@ function load(): Map<string, Entry> {
   if (byTag) return byTag;
   byTag = new Map();
   byKeyword = new Map();
+  // dictionaryData.ts: ">GROUP" lines, then "ELEMENT|VR|VM|Keyword[|R]" (empty VM = "1").
+  let group = '';
   for (const line of DICTIONARY_DATA.split('\n')) {
     if (!line) continue;
-    const [tag, vr, vm, keyword, retired] = line.split('|') as [string, string, string, string, string];
-    byTag.set(tag, [vr, vm, keyword, retired === 'R']);
+    if (line.startsWith('>')) {
+      group = line.slice(1);
+      continue;
+    }
+    const [element, vr, vm, keyword, retired] = line.split('|') as [string, string, string, string, string | undefined];
+    const tag = group + element;
+    byTag.set(tag, [vr, vm || '1', keyword, retired === 'R']);
     // Repeating groups map to their first group (6000, 5000, 7F00); first entry wins.
     if (!byKeyword.has(keyword)) byKeyword.set(keyword, tag.replace('xx', '00'));
   }

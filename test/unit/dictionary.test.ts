@@ -101,13 +101,19 @@ describe('tagForKeyword / resolveTag / formatting', () => {
   });
 
   it('round-trips every non-repeating registry entry keyword → tag → keyword', () => {
+    // Read the generated file as text, apart from dictionary.ts's own reading of it:
+    // ">GROUP" lines, then "ELEMENT|VR|VM|Keyword[|R]".
     const data = readFileSync(join(__dirname, '../../../src/dicom/dictionaryData.ts'), 'utf8');
-    const lines = data.split('\n').filter((l) => /^[0-9A-F]{8}\|/.test(l));
-    assert.ok(lines.length > 4500, `${lines.length} entries`);
-    for (const line of lines) {
-      const [tag, , , keyword] = line.split('|');
-      assert.equal(tagForKeyword(keyword!), tag, keyword);
-      assert.equal(lookupTag(tag!)?.keyword, keyword, tag);
+    const entries: Array<[string, string]> = [];
+    let group = '';
+    for (const line of data.split('\n')) {
+      if (/^>[0-9A-Fx]{4}$/.test(line)) group = line.slice(1);
+      else if (/^[0-9A-F]{4}\|/.test(line) && /^[0-9A-F]{4}$/.test(group)) entries.push([group + line.slice(0, 4), line.split('|')[3]!]);
+    }
+    assert.ok(entries.length > 4500, `${entries.length} entries`);
+    for (const [tag, keyword] of entries) {
+      assert.equal(tagForKeyword(keyword), tag, keyword);
+      assert.equal(lookupTag(tag)?.keyword, keyword, tag);
     }
   });
 
