@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { newConnectionId, type AuthKind, type ServerConnection } from '../config/connections';
+import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
 import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
 import { normalizeBaseUrl } from '../dicomweb/requests';
@@ -148,7 +149,7 @@ async function askSecret(connection: ServerConnection, optional = false): Promis
 async function detectKind(url: string): Promise<ServerKind> {
   const fromUrl = kindFromUrl(url);
   if (fromUrl) return fromUrl;
-  const client = new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 } });
+  const client = new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 }, proxy: proxyFor(url) });
   try {
     return (await client.detectProfile()).kind;
   } finally {

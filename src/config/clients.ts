@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/auth';
 import { DicomWebClient } from '../dicomweb/client';
 import type { RequestLogEntry } from '../dicomweb/http';
+import { proxyForUrl } from '../dicomweb/proxy';
 import type { UserPrompts } from '../services';
 import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
 
@@ -22,7 +23,7 @@ export class ClientFactory implements vscode.Disposable {
 
   /** The client of a connection; rebuilt when the connection's settings changed. */
   get(connection: ServerConnection): DicomWebClient {
-    const signature = JSON.stringify(connection);
+    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null]);
     const cached = this.clients.get(connection.id);
     if (cached && cached.signature === signature) return cached.client;
     if (cached) void cached.client.close();
@@ -55,6 +56,7 @@ export class ClientFactory implements vscode.Disposable {
       headers: connection.headers,
       auth: this.authFor(connection),
       tls: { ca, rejectUnauthorized: connection.rejectUnauthorized ?? true },
+      proxy: proxyFor(connection.url),
       timeouts: { headersMs: timeoutSeconds * 1000 },
       onRequest: (entry) => this.logRequest(connection, entry),
     });
@@ -111,4 +113,15 @@ export class ClientFactory implements vscode.Disposable {
     for (const { client } of this.clients.values()) void client.close();
     this.clients.clear();
   }
+}
+
+/**
+ * The proxy for a service, from VS Code's `http.proxy` / `http.noProxy` and the
+ * environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (src/dicomweb/proxy.ts);
+ * `http.proxySupport: off` turns it off, as it does for VS Code itself.
+ */
+export function proxyFor(url: string): string | undefined {
+  const http = vscode.workspace.getConfiguration('http');
+  if (http.get<string>('proxySupport') === 'off') return undefined;
+  return proxyForUrl(url, { proxy: http.get<string>('proxy'), noProxy: http.get<string[]>('noProxy'), env: process.env });
 }

@@ -58,7 +58,13 @@ export interface HttpOptions {
   connections?: number;
   /** Called once per attempt, when its headers arrived or it failed. */
   onRequest?: (entry: RequestLogEntry) => void;
-  /** Use this dispatcher instead of creating one (tests, proxies). */
+  /**
+   * An HTTP(S) or SOCKS proxy for every request (`http://host:3128`; credentials in the URL
+   * are sent as Proxy-Authorization): https services through a CONNECT tunnel, http ones
+   * in absolute form (RFC 9112 §3.2.2). See proxy.ts for choosing it. Never logged.
+   */
+  proxy?: string;
+  /** Use this dispatcher instead of creating one (tests). */
   dispatcher?: Dispatcher;
 }
 
@@ -110,22 +116,24 @@ export class HttpTransport {
       // undici (and the compile of its llhttp WebAssembly) loads with the first client, not
       // when the extension activates: about half of the bundle's load time.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { Agent } = require('./undici') as typeof import('./undici');
-      this.dispatcher = new Agent({
+      const { Agent, ProxyAgent } = require('./undici') as typeof import('./undici');
+      const common = {
         connections: options.connections ?? 8,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,
         connectTimeout: options.timeouts?.connectMs ?? 10_000,
         headersTimeout: options.timeouts?.headersMs ?? 60_000,
         bodyTimeout: options.timeouts?.bodyMs ?? 120_000,
-        connect: {
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          passphrase: tls.passphrase,
-          rejectUnauthorized: tls.rejectUnauthorized ?? true,
-        },
-      });
+      };
+      const targetTls = {
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        passphrase: tls.passphrase,
+        rejectUnauthorized: tls.rejectUnauthorized ?? true,
+      };
+      // Through a proxy the service's TLS settings apply to the tunnelled connection.
+      this.dispatcher = options.proxy ? new ProxyAgent({ ...common, uri: options.proxy, requestTls: targetTls }) : new Agent({ ...common, connect: targetTls });
       this.ownsDispatcher = true;
     }
   }
@@ -153,7 +161,7 @@ export class HttpTransport {
       } catch (error) {
         const failure = toTransportError(error, request);
         this.log(request, started, attempt, undefined, failure.message);
-        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED') {
+        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED' && !isProxyRefusal(error)) {
           await sleep(backoff(attempt, minDelay, maxDelay), request.signal);
           continue;
         }
@@ -213,12 +221,13 @@ export class HttpTransport {
    * A GET read straight from the socket into one reused buffer (socketGet.ts), for a body
    * the caller consumes synchronously: the retrieve to disk. Same headers, credentials,
    * timeouts, TLS options and request log as {@link send}; resolves `declined` when the
-   * request is one this path does not take (a caller's own dispatcher such as a proxy, a
+   * request is one this path does not take (a proxy or a caller's own dispatcher, a
    * connection or certificate failure, an answer other than what `onHead` accepts), and the
    * caller then uses {@link send}, whose errors say what went wrong.
    */
   async getFromSocket(request: Pick<HttpRequest, 'url' | 'headers' | 'signal'>, onHead: SocketGetOptions['onHead'], control?: (call: SocketGetCall) => void): Promise<SocketGetOutcome> {
     if (this.options.dispatcher) return { kind: 'declined', reason: 'the client sends through its own dispatcher' };
+    if (this.options.proxy) return { kind: 'declined', reason: 'requests go through a proxy' };
     if (!socketGetSupports(request.url)) return { kind: 'declined', reason: 'not an http: or https: URL' };
     throwIfAborted({ method: 'GET', url: request.url }, request.signal);
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
@@ -449,8 +458,18 @@ export function toTransportError(error: unknown, request: Pick<HttpRequest, 'met
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new DicomWebError('TIMEOUT', `${target} timed out (${code})`, details);
   }
+  if (isProxyRefusal(error)) {
+    // undici reports it as an argument error (forwarded) or an aborted tunnel (CONNECT).
+    return new DicomWebError('NETWORK', `${target} failed: the proxy asks for credentials it did not get (407 Proxy Authentication Required); check the user and password in the proxy URL`, details);
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return new DicomWebError('NETWORK', `${target} failed: ${reason}${code ? ` (${code})` : ''}`, details);
+}
+
+/** A proxy's 407 (RFC 9110 §15.5.8): asking again with the same credentials cannot help. */
+function isProxyRefusal(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /proxy/i.test(message) && /\b407\b/.test(message);
 }
 
 /** Waits `ms`; rejects with CANCELLED as soon as `signal` fires. */
