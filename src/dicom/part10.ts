@@ -210,6 +210,15 @@ async function readIdentityOfFile(path: string, options: ReadIdentityOptions, ke
  * except that Pixel Data is checked from the bytes.
  */
 export function readInstanceIdentityFromBytes(bytes: Uint8Array): InstanceIdentity {
+  return readInstanceIdentityAndDataSetFromBytes(bytes).identity;
+}
+
+/**
+ * {@link readInstanceIdentityFromBytes}, and the data set it was read from (everything
+ * before Pixel Data, File Meta included: what `readDataSet(bytes, { untilTag: 'x7fe00010' })`
+ * gives), so a caller that needs both parses the bytes once (the local server's STOW-RS).
+ */
+export function readInstanceIdentityAndDataSetFromBytes(bytes: Uint8Array): { identity: InstanceIdentity; dataSet: dicomParser.DataSet } {
   const buffer = asBuffer(bytes);
   if (!hasDicmPrefix(buffer)) {
     throw new DicomFileError('NOT_DICOM', 'The bytes are not a DICOM Part 10 file (no DICM prefix).');
@@ -218,7 +227,7 @@ export function readInstanceIdentityFromBytes(bytes: Uint8Array): InstanceIdenti
   if (attempt.kind === 'done' && attempt.pixelData && !attempt.deflated) {
     checkPixelDataExtentInMemory(attempt.pixelData, attempt.dataSet, buffer.length, undefined);
   }
-  return identityFromDataSet(attempt.dataSet, { size: buffer.length, bytesRead: buffer.length });
+  return { identity: identityFromDataSet(attempt.dataSet, { size: buffer.length, bytesRead: buffer.length }), dataSet: attempt.dataSet };
 }
 
 /**
