@@ -4,14 +4,13 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DicomWebClient } from '../../src/dicomweb';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/server';
+import { makeTempDir } from '../support/tempDirs';
 
+/** A new folder under the system's temporary one, removed when the test file's process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `dicomweb-local-${prefix}-`));
+  return makeTempDir(`dicomweb-local-${prefix}-`);
 }
 
 /** A server over a new temporary folder (or the one given), on a free port. */

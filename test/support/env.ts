@@ -2,11 +2,9 @@
  * The servers `npm test` started (scripts/test.mjs passes them in the environment), and a
  * client for each. Tests talk to a real Orthanc; nothing here imitates a server.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { basicAuth, DicomWebClient, type DicomWebClientOptions } from '../../src/dicomweb';
 import { clearOrthanc } from './orthanc';
+import { makeTempDir } from './tempDirs';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -56,6 +54,7 @@ export function resetOrthanc(): Promise<void> {
   return clearOrthanc({ restUrl: orthanc.restUrl });
 }
 
+/** A new folder under the system's temporary one, removed when the test file's process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `dicomweb-explorer-${prefix}-`));
+  return makeTempDir(`dicomweb-explorer-${prefix}-`);
 }
