@@ -76,7 +76,15 @@ async function timeStore(client: DicomWebClient, files: string[]): Promise<{ sec
   return { seconds, stored: summary.stored };
 }
 
-/** Rounds of the store comparison: one run on this shared machine varied from 1.45× to 2.31×. */
+/**
+ * Rounds of the store comparison: one run on this shared machine varied from 1.45× to 2.31×.
+ * What moves it (perf, 2026-11-29): right after Orthanc's rounds the local server spent
+ * 55–70 % of its CPU in ext4's inode allocation (rwsem_spin_on_owner, recently_deleted,
+ * find_inode_bit: inodes freed in the last seconds are skipped while a free one is sought),
+ * 540–1,935 ms of CPU per 1,000 instances against 259–399 ms with no Orthanc beside it; the
+ * rate climbs round after round as that clears. Each instance is a new file here, and one
+ * in Orthanc too, but the local server's creations pay for the churn.
+ */
 const STORE_ROUNDS = 5;
 
 async function benchStore(ctx: Context): Promise<BenchResult[]> {
