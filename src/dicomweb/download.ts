@@ -112,7 +112,9 @@ class DownloadedFiles {
     let transferSyntaxUid = partSyntax;
     let folder = this.directory;
     try {
-      const identity = await readInstanceIdentity(temporary);
+      // The UIDs sit in the first kilobytes; the reader grows the prefix if they do not.
+      // A smaller first read than its 64 KiB default leaves less for the collector per file.
+      const identity = await readInstanceIdentity(temporary, { initialBytes: IDENTITY_FIRST_READ });
       // UIDs become file names: only digits, letters, '.' and '-' may pass (no '../').
       assertUid(identity.sopInstanceUid, 'SOPInstanceUID');
       assertUid(identity.studyInstanceUid, 'StudyInstanceUID');
@@ -243,6 +245,9 @@ async function freeName(folder: string, base: string, ext: string): Promise<stri
     }
   }
 }
+
+/** First read when naming a downloaded file by its instance (see DownloadedFiles.add). */
+const IDENTITY_FIRST_READ = 16 * 1024;
 
 /**
  * Network chunks (64 KiB at most) gathered for one `writev`. 256 KiB measured best on the
