@@ -205,18 +205,11 @@ async function readIdentityOfFile(path: string, options: ReadIdentityOptions, ke
 }
 
 /**
- * Identity of an instance held in memory (a whole Part 10 file), e.g. a part about to be
- * sent in a STOW-RS request. Same checks and errors as {@link readInstanceIdentity},
- * except that Pixel Data is checked from the bytes.
- */
-export function readInstanceIdentityFromBytes(bytes: Uint8Array): InstanceIdentity {
-  return readInstanceIdentityAndDataSetFromBytes(bytes).identity;
-}
-
-/**
- * {@link readInstanceIdentityFromBytes}, and the data set it was read from (everything
- * before Pixel Data, File Meta included: what `readDataSet(bytes, { untilTag: 'x7fe00010' })`
- * gives), so a caller that needs both parses the bytes once (the local server's STOW-RS).
+ * Identity of an instance held in memory (a whole Part 10 file), e.g. a part received in a
+ * STOW-RS request, and the data set it was read from: everything before Pixel Data, File
+ * Meta included, as `readDataSet(bytes, { untilTag: 'x7fe00010' })` gives it, so a caller
+ * that needs both parses once (the local server). Same checks and errors as
+ * {@link readInstanceIdentity}, except that Pixel Data is checked from the bytes.
  */
 export function readInstanceIdentityAndDataSetFromBytes(bytes: Uint8Array): { identity: InstanceIdentity; dataSet: dicomParser.DataSet } {
   const buffer = asBuffer(bytes);

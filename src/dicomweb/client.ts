@@ -693,7 +693,6 @@ export interface RetrievedPart {
   body: AsyncIterable<Uint8Array>;
 }
 
-
 function uidOf(item: DicomJsonDataset, tag: string): string | undefined {
   const value = item[tag]?.Value?.[0];
   return typeof value === 'string' ? value : undefined;

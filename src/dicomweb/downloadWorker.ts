@@ -3,11 +3,12 @@
  * thread is busy and whose heap is large — the VS Code extension host.
  *
  * Why: the host's event loop then carries none of the parsing and writing. And where the
- * answer is read through undici (a proxy, or a server the socket reader declines; otherwise
- * download.ts reads the socket into one reused buffer), it streams through 64 KiB network buffers that V8 frees only
- * at a full collection, whose cost grows with the heap it marks: in the extension host (a
- * heap of hundreds of MB) that download ran at about 0.4× curl, in a thread with its own
- * small heap at the rate of a lean process (bench/: extension.download.*).
+ * answer is read through undici (a proxy, or a server the socket reader declines;
+ * otherwise download.ts reads the socket into one reused buffer), it streams through
+ * 64 KiB network buffers that V8 frees only at a full collection, whose cost grows with
+ * the heap it marks: in the extension host (a heap of hundreds of MB) that download ran at
+ * about 0.4× curl, in a thread with its own small heap at the rate of a lean process
+ * (bench/: extension.download.*).
  *
  * The worker builds its own client from {@link DicomWebClient.portableOptions}. What cannot
  * cross a thread stays here and is asked for over messages: the credentials (so a token is

@@ -230,9 +230,7 @@ export class HttpTransport {
     if (this.options.proxy) return { kind: 'declined', reason: 'requests go through a proxy' };
     if (!socketGetSupports(request.url)) return { kind: 'declined', reason: 'not an http: or https: URL' };
     throwIfAborted({ method: 'GET', url: request.url }, request.signal);
-    const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
-    const authorization = await this.options.auth?.authorization();
-    if (authorization) headers.authorization = authorization;
+    const headers = await this.headersFor(request);
     const started = performance.now();
     const timeouts = this.options.timeouts ?? {};
     let logged = false;
@@ -263,10 +261,16 @@ export class HttpTransport {
     }
   }
 
-  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
+  /** The client's extra headers, the request's own, and the credentials asked for now (a token may have been refreshed). */
+  private async headersFor(request: Pick<HttpRequest, 'headers'>): Promise<Record<string, string>> {
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
     const authorization = await this.options.auth?.authorization();
     if (authorization) headers.authorization = authorization;
+    return headers;
+  }
+
+  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
+    const headers = await this.headersFor(request);
     const url = new URL(request.url);
     let body: string | Uint8Array | Readable | undefined;
     if (request.body === undefined || typeof request.body === 'string' || request.body instanceof Uint8Array) {

@@ -14,7 +14,7 @@ import {
   readDataSet,
   readInstanceIdentity,
   readInstanceIdentityAndSmallFile,
-  readInstanceIdentityFromBytes,
+  readInstanceIdentityAndDataSetFromBytes,
   type DicomFileErrorCode,
 } from '../../src/dicom/part10';
 import {
@@ -325,11 +325,16 @@ describe('readInstanceIdentity', () => {
     await writeFile(path, whole);
     const identity = await readInstanceIdentity(path);
     assert.equal(identity.transferSyntaxUid, TransferSyntax.RLELossless);
-    assert.equal(readInstanceIdentityFromBytes(whole).sopInstanceUid, BASE_UIDS.sopInstanceUid);
+    const fromBytes = readInstanceIdentityAndDataSetFromBytes(whole);
+    assert.equal(fromBytes.identity.sopInstanceUid, BASE_UIDS.sopInstanceUid);
+    // The data set is the one readDataSet gives up to Pixel Data: same elements, same places.
+    const direct = readDataSet(whole, { untilTag: 'x7fe00010' });
+    assert.deepEqual(Object.keys(fromBytes.dataSet.elements).sort(), Object.keys(direct.elements).sort());
+    for (const [tag, element] of Object.entries(direct.elements)) assert.equal(fromBytes.dataSet.elements[tag]!.dataOffset, element.dataOffset, tag);
     for (const cut of [whole.length - 4, whole.length - 8, header.length + 30, header.length + 1500]) {
       await writeFile(path, whole.subarray(0, cut));
       await rejectsWith(readInstanceIdentity(path), 'TRUNCATED');
-      assert.throws(() => readInstanceIdentityFromBytes(whole.subarray(0, cut)), (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED');
+      assert.throws(() => readInstanceIdentityAndDataSetFromBytes(whole.subarray(0, cut)), (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED');
     }
   });
 
