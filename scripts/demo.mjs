@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureNpmDependencies } from './npm-deps.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
@@ -37,10 +38,7 @@ function which(command) {
 }
 
 async function main() {
-  if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-    console.log('Installing npm dependencies…');
-    run('npm', ['ci', '--no-audit', '--no-fund']);
-  }
+  ensureNpmDependencies(root);
   console.log('Building the extension…');
   run(process.execPath, ['scripts/build.mjs']);
   // The local server and the seed generator are compiled with the tests' tsconfig.

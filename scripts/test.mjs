@@ -13,12 +13,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
+import { ensureNpmDependencies } from './npm-deps.mjs';
 import { ensureSystemPackages } from './system-packages.mjs';
-
-await runOnRecentNode(import.meta.url);
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
+// A fresh clone has no node_modules: the build below needs esbuild and TypeScript.
+ensureNpmDependencies(root);
+
+await runOnRecentNode(import.meta.url);
 
 const onlyIndex = process.argv.indexOf('--only');
 const ALL = ['unit', 'client', 'server', 'vscode', 'ui'];
