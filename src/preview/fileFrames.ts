@@ -7,6 +7,8 @@ import * as dicomParser from 'dicom-parser';
 import type { ImageInfo } from '../../webview/protocol';
 import { nativeFrameLength } from '../../webview/preview/decode/native';
 import { isEncapsulatedTransferSyntax } from '../dicom/uids';
+import { checkPixelBudget } from '../../webview/preview/decode/budget';
+import { checkFilePixelLength } from './imageInfo';
 
 /** Returns frame `frameNumber` (1-based) of a parsed file, as the bytes a decoder takes. */
 export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNumber: number): Uint8Array {
@@ -15,6 +17,9 @@ export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNu
   if (frameNumber < 1 || frameNumber > info.numberOfFrames) {
     throw new Error(`Frame ${frameNumber} does not exist; the instance has ${info.numberOfFrames}.`);
   }
+  // Again here, whoever built `info`: no frame buffer beyond the budget or the bytes present.
+  checkPixelBudget(info);
+  checkFilePixelLength(dataSet, info);
   const index = frameNumber - 1;
   const bytes = dataSet.byteArray;
   const syntax = info.transferSyntaxUid ?? '1.2.840.10008.1.2.1';

@@ -6,7 +6,8 @@
 import type * as dicomParser from 'dicom-parser';
 import type { ImageInfo, OverlayAttributes, PaletteChannel, WindowPreset } from '../../webview/protocol';
 import { formatDicomDate, formatPersonName, getAttribute, getNumber, getNumbers, getString, getStrings, type DicomJsonDataset } from '../dicom/json';
-import { SOP_CLASS_NAMES } from '../dicom/uids';
+import { isEncapsulatedTransferSyntax, SOP_CLASS_NAMES } from '../dicom/uids';
+import { checkNativeLength, checkPixelBudget } from '../../webview/preview/decode/budget';
 
 /** Why an instance cannot be previewed at all. */
 export class NotAnImageError extends Error {
@@ -56,8 +57,27 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
   if (padding) info.pixelPaddingValue = info.pixelRepresentation === 1 ? dataSet.int16('x00280120') : dataSet.uint16('x00280120');
   const frameTime = frameTimeOf(numberOf(dataSet, 'x00181063'), numberOf(dataSet, 'x00180040'));
   if (frameTime) info.frameTimeMs = frameTime;
+  // Before anything is allocated for a frame: the header is the file's word (issue 10, 5).
+  checkPixelBudget(info);
+  checkFilePixelLength(dataSet, info);
   if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = paletteFromDataSet(dataSet);
   return info;
+}
+
+/**
+ * Native Pixel Data has exactly the length the header implies (PS3.5 §8.1.1, §A.1): a
+ * file that declares more frames or larger ones than its Pixel Data holds is refused
+ * here, from its length, instead of by slicing (or repacking bit by bit) a frame that
+ * is not there. Encapsulated Pixel Data is split by its fragments (PS3.5 §A.4) instead.
+ * @throws PixelBudgetError
+ */
+export function checkFilePixelLength(dataSet: dicomParser.DataSet, info: ImageInfo): void {
+  const element = dataSet.elements[PIXEL_DATA];
+  const syntax = info.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
+  if (!element || element.encapsulatedPixelData || (isEncapsulatedTransferSyntax(syntax) && element.fragments)) return;
+  const samples = info.rows * info.columns * (info.photometricInterpretation === 'YBR_FULL_422' && info.bitsAllocated > 1 ? 2 : info.samplesPerPixel);
+  const available = Math.max(0, Math.min(element.length, dataSet.byteArray.length - element.dataOffset));
+  checkNativeLength(samples * info.bitsAllocated, info.numberOfFrames, available);
 }
 
 function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] {
@@ -182,6 +202,8 @@ export async function imageInfoFromJson(ds: DicomJsonDataset, fetchBulkData?: Bu
   if (padding !== undefined) info.pixelPaddingValue = padding;
   const frameTime = frameTimeOf(getNumber(ds, '00181063'), getNumber(ds, '00180040'));
   if (frameTime) info.frameTimeMs = frameTime;
+  // Before any frame is asked for: the server's metadata is its word (issue 10, 5).
+  checkPixelBudget(info);
   if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = await paletteFromJson(ds, fetchBulkData);
   return info;
 }

@@ -8,6 +8,7 @@
  * webview run exactly this code.
  */
 import type { CodecName, FramePath, ImageInfo } from '../../protocol';
+import { checkPixelBudget, PixelBudgetError } from './budget';
 import { CODEC_FILES, runCodec, type CodecOutput, type CodecProvider } from './codecs';
 import { ybrFullToRgbInPlace } from './color';
 import { decodeNative, maskToBitsStored, planarToInterleaved } from './native';
@@ -101,6 +102,13 @@ function isOctetStream(mediaType: string): boolean {
 
 /** Decodes one frame. Rendered frames (PNG/JPEG from `/rendered`) are the webview's job. */
 export async function decodeFrame(bytes: Uint8Array, info: ImageInfo, encoding: FrameEncoding, deps: DecoderDeps): Promise<DecodedFrame> {
+  // The header decides every buffer below (native, RLE): check it before any allocation.
+  try {
+    checkPixelBudget(info);
+  } catch (error) {
+    if (error instanceof PixelBudgetError) throw new DecodeError(error.message, false);
+    throw error;
+  }
   const codec = codecFor(encoding, info);
   switch (codec.kind) {
     case 'native':
