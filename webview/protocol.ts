@@ -225,36 +225,108 @@ export interface CineStatsMessage {
 
 export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage | RenderedMessage | CineStatsMessage;
 
-/** Narrowing guard for messages received by the extension (the webview is not trusted blindly). */
+// ---------------------------------------------------------------------------------------
+// Validation of what the webview sends. The webview runs page code that decodes files and
+// server answers; the extension treats its messages as untrusted input (issue 10, 6): a
+// message is used only when its type is known and every field has the right type and
+// range. Nothing in a message ever names a method to call.
+
+/** Longest `log` text kept (characters); a decoder's error sentence is far shorter. */
+export const MAX_LOG_MESSAGE_LENGTH = 4096;
+/** Longest suggested file name of an export (a file name on every platform stays under 255). */
+export const MAX_SUGGESTED_NAME_LENGTH = 255;
+/**
+ * Largest PNG an export may carry: 1 GiB, the preview's decoded-frame budget
+ * (MAX_FRAME_BYTES in webview/preview/decode/budget.ts); a PNG of a frame is smaller.
+ */
+export const MAX_EXPORT_PNG_BYTES = 2 ** 30;
+/** Largest request id, frame number or frame count (JavaScript's exact integers). */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
+export const FRAME_PATHS: readonly FramePath[] = ['stored', 'transcoded', 'rendered'];
+export const CODEC_NAMES: readonly CodecName[] = ['libjpeg-turbo', 'charls', 'openjpeg', 'openjph'];
+
+/** A validated message, or why the message was refused and under which type to report it. */
+export type FromWebviewCheck = { ok: true; message: FromWebview } | { ok: false; type: string; reason: string };
+
+type Fields = Record<string, unknown>;
+/** One validator per message type: undefined when valid, else the reason. */
+const VALIDATORS: Readonly<Record<FromWebview['type'], (m: Fields) => string | undefined>> = {
+  ready: (m) => integerIn(m.protocolVersion, 0, MAX_COUNT, 'protocolVersion'),
+  requestFrame: (m) =>
+    integerIn(m.requestId, 0, MAX_COUNT, 'requestId') ??
+    integerIn(m.frameNumber, 1, MAX_COUNT, 'frameNumber') ??
+    (m.from === undefined ? undefined : oneOf(m.from, FRAME_PATHS, 'from')),
+  requestCodec: (m) => oneOf(m.name, CODEC_NAMES, 'name'),
+  exportPng: (m) =>
+    stringUpTo(m.suggestedName, MAX_SUGGESTED_NAME_LENGTH, 'suggestedName') ??
+    (m.png instanceof Uint8Array && m.png.byteLength <= MAX_EXPORT_PNG_BYTES ? undefined : 'png is not a Uint8Array within the size limit'),
+  log: (m) => oneOf(m.level, LOG_LEVELS, 'level') ?? stringUpTo(m.message, MAX_LOG_MESSAGE_LENGTH, 'message'),
+  rendered: (m) => integerIn(m.frameNumber, 1, MAX_COUNT, 'frameNumber') ?? oneOf(m.path, FRAME_PATHS, 'path'),
+  cineStats: (m) =>
+    integerIn(m.framesDrawn, 0, MAX_COUNT, 'framesDrawn') ??
+    (isFiniteIn(m.elapsedMs, 0, Number.MAX_VALUE) ? undefined : 'elapsedMs is not a finite number >= 0') ??
+    (isFiniteIn(m.fps, 0, 1000) ? undefined : 'fps is not a finite number in [0, 1000]') ??
+    (typeof m.stopped === 'boolean' ? undefined : 'stopped is not a boolean'),
+};
+
+/**
+ * Validates a message received from the webview against this protocol: an object with an
+ * own, known `type` whose fields have the declared types and ranges.
+ */
+export function checkFromWebview(value: unknown): FromWebviewCheck {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, type: `(${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`, reason: 'not an object' };
+  const fields = value as Fields;
+  const type = Object.prototype.hasOwnProperty.call(fields, 'type') ? fields.type : undefined;
+  if (typeof type !== 'string') return { ok: false, type: `(type ${typeof type})`, reason: 'no string type' };
+  if (!Object.prototype.hasOwnProperty.call(VALIDATORS, type)) return { ok: false, type: printable(type), reason: 'unknown message type' };
+  const reason = VALIDATORS[type as FromWebview['type']](fields);
+  return reason === undefined ? { ok: true, message: value as FromWebview } : { ok: false, type, reason };
+}
+
+/** Narrowing guard for messages received by the extension (see {@link checkFromWebview}). */
 export function isFromWebview(value: unknown): value is FromWebview {
-  if (typeof value !== 'object' || value === null) return false;
-  const message = value as { type?: unknown };
-  switch (message.type) {
-    case 'ready':
-      return typeof (value as ReadyMessage).protocolVersion === 'number';
-    case 'requestFrame': {
-      const m = value as RequestFrameMessage;
-      return Number.isInteger(m.frameNumber) && m.frameNumber >= 1 && typeof m.requestId === 'number';
-    }
-    case 'requestCodec':
-      return ['libjpeg-turbo', 'charls', 'openjpeg', 'openjph'].includes((value as RequestCodecMessage).name);
-    case 'exportPng': {
-      const m = value as ExportPngMessage;
-      return typeof m.suggestedName === 'string' && m.png instanceof Uint8Array;
-    }
-    case 'log':
-      return typeof (value as LogMessage).message === 'string';
-    case 'rendered': {
-      const m = value as RenderedMessage;
-      return Number.isInteger(m.frameNumber) && ['stored', 'transcoded', 'rendered'].includes(m.path);
-    }
-    case 'cineStats': {
-      const m = value as CineStatsMessage;
-      return Number.isInteger(m.framesDrawn) && m.framesDrawn >= 0 && Number.isFinite(m.elapsedMs) && Number.isFinite(m.fps) && typeof m.stopped === 'boolean';
-    }
+  return checkFromWebview(value).ok;
+}
+
+/**
+ * Writes a validated `log` message at its level: a fixed mapping to the sink's three
+ * methods, never a method looked up by the name the webview sent.
+ */
+export function logAt(sink: { info(text: string): void; warn(text: string): void; error(text: string): void }, level: LogMessage['level'], text: string): void {
+  switch (level) {
+    case 'warn':
+      sink.warn(text);
+      return;
+    case 'error':
+      sink.error(text);
+      return;
     default:
-      return false;
+      sink.info(text);
   }
+}
+
+function integerIn(value: unknown, min: number, max: number, name: string): string | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : `${name} is not an integer in [${min}, ${max}]`;
+}
+
+function isFiniteIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+}
+
+function oneOf(value: unknown, allowed: readonly string[], name: string): string | undefined {
+  return typeof value === 'string' && allowed.includes(value) ? undefined : `${name} is not one of ${allowed.join(', ')}`;
+}
+
+function stringUpTo(value: unknown, maxLength: number, name: string): string | undefined {
+  return typeof value === 'string' && value.length <= maxLength ? undefined : `${name} is not a string of at most ${maxLength} characters`;
+}
+
+/** A type name safe to log: short, printable ASCII only. */
+function printable(type: string): string {
+  const shown = type.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
+  return type.length > 40 ? `${shown}…` : shown;
 }
 
 /** Narrowing guard for messages received by the webview. */

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { CODEC_FILES } from '../../webview/preview/decode/codecs';
 import {
   PROTOCOL_VERSION,
-  isFromWebview,
+  checkFromWebview,
+  logAt,
   type CodecName,
   type FramePath,
   type FromWebview,
@@ -16,6 +17,7 @@ import {
 } from '../../webview/protocol';
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
+import { PixelBudgetError } from '../../webview/preview/decode/budget';
 import { NotAnImageError } from './imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
@@ -51,6 +53,8 @@ export class PreviewPanel implements vscode.Disposable {
   /** The webview's cine drew a loop's worth of frames, or stopped. */
   readonly onDidReportCineStats = this.onDidReportCineStatsEmitter.event;
   private readonly openedAt = performance.now();
+  /** Message types the webview sent that were refused (see {@link reportRefused}). */
+  private readonly refusedTypes = new Set<string>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -95,11 +99,13 @@ export class PreviewPanel implements vscode.Disposable {
     if (!this.disposed) void this.panel.webview.postMessage(message);
   }
 
-  private onMessage(message: unknown): void {
-    if (!isFromWebview(message)) {
-      this.log.warn(`preview: ignored an unknown message from the webview`);
+  private onMessage(value: unknown): void {
+    const checked = checkFromWebview(value);
+    if (!checked.ok) {
+      this.reportRefused(checked.type, checked.reason);
       return;
     }
+    const message = checked.message;
     void this.handle(message).catch((error: unknown) => this.log.error(`preview: ${messageOf(error)}`));
   }
 
@@ -122,7 +128,7 @@ export class PreviewPanel implements vscode.Disposable {
         await this.exportPng(message.suggestedName, message.png);
         return;
       case 'log':
-        this.log[message.level](`preview webview: ${message.message}`);
+        logAt(this.log, message.level, `preview webview: ${message.message}`);
         return;
       case 'rendered': {
         const elapsedMs = performance.now() - this.openedAt;
@@ -137,6 +143,16 @@ export class PreviewPanel implements vscode.Disposable {
     }
   }
 
+  /**
+   * A refused message is logged once per type (a page posting in a loop cannot flood the
+   * log), and at most {@link MAX_REFUSED_TYPES_LOGGED} types per panel.
+   */
+  private reportRefused(type: string, reason: string): void {
+    if (this.refusedTypes.has(type) || this.refusedTypes.size >= MAX_REFUSED_TYPES_LOGGED) return;
+    this.refusedTypes.add(type);
+    this.log.warn(`preview ${this.title}: ignored a "${type}" message from the webview (${reason}); further ones of this type are ignored silently`);
+  }
+
   private async init(): Promise<void> {
     try {
       const { info, attributes } = await this.source.open(this.abort.signal);
@@ -148,7 +164,7 @@ export class PreviewPanel implements vscode.Disposable {
     } catch (error) {
       if (this.abort.signal.aborted) return;
       this.log.error(`preview of ${this.title}: ${messageOf(error)}`);
-      const message = error instanceof NotAnImageError ? error.message : `Cannot read this instance: ${messageOf(error)}`;
+      const message = error instanceof NotAnImageError || error instanceof PixelBudgetError ? error.message : `Cannot read this instance: ${messageOf(error)}`;
       this.post({ type: 'fatal', message, detail: this.source.label });
     }
   }
@@ -217,6 +233,9 @@ export class PreviewPanel implements vscode.Disposable {
     this.panel.dispose();
   }
 }
+
+/** Distinct refused message types logged per panel; later ones are dropped silently. */
+export const MAX_REFUSED_TYPES_LOGGED = 16;
 
 /**
  * Bytes the webview can receive. VS Code serializes a webview message with JSON.stringify
