@@ -9,8 +9,8 @@
 //      `tests: N passed, N failed`.
 // `--only unit,client,server,vscode,ui` runs a subset (unit and server need no Orthanc).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
 import { ensureNpmDependencies } from './npm-deps.mjs';
@@ -104,6 +104,29 @@ function testFiles(dir) {
 }
 
 
+/** Largest VSIX we ship (issue 11): the package holds only what runs. */
+const MAX_VSIX_BYTES = 2 * 1024 * 1024;
+
+/** `vsce package` as `npm run package` runs it (its prepublish makes the production build). */
+function packageVsix() {
+  step('package the VSIX (vsce package)');
+  const out = join(root, '.test-work', 'dicomweb-explorer.vsix');
+  mkdirSync(dirname(out), { recursive: true });
+  rmSync(out, { force: true });
+  const result = spawnSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.status !== 0) throw new Error(`vsce package exited with ${result.status ?? result.signal}`);
+  // A user's `npm run package` must be clean: vsce's warnings (missing fields, large or
+  // unexpected files) are failures here.
+  const warnings = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /\bWARNING\b/.test(line));
+  if (warnings.length) throw new Error(`vsce package warned:\n${warnings.join('\n')}`);
+  const bytes = statSync(out).size;
+  console.log(`VSIX: ${out} (${(bytes / 1024).toFixed(1)} KiB)`);
+  if (bytes > MAX_VSIX_BYTES) throw new Error(`the VSIX is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte limit`);
+  return out;
+}
+
 async function main() {
   if (needsServer) ensureSystemPackages();
 
@@ -113,6 +136,9 @@ async function main() {
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
   // The benchmark is bundled by esbuild (no type check there): check its types here.
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
+
+  // The VS Code suites run the package a user installs (test/vscode/installVsix.ts).
+  const vsix = suites.includes('vscode') || suites.includes('ui') ? packageVsix() : undefined;
 
   const servers = [];
   const stopAll = async () => {
@@ -125,7 +151,7 @@ async function main() {
   process.on('SIGTERM', onSignal);
 
   try {
-    const env = {};
+    const env = vsix ? { DICOMWEB_TEST_VSIX: vsix } : {};
     if (needsServer) {
       step('starting Orthanc');
       const { startOrthanc } = await import(pathToFileURL(join(root, 'out/test/support/orthanc.js')).href);

@@ -4,9 +4,14 @@ import * as vscode from 'vscode';
 import { EXTENSION_ID, REPO_ROOT, getExtension, readManifest, waitFor } from './helpers';
 
 describe('Extension activation', () => {
-  it(`is loaded in the extension host as ${EXTENSION_ID}`, () => {
+  it(`is loaded in the extension host as ${EXTENSION_ID}, from the installed VSIX when npm test packaged one`, () => {
     const extension = getExtension();
-    assert.equal(realpathSync(extension.extensionUri.fsPath), realpathSync(REPO_ROOT));
+    // runIntegration.ts names the folder it loaded: the installed package, or the repository.
+    const expected = process.env.DICOMWEB_EXTENSION_UNDER_TEST ?? REPO_ROOT;
+    assert.equal(realpathSync(extension.extensionUri.fsPath), realpathSync(expected));
+    if (process.env.DICOMWEB_TEST_VSIX) {
+      assert.notEqual(realpathSync(extension.extensionUri.fsPath), realpathSync(REPO_ROOT), 'the packaged run must not load the repository');
+    }
     assert.equal(extension.packageJSON.name, readManifest().name);
   });
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { installVsix, packagedVsix } from '../vscode/installVsix';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 /**
@@ -186,7 +187,11 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
   }
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2));
-  installBuiltExtension(dirs.extensions, options.linkExtension ?? false);
+  // `npm test` packages the extension and the UI runs what a user installs; run on its own,
+  // the suite falls back to a copy of the built folder.
+  const vsix = options.linkExtension ? undefined : packagedVsix();
+  if (vsix) installVsix(tools.codeServer, vsix, dirs.extensions, join(REPO_ROOT, 'package.json'));
+  else installBuiltExtension(dirs.extensions, options.linkExtension ?? false);
   const configFile = join(dirs.config, 'code-server.yaml');
   writeFileSync(configFile, '');
 

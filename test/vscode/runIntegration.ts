@@ -16,6 +16,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { installVsix, packagedVsix } from './installVsix';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const LAUNCHER = join(REPO_ROOT, 'test', 'vscode', 'code-server-launcher');
@@ -48,12 +50,25 @@ async function main(): Promise<number> {
   const workspace = join(workDir, 'workspace');
   cpSync(WORKSPACE_FIXTURE, workspace, { recursive: true });
 
+  // With the VSIX `npm test` packaged, the extension under test is the installed package
+  // (code-server --install-extension), loaded from the folder it was installed to: what
+  // the package leaves out is missing here too.
+  const vsix = useDesktop ? undefined : packagedVsix();
+  let extensionDevelopmentPath = REPO_ROOT;
+  if (vsix) {
+    const moduleUrl = pathToFileURL(join(REPO_ROOT, 'scripts', 'vscode-env.mjs')).href;
+    const { ensureVsCodeTestEnv } = (await import(moduleUrl)) as { ensureVsCodeTestEnv: () => { codeServer: string } };
+    extensionDevelopmentPath = installVsix(ensureVsCodeTestEnv().codeServer, vsix, join(workDir, 'installed'), join(REPO_ROOT, 'package.json'));
+    console.log(`extension under test: ${vsix}, installed to ${extensionDevelopmentPath}`);
+  }
+  const testEnv = { ...testEnvironment(), DICOMWEB_EXTENSION_UNDER_TEST: extensionDevelopmentPath };
+
   const started = Date.now();
   try {
     await runTests({
       // Without an executable path test-electron downloads desktop VS Code.
       ...(useDesktop ? (desktopExecutable ? { vscodeExecutablePath: desktopExecutable } : { version: process.env.DICOMWEB_VSCODE_VERSION ?? 'stable' }) : { vscodeExecutablePath: LAUNCHER }),
-      extensionDevelopmentPath: REPO_ROOT,
+      extensionDevelopmentPath,
       extensionTestsPath,
       launchArgs: [
         workspace,
@@ -61,7 +76,7 @@ async function main(): Promise<number> {
         `--user-data-dir=${join(workDir, 'user-data')}`,
         `--extensions-dir=${join(workDir, 'extensions')}`,
       ],
-      extensionTestsEnv: testEnvironment(),
+      extensionTestsEnv: testEnv,
     });
     console.log(`integration tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${useDesktop ? 'desktop VS Code' : 'code-server'})`);
     return 0;
