@@ -21,6 +21,7 @@ import {
 } from './catalog';
 import { dataSetToJson, jsonValue, readInstanceHeader, type JsonDataset } from './dicomFiles';
 import { HttpError } from './httpUtil';
+import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from './wildcard';
 
 /** Azure DICOM service conformance statement: limit 1–200, default 100. */
 export const QIDO_DEFAULT_LIMIT = 100;
@@ -91,6 +92,10 @@ export function parseSearch(level: Level, scope: { studyUid?: string; seriesUid?
       if (!levelAtMost(field.level, level)) {
         throw new HttpError(400, `"${key}" is a ${field.level}-level attribute and cannot be used in a ${level} search`);
       }
+      // Bounded before any matching (issue 10: a long pattern costs every value it is tried on).
+      if (field.vr !== 'UI' && value.length > QIDO_MAX_PATTERN_LENGTH) {
+        throw new HttpError(400, `the value of ${key} is ${value.length} characters; at most ${QIDO_MAX_PATTERN_LENGTH} are accepted (PS3.5 §6.2: values of this attribute are far shorter)`);
+      }
       matches.push([field, value]);
     }
   }
@@ -117,10 +122,13 @@ function supportedAt(level: Level): string[] {
   return FIELDS.filter((f) => levelAtMost(f.level, level) && f.tag !== '00080056').map((f) => f.keyword);
 }
 
-/** Wildcards `*` and `?` (PS3.4 §C.2.2.2.4) as an anchored regular expression. */
-function wildcardRegExp(pattern: string, flags: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, flags);
+/**
+ * Wildcards `*` and `?` (PS3.4 §C.2.2.2.4), case-insensitive, in time linear in the value
+ * for a bounded pattern (src/server/wildcard.ts: never a backtracking RegExp, issue 10).
+ */
+function wildcardTest(pattern: string): { test: (value: string) => boolean } {
+  const compiled = compileWildcard(pattern);
+  return { test: (value) => wildcardMatches(compiled, value) };
 }
 
 /**
@@ -169,13 +177,13 @@ export function matcher(field: FieldSpec, value: string, fuzzy: boolean): (raw: 
           return words.every((word) => nameWords.some((name) => name.startsWith(word)));
         };
       }
-      const pattern = wildcardRegExp(query, 'i');
+      const pattern = wildcardTest(query);
       // A name matches on its whole value or on one component group (Alphabetic=Ideographic=Phonetic).
       return (raw) => values(raw).some((v) => pattern.test(v) || v.split('=').some((group) => pattern.test(group)) || pattern.test(v.replace(/\^+$/, '')));
     }
     default: {
       const alternatives = field.vr === 'CS' ? query.split(',').map((v) => v.trim()) : [query];
-      const patterns = alternatives.map((alt) => wildcardRegExp(alt, 'i'));
+      const patterns = alternatives.map((alt) => wildcardTest(alt));
       return (raw) => values(raw).some((v) => patterns.some((p) => p.test(v)));
     }
   }
