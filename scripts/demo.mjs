@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureNpmDependencies } from './npm-deps.mjs';
+import { codeServerSupported, findOnPath, needsShell, noVsCodeHint, quoteForCmd } from './platform.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
@@ -32,10 +33,6 @@ function run(command, commandArgs) {
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed`);
 }
 
-function which(command) {
-  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : undefined;
-}
 
 async function main() {
   ensureNpmDependencies(root);
@@ -84,18 +81,29 @@ async function main() {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const code = forceBrowser ? undefined : which('code');
+  const code = forceBrowser ? undefined : findOnPath('code');
   if (code) {
     const userData = join(demoDir, 'vscode-user');
     mkdirSync(join(userData, 'User'), { recursive: true });
     writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
     console.log('Opening VS Code (desktop) with the extension in development mode…');
-    const child = spawn(code, ['--user-data-dir', userData, `--extensionDevelopmentPath=${root}`, '--new-window', workspace], { stdio: 'inherit', detached: true });
+    const codeArgs = ['--user-data-dir', userData, `--extensionDevelopmentPath=${root}`, '--new-window', workspace];
+    // code.cmd on Windows runs only through a shell, which joins the words as they are:
+    // quote them ("C:\Program Files\…", a user folder with a space).
+    const shell = needsShell(code);
+    const child = shell
+      ? spawn([code, ...codeArgs].map(quoteForCmd).join(' '), { stdio: 'inherit', detached: true, shell: true })
+      : spawn(code, codeArgs, { stdio: 'inherit', detached: true });
     children.push(child);
     console.log('The DICOMweb view is in the activity bar. Press Ctrl+C here to stop the local server.');
     return;
   }
 
+  if (!codeServerSupported()) {
+    console.error(noVsCodeHint());
+    await server.close();
+    process.exit(1);
+  }
   const { ensureVsCodeTestEnv } = await import(pathToFileURL(join(root, 'scripts/vscode-env.mjs')).href);
   const tools = await ensureVsCodeTestEnv();
   const csDir = join(demoDir, 'code-server');
