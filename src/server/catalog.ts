@@ -9,6 +9,7 @@
  */
 import type * as dicomParser from 'dicom-parser';
 import { rawString } from './dicomFiles';
+import { isIndexPath } from './jail';
 import type { InstanceIdentity } from '../dicom/part10';
 
 export type Level = 'study' | 'series' | 'instance';
@@ -166,6 +167,34 @@ export function entryFromDataSet(
     if (value !== undefined) attrs[field.level][field.tag] = value;
   }
   return { ...facts, study: attrs.study, series: attrs.series, instance: attrs.instance };
+}
+
+/** The UIDs of an instance's identity and where they are in the data set. */
+const IDENTITY_UIDS = [
+  ['StudyInstanceUID', 'x0020000d', 'studyInstanceUid'],
+  ['SeriesInstanceUID', 'x0020000e', 'seriesInstanceUid'],
+  ['SOPInstanceUID', 'x00080018', 'sopInstanceUid'],
+  ['SOPClassUID', 'x00080016', 'sopClassUid'],
+] as const;
+
+/**
+ * Why the identity's UIDs cannot be trusted, or undefined. src/dicom/part10.ts reads a UI
+ * value with dicom-parser's string(), which stops at the first NUL, so "1.2.3\0.4" came out
+ * as "1.2.3" and merged with that study (issue 10, finding 6). PS3.5 §9.1 allows a NUL in a
+ * UID only as the one trailing pad to an even length (§6.2: trailing spaces are tolerated,
+ * as every reader does); so the value is read here from its bytes, only the trailing padding
+ * removed, and must equal the identity's. A NUL anywhere else makes the UID invalid.
+ */
+export function uidProblem(
+  dataSet: dicomParser.DataSet,
+  identity: Pick<InstanceIdentity, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'sopClassUid'>,
+): string | undefined {
+  for (const [name, tag, key] of IDENTITY_UIDS) {
+    const stored = rawString(dataSet, tag, 'UI') ?? '';
+    if (stored.includes('\0')) return `${name} has a NUL inside it (PS3.5 §9.1): not a valid UID`;
+    if (stored.trim() !== identity[key]) return `${name} reads differently from the file (it changed while being read)`;
+  }
+  return undefined;
 }
 
 export type AddResult =
@@ -330,13 +359,15 @@ export class Catalog {
       const series = seriesInfo.get(seriesUid);
       const study = series && studyAttrs.get(series.study);
       if (!series || !study || typeof sop !== 'string' || typeof file !== 'string') throw new Error('index has a dangling instance');
+      // The index never names a path outside the folder (issue 10): absolute, `..`, hidden.
+      if (!isIndexPath(file)) throw new Error(`index names a path outside the folder: ${JSON.stringify(file.slice(0, 80))}`);
       const result = catalog.add(
         { studyUid: series.study, seriesUid, sopUid: sop, file, size, mtimeMs, transferSyntaxUid: ts, study, series: series.attrs, instance: attrs },
         seq,
       );
       if (result.kind !== 'added') throw new Error('index has a duplicate instance');
     }
-    for (const [file, stamp] of data.rejected ?? []) catalog.rejected.set(file, stamp);
+    for (const [file, stamp] of data.rejected ?? []) if (isIndexPath(file)) catalog.rejected.set(file, stamp);
     catalog.version = 0;
     return catalog;
   }

@@ -7,10 +7,11 @@
  */
 import type * as dicomParser from 'dicom-parser';
 import * as parser from 'dicom-parser';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { lookupTag } from '../dicom/dictionary';
 import { readDataSet } from '../dicom/part10';
 import { TransferSyntax, isEncapsulatedTransferSyntax } from '../dicom/uids';
+import { openInside, type StoredFile } from './jail';
 
 /** Pixel Data (7FE0,0010), in dicom-parser's tag form. */
 export const PIXEL_DATA_TAG = 'x7fe00010';
@@ -34,45 +35,60 @@ export interface InstanceHeader {
 }
 
 /**
+ * Opens a file to read: a stored file (a {@link StoredFile}) only through the jail of
+ * src/server/jail.ts, so a link or a swapped file is never read (issue 10); a plain path
+ * only for the server's own files (an upload's temporary file).
+ */
+export function openForReading(source: string | StoredFile): Promise<FileHandle> {
+  return typeof source === 'string' ? open(source, 'r') : openInside(source.root, source.file);
+}
+
+/**
  * Reads and parses the header of a stored Part 10 file, up to (not into) Pixel Data.
  * Deflated data sets (PS3.5 §A.5) and files without Pixel Data past the first read are
  * read whole.
  */
-export async function readInstanceHeader(path: string): Promise<InstanceHeader> {
-  const handle = await open(path, 'r');
+export async function readInstanceHeader(source: string | StoredFile): Promise<InstanceHeader> {
+  const handle = await openForReading(source);
   try {
-    const size = (await handle.stat()).size;
-    let length = Math.min(size, FIRST_READ);
-    for (;;) {
-      const bytes = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(bytes, 0, length, 0);
-      const buffer = bytes.subarray(0, bytesRead);
-      const whole = bytesRead >= size;
-      try {
-        const dataSet = readDataSet(buffer, whole ? {} : { untilTag: PIXEL_DATA_TAG });
-        const transferSyntaxUid = uidOf(dataSet, 'x00020010') ?? TransferSyntax.ExplicitVRLittleEndian;
-        const reachedPixelData = dataSet.elements[PIXEL_DATA_TAG] !== undefined;
-        if (whole || reachedPixelData) {
-          if (!whole && transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) {
-            length = size;
-            continue;
-          }
-          return { dataSet, transferSyntaxUid, whole, size };
-        }
-      } catch (error) {
-        if (whole) throw error;
-      }
-      // The header runs past the prefix: read more (bounded by the file size).
-      length = Math.min(size, length * 4);
-    }
+    return await readHeaderFrom(handle);
   } finally {
     await handle.close();
   }
 }
 
+/** {@link readInstanceHeader} from an open file (left open). */
+export async function readHeaderFrom(handle: FileHandle): Promise<InstanceHeader> {
+  const size = (await handle.stat()).size;
+  let length = Math.min(size, FIRST_READ);
+  for (;;) {
+    const bytes = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(bytes, 0, length, 0);
+    const buffer = bytes.subarray(0, bytesRead);
+    // A file that shrank while being read ends early: parse what is there, never loop.
+    const whole = bytesRead >= size || bytesRead < length;
+    try {
+      const dataSet = readDataSet(buffer, whole ? {} : { untilTag: PIXEL_DATA_TAG });
+      const transferSyntaxUid = uidOf(dataSet, 'x00020010') ?? TransferSyntax.ExplicitVRLittleEndian;
+      const reachedPixelData = dataSet.elements[PIXEL_DATA_TAG] !== undefined;
+      if (whole || reachedPixelData) {
+        if (!whole && transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) {
+          length = size;
+          continue;
+        }
+        return { dataSet, transferSyntaxUid, whole, size };
+      }
+    } catch (error) {
+      if (whole) throw error;
+    }
+    // The header runs past the prefix: read more (bounded by the file size).
+    length = Math.min(size, length * 4);
+  }
+}
+
 /** Parses a whole file held in memory (frames of encapsulated or deflated data). */
-export async function readWholeInstance(path: string): Promise<dicomParser.DataSet> {
-  const handle = await open(path, 'r');
+export async function readWholeInstance(source: string | StoredFile): Promise<dicomParser.DataSet> {
+  const handle = await openForReading(source);
   try {
     const bytes = await handle.readFile();
     return readDataSet(bytes);

@@ -5,7 +5,6 @@
  *
  * Plain Node: no `vscode` import.
  */
-import { join } from 'node:path';
 import { lookupTag, resolveTag } from '../dicom/dictionary';
 import {
   FIELDS,
@@ -21,6 +20,7 @@ import {
 } from './catalog';
 import { dataSetToJson, jsonValue, readInstanceHeader, type JsonDataset } from './dicomFiles';
 import { HttpError } from './httpUtil';
+import { storedFile } from './jail';
 import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from './wildcard';
 
 /** Azure DICOM service conformance statement: limit 1–200, default 100. */
@@ -266,7 +266,7 @@ export async function answer(dir: string, search: QidoSearch, nodes: Node[], bul
         const instance = representative(node, search.level);
         if (!instance) return;
         try {
-          const header = await readInstanceHeader(join(dir, instance.file));
+          const header = await readInstanceHeader(storedFile(dir, instance.file));
           const extra = dataSetToJson(header.dataSet, {
             bulkDataUri: (path) => bulkDataUri(instance, path),
             ...(search.includeAll && search.level === 'instance' ? {} : { onlyTags: search.fileTags }),

@@ -12,12 +12,13 @@
  * Plain Node: no `vscode` import.
  */
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { lstat, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
-import { readInstanceHeader } from './dicomFiles';
-import { Catalog, entryFromDataSet, type InstanceEntry, type InstanceNode } from './catalog';
+import { readHeaderFrom } from './dicomFiles';
+import { Catalog, entryFromDataSet, uidProblem, type InstanceEntry, type InstanceNode } from './catalog';
+import { OutsideRootError, folderInside, isInside, openInside, realRoot, unlinkInside } from './jail';
 
 /** Folder inside the served folder for the server's own files; never served, never scanned. */
 export const STATE_DIR = '.dicomweb';
@@ -57,6 +58,12 @@ export class IngestError extends Error {
     super(message);
   }
 }
+
+/**
+ * Linux names every open descriptor in /proc/self/fd: opening that path opens the very file
+ * the jail checked, so the identity reader (which takes a path) cannot be raced to another.
+ */
+const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
 
 export interface StorageOptions {
   dir: string;
@@ -98,7 +105,9 @@ export class Storage {
    * drops vanished ones, comparing size and modification time.
    */
   async open(options: { scan: boolean }): Promise<{ loadedIndex: boolean; scanned: boolean }> {
-    await mkdir(this.tmpDir, { recursive: true });
+    // Level by level, refusing links: a `.dicomweb` or `tmp` that links elsewhere would put
+    // uploads, the index and the emptying of tmp below outside the folder (issue 10).
+    await folderInside(this.dir, `${STATE_DIR}/${TMP_DIR}`);
     // Uploads that were in progress when the server stopped (or crashed) never completed.
     for (const name of await readdir(this.tmpDir)) await rm(join(this.tmpDir, name), { force: true, recursive: true });
     let loadedIndex = false;
@@ -163,11 +172,10 @@ export class Storage {
   /** Brings one path in line: new or changed file → (re)read; missing → dropped. */
   private async checkFile(file: string): Promise<void> {
     if (this.committing.has(file)) return;
-    let info;
-    try {
-      info = await stat(join(this.dir, file));
-    } catch {
-      // Gone: the file, or a whole folder (then every instance below it).
+    // lstat: a link is neither a file nor a folder here, as in the scan (src/server/jail.ts).
+    const info = await lstat(join(this.dir, file)).catch(() => undefined);
+    if (!info || (!info.isFile() && !info.isDirectory())) {
+      // Gone, or turned into a link or a special file: the file, or a whole folder (then every instance below it).
       for (const [path, node] of [...this.catalog.byPath]) {
         if ((path === file || path.startsWith(`${file}/`) || file === '') && !this.committing.has(path)) {
           this.catalog.removeInstance(node);
@@ -182,7 +190,6 @@ export class Storage {
       for (const child of await this.walk(file)) await this.checkFile(child);
       return;
     }
-    if (!info.isFile()) return;
     const known = this.catalog.byPath.get(file);
     if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return;
     if (this.catalog.rejected.get(file) === `${info.size}:${info.mtimeMs}`) return;
@@ -208,25 +215,55 @@ export class Storage {
     }
   }
 
-  /** Reads a file's identity and the attributes the index keeps. */
+  /**
+   * Reads a file's identity and the attributes the index keeps, from one descriptor opened
+   * through the jail (a link or a swapped file is refused: IngestError 'invalid').
+   */
   async readEntry(file: string, size: number, mtimeMs: number): Promise<InstanceEntry> {
-    const path = join(this.dir, file);
-    let identity;
+    let handle: FileHandle;
     try {
-      identity = await readInstanceIdentity(path);
+      handle = await openInside(this.dir, file);
+    } catch (error) {
+      if (error instanceof OutsideRootError) throw new IngestError('invalid', error.message);
+      throw error;
+    }
+    try {
+      const identity = await this.identityOf(handle, file);
+      const header = await readHeaderFrom(handle);
+      // The identity's UIDs must be the file's, byte for byte (a NUL inside one is invalid).
+      const problem = uidProblem(header.dataSet, identity);
+      if (problem) throw new IngestError('invalid', problem);
+      return entryFromDataSet(header.dataSet, identity, { file, size, mtimeMs });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async identityOf(handle: FileHandle, file: string): Promise<Awaited<ReturnType<typeof readInstanceIdentity>>> {
+    // Elsewhere than Linux the path is read again; the UID comparison with the header read
+    // from the checked descriptor then refuses a file swapped in between.
+    const path = PROC_FD ? `${PROC_FD}/${handle.fd}` : join(this.dir, file);
+    try {
+      return await readInstanceIdentity(path);
     } catch (error) {
       if (error instanceof DicomFileError) {
         if (error.code === 'NOT_DICOM') throw new IngestError('not-dicom', 'not DICOM');
         if (error.code === 'TRUNCATED') throw new IngestError('not-dicom', 'truncated');
-        throw new IngestError('invalid', error.message);
+        throw new IngestError('invalid', error.message.split(path).join(file));
       }
       throw error;
     }
-    const header = await readInstanceHeader(path);
-    return entryFromDataSet(header.dataSet, identity, { file, size, mtimeMs });
   }
 
-  /** A fresh temporary path for an upload. */
+  /**
+   * Removes one file of the folder (a STOW that lost a race keeps the other copy), never
+   * outside it (src/server/jail.ts).
+   */
+  async removeFile(file: string): Promise<void> {
+    await unlinkInside(this.dir, file);
+  }
+
+  /** A fresh temporary path for an upload; open it with 'wx' (never through a planted link). */
   tempPath(): string {
     return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`);
   }
@@ -247,15 +284,20 @@ export class Storage {
    */
   async moveIntoPlace(moves: Array<{ temp: string; file: string }>): Promise<void> {
     const touched = new Set<string>();
-    const folders = new Set(moves.map((move) => dirname(join(this.dir, move.file))));
+    const folders = new Set(moves.map((move) => dirname(move.file)));
+    const realFolders = new Map<string, string>();
     for (const folder of folders) {
-      const firstCreated = await mkdir(folder, { recursive: true });
+      // Created level by level inside the folder; a study or series folder that is a link
+      // refuses the store instead of writing outside (issue 10).
+      const { real, firstCreated } = await folderInside(this.dir, folder === '.' ? '' : folder);
+      realFolders.set(folder, real);
       if (firstCreated) {
-        for (let d = folder; d.startsWith(this.dir) && d !== dirname(firstCreated); d = dirname(d)) touched.add(dirname(d));
+        for (let d = real; d !== dirname(firstCreated) && d !== dirname(d); d = dirname(d)) touched.add(dirname(d));
       }
-      touched.add(folder);
+      touched.add(real);
     }
-    await Promise.all(moves.map(({ temp, file }) => rename(temp, join(this.dir, file))));
+    const name = (file: string) => file.slice(file.lastIndexOf('/') + 1);
+    await Promise.all(moves.map(({ temp, file }) => rename(temp, join(realFolders.get(dirname(file))!, name(file)))));
     await Promise.all([...touched].map((dir) => this.syncDirectoryShared(dir)));
   }
 
@@ -299,18 +341,20 @@ export class Storage {
     const dirs = new Set<string>();
     try {
       for (const node of nodes) {
-        const path = join(this.dir, node.file);
-        await unlink(path).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') this.log(`delete ${node.file}: ${error.message}`);
+        // Through the file's real folder: a linked folder never makes the unlink land outside.
+        const folder = await unlinkInside(this.dir, node.file).catch((error: Error) => {
+          this.log(`delete ${node.file}: ${error.message}`);
+          return undefined;
         });
-        dirs.add(dirname(path));
+        if (folder) dirs.add(folder);
       }
     } finally {
       for (const node of nodes) this.committing.delete(node.file);
     }
-    // Remove folders left empty (only below the served folder, never it).
+    // Remove folders left empty (only below the served folder's real path, never it).
+    const root = await realRoot(this.dir);
     for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
-      for (let d = dir; d.startsWith(this.dir + sep); d = dirname(d)) {
+      for (let d = dir; d !== root && isInside(root, d); d = dirname(d)) {
         try {
           await rmdir(d);
         } catch {
@@ -410,7 +454,9 @@ export class Storage {
     const run = (async () => {
       const text = this.catalog.toJson();
       const temp = join(this.stateDir, `${INDEX_FILE}.${process.pid}.tmp`);
-      const handle = await open(temp, 'w');
+      // A leftover (or a planted link) is removed, and 'wx' never opens through a link.
+      await rm(temp, { force: true });
+      const handle = await open(temp, 'wx');
       try {
         await handle.writeFile(text);
         await handle.sync();
