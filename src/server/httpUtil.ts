@@ -22,11 +22,15 @@ export class HttpError extends Error {
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
+  413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  421: 'Misdirected Request',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
 };
@@ -133,10 +137,19 @@ export function parseQuery(search: string): Array<[string, string]> {
   return out;
 }
 
-/** Reads and discards a request body (so a keep-alive connection stays usable). */
-export async function drain(req: IncomingMessage): Promise<void> {
+/**
+ * Reads and discards the rest of a request body, so a keep-alive connection stays usable and
+ * the client sees the answer instead of a reset; past `maxBytes` the connection is closed
+ * instead (a refused upload is not worth reading to its end).
+ */
+export async function drain(req: IncomingMessage, maxBytes = Infinity): Promise<void> {
   if (req.readableEnded) return;
-  for await (const _ of req) {
-    /* discarded */
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).byteLength;
+    if (total > maxBytes) {
+      req.socket.destroy();
+      return;
+    }
   }
 }

@@ -14,16 +14,13 @@
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { parseSearch, answer, runSearch } from './qido';
-import { HttpError, acceptsJson, drain, parseQuery, sendError, sendJson } from './httpUtil';
-import { handleStow } from './stow';
-import { Storage, isAcceptableUid, type Log } from './storage';
-import { retrieveBulkData, retrieveFrames, retrieveInstances, retrieveMetadata } from './wado';
-import type { InstanceNode } from './catalog';
+import { RequestGuard, normalizeOrigins } from './guard';
+import { resolveLimits, checkIntervalMs, type ServerLimits } from './limits';
+import { createRequestListener } from './router';
+import { Storage, type Log } from './storage';
 
 /** Options of {@link startLocalServer}. */
 export interface LocalServerOptions {
@@ -33,8 +30,17 @@ export interface LocalServerOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1: the server is for this machine only. */
   host?: string;
-  /** When set, every request needs `Authorization: Bearer <token>` (else 401). */
+  /** When set, every request needs `Authorization: Bearer <token>` (else 401; the scheme in any case, RFC 9110 §11.1). */
   token?: string;
+  /**
+   * Origins (`http://localhost:3000`) whose web pages may use the server through CORS. None by
+   * default: any request from a page of another origin is refused with 403 (issue 10).
+   */
+  allowedOrigins?: string[];
+  /** Extra names a client may use in `Host` besides the loopback ones and the listening host (else 421). */
+  allowedHosts?: string[];
+  /** Time, size and count limits; each field defaults to the constant of limits.ts. */
+  limits?: Partial<ServerLimits>;
   /** Watch the folder for files dropped in, changed or removed. Default true. */
   watch?: boolean;
   /**
@@ -63,9 +69,6 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** `/v1`, `/v2`, `/v1.0-prerelease` (Azure API versions, the seed's `{Service URL}/v{version}`). */
-const VERSION_PREFIX = /^\/v\d+(?:\.\d+)?(?:-prerelease)?(?=\/|$)/;
-
 /**
  * Starts the server over a folder. Resolves once it listens: the index is loaded (or
  * rebuilt from the files) and reconciled with the folder first, so the first answer is
@@ -74,6 +77,9 @@ const VERSION_PREFIX = /^\/v\d+(?:\.\d+)?(?:-prerelease)?(?=\/|$)/;
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const log: Log = options.log ?? (() => undefined);
   const dir = resolve(options.dir);
+  // Settings are checked before anything starts: a bad one throws here.
+  const limits = resolveLimits(options.limits);
+  const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
   const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
   const started = Date.now();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
@@ -81,32 +87,33 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     `index: ${storage.catalog.instanceCount} instance(s)${opened.loadedIndex ? '' : ' (rebuilt from the files)'} in ${Date.now() - started} ms`,
   );
   if (options.watch !== false) storage.watch();
+  return listen(options, { storage, dir, log, limits, allowedOrigins });
+}
 
+/** Creates the HTTP server with its limits and starts listening. */
+async function listen(
+  options: LocalServerOptions,
+  { storage, dir, log, limits, allowedOrigins }: { storage: Storage; dir: string; log: Log; limits: ServerLimits; allowedOrigins: string[] },
+): Promise<LocalServer> {
   const reserved = new Set<string>();
   const sockets = new Set<Socket>();
+  let listener: ReturnType<typeof createRequestListener> | undefined;
   const server: Server = createServer(
     {
       maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
-      // Large STOW uploads take as long as they take; idle sockets still time out.
+      headersTimeout: limits.headersTimeoutMs,
+      // No deadline for a whole request: a large STOW takes as long as it takes. Stalled and
+      // trickling bodies are cut by watchBody (limits.ts) instead.
       requestTimeout: 0,
-      headersTimeout: 30_000,
-      keepAliveTimeout: 5_000,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks headersTimeout (its default of 30 s would let a slow header live twice as long).
+      connectionsCheckingInterval: checkIntervalMs(limits),
     },
-    (req, res) => {
-      handle(req, res).catch((error: unknown) => {
-        // The client went away mid-answer: nothing to tell it.
-        if ((error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed) return;
-        if (error instanceof HttpError) {
-          sendError(res, error.status, error.message, error.headers);
-        } else {
-          log(`${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`);
-          sendError(res, 500, (error as Error)?.message ?? 'internal error');
-        }
-        // The rest of a refused upload is read and dropped so the connection can be reused.
-        if (!req.readableEnded) drain(req).catch(() => req.destroy());
-      });
-    },
+    (req, res) => listener!(req, res),
   );
+  server.maxConnections = limits.maxConnections;
+  // No byte read or written for this long closes the connection (Node destroys the socket).
+  server.setTimeout(limits.socketIdleTimeoutMs);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -114,168 +121,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Header blocks past maxHeaderSize, and bytes that are not HTTP: answer, then close.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({ status, message: status === 431 ? 'request headers are too large' : 'malformed HTTP request' });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    const message = status === 431 ? 'request headers are too large' : status === 408 ? 'the request headers took too long' : 'malformed HTTP request';
+    const body = JSON.stringify({ status, message });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
   });
-
-  const expectedToken = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
-  let port = 0;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // CORS for browser-based viewers on this machine (OHIF, a user's own page), like Azurite.
-    const origin = req.headers.origin;
-    if (origin) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('vary', 'Origin');
-      res.setHeader('access-control-expose-headers', 'Content-Type, Content-Length, Warning, Location');
-    }
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type, Accept',
-        'access-control-max-age': '600',
-      });
-      res.end();
-      return;
-    }
-    if (expectedToken) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expectedToken.length || !timingSafeEqual(given, expectedToken)) {
-        throw new HttpError(401, 'a bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer realm="dicomweb"' });
-      }
-    }
-    const rawUrl = req.url ?? '/';
-    const queryAt = rawUrl.indexOf('?');
-    let path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
-    const search = queryAt < 0 ? '' : rawUrl.slice(queryAt);
-    const prefix = VERSION_PREFIX.exec(path)?.[0] ?? '';
-    path = path.slice(prefix.length);
-    const segments = path.split('/').filter((s, i) => i > 0 || s !== '');
-    if (segments.length && segments[segments.length - 1] === '') segments.pop();
-    let decoded: string[];
-    try {
-      decoded = segments.map((s) => decodeURIComponent(s));
-    } catch {
-      throw new HttpError(400, 'malformed percent-escape in the path');
-    }
-    const host = /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host ?? '') ? req.headers.host! : `127.0.0.1:${port}`;
-    const baseUrl = `http://${host}${prefix}`;
-    await route(req, res, decoded, search, baseUrl);
-  }
-
-  function uid(value: string, what: string): string {
-    // Validated before a UID is looked up or becomes part of a path (no `..`, no `/`).
-    if (!isAcceptableUid(value)) throw new HttpError(400, `${what} "${value.slice(0, 70)}" is not a valid UID`);
-    return value;
-  }
-
-  function bulkDataUriFor(baseUrl: string) {
-    return (node: InstanceNode, path: string[]) =>
-      `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse, seg: string[], search: string, baseUrl: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    const [root, study, level2, series, level3, instance, level4, ...rest] = seg;
-    const allow = (allowed: string[]): void => {
-      if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { allow: allowed.join(', ') });
-    };
-    const qido = async (level: 'study' | 'series' | 'instance', scope: { studyUid?: string; seriesUid?: string }): Promise<void> => {
-      allow(['GET']);
-      if (!acceptsJson(req.headers.accept)) throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
-      const parsed = parseSearch(level, scope, parseQuery(search));
-      const nodes = runSearch(storage.catalog, parsed);
-      if (nodes.length === 0) {
-        // Azure DICOM service: 204 No Content when nothing matches.
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      sendJson(res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(baseUrl)));
-    };
-    const notFound = (what: string): never => {
-      throw new HttpError(404, `${what} not found`);
-    };
-
-    if (root === 'studies' && study === undefined) {
-      if (method === 'POST') return handleStow(req, res, stowContext(baseUrl));
-      return qido('study', {});
-    }
-    if ((root === 'series' || root === 'instances') && study === undefined) {
-      return qido(root === 'series' ? 'series' : 'instance', {});
-    }
-    if (root !== 'studies' || study === undefined) return notFound(`resource ${'/' + seg.join('/')}`);
-    const studyUid = uid(study, 'StudyInstanceUID');
-
-    if (level2 === undefined) {
-      allow(['GET', 'POST', 'DELETE']);
-      if (method === 'POST') return handleStow(req, res, stowContext(baseUrl), studyUid);
-      const nodes = storage.catalog.resolve(studyUid);
-      if (!nodes.length) return notFound(`study ${studyUid}`);
-      if (method === 'DELETE') return deleteNodes(res, nodes);
-      return retrieveInstances(res, dir, nodes, req.headers.accept, false);
-    }
-    if (level2 === 'metadata' && series === undefined) return metadata(req, res, baseUrl, studyUid);
-    if (level2 === 'instances' && series === undefined) return qido('instance', { studyUid });
-    if (level2 !== 'series') return notFound(`resource ${'/' + seg.join('/')}`);
-    if (series === undefined) return qido('series', { studyUid });
-    const seriesUid = uid(series, 'SeriesInstanceUID');
-
-    if (level3 === undefined) {
-      allow(['GET', 'DELETE']);
-      const nodes = storage.catalog.resolve(studyUid, seriesUid);
-      if (!nodes.length) return notFound(`series ${seriesUid} of study ${studyUid}`);
-      if (method === 'DELETE') return deleteNodes(res, nodes);
-      return retrieveInstances(res, dir, nodes, req.headers.accept, false);
-    }
-    if (level3 === 'metadata' && instance === undefined) return metadata(req, res, baseUrl, studyUid, seriesUid);
-    if (level3 !== 'instances') return notFound(`resource ${'/' + seg.join('/')}`);
-    if (instance === undefined) return qido('instance', { studyUid, seriesUid });
-    const sopUid = uid(instance, 'SOPInstanceUID');
-    const nodes = storage.catalog.resolve(studyUid, seriesUid, sopUid);
-
-    if (level4 === undefined) {
-      allow(['GET', 'DELETE']);
-      if (!nodes.length) return notFound(`instance ${sopUid} of series ${seriesUid} of study ${studyUid}`);
-      if (method === 'DELETE') return deleteNodes(res, nodes);
-      return retrieveInstances(res, dir, nodes, req.headers.accept, true);
-    }
-    if (level4 === 'metadata' && rest.length === 0) return metadata(req, res, baseUrl, studyUid, seriesUid, sopUid);
-    if (level4 === 'frames' && rest.length === 1) {
-      allow(['GET']);
-      if (!nodes.length) return notFound(`instance ${sopUid}`);
-      return retrieveFrames(res, dir, nodes[0]!, rest[0]!, req.headers.accept);
-    }
-    if (level4 === 'bulkdata' && rest.length >= 1) {
-      allow(['GET']);
-      if (!nodes.length) return notFound(`instance ${sopUid}`);
-      return retrieveBulkData(res, dir, nodes[0]!, rest, req.headers.accept);
-    }
-    return notFound(`resource ${'/' + seg.join('/')} (rendered, thumbnail and other Azure extras are not offered locally)`);
-
-    async function metadata(request: IncomingMessage, response: ServerResponse, base: string, s: string, x?: string, i?: string): Promise<void> {
-      allow(['GET']);
-      if (!acceptsJson(request.headers.accept)) throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
-      const found = storage.catalog.resolve(s, x, i);
-      if (!found.length) return notFound(i ? `instance ${i}` : x ? `series ${x}` : `study ${s}`);
-      return retrieveMetadata(response, dir, found, bulkDataUriFor(base));
-    }
-  }
-
-  function stowContext(baseUrl: string) {
-    return { storage, baseUrl, reserved, log };
-  }
-
-  async function deleteNodes(res: ServerResponse, nodes: InstanceNode[]): Promise<void> {
-    await storage.deleteInstances(nodes);
-    log(`DELETE ${nodes.length} instance(s)`);
-    res.writeHead(204);
-    res.end();
-  }
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
@@ -284,9 +135,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       resolvePromise();
     });
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const guard = new RequestGuard({ listenHost: host, port, allowedOrigins, allowedHosts: options.allowedHosts, token: options.token });
+  listener = createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved });
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 
   let closing: Promise<void> | undefined;

@@ -19,6 +19,7 @@ import { DicomFileError, readInstanceIdentity, readInstanceIdentityAndDataSetFro
 import { entryFromDataSet, type InstanceEntry } from './catalog';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
+import { limitedBody } from './limits';
 import { isAcceptableUid, type Storage } from './storage';
 
 /** Failure reasons of the Azure DICOM service conformance statement (PS3.18 Table 10.5.3-1 / PS3.4 Annex B). */
@@ -58,6 +59,19 @@ export interface StowContext {
   /** SOP Instance UIDs being stored by requests in flight. */
   reserved: Set<string>;
   log: (line: string) => void;
+  /** Largest body read; more is 413 and the connection closes (limits.ts MAX_STOW_BODY_BYTES). */
+  maxBodyBytes?: number;
+}
+
+/**
+ * The request body as chunks, failing with 413 past `max` bytes: the count that decides for a
+ * chunked body (a declared Content-Length was checked before). The socket is not destroyed
+ * when reading stops early, so the error can still be answered.
+ */
+function requestBody(req: IncomingMessage, max: number): AsyncIterable<Uint8Array> {
+  const chunks = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+  if (!Number.isFinite(max)) return chunks;
+  return limitedBody(chunks, max, () => new HttpError(413, `the request body is larger than the ${max} bytes a STOW-RS request may carry`, { connection: 'close' }));
 }
 
 /**
@@ -72,11 +86,12 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
   }
   const contentType = req.headers['content-type'] ?? '';
   const { mediaType, params } = parseContentType(contentType);
+  const source = requestBody(req, context.maxBodyBytes ?? Infinity);
   let parts: AsyncIterable<{ contentType?: string | undefined; body: AsyncIterable<Uint8Array> }>;
   if (mediaType === 'application/dicom') {
     // Azure's single-part store (the seed's "store single instance"): the body is the file.
     parts = (async function* () {
-      yield { contentType: 'application/dicom', body: req };
+      yield { contentType: 'application/dicom', body: source };
     })();
   } else if (mediaType === 'multipart/related') {
     const type = params.type ? parseContentType(params.type).mediaType : 'application/dicom';
@@ -84,7 +99,7 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
       throw new HttpError(415, `multipart/related of type "${params.type}" is not stored here; send type="application/dicom" parts`);
     }
     if (!params.boundary) throw new HttpError(400, 'the multipart/related Content-Type has no boundary parameter');
-    parts = parseMultipart(req, contentType, { maxHeaderBytes: 16 * 1024 });
+    parts = parseMultipart(source, contentType, { maxHeaderBytes: 16 * 1024 });
   } else {
     throw new HttpError(415, `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`);
   }

@@ -9,10 +9,7 @@
  *
  * Plain Node: no `vscode` import.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { multipartBody, multipartLength, newBoundary, type MultipartWriterPart } from '../dicomweb/multipart';
@@ -25,12 +22,14 @@ import {
   encapsulatedFrame,
   frameGeometry,
   frameMediaType,
+  openForReading,
   readInstanceHeader,
   readWholeInstance,
   swapBytes,
   valueBytes,
   type JsonDataset,
 } from './dicomFiles';
+import { openStoredStream, storedFile, storedFileChunks, type StoredFile } from './jail';
 import { HttpError, innerTypeOfRange, parseAccept, sendJson, transferSyntaxOfRange, type AcceptRange } from './httpUtil';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
@@ -56,7 +55,7 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
     if (range.mediaType === 'application/dicom' && singleInstance) {
       const node = nodes[0]!;
       res.writeHead(200, { 'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`, 'content-length': node.size });
-      await pipeline(createReadStream(join(dir, node.file)), res);
+      await pipeline(await openStoredStream(dir, node.file), res);
       return;
     }
     if (!isMultipartRange(range)) continue;
@@ -69,7 +68,7 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
     const parts = nodes.map(
       (node, i): MultipartWriterPart => ({
         contentType: types[i]!,
-        body: lazyFile(join(dir, node.file)),
+        body: storedFileChunks(storedFile(dir, node.file)),
         length: node.size,
       }),
     );
@@ -80,10 +79,6 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
   throw new HttpError(406, `cannot serve "${accept}": stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`);
 }
 
-/** A file's bytes, opened only when the multipart writer reaches it. */
-async function* lazyFile(path: string): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
-}
 
 /** `GET …/metadata` at three levels (PS3.18 §10.4.1.1.2): one DICOM JSON dataset per instance. */
 export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: InstanceNode[], bulkDataUri: BulkDataUriOf): Promise<void> {
@@ -93,7 +88,7 @@ export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: 
     while (next < nodes.length) {
       const index = next++;
       const node = nodes[index]!;
-      const header = await readInstanceHeader(join(dir, node.file));
+      const header = await readInstanceHeader(storedFile(dir, node.file));
       out[index] = dataSetToJson(header.dataSet, { bulkDataUri: (path) => bulkDataUri(node, path) });
     }
   };
@@ -101,11 +96,18 @@ export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: 
   sendJson(res, 200, out);
 }
 
-/** Parses `1`, `1,2,3` (PS3.18 §10.4.1.1.3); 400 for anything else. */
-export function parseFrameList(text: string): number[] {
+/**
+ * Parses `1`, `1,2,3` (PS3.18 §10.4.1.1.3); 400 for anything else. PS3.18 asks for a list
+ * of non-duplicate frame numbers: a repeated number is served once, in the order of its
+ * first occurrence (one copy, not one per repetition: `frames/1,1,1,…` cannot multiply a
+ * frame). A list of more than `maxLength` entries is 400 (limits.ts MAX_FRAME_LIST_LENGTH).
+ */
+export function parseFrameList(text: string, maxLength = Infinity): number[] {
   if (!/^\d+(,\d+)*$/.test(text)) throw new HttpError(400, `"${text.slice(0, 40)}" is not a frame list (frame numbers start at 1, separated by commas)`);
-  const frames = text.split(',').map(Number);
-  if (frames.some((n) => n < 1)) throw new HttpError(400, 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
+  const entries = text.split(',');
+  if (entries.length > maxLength) throw new HttpError(400, `a frame list may name at most ${maxLength} frames; this one names ${entries.length}`);
+  const frames = [...new Set(entries.map(Number))];
+  if (frames.some((n) => n < 1 || !Number.isSafeInteger(n))) throw new HttpError(400, 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
   return frames;
 }
 
@@ -139,76 +141,117 @@ function chooseFrameEncoding(accept: string | undefined, stored: string, frameCo
 }
 
 /** `GET …/frames/{list}` (PS3.18 §10.4.1.1.3). */
-export async function retrieveFrames(res: ServerResponse, dir: string, node: InstanceNode, frameList: string, accept: string | undefined): Promise<void> {
-  const frames = parseFrameList(frameList);
-  const path = join(dir, node.file);
+export async function retrieveFrames(
+  res: ServerResponse,
+  dir: string,
+  node: InstanceNode,
+  frameList: string,
+  accept: string | undefined,
+  maxFrameListLength = Infinity,
+): Promise<void> {
+  const frames = parseFrameList(frameList, maxFrameListLength);
+  const path = storedFile(dir, node.file);
   const header = await readInstanceHeader(path);
   const geometry = frameGeometry(header.dataSet);
   const pixelData = header.dataSet.elements[PIXEL_DATA_TAG];
   if (!geometry || !pixelData) throw new HttpError(400, 'the instance has no pixel data, so no frames');
   const outOfRange = frames.filter((n) => n > geometry.numberOfFrames);
   if (outOfRange.length) {
-    throw new HttpError(400, `frame ${outOfRange.join(',')} does not exist: the instance has ${geometry.numberOfFrames} frame(s)`);
+    throw new HttpError(400, `frame ${outOfRange.slice(0, 10).join(',')} does not exist: the instance has ${geometry.numberOfFrames} frame(s)`);
   }
   const stored = header.transferSyntaxUid;
   const choice = chooseFrameEncoding(accept, stored, frames.length);
-  const data = await readFrames(path, header, frames, geometry.frameBytes, geometry.numberOfFrames, geometry.bitsAllocated);
-  const type =
-    choice.mode === 'ele' ? `application/octet-stream; transfer-syntax=${ELE}` : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
-  await sendBinaryParts(res, data, type, choice.multipart, frames);
+  const source = await openFrames(path, header, frames, geometry.frameBytes, geometry.numberOfFrames, geometry.bitsAllocated);
+  try {
+    const type =
+      choice.mode === 'ele' ? `application/octet-stream; transfer-syntax=${ELE}` : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
+    await sendBinaryParts(res, source.parts, type, choice.multipart, frames);
+  } finally {
+    await source.close();
+  }
 }
 
-async function readFrames(
-  path: string,
+/** One part of an answer whose bytes are produced only when the writer reaches it. */
+interface LazyPart {
+  length: number;
+  read(): Promise<Uint8Array> | Uint8Array;
+}
+
+/**
+ * The asked frames as lazy parts: a frame is read (or swapped) only when the answer reaches
+ * it, so a long frame list holds one frame in memory at a time, not all of them.
+ */
+async function openFrames(
+  path: StoredFile,
   header: Awaited<ReturnType<typeof readInstanceHeader>>,
   frames: number[],
   frameBytes: number,
   numberOfFrames: number,
   bitsAllocated: number,
-): Promise<Uint8Array[]> {
+): Promise<{ parts: LazyPart[]; close(): Promise<void> }> {
   const stored = header.transferSyntaxUid;
+  const none = async (): Promise<void> => undefined;
   if (isEncapsulatedTransferSyntax(stored)) {
+    // Encapsulated fragments are views into the file read once (subarrays, no copies).
     const whole = await readWholeInstance(path);
-    return frames.map((n) => encapsulatedFrame(whole, n, numberOfFrames));
+    return { parts: frames.map((n) => eager(encapsulatedFrame(whole, n, numberOfFrames))), close: none };
   }
   const bigEndian = stored === TransferSyntax.ExplicitVRBigEndian;
   const swap = (bytes: Uint8Array) => (bigEndian && bitsAllocated > 8 ? swapBytes(bytes, bitsAllocated / 8) : bytes);
   if (header.whole || stored === TransferSyntax.DeflatedExplicitVRLittleEndian) {
     const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
     const element = dataSet.elements[PIXEL_DATA_TAG]!;
-    return frames.map((n) => swap(dataSet.byteArray.subarray(element.dataOffset + (n - 1) * frameBytes, element.dataOffset + n * frameBytes)));
+    const frameAt = (n: number) => dataSet.byteArray.subarray(element.dataOffset + (n - 1) * frameBytes, element.dataOffset + n * frameBytes);
+    return { parts: frames.map((n) => ({ length: frameBytes, read: () => swap(frameAt(n)) })), close: none };
   }
   const element = header.dataSet.elements[PIXEL_DATA_TAG]!;
-  const handle = await open(path, 'r');
-  try {
-    const out: Uint8Array[] = [];
-    for (const n of frames) {
-      const buffer = Buffer.alloc(frameBytes);
-      const { bytesRead } = await handle.read(buffer, 0, frameBytes, element.dataOffset + (n - 1) * frameBytes);
-      if (bytesRead !== frameBytes) throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
-      out.push(swap(buffer));
-    }
-    return out;
-  } finally {
+  const handle = await openForReading(path);
+  const read = async (n: number): Promise<Uint8Array> => {
+    const buffer = Buffer.alloc(frameBytes);
+    const { bytesRead } = await handle.read(buffer, 0, frameBytes, element.dataOffset + (n - 1) * frameBytes);
+    if (bytesRead !== frameBytes) throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
+    return swap(buffer);
+  };
+  // The first frame is read before the answer starts, so a short file is still a 400, not a cut answer.
+  const first = await read(frames[0]!).catch(async (error: unknown) => {
     await handle.close();
-  }
+    throw error;
+  });
+  return {
+    parts: frames.map((n, i) => (i === 0 ? eager(first) : { length: frameBytes, read: () => read(n) })),
+    close: () => handle.close(),
+  };
 }
 
-async function sendBinaryParts(res: ServerResponse, data: Uint8Array[], type: string, multipart: boolean, frames?: number[]): Promise<void> {
+function eager(bytes: Uint8Array): LazyPart {
+  return { length: bytes.byteLength, read: () => bytes };
+}
+
+/**
+ * Writes parts as one body or multipart/related (PS3.18 §8.7.3.3.2). The parts are produced
+ * one at a time as the response drains (pipeline honours backpressure): memory holds about
+ * one part, whatever their number.
+ */
+async function sendBinaryParts(res: ServerResponse, parts: LazyPart[], type: string, multipart: boolean, frames?: number[]): Promise<void> {
   if (!multipart) {
-    res.writeHead(200, { 'content-type': type, 'content-length': data[0]!.byteLength });
-    res.end(data[0]);
+    const bytes = await parts[0]!.read();
+    res.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength });
+    res.end(bytes);
     return;
   }
   const boundary = newBoundary();
-  const headers = data.map((_, i) => (frames ? { 'Content-Location': `frames/${frames[i]}` } : undefined));
-  const length = multipartLength(data.map((d) => d.byteLength), type, boundary, headers);
+  const headers = parts.map((_, i) => (frames ? { 'Content-Location': `frames/${frames[i]}` } : undefined));
+  const length = multipartLength(parts.map((p) => p.length), type, boundary, headers);
   const outerType = type.split(';')[0]!;
   res.writeHead(200, { 'content-type': `multipart/related; type="${outerType}"; boundary=${boundary}`, 'content-length': length });
-  await pipeline(
-    Readable.from(multipartBody(data.map((body, i) => ({ contentType: type, body, length: body.byteLength, ...(headers[i] ? { headers: headers[i] } : {}) })), boundary)),
-    res,
-  );
+  async function* writerParts(): AsyncGenerator<MultipartWriterPart> {
+    for (let i = 0; i < parts.length; i++) {
+      const body = await parts[i]!.read();
+      yield { contentType: type, body, length: parts[i]!.length, ...(headers[i] ? { headers: headers[i] } : {}) };
+    }
+  }
+  // Byte mode: the stream reads ahead one chunk, not 16 frames (object mode's highWaterMark).
+  await pipeline(Readable.from(multipartBody(writerParts(), boundary), { objectMode: false }), res);
 }
 
 /**
@@ -221,7 +264,7 @@ export async function retrieveBulkData(res: ServerResponse, dir: string, node: I
   if (pathSegments.length % 2 !== 1 || pathSegments.some((s, i) => (i % 2 === 0 ? !/^[0-9A-Fa-f]{8}$/.test(s) : !/^\d+$/.test(s)))) {
     throw new HttpError(400, 'a bulk data path is tag[/item/tag…] with 8-digit hex tags');
   }
-  const path = join(dir, node.file);
+  const path = storedFile(dir, node.file);
   const header = await readInstanceHeader(path);
   const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
   const element = elementAtPath(dataSet, pathSegments);
@@ -231,11 +274,11 @@ export async function retrieveBulkData(res: ServerResponse, dir: string, node: I
   if (pathSegments.length === 1 && pathSegments[0]!.toUpperCase() === '7FE00010' && isEncapsulatedTransferSyntax(header.transferSyntaxUid)) {
     const geometry = frameGeometry(dataSet);
     const count = geometry?.numberOfFrames ?? 1;
-    const frames = Array.from({ length: count }, (_, i) => encapsulatedFrame(dataSet, i + 1, count));
+    const frames = Array.from({ length: count }, (_, i) => eager(encapsulatedFrame(dataSet, i + 1, count)));
     await sendBinaryParts(res, frames, `${frameMediaType(header.transferSyntaxUid)}; transfer-syntax=${header.transferSyntaxUid}`, !single || frames.length > 1);
     return;
   }
   const bytes = valueBytes(dataSet, element);
   if (!bytes) throw new HttpError(404, `element ${pathSegments.join('/')} has no value`);
-  await sendBinaryParts(res, [bytes], 'application/octet-stream', !single);
+  await sendBinaryParts(res, [eager(bytes)], 'application/octet-stream', !single);
 }

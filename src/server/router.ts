@@ -1,0 +1,206 @@
+/**
+ * The local server's routes (see localServer.ts for the list) and the per-request checks
+ * that run before them: who is asking (guard.ts) and how large and slow the request may be
+ * (limits.ts).
+ *
+ * Every URL the server writes (RetrieveURL, BulkDataURI) is built from its own listening
+ * address, never from the request's `Host`: a request cannot make the server write another
+ * host into its answers (issue 10, finding 3).
+ *
+ * Plain Node: no `vscode` import.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InstanceNode } from './catalog';
+import type { RequestGuard } from './guard';
+import { HttpError, acceptsJson, drain, parseQuery, sendError, sendJson } from './httpUtil';
+import { watchBody, type ServerLimits } from './limits';
+import { answer, parseSearch, runSearch } from './qido';
+import { handleStow } from './stow';
+import { isAcceptableUid, type Log, type Storage } from './storage';
+import { retrieveBulkData, retrieveFrames, retrieveInstances, retrieveMetadata } from './wado';
+
+/** `/v1`, `/v2`, `/v1.0-prerelease` (Azure API versions, the seed's `{Service URL}/v{version}`). */
+const VERSION_PREFIX = /^\/v\d+(?:\.\d+)?(?:-prerelease)?(?=\/|$)/;
+
+export interface RouterContext {
+  storage: Storage;
+  dir: string;
+  log: Log;
+  limits: ServerLimits;
+  guard: RequestGuard;
+  /** The server's own URL (`http://127.0.0.1:PORT`), the base of every URL it writes. */
+  ownUrl: string;
+  /** SOP Instance UIDs being stored by requests in flight. */
+  reserved: Set<string>;
+}
+
+/** The request listener of the server. */
+export function createRequestListener(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(context, req, res).catch((error: unknown) => {
+      // The client went away mid-answer: nothing to tell it.
+      if ((error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed) return;
+      const status = error instanceof HttpError ? error.status : 500;
+      if (error instanceof HttpError) {
+        sendError(res, error.status, error.message, error.headers);
+      } else {
+        context.log(`${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`);
+        sendError(res, 500, (error as Error)?.message ?? 'internal error');
+      }
+      // The rest of a refused upload is read and dropped so the connection can be reused,
+      // up to the body limit; an over-long one (413) is closed by its `Connection: close`.
+      if (!req.readableEnded && status !== 413) drain(req, bodyLimit(context.limits, req)).catch(() => req.destroy());
+    });
+  };
+}
+
+/** STOW-RS is the only request with a body; every other one gets the small limit. */
+function bodyLimit(limits: ServerLimits, req: IncomingMessage): number {
+  return req.method === 'POST' ? limits.maxStowBodyBytes : limits.maxOtherBodyBytes;
+}
+
+async function handle(context: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Answers are data, never a page: a browser must not sniff a stored file into HTML.
+  res.setHeader('x-content-type-options', 'nosniff');
+  if (context.guard.admit(req, res)) return;
+  checkDeclaredBody(context.limits, req, res);
+  watchBody(req, res, context.limits, (why) => context.log(`${req.method} ${req.url}: ${why}; connection closed`));
+  const rawUrl = req.url ?? '/';
+  // RFC 9112 §3.2: origin-form only; an absolute-form target would name a host of its own.
+  if (!rawUrl.startsWith('/')) throw new HttpError(400, 'the request target must be a path (origin-form, RFC 9112 §3.2.1)');
+  const queryAt = rawUrl.indexOf('?');
+  let path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
+  const search = queryAt < 0 ? '' : rawUrl.slice(queryAt);
+  const prefix = VERSION_PREFIX.exec(path)?.[0] ?? '';
+  path = path.slice(prefix.length);
+  const segments = path.split('/').filter((s, i) => i > 0 || s !== '');
+  if (segments.length && segments[segments.length - 1] === '') segments.pop();
+  let decoded: string[];
+  try {
+    decoded = segments.map((s) => decodeURIComponent(s));
+  } catch {
+    throw new HttpError(400, 'malformed percent-escape in the path');
+  }
+  await route(context, req, res, decoded, search, `${context.ownUrl}${prefix}`);
+}
+
+/**
+ * 413 from the declared length, before a byte of the body is read (RFC 9110 §15.5.14); the
+ * connection is closed after the answer so the body is never read. A body to a request that
+ * takes none (anything but STOW) is not read either: its connection closes after the answer.
+ */
+function checkDeclaredBody(limits: ServerLimits, req: IncomingMessage, res: ServerResponse): void {
+  const max = bodyLimit(limits, req);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) {
+    throw new HttpError(413, `the request body of ${declared} bytes is larger than the ${max} bytes this request may carry`, { connection: 'close' });
+  }
+  if (req.method !== 'POST' && !req.complete) res.setHeader('connection', 'close');
+}
+
+function uid(value: string, what: string): string {
+  // Validated before a UID is looked up or becomes part of a path (no `..`, no `/`).
+  if (!isAcceptableUid(value)) throw new HttpError(400, `${what} "${value.slice(0, 70)}" is not a valid UID`);
+  return value;
+}
+
+function bulkDataUriFor(baseUrl: string) {
+  return (node: InstanceNode, path: string[]) =>
+    `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
+}
+
+async function route(context: RouterContext, req: IncomingMessage, res: ServerResponse, seg: string[], search: string, baseUrl: string): Promise<void> {
+  const { storage, dir, log, limits } = context;
+  const method = req.method ?? 'GET';
+  const [root, study, level2, series, level3, instance, level4, ...rest] = seg;
+  const allow = (allowed: string[]): void => {
+    if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { allow: allowed.join(', ') });
+  };
+  const qido = async (level: 'study' | 'series' | 'instance', scope: { studyUid?: string; seriesUid?: string }): Promise<void> => {
+    allow(['GET']);
+    if (!acceptsJson(req.headers.accept)) throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
+    const parsed = parseSearch(level, scope, parseQuery(search));
+    const nodes = runSearch(storage.catalog, parsed);
+    if (nodes.length === 0) {
+      // Azure DICOM service: 204 No Content when nothing matches.
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    sendJson(res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(baseUrl)));
+  };
+  const notFound = (what: string): never => {
+    throw new HttpError(404, `${what} not found`);
+  };
+  const stow = (studyUid?: string): Promise<void> =>
+    handleStow(req, res, { storage, baseUrl, reserved: context.reserved, log, maxBodyBytes: limits.maxStowBodyBytes }, studyUid);
+  const deleteNodes = async (nodes: InstanceNode[]): Promise<void> => {
+    await storage.deleteInstances(nodes);
+    log(`DELETE ${nodes.length} instance(s)`);
+    res.writeHead(204);
+    res.end();
+  };
+  const metadata = async (s: string, x?: string, i?: string): Promise<void> => {
+    allow(['GET']);
+    if (!acceptsJson(req.headers.accept)) throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
+    const found = storage.catalog.resolve(s, x, i);
+    if (!found.length) return notFound(i ? `instance ${i}` : x ? `series ${x}` : `study ${s}`);
+    return retrieveMetadata(res, dir, found, bulkDataUriFor(baseUrl));
+  };
+
+  if (root === 'studies' && study === undefined) {
+    if (method === 'POST') return stow();
+    return qido('study', {});
+  }
+  if ((root === 'series' || root === 'instances') && study === undefined) {
+    return qido(root === 'series' ? 'series' : 'instance', {});
+  }
+  if (root !== 'studies' || study === undefined) return notFound(`resource ${'/' + seg.join('/')}`);
+  const studyUid = uid(study, 'StudyInstanceUID');
+
+  if (level2 === undefined) {
+    allow(['GET', 'POST', 'DELETE']);
+    if (method === 'POST') return stow(studyUid);
+    const nodes = storage.catalog.resolve(studyUid);
+    if (!nodes.length) return notFound(`study ${studyUid}`);
+    if (method === 'DELETE') return deleteNodes(nodes);
+    return retrieveInstances(res, dir, nodes, req.headers.accept, false);
+  }
+  if (level2 === 'metadata' && series === undefined) return metadata(studyUid);
+  if (level2 === 'instances' && series === undefined) return qido('instance', { studyUid });
+  if (level2 !== 'series') return notFound(`resource ${'/' + seg.join('/')}`);
+  if (series === undefined) return qido('series', { studyUid });
+  const seriesUid = uid(series, 'SeriesInstanceUID');
+
+  if (level3 === undefined) {
+    allow(['GET', 'DELETE']);
+    const nodes = storage.catalog.resolve(studyUid, seriesUid);
+    if (!nodes.length) return notFound(`series ${seriesUid} of study ${studyUid}`);
+    if (method === 'DELETE') return deleteNodes(nodes);
+    return retrieveInstances(res, dir, nodes, req.headers.accept, false);
+  }
+  if (level3 === 'metadata' && instance === undefined) return metadata(studyUid, seriesUid);
+  if (level3 !== 'instances') return notFound(`resource ${'/' + seg.join('/')}`);
+  if (instance === undefined) return qido('instance', { studyUid, seriesUid });
+  const sopUid = uid(instance, 'SOPInstanceUID');
+  const nodes = storage.catalog.resolve(studyUid, seriesUid, sopUid);
+
+  if (level4 === undefined) {
+    allow(['GET', 'DELETE']);
+    if (!nodes.length) return notFound(`instance ${sopUid} of series ${seriesUid} of study ${studyUid}`);
+    if (method === 'DELETE') return deleteNodes(nodes);
+    return retrieveInstances(res, dir, nodes, req.headers.accept, true);
+  }
+  if (level4 === 'metadata' && rest.length === 0) return metadata(studyUid, seriesUid, sopUid);
+  if (level4 === 'frames' && rest.length === 1) {
+    allow(['GET']);
+    if (!nodes.length) return notFound(`instance ${sopUid}`);
+    return retrieveFrames(res, dir, nodes[0]!, rest[0]!, req.headers.accept, limits.maxFrameListLength);
+  }
+  if (level4 === 'bulkdata' && rest.length >= 1) {
+    allow(['GET']);
+    if (!nodes.length) return notFound(`instance ${sopUid}`);
+    return retrieveBulkData(res, dir, nodes[0]!, rest, req.headers.accept);
+  }
+  return notFound(`resource ${'/' + seg.join('/')} (rendered, thumbnail and other Azure extras are not offered locally)`);
+}
