@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ClientFactory } from './config/clients';
 import { ConnectionStore } from './config/connections';
+import { CredentialGate } from './config/credentialGate';
 import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
@@ -37,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const connections = new ConnectionStore(context.secrets);
   // Services is filled before any command or request can run; the parts below read it lazily.
   const services = {} as Services;
-  const clients = new ClientFactory(connections, log, () => services.prompts);
+  const credentials = new CredentialGate(context.globalState, () => services.prompts, log);
+  const clients = new ClientFactory(connections, log, () => services.prompts, credentials);
   const tree = new DicomWebTreeProvider(connections, {
     client: (connection) => clients.get(connection),
     pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
@@ -54,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     canSelectMany: true,
     dragAndDropController: drop,
   });
-  Object.assign(services, { extensionContext: context, log, connections, clients, tree, treeView, drop, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
+  Object.assign(services, { extensionContext: context, log, connections, clients, credentials, tree, treeView, drop, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
   context.subscriptions.push(

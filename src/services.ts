@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { ClientFactory } from './config/clients';
 import type { ConnectionStore } from './config/connections';
+import type { CredentialGate } from './config/credentialGate';
 import type { MetadataDocumentProvider } from './documents/metadataDocuments';
 import type { LocalServerManager } from './localServer/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
@@ -25,6 +26,8 @@ export interface Services {
   log: vscode.LogOutputChannel;
   connections: ConnectionStore;
   clients: ClientFactory;
+  /** Approvals of workspace connections' origins and of Entra ID off Azure hosts. */
+  credentials: CredentialGate;
   tree: DicomWebTreeProvider;
   treeView: vscode.TreeView<DicomWebNode>;
   /** Files dropped on a server or study row are uploaded there. */

@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import { newConnectionId, type AuthKind, type ServerConnection } from '../config/connections';
+import { isFromWorkspace, splitUserInfo, WorkspaceConnectionError } from '../config/connectionPolicy';
 import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
 import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
+import { redactUrl } from '../dicomweb/errors';
 import { normalizeBaseUrl } from '../dicomweb/requests';
 import type { Services } from '../services';
 import type { ServerNode } from '../tree/nodes/ServerNode';
@@ -16,17 +18,36 @@ export interface ServerInput extends Partial<ServerConnection> {
 
 /** `dicomweb.server.add`: name, service URL, kind (probed), auth; secrets to SecretStorage. */
 export async function addServer(services: Services, input?: ServerInput): Promise<ServerConnection> {
-  const connection = input?.url ? fromInput(input) : await askConnection(undefined);
-  const secret = input?.url ? input.secret : connection.auth === 'bearer' || connection.auth === 'basic' ? await askSecret(connection) : undefined;
+  // `https://user:pass@host`: the user becomes HTTP basic, the password goes to
+  // SecretStorage, the URL is saved without them (RFC 3986 §3.2.1; issue 10, finding 4c).
+  const fromUrl: UserInfo = {};
+  const connection = input?.url ? fromInput(input, fromUrl) : await askConnection(undefined, fromUrl);
+  const asked = connection.auth === 'bearer' || connection.auth === 'basic';
+  const secret = input?.url ? (input.secret ?? fromUrl.password) : fromUrl.password && connection.auth === 'basic' ? fromUrl.password : asked ? await askSecret(connection) : undefined;
   if (secret) await services.connections.setSecret(connection.id, secret);
   await services.connections.save(connection);
   services.log.info(`Added server "${connection.name}" (${connection.url}, ${connection.kind ?? 'generic'}, auth ${connection.auth ?? 'none'})`);
   return connection;
 }
 
+/** User info taken out of a URL the person entered. */
+interface UserInfo {
+  username?: string;
+  password?: string;
+}
+
+/** The URL without user info; what it held goes to `into`. */
+function takeUserInfo(url: string, into: UserInfo): string {
+  const split = splitUserInfo(url);
+  if (split.username) into.username = split.username;
+  if (split.password) into.password = split.password;
+  return split.url;
+}
+
 /** `dicomweb.server.edit`: the same questions, answered with the current values. */
 export async function editServer(services: Services, node: ServerNode): Promise<ServerConnection> {
-  const updated = await askConnection(node.connection);
+  if (isFromWorkspace(node.connection)) throw new WorkspaceConnectionError(node.connection);
+  const updated = await askConnection(node.connection, {});
   if (updated.auth === 'bearer' || updated.auth === 'basic') {
     const keep = (await services.connections.getSecret(updated.id)) !== undefined && updated.auth === node.connection.auth;
     const secret = await askSecret(updated, keep);
@@ -41,9 +62,10 @@ export async function editServer(services: Services, node: ServerNode): Promise<
 
 /** `dicomweb.server.remove`: the connection and its secret, after a modal confirmation. */
 export async function removeServer(services: Services, node: ServerNode): Promise<boolean> {
+  if (isFromWorkspace(node.connection)) throw new WorkspaceConnectionError(node.connection);
   const confirmed = await services.prompts.confirm(
     `Remove the server "${node.connection.name}"?`,
-    `Only the connection and its stored credentials are removed from VS Code (${node.connection.url}). Nothing on the server is touched.`,
+    `Only the connection and its stored credentials are removed from VS Code (${redactUrl(node.connection.url)}). Nothing on the server is touched.`,
     'Remove',
   );
   if (!confirmed) return false;
@@ -52,15 +74,16 @@ export async function removeServer(services: Services, node: ServerNode): Promis
   return true;
 }
 
-function fromInput(input: ServerInput): ServerConnection {
-  const url = normalizeBaseUrl(input.url ?? '');
+function fromInput(input: ServerInput, userInfo: UserInfo): ServerConnection {
+  const url = takeUserInfo(normalizeBaseUrl(input.url ?? ''), userInfo);
+  const auth = input.auth ?? (userInfo.username ? 'basic' : 'none');
   return {
     id: input.id ?? newConnectionId(),
     name: input.name ?? new URL(url).host,
     url,
     kind: input.kind ?? kindFromUrl(url),
-    auth: input.auth ?? 'none',
-    username: input.username,
+    auth,
+    username: input.username ?? (auth === 'basic' ? userInfo.username : undefined),
     headers: input.headers,
     serverRoot: input.serverRoot,
     caFile: input.caFile,
@@ -68,7 +91,7 @@ function fromInput(input: ServerInput): ServerConnection {
   };
 }
 
-async function askConnection(current: ServerConnection | undefined): Promise<ServerConnection> {
+async function askConnection(current: ServerConnection | undefined, userInfo: UserInfo): Promise<ServerConnection> {
   const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
   const url = await vscode.window.showInputBox({
     title: `${title} (1/4)`,
@@ -86,7 +109,7 @@ async function askConnection(current: ServerConnection | undefined): Promise<Ser
     },
   });
   if (!url) throw new UserCancelled();
-  const normalized = normalizeBaseUrl(url);
+  const normalized = takeUserInfo(normalizeBaseUrl(url), userInfo);
 
   const name = await vscode.window.showInputBox({
     title: `${title} (2/4)`,
@@ -113,14 +136,14 @@ async function askConnection(current: ServerConnection | undefined): Promise<Ser
     { label: 'Bearer token', description: 'paste a token; kept in VS Code secret storage', auth: 'bearer' },
     { label: 'HTTP basic', description: 'user name and password; the password in secret storage', auth: 'basic' },
   ];
-  const preferred = current?.auth ?? (kind.serverKind === 'azure' ? 'entra' : 'none');
+  const preferred = current?.auth ?? (userInfo.username ? 'basic' : kind.serverKind === 'azure' ? 'entra' : 'none');
   auths.sort((a, b) => (a.auth === preferred ? -1 : b.auth === preferred ? 1 : 0));
   const auth = await vscode.window.showQuickPick(auths, { title: `${title} (4/4): authentication`, ignoreFocusOut: true });
   if (!auth) throw new UserCancelled();
 
   let username: string | undefined;
   if (auth.auth === 'basic') {
-    username = await vscode.window.showInputBox({ title: `${title}: user name`, value: current?.username, ignoreFocusOut: true });
+    username = await vscode.window.showInputBox({ title: `${title}: user name`, value: current?.username ?? userInfo.username, ignoreFocusOut: true });
     if (username === undefined) throw new UserCancelled();
   }
   return {

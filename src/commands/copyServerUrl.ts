@@ -1,9 +1,12 @@
 import * as vscode from 'vscode';
+import { redactUrl } from '../dicomweb/errors';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 
 /** `dicomweb.server.copyUrl` */
 export async function copyServerUrl(node: ServerNode): Promise<string> {
-  await vscode.env.clipboard.writeText(node.connection.url);
-  vscode.window.setStatusBarMessage(`Copied ${node.connection.url}`, 3000);
-  return node.connection.url;
+  // Never user info (ConnectionStore strips it already; this holds for any other caller).
+  const url = redactUrl(node.connection.url);
+  await vscode.env.clipboard.writeText(url);
+  vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+  return url;
 }

@@ -9,6 +9,7 @@ import { deleteNodes } from './deleteNodes';
 import { download } from './download';
 import { addSampleData, copyLocalServerToken, copyLocalServerUrl, localServerActions, restartLocalServer, startLocalServer, startLocalServerInFolder, stopLocalServer } from './localServer';
 import { compareMetadata, openMetadata } from './openMetadata';
+import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
 import { registerCommand } from './registerCommand';
@@ -41,6 +42,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri),
     'dicomweb.log.show': () => showLog(services),
+    'dicomweb.origins.revoke': (origins) => revokeOrigins(services, origins),
     'dicomweb.localServer.start': (folder) => startLocalServer(services, typeof folder === 'string' ? folder : undefined),
     'dicomweb.localServer.startInFolder': (folder) => startLocalServerInFolder(services, folder),
     'dicomweb.localServer.stop': () => stopLocalServer(services),

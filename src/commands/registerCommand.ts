@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DicomWebError, isCancellation } from '../dicomweb/errors';
+import { DicomWebError, isCancellation, redactUrlsIn } from '../dicomweb/errors';
 import type { Services } from '../services';
 
 /** Thrown by a command that the person cancelled: silent. */
@@ -21,7 +21,8 @@ export function registerCommand(services: Services, id: string, handler: (...arg
       return await handler(...args);
     } catch (error) {
       if (error instanceof UserCancelled || isCancellation(error) || error instanceof vscode.CancellationError) return undefined;
-      services.log.error(`${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      // Whatever threw, a URL's user info never reaches the log or the toast (issue 10, 4c).
+      services.log.error(redactUrlsIn(`${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
       const choice = await vscode.window.showErrorMessage(sentenceOf(error), 'Show Log');
       if (choice === 'Show Log') services.log.show(true);
       return undefined;
@@ -30,6 +31,10 @@ export function registerCommand(services: Services, id: string, handler: (...arg
 }
 
 export function sentenceOf(error: unknown): string {
+  return redactUrlsIn(rawSentenceOf(error));
+}
+
+function rawSentenceOf(error: unknown): string {
   if (error instanceof DicomWebError) {
     if (error.status === 401 || error.status === 403) return `The server refused the credentials (${error.status}). ${error.serverMessage ?? ''}`.trim();
     if (error.status === 404) return `Not found on the server${error.serverMessage ? `: ${error.serverMessage}` : '.'}`;

@@ -11,6 +11,7 @@ import type { RequestLogEntry } from '../dicomweb/http';
 import { proxyForUrl } from '../dicomweb/proxy';
 import type { UserPrompts } from '../services';
 import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
+import type { CredentialGate } from './credentialGate';
 
 export class ClientFactory implements vscode.Disposable {
   private readonly clients = new Map<string, { client: DicomWebClient; signature: string }>();
@@ -19,6 +20,8 @@ export class ClientFactory implements vscode.Disposable {
     private readonly connections: ConnectionStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly prompts: () => UserPrompts,
+    /** Every credential passes it: workspace connections and Entra off Azure need approval. */
+    private readonly gate: CredentialGate,
   ) {}
 
   /** The client of a connection; rebuilt when the connection's settings changed. */
@@ -54,7 +57,7 @@ export class ClientFactory implements vscode.Disposable {
       serverKind: connection.kind,
       serverRoot: connection.serverRoot,
       headers: connection.headers,
-      auth: this.authFor(connection),
+      auth: this.gate.guard(connection, this.authFor(connection)),
       tls: { ca, rejectUnauthorized: connection.rejectUnauthorized ?? true },
       proxy: proxyFor(connection.url),
       timeouts: { headersMs: timeoutSeconds * 1000 },
@@ -81,7 +84,8 @@ export class ClientFactory implements vscode.Disposable {
           return (await this.connections.getSecret(connection.id)) ?? this.askAgain(connection, 'token');
         });
       case 'basic': {
-        const provider = basicAuth(connection.username ?? '', async () => (await this.connections.getSecret(connection.id)) ?? '');
+        // A password that came in the URL's user info is the fallback (ConnectionStore.list).
+        const provider = basicAuth(connection.username ?? '', async () => (await this.connections.getSecret(connection.id)) ?? this.connections.embeddedPassword(connection.id) ?? '');
         return {
           ...provider,
           refresh: async () => (await this.askAgain(connection, 'password')) !== undefined,

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ServerKind } from '../dicomweb/profiles';
+import { connectionsFromInspection, isFromWorkspace, userListWith, userListWithout, withoutUserInfo, WorkspaceConnectionError } from './connectionPolicy';
 
 export type AuthKind = 'none' | 'bearer' | 'basic' | 'entra';
 
@@ -19,6 +20,11 @@ export interface ServerConnection {
   serverRoot?: string;
   caFile?: string;
   rejectUnauthorized?: boolean;
+  /**
+   * Set at run time, never saved: the entry comes from a workspace's settings
+   * (src/config/connectionPolicy.ts); it gets no credential until its origin is approved.
+   */
+  source?: 'workspace';
 }
 
 export const SERVERS_SETTING = 'servers';
@@ -34,6 +40,8 @@ export class ConnectionStore implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   /** Connections added at run time that are not saved in settings (the local server). */
   private readonly transient = new Map<string, ServerConnection>();
+  private readonly embeddedPasswords = new Map<string, string>();
+  private readonly warnedUserInfo = new Set<string>();
 
   constructor(private readonly secrets: vscode.SecretStorage) {
     this.subscriptions.push(
@@ -44,9 +52,32 @@ export class ConnectionStore implements vscode.Disposable {
   }
 
   list(): ServerConnection[] {
-    const configured = vscode.workspace.getConfiguration(SECTION).get<ServerConnection[]>(SERVERS_SETTING, []);
-    const valid = configured.filter((entry) => entry && typeof entry.id === 'string' && typeof entry.url === 'string');
-    return [...valid, ...this.transient.values()];
+    const inspection = vscode.workspace.getConfiguration(SECTION).inspect<unknown>(SERVERS_SETTING);
+    const configured = connectionsFromInspection(inspection).map((entry) => this.withoutUserInfo(entry));
+    return [...configured, ...this.transient.values()];
+  }
+
+  /**
+   * A connection whose URL holds `user:password@` is used without it (RFC 3986 §3.2.1
+   * deprecates it; it would be logged and shown): the user and password become HTTP basic
+   * credentials kept in memory, and the person is told once to move them (Edit Server).
+   */
+  private withoutUserInfo(entry: ServerConnection): ServerConnection {
+    const { connection, password, hadUserInfo } = withoutUserInfo(entry);
+    if (!hadUserInfo) return entry;
+    if (password !== undefined) this.embeddedPasswords.set(connection.id, password);
+    if (!this.warnedUserInfo.has(connection.id)) {
+      this.warnedUserInfo.add(connection.id);
+      void vscode.window.showWarningMessage(
+        `The URL of the DICOMweb server "${connection.name}" holds a user name and password. They are no longer shown or logged; use Edit Server to keep the password in VS Code's secret storage instead of settings.`,
+      );
+    }
+    return connection;
+  }
+
+  /** The password a connection's URL carried (see {@link withoutUserInfo}), if any. */
+  embeddedPassword(id: string): string | undefined {
+    return this.embeddedPasswords.get(id);
   }
 
   get(id: string): ServerConnection | undefined {
@@ -57,31 +88,30 @@ export class ConnectionStore implements vscode.Disposable {
     return this.transient.has(id);
   }
 
-  /** Adds or replaces a connection in the user settings. */
+  /**
+   * Adds or replaces a connection in the user settings: the new list is built from the user
+   * (global) value only, never from the merged value, so workspace entries are never copied
+   * into user settings (issue 10, finding 4b).
+   */
   async save(connection: ServerConnection): Promise<void> {
     const configuration = vscode.workspace.getConfiguration(SECTION);
-    const current = configuration.get<ServerConnection[]>(SERVERS_SETTING, []);
-    const next = current.some((entry) => entry.id === connection.id)
-      ? current.map((entry) => (entry.id === connection.id ? clean(connection) : entry))
-      : [...current, clean(connection)];
+    const next = userListWith(configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue, clean(connection));
     await configuration.update(SERVERS_SETTING, next, vscode.ConfigurationTarget.Global);
     this.changed.fire();
   }
 
-  /** Removes a connection and its secret. */
+  /** Removes a connection and its secret (user settings only). */
   async remove(id: string): Promise<void> {
     if (this.transient.delete(id)) {
       this.changed.fire();
       return;
     }
+    const existing = this.get(id);
+    if (existing && isFromWorkspace(existing)) throw new WorkspaceConnectionError(existing);
     const configuration = vscode.workspace.getConfiguration(SECTION);
-    const current = configuration.get<ServerConnection[]>(SERVERS_SETTING, []);
-    await configuration.update(
-      SERVERS_SETTING,
-      current.filter((entry) => entry.id !== id),
-      vscode.ConfigurationTarget.Global,
-    );
+    await configuration.update(SERVERS_SETTING, userListWithout(configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue, id), vscode.ConfigurationTarget.Global);
     await this.secrets.delete(secretKey(id));
+    this.embeddedPasswords.delete(id);
     this.changed.fire();
   }
 

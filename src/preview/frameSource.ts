@@ -4,7 +4,7 @@
  */
 import * as dicomParser from 'dicom-parser';
 import type { DicomWebClient } from '../dicomweb';
-import { DicomWebHttpError } from '../dicomweb/errors';
+import { DicomWebHttpError, redactUrl } from '../dicomweb/errors';
 import { readDataSet } from '../dicom/part10';
 import type { FramePath, ImageInfo, OverlayAttributes } from '../../webview/protocol';
 import { fileFrame } from './fileFrames';
@@ -58,7 +58,8 @@ export class DicomWebFrameSource implements FrameSource {
     private readonly target: InstanceTarget,
     private readonly log: FallbackLogger = () => undefined,
   ) {
-    this.label = client.baseUrl;
+    // Posted to the webview and shown: never a URL's user info (issue 10, finding 4c).
+    this.label = redactUrl(client.baseUrl);
   }
 
   async open(signal?: AbortSignal): Promise<{ info: ImageInfo; attributes: OverlayAttributes }> {

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/connections';
 import type { DicomWebClient } from '../../dicomweb/client';
+import { isFromWorkspace, originOf } from '../../config/connectionPolicy';
+import { redactUrl } from '../../dicomweb/errors';
 import { PROFILES } from '../../dicomweb/profiles';
 import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
 import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
@@ -40,14 +42,20 @@ export class ServerNode extends PagedNode<StudyNode> {
     const item = new vscode.TreeItem(this.connection.name, this.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     const filtered = !isEmptyFilter(this.filter);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}`;
-    item.iconPath = new vscode.ThemeIcon(filtered ? 'filter' : 'server-environment');
-    item.description = filtered ? describeFilter(this.filter) : this.connection.url;
+    const workspace = isFromWorkspace(this.connection);
+    const url = redactUrl(this.connection.url);
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
+    // A connection from the workspace's settings is marked (issue 10, finding 4b).
+    item.iconPath = new vscode.ThemeIcon(filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment');
+    item.description = `${workspace ? 'workspace settings · ' : ''}${filtered ? describeFilter(this.filter) : url}`;
     const kind = PROFILES[this.connection.kind ?? 'generic'].label;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(this.connection.name)}** — ${kind}\n\n`);
-    tooltip.appendMarkdown(`Service URL: \`${this.connection.url}\`\n\n`);
-    tooltip.appendMarkdown(`Authentication: ${this.connection.auth ?? 'none'}`);
+    tooltip.appendMarkdown(`Service URL: \`${url.replace(/`/g, '%60')}\`\n\n`);
+    tooltip.appendMarkdown(`Authentication: ${escape(this.connection.auth ?? 'none')}`);
+    if (workspace) {
+      tooltip.appendMarkdown(`\n\nFrom this workspace's settings (.vscode/settings.json), not yours: no credential is sent until you approve ${escape(originOf(this.connection.url) ?? 'its origin')} (asked at the first request).`);
+    }
     if (filtered) tooltip.appendMarkdown(`\n\nFilter: ${escape(describeFilter(this.filter))}`);
     item.tooltip = tooltip;
     return item;
