@@ -52,11 +52,14 @@ export class LocalServerManager implements vscode.Disposable {
       // and the tree's connection sends it, so code under test must send one too.
       const token = configuration.get<boolean>('localServer.requireToken', false) ? await this.token() : undefined;
       if (token) await this.connections.setSecret(LOCAL_CONNECTION_ID, token);
+      // Web pages of these origins may use the server (CORS); by default none may (issue 10).
+      const allowedOrigins = configuration.get<string[]>('localServer.allowedOrigins', []).filter((origin) => typeof origin === 'string' && origin.trim() !== '');
       const server = await LocalServerProcess.start({
         extensionPath: this.context.extensionPath,
         dir: folder,
         port,
         token,
+        allowedOrigins,
         onLog: (line) => this.log.info(`[local server] ${line}`),
         onExit: (code, signal) => this.onExit(code, signal),
       });

@@ -5,12 +5,15 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TOKEN_ENV } from '../server/tokenEnv';
 
 export interface LocalServerProcessOptions {
   extensionPath: string;
   dir: string;
   port: number;
   token?: string;
+  /** Origins whose web pages may use the server (CORS); none by default. */
+  allowedOrigins?: readonly string[];
   onLog: (line: string) => void;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -24,10 +27,15 @@ export class LocalServerProcess {
 
   static start(options: LocalServerProcessOptions): Promise<LocalServerProcess> {
     const args = ['--dir', options.dir, '--port', String(options.port)];
-    if (options.token) args.push('--token', options.token);
+    for (const origin of options.allowedOrigins ?? []) args.push('--allow-origin', origin);
+    // The token goes through the child's environment, readable only by this user
+    // (/proc/PID/environ is 0400), never its command line, which every user can read.
+    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    delete env[TOKEN_ENV];
+    if (options.token) env[TOKEN_ENV] = options.token;
     const child = fork(join(options.extensionPath, 'dist', 'server', 'cli.js'), args, {
       // In desktop VS Code process.execPath is Electron: run it as plain Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     return new Promise((resolve, reject) => {

@@ -2,7 +2,12 @@
 /**
  * Standalone start of the local DICOMweb server, outside VS Code:
  *
- *   node out/src/server/cli.js --dir PATH [--port N] [--token T] [--seed] [--quiet]
+ *   node out/src/server/cli.js --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]… [--seed] [--quiet]
+ *
+ * The bearer token is best given in the environment variable DICOMWEB_LOCAL_SERVER_TOKEN:
+ * a process's command line is readable by every user of the machine (/proc/PID/cmdline),
+ * its environment only by its owner (/proc/PID/environ is mode 0400). `--token` still works
+ * for a quick manual start, with a warning. The extension always uses the variable.
  *
  * Prints the service URL on its first line of output (`DICOMweb service: http://…`), logs
  * requests that change data, and stops cleanly (index persisted) on SIGINT or SIGTERM.
@@ -10,19 +15,23 @@
 import { join } from 'node:path';
 import { writeSeedFiles } from '../dicom/seedShapes';
 import { startLocalServer } from './localServer';
+import { TOKEN_ENV } from './tokenEnv';
 
 interface CliOptions {
   dir: string;
   port: number;
   token?: string;
+  allowedOrigins: string[];
   seed: boolean;
   quiet: boolean;
 }
 
-const USAGE = 'usage: dicomweb-local-server --dir PATH [--port N] [--token T] [--seed] [--quiet]';
+const USAGE =
+  'usage: dicomweb-local-server --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]... [--seed] [--quiet]\n' +
+  `  the token is better given in the environment: ${TOKEN_ENV}=T (a command line is visible to every user)`;
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: Partial<CliOptions> = { port: 0, seed: false, quiet: false };
+  const options: Partial<CliOptions> = { port: 0, seed: false, quiet: false, allowedOrigins: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -39,7 +48,11 @@ function parseArgs(argv: string[]): CliOptions {
         options.port = port;
         break;
       }
-      case '--token': options.token = value(); break;
+      case '--token':
+        options.token = value();
+        console.error(`warning: --token is visible to every user of this machine in the process list; set ${TOKEN_ENV} instead`);
+        break;
+      case '--allow-origin': options.allowedOrigins!.push(value()); break;
       case '--seed': options.seed = true; break;
       case '--quiet': options.quiet = true; break;
       case '--help': case '-h':
@@ -50,6 +63,10 @@ function parseArgs(argv: string[]): CliOptions {
     }
   }
   if (!options.dir) throw new Error('--dir is required');
+  const fromEnv = process.env[TOKEN_ENV];
+  // Not passed on to anything this process might start.
+  delete process.env[TOKEN_ENV];
+  if (options.token === undefined && fromEnv) options.token = fromEnv;
   return options as CliOptions;
 }
 
@@ -67,7 +84,7 @@ async function main(): Promise<void> {
     // into the served folder before the start, so the first scan indexes them.
     await writeSeedFiles(join(options.dir, 'seed'));
   }
-  const server = await startLocalServer({ dir: options.dir, port: options.port, token: options.token, log });
+  const server = await startLocalServer({ dir: options.dir, port: options.port, token: options.token, allowedOrigins: options.allowedOrigins, log });
   console.log(`DICOMweb service: ${server.url}`);
   console.log(`  e.g. curl "${server.url}/v2/studies" -H "Accept: application/dicom+json"${options.token ? ' -H "Authorization: Bearer …"' : ''}`);
   let stopping = false;
