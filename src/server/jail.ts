@@ -28,15 +28,19 @@
 import { constants, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
+import { HttpError } from './httpUtil';
 
-/** Refused because it would leave the served folder (or is not a plain file in it). */
-export class OutsideRootError extends Error {
+/**
+ * Refused because it would leave the served folder (or is not a plain file in it). As an
+ * answer: 404, the instance's file is not there to serve (the watcher drops the entry).
+ */
+export class OutsideRootError extends HttpError {
   readonly code = 'OUTSIDE_ROOT';
   constructor(
     readonly file: string,
     why: string,
   ) {
-    super(`${file}: ${why}; the server reads and writes only plain files inside its folder`);
+    super(404, `${file}: ${why}; the server reads and writes only plain files inside its folder`);
   }
 }
 

@@ -13,10 +13,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MultipartError, parseContentType, parseMultipart } from '../dicomweb/multipart';
 import { DicomFileError, readInstanceIdentity, readInstanceIdentityAndDataSetFromBytes, type InstanceIdentity } from '../dicom/part10';
-import { entryFromDataSet, type InstanceEntry } from './catalog';
+import { entryFromDataSet, uidProblem, type InstanceEntry } from './catalog';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
@@ -142,7 +141,7 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
         if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
           // A file dropped into the folder meanwhile holds the same instance: keep that one.
           result.failure = { code: FailureReason.Duplicate, comment: 'stored concurrently by another request' };
-          await rm(join(context.storage.dir, result.entry!.file), { force: true });
+          await context.storage.removeFile(result.entry!.file);
         }
       }
     } catch (error) {
@@ -223,7 +222,7 @@ async function receivePart(
         continue;
       }
       if (!handle) {
-        handle = await open(temp, 'w');
+        handle = await open(temp, 'wx');
         for (const earlier of head) await handle.write(earlier);
       }
       await handle.write(chunk);
@@ -296,6 +295,12 @@ async function receivePart(
       result.failure = { code: FailureReason.ProcessingFailure, comment: (error as Error).message };
       return result;
     }
+    // A NUL inside a UID (part10 reads it cut at the NUL): invalid, never merged (issue 10).
+    const uidFault = uidProblem(dataSet, identity);
+    if (uidFault) {
+      result.failure = { code: FailureReason.ValidationFailure, comment: uidFault };
+      return result;
+    }
     context.reserved.add(identity.sopInstanceUid);
     const file = context.storage.targetFor(identity.studyInstanceUid, identity.seriesInstanceUid, identity.sopInstanceUid);
     // mtimeMs is set from the written file before the entry joins the index.
@@ -338,7 +343,7 @@ async function syncAndStamp(handle: FileHandle): Promise<{ mtimeMs: number }> {
 
 /** Writes a whole (small) file and fsyncs it. */
 async function writeDurably(path: string, bytes: Uint8Array): Promise<{ mtimeMs: number }> {
-  const handle = await open(path, 'w');
+  const handle = await open(path, 'wx');
   try {
     await handle.writeFile(bytes);
   } catch (error) {
