@@ -113,7 +113,10 @@ export class DicomWebClient {
   constructor(private readonly options: DicomWebClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
     this.auth = options.auth ?? noAuth;
-    this.transport = new HttpTransport({ ...options, auth: this.auth });
+    // Credentials go to the service's origin, the server root's (Orthanc's REST API, when
+    // configured apart) and the origins the user trusts; nothing else (origins.ts).
+    const trustedOrigins = [...(options.trustedOrigins ?? []), ...(options.serverRoot ? [options.serverRoot] : [])];
+    this.transport = new HttpTransport({ ...options, baseUrl: this.baseUrl, trustedOrigins, auth: this.auth });
     this.profile = PROFILES[options.serverKind ?? kindFromUrl(this.baseUrl) ?? 'generic'];
     this.serverRoot = options.serverRoot;
   }
@@ -166,6 +169,7 @@ export class DicomWebClient {
           headers: { accept: 'application/json' },
           signal: options.signal,
           retry: false,
+          ...this.inMemory('json'),
         });
         if (looksLikeOrthancSystem(JSON.parse(bytes.toString('utf8')))) {
           this.serverRoot = root;
@@ -179,6 +183,15 @@ export class DicomWebClient {
     }
     this.profile = PROFILES[this.options.serverKind ?? 'generic'];
     return this.profile;
+  }
+
+  /**
+   * The size cap and overall deadline of a request whose body is read into memory
+   * (limits.ts), from this client's options.
+   */
+  private inMemory(kind: 'json' | 'binary'): Pick<HttpRequest, 'maxBodyBytes' | 'deadlineMs'> {
+    const limits = this.transport.limits;
+    return { maxBodyBytes: limits[kind], deadlineMs: limits.deadlineMs };
   }
 
   /** The full URL of a request description. */
@@ -237,6 +250,7 @@ export class DicomWebClient {
       url: this.urlOf(spec),
       headers: spec.headers,
       signal: options.signal,
+      ...this.inMemory('json'),
     });
     return {
       items: parseJsonArray(bytes, response),
@@ -332,6 +346,7 @@ export class DicomWebClient {
       url: this.urlOf(spec),
       headers: spec.headers,
       signal: options.signal,
+      ...this.inMemory('json'),
     });
     return parseJsonArray(bytes, response);
   }
@@ -430,7 +445,7 @@ export class DicomWebClient {
     options: FramesOptions & RequestOptions = {},
   ): Promise<Frame[]> {
     const spec = framesRequest(target, frameNumbers, options);
-    const response = await this.send(spec, { signal: options.signal });
+    const response = await this.send(spec, { signal: options.signal, ...this.inMemory('binary') });
     const contentType = response.headers['content-type'] ?? '';
     const frames: Frame[] = [];
     if (!contentType.toLowerCase().startsWith('multipart/')) {
@@ -468,6 +483,7 @@ export class DicomWebClient {
       url: this.urlOf(spec),
       headers: spec.headers,
       signal: options.signal,
+      ...this.inMemory('binary'),
     });
     return { mediaType: parseContentType(response.headers['content-type'] ?? spec.headers.accept).mediaType, data: bytes };
   }
@@ -477,12 +493,17 @@ export class DicomWebClient {
    * `multipart/related; type="application/octet-stream"` is asked for, as §8.7.3.5 defines.
    */
   async retrieveBulkData(uri: string, options: RequestOptions = {}): Promise<RetrievedBinary[]> {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) && !/^https?:\/\//i.test(uri)) {
+      throw new DicomWebError('INVALID_REQUEST', `the BulkDataURI ${JSON.stringify(uri.slice(0, 80))} is not an http: or https: URL`);
+    }
+    // Another origin is fetched without this connection's credentials (origins.ts).
     const url = /^https?:\/\//i.test(uri) ? uri : `${this.baseUrl}/${uri.replace(/^\/+/, '')}`;
     const response = await this.transport.send({
       method: 'GET',
       url,
       headers: { accept: 'multipart/related; type="application/octet-stream"' },
       signal: options.signal,
+      ...this.inMemory('binary'),
     });
     const contentType = response.headers['content-type'] ?? 'application/octet-stream';
     if (!contentType.toLowerCase().startsWith('multipart/')) {
@@ -597,7 +618,7 @@ export class DicomWebClient {
       }
       await sleep(delay, options.signal);
       delay = Math.min(delay * 2, polling.maxDelayMs);
-      const { bytes } = await this.transport.sendForBytes({ method: 'GET', url, headers: { accept: 'application/json' }, signal: options.signal });
+      const { bytes } = await this.transport.sendForBytes({ method: 'GET', url, headers: { accept: 'application/json' }, signal: options.signal, ...this.inMemory('json') });
       const next = parseOperation(bytes);
       if (!next || next.name !== first.name) {
         throw new DicomWebError('MALFORMED_RESPONSE', `the answer about operation ${first.name} is not that operation`, { method: 'GET', url });
@@ -630,13 +651,14 @@ export class DicomWebClient {
       headers: { 'content-type': 'text/plain', accept: 'application/json' },
       body: uid,
       signal: options.signal,
+      ...this.inMemory('json'),
     });
     const found = parseJson(bytes, 'POST', `${root}/tools/lookup`) as Array<{ ID?: string; Type?: string }>;
     return Array.isArray(found) ? found.find((entry) => entry.Type === type)?.ID : undefined;
   }
 
   private async orthancParent(root: string, level: 'series' | 'instances', id: string, options: RequestOptions): Promise<string | undefined> {
-    const { bytes } = await this.transport.sendForBytes({ method: 'GET', url: `${root}/${level}/${id}`, headers: { accept: 'application/json' }, signal: options.signal });
+    const { bytes } = await this.transport.sendForBytes({ method: 'GET', url: `${root}/${level}/${id}`, headers: { accept: 'application/json' }, signal: options.signal, ...this.inMemory('json') });
     const body = parseJson(bytes, 'GET', `${root}/${level}/${id}`) as { ParentStudy?: string; ParentSeries?: string };
     return level === 'series' ? body.ParentStudy : body.ParentSeries;
   }

@@ -22,7 +22,13 @@ export type DicomWebErrorCode =
   /** A long-running operation the server started (Google's delete) ended in an error. */
   | 'OPERATION_FAILED'
   /** The worker thread a download ran in failed or stopped early (downloadWorker.ts). */
-  | 'WORKER_FAILED';
+  | 'WORKER_FAILED'
+  /**
+   * The answer's body is larger than the client's cap for what it is read as (limits.ts:
+   * JSON, binary, error bodies): refused from its declared Content-Length before reading, or
+   * as soon as the bytes received cross the cap, so a server cannot exhaust the memory.
+   */
+  | 'TOO_LARGE';
 
 export interface DicomWebErrorDetails {
   method?: string;

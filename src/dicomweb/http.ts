@@ -7,7 +7,9 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
-import { socketGet, socketGetSupports, type SocketGetCall, type SocketGetOptions, type SocketGetOutcome } from './socketGet';
+import { MAX_INTERIM_RESPONSES, socketGet, socketGetSupports, type SocketGetCall, type SocketGetOptions, type SocketGetOutcome } from './socketGet';
+import { CredentialScope } from './origins';
+import { countedBody, Deadline, declaredLengthOver, DEFAULT_DEADLINE_MS, DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_JSON_BODY_BYTES, tooLarge, type BodySizeLimits } from './limits';
 
 export interface TlsOptions {
   /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
@@ -66,6 +68,32 @@ export interface HttpOptions {
   proxy?: string;
   /** Use this dispatcher instead of creating one (tests). */
   dispatcher?: Dispatcher;
+  /**
+   * The connection's service URL: its origin (scheme, host, port) is the one that gets the
+   * credentials and the configured `headers` (origins.ts). Without it and without
+   * `trustedOrigins`, every request gets them (a bare transport has no connection).
+   */
+  baseUrl?: string;
+  /**
+   * Further origins (`https://host:port`, or any URL of them) that may receive the
+   * credentials, e.g. a separate bulk data host of the same service. Default none.
+   */
+  trustedOrigins?: string[];
+  /** Size caps for bodies read into memory (limits.ts), per kind. */
+  maxBodyBytes?: BodySizeLimits;
+  /**
+   * Overall deadline of a request whose body is read into memory, retries included
+   * (default {@link DEFAULT_DEADLINE_MS}, 0 for none). Streamed retrieves have none.
+   */
+  deadlineMs?: number;
+}
+
+/** The limits a transport applies, with the defaults filled in. */
+export interface ResolvedLimits {
+  json: number;
+  binary: number;
+  /** 0: none. */
+  deadlineMs: number;
 }
 
 export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
@@ -83,6 +111,13 @@ export interface HttpRequest {
   retry?: boolean;
   /** Whether a 401 asks the auth provider to refresh (default true; false for a resend after one). */
   refreshCredentials?: boolean;
+  /**
+   * Cap on the success body (limits.ts): a declared Content-Length over it is refused before
+   * reading, and the body fails with TOO_LARGE as soon as more arrives. Default: none (streams).
+   */
+  maxBodyBytes?: number;
+  /** Overall deadline from the first attempt to the end of the body (default: none). */
+  deadlineMs?: number;
 }
 
 export interface HttpResponse {
@@ -100,14 +135,26 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 const RETRYABLE_STATUS = new Set([408, 429, 503, 504]);
 /** The one read buffer of {@link HttpTransport.getFromSocket}. */
 const SOCKET_READ_BUFFER_BYTES = 256 * 1024;
-/** Error bodies are read for their message only up to this size. */
-const MAX_ERROR_BODY = 64 * 1024;
+/**
+ * Error bodies are read for their message only up to this size, then dropped unread: a
+ * message is a line or a small JSON (nginx's default error pages are under 1 KiB).
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export class HttpTransport {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly credentialScope: CredentialScope;
+  /** The size caps and deadline for bodies read into memory, defaults filled in. */
+  readonly limits: ResolvedLimits;
 
   constructor(private readonly options: HttpOptions = {}) {
+    this.credentialScope = new CredentialScope(options.baseUrl, options.trustedOrigins);
+    this.limits = {
+      json: options.maxBodyBytes?.json ?? DEFAULT_MAX_JSON_BODY_BYTES,
+      binary: options.maxBodyBytes?.binary ?? DEFAULT_MAX_BINARY_BODY_BYTES,
+      deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    };
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
@@ -144,6 +191,39 @@ export class HttpTransport {
    * failures reject with a {@link DicomWebError} of code NETWORK, TIMEOUT or CANCELLED.
    */
   async send(request: HttpRequest): Promise<HttpResponse> {
+    refuseNonHttp(request);
+    const deadline = new Deadline(request.deadlineMs, request.method, request.url, request.signal);
+    let response: HttpResponse;
+    try {
+      response = await this.sendAttempts(deadline.signal === request.signal ? request : { ...request, signal: deadline.signal }, deadline);
+    } catch (error) {
+      deadline.clear();
+      throw deadline.reason ?? error;
+    }
+    return this.bounded(request, response, deadline);
+  }
+
+  /**
+   * The success body with the request's cap and deadline on it: a declared length over the
+   * cap is refused unread (RFC 9112 §6.3 gives the length before the body).
+   */
+  private bounded(request: HttpRequest, response: HttpResponse, deadline: Deadline): HttpResponse {
+    const limit = request.maxBodyBytes;
+    if (limit === undefined) {
+      if (request.deadlineMs) response.body.once('close', () => deadline.clear());
+      return response;
+    }
+    const declared = declaredLengthOver(response.headers, limit);
+    if (declared !== undefined) {
+      deadline.clear();
+      response.body.destroy();
+      throw tooLarge(request.method, request.url, limit, `declares ${declared} bytes (Content-Length),`);
+    }
+    return { ...response, body: countedBody(response.body, limit, request.method, request.url, () => deadline.clear()) };
+  }
+
+  /** The attempts of {@link send}: retries with backoff, one credential refresh on a 401. */
+  private async sendAttempts(request: HttpRequest, deadline: Deadline): Promise<HttpResponse> {
     const retry = this.options.retry ?? {};
     const maxRetries = retry.retries ?? 3;
     const minDelay = retry.minDelayMs ?? 250;
@@ -159,15 +239,18 @@ export class HttpTransport {
       try {
         response = await this.sendOnce(request);
       } catch (error) {
-        const failure = toTransportError(error, request);
+        const failure = deadline.reason ?? toTransportError(error, request);
         this.log(request, started, attempt, undefined, failure.message);
-        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED' && !isProxyRefusal(error)) {
+        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED' && !deadline.expired && !isProxyRefusal(error)) {
           await sleep(backoff(attempt, minDelay, maxDelay), request.signal);
           continue;
         }
         throw failure;
       }
       this.log(request, started, attempt, response.status);
+      // A 401 from an origin that got no credentials is that server's business: refreshing
+      // ours (or asking the user for a token) would not help and must not be offered.
+      if (!this.credentialScope.allows(request.url)) refreshedCredentials = true;
 
       if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh && hasStreamBody) {
         // Expired token on an upload: the streamed body is spent and cannot be sent again
@@ -262,7 +345,10 @@ export class HttpTransport {
   }
 
   /** The client's extra headers, the request's own, and the credentials asked for now (a token may have been refreshed). */
-  private async headersFor(request: Pick<HttpRequest, 'headers'>): Promise<Record<string, string>> {
+  private async headersFor(request: Pick<HttpRequest, 'headers' | 'url'>): Promise<Record<string, string>> {
+    // Another origin (a BulkDataURI or RetrieveURL naming another host) gets neither the
+    // credentials nor the connection's configured headers (origins.ts).
+    if (!this.credentialScope.allows(request.url)) return { ...request.headers };
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
     const authorization = await this.options.auth?.authorization();
     if (authorization) headers.authorization = authorization;
@@ -280,6 +366,15 @@ export class HttpTransport {
     } else {
       body = Readable.from(request.body, { objectMode: false });
     }
+    // undici re-arms its headers timeout on every interim answer (measured: a 102 every
+    // 20 ms waited for good), so their number is bounded here as in socketGet.ts.
+    const interim = new AbortController();
+    let interimAnswers = 0;
+    const onInfo = (): void => {
+      if (++interimAnswers > MAX_INTERIM_RESPONSES) {
+        interim.abort(new DicomWebError('MALFORMED_RESPONSE', `${request.method} ${redactUrl(request.url)}: more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`, { method: request.method, url: request.url }));
+      }
+    };
     const result = await this.dispatcher.request({
       origin: url.origin,
       // Keep the path and query exactly as built: Orthanc does not percent-decode search
@@ -288,7 +383,8 @@ export class HttpTransport {
       method: request.method,
       headers,
       body,
-      signal: request.signal,
+      signal: request.signal ? AbortSignal.any([request.signal, interim.signal]) : interim.signal,
+      onInfo,
     });
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(result.headers)) {
@@ -338,7 +434,11 @@ function rawPathAndQuery(url: string): string | undefined {
   return target;
 }
 
-/** Builds the typed error of a non-success answer, reading at most 64 KiB of its body. */
+/**
+ * Builds the typed error of a non-success answer from at most {@link MAX_ERROR_BODY_BYTES}
+ * of its body; the rest is never read (leaving the loop destroys the body), so an endless
+ * error body ends here too.
+ */
 async function httpError(request: HttpRequest, response: HttpResponse, retryAfterMs?: number): Promise<DicomWebHttpError> {
   let text = '';
   try {
@@ -346,8 +446,9 @@ async function httpError(request: HttpRequest, response: HttpResponse, retryAfte
     let size = 0;
     for await (const chunk of response.body) {
       const buffer = chunk as Buffer;
-      if (size < MAX_ERROR_BODY) chunks.push(buffer.subarray(0, MAX_ERROR_BODY - size));
+      chunks.push(buffer.subarray(0, MAX_ERROR_BODY_BYTES - size));
       size += buffer.length;
+      if (size >= MAX_ERROR_BODY_BYTES) break;
     }
     text = Buffer.concat(chunks).toString('utf8');
   } catch {
@@ -438,6 +539,19 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 function backoff(attempt: number, minDelay: number, maxDelay: number): number {
   const base = Math.min(maxDelay, minDelay * 2 ** (attempt - 1));
   return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** Only http: and https: are fetched (a BulkDataURI could name `file:` or anything else). */
+function refuseNonHttp(request: Pick<HttpRequest, 'method' | 'url'>): void {
+  let protocol = '';
+  try {
+    protocol = new URL(request.url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new DicomWebError('INVALID_REQUEST', `${request.method} ${redactUrl(request.url)}: only http: and https: URLs are fetched`, { method: request.method, url: request.url });
+  }
 }
 
 function throwIfAborted(request: Pick<HttpRequest, 'method' | 'url'>, signal?: AbortSignal): void {

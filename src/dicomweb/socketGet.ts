@@ -75,6 +75,14 @@ export interface SocketGetCall {
 
 /** Longest response head (status line and fields) accepted; undici's default is 16 KiB. */
 const MAX_HEAD_BYTES = 64 * 1024;
+/**
+ * Interim (1xx) answers accepted before the final one (RFC 9110 §15.2 allows several): a
+ * server sends one 100 Continue or a 103 Early Hints or two; an endless stream of them would
+ * keep the request waiting with every idle timer re-armed. The 11th ends the request with
+ * MALFORMED_RESPONSE. (undici, the other path, drops the connection on any 100 it did not
+ * ask for and its headers timeout runs from the request, not from the last 1xx.)
+ */
+export const MAX_INTERIM_RESPONSES = 10;
 /** Longest chunk-size line (with extensions) and trailer section of a chunked body. */
 const MAX_CHUNK_LINE = 4096;
 const MAX_TRAILER_BYTES = 16 * 1024;
@@ -174,6 +182,13 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
     s.setTimeout(options.connectMs);
     s.on(secure ? 'secureConnect' : 'connect', () => {
       s.setTimeout(options.headersMs);
+      // The whole head within headersMs of the request, as undici's headersTimeout: the idle
+      // timer alone is re-armed by every byte of a head that trickles.
+      const headTimer = setTimeout(() => {
+        if (reader.phase === 'head') finish({ kind: 'declined', reason: `no whole answer head within ${options.headersMs} ms` });
+      }, options.headersMs);
+      headTimer.unref();
+      s.once('close', () => clearTimeout(headTimer));
       s.write(lines.join('\r\n'));
     });
     s.on('timeout', () => {
@@ -240,6 +255,7 @@ class ResponseReader {
   private line = '';
   private trailerBytes = 0;
   private crlfSeen = 0;
+  private interim = 0;
 
   constructor(
     private readonly url: string,
@@ -287,7 +303,8 @@ class ResponseReader {
     const after = all.subarray(end + 4);
     if (!head) return { outcome: { kind: 'declined', reason: 'an answer head that is not HTTP/1.x' } };
     if (head.status >= 100 && head.status < 200) {
-      // 1xx interim answers (RFC 9110 §15.2) precede the real one.
+      // 1xx interim answers (RFC 9110 §15.2) precede the real one; a bounded number of them.
+      if (++this.interim > MAX_INTERIM_RESPONSES) throw malformed(this.url, `more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`);
       this.head = [];
       this.headBytes = 0;
       return after.length ? this.readHead(after) : {};

@@ -303,6 +303,8 @@ async function sendBatch(
       body,
       signal: options.signal,
       refreshCredentials,
+      // The STOW answer is read into memory: a JSON body under the client's cap (limits.ts).
+      maxBodyBytes: client.transport.limits.json,
       acceptStatus: (code) => code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
     });
   };
