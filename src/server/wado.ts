@@ -54,8 +54,10 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
     if (!servable) continue;
     if (range.mediaType === 'application/dicom' && singleInstance) {
       const node = nodes[0]!;
+      // Opened (through the jail) before the headers, so a refused file is a 404, not a cut answer.
+      const stream = await openStoredStream(dir, node.file);
       res.writeHead(200, { 'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`, 'content-length': node.size });
-      await pipeline(await openStoredStream(dir, node.file), res);
+      await pipeline(stream, res);
       return;
     }
     if (!isMultipartRange(range)) continue;
