@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../../dicomweb/client';
+import { redactUrlsIn } from '../../dicomweb/errors';
 import type { ServerConnection } from '../../config/connections';
 
 /**
@@ -173,9 +174,10 @@ export function describeError(error: unknown): string {
   if (status !== undefined) return `The server answered ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
   if (code === 'NETWORK') return `Cannot reach the server: ${(error as Error).message.replace(/^\w+ \S+ failed: /, '')}`;
   if (code === 'TIMEOUT') return 'The server did not answer in time';
-  return (error as Error)?.message ?? String(error);
+  return redactUrlsIn((error as Error)?.message ?? String(error));
 }
 
+/** For the log and the row's tooltip: never a URL's user info (issue 10, finding 4c). */
 function detailOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactUrlsIn(error instanceof Error ? error.message : String(error));
 }
