@@ -46,46 +46,73 @@ const foldCache = new Map<number, number>();
 /** A pattern compiled once per request: folded code units, `*` and `?` as markers. */
 export interface WildcardPattern {
   readonly units: Int32Array;
-  /** No `*` or `?`: a plain case-insensitive comparison. */
-  readonly literal: boolean;
+  /** Index of the first and of the last `*`; -1 when there is none. */
+  readonly firstStar: number;
+  readonly lastStar: number;
 }
 
 export function compileWildcard(pattern: string): WildcardPattern {
   const units = new Int32Array(pattern.length);
-  let literal = true;
+  let firstStar = -1;
+  let lastStar = -1;
   for (let i = 0; i < pattern.length; i++) {
     const unit = pattern.charCodeAt(i);
     if (unit === 42 /* * */) {
       units[i] = STAR;
-      literal = false;
-    } else if (unit === 63 /* ? */) {
-      units[i] = ANY;
-      literal = false;
+      if (firstStar < 0) firstStar = i;
+      lastStar = i;
     } else {
-      units[i] = fold(unit);
+      units[i] = unit === 63 /* ? */ ? ANY : fold(unit);
     }
   }
-  return { units, literal };
+  return { units, firstStar, lastStar };
+}
+
+/** The value's code units, folded once (reused between calls: matching is synchronous). */
+let folded = new Int32Array(256);
+
+function foldValue(value: string): Int32Array {
+  if (folded.length < value.length) folded = new Int32Array(Math.max(value.length, folded.length * 2));
+  for (let i = 0; i < value.length; i++) folded[i] = fold(value.charCodeAt(i));
+  return folded;
+}
+
+/** Whether `p[from, to)` (no star in it) matches `v` from `at` on, unit for unit. */
+function fixedAt(p: Int32Array, from: number, to: number, v: Int32Array, at: number): boolean {
+  for (let i = from; i < to; i++) {
+    const unit = p[i]!;
+    if (unit !== ANY && unit !== v[at + i - from]) return false;
+  }
+  return true;
 }
 
 /**
- * Whether the whole of `value` matches the pattern. Greedy: a star first takes nothing; on a
- * mismatch the last star takes one more character and the walk resumes right after it.
+ * Whether the whole of `value` matches the pattern. What comes before the first star must
+ * match the value's start and what follows the last star its end (checked first: most values
+ * fail there at once, e.g. `*a*a*a*a*a*a*a*a*b` against anything not ending in "b"). The
+ * part between is walked greedily: a star first takes nothing; on a mismatch the last star
+ * takes one more character and the walk resumes right after it.
  */
 export function wildcardMatches(pattern: WildcardPattern, value: string): boolean {
-  const p = pattern.units;
-  const pn = p.length;
-  if (pattern.literal && pn !== value.length) return false;
-  let pi = 0;
-  let vi = 0;
+  const { units: p, firstStar, lastStar } = pattern;
+  if (firstStar < 0 && p.length !== value.length) return false;
+  const v = foldValue(value);
+  if (firstStar < 0) return fixedAt(p, 0, p.length, v, 0);
+  const tail = p.length - lastStar - 1;
+  const end = value.length - tail;
+  if (end < firstStar) return false;
+  if (!fixedAt(p, 0, firstStar, v, 0) || !fixedAt(p, lastStar + 1, p.length, v, end)) return false;
+  const pn = lastStar + 1;
+  let pi = firstStar;
+  let vi = firstStar;
   let star = -1;
   let resume = 0;
-  while (vi < value.length) {
-    const unit = pi < pn ? p[pi]! : 0;
-    if (pi < pn && (unit === ANY || (unit !== STAR && unit === fold(value.charCodeAt(vi))))) {
+  while (vi < end) {
+    const unit = pi < pn ? p[pi]! : STAR;
+    if (unit === ANY || (unit !== STAR && unit === v[vi])) {
       pi++;
       vi++;
-    } else if (pi < pn && unit === STAR) {
+    } else if (unit === STAR && pi < pn) {
       star = pi++;
       resume = vi;
     } else if (star >= 0) {
