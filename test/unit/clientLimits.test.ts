@@ -165,6 +165,26 @@ describe(`interim answers: ${MAX_INTERIM_RESPONSES} accepted, one more refused`,
   }
 });
 
+describe('socketGet: the answer head within headersMs of the request', () => {
+  it('a head that trickles one byte every 50 ms is declined at headersMs, not re-armed by each byte', async () => {
+    const server = await scripted((socket) => {
+      const head = Buffer.from(`HTTP/1.1 200 OK\r\n${'x-pad: y\r\n'.repeat(1000)}\r\n`);
+      let at = 0;
+      const timer = setInterval(() => (socket.destroyed || at >= head.length ? clearInterval(timer) : socket.write(head.subarray(at, ++at))), 50);
+      socket.on('close', () => clearInterval(timer));
+    });
+    try {
+      const started = performance.now();
+      const outcome = await socketGet(server.url, '/dicom-web/studies', { headers: {}, connectMs: 2000, headersMs: 800, bodyMs: 2000, onHead: () => ({ data: () => true, end: () => undefined }) }).outcome;
+      const ms = performance.now() - started;
+      assert.equal(outcome.kind, 'declined');
+      assert.ok(ms >= 700 && ms < 2000, `declined after ${Math.round(ms)} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('error bodies', () => {
   it(`an error body is read up to ${MAX_ERROR_BODY_BYTES} bytes and no further`, async () => {
     let sent = 0;
