@@ -43,7 +43,8 @@ export class ClientFactory implements vscode.Disposable {
   }
 
   private create(connection: ServerConnection): DicomWebClient {
-    const timeoutSeconds = vscode.workspace.getConfiguration('dicomweb').get<number>('requestTimeoutSeconds', 60);
+    const settings = vscode.workspace.getConfiguration('dicomweb');
+    const timeoutSeconds = settings.get<number>('requestTimeoutSeconds', 60);
     let ca: Buffer | undefined;
     if (connection.caFile) {
       try {
@@ -61,6 +62,10 @@ export class ClientFactory implements vscode.Disposable {
       tls: { ca, rejectUnauthorized: connection.rejectUnauthorized ?? true },
       proxy: proxyFor(connection.url),
       timeouts: { headersMs: timeoutSeconds * 1000 },
+      // Other origins that may receive this connection's credentials (a bulk data host);
+      // never from workspace settings (connectionPolicy.ts drops the field there).
+      trustedOrigins: connection.trustedOrigins,
+      ...clientLimits(settings),
       onRequest: (entry) => this.logRequest(connection, entry),
     });
   }
@@ -117,6 +122,25 @@ export class ClientFactory implements vscode.Disposable {
     for (const { client } of this.clients.values()) void client.close();
     this.clients.clear();
   }
+}
+
+/**
+ * The client's body size caps and overall deadline (src/dicomweb/limits.ts) from the
+ * machine-scoped settings: a repository's settings cannot raise them (VS Code reads
+ * machine-scoped settings from user settings only). Unset: the client's defaults.
+ */
+export function clientLimits(settings: Pick<vscode.WorkspaceConfiguration, 'get'>): { maxBodyBytes?: { json?: number; binary?: number }; deadlineMs?: number } {
+  const megabytes = (key: string) => {
+    const value = settings.get<number>(key);
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value * 1024 * 1024) : undefined;
+  };
+  const out: { maxBodyBytes?: { json?: number; binary?: number }; deadlineMs?: number } = {};
+  const json = megabytes('limits.maxJsonResponseMegabytes');
+  const binary = megabytes('limits.maxBinaryResponseMegabytes');
+  if (json !== undefined || binary !== undefined) out.maxBodyBytes = { json, binary };
+  const deadline = settings.get<number>('limits.operationDeadlineSeconds');
+  if (typeof deadline === 'number' && Number.isFinite(deadline) && deadline >= 0) out.deadlineMs = Math.round(deadline * 1000);
+  return out;
 }
 
 /**

@@ -9,7 +9,8 @@
  *   replaced, not merged, by a more specific scope). Entries from workspace values are kept
  *   apart from the user's own: marked, with ids of their own (a workspace entry can never
  *   borrow the secret of a user connection by copying its id), and without the
- *   machine-level fields `caFile` and `rejectUnauthorized`.
+ *   fields that decide TLS checks or where credentials go (`caFile`, `rejectUnauthorized`,
+ *   `trustedOrigins`, a `serverRoot` on another origin).
  * - A workspace connection gets no credential until the user approved its origin (RFC 6454
  *   origin: scheme, host, port); an Entra ID token for the Azure DICOM scope goes only to
  *   Azure DICOM hosts unless the user approved that origin for Entra.
@@ -30,7 +31,8 @@ export interface ServersInspection {
 /**
  * The connections to show: the user's (global) entries as they are, then the workspace's
  * and workspace folder's entries marked `source: 'workspace'` with prefixed ids, without
- * `caFile` / `rejectUnauthorized`. A workspace entry equal to a user entry is the user's.
+ * `caFile` / `rejectUnauthorized` / `trustedOrigins` (nor a `serverRoot` on another
+ * origin). A workspace entry equal to a user entry is the user's.
  */
 export function connectionsFromInspection(inspection: ServersInspection | undefined): ServerConnection[] {
   const user = validEntries(inspection?.globalValue).map(({ source: _source, ...entry }) => entry as ServerConnection);
@@ -38,12 +40,17 @@ export function connectionsFromInspection(inspection: ServersInspection | undefi
   const seen = new Set(user.map((entry) => entry.id));
   const userShapes = new Set(user.map((entry) => JSON.stringify(entry)));
   for (const entry of [...validEntries(inspection?.workspaceFolderValue), ...validEntries(inspection?.workspaceValue)]) {
-    const { source: _source, caFile: _caFile, rejectUnauthorized: _reject, ...rest } = entry;
+    // Fields that decide where credentials go or how TLS is checked are the user's alone:
+    // caFile, rejectUnauthorized, trustedOrigins, and a serverRoot on another origin
+    // (the client sends the credentials to the server root's origin too).
+    const { source: _source, caFile: _caFile, rejectUnauthorized: _reject, trustedOrigins: _trusted, serverRoot, ...rest } = entry;
     if (userShapes.has(JSON.stringify(entry))) continue;
     const id = `${WORKSPACE_ID_PREFIX}${entry.id}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    out.push({ ...rest, id, source: 'workspace' });
+    const kept: ServerConnection = { ...rest, id, source: 'workspace' };
+    if (typeof serverRoot === 'string' && originOf(serverRoot) !== undefined && originOf(serverRoot) === originOf(entry.url)) kept.serverRoot = serverRoot;
+    out.push(kept);
   }
   return out;
 }

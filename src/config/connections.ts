@@ -21,6 +21,11 @@ export interface ServerConnection {
   caFile?: string;
   rejectUnauthorized?: boolean;
   /**
+   * Further origins that may receive this connection's credentials (e.g. a separate bulk
+   * data host), passed to the client's `trustedOrigins`. Ignored in workspace settings.
+   */
+  trustedOrigins?: string[];
+  /**
    * Set at run time, never saved: the entry comes from a workspace's settings
    * (src/config/connectionPolicy.ts); it gets no credential until its origin is approved.
    */

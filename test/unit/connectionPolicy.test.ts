@@ -38,6 +38,20 @@ describe('connections from settings (issue 10, finding 4b)', () => {
     assert.equal(list[1].url, 'https://evil.example/v2');
   });
 
+  it('drops from workspace entries what decides where credentials go: trustedOrigins, a serverRoot on another origin', () => {
+    const [kept, dropped] = connectionsFromInspection({
+      workspaceValue: [
+        { id: 'o1', name: 'Orthanc', url: 'http://pacs.example:8042/dicom-web', serverRoot: 'http://pacs.example:8042', trustedOrigins: ['https://evil.example'] },
+        { id: 'o2', name: 'Orthanc', url: 'http://pacs.example:8042/dicom-web', serverRoot: 'https://evil.example/api' },
+      ],
+    });
+    assert.equal(kept.serverRoot, 'http://pacs.example:8042', 'same origin: kept');
+    assert.equal(kept.trustedOrigins, undefined);
+    assert.equal(dropped.serverRoot, undefined, 'another origin: dropped');
+    const [user] = connectionsFromInspection({ globalValue: [{ id: 'u', name: 'U', url: 'https://a.example/x', trustedOrigins: ['https://bulk.a.example'] }] });
+    assert.deepEqual(user.trustedOrigins, ['https://bulk.a.example'], 'the user\'s own entries keep them');
+  });
+
   it('ignores malformed entries and a `source` written into the user value', () => {
     const list = connectionsFromInspection({ globalValue: [null, 5, { id: 'x' }, { ...mine, source: 'workspace' }], workspaceValue: 'nope' });
     assert.deepEqual(list, [mine]);
