@@ -8,6 +8,9 @@
  *           Both servers run as their own process. Target: local ≥ 2× Orthanc's rate.
  *   qido    a filtered study search over an index of 100,000 instances. Target: < 50 ms.
  *   startup start over a folder of 10,000 instance files with a persisted index. Target: < 2 s.
+ *   wildcard the slowest QIDO wildcard pattern found (of the issue's two and the shapes that
+ *           cost the two-pointer matcher most) over 100,000 study descriptions (issue 10).
+ *           Target: < 1 s (the backtracking RegExp it replaced took > 30 s on one value).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -38,6 +41,7 @@ export async function run(ctx: Context): Promise<BenchResult[]> {
   if (wants('store')) results.push(...(await benchStore(ctx)));
   if (wants('qido')) results.push(...(await benchQido(ctx)));
   if (wants('startup')) results.push(...(await benchStartup(ctx)));
+  if (wants('wildcard')) results.push(...(await benchWildcard(ctx)));
   return results;
 }
 
@@ -276,4 +280,84 @@ async function benchStartup(ctx: Context): Promise<BenchResult[]> {
         `first QIDO answered after ${median(firstAnswer).toFixed(0)} ms. The first start without an index (parsing every file) took ${(rebuildMs / 1000).toFixed(1)} s for ${indexed} instances.`,
     },
   ];
+}
+
+/**
+ * Patterns that cost the wildcard matcher (src/server/wildcard.ts) most: the two of issue 10,
+ * then shapes found by trying (a long literal or `?` run between two stars makes every start
+ * position walk far before it fails; a value of one repeated letter is the worst ground).
+ */
+const WILDCARD_PATTERNS: Array<[string, string]> = [
+  ['issue: *a*a*a*a*a*a*a*a*b', '*a*a*a*a*a*a*a*a*b'],
+  ['issue: (*?)x18 *Z', `${'*?'.repeat(18)}*Z`],
+  ['*A{32}B*', `*${'A'.repeat(32)}B*`],
+  ['*?{32}B*', `*${'?'.repeat(32)}B*`],
+  ['*(A?){31}B*', `*${'A?'.repeat(31)}B*`],
+  ['(*A){32}B*', `${'*A'.repeat(32)}B*`],
+  ['*A*A…*B (256)', `${'*A'.repeat(127)}*B`],
+  ['*?…*Z (256)', `${'*?'.repeat(127)}*Z`],
+];
+
+async function benchWildcard(ctx: Context): Promise<BenchResult[]> {
+  const dir = join(ctx.tmpDir, 'wildcard-served');
+  const count = 100_000;
+  ctx.log(`wildcard: generating an index of ${count.toLocaleString('en')} studies`);
+  const catalog = new Catalog();
+  for (let s = 0; s < count; s++) {
+    // 64 characters, LO's maximum (PS3.5 §6.2): the issue's description, a number, then A's.
+    const description = `CT CHEST ABDOMEN PELVIS WITH CONTRAST ${s} `.padEnd(64, 'A');
+    catalog.add({
+      studyUid: uidFromString(`w/study/${s}`),
+      seriesUid: uidFromString(`w/series/${s}`),
+      sopUid: uidFromString(`w/instance/${s}`),
+      file: `synthetic/${s}.dcm`,
+      size: 13_000,
+      mtimeMs: 0,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      study: { '00081030': description, '00100010': `Patient${s}` },
+      series: { '00080060': 'CT' },
+      instance: {},
+    });
+  }
+  await mkdir(join(dir, STATE_DIR), { recursive: true });
+  await writeFile(join(dir, STATE_DIR, 'index.json'), catalog.toJson());
+  const server = await startLocalServer({ dir, port: 0, scanOnStart: false, watch: false });
+  try {
+    const timeOne = async (pattern: string): Promise<number> => {
+      const started = performance.now();
+      const response = await fetch(`${server.url}/v2/studies?StudyDescription=${encodeURIComponent(pattern)}&limit=1`, {
+        headers: { accept: 'application/dicom+json' },
+      });
+      await response.arrayBuffer();
+      if (response.status !== 204 && response.status !== 200) throw new Error(`${pattern}: HTTP ${response.status}`);
+      return performance.now() - started;
+    };
+    const figures: Array<{ label: string; median: number; runs: number[] }> = [];
+    for (const [label, pattern] of WILDCARD_PATTERNS) {
+      await timeOne(pattern); // warm-up
+      const runs: number[] = [];
+      for (let round = 0; round < 5; round++) runs.push(await timeOne(pattern));
+      figures.push({ label, median: median(runs), runs });
+      ctx.log(`wildcard: ${label}: median ${median(runs).toFixed(1)} ms`);
+    }
+    const plain = [] as number[];
+    for (let round = 0; round < 5; round++) plain.push(await timeOne('CT CHEST*'));
+    const worst = figures.reduce((a, b) => (b.median > a.median ? b : a));
+    return [
+      {
+        name: 'localServer.qido.worstWildcard100k',
+        value: Number(worst.median.toFixed(1)),
+        unit: 'ms',
+        target: '< 1 s',
+        pass: worst.median < 1000,
+        details:
+          `Study search \`StudyDescription=<pattern>&limit=1\` over an index of ${count.toLocaleString('en')} studies (synthetic index, scanOnStart: false), ` +
+          `each description 64 characters ("CT CHEST ABDOMEN PELVIS WITH CONTRAST <n> " padded with A), through HTTP; median of 5 after a warm-up. ` +
+          `Worst: ${worst.label}. All: ${figures.map((f) => `${f.label} ${f.median.toFixed(1)} ms`).join('; ')}. ` +
+          `For comparison a plain prefix search (CT CHEST*): ${median(plain).toFixed(1)} ms. The backtracking RegExp this replaced took over 30 s on ONE such value (issue 10).`,
+      },
+    ];
+  } finally {
+    await server.close();
+  }
 }
