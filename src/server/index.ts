@@ -3,3 +3,18 @@ export { startLocalServer, type LocalServer, type LocalServerOptions } from './l
 export { FailureReason } from './stow';
 export { QIDO_DEFAULT_LIMIT, QIDO_MAX_LIMIT } from './qido';
 export { STATE_DIR, fileNameForUid, isAcceptableUid } from './storage';
+export {
+  BODY_GRACE_MS,
+  BODY_IDLE_TIMEOUT_MS,
+  BODY_MIN_BYTES_PER_SECOND,
+  DEFAULT_LIMITS,
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_FRAME_LIST_LENGTH,
+  MAX_OTHER_BODY_BYTES,
+  MAX_STOW_BODY_BYTES,
+  SOCKET_IDLE_TIMEOUT_MS,
+  type ServerLimits,
+} from './limits';
+export { TOKEN_ENV } from './tokenEnv';

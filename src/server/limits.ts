@@ -39,6 +39,7 @@ export const BODY_MIN_BYTES_PER_SECOND = 500;
 /**
  * An idle keep-alive connection (between requests) is closed after this. Node's default
  * keepAliveTimeout is 5 s; nginx's keepalive_timeout 75 s. Our own client re-opens at once.
+ * (Node 24 adds its keepAliveTimeoutBuffer, 1 s, before it closes the socket.)
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
