@@ -18,6 +18,7 @@ import {
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
 import { PixelBudgetError } from '../../webview/preview/decode/budget';
+import { redactUrlsIn } from '../dicomweb/errors';
 import { NotAnImageError } from './imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
@@ -251,6 +252,7 @@ export function messageBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** An error's text for the log and the webview: never a URL's user info (issue 10, finding 4c). */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactUrlsIn(error instanceof Error ? error.message : String(error));
 }

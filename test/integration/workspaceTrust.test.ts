@@ -73,6 +73,7 @@ describe('Connections from workspace settings (issue 10, finding 4b)', function 
     await configuration.update('servers', undefined, vscode.ConfigurationTarget.Workspace);
     await api.services.connections.remove(USER_ID).catch(() => undefined);
     await api.services.connections.remove('it-trust-second').catch(() => undefined);
+    for (const id of ['it-userinfo', 'it-userinfo-added']) await api.services.connections.remove(id).catch(() => undefined);
     await api.services.credentials.revoke([new URL(server.url).origin]);
     await server?.close();
   });
@@ -130,5 +131,25 @@ describe('Connections from workspace settings (issue 10, finding 4b)', function 
     // Editing or removing the workspace connection is refused: it lives in the workspace.
     const workspaceNode = (await roots()).find((node) => node.connection?.source === 'workspace');
     await assert.rejects(api.services.connections.remove(String(workspaceNode?.connection?.id)), /comes from this workspace's settings/);
+  });
+
+  it('a URL with user:password@ is used and shown without them; Add Server moves them out of the URL (finding 4c)', async () => {
+    const configuration = vscode.workspace.getConfiguration('dicomweb');
+    const mine = configuration.inspect<unknown[]>('servers')?.globalValue ?? [];
+    const withUserInfo = `http://alice:s3cret-4c@127.0.0.1:${server.port}/v2`;
+    await configuration.update('servers', [...mine, { id: 'it-userinfo', name: 'With user info', url: withUserInfo, kind: 'local' }], vscode.ConfigurationTarget.Global);
+    const node = await waitFor(async () => (await roots()).find((candidate) => candidate.connection?.id === 'it-userinfo'), { description: 'the connection with user info in the tree' });
+    assert.equal(node.connection?.url, `${server.url}/v2`);
+    const item = node.getTreeItem();
+    const shown = `${String(item.description)} ${String((item.tooltip as vscode.MarkdownString).value)}`;
+    assert.ok(!shown.includes('s3cret-4c') && !shown.includes('alice:'), shown);
+    assert.match(shown, /Authentication: basic/, 'the user info became HTTP basic');
+
+    const added = await executeCommand<{ url: string; auth?: string; username?: string }>('dicomweb.server.add', { id: 'it-userinfo-added', name: 'Added', url: `http://bob:pw-4c@127.0.0.1:${server.port}/v2`, kind: 'local' });
+    assert.equal(added.url, `${server.url}/v2`);
+    assert.equal(added.auth, 'basic');
+    assert.equal(added.username, 'bob');
+    const saved = JSON.stringify(vscode.workspace.getConfiguration('dicomweb').inspect('servers')?.globalValue);
+    assert.ok(!saved.includes('pw-4c'), 'the password is not in the user settings');
   });
 });

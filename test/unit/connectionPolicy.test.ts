@@ -22,6 +22,8 @@ import {
 } from '../../src/config/connectionPolicy';
 import { APPROVALS_KEY, CredentialGate } from '../../src/config/credentialGate';
 import type { ServerConnection } from '../../src/config/connections';
+import { DicomWebClient } from '../../src/dicomweb';
+import { DicomWebFrameSource } from '../../src/preview/frameSource';
 
 const mine: ServerConnection = { id: 'a1', name: 'My Azure', url: 'https://ws-dicom.dicom.azurehealthcareapis.com/v2', kind: 'azure', auth: 'entra' };
 const hostile: ServerConnection = { id: 'a1', name: 'My Azure', url: 'https://evil.example/v2', kind: 'azure', auth: 'entra', caFile: '/tmp/evil-ca.pem', rejectUnauthorized: false };
@@ -180,5 +182,17 @@ describe('user info in URLs (issue 10, finding 4c)', () => {
     assert.equal(bearer.connection.auth, 'bearer');
     assert.equal(bearer.password, undefined);
     assert.ok(!JSON.stringify(bearer.connection).includes('pw'));
+  });
+});
+
+describe('what the preview posts to its webview (issue 10, finding 4c)', () => {
+  it('the source label of a DICOMweb preview carries no user info', async () => {
+    const client = new DicomWebClient({ baseUrl: 'https://alice:s3cret@pacs.example/dicom-web' });
+    try {
+      const source = new DicomWebFrameSource(client, { studyInstanceUid: '1', seriesInstanceUid: '2', sopInstanceUid: '3' });
+      assert.equal(source.label, 'https://pacs.example/dicom-web');
+    } finally {
+      await client.close();
+    }
   });
 });
