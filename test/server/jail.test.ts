@@ -269,6 +269,18 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
   });
 });
 
+describe('the server\'s own folder (.dicomweb) is no way out either', () => {
+  it('a .dicomweb that links outside stops the start instead of emptying or writing there', async () => {
+    const { root, outside, hash } = await layout('state');
+    await mkdir(join(outside, 'state', 'tmp'), { recursive: true });
+    await writeFile(join(outside, 'state', 'tmp', 'keep.part'), 'the emptying of tmp must not reach this');
+    await symlink(join(outside, 'state'), join(root, STATE_DIR));
+    const before = await hash();
+    await assert.rejects(startTestServer({ dir: root }), /symbolic link/);
+    assert.equal(await hash(), before, 'the canary folder changed');
+  });
+});
+
 describe('a UID with a NUL inside it (issue 10, finding 6)', () => {
   const base = smallInstance('nul-uid');
   const withNul = smallInstance('nul-uid-2', {
