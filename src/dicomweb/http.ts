@@ -241,7 +241,10 @@ export class HttpTransport {
       } catch (error) {
         const failure = deadline.reason ?? toTransportError(error, request);
         this.log(request, started, attempt, undefined, failure.message);
-        if (mayRetry && attempt <= maxRetries && failure.code !== 'CANCELLED' && !deadline.expired && !isProxyRefusal(error)) {
+        // A network failure or a timeout may pass; a malformed answer (a 1xx flood) or a
+        // cancel will not, and the deadline is for every attempt together.
+        const transient = failure.code === 'NETWORK' || failure.code === 'TIMEOUT';
+        if (mayRetry && attempt <= maxRetries && transient && !deadline.expired && !isProxyRefusal(error)) {
           await sleep(backoff(attempt, minDelay, maxDelay), request.signal);
           continue;
         }

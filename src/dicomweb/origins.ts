@@ -8,6 +8,10 @@
  * standard §4.4 "HTTP-redirect fetch" drops Authorization on a cross-origin redirect) and
  * curl (`--location` drops it when the host changes, CVE-2018-1000007) keep them to.
  * The user may name further origins that are trusted the same way.
+ *
+ * Redirects are not followed at all (undici's `request` without `maxRedirections`, and
+ * socketGet.ts): a 3xx reaches the caller as an HTTP error, so no redirect can carry the
+ * credentials anywhere either.
  */
 
 /** The WHATWG origin (`https://host:port`, default port omitted) of an http(s) URL; undefined otherwise. */
