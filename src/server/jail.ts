@@ -5,9 +5,9 @@
  * Rules, the same for the start-up scan, the watcher and every request:
  * - Symbolic links are ignored everywhere, inside the folder too (scan and watcher use
  *   `lstat`; a link is neither a file nor a folder to them). Following links "only when they
- *   stay inside" would need the check below at every level of every walk for a feature
- *   nobody asked for; Orthanc's folder indexer plugin and dcm4chee's storage do not serve
- *   through links either.
+ *   stay inside" would need the check below at every level of every walk, and a link that
+ *   is inside today can be retargeted tomorrow; ignoring them is the one rule that the scan,
+ *   the watcher and the requests can all keep.
  * - An index path is relative, `/`-separated, and none of its segments is empty or starts
  *   with `.` (so no `..`, no `.dicomweb`): {@link isIndexPath}. The index never names
  *   anything else (Catalog.fromJson refuses it and the index is rebuilt from the files).
