@@ -7,7 +7,9 @@
  * folder that has a canary beside it (test/support/fuzzCanary.ts). Asserted:
  *
  * - the server keeps answering a ping within {@link PING_LIMIT_MS} during the whole fuzz
- *   (the ping: see test/support/fuzzPinger.ts) and does not die;
+ *   (the ping: `GET /v2/studies?limit=1` on a new connection every 250 ms from a thread of
+ *   its own, timed from connect to the answer's last byte, less the time a trivial control
+ *   server took at the same moment: see test/support/fuzzPinger.ts), and does not die;
  * - no file outside the root is read (the canary's marker is in no answer), written or
  *   deleted (the canary tree hashed before and after);
  * - the server's peak RSS stays under {@link RSS_LIMIT_MIB};
@@ -34,13 +36,17 @@ import { tempDir } from './helpers';
 /** Issue 10: "the server keeps answering a ping within 100 ms". */
 const PING_LIMIT_MS = 100;
 /**
- * Peak resident memory of the server process. Measured on this suite with the hardened
- * server: idle ~60 MiB, peak ~XX MiB under the fuzz (Node 24, x64). 256 MiB leaves room for
- * GC timing and other machines, and is still far below what one unbounded frame list of
- * duplicates costs (issue 10: +510 MB for a 2.2 KB URL).
+ * Bound on the server process's peak resident memory (VmHWM) over the whole fuzz. Measured
+ * (Node 24, x64, 2,000 cases, eight runs): 113–132 MiB with frame lists deduplicated and
+ * streamed (the JS heap in use stays ~20 MiB; the rest is V8's reserve and native memory,
+ * which creep up with the number of requests: ~150 MiB after 4,000). Before that (commit
+ * 6c95a85 with the linear wildcard matcher, each `frames/1,1,1,…` answer built whole in
+ * memory; issue 10 saw +510 MB for one 2.2 KB URL): 230–268 MiB. 192 MiB leaves ~45 %
+ * above the worst hardened figure, for GC timing and other machines, and stays well below
+ * the unbounded one.
  */
-const RSS_LIMIT_MIB = 256;
-const CASES = Number(process.env.DICOMWEB_FUZZ_CASES ?? 1_200);
+const RSS_LIMIT_MIB = 192;
+const CASES = Number(process.env.DICOMWEB_FUZZ_CASES ?? 2_000);
 const SEED = Number(process.env.DICOMWEB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** Requests in flight at once. */
 const CONCURRENCY = 6;
@@ -59,6 +65,8 @@ function startServerChild(dir: string, logFile: string): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
     const child = fork(join(__dirname, '..', 'support', 'fuzzServerChild.js'), [], {
       env: { ...process.env, DICOMWEB_FUZZ_DIR: dir, DICOMWEB_FUZZ_LOG: logFile },
+      // e.g. `DICOMWEB_FUZZ_EXEC_ARGV="--trace-gc"` or `"--cpu-prof"` to see where the server's time goes.
+      execArgv: (process.env.DICOMWEB_FUZZ_EXEC_ARGV ?? '').split(' ').filter(Boolean),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child.once('message', (message: { type: string; url: string; port: number }) => {
@@ -69,18 +77,30 @@ function startServerChild(dir: string, logFile: string): Promise<ServerChild> {
   });
 }
 
-/** Peak RSS of the child in KiB: /proc's VmHWM, or the child's own getrusage over IPC. */
-async function peakRssKiB(child: ServerChild): Promise<number> {
-  const fromProc = readProcStatusKiB(child.process.pid!, 'VmHWM');
-  if (fromProc !== undefined) return fromProc;
+interface ChildUsage {
+  /** Peak RSS (getrusage), KiB. */
+  maxRssKiB: number;
+  memory: NodeJS.MemoryUsage;
+}
+
+/** The child's own account of its memory, over IPC (so only while it answers). */
+function childUsage(child: ServerChild): Promise<ChildUsage> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server child did not report its memory')), 5_000);
-    child.process.once('message', (message: { type: string; maxRssKiB: number }) => {
+    const listener = (message: { type: string } & ChildUsage): void => {
+      if (message.type !== 'usage') return;
       clearTimeout(timer);
-      resolve(message.maxRssKiB);
-    });
+      child.process.off('message', listener);
+      resolve(message);
+    };
+    child.process.on('message', listener);
     child.process.send({ type: 'usage' });
   });
+}
+
+/** Peak RSS of the child in KiB: /proc's VmHWM (read from outside, frozen or not), else its getrusage. */
+async function peakRssKiB(child: ServerChild): Promise<number> {
+  return readProcStatusKiB(child.process.pid!, 'VmHWM') ?? (await childUsage(child)).maxRssKiB;
 }
 
 function stopServerChild(child: ServerChild): Promise<void> {
@@ -118,10 +138,16 @@ interface FuzzReport {
   aborted?: string;
   pings: number;
   pingFailures: number;
+  /** Worst ping time (ms), as measured. */
   worstPingMs: number;
-  slowPings: number[];
+  /** Worst ping time less the control's time at the same moment: the server's own share. */
+  worstOwnPingMs: number;
+  worstControlMs: number;
+  slowPings: string[];
   peakRssMiB: number;
   worstSampledRssMiB: number;
+  /** The server's process.memoryUsage() after the fuzz: where its resident memory is. */
+  memoryAtEnd?: NodeJS.MemoryUsage;
   leaks: Leak[];
   acknowledged: Map<string, Acknowledged>;
   retrieveFailures: string[];
@@ -158,7 +184,10 @@ function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: Fuzz
   perKind.set(status, (perKind.get(status) ?? 0) + 1);
   report.byKind.set(kind, perKind);
   report.slowestMs = Math.max(report.slowestMs, result.end === 'answered' ? result.ms : 0);
-  if (TRACE) appendFileSync(TRACE, `${kase.kind}\t${status}\t${result.ms.toFixed(1)} ms\t${requestLine(kase.bytes)}\n`);
+  if (TRACE) {
+    const end = performance.now();
+    appendFileSync(TRACE, `${(end - result.ms).toFixed(0)}-${end.toFixed(0)}\t${kase.kind}\t${status}\t${result.ms.toFixed(1)} ms\t${requestLine(kase.bytes)}\n`);
+  }
   if (result.raw.includes(marker) || result.body.includes(marker)) {
     report.leaks.push({ kind: kase.kind, request: requestLine(kase.bytes), status: result.status });
   }
@@ -176,15 +205,20 @@ function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: Fuzz
 function startPinger(report: FuzzReport, child: ServerChild): { stop: () => Promise<void>; lastAnswer: () => number } {
   const worker = new Worker(join(__dirname, '..', 'support', 'fuzzPinger.js'), { workerData: { port: child.port, pid: child.process.pid } });
   let lastAnswer = performance.now();
-  worker.on('message', (message: { type: string; ms: number; ok: boolean; kib: number }) => {
+  worker.on('message', (message: { type: string; ms: number; controlMs: number; ok: boolean; kib: number }) => {
     if (message.type === 'ping') {
       report.pings++;
       report.worstPingMs = Math.max(report.worstPingMs, message.ms);
-      if (message.ms > PING_LIMIT_MS) report.slowPings.push(Math.round(message.ms));
+      report.worstControlMs = Math.max(report.worstControlMs, message.controlMs);
+      const own = message.ms - message.controlMs;
+      report.worstOwnPingMs = Math.max(report.worstOwnPingMs, own);
+      if (message.ms > PING_LIMIT_MS) report.slowPings.push(`${message.ms.toFixed(0)} ms (control ${message.controlMs.toFixed(0)} ms)`);
+      if (TRACE) appendFileSync(TRACE, `${(performance.now() - message.ms).toFixed(0)}-${performance.now().toFixed(0)}\tPING\t${message.ok}\t${message.ms.toFixed(1)} ms\tcontrol ${message.controlMs.toFixed(1)} ms\n`);
       if (message.ok) lastAnswer = performance.now();
       else report.pingFailures++;
     } else if (message.type === 'rss') {
       report.worstSampledRssMiB = Math.max(report.worstSampledRssMiB, message.kib / 1024);
+      if (TRACE) appendFileSync(TRACE, `${performance.now().toFixed(0)}\tRSS\t${(message.kib / 1024).toFixed(1)} MiB\tafter ${report.cases} cases\n`);
     }
   });
   const stop = (): Promise<void> =>
@@ -257,6 +291,7 @@ async function runFuzz(folders: FuzzFolders, child: ServerChild, report: FuzzRep
   report.seconds = (performance.now() - started) / 1000;
   report.serverAlive = child.process.exitCode === null && child.process.signalCode === null;
   report.peakRssMiB = (await peakRssKiB(child).catch(() => 0)) / 1024;
+  if (!report.aborted && report.serverAlive) report.memoryAtEnd = (await childUsage(child).catch(() => undefined))?.memory;
   if (report.aborted || !report.serverAlive) {
     report.retrieveFailures.push(`not retrieved: ${report.aborted ?? 'the server process died'}`);
   } else {
@@ -275,8 +310,9 @@ function summary(report: FuzzReport): string {
     `  statuses: ${histogram}`,
     `  by kind:\n${kinds}`,
     `  slowest answered request: ${report.slowestMs.toFixed(0)} ms`,
-    `  pings: ${report.pings}, worst ${report.worstPingMs.toFixed(1)} ms, ${report.slowPings.length} over ${PING_LIMIT_MS} ms, ${report.pingFailures} unanswered`,
+    `  pings: ${report.pings}, worst ${report.worstPingMs.toFixed(1)} ms (less the control's time at that moment: worst ${report.worstOwnPingMs.toFixed(1)} ms; worst control ${report.worstControlMs.toFixed(1)} ms), ${report.slowPings.length} over ${PING_LIMIT_MS} ms, ${report.pingFailures} unanswered`,
     `  server peak RSS (VmHWM): ${report.peakRssMiB.toFixed(1)} MiB (worst 250 ms sample ${report.worstSampledRssMiB.toFixed(1)} MiB), bound ${RSS_LIMIT_MIB} MiB`,
+    `  server memory after the fuzz: ${report.memoryAtEnd ? Object.entries(report.memoryAtEnd).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)}`).join(', ') + ' MiB' : 'not reported'}`,
     `  acknowledged instances: ${report.acknowledged.size}, retrieve failures: ${report.retrieveFailures.length}`,
     `  canary: ${report.leaks.length} answer(s) with its bytes, tree ${JSON.stringify(report.canaryBefore) === JSON.stringify(report.canaryAfter) ? 'unchanged' : 'CHANGED'}`,
   ].join('\n');
@@ -284,7 +320,7 @@ function summary(report: FuzzReport): string {
 
 describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_000 }, () => {
   const report: FuzzReport = {
-    seed: SEED, cases: 0, byKind: new Map(), slowestMs: 0, byStatus: new Map(), pings: 0, pingFailures: 0, worstPingMs: 0, slowPings: [],
+    seed: SEED, cases: 0, byKind: new Map(), slowestMs: 0, byStatus: new Map(), pings: 0, pingFailures: 0, worstPingMs: 0, worstOwnPingMs: 0, worstControlMs: 0, slowPings: [],
     peakRssMiB: 0, worstSampledRssMiB: 0, leaks: [], acknowledged: new Map(), retrieveFailures: [], canaryBefore: [], canaryAfter: [],
     serverAlive: false, seconds: 0,
   };
@@ -321,7 +357,18 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
     assert.equal(report.aborted, undefined);
     assert.equal(report.pingFailures, 0, `${report.pingFailures} ping(s) got no answer`);
     assert.ok(report.pings >= 10, `only ${report.pings} pings`);
-    assert.ok(report.worstPingMs <= PING_LIMIT_MS, `worst ping ${report.worstPingMs.toFixed(1)} ms; over ${PING_LIMIT_MS} ms: ${report.slowPings.join(', ')}`);
+    // The server's own share: a stall of the whole machine (other processes on the same
+    // cores) delays the control as much and is not the server's doing; see fuzzPinger.ts.
+    assert.ok(
+      report.worstOwnPingMs <= PING_LIMIT_MS,
+      `worst ping ${report.worstOwnPingMs.toFixed(1)} ms beyond the control's; over ${PING_LIMIT_MS} ms: ${report.slowPings.join(', ')}`,
+    );
+    // However loaded the machine, ten times the bound is the server's problem.
+    assert.ok(report.worstPingMs <= 10 * PING_LIMIT_MS, `worst ping ${report.worstPingMs.toFixed(1)} ms: ${report.slowPings.join(', ')}`);
+  });
+
+  it('answers no request with 500 (no unhandled error behind any input)', () => {
+    assert.equal(report.byStatus.get('500') ?? 0, 0, summary(report));
   });
 
   it('reads no file outside the root (no answer holds the canary marker)', () => {

@@ -3,25 +3,31 @@
  * bodies, parsing answers) never delays it: every {@link PING_INTERVAL_MS} it sends one
  * "ping" to the server and samples the server process's resident memory.
  *
- * The ping is `GET {prefix}/studies?limit=1` with `Accept: application/dicom+json` and
+ * The ping is `GET /v2/studies?limit=1` with `Accept: application/dicom+json` and
  * `Connection: close` on a NEW TCP connection; its time runs from `connect()` to the last
  * byte of the answer (connection set-up, routing, a QIDO over the whole index, the JSON
  * answer). One ping at a time; a ping unanswered after {@link PING_GIVE_UP_MS} counts as
  * that long and as a timeout.
  *
- * workerData: `{ port: number, pid: number }`. Messages out: `{ type: 'ping', ms, ok, status }`
- * per ping, `{ type: 'rss', kib }` per sample; in: `'stop'` → `{ type: 'stopped' }`.
+ * Each ping goes at the same moment to a control: a trivial node:http server in this thread
+ * that answers `{}` at once. When the machine itself stalls (other processes on the same
+ * cores), both answers are late by about as much; the control's time says how much of the
+ * server's was the machine's, not the server's.
+ *
+ * workerData: `{ port: number, pid: number }`. Messages out: `{ type: 'ping', ms, controlMs,
+ * ok, status }` per ping, `{ type: 'rss', kib }` per sample; in: `'stop'` → `{ type: 'stopped' }`.
  */
-import { connect } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readProcStatusKiB } from './fuzzHttp';
 
 const PING_INTERVAL_MS = 250;
 const PING_GIVE_UP_MS = 5_000;
 
-const { port, pid } = workerData as { port: number; pid: number };
+const { port: serverPort, pid } = workerData as { port: number; pid: number };
 
-function ping(): Promise<{ ms: number; ok: boolean; status: number }> {
+function ping(port: number): Promise<{ ms: number; ok: boolean; status: number }> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect(port, '127.0.0.1');
@@ -54,16 +60,31 @@ parentPort!.on('message', (message) => {
   if (message === 'stop') stopping = true;
 });
 
+let controlPort = 0;
+
+/** The control: answers every request at once, from this thread. */
+async function startControl(): Promise<Server> {
+  const control = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/dicom+json', 'content-length': '2' });
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  controlPort = (control.address() as AddressInfo).port;
+  return control;
+}
+
 async function loop(): Promise<void> {
+  const control = await startControl();
   while (!stopping) {
     const started = performance.now();
     const kib = readProcStatusKiB(pid, 'VmRSS');
     if (kib !== undefined) parentPort!.postMessage({ type: 'rss', kib });
-    const result = await ping();
-    parentPort!.postMessage({ type: 'ping', ...result });
+    const [result, control] = await Promise.all([ping(serverPort), ping(controlPort)]);
+    parentPort!.postMessage({ type: 'ping', ...result, controlMs: control.ms });
     const wait = PING_INTERVAL_MS - (performance.now() - started);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
+  control.close();
   parentPort!.postMessage({ type: 'stopped' });
 }
 

@@ -137,7 +137,10 @@ function uidSegment(r: Rng, world: FuzzWorld, pool: readonly KnownInstance[], le
   ]);
 }
 
-const PREFIXES = ['', '/v1', '/v2', '/v2', '/v2', '/v1.0-prerelease', '/v99', '/V2', '/%76%32', '/v2/..', '//v2'];
+const GOOD_PREFIXES = ['', '/v1', '/v2', '/v2', '/v2', '/v1.0-prerelease'];
+const ODD_PREFIXES = ['/v99', '/V2', '/%76%32', '/v2/..', '//v2', '/v2;', '/v2%2f'];
+/** A version prefix (the Azure DICOM service's `/v{n}`), odd one time in five. */
+const prefixOf = (r: Rng): string => (chance(r, 0.8) ? pick(r, GOOD_PREFIXES) : pick(r, ODD_PREFIXES));
 
 /** A frame list: small, long with duplicates (memory), out of range, or not a list at all. */
 function frameList(r: Rng, frames: number): string {
@@ -153,7 +156,7 @@ export function resourcePath(r: Rng, world: FuzzWorld, deleting: boolean): strin
   const readable = [...world.seeded, world.multiFrame, ...world.acknowledged, ...world.deletable];
   const pool = deleting ? world.deletable : readable;
   const target = chance(r, 0.25) && !deleting ? world.multiFrame : pool.length ? pick(r, pool) : undefined;
-  const prefix = pick(r, PREFIXES);
+  const prefix = prefixOf(r);
   const studyUid = target && chance(r, 0.8) ? target.study : uidSegment(r, world, pool, 'study');
   const seriesUid = target && chance(r, 0.8) ? target.series : uidSegment(r, world, pool, 'series');
   const sopUid = target && chance(r, 0.8) ? target.sop : uidSegment(r, world, pool, 'sop');
@@ -185,7 +188,7 @@ export function resourcePath(r: Rng, world: FuzzWorld, deleting: boolean): strin
 /** A frame retrieve of the multi-frame instance: mostly lists of duplicates (issue 10, finding 5). */
 function framesPath(r: Rng, world: FuzzWorld): string {
   const m = world.multiFrame;
-  return `${pick(r, PREFIXES)}/studies/${m.study}/series/${m.series}/instances/${m.sop}/frames/${frameList(r, m.frames)}`;
+  return `${prefixOf(r)}/studies/${m.study}/series/${m.series}/instances/${m.sop}/frames/${frameList(r, m.frames)}`;
 }
 
 /** Paths that try to leave the served folder. */
@@ -203,7 +206,7 @@ function traversalPath(r: Rng, world: FuzzWorld): string {
     (s) => s.replace(/\./g, '%c0%ae'),
   ];
   const encode = pick(r, encoders);
-  const prefix = pick(r, PREFIXES);
+  const prefix = prefixOf(r);
   return pick(r, [
     `${prefix}/${up(encode)}${world.canaryDir}/${canary}`,
     `${prefix}/studies/${up(encode)}${world.canaryDir}/${canary}`,
@@ -290,7 +293,7 @@ export function queryString(r: Rng, world: FuzzWorld): string {
 function qidoPath(r: Rng, world: FuzzWorld): string {
   const study = pick(r, [...world.seeded, ...world.acknowledged]).study;
   return (
-    pick(r, PREFIXES) +
+    prefixOf(r) +
     pick(r, ['/studies', '/studies', '/series', '/instances', `/studies/${study}/series`, `/studies/${study}/instances`, '/studies/'])
   );
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'usage') {
       // maxRSS is the peak resident set of the process so far, in KiB (getrusage ru_maxrss).
-      process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, rssBytes: process.memoryUsage().rss });
+      process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, memory: process.memoryUsage() });
     } else if (message?.type === 'close') {
       server.close().then(
         () => process.exit(0),
