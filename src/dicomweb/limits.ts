@@ -7,6 +7,10 @@
  * Streamed retrieves to disk (download.ts, `retrieve()`) have no size cap and no overall
  * deadline: a study of many gigabytes over a slow link legitimately takes hours, its
  * progress is shown and can be cancelled, and the idle timeout ends a server gone silent.
+ *
+ * Measured on loopback (Node 24) with the default caps, an endless chunked body: a QIDO
+ * ends TOO_LARGE after 1.6 s with the RSS up 309 MiB at its peak, a rendered image after
+ * 6.4 s, up 1,090 MiB — the cap plus the chunks' overhead, never more.
  */
 import { Readable } from 'node:stream';
 import { DicomWebError, redactUrl } from './errors';

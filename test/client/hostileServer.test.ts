@@ -17,6 +17,7 @@ import { DicomWebClient, type DicomWebClientOptions } from '../../src/dicomweb/c
 import { DicomWebError } from '../../src/dicomweb/errors';
 import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
+import { writeSeedFiles } from '../support/seedData';
 
 const MiB = 1024 * 1024;
 /** The test caps: small so an endless body crosses them in well under a second. */
@@ -194,6 +195,27 @@ describe('the client against a hostile server', () => {
         assert.ok(ms < 5000, `took ${ms} ms`);
         assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
       });
+    }
+  });
+
+  it('an endless STOW answer: every file of the batch fails with the cap named, quickly, memory bounded', { timeout: 30_000 }, async (t) => {
+    const folder = mkdtempSync(join(tmpdir(), 'hostile-stow-'));
+    try {
+      const files = await writeSeedFiles(folder);
+      server.on('/dicom-web/', (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '{"00081199":{"vr":"SQ","Value":['));
+      let summary: Awaited<ReturnType<DicomWebClient['storeInstances']>> | undefined;
+      const { error, ms, rssGrowth } = await measure(async () => {
+        summary = await clientFor().storeInstances(files);
+      });
+      t.diagnostic(`STOW: ${ms} ms, RSS +${(rssGrowth / MiB).toFixed(1)} MiB`);
+      assert.equal(error, undefined);
+      assert.equal(summary!.stored, 0);
+      assert.equal(summary!.failed, files.length);
+      assert.ok(summary!.outcomes.every((outcome) => /limit of \d+ bytes/.test(outcome.message ?? '')), JSON.stringify(summary!.outcomes.map((o) => o.message)));
+      assert.ok(ms < 10_000, `took ${ms} ms`);
+      assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
