@@ -338,6 +338,7 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
       await runFuzz(folders, child, report);
     } finally {
       report.canaryAfter = await hashTree(folders.canary);
+      // The figures the issue's closing note quotes, printed whether the assertions hold or not.
       console.log(summary(report));
     }
   });
@@ -346,8 +347,7 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
     if (child) await stopServerChild(child);
   });
 
-  it(`runs at least 1,000 cases, with acknowledged STOWs among them (seed ${SEED})`, (t) => {
-    t.diagnostic(summary(report));
+  it(`runs at least 1,000 cases, with acknowledged STOWs among them (seed ${SEED})`, () => {
     assert.ok(report.cases >= Math.min(CASES, 1_000), `only ${report.cases} cases ran${report.aborted ? `: ${report.aborted}` : ''}`);
     assert.ok(report.acknowledged.size >= 20, `only ${report.acknowledged.size} instances acknowledged`);
   });
