@@ -361,7 +361,8 @@ export class DicomWebClient {
    */
   async *retrieve(target: InstancePath, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
     const spec = retrieveRequest(target, options);
-    const response = await this.send(spec, { signal: options.signal });
+    // Streamed: no size cap nor overall deadline, but a minimum rate (limits.ts).
+    const response = await this.send(spec, { signal: options.signal, minimumRate: this.transport.limits.minimumRate });
     yield* this.partsOf(response, options.signal);
   }
 
@@ -388,7 +389,7 @@ export class DicomWebClient {
   async retrieveInstanceFile(target: Required<InstancePath>, options: RetrieveOptions & RequestOptions = {}): Promise<RetrievedPart> {
     if (this.profile.capabilities.singlePartRetrieve) {
       const spec = retrieveInstanceSinglePartRequest(target, options);
-      const response = await this.send(spec, { signal: options.signal });
+      const response = await this.send(spec, { signal: options.signal, minimumRate: this.transport.limits.minimumRate });
       const type = response.headers['content-type'] ?? 'application/dicom';
       if (!type.toLowerCase().startsWith('multipart/')) {
         const { mediaType, params } = parseContentType(type);

@@ -9,7 +9,19 @@ import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
 import { MAX_INTERIM_RESPONSES, socketGet, socketGetSupports, type SocketGetCall, type SocketGetOptions, type SocketGetOutcome } from './socketGet';
 import { CredentialScope } from './origins';
-import { countedBody, Deadline, declaredLengthOver, DEFAULT_DEADLINE_MS, DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_JSON_BODY_BYTES, tooLarge, type BodySizeLimits } from './limits';
+import {
+  countedBody,
+  Deadline,
+  declaredLengthOver,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MAX_BINARY_BODY_BYTES,
+  DEFAULT_MAX_JSON_BODY_BYTES,
+  DEFAULT_MINIMUM_RATE,
+  rateWatchedBody,
+  tooLarge,
+  type BodySizeLimits,
+  type MinimumRate,
+} from './limits';
 
 export interface TlsOptions {
   /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
@@ -86,6 +98,11 @@ export interface HttpOptions {
    * (default {@link DEFAULT_DEADLINE_MS}, 0 for none). Streamed retrieves have none.
    */
   deadlineMs?: number;
+  /**
+   * The slowest a streamed retrieve may be (default {@link DEFAULT_MINIMUM_RATE}; `null`
+   * for no minimum): it has no overall deadline, so this ends a trickle.
+   */
+  minimumRate?: MinimumRate | null;
 }
 
 /** The limits a transport applies, with the defaults filled in. */
@@ -94,6 +111,8 @@ export interface ResolvedLimits {
   binary: number;
   /** 0: none. */
   deadlineMs: number;
+  /** Undefined: none. */
+  minimumRate?: MinimumRate;
 }
 
 export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
@@ -118,6 +137,8 @@ export interface HttpRequest {
   maxBodyBytes?: number;
   /** Overall deadline from the first attempt to the end of the body (default: none). */
   deadlineMs?: number;
+  /** The slowest the success body may arrive (default: no minimum). */
+  minimumRate?: MinimumRate;
 }
 
 export interface HttpResponse {
@@ -154,6 +175,7 @@ export class HttpTransport {
       json: options.maxBodyBytes?.json ?? DEFAULT_MAX_JSON_BODY_BYTES,
       binary: options.maxBodyBytes?.binary ?? DEFAULT_MAX_BINARY_BODY_BYTES,
       deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      minimumRate: options.minimumRate === null ? undefined : (options.minimumRate ?? DEFAULT_MINIMUM_RATE),
     };
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
@@ -209,6 +231,7 @@ export class HttpTransport {
    */
   private bounded(request: HttpRequest, response: HttpResponse, deadline: Deadline): HttpResponse {
     const limit = request.maxBodyBytes;
+    if (request.minimumRate) response = { ...response, body: rateWatchedBody(response.body, request.minimumRate, request.method, request.url) };
     if (limit === undefined) {
       if (request.deadlineMs) response.body.once('close', () => deadline.clear());
       return response;
@@ -326,6 +349,7 @@ export class HttpTransport {
       connectMs: timeouts.connectMs ?? 10_000,
       headersMs: timeouts.headersMs ?? 60_000,
       bodyMs: timeouts.bodyMs ?? 120_000,
+      minimumRate: this.limits.minimumRate,
       // One read returns what the kernel holds, up to this: 256 KiB measured ~8 % faster
       // than 64 KiB on the 1 GB retrieve of bench/ (1,420–1,497 against 1,251–1,388 MB/s).
       readBufferBytes: SOCKET_READ_BUFFER_BYTES,

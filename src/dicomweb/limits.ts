@@ -7,6 +7,8 @@
  * Streamed retrieves to disk (download.ts, `retrieve()`) have no size cap and no overall
  * deadline: a study of many gigabytes over a slow link legitimately takes hours, its
  * progress is shown and can be cancelled, and the idle timeout ends a server gone silent.
+ * A server that trickles (a byte now and then, never silent long enough for the idle
+ * timeout) is ended by a minimum rate instead, as curl's low-speed limit does.
  *
  * Measured on loopback (Node 24) with the default caps, an endless chunked body: a QIDO
  * ends TOO_LARGE after 1.6 s with the RSS up 309 MiB at its peak, a rendered image after
@@ -42,6 +44,78 @@ export const DEFAULT_MAX_BINARY_BODY_BYTES = 1024 * 1024 * 1024;
  * 100 MB of study metadata from a slow server can need more, hence twice that. 0 turns it off.
  */
 export const DEFAULT_DEADLINE_MS = 10 * 60 * 1000;
+
+/**
+ * A streamed body must bring at least `bytes` per `windowMs` of waiting for it (time the
+ * reader spends waiting on its own disk does not count), else it ends with TIMEOUT.
+ */
+export interface MinimumRate {
+  bytes: number;
+  windowMs: number;
+}
+
+/**
+ * Default minimum rate of a streamed retrieve: 16 KiB per 120 s of waiting (136 B/s), the
+ * window of the idle timeout. curl's CURLOPT_LOW_SPEED_LIMIT/TIME is the precedent (off by
+ * default there; the user sets e.g. `--speed-limit 1000 --speed-time 30`). Any real link
+ * (a 56 kbit/s modem moves 7 KB/s) and any server pausing between instances (a nearline
+ * archive) clears it with ease; a body trickling a byte every 2 s (60 B per window) does not.
+ */
+export const DEFAULT_MINIMUM_RATE: MinimumRate = { bytes: 16 * 1024, windowMs: 120_000 };
+
+/**
+ * Counts what a streamed body brings against the time spent waiting for it; `check`
+ * throws TIMEOUT at the end of a window that brought less than the minimum.
+ */
+export class RateWatch {
+  private windowBytes = 0;
+  private windowWaitMs = 0;
+
+  constructor(
+    private readonly rate: MinimumRate,
+    private readonly method: string,
+    private readonly url: string,
+  ) {}
+
+  /** `bytes` arrived after `waitedMs` of waiting for them. */
+  check(bytes: number, waitedMs: number): void {
+    this.windowBytes += bytes;
+    this.windowWaitMs += waitedMs;
+    if (this.windowWaitMs < this.rate.windowMs) return;
+    if (this.windowBytes < this.rate.bytes) {
+      throw new DicomWebError(
+        'TIMEOUT',
+        `${this.method} ${redactUrl(this.url)} is too slow: ${this.windowBytes} bytes in ${Math.round(this.windowWaitMs / 1000)} s, under the client's minimum of ${this.rate.bytes} bytes per ${Math.round(this.rate.windowMs / 1000)} s`,
+        { method: this.method, url: this.url },
+      );
+    }
+    this.windowBytes = 0;
+    this.windowWaitMs = 0;
+  }
+}
+
+/** The body with a {@link RateWatch} on it: only the waits for the next chunk are timed. */
+export function rateWatchedBody(source: Readable, rate: MinimumRate, method: string, url: string): Readable {
+  async function* watched(): AsyncGenerator<Buffer> {
+    const watch = new RateWatch(rate, method, url);
+    let asked = performance.now();
+    try {
+      for await (const chunk of source) {
+        const buffer = chunk as Buffer;
+        watch.check(buffer.length, performance.now() - asked);
+        yield buffer;
+        asked = performance.now();
+      }
+    } finally {
+      if (!source.destroyed) source.destroy();
+    }
+  }
+  const body = Readable.from(watched(), { objectMode: false });
+  body.once('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  return body;
+}
 
 /** The size caps a client applies to bodies it reads into memory (bytes). */
 export interface BodySizeLimits {

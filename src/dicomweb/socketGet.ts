@@ -21,6 +21,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { DicomWebError, redactUrl } from './errors';
 import type { TlsOptions } from './http';
+import { RateWatch, type MinimumRate } from './limits';
 
 /** The status line and header fields of an answer (names lower-cased, repeats joined by ", "). */
 export interface SocketGetHead {
@@ -47,6 +48,8 @@ export interface SocketGetOptions {
   headersMs: number;
   /** Longest silence between two reads of the body. */
   bodyMs: number;
+  /** The slowest the body may arrive, counting only the time not paused by the sink (limits.ts). */
+  minimumRate?: MinimumRate;
   /** Size of the one read buffer (default 64 KiB, what a stream would allocate per read). */
   readBufferBytes?: number;
   /** For `https:`: the same CA, client certificate and verification as the undici agent. */
@@ -109,6 +112,8 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
   let socket: Socket | undefined;
   /** The sink asked to stop reading: the silence is ours then, not the server's. */
   let pausedBySink = false;
+  /** When the reader last asked for body bytes (a read returned, or the sink resumed). */
+  let askedAt = 0;
   const outcome = new Promise<SocketGetOutcome>((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
@@ -123,6 +128,7 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
     lines.push('connection: close', '', '');
 
     const reader = new ResponseReader(url, options);
+    const rate = options.minimumRate ? new RateWatch(options.minimumRate, 'GET', url) : undefined;
     let settled = false;
     const finish = (result: SocketGetOutcome | Error): void => {
       if (settled) return;
@@ -143,13 +149,21 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
         if (settled) return false;
         try {
           const wasHead = reader.phase === 'head';
+          if (rate && !wasHead) {
+            const now = performance.now();
+            rate.check(nread, now - askedAt);
+            askedAt = now;
+          }
           const step = reader.feed(buf.subarray(0, nread) as Buffer);
           if (step.outcome) {
             finish(step.outcome);
             return false;
           }
           // From the body on, the timeout is the longest silence (each read re-arms it).
-          if (wasHead && reader.phase === 'body') s.setTimeout(options.bodyMs);
+          if (wasHead && reader.phase === 'body') {
+            s.setTimeout(options.bodyMs);
+            askedAt = performance.now();
+          }
           pausedBySink = !step.more;
           return step.more;
         } catch (error) {
@@ -215,6 +229,7 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
     resume: () => {
       if (socket && !socket.destroyed) {
         pausedBySink = false;
+        askedAt = performance.now();
         socket.setTimeout(options.bodyMs);
         socket.resume();
       }

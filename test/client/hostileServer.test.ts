@@ -324,6 +324,38 @@ describe('the client against a hostile server', () => {
     }
   });
 
+  describe('a trickling streamed retrieve ends with TIMEOUT under the minimum rate', () => {
+    const trickle = (socket: Socket): void => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: multipart/related; type="application/dicom"; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\ncontent-type: application/dicom\r\n\r\n');
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('x')), 50);
+      socket.on('close', () => clearInterval(timer));
+    };
+    const minimumRate = { bytes: 1024, windowMs: 1000 };
+
+    it('the download (socket reader)', { timeout: 30_000 }, async () => {
+      server.on('/dicom-web/studies', trickle);
+      const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
+      try {
+        const { error, ms } = await measure(() => clientFor({ minimumRate }).downloadToDirectory({ studyInstanceUid: STUDY }, folder));
+        assertCode(error, 'TIMEOUT');
+        assert.match((error as Error).message, /too slow/);
+        assert.ok(ms >= 900 && ms < 3000, `ended after ${ms} ms, not at the 1 s window`);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('retrieve() (undici)', { timeout: 30_000 }, async () => {
+      server.on('/dicom-web/studies', trickle);
+      const { error, ms } = await measure(async () => {
+        for await (const part of clientFor({ minimumRate }).retrieveStudy(STUDY)) for await (const _ of part.body);
+      });
+      assertCode(error, 'TIMEOUT');
+      assert.match((error as Error).message, /too slow/);
+      assert.ok(ms >= 900 && ms < 3000, `ended after ${ms} ms, not at the 1 s window`);
+    });
+  });
+
   describe('credentials go only to the connection origin', () => {
     const bulkAnswer = (socket: Socket): void => {
       socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 4\r\nconnection: close\r\n\r\nLUT!');

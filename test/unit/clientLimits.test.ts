@@ -10,7 +10,16 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DicomWebError } from '../../src/dicomweb/errors';
 import { HttpTransport, MAX_ERROR_BODY_BYTES } from '../../src/dicomweb/http';
-import { countedBody, Deadline, declaredLengthOver, DEFAULT_DEADLINE_MS, DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_JSON_BODY_BYTES } from '../../src/dicomweb/limits';
+import {
+  countedBody,
+  Deadline,
+  declaredLengthOver,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MAX_BINARY_BODY_BYTES,
+  DEFAULT_MAX_JSON_BODY_BYTES,
+  DEFAULT_MINIMUM_RATE,
+  RateWatch,
+} from '../../src/dicomweb/limits';
 import { CredentialScope, httpOriginOf } from '../../src/dicomweb/origins';
 import { assertUid } from '../../src/dicomweb/requests';
 import { MAX_INTERIM_RESPONSES, socketGet } from '../../src/dicomweb/socketGet';
@@ -75,10 +84,25 @@ describe('CredentialScope: the WHATWG origin decides', () => {
 
 describe('limits: caps and deadline', () => {
   it('a transport without options applies the stated defaults', () => {
-    assert.deepEqual(new HttpTransport().limits, { json: DEFAULT_MAX_JSON_BODY_BYTES, binary: DEFAULT_MAX_BINARY_BODY_BYTES, deadlineMs: DEFAULT_DEADLINE_MS });
+    assert.deepEqual(new HttpTransport().limits, { json: DEFAULT_MAX_JSON_BODY_BYTES, binary: DEFAULT_MAX_BINARY_BODY_BYTES, deadlineMs: DEFAULT_DEADLINE_MS, minimumRate: DEFAULT_MINIMUM_RATE });
     assert.equal(DEFAULT_MAX_JSON_BODY_BYTES, 256 * 1024 * 1024);
     assert.equal(DEFAULT_MAX_BINARY_BODY_BYTES, 1024 * 1024 * 1024);
     assert.equal(DEFAULT_DEADLINE_MS, 600_000);
+    assert.deepEqual(DEFAULT_MINIMUM_RATE, { bytes: 16 * 1024, windowMs: 120_000 });
+    assert.equal(new HttpTransport({ minimumRate: null }).limits.minimumRate, undefined);
+  });
+
+  it('RateWatch: the default minimum holds a real link and ends a trickle of a byte every 2 s', () => {
+    // 136 B/s over the whole window passes; 60 B (a byte every 2 s for 120 s) does not.
+    const fine = new RateWatch(DEFAULT_MINIMUM_RATE, 'GET', 'http://h/x');
+    for (let second = 0; second < 240; second++) fine.check(137, 1000);
+    const trickle = new RateWatch(DEFAULT_MINIMUM_RATE, 'GET', 'http://h/x');
+    assert.throws(
+      () => {
+        for (let waited = 0; waited < 200_000; waited += 2000) trickle.check(1, 2000);
+      },
+      (error: unknown) => error instanceof DicomWebError && error.code === 'TIMEOUT' && /60 bytes in 120 s/.test(error.message),
+    );
   });
 
   it('declaredLengthOver: only a well-formed length over the limit', () => {
