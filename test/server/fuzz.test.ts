@@ -8,8 +8,10 @@
  *
  * - the server keeps answering a ping within {@link PING_LIMIT_MS} during the whole fuzz
  *   (the ping: `GET /v2/studies?limit=1` on a new connection every 250 ms from a thread of
- *   its own, timed from connect to the answer's last byte, less the time a trivial control
- *   server took at the same moment: see test/support/fuzzPinger.ts), and does not die;
+ *   its own, timed from connect to the answer's last byte, less the machine's share: the
+ *   time a trivial control server took at the same moment, or the time the server's event
+ *   loop waited for a CPU, whichever is larger; see test/support/fuzzPinger.ts), and it
+ *   never takes over 1 s however loaded the machine; and the server does not die;
  * - no file outside the root is read (the canary's marker is in no answer), written or
  *   deleted (the canary tree hashed before and after);
  * - the server's peak RSS stays under {@link RSS_LIMIT_MIB};
@@ -143,6 +145,8 @@ interface FuzzReport {
   /** Worst ping time less the control's time at the same moment: the server's own share. */
   worstOwnPingMs: number;
   worstControlMs: number;
+  /** Worst time the server's event loop waited for a CPU during one ping. */
+  worstRunQueueMs: number;
   slowPings: string[];
   peakRssMiB: number;
   worstSampledRssMiB: number;
@@ -205,15 +209,19 @@ function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: Fuzz
 function startPinger(report: FuzzReport, child: ServerChild): { stop: () => Promise<void>; lastAnswer: () => number } {
   const worker = new Worker(join(__dirname, '..', 'support', 'fuzzPinger.js'), { workerData: { port: child.port, pid: child.process.pid } });
   let lastAnswer = performance.now();
-  worker.on('message', (message: { type: string; ms: number; controlMs: number; ok: boolean; kib: number }) => {
+  worker.on('message', (message: { type: string; ms: number; controlMs: number; runQueueMs: number; ok: boolean; kib: number }) => {
     if (message.type === 'ping') {
       report.pings++;
       report.worstPingMs = Math.max(report.worstPingMs, message.ms);
       report.worstControlMs = Math.max(report.worstControlMs, message.controlMs);
-      const own = message.ms - message.controlMs;
+      report.worstRunQueueMs = Math.max(report.worstRunQueueMs, message.runQueueMs);
+      // The server's own share: the time less the machine's, the larger of the two measures
+      // of it (the control's time; the server's event loop waiting for a CPU), not their sum.
+      const own = message.ms - Math.max(message.controlMs, message.runQueueMs);
       report.worstOwnPingMs = Math.max(report.worstOwnPingMs, own);
-      if (message.ms > PING_LIMIT_MS) report.slowPings.push(`${message.ms.toFixed(0)} ms (control ${message.controlMs.toFixed(0)} ms)`);
-      if (TRACE) appendFileSync(TRACE, `${(performance.now() - message.ms).toFixed(0)}-${performance.now().toFixed(0)}\tPING\t${message.ok}\t${message.ms.toFixed(1)} ms\tcontrol ${message.controlMs.toFixed(1)} ms\n`);
+      const detail = `${message.ms.toFixed(0)} ms (control ${message.controlMs.toFixed(0)} ms, run queue ${message.runQueueMs.toFixed(0)} ms)`;
+      if (message.ms > PING_LIMIT_MS) report.slowPings.push(detail);
+      if (TRACE) appendFileSync(TRACE, `${(performance.now() - message.ms).toFixed(0)}-${performance.now().toFixed(0)}\tPING\t${message.ok}\t${detail}\n`);
       if (message.ok) lastAnswer = performance.now();
       else report.pingFailures++;
     } else if (message.type === 'rss') {
@@ -310,7 +318,7 @@ function summary(report: FuzzReport): string {
     `  statuses: ${histogram}`,
     `  by kind:\n${kinds}`,
     `  slowest answered request: ${report.slowestMs.toFixed(0)} ms`,
-    `  pings: ${report.pings}, worst ${report.worstPingMs.toFixed(1)} ms (less the control's time at that moment: worst ${report.worstOwnPingMs.toFixed(1)} ms; worst control ${report.worstControlMs.toFixed(1)} ms), ${report.slowPings.length} over ${PING_LIMIT_MS} ms, ${report.pingFailures} unanswered`,
+    `  pings: ${report.pings}, worst ${report.worstPingMs.toFixed(1)} ms (less the machine's share: worst ${report.worstOwnPingMs.toFixed(1)} ms; worst control ${report.worstControlMs.toFixed(1)} ms, worst run-queue wait ${report.worstRunQueueMs.toFixed(1)} ms), ${report.slowPings.length} over ${PING_LIMIT_MS} ms, ${report.pingFailures} unanswered`,
     `  server peak RSS (VmHWM): ${report.peakRssMiB.toFixed(1)} MiB (worst 250 ms sample ${report.worstSampledRssMiB.toFixed(1)} MiB), bound ${RSS_LIMIT_MIB} MiB`,
     `  server memory after the fuzz: ${report.memoryAtEnd ? Object.entries(report.memoryAtEnd).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)}`).join(', ') + ' MiB' : 'not reported'}`,
     `  acknowledged instances: ${report.acknowledged.size}, retrieve failures: ${report.retrieveFailures.length}`,
@@ -320,7 +328,7 @@ function summary(report: FuzzReport): string {
 
 describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_000 }, () => {
   const report: FuzzReport = {
-    seed: SEED, cases: 0, byKind: new Map(), slowestMs: 0, byStatus: new Map(), pings: 0, pingFailures: 0, worstPingMs: 0, worstOwnPingMs: 0, worstControlMs: 0, slowPings: [],
+    seed: SEED, cases: 0, byKind: new Map(), slowestMs: 0, byStatus: new Map(), pings: 0, pingFailures: 0, worstPingMs: 0, worstOwnPingMs: 0, worstControlMs: 0, worstRunQueueMs: 0, slowPings: [],
     peakRssMiB: 0, worstSampledRssMiB: 0, leaks: [], acknowledged: new Map(), retrieveFailures: [], canaryBefore: [], canaryAfter: [],
     serverAlive: false, seconds: 0,
   };
@@ -357,11 +365,11 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
     assert.equal(report.aborted, undefined);
     assert.equal(report.pingFailures, 0, `${report.pingFailures} ping(s) got no answer`);
     assert.ok(report.pings >= 10, `only ${report.pings} pings`);
-    // The server's own share: a stall of the whole machine (other processes on the same
-    // cores) delays the control as much and is not the server's doing; see fuzzPinger.ts.
+    // The server's own share: time the machine took from it (other processes on the same
+    // cores: the control was as late, or the event loop waited for a CPU) is not its doing.
     assert.ok(
       report.worstOwnPingMs <= PING_LIMIT_MS,
-      `worst ping ${report.worstOwnPingMs.toFixed(1)} ms beyond the control's; over ${PING_LIMIT_MS} ms: ${report.slowPings.join(', ')}`,
+      `worst ping ${report.worstOwnPingMs.toFixed(1)} ms beyond the machine's share; over ${PING_LIMIT_MS} ms: ${report.slowPings.join(', ')}`,
     );
     // However loaded the machine, ten times the bound is the server's problem.
     assert.ok(report.worstPingMs <= 10 * PING_LIMIT_MS, `worst ping ${report.worstPingMs.toFixed(1)} ms: ${report.slowPings.join(', ')}`);

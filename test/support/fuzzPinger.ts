@@ -9,14 +9,18 @@
  * answer). One ping at a time; a ping unanswered after {@link PING_GIVE_UP_MS} counts as
  * that long and as a timeout.
  *
- * Each ping goes at the same moment to a control: a trivial node:http server in this thread
- * that answers `{}` at once. When the machine itself stalls (other processes on the same
- * cores), both answers are late by about as much; the control's time says how much of the
- * server's was the machine's, not the server's.
+ * Two measures say how much of a ping's time was the machine's, not the server's, when
+ * other processes share the cores:
+ * - a control: the same request at the same moment to a trivial node:http server in this
+ *   thread that answers `{}` at once (a stall on the client's side delays both);
+ * - the time the server's main thread (its event loop) spent runnable but waiting for a CPU
+ *   during the ping, from /proc/PID/task/PID/schedstat (Linux; the kernel's run-queue delay).
  *
  * workerData: `{ port: number, pid: number }`. Messages out: `{ type: 'ping', ms, controlMs,
- * ok, status }` per ping, `{ type: 'rss', kib }` per sample; in: `'stop'` → `{ type: 'stopped' }`.
+ * runQueueMs, ok, status }` per ping, `{ type: 'rss', kib }` per sample; in: `'stop'` →
+ * `{ type: 'stopped' }`.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -62,6 +66,17 @@ parentPort!.on('message', (message) => {
 
 let controlPort = 0;
 
+/** Total time (ms) the process's main thread has waited on a run queue; 0 where /proc has no schedstat. */
+function runQueueWaitMs(processId: number): number {
+  try {
+    // "<ns on CPU> <ns waiting on a run queue> <timeslices>" (Documentation/scheduler/sched-stats.rst)
+    const fields = readFileSync(`/proc/${processId}/task/${processId}/schedstat`, 'utf8').trim().split(/\s+/);
+    return Number(fields[1]) / 1e6 || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The control: answers every request at once, from this thread. */
 async function startControl(): Promise<Server> {
   const control = createServer((_req, res) => {
@@ -79,8 +94,10 @@ async function loop(): Promise<void> {
     const started = performance.now();
     const kib = readProcStatusKiB(pid, 'VmRSS');
     if (kib !== undefined) parentPort!.postMessage({ type: 'rss', kib });
+    const waitedBefore = runQueueWaitMs(pid);
     const [result, control] = await Promise.all([ping(serverPort), ping(controlPort)]);
-    parentPort!.postMessage({ type: 'ping', ...result, controlMs: control.ms });
+    const runQueueMs = Math.max(0, runQueueWaitMs(pid) - waitedBefore);
+    parentPort!.postMessage({ type: 'ping', ...result, controlMs: control.ms, runQueueMs });
     const wait = PING_INTERVAL_MS - (performance.now() - started);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
