@@ -29,7 +29,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DicomWebClient, readPartBody } from '../../src/dicomweb';
-import { addLateLinks, hashTree, makeFuzzFolders, type FuzzFolders } from '../support/fuzzCanary';
+import { CANARY_DIR, addLateLinks, hashTree, makeFuzzFolders, type FuzzFolders } from '../support/fuzzCanary';
 import { exchange, readProcStatusKiB, type ExchangeResult } from '../support/fuzzHttp';
 import { nextCase, type Carried, type FuzzCase, type FuzzWorld, type KnownInstance } from '../support/fuzzRequests';
 import { rng } from '../support/random';
@@ -287,7 +287,7 @@ async function runFuzz(folders: FuzzFolders, child: ServerChild, report: FuzzRep
     linkedStudyUid: folders.linkedStudyUid,
     acknowledged: [],
     canaryNames: folders.canaryNames,
-    canaryDir: 'canary',
+    canaryDir: CANARY_DIR,
   };
   const pinger = startPinger(report, child);
   const started = performance.now();

@@ -18,7 +18,7 @@ export type AfterSend =
   | 'hold';
 
 export interface RawExchange {
-  /** The request bytes; written in one go (or in `pieces` when given). */
+  /** The request bytes, written in one go. */
   bytes: Buffer;
   after: AfterSend;
   /** Deadline of the whole exchange (ms): past it the client destroys the socket. */
