@@ -83,6 +83,8 @@ interface ChildUsage {
   /** Peak RSS (getrusage), KiB. */
   maxRssKiB: number;
   memory: NodeJS.MemoryUsage;
+  /** V8 heap spaces: reserved and used bytes. */
+  spaces: Record<string, { size: number; used: number }>;
 }
 
 /** The child's own account of its memory, over IPC (so only while it answers). */
@@ -150,8 +152,8 @@ interface FuzzReport {
   slowPings: string[];
   peakRssMiB: number;
   worstSampledRssMiB: number;
-  /** The server's process.memoryUsage() after the fuzz: where its resident memory is. */
-  memoryAtEnd?: NodeJS.MemoryUsage;
+  /** The server's memory after the fuzz: where its resident memory is. */
+  memoryAtEnd?: ChildUsage;
   leaks: Leak[];
   acknowledged: Map<string, Acknowledged>;
   retrieveFailures: string[];
@@ -299,12 +301,25 @@ async function runFuzz(folders: FuzzFolders, child: ServerChild, report: FuzzRep
   report.seconds = (performance.now() - started) / 1000;
   report.serverAlive = child.process.exitCode === null && child.process.signalCode === null;
   report.peakRssMiB = (await peakRssKiB(child).catch(() => 0)) / 1024;
-  if (!report.aborted && report.serverAlive) report.memoryAtEnd = (await childUsage(child).catch(() => undefined))?.memory;
+  if (!report.aborted && report.serverAlive) report.memoryAtEnd = await childUsage(child).catch(() => undefined);
   if (report.aborted || !report.serverAlive) {
     report.retrieveFailures.push(`not retrieved: ${report.aborted ?? 'the server process died'}`);
   } else {
     await retrieveAcknowledged(report, child, folders.marker);
   }
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+/** process.memoryUsage() and the V8 heap spaces over 1 MiB (reserved/used), in MiB. */
+function memoryLine(usage: ChildUsage | undefined): string {
+  if (!usage) return 'not reported';
+  const memory = Object.entries(usage.memory).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ');
+  const spaces = Object.entries(usage.spaces)
+    .filter(([, space]) => space.size > 2 ** 20)
+    .map(([name, space]) => `${name} ${mib(space.size)}/${mib(space.used)}`)
+    .join(', ');
+  return `${memory} MiB; heap spaces (reserved/used MiB): ${spaces}`;
 }
 
 function summary(report: FuzzReport): string {
@@ -320,7 +335,7 @@ function summary(report: FuzzReport): string {
     `  slowest answered request: ${report.slowestMs.toFixed(0)} ms`,
     `  pings: ${report.pings}, worst ${report.worstPingMs.toFixed(1)} ms (less the machine's share: worst ${report.worstOwnPingMs.toFixed(1)} ms; worst control ${report.worstControlMs.toFixed(1)} ms, worst run-queue wait ${report.worstRunQueueMs.toFixed(1)} ms), ${report.slowPings.length} over ${PING_LIMIT_MS} ms, ${report.pingFailures} unanswered`,
     `  server peak RSS (VmHWM): ${report.peakRssMiB.toFixed(1)} MiB (worst 250 ms sample ${report.worstSampledRssMiB.toFixed(1)} MiB), bound ${RSS_LIMIT_MIB} MiB`,
-    `  server memory after the fuzz: ${report.memoryAtEnd ? Object.entries(report.memoryAtEnd).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)}`).join(', ') + ' MiB' : 'not reported'}`,
+    `  server memory after the fuzz: ${memoryLine(report.memoryAtEnd)}`,
     `  acknowledged instances: ${report.acknowledged.size}, retrieve failures: ${report.retrieveFailures.length}`,
     `  canary: ${report.leaks.length} answer(s) with its bytes, tree ${JSON.stringify(report.canaryBefore) === JSON.stringify(report.canaryAfter) ? 'unchanged' : 'CHANGED'}`,
   ].join('\n');

@@ -9,6 +9,7 @@
  * index.js), so the same suite can be run against an older commit to see what it catches.
  */
 import { appendFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { LocalServer, LocalServerOptions } from '../../src/server';
 
 type Start = (options: LocalServerOptions) => Promise<LocalServer>;
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'usage') {
       // maxRSS is the peak resident set of the process so far, in KiB (getrusage ru_maxrss).
-      process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, memory: process.memoryUsage() });
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, { size: space.space_size, used: space.space_used_size }]));
+      process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, memory: process.memoryUsage(), spaces });
     } else if (message?.type === 'close') {
       server.close().then(
         () => process.exit(0),
