@@ -322,7 +322,7 @@ describe('time limits (finding 5)', () => {
     const answer = await rawRequest(server, 'GET', '/v2/studies', JSON_ACCEPT);
     const pingMs = Date.now() - ping;
     assert.equal(answer.status, 204);
-    assert.ok(pingMs < 500, `a search took ${pingMs} ms beside 200 trickling uploads`);
+    assert.ok(pingMs < 2000, `a search took ${pingMs} ms beside 200 trickling uploads`);
     const outcomes = await Promise.all(talks.map((talk) => talk.closed(6000)));
     stop.abort();
     await feeding;
