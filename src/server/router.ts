@@ -95,7 +95,9 @@ function checkDeclaredBody(limits: ServerLimits, req: IncomingMessage, res: Serv
   if (declared > max) {
     throw new HttpError(413, `the request body of ${declared} bytes is larger than the ${max} bytes this request may carry`, { connection: 'close' });
   }
-  if (req.method !== 'POST' && !req.complete) res.setHeader('connection', 'close');
+  // RFC 9112 §6.3: a request has a body when it declares a length above 0 or a transfer coding.
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (req.method !== 'POST' && hasBody) res.setHeader('connection', 'close');
 }
 
 function uid(value: string, what: string): string {
