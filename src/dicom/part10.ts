@@ -22,6 +22,8 @@ export type DicomFileErrorCode =
   | 'BAD_META'
   /** One of the four UIDs STOW-RS needs (SOP Class/Instance, Study, Series) is absent or empty. */
   | 'MISSING_UID'
+  /** One of those UIDs holds a NUL before its end: a UID cannot (PS3.5 §9.1). */
+  | 'INVALID_UID'
   /** The header before Pixel Data is larger than the reader is allowed to load. */
   | 'HEADER_TOO_LARGE'
   /** dicom-parser refused the bytes for another reason (bad VR, bad item tag, ...). */
@@ -447,6 +449,13 @@ function identityFromDataSet(
   if (missing.length > 0) {
     throw new DicomFileError('MISSING_UID', `${name} has no ${missing.join(', ')}.`, facts.path);
   }
+  // A NUL inside a UID would be cut there by any C-string reader (dicom-parser's string()
+  // among them), and "1.2.3\0.4" would become the UID of another instance: refuse the file.
+  const withNul = (Object.entries(found) as Array<[keyof typeof required, string]>).filter(([, value]) => value.includes('\0'));
+  if (withNul.length > 0) {
+    const labels = withNul.map(([key]) => required[key][1]).join(', ');
+    throw new DicomFileError('INVALID_UID', `${name} has a NUL inside its ${labels} (PS3.5 §9.1: a UID holds only digits and dots).`, facts.path);
+  }
   const transferSyntaxUid = readUid(dataSet, 'x00020010');
   if (!transferSyntaxUid) {
     throw new DicomFileError('BAD_META', `${name} has no Transfer Syntax UID (0002,0010).`, facts.path);
@@ -483,10 +492,18 @@ function identityFromDataSet(
   return identity;
 }
 
-/** A UI value without its NUL/space padding (PS3.5 §6.2), or undefined when absent/empty. */
+/**
+ * A UI value without its trailing NUL/space padding (PS3.5 §6.2), or undefined when
+ * absent/empty. Read from the bytes, not with dicom-parser's string(), which stops at the
+ * first NUL: a NUL inside the value must stay visible so the caller can refuse it.
+ */
 function readUid(dataSet: dicomParser.DataSet, tag: string): string | undefined {
-  const value = readText(dataSet, tag);
-  return value ? value.replace(/[\0 ]+$/, '') || undefined : undefined;
+  const element = dataSet.elements[tag];
+  if (!element || element.length === UNDEFINED_LENGTH) return undefined;
+  const end = element.dataOffset + element.length;
+  if (end > dataSet.byteArray.length) return undefined;
+  const raw = Buffer.from(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + element.dataOffset, element.length).toString('latin1');
+  return raw.replace(/[\0 ]+$/, '').replace(/^ +/, '') || undefined;
 }
 
 /** A string value, guarded against elements that run past the bytes we have. */

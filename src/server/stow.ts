@@ -252,7 +252,7 @@ async function receivePart(
       }
     } catch (error) {
       const message = error instanceof DicomFileError ? error.message : String(error);
-      const code = error instanceof DicomFileError && error.code === 'MISSING_UID' ? FailureReason.ValidationFailure : FailureReason.ProcessingFailure;
+      const code = error instanceof DicomFileError && (error.code === 'MISSING_UID' || error.code === 'INVALID_UID') ? FailureReason.ValidationFailure : FailureReason.ProcessingFailure;
       result.failure = { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
       return result;
     }

@@ -355,6 +355,20 @@ describe('readInstanceIdentity', () => {
     assert.match(error.message, /Study Instance UID/);
   });
 
+  test('refuses a UID with a NUL inside it instead of cutting it at the NUL (issue 10, finding 6)', async () => {
+    // "1.2.3\0.4" read by a C-string reader is "1.2.3": another instance's UID.
+    const path = join(work, 'nul-inside-uid.dcm');
+    const bytes = writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.3\0.4' }]), { mediaStorageSopInstanceUid: '1.2.3' });
+    await writeFile(path, bytes);
+    const error = await rejectsWith(readInstanceIdentity(path), 'INVALID_UID');
+    assert.match(error.message, /NUL inside its SOP Instance UID/);
+    assert.throws(() => readInstanceIdentityAndDataSetFromBytes(bytes), (thrown: unknown) => thrown instanceof DicomFileError && thrown.code === 'INVALID_UID');
+    // The single trailing NUL that pads a UI value to an even length (PS3.5 §6.2) is not "inside".
+    const padded = join(work, 'nul-padded-uid.dcm');
+    await writeFile(padded, writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.345' }])));
+    assert.equal((await readInstanceIdentity(padded)).sopInstanceUid, '1.2.345');
+  });
+
   test('warns about invalid UIDs and a File Meta that disagrees with the data set', async () => {
     const path = join(work, 'odd-uids.dcm');
     await writeFile(
