@@ -263,9 +263,14 @@ export class Storage {
     await unlinkInside(this.dir, file);
   }
 
-  /** A fresh temporary path for an upload; open it with 'wx' (never through a planted link). */
-  tempPath(): string {
-    return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`);
+  /**
+   * A fresh temporary path for an upload; open it with 'wx' (never through a planted link).
+   * The temporary folder is checked again for each upload, not once at start: swapped for
+   * a link while the server runs, it must not receive an upload outside the served folder.
+   */
+  async tempPath(): Promise<string> {
+    const { real } = await folderInside(this.dir, `${STATE_DIR}/${TMP_DIR}`);
+    return join(real, `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`);
   }
 
   /** Where a STOW-RS instance goes, relative to the folder; never an existing file of another instance. */

@@ -207,7 +207,7 @@ async function receivePart(
     result.failure = { code: FailureReason.ProcessingFailure, comment: `part type ${partType} is not application/dicom` };
     return result;
   }
-  const temp = context.storage.tempPath();
+  const temp = await context.storage.tempPath();
   result.temp = temp;
   // Small parts (nearly all) stay in memory until validated and are then written in the
   // background while the next part arrives; larger ones stream to disk as they come.

@@ -281,6 +281,29 @@ describe('the server\'s own folder (.dicomweb) is no way out either', () => {
   });
 });
 
+describe('the server\'s temporary folder swapped for a link while it runs', () => {
+  it('receives no upload outside the served folder, small or streamed to disk', async () => {
+    const { root, outside, hash } = await layout('tmp-swap');
+    const server = await startTestServer({ dir: root });
+    try {
+      const tmp = join(root, STATE_DIR, 'tmp');
+      await mkdir(join(outside, 'planted-tmp'));
+      await rm(tmp, { recursive: true, force: true });
+      await symlink(join(outside, 'planted-tmp'), tmp);
+      const before = await hash();
+      // One part under the in-memory size and one that streams to a temporary file.
+      const small = smallInstance('jail-tmp-small');
+      const large = smallInstance('jail-tmp-large', { rows: 1024, columns: 1024, pixelData: new Uint8Array(1024 * 1024) });
+      const outcome = await stow(server, small.bytes, large.bytes).catch(() => ({ status: 0, stored: [] as string[] }));
+      assert.deepEqual(outcome.stored, [], 'stored through the planted temporary folder');
+      assert.deepEqual(await readdir(join(outside, 'planted-tmp')), [], 'an upload was written outside');
+      assert.equal(await hash(), before, 'the canary folder changed');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('a UID with a NUL inside it (issue 10, finding 6)', () => {
   const base = smallInstance('nul-uid');
   const withNul = smallInstance('nul-uid-2', {
