@@ -138,6 +138,28 @@ export function parseQuery(search: string): Array<[string, string]> {
 }
 
 /**
+ * Closes a connection the way RFC 9112 §9.6 asks when the client may still be sending:
+ * our side is half-closed once the answer is out, and what still arrives is read and
+ * dropped until the client closes or `lingerMs` pass. Node's server would close the socket
+ * as soon as the answer is written (`destroySoon`); with bytes still arriving, the kernel
+ * then sends a reset that can wipe the answer from the client's receive queue.
+ * Call it before the answer is sent.
+ */
+export function closeAfterAnswer(req: IncomingMessage, lingerMs: number): void {
+  const socket = req.socket;
+  // Node's http server calls destroySoon() when a `Connection: close` answer has finished.
+  socket.destroySoon = function lingeringClose(this: typeof socket): void {
+    if (this.destroyed) return;
+    this.end();
+    const timer = setTimeout(() => this.destroy(), lingerMs);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+  // Whatever the parser still delivers of the body is dropped, never buffered.
+  req.resume();
+}
+
+/**
  * Reads and discards the rest of a request body, so a keep-alive connection stays usable and
  * the client sees the answer instead of a reset; past `maxBytes` the connection is closed
  * instead (a refused upload is not worth reading to its end).

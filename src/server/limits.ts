@@ -79,6 +79,15 @@ export const MAX_OTHER_BODY_BYTES = 64 * 1024;
  */
 export const MAX_FRAME_LIST_LENGTH = 2048;
 
+/**
+ * How long a connection closed after a refusal (413) keeps reading and dropping what the
+ * client still sends, after our FIN, before it is torn down. Closing at once while bytes
+ * are still arriving makes the kernel answer them with a reset, and a reset can destroy
+ * the 413 the client has not read yet (RFC 9112 §9.6, "lingering close"). Apache lingers
+ * 2 s; nginx up to 5 s a read (lingering_timeout).
+ */
+export const LINGER_MS = 2_000;
+
 /** The limits in force; every field has the default above. */
 export interface ServerLimits {
   headersTimeoutMs: number;
@@ -91,6 +100,7 @@ export interface ServerLimits {
   maxStowBodyBytes: number;
   maxOtherBodyBytes: number;
   maxFrameListLength: number;
+  lingerMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -104,6 +114,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxStowBodyBytes: MAX_STOW_BODY_BYTES,
   maxOtherBodyBytes: MAX_OTHER_BODY_BYTES,
   maxFrameListLength: MAX_FRAME_LIST_LENGTH,
+  lingerMs: LINGER_MS,
 });
 
 /** The defaults with the given fields replaced (undefined fields keep their default). */

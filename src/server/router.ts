@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
 import type { RequestGuard } from './guard';
-import { HttpError, acceptsJson, drain, parseQuery, sendError, sendJson } from './httpUtil';
+import { HttpError, acceptsJson, closeAfterAnswer, drain, parseQuery, sendError, sendJson } from './httpUtil';
 import { watchBody, type ServerLimits } from './limits';
 import { answer, parseSearch, runSearch } from './qido';
 import { handleStow } from './stow';
@@ -41,6 +41,8 @@ export function createRequestListener(context: RouterContext): (req: IncomingMes
       // The client went away mid-answer: nothing to tell it.
       if ((error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed) return;
       const status = error instanceof HttpError ? error.status : 500;
+      // A 413 closes the connection while the client may still be sending its body.
+      if (status === 413 && !req.readableEnded) closeAfterAnswer(req, context.limits.lingerMs);
       if (error instanceof HttpError) {
         sendError(res, error.status, error.message, error.headers);
       } else {

@@ -334,7 +334,7 @@ describe('time limits (finding 5)', () => {
 describe('size and count limits (finding 5)', () => {
   let server: LocalServer;
   before(async () => {
-    server = await startTestServer({ limits: { maxStowBodyBytes: 1024 * 1024, maxConnections: 8 } });
+    server = await startTestServer({ limits: { maxStowBodyBytes: 1024 * 1024, maxConnections: 8, lingerMs: 300 } });
   });
   after(() => server.close());
 
@@ -367,11 +367,13 @@ describe('size and count limits (finding 5)', () => {
     const head = `POST /v2/studies HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/dicom\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const talk = await converse(server, head);
     const chunk = Buffer.alloc(64 * 1024, 0x41);
-    for (let i = 0; i < 40 && !talk.socket.destroyed; i++) {
+    // The client keeps sending past the limit, as a real uploader does until it reads the
+    // answer: the 413 must still reach it (the server lingers instead of resetting).
+    for (let i = 0; i < 200 && !talk.socket.destroyed && talk.socket.writable; i++) {
       talk.socket.write(`${chunk.length.toString(16)}\r\n`);
       talk.socket.write(chunk);
       talk.socket.write('\r\n');
-      await sleep(5);
+      await sleep(1);
     }
     const outcome = await talk.closed(3000);
     assert.match(outcome.data, /^HTTP\/1\.1 413 /);
