@@ -8,6 +8,7 @@ import { redactUrl } from '../dicomweb/errors';
 import { normalizeBaseUrl } from '../dicomweb/requests';
 import type { Services } from '../services';
 import type { ServerNode } from '../tree/nodes/ServerNode';
+import { pickServer } from './pickServer';
 import { UserCancelled } from './registerCommand';
 
 /** What a script or a test may pass instead of answering the prompts. */
@@ -61,7 +62,13 @@ export async function editServer(services: Services, node: ServerNode): Promise<
 }
 
 /** `dicomweb.server.remove`: the connection and its secret, after a modal confirmation. */
-export async function removeServer(services: Services, node: ServerNode): Promise<boolean> {
+export async function removeServer(services: Services, node?: ServerNode): Promise<boolean> {
+  // From the palette: only what this command can remove (not a workspace's entries, not
+  // the running local server's own row).
+  node ??= await pickServer(services, 'Remove which server?', {
+    accept: (candidate) => !isFromWorkspace(candidate.connection) && !services.connections.isTransient(candidate.connection.id),
+    none: 'No server of your settings to remove.',
+  });
   if (isFromWorkspace(node.connection)) throw new WorkspaceConnectionError(node.connection);
   const confirmed = await services.prompts.confirm(
     `Remove the server "${node.connection.name}"?`,

@@ -23,7 +23,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.server.edit': (node) => editServer(services, node),
     'dicomweb.server.remove': (node) => removeServer(services, node),
     'dicomweb.server.setFilter': (node, filter) => setFilter(services, node, filter),
-    'dicomweb.server.clearFilter': (node) => clearFilter(node),
+    'dicomweb.server.clearFilter': (node) => clearFilter(services, node),
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node),
     'dicomweb.tree.refresh': () => refresh(services),
     'dicomweb.node.refresh': (node) => refresh(services, node),

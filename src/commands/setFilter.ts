@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { describeFilter, formatFilterInput, parseFilter, type StudyFilter } from '../tree/filter';
 import type { ServerNode } from '../tree/nodes/ServerNode';
+import { pickServer } from './pickServer';
 import { UserCancelled } from './registerCommand';
 
 /**
@@ -10,7 +11,7 @@ import { UserCancelled } from './registerCommand';
  * attribute keyword/tag. A bare text is a patient name.
  */
 export async function setFilter(services: Services, node?: ServerNode, filter?: StudyFilter): Promise<StudyFilter | undefined> {
-  const server = node ?? (await pickServer(services));
+  const server = node ?? (await pickServer(services, 'Filter studies on which server?'));
   if (!filter) {
     const text = await vscode.window.showInputBox({
       title: `Filter studies on ${server.connection.name}`,
@@ -28,19 +29,9 @@ export async function setFilter(services: Services, node?: ServerNode, filter?: 
   return filter;
 }
 
-/** `dicomweb.server.clearFilter` */
-export async function clearFilter(node: ServerNode): Promise<void> {
-  await node.setFilter(undefined);
-}
-
-async function pickServer(services: Services): Promise<ServerNode> {
-  await services.tree.getChildren();
-  const servers = services.tree.serverNodes();
-  if (servers.length === 1) return servers[0];
-  const picked = await vscode.window.showQuickPick(
-    servers.map((server) => ({ label: server.connection.name, description: server.connection.url, server })),
-    { title: 'Filter studies on which server?' },
-  );
-  if (!picked) throw new UserCancelled();
-  return picked.server;
+/** `dicomweb.server.clearFilter`; from the palette, on the filtered server (or the one picked). */
+export async function clearFilter(services: Services, node?: ServerNode): Promise<void> {
+  const server =
+    node ?? (await pickServer(services, 'Clear the filter of which server?', { accept: (candidate) => candidate.filter !== undefined, none: 'No DICOMweb server has a filter.' }));
+  await server.setFilter(undefined);
 }

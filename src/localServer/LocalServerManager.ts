@@ -65,6 +65,7 @@ export class LocalServerManager implements vscode.Disposable {
       });
       this.process = server;
       this.tokenRequired = token !== undefined;
+      this.setRunningContext();
       this.log.info(`Local DICOMweb server started: ${server.url} serving ${folder} (pid ${server.pid})`);
       this.connections.addTransient(this.connection(server));
       this.showStatus(server);
@@ -141,8 +142,18 @@ export class LocalServerManager implements vscode.Disposable {
 
   private forget(): void {
     this.process = undefined;
+    this.setRunningContext();
     this.statusBar.hide();
     if (this.connections.isTransient(LOCAL_CONNECTION_ID)) void this.connections.remove(LOCAL_CONNECTION_ID);
+  }
+
+  /**
+   * `dicomweb.localServer.running` and `dicomweb.localServer.requiresToken` for `when`
+   * clauses: Stop, Restart and the copy commands are offered only while it runs.
+   */
+  private setRunningContext(): void {
+    void vscode.commands.executeCommand('setContext', 'dicomweb.localServer.running', this.process !== undefined);
+    void vscode.commands.executeCommand('setContext', 'dicomweb.localServer.requiresToken', this.process !== undefined && this.tokenRequired);
   }
 
   dispose(): void {
