@@ -29,7 +29,7 @@ export class ClientFactory implements vscode.Disposable {
     const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null]);
     const cached = this.clients.get(connection.id);
     if (cached && cached.signature === signature) return cached.client;
-    if (cached) void cached.client.close();
+    if (cached) retire(cached.client);
     const client = this.create(connection);
     this.clients.set(connection.id, { client, signature });
     return client;
@@ -38,7 +38,7 @@ export class ClientFactory implements vscode.Disposable {
   /** Forgets a connection's client (after removal or a credential change). */
   forget(id: string): void {
     const cached = this.clients.get(id);
-    if (cached) void cached.client.close();
+    if (cached) retire(cached.client);
     this.clients.delete(id);
   }
 
@@ -152,4 +152,17 @@ export function proxyFor(url: string): string | undefined {
   const http = vscode.workspace.getConfiguration('http');
   if (http.get<string>('proxySupport') === 'off') return undefined;
   return proxyForUrl(url, { proxy: http.get<string>('proxy'), noProxy: http.get<string[]>('noProxy'), env: process.env });
+}
+
+/**
+ * How long a replaced client stays usable. A tree row or a preview may hold the client it
+ * got a moment before the connection changed (the local server restarted on a new port, a
+ * setting edited) and send its next request with it; closed at once, that request failed
+ * with "The client is destroyed". Its connections close when the grace ends.
+ */
+export const RETIRED_CLIENT_GRACE_MS = 30_000;
+
+function retire(client: DicomWebClient): void {
+  const timer = setTimeout(() => void client.close().catch(() => undefined), RETIRED_CLIENT_GRACE_MS);
+  timer.unref?.();
 }
