@@ -361,6 +361,8 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
 
   /** Expands server → study → series → instance in the tree, runs Preview on it and returns the first init or fatal posted to the webview. */
   async function previewThroughTree(server: TreeNode, sop: string): Promise<Message> {
+    // Forget a page VS Code's own view may have loaded while another behaviour was set.
+    api.services.tree.refresh(server);
     const [study] = await api.services.tree.getChildren(server);
     assert.equal(study?.studyInstanceUid, STUDY, study ? labelOf(study) : 'no study row');
     const [series] = await api.services.tree.getChildren(study);
