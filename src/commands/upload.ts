@@ -58,6 +58,7 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
       const subscription = token.onCancellationRequested(() => controller.abort());
       try {
         progress.report({ message: 'looking for DICOM files…' });
+        reportNotOnDisk(services, uris);
         const { dicom, notDicom } = await collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath), controller.signal);
         if (dicom.length === 0) {
           const result: UploadResult = { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: targetName };
@@ -93,6 +94,20 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
       }
     },
   );
+}
+
+/**
+ * Upload streams files from this machine's disk (STOW-RS bodies of any size, without
+ * holding them in memory). Resources of a virtual workspace (`vscode-vfs:`, `untitled:`, …)
+ * are not there: they are named, once, instead of vanishing from the count.
+ */
+function reportNotOnDisk(services: Services, uris: readonly vscode.Uri[]): void {
+  const elsewhere = uris.filter((uri) => uri.scheme !== 'file');
+  if (elsewhere.length === 0) return;
+  for (const uri of elsewhere) services.log.warn(`upload: skipped ${uri.toString(true)}: not a file on this machine's disk (${uri.scheme}:)`);
+  const schemes = [...new Set(elsewhere.map((uri) => `${uri.scheme}:`))].join(', ');
+  const what = elsewhere.length === 1 ? `"${elsewhere[0]!.path.split('/').pop()}" was` : `${elsewhere.length} items were`;
+  void vscode.window.showWarningMessage(`${what} not uploaded: upload reads files from this machine's disk, and ${schemes} resources are not on it.`);
 }
 
 /** Walks folders; keeps files that start with the Part 10 preamble, whatever their extension. */

@@ -26,7 +26,10 @@ export class ClientFactory implements vscode.Disposable {
 
   /** The client of a connection; rebuilt when the connection's settings changed. */
   get(connection: ServerConnection): DicomWebClient {
-    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null]);
+    // Settings that shape the client (its timeout, size caps and deadline) are part of the
+    // signature: edited, they rebuild the client instead of waiting for a reload.
+    const settings = vscode.workspace.getConfiguration('dicomweb');
+    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null, settings.get('requestTimeoutSeconds'), clientLimits(settings)]);
     const cached = this.clients.get(connection.id);
     if (cached && cached.signature === signature) return cached.client;
     if (cached) retire(cached.client);

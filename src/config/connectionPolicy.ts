@@ -29,6 +29,15 @@ export interface ServersInspection {
 }
 
 /**
+ * Restricted Mode: a workspace that is not trusted names no server at all. package.json
+ * lists `dicomweb.servers` in `restrictedConfigurations`, but inspect() still returns the
+ * workspace's values, so they are dropped here.
+ */
+export function inspectionForTrust(inspection: ServersInspection | undefined, trusted: boolean): ServersInspection | undefined {
+  return trusted || !inspection ? inspection : { globalValue: inspection.globalValue };
+}
+
+/**
  * The connections to show: the user's (global) entries as they are, then the workspace's
  * and workspace folder's entries marked `source: 'workspace'` with prefixed ids, without
  * `caFile` / `rejectUnauthorized` / `trustedOrigins` (nor a `serverRoot` on another

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ServerKind } from '../dicomweb/profiles';
-import { connectionsFromInspection, isFromWorkspace, userListWith, userListWithout, withoutUserInfo, WorkspaceConnectionError } from './connectionPolicy';
+import { connectionsFromInspection, inspectionForTrust, isFromWorkspace, userListWith, userListWithout, withoutUserInfo, WorkspaceConnectionError } from './connectionPolicy';
 
 export type AuthKind = 'none' | 'bearer' | 'basic' | 'entra';
 
@@ -53,12 +53,14 @@ export class ConnectionStore implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${SECTION}.${SERVERS_SETTING}`)) this.changed.fire();
       }),
+      // Trusting the folder brings its servers (still gated by origin approval) into the tree.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
     );
   }
 
   list(): ServerConnection[] {
     const inspection = vscode.workspace.getConfiguration(SECTION).inspect<unknown>(SERVERS_SETTING);
-    const configured = connectionsFromInspection(inspection).map((entry) => this.withoutUserInfo(entry));
+    const configured = connectionsFromInspection(inspectionForTrust(inspection, vscode.workspace.isTrusted)).map((entry) => this.withoutUserInfo(entry));
     return [...configured, ...this.transient.values()];
   }
 

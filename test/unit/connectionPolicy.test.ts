@@ -11,6 +11,7 @@ import { bearerAuth, type AuthProvider } from '../../src/dicomweb/auth';
 import {
   approvalsNeeded,
   connectionsFromInspection,
+  inspectionForTrust,
   isAzureDicomUrl,
   NO_APPROVALS,
   parseApprovals,
@@ -38,6 +39,14 @@ describe('connections from settings (issue 10, finding 4b)', () => {
     assert.equal(list[1].caFile, undefined);
     assert.equal(list[1].rejectUnauthorized, undefined);
     assert.equal(list[1].url, 'https://evil.example/v2');
+  });
+
+  it('in Restricted Mode, a workspace that is not trusted names no server; once trusted, its entries come back marked', () => {
+    const inspection = { globalValue: [mine], workspaceValue: [hostile], workspaceFolderValue: [{ ...hostile, id: 'folder' }] };
+    assert.deepEqual(connectionsFromInspection(inspectionForTrust(inspection, false)), [mine]);
+    const trusted = connectionsFromInspection(inspectionForTrust(inspection, true));
+    assert.deepEqual(trusted.map((entry) => entry.source ?? 'user'), ['user', 'workspace', 'workspace']);
+    assert.equal(inspectionForTrust(undefined, false), undefined);
   });
 
   it('drops from workspace entries what decides where credentials go: trustedOrigins, a serverRoot on another origin', () => {
