@@ -18,14 +18,13 @@ import { DicomWebError } from '../../src/dicomweb/errors';
 import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 import { writeSeedFiles } from '../support/seedData';
+import { pump } from '../support/hostileHttp';
 
 const MiB = 1024 * 1024;
 /** The test caps: small so an endless body crosses them in well under a second. */
 const CAP = 8 * MiB;
 /** What the RSS may grow by while one endless body is refused: the cap plus 64 MiB of slack (GC timing, undici's buffers). */
 const RSS_BOUND = CAP + 64 * MiB;
-/** What a hostile server sends at most per connection, so the old client (no caps) fails the test by its timeout instead of exhausting the machine. */
-const SERVER_SEND_LIMIT = 512 * MiB;
 const STUDY = '1.2.826.0.1.3680043.10.1.1';
 const SERIES = '1.2.826.0.1.3680043.10.1.2';
 const SOP = '1.2.826.0.1.3680043.10.1.3';
@@ -79,21 +78,6 @@ async function startHostileServer(): Promise<HostileServer> {
     on: (prefix, behaviour) => routes.unshift([prefix, behaviour]),
     close,
   };
-}
-
-/** Writes `piece` again and again, as fast as the peer reads, up to {@link SERVER_SEND_LIMIT}; then holds the connection open. */
-function pump(socket: Socket, piece: Buffer): void {
-  let sent = 0;
-  const write = (): void => {
-    while (sent < SERVER_SEND_LIMIT && !socket.destroyed) {
-      sent += piece.length;
-      if (!socket.write(piece)) {
-        socket.once('drain', write);
-        return;
-      }
-    }
-  };
-  write();
 }
 
 /** A chunked body that never ends: 64 KiB chunks, each framed. */

@@ -24,6 +24,7 @@ import { createServer, type Socket } from 'node:net';
 import * as vscode from 'vscode';
 import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
+import { pump } from '../support/hostileHttp';
 import { activateExtension, executeCommand, waitFor } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -33,8 +34,6 @@ const JSON_CAP_MIB = 8;
 const DEADLINE_S = 2;
 /** What the extension host's rss and arrayBuffers may grow by during one case: the cap plus 64 MiB of slack. */
 const MEMORY_BOUND = JSON_CAP_MIB * MiB + 64 * MiB;
-/** What the hostile server sends at most per connection: the old client (no cap) fails by memory and by time instead of exhausting the machine. */
-const SERVER_SEND_LIMIT = 512 * MiB;
 const TOKEN = `hostile-it-${process.pid}`;
 const STUDY = '1.2.826.0.1.3680043.10.2.1';
 const SERIES = '1.2.826.0.1.3680043.10.2.2';
@@ -103,21 +102,6 @@ async function startHostileServer(): Promise<HostileServer> {
     },
     close,
   };
-}
-
-/** Writes `piece` again and again as fast as the peer reads, up to {@link SERVER_SEND_LIMIT}; then holds the connection open. */
-function pump(socket: Socket, piece: Buffer): void {
-  let sent = 0;
-  const write = (): void => {
-    while (sent < SERVER_SEND_LIMIT && !socket.destroyed) {
-      sent += piece.length;
-      if (!socket.write(piece)) {
-        socket.once('drain', write);
-        return;
-      }
-    }
-  };
-  write();
 }
 
 /** A JSON array that never ends, chunked in 64 KiB chunks. */
