@@ -10,11 +10,14 @@ import { DicomWebClient } from '../dicomweb/client';
 import type { RequestLogEntry } from '../dicomweb/http';
 import { proxyForUrl } from '../dicomweb/proxy';
 import type { UserPrompts } from '../services';
+import { decideTrust, nodeCertificateSources, type CertificateSources, type NetworkTrustSettings } from './certificates';
 import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
 import type { CredentialGate } from './credentialGate';
 
 export class ClientFactory implements vscode.Disposable {
   private readonly clients = new Map<string, { client: DicomWebClient; signature: string }>();
+  /** The OS store's "cannot read it" is said once, not for every client. */
+  private storeUnreadableLogged = false;
 
   constructor(
     private readonly connections: ConnectionStore,
@@ -22,6 +25,8 @@ export class ClientFactory implements vscode.Disposable {
     private readonly prompts: () => UserPrompts,
     /** Every credential passes it: workspace connections and Entra off Azure need approval. */
     private readonly gate: CredentialGate,
+    /** The certificate stores (tests pass their own). */
+    private readonly certificates: CertificateSources = nodeCertificateSources,
   ) {}
 
   /** The client of a connection; rebuilt when the connection's settings changed. */
@@ -29,7 +34,7 @@ export class ClientFactory implements vscode.Disposable {
     // Settings that shape the client (its timeout, size caps and deadline) are part of the
     // signature: edited, they rebuild the client instead of waiting for a reload.
     const settings = vscode.workspace.getConfiguration('dicomweb');
-    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null, settings.get('requestTimeoutSeconds'), clientLimits(settings)]);
+    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null, settings.get('requestTimeoutSeconds'), clientLimits(settings), networkTrustSettings()]);
     const cached = this.clients.get(connection.id);
     if (cached && cached.signature === signature) return cached.client;
     if (cached) retire(cached.client);
@@ -48,21 +53,13 @@ export class ClientFactory implements vscode.Disposable {
   private create(connection: ServerConnection): DicomWebClient {
     const settings = vscode.workspace.getConfiguration('dicomweb');
     const timeoutSeconds = settings.get<number>('requestTimeoutSeconds', 60);
-    let ca: Buffer | undefined;
-    if (connection.caFile) {
-      try {
-        ca = readFileSync(connection.caFile);
-      } catch (error) {
-        this.log.error(`Cannot read the CA file of "${connection.name}": ${(error as Error).message}`);
-      }
-    }
     return new DicomWebClient({
       baseUrl: connection.url,
       serverKind: connection.kind,
       serverRoot: connection.serverRoot,
       headers: connection.headers,
       auth: this.gate.guard(connection, this.authFor(connection)),
-      tls: { ca, rejectUnauthorized: connection.rejectUnauthorized ?? true },
+      tls: this.trust(connection),
       proxy: proxyFor(connection.url),
       timeouts: { headersMs: timeoutSeconds * 1000 },
       // Other origins that may receive this connection's credentials (a bulk data host);
@@ -71,6 +68,25 @@ export class ClientFactory implements vscode.Disposable {
       ...clientLimits(settings),
       onRequest: (entry) => this.logRequest(connection, entry),
     });
+  }
+
+  /** The CAs and verification for a connection (certificates.ts), with what to log. */
+  private trust(connection: ServerConnection): { ca?: Array<string | Buffer>; rejectUnauthorized: boolean } {
+    let caFile: Buffer | undefined;
+    if (connection.caFile) {
+      try {
+        caFile = readFileSync(connection.caFile);
+      } catch (error) {
+        this.log.error(`Cannot read the CA file of "${connection.name}": ${(error as Error).message}`);
+      }
+    }
+    const decision = decideTrust(connection, caFile, networkTrustSettings(), this.certificates);
+    for (const warning of decision.warnings) this.log.warn(warning);
+    if (decision.storeUnreadable && !this.storeUnreadableLogged) {
+      this.storeUnreadableLogged = true;
+      this.log.info(decision.storeUnreadable);
+    }
+    return { ca: decision.ca, rejectUnauthorized: decision.rejectUnauthorized };
   }
 
   private logRequest(connection: ServerConnection, entry: RequestLogEntry): void {
@@ -155,6 +171,23 @@ export function proxyFor(url: string): string | undefined {
   const http = vscode.workspace.getConfiguration('http');
   if (http.get<string>('proxySupport') === 'off') return undefined;
   return proxyForUrl(url, { proxy: http.get<string>('proxy'), noProxy: http.get<string[]>('noProxy'), env: process.env });
+}
+
+/**
+ * `http.systemCertificates` and `http.proxyStrictSSL` as VS Code itself reads them: from
+ * user (or remote machine) settings and the defaults, never from a workspace — VS Code
+ * marks them restricted and its own extension host reads only the user's value
+ * (`inspect().globalLocalValue ?? defaultValue`); a repository must not turn off
+ * certificate checks for the person who opens it.
+ */
+export function networkTrustSettings(): NetworkTrustSettings {
+  const http = vscode.workspace.getConfiguration('http');
+  const user = (key: string, fallback: boolean): boolean => {
+    const inspected = http.inspect<boolean>(key);
+    const value = inspected?.globalValue ?? inspected?.defaultValue;
+    return typeof value === 'boolean' ? value : fallback;
+  };
+  return { systemCertificates: user('systemCertificates', true), proxyStrictSSL: user('proxyStrictSSL', true) };
 }
 
 /**

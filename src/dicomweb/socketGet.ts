@@ -18,7 +18,7 @@
  * read callback and must copy or consume each view before it returns.
  */
 import { connect, isIP, type Socket } from 'node:net';
-import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { connect as connectTls, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { DicomWebError, redactUrl } from './errors';
 import type { TlsOptions } from './http';
 import { RateWatch, type MinimumRate } from './limits';
@@ -54,6 +54,8 @@ export interface SocketGetOptions {
   readBufferBytes?: number;
   /** For `https:`: the same CA, client certificate and verification as the undici agent. */
   tls?: TlsOptions;
+  /** A context made once from `tls` by the caller (http.ts): reused, not rebuilt per connection. */
+  secureContext?: SecureContext;
   /**
    * Called with the answer's head: a sink reads the body; `undefined` declines it (the
    * connection is closed and the call resolves `declined`).
@@ -185,6 +187,7 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
           cert: tls.cert,
           key: tls.key,
           passphrase: tls.passphrase,
+          secureContext: options.secureContext,
           rejectUnauthorized: tls.rejectUnauthorized ?? true,
           ALPNProtocols: ['http/1.1'],
           // A documented tls.connect option ("See the onread option of net.Socket") that
