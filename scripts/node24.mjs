@@ -13,6 +13,12 @@ export const nodeIsRecentEnough = major > 22 || (major === 22 && minor >= 19);
 /** Re-runs the calling script under Node 24 when this Node is too old; returns when it is fine. */
 export async function runOnRecentNode(scriptUrl) {
   if (nodeIsRecentEnough) return;
+  const { codeServerSupported, oldNodeMessage } = await import('./platform.mjs');
+  // The Node 24 download is the linux-x64 npm package: elsewhere say what to install.
+  if (!codeServerSupported()) {
+    console.error(oldNodeMessage(process.version));
+    process.exit(1);
+  }
   const here = dirname(fileURLToPath(import.meta.url));
   const { ensureVsCodeTestEnv } = await import(pathToFileURL(join(here, 'vscode-env.mjs')).href);
   const tools = await ensureVsCodeTestEnv();

@@ -8,6 +8,10 @@
 //   5. stops the servers by PID, also on failure, and prints one closing line
 //      `tests: N passed, N failed`.
 // `--only unit,client,server,vscode,ui` runs a subset (unit and server need no Orthanc).
+// Outside Debian (README, "Tests on other systems"): DICOMWEB_ORTHANC_URL and
+// DICOMWEB_ORTHANC_AUTH_URL (+ _USER, _PASSWORD) name two Orthancs the contributor runs,
+// used instead of steps 1 and 3; a suite this machine cannot run fails with one sentence
+// saying why and what to do (scripts/platform.mjs), it is never skipped in silence.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
 import { ensureNpmDependencies } from './npm-deps.mjs';
 import { ensureSystemPackages } from './system-packages.mjs';
+import { findOnPath, impossibleSuites, ORTHANC_SUITES, orthancSource } from './platform.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
@@ -32,10 +37,31 @@ for (const suite of suites) {
     process.exit(2);
   }
 }
-const needsServer = suites.some((s) => s !== 'unit' && s !== 'server');
 
 const totals = { passed: 0, failed: 0 };
 const failures = [];
+
+// A suite this machine cannot run fails with the sentence that says why and what to do;
+// it is never skipped in silence (README, "Tests on other systems").
+for (const { suite, message } of impossibleSuites(suites)) {
+  failures.push(`${suite}: ${message}`);
+}
+let runnable = suites.filter((suite) => !failures.some((failure) => failure.startsWith(`${suite}:`)));
+const orthanc = runnable.some((suite) => ORTHANC_SUITES.includes(suite))
+  ? orthancSource({
+      env: process.env,
+      orthancInstalled: existsSync('/usr/sbin/Orthanc') && existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so'),
+      aptGet: Boolean(findOnPath('apt-get')),
+      root: process.getuid?.() === 0,
+      sudo: Boolean(findOnPath('sudo')),
+    })
+  : undefined;
+if (orthanc?.kind === 'unavailable') {
+  for (const suite of runnable.filter((s) => ORTHANC_SUITES.includes(s))) failures.push(`${suite}: ${orthanc.message}`);
+  runnable = runnable.filter((suite) => !ORTHANC_SUITES.includes(suite));
+}
+for (const failure of failures) console.error(`cannot run ${failure}`);
+const needsServer = orthanc !== undefined && orthanc.kind !== 'unavailable';
 
 function step(title) {
   console.log(`\n=== ${title} ===`);
@@ -127,8 +153,47 @@ function packageVsix() {
   return out;
 }
 
+/**
+ * The two Orthancs the client, vscode and ui suites talk to, as the DICOMWEB_TEST_*
+ * variables test/support/env.ts reads: the contributor's own (checked, not started), or
+ * two started here from Debian's packages on 127.0.0.1 and stopped by PID at the end.
+ */
+async function provideOrthancs(servers) {
+  step(orthanc.kind === 'given' ? 'checking your Orthancs' : 'starting Orthanc');
+  const support = await import(pathToFileURL(join(root, 'out/test/support/orthanc.js')).href);
+  let open;
+  let secured;
+  if (orthanc.kind === 'given') {
+    const { open: openUrls, secured: securedUrls } = orthanc;
+    open = await support.checkExistingOrthanc(openUrls, 'DICOMWEB_ORTHANC_URL');
+    secured = await support.checkExistingOrthanc(
+      { restUrl: securedUrls.restUrl, dicomWebUrl: securedUrls.dicomWebUrl, basicAuth: { username: securedUrls.username, password: securedUrls.password } },
+      'DICOMWEB_ORTHANC_AUTH_URL',
+    );
+    console.log(`Orthanc (yours): ${open.dicomWebUrl}, basic auth: ${secured.dicomWebUrl}`);
+    const held = [open, secured].filter((o) => o.patients > 0).map((o) => `${o.restUrl} holds ${o.patients} patients`);
+    console.log(`The tests delete every study on both${held.length ? ` (${held.join('; ')})` : ''}: point these variables only at throwaway Orthancs.`);
+  } else {
+    open = await support.startOrthanc({ name: 'open' });
+    servers.push(open);
+    const basicAuth = { username: 'dicomweb', password: `pw-${Math.random().toString(36).slice(2)}` };
+    secured = await support.startOrthanc({ name: 'basic-auth', basicAuth });
+    servers.push(secured);
+    console.log(`Orthanc: ${open.dicomWebUrl} (pid ${open.pid}), basic auth: ${secured.dicomWebUrl} (pid ${secured.pid})`);
+  }
+  return {
+    DICOMWEB_TEST_URL: open.dicomWebUrl,
+    DICOMWEB_TEST_REST_URL: open.restUrl,
+    DICOMWEB_TEST_AUTH_URL: secured.dicomWebUrl,
+    DICOMWEB_TEST_AUTH_REST_URL: secured.restUrl,
+    DICOMWEB_TEST_AUTH_USER: secured.basicAuth.username,
+    DICOMWEB_TEST_AUTH_PASSWORD: secured.basicAuth.password,
+  };
+}
+
 async function main() {
-  if (needsServer) ensureSystemPackages();
+  // Debian's Orthanc (CI): installed when missing; a contributor's own Orthanc needs nothing.
+  if (needsServer && orthanc.kind !== 'given') ensureSystemPackages();
 
   step('build');
   runSync(process.execPath, ['scripts/build.mjs']);
@@ -138,7 +203,7 @@ async function main() {
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
 
   // The VS Code suites run the package a user installs (test/vscode/installVsix.ts).
-  const vsix = suites.includes('vscode') || suites.includes('ui') ? packageVsix() : undefined;
+  const vsix = runnable.includes('vscode') || runnable.includes('ui') ? packageVsix() : undefined;
 
   const servers = [];
   const stopAll = async () => {
@@ -152,30 +217,13 @@ async function main() {
 
   try {
     const env = vsix ? { DICOMWEB_TEST_VSIX: vsix } : {};
-    if (needsServer) {
-      step('starting Orthanc');
-      const { startOrthanc } = await import(pathToFileURL(join(root, 'out/test/support/orthanc.js')).href);
-      const open = await startOrthanc({ name: 'open' });
-      servers.push(open);
-      const basicAuth = { username: 'dicomweb', password: `pw-${Math.random().toString(36).slice(2)}` };
-      const secured = await startOrthanc({ name: 'basic-auth', basicAuth });
-      servers.push(secured);
-      Object.assign(env, {
-        DICOMWEB_TEST_URL: open.dicomWebUrl,
-        DICOMWEB_TEST_REST_URL: open.restUrl,
-        DICOMWEB_TEST_AUTH_URL: secured.dicomWebUrl,
-        DICOMWEB_TEST_AUTH_REST_URL: secured.restUrl,
-        DICOMWEB_TEST_AUTH_USER: basicAuth.username,
-        DICOMWEB_TEST_AUTH_PASSWORD: basicAuth.password,
-      });
-      console.log(`Orthanc: ${open.dicomWebUrl} (pid ${open.pid}), basic auth: ${secured.dicomWebUrl} (pid ${secured.pid})`);
-    }
+    if (needsServer) Object.assign(env, await provideOrthancs(servers));
 
-    if (suites.includes('unit')) {
+    if (runnable.includes('unit')) {
       step('unit tests');
       await runSuite('unit', process.execPath, ['--test', '--test-reporter=spec', ...testFiles('out/test/unit')], env, nodeTestCounts);
     }
-    if (suites.includes('client')) {
+    if (runnable.includes('client')) {
       step('client tests against Orthanc');
       // One file at a time: the files share the Orthanc server and assert on what it holds.
       await runSuite(
@@ -186,7 +234,7 @@ async function main() {
         nodeTestCounts,
       );
     }
-    if (suites.includes('server')) {
+    if (runnable.includes('server')) {
       step('local DICOMweb server tests');
       await runSuite(
         'server',
@@ -196,7 +244,7 @@ async function main() {
         nodeTestCounts,
       );
     }
-    if (suites.includes('vscode')) {
+    if (runnable.includes('vscode')) {
       step('integration tests in a real VS Code (code-server)');
       if (existsSync('out/test/vscode/runIntegration.js')) {
         await runSuite('vscode', process.execPath, ['out/test/vscode/runIntegration.js'], env, mochaCounts);
@@ -204,7 +252,7 @@ async function main() {
         failures.push('vscode: out/test/vscode/runIntegration.js is missing');
       }
     }
-    if (suites.includes('ui')) {
+    if (runnable.includes('ui')) {
       step('UI tests (Playwright, real workbench)');
       if (existsSync('out/test/ui/run.js')) {
         await runSuite('ui', process.execPath, ['out/test/ui/run.js'], env, plainCounts);

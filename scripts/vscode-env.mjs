@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { aptFailureMessage, codeServerSupported, codeServerUnsupportedMessage } from './platform.mjs';
 
 export const NODE24_VERSION = '24.22.3';
 export const CODE_SERVER_VERSION = '4.139.1';
@@ -102,6 +103,12 @@ function isDebianPackageInstalled(name) {
 }
 
 let aptUpdated = false;
+/** What each Debian package is for, in the sentence that says how to do without apt. */
+const APT_PURPOSE = {
+  'libkrb5-dev': "the headers code-server's kerberos module builds against",
+  chromium: `the browser of the ui suite and of npm start's code-server (${CHROMIUM_PATH})`,
+};
+
 /** Installs Debian packages with apt-get (as root, or via passwordless sudo). */
 function aptInstall(packages) {
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -111,11 +118,19 @@ function aptInstall(packages) {
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const [command, ...prefixArgs] = [...prefix, 'apt-get'];
+  const apt = (args) => {
+    log(`$ ${command} ${[...prefixArgs, ...args].join(' ')}`);
+    const result = spawnSync(command, [...prefixArgs, ...args], { env, stdio: ['ignore', 2, 2] });
+    if (result.status === 0) return;
+    const purpose = packages.map((name) => APT_PURPOSE[name] ?? name).join(' and ');
+    const otherwise = `install ${packages.join(', ')} with this system's package manager, then run the command again`;
+    throw new VsCodeEnvError(aptFailureMessage({ args, packages, purpose, otherwise, result }));
+  };
   if (!aptUpdated) {
-    run(command, [...prefixArgs, 'update', '-q'], { env });
+    apt(['update', '-q']);
     aptUpdated = true;
   }
-  run(command, [...prefixArgs, 'install', '-y', '-q', ...packages], { env });
+  apt(['install', '-y', '-q', ...packages]);
 }
 
 function isProcessAlive(pid) {
@@ -249,8 +264,8 @@ function removeAbandonedStaging(finalDir) {
  * @returns {{ dir: string, node24Dir: string, node24: string, codeServerPackage: string, codeServerEntry: string, codeServer: string, chromium: string }}
  */
 export function ensureVsCodeTestEnv() {
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new VsCodeEnvError(`only linux-x64 is supported (this is ${process.platform}-${process.arch}); on a desktop use DICOMWEB_USE_DESKTOP_VSCODE=1`);
+  if (!codeServerSupported()) {
+    throw new VsCodeEnvError(codeServerUnsupportedMessage());
   }
   const finalDir = vscodeEnvCacheDir();
   const paths = pathsIn(finalDir);

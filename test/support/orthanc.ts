@@ -62,7 +62,8 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   if (!orthancInstalled()) {
     throw new Error(
       `Orthanc is not installed (${ORTHANC_BINARY}, ${DICOMWEB_PLUGIN}). ` +
-        'Run `npm test` as root once, or `apt-get install orthanc orthanc-dicomweb`.',
+        'Run `npm test` as root once, or `apt-get install orthanc orthanc-dicomweb`, or point DICOMWEB_ORTHANC_URL and ' +
+        'DICOMWEB_ORTHANC_AUTH_URL at Orthancs you run yourself (README, "Tests on other systems").',
     );
   }
   const name = options.name ?? 'orthanc';
@@ -187,4 +188,57 @@ function safeRead(file: string): string {
   } catch {
     return '';
   }
+}
+
+/** An Orthanc the contributor runs (README, "Tests on other systems"): checked, never started or stopped here. */
+export interface ExistingOrthanc {
+  restUrl: string;
+  dicomWebUrl: string;
+  basicAuth?: { username: string; password: string };
+  /** Patients it held before the tests (the tests delete everything it holds). */
+  patients: number;
+}
+
+/**
+ * Checks that an Orthanc given through DICOMWEB_ORTHANC_URL (or, with `basicAuth`,
+ * DICOMWEB_ORTHANC_AUTH_URL) is what the tests need, so a wrong setup fails here with one
+ * sentence instead of as dozens of failed tests: it answers; the open one takes requests
+ * without a password and the secured one refuses them (the auth tests check that refusal);
+ * the DICOMweb plugin answers under /dicom-web.
+ */
+export async function checkExistingOrthanc(
+  target: { restUrl: string; dicomWebUrl: string; basicAuth?: { username: string; password: string } },
+  variable: string,
+): Promise<ExistingOrthanc> {
+  const authorization = target.basicAuth
+    ? 'Basic ' + Buffer.from(`${target.basicAuth.username}:${target.basicAuth.password}`).toString('base64')
+    : undefined;
+  const get = async (url: string, withAuth: boolean): Promise<{ status: number; body: string }> => {
+    try {
+      const response = await fetch(url, { headers: withAuth && authorization ? { authorization } : {}, signal: AbortSignal.timeout(10_000) });
+      return { status: response.status, body: await response.text() };
+    } catch (error) {
+      throw new Error(`${variable}: nothing answers at ${url} (${(error as Error).cause ?? (error as Error).message}); is that Orthanc running and its port published?`);
+    }
+  };
+  const anonymous = await get(`${target.restUrl}/system`, false);
+  if (target.basicAuth) {
+    if (anonymous.status !== 401) {
+      throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status} without a password; the basic-auth tests need an Orthanc that refuses it (AuthenticationEnabled: true).`);
+    }
+    const signedIn = await get(`${target.restUrl}/system`, true);
+    if (signedIn.status !== 200) {
+      throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${signedIn.status} to the given user and password; check DICOMWEB_ORTHANC_AUTH_USER and DICOMWEB_ORTHANC_AUTH_PASSWORD (its RegisteredUsers).`);
+    }
+  } else if (anonymous.status !== 200) {
+    const why = anonymous.status === 401 ? 'it asks for a password, and this one must be open (AuthenticationEnabled: false)' : anonymous.status === 403 ? 'it refuses this machine (RemoteAccessAllowed: true)' : 'expected 200';
+    throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status}: ${why}.`);
+  }
+  const studies = await get(`${target.dicomWebUrl}/studies?limit=1`, true);
+  if (studies.status !== 200 && studies.status !== 204) {
+    throw new Error(`${variable}: ${target.dicomWebUrl}/studies answered HTTP ${studies.status}: the DICOMweb plugin must be enabled with its Root at /dicom-web/.`);
+  }
+  const statistics = await get(`${target.restUrl}/statistics`, true);
+  const patients = statistics.status === 200 ? Number((JSON.parse(statistics.body) as { CountPatients?: number }).CountPatients ?? 0) : 0;
+  return { ...target, patients };
 }

