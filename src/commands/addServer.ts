@@ -5,7 +5,7 @@ import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
 import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
 import { redactUrl } from '../dicomweb/errors';
-import { normalizeBaseUrl } from '../dicomweb/requests';
+import { baseUrlProblem, normalizeBaseUrl } from '../dicomweb/requests';
 import type { Services } from '../services';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { pickServer } from './pickServer';
@@ -102,21 +102,15 @@ async function askConnection(current: ServerConnection | undefined, userInfo: Us
   const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
   const url = await vscode.window.showInputBox({
     title: `${title} (1/4)`,
-    prompt: 'Service URL, with the API version and partition when the service has them',
-    placeHolder: 'https://myworkspace-mydicom.dicom.azurehealthcareapis.com/v2   or   http://localhost:8042/dicom-web',
+    // Short: a long prompt is cut off in the input box. The examples go in the placeholder.
+    prompt: 'DICOMweb service URL',
+    placeHolder: 'e.g. http://localhost:8042/dicom-web · https://ws-svc.dicom.azurehealthcareapis.com/v2',
     value: current?.url,
     ignoreFocusOut: true,
-    validateInput: (value) => {
-      try {
-        normalizeBaseUrl(value);
-        return undefined;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
+    validateInput: baseUrlProblem,
   });
   if (!url) throw new UserCancelled();
-  const normalized = takeUserInfo(normalizeBaseUrl(url), userInfo);
+  const normalized = await offerDicomWebRoot(takeUserInfo(normalizeBaseUrl(url), userInfo));
 
   const name = await vscode.window.showInputBox({
     title: `${title} (2/4)`,
@@ -175,11 +169,37 @@ async function askSecret(connection: ServerConnection, optional = false): Promis
   return secret || undefined;
 }
 
-/** Probes an unauthenticated `/system` (Orthanc) for a few seconds; no answer means generic. */
+/** A client for a few seconds' probe of a URL being added (no credentials yet). */
+function probeClient(url: string): DicomWebClient {
+  return new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 }, proxy: proxyFor(url) });
+}
+
+/**
+ * A server's root typed without its DICOMweb path (Orthanc's `http://host:8042`) was
+ * accepted and the tree then showed Orthanc's "Missing 'since' argument". When the URL
+ * answers no QIDO search but a DICOMweb root below it does, offer that root.
+ */
+async function offerDicomWebRoot(url: string): Promise<string> {
+  const client = probeClient(url);
+  let root: string | undefined;
+  try {
+    root = await client.findDicomWebRoot();
+  } finally {
+    await client.close();
+  }
+  if (!root || root === url) return url;
+  const use = { label: `Use ${root}`, description: 'answers DICOMweb searches', url: root };
+  const keep = { label: `Keep ${url}`, description: 'it answered no DICOMweb search', url };
+  const choice = await vscode.window.showQuickPick([use, keep], { title: `${url} is not a DICOMweb root`, placeHolder: `The DICOMweb service is at ${root}`, ignoreFocusOut: true });
+  if (!choice) throw new UserCancelled();
+  return choice.url;
+}
+
+/** Probes for a few seconds: the local server's `Server` header, Orthanc's `/system`; no answer means generic. */
 async function detectKind(url: string): Promise<ServerKind> {
   const fromUrl = kindFromUrl(url);
   if (fromUrl) return fromUrl;
-  const client = new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 }, proxy: proxyFor(url) });
+  const client = probeClient(url);
   try {
     return (await client.detectProfile()).kind;
   } finally {

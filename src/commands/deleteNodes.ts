@@ -49,6 +49,7 @@ export async function deleteNodes(services: Services, node: unknown, nodes?: unk
       }
     });
   } finally {
+    lowerParentCounts(deleted);
     for (const parent of new Set(items.map((item) => item.parent as DicomWebNode))) services.tree.refresh(parent);
   }
   if (failed.length > 0) {
@@ -61,6 +62,17 @@ export async function deleteNodes(services: Services, node: unknown, nodes?: unk
     vscode.window.setStatusBarMessage(`Deleted ${items.length === 1 ? summaryOf(items[0]) : `${items.length} items`}`, 5000);
   }
   return { deleted, failed, confirmed: true };
+}
+
+/**
+ * The rows above what was deleted keep the counts the server sent when they were listed
+ * (immutable rows); lower them by what went, so "3 instances" does not stay after one went.
+ */
+function lowerParentCounts(deleted: readonly ResourceNode[]): void {
+  for (const item of deleted) {
+    if (item instanceof InstanceNode) item.series.instancesRemoved(1);
+    else if (item instanceof SeriesNode) item.study.contentRemoved(1, item.instanceCount ?? 0);
+  }
 }
 
 function hasSelectedAncestor(node: ResourceNode, selected: ResourceNode[]): boolean {

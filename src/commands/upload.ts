@@ -8,7 +8,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { isDicomPart10 } from '../dicom/part10';
-import type { FileOutcome, StoreSummary } from '../dicomweb/store';
+import { describeOutcome, headline, notDicomMessage, reportMarkdown } from '../dicomweb/outcomeText';
+import type { StoreSummary } from '../dicomweb/store';
+import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
 import { ServerNode } from '../tree/nodes/ServerNode';
 import { StudyNode } from '../tree/nodes/StudyNode';
@@ -18,6 +20,8 @@ export interface UploadResult extends StoreSummary {
   /** Files found but not DICOM Part 10: listed, never sent. */
   notDicom: string[];
   target: string;
+  /** The one message shown when nothing was sent (no DICOM file in the selection). */
+  message?: string;
 }
 
 /** `dicomweb.upload.fromExplorer` — `(clicked, selection)` as VS Code passes them. */
@@ -46,47 +50,26 @@ export function uploadHere(services: Services, node: ServerNode | StudyNode, uri
 }
 
 export async function uploadUris(services: Services, uris: vscode.Uri[], target: ServerNode | StudyNode | undefined): Promise<UploadResult | undefined> {
+  reportNotOnDisk(services, uris);
+  // Files first: a selection of non-DICOM files (LICENSE, Makefile: the Explorer entry is on
+  // every extension-less file) gets one sentence, without asking for a server first.
+  const { dicom, notDicom } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Looking for DICOM files…' }, () =>
+    collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath)),
+  );
+  if (dicom.length === 0) return nothingToSend(services, notDicom);
+
   const destination = target ?? (await pickServer(services));
   const server = destination instanceof StudyNode ? destination.server : destination;
   const study = destination instanceof StudyNode ? destination.studyInstanceUid : undefined;
   const targetName = study ? `${server.connection.name} / ${destination instanceof StudyNode ? destination.patientName : ''}` : server.connection.name;
 
-  return vscode.window.withProgress(
+  const summary = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Uploading to ${targetName}`, cancellable: true },
     async (progress, token) => {
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort());
       try {
-        progress.report({ message: 'looking for DICOM files…' });
-        reportNotOnDisk(services, uris);
-        const { dicom, notDicom } = await collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath), controller.signal);
-        if (dicom.length === 0) {
-          const result: UploadResult = { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: targetName };
-          void showSummary(result);
-          return result;
-        }
-        const configuration = vscode.workspace.getConfiguration('dicomweb');
-        let reported = 0;
-        let lastReport = 0;
-        const summary = await server.client.storeInstances(dicom, {
-          studyInstanceUid: study,
-          batchSize: configuration.get<number>('upload.batchSize', 50),
-          concurrency: configuration.get<number>('upload.concurrency', 2),
-          signal: controller.signal,
-          onProgress: ({ filesDone, filesTotal, bytesSent, bytesTotal }) => {
-            const now = Date.now();
-            // Progress is throttled: a toast redrawn 1,000 times a second blocks nobody but helps nobody.
-            if (now - lastReport < 100 && filesDone < filesTotal) return;
-            lastReport = now;
-            const percent = bytesTotal > 0 ? (bytesSent / bytesTotal) * 100 : (filesDone / Math.max(1, filesTotal)) * 100;
-            progress.report({ increment: percent - reported, message: `${filesDone} of ${filesTotal} files · ${formatBytes(bytesSent)} of ${formatBytes(bytesTotal)}` });
-            reported = percent;
-          },
-        });
-        const result: UploadResult = { ...summary, notDicom, skipped: summary.skipped + notDicom.length, target: targetName };
-        logOutcomes(services, result);
-        void showSummary(result);
-        return result;
+        return await server.client.storeInstances(dicom, { studyInstanceUid: study, signal: controller.signal, ...uploadSettings(), onProgress: progressReporter(progress) });
       } finally {
         subscription.dispose();
         // The tree shows the new data where it landed.
@@ -94,6 +77,39 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
       }
     },
   );
+  const result: UploadResult = { ...summary, notDicom, skipped: summary.skipped + notDicom.length, target: targetName };
+  logOutcomes(services, result);
+  // After withProgress has ended: the progress toast is gone before the summary shows.
+  void showSummary(services, result);
+  return result;
+}
+
+/** No DICOM file in the selection: one message (and one log line a file), nothing sent. */
+function nothingToSend(services: Services, notDicom: string[]): UploadResult {
+  const message = notDicomMessage(notDicom.length ? notDicom : ['The selection']);
+  for (const file of notDicom) services.log.info(`upload: not DICOM, not sent: ${file}`);
+  if (notDicom.length) void vscode.window.showWarningMessage(message);
+  else void vscode.window.showWarningMessage('Nothing to upload: the selection holds no file.');
+  return { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: '', message };
+}
+
+function uploadSettings(): { batchSize: number; concurrency: number } {
+  const configuration = vscode.workspace.getConfiguration('dicomweb');
+  return { batchSize: configuration.get<number>('upload.batchSize', 50), concurrency: configuration.get<number>('upload.concurrency', 2) };
+}
+
+/** Progress is throttled: a toast redrawn 1,000 times a second blocks nobody but helps nobody. */
+function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>) {
+  let reported = 0;
+  let lastReport = 0;
+  return ({ filesDone, filesTotal, bytesSent, bytesTotal }: { filesDone: number; filesTotal: number; bytesSent: number; bytesTotal: number }): void => {
+    const now = Date.now();
+    if (now - lastReport < 100 && filesDone < filesTotal) return;
+    lastReport = now;
+    const percent = bytesTotal > 0 ? (bytesSent / bytesTotal) * 100 : (filesDone / Math.max(1, filesTotal)) * 100;
+    progress.report({ increment: percent - reported, message: `${filesDone} of ${filesTotal} files · ${formatBytes(bytesSent)} of ${formatBytes(bytesTotal)}` });
+    reported = percent;
+  };
 }
 
 /**
@@ -150,52 +166,28 @@ async function pickServer(services: Services): Promise<ServerNode> {
   return picked.server;
 }
 
-function describe(outcome: FileOutcome): string {
-  const reason = [outcome.reasonCode !== undefined ? `${outcome.reasonText} (${outcome.reasonCode}, 0x${outcome.reasonCode.toString(16).toUpperCase()})` : '', outcome.message ?? '', outcome.httpStatus !== undefined ? `HTTP ${outcome.httpStatus}` : '']
-    .filter(Boolean)
-    .join(' — ');
-  return reason;
-}
-
 function logOutcomes(services: Services, result: UploadResult): void {
   services.log.info(`Upload to ${result.target}: ${headline(result)}`);
   for (const outcome of result.outcomes) {
-    const line = `  ${outcome.status.padEnd(7)} ${outcome.file}${describe(outcome) ? ` — ${describe(outcome)}` : ''}`;
+    const line = `  ${outcome.status.padEnd(7)} ${outcome.file}${describeOutcome(outcome) ? ` — ${describeOutcome(outcome)}` : ''}`;
     if (outcome.status === 'failed') services.log.warn(line);
     else services.log.info(line);
   }
   for (const file of result.notDicom) services.log.info(`  not DICOM ${file} — not sent`);
 }
 
-export function headline(result: UploadResult): string {
-  const parts = [`${result.stored} stored`];
-  if (result.warnings) parts.push(`${result.warnings} stored with warnings`);
-  if (result.failed) parts.push(`${result.failed} failed`);
-  const skipped = result.skipped - result.notDicom.length;
-  if (skipped) parts.push(`${skipped} skipped`);
-  if (result.notDicom.length) parts.push(`${result.notDicom.length} not DICOM (not sent)`);
-  return parts.join(', ');
-}
+export { headline };
 
-async function showSummary(result: UploadResult): Promise<void> {
+async function showSummary(services: Services, result: UploadResult): Promise<void> {
   const message = `Upload to ${result.target}: ${headline(result)}.`;
   const problems = result.failed + result.warnings + result.skipped > 0;
   const choice = problems ? await vscode.window.showWarningMessage(message, 'Show Details') : await vscode.window.showInformationMessage(message, 'Show Details');
-  if (choice === 'Show Details') await openReport(result);
+  if (choice === 'Show Details') await openReport(services, result);
 }
 
-/** A Markdown report: one row per file with the server's reason. */
-export async function openReport(result: UploadResult): Promise<vscode.TextDocument> {
-  const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = [`# Upload to ${result.target}`, '', headline(result), '', '| Outcome | File | SOPInstanceUID | Reason |', '| --- | --- | --- | --- |'];
-  for (const outcome of result.outcomes) {
-    lines.push(`| ${outcome.status} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describe(outcome))} |`);
-  }
-  for (const file of result.notDicom) lines.push(`| not DICOM | ${cell(file)} | | no DICM preamble (PS3.10 §7.1); not sent |`);
-  if (result.serverWarnings.length) lines.push('', '## Server warnings', '', ...result.serverWarnings.map((warning) => `- ${warning}`));
-  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: lines.join('\n') + '\n' });
-  await vscode.window.showTextDocument(document, { preview: true });
-  return document;
+/** The report as a read-only Markdown document (never an untitled one asking to be saved). */
+export function openReport(services: Pick<Services, 'extensionContext'>, result: UploadResult): Promise<vscode.TextDocument> {
+  return showUploadReport(services.extensionContext.subscriptions, `Upload to ${result.target}`, reportMarkdown(result));
 }
 
 export function formatBytes(bytes: number): string {

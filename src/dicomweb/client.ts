@@ -9,13 +9,17 @@ import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResp
 import { MultipartError, parseContentType, parseMultipart, readPartBody, transferSyntaxFromType } from './multipart';
 import {
   PROFILES,
+  dicomWebRootCandidates,
+  isLocalServerHeader,
   kindFromUrl,
   looksLikeOrthancSystem,
+  looksLikeQidoAnswer,
   orthancRootCandidates,
   type ServerKind,
   type ServerProfile,
 } from './profiles';
 import {
+  MEDIA,
   deleteRequest,
   framesRequest,
   metadataRequest,
@@ -160,6 +164,12 @@ export class DicomWebClient {
       this.profile = PROFILES[byUrl];
       return this.profile;
     }
+    // The extension's own local server names itself in its `Server` header.
+    const probe = await this.probeQido(this.baseUrl, options.signal);
+    if (isLocalServerHeader(probe?.server)) {
+      this.profile = PROFILES.local;
+      return this.profile;
+    }
     const candidates = this.serverRoot ? [this.serverRoot] : orthancRootCandidates(this.baseUrl);
     for (const root of candidates) {
       try {
@@ -183,6 +193,40 @@ export class DicomWebClient {
     }
     this.profile = PROFILES[this.options.serverKind ?? 'generic'];
     return this.profile;
+  }
+
+  /**
+   * The DICOMweb root at or below this client's base URL: the base URL itself when it
+   * answers a QIDO study search, else the first of {@link dicomWebRootCandidates} that does
+   * (Orthanc's root typed without `/dicom-web`), else undefined (unreachable, or not found).
+   */
+  async findDicomWebRoot(options: RequestOptions = {}): Promise<string | undefined> {
+    const own = await this.probeQido(this.baseUrl, options.signal);
+    if (own?.qido) return this.baseUrl;
+    if (!own) return undefined;
+    for (const candidate of dicomWebRootCandidates(this.baseUrl)) {
+      if ((await this.probeQido(candidate, options.signal))?.qido) return candidate;
+    }
+    return undefined;
+  }
+
+  /** `GET {root}/studies?limit=1`: whether it answers like QIDO, and its `Server` header; undefined when unreachable. */
+  private async probeQido(root: string, signal?: AbortSignal): Promise<{ qido: boolean; server?: string } | undefined> {
+    try {
+      const { response, bytes } = await this.transport.sendForBytes({
+        method: 'GET',
+        url: `${root}/studies?limit=1`,
+        headers: { accept: MEDIA.dicomJson },
+        signal,
+        retry: false,
+        acceptStatus: () => true,
+        ...this.inMemory('json'),
+      });
+      return { qido: looksLikeQidoAnswer(response.status, bytes.toString('utf8')), server: response.headers.server };
+    } catch (error) {
+      if (error instanceof DicomWebError && error.code === 'CANCELLED') throw error;
+      return undefined;
+    }
   }
 
   /**

@@ -142,3 +142,42 @@ export function looksLikeOrthancSystem(body: unknown): boolean {
   const record = body as Record<string, unknown>;
   return typeof record.ApiVersion === 'number' && typeof record.DicomAet === 'string' && typeof record.Version === 'string';
 }
+
+/**
+ * The product token the extension's own local server sends in its `Server` header
+ * (RFC 9110 §10.2.4; src/server/router.ts): how "Add Server" tells it from a generic one.
+ */
+export const LOCAL_SERVER_PRODUCT = 'dicomweb-explorer-local';
+
+/** Whether a `Server` header names the extension's local server. */
+export function isLocalServerHeader(value: string | undefined): boolean {
+  return typeof value === 'string' && value.toLowerCase().startsWith(`${LOCAL_SERVER_PRODUCT}/`);
+}
+
+/**
+ * Where the DICOMweb root may be below a URL that answers no QIDO search: a server's root
+ * typed without its DICOMweb path. Orthanc serves DICOMweb at `/dicom-web` by default (its
+ * own REST API at the root answers `/studies?limit=1` with "Missing 'since' argument");
+ * dcm4chee-arc at `/dcm4chee-arc/aets/DCM4CHEE/rs`.
+ */
+export function dicomWebRootCandidates(baseUrl: string): string[] {
+  const url = baseUrl.replace(/\/+$/, '');
+  if (/\/dicom-?web$/i.test(url) || /\/rs$/.test(url)) return [];
+  return [`${url}/dicom-web`, `${url}/dcm4chee-arc/aets/DCM4CHEE/rs`];
+}
+
+/**
+ * Whether a QIDO-RS answer body looks like one (PS3.18 §10.6.3: a JSON array of DICOM JSON
+ * datasets, or nothing). Orthanc's REST `/studies` answers an array of strings instead.
+ */
+export function looksLikeQidoAnswer(status: number, body: string): boolean {
+  if (status === 204) return true;
+  if (status < 200 || status >= 300) return false;
+  if (!body.trim()) return true;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return Array.isArray(parsed) && parsed.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item));
+  } catch {
+    return false;
+  }
+}

@@ -83,6 +83,32 @@ export function normalizeBaseUrl(baseUrl: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/**
+ * Why a typed service URL cannot be used, with the fix when there is an obvious one
+ * (undefined when it can). `localhost:8042/dicom-web` parses as a URL of scheme `localhost:`
+ * and `pacs.example.org/dicom-web` not at all: both only lack `http(s)://` (RFC 3986 §3).
+ */
+export function baseUrlProblem(value: string): string | undefined {
+  const typed = value.trim();
+  if (!typed) return 'Enter the service URL, e.g. https://pacs.example.org/dicom-web';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(typed)) {
+    const loopback = /^(localhost|127\.|\[::1\])/i.test(typed);
+    const suggestion = `${loopback ? 'http' : 'https'}://${typed.replace(/^\/+/, '')}`;
+    try {
+      normalizeBaseUrl(suggestion);
+      return `Add the scheme: ${suggestion}`;
+    } catch {
+      // Not a URL even with a scheme: the general message below.
+    }
+  }
+  try {
+    normalizeBaseUrl(typed);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 export function urlFor(baseUrl: string, spec: RequestSpec, serverRoot?: string): string {
   const root = spec.root === 'server' ? (serverRoot ?? baseUrl) : baseUrl;
   return normalizeBaseUrl(root) + spec.path + queryString(spec.query);

@@ -149,7 +149,9 @@ export class RequestGuard {
     // Equal-length digests: the comparison takes the same time whatever was sent (no length leak).
     if (given === undefined || !timingSafeEqual(digest(given), this.tokenDigest)) {
       const error = given === undefined ? '' : ', error="invalid_token"';
-      throw new HttpError(401, 'a bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': `Bearer realm="dicomweb"${error}` });
+      // RFC 6750 §3.1: a token that was sent but is wrong is `invalid_token`, not a missing one.
+      const message = given === undefined ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token was refused (invalid_token)';
+      throw new HttpError(401, message, { 'www-authenticate': `Bearer realm="dicomweb"${error}` });
     }
   }
 }

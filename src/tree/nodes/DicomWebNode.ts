@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../../dicomweb/client';
-import { redactUrlsIn } from '../../dicomweb/errors';
+import { describeError, detailOf, failureLogLine } from './errorText';
 import type { ServerConnection } from '../../config/connections';
 
 /**
@@ -42,6 +42,10 @@ export abstract class DicomWebNode {
 
   getTreeItem(): vscode.TreeItem {
     return this.immutableRow ? (this.builtItem ??= this.buildTreeItem()) : this.buildTreeItem();
+  }
+  /** Builds the row again at the next redraw (its counts changed after a delete). */
+  protected forgetRow(): void {
+    this.builtItem = undefined;
   }
   /**
    * The hover text, built only when a person hovers (TreeDataProvider.resolveTreeItem):
@@ -109,6 +113,10 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
   /** Fetches one page starting at `offset`. */
   protected abstract fetchPage(offset: number, limit: number): Promise<{ items: T[]; hasMore: boolean; warnings: string[]; received: number }>;
   protected abstract emptyLabel(): string;
+  /** The connection this row lists from, for messages that name it. */
+  protected abstract get owner(): ServerConnection;
+  /** What this row lists, for the log ("studies", "the series of study 1.2.3"). */
+  protected abstract listing(): string;
 
   override async getChildren(): Promise<DicomWebNode[]> {
     if (this.loaded === undefined && this.error === undefined) await this.load();
@@ -117,7 +125,7 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
       rows.push(new MessageNode(`${this.id}/warning/${index}`, this, ContextValue.Info, warning, 'The server sent this Warning header (PS3.18 §8.6.2).'));
     }
     if (this.error !== undefined) {
-      rows.push(new MessageNode(`${this.id}/error`, this, ContextValue.Error, describeError(this.error), detailOf(this.error)));
+      rows.push(new MessageNode(`${this.id}/error`, this, ContextValue.Error, describeError(this.error, this.owner), detailOf(this.error)));
     } else if (this.hasMore) {
       rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
     } else if (rows.length === 0) {
@@ -157,7 +165,7 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
         this.error = undefined;
       } catch (error) {
         this.error = error;
-        this.context.log.error(`${this.id}: ${detailOf(error)}`);
+        this.context.log.error(failureLogLine(this.owner, this.listing(), error));
       } finally {
         this.loading = undefined;
       }
@@ -166,18 +174,4 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
   }
 }
 
-export function describeError(error: unknown): string {
-  const status = (error as { status?: number }).status;
-  const serverMessage = (error as { serverMessage?: string }).serverMessage;
-  const code = (error as { code?: string }).code;
-  if (status === 401 || status === 403) return `Not authorized (${status})${serverMessage ? `: ${serverMessage}` : ''}`;
-  if (status !== undefined) return `The server answered ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
-  if (code === 'NETWORK') return `Cannot reach the server: ${(error as Error).message.replace(/^\w+ \S+ failed: /, '')}`;
-  if (code === 'TIMEOUT') return 'The server did not answer in time';
-  return redactUrlsIn((error as Error)?.message ?? String(error));
-}
-
-/** For the log and the row's tooltip: never a URL's user info (issue 10, finding 4c). */
-function detailOf(error: unknown): string {
-  return redactUrlsIn(error instanceof Error ? error.message : String(error));
-}
+export { describeError } from './errorText';

@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
+import type { ServerConnection } from '../../config/connections';
 import type { DicomJsonDataset } from '../../dicomweb/types';
 import { getNumber, getString } from '../../dicom/json';
 import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
 import { InstanceNode, INSTANCE_FIELDS } from './InstanceNode';
 import { escape } from './ServerNode';
-import { counts, type StudyNode } from './StudyNode';
+import { counts, lowerCount, type StudyNode } from './StudyNode';
 
 export const SERIES_FIELDS = ['SeriesDescription', 'SeriesNumber', 'Modality', 'NumberOfSeriesRelatedInstances', 'BodyPartExamined'];
 
@@ -40,6 +41,13 @@ export class SeriesNode extends PagedNode<InstanceNode> {
 
   get instanceCount(): number | undefined {
     return getNumber(this.dataset, '00201209');
+  }
+
+  /** After instances of this series were deleted: the row (and the study's) shows what is left. */
+  instancesRemoved(count: number): void {
+    lowerCount(this.dataset, '00201209', count);
+    this.forgetRow();
+    this.study.contentRemoved(0, count);
   }
 
   private rowLabel(): string {
@@ -79,6 +87,14 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     const items = page.items.map((dataset) => new InstanceNode(this, dataset));
     items.sort((a, b) => (a.instanceNumber ?? Infinity) - (b.instanceNumber ?? Infinity));
     return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
+  }
+
+  protected get owner(): ServerConnection {
+    return this.study.server.connection;
+  }
+
+  protected listing(): string {
+    return `the instances of series ${this.seriesInstanceUid}`;
   }
 
   protected emptyLabel(): string {

@@ -77,6 +77,14 @@ export class ServerNode extends PagedNode<StudyNode> {
     };
   }
 
+  protected get owner(): ServerConnection {
+    return this.connection;
+  }
+
+  protected listing(): string {
+    return 'studies';
+  }
+
   protected emptyLabel(): string {
     return isEmptyFilter(this.filter) ? 'No studies on this server' : 'No study matches the filter';
   }

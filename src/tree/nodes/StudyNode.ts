@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ServerConnection } from '../../config/connections';
 import type { DicomJsonDataset } from '../../dicomweb/types';
 import { formatDicomDate, formatPersonName, getNumber, getString, getStrings } from '../../dicom/json';
 import { ContextValue, PagedNode, type DicomWebNode, type TreeContext } from './DicomWebNode';
@@ -49,6 +50,14 @@ export class StudyNode extends PagedNode<SeriesNode> {
     return getNumber(this.dataset, '00201208');
   }
 
+  /** After a delete below this study: its row shows the counts that are left. */
+  contentRemoved(series: number, instances: number): void {
+    lowerCount(this.dataset, '00201206', series);
+    lowerCount(this.dataset, '00201208', instances);
+    this.forgetRow();
+    this.context.changed(this);
+  }
+
   private rowLabel(): string {
     return this.description ? `${this.patientName} — ${this.description}` : this.patientName;
   }
@@ -89,6 +98,14 @@ export class StudyNode extends PagedNode<SeriesNode> {
     return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
   }
 
+  protected get owner(): ServerConnection {
+    return this.server.connection;
+  }
+
+  protected listing(): string {
+    return `the series of study ${this.studyInstanceUid}`;
+  }
+
   protected emptyLabel(): string {
     return 'No series';
   }
@@ -100,3 +117,16 @@ export function counts(value: number | undefined, one: string, many: string): st
 }
 
 export type { DicomWebNode };
+
+/**
+ * Lowers a count attribute of a row's dataset (NumberOfStudyRelatedInstances …, PS3.18
+ * §10.6.3.3) by `by`, never below 0: after a delete the row shows what is left without a
+ * new query. Absent counts stay absent (the server did not send one).
+ */
+export function lowerCount(dataset: DicomJsonDataset, tag: string, by: number): void {
+  const element = dataset[tag];
+  const value = element?.Value?.[0];
+  const current = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+  if (!element || current === undefined || by <= 0) return;
+  element.Value = [Math.max(0, current - by)];
+}
