@@ -60,6 +60,12 @@ if (orthanc?.kind === 'unavailable') {
   for (const suite of runnable.filter((s) => ORTHANC_SUITES.includes(s))) failures.push(`${suite}: ${orthanc.message}`);
   runnable = runnable.filter((suite) => !ORTHANC_SUITES.includes(suite));
 }
+if (runnable.length === 0) {
+  for (const failure of failures) console.log(`FAILED: ${failure}`);
+  console.log('tests: 0 passed, 0 failed');
+  process.exit(1);
+}
+// Said now, before the build and the suites that can run; repeated in the closing lines.
 for (const failure of failures) console.error(`cannot run ${failure}`);
 const needsServer = orthanc !== undefined && orthanc.kind !== 'unavailable';
 
