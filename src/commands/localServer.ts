@@ -47,7 +47,9 @@ export async function copyLocalServerUrl(services: Services): Promise<string> {
     });
     return '';
   }
-  const url = services.localServer.serviceUrl(server);
+  // In a remote window the person's browser or tool runs on their own machine: the
+  // forwarded URL (asExternalUri), not the remote's 127.0.0.1.
+  const url = await services.localServer.externalServiceUrl(server);
   await vscode.env.clipboard.writeText(url);
   vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
   return url;
@@ -75,9 +77,10 @@ export async function addSampleData(services: Services): Promise<string[]> {
 
 export async function localServerActions(services: Services): Promise<void> {
   const server = services.localServer.running;
+  const url = server ? await services.localServer.externalServiceUrl(server) : '';
   const items: Array<vscode.QuickPickItem & { command: string }> = server
     ? [
-        { label: '$(copy) Copy Service URL', description: services.localServer.serviceUrl(server), command: 'dicomweb.localServer.copyUrl' },
+        { label: '$(copy) Copy Service URL', description: url, command: 'dicomweb.localServer.copyUrl' },
         { label: '$(folder-opened) Reveal Served Folder', description: server.dir, command: 'revealFileInOS' },
         ...(services.localServer.requiresToken ? [{ label: '$(key) Copy Bearer Token', description: 'the server requires it', command: 'dicomweb.localServer.copyToken' }] : []),
         { label: '$(add) Add Sample Data', description: 'the tutorial\'s three images', command: 'dicomweb.localServer.addSampleData' },

@@ -118,14 +118,34 @@ export class LocalServerManager implements vscode.Disposable {
     return `${server.url}/v2`;
   }
 
+  /**
+   * The service URL as the person's own machine reaches it. In a remote window (Remote-SSH,
+   * WSL, Dev Containers, Codespaces, code-server) the server listens on the remote's
+   * loopback: `asExternalUri` forwards the port and answers the forwarded URL; in a local
+   * window it answers the same URL. The tree's client keeps the loopback URL: it runs in
+   * the extension host, beside the server.
+   */
+  async externalServiceUrl(server: LocalServerProcess): Promise<string> {
+    const external = await vscode.env.asExternalUri(vscode.Uri.parse(this.serviceUrl(server)));
+    return external.toString(true);
+  }
+
   private connection(server: LocalServerProcess): ServerConnection {
     return { id: LOCAL_CONNECTION_ID, name: 'Local DICOMweb server', url: this.serviceUrl(server), kind: 'local', auth: this.tokenRequired ? 'bearer' : 'none' };
   }
 
   private showStatus(server: LocalServerProcess): void {
     this.statusBar.text = `$(server-process) DICOMweb ${new URL(server.url).host}`;
-    this.statusBar.tooltip = new vscode.MarkdownString(`**Local DICOMweb server**\n\n\`${this.serviceUrl(server)}\`\n\nServing \`${server.dir}\`\n\nClick for actions.`);
+    const tooltip = (url: string) => new vscode.MarkdownString(`**Local DICOMweb server**\n\n\`${url}\`\n\nServing \`${server.dir}\`\n\nClick for actions.`);
+    this.statusBar.tooltip = tooltip(this.serviceUrl(server));
     this.statusBar.show();
+    // In a remote window the URL the person can use is the forwarded one (asExternalUri).
+    void this.externalServiceUrl(server).then(
+      (url) => {
+        if (this.process === server) this.statusBar.tooltip = tooltip(url);
+      },
+      (error: unknown) => this.log.warn(`No external URL for the local server: ${(error as Error).message}`),
+    );
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
