@@ -9,10 +9,15 @@
  *                                            default "stable") with @vscode/test-electron
  *   DICOMWEB_VSCODE_EXECUTABLE=/path/to/code use that VS Code executable
  * Every DICOMWEB_* variable (e.g. DICOMWEB_TEST_URL) reaches the extension host.
+ * In code-server (Linux) the extension host's operating-system certificate store also
+ * holds the test CA (test/support/tls): SSL_CERT_FILE names a bundle of the machine's
+ * store plus that CA, so a test reaches a TLS server trusted only through
+ * `http.systemCertificates` without touching /etc/ssl (DICOMWEB_TEST_SYSTEM_CA names it).
  * Exit code: 0 when every test passed.
  */
 import { runTests, TestRunFailedError } from '@vscode/test-electron';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +36,20 @@ function testEnvironment(): Record<string, string> {
   // The activation suite checks that this arrives, proving the environment is passed through.
   env.DICOMWEB_INTEGRATION_RUN_ID = randomUUID();
   return env;
+}
+
+/**
+ * SSL_CERT_FILE for the extension host: on Linux Node reads the OS store from OpenSSL's
+ * default locations, which this variable overrides; the bundle is this machine's store
+ * (so nothing else loses a root) plus the test CA. Only where Node reads it that way.
+ */
+function systemStoreWithTestCa(workDir: string): Record<string, string> {
+  const getCa = (tls as unknown as { getCACertificates?: (type: 'system') => string[] }).getCACertificates;
+  if (process.platform !== 'linux' || typeof getCa !== 'function') return {};
+  const testCa = join(REPO_ROOT, 'test', 'support', 'tls', 'localhost-cert.pem');
+  const bundle = join(workDir, 'system-store-with-test-ca.pem');
+  writeFileSync(bundle, [...getCa('system'), readFileSync(testCa, 'utf8')].join('\n'));
+  return { SSL_CERT_FILE: bundle, DICOMWEB_TEST_SYSTEM_CA: testCa };
 }
 
 async function main(): Promise<number> {
@@ -61,7 +80,7 @@ async function main(): Promise<number> {
     extensionDevelopmentPath = installVsix(ensureVsCodeTestEnv().codeServer, vsix, join(workDir, 'installed'), join(REPO_ROOT, 'package.json'));
     console.log(`extension under test: ${vsix}, installed to ${extensionDevelopmentPath}`);
   }
-  const testEnv = { ...testEnvironment(), DICOMWEB_EXTENSION_UNDER_TEST: extensionDevelopmentPath };
+  const testEnv = { ...testEnvironment(), ...(useDesktop ? {} : systemStoreWithTestCa(workDir)), DICOMWEB_EXTENSION_UNDER_TEST: extensionDevelopmentPath };
 
   const started = Date.now();
   try {
