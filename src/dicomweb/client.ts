@@ -40,6 +40,14 @@ import {
   type RetrieveOptions,
 } from './requests';
 import { toCurl, type CurlOptions } from './curl';
+import { applyClientFilters, planQuery, rowMayBeLossy, withSourceValue, type ClientFilter } from './clientMatch';
+
+/**
+ * Server pages one "Load more…" may read when the client filters them and they keep
+ * nothing (a wide pattern sent for Orthanc, clientMatch.ts): 10 pages of the tree's 100 rows
+ * is about a second on a local Orthanc; past it the row stays and the next click reads on.
+ */
+export const CLIENT_FILTER_MAX_PAGES = 10;
 import type { DicomJsonDataset } from './types';
 import { storeFiles, type StoreOptions, type StoreSummary } from './store';
 import { retrieveToDirectory, type DownloadOptions, type DownloadResult } from './download';
@@ -66,6 +74,11 @@ export interface SearchResult {
   /** `Warning` header texts (PS3.18 §8.6.2): more results exist, a parameter was ignored … */
   warnings: string[];
   status: number;
+  /**
+   * Rows the server sent, when the client filtered them (a value the server could not take
+   * as typed, clientMatch.ts): the next page starts this many rows on, not `items.length`.
+   */
+  scanned?: number;
 }
 
 export interface SearchPage extends SearchResult {
@@ -286,8 +299,59 @@ export class DicomWebClient {
     return this.search('instances', scope, query, options);
   }
 
-  /** Any of the six QIDO forms. 204, an empty body and `[]` all mean no match. */
+  /**
+   * Any of the six QIDO forms. 204, an empty body and `[]` all mean no match. A matching value
+   * the profile's server cannot take as typed (Orthanc: a space, a non-ASCII letter) is sent
+   * as a wider pattern and the answer filtered exactly here (clientMatch.ts); `scanned` then
+   * counts the rows the server sent, `items` those that match.
+   */
   async search(level: QidoLevel, scope: QidoScope, query: QidoQuery, options: RequestOptions = {}): Promise<SearchResult> {
+    const { sent, filters } = planQuery(query, this.profile.capabilities.decodesQueryValues);
+    const result = await this.searchAsSent(level, scope, sent, options);
+    if (filters.length === 0) return result;
+    const judged = await this.withSourceValues(result.items, filters, options);
+    return { ...result, items: applyClientFilters(judged, filters), scanned: result.items.length };
+  }
+
+  /**
+   * Rows whose copy of a filtered attribute may have lost characters (clientMatch.ts
+   * {@link rowMayBeLossy}: Orthanc's Latin-1 index holds `^` for a CJK name) get the value
+   * of their first instance's metadata, read from the stored file: two small requests a
+   * row, for rows of one page only (the tree's 100 at most).
+   */
+  private async withSourceValues(items: DicomJsonDataset[], filters: readonly ClientFilter[], options: RequestOptions): Promise<DicomJsonDataset[]> {
+    const out: DicomJsonDataset[] = [];
+    for (const item of items) {
+      const lossy = filters.filter((filter) => rowMayBeLossy(item, filter));
+      const source = lossy.length ? await this.firstInstanceMetadata(item, options).catch(() => undefined) : undefined;
+      out.push(source ? lossy.reduce((row, filter) => withSourceValue(row, source, filter), item) : item);
+    }
+    return out;
+  }
+
+  /** The metadata of the first instance under a QIDO row (study, series or instance). */
+  private async firstInstanceMetadata(row: DicomJsonDataset, options: RequestOptions): Promise<DicomJsonDataset | undefined> {
+    const uid = (tag: string): string | undefined => {
+      const value = (row[tag] as { Value?: unknown[] } | undefined)?.Value?.[0];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const studyInstanceUid = uid('0020000D');
+    if (!studyInstanceUid) return undefined;
+    let seriesInstanceUid = uid('0020000E');
+    let sopInstanceUid = uid('00080018');
+    if (!seriesInstanceUid || !sopInstanceUid) {
+      const scope = seriesInstanceUid ? { studyInstanceUid, seriesInstanceUid } : { studyInstanceUid };
+      const [first] = (await this.searchAsSent('instances', scope, { limit: 1, includeField: ['0020000E', '00080018'] }, options)).items;
+      if (!first) return undefined;
+      seriesInstanceUid = (first['0020000E'] as { Value?: unknown[] } | undefined)?.Value?.[0] as string | undefined;
+      sopInstanceUid = (first['00080018'] as { Value?: unknown[] } | undefined)?.Value?.[0] as string | undefined;
+      if (!seriesInstanceUid || !sopInstanceUid) return undefined;
+    }
+    const [metadata] = await this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
+    return metadata;
+  }
+
+  private async searchAsSent(level: QidoLevel, scope: QidoScope, query: QidoQuery, options: RequestOptions): Promise<SearchResult> {
     const spec = searchRequest(level, scope, query);
     const { response, bytes } = await this.transport.sendForBytes({
       method: 'GET',
@@ -309,13 +373,27 @@ export class DicomWebClient {
    */
   async searchPage(level: QidoLevel, scope: QidoScope, query: QidoQuery, offset: number, pageSize = 100, options: RequestOptions = {}): Promise<SearchPage> {
     const limit = this.pageLimit(pageSize);
+    let page = await this.onePage(level, scope, query, offset, limit, options);
+    // A page filtered on the client may keep nothing while the server has more: read on, a
+    // bounded number of pages, so "Load more…" does not show an empty page.
+    for (let extra = 1; page.items.length === 0 && page.hasMore && extra < CLIENT_FILTER_MAX_PAGES; extra++) {
+      const next = await this.onePage(level, scope, query, offset + page.scanned!, limit, options);
+      page = { ...next, offset, scanned: page.scanned! + next.scanned!, warnings: [...new Set([...page.warnings, ...next.warnings])] };
+    }
+    return page;
+  }
+
+  /** One request of {@link searchPage}; `scanned` is always set (rows the server sent). */
+  private async onePage(level: QidoLevel, scope: QidoScope, query: QidoQuery, offset: number, limit: number, options: RequestOptions): Promise<SearchPage> {
     const result = await this.search(level, scope, { ...query, limit, offset }, options);
+    const scanned = result.scanned ?? result.items.length;
     const moreWarned = result.warnings.some((warning) => /additional results|more results/i.test(warning));
     return {
       ...result,
+      scanned,
       offset,
       limit,
-      hasMore: this.profile.capabilities.honoursOffset && (result.items.length >= limit || moreWarned) && result.items.length > 0,
+      hasMore: this.profile.capabilities.honoursOffset && (scanned >= limit || moreWarned) && scanned > 0,
     };
   }
 
@@ -347,7 +425,7 @@ export class DicomWebClient {
         seen.add(key);
         return true;
       });
-      offset += page.items.length;
+      offset += page.scanned ?? page.items.length;
       let items = fresh;
       if (paging.maxResults !== undefined && delivered + items.length >= paging.maxResults) {
         items = items.slice(0, paging.maxResults - delivered);

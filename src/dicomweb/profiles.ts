@@ -35,6 +35,12 @@ export interface ServerCapabilities {
   deleteMethod: DeleteMethod;
   /** Sends a reliable FailedSOPSequence for every failed instance (Orthanc does not). */
   reliableStowFailures: boolean;
+  /**
+   * Percent-decodes QIDO matching values (RFC 3986 §2.1). When false (Orthanc 1.10), a value
+   * with a space or a non-ASCII letter is sent as a wider wildcard pattern and the answer
+   * filtered on the client (clientMatch.ts).
+   */
+  decodesQueryValues: boolean;
 }
 
 export interface ServerProfile {
@@ -53,6 +59,7 @@ const GENERIC: ServerCapabilities = {
   honoursOffset: true,
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
+  decodesQueryValues: true,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -84,6 +91,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       includeFieldAll: false,
       fuzzyMatching: false,
       deleteMethod: 'orthanc-rest',
+      // Measured: `%5E`, `%20`, `+` and `%C3%BC` in a search value match nothing.
+      decodesQueryValues: false,
     },
   },
   dcm4chee: {

@@ -10,6 +10,8 @@ import { describeOutcome, DUPLICATE_INSTANCE, notDicomMessage, reportMarkdown } 
 import type { FileOutcome } from '../../src/dicomweb/store';
 import { describeError, failureLogLine } from '../../src/tree/nodes/errorText';
 import { DicomWebHttpError } from '../../src/dicomweb/errors';
+import { applyClientFilters, planQuery, rowMayBeLossy, travelsRaw, widenForRawServer } from '../../src/dicomweb/clientMatch';
+import type { DicomJsonDataset } from '../../src/dicomweb/types';
 
 describe('Add Server: the service URL', () => {
   it('offers the scheme when it is missing, http for loopback and https otherwise', () => {
@@ -93,5 +95,36 @@ describe('a refused token', () => {
     const line = failureLogLine({ name: 'My PACS', auth: 'bearer' }, 'studies', refused);
     assert.match(line, /^\[My PACS\] could not list studies \(the server refused the bearer token\): GET http:\/\/127\.0\.0\.1:9\/v2\/studies failed with 401/);
     assert.doesNotMatch(line, /server\//);
+  });
+});
+
+describe('a matching value the server cannot take as typed', () => {
+  it('widens to the nearest raw pattern: ? for an ASCII character, a cut and * at the first non-ASCII one', () => {
+    assert.equal(widenForRawServer('*Mary Ann*'), '*Mary?Ann*');
+    assert.equal(widenForRawServer("O'Brien^Mary Ann"), "O'Brien^Mary?Ann");
+    assert.equal(widenForRawServer('Müller*'), 'M*');
+    assert.equal(widenForRawServer('*Zoé'), '*Zo*');
+    assert.equal(widenForRawServer('山田*'), '*');
+    assert.equal(travelsRaw("O'Hara^K*"), true);
+    assert.equal(travelsRaw('A B'), false);
+    const plan = planQuery({ match: { PatientName: 'Müller*', StudyDate: '20240101-', ModalitiesInStudy: 'CT' }, includeField: ['StudyDescription'] }, false);
+    assert.deepEqual(plan.sent.match, { PatientName: 'M*', StudyDate: '20240101-', ModalitiesInStudy: 'CT' });
+    assert.deepEqual(plan.sent.includeField, ['StudyDescription', '00100010']);
+    assert.deepEqual(plan.filters, [{ tag: '00100010', vr: 'PN', typed: 'Müller*' }]);
+    // A server that decodes percent-escapes gets the value as typed.
+    assert.deepEqual(planQuery({ match: { PatientName: 'Müller*' } }, true).filters, []);
+  });
+
+  it('filters the answer as the local server matches: PN case-insensitive, on a component group, trailing ^ ignored', () => {
+    const row = (name: string, charset?: string): DicomJsonDataset => ({ '00100010': { vr: 'PN', Value: [{ Alphabetic: name }] }, ...(charset ? { '00080005': { vr: 'CS', Value: [charset] } } : {}) });
+    const rows = [row('Müller^Jürgen'), row('Mueller^Hans'), row('MÜLLER^ANNA^'), row("O'Brien^Mary Ann")];
+    const names = (typed: string) => applyClientFilters(rows, [{ tag: '00100010', vr: 'PN', typed }]).map((r) => (r['00100010']!.Value![0] as { Alphabetic: string }).Alphabetic);
+    assert.deepEqual(names('müller*'), ['Müller^Jürgen', 'MÜLLER^ANNA^']);
+    assert.deepEqual(names('Müller^Anna'), ['MÜLLER^ANNA^']);
+    assert.deepEqual(names('*Mary Ann*'), ["O'Brien^Mary Ann"]);
+    // Orthanc's Latin-1 index cannot hold 山田: such a row is checked on the instance's metadata.
+    assert.equal(rowMayBeLossy(row('^', 'ISO_IR 100'), { tag: '00100010', vr: 'PN', typed: '山田*' }), true);
+    assert.equal(rowMayBeLossy(row('Müller^Jürgen', 'ISO_IR 100'), { tag: '00100010', vr: 'PN', typed: 'Müller*' }), false);
+    assert.equal(rowMayBeLossy(row('山田^太郎', 'ISO_IR 192'), { tag: '00100010', vr: 'PN', typed: '山田*' }), false);
   });
 });

@@ -86,7 +86,7 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     );
     const items = page.items.map((dataset) => new InstanceNode(this, dataset));
     items.sort((a, b) => (a.instanceNumber ?? Infinity) - (b.instanceNumber ?? Infinity));
-    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
+    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.scanned ?? page.items.length };
   }
 
   protected get owner(): ServerConnection {

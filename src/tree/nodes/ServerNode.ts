@@ -73,7 +73,7 @@ export class ServerNode extends PagedNode<StudyNode> {
       items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
       hasMore: page.hasMore,
       warnings: page.warnings,
-      received: page.items.length,
+      received: page.scanned ?? page.items.length,
     };
   }
 

@@ -95,7 +95,7 @@ export class StudyNode extends PagedNode<SeriesNode> {
     const page = await this.server.client.searchPage('series', { studyInstanceUid: this.studyInstanceUid }, { includeField: SERIES_FIELDS }, offset, limit);
     const items = page.items.map((dataset) => new SeriesNode(this.context, this, dataset));
     items.sort((a, b) => (a.seriesNumber ?? Infinity) - (b.seriesNumber ?? Infinity));
-    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.items.length };
+    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.scanned ?? page.items.length };
   }
 
   protected get owner(): ServerConnection {
