@@ -174,7 +174,7 @@ export function impossibleSuites(suites, { platform = process.platform, arch = p
     .map((suite) => ({ suite, message: codeServerUnsupportedMessage(platform, arch) }));
 }
 
-/** The sentence for a Node too old for the tests where the Node 24 download (linux-x64) cannot help. */
+/** The sentence for a Node too old for the tests and the benchmark where the Node 24 download (linux-x64) cannot help. */
 export function oldNodeMessage(version, platform = process.platform, arch = process.arch) {
-  return `This Node is ${version} and the tests need Node 22.19 or later (undici 8), which npm test can fetch by itself only on linux-x64, not ${platform}-${arch}: install Node 22.19+ (e.g. from nodejs.org) and run npm test again.`;
+  return `This Node is ${version} and the tests and the benchmark need Node 22.19 or later (undici 8), which npm test and npm run bench fetch by themselves only on linux-x64, not ${platform}-${arch}: install Node 22.19+ (e.g. from nodejs.org) and run the command again.`;
 }

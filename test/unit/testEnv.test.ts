@@ -173,7 +173,7 @@ describe('npm test: suites that need code-server (linux-x64)', () => {
   it('an old Node where the Node 24 download cannot help says what to install', async () => {
     const { oldNodeMessage } = await load<PlatformModule>('platform.mjs');
     const text = oldNodeMessage('v20.11.0', 'darwin', 'arm64');
-    assert.match(text, /^This Node is v20\.11\.0 and the tests need Node 22\.19 or later .* only on linux-x64, not darwin-arm64: install Node 22\.19\+/);
+    assert.match(text, /^This Node is v20\.11\.0 and the tests and the benchmark need Node 22\.19 or later .* only on linux-x64, not darwin-arm64: install Node 22\.19\+/);
     assertOneSentence(text);
   });
 });
