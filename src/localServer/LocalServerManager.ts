@@ -126,7 +126,14 @@ export class LocalServerManager implements vscode.Disposable {
    * the extension host, beside the server.
    */
   async externalServiceUrl(server: LocalServerProcess): Promise<string> {
-    const external = await vscode.env.asExternalUri(vscode.Uri.parse(this.serviceUrl(server)));
+    const local = vscode.Uri.parse(this.serviceUrl(server));
+    const external = await vscode.env.asExternalUri(local);
+    // Forwarded to another host or port (code-server's /proxy/PORT/, a port forward that
+    // got another number): the server's Host check must accept that address, or every
+    // request through it would be 421.
+    if (external.authority.toLowerCase() !== local.authority.toLowerCase() && /^https?$/.test(external.scheme)) {
+      await server.allowHost(external.authority).catch((error: unknown) => this.log.warn(`The local server could not be told its forwarded address: ${(error as Error).message}`));
+    }
     return external.toString(true);
   }
 

@@ -82,6 +82,14 @@ export class LocalServerProcess {
     });
   }
 
+  /** Tells the server to accept one more `host[:port]` in `Host` (a forwarded address). */
+  allowHost(authority: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error('the local server process is not connected'));
+      this.child.send({ type: 'allowHost', host: authority }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }

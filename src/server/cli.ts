@@ -102,6 +102,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started by the extension (a fork with an IPC channel): it tells the forwarded address a
+  // remote window reaches the server by, which the Host check then accepts.
+  if (process.send) {
+    process.on('message', (message: unknown) => {
+      const { type, host } = (message ?? {}) as { type?: unknown; host?: unknown };
+      if (type !== 'allowHost' || typeof host !== 'string') return;
+      try {
+        server.allowHost(host);
+        log(`also answering requests addressed to ${host} (forwarded address)`);
+      } catch (error) {
+        log(`refused forwarded address: ${(error as Error).message}`);
+      }
+    });
+    // The channel must not keep the server alive by itself; signals and the parent's exit stop it.
+    process.channel?.unref();
+  }
 }
 
 void main();

@@ -82,6 +82,18 @@ export class RequestGuard {
   }
 
   /**
+   * Accepts one more `host[:port]` in `Host`: the forwarded address a remote window gives
+   * for this server (VS Code's asExternalUri, e.g. code-server's `/proxy/PORT/` on its own
+   * host and port). A name only the person's own browser reaches the server by; a page of
+   * another origin is still refused by the Origin check.
+   */
+  allowHost(authority: string): void {
+    const normalized = authority.trim().toLowerCase();
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(normalized)) throw new Error(`"${authority}" is not a host[:port]`);
+    this.hosts.add(normalized);
+  }
+
+  /**
    * Runs the checks. Returns true when the request is answered already (a CORS preflight),
    * false when it may proceed to its route.
    * @throws {HttpError} 421 foreign Host, 403 foreign origin, 401 missing or wrong token

@@ -67,6 +67,8 @@ export interface LocalServer {
   stats(): { studies: number; series: number; instances: number };
   /** Stops listening, ends open connections, stops watching and persists the index. */
   close(): Promise<void>;
+  /** Accepts one more `host[:port]` in `Host` (a forwarded address; see RequestGuard.allowHost). */
+  allowHost(authority: string): void;
 }
 
 /**
@@ -147,6 +149,7 @@ async function listen(
     url,
     port,
     dir,
+    allowHost: (authority) => guard.allowHost(authority),
     stats: () => ({
       studies: storage.catalog.studies.size,
       series: storage.catalog.seriesByUid.size,

@@ -8,6 +8,7 @@
  *   in the drop) are uploaded from the drop's data.
  */
 import * as assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,13 +68,24 @@ describe('Remote windows', function () {
       // code-server: the browser is elsewhere; the copied URL goes through its port proxy.
       assert.notEqual(copied, loopbackUrl, 'a web workbench gets a forwarded URL, not the remote\'s loopback');
     }
-    // What that forwarded URL answers (reported, not a requirement: the server refuses a
-    // foreign Host with 421 and its Host check stays as strict as it is).
-    const status = await fetch(`${copied}/studies`).then(
+    // The copied URL works: the server was told the forwarded address, so its Host check
+    // (421 for any other name) accepts requests that arrive through the port proxy.
+    const status = await fetch(`${copied}/studies`, { headers: { accept: 'application/dicom+json' } }).then(
       (response) => response.status,
       (error: unknown) => String(error),
     );
     console.log(`[remote] loopback ${loopbackUrl} → external ${copied}: GET /studies through it answered ${status}`);
+    assert.ok(status === 200 || status === 204, `GET /studies through the copied URL answered ${status}`);
+    // Any other name is still refused (DNS rebinding).
+    const port = new URL(loopbackUrl).port;
+    const foreign = await new Promise<number>((resolve, reject) => {
+      const request = httpGet({ host: '127.0.0.1', port: Number(port), path: '/v2/studies', headers: { host: `evil.example:${port}` } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+    });
+    assert.equal(foreign, 421, 'a foreign Host is still refused');
   });
 
   it('uploads files dropped from the desktop from the drop\'s bytes, and removes its temporary folder', async () => {
