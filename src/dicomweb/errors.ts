@@ -73,6 +73,8 @@ export class DicomWebHttpError extends DicomWebError {
    * and said it has new credentials, so the caller may rebuild the body and send it again.
    */
   credentialsRefreshed?: boolean;
+  /** Whether the refused request carried credentials (RFC 9110 §15.5.2: a 401 then refuses them). */
+  credentialSent?: boolean;
 
   constructor(
     method: string,

@@ -149,6 +149,8 @@ export interface HttpResponse {
   body: Readable;
   url: string;
   method: string;
+  /** Whether the request carried an Authorization header (a 401 then means "refused", not "missing"). */
+  credentialSent?: boolean;
   dump(): Promise<void>;
 }
 
@@ -435,6 +437,7 @@ export class HttpTransport {
       body: stream,
       url: request.url,
       method: request.method,
+      credentialSent: headers.authorization !== undefined,
       dump: async () => {
         try {
           await result.body.dump({ limit: 1024 * 1024 });
@@ -493,7 +496,7 @@ async function httpError(request: HttpRequest, response: HttpResponse, retryAfte
     // The message is a courtesy; the status is what matters.
   }
   const { message, body } = serverMessageOf(text);
-  return new DicomWebHttpError(
+  const error = new DicomWebHttpError(
     request.method,
     request.url,
     response.status,
@@ -502,6 +505,8 @@ async function httpError(request: HttpRequest, response: HttpResponse, retryAfte
     body,
     retryAfterMs,
   );
+  error.credentialSent = response.credentialSent;
+  return error;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DicomWebClient } from '../../src/dicomweb';
+import { bearerAuth, DicomWebClient, DicomWebHttpError } from '../../src/dicomweb';
 import type { LocalServer } from '../../src/server';
 import { orthanc, resetOrthanc } from '../support/env';
 import { startTestServer } from '../server/helpers';
@@ -55,6 +55,28 @@ describe('Add Server: where the DICOMweb root is, and what kind of server answer
     } finally {
       await local.close();
       await theirs.close();
+    }
+  });
+});
+
+describe('a 401 says whether the request carried a credential', () => {
+  it('refused (a wrong token sent) and missing (none sent) are told apart', async () => {
+    const server = await startTestServer({ token: 'the-right-token' });
+    const wrong = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local', auth: bearerAuth(async () => 'a-wrong-token') });
+    const none = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+    try {
+      const refused = await wrong.searchForStudies().then(() => undefined, (error: unknown) => error);
+      assert.ok(refused instanceof DicomWebHttpError && refused.status === 401, String(refused));
+      assert.equal(refused.credentialSent, true);
+      assert.match(refused.serverMessage ?? '', /refused \(invalid_token\)/, 'the local server no longer says a token is "required" when one was sent');
+      const missing = await none.searchForStudies().then(() => undefined, (error: unknown) => error);
+      assert.ok(missing instanceof DicomWebHttpError && missing.status === 401, String(missing));
+      assert.equal(missing.credentialSent, false);
+      assert.match(missing.serverMessage ?? '', /required/);
+    } finally {
+      await wrong.close();
+      await none.close();
+      await server.close();
     }
   });
 });

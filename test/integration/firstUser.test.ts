@@ -120,7 +120,7 @@ describe('First user: what tripped a new user up', function () {
     const { root } = await seededServer('Token test', { token: 'the-right-token', secret: 'a-wrong-token' });
     const rows = await api.services.tree.getChildren(root);
     assert.equal(rows.length, 1);
-    assert.equal(labelOf(rows[0]), 'Token test refused the bearer token (401): click to enter it again');
+    assert.equal(labelOf(rows[0]), 'Not authorized (401): "Token test" refused the bearer token; click to enter it again');
     assert.ok(asked.some((prompt) => /refused/.test(prompt)), `the token was asked for again: ${asked.join(' | ')}`);
     const line = '[Token test] could not list studies (the server refused the bearer token)';
     await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(line), { description: `"${line}" in the log` });

@@ -83,12 +83,16 @@ describe('the upload report', () => {
 
 describe('a refused token', () => {
   const refused = new DicomWebHttpError('GET', 'http://127.0.0.1:9/v2/studies', 401, 'Unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
+  refused.credentialSent = true;
+  const withheld = new DicomWebHttpError('GET', 'http://127.0.0.1:9/v2/studies', 401, 'Unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
+  withheld.credentialSent = false;
 
-  it('reads as refused, with a way to enter it again, when the connection sent one', () => {
-    assert.equal(describeError(refused, { name: 'My PACS', auth: 'bearer' }), 'My PACS refused the bearer token (401): click to enter it again');
-    assert.equal(describeError(refused, { name: 'Lab', auth: 'basic' }), 'Lab refused the password (401): click to enter it again');
-    // No credential configured: the server's own words stay.
+  it('reads as refused, with a way to enter it again, when the request carried one', () => {
+    assert.equal(describeError(refused, { name: 'My PACS', auth: 'bearer' }), 'Not authorized (401): "My PACS" refused the bearer token; click to enter it again');
+    assert.equal(describeError(refused, { name: 'Lab', auth: 'basic' }), 'Not authorized (401): "Lab" refused the password; click to enter it again');
+    // No credential configured, or none sent (a workspace connection not approved): the server's own words stay.
     assert.equal(describeError(refused, { name: 'Open', auth: 'none' }), 'Not authorized (401): a bearer token is required (Authorization: Bearer <token>)');
+    assert.equal(describeError(withheld, { name: 'Planted', auth: 'bearer' }), 'Not authorized (401): a bearer token is required (Authorization: Bearer <token>)');
   });
 
   it('is logged under the connection\'s name, not an internal id', () => {
