@@ -119,8 +119,9 @@ export function applyClientFilters(items: DicomJsonDataset[], filters: readonly 
 export function rowMayBeLossy(dataset: DicomJsonDataset, filter: ClientFilter): boolean {
   const charsets = ((dataset['00080005'] as { Value?: unknown[] } | undefined)?.Value ?? []).map(String).join('\\');
   // Unicode-capable sets (PS3.3 C.12.1.1.2): UTF-8, GB18030, GBK and the ISO 2022 extensions.
-  if (/ISO_IR 192|GB18030|GBK|ISO 2022/.test(charsets)) return false;
-  const limit = charsets === '' || /^(ISO_IR 6)?$/.test(charsets) ? 0x7f : 0xff;
+  // No SpecificCharacterSet in the row: DICOM JSON is Unicode text (PS3.18 §F.2), nothing to suspect.
+  if (charsets === '' || /ISO_IR 192|GB18030|GBK|ISO 2022/.test(charsets)) return false;
+  const limit = /^ISO_IR 6$/.test(charsets) ? 0x7f : 0xff;
   for (const char of filter.typed) if (char.codePointAt(0)! > limit) return true;
   return false;
 }

@@ -75,3 +75,27 @@ export function reportMarkdown(result: UploadReportInput): string {
   if (result.serverWarnings.length) lines.push('', '## Server warnings', '', ...result.serverWarnings.map((warning) => `- ${warning}`));
   return lines.join('\n') + '\n';
 }
+
+/** Upload reports kept for reopening (uploadReport.ts); an older one reads as "no longer kept". A report is a few KB. */
+export const KEPT_REPORTS = 20;
+
+/** The last `max` texts by key, oldest dropped first: the reports a session may reopen. */
+export class KeptTexts {
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly max = KEPT_REPORTS) {}
+
+  set(key: string, text: string): void {
+    this.texts.delete(key);
+    this.texts.set(key, text);
+    while (this.texts.size > this.max) this.texts.delete(this.texts.keys().next().value!);
+  }
+
+  get(key: string): string | undefined {
+    return this.texts.get(key);
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+}

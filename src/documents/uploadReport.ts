@@ -1,17 +1,15 @@
 /**
  * Upload reports as read-only virtual documents (`dicomweb-upload-report:`): an untitled
  * document asked to be saved when closed, which a report nobody edits should not.
- * The texts live in memory, the last {@link KEPT_REPORTS} of them.
+ * The texts live in memory, the last KEPT_REPORTS (outcomeText.ts) of them.
  */
 import * as vscode from 'vscode';
+import { KEPT_REPORTS, KeptTexts } from '../dicomweb/outcomeText';
 
 export const UPLOAD_REPORT_SCHEME = 'dicomweb-upload-report';
 
-/** Reports kept for reopening; an older one reads as "expired". A report is a few KB. */
-export const KEPT_REPORTS = 20;
-
 class UploadReportProvider implements vscode.TextDocumentContentProvider {
-  private readonly texts = new Map<string, string>();
+  private readonly texts = new KeptTexts(KEPT_REPORTS);
   private counter = 0;
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -23,7 +21,6 @@ class UploadReportProvider implements vscode.TextDocumentContentProvider {
     // The `.md` path makes VS Code pick Markdown; the counter keeps two reports apart.
     const path = `/${safe} (${++this.counter}).md`;
     this.texts.set(path, text);
-    while (this.texts.size > KEPT_REPORTS) this.texts.delete(this.texts.keys().next().value!);
     return vscode.Uri.from({ scheme: UPLOAD_REPORT_SCHEME, path });
   }
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DicomJsonDataset, DicomWebClient, QidoQuery } from '../../src/dicomweb';
+import { CLIENT_FILTER_MAX_PAGES, DicomWebClient, type DicomJsonDataset, type QidoQuery } from '../../src/dicomweb';
 import type { LocalServer } from '../../src/server';
 import { uidFromString } from '../support/bulkData';
 import { imageInstanceElements, writePart10 } from '../support/dicomWriter';
@@ -30,13 +30,13 @@ type Key = keyof typeof PATIENTS;
 const studyOf = (key: Key): string => uidFromString(`names/${key}/study`);
 const keyOf = new Map(Object.keys(PATIENTS).map((key) => [studyOf(key as Key), key]));
 
-async function writePatient(dir: string, key: Key): Promise<string> {
+async function writePatient(dir: string, key: string, name: string = PATIENTS[key as Key]): Promise<string> {
   const path = join(dir, `${key}.dcm`);
   const elements = imageInstanceElements({
-    studyUid: studyOf(key),
+    studyUid: uidFromString(`names/${key}/study`),
     seriesUid: uidFromString(`names/${key}/series`),
     sopInstanceUid: uidFromString(`names/${key}/instance`),
-    patientName: PATIENTS[key],
+    patientName: name,
     patientId: `N-${key}`,
     studyDate: '20240101',
     modality: 'OT',
@@ -136,6 +136,33 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
       const all = [];
       for await (const page of client.searchAll('studies', {}, { match: { PatientName: 'Müller*' } }, { pageSize: 1 })) all.push(...page.items);
       assert.deepEqual(found(all), ['umlaut']);
+    }
+  });
+});
+
+describe('"Load more" when the client filters every row of a page away', () => {
+  it(`reads on at most ${CLIENT_FILTER_MAX_PAGES} server pages, then leaves "Load more" for the next click`, async () => {
+    const server = await startTestServer();
+    const dir = tempDir('names-cap');
+    // A client with Orthanc's profile widens "Müller*" to "M*" whatever the server: here the
+    // local server answers it, and none of its M… names is a Müller.
+    const names = Array.from({ length: CLIENT_FILTER_MAX_PAGES + 2 }, (_, i) => writePatient(dir, `cap${i}`, `Mayer^Nr${i}`));
+    const sent: string[] = [];
+    const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'orthanc', onRequest: (entry) => sent.push(entry.url) });
+    try {
+      assert.equal((await client.storeInstances(await Promise.all(names))).stored, CLIENT_FILTER_MAX_PAGES + 2);
+      sent.length = 0;
+      const first = await client.searchPage('studies', {}, { match: { PatientName: 'Müller*' } }, 0, 1);
+      assert.equal(sent.length, CLIENT_FILTER_MAX_PAGES, sent.join('\n'));
+      assert.deepEqual(first.items, []);
+      assert.equal(first.scanned, CLIENT_FILTER_MAX_PAGES);
+      assert.equal(first.hasMore, true, '"Load more" stays: the server has more rows');
+      const rest = await client.searchPage('studies', {}, { match: { PatientName: 'Müller*' } }, first.scanned!, 1);
+      assert.deepEqual(rest.items, []);
+      assert.equal(rest.hasMore, false, 'the last rows were read: no "Load more" after them');
+    } finally {
+      await client.close();
+      await server.close();
     }
   });
 });

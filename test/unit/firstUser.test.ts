@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { baseUrlProblem, dicomWebRootCandidates, isLocalServerHeader, looksLikeQidoAnswer } from '../../src/dicomweb';
-import { describeOutcome, DUPLICATE_INSTANCE, notDicomMessage, reportMarkdown } from '../../src/dicomweb/outcomeText';
+import { describeOutcome, DUPLICATE_INSTANCE, KEPT_REPORTS, KeptTexts, notDicomMessage, reportMarkdown } from '../../src/dicomweb/outcomeText';
 import type { FileOutcome } from '../../src/dicomweb/store';
 import { describeError, failureLogLine } from '../../src/tree/nodes/errorText';
 import { DicomWebHttpError } from '../../src/dicomweb/errors';
@@ -74,6 +74,15 @@ describe('the upload report', () => {
     assert.match(markdown, /\| not DICOM \| \/d\/LICENSE \|/);
   });
 
+  it(`keeps the last ${KEPT_REPORTS} reports for reopening, the oldest dropped first`, () => {
+    const kept = new KeptTexts();
+    for (let i = 1; i <= KEPT_REPORTS + 1; i++) kept.set(`/report ${i}.md`, `text ${i}`);
+    assert.equal(kept.size, KEPT_REPORTS);
+    assert.equal(kept.get('/report 1.md'), undefined, 'the 21st report pushed out the first');
+    assert.equal(kept.get('/report 2.md'), 'text 2');
+    assert.equal(kept.get(`/report ${KEPT_REPORTS + 1}.md`), `text ${KEPT_REPORTS + 1}`);
+  });
+
   it('has one sentence for a selection with no DICOM file', () => {
     assert.equal(notDicomMessage(['/repo/LICENSE']), 'LICENSE is not a DICOM file (no DICM preamble, PS3.10 §7.1); nothing was sent.');
     assert.equal(notDicomMessage(['/r/LICENSE', '/r/Makefile']), '2 files (LICENSE, Makefile) are not DICOM files (no DICM preamble, PS3.10 §7.1); nothing was sent.');
@@ -130,5 +139,6 @@ describe('a matching value the server cannot take as typed', () => {
     assert.equal(rowMayBeLossy(row('^', 'ISO_IR 100'), { tag: '00100010', vr: 'PN', typed: '山田*' }), true);
     assert.equal(rowMayBeLossy(row('Müller^Jürgen', 'ISO_IR 100'), { tag: '00100010', vr: 'PN', typed: 'Müller*' }), false);
     assert.equal(rowMayBeLossy(row('山田^太郎', 'ISO_IR 192'), { tag: '00100010', vr: 'PN', typed: '山田*' }), false);
+    assert.equal(rowMayBeLossy(row('山田^太郎'), { tag: '00100010', vr: 'PN', typed: '山田*' }), false, 'no SpecificCharacterSet: DICOM JSON is Unicode');
   });
 });
