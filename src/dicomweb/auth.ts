@@ -25,17 +25,23 @@ export const noAuth: AuthProvider = {
  * it); after a 401 it is called once with `forceRefresh = true`.
  */
 export function bearerAuth(getToken: (forceRefresh: boolean) => Promise<string | undefined>): AuthProvider {
-  let force = false;
+  // The token a refresh obtained, used by the retry it allows.
+  let refreshed: string | undefined;
   return {
     kind: 'bearer',
     async authorization() {
-      const token = await getToken(force);
-      force = false;
+      const token = refreshed ?? (await getToken(false));
+      refreshed = undefined;
       return token ? `Bearer ${token}` : undefined;
     },
+    /**
+     * Asks for a new token now. Without one (the person cancelled the prompt), there is
+     * nothing to retry with: false, and the caller reports the 401 that refused the token
+     * instead of sending the request again with no credential at all.
+     */
     async refresh() {
-      force = true;
-      return true;
+      refreshed = await getToken(true);
+      return refreshed !== undefined && refreshed !== '';
     },
   };
 }
