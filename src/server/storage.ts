@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { lstat, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
 import { readHeaderFrom } from './dicomFiles';
@@ -105,6 +105,9 @@ export class Storage {
    * drops vanished ones, comparing size and modification time.
    */
   async open(options: { scan: boolean }): Promise<{ loadedIndex: boolean; scanned: boolean }> {
+    // The served folder itself is created when missing (LocalServerOptions.dir): it is the
+    // root the jail is measured from, chosen by the person, so it may be made as asked.
+    await mkdir(this.dir, { recursive: true });
     // Level by level, refusing links: a `.dicomweb` or `tmp` that links elsewhere would put
     // uploads, the index and the emptying of tmp below outside the folder (issue 10).
     await folderInside(this.dir, `${STATE_DIR}/${TMP_DIR}`);

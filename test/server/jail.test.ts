@@ -281,6 +281,21 @@ describe('the server\'s own folder (.dicomweb) is no way out either', () => {
   });
 });
 
+describe('a served folder that does not exist yet', () => {
+  it('is created at start, parents included, and serves and stores as usual', async () => {
+    const root = join(tempDir('jail-missing-root'), 'not', 'yet', 'there');
+    const server = await startTestServer({ dir: root });
+    try {
+      assert.ok((await lstat(root)).isDirectory());
+      const instance = smallInstance('jail-missing-root');
+      assert.equal((await stow(server, instance.bytes)).status, 200);
+      assert.equal(await studyListed(server, instance.params.studyUid), true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the server\'s temporary folder swapped for a link while it runs', () => {
   it('receives no upload outside the served folder, small or streamed to disk', async () => {
     const { root, outside, hash } = await layout('tmp-swap');
