@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,7 @@ import { DicomWebError } from '../../src/dicomweb/errors';
 import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 import { writeSeedFiles } from '../support/seedData';
-import { pump } from '../support/hostileHttp';
+import { createHostileServer, pump, type SeenRequest } from '../support/hostileHttp';
 
 const MiB = 1024 * 1024;
 /** The test caps: small so an endless body crosses them in well under a second. */
@@ -29,11 +29,6 @@ const STUDY = '1.2.826.0.1.3680043.10.1.1';
 const SERIES = '1.2.826.0.1.3680043.10.1.2';
 const SOP = '1.2.826.0.1.3680043.10.1.3';
 const TOKEN = `Bearer hostile-test-${process.pid}`;
-
-interface SeenRequest {
-  path: string;
-  headers: Record<string, string>;
-}
 
 type Behaviour = (socket: Socket, request: SeenRequest) => void;
 
@@ -49,27 +44,11 @@ interface HostileServer {
 async function startHostileServer(): Promise<HostileServer> {
   const requests: SeenRequest[] = [];
   const routes: Array<[string, Behaviour]> = [];
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    let head = '';
-    const onData = (data: Buffer): void => {
-      head += data.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      const [line, ...fields] = head.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const field of fields) {
-        const colon = field.indexOf(':');
-        headers[field.slice(0, colon).trim().toLowerCase()] = field.slice(colon + 1).trim();
-      }
-      const request = { path: line!.split(' ')[1]!, headers };
-      requests.push(request);
-      const route = routes.find(([prefix]) => request.path.startsWith(prefix));
-      if (route) route[1](socket, request);
-      else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-    };
-    socket.on('data', onData);
+  const server = createHostileServer((socket, request) => {
+    requests.push(request);
+    const route = routes.find(([prefix]) => request.path.startsWith(prefix));
+    if (route) route[1](socket, request);
+    else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
   const { port, close } = await listenOnLoopback(server);
   return {

@@ -20,11 +20,11 @@
  * other-origin BulkDataURIs of the palette received `Authorization: Bearer …`.
  */
 import * as assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as vscode from 'vscode';
 import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
-import { pump } from '../support/hostileHttp';
+import { createHostileServer, pump, type SeenRequest } from '../support/hostileHttp';
 import { activateExtension, executeCommand, waitFor } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -50,10 +50,6 @@ const LIMIT_SETTINGS: Record<string, number> = {
 // ---------------------------------------------------------------------------------------
 // The hostile server
 
-interface SeenRequest {
-  path: string;
-  headers: Record<string, string>;
-}
 type Behaviour = (socket: Socket, request: SeenRequest) => void;
 
 interface HostileServer {
@@ -70,25 +66,9 @@ const notFound: Behaviour = (socket) => socket.end('HTTP/1.1 404 Not Found\r\nco
 async function startHostileServer(): Promise<HostileServer> {
   const requests: SeenRequest[] = [];
   const state: { behaviour: Behaviour } = { behaviour: notFound };
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    let head = '';
-    const onData = (data: Buffer): void => {
-      head += data.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      const [line, ...fields] = head.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const field of fields) {
-        const colon = field.indexOf(':');
-        headers[field.slice(0, colon).trim().toLowerCase()] = field.slice(colon + 1).trim();
-      }
-      const request = { path: line!.split(' ')[1] ?? '', headers };
-      requests.push(request);
-      state.behaviour(socket, request);
-    };
-    socket.on('data', onData);
+  const server = createHostileServer((socket, request) => {
+    requests.push(request);
+    state.behaviour(socket, request);
   });
   const { port, close } = await listenOnLoopback(server);
   return {
