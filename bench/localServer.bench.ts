@@ -283,7 +283,7 @@ async function benchStartup(ctx: Context): Promise<BenchResult[]> {
 }
 
 /**
- * Patterns that cost the wildcard matcher (src/server/wildcard.ts) most: the two of issue 10,
+ * Patterns that cost the wildcard matcher (src/dicom/wildcard.ts) most: the two of issue 10,
  * then shapes found by trying (a long literal or `?` run between two stars makes every start
  * position walk far before it fails; a value of one repeated letter is the worst ground).
  */

@@ -11,7 +11,7 @@
  *
  * No `vscode` import.
  */
-import { compileWildcard, wildcardMatches } from '../server/wildcard';
+import { compileWildcard, wildcardMatches } from '../dicom/wildcard';
 import { lookupTag, resolveTag } from '../dicom/dictionary';
 import { encodeQueryValue, type QidoQuery } from './requests';
 import type { DicomJsonDataset } from './types';

@@ -21,7 +21,7 @@ import {
 import { dataSetToJson, jsonValue, readInstanceHeader, type JsonDataset } from './dicomFiles';
 import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
-import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from './wildcard';
+import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../dicom/wildcard';
 
 /** Azure DICOM service conformance statement: limit 1–200, default 100. */
 export const QIDO_DEFAULT_LIMIT = 100;
@@ -124,7 +124,7 @@ function supportedAt(level: Level): string[] {
 
 /**
  * Wildcards `*` and `?` (PS3.4 §C.2.2.2.4), case-insensitive, in time linear in the value
- * for a bounded pattern (src/server/wildcard.ts: never a backtracking RegExp, issue 10).
+ * for a bounded pattern (src/dicom/wildcard.ts: never a backtracking RegExp, issue 10).
  */
 function wildcardTest(pattern: string): { test: (value: string) => boolean } {
   const compiled = compileWildcard(pattern);

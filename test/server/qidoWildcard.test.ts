@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LocalServer } from '../../src/server';
-import { QIDO_MAX_PATTERN_LENGTH } from '../../src/server/wildcard';
+import { QIDO_MAX_PATTERN_LENGTH } from '../../src/dicom/wildcard';
 import { multipart, rawRequest, smallInstance, startTestServer } from './helpers';
 
 const DESCRIPTION = 'CT CHEST ABDOMEN PELVIS WITH CONTRAST';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FIELD_BY_KEYWORD } from '../../src/server/catalog';
 import { matcher } from '../../src/server/qido';
-import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../../src/server/wildcard';
+import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../../src/dicom/wildcard';
 import { rng } from '../support/random';
 
 const match = (pattern: string, value: string) => wildcardMatches(compileWildcard(pattern), value);
