@@ -22,8 +22,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { smallInstance } from '../server/helpers';
 import { uidFromString } from './bulkData';
-import { makeImageInstance, type ImageInstanceParams } from './dicomWriter';
+import type { ImageInstanceParams } from './dicomWriter';
 import { LONG_DESCRIPTION, type KnownInstance } from './fuzzRequests';
 
 export const CANARY_DIR = 'canary';
@@ -42,32 +43,10 @@ export interface FuzzFolders {
   canaryNames: string[];
 }
 
+/** The server tests' small 8×8 instance, with the fuzz suite's long description (its QIDO wildcards match on it). */
 function instance(name: string, overrides: Partial<ImageInstanceParams> = {}): { known: KnownInstance; bytes: Buffer } {
-  const params: ImageInstanceParams = {
-    studyUid: uidFromString(`${name}/study`),
-    seriesUid: uidFromString(`${name}/series`),
-    sopInstanceUid: uidFromString(`${name}/instance`),
-    patientName: 'PELVIS^ABDOMEN',
-    patientId: `PID-${name}`,
-    studyDate: '20240101',
-    modality: 'CT',
-    rows: 8,
-    columns: 8,
-    samplesPerPixel: 1,
-    photometric: 'MONOCHROME2',
-    bitsAllocated: 8,
-    pixelData: new Uint8Array(64).map((_, i) => i),
-    instanceNumber: 1,
-    seriesNumber: 1,
-    studyDescription: LONG_DESCRIPTION,
-    seriesDescription: `Series ${name}`,
-    accessionNumber: `ACC-${name}`.slice(0, 16),
-    ...overrides,
-  };
-  return {
-    known: { study: params.studyUid, series: params.seriesUid, sop: params.sopInstanceUid },
-    bytes: Buffer.from(makeImageInstance(params)),
-  };
+  const { bytes, params } = smallInstance(name, { patientName: 'PELVIS^ABDOMEN', modality: 'CT', studyDescription: LONG_DESCRIPTION, ...overrides });
+  return { known: { study: params.studyUid, series: params.seriesUid, sop: params.sopInstanceUid }, bytes };
 }
 
 /** An instance whose text attributes carry the marker (so QIDO, metadata and WADO would show it). */
