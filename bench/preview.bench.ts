@@ -64,7 +64,7 @@ function syntheticCtFrame(): { bytes: Uint8Array; info: ImageInfo } {
   const size = 512;
   const values = new Int16Array(size * size);
   let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const r = Math.hypot(x - 256, y - 256);
@@ -99,7 +99,12 @@ function nativeBench(): BenchResult {
   for (let i = 0; i < NATIVE_REPEATS + 5; i++) {
     const elapsed = time(() => {
       const frame = decodeNative(bytes, info);
-      renderToRgba(frame, info, { windowCenter: window.center + (i % 7), windowWidth: window.width, invert: false }, out);
+      renderToRgba(
+        frame,
+        info,
+        { windowCenter: window.center + (i % 7), windowWidth: window.width, invert: false },
+        out,
+      );
     });
     if (i >= 5) times.push(elapsed); // first runs warm the JIT
   }
@@ -124,7 +129,11 @@ interface BareDecoder {
 }
 
 /** The codec's own decode on the same bytes: what the preview's path is compared with. */
-function bareDecode(module: CodecModule, className: 'J2KDecoder' | 'HTJ2KDecoder', encoded: Uint8Array): number {
+function bareDecode(
+  module: CodecModule,
+  className: 'J2KDecoder' | 'HTJ2KDecoder',
+  encoded: Uint8Array,
+): number {
   const Decoder = module[className] as unknown as new () => BareDecoder;
   const decoder = new Decoder();
   try {
@@ -158,7 +167,9 @@ async function codecBench(ctx: BenchContext): Promise<BenchResult[]> {
     const bare: number[] = [];
     for (let i = 0; i < CODEC_REPEATS + 10; i++) {
       // Alternate so that drift (thermal, GC) hits both alike.
-      const a = await timeAsync(() => decodeFrame(encoded, info, { path: 'stored', mediaType }, deps));
+      const a = await timeAsync(() =>
+        decodeFrame(encoded, info, { path: 'stored', mediaType }, deps),
+      );
       const b = time(() => bareDecode(module, className, encoded));
       if (i >= 10) {
         preview.push(a);
@@ -180,11 +191,33 @@ async function codecBench(ctx: BenchContext): Promise<BenchResult[]> {
 }
 
 function encodeHtj2k(module: CodecModule, frame: DecodedFrame, info: ImageInfo): Uint8Array {
-  const Encoder = (module as unknown as { HTJ2KEncoder: new () => { getDecodedBuffer(i: object): Uint8Array; encode(): void; getEncodedBuffer(): Uint8Array; delete(): void } }).HTJ2KEncoder;
+  const Encoder = (
+    module as unknown as {
+      HTJ2KEncoder: new () => {
+        getDecodedBuffer(i: object): Uint8Array;
+        encode(): void;
+        getEncodedBuffer(): Uint8Array;
+        delete(): void;
+      };
+    }
+  ).HTJ2KEncoder;
   const encoder = new Encoder();
   try {
-    const bytes = new Uint8Array(frame.pixels.buffer, frame.pixels.byteOffset, frame.pixels.byteLength);
-    encoder.getDecodedBuffer({ width: info.columns, height: info.rows, bitsPerSample: info.bitsStored, componentCount: 1, isSigned: frame.signed, isUsingColorTransform: false }).set(bytes);
+    const bytes = new Uint8Array(
+      frame.pixels.buffer,
+      frame.pixels.byteOffset,
+      frame.pixels.byteLength,
+    );
+    encoder
+      .getDecodedBuffer({
+        width: info.columns,
+        height: info.rows,
+        bitsPerSample: info.bitsStored,
+        componentCount: 1,
+        isSigned: frame.signed,
+        isUsingColorTransform: false,
+      })
+      .set(bytes);
     encoder.encode();
     return encoder.getEncodedBuffer().slice();
   } finally {
@@ -202,7 +235,14 @@ async function cineBench(ctx: BenchContext): Promise<BenchResult> {
   const frames: DecodedFrame[] = [];
   const decodeStart = process.hrtime.bigint();
   for (let n = 1; n <= info.numberOfFrames; n++) {
-    frames.push(await decodeFrame(fileFrame(dataSet, info, n), info, { path: 'stored', mediaType: 'image/jpeg' }, deps));
+    frames.push(
+      await decodeFrame(
+        fileFrame(dataSet, info, n),
+        info,
+        { path: 'stored', mediaType: 'image/jpeg' },
+        deps,
+      ),
+    );
   }
   const decodeMs = Number(process.hrtime.bigint() - decodeStart) / 1e6;
   ctx.log(`cine: decoded ${frames.length} frames in ${round(decodeMs)} ms`);
@@ -210,7 +250,13 @@ async function cineBench(ctx: BenchContext): Promise<BenchResult> {
   const out = new Uint8ClampedArray(info.rows * info.columns * 4);
   const start = process.hrtime.bigint();
   for (let round = 0; round < CINE_ROUNDS; round++) {
-    for (const frame of frames) renderToRgba(frame, info, { windowCenter: window.center, windowWidth: window.width, invert: false }, out);
+    for (const frame of frames)
+      renderToRgba(
+        frame,
+        info,
+        { windowCenter: window.center, windowWidth: window.width, invert: false },
+        out,
+      );
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const fps = (frames.length * CINE_ROUNDS) / seconds;

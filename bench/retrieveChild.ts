@@ -44,9 +44,15 @@ export interface DownloadParams {
   out: string;
 }
 
-
 /** Runs `work` with a memory watch: RSS, arrayBuffers and heap sampled every 10 ms, and VmHWM. */
-async function watchMemory(work: () => Promise<{ files: number; bytes: number; reader?: string; writes?: { sync: number; async: number } }>): Promise<DownloadRun> {
+async function watchMemory(
+  work: () => Promise<{
+    files: number;
+    bytes: number;
+    reader?: string;
+    writes?: { sync: number; async: number };
+  }>,
+): Promise<DownloadRun> {
   (globalThis as { gc?: () => void }).gc?.();
   let kernelReset = false;
   try {
@@ -106,12 +112,25 @@ function downloadUndiciChild(params: DownloadParams): Promise<DownloadRun> {
 }
 
 async function clientDownload(params: DownloadParams, socketRead: boolean): Promise<DownloadRun> {
-  const client = new DicomWebClient({ baseUrl: params.baseUrl, serverKind: 'orthanc', serverRoot: params.serverRoot });
+  const client = new DicomWebClient({
+    baseUrl: params.baseUrl,
+    serverKind: 'orthanc',
+    serverRoot: params.serverRoot,
+  });
   await mkdir(params.out, { recursive: true });
   try {
     return await watchMemory(async () => {
-      const result = await client.downloadToDirectory({ studyInstanceUid: params.studyInstanceUid }, params.out, { socketRead });
-      return { files: result.files.length, bytes: result.bytes, reader: result.reader, writes: result.writes };
+      const result = await client.downloadToDirectory(
+        { studyInstanceUid: params.studyInstanceUid },
+        params.out,
+        { socketRead },
+      );
+      return {
+        files: result.files.length,
+        bytes: result.bytes,
+        reader: result.reader,
+        writes: result.writes,
+      };
     });
   } finally {
     await client.close();
@@ -124,7 +143,11 @@ async function clientDownload(params: DownloadParams, socketRead: boolean): Prom
  * stream of per-read network buffers itself, which the socket reader of the download avoids.
  */
 async function drainChild(params: DownloadParams): Promise<DownloadRun> {
-  const client = new DicomWebClient({ baseUrl: params.baseUrl, serverKind: 'orthanc', serverRoot: params.serverRoot });
+  const client = new DicomWebClient({
+    baseUrl: params.baseUrl,
+    serverKind: 'orthanc',
+    serverRoot: params.serverRoot,
+  });
   try {
     return await watchMemory(async () => {
       let files = 0;
@@ -147,7 +170,10 @@ async function plainUndiciChild(params: DownloadParams): Promise<DownloadRun> {
   const agent = new Agent();
   try {
     return await watchMemory(async () => {
-      const response = await request(params.url, { headers: { accept: params.accept }, dispatcher: agent });
+      const response = await request(params.url, {
+        headers: { accept: params.accept },
+        dispatcher: agent,
+      });
       if (response.statusCode !== 200) throw new Error(`plain undici: HTTP ${response.statusCode}`);
       let bytes = 0;
       await pipeline(

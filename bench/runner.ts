@@ -8,7 +8,16 @@
  * is a measurement, not a failure: the exit code is 0 unless a module crashed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { startOrthanc, type OrthancInstance } from '../test/support/orthanc';
@@ -64,15 +73,22 @@ export interface ResultsFile {
 }
 
 export async function main(options: RunnerOptions): Promise<number> {
-  const selection = parseOnly(options.only, options.modules.map((m) => m.name));
+  const selection = parseOnly(
+    options.only,
+    options.modules.map((m) => m.name),
+  );
   const modules = options.modules.filter((m) => selection.has(m.name));
   if (modules.length === 0) {
-    console.error(`bench: nothing to run (modules: ${options.modules.map((m) => m.name).join(', ') || 'none'})`);
+    console.error(
+      `bench: nothing to run (modules: ${options.modules.map((m) => m.name).join(', ') || 'none'})`,
+    );
     return 2;
   }
 
   const machine = machineInfo();
-  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.os}`);
+  console.log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.os}`,
+  );
 
   let orthanc: OrthancInstance | undefined;
   const stopOrthanc = async (): Promise<void> => {
@@ -94,7 +110,9 @@ export async function main(options: RunnerOptions): Promise<number> {
   try {
     orthanc = await startOrthanc({ name: 'bench' });
     orthancInfo = await orthancVersions(orthanc.restUrl);
-    console.log(`Orthanc ${orthancInfo.version ?? '?'} (DICOMweb plugin ${orthancInfo.dicomWebPlugin ?? '?'}) on ${orthanc.restUrl}, pid ${orthanc.pid}`);
+    console.log(
+      `Orthanc ${orthancInfo.version ?? '?'} (DICOMweb plugin ${orthancInfo.dicomWebPlugin ?? '?'}) on ${orthanc.restUrl}, pid ${orthanc.pid}`,
+    );
 
     for (const [index, module] of modules.entries()) {
       console.log(`\n=== bench: ${module.name} ===`);
@@ -114,7 +132,12 @@ export async function main(options: RunnerOptions): Promise<number> {
         wants: (part) => parts.length === 0 || parts.includes(part),
       };
       const t0 = performance.now();
-      const record: ModuleRecord = { ranAt: new Date().toISOString(), durationSeconds: 0, loadAverage: { start: round(loadavg()[0]!, 2), end: 0 }, results: [] };
+      const record: ModuleRecord = {
+        ranAt: new Date().toISOString(),
+        durationSeconds: 0,
+        loadAverage: { start: round(loadavg()[0]!, 2), end: 0 },
+        results: [],
+      };
       if (parts.length) record.parts = parts;
       try {
         const loaded = require(module.file) as { run?: BenchRun };
@@ -175,16 +198,26 @@ export async function main(options: RunnerOptions): Promise<number> {
     const before = modulesRecords[name];
     if (record.parts?.length && before && !before.error) {
       // Only some parts ran: keep the earlier figures of the other parts of this module.
-      const ran = (result: BenchResult): boolean => record.parts!.some((part) => result.name === `${name}.${part}` || result.name.startsWith(`${name}.${part}.`));
+      const ran = (result: BenchResult): boolean =>
+        record.parts!.some(
+          (part) => result.name === `${name}.${part}` || result.name.startsWith(`${name}.${part}.`),
+        );
       const kept = before.results.filter((result) => !ran(result));
-      const order = (result: BenchResult): number => before.results.findIndex((r) => r.name === result.name);
+      const order = (result: BenchResult): number =>
+        before.results.findIndex((r) => r.name === result.name);
       const merged = [...kept, ...record.results].sort((a, b) => order(a) - order(b));
       const wereParts = before.parts?.length ? before.parts : undefined;
       // One line however many re-runs: each part's latest run, and the run the rest is from.
       const partRuns: Record<string, string> = { ...before.partRuns };
       for (const part of record.parts) partRuns[part] = record.ranAt;
       const olderBase = /the run of (\d\d:\d\d) UTC\)?$/.exec(before.note ?? '')?.[1];
-      const baseRanAt = before.baseRanAt ?? (wereParts ? (olderBase ? `${before.ranAt.slice(0, 11)}${olderBase}` : undefined) : before.ranAt);
+      const baseRanAt =
+        before.baseRanAt ??
+        (wereParts
+          ? olderBase
+            ? `${before.ranAt.slice(0, 11)}${olderBase}`
+            : undefined
+          : before.ranAt);
       const hhmm = (iso: string): string => iso.slice(11, 16);
       modulesRecords[name] = {
         ...record,
@@ -194,7 +227,9 @@ export async function main(options: RunnerOptions): Promise<number> {
         baseRanAt,
         note: `${Object.entries(partRuns)
           .map(([part, at]) => `part ${part} re-run at ${hhmm(at)} UTC`)
-          .join(', ')}; the others from ${baseRanAt ? `the run of ${hhmm(baseRanAt)} UTC` : 'earlier runs'}`,
+          .join(
+            ', ',
+          )}; the others from ${baseRanAt ? `the run of ${hhmm(baseRanAt)} UTC` : 'earlier runs'}`,
       };
     } else {
       modulesRecords[name] = record;
@@ -213,11 +248,15 @@ export async function main(options: RunnerOptions): Promise<number> {
   const all = Object.values(records).flatMap((r) => r.results);
   const missed = all.filter((r) => r.pass === false);
   console.log('\n=== summary ===');
-  for (const result of all.filter((r) => r.pass !== undefined)) console.log(`  ${formatLine(result)}`);
+  for (const result of all.filter((r) => r.pass !== undefined))
+    console.log(`  ${formatLine(result)}`);
   console.log(`\nresults: ${relative(options.root, file)}; table: BENCHMARKS.md`);
   if (missed.length) {
     console.log(`MISSED ${missed.length} target(s):`);
-    for (const result of missed) console.log(`  MISSED ${result.name}: ${format(result.value)} ${result.unit} (target ${result.target})`);
+    for (const result of missed)
+      console.log(
+        `  MISSED ${result.name}: ${format(result.value)} ${result.unit} (target ${result.target})`,
+      );
   } else {
     console.log(`all ${all.filter((r) => r.pass !== undefined).length} targets met`);
   }
@@ -249,9 +288,13 @@ function parseOnly(only: string[] | undefined, names: string[]): Map<string, str
     return selection;
   }
   const whole = new Set<string>();
-  for (const item of only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean)) {
+  for (const item of only
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean)) {
     const [name, part] = item.split(':', 2) as [string, string | undefined];
-    if (!names.includes(name)) throw new Error(`bench: unknown module "${name}"; known: ${names.join(', ')}`);
+    if (!names.includes(name))
+      throw new Error(`bench: unknown module "${name}"; known: ${names.join(', ')}`);
     if (!part) whole.add(name);
     const parts = selection.get(name) ?? [];
     if (part && !parts.includes(part)) parts.push(part);
@@ -265,7 +308,9 @@ function machineInfo(): MachineInfo {
   const list = cpus();
   let os = `${type()} ${release()}`;
   try {
-    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(
+      readFileSync('/etc/os-release', 'utf8'),
+    )?.[1];
     if (pretty) os = pretty;
   } catch {
     // not Linux: keep type + release
@@ -298,7 +343,9 @@ function machineSlug(machine: MachineInfo): string {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 40);
-  return [slug(machine.hostname), slug(machine.cpuModel), `${machine.cores}c`].filter(Boolean).join('-');
+  return [slug(machine.hostname), slug(machine.cpuModel), `${machine.cores}c`]
+    .filter(Boolean)
+    .join('-');
 }
 
 async function orthancVersions(restUrl: string): Promise<ResultsFile['orthanc']> {
@@ -377,14 +424,22 @@ export function renderMarkdown(results: ResultsFile, resultsPath: string, root: 
   for (const [name, record] of Object.entries(results.modules)) {
     lines.push(`## ${name}`, '');
     const partial = record.parts?.length ? `, parts: ${record.parts.join(', ')}` : '';
-    const load = record.loadAverage ? `, 1-min load average ${record.loadAverage.start} → ${record.loadAverage.end} on ${m.cores} cores` : '';
-    lines.push(`Ran ${record.ranAt.replace('T', ' ').slice(0, 16)} UTC, ${record.durationSeconds} s${partial}${load}.${record.note ? ` (${record.note}.)` : ''}`, '');
-    if (record.error) lines.push(`**The module crashed:** \`${cell(record.error.split('\n')[0] ?? '')}\``, '');
+    const load = record.loadAverage
+      ? `, 1-min load average ${record.loadAverage.start} → ${record.loadAverage.end} on ${m.cores} cores`
+      : '';
+    lines.push(
+      `Ran ${record.ranAt.replace('T', ' ').slice(0, 16)} UTC, ${record.durationSeconds} s${partial}${load}.${record.note ? ` (${record.note}.)` : ''}`,
+      '',
+    );
+    if (record.error)
+      lines.push(`**The module crashed:** \`${cell(record.error.split('\n')[0] ?? '')}\``, '');
     if (record.results.length) {
       lines.push('| Benchmark | Value | Target | Pass |', '|---|---:|---|:---:|');
       for (const r of record.results) {
         const pass = r.pass === undefined ? '' : r.pass ? 'yes' : '**MISSED**';
-        lines.push(`| \`${r.name}\` | ${format(r.value)} ${cell(r.unit)} | ${cell(r.target ?? '')} | ${pass} |`);
+        lines.push(
+          `| \`${r.name}\` | ${format(r.value)} ${cell(r.unit)} | ${cell(r.target ?? '')} | ${pass} |`,
+        );
       }
       lines.push('');
       const notes = record.results.filter((r) => r.details);
@@ -398,7 +453,8 @@ export function renderMarkdown(results: ResultsFile, resultsPath: string, root: 
   const history = listResults(join(root, 'bench', 'results'));
   if (history.length > 1) {
     lines.push('## Earlier runs', '');
-    for (const file of history.filter((f) => f !== basename(resultsPath))) lines.push(`- [\`bench/results/${file}\`](bench/results/${file})`);
+    for (const file of history.filter((f) => f !== basename(resultsPath)))
+      lines.push(`- [\`bench/results/${file}\`](bench/results/${file})`);
     lines.push('');
   }
   return lines.join('\n');

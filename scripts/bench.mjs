@@ -38,14 +38,17 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
-
 async function main() {
   if (!renderOnly) ensureSystemPackages();
 
   if (renderOnly) {
     await bundleRunner([]);
-    const written = createRequire(import.meta.url)(join(root, 'out', 'bench', 'runner.cjs')).renderLatest(root);
-    console.log(written ? `BENCHMARKS.md rewritten from ${written}` : 'bench: no results file to render');
+    const written = createRequire(import.meta.url)(
+      join(root, 'out', 'bench', 'runner.cjs'),
+    ).renderLatest(root);
+    console.log(
+      written ? `BENCHMARKS.md rewritten from ${written}` : 'bench: no results file to render',
+    );
     process.exit(written ? 0 : 1);
   }
 
@@ -53,7 +56,10 @@ async function main() {
   // The extension bundle is what the preview benchmark and users run; a broken build is
   // reported but does not stop the client benchmarks, which are bundled on their own below.
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  if (build.status !== 0) console.warn(`bench: scripts/build.mjs exited with ${build.status ?? build.signal}; continuing`);
+  if (build.status !== 0)
+    console.warn(
+      `bench: scripts/build.mjs exited with ${build.status ?? build.signal}; continuing`,
+    );
 
   const modules = readdirSync('bench')
     .filter((file) => file.endsWith('.bench.ts'))

@@ -19,7 +19,9 @@ const undiciApart = {
   name: 'undici-apart',
   setup(build) {
     build.onResolve({ filter: /^\.\/undici$/ }, (args) =>
-      args.importer.endsWith('src/dicomweb/http.ts') ? { path: './undici.js', external: true } : undefined,
+      args.importer.endsWith('src/dicomweb/http.ts')
+        ? { path: './undici.js', external: true }
+        : undefined,
     );
   },
 };
@@ -41,23 +43,37 @@ const node = { platform: 'node', format: 'cjs', target: 'node20' };
 
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
-  bundle('src/extension.ts', 'dist/extension.js', { ...node, external: ['vscode'], plugins: [undiciApart] }),
+  bundle('src/extension.ts', 'dist/extension.js', {
+    ...node,
+    external: ['vscode'],
+    plugins: [undiciApart],
+  }),
   bundle('src/dicomweb/undici.ts', 'dist/undici.js', node),
   // Downloads run in a worker thread of the extension host (src/dicomweb/downloadWorker.ts);
   // it shares dist/undici.js with the extension.
-  bundle('src/dicomweb/downloadWorkerMain.ts', 'dist/downloadWorker.js', { ...node, plugins: [undiciApart] }),
+  bundle('src/dicomweb/downloadWorkerMain.ts', 'dist/downloadWorker.js', {
+    ...node,
+    plugins: [undiciApart],
+  }),
   // The local DICOMweb server, run by the extension in a child process and by
   // `npm run serve` on its own.
   bundle('src/server/cli.ts', 'dist/server/cli.js', node),
   // The preview webview's browser code.
-  bundle('webview/preview/main.ts', 'dist/webview/preview.js', { platform: 'browser', format: 'esm', target: 'es2022' }),
+  bundle('webview/preview/main.ts', 'dist/webview/preview.js', {
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  }),
 ];
 
 // The preview's WebAssembly codecs (cornerstonejs/codecs) ship as a script + .wasm pair
 // each; they are copied, not bundled: the webview loads the script with its nonce and gets
 // the wasm bytes by message, so the CSP needs only 'wasm-unsafe-eval'.
 const CODECS = {
-  '@cornerstonejs/codec-libjpeg-turbo-8bit/dist': ['libjpegturbowasm_decode.js', 'libjpegturbowasm_decode.wasm'],
+  '@cornerstonejs/codec-libjpeg-turbo-8bit/dist': [
+    'libjpegturbowasm_decode.js',
+    'libjpegturbowasm_decode.wasm',
+  ],
   '@cornerstonejs/codec-charls/dist': ['charlswasm_decode.js', 'charlswasm_decode.wasm'],
   '@cornerstonejs/codec-openjpeg/dist': ['openjpegwasm_decode.js', 'openjpegwasm_decode.wasm'],
   '@cornerstonejs/codec-openjph/dist': ['openjphjs.js', 'openjphjs.wasm'],

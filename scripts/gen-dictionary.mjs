@@ -23,7 +23,10 @@ const outFile = join(root, 'src', 'dicom', 'dictionaryData.ts');
 function findDic() {
   if (process.argv[2]) return process.argv[2];
   const share = '/usr/share';
-  for (const dir of readdirSync(share).filter((d) => /^libdcmtk\d+$/.test(d)).sort().reverse()) {
+  for (const dir of readdirSync(share)
+    .filter((d) => /^libdcmtk\d+$/.test(d))
+    .sort()
+    .reverse()) {
     const candidate = join(share, dir, 'dicom.dic');
     if (existsSync(candidate)) return candidate;
   }
@@ -49,7 +52,9 @@ function rangeToMask(part) {
 
 const dicPath = findDic();
 const text = readFileSync(dicPath, 'latin1');
-const header = text.split('\n').filter((l) => l.startsWith('# Generated') || l.startsWith('# File created'));
+const header = text
+  .split('\n')
+  .filter((l) => l.startsWith('# Generated') || l.startsWith('# File created'));
 const entries = new Map();
 let skipped = 0;
 for (const raw of text.split('\n')) {
@@ -72,8 +77,12 @@ for (const raw of text.split('\n')) {
   const retired = keywordField.startsWith('RETIRED_') || version.includes('retired');
   const keyword = keywordField.replace(/^RETIRED_/, '');
   const vr = VR_MAP[vrField] ?? vrField;
-  if (/[|\n`$\\]/.test(keyword + vr + vm)) throw new Error(`gen-dictionary: unexpected character in ${line}`);
-  entries.set(group + element, { group, line: `${element}|${vr}|${vm === '1' ? '' : vm}|${keyword}${retired ? '|R' : ''}` });
+  if (/[|\n`$\\]/.test(keyword + vr + vm))
+    throw new Error(`gen-dictionary: unexpected character in ${line}`);
+  entries.set(group + element, {
+    group,
+    line: `${element}|${vr}|${vm === '1' ? '' : vm}|${keyword}${retired ? '|R' : ''}`,
+  });
 }
 
 const lines = [];
@@ -95,4 +104,6 @@ ${lines.join('\n')}
 \`;
 `;
 writeFileSync(outFile, out);
-console.log(`gen-dictionary: wrote ${entries.size} entries (${skipped} skipped) to ${outFile} (${out.length} bytes)`);
+console.log(
+  `gen-dictionary: wrote ${entries.size} entries (${skipped} skipped) to ${outFile} (${out.length} bytes)`,
+);

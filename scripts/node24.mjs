@@ -23,6 +23,8 @@ export async function runOnRecentNode(scriptUrl) {
   const { ensureVsCodeTestEnv } = await import(pathToFileURL(join(here, 'vscode-env.mjs')).href);
   const tools = await ensureVsCodeTestEnv();
   console.log(`Node ${process.versions.node} is older than 22.19: running under ${tools.node24}`);
-  const result = spawnSync(tools.node24, [fileURLToPath(scriptUrl), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(tools.node24, [fileURLToPath(scriptUrl), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exit(result.status ?? 1);
 }

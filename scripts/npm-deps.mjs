@@ -21,7 +21,13 @@ export function ensureNpmDependencies(root) {
   if (!npmInstallNeeded(root)) return;
   console.log('Installing the npm dependencies (npm ci)…');
   const { command, shell } = npmCommand();
-  const result = spawnSync(command, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', shell });
-  if (result.error) throw new Error(`npm could not be started (${result.error.message}); is npm on the PATH?`);
-  if (result.status !== 0) throw new Error(`npm ci exited with ${result.status ?? result.signal}; see its output above`);
+  const result = spawnSync(command, ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell,
+  });
+  if (result.error)
+    throw new Error(`npm could not be started (${result.error.message}); is npm on the PATH?`);
+  if (result.status !== 0)
+    throw new Error(`npm ci exited with ${result.status ?? result.signal}; see its output above`);
 }

@@ -7,14 +7,21 @@ import { delimiter as hostDelimiter, join } from 'node:path';
  * The full path of a command found on PATH, or undefined; like `command -v` on POSIX and
  * `where` on Windows (PATHEXT: `code` is `code.cmd` there). No shell is started.
  */
-export function findOnPath(command, { platform = process.platform, env = process.env, exists = isFile } = {}) {
+export function findOnPath(
+  command,
+  { platform = process.platform, env = process.env, exists = isFile } = {},
+) {
   const windows = platform === 'win32';
   const delimiter = windows ? ';' : platform === process.platform ? hostDelimiter : ':';
-  const pathValue = (windows ? env.Path ?? env.PATH : env.PATH) ?? '';
-  const extensions = windows ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean) : [''];
+  const pathValue = (windows ? (env.Path ?? env.PATH) : env.PATH) ?? '';
+  const extensions = windows
+    ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)
+    : [''];
   for (const dir of pathValue.split(delimiter).filter(Boolean)) {
     for (const extension of extensions) {
-      const candidate = windows ? `${dir.replace(/[\\/]+$/, '')}\\${command}${extension.toLowerCase()}` : join(dir, command);
+      const candidate = windows
+        ? `${dir.replace(/[\\/]+$/, '')}\\${command}${extension.toLowerCase()}`
+        : join(dir, command);
       if (exists(candidate)) return candidate;
     }
   }
@@ -83,13 +90,19 @@ export function orthancUrls(value, variable) {
   try {
     url = new URL(value);
   } catch {
-    return { error: `${variable}=${value} is not a URL: give the Orthanc's root, e.g. http://localhost:8042 (${TESTS_ELSEWHERE}).` };
+    return {
+      error: `${variable}=${value} is not a URL: give the Orthanc's root, e.g. http://localhost:8042 (${TESTS_ELSEWHERE}).`,
+    };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { error: `${variable}=${value} is not an http(s) URL: give the Orthanc's root, e.g. http://localhost:8042 (${TESTS_ELSEWHERE}).` };
+    return {
+      error: `${variable}=${value} is not an http(s) URL: give the Orthanc's root, e.g. http://localhost:8042 (${TESTS_ELSEWHERE}).`,
+    };
   }
   if (url.username || url.password) {
-    return { error: `${variable} carries a user name or password: put them in ${ORTHANC_VARIABLES.user} and ${ORTHANC_VARIABLES.password} instead (${TESTS_ELSEWHERE}).` };
+    return {
+      error: `${variable} carries a user name or password: put them in ${ORTHANC_VARIABLES.user} and ${ORTHANC_VARIABLES.password} instead (${TESTS_ELSEWHERE}).`,
+    };
   }
   const path = url.pathname.replace(/\/+$/, '').replace(/\/dicom-web$/, '');
   const restUrl = `${url.origin}${path}`;
@@ -117,23 +130,36 @@ export function orthancSource({ env, orthancInstalled, aptGet, root, sudo }) {
       };
     }
     if (!env[v.user] || !env[v.password]) {
-      return { kind: 'unavailable', message: `${v.authUrl} is set without ${v.user} and ${v.password}: give the basic-auth Orthanc's user and password (${TESTS_ELSEWHERE}).` };
+      return {
+        kind: 'unavailable',
+        message: `${v.authUrl} is set without ${v.user} and ${v.password}: give the basic-auth Orthanc's user and password (${TESTS_ELSEWHERE}).`,
+      };
     }
     const open = orthancUrls(url, v.url);
     if (open.error) return { kind: 'unavailable', message: open.error };
     const secured = orthancUrls(authUrl, v.authUrl);
     if (secured.error) return { kind: 'unavailable', message: secured.error };
     if (open.restUrl === secured.restUrl) {
-      return { kind: 'unavailable', message: `${v.url} and ${v.authUrl} name the same Orthanc: the tests need two, one open and one that refuses requests without the password (${TESTS_ELSEWHERE}).` };
+      return {
+        kind: 'unavailable',
+        message: `${v.url} and ${v.authUrl} name the same Orthanc: the tests need two, one open and one that refuses requests without the password (${TESTS_ELSEWHERE}).`,
+      };
     }
-    return { kind: 'given', open, secured: { ...secured, username: env[v.user], password: env[v.password] } };
+    return {
+      kind: 'given',
+      open,
+      secured: { ...secured, username: env[v.user], password: env[v.password] },
+    };
   }
   if (orthancInstalled) return { kind: 'start' };
   if (aptGet && root) return { kind: 'install', via: 'root' };
   if (aptGet && sudo) return { kind: 'install', via: 'sudo' };
   const yourOwn = `set ${v.url} and ${v.authUrl} (with ${v.user} and ${v.password}) to two Orthancs you run yourself, e.g. with Docker (${TESTS_ELSEWHERE})`;
   if (aptGet) {
-    return { kind: 'unavailable', message: `Orthanc is not installed and this user can neither install it nor use sudo: run \`apt-get install orthanc orthanc-dicomweb\` as root once, or ${yourOwn}.` };
+    return {
+      kind: 'unavailable',
+      message: `Orthanc is not installed and this user can neither install it nor use sudo: run \`apt-get install orthanc orthanc-dicomweb\` as root once, or ${yourOwn}.`,
+    };
   }
   return {
     kind: 'unavailable',
@@ -152,8 +178,10 @@ export function aptFailureMessage({ args, packages, purpose, otherwise, viaSudo 
   if (missing && viaSudo) {
     return `sudo was not found: ${what} needs root, so run \`apt-get ${args.join(' ')}\` as root once; or ${otherwise}.`;
   }
-  if (missing) return `apt-get was not found: this step (${what}) needs Debian or Ubuntu; on other systems ${otherwise}.`;
-  const ended = result.status === null ? `was stopped by ${result.signal}` : `exited with ${result.status}`;
+  if (missing)
+    return `apt-get was not found: this step (${what}) needs Debian or Ubuntu; on other systems ${otherwise}.`;
+  const ended =
+    result.status === null ? `was stopped by ${result.signal}` : `exited with ${result.status}`;
   return `apt-get ${args.join(' ')} ${ended} while ${what}: see apt's output above; or ${otherwise}.`;
 }
 
@@ -166,9 +194,13 @@ export function codeServerUnsupportedMessage(platform = process.platform, arch =
  * The suites this machine cannot run, each with its sentence: `ui` needs code-server
  * (linux-x64); `vscode` too unless desktop VS Code is chosen (test/vscode/runIntegration.ts).
  */
-export function impossibleSuites(suites, { platform = process.platform, arch = process.arch, env = process.env } = {}) {
+export function impossibleSuites(
+  suites,
+  { platform = process.platform, arch = process.arch, env = process.env } = {},
+) {
   if (codeServerSupported(platform, arch)) return [];
-  const desktop = env.DICOMWEB_USE_DESKTOP_VSCODE === '1' || Boolean(env.DICOMWEB_VSCODE_EXECUTABLE);
+  const desktop =
+    env.DICOMWEB_USE_DESKTOP_VSCODE === '1' || Boolean(env.DICOMWEB_VSCODE_EXECUTABLE);
   return suites
     .filter((suite) => suite === 'ui' || (suite === 'vscode' && !desktop))
     .map((suite) => ({ suite, message: codeServerUnsupportedMessage(platform, arch) }));

@@ -13,12 +13,23 @@ const svg = readFileSync(resolve(root, 'media/icon.svg'), 'utf8');
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-dev-shm-usage'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-dev-shm-usage',
+  ],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 128, height: 128 }, deviceScaleFactor: 1 });
+  const page = await browser.newPage({
+    viewport: { width: 128, height: 128 },
+    deviceScaleFactor: 1,
+  });
   await page.setContent(`<html><body style="margin:0;background:transparent">${svg}</body></html>`);
-  await page.locator('svg').screenshot({ path: resolve(root, 'media/icon.png'), omitBackground: true });
+  await page
+    .locator('svg')
+    .screenshot({ path: resolve(root, 'media/icon.png'), omitBackground: true });
 } finally {
   await browser.close();
 }

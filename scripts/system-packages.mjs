@@ -23,7 +23,14 @@ export function missingSystemPackages() {
 
 /** The sentence for a failed `apt-get <args>` (or `sudo apt-get <args>`) installing `packages`. */
 export function systemPackagesFailure(args, packages, viaSudo, result) {
-  return aptFailureMessage({ args, packages, purpose: PURPOSE, otherwise: OTHERWISE, viaSudo, result });
+  return aptFailureMessage({
+    args,
+    packages,
+    purpose: PURPOSE,
+    otherwise: OTHERWISE,
+    viaSudo,
+    result,
+  });
 }
 
 export function ensureSystemPackages(log = console.log) {

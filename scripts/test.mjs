@@ -46,18 +46,23 @@ const failures = [];
 for (const { suite, message } of impossibleSuites(suites)) {
   failures.push(`${suite}: ${message}`);
 }
-let runnable = suites.filter((suite) => !failures.some((failure) => failure.startsWith(`${suite}:`)));
+let runnable = suites.filter(
+  (suite) => !failures.some((failure) => failure.startsWith(`${suite}:`)),
+);
 const orthanc = runnable.some((suite) => ORTHANC_SUITES.includes(suite))
   ? orthancSource({
       env: process.env,
-      orthancInstalled: existsSync('/usr/sbin/Orthanc') && existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so'),
+      orthancInstalled:
+        existsSync('/usr/sbin/Orthanc') &&
+        existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so'),
       aptGet: Boolean(findOnPath('apt-get')),
       root: process.getuid?.() === 0,
       sudo: Boolean(findOnPath('sudo')),
     })
   : undefined;
 if (orthanc?.kind === 'unavailable') {
-  for (const suite of runnable.filter((s) => ORTHANC_SUITES.includes(s))) failures.push(`${suite}: ${orthanc.message}`);
+  for (const suite of runnable.filter((s) => ORTHANC_SUITES.includes(s)))
+    failures.push(`${suite}: ${orthanc.message}`);
   runnable = runnable.filter((suite) => !ORTHANC_SUITES.includes(suite));
 }
 if (runnable.length === 0) {
@@ -83,7 +88,10 @@ function runSync(command, args, options = {}) {
 /** Runs a test command, relays its output, and counts passes and failures from it. */
 function runSuite(name, command, args, env, counters) {
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const relay = (stream, target) =>
       stream.on('data', (chunk) => {
@@ -135,7 +143,6 @@ function testFiles(dir) {
   return files.sort();
 }
 
-
 /** Largest VSIX we ship (issue 11): the package holds only what runs. */
 const MAX_VSIX_BYTES = 2 * 1024 * 1024;
 
@@ -145,17 +152,25 @@ function packageVsix() {
   const out = join(root, '.test-work', 'dicomweb-explorer.vsix');
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
-  const result = spawnSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/@vscode/vsce/vsce', 'package', '--out', out],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
-  if (result.status !== 0) throw new Error(`vsce package exited with ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new Error(`vsce package exited with ${result.status ?? result.signal}`);
   // A user's `npm run package` must be clean: vsce's warnings (missing fields, large or
   // unexpected files) are failures here.
-  const warnings = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /\bWARNING\b/.test(line));
+  const warnings = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .filter((line) => /\bWARNING\b/.test(line));
   if (warnings.length) throw new Error(`vsce package warned:\n${warnings.join('\n')}`);
   const bytes = statSync(out).size;
   console.log(`VSIX: ${out} (${(bytes / 1024).toFixed(1)} KiB)`);
-  if (bytes > MAX_VSIX_BYTES) throw new Error(`the VSIX is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte limit`);
+  if (bytes > MAX_VSIX_BYTES)
+    throw new Error(`the VSIX is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte limit`);
   return out;
 }
 
@@ -173,19 +188,32 @@ async function provideOrthancs(servers) {
     const { open: openUrls, secured: securedUrls } = orthanc;
     open = await support.checkExistingOrthanc(openUrls, 'DICOMWEB_ORTHANC_URL');
     secured = await support.checkExistingOrthanc(
-      { restUrl: securedUrls.restUrl, dicomWebUrl: securedUrls.dicomWebUrl, basicAuth: { username: securedUrls.username, password: securedUrls.password } },
+      {
+        restUrl: securedUrls.restUrl,
+        dicomWebUrl: securedUrls.dicomWebUrl,
+        basicAuth: { username: securedUrls.username, password: securedUrls.password },
+      },
       'DICOMWEB_ORTHANC_AUTH_URL',
     );
     console.log(`Orthanc (yours): ${open.dicomWebUrl}, basic auth: ${secured.dicomWebUrl}`);
-    const held = [open, secured].filter((o) => o.patients > 0).map((o) => `${o.restUrl} holds ${o.patients} patients`);
-    console.log(`The tests delete every study on both${held.length ? ` (${held.join('; ')})` : ''}: point these variables only at throwaway Orthancs.`);
+    const held = [open, secured]
+      .filter((o) => o.patients > 0)
+      .map((o) => `${o.restUrl} holds ${o.patients} patients`);
+    console.log(
+      `The tests delete every study on both${held.length ? ` (${held.join('; ')})` : ''}: point these variables only at throwaway Orthancs.`,
+    );
   } else {
     open = await support.startOrthanc({ name: 'open' });
     servers.push(open);
-    const basicAuth = { username: 'dicomweb', password: `pw-${Math.random().toString(36).slice(2)}` };
+    const basicAuth = {
+      username: 'dicomweb',
+      password: `pw-${Math.random().toString(36).slice(2)}`,
+    };
     secured = await support.startOrthanc({ name: 'basic-auth', basicAuth });
     servers.push(secured);
-    console.log(`Orthanc: ${open.dicomWebUrl} (pid ${open.pid}), basic auth: ${secured.dicomWebUrl} (pid ${secured.pid})`);
+    console.log(
+      `Orthanc: ${open.dicomWebUrl} (pid ${open.pid}), basic auth: ${secured.dicomWebUrl} (pid ${secured.pid})`,
+    );
   }
   return {
     DICOMWEB_TEST_URL: open.dicomWebUrl,
@@ -204,9 +232,19 @@ async function main() {
   step('build');
   runSync(process.execPath, ['scripts/build.mjs']);
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
-  runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
+  runSync(process.execPath, [
+    'node_modules/typescript/bin/tsc',
+    '-p',
+    'webview/tsconfig.json',
+    '--noEmit',
+  ]);
   // The benchmark is bundled by esbuild (no type check there): check its types here.
-  runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
+  runSync(process.execPath, [
+    'node_modules/typescript/bin/tsc',
+    '-p',
+    'bench/tsconfig.json',
+    '--noEmit',
+  ]);
 
   // The VS Code suites run the package a user installs (test/vscode/installVsix.ts).
   const vsix = runnable.includes('vscode') || runnable.includes('ui') ? packageVsix() : undefined;
@@ -227,7 +265,13 @@ async function main() {
 
     if (runnable.includes('unit')) {
       step('unit tests');
-      await runSuite('unit', process.execPath, ['--test', '--test-reporter=spec', ...testFiles('out/test/unit')], env, nodeTestCounts);
+      await runSuite(
+        'unit',
+        process.execPath,
+        ['--test', '--test-reporter=spec', ...testFiles('out/test/unit')],
+        env,
+        nodeTestCounts,
+      );
     }
     if (runnable.includes('client')) {
       step('client tests against Orthanc');
@@ -253,7 +297,13 @@ async function main() {
     if (runnable.includes('vscode')) {
       step('integration tests in a real VS Code (code-server)');
       if (existsSync('out/test/vscode/runIntegration.js')) {
-        await runSuite('vscode', process.execPath, ['out/test/vscode/runIntegration.js'], env, mochaCounts);
+        await runSuite(
+          'vscode',
+          process.execPath,
+          ['out/test/vscode/runIntegration.js'],
+          env,
+          mochaCounts,
+        );
       } else {
         failures.push('vscode: out/test/vscode/runIntegration.js is missing');
       }

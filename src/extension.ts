@@ -49,14 +49,29 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
   const localServer = new LocalServerManager(context, connections, log);
-  const drop = new UploadDropController((target, uris) => uploadUris(services, uris, target).then(() => undefined));
+  const drop = new UploadDropController((target, uris) =>
+    uploadUris(services, uris, target).then(() => undefined),
+  );
   const treeView = vscode.window.createTreeView('dicomweb.servers', {
     treeDataProvider: tree,
     showCollapseAll: true,
     canSelectMany: true,
     dragAndDropController: drop,
   });
-  Object.assign(services, { extensionContext: context, log, connections, clients, credentials, tree, treeView, drop, metadata, previews, localServer, prompts: modalPrompts } satisfies Services);
+  Object.assign(services, {
+    extensionContext: context,
+    log,
+    connections,
+    clients,
+    credentials,
+    tree,
+    treeView,
+    drop,
+    metadata,
+    previews,
+    localServer,
+    prompts: modalPrompts,
+  } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
   context.subscriptions.push(
@@ -74,9 +89,13 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
   );
-  if (vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)) {
+  if (
+    vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)
+  ) {
     // Only when the person asked for it; activation itself stays on the view or a command.
-    void localServer.start().catch((error: unknown) => log.error(`Local DICOMweb server: ${(error as Error).message}`));
+    void localServer
+      .start()
+      .catch((error: unknown) => log.error(`Local DICOMweb server: ${(error as Error).message}`));
   }
   const activationMs = performance.now() - started;
   log.info(`DICOMweb Explorer activated in ${activationMs.toFixed(1)} ms`);

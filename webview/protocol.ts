@@ -159,7 +159,14 @@ export interface CineMessage {
   fps?: number;
 }
 
-export type ToWebview = InitMessage | FrameMessage | FrameErrorMessage | CodecMessage | FatalMessage | ExportDoneMessage | CineMessage;
+export type ToWebview =
+  | InitMessage
+  | FrameMessage
+  | FrameErrorMessage
+  | CodecMessage
+  | FatalMessage
+  | ExportDoneMessage
+  | CineMessage;
 
 // ---------------------------------------------------------------------------------------
 // webview → extension
@@ -223,7 +230,14 @@ export interface CineStatsMessage {
   stopped: boolean;
 }
 
-export type FromWebview = ReadyMessage | RequestFrameMessage | RequestCodecMessage | ExportPngMessage | LogMessage | RenderedMessage | CineStatsMessage;
+export type FromWebview =
+  | ReadyMessage
+  | RequestFrameMessage
+  | RequestCodecMessage
+  | ExportPngMessage
+  | LogMessage
+  | RenderedMessage
+  | CineStatsMessage;
 
 // ---------------------------------------------------------------------------------------
 // Validation of what the webview sends. The webview runs page code that decodes files and
@@ -248,7 +262,8 @@ export const FRAME_PATHS: readonly FramePath[] = ['stored', 'transcoded', 'rende
 export const CODEC_NAMES: readonly CodecName[] = ['libjpeg-turbo', 'charls', 'openjpeg', 'openjph'];
 
 /** A validated message, or why the message was refused and under which type to report it. */
-export type FromWebviewCheck = { ok: true; message: FromWebview } | { ok: false; type: string; reason: string };
+export type FromWebviewCheck =
+  { ok: true; message: FromWebview } | { ok: false; type: string; reason: string };
 
 type Fields = Record<string, unknown>;
 /** One validator per message type: undefined when valid, else the reason. */
@@ -261,12 +276,18 @@ const VALIDATORS: Readonly<Record<FromWebview['type'], (m: Fields) => string | u
   requestCodec: (m) => oneOf(m.name, CODEC_NAMES, 'name'),
   exportPng: (m) =>
     stringUpTo(m.suggestedName, MAX_SUGGESTED_NAME_LENGTH, 'suggestedName') ??
-    (m.png instanceof Uint8Array && m.png.byteLength <= MAX_EXPORT_PNG_BYTES ? undefined : 'png is not a Uint8Array within the size limit'),
-  log: (m) => oneOf(m.level, LOG_LEVELS, 'level') ?? stringUpTo(m.message, MAX_LOG_MESSAGE_LENGTH, 'message'),
-  rendered: (m) => integerIn(m.frameNumber, 1, MAX_COUNT, 'frameNumber') ?? oneOf(m.path, FRAME_PATHS, 'path'),
+    (m.png instanceof Uint8Array && m.png.byteLength <= MAX_EXPORT_PNG_BYTES
+      ? undefined
+      : 'png is not a Uint8Array within the size limit'),
+  log: (m) =>
+    oneOf(m.level, LOG_LEVELS, 'level') ?? stringUpTo(m.message, MAX_LOG_MESSAGE_LENGTH, 'message'),
+  rendered: (m) =>
+    integerIn(m.frameNumber, 1, MAX_COUNT, 'frameNumber') ?? oneOf(m.path, FRAME_PATHS, 'path'),
   cineStats: (m) =>
     integerIn(m.framesDrawn, 0, MAX_COUNT, 'framesDrawn') ??
-    (isFiniteIn(m.elapsedMs, 0, Number.MAX_VALUE) ? undefined : 'elapsedMs is not a finite number >= 0') ??
+    (isFiniteIn(m.elapsedMs, 0, Number.MAX_VALUE)
+      ? undefined
+      : 'elapsedMs is not a finite number >= 0') ??
     (isFiniteIn(m.fps, 0, 1000) ? undefined : 'fps is not a finite number in [0, 1000]') ??
     (typeof m.stopped === 'boolean' ? undefined : 'stopped is not a boolean'),
 };
@@ -276,13 +297,22 @@ const VALIDATORS: Readonly<Record<FromWebview['type'], (m: Fields) => string | u
  * own, known `type` whose fields have the declared types and ranges.
  */
 export function checkFromWebview(value: unknown): FromWebviewCheck {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, type: `(${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`, reason: 'not an object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return {
+      ok: false,
+      type: `(${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`,
+      reason: 'not an object',
+    };
   const fields = value as Fields;
   const type = Object.prototype.hasOwnProperty.call(fields, 'type') ? fields.type : undefined;
-  if (typeof type !== 'string') return { ok: false, type: `(type ${typeof type})`, reason: 'no string type' };
-  if (!Object.prototype.hasOwnProperty.call(VALIDATORS, type)) return { ok: false, type: printable(type), reason: 'unknown message type' };
+  if (typeof type !== 'string')
+    return { ok: false, type: `(type ${typeof type})`, reason: 'no string type' };
+  if (!Object.prototype.hasOwnProperty.call(VALIDATORS, type))
+    return { ok: false, type: printable(type), reason: 'unknown message type' };
   const reason = VALIDATORS[type as FromWebview['type']](fields);
-  return reason === undefined ? { ok: true, message: value as FromWebview } : { ok: false, type, reason };
+  return reason === undefined
+    ? { ok: true, message: value as FromWebview }
+    : { ok: false, type, reason };
 }
 
 /** Narrowing guard for messages received by the extension (see {@link checkFromWebview}). */
@@ -294,7 +324,11 @@ export function isFromWebview(value: unknown): value is FromWebview {
  * Writes a validated `log` message at its level: a fixed mapping to the sink's three
  * methods, never a method looked up by the name the webview sent.
  */
-export function logAt(sink: { info(text: string): void; warn(text: string): void; error(text: string): void }, level: LogMessage['level'], text: string): void {
+export function logAt(
+  sink: { info(text: string): void; warn(text: string): void; error(text: string): void },
+  level: LogMessage['level'],
+  text: string,
+): void {
   switch (level) {
     case 'warn':
       sink.warn(text);
@@ -308,7 +342,9 @@ export function logAt(sink: { info(text: string): void; warn(text: string): void
 }
 
 function integerIn(value: unknown, min: number, max: number, name: string): string | undefined {
-  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : `${name} is not an integer in [${min}, ${max}]`;
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+    ? undefined
+    : `${name} is not an integer in [${min}, ${max}]`;
 }
 
 function isFiniteIn(value: unknown, min: number, max: number): boolean {
@@ -316,11 +352,15 @@ function isFiniteIn(value: unknown, min: number, max: number): boolean {
 }
 
 function oneOf(value: unknown, allowed: readonly string[], name: string): string | undefined {
-  return typeof value === 'string' && allowed.includes(value) ? undefined : `${name} is not one of ${allowed.join(', ')}`;
+  return typeof value === 'string' && allowed.includes(value)
+    ? undefined
+    : `${name} is not one of ${allowed.join(', ')}`;
 }
 
 function stringUpTo(value: unknown, maxLength: number, name: string): string | undefined {
-  return typeof value === 'string' && value.length <= maxLength ? undefined : `${name} is not a string of at most ${maxLength} characters`;
+  return typeof value === 'string' && value.length <= maxLength
+    ? undefined
+    : `${name} is not a string of at most ${maxLength} characters`;
 }
 
 /** A type name safe to log: short, printable ASCII only. */
@@ -333,5 +373,13 @@ function printable(type: string): string {
 export function isToWebview(value: unknown): value is ToWebview {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'init' || type === 'frame' || type === 'frameError' || type === 'codec' || type === 'fatal' || type === 'exportDone' || (type === 'cine' && typeof (value as CineMessage).play === 'boolean');
+  return (
+    type === 'init' ||
+    type === 'frame' ||
+    type === 'frameError' ||
+    type === 'codec' ||
+    type === 'fatal' ||
+    type === 'exportDone' ||
+    (type === 'cine' && typeof (value as CineMessage).play === 'boolean')
+  );
 }

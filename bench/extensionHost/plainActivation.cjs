@@ -46,9 +46,14 @@ function stand(name) {
 // esbuild's `import * as vscode` copies the module's own properties: give it the API's
 // top-level names, read from @types/vscode before the clock starts.
 const bundle = path.resolve(process.argv[2]);
-const typings = require('node:fs').readFileSync(require.resolve('@types/vscode/index.d.ts', { paths: [path.join(__dirname, '..', '..')] }), 'utf8');
+const typings = require('node:fs').readFileSync(
+  require.resolve('@types/vscode/index.d.ts', { paths: [path.join(__dirname, '..', '..')] }),
+  'utf8',
+);
 const vscode = {};
-for (const match of typings.matchAll(/^\texport (?:namespace|class|enum|function|const|let|var) ([A-Za-z_$][\w$]*)/gm)) {
+for (const match of typings.matchAll(
+  /^\texport (?:namespace|class|enum|function|const|let|var) ([A-Za-z_$][\w$]*)/gm,
+)) {
   vscode[match[1]] ??= stand(`vscode.${match[1]}`);
 }
 const resolve = Module._resolveFilename;
@@ -75,4 +80,6 @@ const extension = require(bundle);
 const t1 = performance.now();
 const api = extension.activate(context);
 const t2 = performance.now();
-process.stdout.write(`${JSON.stringify({ requireMs: t1 - t0, activateMs: t2 - t1, ownActivationMs: api?.activationMs, node: process.version })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requireMs: t1 - t0, activateMs: t2 - t1, ownActivationMs: api?.activationMs, node: process.version })}\n`,
+);

@@ -1,6 +1,10 @@
 import * as vscode from 'vscode';
 import { newConnectionId, type AuthKind, type ServerConnection } from '../config/connections';
-import { isFromWorkspace, splitUserInfo, WorkspaceConnectionError } from '../config/connectionPolicy';
+import {
+  isFromWorkspace,
+  splitUserInfo,
+  WorkspaceConnectionError,
+} from '../config/connectionPolicy';
 import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
 import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
@@ -18,16 +22,29 @@ export interface ServerInput extends Partial<ServerConnection> {
 }
 
 /** `dicomweb.server.add`: name, service URL, kind (probed), auth; secrets to SecretStorage. */
-export async function addServer(services: Services, input?: ServerInput): Promise<ServerConnection> {
+export async function addServer(
+  services: Services,
+  input?: ServerInput,
+): Promise<ServerConnection> {
   // `https://user:pass@host`: the user becomes HTTP basic, the password goes to
   // SecretStorage, the URL is saved without them (RFC 3986 §3.2.1; issue 10, finding 4c).
   const fromUrl: UserInfo = {};
-  const connection = input?.url ? fromInput(input, fromUrl) : await askConnection(undefined, fromUrl);
+  const connection = input?.url
+    ? fromInput(input, fromUrl)
+    : await askConnection(undefined, fromUrl);
   const asked = connection.auth === 'bearer' || connection.auth === 'basic';
-  const secret = input?.url ? (input.secret ?? fromUrl.password) : fromUrl.password && connection.auth === 'basic' ? fromUrl.password : asked ? await askSecret(connection) : undefined;
+  const secret = input?.url
+    ? (input.secret ?? fromUrl.password)
+    : fromUrl.password && connection.auth === 'basic'
+      ? fromUrl.password
+      : asked
+        ? await askSecret(connection)
+        : undefined;
   if (secret) await services.connections.setSecret(connection.id, secret);
   await services.connections.save(connection);
-  services.log.info(`Added server "${connection.name}" (${connection.url}, ${connection.kind ?? 'generic'}, auth ${connection.auth ?? 'none'})`);
+  services.log.info(
+    `Added server "${connection.name}" (${connection.url}, ${connection.kind ?? 'generic'}, auth ${connection.auth ?? 'none'})`,
+  );
   return connection;
 }
 
@@ -50,7 +67,9 @@ export async function editServer(services: Services, node: ServerNode): Promise<
   if (isFromWorkspace(node.connection)) throw new WorkspaceConnectionError(node.connection);
   const updated = await askConnection(node.connection, {});
   if (updated.auth === 'bearer' || updated.auth === 'basic') {
-    const keep = (await services.connections.getSecret(updated.id)) !== undefined && updated.auth === node.connection.auth;
+    const keep =
+      (await services.connections.getSecret(updated.id)) !== undefined &&
+      updated.auth === node.connection.auth;
     const secret = await askSecret(updated, keep);
     if (secret) await services.connections.setSecret(updated.id, secret);
   } else {
@@ -66,7 +85,9 @@ export async function removeServer(services: Services, node?: ServerNode): Promi
   // From the palette: only what this command can remove (not a workspace's entries, not
   // the running local server's own row).
   node ??= await pickServer(services, 'Remove which server?', {
-    accept: (candidate) => !isFromWorkspace(candidate.connection) && !services.connections.isTransient(candidate.connection.id),
+    accept: (candidate) =>
+      !isFromWorkspace(candidate.connection) &&
+      !services.connections.isTransient(candidate.connection.id),
     none: 'No server of your settings to remove.',
   });
   if (isFromWorkspace(node.connection)) throw new WorkspaceConnectionError(node.connection);
@@ -98,13 +119,17 @@ function fromInput(input: ServerInput, userInfo: UserInfo): ServerConnection {
   };
 }
 
-async function askConnection(current: ServerConnection | undefined, userInfo: UserInfo): Promise<ServerConnection> {
+async function askConnection(
+  current: ServerConnection | undefined,
+  userInfo: UserInfo,
+): Promise<ServerConnection> {
   const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
   const url = await vscode.window.showInputBox({
     title: `${title} (1/4)`,
     // Short: a long prompt is cut off in the input box. The examples go in the placeholder.
     prompt: 'DICOMweb service URL',
-    placeHolder: 'e.g. http://localhost:8042/dicom-web · https://ws-svc.dicom.azurehealthcareapis.com/v2',
+    placeHolder:
+      'e.g. http://localhost:8042/dicom-web · https://ws-svc.dicom.azurehealthcareapis.com/v2',
     value: current?.url,
     ignoreFocusOut: true,
     validateInput: baseUrlProblem,
@@ -122,29 +147,55 @@ async function askConnection(current: ServerConnection | undefined, userInfo: Us
   if (!name) throw new UserCancelled();
 
   const detected = current?.kind ?? (await detectKind(normalized));
-  const kinds: Array<vscode.QuickPickItem & { serverKind: ServerKind }> = Object.values(PROFILES).map((profile) => ({
+  const kinds: Array<vscode.QuickPickItem & { serverKind: ServerKind }> = Object.values(
+    PROFILES,
+  ).map((profile) => ({
     label: profile.label,
     description: profile.kind === detected ? 'detected' : '',
     serverKind: profile.kind,
   }));
   kinds.sort((a, b) => (a.serverKind === detected ? -1 : b.serverKind === detected ? 1 : 0));
-  const kind = await vscode.window.showQuickPick(kinds, { title: `${title} (3/4): server kind`, placeHolder: 'Decides how deletes are sent and what the server supports', ignoreFocusOut: true });
+  const kind = await vscode.window.showQuickPick(kinds, {
+    title: `${title} (3/4): server kind`,
+    placeHolder: 'Decides how deletes are sent and what the server supports',
+    ignoreFocusOut: true,
+  });
   if (!kind) throw new UserCancelled();
 
   const auths: Array<vscode.QuickPickItem & { auth: AuthKind }> = [
     { label: 'None', auth: 'none' },
-    { label: 'Microsoft Entra ID', description: 'sign in with your Microsoft account (Azure DICOM service)', auth: 'entra' },
-    { label: 'Bearer token', description: 'paste a token; kept in VS Code secret storage', auth: 'bearer' },
-    { label: 'HTTP basic', description: 'user name and password; the password in secret storage', auth: 'basic' },
+    {
+      label: 'Microsoft Entra ID',
+      description: 'sign in with your Microsoft account (Azure DICOM service)',
+      auth: 'entra',
+    },
+    {
+      label: 'Bearer token',
+      description: 'paste a token; kept in VS Code secret storage',
+      auth: 'bearer',
+    },
+    {
+      label: 'HTTP basic',
+      description: 'user name and password; the password in secret storage',
+      auth: 'basic',
+    },
   ];
-  const preferred = current?.auth ?? (userInfo.username ? 'basic' : kind.serverKind === 'azure' ? 'entra' : 'none');
+  const preferred =
+    current?.auth ?? (userInfo.username ? 'basic' : kind.serverKind === 'azure' ? 'entra' : 'none');
   auths.sort((a, b) => (a.auth === preferred ? -1 : b.auth === preferred ? 1 : 0));
-  const auth = await vscode.window.showQuickPick(auths, { title: `${title} (4/4): authentication`, ignoreFocusOut: true });
+  const auth = await vscode.window.showQuickPick(auths, {
+    title: `${title} (4/4): authentication`,
+    ignoreFocusOut: true,
+  });
   if (!auth) throw new UserCancelled();
 
   let username: string | undefined;
   if (auth.auth === 'basic') {
-    username = await vscode.window.showInputBox({ title: `${title}: user name`, value: current?.username ?? userInfo.username, ignoreFocusOut: true });
+    username = await vscode.window.showInputBox({
+      title: `${title}: user name`,
+      value: current?.username ?? userInfo.username,
+      ignoreFocusOut: true,
+    });
     if (username === undefined) throw new UserCancelled();
   }
   return {
@@ -158,7 +209,10 @@ async function askConnection(current: ServerConnection | undefined, userInfo: Us
   };
 }
 
-async function askSecret(connection: ServerConnection, optional = false): Promise<string | undefined> {
+async function askSecret(
+  connection: ServerConnection,
+  optional = false,
+): Promise<string | undefined> {
   const secret = await vscode.window.showInputBox({
     title: `${connection.name}: ${connection.auth === 'bearer' ? 'bearer token' : `password of ${connection.username}`}`,
     prompt: `Kept in VS Code's secret storage, never in settings.${optional ? ' Leave empty to keep the current one.' : ''}`,
@@ -171,7 +225,12 @@ async function askSecret(connection: ServerConnection, optional = false): Promis
 
 /** A client for a few seconds' probe of a URL being added (no credentials yet). */
 function probeClient(url: string): DicomWebClient {
-  return new DicomWebClient({ baseUrl: url, timeouts: { connectMs: 3000, headersMs: 3000 }, retry: { retries: 0 }, proxy: proxyFor(url) });
+  return new DicomWebClient({
+    baseUrl: url,
+    timeouts: { connectMs: 3000, headersMs: 3000 },
+    retry: { retries: 0 },
+    proxy: proxyFor(url),
+  });
 }
 
 /**
@@ -190,7 +249,11 @@ async function offerDicomWebRoot(url: string): Promise<string> {
   if (!root || root === url) return url;
   const use = { label: `Use ${root}`, description: 'answers DICOMweb searches', url: root };
   const keep = { label: `Keep ${url}`, description: 'it answered no DICOMweb search', url };
-  const choice = await vscode.window.showQuickPick([use, keep], { title: `${url} is not a DICOMweb root`, placeHolder: `The DICOMweb service is at ${root}`, ignoreFocusOut: true });
+  const choice = await vscode.window.showQuickPick([use, keep], {
+    title: `${url} is not a DICOMweb root`,
+    placeHolder: `The DICOMweb service is at ${root}`,
+    ignoreFocusOut: true,
+  });
   if (!choice) throw new UserCancelled();
   return choice.url;
 }

@@ -27,48 +27,112 @@ export interface NamedRequest {
   output?: string;
 }
 
-export function requestsFor(node: ServerNode | StudyNode | SeriesNode | InstanceNode): NamedRequest[] {
+export function requestsFor(
+  node: ServerNode | StudyNode | SeriesNode | InstanceNode,
+): NamedRequest[] {
   if (node instanceof ServerNode) {
-    return [{ label: 'Search for studies (QIDO-RS)', spec: searchRequest('studies', {}, { match: filterToMatch(node.filter), limit: 50 }) }];
+    return [
+      {
+        label: 'Search for studies (QIDO-RS)',
+        spec: searchRequest('studies', {}, { match: filterToMatch(node.filter), limit: 50 }),
+      },
+    ];
   }
   const target = targetOf(node);
   const client = clientOf(node);
-  const deletes = client.deleteRequests(target).map((spec, index, all) => ({ label: `Delete${all.length > 1 ? ` (step ${index + 1} of ${all.length})` : ''} — ${client.serverProfile.label}`, spec }));
+  const deletes = client
+    .deleteRequests(target)
+    .map((spec, index, all) => ({
+      label: `Delete${all.length > 1 ? ` (step ${index + 1} of ${all.length})` : ''} — ${client.serverProfile.label}`,
+      spec,
+    }));
   if (node instanceof StudyNode) {
     return [
-      { label: 'Retrieve all instances of the study (WADO-RS)', spec: retrieveRequest(target), output: 'study.multipart' },
+      {
+        label: 'Retrieve all instances of the study (WADO-RS)',
+        spec: retrieveRequest(target),
+        output: 'study.multipart',
+      },
       { label: 'Retrieve the metadata of the study', spec: metadataRequest(target) },
-      { label: 'Search for series in the study (QIDO-RS)', spec: searchRequest('series', { studyInstanceUid: target.studyInstanceUid }) },
-      { label: 'Search for this study (QIDO-RS)', spec: searchRequest('studies', {}, { match: { StudyInstanceUID: target.studyInstanceUid } }) },
+      {
+        label: 'Search for series in the study (QIDO-RS)',
+        spec: searchRequest('series', { studyInstanceUid: target.studyInstanceUid }),
+      },
+      {
+        label: 'Search for this study (QIDO-RS)',
+        spec: searchRequest(
+          'studies',
+          {},
+          { match: { StudyInstanceUID: target.studyInstanceUid } },
+        ),
+      },
       ...deletes,
     ];
   }
   if (node instanceof SeriesNode) {
     return [
-      { label: 'Retrieve all instances of the series (WADO-RS)', spec: retrieveRequest(target), output: 'series.multipart' },
+      {
+        label: 'Retrieve all instances of the series (WADO-RS)',
+        spec: retrieveRequest(target),
+        output: 'series.multipart',
+      },
       { label: 'Retrieve the metadata of the series', spec: metadataRequest(target) },
-      { label: 'Search for instances in the series (QIDO-RS)', spec: searchRequest('instances', { studyInstanceUid: target.studyInstanceUid, seriesInstanceUid: target.seriesInstanceUid }) },
+      {
+        label: 'Search for instances in the series (QIDO-RS)',
+        spec: searchRequest('instances', {
+          studyInstanceUid: target.studyInstanceUid,
+          seriesInstanceUid: target.seriesInstanceUid,
+        }),
+      },
       ...deletes,
     ];
   }
   const instance = node.target;
   return [
-    { label: 'Retrieve the instance (WADO-RS, multipart)', spec: retrieveRequest(instance), output: 'instance.multipart' },
-    { label: 'Retrieve the instance as application/dicom (single part)', spec: retrieveInstanceSinglePartRequest(instance), output: `${instance.sopInstanceUid}.dcm` },
+    {
+      label: 'Retrieve the instance (WADO-RS, multipart)',
+      spec: retrieveRequest(instance),
+      output: 'instance.multipart',
+    },
+    {
+      label: 'Retrieve the instance as application/dicom (single part)',
+      spec: retrieveInstanceSinglePartRequest(instance),
+      output: `${instance.sopInstanceUid}.dcm`,
+    },
     { label: 'Retrieve the metadata of the instance', spec: metadataRequest(instance) },
-    { label: 'Retrieve frame 1 (Explicit VR Little Endian)', spec: framesRequest(instance, [1], { transferSyntax: '1.2.840.10008.1.2.1' }), output: 'frame1.multipart' },
-    { label: 'Retrieve frame 1 rendered as PNG', spec: renderedRequest(instance, 1, { mediaType: 'image/png' }), output: 'frame1.png' },
-    { label: 'Search for this instance (QIDO-RS)', spec: searchRequest('instances', {}, { match: { SOPInstanceUID: instance.sopInstanceUid } }) },
+    {
+      label: 'Retrieve frame 1 (Explicit VR Little Endian)',
+      spec: framesRequest(instance, [1], { transferSyntax: '1.2.840.10008.1.2.1' }),
+      output: 'frame1.multipart',
+    },
+    {
+      label: 'Retrieve frame 1 rendered as PNG',
+      spec: renderedRequest(instance, 1, { mediaType: 'image/png' }),
+      output: 'frame1.png',
+    },
+    {
+      label: 'Search for this instance (QIDO-RS)',
+      spec: searchRequest('instances', {}, { match: { SOPInstanceUID: instance.sopInstanceUid } }),
+    },
     ...deletes,
   ];
 }
 
-export async function copyCurl(_services: Services, node: ServerNode | StudyNode | SeriesNode | InstanceNode, _nodes?: unknown, which?: number): Promise<string> {
+export async function copyCurl(
+  _services: Services,
+  node: ServerNode | StudyNode | SeriesNode | InstanceNode,
+  _nodes?: unknown,
+  which?: number,
+): Promise<string> {
   const requests = requestsFor(node);
   let chosen = which !== undefined ? requests[which] : undefined;
   if (!chosen) {
     const picked = await vscode.window.showQuickPick(
-      requests.map((request) => ({ label: request.label, description: `${request.spec.method} ${request.spec.path}`, request })),
+      requests.map((request) => ({
+        label: request.label,
+        description: `${request.spec.method} ${request.spec.path}`,
+        request,
+      })),
       { title: 'Copy which request as cURL?' },
     );
     if (!picked) throw new UserCancelled();
@@ -77,6 +141,9 @@ export async function copyCurl(_services: Services, node: ServerNode | StudyNode
   const client = node instanceof ServerNode ? node.client : clientOf(node);
   const text = client.curlOf(chosen.spec, { outputFile: chosen.output });
   await vscode.env.clipboard.writeText(text);
-  vscode.window.setStatusBarMessage('Copied the cURL command (the credential is a placeholder)', 4000);
+  vscode.window.setStatusBarMessage(
+    'Copied the cURL command (the credential is a placeholder)',
+    4000,
+  );
   return text;
 }

@@ -10,7 +10,14 @@ import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import { InstanceNode } from '../tree/nodes/InstanceNode';
 import { SeriesNode } from '../tree/nodes/SeriesNode';
 import { StudyNode, counts } from '../tree/nodes/StudyNode';
-import { clientOf, connectionOf, isResourceNode, selectionOf, targetOf, type ResourceNode } from './nodeTargets';
+import {
+  clientOf,
+  connectionOf,
+  isResourceNode,
+  selectionOf,
+  targetOf,
+  type ResourceNode,
+} from './nodeTargets';
 import { sentenceOf } from './registerCommand';
 
 export interface DeleteResult {
@@ -19,7 +26,11 @@ export interface DeleteResult {
   confirmed: boolean;
 }
 
-export async function deleteNodes(services: Services, node: unknown, nodes?: unknown[]): Promise<DeleteResult> {
+export async function deleteNodes(
+  services: Services,
+  node: unknown,
+  nodes?: unknown[],
+): Promise<DeleteResult> {
   const selected = selectionOf(node, nodes, isResourceNode);
   // A series whose study is also selected goes with the study: one request, not two.
   const items = selected.filter((item) => !hasSelectedAncestor(item, selected));
@@ -27,30 +38,44 @@ export async function deleteNodes(services: Services, node: unknown, nodes?: unk
 
   const servers = [...new Set(items.map((item) => connectionOf(item).name))];
   const message =
-    items.length === 1 ? `Delete ${summaryOf(items[0])} from "${servers[0]}"?` : `Delete these ${items.length} items from ${servers.map((name) => `"${name}"`).join(', ')}?`;
-  const detail = [...items.map((item) => `• ${describeForConfirmation(item)}`), '', 'This cannot be undone.'].join('\n');
+    items.length === 1
+      ? `Delete ${summaryOf(items[0])} from "${servers[0]}"?`
+      : `Delete these ${items.length} items from ${servers.map((name) => `"${name}"`).join(', ')}?`;
+  const detail = [
+    ...items.map((item) => `• ${describeForConfirmation(item)}`),
+    '',
+    'This cannot be undone.',
+  ].join('\n');
   const confirmed = await services.prompts.confirm(message, detail, 'Delete');
   if (!confirmed) return { deleted: [], failed: [], confirmed: false };
 
   const deleted: ResourceNode[] = [];
   const failed: DeleteResult['failed'] = [];
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Deleting', cancellable: false }, async (progress) => {
-      for (const item of items) {
-        progress.report({ message: summaryOf(item), increment: 100 / items.length });
-        try {
-          await clientOf(item).deleteResource(targetOf(item));
-          deleted.push(item);
-          services.log.info(`[${connectionOf(item).name}] deleted ${describeForConfirmation(item)}`);
-        } catch (error) {
-          failed.push({ node: item, error });
-          services.log.error(`[${connectionOf(item).name}] could not delete ${describeForConfirmation(item)}: ${sentenceOf(error)}`);
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Deleting', cancellable: false },
+      async (progress) => {
+        for (const item of items) {
+          progress.report({ message: summaryOf(item), increment: 100 / items.length });
+          try {
+            await clientOf(item).deleteResource(targetOf(item));
+            deleted.push(item);
+            services.log.info(
+              `[${connectionOf(item).name}] deleted ${describeForConfirmation(item)}`,
+            );
+          } catch (error) {
+            failed.push({ node: item, error });
+            services.log.error(
+              `[${connectionOf(item).name}] could not delete ${describeForConfirmation(item)}: ${sentenceOf(error)}`,
+            );
+          }
         }
-      }
-    });
+      },
+    );
   } finally {
     lowerParentCounts(deleted);
-    for (const parent of new Set(items.map((item) => item.parent as DicomWebNode))) services.tree.refresh(parent);
+    for (const parent of new Set(items.map((item) => item.parent as DicomWebNode)))
+      services.tree.refresh(parent);
   }
   if (failed.length > 0) {
     const choice = await vscode.window.showErrorMessage(
@@ -59,7 +84,10 @@ export async function deleteNodes(services: Services, node: unknown, nodes?: unk
     );
     if (choice) services.log.show(true);
   } else {
-    vscode.window.setStatusBarMessage(`Deleted ${items.length === 1 ? summaryOf(items[0]) : `${items.length} items`}`, 5000);
+    vscode.window.setStatusBarMessage(
+      `Deleted ${items.length === 1 ? summaryOf(items[0]) : `${items.length} items`}`,
+      5000,
+    );
   }
   return { deleted, failed, confirmed: true };
 }
@@ -83,21 +111,37 @@ function hasSelectedAncestor(node: ResourceNode, selected: ResourceNode[]): bool
 }
 
 function summaryOf(node: ResourceNode): string {
-  if (node instanceof StudyNode) return `the study "${node.description || node.studyInstanceUid}" of ${node.patientName}`;
-  if (node instanceof SeriesNode) return `series ${node.seriesNumber ?? ''} ${node.modality}${node.description ? ` "${node.description}"` : ''}`.replace(/\s+/g, ' ');
+  if (node instanceof StudyNode)
+    return `the study "${node.description || node.studyInstanceUid}" of ${node.patientName}`;
+  if (node instanceof SeriesNode)
+    return `series ${node.seriesNumber ?? ''} ${node.modality}${node.description ? ` "${node.description}"` : ''}`.replace(
+      /\s+/g,
+      ' ',
+    );
   return `instance ${node.instanceNumber ?? node.sopInstanceUid}`;
 }
 
 /** One line per item naming patient, description and counts, so nobody deletes blind. */
 export function describeForConfirmation(node: ResourceNode): string {
   if (node instanceof StudyNode) {
-    const content = [counts(node.seriesCount, 'series', 'series'), counts(node.instanceCount, 'instance', 'instances')].filter(Boolean).join(', ');
+    const content = [
+      counts(node.seriesCount, 'series', 'series'),
+      counts(node.instanceCount, 'instance', 'instances'),
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `Study "${node.description || '(no description)'}" of patient ${node.patientName}${content ? ` — ${content}` : ''} (StudyInstanceUID ${node.studyInstanceUid})`;
   }
   if (node instanceof SeriesNode) {
     const content = counts(node.instanceCount, 'instance', 'instances');
-    return `Series ${node.seriesNumber ?? ''} ${node.modality} "${node.description || '(no description)'}"${content ? ` — ${content}` : ''} of study "${node.study.description}" of patient ${node.study.patientName} (SeriesInstanceUID ${node.seriesInstanceUid})`.replace(/ +/g, ' ');
+    return `Series ${node.seriesNumber ?? ''} ${node.modality} "${node.description || '(no description)'}"${content ? ` — ${content}` : ''} of study "${node.study.description}" of patient ${node.study.patientName} (SeriesInstanceUID ${node.seriesInstanceUid})`.replace(
+      / +/g,
+      ' ',
+    );
   }
   const instance = node as InstanceNode;
-  return `Instance ${instance.instanceNumber ?? ''} (${sopClassName(instance.sopClassUid)}) of series ${instance.series.seriesNumber ?? ''} "${instance.series.description}" of patient ${instance.series.study.patientName} (SOPInstanceUID ${instance.sopInstanceUid})`.replace(/ +/g, ' ');
+  return `Instance ${instance.instanceNumber ?? ''} (${sopClassName(instance.sopClassUid)}) of series ${instance.series.seriesNumber ?? ''} "${instance.series.description}" of patient ${instance.series.study.patientName} (SOPInstanceUID ${instance.sopInstanceUid})`.replace(
+    / +/g,
+    ' ',
+  );
 }

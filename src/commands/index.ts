@@ -7,7 +7,16 @@ import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
-import { addSampleData, copyLocalServerToken, copyLocalServerUrl, localServerActions, restartLocalServer, startLocalServer, startLocalServerInFolder, stopLocalServer } from './localServer';
+import {
+  addSampleData,
+  copyLocalServerToken,
+  copyLocalServerUrl,
+  localServerActions,
+  restartLocalServer,
+  startLocalServer,
+  startLocalServerInFolder,
+  stopLocalServer,
+} from './localServer';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
@@ -34,16 +43,20 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.node.copyUid': (node, nodes) => copyUid(node, nodes),
     'dicomweb.node.copyCurl': (node, nodes, which) => copyCurl(services, node, nodes, which),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, nodes),
-    'dicomweb.node.uploadHere': (node, uris) => uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
+    'dicomweb.node.uploadHere': (node, uris) =>
+      uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
-    'dicomweb.study.upload': (node, uris) => uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
+    'dicomweb.study.upload': (node, uris) =>
+      uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
     'dicomweb.upload': () => uploadWithPicker(services),
-    'dicomweb.upload.fromExplorer': (clicked, selection) => uploadFromExplorer(services, clicked, selection),
+    'dicomweb.upload.fromExplorer': (clicked, selection) =>
+      uploadFromExplorer(services, clicked, selection),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri),
     'dicomweb.log.show': () => showLog(services),
     'dicomweb.origins.revoke': (origins) => revokeOrigins(services, origins),
-    'dicomweb.localServer.start': (folder) => startLocalServer(services, typeof folder === 'string' ? folder : undefined),
+    'dicomweb.localServer.start': (folder) =>
+      startLocalServer(services, typeof folder === 'string' ? folder : undefined),
     'dicomweb.localServer.startInFolder': (folder) => startLocalServerInFolder(services, folder),
     'dicomweb.localServer.stop': () => stopLocalServer(services),
     'dicomweb.localServer.restart': () => restartLocalServer(services),

@@ -30,7 +30,11 @@ export function clientOf(node: DicomWebNode): DicomWebClient {
 
 export function targetOf(node: ResourceNode): InstancePath {
   if (node instanceof StudyNode) return { studyInstanceUid: node.studyInstanceUid };
-  if (node instanceof SeriesNode) return { studyInstanceUid: node.study.studyInstanceUid, seriesInstanceUid: node.seriesInstanceUid };
+  if (node instanceof SeriesNode)
+    return {
+      studyInstanceUid: node.study.studyInstanceUid,
+      seriesInstanceUid: node.seriesInstanceUid,
+    };
   return node.target;
 }
 
@@ -42,16 +46,27 @@ export function uidOf(node: ResourceNode): string {
 
 /** A title a person can read: "Test, Shapes — study", "… — series #1 OT", "… — instance 2". */
 export function titleOf(node: ResourceNode): string {
-  if (node instanceof StudyNode) return `${node.patientName}${node.description ? ` — ${node.description}` : ''}`;
+  if (node instanceof StudyNode)
+    return `${node.patientName}${node.description ? ` — ${node.description}` : ''}`;
   if (node instanceof SeriesNode) {
-    return `${node.study.patientName} — series ${node.seriesNumber ?? ''} ${node.modality}${node.description ? ` ${node.description}` : ''}`.replace(/\s+/g, ' ');
+    return `${node.study.patientName} — series ${node.seriesNumber ?? ''} ${node.modality}${node.description ? ` ${node.description}` : ''}`.replace(
+      /\s+/g,
+      ' ',
+    );
   }
   const series = node.series;
-  return `${series.study.patientName} — series ${series.seriesNumber ?? ''} — instance ${node.instanceNumber ?? node.sopInstanceUid}`.replace(/\s+/g, ' ');
+  return `${series.study.patientName} — series ${series.seriesNumber ?? ''} — instance ${node.instanceNumber ?? node.sopInstanceUid}`.replace(
+    /\s+/g,
+    ' ',
+  );
 }
 
 /** The selection a command acts on: the clicked node, or the multi-selection containing it. */
-export function selectionOf<T>(node: unknown, nodes: unknown, accept: (value: unknown) => value is T): T[] {
+export function selectionOf<T>(
+  node: unknown,
+  nodes: unknown,
+  accept: (value: unknown) => value is T,
+): T[] {
   const all = Array.isArray(nodes) && nodes.length > 0 ? nodes : node !== undefined ? [node] : [];
   return all.filter(accept);
 }

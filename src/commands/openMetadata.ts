@@ -1,32 +1,64 @@
 import * as vscode from 'vscode';
 import { metadataUri } from '../documents/metadataDocuments';
 import type { Services } from '../services';
-import { connectionOf, isResourceNode, selectionOf, targetOf, titleOf, type ResourceNode } from './nodeTargets';
+import {
+  connectionOf,
+  isResourceNode,
+  selectionOf,
+  targetOf,
+  titleOf,
+  type ResourceNode,
+} from './nodeTargets';
 
 export function metadataUriOf(node: ResourceNode): vscode.Uri {
   const connection = connectionOf(node);
-  const level = 'sopInstanceUid' in targetOf(node) && targetOf(node).sopInstanceUid ? 'instance' : targetOf(node).seriesInstanceUid ? 'series' : 'study';
-  return metadataUri({ connectionId: connection.id, ...targetOf(node) }, connection.name, `${titleOf(node)} (${level} metadata)`);
+  const level =
+    'sopInstanceUid' in targetOf(node) && targetOf(node).sopInstanceUid
+      ? 'instance'
+      : targetOf(node).seriesInstanceUid
+        ? 'series'
+        : 'study';
+  return metadataUri(
+    { connectionId: connection.id, ...targetOf(node) },
+    connection.name,
+    `${titleOf(node)} (${level} metadata)`,
+  );
 }
 
 /** `dicomweb.node.openMetadata`: WADO-RS metadata as a read-only JSON document. */
-export async function openMetadata(_services: Services, node: unknown, nodes?: unknown[]): Promise<vscode.TextEditor[]> {
+export async function openMetadata(
+  _services: Services,
+  node: unknown,
+  nodes?: unknown[],
+): Promise<vscode.TextEditor[]> {
   const editors: vscode.TextEditor[] = [];
   for (const item of selectionOf(node, nodes, isResourceNode)) {
     const document = await vscode.workspace.openTextDocument(metadataUriOf(item));
-    if (document.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(document, 'json');
+    if (document.languageId !== 'json')
+      await vscode.languages.setTextDocumentLanguage(document, 'json');
     editors.push(await vscode.window.showTextDocument(document, { preview: false }));
   }
   return editors;
 }
 
 /** `dicomweb.node.compareMetadata`: two selected nodes side by side in the diff editor. */
-export async function compareMetadata(_services: Services, node: unknown, nodes?: unknown[]): Promise<void> {
+export async function compareMetadata(
+  _services: Services,
+  node: unknown,
+  nodes?: unknown[],
+): Promise<void> {
   const items = selectionOf(node, nodes, isResourceNode);
   if (items.length !== 2) {
-    void vscode.window.showInformationMessage('Select exactly two studies, series or instances to compare their metadata.');
+    void vscode.window.showInformationMessage(
+      'Select exactly two studies, series or instances to compare their metadata.',
+    );
     return;
   }
   const [left, right] = items;
-  await vscode.commands.executeCommand('vscode.diff', metadataUriOf(left), metadataUriOf(right), `${titleOf(left)} ↔ ${titleOf(right)}`);
+  await vscode.commands.executeCommand(
+    'vscode.diff',
+    metadataUriOf(left),
+    metadataUriOf(right),
+    `${titleOf(left)} ↔ ${titleOf(right)}`,
+  );
 }

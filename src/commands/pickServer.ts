@@ -16,12 +16,19 @@ export async function pickServer(
   await services.tree.getChildren();
   const servers = services.tree.serverNodes().filter(options.accept ?? (() => true));
   if (servers.length === 0) {
-    void vscode.window.showInformationMessage(options.none ?? 'No DICOMweb server is configured. Add one with "DICOMweb: Add a DICOMweb Server…".');
+    void vscode.window.showInformationMessage(
+      options.none ??
+        'No DICOMweb server is configured. Add one with "DICOMweb: Add a DICOMweb Server…".',
+    );
     throw new UserCancelled();
   }
   if (servers.length === 1) return servers[0];
   const picked = await vscode.window.showQuickPick(
-    servers.map((server) => ({ label: server.connection.name, description: server.connection.url, server })),
+    servers.map((server) => ({
+      label: server.connection.name,
+      description: server.connection.url,
+      server,
+    })),
     { title },
   );
   if (!picked) throw new UserCancelled();

@@ -12,7 +12,11 @@ export async function previewInstance(previews: PreviewManager, node: InstanceNo
 export async function previewFile(previews: PreviewManager, uri?: vscode.Uri): Promise<void> {
   const target = uri ?? vscode.window.activeTextEditor?.document.uri;
   if (!target) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Preview a DICOM file', filters: { DICOM: ['dcm', 'dicom', 'DCM'], 'All files': ['*'] } });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      title: 'Preview a DICOM file',
+      filters: { DICOM: ['dcm', 'dicom', 'DCM'], 'All files': ['*'] },
+    });
     if (!picked?.[0]) return;
     return previews.showFile(picked[0]);
   }

@@ -15,14 +15,27 @@ export class UserCancelled extends Error {
  * failure becomes one clear sentence with "Show Log", details go to the log, never a stack
  * in a toast. The handler's result is returned (tests and other commands use it).
  */
-export function registerCommand(services: Services, id: string, handler: (...args: any[]) => unknown): vscode.Disposable {
+export function registerCommand(
+  services: Services,
+  id: string,
+  handler: (...args: any[]) => unknown,
+): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       return await handler(...args);
     } catch (error) {
-      if (error instanceof UserCancelled || isCancellation(error) || error instanceof vscode.CancellationError) return undefined;
+      if (
+        error instanceof UserCancelled ||
+        isCancellation(error) ||
+        error instanceof vscode.CancellationError
+      )
+        return undefined;
       // Whatever threw, a URL's user info never reaches the log or the toast (issue 10, 4c).
-      services.log.error(redactUrlsIn(`${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+      services.log.error(
+        redactUrlsIn(
+          `${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
+      );
       const choice = await vscode.window.showErrorMessage(sentenceOf(error), 'Show Log');
       if (choice === 'Show Log') services.log.show(true);
       return undefined;
@@ -36,8 +49,10 @@ export function sentenceOf(error: unknown): string {
 
 function rawSentenceOf(error: unknown): string {
   if (error instanceof DicomWebError) {
-    if (error.status === 401 || error.status === 403) return `The server refused the credentials (${error.status}). ${error.serverMessage ?? ''}`.trim();
-    if (error.status === 404) return `Not found on the server${error.serverMessage ? `: ${error.serverMessage}` : '.'}`;
+    if (error.status === 401 || error.status === 403)
+      return `The server refused the credentials (${error.status}). ${error.serverMessage ?? ''}`.trim();
+    if (error.status === 404)
+      return `Not found on the server${error.serverMessage ? `: ${error.serverMessage}` : '.'}`;
     return error.message;
   }
   return error instanceof Error ? error.message : String(error);

@@ -10,12 +10,17 @@ import { UserCancelled } from './registerCommand';
  * `patient=Doe^J*; date=20200101-20201231; modality=CT; accession=…; id=…` or any
  * attribute keyword/tag. A bare text is a patient name.
  */
-export async function setFilter(services: Services, node?: ServerNode, filter?: StudyFilter): Promise<StudyFilter | undefined> {
+export async function setFilter(
+  services: Services,
+  node?: ServerNode,
+  filter?: StudyFilter,
+): Promise<StudyFilter | undefined> {
   const server = node ?? (await pickServer(services, 'Filter studies on which server?'));
   if (!filter) {
     const text = await vscode.window.showInputBox({
       title: `Filter studies on ${server.connection.name}`,
-      prompt: 'patient=Doe^J*; id=…; date=20200101-20201231; modality=CT; accession=…; description=…; any keyword or tag=value. Empty clears.',
+      prompt:
+        'patient=Doe^J*; id=…; date=20200101-20201231; modality=CT; accession=…; description=…; any keyword or tag=value. Empty clears.',
       value: formatFilterInput(server.filter),
       placeHolder: 'Doe^J*   or   date=20240101-; modality=MR',
       ignoreFocusOut: true,
@@ -32,6 +37,10 @@ export async function setFilter(services: Services, node?: ServerNode, filter?: 
 /** `dicomweb.server.clearFilter`; from the palette, on the filtered server (or the one picked). */
 export async function clearFilter(services: Services, node?: ServerNode): Promise<void> {
   const server =
-    node ?? (await pickServer(services, 'Clear the filter of which server?', { accept: (candidate) => candidate.filter !== undefined, none: 'No DICOMweb server has a filter.' }));
+    node ??
+    (await pickServer(services, 'Clear the filter of which server?', {
+      accept: (candidate) => candidate.filter !== undefined,
+      none: 'No DICOMweb server has a filter.',
+    }));
   await server.setFilter(undefined);
 }

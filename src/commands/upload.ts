@@ -8,7 +8,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { isDicomPart10 } from '../dicom/part10';
-import { describeOutcome, headline, notDicomMessage, reportMarkdown } from '../dicomweb/outcomeText';
+import {
+  describeOutcome,
+  headline,
+  notDicomMessage,
+  reportMarkdown,
+} from '../dicomweb/outcomeText';
 import type { StoreSummary } from '../dicomweb/store';
 import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
@@ -25,14 +30,21 @@ export interface UploadResult extends StoreSummary {
 }
 
 /** `dicomweb.upload.fromExplorer` — `(clicked, selection)` as VS Code passes them. */
-export async function uploadFromExplorer(services: Services, clicked?: vscode.Uri, selection?: vscode.Uri[]): Promise<UploadResult | undefined> {
+export async function uploadFromExplorer(
+  services: Services,
+  clicked?: vscode.Uri,
+  selection?: vscode.Uri[],
+): Promise<UploadResult | undefined> {
   const uris = selection && selection.length > 0 ? selection : clicked ? [clicked] : [];
   if (uris.length === 0) return uploadWithPicker(services);
   return uploadUris(services, uris, undefined);
 }
 
 /** `dicomweb.upload` from the palette or the view title: a file picker. */
-export async function uploadWithPicker(services: Services, target?: ServerNode | StudyNode): Promise<UploadResult | undefined> {
+export async function uploadWithPicker(
+  services: Services,
+  target?: ServerNode | StudyNode,
+): Promise<UploadResult | undefined> {
   const uris = await vscode.window.showOpenDialog({
     canSelectFiles: true,
     canSelectFolders: true,
@@ -45,31 +57,53 @@ export async function uploadWithPicker(services: Services, target?: ServerNode |
 }
 
 /** `dicomweb.node.uploadHere` on a server ("upload") or a study ("upload to this study"). */
-export function uploadHere(services: Services, node: ServerNode | StudyNode, uris?: vscode.Uri[]): Promise<UploadResult | undefined> {
-  return uris && uris.length > 0 ? uploadUris(services, uris, node) : uploadWithPicker(services, node);
+export function uploadHere(
+  services: Services,
+  node: ServerNode | StudyNode,
+  uris?: vscode.Uri[],
+): Promise<UploadResult | undefined> {
+  return uris && uris.length > 0
+    ? uploadUris(services, uris, node)
+    : uploadWithPicker(services, node);
 }
 
-export async function uploadUris(services: Services, uris: vscode.Uri[], target: ServerNode | StudyNode | undefined): Promise<UploadResult | undefined> {
+export async function uploadUris(
+  services: Services,
+  uris: vscode.Uri[],
+  target: ServerNode | StudyNode | undefined,
+): Promise<UploadResult | undefined> {
   reportNotOnDisk(services, uris);
   // Files first: a selection of non-DICOM files (LICENSE, Makefile: the Explorer entry is on
   // every extension-less file) gets one sentence, without asking for a server first.
-  const { dicom, notDicom } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Looking for DICOM files…' }, () =>
-    collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath)),
+  const { dicom, notDicom } = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Looking for DICOM files…' },
+    () => collectFiles(uris.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath)),
   );
   if (dicom.length === 0) return nothingToSend(services, notDicom);
 
   const destination = target ?? (await pickServer(services));
   const server = destination instanceof StudyNode ? destination.server : destination;
   const study = destination instanceof StudyNode ? destination.studyInstanceUid : undefined;
-  const targetName = study ? `${server.connection.name} / ${destination instanceof StudyNode ? destination.patientName : ''}` : server.connection.name;
+  const targetName = study
+    ? `${server.connection.name} / ${destination instanceof StudyNode ? destination.patientName : ''}`
+    : server.connection.name;
 
   const summary = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Uploading to ${targetName}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Uploading to ${targetName}`,
+      cancellable: true,
+    },
     async (progress, token) => {
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort());
       try {
-        return await server.client.storeInstances(dicom, { studyInstanceUid: study, signal: controller.signal, ...uploadSettings(), onProgress: progressReporter(progress) });
+        return await server.client.storeInstances(dicom, {
+          studyInstanceUid: study,
+          signal: controller.signal,
+          ...uploadSettings(),
+          onProgress: progressReporter(progress),
+        });
       } finally {
         subscription.dispose();
         // The tree shows the new data where it landed.
@@ -77,7 +111,12 @@ export async function uploadUris(services: Services, uris: vscode.Uri[], target:
       }
     },
   );
-  const result: UploadResult = { ...summary, notDicom, skipped: summary.skipped + notDicom.length, target: targetName };
+  const result: UploadResult = {
+    ...summary,
+    notDicom,
+    skipped: summary.skipped + notDicom.length,
+    target: targetName,
+  };
   logOutcomes(services, result);
   // After withProgress has ended: the progress toast is gone before the summary shows.
   void showSummary(services, result);
@@ -90,24 +129,51 @@ function nothingToSend(services: Services, notDicom: string[]): UploadResult {
   for (const file of notDicom) services.log.info(`upload: not DICOM, not sent: ${file}`);
   if (notDicom.length) void vscode.window.showWarningMessage(message);
   else void vscode.window.showWarningMessage('Nothing to upload: the selection holds no file.');
-  return { outcomes: [], stored: 0, warnings: 0, failed: 0, skipped: notDicom.length, serverWarnings: [], notDicom, target: '', message };
+  return {
+    outcomes: [],
+    stored: 0,
+    warnings: 0,
+    failed: 0,
+    skipped: notDicom.length,
+    serverWarnings: [],
+    notDicom,
+    target: '',
+    message,
+  };
 }
 
 function uploadSettings(): { batchSize: number; concurrency: number } {
   const configuration = vscode.workspace.getConfiguration('dicomweb');
-  return { batchSize: configuration.get<number>('upload.batchSize', 50), concurrency: configuration.get<number>('upload.concurrency', 2) };
+  return {
+    batchSize: configuration.get<number>('upload.batchSize', 50),
+    concurrency: configuration.get<number>('upload.concurrency', 2),
+  };
 }
 
 /** Progress is throttled: a toast redrawn 1,000 times a second blocks nobody but helps nobody. */
 function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>) {
   let reported = 0;
   let lastReport = 0;
-  return ({ filesDone, filesTotal, bytesSent, bytesTotal }: { filesDone: number; filesTotal: number; bytesSent: number; bytesTotal: number }): void => {
+  return ({
+    filesDone,
+    filesTotal,
+    bytesSent,
+    bytesTotal,
+  }: {
+    filesDone: number;
+    filesTotal: number;
+    bytesSent: number;
+    bytesTotal: number;
+  }): void => {
     const now = Date.now();
     if (now - lastReport < 100 && filesDone < filesTotal) return;
     lastReport = now;
-    const percent = bytesTotal > 0 ? (bytesSent / bytesTotal) * 100 : (filesDone / Math.max(1, filesTotal)) * 100;
-    progress.report({ increment: percent - reported, message: `${filesDone} of ${filesTotal} files · ${formatBytes(bytesSent)} of ${formatBytes(bytesTotal)}` });
+    const percent =
+      bytesTotal > 0 ? (bytesSent / bytesTotal) * 100 : (filesDone / Math.max(1, filesTotal)) * 100;
+    progress.report({
+      increment: percent - reported,
+      message: `${filesDone} of ${filesTotal} files · ${formatBytes(bytesSent)} of ${formatBytes(bytesTotal)}`,
+    });
     reported = percent;
   };
 }
@@ -120,14 +186,25 @@ function progressReporter(progress: vscode.Progress<{ message?: string; incremen
 function reportNotOnDisk(services: Services, uris: readonly vscode.Uri[]): void {
   const elsewhere = uris.filter((uri) => uri.scheme !== 'file');
   if (elsewhere.length === 0) return;
-  for (const uri of elsewhere) services.log.warn(`upload: skipped ${uri.toString(true)}: not a file on this machine's disk (${uri.scheme}:)`);
+  for (const uri of elsewhere)
+    services.log.warn(
+      `upload: skipped ${uri.toString(true)}: not a file on this machine's disk (${uri.scheme}:)`,
+    );
   const schemes = [...new Set(elsewhere.map((uri) => `${uri.scheme}:`))].join(', ');
-  const what = elsewhere.length === 1 ? `"${elsewhere[0]!.path.split('/').pop()}" was` : `${elsewhere.length} items were`;
-  void vscode.window.showWarningMessage(`${what} not uploaded: upload reads files from this machine's disk, and ${schemes} resources are not on it.`);
+  const what =
+    elsewhere.length === 1
+      ? `"${elsewhere[0]!.path.split('/').pop()}" was`
+      : `${elsewhere.length} items were`;
+  void vscode.window.showWarningMessage(
+    `${what} not uploaded: upload reads files from this machine's disk, and ${schemes} resources are not on it.`,
+  );
 }
 
 /** Walks folders; keeps files that start with the Part 10 preamble, whatever their extension. */
-export async function collectFiles(paths: string[], signal?: AbortSignal): Promise<{ dicom: string[]; notDicom: string[] }> {
+export async function collectFiles(
+  paths: string[],
+  signal?: AbortSignal,
+): Promise<{ dicom: string[]; notDicom: string[] }> {
   const dicom: string[] = [];
   const notDicom: string[] = [];
   const visit = async (path: string): Promise<void> => {
@@ -153,13 +230,20 @@ async function pickServer(services: Services): Promise<ServerNode> {
   await services.tree.getChildren();
   const servers = services.tree.serverNodes();
   if (servers.length === 0) {
-    const add = await vscode.window.showWarningMessage('There is no DICOMweb server to upload to yet.', 'Add a DICOMweb Server…');
+    const add = await vscode.window.showWarningMessage(
+      'There is no DICOMweb server to upload to yet.',
+      'Add a DICOMweb Server…',
+    );
     if (add) await vscode.commands.executeCommand('dicomweb.server.add');
     throw new UserCancelled();
   }
   if (servers.length === 1) return servers[0];
   const picked = await vscode.window.showQuickPick(
-    servers.map((server) => ({ label: server.connection.name, description: server.connection.url, server })),
+    servers.map((server) => ({
+      label: server.connection.name,
+      description: server.connection.url,
+      server,
+    })),
     { title: 'Upload to which DICOMweb server?' },
   );
   if (!picked) throw new UserCancelled();
@@ -181,13 +265,22 @@ export { headline };
 async function showSummary(services: Services, result: UploadResult): Promise<void> {
   const message = `Upload to ${result.target}: ${headline(result)}.`;
   const problems = result.failed + result.warnings + result.skipped > 0;
-  const choice = problems ? await vscode.window.showWarningMessage(message, 'Show Details') : await vscode.window.showInformationMessage(message, 'Show Details');
+  const choice = problems
+    ? await vscode.window.showWarningMessage(message, 'Show Details')
+    : await vscode.window.showInformationMessage(message, 'Show Details');
   if (choice === 'Show Details') await openReport(services, result);
 }
 
 /** The report as a read-only Markdown document (never an untitled one asking to be saved). */
-export function openReport(services: Pick<Services, 'extensionContext'>, result: UploadResult): Promise<vscode.TextDocument> {
-  return showUploadReport(services.extensionContext.subscriptions, `Upload to ${result.target}`, reportMarkdown(result));
+export function openReport(
+  services: Pick<Services, 'extensionContext'>,
+  result: UploadResult,
+): Promise<vscode.TextDocument> {
+  return showUploadReport(
+    services.extensionContext.subscriptions,
+    `Upload to ${result.target}`,
+    reportMarkdown(result),
+  );
 }
 
 export function formatBytes(bytes: number): string {

@@ -55,11 +55,20 @@ export interface TrustDecision {
  * - `http.proxyStrictSSL` off, or the connection's own `rejectUnauthorized: false`: no
  *   verification, with a warning.
  */
-export function decideTrust(connection: { name: string; rejectUnauthorized?: boolean }, caFile: Buffer | undefined, settings: NetworkTrustSettings, sources: CertificateSources): TrustDecision {
+export function decideTrust(
+  connection: { name: string; rejectUnauthorized?: boolean },
+  caFile: Buffer | undefined,
+  settings: NetworkTrustSettings,
+  sources: CertificateSources,
+): TrustDecision {
   const warnings: string[] = [];
   const rejectUnauthorized = (connection.rejectUnauthorized ?? true) && settings.proxyStrictSSL;
-  if (!settings.proxyStrictSSL) warnings.push(`"${connection.name}": certificates are not verified because VS Code's setting http.proxyStrictSSL is off.`);
-  if (!settings.systemCertificates) return { ca: caFile ? [caFile] : undefined, rejectUnauthorized, warnings };
+  if (!settings.proxyStrictSSL)
+    warnings.push(
+      `"${connection.name}": certificates are not verified because VS Code's setting http.proxyStrictSSL is off.`,
+    );
+  if (!settings.systemCertificates)
+    return { ca: caFile ? [caFile] : undefined, rejectUnauthorized, warnings };
   const system = sources.system();
   if (!system) {
     const storeUnreadable = `This Node (${process.version}) cannot read the operating system's certificate store (tls.getCACertificates needs Node >= 22.15): http.systemCertificates adds nothing; Node's own roots and the connections' CA files are trusted.`;

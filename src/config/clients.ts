@@ -10,7 +10,12 @@ import { DicomWebClient } from '../dicomweb/client';
 import type { RequestLogEntry } from '../dicomweb/http';
 import { proxyForUrl } from '../dicomweb/proxy';
 import type { UserPrompts } from '../services';
-import { decideTrust, nodeCertificateSources, type CertificateSources, type NetworkTrustSettings } from './certificates';
+import {
+  decideTrust,
+  nodeCertificateSources,
+  type CertificateSources,
+  type NetworkTrustSettings,
+} from './certificates';
 import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
 import type { CredentialGate } from './credentialGate';
 
@@ -34,7 +39,13 @@ export class ClientFactory implements vscode.Disposable {
     // Settings that shape the client (its timeout, size caps and deadline) are part of the
     // signature: edited, they rebuild the client instead of waiting for a reload.
     const settings = vscode.workspace.getConfiguration('dicomweb');
-    const signature = JSON.stringify([connection, proxyFor(connection.url) ?? null, settings.get('requestTimeoutSeconds'), clientLimits(settings), networkTrustSettings()]);
+    const signature = JSON.stringify([
+      connection,
+      proxyFor(connection.url) ?? null,
+      settings.get('requestTimeoutSeconds'),
+      clientLimits(settings),
+      networkTrustSettings(),
+    ]);
     const cached = this.clients.get(connection.id);
     if (cached && cached.signature === signature) return cached.client;
     if (cached) retire(cached.client);
@@ -71,13 +82,18 @@ export class ClientFactory implements vscode.Disposable {
   }
 
   /** The CAs and verification for a connection (certificates.ts), with what to log. */
-  private trust(connection: ServerConnection): { ca?: Array<string | Buffer>; rejectUnauthorized: boolean } {
+  private trust(connection: ServerConnection): {
+    ca?: Array<string | Buffer>;
+    rejectUnauthorized: boolean;
+  } {
     let caFile: Buffer | undefined;
     if (connection.caFile) {
       try {
         caFile = readFileSync(connection.caFile);
       } catch (error) {
-        this.log.error(`Cannot read the CA file of "${connection.name}": ${(error as Error).message}`);
+        this.log.error(
+          `Cannot read the CA file of "${connection.name}": ${(error as Error).message}`,
+        );
       }
     }
     const decision = decideTrust(connection, caFile, networkTrustSettings(), this.certificates);
@@ -92,11 +108,17 @@ export class ClientFactory implements vscode.Disposable {
   private logRequest(connection: ServerConnection, entry: RequestLogEntry): void {
     const attempt = entry.attempt > 1 ? ` (attempt ${entry.attempt})` : '';
     if (entry.error) {
-      this.log.warn(`[${connection.name}] ${entry.method} ${entry.url} failed after ${entry.durationMs} ms${attempt}: ${entry.error}`);
+      this.log.warn(
+        `[${connection.name}] ${entry.method} ${entry.url} failed after ${entry.durationMs} ms${attempt}: ${entry.error}`,
+      );
     } else if (entry.status !== undefined && entry.status >= 400) {
-      this.log.warn(`[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`);
+      this.log.warn(
+        `[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`,
+      );
     } else {
-      this.log.info(`[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`);
+      this.log.info(
+        `[${connection.name}] ${entry.method} ${entry.url} → ${entry.status} in ${entry.durationMs} ms${attempt}`,
+      );
     }
   }
 
@@ -105,11 +127,19 @@ export class ClientFactory implements vscode.Disposable {
       case 'bearer':
         return bearerAuth(async (forceRefresh) => {
           if (forceRefresh) return this.askAgain(connection, 'token');
-          return (await this.connections.getSecret(connection.id)) ?? this.askAgain(connection, 'token');
+          return (
+            (await this.connections.getSecret(connection.id)) ?? this.askAgain(connection, 'token')
+          );
         });
       case 'basic': {
         // A password that came in the URL's user info is the fallback (ConnectionStore.list).
-        const provider = basicAuth(connection.username ?? '', async () => (await this.connections.getSecret(connection.id)) ?? this.connections.embeddedPassword(connection.id) ?? '');
+        const provider = basicAuth(
+          connection.username ?? '',
+          async () =>
+            (await this.connections.getSecret(connection.id)) ??
+            this.connections.embeddedPassword(connection.id) ??
+            '',
+        );
         return {
           ...provider,
           refresh: async () => (await this.askAgain(connection, 'password')) !== undefined,
@@ -119,7 +149,13 @@ export class ClientFactory implements vscode.Disposable {
         // Microsoft Entra ID through VS Code's built-in Microsoft authentication provider:
         // the user signs in once, VS Code refreshes the token; nothing is copied by hand.
         return bearerAuth(async (forceRefresh) => {
-          const session = await vscode.authentication.getSession('microsoft', [AZURE_DICOM_SCOPE], forceRefresh ? { forceNewSession: { detail: `"${connection.name}" refused the current token.` } } : { createIfNone: true });
+          const session = await vscode.authentication.getSession(
+            'microsoft',
+            [AZURE_DICOM_SCOPE],
+            forceRefresh
+              ? { forceNewSession: { detail: `"${connection.name}" refused the current token.` } }
+              : { createIfNone: true },
+          );
           return session?.accessToken;
         });
       default:
@@ -128,10 +164,15 @@ export class ClientFactory implements vscode.Disposable {
   }
 
   /** After a 401: ask for the credential again and keep it in SecretStorage. */
-  private async askAgain(connection: ServerConnection, what: 'token' | 'password'): Promise<string | undefined> {
+  private async askAgain(
+    connection: ServerConnection,
+    what: 'token' | 'password',
+  ): Promise<string | undefined> {
     const value = await this.prompts().askSecret(
       `DICOMweb: ${connection.name}`,
-      what === 'token' ? `The server refused the request (401). Paste a new bearer token for "${connection.name}".` : `The server refused the request (401). Enter the password of "${connection.username}" on "${connection.name}".`,
+      what === 'token'
+        ? `The server refused the request (401). Paste a new bearer token for "${connection.name}".`
+        : `The server refused the request (401). Enter the password of "${connection.username}" on "${connection.name}".`,
     );
     if (value) await this.connections.setSecret(connection.id, value);
     return value || undefined;
@@ -148,17 +189,23 @@ export class ClientFactory implements vscode.Disposable {
  * machine-scoped settings: a repository's settings cannot raise them (VS Code reads
  * machine-scoped settings from user settings only). Unset: the client's defaults.
  */
-export function clientLimits(settings: Pick<vscode.WorkspaceConfiguration, 'get'>): { maxBodyBytes?: { json?: number; binary?: number }; deadlineMs?: number } {
+export function clientLimits(settings: Pick<vscode.WorkspaceConfiguration, 'get'>): {
+  maxBodyBytes?: { json?: number; binary?: number };
+  deadlineMs?: number;
+} {
   const megabytes = (key: string) => {
     const value = settings.get<number>(key);
-    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value * 1024 * 1024) : undefined;
+    return typeof value === 'number' && Number.isFinite(value) && value > 0
+      ? Math.round(value * 1024 * 1024)
+      : undefined;
   };
   const out: { maxBodyBytes?: { json?: number; binary?: number }; deadlineMs?: number } = {};
   const json = megabytes('limits.maxJsonResponseMegabytes');
   const binary = megabytes('limits.maxBinaryResponseMegabytes');
   if (json !== undefined || binary !== undefined) out.maxBodyBytes = { json, binary };
   const deadline = settings.get<number>('limits.operationDeadlineSeconds');
-  if (typeof deadline === 'number' && Number.isFinite(deadline) && deadline >= 0) out.deadlineMs = Math.round(deadline * 1000);
+  if (typeof deadline === 'number' && Number.isFinite(deadline) && deadline >= 0)
+    out.deadlineMs = Math.round(deadline * 1000);
   return out;
 }
 
@@ -170,7 +217,11 @@ export function clientLimits(settings: Pick<vscode.WorkspaceConfiguration, 'get'
 export function proxyFor(url: string): string | undefined {
   const http = vscode.workspace.getConfiguration('http');
   if (http.get<string>('proxySupport') === 'off') return undefined;
-  return proxyForUrl(url, { proxy: http.get<string>('proxy'), noProxy: http.get<string[]>('noProxy'), env: process.env });
+  return proxyForUrl(url, {
+    proxy: http.get<string>('proxy'),
+    noProxy: http.get<string[]>('noProxy'),
+    env: process.env,
+  });
 }
 
 /**
@@ -187,7 +238,10 @@ export function networkTrustSettings(): NetworkTrustSettings {
     const value = inspected?.globalValue ?? inspected?.defaultValue;
     return typeof value === 'boolean' ? value : fallback;
   };
-  return { systemCertificates: user('systemCertificates', true), proxyStrictSSL: user('proxyStrictSSL', true) };
+  return {
+    systemCertificates: user('systemCertificates', true),
+    proxyStrictSSL: user('proxyStrictSSL', true),
+  };
 }
 
 /**
@@ -199,6 +253,9 @@ export function networkTrustSettings(): NetworkTrustSettings {
 export const RETIRED_CLIENT_GRACE_MS = 30_000;
 
 function retire(client: DicomWebClient): void {
-  const timer = setTimeout(() => void client.close().catch(() => undefined), RETIRED_CLIENT_GRACE_MS);
+  const timer = setTimeout(
+    () => void client.close().catch(() => undefined),
+    RETIRED_CLIENT_GRACE_MS,
+  );
   timer.unref?.();
 }

@@ -33,7 +33,10 @@ export interface ServersInspection {
  * lists `dicomweb.servers` in `restrictedConfigurations`, but inspect() still returns the
  * workspace's values, so they are dropped here.
  */
-export function inspectionForTrust(inspection: ServersInspection | undefined, trusted: boolean): ServersInspection | undefined {
+export function inspectionForTrust(
+  inspection: ServersInspection | undefined,
+  trusted: boolean,
+): ServersInspection | undefined {
   return trusted || !inspection ? inspection : { globalValue: inspection.globalValue };
 }
 
@@ -43,22 +46,41 @@ export function inspectionForTrust(inspection: ServersInspection | undefined, tr
  * `caFile` / `rejectUnauthorized` / `trustedOrigins` (nor a `serverRoot` on another
  * origin). A workspace entry equal to a user entry is the user's.
  */
-export function connectionsFromInspection(inspection: ServersInspection | undefined): ServerConnection[] {
-  const user = validEntries(inspection?.globalValue).map(({ source: _source, ...entry }) => entry as ServerConnection);
+export function connectionsFromInspection(
+  inspection: ServersInspection | undefined,
+): ServerConnection[] {
+  const user = validEntries(inspection?.globalValue).map(
+    ({ source: _source, ...entry }) => entry as ServerConnection,
+  );
   const out: ServerConnection[] = [...user];
   const seen = new Set(user.map((entry) => entry.id));
   const userShapes = new Set(user.map((entry) => JSON.stringify(entry)));
-  for (const entry of [...validEntries(inspection?.workspaceFolderValue), ...validEntries(inspection?.workspaceValue)]) {
+  for (const entry of [
+    ...validEntries(inspection?.workspaceFolderValue),
+    ...validEntries(inspection?.workspaceValue),
+  ]) {
     // Fields that decide where credentials go or how TLS is checked are the user's alone:
     // caFile, rejectUnauthorized, trustedOrigins, and a serverRoot on another origin
     // (the client sends the credentials to the server root's origin too).
-    const { source: _source, caFile: _caFile, rejectUnauthorized: _reject, trustedOrigins: _trusted, serverRoot, ...rest } = entry;
+    const {
+      source: _source,
+      caFile: _caFile,
+      rejectUnauthorized: _reject,
+      trustedOrigins: _trusted,
+      serverRoot,
+      ...rest
+    } = entry;
     if (userShapes.has(JSON.stringify(entry))) continue;
     const id = `${WORKSPACE_ID_PREFIX}${entry.id}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const kept: ServerConnection = { ...rest, id, source: 'workspace' };
-    if (typeof serverRoot === 'string' && originOf(serverRoot) !== undefined && originOf(serverRoot) === originOf(entry.url)) kept.serverRoot = serverRoot;
+    if (
+      typeof serverRoot === 'string' &&
+      originOf(serverRoot) !== undefined &&
+      originOf(serverRoot) === originOf(entry.url)
+    )
+      kept.serverRoot = serverRoot;
     out.push(kept);
   }
   return out;
@@ -67,7 +89,12 @@ export function connectionsFromInspection(inspection: ServersInspection | undefi
 function validEntries(value: unknown): ServerConnection[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
-    (entry): entry is ServerConnection => !!entry && typeof entry === 'object' && typeof entry.id === 'string' && typeof entry.url === 'string' && typeof entry.name === 'string',
+    (entry): entry is ServerConnection =>
+      !!entry &&
+      typeof entry === 'object' &&
+      typeof entry.id === 'string' &&
+      typeof entry.url === 'string' &&
+      typeof entry.name === 'string',
   );
 }
 
@@ -76,11 +103,16 @@ function validEntries(value: unknown): ServerConnection[] {
  * only, so workspace entries are never copied into user settings.
  * @throws Error for a workspace connection (it lives in the workspace's settings).
  */
-export function userListWith(globalValue: unknown, connection: ServerConnection): ServerConnection[] {
+export function userListWith(
+  globalValue: unknown,
+  connection: ServerConnection,
+): ServerConnection[] {
   if (isFromWorkspace(connection)) throw new WorkspaceConnectionError(connection);
   const { source: _source, ...saved } = connection;
   const current = validEntries(globalValue);
-  return current.some((entry) => entry.id === saved.id) ? current.map((entry) => (entry.id === saved.id ? saved : entry)) : [...current, saved];
+  return current.some((entry) => entry.id === saved.id)
+    ? current.map((entry) => (entry.id === saved.id ? saved : entry))
+    : [...current, saved];
 }
 
 /** The user list without `id` (from the user value only). */
@@ -96,7 +128,9 @@ export function isFromWorkspace(connection: Pick<ServerConnection, 'id' | 'sourc
 export class WorkspaceConnectionError extends Error {
   override readonly name = 'WorkspaceConnectionError';
   constructor(connection: Pick<ServerConnection, 'name'>) {
-    super(`"${connection.name}" comes from this workspace's settings (.vscode/settings.json); change it there. DICOMweb Explorer writes only your user settings.`);
+    super(
+      `"${connection.name}" comes from this workspace's settings (.vscode/settings.json); change it there. DICOMweb Explorer writes only your user settings.`,
+    );
   }
 }
 
@@ -142,7 +176,11 @@ function safeDecode(text: string): string {
  * authentication configured, HTTP basic with that user (the password is returned apart,
  * to be kept in memory or SecretStorage, never shown).
  */
-export function withoutUserInfo(connection: ServerConnection): { connection: ServerConnection; password?: string; hadUserInfo: boolean } {
+export function withoutUserInfo(connection: ServerConnection): {
+  connection: ServerConnection;
+  password?: string;
+  hadUserInfo: boolean;
+} {
   const split = splitUserInfo(connection.url);
   if (split.url === connection.url) return { connection, hadUserInfo: false };
   const next: ServerConnection = { ...connection, url: split.url };
@@ -180,7 +218,12 @@ export function isAzureDicomUrl(url: string): boolean {
   try {
     const parsed = new URL(url);
     const host = parsed.hostname.toLowerCase();
-    return parsed.protocol === 'https:' && AZURE_DICOM_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
+    return (
+      parsed.protocol === 'https:' &&
+      AZURE_DICOM_HOST_SUFFIXES.some(
+        (suffix) => host.endsWith(suffix) && host.length > suffix.length,
+      )
+    );
   } catch {
     return false;
   }
@@ -210,13 +253,18 @@ export interface ApprovalQuestion {
  * unparsable URL gets a question with origin "(invalid URL)" that cannot be approved
  * meaningfully: callers refuse it.
  */
-export function approvalsNeeded(connection: ServerConnection, approvals: Approvals): ApprovalQuestion[] {
+export function approvalsNeeded(
+  connection: ServerConnection,
+  approvals: Approvals,
+): ApprovalQuestion[] {
   const auth = connection.auth ?? 'none';
   if (auth === 'none') return [];
   const origin = originOf(connection.url) ?? '(invalid URL)';
   const questions: ApprovalQuestion[] = [];
-  if (isFromWorkspace(connection) && !approvals.workspace.includes(origin)) questions.push({ kind: 'workspace', origin });
-  if (auth === 'entra' && !isAzureDicomUrl(connection.url) && !approvals.entra.includes(origin)) questions.push({ kind: 'entra', origin });
+  if (isFromWorkspace(connection) && !approvals.workspace.includes(origin))
+    questions.push({ kind: 'workspace', origin });
+  if (auth === 'entra' && !isAzureDicomUrl(connection.url) && !approvals.entra.includes(origin))
+    questions.push({ kind: 'entra', origin });
   return questions;
 }
 
@@ -228,18 +276,25 @@ export function approve(approvals: Approvals, kind: ApprovalKind, origin: string
 
 /** Approvals without the given origins (every kind). */
 export function revoke(approvals: Approvals, origins: readonly string[]): Approvals {
-  return { workspace: approvals.workspace.filter((o) => !origins.includes(o)), entra: approvals.entra.filter((o) => !origins.includes(o)) };
+  return {
+    workspace: approvals.workspace.filter((o) => !origins.includes(o)),
+    entra: approvals.entra.filter((o) => !origins.includes(o)),
+  };
 }
 
 /** Approvals read back from storage, whatever was stored (never trusts its shape). */
 export function parseApprovals(stored: unknown): Approvals {
-  const listOf = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+  const listOf = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
   const object = stored && typeof stored === 'object' ? (stored as Record<string, unknown>) : {};
   return { workspace: listOf(object.workspace), entra: listOf(object.entra) };
 }
 
 /** The modal's sentence for a question. */
-export function questionText(question: ApprovalQuestion, connectionName: string): { message: string; detail: string } {
+export function questionText(
+  question: ApprovalQuestion,
+  connectionName: string,
+): { message: string; detail: string } {
   if (question.kind === 'workspace') {
     return {
       message: `This workspace's settings point DICOMweb Explorer at ${question.origin}. Send your credentials there?`,

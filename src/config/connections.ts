@@ -4,7 +4,15 @@
  */
 import * as vscode from 'vscode';
 import type { ServerKind } from '../dicomweb/profiles';
-import { connectionsFromInspection, inspectionForTrust, isFromWorkspace, userListWith, userListWithout, withoutUserInfo, WorkspaceConnectionError } from './connectionPolicy';
+import {
+  connectionsFromInspection,
+  inspectionForTrust,
+  isFromWorkspace,
+  userListWith,
+  userListWithout,
+  withoutUserInfo,
+  WorkspaceConnectionError,
+} from './connectionPolicy';
 
 export type AuthKind = 'none' | 'bearer' | 'basic' | 'entra';
 
@@ -60,7 +68,9 @@ export class ConnectionStore implements vscode.Disposable {
 
   list(): ServerConnection[] {
     const inspection = vscode.workspace.getConfiguration(SECTION).inspect<unknown>(SERVERS_SETTING);
-    const configured = connectionsFromInspection(inspectionForTrust(inspection, vscode.workspace.isTrusted)).map((entry) => this.withoutUserInfo(entry));
+    const configured = connectionsFromInspection(
+      inspectionForTrust(inspection, vscode.workspace.isTrusted),
+    ).map((entry) => this.withoutUserInfo(entry));
     return [...configured, ...this.transient.values()];
   }
 
@@ -102,7 +112,10 @@ export class ConnectionStore implements vscode.Disposable {
    */
   async save(connection: ServerConnection): Promise<void> {
     const configuration = vscode.workspace.getConfiguration(SECTION);
-    const next = userListWith(configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue, clean(connection));
+    const next = userListWith(
+      configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue,
+      clean(connection),
+    );
     await configuration.update(SERVERS_SETTING, next, vscode.ConfigurationTarget.Global);
     this.changed.fire();
   }
@@ -116,7 +129,11 @@ export class ConnectionStore implements vscode.Disposable {
     const existing = this.get(id);
     if (existing && isFromWorkspace(existing)) throw new WorkspaceConnectionError(existing);
     const configuration = vscode.workspace.getConfiguration(SECTION);
-    await configuration.update(SERVERS_SETTING, userListWithout(configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue, id), vscode.ConfigurationTarget.Global);
+    await configuration.update(
+      SERVERS_SETTING,
+      userListWithout(configuration.inspect<unknown>(SERVERS_SETTING)?.globalValue, id),
+      vscode.ConfigurationTarget.Global,
+    );
     await this.secrets.delete(secretKey(id));
     this.embeddedPasswords.delete(id);
     this.changed.fire();
@@ -159,7 +176,12 @@ export function newConnectionId(): string {
 function clean(connection: ServerConnection): ServerConnection {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(connection)) {
-    if (value === undefined || value === '' || (typeof value === 'object' && value && Object.keys(value).length === 0)) continue;
+    if (
+      value === undefined ||
+      value === '' ||
+      (typeof value === 'object' && value && Object.keys(value).length === 0)
+    )
+      continue;
     out[key] = value;
   }
   return out as unknown as ServerConnection;

@@ -7,7 +7,15 @@
  */
 import type { AuthProvider } from '../dicomweb/auth';
 import type { UserPrompts } from '../services';
-import { approvalsNeeded, approve, parseApprovals, questionText, revoke, type ApprovalKind, type Approvals } from './connectionPolicy';
+import {
+  approvalsNeeded,
+  approve,
+  parseApprovals,
+  questionText,
+  revoke,
+  type ApprovalKind,
+  type Approvals,
+} from './connectionPolicy';
 import type { ServerConnection } from './connections';
 
 /** globalState key of the approved origins. */
@@ -42,7 +50,9 @@ export class CredentialGate {
       if (this.refused.has(key)) return false;
       let answer = this.pending.get(key);
       if (!answer) {
-        answer = this.ask(connection, question.kind, question.origin).finally(() => this.pending.delete(key));
+        answer = this.ask(connection, question.kind, question.origin).finally(() =>
+          this.pending.delete(key),
+        );
         this.pending.set(key, answer);
       }
       if (!(await answer)) return false;
@@ -50,16 +60,24 @@ export class CredentialGate {
     return true;
   }
 
-  private async ask(connection: ServerConnection, kind: ApprovalKind, origin: string): Promise<boolean> {
+  private async ask(
+    connection: ServerConnection,
+    kind: ApprovalKind,
+    origin: string,
+  ): Promise<boolean> {
     if (origin === '(invalid URL)') return false;
     const { message, detail } = questionText({ kind, origin }, connection.name);
     const allowed = await this.prompts().confirm(message, detail, 'Allow');
     if (allowed) {
       await this.state.update(APPROVALS_KEY, approve(this.approvals(), kind, origin));
-      this.log.info(`Approved ${origin} for ${kind === 'workspace' ? 'credentials of workspace connections' : 'Entra ID tokens'} ("${connection.name}")`);
+      this.log.info(
+        `Approved ${origin} for ${kind === 'workspace' ? 'credentials of workspace connections' : 'Entra ID tokens'} ("${connection.name}")`,
+      );
     } else {
       this.refused.add(`${kind} ${origin}`);
-      this.log.warn(`No credential sent to ${origin} for "${connection.name}": ${kind === 'workspace' ? 'a workspace connection whose origin is not approved' : 'not an Azure DICOM host and not approved for Entra ID'}. Requests go without Authorization.`);
+      this.log.warn(
+        `No credential sent to ${origin} for "${connection.name}": ${kind === 'workspace' ? 'a workspace connection whose origin is not approved' : 'not an Azure DICOM host and not approved for Entra ID'}. Requests go without Authorization.`,
+      );
     }
     return allowed;
   }
@@ -67,7 +85,8 @@ export class CredentialGate {
   /** Forgets approvals (and this session's refusals) of the given origins. */
   async revoke(origins: readonly string[]): Promise<void> {
     await this.state.update(APPROVALS_KEY, revoke(this.approvals(), origins));
-    for (const key of [...this.refused]) if (origins.some((origin) => key.endsWith(` ${origin}`))) this.refused.delete(key);
+    for (const key of [...this.refused])
+      if (origins.some((origin) => key.endsWith(` ${origin}`))) this.refused.delete(key);
   }
 
   /**
@@ -78,7 +97,8 @@ export class CredentialGate {
     if (provider.kind === 'none') return provider;
     const gated: AuthProvider = {
       kind: provider.kind,
-      authorization: async () => ((await this.allow(connection)) ? provider.authorization() : undefined),
+      authorization: async () =>
+        (await this.allow(connection)) ? provider.authorization() : undefined,
     };
     if (provider.refresh) {
       const refresh = provider.refresh.bind(provider);

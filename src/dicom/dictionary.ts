@@ -44,7 +44,13 @@ function load(): Map<string, Entry> {
       group = line.slice(1);
       continue;
     }
-    const [element, vr, vm, keyword, retired] = line.split('|') as [string, string, string, string, string | undefined];
+    const [element, vr, vm, keyword, retired] = line.split('|') as [
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     const tag = group + element;
     byTag.set(tag, [vr, vm || '1', keyword, retired === 'R']);
     // Repeating groups map to their first group (6000, 5000, 7F00); first entry wins.
@@ -63,7 +69,11 @@ export function normalizeTag(tag: string | number): string | undefined {
     if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff) return undefined;
     return tag.toString(16).toUpperCase().padStart(8, '0');
   }
-  const compact = tag.trim().replace(/^[xX]/, '').replace(/^\((.*)\)$/, '$1').replace(/\s*,\s*/, '');
+  const compact = tag
+    .trim()
+    .replace(/^[xX]/, '')
+    .replace(/^\((.*)\)$/, '$1')
+    .replace(/\s*,\s*/, '');
   return /^[0-9A-Fa-f]{8}$/.test(compact) ? compact.toUpperCase() : undefined;
 }
 
@@ -87,9 +97,7 @@ export function isPrivateTag(tag: string | number): boolean {
  * the PS3.6 name (which has hyphens and parentheses the keyword dropped).
  */
 export function keywordToName(keyword: string): string {
-  return keyword
-    .replace(/([a-z])([A-Z0-9])/g, '$1 $2')
-    .replace(/([A-Z0-9])([A-Z][a-z])/g, '$1 $2');
+  return keyword.replace(/([a-z])([A-Z0-9])/g, '$1 $2').replace(/([A-Z0-9])([A-Z][a-z])/g, '$1 $2');
 }
 
 /**
@@ -110,7 +118,8 @@ export function lookupTag(tag: string | number): DicomTagInfo | undefined {
 
   if (isPrivateTag(t)) {
     if (elementNumber === 0) return computed(t, 'UL', 'Private Group Length', true);
-    if (elementNumber >= 0x0010 && elementNumber <= 0x00ff) return computed(t, 'LO', 'Private Creator', true);
+    if (elementNumber >= 0x0010 && elementNumber <= 0x00ff)
+      return computed(t, 'LO', 'Private Creator', true);
     return computed(t, 'UN', 'Private Tag', true);
   }
 
@@ -132,7 +141,15 @@ export function lookupTag(tag: string | number): DicomTagInfo | undefined {
 }
 
 function info(tag: string, [vr, vm, keyword, retired]: Entry, pattern?: string): DicomTagInfo {
-  const result: DicomTagInfo = { tag, keyword, vr, vm, name: keywordToName(keyword), retired, private: false };
+  const result: DicomTagInfo = {
+    tag,
+    keyword,
+    vr,
+    vm,
+    name: keywordToName(keyword),
+    retired,
+    private: false,
+  };
   if (pattern) result.pattern = pattern;
   return result;
 }
@@ -153,7 +170,10 @@ export function tagForKeyword(keyword: string): string | undefined {
 
 /** A tag from a tag in any accepted form or a keyword; undefined if neither. */
 export function resolveTag(tagOrKeyword: string | number): string | undefined {
-  return normalizeTag(tagOrKeyword) ?? (typeof tagOrKeyword === 'string' ? tagForKeyword(tagOrKeyword.trim()) : undefined);
+  return (
+    normalizeTag(tagOrKeyword) ??
+    (typeof tagOrKeyword === 'string' ? tagForKeyword(tagOrKeyword.trim()) : undefined)
+  );
 }
 
 /**

@@ -34,7 +34,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ("StudyInstanceUID"). Keys are matched case-insensitively, for servers that send
  * lowercase hex.
  */
-export function getAttribute(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): DicomJsonAttribute | undefined {
+export function getAttribute(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): DicomJsonAttribute | undefined {
   if (!isObject(ds)) return undefined;
   const tag = resolveTag(tagOrKeyword);
   if (!tag) return undefined;
@@ -50,14 +53,20 @@ export function getAttribute(ds: DicomJsonDataset | undefined | null, tagOrKeywo
  * single value where an array belongs. Null entries (empty values, §F.2.5) are kept so
  * positions stay meaningful.
  */
-export function getValues(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): unknown[] {
+export function getValues(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): unknown[] {
   const value = getAttribute(ds, tagOrKeyword)?.Value;
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];
 }
 
 /** The first value of an attribute, or undefined when absent or empty (null). */
-export function getValue(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): unknown {
+export function getValue(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): unknown {
   const first = getValues(ds, tagOrKeyword)[0];
   return first === null ? undefined : first;
 }
@@ -66,8 +75,12 @@ export function getValue(ds: DicomJsonDataset | undefined | null, tagOrKeyword: 
 function valueToString(value: unknown, vr: string | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return vr === 'PN' ? personNameToString(value) : value;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  if (isObject(value) && (vr === 'PN' || 'Alphabetic' in value || 'Ideographic' in value || 'Phonetic' in value)) {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
+  if (
+    isObject(value) &&
+    (vr === 'PN' || 'Alphabetic' in value || 'Ideographic' in value || 'Phonetic' in value)
+  ) {
     return personNameToString(value as DicomPersonName);
   }
   return JSON.stringify(value);
@@ -77,7 +90,10 @@ function valueToString(value: unknown, vr: string | undefined): string {
  * The first value as a string (PN as its Alphabetic form, see {@link personNameToString}),
  * or undefined when the attribute is missing or its first value is empty.
  */
-export function getString(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): string | undefined {
+export function getString(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): string | undefined {
   const attribute = getAttribute(ds, tagOrKeyword);
   const first = getValue(ds, tagOrKeyword);
   if (first === undefined) return undefined;
@@ -85,7 +101,10 @@ export function getString(ds: DicomJsonDataset | undefined | null, tagOrKeyword:
 }
 
 /** All values as strings, with '' for null entries (so index i is still value i). */
-export function getStrings(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): string[] {
+export function getStrings(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): string[] {
   const vr = getAttribute(ds, tagOrKeyword)?.vr;
   return getValues(ds, tagOrKeyword).map((v) => valueToString(v, vr));
 }
@@ -104,12 +123,18 @@ function toNumber(value: unknown): number | undefined {
 }
 
 /** The first value as a number (US, UL, SS, SL, FL, FD, IS, DS, SV, UV; strings accepted), or undefined. */
-export function getNumber(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): number | undefined {
+export function getNumber(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): number | undefined {
   return toNumber(getValue(ds, tagOrKeyword));
 }
 
 /** All values as numbers; entries that are null or not numeric become undefined. */
-export function getNumbers(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): Array<number | undefined> {
+export function getNumbers(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): Array<number | undefined> {
   return getValues(ds, tagOrKeyword).map(toNumber);
 }
 
@@ -117,7 +142,10 @@ export function getNumbers(ds: DicomJsonDataset | undefined | null, tagOrKeyword
  * The first value as a bigint, for SV/UV beyond 2^53 that servers send as strings to
  * keep precision (PS3.18 §F.2.3). Undefined when absent or not an integer.
  */
-export function getBigInt(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): bigint | undefined {
+export function getBigInt(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): bigint | undefined {
   const value = getValue(ds, tagOrKeyword);
   try {
     if (typeof value === 'bigint') return value;
@@ -130,8 +158,13 @@ export function getBigInt(ds: DicomJsonDataset | undefined | null, tagOrKeyword:
 }
 
 /** The items of a sequence (SQ); empty items `{}` stay, null items become `{}`. */
-export function getSequence(ds: DicomJsonDataset | undefined | null, tagOrKeyword: string | number): DicomJsonDataset[] {
-  return getValues(ds, tagOrKeyword).map((item) => (isObject(item) ? (item as DicomJsonDataset) : {}));
+export function getSequence(
+  ds: DicomJsonDataset | undefined | null,
+  tagOrKeyword: string | number,
+): DicomJsonDataset[] {
+  return getValues(ds, tagOrKeyword).map((item) =>
+    isObject(item) ? (item as DicomJsonDataset) : {},
+  );
 }
 
 /**

@@ -154,23 +154,37 @@ export async function readInstanceIdentity(
  * `keepUpTo`: such a file is read whole at once (its identity needs most of it anyway),
  * so a caller that sends it (STOW-RS, store.ts) does not read it a second time.
  */
-export function readInstanceIdentityAndSmallFile(path: string, keepUpTo: number, options: ReadIdentityOptions = {}): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
+export function readInstanceIdentityAndSmallFile(
+  path: string,
+  keepUpTo: number,
+  options: ReadIdentityOptions = {},
+): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
   return readIdentityOfFile(path, options, keepUpTo);
 }
 
-async function readIdentityOfFile(path: string, options: ReadIdentityOptions, keepUpTo: number): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
+async function readIdentityOfFile(
+  path: string,
+  options: ReadIdentityOptions,
+  keepUpTo: number,
+): Promise<{ identity: InstanceIdentity; bytes?: Buffer }> {
   const initialBytes = Math.max(MAGIC_END, options.initialBytes ?? 64 * 1024);
   const maxHeaderBytes = Math.max(initialBytes, options.maxHeaderBytes ?? 16 * 1024 * 1024);
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (cause) {
-    throw new DicomFileError('IO_ERROR', `Cannot open ${path}: ${messageOf(cause)}`, path, { cause });
+    throw new DicomFileError('IO_ERROR', `Cannot open ${path}: ${messageOf(cause)}`, path, {
+      cause,
+    });
   }
   try {
     const size = (await handle.stat()).size;
     if (size < MAGIC_END) {
-      throw new DicomFileError('NOT_DICOM', `${path} is not a DICOM Part 10 file (only ${size} bytes).`, path);
+      throw new DicomFileError(
+        'NOT_DICOM',
+        `${path} is not a DICOM Part 10 file (only ${size} bytes).`,
+        path,
+      );
     }
     let want = size <= keepUpTo ? size : initialBytes;
     for (;;) {
@@ -213,16 +227,28 @@ async function readIdentityOfFile(path: string, options: ReadIdentityOptions, ke
  * that needs both parses once (the local server). Same checks and errors as
  * {@link readInstanceIdentity}, except that Pixel Data is checked from the bytes.
  */
-export function readInstanceIdentityAndDataSetFromBytes(bytes: Uint8Array): { identity: InstanceIdentity; dataSet: dicomParser.DataSet } {
+export function readInstanceIdentityAndDataSetFromBytes(bytes: Uint8Array): {
+  identity: InstanceIdentity;
+  dataSet: dicomParser.DataSet;
+} {
   const buffer = asBuffer(bytes);
   if (!hasDicmPrefix(buffer)) {
-    throw new DicomFileError('NOT_DICOM', 'The bytes are not a DICOM Part 10 file (no DICM prefix).');
+    throw new DicomFileError(
+      'NOT_DICOM',
+      'The bytes are not a DICOM Part 10 file (no DICM prefix).',
+    );
   }
   const attempt = parsePrefix(buffer, true, undefined);
   if (attempt.kind === 'done' && attempt.pixelData && !attempt.deflated) {
     checkPixelDataExtentInMemory(attempt.pixelData, attempt.dataSet, buffer.length, undefined);
   }
-  return { identity: identityFromDataSet(attempt.dataSet, { size: buffer.length, bytesRead: buffer.length }), dataSet: attempt.dataSet };
+  return {
+    identity: identityFromDataSet(attempt.dataSet, {
+      size: buffer.length,
+      bytesRead: buffer.length,
+    }),
+    dataSet: attempt.dataSet,
+  };
 }
 
 /**
@@ -233,10 +259,16 @@ export function readInstanceIdentityAndDataSetFromBytes(bytes: Uint8Array): { id
  * @param options.untilTag stop before this tag (e.g. `x7fe00010` to skip Pixel Data)
  * @throws {DicomFileError} NOT_DICOM, TRUNCATED, BAD_META or PARSE_ERROR
  */
-export function readDataSet(bytes: Uint8Array, options: { untilTag?: string } = {}): dicomParser.DataSet {
+export function readDataSet(
+  bytes: Uint8Array,
+  options: { untilTag?: string } = {},
+): dicomParser.DataSet {
   const buffer = asBuffer(bytes);
   if (!hasDicmPrefix(buffer)) {
-    throw new DicomFileError('NOT_DICOM', 'The bytes are not a DICOM Part 10 file (no DICM prefix).');
+    throw new DicomFileError(
+      'NOT_DICOM',
+      'The bytes are not a DICOM Part 10 file (no DICM prefix).',
+    );
   }
   try {
     return dicomParser.parseDicom(buffer, options.untilTag ? { untilTag: options.untilTag } : {});
@@ -284,7 +316,13 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
   try {
     meta = dicomParser.readPart10Header(bytes);
   } catch (error) {
-    if (!isWholeFile) return { kind: 'need-more', dataSet: emptyDataSet(bytes), wholeFile: false, identityComplete: false };
+    if (!isWholeFile)
+      return {
+        kind: 'need-more',
+        dataSet: emptyDataSet(bytes),
+        wholeFile: false,
+        identityComplete: false,
+      };
     throw toDicomFileError(unwrapParserError(error), path);
   }
   // (0002,0000) says where the File Meta ends (PS3.10 §7.1); a file ending before that
@@ -296,12 +334,21 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
     if (metaEnd <= bytes.length) metaEnd += bytes.readUInt32LE(groupLengthElement.dataOffset);
   }
   if (bytes.length < metaEnd || bytes.length === MAGIC_END) {
-    if (!isWholeFile) return { kind: 'need-more', dataSet: meta, wholeFile: false, identityComplete: false };
-    throw new DicomFileError('TRUNCATED', `${path ?? 'The file'} ends inside its File Meta Information.`, path);
+    if (!isWholeFile)
+      return { kind: 'need-more', dataSet: meta, wholeFile: false, identityComplete: false };
+    throw new DicomFileError(
+      'TRUNCATED',
+      `${path ?? 'The file'} ends inside its File Meta Information.`,
+      path,
+    );
   }
   const transferSyntax = readUid(meta, 'x00020010');
   if (!transferSyntax) {
-    throw new DicomFileError('BAD_META', `${path ?? 'The file'} has no Transfer Syntax UID (0002,0010) in its File Meta Information.`, path);
+    throw new DicomFileError(
+      'BAD_META',
+      `${path ?? 'The file'} has no Transfer Syntax UID (0002,0010) in its File Meta Information.`,
+      path,
+    );
   }
   const deflated = transferSyntax === TransferSyntax.DeflatedExplicitVRLittleEndian;
   if (deflated && !isWholeFile) {
@@ -331,17 +378,32 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
     // Rows (0028,0010) belongs to it.
     const hasAnyPixelData = ['x7fe00008', 'x7fe00009'].some((tag) => dataSet.elements[tag]);
     const sopClass = readUid(dataSet, 'x00080016');
-    const isImage = dataSet.elements['x00280010'] !== undefined || (sopClass !== undefined && /Image$/.test(sopClassName(sopClass)));
+    const isImage =
+      dataSet.elements['x00280010'] !== undefined ||
+      (sopClass !== undefined && /Image$/.test(sopClassName(sopClass)));
     if (isImage && !hasAnyPixelData) {
-      throw new DicomFileError('TRUNCATED', `${path ?? 'The file'} describes an image but ends before its Pixel Data.`, path);
+      throw new DicomFileError(
+        'TRUNCATED',
+        `${path ?? 'The file'} describes an image but ends before its Pixel Data.`,
+        path,
+      );
     }
     return { kind: 'done', dataSet, pixelData: undefined, deflated };
   }
   if (!isWholeFile) {
-    return { kind: 'need-more', dataSet, wholeFile: false, identityComplete: hasElementAfter(dataSet, SERIES_INSTANCE_UID) };
+    return {
+      kind: 'need-more',
+      dataSet,
+      wholeFile: false,
+      identityComplete: hasElementAfter(dataSet, SERIES_INSTANCE_UID),
+    };
   }
   if (overrun) {
-    throw new DicomFileError('TRUNCATED', `${path ?? 'The file'} ends inside a data element.`, path);
+    throw new DicomFileError(
+      'TRUNCATED',
+      `${path ?? 'The file'} ends inside a data element.`,
+      path,
+    );
   }
   throw toDicomFileError(failure, path);
 }
@@ -371,7 +433,11 @@ async function checkPixelDataExtent(
   const bigEndian = isBigEndian(dataSet);
   for (;;) {
     if (position + 8 > size) {
-      throw new DicomFileError('TRUNCATED', `${path} is truncated inside its encapsulated Pixel Data.`, path);
+      throw new DicomFileError(
+        'TRUNCATED',
+        `${path} is truncated inside its encapsulated Pixel Data.`,
+        path,
+      );
     }
     await handle.read(header, 0, 8, position);
     const item = readItemHeader(header, 0, bigEndian);
@@ -405,18 +471,30 @@ function checkPixelDataExtentInMemory(
   let position = pixelData.dataOffset;
   for (;;) {
     if (position + 8 > bytes.length) {
-      throw new DicomFileError('TRUNCATED', `${name} is truncated inside its encapsulated Pixel Data.`, path);
+      throw new DicomFileError(
+        'TRUNCATED',
+        `${name} is truncated inside its encapsulated Pixel Data.`,
+        path,
+      );
     }
     const item = readItemHeader(bytes, position, bigEndian);
     if (item.tag === 0xfffee0dd) return;
     if (item.tag !== 0xfffee000) {
-      throw new DicomFileError('PARSE_ERROR', `${name}: unexpected tag ${hexTag(item.tag)} in encapsulated Pixel Data.`, path);
+      throw new DicomFileError(
+        'PARSE_ERROR',
+        `${name}: unexpected tag ${hexTag(item.tag)} in encapsulated Pixel Data.`,
+        path,
+      );
     }
     position += 8 + item.length;
   }
 }
 
-function readItemHeader(bytes: Uint8Array, offset: number, bigEndian: boolean): { tag: number; length: number } {
+function readItemHeader(
+  bytes: Uint8Array,
+  offset: number,
+  bigEndian: boolean,
+): { tag: number; length: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8);
   const little = !bigEndian;
   const group = view.getUint16(0, little);
@@ -441,7 +519,9 @@ function identityFromDataSet(
   } as const;
   const found: Partial<Record<keyof typeof required, string>> = {};
   const missing: string[] = [];
-  for (const [key, [tag, label]] of Object.entries(required) as Array<[keyof typeof required, readonly [string, string]]>) {
+  for (const [key, [tag, label]] of Object.entries(required) as Array<
+    [keyof typeof required, readonly [string, string]]
+  >) {
     const value = readUid(dataSet, tag);
     if (value) found[key] = value;
     else missing.push(label);
@@ -451,14 +531,24 @@ function identityFromDataSet(
   }
   // A NUL inside a UID would be cut there by any C-string reader (dicom-parser's string()
   // among them), and "1.2.3\0.4" would become the UID of another instance: refuse the file.
-  const withNul = (Object.entries(found) as Array<[keyof typeof required, string]>).filter(([, value]) => value.includes('\0'));
+  const withNul = (Object.entries(found) as Array<[keyof typeof required, string]>).filter(
+    ([, value]) => value.includes('\0'),
+  );
   if (withNul.length > 0) {
     const labels = withNul.map(([key]) => required[key][1]).join(', ');
-    throw new DicomFileError('INVALID_UID', `${name} has a NUL inside its ${labels} (PS3.5 §9.1: a UID holds only digits and dots).`, facts.path);
+    throw new DicomFileError(
+      'INVALID_UID',
+      `${name} has a NUL inside its ${labels} (PS3.5 §9.1: a UID holds only digits and dots).`,
+      facts.path,
+    );
   }
   const transferSyntaxUid = readUid(dataSet, 'x00020010');
   if (!transferSyntaxUid) {
-    throw new DicomFileError('BAD_META', `${name} has no Transfer Syntax UID (0002,0010).`, facts.path);
+    throw new DicomFileError(
+      'BAD_META',
+      `${name} has no Transfer Syntax UID (0002,0010).`,
+      facts.path,
+    );
   }
 
   const warnings: string[] = [];
@@ -469,10 +559,14 @@ function identityFromDataSet(
   const mediaClass = readUid(dataSet, 'x00020002');
   const mediaInstance = readUid(dataSet, 'x00020003');
   if (mediaClass && mediaClass !== found.sopClassUid) {
-    warnings.push(`MediaStorageSOPClassUID ${mediaClass} differs from SOPClassUID ${found.sopClassUid}.`);
+    warnings.push(
+      `MediaStorageSOPClassUID ${mediaClass} differs from SOPClassUID ${found.sopClassUid}.`,
+    );
   }
   if (mediaInstance && mediaInstance !== found.sopInstanceUid) {
-    warnings.push(`MediaStorageSOPInstanceUID ${mediaInstance} differs from SOPInstanceUID ${found.sopInstanceUid}.`);
+    warnings.push(
+      `MediaStorageSOPInstanceUID ${mediaInstance} differs from SOPInstanceUID ${found.sopInstanceUid}.`,
+    );
   }
 
   const identity: InstanceIdentity = {
@@ -502,7 +596,11 @@ function readUid(dataSet: dicomParser.DataSet, tag: string): string | undefined 
   if (!element || element.length === UNDEFINED_LENGTH) return undefined;
   const end = element.dataOffset + element.length;
   if (end > dataSet.byteArray.length) return undefined;
-  const raw = Buffer.from(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + element.dataOffset, element.length).toString('latin1');
+  const raw = Buffer.from(
+    dataSet.byteArray.buffer,
+    dataSet.byteArray.byteOffset + element.dataOffset,
+    element.length,
+  ).toString('latin1');
   return raw.replace(/[\0 ]+$/, '').replace(/^ +/, '') || undefined;
 }
 
@@ -510,7 +608,10 @@ function readUid(dataSet: dicomParser.DataSet, tag: string): string | undefined 
 function readText(dataSet: dicomParser.DataSet, tag: string): string | undefined {
   const element = dataSet.elements[tag];
   if (!element) return undefined;
-  if (element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > dataSet.byteArray.length) {
+  if (
+    element.length !== UNDEFINED_LENGTH &&
+    element.dataOffset + element.length > dataSet.byteArray.length
+  ) {
     return undefined;
   }
   try {
@@ -524,7 +625,8 @@ function readText(dataSet: dicomParser.DataSet, tag: string): string | undefined
 function lastElementOverruns(dataSet: dicomParser.DataSet): boolean {
   const limit = dataSet.byteArray.length;
   for (const element of Object.values(dataSet.elements)) {
-    if (element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > limit) return true;
+    if (element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > limit)
+      return true;
   }
   return false;
 }
@@ -537,9 +639,7 @@ function hasElementAfter(dataSet: dicomParser.DataSet, tag: string): boolean {
   const limit = dataSet.byteArray.length;
   return Object.values(dataSet.elements).some(
     (element) =>
-      element.tag > tag &&
-      !element.tag.startsWith('x0002') &&
-      element.dataOffset <= limit,
+      element.tag > tag && !element.tag.startsWith('x0002') && element.dataOffset <= limit,
   );
 }
 
@@ -551,7 +651,9 @@ function emptyDataSet(bytes: Buffer): dicomParser.DataSet {
 function splitParserError(error: unknown): { exception: unknown; dataSet?: dicomParser.DataSet } {
   if (error && typeof error === 'object' && 'exception' in error) {
     const wrapped = error as { exception: unknown; dataSet?: dicomParser.DataSet };
-    return wrapped.dataSet ? { exception: wrapped.exception, dataSet: wrapped.dataSet } : { exception: wrapped.exception };
+    return wrapped.dataSet
+      ? { exception: wrapped.exception, dataSet: wrapped.dataSet }
+      : { exception: wrapped.exception };
   }
   return { exception: error };
 }
@@ -565,16 +667,34 @@ function toDicomFileError(error: unknown, path: string | undefined): DicomFileEr
   const name = path ?? 'The file';
   // dicom-parser's words for running out of bytes: 'maxPosition' is an item longer than
   // what is left, 'byteArray length' a data set that starts at the end of the file.
-  if (/past end of buffer|buffer overrun|eof encountered|unexpected end of file|end of buffer|maxPosition|greater than or equal to 'byteArray' length/i.test(message)) {
-    return new DicomFileError('TRUNCATED', `${name} is truncated (${message}).`, path, { cause: error });
+  if (
+    /past end of buffer|buffer overrun|eof encountered|unexpected end of file|end of buffer|maxPosition|greater than or equal to 'byteArray' length/i.test(
+      message,
+    )
+  ) {
+    return new DicomFileError('TRUNCATED', `${name} is truncated (${message}).`, path, {
+      cause: error,
+    });
   }
   if (/DICM prefix not found/i.test(message)) {
-    return new DicomFileError('NOT_DICOM', `${name} is not a DICOM Part 10 file.`, path, { cause: error });
+    return new DicomFileError('NOT_DICOM', `${name} is not a DICOM Part 10 file.`, path, {
+      cause: error,
+    });
   }
   if (/meta header|0002,0010/i.test(message)) {
-    return new DicomFileError('BAD_META', `${name} has unusable File Meta Information (${message}).`, path, { cause: error });
+    return new DicomFileError(
+      'BAD_META',
+      `${name} has unusable File Meta Information (${message}).`,
+      path,
+      { cause: error },
+    );
   }
-  return new DicomFileError('PARSE_ERROR', `${name} could not be parsed as DICOM (${message}).`, path, { cause: error });
+  return new DicomFileError(
+    'PARSE_ERROR',
+    `${name} could not be parsed as DICOM (${message}).`,
+    path,
+    { cause: error },
+  );
 }
 
 function messageOf(error: unknown): string {
@@ -585,7 +705,9 @@ function messageOf(error: unknown): string {
 
 function asBuffer(bytes: Uint8Array): Buffer {
   // dicom-parser's Node inflate path calls Buffer#copy: hand it a Buffer view, no copy.
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function hexTag(tag: number): string {

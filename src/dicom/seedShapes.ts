@@ -109,10 +109,15 @@ export const SEED = {
     seriesDescription: 'Circle',
     color: [0, 0, 255],
   },
-} as const satisfies Record<'greenSquare' | 'redTriangle' | 'blueCircle', SeedInstance> & Record<string, unknown>;
+} as const satisfies Record<'greenSquare' | 'redTriangle' | 'blueCircle', SeedInstance> &
+  Record<string, unknown>;
 
 /** The three instances in the tutorial's table order. */
-export const SEED_INSTANCES: readonly SeedInstance[] = [SEED.greenSquare, SEED.redTriangle, SEED.blueCircle];
+export const SEED_INSTANCES: readonly SeedInstance[] = [
+  SEED.greenSquare,
+  SEED.redTriangle,
+  SEED.blueCircle,
+];
 
 type Shape = 'greenSquare' | 'redTriangle' | 'blueCircle';
 

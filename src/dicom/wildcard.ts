@@ -72,7 +72,8 @@ export function compileWildcard(pattern: string): WildcardPattern {
 let folded = new Int32Array(256);
 
 function foldValue(value: string): Int32Array {
-  if (folded.length < value.length) folded = new Int32Array(Math.max(value.length, folded.length * 2));
+  if (folded.length < value.length)
+    folded = new Int32Array(Math.max(value.length, folded.length * 2));
   for (let i = 0; i < value.length; i++) folded[i] = fold(value.charCodeAt(i));
   return folded;
 }

@@ -58,14 +58,64 @@ export const IMPLEMENTATION_CLASS_UID = `2.25.${BigInt('0xccdc9bb05b6e42f79866aa
 export const IMPLEMENTATION_VERSION_NAME = 'DWX_TESTDATA_1';
 
 /** VRs whose explicit-VR header has 2 reserved bytes and a 32-bit length (PS3.5 §7.1.2). */
-const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const LONG_LENGTH_VRS = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'SQ',
+  'SV',
+  'UC',
+  'UN',
+  'UR',
+  'UT',
+  'UV',
+]);
 /** Character string VRs padded with a trailing space to even length (PS3.5 §6.2). */
-const SPACE_PADDED_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UR', 'UT']);
+const SPACE_PADDED_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'ST',
+  'TM',
+  'UC',
+  'UR',
+  'UT',
+]);
 /** Numeric VRs: bytes per value. */
 const NUMERIC_VR_SIZES: Readonly<Record<string, number>> = {
-  US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8, SV: 8, UV: 8, AT: 4, OW: 2, OF: 4, OD: 8, OL: 4, OV: 8,
+  US: 2,
+  SS: 2,
+  UL: 4,
+  SL: 4,
+  FL: 4,
+  FD: 8,
+  SV: 8,
+  UV: 8,
+  AT: 4,
+  OW: 2,
+  OF: 4,
+  OD: 8,
+  OL: 4,
+  OV: 8,
 };
-const ALL_VRS = new Set([...LONG_LENGTH_VRS, ...SPACE_PADDED_VRS, ...Object.keys(NUMERIC_VR_SIZES), 'UI', 'OB']);
+const ALL_VRS = new Set([
+  ...LONG_LENGTH_VRS,
+  ...SPACE_PADDED_VRS,
+  ...Object.keys(NUMERIC_VR_SIZES),
+  'UI',
+  'OB',
+]);
 
 export interface WriterEncoding {
   explicitVr: boolean;
@@ -74,12 +124,17 @@ export interface WriterEncoding {
   textEncoding: BufferEncoding;
 }
 
-const META_ENCODING: WriterEncoding = { explicitVr: true, littleEndian: true, textEncoding: 'latin1' };
+const META_ENCODING: WriterEncoding = {
+  explicitVr: true,
+  littleEndian: true,
+  textEncoding: 'latin1',
+};
 
 /** Parses the tag forms accepted by {@link WriterElement.tag} into 0xGGGGEEEE. */
 export function parseTag(tag: number | string): number {
   if (typeof tag === 'number') {
-    if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff) throw new Error(`Invalid tag ${tag}`);
+    if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff)
+      throw new Error(`Invalid tag ${tag}`);
     return tag;
   }
   const hex = tag.replace(/^x/i, '').replace(/[(),\s]/g, '');
@@ -95,7 +150,10 @@ export function parseTag(tag: number | string): number {
  * Group 0002 elements given in `elements` go into the File Meta Information (they
  * override the computed ones); (0002,0000) is always computed.
  */
-export function writePart10(elements: WriterElement[], options: WritePart10Options = {}): Uint8Array {
+export function writePart10(
+  elements: WriterElement[],
+  options: WritePart10Options = {},
+): Uint8Array {
   const { meta, dataSet } = splitMeta(elements);
   const transferSyntaxUid = options.transferSyntaxUid ?? EXPLICIT_VR_LITTLE_ENDIAN;
   const encoding = encodingFor(transferSyntaxUid, dataSet);
@@ -273,7 +331,11 @@ export function imageInstanceElements(params: ImageInstanceParams): WriterElemen
     { tag: 0x00280103, vr: 'US', value: params.pixelRepresentation ?? 0 },
   ];
   if (params.pixelData) {
-    elements.push({ tag: 0x7fe00010, vr: params.bitsAllocated <= 8 ? 'OB' : 'OW', value: params.pixelData });
+    elements.push({
+      tag: 0x7fe00010,
+      vr: params.bitsAllocated <= 8 ? 'OB' : 'OW',
+      value: params.pixelData,
+    });
   }
   if (sopClassUid === SECONDARY_CAPTURE_IMAGE_STORAGE) {
     // SC Equipment Module, PS3.3 §C.8.6.1: Conversion Type is type 1. WSD = workstation.
@@ -322,7 +384,9 @@ function encodeFileMeta(
   const sopClass = options.mediaStorageSopClassUid ?? stringValueOf(dataSet, 0x00080016);
   const sopInstance = options.mediaStorageSopInstanceUid ?? stringValueOf(dataSet, 0x00080018);
   if (!sopClass || !sopInstance) {
-    throw new Error('writePart10: SOP Class UID (0008,0016) and SOP Instance UID (0008,0018) are required for the File Meta Information');
+    throw new Error(
+      'writePart10: SOP Class UID (0008,0016) and SOP Instance UID (0008,0018) are required for the File Meta Information',
+    );
   }
   const computed: WriterElement[] = [
     // PS3.10 §7.1: version 00H 01H, as two bytes of OB.
@@ -330,10 +394,20 @@ function encodeFileMeta(
     { tag: 0x00020002, vr: 'UI', value: sopClass },
     { tag: 0x00020003, vr: 'UI', value: sopInstance },
     { tag: 0x00020010, vr: 'UI', value: options.transferSyntaxUid },
-    { tag: 0x00020012, vr: 'UI', value: options.implementationClassUid ?? IMPLEMENTATION_CLASS_UID },
-    { tag: 0x00020013, vr: 'SH', value: options.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME },
+    {
+      tag: 0x00020012,
+      vr: 'UI',
+      value: options.implementationClassUid ?? IMPLEMENTATION_CLASS_UID,
+    },
+    {
+      tag: 0x00020013,
+      vr: 'SH',
+      value: options.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME,
+    },
   ];
-  const withoutGroupLength = mergeElements(computed, given).filter((e) => parseTag(e.tag) !== 0x00020000);
+  const withoutGroupLength = mergeElements(computed, given).filter(
+    (e) => parseTag(e.tag) !== 0x00020000,
+  );
   const body = encodeDataSet(withoutGroupLength, META_ENCODING);
   // (0002,0000) holds the byte count of every group 0002 element after it (PS3.10 §7.1).
   const groupLength = encodeElement(0x00020000, 'UL', body.length, META_ENCODING);
@@ -360,12 +434,20 @@ function encodingFor(transferSyntaxUid: string, dataSet: WriterElement[]): Write
   }
 }
 
-function encodeElement(tag: number, vr: string, value: WriterElement['value'], enc: WriterEncoding): Uint8Array {
+function encodeElement(
+  tag: number,
+  vr: string,
+  value: WriterElement['value'],
+  enc: WriterEncoding,
+): Uint8Array {
   if (!ALL_VRS.has(vr)) throw new Error(`Unknown VR "${vr}" for ${formatTag(tag)}`);
-  const valueBytes = vr === 'SQ' ? encodeSequence(tag, value, enc) : encodeValue(tag, vr, value, enc);
+  const valueBytes =
+    vr === 'SQ' ? encodeSequence(tag, value, enc) : encodeValue(tag, vr, value, enc);
   if (valueBytes.length % 2 !== 0) throw new Error(`Internal: odd length for ${formatTag(tag)}`);
   if (enc.explicitVr && !LONG_LENGTH_VRS.has(vr) && valueBytes.length > 0xfffe) {
-    throw new Error(`${formatTag(tag)} ${vr} value of ${valueBytes.length} bytes exceeds the 16-bit length field`);
+    throw new Error(
+      `${formatTag(tag)} ${vr} value of ${valueBytes.length} bytes exceeds the 16-bit length field`,
+    );
   }
   return concat([elementHeader(tag, vr, valueBytes.length, enc), valueBytes]);
 }
@@ -397,9 +479,15 @@ function elementHeader(tag: number, vr: string, length: number, enc: WriterEncod
   return header;
 }
 
-function encodeValue(tag: number, vr: string, value: WriterElement['value'], enc: WriterEncoding): Uint8Array {
+function encodeValue(
+  tag: number,
+  vr: string,
+  value: WriterElement['value'],
+  enc: WriterEncoding,
+): Uint8Array {
   if (value instanceof Uint16Array) {
-    if (vr !== 'OW' && vr !== 'US') throw new Error(`${formatTag(tag)}: a Uint16Array needs VR OW or US`);
+    if (vr !== 'OW' && vr !== 'US')
+      throw new Error(`${formatTag(tag)}: a Uint16Array needs VR OW or US`);
     return uint16Bytes(value, enc.littleEndian);
   }
   if (value instanceof Uint8Array) {
@@ -414,13 +502,23 @@ function encodeValue(tag: number, vr: string, value: WriterElement['value'], enc
   if (typeof value !== 'string' && !Array.isArray(value) && typeof value !== 'number') {
     throw new Error(`${formatTag(tag)} ${vr}: unsupported value`);
   }
-  const text = Array.isArray(value) ? (value as Array<string | number>).map(String).join('\\') : String(value);
+  const text = Array.isArray(value)
+    ? (value as Array<string | number>).map(String).join('\\')
+    : String(value);
   const bytes = Buffer.from(text, vr === 'UI' ? 'latin1' : enc.textEncoding);
   // UI is padded with NUL, all other strings with a space (PS3.5 §6.2, §9.1).
-  return padEven(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), vr === 'UI' ? 0x00 : 0x20);
+  return padEven(
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    vr === 'UI' ? 0x00 : 0x20,
+  );
 }
 
-function encodeNumbers(tag: number, vr: string, numbers: Array<number | string>, enc: WriterEncoding): Uint8Array {
+function encodeNumbers(
+  tag: number,
+  vr: string,
+  numbers: Array<number | string>,
+  enc: WriterEncoding,
+): Uint8Array {
   const size = NUMERIC_VR_SIZES[vr]!;
   const out = new Uint8Array(numbers.length * size);
   const view = new DataView(out.buffer);
@@ -429,27 +527,53 @@ function encodeNumbers(tag: number, vr: string, numbers: Array<number | string>,
     const n = typeof raw === 'string' ? Number(raw) : raw;
     const at = i * size;
     switch (vr) {
-      case 'US': case 'OW': view.setUint16(at, n, little); break;
-      case 'SS': view.setInt16(at, n, little); break;
-      case 'UL': case 'OL': view.setUint32(at, n, little); break;
-      case 'SL': view.setInt32(at, n, little); break;
-      case 'FL': case 'OF': view.setFloat32(at, n, little); break;
-      case 'FD': case 'OD': view.setFloat64(at, n, little); break;
-      case 'SV': view.setBigInt64(at, BigInt(n), little); break;
-      case 'UV': case 'OV': view.setBigUint64(at, BigInt(n), little); break;
+      case 'US':
+      case 'OW':
+        view.setUint16(at, n, little);
+        break;
+      case 'SS':
+        view.setInt16(at, n, little);
+        break;
+      case 'UL':
+      case 'OL':
+        view.setUint32(at, n, little);
+        break;
+      case 'SL':
+        view.setInt32(at, n, little);
+        break;
+      case 'FL':
+      case 'OF':
+        view.setFloat32(at, n, little);
+        break;
+      case 'FD':
+      case 'OD':
+        view.setFloat64(at, n, little);
+        break;
+      case 'SV':
+        view.setBigInt64(at, BigInt(n), little);
+        break;
+      case 'UV':
+      case 'OV':
+        view.setBigUint64(at, BigInt(n), little);
+        break;
       case 'AT':
         // An attribute tag is two 16-bit numbers, group then element (PS3.5 §6.2).
         view.setUint16(at, n >>> 16, little);
         view.setUint16(at + 2, n & 0xffff, little);
         break;
-      default: throw new Error(`${formatTag(tag)}: ${vr} is not numeric`);
+      default:
+        throw new Error(`${formatTag(tag)}: ${vr} is not numeric`);
     }
   });
   return out;
 }
 
 /** Sequence of items, each of defined length (PS3.5 §7.5.1). */
-function encodeSequence(tag: number, value: WriterElement['value'], enc: WriterEncoding): Uint8Array {
+function encodeSequence(
+  tag: number,
+  value: WriterElement['value'],
+  enc: WriterEncoding,
+): Uint8Array {
   if (!Array.isArray(value) || !value.every((item) => Array.isArray(item))) {
     throw new Error(`${formatTag(tag)} SQ: value must be an array of items (arrays of elements)`);
   }

@@ -24,7 +24,9 @@ export const noAuth: AuthProvider = {
  * Bearer token auth. `getToken(forceRefresh)` is called before each request (cache inside
  * it); after a 401 it is called once with `forceRefresh = true`.
  */
-export function bearerAuth(getToken: (forceRefresh: boolean) => Promise<string | undefined>): AuthProvider {
+export function bearerAuth(
+  getToken: (forceRefresh: boolean) => Promise<string | undefined>,
+): AuthProvider {
   // The token a refresh obtained, used by the retry it allows.
   let refreshed: string | undefined;
   return {
@@ -47,7 +49,10 @@ export function bearerAuth(getToken: (forceRefresh: boolean) => Promise<string |
 }
 
 /** HTTP basic auth (RFC 7617). The password may come from a callback so it stays in a secret store. */
-export function basicAuth(username: string, password: string | (() => Promise<string | undefined>)): AuthProvider {
+export function basicAuth(
+  username: string,
+  password: string | (() => Promise<string | undefined>),
+): AuthProvider {
   return {
     kind: 'basic',
     async authorization() {

@@ -5,8 +5,21 @@
  */
 import { type AuthProvider, noAuth } from './auth';
 import { DicomWebError, DicomWebHttpError } from './errors';
-import { HttpTransport, sleep, type HttpOptions, type HttpRequest, type HttpResponse, type RequestLogEntry } from './http';
-import { MultipartError, parseContentType, parseMultipart, readPartBody, transferSyntaxFromType } from './multipart';
+import {
+  HttpTransport,
+  sleep,
+  type HttpOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type RequestLogEntry,
+} from './http';
+import {
+  MultipartError,
+  parseContentType,
+  parseMultipart,
+  readPartBody,
+  transferSyntaxFromType,
+} from './multipart';
 import {
   PROFILES,
   dicomWebRootCandidates,
@@ -40,7 +53,13 @@ import {
   type RetrieveOptions,
 } from './requests';
 import { toCurl, type CurlOptions } from './curl';
-import { applyClientFilters, planQuery, rowMayBeLossy, withSourceValue, type ClientFilter } from './clientMatch';
+import {
+  applyClientFilters,
+  planQuery,
+  rowMayBeLossy,
+  withSourceValue,
+  type ClientFilter,
+} from './clientMatch';
 
 /**
  * Server pages one "Load more…" may read when the client filters them and they keep
@@ -51,7 +70,13 @@ export const CLIENT_FILTER_MAX_PAGES = 10;
 import type { DicomJsonDataset } from './types';
 import { storeFiles, type StoreOptions, type StoreSummary } from './store';
 import { retrieveToDirectory, type DownloadOptions, type DownloadResult } from './download';
-import { DEFAULT_OPERATION_POLLING, operationsRoot, parseOperation, type LongRunningOperation, type OperationPolling } from './operations';
+import {
+  DEFAULT_OPERATION_POLLING,
+  operationsRoot,
+  parseOperation,
+  type LongRunningOperation,
+  type OperationPolling,
+} from './operations';
 
 export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   /** Service URL, with `/v{version}` and `/partitions/{name}` when the service has them. */
@@ -66,7 +91,10 @@ export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
 }
 
 /** {@link DicomWebClientOptions} without its functions: what can be posted to a worker thread. */
-export type PortableClientOptions = Omit<DicomWebClientOptions, 'auth' | 'onRequest' | 'dispatcher'>;
+export type PortableClientOptions = Omit<
+  DicomWebClientOptions,
+  'auth' | 'onRequest' | 'dispatcher'
+>;
 
 /** A page of QIDO results with what the server said besides them. */
 export interface SearchResult {
@@ -132,8 +160,16 @@ export class DicomWebClient {
     this.auth = options.auth ?? noAuth;
     // Credentials go to the service's origin, the server root's (Orthanc's REST API, when
     // configured apart) and the origins the user trusts; nothing else (origins.ts).
-    const trustedOrigins = [...(options.trustedOrigins ?? []), ...(options.serverRoot ? [options.serverRoot] : [])];
-    this.transport = new HttpTransport({ ...options, baseUrl: this.baseUrl, trustedOrigins, auth: this.auth });
+    const trustedOrigins = [
+      ...(options.trustedOrigins ?? []),
+      ...(options.serverRoot ? [options.serverRoot] : []),
+    ];
+    this.transport = new HttpTransport({
+      ...options,
+      baseUrl: this.baseUrl,
+      trustedOrigins,
+      auth: this.auth,
+    });
     this.profile = PROFILES[options.serverKind ?? kindFromUrl(this.baseUrl) ?? 'generic'];
     this.serverRoot = options.serverRoot;
   }
@@ -159,7 +195,11 @@ export class DicomWebClient {
    */
   portableOptions(): PortableClientOptions {
     const { auth: _auth, onRequest: _onRequest, dispatcher: _dispatcher, ...rest } = this.options;
-    return { ...rest, serverKind: this.profile.kind, ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}) };
+    return {
+      ...rest,
+      serverKind: this.profile.kind,
+      ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}),
+    };
   }
 
   setServerKind(kind: ServerKind): void {
@@ -224,7 +264,10 @@ export class DicomWebClient {
   }
 
   /** `GET {root}/studies?limit=1`: whether it answers like QIDO, and its `Server` header; undefined when unreachable. */
-  private async probeQido(root: string, signal?: AbortSignal): Promise<{ qido: boolean; server?: string } | undefined> {
+  private async probeQido(
+    root: string,
+    signal?: AbortSignal,
+  ): Promise<{ qido: boolean; server?: string } | undefined> {
     try {
       const { response, bytes } = await this.transport.sendForBytes({
         method: 'GET',
@@ -235,7 +278,10 @@ export class DicomWebClient {
         acceptStatus: () => true,
         ...this.inMemory('json'),
       });
-      return { qido: looksLikeQidoAnswer(response.status, bytes.toString('utf8')), server: response.headers.server };
+      return {
+        qido: looksLikeQidoAnswer(response.status, bytes.toString('utf8')),
+        server: response.headers.server,
+      };
     } catch (error) {
       if (error instanceof DicomWebError && error.code === 'CANCELLED') throw error;
       return undefined;
@@ -257,7 +303,10 @@ export class DicomWebClient {
   }
 
   /** The request as the seed tutorial's cURL command; credentials become a placeholder. */
-  curlOf(spec: RequestSpec, options: Omit<CurlOptions, 'baseUrl' | 'authKind' | 'serverRoot'> = {}): string {
+  curlOf(
+    spec: RequestSpec,
+    options: Omit<CurlOptions, 'baseUrl' | 'authKind' | 'serverRoot'> = {},
+  ): string {
     return toCurl(spec, {
       ...options,
       baseUrl: this.baseUrl,
@@ -290,12 +339,20 @@ export class DicomWebClient {
   }
 
   /** `GET /series?…`, or `GET /studies/{study}/series?…` when the study is given. */
-  searchForSeries(query: QidoQuery = {}, scope: Pick<QidoScope, 'studyInstanceUid'> = {}, options: RequestOptions = {}): Promise<SearchResult> {
+  searchForSeries(
+    query: QidoQuery = {},
+    scope: Pick<QidoScope, 'studyInstanceUid'> = {},
+    options: RequestOptions = {},
+  ): Promise<SearchResult> {
     return this.search('series', scope, query, options);
   }
 
   /** `GET /instances?…`, `/studies/{study}/instances?…` or `/studies/{study}/series/{series}/instances?…`. */
-  searchForInstances(query: QidoQuery = {}, scope: QidoScope = {}, options: RequestOptions = {}): Promise<SearchResult> {
+  searchForInstances(
+    query: QidoQuery = {},
+    scope: QidoScope = {},
+    options: RequestOptions = {},
+  ): Promise<SearchResult> {
     return this.search('instances', scope, query, options);
   }
 
@@ -305,7 +362,12 @@ export class DicomWebClient {
    * as a wider pattern and the answer filtered exactly here (clientMatch.ts); `scanned` then
    * counts the rows the server sent, `items` those that match.
    */
-  async search(level: QidoLevel, scope: QidoScope, query: QidoQuery, options: RequestOptions = {}): Promise<SearchResult> {
+  async search(
+    level: QidoLevel,
+    scope: QidoScope,
+    query: QidoQuery,
+    options: RequestOptions = {},
+  ): Promise<SearchResult> {
     const { sent, filters } = planQuery(query, this.profile.capabilities.decodesQueryValues);
     const result = await this.searchAsSent(level, scope, sent, options);
     if (filters.length === 0) return result;
@@ -319,18 +381,29 @@ export class DicomWebClient {
    * of their first instance's metadata, read from the stored file: two small requests a
    * row, for rows of one page only (the tree's 100 at most).
    */
-  private async withSourceValues(items: DicomJsonDataset[], filters: readonly ClientFilter[], options: RequestOptions): Promise<DicomJsonDataset[]> {
+  private async withSourceValues(
+    items: DicomJsonDataset[],
+    filters: readonly ClientFilter[],
+    options: RequestOptions,
+  ): Promise<DicomJsonDataset[]> {
     const out: DicomJsonDataset[] = [];
     for (const item of items) {
       const lossy = filters.filter((filter) => rowMayBeLossy(item, filter));
-      const source = lossy.length ? await this.firstInstanceMetadata(item, options).catch(() => undefined) : undefined;
-      out.push(source ? lossy.reduce((row, filter) => withSourceValue(row, source, filter), item) : item);
+      const source = lossy.length
+        ? await this.firstInstanceMetadata(item, options).catch(() => undefined)
+        : undefined;
+      out.push(
+        source ? lossy.reduce((row, filter) => withSourceValue(row, source, filter), item) : item,
+      );
     }
     return out;
   }
 
   /** The metadata of the first instance under a QIDO row (study, series or instance). */
-  private async firstInstanceMetadata(row: DicomJsonDataset, options: RequestOptions): Promise<DicomJsonDataset | undefined> {
+  private async firstInstanceMetadata(
+    row: DicomJsonDataset,
+    options: RequestOptions,
+  ): Promise<DicomJsonDataset | undefined> {
     const uid = (tag: string): string | undefined => {
       const value = (row[tag] as { Value?: unknown[] } | undefined)?.Value?.[0];
       return typeof value === 'string' ? value : undefined;
@@ -340,18 +413,37 @@ export class DicomWebClient {
     let seriesInstanceUid = uid('0020000E');
     let sopInstanceUid = uid('00080018');
     if (!seriesInstanceUid || !sopInstanceUid) {
-      const scope = seriesInstanceUid ? { studyInstanceUid, seriesInstanceUid } : { studyInstanceUid };
-      const [first] = (await this.searchAsSent('instances', scope, { limit: 1, includeField: ['0020000E', '00080018'] }, options)).items;
+      const scope = seriesInstanceUid
+        ? { studyInstanceUid, seriesInstanceUid }
+        : { studyInstanceUid };
+      const [first] = (
+        await this.searchAsSent(
+          'instances',
+          scope,
+          { limit: 1, includeField: ['0020000E', '00080018'] },
+          options,
+        )
+      ).items;
       if (!first) return undefined;
-      seriesInstanceUid = (first['0020000E'] as { Value?: unknown[] } | undefined)?.Value?.[0] as string | undefined;
-      sopInstanceUid = (first['00080018'] as { Value?: unknown[] } | undefined)?.Value?.[0] as string | undefined;
+      seriesInstanceUid = (first['0020000E'] as { Value?: unknown[] } | undefined)?.Value?.[0] as
+        string | undefined;
+      sopInstanceUid = (first['00080018'] as { Value?: unknown[] } | undefined)?.Value?.[0] as
+        string | undefined;
       if (!seriesInstanceUid || !sopInstanceUid) return undefined;
     }
-    const [metadata] = await this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
+    const [metadata] = await this.retrieveMetadata(
+      { studyInstanceUid, seriesInstanceUid, sopInstanceUid },
+      options,
+    );
     return metadata;
   }
 
-  private async searchAsSent(level: QidoLevel, scope: QidoScope, query: QidoQuery, options: RequestOptions): Promise<SearchResult> {
+  private async searchAsSent(
+    level: QidoLevel,
+    scope: QidoScope,
+    query: QidoQuery,
+    options: RequestOptions,
+  ): Promise<SearchResult> {
     const spec = searchRequest(level, scope, query);
     const { response, bytes } = await this.transport.sendForBytes({
       method: 'GET',
@@ -371,29 +463,55 @@ export class DicomWebClient {
    * One page of results at `offset`. `hasMore` is true when the page came back full (or the
    * server's Warning says more exist); the last page is the first that comes back short.
    */
-  async searchPage(level: QidoLevel, scope: QidoScope, query: QidoQuery, offset: number, pageSize = 100, options: RequestOptions = {}): Promise<SearchPage> {
+  async searchPage(
+    level: QidoLevel,
+    scope: QidoScope,
+    query: QidoQuery,
+    offset: number,
+    pageSize = 100,
+    options: RequestOptions = {},
+  ): Promise<SearchPage> {
     const limit = this.pageLimit(pageSize);
     let page = await this.onePage(level, scope, query, offset, limit, options);
     // A page filtered on the client may keep nothing while the server has more: read on, a
     // bounded number of pages, so "Load more…" does not show an empty page.
-    for (let extra = 1; page.items.length === 0 && page.hasMore && extra < CLIENT_FILTER_MAX_PAGES; extra++) {
+    for (
+      let extra = 1;
+      page.items.length === 0 && page.hasMore && extra < CLIENT_FILTER_MAX_PAGES;
+      extra++
+    ) {
       const next = await this.onePage(level, scope, query, offset + page.scanned!, limit, options);
-      page = { ...next, offset, scanned: page.scanned! + next.scanned!, warnings: [...new Set([...page.warnings, ...next.warnings])] };
+      page = {
+        ...next,
+        offset,
+        scanned: page.scanned! + next.scanned!,
+        warnings: [...new Set([...page.warnings, ...next.warnings])],
+      };
     }
     return page;
   }
 
   /** One request of {@link searchPage}; `scanned` is always set (rows the server sent). */
-  private async onePage(level: QidoLevel, scope: QidoScope, query: QidoQuery, offset: number, limit: number, options: RequestOptions): Promise<SearchPage> {
+  private async onePage(
+    level: QidoLevel,
+    scope: QidoScope,
+    query: QidoQuery,
+    offset: number,
+    limit: number,
+    options: RequestOptions,
+  ): Promise<SearchPage> {
     const result = await this.search(level, scope, { ...query, limit, offset }, options);
     const scanned = result.scanned ?? result.items.length;
-    const moreWarned = result.warnings.some((warning) => /additional results|more results/i.test(warning));
+    const moreWarned = result.warnings.some((warning) =>
+      /additional results|more results/i.test(warning),
+    );
     return {
       ...result,
       scanned,
       offset,
       limit,
-      hasMore: this.profile.capabilities.honoursOffset && (scanned >= limit || moreWarned) && scanned > 0,
+      hasMore:
+        this.profile.capabilities.honoursOffset && (scanned >= limit || moreWarned) && scanned > 0,
     };
   }
 
@@ -402,19 +520,28 @@ export class DicomWebClient {
    * a later page repeats the first page's: stop, like Slicer's browser), that repeat records
    * across pages (Azure: de-duplicated by UID), and that answer 204 past the end.
    */
-  async *searchAll(level: QidoLevel, scope: QidoScope, query: QidoQuery = {}, paging: PagingOptions = {}): AsyncGenerator<SearchPage> {
+  async *searchAll(
+    level: QidoLevel,
+    scope: QidoScope,
+    query: QidoQuery = {},
+    paging: PagingOptions = {},
+  ): AsyncGenerator<SearchPage> {
     const seen = new Set<string>();
     const uidTag = LEVEL_UID[level];
     let firstKey: string | undefined;
     let offset = query.offset ?? 0;
     let delivered = 0;
     for (;;) {
-      const page = await this.searchPage(level, scope, query, offset, paging.pageSize ?? 100, { signal: paging.signal });
+      const page = await this.searchPage(level, scope, query, offset, paging.pageSize ?? 100, {
+        signal: paging.signal,
+      });
       const keys = page.items.map((item) => uidOf(item, uidTag));
       if (firstKey === undefined) {
         firstKey = keys[0];
       } else if (keys.length > 0 && keys[0] !== undefined && keys[0] === firstKey) {
-        page.warnings.push('The server ignored the offset parameter; paging stopped after the first page.');
+        page.warnings.push(
+          'The server ignored the offset parameter; paging stopped after the first page.',
+        );
         yield { ...page, items: [], hasMore: false };
         return;
       }
@@ -447,21 +574,36 @@ export class DicomWebClient {
   // WADO-RS metadata (PS3.18 §10.4.1.1.2)
 
   /** `GET /studies/{study}/metadata` */
-  retrieveStudyMetadata(studyInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+  retrieveStudyMetadata(
+    studyInstanceUid: string,
+    options: RequestOptions = {},
+  ): Promise<DicomJsonDataset[]> {
     return this.retrieveMetadata({ studyInstanceUid }, options);
   }
 
   /** `GET /studies/{study}/series/{series}/metadata` */
-  retrieveSeriesMetadata(studyInstanceUid: string, seriesInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+  retrieveSeriesMetadata(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    options: RequestOptions = {},
+  ): Promise<DicomJsonDataset[]> {
     return this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid }, options);
   }
 
   /** `GET /studies/{study}/series/{series}/instances/{instance}/metadata` */
-  retrieveInstanceMetadata(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+  retrieveInstanceMetadata(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    sopInstanceUid: string,
+    options: RequestOptions = {},
+  ): Promise<DicomJsonDataset[]> {
     return this.retrieveMetadata({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
   }
 
-  async retrieveMetadata(target: InstancePath, options: RequestOptions = {}): Promise<DicomJsonDataset[]> {
+  async retrieveMetadata(
+    target: InstancePath,
+    options: RequestOptions = {},
+  ): Promise<DicomJsonDataset[]> {
     const spec = metadataRequest(target);
     const { response, bytes } = await this.transport.sendForBytes({
       method: 'GET',
@@ -481,25 +623,43 @@ export class DicomWebClient {
    * part each (`multipart/related; type="application/dicom"`, `transfer-syntax=*` unless
    * another is asked). Nothing is buffered beyond a chunk: read each part's body in turn.
    */
-  async *retrieve(target: InstancePath, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+  async *retrieve(
+    target: InstancePath,
+    options: RetrieveOptions & RequestOptions = {},
+  ): AsyncGenerator<RetrievedPart> {
     const spec = retrieveRequest(target, options);
     // Streamed: no size cap nor overall deadline, but a minimum rate (limits.ts).
-    const response = await this.send(spec, { signal: options.signal, minimumRate: this.transport.limits.minimumRate });
+    const response = await this.send(spec, {
+      signal: options.signal,
+      minimumRate: this.transport.limits.minimumRate,
+    });
     yield* this.partsOf(response, options.signal);
   }
 
   /** `GET /studies/{study}` (multipart/related application/dicom) */
-  retrieveStudy(studyInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+  retrieveStudy(
+    studyInstanceUid: string,
+    options: RetrieveOptions & RequestOptions = {},
+  ): AsyncGenerator<RetrievedPart> {
     return this.retrieve({ studyInstanceUid }, options);
   }
 
   /** `GET /studies/{study}/series/{series}` */
-  retrieveSeries(studyInstanceUid: string, seriesInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+  retrieveSeries(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    options: RetrieveOptions & RequestOptions = {},
+  ): AsyncGenerator<RetrievedPart> {
     return this.retrieve({ studyInstanceUid, seriesInstanceUid }, options);
   }
 
   /** `GET /studies/{study}/series/{series}/instances/{instance}` (multipart) */
-  retrieveInstance(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RetrieveOptions & RequestOptions = {}): AsyncGenerator<RetrievedPart> {
+  retrieveInstance(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    sopInstanceUid: string,
+    options: RetrieveOptions & RequestOptions = {},
+  ): AsyncGenerator<RetrievedPart> {
     return this.retrieve({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
   }
 
@@ -508,17 +668,31 @@ export class DicomWebClient {
    * an Azure form; on servers without it (Orthanc answers 400) the multipart form is used.
    * The body streams.
    */
-  async retrieveInstanceFile(target: Required<InstancePath>, options: RetrieveOptions & RequestOptions = {}): Promise<RetrievedPart> {
+  async retrieveInstanceFile(
+    target: Required<InstancePath>,
+    options: RetrieveOptions & RequestOptions = {},
+  ): Promise<RetrievedPart> {
     if (this.profile.capabilities.singlePartRetrieve) {
       const spec = retrieveInstanceSinglePartRequest(target, options);
-      const response = await this.send(spec, { signal: options.signal, minimumRate: this.transport.limits.minimumRate });
+      const response = await this.send(spec, {
+        signal: options.signal,
+        minimumRate: this.transport.limits.minimumRate,
+      });
       const type = response.headers['content-type'] ?? 'application/dicom';
       if (!type.toLowerCase().startsWith('multipart/')) {
         const { mediaType, params } = parseContentType(type);
-        return { mediaType, transferSyntaxUid: params['transfer-syntax'], headers: response.headers, body: response.body };
+        return {
+          mediaType,
+          transferSyntaxUid: params['transfer-syntax'],
+          headers: response.headers,
+          body: response.body,
+        };
       }
       for await (const part of this.partsOf(response, options.signal)) return part;
-      throw new DicomWebError('MALFORMED_RESPONSE', 'the multipart answer held no instance', { method: 'GET', url: response.url });
+      throw new DicomWebError('MALFORMED_RESPONSE', 'the multipart answer held no instance', {
+        method: 'GET',
+        url: response.url,
+      });
     }
     for await (const part of this.retrieve(target, options)) return part;
     throw new DicomWebError('MALFORMED_RESPONSE', 'the multipart answer held no instance', {
@@ -527,11 +701,18 @@ export class DicomWebClient {
     });
   }
 
-  private async *partsOf(response: HttpResponse, signal?: AbortSignal): AsyncGenerator<RetrievedPart> {
+  private async *partsOf(
+    response: HttpResponse,
+    signal?: AbortSignal,
+  ): AsyncGenerator<RetrievedPart> {
     const contentType = response.headers['content-type'];
     if (!contentType) {
       await response.dump();
-      throw new DicomWebError('MALFORMED_RESPONSE', 'the answer has no Content-Type', { method: response.method, url: response.url, status: response.status });
+      throw new DicomWebError('MALFORMED_RESPONSE', 'the answer has no Content-Type', {
+        method: response.method,
+        url: response.url,
+        status: response.status,
+      });
     }
     const outer = parseContentType(contentType);
     const outerSyntax = transferSyntaxFromType(outer.params);
@@ -575,8 +756,17 @@ export class DicomWebClient {
       // Some servers answer a single frame as a bare body.
       const chunks: Buffer[] = [];
       for await (const chunk of response.body) chunks.push(chunk as Buffer);
-      const type = contentType ? parseContentType(contentType) : { mediaType: 'application/octet-stream', params: {} };
-      return [{ frameNumber: frameNumbers[0], mediaType: type.mediaType, transferSyntaxUid: type.params['transfer-syntax'], data: Buffer.concat(chunks) }];
+      const type = contentType
+        ? parseContentType(contentType)
+        : { mediaType: 'application/octet-stream', params: {} };
+      return [
+        {
+          frameNumber: frameNumbers[0],
+          mediaType: type.mediaType,
+          transferSyntaxUid: type.params['transfer-syntax'],
+          data: Buffer.concat(chunks),
+        },
+      ];
     }
     let index = 0;
     for await (const part of this.partsOf(response, options.signal)) {
@@ -590,16 +780,24 @@ export class DicomWebClient {
       index++;
     }
     if (frames.length !== frameNumbers.length) {
-      throw new DicomWebError('MALFORMED_RESPONSE', `asked for ${frameNumbers.length} frame(s), got ${frames.length}`, {
-        method: 'GET',
-        url: response.url,
-      });
+      throw new DicomWebError(
+        'MALFORMED_RESPONSE',
+        `asked for ${frameNumbers.length} frame(s), got ${frames.length}`,
+        {
+          method: 'GET',
+          url: response.url,
+        },
+      );
     }
     return frames;
   }
 
   /** `GET …/rendered` or `…/frames/{n}/rendered` as PNG (default) or JPEG. */
-  async retrieveRendered(target: Required<InstancePath>, frame?: number, options: RenderedOptions & RequestOptions = {}): Promise<RetrievedBinary> {
+  async retrieveRendered(
+    target: Required<InstancePath>,
+    frame?: number,
+    options: RenderedOptions & RequestOptions = {},
+  ): Promise<RetrievedBinary> {
     const spec = renderedRequest(target, frame, options);
     const { response, bytes } = await this.transport.sendForBytes({
       method: 'GET',
@@ -608,7 +806,11 @@ export class DicomWebClient {
       signal: options.signal,
       ...this.inMemory('binary'),
     });
-    return { mediaType: parseContentType(response.headers['content-type'] ?? spec.headers.accept).mediaType, data: bytes };
+    return {
+      mediaType: parseContentType(response.headers['content-type'] ?? spec.headers.accept)
+        .mediaType,
+      data: bytes,
+    };
   }
 
   /**
@@ -617,7 +819,10 @@ export class DicomWebClient {
    */
   async retrieveBulkData(uri: string, options: RequestOptions = {}): Promise<RetrievedBinary[]> {
     if (/^[a-z][a-z0-9+.-]*:/i.test(uri) && !/^https?:\/\//i.test(uri)) {
-      throw new DicomWebError('INVALID_REQUEST', `the BulkDataURI ${JSON.stringify(uri.slice(0, 80))} is not an http: or https: URL`);
+      throw new DicomWebError(
+        'INVALID_REQUEST',
+        `the BulkDataURI ${JSON.stringify(uri.slice(0, 80))} is not an http: or https: URL`,
+      );
     }
     // Another origin is fetched without this connection's credentials (origins.ts).
     const url = /^https?:\/\//i.test(uri) ? uri : `${this.baseUrl}/${uri.replace(/^\/+/, '')}`;
@@ -654,7 +859,11 @@ export class DicomWebClient {
   }
 
   /** Streams a study, series or instance to `.dcm` files in a folder, part by part. */
-  downloadToDirectory(target: InstancePath, directory: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  downloadToDirectory(
+    target: InstancePath,
+    directory: string,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
     return retrieveToDirectory(this, target, directory, options);
   }
 
@@ -667,12 +876,21 @@ export class DicomWebClient {
   }
 
   /** Deletes one series of a study. */
-  deleteSeries(studyInstanceUid: string, seriesInstanceUid: string, options: RequestOptions = {}): Promise<void> {
+  deleteSeries(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    options: RequestOptions = {},
+  ): Promise<void> {
     return this.deleteResource({ studyInstanceUid, seriesInstanceUid }, options);
   }
 
   /** Deletes one instance. */
-  deleteInstance(studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string, options: RequestOptions = {}): Promise<void> {
+  deleteInstance(
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    sopInstanceUid: string,
+    options: RequestOptions = {},
+  ): Promise<void> {
     return this.deleteResource({ studyInstanceUid, seriesInstanceUid, sopInstanceUid }, options);
   }
 
@@ -706,14 +924,33 @@ export class DicomWebClient {
     const method = this.profile.capabilities.deleteMethod;
     if (method === 'orthanc-rest') {
       const uid = target.sopInstanceUid ?? target.seriesInstanceUid ?? target.studyInstanceUid;
-      const level = target.sopInstanceUid ? 'instances' : target.seriesInstanceUid ? 'series' : 'studies';
+      const level = target.sopInstanceUid
+        ? 'instances'
+        : target.seriesInstanceUid
+          ? 'series'
+          : 'studies';
       return [
-        { method: 'POST', path: '/tools/lookup', headers: { 'content-type': 'text/plain' }, body: { kind: 'text', contentType: 'text/plain', text: uid }, root: 'server' },
-        { method: 'DELETE', path: `/${level}/{Orthanc ID from the lookup}`, headers: {}, root: 'server' },
+        {
+          method: 'POST',
+          path: '/tools/lookup',
+          headers: { 'content-type': 'text/plain' },
+          body: { kind: 'text', contentType: 'text/plain', text: uid },
+          root: 'server',
+        },
+        {
+          method: 'DELETE',
+          path: `/${level}/{Orthanc ID from the lookup}`,
+          headers: {},
+          root: 'server',
+        },
       ];
     }
     if (method === 'dcm4chee-reject') {
-      const reject: RequestSpec = { method: 'POST', path: `${resourcePath(target)}/reject/113001^DCM`, headers: {} };
+      const reject: RequestSpec = {
+        method: 'POST',
+        path: `${resourcePath(target)}/reject/113001^DCM`,
+        headers: {},
+      };
       return target.seriesInstanceUid ? [reject] : [reject, deleteRequest(target)];
     }
     return [deleteRequest(target)];
@@ -725,7 +962,10 @@ export class DicomWebClient {
    * rejects with OPERATION_FAILED and the server's message; past `timeoutMs` with TIMEOUT,
    * naming the operation so the user can look it up.
    */
-  private async waitForOperation(first: LongRunningOperation, options: RequestOptions): Promise<void> {
+  private async waitForOperation(
+    first: LongRunningOperation,
+    options: RequestOptions,
+  ): Promise<void> {
     const polling = { ...DEFAULT_OPERATION_POLLING, ...this.options.operationPolling };
     const root = operationsRoot(this.baseUrl);
     const url = root ? `${root}/${first.name}` : undefined;
@@ -734,26 +974,47 @@ export class DicomWebClient {
     let delay = polling.firstDelayMs;
     while (!operation.done) {
       if (!url) {
-        throw new DicomWebError('UNSUPPORTED', `the server answered with operation ${first.name}, but its API root is not in the URL ${this.baseUrl}`);
+        throw new DicomWebError(
+          'UNSUPPORTED',
+          `the server answered with operation ${first.name}, but its API root is not in the URL ${this.baseUrl}`,
+        );
       }
       if (performance.now() + delay > deadline) {
-        throw new DicomWebError('TIMEOUT', `the delete was still running on the server after ${Math.round(polling.timeoutMs / 1000)} s (operation ${first.name})`, { method: 'GET', url });
+        throw new DicomWebError(
+          'TIMEOUT',
+          `the delete was still running on the server after ${Math.round(polling.timeoutMs / 1000)} s (operation ${first.name})`,
+          { method: 'GET', url },
+        );
       }
       await sleep(delay, options.signal);
       delay = Math.min(delay * 2, polling.maxDelayMs);
-      const { bytes } = await this.transport.sendForBytes({ method: 'GET', url, headers: { accept: 'application/json' }, signal: options.signal, ...this.inMemory('json') });
+      const { bytes } = await this.transport.sendForBytes({
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json' },
+        signal: options.signal,
+        ...this.inMemory('json'),
+      });
       const next = parseOperation(bytes);
       if (!next || next.name !== first.name) {
-        throw new DicomWebError('MALFORMED_RESPONSE', `the answer about operation ${first.name} is not that operation`, { method: 'GET', url });
+        throw new DicomWebError(
+          'MALFORMED_RESPONSE',
+          `the answer about operation ${first.name} is not that operation`,
+          { method: 'GET', url },
+        );
       }
       operation = next;
     }
     if (operation.error) {
-      throw new DicomWebError('OPERATION_FAILED', `the server could not finish the delete: ${operation.error.message ?? `code ${operation.error.code ?? '?'}`} (operation ${first.name})`, {
-        method: 'GET',
-        url: url ?? this.baseUrl,
-        serverMessage: operation.error.message,
-      });
+      throw new DicomWebError(
+        'OPERATION_FAILED',
+        `the server could not finish the delete: ${operation.error.message ?? `code ${operation.error.code ?? '?'}`} (operation ${first.name})`,
+        {
+          method: 'GET',
+          url: url ?? this.baseUrl,
+          serverMessage: operation.error.message,
+        },
+      );
     }
   }
 
@@ -761,13 +1022,21 @@ export class DicomWebClient {
     if (this.serverRoot) return this.serverRoot;
     await this.detectProfile(options);
     if (!this.serverRoot) {
-      throw new DicomWebError('UNSUPPORTED', 'cannot find the Orthanc REST API above this DICOMweb URL; set the server root');
+      throw new DicomWebError(
+        'UNSUPPORTED',
+        'cannot find the Orthanc REST API above this DICOMweb URL; set the server root',
+      );
     }
     return this.serverRoot;
   }
 
   /** Orthanc's UID → its own ID (`POST /tools/lookup`, body = raw UID). */
-  private async orthancLookup(root: string, uid: string, type: 'Study' | 'Series' | 'Instance', options: RequestOptions): Promise<string | undefined> {
+  private async orthancLookup(
+    root: string,
+    uid: string,
+    type: 'Study' | 'Series' | 'Instance',
+    options: RequestOptions,
+  ): Promise<string | undefined> {
     const { bytes } = await this.transport.sendForBytes({
       method: 'POST',
       url: `${root}/tools/lookup`,
@@ -776,20 +1045,46 @@ export class DicomWebClient {
       signal: options.signal,
       ...this.inMemory('json'),
     });
-    const found = parseJson(bytes, 'POST', `${root}/tools/lookup`) as Array<{ ID?: string; Type?: string }>;
+    const found = parseJson(bytes, 'POST', `${root}/tools/lookup`) as Array<{
+      ID?: string;
+      Type?: string;
+    }>;
     return Array.isArray(found) ? found.find((entry) => entry.Type === type)?.ID : undefined;
   }
 
-  private async orthancParent(root: string, level: 'series' | 'instances', id: string, options: RequestOptions): Promise<string | undefined> {
-    const { bytes } = await this.transport.sendForBytes({ method: 'GET', url: `${root}/${level}/${id}`, headers: { accept: 'application/json' }, signal: options.signal, ...this.inMemory('json') });
-    const body = parseJson(bytes, 'GET', `${root}/${level}/${id}`) as { ParentStudy?: string; ParentSeries?: string };
+  private async orthancParent(
+    root: string,
+    level: 'series' | 'instances',
+    id: string,
+    options: RequestOptions,
+  ): Promise<string | undefined> {
+    const { bytes } = await this.transport.sendForBytes({
+      method: 'GET',
+      url: `${root}/${level}/${id}`,
+      headers: { accept: 'application/json' },
+      signal: options.signal,
+      ...this.inMemory('json'),
+    });
+    const body = parseJson(bytes, 'GET', `${root}/${level}/${id}`) as {
+      ParentStudy?: string;
+      ParentSeries?: string;
+    };
     return level === 'series' ? body.ParentStudy : body.ParentSeries;
   }
 
-  private async deleteWithOrthancRest(target: InstancePath, options: RequestOptions): Promise<void> {
+  private async deleteWithOrthancRest(
+    target: InstancePath,
+    options: RequestOptions,
+  ): Promise<void> {
     const root = await this.orthancRoot(options);
     const notFound = (what: string, uid: string): DicomWebHttpError =>
-      new DicomWebHttpError('DELETE', this.urlOf(deleteRequest(target)), 404, 'Not Found', `${what} ${uid} is not on the server`);
+      new DicomWebHttpError(
+        'DELETE',
+        this.urlOf(deleteRequest(target)),
+        404,
+        'Not Found',
+        `${what} ${uid} is not on the server`,
+      );
     const studyId = await this.orthancLookup(root, target.studyInstanceUid, 'Study', options);
     if (!studyId) throw notFound('study', target.studyInstanceUid);
     let path = `/studies/${studyId}`;
@@ -801,18 +1096,33 @@ export class DicomWebClient {
       }
       path = `/series/${seriesId}`;
       if (target.sopInstanceUid) {
-        const instanceId = await this.orthancLookup(root, target.sopInstanceUid, 'Instance', options);
-        if (!instanceId || (await this.orthancParent(root, 'instances', instanceId, options)) !== seriesId) {
+        const instanceId = await this.orthancLookup(
+          root,
+          target.sopInstanceUid,
+          'Instance',
+          options,
+        );
+        if (
+          !instanceId ||
+          (await this.orthancParent(root, 'instances', instanceId, options)) !== seriesId
+        ) {
           throw notFound('instance', target.sopInstanceUid);
         }
         path = `/instances/${instanceId}`;
       }
     }
-    const response = await this.transport.send({ method: 'DELETE', url: `${root}${path}`, signal: options.signal });
+    const response = await this.transport.send({
+      method: 'DELETE',
+      url: `${root}${path}`,
+      signal: options.signal,
+    });
     await response.dump();
   }
 
-  private async deleteWithDcm4cheeReject(target: InstancePath, options: RequestOptions): Promise<void> {
+  private async deleteWithDcm4cheeReject(
+    target: InstancePath,
+    options: RequestOptions,
+  ): Promise<void> {
     // dcm4chee-arc refuses to delete what was not rejected first (403); 113001^DCM is
     // "Rejected for Quality Reasons" (PS3.16 CID 7011). Rejected series and instances are
     // hidden from QIDO/WADO at once; a rejected study can then be deleted for good.
@@ -877,24 +1187,36 @@ function parseJson(bytes: Buffer, method: string, url: string): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new DicomWebError('MALFORMED_RESPONSE', `${method} ${url}: the answer is not JSON (${bytes.subarray(0, 80).toString('utf8').replace(/\s+/g, ' ')}…)`, {
-      method,
-      url,
-      cause: error,
-    });
+    throw new DicomWebError(
+      'MALFORMED_RESPONSE',
+      `${method} ${url}: the answer is not JSON (${bytes.subarray(0, 80).toString('utf8').replace(/\s+/g, ' ')}…)`,
+      {
+        method,
+        url,
+        cause: error,
+      },
+    );
   }
 }
 
 /** PS3.18 Annex F: a JSON array of datasets; 204 and empty bodies are an empty result. */
 function parseJsonArray(bytes: Buffer, response: HttpResponse): DicomJsonDataset[] {
-  if (response.status === 204 || bytes.length === 0 || bytes.toString('utf8').trim() === '') return [];
+  if (response.status === 204 || bytes.length === 0 || bytes.toString('utf8').trim() === '')
+    return [];
   const body = parseJson(bytes, response.method, response.url);
-  if (!Array.isArray(body) || body.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
-    throw new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: expected a JSON array of DICOM datasets`, {
-      method: response.method,
-      url: response.url,
-      status: response.status,
-    });
+  if (
+    !Array.isArray(body) ||
+    body.some((item) => !item || typeof item !== 'object' || Array.isArray(item))
+  ) {
+    throw new DicomWebError(
+      'MALFORMED_RESPONSE',
+      `${response.method} ${response.url}: expected a JSON array of DICOM datasets`,
+      {
+        method: response.method,
+        url: response.url,
+        status: response.status,
+      },
+    );
   }
   return body as DicomJsonDataset[];
 }
@@ -906,17 +1228,25 @@ function multipartFailure(error: unknown, response: HttpResponse, signal?: Abort
     // A part read twice is the caller's mistake, not the server's: keep it as it is.
     if (error.code === 'INVALID_STATE' || error.code === 'PART_TOO_LARGE') return error;
     if (signal?.aborted) return toStreamError(error, response, signal);
-    return new DicomWebError('MALFORMED_RESPONSE', `${response.method} ${response.url}: ${error.message}`, {
-      method: response.method,
-      url: response.url,
-      status: response.status,
-      cause: error,
-    });
+    return new DicomWebError(
+      'MALFORMED_RESPONSE',
+      `${response.method} ${response.url}: ${error.message}`,
+      {
+        method: response.method,
+        url: response.url,
+        status: response.status,
+        cause: error,
+      },
+    );
   }
   return toStreamError(error, response, signal);
 }
 
-async function* typedPartBody(body: AsyncIterable<Uint8Array>, response: HttpResponse, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* typedPartBody(
+  body: AsyncIterable<Uint8Array>,
+  response: HttpResponse,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
   } catch (error) {
@@ -924,17 +1254,33 @@ async function* typedPartBody(body: AsyncIterable<Uint8Array>, response: HttpRes
   }
 }
 
-function toStreamError(error: unknown, response: HttpResponse, signal?: AbortSignal): DicomWebError {
+function toStreamError(
+  error: unknown,
+  response: HttpResponse,
+  signal?: AbortSignal,
+): DicomWebError {
   const code = (error as { code?: string })?.code ?? '';
   if (signal?.aborted || code === 'UND_ERR_ABORTED') {
-    return new DicomWebError('CANCELLED', `${response.method} ${response.url} was cancelled`, { method: response.method, url: response.url, cause: error });
+    return new DicomWebError('CANCELLED', `${response.method} ${response.url} was cancelled`, {
+      method: response.method,
+      url: response.url,
+      cause: error,
+    });
   }
   if (code === 'UND_ERR_BODY_TIMEOUT') {
-    return new DicomWebError('TIMEOUT', `${response.method} ${response.url}: the server stopped sending`, { method: response.method, url: response.url, cause: error });
+    return new DicomWebError(
+      'TIMEOUT',
+      `${response.method} ${response.url}: the server stopped sending`,
+      { method: response.method, url: response.url, cause: error },
+    );
   }
-  return new DicomWebError('NETWORK', `${response.method} ${response.url}: ${(error as Error)?.message ?? error}`, {
-    method: response.method,
-    url: response.url,
-    cause: error,
-  });
+  return new DicomWebError(
+    'NETWORK',
+    `${response.method} ${response.url}: ${(error as Error)?.message ?? error}`,
+    {
+      method: response.method,
+      url: response.url,
+      cause: error,
+    },
+  );
 }

@@ -55,7 +55,10 @@ export function widenForRawServer(value: string): string {
  * Only wildcard-style keys (text, PN, CS) are widened; UID lists and date ranges never hold
  * such characters.
  */
-export function planQuery(query: QidoQuery, decodesPercent: boolean): { sent: QidoQuery; filters: ClientFilter[] } {
+export function planQuery(
+  query: QidoQuery,
+  decodesPercent: boolean,
+): { sent: QidoQuery; filters: ClientFilter[] } {
   if (decodesPercent || !query.match) return { sent: query, filters: [] };
   const match: NonNullable<QidoQuery['match']> = {};
   const filters: ClientFilter[] = [];
@@ -71,7 +74,10 @@ export function planQuery(query: QidoQuery, decodesPercent: boolean): { sent: Qi
   if (filters.length === 0) return { sent: query, filters };
   // The answer must carry the attributes checked (PS3.18 §10.6.3.3.1 asks servers to return
   // matching keys, but asking costs nothing).
-  const includeField = query.includeField === 'all' ? 'all' : [...new Set([...(query.includeField ?? []), ...filters.map((filter) => filter.tag)])];
+  const includeField =
+    query.includeField === 'all'
+      ? 'all'
+      : [...new Set([...(query.includeField ?? []), ...filters.map((filter) => filter.tag)])];
   return { sent: { ...query, match, includeField }, filters };
 }
 
@@ -81,7 +87,9 @@ function textValues(dataset: DicomJsonDataset, tag: string): string[] {
   return values.map((value) => {
     if (value && typeof value === 'object') {
       const name = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
-      return [name.Alphabetic ?? '', name.Ideographic ?? '', name.Phonetic ?? ''].join('=').replace(/=+$/, '');
+      return [name.Alphabetic ?? '', name.Ideographic ?? '', name.Phonetic ?? '']
+        .join('=')
+        .replace(/=+$/, '');
     }
     return value === null || value === undefined ? '' : String(value);
   });
@@ -94,19 +102,30 @@ function textValues(dataset: DicomJsonDataset, tag: string): string[] {
  * one value does.
  */
 export function matchesTyped(dataset: DicomJsonDataset, filter: ClientFilter): boolean {
-  const alternatives = filter.vr === 'CS' ? filter.typed.split(',').map((value) => value.trim()) : [filter.typed];
+  const alternatives =
+    filter.vr === 'CS' ? filter.typed.split(',').map((value) => value.trim()) : [filter.typed];
   const patterns = alternatives.map((value) => compileWildcard(value));
-  const test = (value: string): boolean => patterns.some((pattern) => wildcardMatches(pattern, value));
+  const test = (value: string): boolean =>
+    patterns.some((pattern) => wildcardMatches(pattern, value));
   return textValues(dataset, filter.tag).some((raw) => {
     const value = raw.trim();
     if (filter.vr !== 'PN') return test(value);
-    return test(value) || value.split('=').some((group) => test(group)) || test(value.replace(/\^+$/, ''));
+    return (
+      test(value) ||
+      value.split('=').some((group) => test(group)) ||
+      test(value.replace(/\^+$/, ''))
+    );
   });
 }
 
 /** The rows of an answer that match every filter. */
-export function applyClientFilters(items: DicomJsonDataset[], filters: readonly ClientFilter[]): DicomJsonDataset[] {
-  return filters.length === 0 ? items : items.filter((item) => filters.every((filter) => matchesTyped(item, filter)));
+export function applyClientFilters(
+  items: DicomJsonDataset[],
+  filters: readonly ClientFilter[],
+): DicomJsonDataset[] {
+  return filters.length === 0
+    ? items
+    : items.filter((item) => filters.every((filter) => matchesTyped(item, filter)));
 }
 
 /**
@@ -117,7 +136,9 @@ export function applyClientFilters(items: DicomJsonDataset[], filters: readonly 
  * read from the stored file (UTF-8 in DICOM JSON, PS3.18 §F.2), can.
  */
 export function rowMayBeLossy(dataset: DicomJsonDataset, filter: ClientFilter): boolean {
-  const charsets = ((dataset['00080005'] as { Value?: unknown[] } | undefined)?.Value ?? []).map(String).join('\\');
+  const charsets = ((dataset['00080005'] as { Value?: unknown[] } | undefined)?.Value ?? [])
+    .map(String)
+    .join('\\');
   // Unicode-capable sets (PS3.3 C.12.1.1.2): UTF-8, GB18030, GBK and the ISO 2022 extensions.
   // No SpecificCharacterSet in the row: DICOM JSON is Unicode text (PS3.18 §F.2), nothing to suspect.
   if (charsets === '' || /ISO_IR 192|GB18030|GBK|ISO 2022/.test(charsets)) return false;
@@ -127,6 +148,10 @@ export function rowMayBeLossy(dataset: DicomJsonDataset, filter: ClientFilter): 
 }
 
 /** The row with the attribute replaced by the source's copy (the instance metadata). */
-export function withSourceValue(dataset: DicomJsonDataset, source: DicomJsonDataset, filter: ClientFilter): DicomJsonDataset {
+export function withSourceValue(
+  dataset: DicomJsonDataset,
+  source: DicomJsonDataset,
+  filter: ClientFilter,
+): DicomJsonDataset {
   return source[filter.tag] ? { ...dataset, [filter.tag]: source[filter.tag]! } : dataset;
 }

@@ -46,7 +46,9 @@ export function toCurl(spec: RequestSpec, options: CurlOptions): string {
   if (body?.kind === 'dicom-files' && isMultipartUpload) {
     // curl builds the multipart body and appends its own boundary to the given Content-Type,
     // exactly as the seed's `--form "file1=@...;type=application/dicom"` does.
-    body.files.forEach((file, index) => lines.push(`--form ${quote(`file${index + 1}=@${file};type=application/dicom`)}`));
+    body.files.forEach((file, index) =>
+      lines.push(`--form ${quote(`file${index + 1}=@${file};type=application/dicom`)}`),
+    );
   } else if (body?.kind === 'dicom-file') {
     lines.push(`--data-binary ${quote(`@${body.file}`)}`);
   } else if (body?.kind === 'text') {
@@ -57,7 +59,10 @@ export function toCurl(spec: RequestSpec, options: CurlOptions): string {
 }
 
 function headerName(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+  return name.replace(
+    /(^|-)([a-z])/g,
+    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
 }
 
 /**

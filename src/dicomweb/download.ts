@@ -17,7 +17,12 @@ import { join } from 'node:path';
 import { readInstanceIdentity } from '../dicom/part10';
 import type { DicomWebClient } from './client';
 import { DicomWebError } from './errors';
-import { MultipartError, MultipartPushParser, parseContentType, transferSyntaxFromType } from './multipart';
+import {
+  MultipartError,
+  MultipartPushParser,
+  parseContentType,
+  transferSyntaxFromType,
+} from './multipart';
 import { assertUid, retrieveRequest, type InstancePath, type RetrieveOptions } from './requests';
 import type { SocketBodySink, SocketGetHead } from './socketGet';
 
@@ -58,12 +63,30 @@ export interface DownloadResult {
   reader: 'socket' | 'undici';
 }
 
-export async function retrieveToDirectory(client: DicomWebClient, target: InstancePath, directory: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+export async function retrieveToDirectory(
+  client: DicomWebClient,
+  target: InstancePath,
+  directory: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
   await mkdir(directory, { recursive: true });
   const files = new DownloadedFiles(target, directory, options);
-  const writeMode: WriteModeState = { mode: options.syncWrites === false ? 'async' : 'sync', slowWriteMs: options.slowWriteMs ?? SLOW_SYNC_WRITE_MS, sync: 0, async: 0 };
-  if (options.socketRead !== false && (await retrieveFromSocket(client, target, files, writeMode, options))) {
-    return { files: files.list, bytes: files.total, writes: { sync: writeMode.sync, async: writeMode.async }, reader: 'socket' };
+  const writeMode: WriteModeState = {
+    mode: options.syncWrites === false ? 'async' : 'sync',
+    slowWriteMs: options.slowWriteMs ?? SLOW_SYNC_WRITE_MS,
+    sync: 0,
+    async: 0,
+  };
+  if (
+    options.socketRead !== false &&
+    (await retrieveFromSocket(client, target, files, writeMode, options))
+  ) {
+    return {
+      files: files.list,
+      bytes: files.total,
+      writes: { sync: writeMode.sync, async: writeMode.async },
+      reader: 'socket',
+    };
   }
   let index = 0;
   for await (const part of client.retrieve(target, options)) {
@@ -78,7 +101,12 @@ export async function retrieveToDirectory(client: DicomWebClient, target: Instan
     }
     await files.add(temporary, index, bytes, part.mediaType, part.transferSyntaxUid);
   }
-  return { files: files.list, bytes: files.total, writes: { sync: writeMode.sync, async: writeMode.async }, reader: 'undici' };
+  return {
+    files: files.list,
+    bytes: files.total,
+    writes: { sync: writeMode.sync, async: writeMode.async },
+    reader: 'undici',
+  };
 }
 
 /** The files of one download: temporary names, then each part named and reported in order. */
@@ -101,13 +129,23 @@ class DownloadedFiles {
   /** The error to throw for a failed part: the parser rejects with a bare AbortError, callers expect the typed one. */
   failure(error: unknown): unknown {
     if (this.options.signal?.aborted && !(error instanceof DicomWebError)) {
-      return new DicomWebError('CANCELLED', `download of ${this.target.studyInstanceUid} was cancelled`, { cause: error });
+      return new DicomWebError(
+        'CANCELLED',
+        `download of ${this.target.studyInstanceUid} was cancelled`,
+        { cause: error },
+      );
     }
     return error;
   }
 
   /** Names a written part by the instance in it and reports progress. */
-  async add(temporary: string, index: number, bytes: number, mediaType: string, partSyntax: string | undefined): Promise<void> {
+  async add(
+    temporary: string,
+    index: number,
+    bytes: number,
+    mediaType: string,
+    partSyntax: string | undefined,
+  ): Promise<void> {
     let sopInstanceUid: string | undefined;
     let transferSyntaxUid = partSyntax;
     let folder = this.directory;
@@ -133,7 +171,9 @@ class DownloadedFiles {
     }
     // An instance downloaded again replaces its own earlier copy; a numbered part never
     // replaces another download's part of the same number.
-    const path = sopInstanceUid ? join(folder, `${sopInstanceUid}.dcm`) : await freeName(folder, `part-${index}`, '.bin');
+    const path = sopInstanceUid
+      ? join(folder, `${sopInstanceUid}.dcm`)
+      : await freeName(folder, `part-${index}`, '.bin');
     await rename(temporary, path);
     this.list.push({ path, bytes, mediaType, transferSyntaxUid, sopInstanceUid });
     this.total += bytes;
@@ -147,7 +187,13 @@ class DownloadedFiles {
  * undici. Parts are written synchronously as the reads land ({@link SocketPartWriter}) and
  * named while the next part streams.
  */
-async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, files: DownloadedFiles, writeMode: WriteModeState, options: DownloadOptions): Promise<boolean> {
+async function retrieveFromSocket(
+  client: DicomWebClient,
+  target: InstancePath,
+  files: DownloadedFiles,
+  writeMode: WriteModeState,
+  options: DownloadOptions,
+): Promise<boolean> {
   const spec = retrieveRequest(target, options);
   const url = client.urlOf(spec);
   let writer: SocketPartWriter | undefined;
@@ -166,12 +212,17 @@ async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, 
     const outerSyntax = transferSyntaxFromType(outer.params);
     const partWriter = new SocketPartWriter(writeMode, () => resume());
     writer = partWriter;
-    let current: { temporary: string; index: number; mediaType: string; transferSyntaxUid?: string } | undefined;
+    let current:
+      | { temporary: string; index: number; mediaType: string; transferSyntaxUid?: string }
+      | undefined;
     const parser = new MultipartPushParser(boundary, {
       onPart: (headers, index) => {
         if (namingFailed !== undefined) throw namingFailed;
-        if (options.signal?.aborted) throw new DicomWebError('CANCELLED', 'the download was cancelled');
-        const partType = headers['content-type'] ? parseContentType(headers['content-type']) : undefined;
+        if (options.signal?.aborted)
+          throw new DicomWebError('CANCELLED', 'the download was cancelled');
+        const partType = headers['content-type']
+          ? parseContentType(headers['content-type'])
+          : undefined;
         current = {
           temporary: files.temporaryName(index + 1),
           index: index + 1,
@@ -192,12 +243,22 @@ async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, 
         naming = naming.then(async () => {
           try {
             const bytes = await closed;
-            if (namingFailed === undefined && options.signal?.aborted) namingFailed = new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`);
+            if (namingFailed === undefined && options.signal?.aborted)
+              namingFailed = new DicomWebError(
+                'CANCELLED',
+                `download of ${target.studyInstanceUid} was cancelled`,
+              );
             if (namingFailed !== undefined) {
               await rm(part.temporary, { force: true });
               return;
             }
-            await files.add(part.temporary, part.index, bytes, part.mediaType, part.transferSyntaxUid);
+            await files.add(
+              part.temporary,
+              part.index,
+              bytes,
+              part.mediaType,
+              part.transferSyntaxUid,
+            );
           } catch (error) {
             namingFailed ??= error;
             await rm(part.temporary, { force: true });
@@ -215,9 +276,13 @@ async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, 
   };
 
   try {
-    const outcome = await client.transport.getFromSocket({ url, headers: spec.headers, signal: options.signal }, accept, (call) => {
-      resume = call.resume;
-    });
+    const outcome = await client.transport.getFromSocket(
+      { url, headers: spec.headers, signal: options.signal },
+      accept,
+      (call) => {
+        resume = call.resume;
+      },
+    );
     if (outcome.kind === 'declined') return false;
     await naming;
     if (namingFailed !== undefined) throw namingFailed;
@@ -226,7 +291,12 @@ async function retrieveFromSocket(client: DicomWebClient, target: InstancePath, 
     await writer?.abandon();
     await naming;
     if (error instanceof MultipartError) {
-      throw new DicomWebError('MALFORMED_RESPONSE', `GET ${url}: ${error.message}`, { method: 'GET', url, status: 200, cause: error });
+      throw new DicomWebError('MALFORMED_RESPONSE', `GET ${url}: ${error.message}`, {
+        method: 'GET',
+        url,
+        status: 200,
+        cause: error,
+      });
     }
     throw files.failure(error);
   }
@@ -285,7 +355,12 @@ interface WriteModeState {
  * write is slow (see {@link SLOW_SYNC_WRITE_MS}) the rest goes asynchronously, one batch
  * being written while the next is gathered: at most 2 × {@link WRITE_BATCH_BYTES} held.
  */
-async function writePart(body: AsyncIterable<Uint8Array>, path: string, state: WriteModeState, signal?: AbortSignal): Promise<number> {
+async function writePart(
+  body: AsyncIterable<Uint8Array>,
+  path: string,
+  state: WriteModeState,
+  signal?: AbortSignal,
+): Promise<number> {
   const fd = openSync(path, 'w');
   let bytes = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -331,7 +406,8 @@ async function writePart(body: AsyncIterable<Uint8Array>, path: string, state: W
 function rest(chunks: Uint8Array[], written: number): Uint8Array[] {
   let skip = written;
   let index = 0;
-  while (index < chunks.length && skip >= chunks[index]!.byteLength) skip -= chunks[index++]!.byteLength;
+  while (index < chunks.length && skip >= chunks[index]!.byteLength)
+    skip -= chunks[index++]!.byteLength;
   const left = chunks.slice(index);
   if (skip > 0) left[0] = left[0]!.subarray(skip);
   return left;
@@ -339,12 +415,14 @@ function rest(chunks: Uint8Array[], written: number): Uint8Array[] {
 
 /** `writev` until every byte is written (a short write leaves the rest for another call). */
 function writeAllSync(fd: number, chunks: Uint8Array[]): void {
-  for (let left = chunks; left.length > 0; ) left = rest(left, writevSync(fd, left));
+  for (let left = chunks; left.length > 0;) left = rest(left, writevSync(fd, left));
 }
 
 async function writeAll(fd: number, chunks: Uint8Array[]): Promise<void> {
-  for (let left = chunks; left.length > 0; ) {
-    const written = await new Promise<number>((resolve, reject) => writev(fd, left, (error, count) => (error ? reject(error) : resolve(count))));
+  for (let left = chunks; left.length > 0;) {
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, left, (error, count) => (error ? reject(error) : resolve(count))),
+    );
     left = rest(left, written);
   }
 }
@@ -381,7 +459,7 @@ class SocketPartWriter {
   write(view: Buffer): void {
     if (this.failed !== undefined) throw this.failed;
     this.bytes += view.length;
-    for (let offset = 0; offset < view.length; ) {
+    for (let offset = 0; offset < view.length;) {
       const copied = view.copy(this.batch, this.fill, offset);
       this.fill += copied;
       offset += copied;

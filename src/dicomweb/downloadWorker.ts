@@ -40,7 +40,9 @@ export type FromDownloadWorker =
   | { type: 'error'; error: SerializedError };
 
 /** Messages to the worker. */
-export type ToDownloadWorker = { type: 'auth'; id: number; value?: string; refreshed?: boolean; error?: string } | { type: 'cancel' };
+export type ToDownloadWorker =
+  | { type: 'auth'; id: number; value?: string; refreshed?: boolean; error?: string }
+  | { type: 'cancel' };
 
 /** An error as it crosses the thread boundary (a structured clone keeps no class). */
 export interface SerializedError {
@@ -72,17 +74,46 @@ export function serializeError(error: unknown): SerializedError {
     };
   }
   if (error instanceof DicomWebError) {
-    return { name: error.name, message: error.message, code: error.code, method: error.method, url: error.url, status: error.status, serverMessage: error.serverMessage };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      method: error.method,
+      url: error.url,
+      status: error.status,
+      serverMessage: error.serverMessage,
+    };
   }
-  return { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+  return {
+    name: error instanceof Error ? error.name : 'Error',
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 export function deserializeError(error: SerializedError): Error {
-  if (error.name === 'DicomWebHttpError' && error.method && error.url && error.status !== undefined) {
-    return new DicomWebHttpError(error.method, error.url, error.status, error.statusText ?? '', error.serverMessage, error.body, error.retryAfterMs);
+  if (
+    error.name === 'DicomWebHttpError' &&
+    error.method &&
+    error.url &&
+    error.status !== undefined
+  ) {
+    return new DicomWebHttpError(
+      error.method,
+      error.url,
+      error.status,
+      error.statusText ?? '',
+      error.serverMessage,
+      error.body,
+      error.retryAfterMs,
+    );
   }
   if (error.code) {
-    return new DicomWebError(error.code, error.message, { method: error.method, url: error.url, status: error.status, serverMessage: error.serverMessage });
+    return new DicomWebError(error.code, error.message, {
+      method: error.method,
+      url: error.url,
+      status: error.status,
+      serverMessage: error.serverMessage,
+    });
   }
   const plain = new Error(error.message);
   plain.name = error.name;
@@ -94,11 +125,26 @@ export function deserializeError(error: SerializedError): Error {
  * from `workerScript` (the bundle of downloadWorkerMain.ts). Same result, same progress
  * callbacks, same cancellation and errors.
  */
-export function downloadInWorker(client: DicomWebClient, workerScript: string, target: InstancePath, directory: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+export function downloadInWorker(
+  client: DicomWebClient,
+  workerScript: string,
+  target: InstancePath,
+  directory: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
   const { signal, onProgress, ...portable } = options;
-  if (signal?.aborted) return Promise.reject(new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`));
+  if (signal?.aborted)
+    return Promise.reject(
+      new DicomWebError('CANCELLED', `download of ${target.studyInstanceUid} was cancelled`),
+    );
   const auth = client.authProvider;
-  const data: DownloadWorkerData = { client: client.portableOptions(), authKind: auth.kind, target, directory, options: portable };
+  const data: DownloadWorkerData = {
+    client: client.portableOptions(),
+    authKind: auth.kind,
+    target,
+    directory,
+    options: portable,
+  };
   return new Promise<DownloadResult>((resolve, reject) => {
     const worker = new Worker(workerScript, { workerData: data });
     let settled = false;
@@ -116,10 +162,17 @@ export function downloadInWorker(client: DicomWebClient, workerScript: string, t
     worker.on('message', (message: FromDownloadWorker) => {
       switch (message.type) {
         case 'auth': {
-          const ask = message.refresh ? (auth.refresh?.() ?? Promise.resolve(false)).then((refreshed) => ({ refreshed })) : auth.authorization().then((value) => ({ value }));
+          const ask = message.refresh
+            ? (auth.refresh?.() ?? Promise.resolve(false)).then((refreshed) => ({ refreshed }))
+            : auth.authorization().then((value) => ({ value }));
           ask.then(
             (answer) => post({ type: 'auth', id: message.id, ...answer }),
-            (error: unknown) => post({ type: 'auth', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+            (error: unknown) =>
+              post({
+                type: 'auth',
+                id: message.id,
+                error: error instanceof Error ? error.message : String(error),
+              }),
           );
           break;
         }
@@ -137,7 +190,24 @@ export function downloadInWorker(client: DicomWebClient, workerScript: string, t
           break;
       }
     });
-    worker.on('error', (error) => finish(() => reject(new DicomWebError('WORKER_FAILED', `the download thread failed: ${error.message}`, { cause: error }))));
-    worker.on('exit', (code) => finish(() => reject(new DicomWebError('WORKER_FAILED', `the download thread stopped (exit code ${code}) before it finished`))));
+    worker.on('error', (error) =>
+      finish(() =>
+        reject(
+          new DicomWebError('WORKER_FAILED', `the download thread failed: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+      ),
+    );
+    worker.on('exit', (code) =>
+      finish(() =>
+        reject(
+          new DicomWebError(
+            'WORKER_FAILED',
+            `the download thread stopped (exit code ${code}) before it finished`,
+          ),
+        ),
+      ),
+    );
   });
 }

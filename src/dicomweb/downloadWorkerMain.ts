@@ -15,7 +15,10 @@ if (!port) throw new Error('downloadWorkerMain runs in a worker thread (see down
 const data = workerData as DownloadWorkerData;
 const post = (message: FromDownloadWorker): void => port.postMessage(message);
 
-const pending = new Map<number, { resolve: (message: Extract<ToDownloadWorker, { type: 'auth' }>) => void }>();
+const pending = new Map<
+  number,
+  { resolve: (message: Extract<ToDownloadWorker, { type: 'auth' }>) => void }
+>();
 let nextId = 0;
 const ask = (refresh: boolean): Promise<Extract<ToDownloadWorker, { type: 'auth' }>> =>
   new Promise((resolve) => {
@@ -47,7 +50,11 @@ port.on('message', (message: ToDownloadWorker) => {
   }
 });
 
-const client = new DicomWebClient({ ...data.client, auth, onRequest: (entry) => post({ type: 'log', entry }) });
+const client = new DicomWebClient({
+  ...data.client,
+  auth,
+  onRequest: (entry) => post({ type: 'log', entry }),
+});
 client
   .downloadToDirectory(data.target, data.directory, {
     ...data.options,

@@ -52,7 +52,10 @@ export class DicomWebError extends Error {
   constructor(code: DicomWebErrorCode, message: string, details: DicomWebErrorDetails = {}) {
     // Messages are built from request URLs in many places; strip user-info from all of
     // them here so no path can leak `user:password@` into a log or a notification.
-    super(redactUrlsIn(message), details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(
+      redactUrlsIn(message),
+      details.cause !== undefined ? { cause: details.cause } : undefined,
+    );
     this.code = code;
     this.method = details.method;
     this.url = details.url !== undefined ? redactUrl(details.url) : undefined;

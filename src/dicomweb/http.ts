@@ -8,7 +8,14 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
-import { MAX_INTERIM_RESPONSES, socketGet, socketGetSupports, type SocketGetCall, type SocketGetOptions, type SocketGetOutcome } from './socketGet';
+import {
+  MAX_INTERIM_RESPONSES,
+  socketGet,
+  socketGetSupports,
+  type SocketGetCall,
+  type SocketGetOptions,
+  type SocketGetOutcome,
+} from './socketGet';
 import { CredentialScope } from './origins';
 import {
   countedBody,
@@ -185,7 +192,8 @@ export class HttpTransport {
       json: options.maxBodyBytes?.json ?? DEFAULT_MAX_JSON_BODY_BYTES,
       binary: options.maxBodyBytes?.binary ?? DEFAULT_MAX_BINARY_BODY_BYTES,
       deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
-      minimumRate: options.minimumRate === null ? undefined : (options.minimumRate ?? DEFAULT_MINIMUM_RATE),
+      minimumRate:
+        options.minimumRate === null ? undefined : (options.minimumRate ?? DEFAULT_MINIMUM_RATE),
     };
     this.secureContext = tlsContext(options.tls ?? {});
     if (options.dispatcher) {
@@ -214,7 +222,9 @@ export class HttpTransport {
         rejectUnauthorized: tls.rejectUnauthorized ?? true,
       };
       // Through a proxy the service's TLS settings apply to the tunnelled connection.
-      this.dispatcher = options.proxy ? new ProxyAgent({ ...common, uri: options.proxy, requestTls: targetTls }) : new Agent({ ...common, connect: targetTls });
+      this.dispatcher = options.proxy
+        ? new ProxyAgent({ ...common, uri: options.proxy, requestTls: targetTls })
+        : new Agent({ ...common, connect: targetTls });
       this.ownsDispatcher = true;
     }
   }
@@ -229,7 +239,10 @@ export class HttpTransport {
     const deadline = new Deadline(request.deadlineMs, request.method, request.url, request.signal);
     let response: HttpResponse;
     try {
-      response = await this.sendAttempts(deadline.signal === request.signal ? request : { ...request, signal: deadline.signal }, deadline);
+      response = await this.sendAttempts(
+        deadline.signal === request.signal ? request : { ...request, signal: deadline.signal },
+        deadline,
+      );
     } catch (error) {
       deadline.clear();
       throw deadline.reason ?? error;
@@ -243,7 +256,11 @@ export class HttpTransport {
    */
   private bounded(request: HttpRequest, response: HttpResponse, deadline: Deadline): HttpResponse {
     const limit = request.maxBodyBytes;
-    if (request.minimumRate) response = { ...response, body: rateWatchedBody(response.body, request.minimumRate, request.method, request.url) };
+    if (request.minimumRate)
+      response = {
+        ...response,
+        body: rateWatchedBody(response.body, request.minimumRate, request.method, request.url),
+      };
     if (limit === undefined) {
       if (request.deadlineMs) response.body.once('close', () => deadline.clear());
       return response;
@@ -252,9 +269,17 @@ export class HttpTransport {
     if (declared !== undefined) {
       deadline.clear();
       response.body.destroy();
-      throw tooLarge(request.method, request.url, limit, `declares ${declared} bytes (Content-Length),`);
+      throw tooLarge(
+        request.method,
+        request.url,
+        limit,
+        `declares ${declared} bytes (Content-Length),`,
+      );
     }
-    return { ...response, body: countedBody(response.body, limit, request.method, request.url, () => deadline.clear()) };
+    return {
+      ...response,
+      body: countedBody(response.body, limit, request.method, request.url, () => deadline.clear()),
+    };
   }
 
   /** The attempts of {@link send}: retries with backoff, one credential refresh on a 401. */
@@ -263,7 +288,10 @@ export class HttpTransport {
     const maxRetries = retry.retries ?? 3;
     const minDelay = retry.minDelayMs ?? 250;
     const maxDelay = retry.maxDelayMs ?? 20_000;
-    const hasStreamBody = request.body !== undefined && typeof request.body !== 'string' && !(request.body instanceof Uint8Array);
+    const hasStreamBody =
+      request.body !== undefined &&
+      typeof request.body !== 'string' &&
+      !(request.body instanceof Uint8Array);
     const mayRetry = (request.retry ?? IDEMPOTENT.has(request.method)) && !hasStreamBody;
     let refreshedCredentials = request.refreshCredentials === false;
 
@@ -279,7 +307,13 @@ export class HttpTransport {
         // A network failure or a timeout may pass; a malformed answer (a 1xx flood) or a
         // cancel will not, and the deadline is for every attempt together.
         const transient = failure.code === 'NETWORK' || failure.code === 'TIMEOUT';
-        if (mayRetry && attempt <= maxRetries && transient && !deadline.expired && !isProxyRefusal(error)) {
+        if (
+          mayRetry &&
+          attempt <= maxRetries &&
+          transient &&
+          !deadline.expired &&
+          !isProxyRefusal(error)
+        ) {
           await sleep(backoff(attempt, minDelay, maxDelay), request.signal);
           continue;
         }
@@ -290,7 +324,12 @@ export class HttpTransport {
       // ours (or asking the user for a token) would not help and must not be offered.
       if (!this.credentialScope.allows(request.url)) refreshedCredentials = true;
 
-      if (response.status === 401 && !refreshedCredentials && this.options.auth?.refresh && hasStreamBody) {
+      if (
+        response.status === 401 &&
+        !refreshedCredentials &&
+        this.options.auth?.refresh &&
+        hasStreamBody
+      ) {
         // Expired token on an upload: the streamed body is spent and cannot be sent again
         // from here, but the provider still refreshes once, and the caller (which can
         // rebuild the body from its files) learns it may resend.
@@ -312,7 +351,11 @@ export class HttpTransport {
       if (response.status >= 200 && response.status < 300) return response;
       if (request.acceptStatus?.(response.status)) return response;
 
-      const error = await httpError(request, response, parseRetryAfter(response.headers['retry-after']));
+      const error = await httpError(
+        request,
+        response,
+        parseRetryAfter(response.headers['retry-after']),
+      );
       if (mayRetry && attempt <= maxRetries && RETRYABLE_STATUS.has(response.status)) {
         const wait = Math.min(error.retryAfterMs ?? backoff(attempt, minDelay, maxDelay), maxDelay);
         await sleep(wait, request.signal);
@@ -346,46 +389,72 @@ export class HttpTransport {
    * connection or certificate failure, an answer other than what `onHead` accepts), and the
    * caller then uses {@link send}, whose errors say what went wrong.
    */
-  async getFromSocket(request: Pick<HttpRequest, 'url' | 'headers' | 'signal'>, onHead: SocketGetOptions['onHead'], control?: (call: SocketGetCall) => void): Promise<SocketGetOutcome> {
-    if (this.options.dispatcher) return { kind: 'declined', reason: 'the client sends through its own dispatcher' };
+  async getFromSocket(
+    request: Pick<HttpRequest, 'url' | 'headers' | 'signal'>,
+    onHead: SocketGetOptions['onHead'],
+    control?: (call: SocketGetCall) => void,
+  ): Promise<SocketGetOutcome> {
+    if (this.options.dispatcher)
+      return { kind: 'declined', reason: 'the client sends through its own dispatcher' };
     if (this.options.proxy) return { kind: 'declined', reason: 'requests go through a proxy' };
-    if (!socketGetSupports(request.url)) return { kind: 'declined', reason: 'not an http: or https: URL' };
+    if (!socketGetSupports(request.url))
+      return { kind: 'declined', reason: 'not an http: or https: URL' };
     throwIfAborted({ method: 'GET', url: request.url }, request.signal);
     const headers = await this.headersFor(request);
     const started = performance.now();
     const timeouts = this.options.timeouts ?? {};
     let logged = false;
-    const call = socketGet(request.url, rawPathAndQuery(request.url) ?? new URL(request.url).pathname + new URL(request.url).search, {
-      headers,
-      signal: request.signal,
-      connectMs: timeouts.connectMs ?? 10_000,
-      headersMs: timeouts.headersMs ?? 60_000,
-      bodyMs: timeouts.bodyMs ?? 120_000,
-      minimumRate: this.limits.minimumRate,
-      // One read returns what the kernel holds, up to this: 256 KiB measured ~8 % faster
-      // than 64 KiB on the 1 GB retrieve of bench/ (1,420–1,497 against 1,251–1,388 MB/s).
-      readBufferBytes: SOCKET_READ_BUFFER_BYTES,
-      tls: this.options.tls,
-      secureContext: this.secureContext,
-      onHead: (head) => {
-        logged = true;
-        this.log({ method: 'GET', url: request.url }, started, 1, head.status);
-        return onHead(head);
+    const call = socketGet(
+      request.url,
+      rawPathAndQuery(request.url) ?? new URL(request.url).pathname + new URL(request.url).search,
+      {
+        headers,
+        signal: request.signal,
+        connectMs: timeouts.connectMs ?? 10_000,
+        headersMs: timeouts.headersMs ?? 60_000,
+        bodyMs: timeouts.bodyMs ?? 120_000,
+        minimumRate: this.limits.minimumRate,
+        // One read returns what the kernel holds, up to this: 256 KiB measured ~8 % faster
+        // than 64 KiB on the 1 GB retrieve of bench/ (1,420–1,497 against 1,251–1,388 MB/s).
+        readBufferBytes: SOCKET_READ_BUFFER_BYTES,
+        tls: this.options.tls,
+        secureContext: this.secureContext,
+        onHead: (head) => {
+          logged = true;
+          this.log({ method: 'GET', url: request.url }, started, 1, head.status);
+          return onHead(head);
+        },
       },
-    });
+    );
     control?.(call);
     try {
       const outcome = await call.outcome;
-      if (!logged && outcome.kind === 'declined') this.log({ method: 'GET', url: request.url }, started, 1, undefined, `read through undici instead: ${outcome.reason}`);
+      if (!logged && outcome.kind === 'declined')
+        this.log(
+          { method: 'GET', url: request.url },
+          started,
+          1,
+          undefined,
+          `read through undici instead: ${outcome.reason}`,
+        );
       return outcome;
     } catch (error) {
-      if (!logged) this.log({ method: 'GET', url: request.url }, started, 1, undefined, error instanceof Error ? error.message : String(error));
+      if (!logged)
+        this.log(
+          { method: 'GET', url: request.url },
+          started,
+          1,
+          undefined,
+          error instanceof Error ? error.message : String(error),
+        );
       throw error;
     }
   }
 
   /** The client's extra headers, the request's own, and the credentials asked for now (a token may have been refreshed). */
-  private async headersFor(request: Pick<HttpRequest, 'headers' | 'url'>): Promise<Record<string, string>> {
+  private async headersFor(
+    request: Pick<HttpRequest, 'headers' | 'url'>,
+  ): Promise<Record<string, string>> {
     // Another origin (a BulkDataURI or RetrieveURL naming another host) gets neither the
     // credentials nor the connection's configured headers (origins.ts).
     if (!this.credentialScope.allows(request.url)) return { ...request.headers };
@@ -399,7 +468,11 @@ export class HttpTransport {
     const headers = await this.headersFor(request);
     const url = new URL(request.url);
     let body: string | Uint8Array | Readable | undefined;
-    if (request.body === undefined || typeof request.body === 'string' || request.body instanceof Uint8Array) {
+    if (
+      request.body === undefined ||
+      typeof request.body === 'string' ||
+      request.body instanceof Uint8Array
+    ) {
       body = request.body;
     } else if (request.body instanceof Readable) {
       body = request.body;
@@ -412,7 +485,13 @@ export class HttpTransport {
     let interimAnswers = 0;
     const onInfo = (): void => {
       if (++interimAnswers > MAX_INTERIM_RESPONSES) {
-        interim.abort(new DicomWebError('MALFORMED_RESPONSE', `${request.method} ${redactUrl(request.url)}: more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`, { method: request.method, url: request.url }));
+        interim.abort(
+          new DicomWebError(
+            'MALFORMED_RESPONSE',
+            `${request.method} ${redactUrl(request.url)}: more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`,
+            { method: request.method, url: request.url },
+          ),
+        );
       }
     };
     const result = await this.dispatcher.request({
@@ -428,7 +507,8 @@ export class HttpTransport {
     });
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(result.headers)) {
-      if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined)
+        flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     }
     const stream = result.body as unknown as Readable;
     return {
@@ -448,7 +528,13 @@ export class HttpTransport {
     };
   }
 
-  private log(request: Pick<HttpRequest, 'method' | 'url'>, started: number, attempt: number, status?: number, error?: string): void {
+  private log(
+    request: Pick<HttpRequest, 'method' | 'url'>,
+    started: number,
+    attempt: number,
+    status?: number,
+    error?: string,
+  ): void {
     this.options.onRequest?.({
       method: request.method,
       url: redactUrl(request.url),
@@ -480,7 +566,11 @@ function rawPathAndQuery(url: string): string | undefined {
  * of its body; the rest is never read (leaving the loop destroys the body), so an endless
  * error body ends here too.
  */
-async function httpError(request: HttpRequest, response: HttpResponse, retryAfterMs?: number): Promise<DicomWebHttpError> {
+async function httpError(
+  request: HttpRequest,
+  response: HttpResponse,
+  retryAfterMs?: number,
+): Promise<DicomWebHttpError> {
   let text = '';
   try {
     const chunks: Buffer[] = [];
@@ -540,7 +630,11 @@ function messageFromJson(body: unknown): string | undefined {
   if (typeof record.Message === 'string') parts.push(record.Message); // Orthanc
   if (typeof record.Details === 'string' && record.Details) parts.push(record.Details);
   if (typeof record.message === 'string') parts.push(record.message); // Azure/Google problem details
-  if (typeof record.error === 'object' && record.error && typeof (record.error as Record<string, unknown>).message === 'string') {
+  if (
+    typeof record.error === 'object' &&
+    record.error &&
+    typeof (record.error as Record<string, unknown>).message === 'string'
+  ) {
     parts.push((record.error as Record<string, string>).message);
   }
   const comment = findDicomString(record, '00000902'); // ErrorComment
@@ -587,7 +681,12 @@ function backoff(attempt: number, minDelay: number, maxDelay: number): number {
 /** A context for the given CAs / client certificate; undefined: Node's default one. */
 function tlsContext(tls: TlsOptions): SecureContext | undefined {
   if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return undefined;
-  return createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
+  return createSecureContext({
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    passphrase: tls.passphrase,
+  });
 }
 
 /** Only http: and https: are fetched (a BulkDataURI could name `file:` or anything else). */
@@ -599,21 +698,32 @@ function refuseNonHttp(request: Pick<HttpRequest, 'method' | 'url'>): void {
     // reported below
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new DicomWebError('INVALID_REQUEST', `${request.method} ${redactUrl(request.url)}: only http: and https: URLs are fetched`, { method: request.method, url: request.url });
+    throw new DicomWebError(
+      'INVALID_REQUEST',
+      `${request.method} ${redactUrl(request.url)}: only http: and https: URLs are fetched`,
+      { method: request.method, url: request.url },
+    );
   }
 }
 
 function throwIfAborted(request: Pick<HttpRequest, 'method' | 'url'>, signal?: AbortSignal): void {
   if (signal?.aborted) {
-    throw new DicomWebError('CANCELLED', `${request.method} ${redactUrl(request.url)} was cancelled`, {
-      method: request.method,
-      url: request.url,
-    });
+    throw new DicomWebError(
+      'CANCELLED',
+      `${request.method} ${redactUrl(request.url)} was cancelled`,
+      {
+        method: request.method,
+        url: request.url,
+      },
+    );
   }
 }
 
 /** Maps undici and Node errors to the client's typed errors. */
-export function toTransportError(error: unknown, request: Pick<HttpRequest, 'method' | 'url' | 'signal'>): DicomWebError {
+export function toTransportError(
+  error: unknown,
+  request: Pick<HttpRequest, 'method' | 'url' | 'signal'>,
+): DicomWebError {
   if (error instanceof DicomWebError) return error;
   const details = { method: request.method, url: request.url, cause: error };
   const target = `${request.method} ${redactUrl(request.url)}`;
@@ -622,15 +732,27 @@ export function toTransportError(error: unknown, request: Pick<HttpRequest, 'met
   if (request.signal?.aborted || name === 'AbortError' || code === 'UND_ERR_ABORTED') {
     return new DicomWebError('CANCELLED', `${target} was cancelled`, details);
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return new DicomWebError('TIMEOUT', `${target} timed out (${code})`, details);
   }
   if (isProxyRefusal(error)) {
     // undici reports it as an argument error (forwarded) or an aborted tunnel (CONNECT).
-    return new DicomWebError('NETWORK', `${target} failed: the proxy asks for credentials it did not get (407 Proxy Authentication Required); check the user and password in the proxy URL`, details);
+    return new DicomWebError(
+      'NETWORK',
+      `${target} failed: the proxy asks for credentials it did not get (407 Proxy Authentication Required); check the user and password in the proxy URL`,
+      details,
+    );
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new DicomWebError('NETWORK', `${target} failed: ${reason}${code ? ` (${code})` : ''}`, details);
+  return new DicomWebError(
+    'NETWORK',
+    `${target} failed: ${reason}${code ? ` (${code})` : ''}`,
+    details,
+  );
 }
 
 /** A proxy's 407 (RFC 9110 §15.5.8): asking again with the same credentials cannot help. */

@@ -5,7 +5,13 @@ export * from './curl';
 export * from './download';
 export * from './downloadWorker';
 export * from './errors';
-export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions, TlsOptions } from './http';
+export type {
+  HttpOptions,
+  RequestLogEntry,
+  RetryOptions,
+  TimeoutOptions,
+  TlsOptions,
+} from './http';
 export * from './multipart';
 export * from './operations';
 export * from './profiles';

@@ -126,7 +126,12 @@ class RateWatchedBody extends Transform {
   }
 }
 
-export function rateWatchedBody(source: Readable, rate: MinimumRate, method: string, url: string): Readable {
+export function rateWatchedBody(
+  source: Readable,
+  rate: MinimumRate,
+  method: string,
+  url: string,
+): Readable {
   const body = new RateWatchedBody(new RateWatch(rate, method, url));
   // Either side failing or closing early ends both (the socket is released).
   pipeline(source, body, () => undefined);
@@ -142,14 +147,21 @@ export interface BodySizeLimits {
 }
 
 export function tooLarge(method: string, url: string, limit: number, what: string): DicomWebError {
-  return new DicomWebError('TOO_LARGE', `${method} ${redactUrl(url)}: the answer ${what} over the client's limit of ${limit} bytes`, { method, url });
+  return new DicomWebError(
+    'TOO_LARGE',
+    `${method} ${redactUrl(url)}: the answer ${what} over the client's limit of ${limit} bytes`,
+    { method, url },
+  );
 }
 
 /**
  * The declared Content-Length (RFC 9112 §6.3) when it is over `limit`, checked before a
  * byte of the body is read; a malformed length is left to the HTTP parser.
  */
-export function declaredLengthOver(headers: Record<string, string>, limit: number): number | undefined {
+export function declaredLengthOver(
+  headers: Record<string, string>,
+  limit: number,
+): number | undefined {
   const value = headers['content-length'];
   if (value === undefined || !/^\d{1,20}$/.test(value.trim())) return undefined;
   const length = Number(value.trim());
@@ -161,7 +173,13 @@ export function declaredLengthOver(headers: Record<string, string>, limit: numbe
  * source is destroyed then, so nothing more is read), and calls `onEnd` once however it
  * ends (the deadline timer is cleared there).
  */
-export function countedBody(source: Readable, limit: number, method: string, url: string, onEnd: () => void): Readable {
+export function countedBody(
+  source: Readable,
+  limit: number,
+  method: string,
+  url: string,
+  onEnd: () => void,
+): Readable {
   async function* counted(): AsyncGenerator<Buffer> {
     let total = 0;
     try {
@@ -197,7 +215,12 @@ export class Deadline {
   private unlink: (() => void) | undefined;
   expired = false;
 
-  constructor(ms: number | undefined, method: string, url: string, callerSignal: AbortSignal | undefined) {
+  constructor(
+    ms: number | undefined,
+    method: string,
+    url: string,
+    callerSignal: AbortSignal | undefined,
+  ) {
     if (!ms || ms <= 0) {
       this.signal = callerSignal;
       return;
@@ -221,7 +244,11 @@ export class Deadline {
 
   /** The TIMEOUT error this deadline ends an operation with. */
   error(ms: number, method: string, url: string): DicomWebError {
-    return new DicomWebError('TIMEOUT', `${method} ${redactUrl(url)} did not complete within the client's deadline of ${Math.round(ms / 1000)} s`, { method, url });
+    return new DicomWebError(
+      'TIMEOUT',
+      `${method} ${redactUrl(url)} did not complete within the client's deadline of ${Math.round(ms / 1000)} s`,
+      { method, url },
+    );
   }
 
   /** The TIMEOUT error when the deadline fired (the abort reason), else undefined. */

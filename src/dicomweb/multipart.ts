@@ -70,7 +70,10 @@ export class MultipartError extends Error {
  * `multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"; boundary=abc`.
  * The first occurrence of a repeated parameter wins. Never throws.
  */
-export function parseContentType(header: string): { mediaType: string; params: Record<string, string> } {
+export function parseContentType(header: string): {
+  mediaType: string;
+  params: Record<string, string>;
+} {
   const params: Record<string, string> = {};
   const text = header ?? '';
   let pos = text.indexOf(';');
@@ -106,7 +109,12 @@ export function parseContentType(header: string): { mediaType: string; params: R
       value = text.slice(valueStart, pos).trim();
     }
     if (name && !Object.prototype.hasOwnProperty.call(params, name)) {
-      Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(params, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return { mediaType, params };
@@ -177,11 +185,19 @@ export async function* parseMultipart(
   const boundary = params['boundary'];
   if (!mediaType.startsWith('multipart/') || !boundary) {
     // Release the body (a socket) even though it is never read.
-    await body[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
+    await body[Symbol.asyncIterator]()
+      .return?.()
+      ?.catch(() => undefined);
     if (!mediaType.startsWith('multipart/')) {
-      throw new MultipartError('NOT_MULTIPART', `parseMultipart: expected a multipart Content-Type, got "${mediaType}"`);
+      throw new MultipartError(
+        'NOT_MULTIPART',
+        `parseMultipart: expected a multipart Content-Type, got "${mediaType}"`,
+      );
     }
-    throw new MultipartError('MISSING_BOUNDARY', 'parseMultipart: the Content-Type has no boundary parameter');
+    throw new MultipartError(
+      'MISSING_BOUNDARY',
+      'parseMultipart: the Content-Type has no boundary parameter',
+    );
   }
   const reader = new MultipartReader(body, boundary, options);
   try {
@@ -192,7 +208,10 @@ export async function* parseMultipart(
 }
 
 /** Buffers one part body (e.g. a DICOM JSON or a small frame). Throws PART_TOO_LARGE past `maxBytes`. */
-export async function readPartBody(part: Pick<MultipartPart, 'body'>, maxBytes = Infinity): Promise<Uint8Array> {
+export async function readPartBody(
+  part: Pick<MultipartPart, 'body'>,
+  maxBytes = Infinity,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of part.body) {
@@ -209,7 +228,11 @@ export async function readPartBody(part: Pick<MultipartPart, 'body'>, maxBytes =
 /** Compares two Content-IDs ignoring the angle brackets of msg-id (RFC 2392) and surrounding space. */
 export function sameContentId(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return false;
-  const strip = (s: string) => s.trim().replace(/^<(.*)>$/, '$1').trim();
+  const strip = (s: string) =>
+    s
+      .trim()
+      .replace(/^<(.*)>$/, '$1')
+      .trim();
   return strip(a) === strip(b);
 }
 
@@ -217,7 +240,10 @@ export function sameContentId(a: string | undefined, b: string | undefined): boo
  * Index of the root part (RFC 2387 §3.2): the part whose Content-ID equals the `start`
  * parameter, else the first part (also when `start` matches nothing).
  */
-export function rootPartIndex(parts: ReadonlyArray<{ contentId?: string | undefined }>, start?: string): number {
+export function rootPartIndex(
+  parts: ReadonlyArray<{ contentId?: string | undefined }>,
+  start?: string,
+): number {
   if (start !== undefined && start !== '') {
     const i = parts.findIndex((p) => sameContentId(p.contentId, start));
     if (i >= 0) return i;
@@ -246,7 +272,10 @@ function classifyAfterDelimiter(buf: Buffer, pos: number): DelimiterKind {
   let p = pos;
   while (p < n && (buf[p] === SPACE || buf[p] === HTAB)) p++;
   if (p - pos > MAX_TRANSPORT_PADDING) {
-    throw new MultipartError('MALFORMED', 'parseMultipart: more than 1024 bytes of padding after a boundary');
+    throw new MultipartError(
+      'MALFORMED',
+      'parseMultipart: more than 1024 bytes of padding after a boundary',
+    );
   }
   if (p >= n) return { type: 'need-more' };
   if (buf[p] !== CR) return { type: 'data' };
@@ -259,8 +288,12 @@ function classifyAfterDelimiter(buf: Buffer, pos: number): DelimiterKind {
  * line end or too few bytes to tell; a match followed by anything else is part data
  * (RFC 2046 §5.1.1: "--boundaryX" inside a body). `index` is -1 when there is none.
  */
-function findDelimiter(buf: Buffer, delimiter: Buffer, from: number): { index: number; kind: DelimiterKind } {
-  for (let at = from; ; ) {
+function findDelimiter(
+  buf: Buffer,
+  delimiter: Buffer,
+  from: number,
+): { index: number; kind: DelimiterKind } {
+  for (let at = from; ;) {
     const index = buf.indexOf(delimiter, at);
     if (index < 0) return { index, kind: { type: 'data' } };
     const kind = classifyAfterDelimiter(buf, index + delimiter.length);
@@ -273,15 +306,26 @@ function findDelimiter(buf: Buffer, delimiter: Buffer, from: number): { index: n
  * Why a body ended before its close delimiter: inside the preamble, it held no delimiter
  * at all (MALFORMED) unless it was empty or cut off on the first delimiter (TRUNCATED).
  */
-function endedEarlyError(phase: 'preamble' | 'body' | 'headers', unread: Buffer, delimiter: Buffer, sawBytes: boolean): MultipartError {
+function endedEarlyError(
+  phase: 'preamble' | 'body' | 'headers',
+  unread: Buffer,
+  delimiter: Buffer,
+  sawBytes: boolean,
+): MultipartError {
   if (phase === 'preamble') {
     const n = Math.min(unread.length, delimiter.length);
     const atDelimiter = n > 0 && unread.compare(delimiter, 0, n, 0, n) === 0;
     return sawBytes && !atDelimiter
-      ? new MultipartError('MALFORMED', 'parseMultipart: the body contains no delimiter for the Content-Type boundary')
+      ? new MultipartError(
+          'MALFORMED',
+          'parseMultipart: the body contains no delimiter for the Content-Type boundary',
+        )
       : new MultipartError('TRUNCATED', 'parseMultipart: the body is empty');
   }
-  return new MultipartError('TRUNCATED', `parseMultipart: the body ended inside a part ${phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`);
+  return new MultipartError(
+    'TRUNCATED',
+    `parseMultipart: the body ended inside a part ${phase === 'headers' ? 'header block' : 'body'}, before the close delimiter`,
+  );
 }
 
 /** Length of the longest suffix of `buf` that is a proper prefix of `delimiter` (a delimiter split across chunks). */
@@ -319,11 +363,16 @@ function parseHeaderBlock(text: string): Record<string, string> {
     }
     const colon = line.indexOf(':');
     if (colon <= 0) {
-      throw new MultipartError('MALFORMED', `parseMultipart: part header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
+      throw new MultipartError(
+        'MALFORMED',
+        `parseMultipart: part header line without a name: ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
-    const previous = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
+    const previous = Object.prototype.hasOwnProperty.call(headers, name)
+      ? headers[name]
+      : undefined;
     // defineProperty: a header called "__proto__" must stay a plain field
     Object.defineProperty(headers, name, {
       value: previous === undefined ? value : `${previous}, ${value}`,
@@ -372,7 +421,8 @@ class MultipartReader {
         await this.drainEpilogue();
         return;
       }
-      if (kind.type !== 'delimiter') throw new Error('parseMultipart: internal error, not at a delimiter');
+      if (kind.type !== 'delimiter')
+        throw new Error('parseMultipart: internal error, not at a delimiter');
       // Keep the delimiter line's CRLF: an empty header block then reads as CRLF CRLF.
       this.buf = this.buf.subarray(kind.lineEnd - 2);
       const headers = await this.readHeaders();
@@ -413,7 +463,10 @@ class MultipartReader {
   private openBody(index: number): AsyncIterator<Uint8Array> {
     if (this.partSeq !== index || this.bodyOpened) {
       return (async function* (): AsyncGenerator<Uint8Array> {
-        throw new MultipartError('INVALID_STATE', 'parseMultipart: a part body can be read once, before the next part is requested');
+        throw new MultipartError(
+          'INVALID_STATE',
+          'parseMultipart: a part body can be read once, before the next part is requested',
+        );
       })();
     }
     this.bodyOpened = true;
@@ -424,7 +477,10 @@ class MultipartReader {
     for await (const chunk of this.scan('body')) {
       yield chunk;
       if (this.partSeq !== index) {
-        throw new MultipartError('INVALID_STATE', 'parseMultipart: the parser moved to the next part while this body was being read');
+        throw new MultipartError(
+          'INVALID_STATE',
+          'parseMultipart: the parser moved to the next part while this body was being read',
+        );
       }
     }
     if (this.partSeq === index) this.bodyDone = true;
@@ -433,7 +489,10 @@ class MultipartReader {
   /** Reads the next source chunk into `buf`; false at the end of the source. */
   private async pull(): Promise<boolean> {
     if (this.pulling) {
-      throw new MultipartError('INVALID_STATE', 'parseMultipart: concurrent reads; consume parts and bodies sequentially');
+      throw new MultipartError(
+        'INVALID_STATE',
+        'parseMultipart: concurrent reads; consume parts and bodies sequentially',
+      );
     }
     for (;;) {
       if (this.signal?.aborted) throw abortReason(this.signal);
@@ -519,7 +578,10 @@ class MultipartReader {
       const idx = this.buf.indexOf(CRLF_CRLF, from);
       const size = (idx >= 0 ? idx : this.buf.length) - 2;
       if (size > this.maxHeaderBytes) {
-        throw new MultipartError('HEADERS_TOO_LARGE', `parseMultipart: part headers exceed ${this.maxHeaderBytes} bytes`);
+        throw new MultipartError(
+          'HEADERS_TOO_LARGE',
+          `parseMultipart: part headers exceed ${this.maxHeaderBytes} bytes`,
+        );
       }
       if (idx >= 0) {
         const text = idx > 2 ? this.buf.toString('utf8', 2, idx) : '';
@@ -580,7 +642,11 @@ export class MultipartPushParser {
     private readonly handler: MultipartPushHandler,
     options: Pick<ParseMultipartOptions, 'maxHeaderBytes'> = {},
   ) {
-    if (!boundary) throw new MultipartError('MISSING_BOUNDARY', 'parseMultipart: the Content-Type has no boundary parameter');
+    if (!boundary)
+      throw new MultipartError(
+        'MISSING_BOUNDARY',
+        'parseMultipart: the Content-Type has no boundary parameter',
+      );
     this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
     this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   }
@@ -602,7 +668,8 @@ export class MultipartPushParser {
     try {
       this.consume(buf);
     } catch (error) {
-      this.failed = error instanceof MultipartError ? error : new MultipartError('MALFORMED', String(error));
+      this.failed =
+        error instanceof MultipartError ? error : new MultipartError('MALFORMED', String(error));
       throw error;
     }
   }
@@ -623,7 +690,10 @@ export class MultipartPushParser {
         const idx = buf.indexOf(CRLF_CRLF, pos);
         const size = (idx >= 0 ? idx : buf.length) - pos - 2;
         if (size > this.maxHeaderBytes) {
-          throw new MultipartError('HEADERS_TOO_LARGE', `parseMultipart: part headers exceed ${this.maxHeaderBytes} bytes`);
+          throw new MultipartError(
+            'HEADERS_TOO_LARGE',
+            `parseMultipart: part headers exceed ${this.maxHeaderBytes} bytes`,
+          );
         }
         if (idx < 0) {
           this.carry = Buffer.from(buf.subarray(pos));
@@ -654,7 +724,8 @@ export class MultipartPushParser {
         this.phase = 'epilogue';
         return;
       }
-      if (kind.type !== 'delimiter') throw new Error('parseMultipart: internal error, not at a delimiter');
+      if (kind.type !== 'delimiter')
+        throw new Error('parseMultipart: internal error, not at a delimiter');
       // Keep the delimiter line's CRLF: an empty header block then reads as CRLF CRLF.
       pos = kind.lineEnd - 2;
       this.index++;
@@ -683,21 +754,35 @@ const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function checkBoundary(boundary: string): void {
   if (!BOUNDARY_PATTERN.test(boundary)) {
-    throw new MultipartError('INVALID_ARGUMENT', `multipart writer: invalid boundary ${JSON.stringify(boundary)} (RFC 2046 §5.1.1)`);
+    throw new MultipartError(
+      'INVALID_ARGUMENT',
+      `multipart writer: invalid boundary ${JSON.stringify(boundary)} (RFC 2046 §5.1.1)`,
+    );
   }
 }
 
-function partHead(boundary: string, contentType: string, headers: Record<string, string> | undefined, first: boolean): Uint8Array {
+function partHead(
+  boundary: string,
+  contentType: string,
+  headers: Record<string, string> | undefined,
+  first: boolean,
+): Uint8Array {
   const lines = [`Content-Type: ${contentType}`];
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!TOKEN_PATTERN.test(name) || name.toLowerCase() === 'content-type') {
-      throw new MultipartError('INVALID_ARGUMENT', `multipart writer: invalid part header name ${JSON.stringify(name)}`);
+      throw new MultipartError(
+        'INVALID_ARGUMENT',
+        `multipart writer: invalid part header name ${JSON.stringify(name)}`,
+      );
     }
     lines.push(`${name}: ${value}`);
   }
   for (const line of lines) {
     if (/[\r\n]/.test(line)) {
-      throw new MultipartError('INVALID_ARGUMENT', 'multipart writer: part header values must not contain CR or LF');
+      throw new MultipartError(
+        'INVALID_ARGUMENT',
+        'multipart writer: part header values must not contain CR or LF',
+      );
     }
   }
   // The first delimiter needs no leading CRLF; later ones do (the CRLF belongs to the delimiter).
@@ -735,10 +820,17 @@ export async function* multipartBody(
       }
     }
     if (part.length !== undefined && part.length !== written) {
-      throw new MultipartError('LENGTH_MISMATCH', `multipart writer: a part declared ${part.length} bytes but produced ${written}`);
+      throw new MultipartError(
+        'LENGTH_MISMATCH',
+        `multipart writer: a part declared ${part.length} bytes but produced ${written}`,
+      );
     }
   }
-  if (first) throw new MultipartError('INVALID_ARGUMENT', 'multipart writer: a multipart body needs at least one part (RFC 2046 §5.1.1)');
+  if (first)
+    throw new MultipartError(
+      'INVALID_ARGUMENT',
+      'multipart writer: a multipart body needs at least one part (RFC 2046 §5.1.1)',
+    );
   yield closeDelimiter(boundary);
 }
 
@@ -755,15 +847,24 @@ export function multipartLength(
 ): number {
   checkBoundary(boundary);
   if (partLengths.length === 0) {
-    throw new MultipartError('INVALID_ARGUMENT', 'multipartLength: a multipart body needs at least one part (RFC 2046 §5.1.1)');
+    throw new MultipartError(
+      'INVALID_ARGUMENT',
+      'multipartLength: a multipart body needs at least one part (RFC 2046 §5.1.1)',
+    );
   }
   if (typeof contentTypes !== 'string' && contentTypes.length !== partLengths.length) {
-    throw new MultipartError('INVALID_ARGUMENT', 'multipartLength: one content type per part expected');
+    throw new MultipartError(
+      'INVALID_ARGUMENT',
+      'multipartLength: one content type per part expected',
+    );
   }
   let total = closeDelimiter(boundary).byteLength;
   partLengths.forEach((length, i) => {
     if (!Number.isSafeInteger(length) || length < 0) {
-      throw new MultipartError('INVALID_ARGUMENT', `multipartLength: invalid part length ${length}`);
+      throw new MultipartError(
+        'INVALID_ARGUMENT',
+        `multipartLength: invalid part length ${length}`,
+      );
     }
     const contentType = typeof contentTypes === 'string' ? contentTypes : contentTypes[i]!;
     total += partHead(boundary, contentType, headers?.[i], i === 0).byteLength + length;

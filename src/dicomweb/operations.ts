@@ -23,10 +23,15 @@ export interface OperationPolling {
   timeoutMs: number;
 }
 
-export const DEFAULT_OPERATION_POLLING: OperationPolling = { firstDelayMs: 250, maxDelayMs: 5_000, timeoutMs: 10 * 60_000 };
+export const DEFAULT_OPERATION_POLLING: OperationPolling = {
+  firstDelayMs: 250,
+  maxDelayMs: 5_000,
+  timeoutMs: 10 * 60_000,
+};
 
 /** Operation names the client will poll: nothing that could leave the API's path. */
-const OPERATION_NAME = /^projects\/[^/?#]+\/locations\/[^/?#]+\/datasets\/[^/?#]+\/operations\/[^/?#]+$/;
+const OPERATION_NAME =
+  /^projects\/[^/?#]+\/locations\/[^/?#]+\/datasets\/[^/?#]+\/operations\/[^/?#]+$/;
 
 /**
  * Reads an Operation from a response body, or undefined when the body is not one (an empty
@@ -36,19 +41,34 @@ export function parseOperation(bytes: Uint8Array): LongRunningOperation | undefi
   if (bytes.byteLength === 0 || bytes.byteLength > 1024 * 1024) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    body = JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+    );
   } catch {
     return undefined;
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const record = body as Record<string, unknown>;
-  if (typeof record.name !== 'string' || !OPERATION_NAME.test(record.name) || record.name.split('/').includes('..')) return undefined;
-  const error = record.error && typeof record.error === 'object' ? (record.error as { code?: unknown; message?: unknown }) : undefined;
+  if (
+    typeof record.name !== 'string' ||
+    !OPERATION_NAME.test(record.name) ||
+    record.name.split('/').includes('..')
+  )
+    return undefined;
+  const error =
+    record.error && typeof record.error === 'object'
+      ? (record.error as { code?: unknown; message?: unknown })
+      : undefined;
   return {
     name: record.name,
     done: record.done === true,
     ...(error
-      ? { error: { ...(typeof error.code === 'number' ? { code: error.code } : {}), ...(typeof error.message === 'string' ? { message: error.message } : {}) } }
+      ? {
+          error: {
+            ...(typeof error.code === 'number' ? { code: error.code } : {}),
+            ...(typeof error.message === 'string' ? { message: error.message } : {}),
+          },
+        }
       : {}),
   };
 }

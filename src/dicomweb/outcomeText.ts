@@ -33,10 +33,19 @@ export function describeOutcome(outcome: FileOutcome): string {
   const parts: string[] = [];
   if (outcome.reasonCode !== undefined) {
     const code = `${outcome.reasonText} (${outcome.reasonCode}, 0x${outcome.reasonCode.toString(16).toUpperCase()})`;
-    parts.push(outcome.reasonCode === DUPLICATE_INSTANCE && outcome.status === 'failed' ? `${code}: ${DUPLICATE_EXPLANATION}` : code);
+    parts.push(
+      outcome.reasonCode === DUPLICATE_INSTANCE && outcome.status === 'failed'
+        ? `${code}: ${DUPLICATE_EXPLANATION}`
+        : code,
+    );
   }
   if (outcome.message) parts.push(outcome.message);
-  if (outcome.status === 'failed' && outcome.httpStatus !== undefined && outcome.reasonCode === undefined && !parts.some((part) => new RegExp(`\\b${outcome.httpStatus}\\b`).test(part))) {
+  if (
+    outcome.status === 'failed' &&
+    outcome.httpStatus !== undefined &&
+    outcome.reasonCode === undefined &&
+    !parts.some((part) => new RegExp(`\\b${outcome.httpStatus}\\b`).test(part))
+  ) {
     parts.push(`HTTP ${outcome.httpStatus}`);
   }
   return [...new Set(parts)].join(' — ');
@@ -58,7 +67,8 @@ export function headline(result: UploadReportInput): string {
  */
 export function notDicomMessage(files: readonly string[]): string {
   const name = (file: string): string => file.split(/[\\/]/).pop() ?? file;
-  if (files.length === 1) return `${name(files[0]!)} is not a DICOM file (no DICM preamble, PS3.10 §7.1); nothing was sent.`;
+  if (files.length === 1)
+    return `${name(files[0]!)} is not a DICOM file (no DICM preamble, PS3.10 §7.1); nothing was sent.`;
   const shown = files.slice(0, 3).map(name).join(', ');
   const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
   return `${files.length} files (${shown}${more}) are not DICOM files (no DICM preamble, PS3.10 §7.1); nothing was sent.`;
@@ -67,12 +77,28 @@ export function notDicomMessage(files: readonly string[]): string {
 /** The Markdown report: one row per file with the server's reason. */
 export function reportMarkdown(result: UploadReportInput): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = [`# Upload to ${result.target}`, '', headline(result), '', '| Outcome | File | SOPInstanceUID | Reason |', '| --- | --- | --- | --- |'];
+  const lines = [
+    `# Upload to ${result.target}`,
+    '',
+    headline(result),
+    '',
+    '| Outcome | File | SOPInstanceUID | Reason |',
+    '| --- | --- | --- | --- |',
+  ];
   for (const outcome of result.outcomes) {
-    lines.push(`| ${outcome.status} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describeOutcome(outcome))} |`);
+    lines.push(
+      `| ${outcome.status} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describeOutcome(outcome))} |`,
+    );
   }
-  for (const file of result.notDicom) lines.push(`| not DICOM | ${cell(file)} | | no DICM preamble (PS3.10 §7.1); not sent |`);
-  if (result.serverWarnings.length) lines.push('', '## Server warnings', '', ...result.serverWarnings.map((warning) => `- ${warning}`));
+  for (const file of result.notDicom)
+    lines.push(`| not DICOM | ${cell(file)} | | no DICM preamble (PS3.10 §7.1); not sent |`);
+  if (result.serverWarnings.length)
+    lines.push(
+      '',
+      '## Server warnings',
+      '',
+      ...result.serverWarnings.map((warning) => `- ${warning}`),
+    );
   return lines.join('\n') + '\n';
 }
 

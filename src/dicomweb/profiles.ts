@@ -149,7 +149,11 @@ export function orthancRootCandidates(baseUrl: string): string[] {
 export function looksLikeOrthancSystem(body: unknown): boolean {
   if (!body || typeof body !== 'object') return false;
   const record = body as Record<string, unknown>;
-  return typeof record.ApiVersion === 'number' && typeof record.DicomAet === 'string' && typeof record.Version === 'string';
+  return (
+    typeof record.ApiVersion === 'number' &&
+    typeof record.DicomAet === 'string' &&
+    typeof record.Version === 'string'
+  );
 }
 
 /**
@@ -185,7 +189,10 @@ export function looksLikeQidoAnswer(status: number, body: string): boolean {
   if (!body.trim()) return true;
   try {
     const parsed: unknown = JSON.parse(body);
-    return Array.isArray(parsed) && parsed.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item));
+    return (
+      Array.isArray(parsed) &&
+      parsed.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item))
+    );
   } catch {
     return false;
   }

@@ -38,7 +38,11 @@ export function proxyForUrl(serviceUrl: string, settings: ProxySettings = {}): s
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   if (noProxy.some((entry) => excludes(entry, host, port))) return undefined;
   const https = target.protocol === 'https:';
-  const candidate = nonEmpty(settings.proxy) ?? (https ? nonEmpty(env.HTTPS_PROXY) ?? nonEmpty(env.https_proxy) : nonEmpty(env.HTTP_PROXY) ?? nonEmpty(env.http_proxy));
+  const candidate =
+    nonEmpty(settings.proxy) ??
+    (https
+      ? (nonEmpty(env.HTTPS_PROXY) ?? nonEmpty(env.https_proxy))
+      : (nonEmpty(env.HTTP_PROXY) ?? nonEmpty(env.http_proxy)));
   if (!candidate) return undefined;
   // curl's rule: a proxy given without a scheme is an http:// one.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(candidate) ? candidate : `http://${candidate}`;

@@ -42,7 +42,10 @@ const UID_PATTERN = /^[0-9A-Za-z.-]{1,64}$/;
 
 export function assertUid(uid: string, what: string): string {
   if (typeof uid !== 'string' || !UID_PATTERN.test(uid) || uid.includes('..')) {
-    throw new DicomWebError('INVALID_REQUEST', `${what} "${String(uid).slice(0, 80)}" is not a valid UID`);
+    throw new DicomWebError(
+      'INVALID_REQUEST',
+      `${what} "${String(uid).slice(0, 80)}" is not a valid UID`,
+    );
   }
   return uid;
 }
@@ -57,14 +60,21 @@ export function encodeQueryValue(value: string): string {
   let out = '';
   for (const char of value) {
     if (/^[A-Za-z0-9\-._~^*?,:@/()!';]$/.test(char)) out += char;
-    else out += encodeURIComponent(char).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    else
+      out += encodeURIComponent(char).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      );
   }
   return out;
 }
 
 export function queryString(query: Array<[string, string]> | undefined): string {
   if (!query || query.length === 0) return '';
-  return '?' + query.map(([key, value]) => `${encodeQueryValue(key)}=${encodeQueryValue(value)}`).join('&');
+  return (
+    '?' +
+    query.map(([key, value]) => `${encodeQueryValue(key)}=${encodeQueryValue(value)}`).join('&')
+  );
 }
 
 /** The service base URL without a trailing slash; keeps `/v2` and `/partitions/{name}`. */
@@ -147,11 +157,13 @@ export function qidoPath(level: QidoLevel, scope: QidoScope = {}): string {
     throw new DicomWebError('INVALID_REQUEST', 'a series scope needs its study (PS3.18 §10.6.1.2)');
   }
   if (level === 'studies') {
-    if (study) throw new DicomWebError('INVALID_REQUEST', 'a study search cannot be scoped to a study');
+    if (study)
+      throw new DicomWebError('INVALID_REQUEST', 'a study search cannot be scoped to a study');
     return '/studies';
   }
   if (level === 'series') {
-    if (series) throw new DicomWebError('INVALID_REQUEST', 'a series search cannot be scoped to a series');
+    if (series)
+      throw new DicomWebError('INVALID_REQUEST', 'a series search cannot be scoped to a series');
     return study ? `/studies/${assertUid(study, 'StudyInstanceUID')}/series` : '/series';
   }
   if (study && series) {
@@ -175,7 +187,11 @@ export function qidoQueryParams(query: QidoQuery = {}): Array<[string, string]> 
   return params;
 }
 
-export function searchRequest(level: QidoLevel, scope: QidoScope = {}, query: QidoQuery = {}): RequestSpec {
+export function searchRequest(
+  level: QidoLevel,
+  scope: QidoScope = {},
+  query: QidoQuery = {},
+): RequestSpec {
   return {
     method: 'GET',
     path: qidoPath(level, scope),
@@ -195,9 +211,11 @@ export interface InstancePath {
 
 export function resourcePath(target: InstancePath): string {
   let path = `/studies/${assertUid(target.studyInstanceUid, 'StudyInstanceUID')}`;
-  if (target.seriesInstanceUid) path += `/series/${assertUid(target.seriesInstanceUid, 'SeriesInstanceUID')}`;
+  if (target.seriesInstanceUid)
+    path += `/series/${assertUid(target.seriesInstanceUid, 'SeriesInstanceUID')}`;
   if (target.sopInstanceUid) {
-    if (!target.seriesInstanceUid) throw new DicomWebError('INVALID_REQUEST', 'an instance needs its series');
+    if (!target.seriesInstanceUid)
+      throw new DicomWebError('INVALID_REQUEST', 'an instance needs its series');
     path += `/instances/${assertUid(target.sopInstanceUid, 'SOPInstanceUID')}`;
   }
   return path;
@@ -225,7 +243,10 @@ export function retrieveRequest(target: InstancePath, options: RetrieveOptions =
 }
 
 /** The seed's single-part instance retrieve (`Accept: application/dicom; transfer-syntax=*`), an Azure form. */
-export function retrieveInstanceSinglePartRequest(target: InstancePath, options: RetrieveOptions = {}): RequestSpec {
+export function retrieveInstanceSinglePartRequest(
+  target: InstancePath,
+  options: RetrieveOptions = {},
+): RequestSpec {
   const syntax = 'transferSyntax' in options ? options.transferSyntax : '*';
   return {
     method: 'GET',
@@ -236,7 +257,11 @@ export function retrieveInstanceSinglePartRequest(target: InstancePath, options:
 }
 
 export function metadataRequest(target: InstancePath): RequestSpec {
-  return { method: 'GET', path: `${resourcePath(target)}/metadata`, headers: { accept: MEDIA.dicomJson } };
+  return {
+    method: 'GET',
+    path: `${resourcePath(target)}/metadata`,
+    headers: { accept: MEDIA.dicomJson },
+  };
 }
 
 export interface FramesOptions {
@@ -244,14 +269,23 @@ export interface FramesOptions {
   transferSyntax?: string;
 }
 
-export function framesRequest(target: Required<InstancePath>, frames: ReadonlyArray<number>, options: FramesOptions = {}): RequestSpec {
+export function framesRequest(
+  target: Required<InstancePath>,
+  frames: ReadonlyArray<number>,
+  options: FramesOptions = {},
+): RequestSpec {
   if (frames.length === 0 || frames.some((frame) => !Number.isInteger(frame) || frame < 1)) {
     throw new DicomWebError('INVALID_REQUEST', 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
   }
   return {
     method: 'GET',
     path: `${resourcePath(target)}/frames/${frames.join(',')}`,
-    headers: { accept: withSyntax('multipart/related; type="application/octet-stream"', options.transferSyntax) },
+    headers: {
+      accept: withSyntax(
+        'multipart/related; type="application/octet-stream"',
+        options.transferSyntax,
+      ),
+    },
     binaryResponse: true,
   };
 }
@@ -266,9 +300,14 @@ export interface RenderedOptions {
   window?: { center: number; width: number; function?: 'linear' | 'linear-exact' | 'sigmoid' };
 }
 
-export function renderedRequest(target: Required<InstancePath>, frame: number | undefined, options: RenderedOptions = {}): RequestSpec {
+export function renderedRequest(
+  target: Required<InstancePath>,
+  frame: number | undefined,
+  options: RenderedOptions = {},
+): RequestSpec {
   const query: Array<[string, string]> = [];
-  if (options.viewport) query.push(['viewport', `${options.viewport.width},${options.viewport.height}`]);
+  if (options.viewport)
+    query.push(['viewport', `${options.viewport.width},${options.viewport.height}`]);
   if (options.quality !== undefined) query.push(['quality', String(options.quality)]);
   if (options.window) {
     const { center, width } = options.window;
@@ -290,8 +329,13 @@ export function renderedRequest(target: Required<InstancePath>, frame: number | 
 export function storeRequest(files: string[], studyInstanceUid?: string): RequestSpec {
   return {
     method: 'POST',
-    path: studyInstanceUid ? `/studies/${assertUid(studyInstanceUid, 'StudyInstanceUID')}` : '/studies',
-    headers: { accept: MEDIA.dicomJson, 'content-type': 'multipart/related; type="application/dicom"' },
+    path: studyInstanceUid
+      ? `/studies/${assertUid(studyInstanceUid, 'StudyInstanceUID')}`
+      : '/studies',
+    headers: {
+      accept: MEDIA.dicomJson,
+      'content-type': 'multipart/related; type="application/dicom"',
+    },
     body: { kind: 'dicom-files', files },
   };
 }

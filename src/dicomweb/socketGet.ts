@@ -119,14 +119,21 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
   const outcome = new Promise<SocketGetOutcome>((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
-    if (!secure && target.protocol !== 'http:') return resolve({ kind: 'declined', reason: `${target.protocol} is read through undici` });
+    if (!secure && target.protocol !== 'http:')
+      return resolve({ kind: 'declined', reason: `${target.protocol} is read through undici` });
     for (const [name, value] of Object.entries(options.headers)) {
-      if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value)) return resolve({ kind: 'declined', reason: `header ${JSON.stringify(name)} cannot be sent as is` });
+      if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value))
+        return resolve({
+          kind: 'declined',
+          reason: `header ${JSON.stringify(name)} cannot be sent as is`,
+        });
     }
     if (options.signal?.aborted) return reject(cancelled(url));
 
     const lines = [`GET ${path} HTTP/1.1`, `host: ${target.host}`];
-    for (const [name, value] of Object.entries(options.headers)) if (name.toLowerCase() !== 'host' && name.toLowerCase() !== 'connection') lines.push(`${name}: ${value}`);
+    for (const [name, value] of Object.entries(options.headers))
+      if (name.toLowerCase() !== 'host' && name.toLowerCase() !== 'connection')
+        lines.push(`${name}: ${value}`);
     lines.push('connection: close', '', '');
 
     const reader = new ResponseReader(url, options);
@@ -202,7 +209,11 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
       // The whole head within headersMs of the request, as undici's headersTimeout: the idle
       // timer alone is re-armed by every byte of a head that trickles.
       const headTimer = setTimeout(() => {
-        if (reader.phase === 'head') finish({ kind: 'declined', reason: `no whole answer head within ${options.headersMs} ms` });
+        if (reader.phase === 'head')
+          finish({
+            kind: 'declined',
+            reason: `no whole answer head within ${options.headersMs} ms`,
+          });
       }, options.headersMs);
       headTimer.unref();
       s.once('close', () => clearTimeout(headTimer));
@@ -210,12 +221,30 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
     });
     s.on('timeout', () => {
       if (pausedBySink) return; // re-armed by resume()
-      if (reader.phase === 'head') finish({ kind: 'declined', reason: `no answer within ${s.connecting ? options.connectMs : options.headersMs} ms` });
-      else finish(new DicomWebError('TIMEOUT', `GET ${redactUrl(url)} timed out: no data for ${options.bodyMs} ms`, { method: 'GET', url }));
+      if (reader.phase === 'head')
+        finish({
+          kind: 'declined',
+          reason: `no answer within ${s.connecting ? options.connectMs : options.headersMs} ms`,
+        });
+      else
+        finish(
+          new DicomWebError(
+            'TIMEOUT',
+            `GET ${redactUrl(url)} timed out: no data for ${options.bodyMs} ms`,
+            { method: 'GET', url },
+          ),
+        );
     });
     s.on('error', (error) => {
       if (reader.phase === 'head') finish({ kind: 'declined', reason: error.message });
-      else finish(new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: ${error.message}`, { method: 'GET', url, cause: error }));
+      else
+        finish(
+          new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: ${error.message}`, {
+            method: 'GET',
+            url,
+            cause: error,
+          }),
+        );
     });
     // With `onread` the stream itself holds nothing: 'end' is the peer's FIN.
     s.on('end', () => {
@@ -225,7 +254,16 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
         finish(error as Error);
       }
     });
-    s.on('close', () => finish(reader.phase === 'head' ? { kind: 'declined', reason: 'the connection closed before an answer' } : new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: the connection closed`, { method: 'GET', url })));
+    s.on('close', () =>
+      finish(
+        reader.phase === 'head'
+          ? { kind: 'declined', reason: 'the connection closed before an answer' }
+          : new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: the connection closed`, {
+              method: 'GET',
+              url,
+            }),
+      ),
+    );
   });
   return {
     outcome,
@@ -241,11 +279,17 @@ export function socketGet(url: string, path: string, options: SocketGetOptions):
 }
 
 function cancelled(url: string): DicomWebError {
-  return new DicomWebError('CANCELLED', `GET ${redactUrl(url)} was cancelled`, { method: 'GET', url });
+  return new DicomWebError('CANCELLED', `GET ${redactUrl(url)} was cancelled`, {
+    method: 'GET',
+    url,
+  });
 }
 
 function malformed(url: string, what: string): DicomWebError {
-  return new DicomWebError('MALFORMED_RESPONSE', `GET ${redactUrl(url)}: ${what}`, { method: 'GET', url });
+  return new DicomWebError('MALFORMED_RESPONSE', `GET ${redactUrl(url)}: ${what}`, {
+    method: 'GET',
+    url,
+  });
 }
 
 /** What a read left to do: read on (`more`), pause (`more: false`), or settle. */
@@ -294,10 +338,15 @@ class ResponseReader {
 
   /** The peer closed its side: the end of a close-delimited body, else a cut-off answer. */
   eof(): SocketGetOutcome {
-    if (this.phase === 'head') return { kind: 'declined', reason: 'the connection closed before a whole answer head' };
+    if (this.phase === 'head')
+      return { kind: 'declined', reason: 'the connection closed before a whole answer head' };
     if (this.phase === 'body' && this.framing.type === 'close') return this.complete();
     if (this.phase === 'done') return { kind: 'done', head: this.answer! };
-    throw new DicomWebError('NETWORK', `GET ${redactUrl(this.url)} failed: the connection closed before the end of the body`, { method: 'GET', url: this.url, status: this.answer?.status });
+    throw new DicomWebError(
+      'NETWORK',
+      `GET ${redactUrl(this.url)} failed: the connection closed before the end of the body`,
+      { method: 'GET', url: this.url, status: this.answer?.status },
+    );
   }
 
   private complete(): SocketGetOutcome {
@@ -313,23 +362,29 @@ class ResponseReader {
     const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
     const end = all.indexOf(CRLF_CRLF);
     if (end < 0) {
-      if (this.headBytes > MAX_HEAD_BYTES) return { outcome: { kind: 'declined', reason: `an answer head over ${MAX_HEAD_BYTES} bytes` } };
+      if (this.headBytes > MAX_HEAD_BYTES)
+        return {
+          outcome: { kind: 'declined', reason: `an answer head over ${MAX_HEAD_BYTES} bytes` },
+        };
       this.head = [all];
       return {};
     }
     const head = parseHead(all.toString('latin1', 0, end));
     const after = all.subarray(end + 4);
-    if (!head) return { outcome: { kind: 'declined', reason: 'an answer head that is not HTTP/1.x' } };
+    if (!head)
+      return { outcome: { kind: 'declined', reason: 'an answer head that is not HTTP/1.x' } };
     if (head.status >= 100 && head.status < 200) {
       // 1xx interim answers (RFC 9110 §15.2) precede the real one; a bounded number of them.
-      if (++this.interim > MAX_INTERIM_RESPONSES) throw malformed(this.url, `more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`);
+      if (++this.interim > MAX_INTERIM_RESPONSES)
+        throw malformed(this.url, `more than ${MAX_INTERIM_RESPONSES} interim (1xx) answers`);
       this.head = [];
       this.headBytes = 0;
       return after.length ? this.readHead(after) : {};
     }
     this.answer = head;
     const framing = framingOf(head);
-    if (typeof framing === 'string') return { outcome: { kind: 'declined', reason: framing, head } };
+    if (typeof framing === 'string')
+      return { outcome: { kind: 'declined', reason: framing, head } };
     const sink = this.options.onHead(head);
     if (!sink) return { outcome: { kind: 'declined', reason: `answered ${head.status}`, head } };
     this.sink = sink;
@@ -345,7 +400,8 @@ class ResponseReader {
     const framing = this.framing;
     if (framing.type === 'close') return { more: this.deliver(buf) };
     if (framing.type === 'length') {
-      if (buf.length > framing.left) throw malformed(this.url, `more bytes than its Content-Length`);
+      if (buf.length > framing.left)
+        throw malformed(this.url, `more bytes than its Content-Length`);
       framing.left -= buf.length;
       const more = buf.length ? this.deliver(buf) : true;
       if (framing.left === 0) return { more: false, outcome: this.complete() };
@@ -368,10 +424,15 @@ class ResponseReader {
           const piece = buf.toString('latin1', pos, lf < 0 ? buf.length : lf + 1);
           this.line += piece;
           pos += piece.length;
-          if (this.line.length > MAX_CHUNK_LINE) throw malformed(this.url, 'a chunk-size line too long');
+          if (this.line.length > MAX_CHUNK_LINE)
+            throw malformed(this.url, 'a chunk-size line too long');
           if (lf < 0) break;
           const match = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;[^\r\n]*)?\r\n$/.exec(this.line);
-          if (!match) throw malformed(this.url, `a bad chunk-size line ${JSON.stringify(this.line.slice(0, 40))}`);
+          if (!match)
+            throw malformed(
+              this.url,
+              `a bad chunk-size line ${JSON.stringify(this.line.slice(0, 40))}`,
+            );
           this.line = '';
           this.chunkLeft = parseInt(match[1]!, 16);
           this.chunkState = this.chunkLeft === 0 ? 'trailer' : 'data';
@@ -403,7 +464,8 @@ class ResponseReader {
           this.line += piece;
           pos += piece.length;
           this.trailerBytes += piece.length;
-          if (this.trailerBytes > MAX_TRAILER_BYTES) throw malformed(this.url, 'a trailer section too long');
+          if (this.trailerBytes > MAX_TRAILER_BYTES)
+            throw malformed(this.url, 'a trailer section too long');
           if (lf < 0) break;
           const line = this.line;
           this.line = '';
@@ -427,8 +489,15 @@ function parseHead(text: string): SocketGetHead | undefined {
     if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return undefined; // obs-fold or junk: let undici judge it
     const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
-    const previous = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
-    Object.defineProperty(headers, name, { value: previous === undefined ? value : `${previous}, ${value}`, enumerable: true, writable: true, configurable: true });
+    const previous = Object.prototype.hasOwnProperty.call(headers, name)
+      ? headers[name]
+      : undefined;
+    Object.defineProperty(headers, name, {
+      value: previous === undefined ? value : `${previous}, ${value}`,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { status: Number(status[1]), headers };
 }
@@ -446,7 +515,8 @@ function framingOf(head: SocketGetHead): Framing | string {
     return { type: 'chunked' };
   }
   const encoding = head.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return `content-encoding ${encoding}`;
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+    return `content-encoding ${encoding}`;
   const length = head.headers['content-length'];
   if (length !== undefined) {
     // Repeated identical values are one length (§6.3 item 5); anything else is refused.

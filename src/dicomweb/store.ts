@@ -7,13 +7,22 @@
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { readInstanceIdentityAndSmallFile, DicomFileError, type InstanceIdentity } from '../dicom/part10';
+import {
+  readInstanceIdentityAndSmallFile,
+  DicomFileError,
+  type InstanceIdentity,
+} from '../dicom/part10';
 import type { DicomWebClient } from './client';
 import { DicomWebError, DicomWebHttpError } from './errors';
 import type { HttpResponse } from './http';
 import { multipartBody, multipartContentType, multipartLength, newBoundary } from './multipart';
 import { storeRequest, storeSinglePartRequest, type RequestSpec } from './requests';
-import { parseStowResponse, reasonText, type InstanceOutcome, type StoreStatus } from './stowResponse';
+import {
+  parseStowResponse,
+  reasonText,
+  type InstanceOutcome,
+  type StoreStatus,
+} from './stowResponse';
 
 export interface StoreOptions {
   /** `POST /studies/{study}`: every instance must belong to this study (PS3.18 §10.5.1). */
@@ -86,7 +95,11 @@ interface Prepared {
   bytes?: Buffer;
 }
 
-export async function storeFiles(client: DicomWebClient, files: ReadonlyArray<string>, options: StoreOptions = {}): Promise<StoreSummary> {
+export async function storeFiles(
+  client: DicomWebClient,
+  files: ReadonlyArray<string>,
+  options: StoreOptions = {},
+): Promise<StoreSummary> {
   const outcomes = new Map<string, FileOutcome>();
   const serverWarnings: string[] = [];
   const prepared: Prepared[] = [];
@@ -99,17 +112,28 @@ export async function storeFiles(client: DicomWebClient, files: ReadonlyArray<st
   // Small files are read whole for it and kept to be sent, up to KEPT_FILES_BYTES in all:
   // one read a file instead of two (bench/: client.store.*).
   let kept = 0;
-  const identityOf = readAhead(files, IDENTITY_READ_AHEAD, (file) => readInstanceIdentityAndSmallFile(file, kept < KEPT_FILES_BYTES ? FILE_CHUNK_BYTES : 0));
+  const identityOf = readAhead(files, IDENTITY_READ_AHEAD, (file) =>
+    readInstanceIdentityAndSmallFile(file, kept < KEPT_FILES_BYTES ? FILE_CHUNK_BYTES : 0),
+  );
   for (const [index, file] of files.entries()) {
     if (options.signal?.aborted) break;
     try {
       const { identity, bytes } = await identityOf(index);
       const duplicateOf = seenUids.get(identity.sopInstanceUid);
       if (duplicateOf) {
-        outcomes.set(file, { file, status: 'skipped', sopInstanceUid: identity.sopInstanceUid, message: `same SOPInstanceUID as ${duplicateOf} in this upload` });
+        outcomes.set(file, {
+          file,
+          status: 'skipped',
+          sopInstanceUid: identity.sopInstanceUid,
+          message: `same SOPInstanceUID as ${duplicateOf} in this upload`,
+        });
         continue;
       }
-      if (options.studyInstanceUid && identity.studyInstanceUid !== options.studyInstanceUid && options.checkStudyLocally !== false) {
+      if (
+        options.studyInstanceUid &&
+        identity.studyInstanceUid !== options.studyInstanceUid &&
+        options.checkStudyLocally !== false
+      ) {
         outcomes.set(file, {
           file,
           status: 'failed',
@@ -129,39 +153,71 @@ export async function storeFiles(client: DicomWebClient, files: ReadonlyArray<st
         prepared.push({ file, identity });
       }
     } catch (error) {
-      const message = error instanceof DicomFileError ? error.message : `cannot read: ${(error as Error).message}`;
+      const message =
+        error instanceof DicomFileError
+          ? error.message
+          : `cannot read: ${(error as Error).message}`;
       outcomes.set(file, { file, status: 'skipped', message });
     }
   }
 
   const filesTotal = files.length;
   const bytesTotal = prepared.reduce((sum, item) => sum + item.identity.size, 0);
-  const progress: StoreProgress = { filesDone: outcomes.size, filesTotal, bytesSent: 0, bytesTotal };
+  const progress: StoreProgress = {
+    filesDone: outcomes.size,
+    filesTotal,
+    bytesSent: 0,
+    bytesTotal,
+  };
   const report = (): void => options.onProgress?.({ ...progress });
   report();
 
-  const batches = options.mode === 'single' ? prepared.map((item) => [item]) : makeBatches(prepared, options.batchSize ?? 50, options.maxBatchBytes ?? 256 * 1024 * 1024);
+  const batches =
+    options.mode === 'single'
+      ? prepared.map((item) => [item])
+      : makeBatches(prepared, options.batchSize ?? 50, options.maxBatchBytes ?? 256 * 1024 * 1024);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
       const batch = batches[next++];
       if (options.signal?.aborted) {
-        for (const item of batch) outcomes.set(item.file, { file: item.file, status: 'skipped', sopInstanceUid: item.identity.sopInstanceUid, message: 'cancelled before sending' });
+        for (const item of batch)
+          outcomes.set(item.file, {
+            file: item.file,
+            status: 'skipped',
+            sopInstanceUid: item.identity.sopInstanceUid,
+            message: 'cancelled before sending',
+          });
         continue;
       }
-      const results = await sendBatch(client, batch, options, (bytes) => {
-        progress.bytesSent += bytes;
-        report();
-      }, serverWarnings);
+      const results = await sendBatch(
+        client,
+        batch,
+        options,
+        (bytes) => {
+          progress.bytesSent += bytes;
+          report();
+        },
+        serverWarnings,
+      );
       for (const result of results) outcomes.set(result.file, result);
       for (const item of batch) item.bytes = undefined; // sent: the kept bytes are not needed again
       progress.filesDone += batch.length;
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, batches.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, batches.length)) }, worker),
+  );
 
-  const ordered = files.map((file) => outcomes.get(file) ?? { file, status: 'skipped' as const, message: 'cancelled before reading' });
+  const ordered = files.map(
+    (file) =>
+      outcomes.get(file) ?? {
+        file,
+        status: 'skipped' as const,
+        message: 'cancelled before reading',
+      },
+  );
   return {
     outcomes: ordered,
     stored: ordered.filter((o) => o.status === 'stored').length,
@@ -177,7 +233,10 @@ function makeBatches(items: Prepared[], batchSize: number, maxBytes: number): Pr
   let current: Prepared[] = [];
   let bytes = 0;
   for (const item of items) {
-    if (current.length > 0 && (current.length >= batchSize || bytes + item.identity.size > maxBytes)) {
+    if (
+      current.length > 0 &&
+      (current.length >= batchSize || bytes + item.identity.size > maxBytes)
+    ) {
       batches.push(current);
       current = [];
       bytes = 0;
@@ -206,7 +265,11 @@ const FILE_READ_AHEAD = 16;
  * `i`, so that waits on the file system overlap. Call it with increasing indexes. A load
  * that fails rejects only when its index is asked for.
  */
-function readAhead<T, R>(items: ReadonlyArray<T>, window: number, load: (item: T) => Promise<R>): (index: number) => Promise<R> {
+function readAhead<T, R>(
+  items: ReadonlyArray<T>,
+  window: number,
+  load: (item: T) => Promise<R>,
+): (index: number) => Promise<R> {
   const pending = new Map<number, Promise<R>>();
   let started = 0;
   return (index) => {
@@ -221,7 +284,11 @@ function readAhead<T, R>(items: ReadonlyArray<T>, window: number, load: (item: T
   };
 }
 
-async function* countingFile(path: string, onBytes: (bytes: number) => void, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* countingFile(
+  path: string,
+  onBytes: (bytes: number) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const stream = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES, signal });
   for await (const chunk of stream) {
     onBytes((chunk as Buffer).length);
@@ -230,7 +297,10 @@ async function* countingFile(path: string, onBytes: (bytes: number) => void, sig
 }
 
 /** A small file read ahead whole (see {@link FILE_READ_AHEAD}), counted when it is sent. */
-async function* prefetchedFile(bytes: Promise<Buffer | undefined>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+async function* prefetchedFile(
+  bytes: Promise<Buffer | undefined>,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Uint8Array> {
   const buffer = (await bytes)!;
   onBytes(buffer.length);
   yield buffer;
@@ -270,17 +340,32 @@ async function sendBatch(
       body = countingFile(batch[0].file, countBytes, options.signal);
     } else {
       const boundary = newBoundary();
-      spec = storeRequest(batch.map((item) => item.file), options.studyInstanceUid);
-      const length = multipartLength(batch.map((item) => item.identity.size), 'application/dicom', boundary);
+      spec = storeRequest(
+        batch.map((item) => item.file),
+        options.studyInstanceUid,
+      );
+      const length = multipartLength(
+        batch.map((item) => item.identity.size),
+        'application/dicom',
+        boundary,
+      );
       // Content-Length instead of chunked encoding: some gateways refuse chunked uploads.
-      headers = { ...spec.headers, 'content-type': multipartContentType(boundary), 'content-length': String(length) };
+      headers = {
+        ...spec.headers,
+        'content-type': multipartContentType(boundary),
+        'content-length': String(length),
+      };
       // Small files are read whole a few parts ahead of the one being sent (at most
       // FILE_READ_AHEAD chunks in memory), so that each does not wait for open, read and
       // close in turn: that halved the rate of 13 KB instances (bench/). Larger files
       // stream chunk by chunk when their turn comes.
       const small = (item: Prepared): boolean => item.identity.size <= FILE_CHUNK_BYTES;
       const ahead = readAhead(batch, FILE_READ_AHEAD, (item) =>
-        item.bytes ? Promise.resolve(item.bytes) : small(item) ? readFile(item.file, { signal: options.signal }) : Promise.resolve(undefined),
+        item.bytes
+          ? Promise.resolve(item.bytes)
+          : small(item)
+            ? readFile(item.file, { signal: options.signal })
+            : Promise.resolve(undefined),
       );
       body = multipartBody(
         (function* () {
@@ -288,7 +373,9 @@ async function sendBatch(
             const bytes = ahead(index);
             yield {
               contentType: 'application/dicom',
-              body: small(item) ? prefetchedFile(bytes, countBytes) : countingFile(item.file, countBytes, options.signal),
+              body: small(item)
+                ? prefetchedFile(bytes, countBytes)
+                : countingFile(item.file, countBytes, options.signal),
               length: item.identity.size,
             };
           }
@@ -305,7 +392,8 @@ async function sendBatch(
       refreshCredentials,
       // The STOW answer is read into memory: a JSON body under the client's cap (limits.ts).
       maxBodyBytes: client.transport.limits.json,
-      acceptStatus: (code) => code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
+      acceptStatus: (code) =>
+        code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
     });
   };
   try {
@@ -315,7 +403,12 @@ async function sendBatch(
     } catch (error) {
       // 401 after which the auth provider got fresh credentials (an expired token): the
       // spent body is rebuilt from the files and sent once more (RFC 9110 §15.5.2).
-      if (!(error instanceof DicomWebHttpError && error.status === 401 && error.credentialsRefreshed)) throw error;
+      if (!(
+        error instanceof DicomWebHttpError &&
+        error.status === 401 &&
+        error.credentialsRefreshed
+      ))
+        throw error;
       onBytes(-batchBytes);
       batchBytes = 0;
       response = await post(false);
@@ -347,7 +440,11 @@ async function sendBatch(
       parsed = undefined;
     }
   }
-  const httpMessage = transportError?.message ?? (status !== undefined && status >= 300 ? `HTTP ${status}${bodyText && !parsed ? `: ${bodyText.slice(0, 300)}` : ''}` : undefined);
+  const httpMessage =
+    transportError?.message ??
+    (status !== undefined && status >= 300
+      ? `HTTP ${status}${bodyText && !parsed ? `: ${bodyText.slice(0, 300)}` : ''}`
+      : undefined);
 
   const results: FileOutcome[] = [];
   const unclear: Prepared[] = [];
@@ -355,7 +452,15 @@ async function sendBatch(
     const answer: InstanceOutcome | undefined = parsed?.outcomes.get(item.identity.sopInstanceUid);
     if (answer) {
       results.push(fromAnswer(item, answer, status));
-    } else if (status !== undefined && status >= 200 && status < 300 && parsed && !parsed.emptyFailedSequence && parsed.outcomes.size === 0 && status !== 204) {
+    } else if (
+      status !== undefined &&
+      status >= 200 &&
+      status < 300 &&
+      parsed &&
+      !parsed.emptyFailedSequence &&
+      parsed.outcomes.size === 0 &&
+      status !== 204
+    ) {
       // 2xx with a body naming nobody: treat as unclear rather than trusting it.
       unclear.push(item);
     } else if (status === 415 || status === 406 || status === 401 || status === 403) {
@@ -372,7 +477,12 @@ async function sendBatch(
     // A request cancelled after its whole body went out may still be stored, part by part,
     // after the abort (measured on Orthanc): calling its files "failed" unasked was wrong.
     const bodyComplete = batchBytes >= batch.reduce((sum, item) => sum + item.identity.size, 0);
-    const present = options.verifyAmbiguous === false ? undefined : cancelled ? await lookupAfterCancel(client, unclear, bodyComplete) : await lookupStored(client, unclear, options.signal);
+    const present =
+      options.verifyAmbiguous === false
+        ? undefined
+        : cancelled
+          ? await lookupAfterCancel(client, unclear, bodyComplete)
+          : await lookupStored(client, unclear, options.signal);
     for (const item of unclear) {
       if (present?.has(item.identity.sopInstanceUid)) {
         const message = cancelled
@@ -380,18 +490,40 @@ async function sendBatch(
           : status !== undefined && status >= 300
             ? `the server answered ${status} but the instance is stored`
             : undefined;
-        results.push({ ...base(item), status: 'stored', httpStatus: status, verified: true, message });
+        results.push({
+          ...base(item),
+          status: 'stored',
+          httpStatus: status,
+          verified: true,
+          message,
+        });
       } else if (cancelled && present && bodyComplete) {
-        results.push({ ...failed(item, status, 'cancelled after the whole request was sent: not stored when last checked, but the server may still store it'), verified: false });
+        results.push({
+          ...failed(
+            item,
+            status,
+            'cancelled after the whole request was sent: not stored when last checked, but the server may still store it',
+          ),
+          verified: false,
+        });
       } else {
-        results.push({ ...failed(item, status, httpMessage ?? 'the server did not name this instance in its answer'), verified: present !== undefined });
+        results.push({
+          ...failed(
+            item,
+            status,
+            httpMessage ?? 'the server did not name this instance in its answer',
+          ),
+          verified: present !== undefined,
+        });
       }
     }
   }
   return results;
 }
 
-function base(item: Prepared): Pick<FileOutcome, 'file' | 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'> {
+function base(
+  item: Prepared,
+): Pick<FileOutcome, 'file' | 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'> {
   return {
     file: item.file,
     sopInstanceUid: item.identity.sopInstanceUid,
@@ -400,7 +532,11 @@ function base(item: Prepared): Pick<FileOutcome, 'file' | 'sopInstanceUid' | 'st
   };
 }
 
-function fromAnswer(item: Prepared, answer: InstanceOutcome, status: number | undefined): FileOutcome {
+function fromAnswer(
+  item: Prepared,
+  answer: InstanceOutcome,
+  status: number | undefined,
+): FileOutcome {
   return {
     ...base(item),
     status: answer.status,
@@ -412,7 +548,11 @@ function fromAnswer(item: Prepared, answer: InstanceOutcome, status: number | un
   };
 }
 
-function failed(item: Prepared, status: number | undefined, message: string | undefined): FileOutcome {
+function failed(
+  item: Prepared,
+  status: number | undefined,
+  message: string | undefined,
+): FileOutcome {
   return { ...base(item), status: 'failed', httpStatus: status, message };
 }
 
@@ -421,23 +561,39 @@ function failed(item: Prepared, status: number | undefined, message: string | un
  * and a short deadline. When the whole body had been sent the server may still be storing
  * it: ask again until every instance is there or the deadline passes.
  */
-async function lookupAfterCancel(client: DicomWebClient, items: Prepared[], bodyComplete: boolean): Promise<Set<string> | undefined> {
+async function lookupAfterCancel(
+  client: DicomWebClient,
+  items: Prepared[],
+  bodyComplete: boolean,
+): Promise<Set<string> | undefined> {
   const deadline = Date.now() + VERIFY_AFTER_CANCEL_MS;
   let found = await lookupStored(client, items, AbortSignal.timeout(VERIFY_AFTER_CANCEL_MS));
   while (bodyComplete && found && found.size < items.length && Date.now() + 250 < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    found = await lookupStored(client, items, AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+    found = await lookupStored(
+      client,
+      items,
+      AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+    );
   }
   return found;
 }
 
 /** QIDO by SOPInstanceUID lists (PS3.18 §8.3.4.1 UID list matching), 50 UIDs a query. */
-async function lookupStored(client: DicomWebClient, items: Prepared[], signal?: AbortSignal): Promise<Set<string> | undefined> {
+async function lookupStored(
+  client: DicomWebClient,
+  items: Prepared[],
+  signal?: AbortSignal,
+): Promise<Set<string> | undefined> {
   const found = new Set<string>();
   try {
     for (let i = 0; i < items.length; i += 50) {
       const uids = items.slice(i, i + 50).map((item) => item.identity.sopInstanceUid);
-      const result = await client.searchForInstances({ match: { SOPInstanceUID: uids }, includeField: ['00080018'], limit: uids.length }, {}, { signal });
+      const result = await client.searchForInstances(
+        { match: { SOPInstanceUID: uids }, includeField: ['00080018'], limit: uids.length },
+        {},
+        { signal },
+      );
       for (const dataset of result.items) {
         const uid = dataset['00080018']?.Value?.[0];
         if (typeof uid === 'string') found.add(uid);

@@ -60,7 +60,8 @@ export const STOW_REASONS: Record<number, string> = {
   0xb006: 'Elements discarded',
   0xb007: 'Data set does not match SOP class',
   0xb00e: 'Instance already exists (duplicate SOPInstanceUID)',
-  0xb00f: 'Instance is being created by another request, or an earlier attempt failed and is being cleaned up',
+  0xb00f:
+    'Instance is being created by another request, or an earlier attempt failed and is being cleaned up',
   0xc000: 'Cannot understand',
   0xc122: 'Referenced transfer syntax not supported',
 };
@@ -89,7 +90,9 @@ function asNumber(value: unknown): number | undefined {
 
 function items(item: JsonItem | undefined, tag: string): JsonItem[] {
   const values = item?.[tag]?.Value;
-  return Array.isArray(values) ? (values.filter((value) => value && typeof value === 'object') as JsonItem[]) : [];
+  return Array.isArray(values)
+    ? (values.filter((value) => value && typeof value === 'object') as JsonItem[])
+    : [];
 }
 
 function comments(item: JsonItem): string[] {

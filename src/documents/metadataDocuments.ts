@@ -19,11 +19,23 @@ export interface MetadataTarget extends InstancePath {
 }
 
 export function metadataUri(target: MetadataTarget, serverName: string, title: string): vscode.Uri {
-  const safe = (text: string): string => text.replace(/[\\/:*?"<>|#%]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120) || 'metadata';
-  const query = new URLSearchParams({ connection: target.connectionId, study: target.studyInstanceUid });
+  const safe = (text: string): string =>
+    text
+      .replace(/[\\/:*?"<>|#%]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 120) || 'metadata';
+  const query = new URLSearchParams({
+    connection: target.connectionId,
+    study: target.studyInstanceUid,
+  });
   if (target.seriesInstanceUid) query.set('series', target.seriesInstanceUid);
   if (target.sopInstanceUid) query.set('instance', target.sopInstanceUid);
-  return vscode.Uri.from({ scheme: METADATA_SCHEME, path: `/${safe(serverName)}/${safe(title)}.json`, query: query.toString() });
+  return vscode.Uri.from({
+    scheme: METADATA_SCHEME,
+    path: `/${safe(serverName)}/${safe(title)}.json`,
+    query: query.toString(),
+  });
 }
 
 export function targetOf(uri: vscode.Uri): MetadataTarget {
@@ -36,7 +48,9 @@ export function targetOf(uri: vscode.Uri): MetadataTarget {
   };
 }
 
-export class MetadataDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+export class MetadataDocumentProvider
+  implements vscode.TextDocumentContentProvider, vscode.Disposable
+{
   private readonly changedEmitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changedEmitter.event;
 
@@ -45,14 +59,20 @@ export class MetadataDocumentProvider implements vscode.TextDocumentContentProvi
     private readonly clients: ClientFactory,
   ) {}
 
-  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+  async provideTextDocumentContent(
+    uri: vscode.Uri,
+    token: vscode.CancellationToken,
+  ): Promise<string> {
     const target = targetOf(uri);
     const connection = this.connections.get(target.connectionId);
-    if (!connection) return JSON.stringify({ error: 'This server is no longer configured.' }, null, 2);
+    if (!connection)
+      return JSON.stringify({ error: 'This server is no longer configured.' }, null, 2);
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
     try {
-      const datasets = await this.clients.get(connection).retrieveMetadata(target, { signal: controller.signal });
+      const datasets = await this.clients
+        .get(connection)
+        .retrieveMetadata(target, { signal: controller.signal });
       return formatMetadata(datasets);
     } finally {
       subscription.dispose();

@@ -24,7 +24,9 @@ export class TagHoverProvider implements vscode.HoverProvider {
     const markdown = new vscode.MarkdownString();
     if (info) {
       markdown.appendMarkdown(`**${info.keyword}** ${formatTag(tag)}\n\n`);
-      markdown.appendMarkdown(`${info.name}  \nVR \`${info.vr}\` · VM \`${info.vm}\`${info.retired ? ' · retired' : ''}`);
+      markdown.appendMarkdown(
+        `${info.name}  \nVR \`${info.vr}\` · VM \`${info.vm}\`${info.retired ? ' · retired' : ''}`,
+      );
     } else {
       markdown.appendMarkdown(`**${describeTag(tag)}**`);
     }
@@ -40,16 +42,25 @@ export class TagInlayHintsProvider implements vscode.InlayHintsProvider, vscode.
   });
 
   provideInlayHints(document: vscode.TextDocument, range: vscode.Range): vscode.InlayHint[] {
-    if (!vscode.workspace.getConfiguration('dicomweb').get<boolean>('metadata.showTagKeywords', true)) return [];
+    if (
+      !vscode.workspace.getConfiguration('dicomweb').get<boolean>('metadata.showTagKeywords', true)
+    )
+      return [];
     const hints: vscode.InlayHint[] = [];
     // Only the visible range is asked for, so large study metadata stays cheap.
     for (let line = range.start.line; line <= range.end.line && line < document.lineCount; line++) {
       const text = document.lineAt(line).text;
       for (const match of text.matchAll(TAG_KEY)) {
         const info = lookupTag(match[1].toUpperCase());
-        const label = info?.keyword ?? (Number.parseInt(match[1].slice(0, 4), 16) % 2 === 1 ? 'private' : undefined);
+        const label =
+          info?.keyword ??
+          (Number.parseInt(match[1].slice(0, 4), 16) % 2 === 1 ? 'private' : undefined);
         if (!label) continue;
-        const hint = new vscode.InlayHint(new vscode.Position(line, (match.index ?? 0) + match[0].length), label, vscode.InlayHintKind.Type);
+        const hint = new vscode.InlayHint(
+          new vscode.Position(line, (match.index ?? 0) + match[0].length),
+          label,
+          vscode.InlayHintKind.Type,
+        );
         hint.paddingLeft = true;
         hint.tooltip = info ? `${info.name} (${info.vr})` : describeTag(match[1]);
         hints.push(hint);

@@ -17,7 +17,12 @@ class UploadReportProvider implements vscode.TextDocumentContentProvider {
   }
 
   add(title: string, text: string): vscode.Uri {
-    const safe = title.replace(/[\\/:*?"<>|#%]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100) || 'upload';
+    const safe =
+      title
+        .replace(/[\\/:*?"<>|#%]+/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 100) || 'upload';
     // The `.md` path makes VS Code pick Markdown; the counter keeps two reports apart.
     const path = `/${safe} (${++this.counter}).md`;
     this.texts.set(path, text);
@@ -31,15 +36,24 @@ let provider: UploadReportProvider | undefined;
 function reports(subscriptions: vscode.Disposable[]): UploadReportProvider {
   if (!provider) {
     const created = new UploadReportProvider();
-    subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(UPLOAD_REPORT_SCHEME, created), { dispose: () => (provider = undefined) });
+    subscriptions.push(
+      vscode.workspace.registerTextDocumentContentProvider(UPLOAD_REPORT_SCHEME, created),
+      { dispose: () => (provider = undefined) },
+    );
     provider = created;
   }
   return provider;
 }
 
 /** Opens a report read-only, in preview. */
-export async function showUploadReport(subscriptions: vscode.Disposable[], title: string, markdown: string): Promise<vscode.TextDocument> {
-  const document = await vscode.workspace.openTextDocument(reports(subscriptions).add(title, markdown));
+export async function showUploadReport(
+  subscriptions: vscode.Disposable[],
+  title: string,
+  markdown: string,
+): Promise<vscode.TextDocument> {
+  const document = await vscode.workspace.openTextDocument(
+    reports(subscriptions).add(title, markdown),
+  );
   await vscode.window.showTextDocument(document, { preview: true });
   return document;
 }

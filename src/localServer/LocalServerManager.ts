@@ -16,7 +16,11 @@ export class LocalServerManager implements vscode.Disposable {
   private starting: Promise<LocalServerProcess> | undefined;
   private stopping = false;
   private tokenRequired = false;
-  private readonly statusBar = vscode.window.createStatusBarItem('dicomweb.localServer', vscode.StatusBarAlignment.Left, 10);
+  private readonly statusBar = vscode.window.createStatusBarItem(
+    'dicomweb.localServer',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -33,7 +37,10 @@ export class LocalServerManager implements vscode.Disposable {
 
   /** The folder served: the setting, or the extension's global storage. */
   defaultFolder(): string {
-    const configured = vscode.workspace.getConfiguration('dicomweb').get<string>('localServer.folder', '').trim();
+    const configured = vscode.workspace
+      .getConfiguration('dicomweb')
+      .get<string>('localServer.folder', '')
+      .trim();
     if (configured) {
       const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       return configured.replace(/^\$\{workspaceFolder\}/, workspace ?? '');
@@ -50,10 +57,14 @@ export class LocalServerManager implements vscode.Disposable {
       const port = configuration.get<number>('localServer.port', 0);
       // Like the Azure service, the server can demand a bearer token; it lives in SecretStorage
       // and the tree's connection sends it, so code under test must send one too.
-      const token = configuration.get<boolean>('localServer.requireToken', false) ? await this.token() : undefined;
+      const token = configuration.get<boolean>('localServer.requireToken', false)
+        ? await this.token()
+        : undefined;
       if (token) await this.connections.setSecret(LOCAL_CONNECTION_ID, token);
       // Web pages of these origins may use the server (CORS); by default none may (issue 10).
-      const allowedOrigins = configuration.get<string[]>('localServer.allowedOrigins', []).filter((origin) => typeof origin === 'string' && origin.trim() !== '');
+      const allowedOrigins = configuration
+        .get<string[]>('localServer.allowedOrigins', [])
+        .filter((origin) => typeof origin === 'string' && origin.trim() !== '');
       const server = await LocalServerProcess.start({
         extensionPath: this.context.extensionPath,
         dir: folder,
@@ -66,7 +77,9 @@ export class LocalServerManager implements vscode.Disposable {
       this.process = server;
       this.tokenRequired = token !== undefined;
       this.setRunningContext();
-      this.log.info(`Local DICOMweb server started: ${server.url} serving ${folder} (pid ${server.pid})`);
+      this.log.info(
+        `Local DICOMweb server started: ${server.url} serving ${folder} (pid ${server.pid})`,
+      );
       this.connections.addTransient(this.connection(server));
       this.showStatus(server);
       return server;
@@ -131,19 +144,37 @@ export class LocalServerManager implements vscode.Disposable {
     // Forwarded to another host or port (code-server's /proxy/PORT/, a port forward that
     // got another number): the server's Host check must accept that address, or every
     // request through it would be 421.
-    if (external.authority.toLowerCase() !== local.authority.toLowerCase() && /^https?$/.test(external.scheme)) {
-      await server.allowHost(external.authority).catch((error: unknown) => this.log.warn(`The local server could not be told its forwarded address: ${(error as Error).message}`));
+    if (
+      external.authority.toLowerCase() !== local.authority.toLowerCase() &&
+      /^https?$/.test(external.scheme)
+    ) {
+      await server
+        .allowHost(external.authority)
+        .catch((error: unknown) =>
+          this.log.warn(
+            `The local server could not be told its forwarded address: ${(error as Error).message}`,
+          ),
+        );
     }
     return external.toString(true);
   }
 
   private connection(server: LocalServerProcess): ServerConnection {
-    return { id: LOCAL_CONNECTION_ID, name: 'Local DICOMweb server', url: this.serviceUrl(server), kind: 'local', auth: this.tokenRequired ? 'bearer' : 'none' };
+    return {
+      id: LOCAL_CONNECTION_ID,
+      name: 'Local DICOMweb server',
+      url: this.serviceUrl(server),
+      kind: 'local',
+      auth: this.tokenRequired ? 'bearer' : 'none',
+    };
   }
 
   private showStatus(server: LocalServerProcess): void {
     this.statusBar.text = `$(server-process) DICOMweb ${new URL(server.url).host}`;
-    const tooltip = (url: string) => new vscode.MarkdownString(`**Local DICOMweb server**\n\n\`${url}\`\n\nServing \`${server.dir}\`\n\nClick for actions.`);
+    const tooltip = (url: string) =>
+      new vscode.MarkdownString(
+        `**Local DICOMweb server**\n\n\`${url}\`\n\nServing \`${server.dir}\`\n\nClick for actions.`,
+      );
     this.statusBar.tooltip = tooltip(this.serviceUrl(server));
     this.statusBar.show();
     // In a remote window the URL the person can use is the forwarded one (asExternalUri).
@@ -151,7 +182,8 @@ export class LocalServerManager implements vscode.Disposable {
       (url) => {
         if (this.process === server) this.statusBar.tooltip = tooltip(url);
       },
-      (error: unknown) => this.log.warn(`No external URL for the local server: ${(error as Error).message}`),
+      (error: unknown) =>
+        this.log.warn(`No external URL for the local server: ${(error as Error).message}`),
     );
   }
 
@@ -160,10 +192,17 @@ export class LocalServerManager implements vscode.Disposable {
     this.forget();
     if (wasRunning && !this.stopping) {
       this.log.error(`The local DICOMweb server stopped unexpectedly (${code ?? signal})`);
-      void vscode.window.showErrorMessage(`The local DICOMweb server stopped unexpectedly (${code ?? signal}).`, 'Restart', 'Show Log').then((choice) => {
-        if (choice === 'Restart') void vscode.commands.executeCommand('dicomweb.localServer.start');
-        if (choice === 'Show Log') this.log.show(true);
-      });
+      void vscode.window
+        .showErrorMessage(
+          `The local DICOMweb server stopped unexpectedly (${code ?? signal}).`,
+          'Restart',
+          'Show Log',
+        )
+        .then((choice) => {
+          if (choice === 'Restart')
+            void vscode.commands.executeCommand('dicomweb.localServer.start');
+          if (choice === 'Show Log') this.log.show(true);
+        });
     }
   }
 
@@ -171,7 +210,8 @@ export class LocalServerManager implements vscode.Disposable {
     this.process = undefined;
     this.setRunningContext();
     this.statusBar.hide();
-    if (this.connections.isTransient(LOCAL_CONNECTION_ID)) void this.connections.remove(LOCAL_CONNECTION_ID);
+    if (this.connections.isTransient(LOCAL_CONNECTION_ID))
+      void this.connections.remove(LOCAL_CONNECTION_ID);
   }
 
   /**
@@ -179,8 +219,16 @@ export class LocalServerManager implements vscode.Disposable {
    * clauses: Stop, Restart and the copy commands are offered only while it runs.
    */
   private setRunningContext(): void {
-    void vscode.commands.executeCommand('setContext', 'dicomweb.localServer.running', this.process !== undefined);
-    void vscode.commands.executeCommand('setContext', 'dicomweb.localServer.requiresToken', this.process !== undefined && this.tokenRequired);
+    void vscode.commands.executeCommand(
+      'setContext',
+      'dicomweb.localServer.running',
+      this.process !== undefined,
+    );
+    void vscode.commands.executeCommand(
+      'setContext',
+      'dicomweb.localServer.requiresToken',
+      this.process !== undefined && this.tokenRequired,
+    );
   }
 
   dispose(): void {

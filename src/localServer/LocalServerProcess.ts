@@ -76,7 +76,12 @@ export class LocalServerProcess {
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
-        if (!started) reject(new Error(`The local DICOMweb server exited before it started (${code ?? signal}). See the DICOMweb log.`));
+        if (!started)
+          reject(
+            new Error(
+              `The local DICOMweb server exited before it started (${code ?? signal}). See the DICOMweb log.`,
+            ),
+          );
         else options.onExit(code, signal);
       });
     });
@@ -85,8 +90,11 @@ export class LocalServerProcess {
   /** Tells the server to accept one more `host[:port]` in `Host` (a forwarded address). */
   allowHost(authority: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (!this.child.connected) return reject(new Error('the local server process is not connected'));
-      this.child.send({ type: 'allowHost', host: authority }, (error) => (error ? reject(error) : resolve()));
+      if (!this.child.connected)
+        return reject(new Error('the local server process is not connected'));
+      this.child.send({ type: 'allowHost', host: authority }, (error) =>
+        error ? reject(error) : resolve(),
+      );
     });
   }
 

@@ -5,8 +5,18 @@
  */
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../dicomweb';
-import { DicomWebFrameSource, FileFrameSource, type FrameSource, type InstanceTarget } from './frameSource';
-import { PREVIEW_VIEW_TYPE, PreviewPanel, type CineStats, type FirstFrameShown } from './PreviewPanel';
+import {
+  DicomWebFrameSource,
+  FileFrameSource,
+  type FrameSource,
+  type InstanceTarget,
+} from './frameSource';
+import {
+  PREVIEW_VIEW_TYPE,
+  PreviewPanel,
+  type CineStats,
+  type FirstFrameShown,
+} from './PreviewPanel';
 
 export class PreviewManager implements vscode.Disposable {
   private readonly panels = new Map<string, PreviewPanel>();
@@ -25,14 +35,19 @@ export class PreviewManager implements vscode.Disposable {
   /** Previews an instance of a DICOMweb service (frames through `client`). */
   async showInstance(client: DicomWebClient, target: InstanceTarget, title: string): Promise<void> {
     const key = `dicomweb:${client.baseUrl}/studies/${target.studyInstanceUid}/series/${target.seriesInstanceUid}/instances/${target.sopInstanceUid}`;
-    const source = new DicomWebFrameSource(client, { ...target }, (line) => this.log.info(`preview ${title}: ${line}`));
+    const source = new DicomWebFrameSource(client, { ...target }, (line) =>
+      this.log.info(`preview ${title}: ${line}`),
+    );
     this.open(key, title, source);
   }
 
   /** Previews a local Part 10 file (any file system VS Code can read). */
   async showFile(uri: vscode.Uri): Promise<void> {
     const title = uri.path.split('/').pop() || uri.toString();
-    const source = new FileFrameSource(uri.scheme === 'file' ? uri.fsPath : uri.toString(), async () => vscode.workspace.fs.readFile(uri));
+    const source = new FileFrameSource(
+      uri.scheme === 'file' ? uri.fsPath : uri.toString(),
+      async () => vscode.workspace.fs.readFile(uri),
+    );
     this.open(`file:${uri.toString()}`, title, source);
   }
 
@@ -42,12 +57,17 @@ export class PreviewManager implements vscode.Disposable {
       existing.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      // Cine position, window and zoom survive switching tabs.
-      retainContextWhenHidden: true,
-      localResourceRoots: PreviewPanel.resourceRoots(this.extensionUri),
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PREVIEW_VIEW_TYPE,
+      title,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        // Cine position, window and zoom survive switching tabs.
+        retainContextWhenHidden: true,
+        localResourceRoots: PreviewPanel.resourceRoots(this.extensionUri),
+      },
+    );
     const preview = new PreviewPanel(panel, this.extensionUri, source, title, this.log);
     this.panels.set(key, preview);
     preview.onDidShowFirstFrame((shown) => this.onDidShowFirstFrameEmitter.fire(shown));

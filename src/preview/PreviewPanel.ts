@@ -65,11 +65,18 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     const webview = panel.webview;
-    webview.options = { enableScripts: true, localResourceRoots: PreviewPanel.resourceRoots(extensionUri) };
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: PreviewPanel.resourceRoots(extensionUri),
+    };
     webview.html = previewHtml({
       cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'preview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'preview.css')).toString(),
+      scriptUri: webview
+        .asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'preview.js'))
+        .toString(),
+      styleUri: webview
+        .asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'preview.css'))
+        .toString(),
       title,
     });
     this.disposables.push(
@@ -107,14 +114,19 @@ export class PreviewPanel implements vscode.Disposable {
       return;
     }
     const message = checked.message;
-    void this.handle(message).catch((error: unknown) => this.log.error(`preview: ${messageOf(error)}`));
+    void this.handle(message).catch((error: unknown) =>
+      this.log.error(`preview: ${messageOf(error)}`),
+    );
   }
 
   private async handle(message: FromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
         if (message.protocolVersion !== PROTOCOL_VERSION) {
-          this.post({ type: 'fatal', message: 'The preview page is out of date: close and reopen the preview.' });
+          this.post({
+            type: 'fatal',
+            message: 'The preview page is out of date: close and reopen the preview.',
+          });
           return;
         }
         await this.init();
@@ -133,13 +145,28 @@ export class PreviewPanel implements vscode.Disposable {
         return;
       case 'rendered': {
         const elapsedMs = performance.now() - this.openedAt;
-        this.log.info(`preview ${this.title}: frame ${message.frameNumber} shown ${elapsedMs.toFixed(0)} ms after the panel opened (${message.path})`);
-        this.onDidShowFirstFrameEmitter.fire({ title: this.title, frameNumber: message.frameNumber, path: message.path, elapsedMs });
+        this.log.info(
+          `preview ${this.title}: frame ${message.frameNumber} shown ${elapsedMs.toFixed(0)} ms after the panel opened (${message.path})`,
+        );
+        this.onDidShowFirstFrameEmitter.fire({
+          title: this.title,
+          frameNumber: message.frameNumber,
+          path: message.path,
+          elapsedMs,
+        });
         return;
       }
       case 'cineStats':
-        this.log.info(`preview ${this.title}: cine drew ${message.framesDrawn} frames in ${message.elapsedMs.toFixed(0)} ms (${((message.framesDrawn * 1000) / message.elapsedMs).toFixed(1)} frames/s, ${message.fps} asked)`);
-        this.onDidReportCineStatsEmitter.fire({ title: this.title, framesDrawn: message.framesDrawn, elapsedMs: message.elapsedMs, fps: message.fps, stopped: message.stopped });
+        this.log.info(
+          `preview ${this.title}: cine drew ${message.framesDrawn} frames in ${message.elapsedMs.toFixed(0)} ms (${((message.framesDrawn * 1000) / message.elapsedMs).toFixed(1)} frames/s, ${message.fps} asked)`,
+        );
+        this.onDidReportCineStatsEmitter.fire({
+          title: this.title,
+          framesDrawn: message.framesDrawn,
+          elapsedMs: message.elapsedMs,
+          fps: message.fps,
+          stopped: message.stopped,
+        });
         return;
     }
   }
@@ -151,21 +178,38 @@ export class PreviewPanel implements vscode.Disposable {
   private reportRefused(type: string, reason: string): void {
     if (this.refusedTypes.has(type) || this.refusedTypes.size >= MAX_REFUSED_TYPES_LOGGED) return;
     this.refusedTypes.add(type);
-    this.log.warn(`preview ${this.title}: ignored a "${type}" message from the webview (${reason}); further ones of this type are ignored silently`);
+    this.log.warn(
+      `preview ${this.title}: ignored a "${type}" message from the webview (${reason}); further ones of this type are ignored silently`,
+    );
   }
 
   private async init(): Promise<void> {
     try {
       const { info, attributes } = await this.source.open(this.abort.signal);
       const codecScripts = {} as Record<CodecName, string>;
-      for (const [name, files] of Object.entries(CODEC_FILES) as Array<[CodecName, (typeof CODEC_FILES)[CodecName]]>) {
-        codecScripts[name] = this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', files.script)).toString();
+      for (const [name, files] of Object.entries(CODEC_FILES) as Array<
+        [CodecName, (typeof CODEC_FILES)[CodecName]]
+      >) {
+        codecScripts[name] = this.panel.webview
+          .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', files.script))
+          .toString();
       }
-      this.post({ type: 'init', protocolVersion: PROTOCOL_VERSION, title: this.title, sourceLabel: this.source.label, info, attributes, codecScripts });
+      this.post({
+        type: 'init',
+        protocolVersion: PROTOCOL_VERSION,
+        title: this.title,
+        sourceLabel: this.source.label,
+        info,
+        attributes,
+        codecScripts,
+      });
     } catch (error) {
       if (this.abort.signal.aborted) return;
       this.log.error(`preview of ${this.title}: ${messageOf(error)}`);
-      const message = error instanceof NotAnImageError || error instanceof PixelBudgetError ? error.message : `Cannot read this instance: ${messageOf(error)}`;
+      const message =
+        error instanceof NotAnImageError || error instanceof PixelBudgetError
+          ? error.message
+          : `Cannot read this instance: ${messageOf(error)}`;
       this.post({ type: 'fatal', message, detail: this.source.label });
     }
   }
@@ -186,7 +230,12 @@ export class PreviewPanel implements vscode.Disposable {
     } catch (error) {
       if (this.abort.signal.aborted) return;
       this.log.error(`preview of ${this.title}, frame ${request.frameNumber}: ${messageOf(error)}`);
-      this.post({ type: 'frameError', requestId: request.requestId, frameNumber: request.frameNumber, message: messageOf(error) });
+      this.post({
+        type: 'frameError',
+        requestId: request.requestId,
+        frameNumber: request.frameNumber,
+        message: messageOf(error),
+      });
     }
   }
 
@@ -247,7 +296,9 @@ export const MAX_REFUSED_TYPES_LOGGED = 16;
  */
 export function messageBytes(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-    return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, 0, bytes.byteLength);
+    return bytes.constructor === Uint8Array
+      ? bytes
+      : new Uint8Array(bytes.buffer, 0, bytes.byteLength);
   }
   return new Uint8Array(bytes);
 }

@@ -11,11 +11,17 @@ import { checkPixelBudget } from '../../webview/preview/decode/budget';
 import { checkFilePixelLength } from './imageInfo';
 
 /** Returns frame `frameNumber` (1-based) of a parsed file, as the bytes a decoder takes. */
-export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNumber: number): Uint8Array {
+export function fileFrame(
+  dataSet: dicomParser.DataSet,
+  info: ImageInfo,
+  frameNumber: number,
+): Uint8Array {
   const element = dataSet.elements.x7fe00010;
   if (!element) throw new Error('The file has no Pixel Data (7FE0,0010).');
   if (frameNumber < 1 || frameNumber > info.numberOfFrames) {
-    throw new Error(`Frame ${frameNumber} does not exist; the instance has ${info.numberOfFrames}.`);
+    throw new Error(
+      `Frame ${frameNumber} does not exist; the instance has ${info.numberOfFrames}.`,
+    );
   }
   // Again here, whoever built `info`: no frame buffer beyond the budget or the bytes present.
   checkPixelBudget(info);
@@ -23,7 +29,8 @@ export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNu
   const index = frameNumber - 1;
   const bytes = dataSet.byteArray;
   const syntax = info.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
-  const encapsulated = element.encapsulatedPixelData || (isEncapsulatedTransferSyntax(syntax) && element.fragments);
+  const encapsulated =
+    element.encapsulatedPixelData || (isEncapsulatedTransferSyntax(syntax) && element.fragments);
   if (!encapsulated) {
     if (info.bitsAllocated === 1) {
       // Bits of a frame need not start on a byte (PS3.5 §8.1.1): repack from bit offset.
@@ -39,7 +46,9 @@ export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNu
     const length = nativeFrameLength(info);
     const start = element.dataOffset + index * length;
     if (start + length > element.dataOffset + element.length || start + length > bytes.length) {
-      throw new Error(`Pixel Data is too short for frame ${frameNumber}: needs ${length} bytes at ${start - element.dataOffset}.`);
+      throw new Error(
+        `Pixel Data is too short for frame ${frameNumber}: needs ${length} bytes at ${start - element.dataOffset}.`,
+      );
     }
     return bytes.subarray(start, start + length);
   }
@@ -47,7 +56,12 @@ export function fileFrame(dataSet: dicomParser.DataSet, info: ImageInfo, frameNu
   const basicOffsetTable = element.basicOffsetTable ?? [];
   if (info.numberOfFrames === 1) {
     // One frame: all fragments belong to it, whatever the offset table says (§A.4).
-    return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+    return dicomParser.readEncapsulatedPixelDataFromFragments(
+      dataSet,
+      element,
+      0,
+      fragments.length,
+    );
   }
   if (basicOffsetTable.length > 0) {
     return dicomParser.readEncapsulatedImageFrame(dataSet, element, index);

@@ -8,7 +8,12 @@ import { DicomWebHttpError, redactUrl } from '../dicomweb/errors';
 import { readDataSet } from '../dicom/part10';
 import type { FramePath, ImageInfo, OverlayAttributes } from '../../webview/protocol';
 import { fileFrame } from './fileFrames';
-import { imageInfoFromDataSet, imageInfoFromJson, overlayFromDataSet, overlayFromJson } from './imageInfo';
+import {
+  imageInfoFromDataSet,
+  imageInfoFromJson,
+  overlayFromDataSet,
+  overlayFromJson,
+} from './imageInfo';
 
 /** The bytes of one frame and how they were obtained. */
 export interface SourcedFrame {
@@ -64,7 +69,12 @@ export class DicomWebFrameSource implements FrameSource {
 
   async open(signal?: AbortSignal): Promise<{ info: ImageInfo; attributes: OverlayAttributes }> {
     const { studyInstanceUid, seriesInstanceUid, sopInstanceUid } = this.target;
-    const datasets = await this.client.retrieveInstanceMetadata(studyInstanceUid, seriesInstanceUid, sopInstanceUid, { signal });
+    const datasets = await this.client.retrieveInstanceMetadata(
+      studyInstanceUid,
+      seriesInstanceUid,
+      sopInstanceUid,
+      { signal },
+    );
     const dataset = datasets[0];
     if (!dataset) throw new Error('The server returned no metadata for this instance.');
     const info = await imageInfoFromJson(dataset, async (uri) => {
@@ -74,7 +84,11 @@ export class DicomWebFrameSource implements FrameSource {
     return { info, attributes: overlayFromJson(dataset) };
   }
 
-  async frame(frameNumber: number, from: FramePath = 'stored', signal?: AbortSignal): Promise<SourcedFrame> {
+  async frame(
+    frameNumber: number,
+    from: FramePath = 'stored',
+    signal?: AbortSignal,
+  ): Promise<SourcedFrame> {
     // A path that failed once (or that the webview could not decode) fails for every frame
     // of the instance: the next frames start where the last one succeeded.
     const start = Math.max(PATHS.indexOf(from), PATHS.indexOf(this.startPath));
@@ -93,16 +107,27 @@ export class DicomWebFrameSource implements FrameSource {
     throw lastError instanceof Error ? lastError : new Error(String(lastError));
   }
 
-  private async fetch(path: FramePath, frameNumber: number, signal?: AbortSignal): Promise<SourcedFrame> {
+  private async fetch(
+    path: FramePath,
+    frameNumber: number,
+    signal?: AbortSignal,
+  ): Promise<SourcedFrame> {
     if (path === 'rendered') {
-      const rendered = await this.client.retrieveRendered(this.target, frameNumber, { mediaType: 'image/png', signal });
+      const rendered = await this.client.retrieveRendered(this.target, frameNumber, {
+        mediaType: 'image/png',
+        signal,
+      });
       return { path, mediaType: rendered.mediaType, bytes: rendered.data };
     }
     const transferSyntax = path === 'stored' ? '*' : EXPLICIT_VR_LITTLE_ENDIAN;
-    const [frame] = await this.client.retrieveInstanceFrames(this.target, [frameNumber], { transferSyntax, signal });
+    const [frame] = await this.client.retrieveInstanceFrames(this.target, [frameNumber], {
+      transferSyntax,
+      signal,
+    });
     if (!frame) throw new Error(`The server returned no part for frame ${frameNumber}.`);
     const sourced: SourcedFrame = { path, mediaType: frame.mediaType, bytes: frame.data };
-    const syntax = frame.transferSyntaxUid ?? (path === 'transcoded' ? EXPLICIT_VR_LITTLE_ENDIAN : undefined);
+    const syntax =
+      frame.transferSyntaxUid ?? (path === 'transcoded' ? EXPLICIT_VR_LITTLE_ENDIAN : undefined);
     if (syntax && syntax !== '*') sourced.transferSyntaxUid = syntax;
     return sourced;
   }

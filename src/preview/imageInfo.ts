@@ -4,8 +4,22 @@
  * PS3.18 Annex F). No `vscode` import: tested in plain Node.
  */
 import type * as dicomParser from 'dicom-parser';
-import type { ImageInfo, OverlayAttributes, PaletteChannel, WindowPreset } from '../../webview/protocol';
-import { formatDicomDate, formatPersonName, getAttribute, getNumber, getNumbers, getString, getStrings, type DicomJsonDataset } from '../dicom/json';
+import type {
+  ImageInfo,
+  OverlayAttributes,
+  PaletteChannel,
+  WindowPreset,
+} from '../../webview/protocol';
+import {
+  formatDicomDate,
+  formatPersonName,
+  getAttribute,
+  getNumber,
+  getNumbers,
+  getString,
+  getStrings,
+  type DicomJsonDataset,
+} from '../dicom/json';
 import { isEncapsulatedTransferSyntax, SOP_CLASS_NAMES } from '../dicom/uids';
 import { checkNativeLength, checkPixelBudget } from '../../webview/preview/decode/budget';
 
@@ -26,7 +40,9 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
   const columns = dataSet.uint16('x00280011');
   if (!dataSet.elements[PIXEL_DATA] || !rows || !columns) {
     const sopClass = text(dataSet, 'x00080016');
-    throw new NotAnImageError(`This instance has no image to show (no Pixel Data${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`);
+    throw new NotAnImageError(
+      `This instance has no image to show (no Pixel Data${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`,
+    );
   }
   const transferSyntaxUid = text(dataSet, 'x00020010');
   const bitsAllocated = dataSet.uint16('x00280100') ?? 16;
@@ -44,7 +60,11 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
     numberOfFrames: Math.max(1, parseInt(text(dataSet, 'x00280008') ?? '1', 10) || 1),
     rescaleSlope: numberOf(dataSet, 'x00281053') ?? 1,
     rescaleIntercept: numberOf(dataSet, 'x00281052') ?? 0,
-    windows: windowsOf(numbersOf(dataSet, 'x00281050'), numbersOf(dataSet, 'x00281051'), textsOf(dataSet, 'x00281055')),
+    windows: windowsOf(
+      numbersOf(dataSet, 'x00281050'),
+      numbersOf(dataSet, 'x00281051'),
+      textsOf(dataSet, 'x00281055'),
+    ),
     bigEndian: transferSyntaxUid === '1.2.840.10008.1.2.2',
     pixelDataVr: dataSet.elements[PIXEL_DATA].vr,
   };
@@ -54,13 +74,16 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
   const voiFunction = text(dataSet, 'x00281056');
   if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
   const padding = dataSet.elements['x00280120'];
-  if (padding) info.pixelPaddingValue = info.pixelRepresentation === 1 ? dataSet.int16('x00280120') : dataSet.uint16('x00280120');
+  if (padding)
+    info.pixelPaddingValue =
+      info.pixelRepresentation === 1 ? dataSet.int16('x00280120') : dataSet.uint16('x00280120');
   const frameTime = frameTimeOf(numberOf(dataSet, 'x00181063'), numberOf(dataSet, 'x00180040'));
   if (frameTime) info.frameTimeMs = frameTime;
   // Before anything is allocated for a frame: the header is the file's word (issue 10, 5).
   checkPixelBudget(info);
   checkFilePixelLength(dataSet, info);
-  if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = paletteFromDataSet(dataSet);
+  if (info.photometricInterpretation === 'PALETTE COLOR')
+    info.palette = paletteFromDataSet(dataSet);
   return info;
 }
 
@@ -74,9 +97,22 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
 export function checkFilePixelLength(dataSet: dicomParser.DataSet, info: ImageInfo): void {
   const element = dataSet.elements[PIXEL_DATA];
   const syntax = info.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
-  if (!element || element.encapsulatedPixelData || (isEncapsulatedTransferSyntax(syntax) && element.fragments)) return;
-  const samples = info.rows * info.columns * (info.photometricInterpretation === 'YBR_FULL_422' && info.bitsAllocated > 1 ? 2 : info.samplesPerPixel);
-  const available = Math.max(0, Math.min(element.length, dataSet.byteArray.length - element.dataOffset));
+  if (
+    !element ||
+    element.encapsulatedPixelData ||
+    (isEncapsulatedTransferSyntax(syntax) && element.fragments)
+  )
+    return;
+  const samples =
+    info.rows *
+    info.columns *
+    (info.photometricInterpretation === 'YBR_FULL_422' && info.bitsAllocated > 1
+      ? 2
+      : info.samplesPerPixel);
+  const available = Math.max(
+    0,
+    Math.min(element.length, dataSet.byteArray.length - element.dataOffset),
+  );
   checkNativeLength(samples * info.bitsAllocated, info.numberOfFrames, available);
 }
 
@@ -85,7 +121,9 @@ function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] 
     const descriptor = dataSet.elements[descriptorTag];
     const data = dataSet.elements[dataTag];
     if (!descriptor || !data) {
-      throw new NotAnImageError('PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5); segmented palettes are not supported.');
+      throw new NotAnImageError(
+        'PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5); segmented palettes are not supported.',
+      );
     }
     // C.7.6.3.1.5: entries (0 means 65536), first mapped value (US or SS), bits per entry.
     const entriesRaw = dataSet.uint16(descriptorTag, 0) ?? 0;
@@ -168,12 +206,17 @@ export interface BulkDataFetcher {
  * absent from metadata (Azure omits OB/OW values, Orthanc gives a BulkDataURI): Rows and
  * Columns decide whether there is an image.
  */
-export async function imageInfoFromJson(ds: DicomJsonDataset, fetchBulkData?: BulkDataFetcher): Promise<ImageInfo> {
+export async function imageInfoFromJson(
+  ds: DicomJsonDataset,
+  fetchBulkData?: BulkDataFetcher,
+): Promise<ImageInfo> {
   const rows = getNumber(ds, '00280010');
   const columns = getNumber(ds, '00280011');
   if (!rows || !columns) {
     const sopClass = getString(ds, '00080016');
-    throw new NotAnImageError(`This instance has no image to show (no Rows/Columns${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`);
+    throw new NotAnImageError(
+      `This instance has no image to show (no Rows/Columns${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`,
+    );
   }
   const bitsAllocated = getNumber(ds, '00280100') ?? 16;
   const bitsStored = getNumber(ds, '00280101') ?? bitsAllocated;
@@ -190,7 +233,11 @@ export async function imageInfoFromJson(ds: DicomJsonDataset, fetchBulkData?: Bu
     numberOfFrames: Math.max(1, getNumber(ds, '00280008') ?? 1),
     rescaleSlope: getNumber(ds, '00281053') ?? 1,
     rescaleIntercept: getNumber(ds, '00281052') ?? 0,
-    windows: windowsOf(numbers(getNumbers(ds, '00281050')), numbers(getNumbers(ds, '00281051')), getStrings(ds, '00281055')),
+    windows: windowsOf(
+      numbers(getNumbers(ds, '00281050')),
+      numbers(getNumbers(ds, '00281051')),
+      getStrings(ds, '00281055'),
+    ),
   };
   const transferSyntaxUid = getString(ds, '00020010') ?? getString(ds, '00083002');
   if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
@@ -204,23 +251,33 @@ export async function imageInfoFromJson(ds: DicomJsonDataset, fetchBulkData?: Bu
   if (frameTime) info.frameTimeMs = frameTime;
   // Before any frame is asked for: the server's metadata is its word (issue 10, 5).
   checkPixelBudget(info);
-  if (info.photometricInterpretation === 'PALETTE COLOR') info.palette = await paletteFromJson(ds, fetchBulkData);
+  if (info.photometricInterpretation === 'PALETTE COLOR')
+    info.palette = await paletteFromJson(ds, fetchBulkData);
   return info;
 }
 
-async function paletteFromJson(ds: DicomJsonDataset, fetchBulkData?: BulkDataFetcher): Promise<ImageInfo['palette']> {
+async function paletteFromJson(
+  ds: DicomJsonDataset,
+  fetchBulkData?: BulkDataFetcher,
+): Promise<ImageInfo['palette']> {
   const channel = async (descriptorTag: string, dataTag: string): Promise<PaletteChannel> => {
     const descriptor = numbers(getNumbers(ds, descriptorTag));
     const attribute = getAttribute(ds, dataTag);
     if (descriptor.length < 3 || !attribute) {
-      throw new NotAnImageError('PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5).');
+      throw new NotAnImageError(
+        'PALETTE COLOR image without its Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5).',
+      );
     }
     const entries = descriptor[0] === 0 ? 65536 : descriptor[0];
     const bitsPerEntry = descriptor[2];
     let bytes: Uint8Array | undefined;
     if (attribute.InlineBinary) bytes = Buffer.from(attribute.InlineBinary, 'base64');
-    else if (attribute.BulkDataURI && fetchBulkData) bytes = await fetchBulkData(attribute.BulkDataURI);
-    if (!bytes) throw new NotAnImageError('The Palette Color Lookup Table Data is not in the metadata and could not be fetched.');
+    else if (attribute.BulkDataURI && fetchBulkData)
+      bytes = await fetchBulkData(attribute.BulkDataURI);
+    if (!bytes)
+      throw new NotAnImageError(
+        'The Palette Color Lookup Table Data is not in the metadata and could not be fetched.',
+      );
     const data: number[] = [];
     if (bitsPerEntry <= 8 && bytes.length === entries) {
       for (let i = 0; i < entries; i++) data.push(bytes[i]);
@@ -262,7 +319,10 @@ function windowsOf(centers: number[], widths: number[], explanations: string[]):
 }
 
 /** Frame Time (0018,1063) in ms, else 1000 / Cine Rate (0018,0040). */
-function frameTimeOf(frameTime: number | undefined, cineRate: number | undefined): number | undefined {
+function frameTimeOf(
+  frameTime: number | undefined,
+  cineRate: number | undefined,
+): number | undefined {
   if (frameTime && frameTime > 0) return frameTime;
   if (cineRate && cineRate > 0) return 1000 / cineRate;
   return undefined;

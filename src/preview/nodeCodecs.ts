@@ -7,13 +7,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CodecName } from '../../webview/protocol';
-import { CODEC_FILES, cachingProvider, type CodecModule, type CodecProvider, type EmscriptenFactory } from '../../webview/preview/decode/codecs';
+import {
+  CODEC_FILES,
+  cachingProvider,
+  type CodecModule,
+  type CodecProvider,
+  type EmscriptenFactory,
+} from '../../webview/preview/decode/codecs';
 import type { DecoderDeps, JpegLosslessDecoder } from '../../webview/preview/decode/decodeFrame';
 
 const requireHere = createRequire(__filename);
 
 /** Where a codec's script and wasm are: `dist/codecs/` when present, else the package. */
-export function codecPaths(name: CodecName, root = process.cwd()): { script: string; wasm: string } {
+export function codecPaths(
+  name: CodecName,
+  root = process.cwd(),
+): { script: string; wasm: string } {
   const files = CODEC_FILES[name];
   const shipped = join(root, 'dist', 'codecs');
   if (existsSync(join(shipped, files.wasm)) && existsSync(join(shipped, files.script))) {
@@ -27,7 +36,11 @@ export function codecPaths(name: CodecName, root = process.cwd()): { script: str
 export async function loadNodeCodec(name: CodecName, root = process.cwd()): Promise<CodecModule> {
   const paths = codecPaths(name, root);
   const factory = requireHere(paths.script) as EmscriptenFactory;
-  return factory({ wasmBinary: readFileSync(paths.wasm), print: () => undefined, printErr: () => undefined });
+  return factory({
+    wasmBinary: readFileSync(paths.wasm),
+    print: () => undefined,
+    printErr: () => undefined,
+  });
 }
 
 /** Decoder dependencies for Node: the codecs of {@link loadNodeCodec} and jpeg-lossless-decoder-js. */
@@ -36,7 +49,9 @@ export function nodeDecoderDeps(root = process.cwd()): DecoderDeps {
   return {
     codecs,
     jpegLossless: async () => {
-      const lossless = requireHere(join(root, 'node_modules', 'jpeg-lossless-decoder-js')) as { Decoder: new () => JpegLosslessDecoder };
+      const lossless = requireHere(join(root, 'node_modules', 'jpeg-lossless-decoder-js')) as {
+        Decoder: new () => JpegLosslessDecoder;
+      };
       return lossless.Decoder;
     },
   };

@@ -30,7 +30,13 @@ export interface FieldSpec {
   computed?: (node: StudyNode | SeriesNode | InstanceNode) => string | undefined;
 }
 
-const stored = (tag: string, keyword: string, vr: string, level: Level, isDefault: boolean): FieldSpec => ({ tag, keyword, vr, level, isDefault });
+const stored = (
+  tag: string,
+  keyword: string,
+  vr: string,
+  level: Level,
+  isDefault: boolean,
+): FieldSpec => ({ tag, keyword, vr, level, isDefault });
 
 /**
  * The attributes kept per level. The defaults follow PS3.18 Tables 10.6.3-3/-5/-7; the
@@ -43,7 +49,14 @@ export const FIELDS: readonly FieldSpec[] = [
   stored('00080020', 'StudyDate', 'DA', 'study', true),
   stored('00080030', 'StudyTime', 'TM', 'study', true),
   stored('00080050', 'AccessionNumber', 'SH', 'study', true),
-  { tag: '00080056', keyword: 'InstanceAvailability', vr: 'CS', level: 'study', isDefault: true, computed: () => 'ONLINE' },
+  {
+    tag: '00080056',
+    keyword: 'InstanceAvailability',
+    vr: 'CS',
+    level: 'study',
+    isDefault: true,
+    computed: () => 'ONLINE',
+  },
   {
     tag: '00080061',
     keyword: 'ModalitiesInStudy',
@@ -70,8 +83,22 @@ export const FIELDS: readonly FieldSpec[] = [
   stored('00101010', 'PatientAge', 'AS', 'study', false),
   stored('0020000D', 'StudyInstanceUID', 'UI', 'study', true),
   stored('00200010', 'StudyID', 'SH', 'study', true),
-  { tag: '00201206', keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', level: 'study', isDefault: true, computed: (node) => String((node as StudyNode).series.size) },
-  { tag: '00201208', keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', level: 'study', isDefault: true, computed: (node) => String((node as StudyNode).instanceCount) },
+  {
+    tag: '00201206',
+    keyword: 'NumberOfStudyRelatedSeries',
+    vr: 'IS',
+    level: 'study',
+    isDefault: true,
+    computed: (node) => String((node as StudyNode).series.size),
+  },
+  {
+    tag: '00201208',
+    keyword: 'NumberOfStudyRelatedInstances',
+    vr: 'IS',
+    level: 'study',
+    isDefault: true,
+    computed: (node) => String((node as StudyNode).instanceCount),
+  },
 
   stored('00080021', 'SeriesDate', 'DA', 'series', false),
   stored('00080031', 'SeriesTime', 'TM', 'series', false),
@@ -82,7 +109,14 @@ export const FIELDS: readonly FieldSpec[] = [
   stored('00180015', 'BodyPartExamined', 'CS', 'series', false),
   stored('0020000E', 'SeriesInstanceUID', 'UI', 'series', true),
   stored('00200011', 'SeriesNumber', 'IS', 'series', true),
-  { tag: '00201209', keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', level: 'series', isDefault: true, computed: (node) => String((node as SeriesNode).instances.size) },
+  {
+    tag: '00201209',
+    keyword: 'NumberOfSeriesRelatedInstances',
+    vr: 'IS',
+    level: 'series',
+    isDefault: true,
+    computed: (node) => String((node as SeriesNode).instances.size),
+  },
   stored('00400244', 'PerformedProcedureStepStartDate', 'DA', 'series', true),
   stored('00400245', 'PerformedProcedureStepStartTime', 'TM', 'series', true),
 
@@ -101,7 +135,9 @@ export const FIELDS: readonly FieldSpec[] = [
 
 /** Fields by tag and by keyword. */
 export const FIELD_BY_TAG: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((f) => [f.tag, f]));
-export const FIELD_BY_KEYWORD: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((f) => [f.keyword, f]));
+export const FIELD_BY_KEYWORD: ReadonlyMap<string, FieldSpec> = new Map(
+  FIELDS.map((f) => [f.keyword, f]),
+);
 
 export function levelAtMost(level: Level, limit: Level): boolean {
   return LEVEL_RANK[level] <= LEVEL_RANK[limit];
@@ -150,7 +186,10 @@ export interface InstanceEntry {
 /** Builds an index entry from a parsed header, the instance's identity and where its file is. */
 export function entryFromDataSet(
   dataSet: dicomParser.DataSet,
-  identity: Pick<InstanceIdentity, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'transferSyntaxUid'>,
+  identity: Pick<
+    InstanceIdentity,
+    'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'transferSyntaxUid'
+  >,
   where: { file: string; size: number; mtimeMs: number },
 ): InstanceEntry {
   const facts = {
@@ -187,12 +226,16 @@ const IDENTITY_UIDS = [
  */
 export function uidProblem(
   dataSet: dicomParser.DataSet,
-  identity: Pick<InstanceIdentity, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'sopClassUid'>,
+  identity: Pick<
+    InstanceIdentity,
+    'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'sopClassUid'
+  >,
 ): string | undefined {
   for (const [name, tag, key] of IDENTITY_UIDS) {
     const stored = rawString(dataSet, tag, 'UI') ?? '';
     if (stored.includes('\0')) return `${name} has a NUL inside it (PS3.5 §9.1): not a valid UID`;
-    if (stored.trim() !== identity[key]) return `${name} reads differently from the file (it changed while being read)`;
+    if (stored.trim() !== identity[key])
+      return `${name} reads differently from the file (it changed while being read)`;
   }
   return undefined;
 }
@@ -239,18 +282,33 @@ export class Catalog {
     }
     const knownSeries = this.seriesByUid.get(entry.seriesUid);
     if (knownSeries && knownSeries.study.uid !== entry.studyUid) {
-      return { kind: 'conflict', message: `series ${entry.seriesUid} already belongs to study ${knownSeries.study.uid}` };
+      return {
+        kind: 'conflict',
+        message: `series ${entry.seriesUid} already belongs to study ${knownSeries.study.uid}`,
+      };
     }
     const order = seq ?? ++this.seq;
     if (order > this.seq) this.seq = order;
     let study = this.studies.get(entry.studyUid);
     if (!study) {
-      study = { uid: entry.studyUid, seq: order, attrs: { ...entry.study, '0020000D': entry.studyUid }, series: new Map(), instanceCount: 0 };
+      study = {
+        uid: entry.studyUid,
+        seq: order,
+        attrs: { ...entry.study, '0020000D': entry.studyUid },
+        series: new Map(),
+        instanceCount: 0,
+      };
       this.studies.set(study.uid, study);
     }
     let series = knownSeries;
     if (!series) {
-      series = { uid: entry.seriesUid, study, seq: order, attrs: { ...entry.series, '0020000E': entry.seriesUid }, instances: new Map() };
+      series = {
+        uid: entry.seriesUid,
+        study,
+        seq: order,
+        attrs: { ...entry.series, '0020000E': entry.seriesUid },
+        instances: new Map(),
+      };
       study.series.set(series.uid, series);
       this.seriesByUid.set(series.uid, series);
     }
@@ -319,7 +377,16 @@ export class Catalog {
       for (const s of study.series.values()) {
         series.push([s.uid, study.uid, s.attrs]);
         for (const i of s.instances.values()) {
-          instances.push([i.uid, s.uid, i.file, i.size, i.mtimeMs, i.seq, i.transferSyntaxUid, i.attrs]);
+          instances.push([
+            i.uid,
+            s.uid,
+            i.file,
+            i.size,
+            i.mtimeMs,
+            i.seq,
+            i.transferSyntaxUid,
+            i.attrs,
+          ]);
         }
       }
     }
@@ -348,8 +415,14 @@ export class Catalog {
       instances?: Array<[string, string, string, number, number, number, string, Attrs]>;
       rejected?: Array<[string, string]>;
     };
-    if (data.format !== INDEX_FORMAT || data.version !== INDEX_VERSION) throw new Error('not an index of this version');
-    if (!Array.isArray(data.studies) || !Array.isArray(data.series) || !Array.isArray(data.instances) || data.count !== data.instances.length) {
+    if (data.format !== INDEX_FORMAT || data.version !== INDEX_VERSION)
+      throw new Error('not an index of this version');
+    if (
+      !Array.isArray(data.studies) ||
+      !Array.isArray(data.series) ||
+      !Array.isArray(data.instances) ||
+      data.count !== data.instances.length
+    ) {
       throw new Error('index is incomplete');
     }
     const catalog = new Catalog();
@@ -358,16 +431,32 @@ export class Catalog {
     for (const [sop, seriesUid, file, size, mtimeMs, seq, ts, attrs] of data.instances) {
       const series = seriesInfo.get(seriesUid);
       const study = series && studyAttrs.get(series.study);
-      if (!series || !study || typeof sop !== 'string' || typeof file !== 'string') throw new Error('index has a dangling instance');
+      if (!series || !study || typeof sop !== 'string' || typeof file !== 'string')
+        throw new Error('index has a dangling instance');
       // The index never names a path outside the folder (issue 10): absolute, `..`, hidden.
-      if (!isIndexPath(file)) throw new Error(`index names a path outside the folder: ${JSON.stringify(file.slice(0, 80))}`);
+      if (!isIndexPath(file))
+        throw new Error(
+          `index names a path outside the folder: ${JSON.stringify(file.slice(0, 80))}`,
+        );
       const result = catalog.add(
-        { studyUid: series.study, seriesUid, sopUid: sop, file, size, mtimeMs, transferSyntaxUid: ts, study, series: series.attrs, instance: attrs },
+        {
+          studyUid: series.study,
+          seriesUid,
+          sopUid: sop,
+          file,
+          size,
+          mtimeMs,
+          transferSyntaxUid: ts,
+          study,
+          series: series.attrs,
+          instance: attrs,
+        },
         seq,
       );
       if (result.kind !== 'added') throw new Error('index has a duplicate instance');
     }
-    for (const [file, stamp] of data.rejected ?? []) if (isIndexPath(file)) catalog.rejected.set(file, stamp);
+    for (const [file, stamp] of data.rejected ?? [])
+      if (isIndexPath(file)) catalog.rejected.set(file, stamp);
     catalog.version = 0;
     return catalog;
   }

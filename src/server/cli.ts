@@ -34,32 +34,47 @@ function parseArgs(argv: string[]): CliOptions {
   const options: Partial<CliOptions> = { port: 0, seed: false, quiet: false, allowedOrigins: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`${name} needs a value`);
       return v;
     };
     switch (name) {
-      case '--dir': options.dir = value(); break;
+      case '--dir':
+        options.dir = value();
+        break;
       case '--port': {
         const port = Number(value());
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new Error('--port must be 0..65535');
         options.port = port;
         break;
       }
       case '--token':
         options.token = value();
-        console.error(`warning: --token is visible to every user of this machine in the process list; set ${TOKEN_ENV} instead`);
+        console.error(
+          `warning: --token is visible to every user of this machine in the process list; set ${TOKEN_ENV} instead`,
+        );
         break;
-      case '--allow-origin': options.allowedOrigins!.push(value()); break;
-      case '--seed': options.seed = true; break;
-      case '--quiet': options.quiet = true; break;
-      case '--help': case '-h':
+      case '--allow-origin':
+        options.allowedOrigins!.push(value());
+        break;
+      case '--seed':
+        options.seed = true;
+        break;
+      case '--quiet':
+        options.quiet = true;
+        break;
+      case '--help':
+      case '-h':
         console.log(USAGE);
         process.exit(0);
         break;
-      default: throw new Error(`unknown option ${arg}`);
+      default:
+        throw new Error(`unknown option ${arg}`);
     }
   }
   if (!options.dir) throw new Error('--dir is required');
@@ -78,15 +93,25 @@ async function main(): Promise<void> {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  const log = options.quiet ? () => undefined : (line: string) => console.error(`[local-dicomweb] ${line}`);
+  const log = options.quiet
+    ? () => undefined
+    : (line: string) => console.error(`[local-dicomweb] ${line}`);
   if (options.seed) {
     // The seed's three shapes (green-square, red-triangle, blue-circle), written as files
     // into the served folder before the start, so the first scan indexes them.
     await writeSeedFiles(join(options.dir, 'seed'));
   }
-  const server = await startLocalServer({ dir: options.dir, port: options.port, token: options.token, allowedOrigins: options.allowedOrigins, log });
+  const server = await startLocalServer({
+    dir: options.dir,
+    port: options.port,
+    token: options.token,
+    allowedOrigins: options.allowedOrigins,
+    log,
+  });
   console.log(`DICOMweb service: ${server.url}`);
-  console.log(`  e.g. curl "${server.url}/v2/studies" -H "Accept: application/dicom+json"${options.token ? ' -H "Authorization: Bearer …"' : ''}`);
+  console.log(
+    `  e.g. curl "${server.url}/v2/studies" -H "Accept: application/dicom+json"${options.token ? ' -H "Authorization: Bearer …"' : ''}`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

@@ -69,7 +69,8 @@ export async function readHeaderFrom(handle: FileHandle): Promise<InstanceHeader
     const whole = bytesRead >= size || bytesRead < length;
     try {
       const dataSet = readDataSet(buffer, whole ? {} : { untilTag: PIXEL_DATA_TAG });
-      const transferSyntaxUid = uidOf(dataSet, 'x00020010') ?? TransferSyntax.ExplicitVRLittleEndian;
+      const transferSyntaxUid =
+        uidOf(dataSet, 'x00020010') ?? TransferSyntax.ExplicitVRLittleEndian;
       const reachedPixelData = dataSet.elements[PIXEL_DATA_TAG] !== undefined;
       if (whole || reachedPixelData) {
         if (!whole && transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) {
@@ -120,7 +121,11 @@ function decoderFor(dataSet: dicomParser.DataSet): (bytes: Uint8Array) => string
   const charset = dataSet.elements['x00080005'];
   let utf8 = false;
   if (charset && charset.length > 0) {
-    const bytes = Buffer.from(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + charset.dataOffset, charset.length);
+    const bytes = Buffer.from(
+      dataSet.byteArray.buffer,
+      dataSet.byteArray.byteOffset + charset.dataOffset,
+      charset.length,
+    );
     utf8 = /ISO_IR 192/.test(bytes.toString('latin1'));
   }
   return utf8
@@ -128,7 +133,10 @@ function decoderFor(dataSet: dicomParser.DataSet): (bytes: Uint8Array) => string
     : (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-function elementBytes(dataSet: dicomParser.DataSet, element: dicomParser.Element): Uint8Array | undefined {
+function elementBytes(
+  dataSet: dicomParser.DataSet,
+  element: dicomParser.Element,
+): Uint8Array | undefined {
   if (element.length === UNDEFINED_LENGTH) return undefined;
   const end = element.dataOffset + element.length;
   if (end > dataSet.byteArray.length) return undefined;
@@ -140,7 +148,11 @@ function elementBytes(dataSet: dicomParser.DataSet, element: dicomParser.Element
  * joined by `\`. Numbers of binary VRs (US, UL, …) are turned into decimal text so the
  * index keeps one representation. Undefined when absent or empty.
  */
-export function rawString(dataSet: dicomParser.DataSet, tag: string, vrHint?: string): string | undefined {
+export function rawString(
+  dataSet: dicomParser.DataSet,
+  tag: string,
+  vrHint?: string,
+): string | undefined {
   const element = dataSet.elements[tag];
   if (!element) return undefined;
   const vr = element.vr ?? vrHint ?? vrOf(element);
@@ -153,7 +165,11 @@ export function rawString(dataSet: dicomParser.DataSet, tag: string, vrHint?: st
   return trimmed === '' ? undefined : trimmed;
 }
 
-function binaryNumbers(dataSet: dicomParser.DataSet, element: dicomParser.Element, vr: string): Array<number | string> | undefined {
+function binaryNumbers(
+  dataSet: dicomParser.DataSet,
+  element: dicomParser.Element,
+  vr: string,
+): Array<number | string> | undefined {
   const sizes: Record<string, number> = { US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8, SV: 8, UV: 8 };
   const size = sizes[vr];
   if (!size) return undefined;
@@ -164,14 +180,30 @@ function binaryNumbers(dataSet: dicomParser.DataSet, element: dicomParser.Elemen
   const out: Array<number | string> = [];
   for (let at = 0; at + size <= bytes.length; at += size) {
     switch (vr) {
-      case 'US': out.push(view.getUint16(at, little)); break;
-      case 'SS': out.push(view.getInt16(at, little)); break;
-      case 'UL': out.push(view.getUint32(at, little)); break;
-      case 'SL': out.push(view.getInt32(at, little)); break;
-      case 'FL': out.push(view.getFloat32(at, little)); break;
-      case 'FD': out.push(view.getFloat64(at, little)); break;
-      case 'SV': out.push(bigToJson(view.getBigInt64(at, little))); break;
-      case 'UV': out.push(bigToJson(view.getBigUint64(at, little))); break;
+      case 'US':
+        out.push(view.getUint16(at, little));
+        break;
+      case 'SS':
+        out.push(view.getInt16(at, little));
+        break;
+      case 'UL':
+        out.push(view.getUint32(at, little));
+        break;
+      case 'SL':
+        out.push(view.getInt32(at, little));
+        break;
+      case 'FL':
+        out.push(view.getFloat32(at, little));
+        break;
+      case 'FD':
+        out.push(view.getFloat64(at, little));
+        break;
+      case 'SV':
+        out.push(bigToJson(view.getBigInt64(at, little)));
+        break;
+      case 'UV':
+        out.push(bigToJson(view.getBigUint64(at, little)));
+        break;
     }
   }
   return out;
@@ -179,7 +211,9 @@ function binaryNumbers(dataSet: dicomParser.DataSet, element: dicomParser.Elemen
 
 /** PS3.18 §F.2.3.1: SV/UV beyond 2^53 are sent as strings to keep their precision. */
 function bigToJson(value: bigint): number | string {
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(value)
+    : value.toString();
 }
 
 /** One DICOM JSON attribute (PS3.18 §F.2.2). */
@@ -200,7 +234,10 @@ export function jsonValue(vr: string, raw: string | undefined): unknown[] | unde
   if (raw === undefined || raw === '') return undefined;
   const values = SINGLE_TEXT_VRS.has(vr) ? [raw] : raw.split('\\');
   return values.map((value) => {
-    const text = vr === 'LT' || vr === 'ST' || vr === 'UT' ? value.replace(/[ \0]+$/, '') : value.trim().replace(/\0+$/, '');
+    const text =
+      vr === 'LT' || vr === 'ST' || vr === 'UT'
+        ? value.replace(/[ \0]+$/, '')
+        : value.trim().replace(/\0+$/, '');
     if (text === '') return null;
     if (vr === 'PN') {
       const [alphabetic, ideographic, phonetic] = text.split('=');
@@ -235,7 +272,11 @@ export interface ToJsonOptions {
  * group lengths left out (PS3.18 §10.4.1.1.2 metadata is the data set, not the file),
  * bulk data VRs as BulkDataURI (§F.2.6), sequences as nested datasets, PN as objects.
  */
-export function dataSetToJson(dataSet: dicomParser.DataSet, options: ToJsonOptions, path: string[] = []): JsonDataset {
+export function dataSetToJson(
+  dataSet: dicomParser.DataSet,
+  options: ToJsonOptions,
+  path: string[] = [],
+): JsonDataset {
   const out: JsonDataset = {};
   const decode = decoderFor(dataSet);
   const tags = Object.keys(dataSet.elements).sort();
@@ -247,7 +288,13 @@ export function dataSetToJson(dataSet: dicomParser.DataSet, options: ToJsonOptio
     const vr = vrOf(element);
     if (vr === 'SQ') {
       const items = (element.items ?? []).map((item, index) =>
-        item.dataSet ? dataSetToJson(item.dataSet, { bulkDataUri: options.bulkDataUri }, [...path, tag, String(index)]) : {},
+        item.dataSet
+          ? dataSetToJson(item.dataSet, { bulkDataUri: options.bulkDataUri }, [
+              ...path,
+              tag,
+              String(index),
+            ])
+          : {},
       );
       out[tag] = items.length ? { vr, Value: items } : { vr };
       continue;
@@ -278,16 +325,25 @@ export function dataSetToJson(dataSet: dicomParser.DataSet, options: ToJsonOptio
     const bytes = elementBytes(dataSet, element);
     const raw = bytes && bytes.length ? decode(bytes) : undefined;
     const value = jsonValue(vr, vr === 'UI' ? raw?.replace(/[\0 ]+$/, '') : raw);
-    out[tag] = value && value.some((v) => v !== null) ? { vr, Value: value } : value ? { vr, Value: value } : { vr };
+    out[tag] =
+      value && value.some((v) => v !== null)
+        ? { vr, Value: value }
+        : value
+          ? { vr, Value: value }
+          : { vr };
   }
   return out;
 }
 
 /** Finds the element at a bulk data path (tags and item indexes), or undefined. */
-export function elementAtPath(dataSet: dicomParser.DataSet, path: string[]): dicomParser.Element | undefined {
+export function elementAtPath(
+  dataSet: dicomParser.DataSet,
+  path: string[],
+): dicomParser.Element | undefined {
   let current: dicomParser.DataSet | undefined = dataSet;
   for (let i = 0; i < path.length; i += 2) {
-    const element: dicomParser.Element | undefined = current?.elements[`x${path[i]!.toLowerCase()}`];
+    const element: dicomParser.Element | undefined =
+      current?.elements[`x${path[i]!.toLowerCase()}`];
     if (!element) return undefined;
     if (i + 1 >= path.length) return element;
     const item: dicomParser.Element | undefined = element.items?.[Number(path[i + 1])];
@@ -297,7 +353,10 @@ export function elementAtPath(dataSet: dicomParser.DataSet, path: string[]): dic
 }
 
 /** The bytes of a (non-encapsulated) element, or undefined. */
-export function valueBytes(dataSet: dicomParser.DataSet, element: dicomParser.Element): Uint8Array | undefined {
+export function valueBytes(
+  dataSet: dicomParser.DataSet,
+  element: dicomParser.Element,
+): Uint8Array | undefined {
   return elementBytes(dataSet, element);
 }
 
@@ -319,7 +378,10 @@ export function frameGeometry(dataSet: dicomParser.DataSet): FrameGeometry | und
   const bitsAllocated = Number(rawString(dataSet, 'x00280100', 'US'));
   if (!rows || !columns || !bitsAllocated) return undefined;
   const samplesPerPixel = Number(rawString(dataSet, 'x00280002', 'US') ?? 1) || 1;
-  const numberOfFrames = Math.max(1, Math.floor(Number(rawString(dataSet, 'x00280008', 'IS') ?? 1) || 1));
+  const numberOfFrames = Math.max(
+    1,
+    Math.floor(Number(rawString(dataSet, 'x00280008', 'IS') ?? 1) || 1),
+  );
   const frameBytes = Math.ceil((rows * columns * samplesPerPixel * bitsAllocated) / 8);
   return { rows, columns, samplesPerPixel, bitsAllocated, numberOfFrames, frameBytes };
 }
@@ -337,17 +399,31 @@ export function frameMediaType(transferSyntaxUid: string): string {
 }
 
 /** Frames of encapsulated Pixel Data (PS3.5 §A.4) from a whole parsed file, 1-based. */
-export function encapsulatedFrame(dataSet: dicomParser.DataSet, frameNumber: number, numberOfFrames: number): Uint8Array {
+export function encapsulatedFrame(
+  dataSet: dicomParser.DataSet,
+  frameNumber: number,
+  numberOfFrames: number,
+): Uint8Array {
   const element = dataSet.elements[PIXEL_DATA_TAG]!;
   const fragments = element.fragments ?? [];
   if (numberOfFrames === 1) {
-    return parser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length) as Uint8Array;
+    return parser.readEncapsulatedPixelDataFromFragments(
+      dataSet,
+      element,
+      0,
+      fragments.length,
+    ) as Uint8Array;
   }
   if ((element.basicOffsetTable?.length ?? 0) > 0) {
     return parser.readEncapsulatedImageFrame(dataSet, element, frameNumber - 1) as Uint8Array;
   }
   if (fragments.length === numberOfFrames) {
-    return parser.readEncapsulatedPixelDataFromFragments(dataSet, element, frameNumber - 1, 1) as Uint8Array;
+    return parser.readEncapsulatedPixelDataFromFragments(
+      dataSet,
+      element,
+      frameNumber - 1,
+      1,
+    ) as Uint8Array;
   }
   // No offset table and several fragments per frame: JPEG frames can be found by their markers.
   const table = parser.createJPEGBasicOffsetTable(dataSet, element);

@@ -69,14 +69,21 @@ export class RequestGuard {
   private readonly tokenDigest: Buffer | undefined;
 
   constructor(options: GuardOptions) {
-    const names = new Set([...LOOPBACK_NAMES, hostForm(options.listenHost.toLowerCase()), ...(options.allowedHosts ?? []).map((h) => hostForm(h.toLowerCase()))]);
+    const names = new Set([
+      ...LOOPBACK_NAMES,
+      hostForm(options.listenHost.toLowerCase()),
+      ...(options.allowedHosts ?? []).map((h) => hostForm(h.toLowerCase())),
+    ]);
     if (WILDCARDS.has(options.listenHost)) {
       // Listening on every interface: any address of this machine names it.
-      for (const list of Object.values(networkInterfaces())) for (const entry of list ?? []) names.add(hostForm(entry.address.toLowerCase()));
+      for (const list of Object.values(networkInterfaces()))
+        for (const entry of list ?? []) names.add(hostForm(entry.address.toLowerCase()));
     }
     this.hosts = new Set([...names].map((name) => `${name}:${options.port}`));
     if (options.port === 80) for (const name of names) this.hosts.add(name);
-    this.ownOrigins = new Set([...names].map((name) => `http://${name}${options.port === 80 ? '' : `:${options.port}`}`));
+    this.ownOrigins = new Set(
+      [...names].map((name) => `http://${name}${options.port === 80 ? '' : `:${options.port}`}`),
+    );
     this.origins = new Set(normalizeOrigins(options.allowedOrigins ?? []));
     this.tokenDigest = options.token ? digest(options.token) : undefined;
   }
@@ -89,7 +96,8 @@ export class RequestGuard {
    */
   allowHost(authority: string): void {
     const normalized = authority.trim().toLowerCase();
-    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(normalized)) throw new Error(`"${authority}" is not a host[:port]`);
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(normalized))
+      throw new Error(`"${authority}" is not a host[:port]`);
     this.hosts.add(normalized);
   }
 
@@ -104,7 +112,10 @@ export class RequestGuard {
     res.setHeader('vary', 'Origin');
     if (origin) {
       res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', 'Content-Type, Content-Length, Content-Location, Warning, Location');
+      res.setHeader(
+        'access-control-expose-headers',
+        'Content-Type, Content-Length, Content-Location, Warning, Location',
+      );
     }
     if (req.method === 'OPTIONS') {
       this.answerOptions(req, res, origin);
@@ -120,7 +131,10 @@ export class RequestGuard {
     if (host === undefined) return;
     if (!this.hosts.has(host.trim().toLowerCase())) {
       // The foreign name is not repeated: nothing a page sends is reflected into an answer.
-      throw new HttpError(421, 'this server answers only requests addressed to it by its loopback address and port');
+      throw new HttpError(
+        421,
+        'this server answers only requests addressed to it by its loopback address and port',
+      );
     }
   }
 
@@ -130,7 +144,10 @@ export class RequestGuard {
     const origin = raw === undefined ? undefined : raw.trim().toLowerCase();
     if (origin !== undefined && this.origins.has(origin)) return raw!.trim();
     if (origin !== undefined && !this.ownOrigins.has(origin)) {
-      throw new HttpError(403, 'requests from web pages of other origins are refused; add the origin to the allowed origins to permit it');
+      throw new HttpError(
+        403,
+        'requests from web pages of other origins are refused; add the origin to the allowed origins to permit it',
+      );
     }
     const site = req.headers['sec-fetch-site'];
     if (origin === undefined && (site === 'cross-site' || site === 'same-site')) {
@@ -139,15 +156,21 @@ export class RequestGuard {
     return undefined;
   }
 
-  private answerOptions(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
+  private answerOptions(
+    req: IncomingMessage,
+    res: ServerResponse,
+    origin: string | undefined,
+  ): void {
     const headers: Record<string, string> = { allow: 'GET, POST, DELETE, OPTIONS' };
     if (origin && req.headers['access-control-request-method']) {
       const asked = req.headers['access-control-request-headers'];
       headers['access-control-allow-methods'] = 'GET, POST, DELETE';
-      headers['access-control-allow-headers'] = asked && HEADER_LIST.test(asked) ? asked : 'Authorization, Content-Type, Accept';
+      headers['access-control-allow-headers'] =
+        asked && HEADER_LIST.test(asked) ? asked : 'Authorization, Content-Type, Accept';
       headers['access-control-max-age'] = '600';
       // Private Network Access (WICG): a configured public page may reach this loopback server.
-      if (req.headers['access-control-request-private-network'] === 'true') headers['access-control-allow-private-network'] = 'true';
+      if (req.headers['access-control-request-private-network'] === 'true')
+        headers['access-control-allow-private-network'] = 'true';
     }
     res.writeHead(204, headers);
     res.end();
@@ -162,7 +185,10 @@ export class RequestGuard {
     if (given === undefined || !timingSafeEqual(digest(given), this.tokenDigest)) {
       const error = given === undefined ? '' : ', error="invalid_token"';
       // RFC 6750 §3.1: a token that was sent but is wrong is `invalid_token`, not a missing one.
-      const message = given === undefined ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token was refused (invalid_token)';
+      const message =
+        given === undefined
+          ? 'a bearer token is required (Authorization: Bearer <token>)'
+          : 'the bearer token was refused (invalid_token)';
       throw new HttpError(401, message, { 'www-authenticate': `Bearer realm="dicomweb"${error}` });
     }
   }

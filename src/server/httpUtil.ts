@@ -36,20 +36,37 @@ const REASONS: Record<number, string> = {
 };
 
 /** Sends a JSON error body `{ status, error, message }` (the standard defines no body for these). */
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ status, error: REASONS[status] ?? 'Error', message });
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
 /** Sends DICOM JSON (PS3.18 Annex F) or plain JSON with its length. */
-export function sendJson(res: ServerResponse, status: number, value: unknown, contentType = 'application/dicom+json'): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  contentType = 'application/dicom+json',
+): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': `${contentType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': `${contentType}; charset=utf-8`,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -89,13 +106,18 @@ export function parseAccept(header: string | undefined): AcceptRange[] {
       return { mediaType, params, q: Number.isFinite(q) ? q : 1 };
     })
     .filter((range) => range.q > 0);
-  return ranges.map((range, index) => ({ range, index })).sort((a, b) => b.range.q - a.range.q || a.index - b.index).map((x) => x.range);
+  return ranges
+    .map((range, index) => ({ range, index }))
+    .sort((a, b) => b.range.q - a.range.q || a.index - b.index)
+    .map((x) => x.range);
 }
 
 /** Whether an Accept header allows a JSON answer (QIDO-RS, metadata, STOW-RS responses). */
 export function acceptsJson(header: string | undefined): boolean {
   return parseAccept(header).some((range) =>
-    ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(range.mediaType),
+    ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(
+      range.mediaType,
+    ),
   );
 }
 
@@ -105,7 +127,9 @@ export function acceptsJson(header: string | undefined): boolean {
  */
 export function transferSyntaxOfRange(range: AcceptRange): string | undefined {
   if (range.params['transfer-syntax']) return range.params['transfer-syntax'];
-  return range.params.type ? parseContentType(range.params.type).params['transfer-syntax'] : undefined;
+  return range.params.type
+    ? parseContentType(range.params.type).params['transfer-syntax']
+    : undefined;
 }
 
 /** The media type inside `type=` of a multipart range, without parameters. */
@@ -129,9 +153,15 @@ export function parseQuery(search: string): Array<[string, string]> {
     const rawKey = eq < 0 ? piece : piece.slice(0, eq);
     const rawValue = eq < 0 ? '' : piece.slice(eq + 1);
     try {
-      out.push([decodeURIComponent(rawKey.replace(/\+/g, ' ')), decodeURIComponent(rawValue.replace(/\+/g, ' '))]);
+      out.push([
+        decodeURIComponent(rawKey.replace(/\+/g, ' ')),
+        decodeURIComponent(rawValue.replace(/\+/g, ' ')),
+      ]);
     } catch {
-      throw new HttpError(400, `malformed percent-escape in query parameter "${rawKey.slice(0, 40)}"`);
+      throw new HttpError(
+        400,
+        `malformed percent-escape in query parameter "${rawKey.slice(0, 40)}"`,
+      );
     }
   }
   return out;

@@ -98,16 +98,19 @@ export async function openInside(root: string, rel: string): Promise<FileHandle>
   try {
     handle = await open(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new OutsideRootError(rel, 'is a symbolic link');
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new OutsideRootError(rel, 'is a symbolic link');
     throw error;
   }
   try {
     const opened = await handle.stat({ bigint: true });
     if (!opened.isFile()) throw new OutsideRootError(rel, 'is not a regular file');
     const folder = await realpath(dirname(path));
-    if (!isInside(base, folder)) throw new OutsideRootError(rel, 'lies in a folder that links outside');
+    if (!isInside(base, folder))
+      throw new OutsideRootError(rel, 'lies in a folder that links outside');
     const entry = await lstat(join(folder, basename(path)), { bigint: true });
-    if (entry.dev !== opened.dev || entry.ino !== opened.ino) throw new OutsideRootError(rel, 'changed into another file while being opened');
+    if (entry.dev !== opened.dev || entry.ino !== opened.ino)
+      throw new OutsideRootError(rel, 'changed into another file while being opened');
     return handle;
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -120,12 +123,16 @@ export async function openInside(root: string, rel: string): Promise<FileHandle>
  * refuses when a level is a link or not a folder. `rel` may be '' (the root itself).
  * Returns the real path and the first folder it created, if any (for fsyncing parents).
  */
-export async function folderInside(root: string, rel: string): Promise<{ real: string; firstCreated?: string }> {
+export async function folderInside(
+  root: string,
+  rel: string,
+): Promise<{ real: string; firstCreated?: string }> {
   const base = await realRoot(root);
   let current = base;
   let firstCreated: string | undefined;
   for (const segment of rel.split('/').filter(Boolean)) {
-    if (segment === '.' || segment === '..') throw new OutsideRootError(rel, 'climbs out of the served folder');
+    if (segment === '.' || segment === '..')
+      throw new OutsideRootError(rel, 'climbs out of the served folder');
     const next = join(current, segment);
     let info = await lstat(next).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
@@ -160,10 +167,15 @@ export async function realTarget(root: string, rel: string): Promise<string | un
   try {
     folder = await realpath(join(base, ...segments.slice(0, -1)));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (error as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return undefined;
     throw error;
   }
-  if (!isInside(base, folder)) throw new OutsideRootError(rel, 'lies in a folder that links outside');
+  if (!isInside(base, folder))
+    throw new OutsideRootError(rel, 'lies in a folder that links outside');
   return join(folder, segments[segments.length - 1]!);
 }
 
@@ -187,12 +199,20 @@ export async function unlinkInside(root: string, rel: string): Promise<string | 
  * A read stream of a stored file, opened through {@link openInside} (it closes the file when
  * it ends or is destroyed). For WADO-RS answers that send a file as it is.
  */
-export async function openStoredStream(root: string, rel: string, highWaterMark = 256 * 1024): Promise<ReadStream> {
+export async function openStoredStream(
+  root: string,
+  rel: string,
+  highWaterMark = 256 * 1024,
+): Promise<ReadStream> {
   const handle = await openInside(root, rel);
   return handle.createReadStream({ highWaterMark });
 }
 
 /** The bytes of a stored file, opened only when the consumer reaches it (a multipart part). */
-export async function* storedFileChunks(file: StoredFile, highWaterMark = 256 * 1024): AsyncGenerator<Uint8Array> {
-  for await (const chunk of await openStoredStream(file.root, file.file, highWaterMark)) yield chunk as Buffer;
+export async function* storedFileChunks(
+  file: StoredFile,
+  highWaterMark = 256 * 1024,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of await openStoredStream(file.root, file.file, highWaterMark))
+    yield chunk as Buffer;
 }

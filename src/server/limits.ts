@@ -120,9 +120,12 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
 /** The defaults with the given fields replaced (undefined fields keep their default). */
 export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
   const limits = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(given) as Array<[keyof ServerLimits, number | undefined]>) {
+  for (const [key, value] of Object.entries(given) as Array<
+    [keyof ServerLimits, number | undefined]
+  >) {
     if (value === undefined) continue;
-    if (!(typeof value === 'number' && value >= 0)) throw new Error(`limit ${key} must be a number >= 0`);
+    if (!(typeof value === 'number' && value >= 0))
+      throw new Error(`limit ${key} must be a number >= 0`);
     limits[key] = value;
   }
   return limits;
@@ -130,7 +133,15 @@ export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
 
 /** How often request bodies are checked against the time limits. */
 export function checkIntervalMs(limits: ServerLimits): number {
-  return Math.max(10, Math.min(1000, limits.bodyIdleTimeoutMs / 4, limits.bodyGraceMs / 4, limits.headersTimeoutMs / 4));
+  return Math.max(
+    10,
+    Math.min(
+      1000,
+      limits.bodyIdleTimeoutMs / 4,
+      limits.bodyGraceMs / 4,
+      limits.headersTimeoutMs / 4,
+    ),
+  );
 }
 
 /**
@@ -141,7 +152,12 @@ export function checkIntervalMs(limits: ServerLimits): number {
  *
  * Progress is measured on the socket (bytesRead), so the handlers read `req` as before.
  */
-export function watchBody(req: IncomingMessage, res: ServerResponse, limits: ServerLimits, onCut: (why: string) => void): void {
+export function watchBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: ServerLimits,
+  onCut: (why: string) => void,
+): void {
   if (req.complete) return;
   const socket = req.socket;
   const tick = checkIntervalMs(limits);
@@ -164,9 +180,12 @@ export function watchBody(req: IncomingMessage, res: ServerResponse, limits: Ser
       idleMs += tick;
     }
     clientMs += tick;
-    const allowedMs = limits.bodyGraceMs + (received / Math.max(1, limits.bodyMinBytesPerSecond)) * 1000;
-    if (idleMs >= limits.bodyIdleTimeoutMs) cut(`no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`);
-    else if (clientMs > allowedMs) cut(`the request body came slower than ${limits.bodyMinBytesPerSecond} bytes/s`);
+    const allowedMs =
+      limits.bodyGraceMs + (received / Math.max(1, limits.bodyMinBytesPerSecond)) * 1000;
+    if (idleMs >= limits.bodyIdleTimeoutMs)
+      cut(`no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`);
+    else if (clientMs > allowedMs)
+      cut(`the request body came slower than ${limits.bodyMinBytesPerSecond} bytes/s`);
   }, tick);
   timer.unref();
   const stop = (): void => clearInterval(timer);
@@ -175,7 +194,11 @@ export function watchBody(req: IncomingMessage, res: ServerResponse, limits: Ser
     onCut(why);
     if (!res.headersSent) {
       const body = JSON.stringify({ status: 408, error: 'Request Timeout', message: why });
-      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.writeHead(408, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      });
       res.end(body, () => socket.destroy());
       // The answer may never drain to a client that does not read: close regardless.
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -190,7 +213,11 @@ export function watchBody(req: IncomingMessage, res: ServerResponse, limits: Ser
  * as soon as more than `maxBytes` arrived: the count that matters for a chunked body, whose
  * size nobody declared.
  */
-export async function* limitedBody(body: AsyncIterable<Uint8Array>, maxBytes: number, tooLarge: () => Error): AsyncGenerator<Uint8Array> {
+export async function* limitedBody(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): AsyncGenerator<Uint8Array> {
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;

@@ -95,7 +95,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 /** Creates the HTTP server with its limits and starts listening. */
 async function listen(
   options: LocalServerOptions,
-  { storage, dir, log, limits, allowedOrigins }: { storage: Storage; dir: string; log: Log; limits: ServerLimits; allowedOrigins: string[] },
+  {
+    storage,
+    dir,
+    log,
+    limits,
+    allowedOrigins,
+  }: { storage: Storage; dir: string; log: Log; limits: ServerLimits; allowedOrigins: string[] },
 ): Promise<LocalServer> {
   const reserved = new Set<string>();
   const sockets = new Set<Socket>();
@@ -123,11 +129,29 @@ async function listen(
   // Header blocks past maxHeaderSize, and bytes that are not HTTP: answer, then close.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    const message = status === 431 ? 'request headers are too large' : status === 408 ? 'the request headers took too long' : 'malformed HTTP request';
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : 400;
+    const reason =
+      status === 431
+        ? 'Request Header Fields Too Large'
+        : status === 408
+          ? 'Request Timeout'
+          : 'Bad Request';
+    const message =
+      status === 431
+        ? 'request headers are too large'
+        : status === 408
+          ? 'the request headers took too long'
+          : 'malformed HTTP request';
     const body = JSON.stringify({ status, message });
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
   });
 
   await new Promise<void>((resolvePromise, reject) => {
@@ -140,7 +164,13 @@ async function listen(
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const guard = new RequestGuard({ listenHost: host, port, allowedOrigins, allowedHosts: options.allowedHosts, token: options.token });
+  const guard = new RequestGuard({
+    listenHost: host,
+    port,
+    allowedOrigins,
+    allowedHosts: options.allowedHosts,
+    token: options.token,
+  });
   listener = createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved });
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 

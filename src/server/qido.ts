@@ -49,7 +49,11 @@ type Node = StudyNode | SeriesNode | InstanceNode;
  * refused with 400, as the Azure DICOM service does (its conformance statement lists the
  * searchable attributes); `includefield` accepts any dictionary keyword or tag.
  */
-export function parseSearch(level: Level, scope: { studyUid?: string; seriesUid?: string }, query: Array<[string, string]>): QidoSearch {
+export function parseSearch(
+  level: Level,
+  scope: { studyUid?: string; seriesUid?: string },
+  query: Array<[string, string]>,
+): QidoSearch {
   const search: QidoSearch = {
     level,
     ...scope,
@@ -69,17 +73,22 @@ export function parseSearch(level: Level, scope: { studyUid?: string; seriesUid?
     } else if (lower === 'offset') {
       search.offset = integerParam(key, value, 0, Number.MAX_SAFE_INTEGER);
     } else if (lower === 'fuzzymatching') {
-      if (!/^(true|false)$/i.test(value)) throw new HttpError(400, `fuzzymatching must be true or false, not "${value}"`);
+      if (!/^(true|false)$/i.test(value))
+        throw new HttpError(400, `fuzzymatching must be true or false, not "${value}"`);
       fuzzy = value.toLowerCase() === 'true';
     } else if (lower === 'includefield') {
       // PS3.18 §8.3.4.3: a comma list or repeated; "all" stands alone.
-      for (const item of value.split(',').map((v) => v.trim()).filter(Boolean)) {
+      for (const item of value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)) {
         if (item.toLowerCase() === 'all') {
           search.includeAll = true;
           continue;
         }
         const tag = resolveTag(item);
-        if (!tag || (!FIELD_BY_TAG.has(tag) && !lookupTag(tag))) throw new HttpError(400, `includefield: unknown attribute "${item}"`);
+        if (!tag || (!FIELD_BY_TAG.has(tag) && !lookupTag(tag)))
+          throw new HttpError(400, `includefield: unknown attribute "${item}"`);
         const field = FIELD_BY_TAG.get(tag);
         if (field && levelAtMost(field.level, level)) search.extraFields.add(field);
         else if (!field) search.fileTags.add(tag);
@@ -87,14 +96,23 @@ export function parseSearch(level: Level, scope: { studyUid?: string; seriesUid?
     } else {
       const field = fieldFor(key);
       if (!field) {
-        throw new HttpError(400, `"${key}" is not a supported search attribute; supported: ${supportedAt(level).join(', ')}`);
+        throw new HttpError(
+          400,
+          `"${key}" is not a supported search attribute; supported: ${supportedAt(level).join(', ')}`,
+        );
       }
       if (!levelAtMost(field.level, level)) {
-        throw new HttpError(400, `"${key}" is a ${field.level}-level attribute and cannot be used in a ${level} search`);
+        throw new HttpError(
+          400,
+          `"${key}" is a ${field.level}-level attribute and cannot be used in a ${level} search`,
+        );
       }
       // Bounded before any matching (issue 10: a long pattern costs every value it is tried on).
       if (field.vr !== 'UI' && value.length > QIDO_MAX_PATTERN_LENGTH) {
-        throw new HttpError(400, `the value of ${key} is ${value.length} characters; at most ${QIDO_MAX_PATTERN_LENGTH} are accepted (PS3.5 §6.2: values of this attribute are far shorter)`);
+        throw new HttpError(
+          400,
+          `the value of ${key} is ${value.length} characters; at most ${QIDO_MAX_PATTERN_LENGTH} are accepted (PS3.5 §6.2: values of this attribute are far shorter)`,
+        );
       }
       matches.push([field, value]);
     }
@@ -107,7 +125,8 @@ export function parseSearch(level: Level, scope: { studyUid?: string; seriesUid?
 }
 
 function integerParam(key: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw new HttpError(400, `${key} must be a whole number, not "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new HttpError(400, `${key} must be a whole number, not "${value}"`);
   const n = Number(value);
   if (n < min || n > max) throw new HttpError(400, `${key} must be between ${min} and ${max}`);
   return n;
@@ -115,11 +134,15 @@ function integerParam(key: string, value: string, min: number, max: number): num
 
 function fieldFor(key: string): FieldSpec | undefined {
   if (/^[0-9A-Fa-f]{8}$/.test(key)) return FIELD_BY_TAG.get(key.toUpperCase());
-  return FIELD_BY_KEYWORD.get(key) ?? FIELDS.find((f) => f.keyword.toLowerCase() === key.toLowerCase());
+  return (
+    FIELD_BY_KEYWORD.get(key) ?? FIELDS.find((f) => f.keyword.toLowerCase() === key.toLowerCase())
+  );
 }
 
 function supportedAt(level: Level): string[] {
-  return FIELDS.filter((f) => levelAtMost(f.level, level) && f.tag !== '00080056').map((f) => f.keyword);
+  return FIELDS.filter((f) => levelAtMost(f.level, level) && f.tag !== '00080056').map(
+    (f) => f.keyword,
+  );
 }
 
 /**
@@ -139,13 +162,23 @@ function wildcardTest(pattern: string): { test: (value: string) => boolean } {
  * the Azure DICOM service's "prefix word match"); other text matches exactly or by
  * wildcards, ignoring case as Orthanc does. A multi-valued attribute matches when one value does.
  */
-export function matcher(field: FieldSpec, value: string, fuzzy: boolean): (raw: string | undefined) => boolean {
+export function matcher(
+  field: FieldSpec,
+  value: string,
+  fuzzy: boolean,
+): (raw: string | undefined) => boolean {
   const query = value.trim();
   if (query === '' || /^\*+$/.test(query)) return () => true;
-  const values = (raw: string | undefined): string[] => (raw === undefined ? [] : raw.split('\\').map((v) => v.trim()));
+  const values = (raw: string | undefined): string[] =>
+    raw === undefined ? [] : raw.split('\\').map((v) => v.trim());
   switch (field.vr) {
     case 'UI': {
-      const wanted = new Set(query.split(/[,\\]/).map((v) => v.trim()).filter(Boolean));
+      const wanted = new Set(
+        query
+          .split(/[,\\]/)
+          .map((v) => v.trim())
+          .filter(Boolean),
+      );
       return (raw) => values(raw).some((v) => wanted.has(v));
     }
     case 'DA':
@@ -171,15 +204,28 @@ export function matcher(field: FieldSpec, value: string, fuzzy: boolean): (raw: 
     }
     case 'PN': {
       if (fuzzy) {
-        const words = query.toLowerCase().split(/[\s^=,]+/).filter(Boolean).map((w) => w.replace(/[*?]/g, ''));
+        const words = query
+          .toLowerCase()
+          .split(/[\s^=,]+/)
+          .filter(Boolean)
+          .map((w) => w.replace(/[*?]/g, ''));
         return (raw) => {
-          const nameWords = (raw ?? '').toLowerCase().split(/[\s^=]+/).filter(Boolean);
+          const nameWords = (raw ?? '')
+            .toLowerCase()
+            .split(/[\s^=]+/)
+            .filter(Boolean);
           return words.every((word) => nameWords.some((name) => name.startsWith(word)));
         };
       }
       const pattern = wildcardTest(query);
       // A name matches on its whole value or on one component group (Alphabetic=Ideographic=Phonetic).
-      return (raw) => values(raw).some((v) => pattern.test(v) || v.split('=').some((group) => pattern.test(group)) || pattern.test(v.replace(/\^+$/, '')));
+      return (raw) =>
+        values(raw).some(
+          (v) =>
+            pattern.test(v) ||
+            v.split('=').some((group) => pattern.test(group)) ||
+            pattern.test(v.replace(/\^+$/, '')),
+        );
     }
     default: {
       const alternatives = field.vr === 'CS' ? query.split(',').map((v) => v.trim()) : [query];
@@ -198,7 +244,10 @@ function fieldValue(field: FieldSpec, node: Node, level: Level): string | undefi
 
 function ownerAt(node: Node, nodeLevel: Level, wanted: Level): Node | undefined {
   if (nodeLevel === wanted) return node;
-  if (nodeLevel === 'instance') return wanted === 'series' ? (node as InstanceNode).series : (node as InstanceNode).series.study;
+  if (nodeLevel === 'instance')
+    return wanted === 'series'
+      ? (node as InstanceNode).series
+      : (node as InstanceNode).series.study;
   if (nodeLevel === 'series') return wanted === 'study' ? (node as SeriesNode).study : undefined;
   return undefined;
 }
@@ -206,10 +255,14 @@ function ownerAt(node: Node, nodeLevel: Level, wanted: Level): Node | undefined 
 /** Candidates of a search: the nodes at its level inside its scope. */
 function candidates(catalog: Catalog, search: QidoSearch): Node[] {
   if (search.level === 'study') return [...catalog.studies.values()];
-  const studies = search.studyUid ? [catalog.studies.get(search.studyUid)].filter((s): s is StudyNode => !!s) : [...catalog.studies.values()];
+  const studies = search.studyUid
+    ? [catalog.studies.get(search.studyUid)].filter((s): s is StudyNode => !!s)
+    : [...catalog.studies.values()];
   if (search.level === 'series') return studies.flatMap((study) => [...study.series.values()]);
   const series = search.seriesUid
-    ? studies.map((study) => study.series.get(search.seriesUid!)).filter((s): s is SeriesNode => !!s)
+    ? studies
+        .map((study) => study.series.get(search.seriesUid!))
+        .filter((s): s is SeriesNode => !!s)
     : studies.flatMap((study) => [...study.series.values()]);
   return series.flatMap((s) => [...s.instances.values()]);
 }
@@ -221,7 +274,8 @@ function candidates(catalog: Catalog, search: QidoSearch): Node[] {
 export function runSearch(catalog: Catalog, search: QidoSearch): Node[] {
   const found: Node[] = [];
   for (const node of candidates(catalog, search)) {
-    if (search.filters.every((filter) => filter.test(fieldValue(filter.field, node, search.level)))) found.push(node);
+    if (search.filters.every((filter) => filter.test(fieldValue(filter.field, node, search.level))))
+      found.push(node);
   }
   found.sort((a, b) => b.seq - a.seq);
   return found.slice(search.offset, search.offset + search.limit);
@@ -238,7 +292,8 @@ export function answerFields(search: QidoSearch): FieldSpec[] {
     if (!levelAtMost(field.level, search.level)) continue;
     const own = field.level === search.level;
     const parentDefaults =
-      (field.level === 'study' && !search.studyUid) || (field.level === 'series' && search.level === 'instance' && !search.seriesUid);
+      (field.level === 'study' && !search.studyUid) ||
+      (field.level === 'series' && search.level === 'instance' && !search.seriesUid);
     if (search.includeAll || (field.isDefault && (own || parentDefaults))) fields.add(field);
   }
   fields.add(FIELD_BY_TAG.get('0020000D')!);
@@ -248,7 +303,12 @@ export function answerFields(search: QidoSearch): FieldSpec[] {
 }
 
 /** The DICOM JSON datasets of a page of results. */
-export async function answer(dir: string, search: QidoSearch, nodes: Node[], bulkDataUri: (node: InstanceNode, path: string[]) => string): Promise<JsonDataset[]> {
+export async function answer(
+  dir: string,
+  search: QidoSearch,
+  nodes: Node[],
+  bulkDataUri: (node: InstanceNode, path: string[]) => string,
+): Promise<JsonDataset[]> {
   const fields = answerFields(search);
   const results: JsonDataset[] = nodes.map((node) => {
     const out: JsonDataset = {};
@@ -269,10 +329,16 @@ export async function answer(dir: string, search: QidoSearch, nodes: Node[], bul
           const header = await readInstanceHeader(storedFile(dir, instance.file));
           const extra = dataSetToJson(header.dataSet, {
             bulkDataUri: (path) => bulkDataUri(instance, path),
-            ...(search.includeAll && search.level === 'instance' ? {} : { onlyTags: search.fileTags }),
+            ...(search.includeAll && search.level === 'instance'
+              ? {}
+              : { onlyTags: search.fileTags }),
           });
           const merged = { ...extra, ...results[index] };
-          results[index] = Object.fromEntries(Object.keys(merged).sort().map((key) => [key, merged[key]!]));
+          results[index] = Object.fromEntries(
+            Object.keys(merged)
+              .sort()
+              .map((key) => [key, merged[key]!]),
+          );
         } catch {
           /* the file vanished between the search and now: answer what the index knows */
         }
@@ -284,6 +350,7 @@ export async function answer(dir: string, search: QidoSearch, nodes: Node[], bul
 
 function representative(node: Node, level: Level): InstanceNode | undefined {
   if (level === 'instance') return node as InstanceNode;
-  const series = level === 'series' ? (node as SeriesNode) : (node as StudyNode).series.values().next().value;
+  const series =
+    level === 'series' ? (node as SeriesNode) : (node as StudyNode).series.values().next().value;
   return series?.instances.values().next().value;
 }

@@ -12,7 +12,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
 import type { RequestGuard } from './guard';
-import { HttpError, acceptsJson, closeAfterAnswer, drain, parseQuery, sendError, sendJson } from './httpUtil';
+import {
+  HttpError,
+  acceptsJson,
+  closeAfterAnswer,
+  drain,
+  parseQuery,
+  sendError,
+  sendJson,
+} from './httpUtil';
 import { watchBody, type ServerLimits } from './limits';
 import { answer, parseSearch, runSearch } from './qido';
 import { handleStow } from './stow';
@@ -35,11 +43,14 @@ export interface RouterContext {
 }
 
 /** The request listener of the server. */
-export function createRequestListener(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(
+  context: RouterContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(context, req, res).catch((error: unknown) => {
       // The client went away mid-answer: nothing to tell it.
-      if ((error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed) return;
+      if ((error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed)
+        return;
       const status = error instanceof HttpError ? error.status : 500;
       // A 413 closes the connection while the client may still be sending its body.
       if (status === 413 && !req.readableEnded) closeAfterAnswer(req, context.limits.lingerMs);
@@ -51,7 +62,8 @@ export function createRequestListener(context: RouterContext): (req: IncomingMes
       }
       // The rest of a refused upload is read and dropped so the connection can be reused,
       // up to the body limit; an over-long one (413) is closed by its `Connection: close`.
-      if (!req.readableEnded && status !== 413) drain(req, bodyLimit(context.limits, req)).catch(() => req.destroy());
+      if (!req.readableEnded && status !== 413)
+        drain(req, bodyLimit(context.limits, req)).catch(() => req.destroy());
     });
   };
 }
@@ -61,7 +73,11 @@ function bodyLimit(limits: ServerLimits, req: IncomingMessage): number {
   return req.method === 'POST' ? limits.maxStowBodyBytes : limits.maxOtherBodyBytes;
 }
 
-async function handle(context: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  context: RouterContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   // Answers are data, never a page: a browser must not sniff a stored file into HTML.
   res.setHeader('x-content-type-options', 'nosniff');
   // RFC 9110 §10.2.4: names the product so "Add Server" detects the local server's profile
@@ -69,10 +85,13 @@ async function handle(context: RouterContext, req: IncomingMessage, res: ServerR
   res.setHeader('server', 'dicomweb-explorer-local/1');
   if (context.guard.admit(req, res)) return;
   checkDeclaredBody(context.limits, req, res);
-  watchBody(req, res, context.limits, (why) => context.log(`${req.method} ${req.url}: ${why}; connection closed`));
+  watchBody(req, res, context.limits, (why) =>
+    context.log(`${req.method} ${req.url}: ${why}; connection closed`),
+  );
   const rawUrl = req.url ?? '/';
   // RFC 9112 §3.2: origin-form only; an absolute-form target would name a host of its own.
-  if (!rawUrl.startsWith('/')) throw new HttpError(400, 'the request target must be a path (origin-form, RFC 9112 §3.2.1)');
+  if (!rawUrl.startsWith('/'))
+    throw new HttpError(400, 'the request target must be a path (origin-form, RFC 9112 §3.2.1)');
   const queryAt = rawUrl.indexOf('?');
   let path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
   const search = queryAt < 0 ? '' : rawUrl.slice(queryAt);
@@ -98,7 +117,11 @@ function checkDeclaredBody(limits: ServerLimits, req: IncomingMessage, res: Serv
   const max = bodyLimit(limits, req);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) {
-    throw new HttpError(413, `the request body of ${declared} bytes is larger than the ${max} bytes this request may carry`, { connection: 'close' });
+    throw new HttpError(
+      413,
+      `the request body of ${declared} bytes is larger than the ${max} bytes this request may carry`,
+      { connection: 'close' },
+    );
   }
   // RFC 9112 §6.3: a request has a body when it declares a length above 0 or a transfer coding.
   const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -107,7 +130,8 @@ function checkDeclaredBody(limits: ServerLimits, req: IncomingMessage, res: Serv
 
 function uid(value: string, what: string): string {
   // Validated before a UID is looked up or becomes part of a path (no `..`, no `/`).
-  if (!isAcceptableUid(value)) throw new HttpError(400, `${what} "${value.slice(0, 70)}" is not a valid UID`);
+  if (!isAcceptableUid(value))
+    throw new HttpError(400, `${what} "${value.slice(0, 70)}" is not a valid UID`);
   return value;
 }
 
@@ -116,16 +140,28 @@ function bulkDataUriFor(baseUrl: string) {
     `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
 }
 
-async function route(context: RouterContext, req: IncomingMessage, res: ServerResponse, seg: string[], search: string, baseUrl: string): Promise<void> {
+async function route(
+  context: RouterContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  seg: string[],
+  search: string,
+  baseUrl: string,
+): Promise<void> {
   const { storage, dir, log, limits } = context;
   const method = req.method ?? 'GET';
   const [root, study, level2, series, level3, instance, level4, ...rest] = seg;
   const allow = (allowed: string[]): void => {
-    if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { allow: allowed.join(', ') });
+    if (!allowed.includes(method))
+      throw new HttpError(405, `${method} is not allowed here`, { allow: allowed.join(', ') });
   };
-  const qido = async (level: 'study' | 'series' | 'instance', scope: { studyUid?: string; seriesUid?: string }): Promise<void> => {
+  const qido = async (
+    level: 'study' | 'series' | 'instance',
+    scope: { studyUid?: string; seriesUid?: string },
+  ): Promise<void> => {
     allow(['GET']);
-    if (!acceptsJson(req.headers.accept)) throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
+    if (!acceptsJson(req.headers.accept))
+      throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
     const parsed = parseSearch(level, scope, parseQuery(search));
     const nodes = runSearch(storage.catalog, parsed);
     if (nodes.length === 0) {
@@ -140,7 +176,12 @@ async function route(context: RouterContext, req: IncomingMessage, res: ServerRe
     throw new HttpError(404, `${what} not found`);
   };
   const stow = (studyUid?: string): Promise<void> =>
-    handleStow(req, res, { storage, baseUrl, reserved: context.reserved, log, maxBodyBytes: limits.maxStowBodyBytes }, studyUid);
+    handleStow(
+      req,
+      res,
+      { storage, baseUrl, reserved: context.reserved, log, maxBodyBytes: limits.maxStowBodyBytes },
+      studyUid,
+    );
   const deleteNodes = async (nodes: InstanceNode[]): Promise<void> => {
     await storage.deleteInstances(nodes);
     log(`DELETE ${nodes.length} instance(s)`);
@@ -149,7 +190,8 @@ async function route(context: RouterContext, req: IncomingMessage, res: ServerRe
   };
   const metadata = async (s: string, x?: string, i?: string): Promise<void> => {
     allow(['GET']);
-    if (!acceptsJson(req.headers.accept)) throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
+    if (!acceptsJson(req.headers.accept))
+      throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
     const found = storage.catalog.resolve(s, x, i);
     if (!found.length) return notFound(i ? `instance ${i}` : x ? `series ${x}` : `study ${s}`);
     return retrieveMetadata(res, dir, found, bulkDataUriFor(baseUrl));
@@ -194,7 +236,8 @@ async function route(context: RouterContext, req: IncomingMessage, res: ServerRe
 
   if (level4 === undefined) {
     allow(['GET', 'DELETE']);
-    if (!nodes.length) return notFound(`instance ${sopUid} of series ${seriesUid} of study ${studyUid}`);
+    if (!nodes.length)
+      return notFound(`instance ${sopUid} of series ${seriesUid} of study ${studyUid}`);
     if (method === 'DELETE') return deleteNodes(nodes);
     return retrieveInstances(res, dir, nodes, req.headers.accept, true);
   }
@@ -202,12 +245,21 @@ async function route(context: RouterContext, req: IncomingMessage, res: ServerRe
   if (level4 === 'frames' && rest.length === 1) {
     allow(['GET']);
     if (!nodes.length) return notFound(`instance ${sopUid}`);
-    return retrieveFrames(res, dir, nodes[0]!, rest[0]!, req.headers.accept, limits.maxFrameListLength);
+    return retrieveFrames(
+      res,
+      dir,
+      nodes[0]!,
+      rest[0]!,
+      req.headers.accept,
+      limits.maxFrameListLength,
+    );
   }
   if (level4 === 'bulkdata' && rest.length >= 1) {
     allow(['GET']);
     if (!nodes.length) return notFound(`instance ${sopUid}`);
     return retrieveBulkData(res, dir, nodes[0]!, rest, req.headers.accept);
   }
-  return notFound(`resource ${'/' + seg.join('/')} (rendered, thumbnail and other Azure extras are not offered locally)`);
+  return notFound(
+    `resource ${'/' + seg.join('/')} (rendered, thumbnail and other Azure extras are not offered locally)`,
+  );
 }

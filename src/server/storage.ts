@@ -13,12 +13,35 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
 import { readHeaderFrom } from './dicomFiles';
-import { Catalog, entryFromDataSet, uidProblem, type InstanceEntry, type InstanceNode } from './catalog';
-import { OutsideRootError, folderInside, isInside, openInside, realRoot, unlinkInside } from './jail';
+import {
+  Catalog,
+  entryFromDataSet,
+  uidProblem,
+  type InstanceEntry,
+  type InstanceNode,
+} from './catalog';
+import {
+  OutsideRootError,
+  folderInside,
+  isInside,
+  openInside,
+  realRoot,
+  unlinkInside,
+} from './jail';
 
 /** Folder inside the served folder for the server's own files; never served, never scanned. */
 export const STATE_DIR = '.dicomweb';
@@ -63,7 +86,8 @@ export class IngestError extends Error {
  * Linux names every open descriptor in /proc/self/fd: opening that path opens the very file
  * the jail checked, so the identity reader (which takes a path) cannot be raced to another.
  */
-const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
+const PROC_FD =
+  process.platform === 'linux' && existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
 
 export interface StorageOptions {
   dir: string;
@@ -112,7 +136,8 @@ export class Storage {
     // uploads, the index and the emptying of tmp below outside the folder (issue 10).
     await folderInside(this.dir, `${STATE_DIR}/${TMP_DIR}`);
     // Uploads that were in progress when the server stopped (or crashed) never completed.
-    for (const name of await readdir(this.tmpDir)) await rm(join(this.tmpDir, name), { force: true, recursive: true });
+    for (const name of await readdir(this.tmpDir))
+      await rm(join(this.tmpDir, name), { force: true, recursive: true });
     let loadedIndex = false;
     try {
       const text = await readFile(join(this.stateDir, INDEX_FILE), 'utf8');
@@ -140,14 +165,17 @@ export class Storage {
       while (next < files.length) {
         const file = files[next++]!;
         seen.add(file);
-        await this.checkFile(file).catch((error: unknown) => this.log(`scan: ${file}: ${(error as Error).message}`));
+        await this.checkFile(file).catch((error: unknown) =>
+          this.log(`scan: ${file}: ${(error as Error).message}`),
+        );
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     for (const [file, node] of [...this.catalog.byPath]) {
       if (!seen.has(file) && !this.committing.has(file)) this.catalog.removeInstance(node);
     }
-    for (const file of [...this.catalog.rejected.keys()]) if (!seen.has(file)) this.catalog.rejected.delete(file);
+    for (const file of [...this.catalog.rejected.keys()])
+      if (!seen.has(file)) this.catalog.rejected.delete(file);
     this.scheduleSave();
   }
 
@@ -180,12 +208,16 @@ export class Storage {
     if (!info || (!info.isFile() && !info.isDirectory())) {
       // Gone, or turned into a link or a special file: the file, or a whole folder (then every instance below it).
       for (const [path, node] of [...this.catalog.byPath]) {
-        if ((path === file || path.startsWith(`${file}/`) || file === '') && !this.committing.has(path)) {
+        if (
+          (path === file || path.startsWith(`${file}/`) || file === '') &&
+          !this.committing.has(path)
+        ) {
           this.catalog.removeInstance(node);
           this.log(`removed ${path} (the file is gone)`);
         }
       }
-      for (const path of [...this.catalog.rejected.keys()]) if (path === file || path.startsWith(`${file}/`)) this.catalog.rejected.delete(path);
+      for (const path of [...this.catalog.rejected.keys()])
+        if (path === file || path.startsWith(`${file}/`)) this.catalog.rejected.delete(path);
       return;
     }
     if (info.isDirectory()) {
@@ -204,7 +236,9 @@ export class Storage {
       if (this.committing.has(file) || !(await exists(join(this.dir, file)))) return;
       const result = this.catalog.add(entry);
       if (result.kind === 'duplicate') {
-        this.log(`${file}: SOP Instance ${entry.sopUid} is already served from ${result.existing.file}; ignored`);
+        this.log(
+          `${file}: SOP Instance ${entry.sopUid} is already served from ${result.existing.file}; ignored`,
+        );
       } else if (result.kind === 'conflict') {
         this.log(`${file}: ${result.message}; ignored`);
       }
@@ -242,7 +276,10 @@ export class Storage {
     }
   }
 
-  private async identityOf(handle: FileHandle, file: string): Promise<Awaited<ReturnType<typeof readInstanceIdentity>>> {
+  private async identityOf(
+    handle: FileHandle,
+    file: string,
+  ): Promise<Awaited<ReturnType<typeof readInstanceIdentity>>> {
     // Elsewhere than Linux the path is read again; the UID comparison with the header read
     // from the checked descriptor then refuses a file swapped in between.
     const path = PROC_FD ? `${PROC_FD}/${handle.fd}` : join(this.dir, file);
@@ -273,14 +310,23 @@ export class Storage {
    */
   async tempPath(): Promise<string> {
     const { real } = await folderInside(this.dir, `${STATE_DIR}/${TMP_DIR}`);
-    return join(real, `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`);
+    return join(
+      real,
+      `${process.pid}-${Date.now().toString(36)}-${(this.tmpCounter++).toString(36)}.part`,
+    );
   }
 
   /** Where a STOW-RS instance goes, relative to the folder; never an existing file of another instance. */
   targetFor(studyUid: string, seriesUid: string, sopUid: string): string {
     const base = `${fileNameForUid(studyUid)}/${fileNameForUid(seriesUid)}/${fileNameForUid(sopUid)}`;
     let candidate = `${base}.dcm`;
-    for (let n = 1; this.catalog.byPath.has(candidate) || this.committing.has(candidate) || this.catalog.rejected.has(candidate); n++) {
+    for (
+      let n = 1;
+      this.catalog.byPath.has(candidate) ||
+      this.committing.has(candidate) ||
+      this.catalog.rejected.has(candidate);
+      n++
+    ) {
       candidate = `${base}-${n}.dcm`;
     }
     return candidate;
@@ -300,12 +346,17 @@ export class Storage {
       const { real, firstCreated } = await folderInside(this.dir, folder === '.' ? '' : folder);
       realFolders.set(folder, real);
       if (firstCreated) {
-        for (let d = real; d !== dirname(firstCreated) && d !== dirname(d); d = dirname(d)) touched.add(dirname(d));
+        for (let d = real; d !== dirname(firstCreated) && d !== dirname(d); d = dirname(d))
+          touched.add(dirname(d));
       }
       touched.add(real);
     }
     const name = (file: string) => file.slice(file.lastIndexOf('/') + 1);
-    await Promise.all(moves.map(({ temp, file }) => rename(temp, join(realFolders.get(dirname(file))!, name(file)))));
+    await Promise.all(
+      moves.map(({ temp, file }) =>
+        rename(temp, join(realFolders.get(dirname(file))!, name(file))),
+      ),
+    );
     await Promise.all([...touched].map((dir) => this.syncDirectoryShared(dir)));
   }
 
@@ -330,7 +381,8 @@ export class Storage {
         const next = syncDirectory(dir);
         this.dirSyncs.set(dir, { running: next });
         void next.finally(() => {
-          if (this.dirSyncs.get(dir)?.running === next && !this.dirSyncs.get(dir)?.next) this.dirSyncs.delete(dir);
+          if (this.dirSyncs.get(dir)?.running === next && !this.dirSyncs.get(dir)?.next)
+            this.dirSyncs.delete(dir);
         });
         return next;
       });
@@ -384,11 +436,15 @@ export class Storage {
       return;
     }
     try {
-      const watcher = watch(this.dir, { recursive: true, persistent: false }, (_event, filename) => this.onWatchEvent('', filename));
+      const watcher = watch(this.dir, { recursive: true, persistent: false }, (_event, filename) =>
+        this.onWatchEvent('', filename),
+      );
       watcher.on('error', (error) => this.log(`watch: ${error.message}`));
       this.watchers.set('', watcher);
     } catch (error) {
-      this.log(`watch: ${(error as Error).message}; files dropped into the folder appear after a restart`);
+      this.log(
+        `watch: ${(error as Error).message}; files dropped into the folder appear after a restart`,
+      );
     }
   }
 
@@ -408,7 +464,9 @@ export class Storage {
   private async watchTree(rel: string): Promise<void> {
     if (this.closed || this.watchers.has(rel)) return;
     try {
-      const watcher = watch(join(this.dir, rel), { persistent: false }, (_event, filename) => this.onWatchEvent(rel, filename));
+      const watcher = watch(join(this.dir, rel), { persistent: false }, (_event, filename) =>
+        this.onWatchEvent(rel, filename),
+      );
       watcher.on('error', () => {
         watcher.close();
         this.watchers.delete(rel);
@@ -416,7 +474,8 @@ export class Storage {
       this.watchers.set(rel, watcher);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.log(`watch ${rel || '.'}: ${(error as Error).message}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        this.log(`watch ${rel || '.'}: ${(error as Error).message}`);
       return;
     }
     let entries;

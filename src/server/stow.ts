@@ -14,7 +14,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MultipartError, parseContentType, parseMultipart } from '../dicomweb/multipart';
-import { DicomFileError, readInstanceIdentity, readInstanceIdentityAndDataSetFromBytes, type InstanceIdentity } from '../dicom/part10';
+import {
+  DicomFileError,
+  readInstanceIdentity,
+  readInstanceIdentityAndDataSetFromBytes,
+  type InstanceIdentity,
+} from '../dicom/part10';
 import { entryFromDataSet, uidProblem, type InstanceEntry } from './catalog';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
@@ -70,7 +75,16 @@ export interface StowContext {
 function requestBody(req: IncomingMessage, max: number): AsyncIterable<Uint8Array> {
   const chunks = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
   if (!Number.isFinite(max)) return chunks;
-  return limitedBody(chunks, max, () => new HttpError(413, `the request body is larger than the ${max} bytes a STOW-RS request may carry`, { connection: 'close' }));
+  return limitedBody(
+    chunks,
+    max,
+    () =>
+      new HttpError(
+        413,
+        `the request body is larger than the ${max} bytes a STOW-RS request may carry`,
+        { connection: 'close' },
+      ),
+  );
 }
 
 /**
@@ -79,7 +93,12 @@ function requestBody(req: IncomingMessage, max: number): AsyncIterable<Uint8Arra
  * some stored, 409 none stored, 400 malformed request, 406 unacceptable Accept, 415 wrong
  * Content-Type.
  */
-export async function handleStow(req: IncomingMessage, res: ServerResponse, context: StowContext, studyUid?: string): Promise<void> {
+export async function handleStow(
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: StowContext,
+  studyUid?: string,
+): Promise<void> {
   if (req.headers.accept && !acceptsJson(req.headers.accept)) {
     throw new HttpError(406, 'STOW-RS answers application/dicom+json (PS3.18 §10.5.3)');
   }
@@ -95,17 +114,25 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
   } else if (mediaType === 'multipart/related') {
     const type = params.type ? parseContentType(params.type).mediaType : 'application/dicom';
     if (type !== 'application/dicom') {
-      throw new HttpError(415, `multipart/related of type "${params.type}" is not stored here; send type="application/dicom" parts`);
+      throw new HttpError(
+        415,
+        `multipart/related of type "${params.type}" is not stored here; send type="application/dicom" parts`,
+      );
     }
-    if (!params.boundary) throw new HttpError(400, 'the multipart/related Content-Type has no boundary parameter');
+    if (!params.boundary)
+      throw new HttpError(400, 'the multipart/related Content-Type has no boundary parameter');
     parts = parseMultipart(source, contentType, { maxHeaderBytes: 16 * 1024 });
   } else {
-    throw new HttpError(415, `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`);
+    throw new HttpError(
+      415,
+      `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`,
+    );
   }
 
   const results: PartResult[] = [];
   const release = (): void => {
-    for (const result of results) if (result.sopInstanceUid && result.entry) context.reserved.delete(result.sopInstanceUid);
+    for (const result of results)
+      if (result.sopInstanceUid && result.entry) context.reserved.delete(result.sopInstanceUid);
   };
   try {
     let index = 0;
@@ -117,7 +144,8 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
   } catch (error) {
     release();
     await discard(results);
-    if (error instanceof MultipartError) throw new HttpError(400, `malformed multipart body: ${error.message}`);
+    if (error instanceof MultipartError)
+      throw new HttpError(400, `malformed multipart body: ${error.message}`);
     throw error;
   }
   if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
@@ -129,23 +157,35 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
       try {
         result.entry!.mtimeMs = (await result.synced!).mtimeMs;
       } catch (error) {
-        result.failure = { code: FailureReason.ProcessingFailure, comment: `could not write: ${(error as Error).message}` };
+        result.failure = {
+          code: FailureReason.ProcessingFailure,
+          comment: `could not write: ${(error as Error).message}`,
+        };
       }
     }
     const moving = accepted.filter((r) => !r.failure);
     for (const result of moving) context.storage.committing.add(result.entry!.file);
     try {
-      await context.storage.moveIntoPlace(moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })));
+      await context.storage.moveIntoPlace(
+        moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })),
+      );
       for (const result of moving) {
         const outcome = context.storage.catalog.add(result.entry!);
         if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
           // A file dropped into the folder meanwhile holds the same instance: keep that one.
-          result.failure = { code: FailureReason.Duplicate, comment: 'stored concurrently by another request' };
+          result.failure = {
+            code: FailureReason.Duplicate,
+            comment: 'stored concurrently by another request',
+          };
           await context.storage.removeFile(result.entry!.file);
         }
       }
     } catch (error) {
-      for (const result of moving) result.failure ??= { code: FailureReason.ProcessingFailure, comment: `could not store: ${(error as Error).message}` };
+      for (const result of moving)
+        result.failure ??= {
+          code: FailureReason.ProcessingFailure,
+          comment: `could not store: ${(error as Error).message}`,
+        };
     } finally {
       for (const result of moving) context.storage.committing.delete(result.entry!.file);
     }
@@ -160,7 +200,10 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
   const body: Record<string, unknown> = {};
   const studies = new Set(stored.map((r) => r.entry!.studyUid));
   if (studyUid || studies.size === 1) {
-    body['00081190'] = { vr: 'UR', Value: [`${context.baseUrl}/studies/${studyUid ?? [...studies][0]}`] };
+    body['00081190'] = {
+      vr: 'UR',
+      Value: [`${context.baseUrl}/studies/${studyUid ?? [...studies][0]}`],
+    };
   }
   if (failed.length) {
     body['00081198'] = {
@@ -171,7 +214,17 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
         if (r.sopInstanceUid) item['00081155'] = { vr: 'UI', Value: [r.sopInstanceUid] };
         item['00081197'] = { vr: 'US', Value: [r.failure!.code] };
         // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
-        item['00741048'] = { vr: 'SQ', Value: [{ '00000902': { vr: 'LO', Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)] } }] };
+        item['00741048'] = {
+          vr: 'SQ',
+          Value: [
+            {
+              '00000902': {
+                vr: 'LO',
+                Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)],
+              },
+            },
+          ],
+        };
         return item;
       }),
     };
@@ -182,12 +235,19 @@ export async function handleStow(req: IncomingMessage, res: ServerResponse, cont
       Value: stored.map((r) => ({
         '00081150': { vr: 'UI', Value: [r.entry!.instance['00080016'] ?? r.sopClassUid] },
         '00081155': { vr: 'UI', Value: [r.entry!.sopUid] },
-        '00081190': { vr: 'UR', Value: [`${context.baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`] },
+        '00081190': {
+          vr: 'UR',
+          Value: [
+            `${context.baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`,
+          ],
+        },
       })),
     };
   }
   const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
-  context.log(`STOW ${results.length} part(s): ${stored.length} stored, ${failed.length} failed (${status})`);
+  context.log(
+    `STOW ${results.length} part(s): ${stored.length} stored, ${failed.length} failed (${status})`,
+  );
   sendJson(res, status, body);
 }
 
@@ -199,12 +259,17 @@ async function receivePart(
   studyUid: string | undefined,
 ): Promise<PartResult> {
   const result: PartResult = { index };
-  const partType = part.contentType ? parseContentType(part.contentType).mediaType : 'application/dicom';
+  const partType = part.contentType
+    ? parseContentType(part.contentType).mediaType
+    : 'application/dicom';
   if (!DICOM_TYPES.has(partType)) {
     for await (const _ of part.body) {
       /* skipped */
     }
-    result.failure = { code: FailureReason.ProcessingFailure, comment: `part type ${partType} is not application/dicom` };
+    result.failure = {
+      code: FailureReason.ProcessingFailure,
+      comment: `part type ${partType} is not application/dicom`,
+    };
     return result;
   }
   const temp = await context.storage.tempPath();
@@ -252,7 +317,11 @@ async function receivePart(
       }
     } catch (error) {
       const message = error instanceof DicomFileError ? error.message : String(error);
-      const code = error instanceof DicomFileError && (error.code === 'MISSING_UID' || error.code === 'INVALID_UID') ? FailureReason.ValidationFailure : FailureReason.ProcessingFailure;
+      const code =
+        error instanceof DicomFileError &&
+        (error.code === 'MISSING_UID' || error.code === 'INVALID_UID')
+          ? FailureReason.ValidationFailure
+          : FailureReason.ProcessingFailure;
       result.failure = { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
       return result;
     }
@@ -271,7 +340,10 @@ async function receivePart(
       return result;
     }
     if (studyUid && identity.studyInstanceUid !== studyUid) {
-      result.failure = { code: FailureReason.StudyMismatch, comment: `StudyInstanceUID ${identity.studyInstanceUid} is not ${studyUid}` };
+      result.failure = {
+        code: FailureReason.StudyMismatch,
+        comment: `StudyInstanceUID ${identity.studyInstanceUid} is not ${studyUid}`,
+      };
       return result;
     }
     const catalog = context.storage.catalog;
@@ -280,12 +352,18 @@ async function receivePart(
       return result;
     }
     if (context.reserved.has(identity.sopInstanceUid)) {
-      result.failure = { code: FailureReason.BeingCreated, comment: 'instance is being stored by another request' };
+      result.failure = {
+        code: FailureReason.BeingCreated,
+        comment: 'instance is being stored by another request',
+      };
       return result;
     }
     const series = catalog.seriesByUid.get(identity.seriesInstanceUid);
     if (series && series.study.uid !== identity.studyInstanceUid) {
-      result.failure = { code: FailureReason.ValidationFailure, comment: `series belongs to study ${series.study.uid}` };
+      result.failure = {
+        code: FailureReason.ValidationFailure,
+        comment: `series belongs to study ${series.study.uid}`,
+      };
       return result;
     }
     let dataSet;
@@ -302,7 +380,11 @@ async function receivePart(
       return result;
     }
     context.reserved.add(identity.sopInstanceUid);
-    const file = context.storage.targetFor(identity.studyInstanceUid, identity.seriesInstanceUid, identity.sopInstanceUid);
+    const file = context.storage.targetFor(
+      identity.studyInstanceUid,
+      identity.seriesInstanceUid,
+      identity.sopInstanceUid,
+    );
     // mtimeMs is set from the written file before the entry joins the index.
     result.entry = entryFromDataSet(dataSet, identity, { file, size, mtimeMs: 0 });
     write();

@@ -12,8 +12,17 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartBody, multipartLength, newBoundary, type MultipartWriterPart } from '../dicomweb/multipart';
-import { NATIVE_TRANSFER_SYNTAXES, TransferSyntax, isEncapsulatedTransferSyntax } from '../dicom/uids';
+import {
+  multipartBody,
+  multipartLength,
+  newBoundary,
+  type MultipartWriterPart,
+} from '../dicomweb/multipart';
+import {
+  NATIVE_TRANSFER_SYNTAXES,
+  TransferSyntax,
+  isEncapsulatedTransferSyntax,
+} from '../dicom/uids';
 import type { InstanceNode } from './catalog';
 import {
   PIXEL_DATA_TAG,
@@ -30,7 +39,14 @@ import {
   type JsonDataset,
 } from './dicomFiles';
 import { openStoredStream, storedFile, storedFileChunks, type StoredFile } from './jail';
-import { HttpError, innerTypeOfRange, parseAccept, sendJson, transferSyntaxOfRange, type AcceptRange } from './httpUtil';
+import {
+  HttpError,
+  innerTypeOfRange,
+  parseAccept,
+  sendJson,
+  transferSyntaxOfRange,
+  type AcceptRange,
+} from './httpUtil';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 
@@ -38,7 +54,11 @@ const ELE = TransferSyntax.ExplicitVRLittleEndian;
 export type BulkDataUriOf = (node: InstanceNode, path: string[]) => string;
 
 function isMultipartRange(range: AcceptRange): boolean {
-  return range.mediaType === 'multipart/related' || range.mediaType === 'multipart/*' || range.mediaType === '*/*';
+  return (
+    range.mediaType === 'multipart/related' ||
+    range.mediaType === 'multipart/*' ||
+    range.mediaType === '*/*'
+  );
 }
 
 /**
@@ -46,7 +66,13 @@ function isMultipartRange(range: AcceptRange): boolean {
  * application/dicom (PS3.18 §10.4.1.1.1), or, for one instance, the bare file when
  * `Accept: application/dicom` (the Azure DICOM service's single-part form, used by the seed).
  */
-export async function retrieveInstances(res: ServerResponse, dir: string, nodes: InstanceNode[], accept: string | undefined, singleInstance: boolean): Promise<void> {
+export async function retrieveInstances(
+  res: ServerResponse,
+  dir: string,
+  nodes: InstanceNode[],
+  accept: string | undefined,
+  singleInstance: boolean,
+): Promise<void> {
   for (const range of parseAccept(accept)) {
     const asked = transferSyntaxOfRange(range);
     const syntax = asked ?? ELE;
@@ -56,7 +82,10 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
       const node = nodes[0]!;
       // Opened (through the jail) before the headers, so a refused file is a 404, not a cut answer.
       const stream = await openStoredStream(dir, node.file);
-      res.writeHead(200, { 'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`, 'content-length': node.size });
+      res.writeHead(200, {
+        'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`,
+        'content-length': node.size,
+      });
       await pipeline(stream, res);
       return;
     }
@@ -64,26 +93,40 @@ export async function retrieveInstances(res: ServerResponse, dir: string, nodes:
     const inner = innerTypeOfRange(range);
     if (inner && inner !== 'application/dicom' && inner !== '*/*') continue;
     const boundary = newBoundary();
-    const types = nodes.map((node) => `application/dicom; transfer-syntax=${node.transferSyntaxUid}`);
-    const length = multipartLength(nodes.map((node) => node.size), types, boundary);
-    res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, 'content-length': length });
-    const parts = nodes.map(
-      (node, i): MultipartWriterPart => ({
-        contentType: types[i]!,
-        body: storedFileChunks(storedFile(dir, node.file)),
-        length: node.size,
-      }),
+    const types = nodes.map(
+      (node) => `application/dicom; transfer-syntax=${node.transferSyntaxUid}`,
     );
+    const length = multipartLength(
+      nodes.map((node) => node.size),
+      types,
+      boundary,
+    );
+    res.writeHead(200, {
+      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      'content-length': length,
+    });
+    const parts = nodes.map((node, i): MultipartWriterPart => ({
+      contentType: types[i]!,
+      body: storedFileChunks(storedFile(dir, node.file)),
+      length: node.size,
+    }));
     await pipeline(Readable.from(multipartBody(parts, boundary)), res);
     return;
   }
   const stored = [...new Set(nodes.map((node) => node.transferSyntaxUid))].join(', ');
-  throw new HttpError(406, `cannot serve "${accept}": stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`);
+  throw new HttpError(
+    406,
+    `cannot serve "${accept}": stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`,
+  );
 }
 
-
 /** `GET …/metadata` at three levels (PS3.18 §10.4.1.1.2): one DICOM JSON dataset per instance. */
-export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: InstanceNode[], bulkDataUri: BulkDataUriOf): Promise<void> {
+export async function retrieveMetadata(
+  res: ServerResponse,
+  dir: string,
+  nodes: InstanceNode[],
+  bulkDataUri: BulkDataUriOf,
+): Promise<void> {
   const out: JsonDataset[] = new Array(nodes.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -91,7 +134,9 @@ export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: 
       const index = next++;
       const node = nodes[index]!;
       const header = await readInstanceHeader(storedFile(dir, node.file));
-      out[index] = dataSetToJson(header.dataSet, { bulkDataUri: (path) => bulkDataUri(node, path) });
+      out[index] = dataSetToJson(header.dataSet, {
+        bulkDataUri: (path) => bulkDataUri(node, path),
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, nodes.length) }, worker));
@@ -105,11 +150,20 @@ export async function retrieveMetadata(res: ServerResponse, dir: string, nodes: 
  * frame). A list of more than `maxLength` entries is 400 (limits.ts MAX_FRAME_LIST_LENGTH).
  */
 export function parseFrameList(text: string, maxLength = Infinity): number[] {
-  if (!/^\d+(,\d+)*$/.test(text)) throw new HttpError(400, `"${text.slice(0, 40)}" is not a frame list (frame numbers start at 1, separated by commas)`);
+  if (!/^\d+(,\d+)*$/.test(text))
+    throw new HttpError(
+      400,
+      `"${text.slice(0, 40)}" is not a frame list (frame numbers start at 1, separated by commas)`,
+    );
   const entries = text.split(',');
-  if (entries.length > maxLength) throw new HttpError(400, `a frame list may name at most ${maxLength} frames; this one names ${entries.length}`);
+  if (entries.length > maxLength)
+    throw new HttpError(
+      400,
+      `a frame list may name at most ${maxLength} frames; this one names ${entries.length}`,
+    );
   const frames = [...new Set(entries.map(Number))];
-  if (frames.some((n) => n < 1 || !Number.isSafeInteger(n))) throw new HttpError(400, 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
+  if (frames.some((n) => n < 1 || !Number.isSafeInteger(n)))
+    throw new HttpError(400, 'frame numbers start at 1 (PS3.18 §10.4.1.1.3)');
   return frames;
 }
 
@@ -119,27 +173,53 @@ interface FrameChoice {
   multipart: boolean;
 }
 
-function chooseFrameEncoding(accept: string | undefined, stored: string, frameCount: number): FrameChoice {
-  const native = NATIVE_TRANSFER_SYNTAXES.has(stored) || stored === TransferSyntax.DeflatedExplicitVRLittleEndian;
+function chooseFrameEncoding(
+  accept: string | undefined,
+  stored: string,
+  frameCount: number,
+): FrameChoice {
+  const native =
+    NATIVE_TRANSFER_SYNTAXES.has(stored) ||
+    stored === TransferSyntax.DeflatedExplicitVRLittleEndian;
   const storedType = frameMediaType(stored);
   for (const range of parseAccept(accept)) {
     const asked = transferSyntaxOfRange(range) ?? ELE;
     const mode: FrameChoice['mode'] | undefined =
-      asked === '*' || asked === stored ? (native ? 'ele' : 'stored') : asked === ELE && native ? 'ele' : undefined;
+      asked === '*' || asked === stored
+        ? native
+          ? 'ele'
+          : 'stored'
+        : asked === ELE && native
+          ? 'ele'
+          : undefined;
     if (!mode) continue;
     const type = mode === 'ele' ? 'application/octet-stream' : storedType;
     if (isMultipartRange(range)) {
       const inner = innerTypeOfRange(range);
-      if (!inner || inner === type || inner === '*/*' || (inner === 'application/octet-stream' && mode === 'ele')) return { mode, multipart: true };
+      if (
+        !inner ||
+        inner === type ||
+        inner === '*/*' ||
+        (inner === 'application/octet-stream' && mode === 'ele')
+      )
+        return { mode, multipart: true };
       // `type="application/octet-stream"; transfer-syntax=*` asks the stored encoding with its own type (PS3.18 §8.7.3.5.2).
       if (inner === 'application/octet-stream' && asked === '*') return { mode, multipart: true };
       continue;
     }
-    if (frameCount === 1 && (range.mediaType === type || range.mediaType === 'application/octet-stream' || range.mediaType === 'image/*')) {
+    if (
+      frameCount === 1 &&
+      (range.mediaType === type ||
+        range.mediaType === 'application/octet-stream' ||
+        range.mediaType === 'image/*')
+    ) {
       return { mode, multipart: false };
     }
   }
-  throw new HttpError(406, `frames are stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`);
+  throw new HttpError(
+    406,
+    `frames are stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`,
+  );
 }
 
 /** `GET …/frames/{list}` (PS3.18 §10.4.1.1.3). */
@@ -156,17 +236,30 @@ export async function retrieveFrames(
   const header = await readInstanceHeader(path);
   const geometry = frameGeometry(header.dataSet);
   const pixelData = header.dataSet.elements[PIXEL_DATA_TAG];
-  if (!geometry || !pixelData) throw new HttpError(400, 'the instance has no pixel data, so no frames');
+  if (!geometry || !pixelData)
+    throw new HttpError(400, 'the instance has no pixel data, so no frames');
   const outOfRange = frames.filter((n) => n > geometry.numberOfFrames);
   if (outOfRange.length) {
-    throw new HttpError(400, `frame ${outOfRange.slice(0, 10).join(',')} does not exist: the instance has ${geometry.numberOfFrames} frame(s)`);
+    throw new HttpError(
+      400,
+      `frame ${outOfRange.slice(0, 10).join(',')} does not exist: the instance has ${geometry.numberOfFrames} frame(s)`,
+    );
   }
   const stored = header.transferSyntaxUid;
   const choice = chooseFrameEncoding(accept, stored, frames.length);
-  const source = await openFrames(path, header, frames, geometry.frameBytes, geometry.numberOfFrames, geometry.bitsAllocated);
+  const source = await openFrames(
+    path,
+    header,
+    frames,
+    geometry.frameBytes,
+    geometry.numberOfFrames,
+    geometry.bitsAllocated,
+  );
   try {
     const type =
-      choice.mode === 'ele' ? `application/octet-stream; transfer-syntax=${ELE}` : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
+      choice.mode === 'ele'
+        ? `application/octet-stream; transfer-syntax=${ELE}`
+        : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
     await sendBinaryParts(res, source.parts, type, choice.multipart, frames);
   } finally {
     await source.close();
@@ -196,22 +289,39 @@ async function openFrames(
   if (isEncapsulatedTransferSyntax(stored)) {
     // Encapsulated fragments are views into the file read once (subarrays, no copies).
     const whole = await readWholeInstance(path);
-    return { parts: frames.map((n) => eager(encapsulatedFrame(whole, n, numberOfFrames))), close: none };
+    return {
+      parts: frames.map((n) => eager(encapsulatedFrame(whole, n, numberOfFrames))),
+      close: none,
+    };
   }
   const bigEndian = stored === TransferSyntax.ExplicitVRBigEndian;
-  const swap = (bytes: Uint8Array) => (bigEndian && bitsAllocated > 8 ? swapBytes(bytes, bitsAllocated / 8) : bytes);
+  const swap = (bytes: Uint8Array) =>
+    bigEndian && bitsAllocated > 8 ? swapBytes(bytes, bitsAllocated / 8) : bytes;
   if (header.whole || stored === TransferSyntax.DeflatedExplicitVRLittleEndian) {
     const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
     const element = dataSet.elements[PIXEL_DATA_TAG]!;
-    const frameAt = (n: number) => dataSet.byteArray.subarray(element.dataOffset + (n - 1) * frameBytes, element.dataOffset + n * frameBytes);
-    return { parts: frames.map((n) => ({ length: frameBytes, read: () => swap(frameAt(n)) })), close: none };
+    const frameAt = (n: number) =>
+      dataSet.byteArray.subarray(
+        element.dataOffset + (n - 1) * frameBytes,
+        element.dataOffset + n * frameBytes,
+      );
+    return {
+      parts: frames.map((n) => ({ length: frameBytes, read: () => swap(frameAt(n)) })),
+      close: none,
+    };
   }
   const element = header.dataSet.elements[PIXEL_DATA_TAG]!;
   const handle = await openForReading(path);
   const read = async (n: number): Promise<Uint8Array> => {
     const buffer = Buffer.alloc(frameBytes);
-    const { bytesRead } = await handle.read(buffer, 0, frameBytes, element.dataOffset + (n - 1) * frameBytes);
-    if (bytesRead !== frameBytes) throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
+    const { bytesRead } = await handle.read(
+      buffer,
+      0,
+      frameBytes,
+      element.dataOffset + (n - 1) * frameBytes,
+    );
+    if (bytesRead !== frameBytes)
+      throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
     return swap(buffer);
   };
   // The first frame is read before the answer starts, so a short file is still a 400, not a cut answer.
@@ -220,7 +330,9 @@ async function openFrames(
     throw error;
   });
   return {
-    parts: frames.map((n, i) => (i === 0 ? eager(first) : { length: frameBytes, read: () => read(n) })),
+    parts: frames.map((n, i) =>
+      i === 0 ? eager(first) : { length: frameBytes, read: () => read(n) },
+    ),
     close: () => handle.close(),
   };
 }
@@ -234,7 +346,13 @@ function eager(bytes: Uint8Array): LazyPart {
  * one at a time as the response drains (pipeline honours backpressure): memory holds about
  * one part, whatever their number.
  */
-async function sendBinaryParts(res: ServerResponse, parts: LazyPart[], type: string, multipart: boolean, frames?: number[]): Promise<void> {
+async function sendBinaryParts(
+  res: ServerResponse,
+  parts: LazyPart[],
+  type: string,
+  multipart: boolean,
+  frames?: number[],
+): Promise<void> {
   if (!multipart) {
     const bytes = await parts[0]!.read();
     res.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength });
@@ -242,14 +360,29 @@ async function sendBinaryParts(res: ServerResponse, parts: LazyPart[], type: str
     return;
   }
   const boundary = newBoundary();
-  const headers = parts.map((_, i) => (frames ? { 'Content-Location': `frames/${frames[i]}` } : undefined));
-  const length = multipartLength(parts.map((p) => p.length), type, boundary, headers);
+  const headers = parts.map((_, i) =>
+    frames ? { 'Content-Location': `frames/${frames[i]}` } : undefined,
+  );
+  const length = multipartLength(
+    parts.map((p) => p.length),
+    type,
+    boundary,
+    headers,
+  );
   const outerType = type.split(';')[0]!;
-  res.writeHead(200, { 'content-type': `multipart/related; type="${outerType}"; boundary=${boundary}`, 'content-length': length });
+  res.writeHead(200, {
+    'content-type': `multipart/related; type="${outerType}"; boundary=${boundary}`,
+    'content-length': length,
+  });
   async function* writerParts(): AsyncGenerator<MultipartWriterPart> {
     for (let i = 0; i < parts.length; i++) {
       const body = await parts[i]!.read();
-      yield { contentType: type, body, length: parts[i]!.length, ...(headers[i] ? { headers: headers[i] } : {}) };
+      yield {
+        contentType: type,
+        body,
+        length: parts[i]!.length,
+        ...(headers[i] ? { headers: headers[i] } : {}),
+      };
     }
   }
   // Byte mode: the stream reads ahead one chunk, not 16 frames (object mode's highWaterMark).
@@ -262,8 +395,17 @@ async function sendBinaryParts(res: ServerResponse, parts: LazyPart[], type: str
  * application/octet-stream (or bare with `Accept: application/octet-stream`). Encapsulated
  * Pixel Data comes back one part per frame in its stored media type.
  */
-export async function retrieveBulkData(res: ServerResponse, dir: string, node: InstanceNode, pathSegments: string[], accept: string | undefined): Promise<void> {
-  if (pathSegments.length % 2 !== 1 || pathSegments.some((s, i) => (i % 2 === 0 ? !/^[0-9A-Fa-f]{8}$/.test(s) : !/^\d+$/.test(s)))) {
+export async function retrieveBulkData(
+  res: ServerResponse,
+  dir: string,
+  node: InstanceNode,
+  pathSegments: string[],
+  accept: string | undefined,
+): Promise<void> {
+  if (
+    pathSegments.length % 2 !== 1 ||
+    pathSegments.some((s, i) => (i % 2 === 0 ? !/^[0-9A-Fa-f]{8}$/.test(s) : !/^\d+$/.test(s)))
+  ) {
     throw new HttpError(400, 'a bulk data path is tag[/item/tag…] with 8-digit hex tags');
   }
   const path = storedFile(dir, node.file);
@@ -273,11 +415,22 @@ export async function retrieveBulkData(res: ServerResponse, dir: string, node: I
   if (!element) throw new HttpError(404, `no element ${pathSegments.join('/')} in this instance`);
   const ranges = parseAccept(accept);
   const single = ranges[0]?.mediaType === 'application/octet-stream';
-  if (pathSegments.length === 1 && pathSegments[0]!.toUpperCase() === '7FE00010' && isEncapsulatedTransferSyntax(header.transferSyntaxUid)) {
+  if (
+    pathSegments.length === 1 &&
+    pathSegments[0]!.toUpperCase() === '7FE00010' &&
+    isEncapsulatedTransferSyntax(header.transferSyntaxUid)
+  ) {
     const geometry = frameGeometry(dataSet);
     const count = geometry?.numberOfFrames ?? 1;
-    const frames = Array.from({ length: count }, (_, i) => eager(encapsulatedFrame(dataSet, i + 1, count)));
-    await sendBinaryParts(res, frames, `${frameMediaType(header.transferSyntaxUid)}; transfer-syntax=${header.transferSyntaxUid}`, !single || frames.length > 1);
+    const frames = Array.from({ length: count }, (_, i) =>
+      eager(encapsulatedFrame(dataSet, i + 1, count)),
+    );
+    await sendBinaryParts(
+      res,
+      frames,
+      `${frameMediaType(header.transferSyntaxUid)}; transfer-syntax=${header.transferSyntaxUid}`,
+      !single || frames.length > 1,
+    );
     return;
   }
   const bytes = valueBytes(dataSet, element);

@@ -7,7 +7,9 @@ import { ServerNode } from './nodes/ServerNode';
  * The "DICOMweb" view: connection → studies → series → instances. Server nodes are kept
  * across redraws so loaded pages survive; a refresh resets only the node it is asked for.
  */
-export class DicomWebTreeProvider implements vscode.TreeDataProvider<DicomWebNode>, vscode.Disposable {
+export class DicomWebTreeProvider
+  implements vscode.TreeDataProvider<DicomWebNode>, vscode.Disposable
+{
   private readonly changedEmitter = new vscode.EventEmitter<DicomWebNode | undefined>();
   readonly onDidChangeTreeData = this.changedEmitter.event;
   private servers = new Map<string, ServerNode>();
@@ -45,7 +47,12 @@ export class DicomWebTreeProvider implements vscode.TreeDataProvider<DicomWebNod
     for (const connection of list) {
       const existing = this.servers.get(connection.id);
       // A changed connection (URL, auth …) gets a fresh node: its loaded pages are stale.
-      next.set(connection.id, existing && JSON.stringify(existing.connection) === JSON.stringify(connection) ? existing : new ServerNode(this.treeContext, connection, list.length === 1));
+      next.set(
+        connection.id,
+        existing && JSON.stringify(existing.connection) === JSON.stringify(connection)
+          ? existing
+          : new ServerNode(this.treeContext, connection, list.length === 1),
+      );
     }
     this.servers = next;
     return [...next.values()];

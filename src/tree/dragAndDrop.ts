@@ -18,12 +18,25 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
   readonly dropMimeTypes = ['text/uri-list', 'files'];
   readonly dragMimeTypes: string[] = [];
 
-  constructor(private readonly upload: (target: ServerNode | StudyNode, uris: vscode.Uri[]) => Promise<void>) {}
+  constructor(
+    private readonly upload: (target: ServerNode | StudyNode, uris: vscode.Uri[]) => Promise<void>,
+  ) {}
 
-  async handleDrop(target: DicomWebNode | undefined, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
-    const destination = target instanceof StudyNode || target instanceof ServerNode ? target : target instanceof Object ? ancestorOf(target) : undefined;
+  async handleDrop(
+    target: DicomWebNode | undefined,
+    dataTransfer: vscode.DataTransfer,
+    token: vscode.CancellationToken,
+  ): Promise<void> {
+    const destination =
+      target instanceof StudyNode || target instanceof ServerNode
+        ? target
+        : target instanceof Object
+          ? ancestorOf(target)
+          : undefined;
     if (!destination) {
-      void vscode.window.showInformationMessage('Drop DICOM files on a server or a study to upload them.');
+      void vscode.window.showInformationMessage(
+        'Drop DICOM files on a server or a study to upload them.',
+      );
       return;
     }
     const listed: DroppedUri[] = [];
@@ -39,7 +52,10 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
       const file = item.asFile();
       if (file && !files.includes(file)) files.push(file);
     });
-    const plan = planDrop(listed, files.map((file) => ({ name: file.name, uri: file.uri ? dropped(file.uri) : undefined })));
+    const plan = planDrop(
+      listed,
+      files.map((file) => ({ name: file.name, uri: file.uri ? dropped(file.uri) : undefined })),
+    );
     if (token.isCancellationRequested || plan.uris.length + plan.fromData.length === 0) return;
     const uris = plan.uris.map((uri) => vscode.Uri.parse(uri));
     if (plan.fromData.length === 0) return this.upload(destination, uris);

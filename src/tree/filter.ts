@@ -77,7 +77,9 @@ export function parseFilter(text: string): StudyFilter {
     const key = piece.slice(0, index).trim();
     const value = piece.slice(index + 1).trim();
     if (!key || !value) continue;
-    const known = LABELS.find(([field, keyword, label]) => [field.toLowerCase(), keyword.toLowerCase(), label.toLowerCase()].includes(key.toLowerCase()));
+    const known = LABELS.find(([field, keyword, label]) =>
+      [field.toLowerCase(), keyword.toLowerCase(), label.toLowerCase()].includes(key.toLowerCase()),
+    );
     if (known) filter[known[0]] = value;
     else (filter.attributes ??= {})[key] = value;
   }

@@ -82,9 +82,23 @@ export interface HostMeasurements {
     rowsOnFirstPage: number;
     /** Refresh of the connection → provider resolved / reveal resolved, per run (warm). */
     refreshes: Array<{ providerMs: number; revealMs: number }>;
-    paging: { pages: number; studiesLoaded: number; perPageMs: number[]; totalMs: number; loop: LoopDelay; control?: LoopDelay };
+    paging: {
+      pages: number;
+      studiesLoaded: number;
+      perPageMs: number[];
+      totalMs: number;
+      loop: LoopDelay;
+      control?: LoopDelay;
+    };
   };
-  upload?: { files: number; stored: number; failed: number; durationMs: number; loop: LoopDelay; control?: LoopDelay };
+  upload?: {
+    files: number;
+    stored: number;
+    failed: number;
+    durationMs: number;
+    loop: LoopDelay;
+    control?: LoopDelay;
+  };
   /** `dicomweb.node.download` of a large study, in this host, once per run: rate, event loop, memory. */
   download?: DownloadRun[];
   preview?: { runs: PreviewRun[]; error?: string; cine?: CineRun };
@@ -121,8 +135,14 @@ export interface PreviewRun {
 }
 
 /** The open PreviewPanels (PreviewManager keeps them in a private map). */
-function panelsOf(api: Api): Array<{ panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }> {
-  const panels = (api.services.previews as unknown as { panels?: Map<string, { panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }> }).panels;
+function panelsOf(
+  api: Api,
+): Array<{ panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }> {
+  const panels = (
+    api.services.previews as unknown as {
+      panels?: Map<string, { panel: vscode.WebviewPanel; cine(play: boolean, fps?: number): void }>;
+    }
+  ).panels;
   return panels ? [...panels.values()] : [];
 }
 
@@ -131,7 +151,9 @@ function panelsOf(api: Api): Array<{ panel: vscode.WebviewPanel; cine(play: bool
  * stop() and returns the duration of the outermost load of `bundle`.
  */
 function timeBundleLoad(bundle: string): { stop: () => number } {
-  const Module = require('node:module') as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
+  const Module = require('node:module') as {
+    _load: (request: string, parent: unknown, isMain: boolean) => unknown;
+  };
   const original = Module._load;
   let target: string;
   try {
@@ -144,7 +166,9 @@ function timeBundleLoad(bundle: string): { stop: () => number } {
   Module._load = function (this: unknown, request: string, ...rest: [unknown, boolean]) {
     let mine = false;
     try {
-      mine = depth === 0 && (request === bundle || request === target || realpathSync(request) === target);
+      mine =
+        depth === 0 &&
+        (request === bundle || request === target || realpathSync(request) === target);
     } catch {
       mine = false;
     }
@@ -200,17 +224,24 @@ export interface VsCodeActivationTimes {
  * document (scheme `perf`, the text behind "Developer: Startup Performance"); the
  * workbench fills it once startup has settled, so this polls until every id has a row.
  */
-async function vscodeActivationTimes(ids: string[], timeoutMs: number): Promise<Map<string, VsCodeActivationTimes>> {
+async function vscodeActivationTimes(
+  ids: string[],
+  timeoutMs: number,
+): Promise<Map<string, VsCodeActivationTimes>> {
   // The workbench registers the `perf` document provider lazily, with its command.
   await vscode.commands.executeCommand('perfview.show');
   try {
-    const document = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'perf', path: 'Startup Performance' }));
+    const document = await vscode.workspace.openTextDocument(
+      vscode.Uri.from({ scheme: 'perf', path: 'Startup Performance' }),
+    );
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const rows = activationRows(document.getText(), ids);
       if (rows.size === ids.length) return rows;
       if (performance.now() > deadline) {
-        throw new Error(`VS Code's performance document has no activation row for ${ids.filter((id) => !rows.has(id)).join(', ')} after ${timeoutMs} ms`);
+        throw new Error(
+          `VS Code's performance document has no activation row for ${ids.filter((id) => !rows.has(id)).join(', ')} after ${timeoutMs} ms`,
+        );
       }
       await sleep(250);
     }
@@ -229,7 +260,9 @@ function activationRows(text: string, ids: string[]): Map<string, VsCodeActivati
     const cells = line.split('|').map((cell) => cell.trim());
     const id = cells[1]?.toLowerCase();
     if (cells.length < 8 || !id || !ids.includes(id)) continue;
-    const [loadCodeMs, callActivateMs, finishActivateMs] = [cells[3], cells[4], cells[5]].map(Number) as [number, number, number];
+    const [loadCodeMs, callActivateMs, finishActivateMs] = [cells[3], cells[4], cells[5]].map(
+      Number,
+    ) as [number, number, number];
     if (![loadCodeMs, callActivateMs, finishActivateMs].every(Number.isFinite)) continue;
     rows.set(id, { loadCodeMs, callActivateMs, finishActivateMs, event: cells[6] ?? '' });
   }
@@ -247,9 +280,18 @@ interface Api {
     treeView: vscode.TreeView<TreeNode>;
     previews: {
       onDidShowFirstFrame: vscode.Event<{ title: string; path: string; elapsedMs: number }>;
-      onDidReportCineStats: vscode.Event<{ title: string; framesDrawn: number; elapsedMs: number; fps: number; stopped: boolean }>;
+      onDidReportCineStats: vscode.Event<{
+        title: string;
+        framesDrawn: number;
+        elapsedMs: number;
+        fps: number;
+        stopped: boolean;
+      }>;
     };
-    prompts: { confirm(...args: unknown[]): Promise<boolean>; askSecret(...args: unknown[]): Promise<string | undefined> };
+    prompts: {
+      confirm(...args: unknown[]): Promise<boolean>;
+      askSecret(...args: unknown[]): Promise<string | undefined>;
+    };
     extensionContext: vscode.ExtensionContext;
   };
 }
@@ -259,21 +301,38 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function loopDelay(histogram: IntervalHistogram): LoopDelay {
   const ms = (ns: number): number => Math.round((ns / 1e6) * 100) / 100;
-  return { maxMs: ms(histogram.max), p99Ms: ms(histogram.percentile(99)), p50Ms: ms(histogram.percentile(50)), meanMs: ms(histogram.mean), samples: histogram.count };
+  return {
+    maxMs: ms(histogram.max),
+    p99Ms: ms(histogram.percentile(99)),
+    p50Ms: ms(histogram.percentile(50)),
+    meanMs: ms(histogram.mean),
+    samples: histogram.count,
+  };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Records every getChildren(server node) call the workbench (or anyone) makes. */
-function instrumentTree(api: Api): { calls: Array<{ start: number; end?: number; rows?: number }>; restore: () => void } {
-  const tree = api.services.tree as Api['services']['tree'] & { getChildren: Api['services']['tree']['getChildren'] };
+function instrumentTree(api: Api): {
+  calls: Array<{ start: number; end?: number; rows?: number }>;
+  restore: () => void;
+} {
+  const tree = api.services.tree as Api['services']['tree'] & {
+    getChildren: Api['services']['tree']['getChildren'];
+  };
   const original = tree.getChildren;
   const calls: Array<{ start: number; end?: number; rows?: number }> = [];
   tree.getChildren = async function (this: unknown, node?: TreeNode) {
@@ -289,12 +348,19 @@ function instrumentTree(api: Api): { calls: Array<{ start: number; end?: number;
 }
 
 /** Waits until a getChildren(server) call that started at or after `since` has resolved. */
-async function providerCallAfter(calls: Array<{ start: number; end?: number; rows?: number }>, since: number, timeoutMs: number): Promise<{ start: number; end: number; rows: number }> {
+async function providerCallAfter(
+  calls: Array<{ start: number; end?: number; rows?: number }>,
+  since: number,
+  timeoutMs: number,
+): Promise<{ start: number; end: number; rows: number }> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const call = calls.find((c) => c.start >= since && c.end !== undefined);
     if (call) return call as { start: number; end: number; rows: number };
-    if (performance.now() > deadline) throw new Error(`the workbench did not ask for the connection's children within ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `the workbench did not ask for the connection's children within ${timeoutMs} ms`,
+      );
     await sleep(2);
   }
 }
@@ -305,7 +371,11 @@ async function startProfile(): Promise<{ stop: () => Promise<unknown> }> {
   const session = new inspector.Session();
   session.connect();
   const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');
@@ -352,8 +422,21 @@ function startControl(): { stop: () => Promise<LoopDelay> } {
 }
 
 export async function measure(): Promise<HostMeasurements> {
-  const parts = new Set((process.env.DICOMWEB_BENCH_PARTS ?? 'activation,tree,upload,preview').split(','));
-  const result: HostMeasurements = { node: process.version, activation: { wasActiveBefore: false, noopFirst: false, hostActivateMs: Number.NaN, hostRequireMs: Number.NaN, noopActivateMs: Number.NaN, ownActivationMs: Number.NaN, warmRequireMs: [] } };
+  const parts = new Set(
+    (process.env.DICOMWEB_BENCH_PARTS ?? 'activation,tree,upload,preview').split(','),
+  );
+  const result: HostMeasurements = {
+    node: process.version,
+    activation: {
+      wasActiveBefore: false,
+      noopFirst: false,
+      hostActivateMs: Number.NaN,
+      hostRequireMs: Number.NaN,
+      noopActivateMs: Number.NaN,
+      ownActivationMs: Number.NaN,
+      warmRequireMs: [],
+    },
+  };
   const extension = vscode.extensions.getExtension(env('DICOMWEB_BENCH_EXTENSION_ID'));
   if (!extension) throw new Error('the extension is not loaded in this host');
 
@@ -361,7 +444,9 @@ export async function measure(): Promise<HostMeasurements> {
   // With DICOMWEB_BENCH_NOOP_FIRST=1 a do-nothing extension is activated first, as in a real
   // window where built-in extensions (git, emmet …) have activated before ours.
   const noopFirst = process.env.DICOMWEB_BENCH_NOOP_FIRST === '1';
-  const noop = process.env.DICOMWEB_BENCH_NOOP_ID ? vscode.extensions.getExtension(process.env.DICOMWEB_BENCH_NOOP_ID) : undefined;
+  const noop = process.env.DICOMWEB_BENCH_NOOP_ID
+    ? vscode.extensions.getExtension(process.env.DICOMWEB_BENCH_NOOP_ID)
+    : undefined;
   let noopActivateMs = Number.NaN;
   const activateNoop = async (): Promise<void> => {
     if (noop && !noop.isActive) {
@@ -377,11 +462,23 @@ export async function measure(): Promise<HostMeasurements> {
   const api = (await extension.activate()) as Api;
   const hostActivateMs = performance.now() - t0;
   const hostRequireMs = loads.stop();
-  log(`activate(): host ${hostActivateMs.toFixed(1)} ms, own ${api.activationMs.toFixed(1)} ms, active before: ${wasActiveBefore}, after another extension: ${noopFirst}`);
+  log(
+    `activate(): host ${hostActivateMs.toFixed(1)} ms, own ${api.activationMs.toFixed(1)} ms, active before: ${wasActiveBefore}, after another extension: ${noopFirst}`,
+  );
   // The control: an extension whose activate() does nothing, in the same host.
   if (!noopFirst) await activateNoop();
-  log(`no-op extension activate(): host ${noopActivateMs.toFixed(1)} ms; host require of the bundle ${hostRequireMs.toFixed(1)} ms`);
-  result.activation = { wasActiveBefore, noopFirst, hostActivateMs, hostRequireMs, ownActivationMs: api.activationMs, noopActivateMs, warmRequireMs: [] };
+  log(
+    `no-op extension activate(): host ${noopActivateMs.toFixed(1)} ms; host require of the bundle ${hostRequireMs.toFixed(1)} ms`,
+  );
+  result.activation = {
+    wasActiveBefore,
+    noopFirst,
+    hostActivateMs,
+    hostRequireMs,
+    ownActivationMs: api.activationMs,
+    noopActivateMs,
+    warmRequireMs: [],
+  };
   // What VS Code itself recorded for both activations (its Running Extensions view shows
   // load code + call activate as "Activation: N ms").
   const ids = [extension.id.toLowerCase(), ...(noop ? [noop.id.toLowerCase()] : [])];
@@ -389,7 +486,9 @@ export async function measure(): Promise<HostMeasurements> {
   result.activation.vscode = recorded.get(ids[0]!);
   if (noop) result.activation.vscodeNoop = recorded.get(ids[1]!);
   const v = result.activation.vscode!;
-  log(`VS Code's record: load code ${v.loadCodeMs} ms, call activate ${v.callActivateMs} ms, finish activate ${v.finishActivateMs} ms (${v.event})`);
+  log(
+    `VS Code's record: load code ${v.loadCodeMs} ms, call activate ${v.callActivateMs} ms, finish activate ${v.finishActivateMs} ms (${v.event})`,
+  );
   // Extra cold runs of the bench only want this figure.
   if (parts.has('cold-activation')) return result;
   api.services.prompts = { confirm: async () => true, askSecret: async () => undefined };
@@ -415,7 +514,11 @@ export async function measure(): Promise<HostMeasurements> {
     const first = await providerCallAfter(probe.calls, viewOpened, 30_000);
     let server = await serverNode();
     let rows = await api.services.tree.getChildren(server);
-    await withTimeout(Promise.resolve(api.services.treeView.reveal(rows[0], { select: false, focus: false })), 30_000, 'reveal of the first study');
+    await withTimeout(
+      Promise.resolve(api.services.treeView.reveal(rows[0], { select: false, focus: false })),
+      30_000,
+      'reveal of the first study',
+    );
     const revealed = performance.now();
     const tree: NonNullable<HostMeasurements['tree']> = {
       firstPageFromViewOpenMs: first.end - viewOpened,
@@ -423,9 +526,17 @@ export async function measure(): Promise<HostMeasurements> {
       firstPageRevealMs: revealed - viewOpened,
       rowsOnFirstPage: first.rows,
       refreshes: [],
-      paging: { pages: 0, studiesLoaded: 0, perPageMs: [], totalMs: 0, loop: { maxMs: 0, p99Ms: 0, p50Ms: 0, meanMs: 0, samples: 0 } },
+      paging: {
+        pages: 0,
+        studiesLoaded: 0,
+        perPageMs: [],
+        totalMs: 0,
+        loop: { maxMs: 0, p99Ms: 0, p50Ms: 0, meanMs: 0, samples: 0 },
+      },
     };
-    log(`first page: provider ${tree.firstPageProviderMs.toFixed(0)} ms, view→provider ${tree.firstPageFromViewOpenMs.toFixed(0)} ms, view→reveal ${tree.firstPageRevealMs.toFixed(0)} ms, ${first.rows} rows`);
+    log(
+      `first page: provider ${tree.firstPageProviderMs.toFixed(0)} ms, view→provider ${tree.firstPageFromViewOpenMs.toFixed(0)} ms, view→reveal ${tree.firstPageRevealMs.toFixed(0)} ms, ${first.rows} rows`,
+    );
 
     // --- refreshes of the connection, the view visible (warm client).
     for (let i = 0; i < 5; i++) {
@@ -435,8 +546,15 @@ export async function measure(): Promise<HostMeasurements> {
       api.services.tree.refresh(server);
       const call = await providerCallAfter(probe.calls, started, 30_000);
       rows = await api.services.tree.getChildren(server);
-      await withTimeout(Promise.resolve(api.services.treeView.reveal(rows[0], { select: false, focus: false })), 30_000, 'reveal after refresh');
-      tree.refreshes.push({ providerMs: call.end - started, revealMs: performance.now() - started });
+      await withTimeout(
+        Promise.resolve(api.services.treeView.reveal(rows[0], { select: false, focus: false })),
+        30_000,
+        'reveal after refresh',
+      );
+      tree.refreshes.push({
+        providerMs: call.end - started,
+        revealMs: performance.now() - started,
+      });
     }
 
     // --- 20 × "Load more…" with the view visible; the workbench redraws the growing list.
@@ -457,19 +575,29 @@ export async function measure(): Promise<HostMeasurements> {
     tree.paging.totalMs = performance.now() - pagingStarted;
     await sleep(300);
     histogram.disable();
-    if (profiler) writeFileSync(process.env.DICOMWEB_BENCH_CPU_PROFILE!, JSON.stringify(await profiler.stop()));
+    if (profiler)
+      writeFileSync(process.env.DICOMWEB_BENCH_CPU_PROFILE!, JSON.stringify(await profiler.stop()));
     tree.paging.pages = 20;
-    tree.paging.studiesLoaded = (await api.services.tree.getChildren(server)).filter((node) => node.studyInstanceUid).length;
+    tree.paging.studiesLoaded = (await api.services.tree.getChildren(server)).filter(
+      (node) => node.studyInstanceUid,
+    ).length;
     tree.paging.loop = loopDelay(histogram);
     tree.paging.control = await control.stop();
-    log(`paging: ${tree.paging.studiesLoaded} studies in ${tree.paging.totalMs.toFixed(0)} ms, loop max ${tree.paging.loop.maxMs} ms, p99 ${tree.paging.loop.p99Ms} ms; control worker max ${tree.paging.control.maxMs} ms`);
+    log(
+      `paging: ${tree.paging.studiesLoaded} studies in ${tree.paging.totalMs.toFixed(0)} ms, loop max ${tree.paging.loop.maxMs} ms, p99 ${tree.paging.loop.p99Ms} ms; control worker max ${tree.paging.control.maxMs} ms`,
+    );
     result.tree = tree;
   }
 
   if (parts.has('preview')) {
     result.preview = await measurePreview(api, await serverNode());
     const cineFile = process.env.DICOMWEB_BENCH_CINE_FILE;
-    if (cineFile) result.preview.cine = await measureCine(api, cineFile, Number(process.env.DICOMWEB_BENCH_CINE_FRAMES ?? '0'));
+    if (cineFile)
+      result.preview.cine = await measureCine(
+        api,
+        cineFile,
+        Number(process.env.DICOMWEB_BENCH_CINE_FRAMES ?? '0'),
+      );
   }
 
   if (parts.has('download')) {
@@ -496,12 +624,9 @@ export async function measure(): Promise<HostMeasurements> {
       const histogram = monitorEventLoopDelay({ resolution: 10 });
       histogram.enable();
       const started = performance.now();
-      const results = await vscode.commands.executeCommand<Array<{ files: unknown[]; bytes: number; writes: { sync: number; async: number } }>>(
-        'dicomweb.node.download',
-        study,
-        [study],
-        vscode.Uri.file(target),
-      );
+      const results = await vscode.commands.executeCommand<
+        Array<{ files: unknown[]; bytes: number; writes: { sync: number; async: number } }>
+      >('dicomweb.node.download', study, [study], vscode.Uri.file(target));
       const durationMs = performance.now() - started;
       histogram.disable();
       clearInterval(sampler);
@@ -519,7 +644,9 @@ export async function measure(): Promise<HostMeasurements> {
         baseRss: base.rss,
       };
       result.download.push(measured);
-      log(`download ${run + 1}: ${measured.files} files, ${measured.bytes} bytes in ${durationMs.toFixed(0)} ms, loop max ${measured.loop.maxMs} ms, RSS +${(measured.rssGrowth / 2 ** 20).toFixed(1)} MiB`);
+      log(
+        `download ${run + 1}: ${measured.files} files, ${measured.bytes} bytes in ${durationMs.toFixed(0)} ms, loop max ${measured.loop.maxMs} ms, RSS +${(measured.rssGrowth / 2 ** 20).toFixed(1)} MiB`,
+      );
       await rm(target, { recursive: true, force: true });
     }
   }
@@ -532,13 +659,26 @@ export async function measure(): Promise<HostMeasurements> {
     const histogram = monitorEventLoopDelay({ resolution: 10 });
     histogram.enable();
     const started = performance.now();
-    const outcome = await vscode.commands.executeCommand<{ stored: number; failed: number; outcomes: unknown[] }>('dicomweb.upload.fromExplorer', vscode.Uri.file(folder), [vscode.Uri.file(folder)]);
+    const outcome = await vscode.commands.executeCommand<{
+      stored: number;
+      failed: number;
+      outcomes: unknown[];
+    }>('dicomweb.upload.fromExplorer', vscode.Uri.file(folder), [vscode.Uri.file(folder)]);
     const durationMs = performance.now() - started;
     // The tree refreshes where the data landed: its redraw belongs to the upload.
     await sleep(500);
     histogram.disable();
-    result.upload = { files: outcome.outcomes.length, stored: outcome.stored, failed: outcome.failed, durationMs, loop: loopDelay(histogram), control: await control.stop() };
-    log(`upload: ${outcome.stored} stored, ${outcome.failed} failed in ${durationMs.toFixed(0)} ms, loop max ${result.upload.loop.maxMs} ms; control worker max ${result.upload.control?.maxMs} ms`);
+    result.upload = {
+      files: outcome.outcomes.length,
+      stored: outcome.stored,
+      failed: outcome.failed,
+      durationMs,
+      loop: loopDelay(histogram),
+      control: await control.stop(),
+    };
+    log(
+      `upload: ${outcome.stored} stored, ${outcome.failed} failed in ${durationMs.toFixed(0)} ms, loop max ${result.upload.loop.maxMs} ms; control worker max ${result.upload.control?.maxMs} ms`,
+    );
   }
 
   probe.restore();
@@ -564,9 +704,14 @@ export async function measure(): Promise<HostMeasurements> {
 }
 
 /** Previews the first instance of a few studies, one panel at a time. */
-async function measurePreview(api: Api, server: TreeNode): Promise<NonNullable<HostMeasurements['preview']>> {
+async function measurePreview(
+  api: Api,
+  server: TreeNode,
+): Promise<NonNullable<HostMeasurements['preview']>> {
   const runs: PreviewRun[] = [];
-  const studies = (await api.services.tree.getChildren(server)).filter((node) => node.studyInstanceUid).slice(0, 5);
+  const studies = (await api.services.tree.getChildren(server))
+    .filter((node) => node.studyInstanceUid)
+    .slice(0, 5);
   const instances: TreeNode[] = [];
   for (const study of studies) {
     const [series] = await api.services.tree.getChildren(study);
@@ -590,13 +735,20 @@ async function measurePreview(api: Api, server: TreeNode): Promise<NonNullable<H
       const milestones: Record<string, number> = { command: performance.now() - started };
       const panel = panelsOf(api).find((p) => !before.has(p));
       const watch = panel?.panel.webview.onDidReceiveMessage((message: { type?: string }) => {
-        if (message?.type && milestones[message.type] === undefined) milestones[message.type] = performance.now() - started;
+        if (message?.type && milestones[message.type] === undefined)
+          milestones[message.type] = performance.now() - started;
       });
-      const event = await withTimeout(shown, 20_000, 'the preview\'s first frame');
+      const event = await withTimeout(shown, 20_000, "the preview's first frame");
       watch?.dispose();
       const ms = performance.now() - started;
       runs.push({ ms, path: event.path, title: event.title, milestones });
-      log(`preview ${event.title}: first frame after ${ms.toFixed(0)} ms (${event.path}; ${Object.entries(milestones).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`);
+      log(
+        `preview ${event.title}: first frame after ${ms.toFixed(0)} ms (${event.path}; ${Object.entries(
+          milestones,
+        )
+          .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+          .join(', ')})`,
+      );
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
     return { runs };
@@ -617,7 +769,8 @@ async function measureCine(api: Api, file: string, frames: number): Promise<Cine
   const reports: CineLoop[] = [];
   let wake: (() => void) | undefined;
   const subscription = api.services.previews.onDidReportCineStats((stats) => {
-    if (!stats.stopped) reports.push({ framesDrawn: stats.framesDrawn, elapsedMs: stats.elapsedMs, fps: stats.fps });
+    if (!stats.stopped)
+      reports.push({ framesDrawn: stats.framesDrawn, elapsedMs: stats.elapsedMs, fps: stats.fps });
     wake?.();
   });
   const nextReport = async (timeoutMs: number, what: string): Promise<CineLoop> => {
@@ -642,23 +795,29 @@ async function measureCine(api: Api, file: string, frames: number): Promise<Cine
     const before = new Set(panelsOf(api));
     const started = performance.now();
     await vscode.commands.executeCommand('dicomweb.file.preview', vscode.Uri.file(file));
-    await withTimeout(shown, 30_000, 'the cine file\'s first frame');
+    await withTimeout(shown, 30_000, "the cine file's first frame");
     run.firstFrameMs = performance.now() - started;
     const panel = panelsOf(api).find((p) => !before.has(p));
     if (!panel) throw new Error('no new preview panel for the cine file');
     await sleep(500);
     panel.cine(true, 120);
     run.loading = await nextReport(120_000, 'the first cine loop');
-    log(`cine loading loop: ${run.loading.framesDrawn} frames in ${run.loading.elapsedMs.toFixed(0)} ms`);
+    log(
+      `cine loading loop: ${run.loading.framesDrawn} frames in ${run.loading.elapsedMs.toFixed(0)} ms`,
+    );
     for (let i = 0; i < 3; i++) run.cached.push(await nextReport(30_000, 'a cached cine loop'));
     panel.cine(false);
     await sleep(300);
     reports.length = 0;
     panel.cine(true, 20);
-    for (let i = 0; i < 2; i++) run.at20.push(await nextReport(30_000, 'a cine loop at 20 frames/s'));
+    for (let i = 0; i < 2; i++)
+      run.at20.push(await nextReport(30_000, 'a cine loop at 20 frames/s'));
     panel.cine(false);
-    const rate = (loop: CineLoop): string => ((loop.framesDrawn * 1000) / loop.elapsedMs).toFixed(1);
-    log(`cine cached loops: ${run.cached.map(rate).join(', ')} frames/s (120 asked); ${run.at20.map(rate).join(', ')} frames/s (20 asked)`);
+    const rate = (loop: CineLoop): string =>
+      ((loop.framesDrawn * 1000) / loop.elapsedMs).toFixed(1);
+    log(
+      `cine cached loops: ${run.cached.map(rate).join(', ')} frames/s (120 asked); ${run.at20.map(rate).join(', ')} frames/s (20 asked)`,
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   } catch (error) {
     run.error = error instanceof Error ? error.message : String(error);

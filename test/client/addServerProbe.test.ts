@@ -10,7 +10,8 @@ import type { LocalServer } from '../../src/server';
 import { orthanc, resetOrthanc } from '../support/env';
 import { startTestServer } from '../server/helpers';
 
-const probe = (baseUrl: string): DicomWebClient => new DicomWebClient({ baseUrl, retry: { retries: 0 } });
+const probe = (baseUrl: string): DicomWebClient =>
+  new DicomWebClient({ baseUrl, retry: { retries: 0 } });
 
 describe('Add Server: where the DICOMweb root is, and what kind of server answers', () => {
   let server: LocalServer;
@@ -23,8 +24,17 @@ describe('Add Server: where the DICOMweb root is, and what kind of server answer
   it("offers Orthanc's DICOMweb root for its REST root, whose /studies?limit=1 is not QIDO", async () => {
     const client = probe(orthanc.restUrl);
     try {
-      const answer = await client.transport.sendForBytes({ method: 'GET', url: `${orthanc.restUrl}/studies?limit=1`, headers: { accept: 'application/dicom+json' }, acceptStatus: () => true });
-      assert.notEqual(answer.response.status, 200, "Orthanc's own /studies?limit=1 is what the tree used to show");
+      const answer = await client.transport.sendForBytes({
+        method: 'GET',
+        url: `${orthanc.restUrl}/studies?limit=1`,
+        headers: { accept: 'application/dicom+json' },
+        acceptStatus: () => true,
+      });
+      assert.notEqual(
+        answer.response.status,
+        200,
+        "Orthanc's own /studies?limit=1 is what the tree used to show",
+      );
       assert.equal(await client.findDicomWebRoot(), `${orthanc.restUrl}/dicom-web`);
     } finally {
       await client.close();
@@ -62,14 +72,28 @@ describe('Add Server: where the DICOMweb root is, and what kind of server answer
 describe('a 401 says whether the request carried a credential', () => {
   it('refused (a wrong token sent) and missing (none sent) are told apart', async () => {
     const server = await startTestServer({ token: 'the-right-token' });
-    const wrong = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local', auth: bearerAuth(async () => 'a-wrong-token') });
+    const wrong = new DicomWebClient({
+      baseUrl: `${server.url}/v2`,
+      serverKind: 'local',
+      auth: bearerAuth(async () => 'a-wrong-token'),
+    });
     const none = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
     try {
-      const refused = await wrong.searchForStudies().then(() => undefined, (error: unknown) => error);
+      const refused = await wrong.searchForStudies().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       assert.ok(refused instanceof DicomWebHttpError && refused.status === 401, String(refused));
       assert.equal(refused.credentialSent, true);
-      assert.match(refused.serverMessage ?? '', /refused \(invalid_token\)/, 'the local server no longer says a token is "required" when one was sent');
-      const missing = await none.searchForStudies().then(() => undefined, (error: unknown) => error);
+      assert.match(
+        refused.serverMessage ?? '',
+        /refused \(invalid_token\)/,
+        'the local server no longer says a token is "required" when one was sent',
+      );
+      const missing = await none.searchForStudies().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       assert.ok(missing instanceof DicomWebHttpError && missing.status === 401, String(missing));
       assert.equal(missing.credentialSent, false);
       assert.match(missing.serverMessage ?? '', /required/);

@@ -23,7 +23,8 @@ import { clearOrthanc } from '../support/orthanc';
 import { resetOrthanc, securedClient, securedOrthanc, tempDir } from '../support/env';
 import { SEED, writeSeedFiles } from '../support/seedData';
 
-const basicHeader = (user: string, password: string): string => Buffer.from(`${user}:${password}`).toString('base64');
+const basicHeader = (user: string, password: string): string =>
+  Buffer.from(`${user}:${password}`).toString('base64');
 
 describe('HTTP basic auth on Orthanc', () => {
   let files: string[];
@@ -37,7 +38,12 @@ describe('HTTP basic auth on Orthanc', () => {
 
   /** Every way the secret could show up in a text. */
   function assertNoSecret(text: string, what: string): void {
-    for (const secret of [password, wrongPassword, basicHeader(securedOrthanc.username, password), basicHeader(securedOrthanc.username, wrongPassword)]) {
+    for (const secret of [
+      password,
+      wrongPassword,
+      basicHeader(securedOrthanc.username, password),
+      basicHeader(securedOrthanc.username, wrongPassword),
+    ]) {
       assert.ok(!text.includes(secret), `${what} contains a secret: ${text}`);
     }
   }
@@ -45,7 +51,10 @@ describe('HTTP basic auth on Orthanc', () => {
   before(async () => {
     await resetOrthanc();
     password = securedOrthanc.password;
-    await clearOrthanc({ restUrl: securedOrthanc.restUrl, basicAuth: { username: securedOrthanc.username, password } });
+    await clearOrthanc({
+      restUrl: securedOrthanc.restUrl,
+      basicAuth: { username: securedOrthanc.username, password },
+    });
     files = await writeSeedFiles(tempDir('auth'));
   });
   after(async () => {
@@ -64,7 +73,10 @@ describe('HTTP basic auth on Orthanc', () => {
 
   it('without credentials: 401', async () => {
     const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl }));
-    await assert.rejects(client.searchForStudies(), (error: unknown) => error instanceof DicomWebHttpError && error.status === 401);
+    await assert.rejects(
+      client.searchForStudies(),
+      (error: unknown) => error instanceof DicomWebHttpError && error.status === 401,
+    );
   });
 
   it('with a wrong password: a DicomWebHttpError 401 whose message, URL and server message hold no secret', async () => {
@@ -79,7 +91,10 @@ describe('HTTP basic auth on Orthanc', () => {
     assert.equal(caught.status, 401);
     assert.equal(caught.method, 'GET');
     assert.match(caught.url ?? '', /\/studies\?PatientName=Test\^\*$/);
-    assertNoSecret(`${caught.message} ${caught.url} ${caught.serverMessage} ${caught.stack} ${JSON.stringify(caught.body)}`, 'the error');
+    assertNoSecret(
+      `${caught.message} ${caught.url} ${caught.serverMessage} ${caught.stack} ${JSON.stringify(caught.body)}`,
+      'the error',
+    );
   });
 
   it('a STOW with a wrong password reports each file failed with 401, without the secret', async () => {
@@ -119,7 +134,10 @@ describe('HTTP basic auth on Orthanc', () => {
         }),
       }),
     );
-    await assert.rejects(client.searchForStudies(), (error: unknown) => error instanceof DicomWebHttpError && error.status === 401);
+    await assert.rejects(
+      client.searchForStudies(),
+      (error: unknown) => error instanceof DicomWebHttpError && error.status === 401,
+    );
     assert.deepEqual(calls, [false, true], 'one normal request, one forced refresh, no loop');
   });
 
@@ -136,18 +154,32 @@ describe('HTTP basic auth on Orthanc', () => {
         return true;
       },
     };
-    const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: provider, onRequest: (entry) => entries.push(entry) }));
-    const result = await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } });
+    const client = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: provider,
+        onRequest: (entry) => entries.push(entry),
+      }),
+    );
+    const result = await client.searchForStudies({
+      match: { StudyInstanceUID: SEED.studyInstanceUid },
+    });
     assert.equal(result.items.length, 1);
     assert.equal(refreshes, 1);
-    assert.deepEqual(entries.map((entry) => entry.status), [401, 200]);
+    assert.deepEqual(
+      entries.map((entry) => entry.status),
+      [401, 200],
+    );
     // A second request uses the refreshed credentials straight away.
     await client.searchForSeries();
     assert.equal(refreshes, 1);
   });
 
   it('an upload that meets a 401 (expired token) refreshes once and sends the batch again from the files', async () => {
-    await clearOrthanc({ restUrl: securedOrthanc.restUrl, basicAuth: { username: securedOrthanc.username, password } });
+    await clearOrthanc({
+      restUrl: securedOrthanc.restUrl,
+      basicAuth: { username: securedOrthanc.username, password },
+    });
     let refreshes = 0;
     let current = wrongPassword;
     const provider: AuthProvider = {
@@ -159,14 +191,19 @@ describe('HTTP basic auth on Orthanc', () => {
         return true;
       },
     };
-    const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: provider }));
+    const client = track(
+      new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: provider }),
+    );
     let last: { bytesSent: number; bytesTotal: number } | undefined;
     const summary = await client.storeInstances(files, { onProgress: (p) => (last = p) });
     assert.equal(summary.stored, 3, JSON.stringify(summary.outcomes));
     assert.ok(summary.outcomes.every((o) => o.httpStatus === 200));
     assert.equal(refreshes, 1);
     assert.equal(last?.bytesSent, last?.bytesTotal, 'a resent batch is not counted twice');
-    const held = await track(securedClient()).searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid });
+    const held = await track(securedClient()).searchForInstances(
+      {},
+      { studyInstanceUid: SEED.studyInstanceUid },
+    );
     assert.equal(held.items.length, 3);
   });
 
@@ -190,11 +227,27 @@ describe('HTTP basic auth on Orthanc', () => {
 
   it('the request log never holds a credential', async () => {
     const entries: RequestLogEntry[] = [];
-    const good = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, serverKind: 'orthanc', auth: basicAuth(securedOrthanc.username, password), onRequest: (entry) => entries.push(entry) }));
-    const bad = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: basicAuth(securedOrthanc.username, wrongPassword), onRequest: (entry) => entries.push(entry) }));
+    const good = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        serverKind: 'orthanc',
+        auth: basicAuth(securedOrthanc.username, password),
+        onRequest: (entry) => entries.push(entry),
+      }),
+    );
+    const bad = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: basicAuth(securedOrthanc.username, wrongPassword),
+        onRequest: (entry) => entries.push(entry),
+      }),
+    );
     const inUrl = track(
       new DicomWebClient({
-        baseUrl: securedOrthanc.dicomWebUrl.replace('http://', `http://${securedOrthanc.username}:${password}@`),
+        baseUrl: securedOrthanc.dicomWebUrl.replace(
+          'http://',
+          `http://${securedOrthanc.username}:${password}@`,
+        ),
         onRequest: (entry) => entries.push(entry),
       }),
     );
@@ -211,11 +264,19 @@ describe('HTTP basic auth on Orthanc', () => {
 
   it('curlOf prints the placeholder, not the secret', () => {
     const basic = track(securedClient());
-    const printed = [basic.curlOf(searchRequest('studies')), basic.curlOf(storeRequest(files))].join('\n');
+    const printed = [
+      basic.curlOf(searchRequest('studies')),
+      basic.curlOf(storeRequest(files)),
+    ].join('\n');
     assert.ok(printed.includes(`Authorization: Basic ${BASIC_PLACEHOLDER}`));
     assertNoSecret(printed, 'the printed command');
     const token = 'eyJhbGciOiJSUzI1NiJ9.very-secret-token';
-    const bearer = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: bearerAuth(async () => token) }));
+    const bearer = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: bearerAuth(async () => token),
+      }),
+    );
     const printedBearer = bearer.curlOf(searchRequest('studies'));
     assert.ok(printedBearer.includes(`Authorization: Bearer ${TOKEN_PLACEHOLDER}`));
     assert.ok(!printedBearer.includes(token));
@@ -223,9 +284,17 @@ describe('HTTP basic auth on Orthanc', () => {
 
   it('the printed command works once the placeholder is replaced by the user', async () => {
     const { spawnSync } = await import('node:child_process');
-    const command = track(securedClient()).curlOf(searchRequest('studies', {}, { match: { PatientName: 'Test^Shapes' } }));
-    const filled = command.replace(BASIC_PLACEHOLDER, basicHeader(securedOrthanc.username, password));
-    const result = spawnSync('bash', ['-c', `${filled} --silent --fail`], { encoding: 'utf8', cwd: join(tempDir('auth-curl')) });
+    const command = track(securedClient()).curlOf(
+      searchRequest('studies', {}, { match: { PatientName: 'Test^Shapes' } }),
+    );
+    const filled = command.replace(
+      BASIC_PLACEHOLDER,
+      basicHeader(securedOrthanc.username, password),
+    );
+    const result = spawnSync('bash', ['-c', `${filled} --silent --fail`], {
+      encoding: 'utf8',
+      cwd: join(tempDir('auth-curl')),
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as unknown[]).length, 1);
   });

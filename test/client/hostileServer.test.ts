@@ -61,14 +61,21 @@ async function startHostileServer(): Promise<HostileServer> {
 
 /** A chunked body that never ends: 64 KiB chunks, each framed. */
 function endlessChunked(socket: Socket, status: string, contentType: string, prefix = ''): void {
-  socket.write(`HTTP/1.1 ${status}\r\ncontent-type: ${contentType}\r\ntransfer-encoding: chunked\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 ${status}\r\ncontent-type: ${contentType}\r\ntransfer-encoding: chunked\r\n\r\n`,
+  );
   if (prefix) socket.write(`${Buffer.byteLength(prefix).toString(16)}\r\n${prefix}\r\n`);
   const data = Buffer.alloc(64 * 1024, contentType.includes('json') ? '{},' : 'x');
-  pump(socket, Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]));
+  pump(
+    socket,
+    Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]),
+  );
 }
 
 /** Runs `action`, sampling the RSS every 20 ms; returns its rejection, the time it took and the largest RSS growth seen. */
-async function measure(action: () => Promise<unknown>): Promise<{ error: unknown; ms: number; rssGrowth: number }> {
+async function measure(
+  action: () => Promise<unknown>,
+): Promise<{ error: unknown; ms: number; rssGrowth: number }> {
   globalThis.gc?.();
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
@@ -88,7 +95,10 @@ async function measure(action: () => Promise<unknown>): Promise<{ error: unknown
 }
 
 function assertCode(error: unknown, code: string): void {
-  assert.ok(error instanceof DicomWebError, `expected a DicomWebError ${code}, got ${String(error)}`);
+  assert.ok(
+    error instanceof DicomWebError,
+    `expected a DicomWebError ${code}, got ${String(error)}`,
+  );
   assert.equal(error.code, code, error.message);
 }
 
@@ -124,7 +134,10 @@ describe('the client against a hostile server', () => {
     server = await startHostileServer();
     other = await startHostileServer();
     // Load undici (and compile its parser) before any RSS is measured: that is not growth.
-    await assert.rejects(clientFor().searchForStudies(), (error: unknown) => error instanceof DicomWebError && error.status === 404);
+    await assert.rejects(
+      clientFor().searchForStudies(),
+      (error: unknown) => error instanceof DicomWebError && error.status === 404,
+    );
   });
   after(async () => {
     for (const client of clients) await client.close();
@@ -134,17 +147,52 @@ describe('the client against a hostile server', () => {
 
   describe('endless bodies end with TOO_LARGE as the cap is crossed, memory bounded', () => {
     const cases: Array<[string, (client: DicomWebClient) => Promise<unknown>, Behaviour]> = [
-      ['QIDO', (client) => client.searchForStudies(), (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '[')],
-      ['metadata', (client) => client.retrieveStudyMetadata(STUDY), (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '[')],
+      [
+        'QIDO',
+        (client) => client.searchForStudies(),
+        (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '['),
+      ],
+      [
+        'metadata',
+        (client) => client.retrieveStudyMetadata(STUDY),
+        (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '['),
+      ],
       [
         'frames',
-        (client) => client.retrieveInstanceFrames({ studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: SOP }, [1]),
-        (socket) => endlessChunked(socket, '200 OK', 'multipart/related; type="application/octet-stream"; boundary=b', '--b\r\ncontent-type: application/octet-stream\r\n\r\n'),
+        (client) =>
+          client.retrieveInstanceFrames(
+            { studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: SOP },
+            [1],
+          ),
+        (socket) =>
+          endlessChunked(
+            socket,
+            '200 OK',
+            'multipart/related; type="application/octet-stream"; boundary=b',
+            '--b\r\ncontent-type: application/octet-stream\r\n\r\n',
+          ),
       ],
-      ['rendered', (client) => client.retrieveRendered({ studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: SOP }), (socket) => endlessChunked(socket, '200 OK', 'image/png')],
-      ['bulk data', (client) => client.retrieveBulkData(`studies/${STUDY}/bulk/7FE00010`), (socket) => endlessChunked(socket, '200 OK', 'application/octet-stream')],
+      [
+        'rendered',
+        (client) =>
+          client.retrieveRendered({
+            studyInstanceUid: STUDY,
+            seriesInstanceUid: SERIES,
+            sopInstanceUid: SOP,
+          }),
+        (socket) => endlessChunked(socket, '200 OK', 'image/png'),
+      ],
+      [
+        'bulk data',
+        (client) => client.retrieveBulkData(`studies/${STUDY}/bulk/7FE00010`),
+        (socket) => endlessChunked(socket, '200 OK', 'application/octet-stream'),
+      ],
       // Error bodies are read for their message only: an endless one ends the read at 64 KiB.
-      ['an error body', (client) => client.searchForSeries(), (socket) => endlessChunked(socket, '400 Bad Request', 'text/plain')],
+      [
+        'an error body',
+        (client) => client.searchForSeries(),
+        (socket) => endlessChunked(socket, '400 Bad Request', 'text/plain'),
+      ],
     ];
     for (const [name, call, behaviour] of cases) {
       it(`${name}`, { timeout: 30_000 }, async (t) => {
@@ -163,68 +211,104 @@ describe('the client against a hostile server', () => {
     }
   });
 
-  it('an endless STOW answer: every file of the batch fails with the cap named, quickly, memory bounded', { timeout: 30_000 }, async (t) => {
-    const folder = mkdtempSync(join(tmpdir(), 'hostile-stow-'));
-    try {
-      const files = await writeSeedFiles(folder);
-      server.on('/dicom-web/', (socket) => endlessChunked(socket, '200 OK', 'application/dicom+json', '{"00081199":{"vr":"SQ","Value":['));
-      let summary: Awaited<ReturnType<DicomWebClient['storeInstances']>> | undefined;
-      const { error, ms, rssGrowth } = await measure(async () => {
-        summary = await clientFor().storeInstances(files);
+  it(
+    'an endless STOW answer: every file of the batch fails with the cap named, quickly, memory bounded',
+    { timeout: 30_000 },
+    async (t) => {
+      const folder = mkdtempSync(join(tmpdir(), 'hostile-stow-'));
+      try {
+        const files = await writeSeedFiles(folder);
+        server.on('/dicom-web/', (socket) =>
+          endlessChunked(
+            socket,
+            '200 OK',
+            'application/dicom+json',
+            '{"00081199":{"vr":"SQ","Value":[',
+          ),
+        );
+        let summary: Awaited<ReturnType<DicomWebClient['storeInstances']>> | undefined;
+        const { error, ms, rssGrowth } = await measure(async () => {
+          summary = await clientFor().storeInstances(files);
+        });
+        t.diagnostic(`STOW: ${ms} ms, RSS +${(rssGrowth / MiB).toFixed(1)} MiB`);
+        assert.equal(error, undefined);
+        assert.equal(summary!.stored, 0);
+        assert.equal(summary!.failed, files.length);
+        assert.ok(
+          summary!.outcomes.every((outcome) => /limit of \d+ bytes/.test(outcome.message ?? '')),
+          JSON.stringify(summary!.outcomes.map((o) => o.message)),
+        );
+        assert.ok(ms < 10_000, `took ${ms} ms`);
+        assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'a declared Content-Length over the cap is refused before its body is read',
+    { timeout: 30_000 },
+    async () => {
+      let bodyBytesSent = 0;
+      server.on('/dicom-web/studies', (socket) => {
+        // 10 GiB declared; 1 MiB actually sent, then silence.
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 10737418240\r\n\r\n',
+        );
+        const piece = Buffer.alloc(MiB, 0x20);
+        bodyBytesSent = piece.length;
+        socket.write(piece);
       });
-      t.diagnostic(`STOW: ${ms} ms, RSS +${(rssGrowth / MiB).toFixed(1)} MiB`);
-      assert.equal(error, undefined);
-      assert.equal(summary!.stored, 0);
-      assert.equal(summary!.failed, files.length);
-      assert.ok(summary!.outcomes.every((outcome) => /limit of \d+ bytes/.test(outcome.message ?? '')), JSON.stringify(summary!.outcomes.map((o) => o.message)));
-      assert.ok(ms < 10_000, `took ${ms} ms`);
-      assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
+      const { error, ms } = await measure(() =>
+        clientFor({ timeouts: { bodyMs: 30_000 } }).searchForStudies(),
+      );
+      assertCode(error, 'TOO_LARGE');
+      assert.match((error as Error).message, /10737418240/);
+      assert.ok(bodyBytesSent > 0);
+      assert.ok(ms < 2000, `took ${ms} ms: the body was waited for`);
+    },
+  );
 
-  it('a declared Content-Length over the cap is refused before its body is read', { timeout: 30_000 }, async () => {
-    let bodyBytesSent = 0;
-    server.on('/dicom-web/studies', (socket) => {
-      // 10 GiB declared; 1 MiB actually sent, then silence.
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 10737418240\r\n\r\n');
-      const piece = Buffer.alloc(MiB, 0x20);
-      bodyBytesSent = piece.length;
-      socket.write(piece);
-    });
-    const { error, ms } = await measure(() => clientFor({ timeouts: { bodyMs: 30_000 } }).searchForStudies());
-    assertCode(error, 'TOO_LARGE');
-    assert.match((error as Error).message, /10737418240/);
-    assert.ok(bodyBytesSent > 0);
-    assert.ok(ms < 2000, `took ${ms} ms: the body was waited for`);
-  });
-
-  it('a 2^60 chunk size (undici path) ends with TOO_LARGE at the cap', { timeout: 30_000 }, async () => {
-    server.on('/dicom-web/studies', (socket) => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ntransfer-encoding: chunked\r\n\r\n1000000000000000\r\n');
-      pump(socket, Buffer.alloc(64 * 1024, 0x20));
-    });
-    const { error, ms, rssGrowth } = await measure(() => clientFor().searchForStudies());
-    assertCode(error, 'TOO_LARGE');
-    assert.ok(ms < 5000, `took ${ms} ms`);
-    assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
-  });
-
-  it('a 2^60 chunk size (socket reader of the download) is a MALFORMED_RESPONSE', { timeout: 30_000 }, async () => {
-    server.on('/dicom-web/studies', (socket) => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: multipart/related; type="application/dicom"; boundary=b\r\ntransfer-encoding: chunked\r\n\r\n1000000000000000\r\n');
-      pump(socket, Buffer.alloc(64 * 1024, 0x20));
-    });
-    const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
-    try {
-      const { error, ms } = await measure(() => clientFor().downloadToDirectory({ studyInstanceUid: STUDY }, folder));
-      assertCode(error, 'MALFORMED_RESPONSE');
+  it(
+    'a 2^60 chunk size (undici path) ends with TOO_LARGE at the cap',
+    { timeout: 30_000 },
+    async () => {
+      server.on('/dicom-web/studies', (socket) => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ntransfer-encoding: chunked\r\n\r\n1000000000000000\r\n',
+        );
+        pump(socket, Buffer.alloc(64 * 1024, 0x20));
+      });
+      const { error, ms, rssGrowth } = await measure(() => clientFor().searchForStudies());
+      assertCode(error, 'TOO_LARGE');
       assert.ok(ms < 5000, `took ${ms} ms`);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
+      assert.ok(rssGrowth < RSS_BOUND, `RSS grew by ${rssGrowth} bytes`);
+    },
+  );
+
+  it(
+    'a 2^60 chunk size (socket reader of the download) is a MALFORMED_RESPONSE',
+    { timeout: 30_000 },
+    async () => {
+      server.on('/dicom-web/studies', (socket) => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: multipart/related; type="application/dicom"; boundary=b\r\ntransfer-encoding: chunked\r\n\r\n1000000000000000\r\n',
+        );
+        pump(socket, Buffer.alloc(64 * 1024, 0x20));
+      });
+      const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
+      try {
+        const { error, ms } = await measure(() =>
+          clientFor().downloadToDirectory({ studyInstanceUid: STUDY }, folder),
+        );
+        assertCode(error, 'MALFORMED_RESPONSE');
+        assert.ok(ms < 5000, `took ${ms} ms`);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
 
   describe('a flood of 1xx answers ends quickly with a typed error', () => {
     const flood =
@@ -237,26 +321,40 @@ describe('the client against a hostile server', () => {
         socket.on('close', () => clearInterval(timer));
       };
 
-    it('on the socket reader of the download: MALFORMED_RESPONSE after the bound', { timeout: 30_000 }, async () => {
-      server.on('/dicom-web/studies', flood('102 Processing'));
-      const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
-      try {
-        // The head timeout is long: only the interim bound can end this in time.
-        const { error, ms } = await measure(() => clientFor({ timeouts: { headersMs: 60_000 } }).downloadToDirectory({ studyInstanceUid: STUDY }, folder));
-        assertCode(error, 'MALFORMED_RESPONSE');
-        assert.match((error as Error).message, new RegExp(`more than ${MAX_INTERIM_RESPONSES} interim`));
-        assert.ok(ms < 5000, `took ${ms} ms`);
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
-    });
+    it(
+      'on the socket reader of the download: MALFORMED_RESPONSE after the bound',
+      { timeout: 30_000 },
+      async () => {
+        server.on('/dicom-web/studies', flood('102 Processing'));
+        const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
+        try {
+          // The head timeout is long: only the interim bound can end this in time.
+          const { error, ms } = await measure(() =>
+            clientFor({ timeouts: { headersMs: 60_000 } }).downloadToDirectory(
+              { studyInstanceUid: STUDY },
+              folder,
+            ),
+          );
+          assertCode(error, 'MALFORMED_RESPONSE');
+          assert.match(
+            (error as Error).message,
+            new RegExp(`more than ${MAX_INTERIM_RESPONSES} interim`),
+          );
+          assert.ok(ms < 5000, `took ${ms} ms`);
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      },
+    );
 
     for (const status of ['100 Continue', '102 Processing', '103 Early Hints']) {
       it(`on undici (QIDO), ${status}: a typed error at once`, { timeout: 30_000 }, async () => {
         server.on('/dicom-web/studies', flood(status));
         // The head timeout is long: only the interim bound (or undici's refusal of an
         // unasked-for 100 Continue) can end this in time.
-        const { error, ms } = await measure(() => clientFor({ timeouts: { headersMs: 60_000 } }).searchForStudies());
+        const { error, ms } = await measure(() =>
+          clientFor({ timeouts: { headersMs: 60_000 } }).searchForStudies(),
+        );
         assert.ok(error instanceof DicomWebError, String(error));
         if (status.startsWith('100')) assert.equal(error.code, 'NETWORK', error.message);
         else assertCode(error, 'MALFORMED_RESPONSE');
@@ -267,15 +365,27 @@ describe('the client against a hostile server', () => {
 
   describe('a trickle ends with TIMEOUT at the overall deadline', () => {
     const trickle = (socket: Socket): void => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 100000\r\n\r\n[');
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 100000\r\n\r\n[',
+      );
       // One byte every 200 ms: never silent long enough for the idle timeout (5 s).
-      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(' ')), 200);
+      const timer = setInterval(
+        () => (socket.destroyed ? clearInterval(timer) : socket.write(' ')),
+        200,
+      );
       socket.on('close', () => clearInterval(timer));
     };
     for (const [name, call] of [
       ['QIDO', (client: DicomWebClient) => client.searchForStudies()],
       ['metadata', (client: DicomWebClient) => client.retrieveStudyMetadata(STUDY)],
-      ['frames', (client: DicomWebClient) => client.retrieveInstanceFrames({ studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: SOP }, [1])],
+      [
+        'frames',
+        (client: DicomWebClient) =>
+          client.retrieveInstanceFrames(
+            { studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: SOP },
+            [1],
+          ),
+      ],
     ] as const) {
       it(name, { timeout: 30_000 }, async () => {
         server.on('/dicom-web/', trickle);
@@ -289,8 +399,13 @@ describe('the client against a hostile server', () => {
 
   describe('a trickling streamed retrieve ends with TIMEOUT under the minimum rate', () => {
     const trickle = (socket: Socket): void => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: multipart/related; type="application/dicom"; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\ncontent-type: application/dicom\r\n\r\n');
-      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('x')), 50);
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: multipart/related; type="application/dicom"; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\ncontent-type: application/dicom\r\n\r\n',
+      );
+      const timer = setInterval(
+        () => (socket.destroyed ? clearInterval(timer) : socket.write('x')),
+        50,
+      );
       socket.on('close', () => clearInterval(timer));
     };
     const minimumRate = { bytes: 1024, windowMs: 1000 };
@@ -299,7 +414,9 @@ describe('the client against a hostile server', () => {
       server.on('/dicom-web/studies', trickle);
       const folder = mkdtempSync(join(tmpdir(), 'hostile-'));
       try {
-        const { error, ms } = await measure(() => clientFor({ minimumRate }).downloadToDirectory({ studyInstanceUid: STUDY }, folder));
+        const { error, ms } = await measure(() =>
+          clientFor({ minimumRate }).downloadToDirectory({ studyInstanceUid: STUDY }, folder),
+        );
         assertCode(error, 'TIMEOUT');
         assert.match((error as Error).message, /too slow/);
         assert.ok(ms >= 900 && ms < 3000, `ended after ${ms} ms, not at the 1 s window`);
@@ -311,7 +428,8 @@ describe('the client against a hostile server', () => {
     it('retrieve() (undici)', { timeout: 30_000 }, async () => {
       server.on('/dicom-web/studies', trickle);
       const { error, ms } = await measure(async () => {
-        for await (const part of clientFor({ minimumRate }).retrieveStudy(STUDY)) for await (const _ of part.body);
+        for await (const part of clientFor({ minimumRate }).retrieveStudy(STUDY))
+          for await (const _ of part.body);
       });
       assertCode(error, 'TIMEOUT');
       assert.match((error as Error).message, /too slow/);
@@ -321,9 +439,12 @@ describe('the client against a hostile server', () => {
 
   describe('credentials go only to the connection origin', () => {
     const bulkAnswer = (socket: Socket): void => {
-      socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 4\r\nconnection: close\r\n\r\nLUT!');
+      socket.end(
+        'HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 4\r\nconnection: close\r\n\r\nLUT!',
+      );
     };
-    const authorizationsTo = (target: HostileServer, since: number): Array<string | undefined> => target.requests.slice(since).map((request) => request.headers.authorization);
+    const authorizationsTo = (target: HostileServer, since: number): Array<string | undefined> =>
+      target.requests.slice(since).map((request) => request.headers.authorization);
 
     it('a BulkDataURI naming another origin is fetched without Authorization nor the configured headers; the own origin gets them', async () => {
       other.on('/', bulkAnswer);
@@ -331,8 +452,12 @@ describe('the client against a hostile server', () => {
       const client = clientFor();
       const otherSince = other.requests.length;
       const ownSince = server.requests.length;
-      const [foreign] = await client.retrieveBulkData(`${other.origin}/dicom-web/studies/${STUDY}/bulk/00281201`);
-      const [own] = await client.retrieveBulkData(`${server.origin}/dicom-web/studies/${STUDY}/bulk/00281201`);
+      const [foreign] = await client.retrieveBulkData(
+        `${other.origin}/dicom-web/studies/${STUDY}/bulk/00281201`,
+      );
+      const [own] = await client.retrieveBulkData(
+        `${server.origin}/dicom-web/studies/${STUDY}/bulk/00281201`,
+      );
       const [relative] = await client.retrieveBulkData(`studies/${STUDY}/bulk/00281201`);
       assert.equal(Buffer.from(foreign!.data).toString(), 'LUT!');
       assert.equal(Buffer.from(own!.data).toString(), 'LUT!');
@@ -348,7 +473,10 @@ describe('the client against a hostile server', () => {
       const client = clientFor();
       const since = other.requests.length;
       // 127.0.0.1 on the other server's port: same host, different port.
-      const response = await client.transport.send({ method: 'GET', url: `${other.origin}/dicom-web/studies/${STUDY}` });
+      const response = await client.transport.send({
+        method: 'GET',
+        url: `${other.origin}/dicom-web/studies/${STUDY}`,
+      });
       await response.dump();
       assert.deepEqual(authorizationsTo(other, since), [undefined]);
     });
@@ -362,7 +490,11 @@ describe('the client against a hostile server', () => {
     });
 
     it('a 401 from another origin neither refreshes the credentials nor resends them', async () => {
-      other.on('/', (socket) => socket.end('HTTP/1.1 401 Unauthorized\r\nwww-authenticate: bearer\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+      other.on('/', (socket) =>
+        socket.end(
+          'HTTP/1.1 401 Unauthorized\r\nwww-authenticate: bearer\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+        ),
+      );
       const client = clientFor();
       const since = other.requests.length;
       const before = refreshes;
@@ -374,7 +506,11 @@ describe('the client against a hostile server', () => {
 
     it('a redirect to another origin is not followed with the credentials', async () => {
       other.on('/', bulkAnswer);
-      server.on('/dicom-web/studies', (socket) => socket.end(`HTTP/1.1 302 Found\r\nlocation: ${other.origin}/steal\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`));
+      server.on('/dicom-web/studies', (socket) =>
+        socket.end(
+          `HTTP/1.1 302 Found\r\nlocation: ${other.origin}/steal\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+        ),
+      );
       const since = other.requests.length;
       const { error } = await measure(() => clientFor().searchForStudies());
       assertCode(error, 'HTTP_STATUS');
@@ -382,10 +518,15 @@ describe('the client against a hostile server', () => {
     });
 
     it('the download (socket reader) sends no credentials to a base URL that is not the connection', async () => {
-      other.on('/', (socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+      other.on('/', (socket) =>
+        socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'),
+      );
       const client = clientFor();
       const since = other.requests.length;
-      const outcome = await client.transport.getFromSocket({ url: `${other.origin}/dicom-web/studies/${STUDY}` }, () => undefined);
+      const outcome = await client.transport.getFromSocket(
+        { url: `${other.origin}/dicom-web/studies/${STUDY}` },
+        () => undefined,
+      );
       assert.equal(outcome.kind, 'declined');
       assert.deepEqual(authorizationsTo(other, since), [undefined]);
     });

@@ -8,7 +8,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLIENT_FILTER_MAX_PAGES, DicomWebClient, type DicomJsonDataset, type QidoQuery } from '../../src/dicomweb';
+import {
+  CLIENT_FILTER_MAX_PAGES,
+  DicomWebClient,
+  type DicomJsonDataset,
+  type QidoQuery,
+} from '../../src/dicomweb';
 import type { LocalServer } from '../../src/server';
 import { uidFromString } from '../support/bulkData';
 import { imageInstanceElements, writePart10 } from '../support/dicomWriter';
@@ -30,7 +35,11 @@ type Key = keyof typeof PATIENTS;
 const studyOf = (key: Key): string => uidFromString(`names/${key}/study`);
 const keyOf = new Map(Object.keys(PATIENTS).map((key) => [studyOf(key as Key), key]));
 
-async function writePatient(dir: string, key: string, name: string = PATIENTS[key as Key]): Promise<string> {
+async function writePatient(
+  dir: string,
+  key: string,
+  name: string = PATIENTS[key as Key],
+): Promise<string> {
   const path = join(dir, `${key}.dcm`);
   const elements = imageInstanceElements({
     studyUid: uidFromString(`names/${key}/study`),
@@ -83,10 +92,16 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
     server = await startTestServer();
     localSide = localClient(server);
     const dir = tempDir('names');
-    const files = await Promise.all((Object.keys(PATIENTS) as Key[]).map((key) => writePatient(dir, key)));
+    const files = await Promise.all(
+      (Object.keys(PATIENTS) as Key[]).map((key) => writePatient(dir, key)),
+    );
     for (const client of [orthancSide, localSide]) {
       const summary = await client.storeInstances(files);
-      assert.equal(summary.stored, files.length, JSON.stringify(summary.outcomes.filter((o) => o.status !== 'stored')));
+      assert.equal(
+        summary.stored,
+        files.length,
+        JSON.stringify(summary.outcomes.filter((o) => o.status !== 'stored')),
+      );
     }
   });
   after(async () => {
@@ -96,13 +111,25 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
   });
 
   const found = (items: DicomJsonDataset[]): string[] =>
-    items.map((item) => keyOf.get(String(item['0020000D']?.Value?.[0])) ?? '?').filter((key) => key !== '?').sort();
-  const studies = async (client: DicomWebClient, query: QidoQuery): Promise<string[]> => found((await client.searchForStudies(query)).items);
+    items
+      .map((item) => keyOf.get(String(item['0020000D']?.Value?.[0])) ?? '?')
+      .filter((key) => key !== '?')
+      .sort();
+  const studies = async (client: DicomWebClient, query: QidoQuery): Promise<string[]> =>
+    found((await client.searchForStudies(query)).items);
 
   for (const { typed, expected } of CASES) {
     it(`PatientName=${typed} finds ${expected.join(', ')} on both servers`, async () => {
-      assert.deepEqual(await studies(orthancSide, { match: { PatientName: typed } }), expected, 'Orthanc');
-      assert.deepEqual(await studies(localSide, { match: { PatientName: typed } }), expected, 'local server');
+      assert.deepEqual(
+        await studies(orthancSide, { match: { PatientName: typed } }),
+        expected,
+        'Orthanc',
+      );
+      assert.deepEqual(
+        await studies(localSide, { match: { PatientName: typed } }),
+        expected,
+        'local server',
+      );
     });
   }
 
@@ -110,13 +137,26 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
     sentToOrthanc.length = 0;
     await orthancSide.searchForStudies({ match: { PatientName: '*Mary Ann*' } });
     await orthancSide.searchForStudies({ match: { PatientName: 'Müller*' } });
-    assert.ok(sentToOrthanc.some((url) => url.includes('PatientName=*Mary?Ann*')), sentToOrthanc.join('\n'));
-    assert.ok(sentToOrthanc.some((url) => /PatientName=M\*(&|$)/.test(url)), sentToOrthanc.join('\n'));
-    assert.ok(sentToOrthanc.every((url) => !/PatientName=[^&]*%/.test(url)), 'no percent-encoded search value reaches Orthanc');
+    assert.ok(
+      sentToOrthanc.some((url) => url.includes('PatientName=*Mary?Ann*')),
+      sentToOrthanc.join('\n'),
+    );
+    assert.ok(
+      sentToOrthanc.some((url) => /PatientName=M\*(&|$)/.test(url)),
+      sentToOrthanc.join('\n'),
+    );
+    assert.ok(
+      sentToOrthanc.every((url) => !/PatientName=[^&]*%/.test(url)),
+      'no percent-encoded search value reaches Orthanc',
+    );
   });
 
   it('the value percent-encoded, as before, finds nothing on Orthanc (why the client widens)', async () => {
-    const response = await orthancSide.transport.sendForBytes({ method: 'GET', url: `${orthanc.dicomWebUrl}/studies?PatientName=*Mary%20Ann*`, headers: { accept: 'application/dicom+json' } });
+    const response = await orthancSide.transport.sendForBytes({
+      method: 'GET',
+      url: `${orthanc.dicomWebUrl}/studies?PatientName=*Mary%20Ann*`,
+      headers: { accept: 'application/dicom+json' },
+    });
     assert.deepEqual(JSON.parse(response.bytes.toString('utf8') || '[]'), []);
   });
 
@@ -126,7 +166,13 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
       const pages = [];
       let offset = 0;
       for (;;) {
-        const page = await client.searchPage('studies', {}, { match: { PatientName: 'Müller*' } }, offset, 1);
+        const page = await client.searchPage(
+          'studies',
+          {},
+          { match: { PatientName: 'Müller*' } },
+          offset,
+          1,
+        );
         pages.push(page);
         offset += page.scanned ?? page.items.length;
         if (!page.hasMore) break;
@@ -134,7 +180,13 @@ describe('patient names a URL cannot carry raw, on Orthanc and on the local serv
       }
       assert.deepEqual(found(pages.flatMap((page) => page.items)), ['umlaut']);
       const all = [];
-      for await (const page of client.searchAll('studies', {}, { match: { PatientName: 'Müller*' } }, { pageSize: 1 })) all.push(...page.items);
+      for await (const page of client.searchAll(
+        'studies',
+        {},
+        { match: { PatientName: 'Müller*' } },
+        { pageSize: 1 },
+      ))
+        all.push(...page.items);
       assert.deepEqual(found(all), ['umlaut']);
     }
   });
@@ -146,18 +198,39 @@ describe('"Load more" when the client filters every row of a page away', () => {
     const dir = tempDir('names-cap');
     // A client with Orthanc's profile widens "Müller*" to "M*" whatever the server: here the
     // local server answers it, and none of its M… names is a Müller.
-    const names = Array.from({ length: CLIENT_FILTER_MAX_PAGES + 2 }, (_, i) => writePatient(dir, `cap${i}`, `Mayer^Nr${i}`));
+    const names = Array.from({ length: CLIENT_FILTER_MAX_PAGES + 2 }, (_, i) =>
+      writePatient(dir, `cap${i}`, `Mayer^Nr${i}`),
+    );
     const sent: string[] = [];
-    const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'orthanc', onRequest: (entry) => sent.push(entry.url) });
+    const client = new DicomWebClient({
+      baseUrl: `${server.url}/v2`,
+      serverKind: 'orthanc',
+      onRequest: (entry) => sent.push(entry.url),
+    });
     try {
-      assert.equal((await client.storeInstances(await Promise.all(names))).stored, CLIENT_FILTER_MAX_PAGES + 2);
+      assert.equal(
+        (await client.storeInstances(await Promise.all(names))).stored,
+        CLIENT_FILTER_MAX_PAGES + 2,
+      );
       sent.length = 0;
-      const first = await client.searchPage('studies', {}, { match: { PatientName: 'Müller*' } }, 0, 1);
+      const first = await client.searchPage(
+        'studies',
+        {},
+        { match: { PatientName: 'Müller*' } },
+        0,
+        1,
+      );
       assert.equal(sent.length, CLIENT_FILTER_MAX_PAGES, sent.join('\n'));
       assert.deepEqual(first.items, []);
       assert.equal(first.scanned, CLIENT_FILTER_MAX_PAGES);
       assert.equal(first.hasMore, true, '"Load more" stays: the server has more rows');
-      const rest = await client.searchPage('studies', {}, { match: { PatientName: 'Müller*' } }, first.scanned!, 1);
+      const rest = await client.searchPage(
+        'studies',
+        {},
+        { match: { PatientName: 'Müller*' } },
+        first.scanned!,
+        1,
+      );
       assert.deepEqual(rest.items, []);
       assert.equal(rest.hasMore, false, 'the last rows were read: no "Load more" after them');
     } finally {

@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DicomWebClient, DicomWebHttpError, basicAuth, type RequestLogEntry } from '../../src/dicomweb';
+import {
+  DicomWebClient,
+  DicomWebHttpError,
+  basicAuth,
+  type RequestLogEntry,
+} from '../../src/dicomweb';
 import { freePort, clearOrthanc } from '../support/orthanc';
 import { orthanc, resetOrthanc, securedOrthanc, tempDir } from '../support/env';
 import { SEED, writeSeedFiles } from '../support/seedData';
@@ -20,7 +25,10 @@ describe('detectProfile', () => {
 
   before(async () => {
     await resetOrthanc();
-    await clearOrthanc({ restUrl: securedOrthanc.restUrl, basicAuth: { username: securedOrthanc.username, password: securedOrthanc.password } });
+    await clearOrthanc({
+      restUrl: securedOrthanc.restUrl,
+      basicAuth: { username: securedOrthanc.username, password: securedOrthanc.password },
+    });
     files = await writeSeedFiles(tempDir('profile'));
   });
   after(async () => {
@@ -29,49 +37,95 @@ describe('detectProfile', () => {
 
   it("Orthanc's DICOMweb URL alone: generic at first, 'orthanc' after detection, and deletes then work", async () => {
     const log: RequestLogEntry[] = [];
-    const client = track(new DicomWebClient({ baseUrl: orthanc.dicomWebUrl, onRequest: (entry) => log.push(entry) }));
+    const client = track(
+      new DicomWebClient({ baseUrl: orthanc.dicomWebUrl, onRequest: (entry) => log.push(entry) }),
+    );
     assert.equal(client.serverProfile.kind, 'generic');
     assert.equal((await client.storeInstances(files)).stored, 3);
 
     const profile = await client.detectProfile();
     assert.equal(profile.kind, 'orthanc');
     assert.equal(client.serverProfile.capabilities.deleteMethod, 'orthanc-rest');
-    assert.ok(log.some((entry) => entry.url === `${orthanc.restUrl}/system` && entry.status === 200), log.map((e) => `${e.url} ${e.status}`).join('\n'));
+    assert.ok(
+      log.some((entry) => entry.url === `${orthanc.restUrl}/system` && entry.status === 200),
+      log.map((e) => `${e.url} ${e.status}`).join('\n'),
+    );
 
-    await client.deleteInstance(SEED.studyInstanceUid, SEED.redTriangle.seriesInstanceUid, SEED.redTriangle.sopInstanceUid);
-    assert.equal((await client.searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid })).items.length, 2);
+    await client.deleteInstance(
+      SEED.studyInstanceUid,
+      SEED.redTriangle.seriesInstanceUid,
+      SEED.redTriangle.sopInstanceUid,
+    );
+    assert.equal(
+      (await client.searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid })).items
+        .length,
+      2,
+    );
     await client.deleteSeries(SEED.studyInstanceUid, SEED.blueCircle.seriesInstanceUid);
-    assert.equal((await client.searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid })).items.length, 1);
+    assert.equal(
+      (await client.searchForInstances({}, { studyInstanceUid: SEED.studyInstanceUid })).items
+        .length,
+      1,
+    );
     await client.deleteStudy(SEED.studyInstanceUid);
-    assert.deepEqual((await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items, []);
+    assert.deepEqual(
+      (await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items,
+      [],
+    );
   });
 
   it('without detection a generic client deletes the DICOMweb way, which Orthanc refuses with 405', async () => {
     const client = track(new DicomWebClient({ baseUrl: orthanc.dicomWebUrl }));
     assert.equal((await client.storeInstances(files)).stored, 3);
-    await assert.rejects(client.deleteStudy(SEED.studyInstanceUid), (error: unknown) => error instanceof DicomWebHttpError && error.status === 405);
-    assert.equal((await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items.length, 1, 'nothing deleted');
+    await assert.rejects(
+      client.deleteStudy(SEED.studyInstanceUid),
+      (error: unknown) => error instanceof DicomWebHttpError && error.status === 405,
+    );
+    assert.equal(
+      (await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items
+        .length,
+      1,
+      'nothing deleted',
+    );
   });
 
   it("an 'orthanc' client without a server root finds it by itself on the first delete", async () => {
-    const client = track(new DicomWebClient({ baseUrl: orthanc.dicomWebUrl, serverKind: 'orthanc' }));
+    const client = track(
+      new DicomWebClient({ baseUrl: orthanc.dicomWebUrl, serverKind: 'orthanc' }),
+    );
     await client.deleteStudy(SEED.studyInstanceUid);
-    assert.deepEqual((await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items, []);
+    assert.deepEqual(
+      (await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items,
+      [],
+    );
   });
 
   it("the basic-auth Orthanc: detected as 'orthanc' with its credentials, and deletes work", async () => {
-    const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: basicAuth(securedOrthanc.username, securedOrthanc.password) }));
+    const client = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: basicAuth(securedOrthanc.username, securedOrthanc.password),
+      }),
+    );
     assert.equal((await client.storeInstances(files)).stored, 3);
     assert.equal((await client.detectProfile()).kind, 'orthanc');
     await client.deleteSeries(SEED.studyInstanceUid, SEED.redTriangle.seriesInstanceUid);
     const left = await client.searchForSeries({}, { studyInstanceUid: SEED.studyInstanceUid });
-    assert.deepEqual(left.items.map((item) => item['0020000E']?.Value?.[0]), [SEED.blueCircle.seriesInstanceUid]);
+    assert.deepEqual(
+      left.items.map((item) => item['0020000E']?.Value?.[0]),
+      [SEED.blueCircle.seriesInstanceUid],
+    );
     await client.deleteStudy(SEED.studyInstanceUid);
     assert.deepEqual((await client.searchForStudies()).items, []);
   });
 
   it('with a wrong password the probe fails quietly: generic, never a throw', async () => {
-    const client = track(new DicomWebClient({ baseUrl: securedOrthanc.dicomWebUrl, auth: basicAuth(securedOrthanc.username, 'wrong') }));
+    const client = track(
+      new DicomWebClient({
+        baseUrl: securedOrthanc.dicomWebUrl,
+        auth: basicAuth(securedOrthanc.username, 'wrong'),
+      }),
+    );
     assert.equal((await client.detectProfile()).kind, 'generic');
   });
 
@@ -85,16 +139,33 @@ describe('detectProfile', () => {
 
   it('a configured kind is kept when the probe finds nothing', async () => {
     const port = await freePort();
-    const client = track(new DicomWebClient({ baseUrl: `http://127.0.0.1:${port}/dicomweb`, serverKind: 'dcm4chee', retry: { retries: 0 } }));
+    const client = track(
+      new DicomWebClient({
+        baseUrl: `http://127.0.0.1:${port}/dicomweb`,
+        serverKind: 'dcm4chee',
+        retry: { retries: 0 },
+      }),
+    );
     assert.equal((await client.detectProfile()).kind, 'dcm4chee');
   });
 
   it('Azure and Google are recognised by their host names without a request', async () => {
     const log: RequestLogEntry[] = [];
-    const azure = track(new DicomWebClient({ baseUrl: 'https://contoso-dicom.dicom.azurehealthcareapis.com/v2', onRequest: (entry) => log.push(entry) }));
+    const azure = track(
+      new DicomWebClient({
+        baseUrl: 'https://contoso-dicom.dicom.azurehealthcareapis.com/v2',
+        onRequest: (entry) => log.push(entry),
+      }),
+    );
     assert.equal(azure.serverProfile.kind, 'azure');
     assert.equal((await azure.detectProfile()).kind, 'azure');
-    const google = track(new DicomWebClient({ baseUrl: 'https://healthcare.googleapis.com/v1/projects/p/locations/l/datasets/d/dicomStores/s/dicomWeb', onRequest: (entry) => log.push(entry) }));
+    const google = track(
+      new DicomWebClient({
+        baseUrl:
+          'https://healthcare.googleapis.com/v1/projects/p/locations/l/datasets/d/dicomStores/s/dicomWeb',
+        onRequest: (entry) => log.push(entry),
+      }),
+    );
     assert.equal((await google.detectProfile()).kind, 'google');
     assert.deepEqual(log, []);
   });

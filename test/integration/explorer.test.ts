@@ -6,7 +6,15 @@
  * differently the suite reads `target.behaviour` (test/support/targets.ts says why).
  */
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -26,12 +34,21 @@ interface Api {
       refresh(node?: unknown): void;
       serverNode(id: string): Node | undefined;
     };
-    drop: { handleDrop(target: unknown, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> };
+    drop: {
+      handleDrop(
+        target: unknown,
+        data: vscode.DataTransfer,
+        token: vscode.CancellationToken,
+      ): Promise<void>;
+    };
     prompts: {
       confirm(message: string, detail: string, action: string): Promise<boolean>;
       askSecret(title: string, prompt: string): Promise<string | undefined>;
     };
-    connections: { list(): Array<{ id: string; name: string; url: string }>; getSecret(id: string): Thenable<string | undefined> };
+    connections: {
+      list(): Array<{ id: string; name: string; url: string }>;
+      getSecret(id: string): Thenable<string | undefined>;
+    };
     extensionContext: vscode.ExtensionContext;
   };
   activationMs: number;
@@ -66,7 +83,11 @@ interface HostTarget {
   name: string;
   behaviour: Behaviour;
   /** Starts (or empties) the server; returns the connection to add and a client to check it. */
-  start(): Promise<{ connection: Record<string, string>; client: DicomWebClient; stop(): Promise<void> }>;
+  start(): Promise<{
+    connection: Record<string, string>;
+    client: DicomWebClient;
+    stop(): Promise<void>;
+  }>;
 }
 
 const HOST_TARGETS: HostTarget[] = [
@@ -75,9 +96,18 @@ const HOST_TARGETS: HostTarget[] = [
     behaviour: DIFFERENCES.orthanc.behaviour,
     async start() {
       await clearOrthanc({ restUrl: env('DICOMWEB_TEST_REST_URL') });
-      const client = new DicomWebClient({ baseUrl: env('DICOMWEB_TEST_URL'), serverKind: 'orthanc', serverRoot: env('DICOMWEB_TEST_REST_URL') });
+      const client = new DicomWebClient({
+        baseUrl: env('DICOMWEB_TEST_URL'),
+        serverKind: 'orthanc',
+        serverRoot: env('DICOMWEB_TEST_REST_URL'),
+      });
       return {
-        connection: { name: 'Orthanc (test)', url: env('DICOMWEB_TEST_URL'), kind: 'orthanc', serverRoot: env('DICOMWEB_TEST_REST_URL') },
+        connection: {
+          name: 'Orthanc (test)',
+          url: env('DICOMWEB_TEST_URL'),
+          kind: 'orthanc',
+          serverRoot: env('DICOMWEB_TEST_REST_URL'),
+        },
         client,
         stop: () => client.close(),
       };
@@ -87,7 +117,10 @@ const HOST_TARGETS: HostTarget[] = [
     name: 'the local server',
     behaviour: DIFFERENCES.local.behaviour,
     async start() {
-      const server: LocalServer = await startLocalServer({ dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-target-')), port: 0 });
+      const server: LocalServer = await startLocalServer({
+        dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-target-')),
+        port: 0,
+      });
       const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
       return {
         connection: { name: 'Local server (test)', url: `${server.url}/v2`, kind: 'local' },
@@ -101,267 +134,413 @@ const HOST_TARGETS: HostTarget[] = [
   },
 ];
 
-for (const target of HOST_TARGETS) describe(`DICOMweb Explorer against ${target.name}`, function () {
-  this.timeout(60_000);
-  let api: Api;
-  let orthanc: DicomWebClient;
-  let stopTarget: () => Promise<void>;
-  let connectionInput: Record<string, string>;
-  let seedDir: string;
-  let seedFiles: string[];
-  let connectionId: string;
-  const confirmations: Array<{ message: string; detail: string }> = [];
-  let answer = true;
+for (const target of HOST_TARGETS)
+  describe(`DICOMweb Explorer against ${target.name}`, function () {
+    this.timeout(60_000);
+    let api: Api;
+    let orthanc: DicomWebClient;
+    let stopTarget: () => Promise<void>;
+    let connectionInput: Record<string, string>;
+    let seedDir: string;
+    let seedFiles: string[];
+    let connectionId: string;
+    const confirmations: Array<{ message: string; detail: string }> = [];
+    let answer = true;
 
-  before(async () => {
-    api = (await activateExtension()) as Api;
-    console.log(`      activate() took ${api.activationMs.toFixed(1)} ms inside the extension host`);
-    api.services.prompts = {
-      confirm: async (message, detail) => {
-        confirmations.push({ message, detail });
-        return answer;
-      },
-      askSecret: async () => undefined,
-    };
-    const started = await target.start();
-    orthanc = started.client;
-    stopTarget = started.stop;
-    connectionInput = started.connection;
-    seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-seed-'));
-    const files = await writeSeedFiles(seedDir);
-    seedFiles = files;
-    const summary = await orthanc.storeInstances(files);
-    assert.equal(summary.stored, 3);
-  });
+    before(async () => {
+      api = (await activateExtension()) as Api;
+      console.log(
+        `      activate() took ${api.activationMs.toFixed(1)} ms inside the extension host`,
+      );
+      api.services.prompts = {
+        confirm: async (message, detail) => {
+          confirmations.push({ message, detail });
+          return answer;
+        },
+        askSecret: async () => undefined,
+      };
+      const started = await target.start();
+      orthanc = started.client;
+      stopTarget = started.stop;
+      connectionInput = started.connection;
+      seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-seed-'));
+      const files = await writeSeedFiles(seedDir);
+      seedFiles = files;
+      const summary = await orthanc.storeInstances(files);
+      assert.equal(summary.stored, 3);
+    });
 
-  after(async () => {
-    await vscode.workspace.getConfiguration('dicomweb').update('servers', [], vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('dicomweb').update('pageSize', undefined, vscode.ConfigurationTarget.Global);
-    await stopTarget();
-  });
+    after(async () => {
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('servers', [], vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('pageSize', undefined, vscode.ConfigurationTarget.Global);
+      await stopTarget();
+    });
 
-  async function serverNode(): Promise<Node> {
-    const roots = await api.services.tree.getChildren();
-    const node = roots.find((root) => root.connection?.id === connectionId);
-    assert.ok(node, 'the connection is a root of the tree');
-    return node;
-  }
-
-  async function children(node: Node): Promise<Node[]> {
-    return api.services.tree.getChildren(node);
-  }
-
-  async function seedStudy(): Promise<Node> {
-    const server = await serverNode();
-    const study = (await children(server)).find((node) => node.studyInstanceUid === SEED.studyInstanceUid);
-    assert.ok(study, 'the seed study is listed');
-    return study;
-  }
-
-  it('starts with the welcome view: no connection, no root', async () => {
-    assert.deepEqual(await api.services.tree.getChildren(), []);
-  });
-
-  it('adds a connection; it is saved in settings with its kind and no secret', async () => {
-    const connection = await executeCommand<{ id: string }>('dicomweb.server.add', connectionInput);
-    connectionId = connection.id;
-    const saved = vscode.workspace.getConfiguration('dicomweb').get<Array<Record<string, unknown>>>('servers', []);
-    assert.equal(saved.length, 1);
-    assert.equal(saved[0].url, connectionInput.url);
-    assert.equal(saved[0].kind, connectionInput.kind);
-    const roots = await api.services.tree.getChildren();
-    assert.equal(roots.length, 1);
-    assert.equal(labelOf(roots[0]), connectionInput.name);
-    assert.match(contextOf(roots[0]), /^dicomweb:server\b/);
-  });
-
-  it('lists the seed study with patient, date, modality and counts', async () => {
-    const study = await seedStudy();
-    assert.match(labelOf(study), /Shapes/);
-    assert.match(labelOf(study), /DICOMweb tutorial shapes/);
-    const description = descriptionOf(study);
-    assert.match(description, /SHAPES-0001/);
-    assert.match(description, /2021-07-16/);
-    assert.match(description, /2 series, 3 instances/);
-    assert.equal(study.getTreeItem().tooltip, undefined, 'the tooltip waits for a hover');
-    const tooltip = study.tooltip() as vscode.MarkdownString;
-    assert.match(tooltip.value, new RegExp(SEED.studyInstanceUid.replace(/\./g, '\\.')));
-  });
-
-  it('lists the two series and the three instances', async () => {
-    const series = await children(await seedStudy());
-    assert.deepEqual(series.map((node) => node.seriesInstanceUid), [SEED.redTriangle.seriesInstanceUid, SEED.blueCircle.seriesInstanceUid]);
-    assert.match(labelOf(series[0]), /#1 OT — Square and triangle/);
-    assert.equal(descriptionOf(series[0]), '2 instances');
-    const shapes = await children(series[0]);
-    assert.deepEqual(shapes.map((node) => node.sopInstanceUid), [SEED.greenSquare.sopInstanceUid, SEED.redTriangle.sopInstanceUid]);
-    assert.match(descriptionOf(shapes[0]), /Secondary Capture/);
-    const circle = await children(series[1]);
-    assert.deepEqual(circle.map((node) => node.sopInstanceUid), [SEED.blueCircle.sopInstanceUid]);
-  });
-
-  it('pages studies with "Load more…"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-more-'));
-    const extra = await writeSmallInstances(dir, 2, { studies: 2, seriesPerStudy: 1, seed: 'it-paging' });
-    const stored = await orthanc.storeInstances(extra.map((entry) => entry.path));
-    assert.equal(stored.stored, 2);
-    await vscode.workspace.getConfiguration('dicomweb').update('pageSize', 2, vscode.ConfigurationTarget.Global);
-    const server = await serverNode();
-    api.services.tree.refresh(server);
-    const first = await children(server);
-    assert.equal(first.filter((node) => node.studyInstanceUid).length, 2);
-    const more = first.find((node) => contextOf(node) === 'dicomweb:loadMore');
-    assert.ok(more, 'a "Load more…" row follows a full page');
-    await executeCommand('dicomweb.node.loadMore', server);
-    const all = await children(server);
-    assert.equal(all.filter((node) => node.studyInstanceUid).length, 3);
-    assert.equal(all.some((node) => contextOf(node) === 'dicomweb:loadMore'), false);
-    await vscode.workspace.getConfiguration('dicomweb').update('pageSize', undefined, vscode.ConfigurationTarget.Global);
-  });
-
-  it('filters by patient name with wildcards, shows the filter, and clears it', async () => {
-    const server = await serverNode();
-    await executeCommand('dicomweb.server.setFilter', server, { patientName: 'Test^Sha*' });
-    const filtered = await children(server);
-    assert.deepEqual(filtered.map((node) => node.studyInstanceUid), [SEED.studyInstanceUid]);
-    assert.match(descriptionOf(server), /patient: Test\^Sha\*/);
-    assert.match(contextOf(server), /\bfiltered\b/);
-    await executeCommand('dicomweb.server.setFilter', server, { studyDate: '19990101-19991231' });
-    const none = await children(server);
-    assert.equal(none.length, 1);
-    assert.equal(labelOf(none[0]), 'No study matches the filter');
-    await executeCommand('dicomweb.server.clearFilter', server);
-    assert.equal((await children(server)).filter((node) => node.studyInstanceUid).length, 3);
-  });
-
-  it('uploads from the Explorer: new, duplicate and non-DICOM files each get their outcome', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-upload-'));
-    const fresh = await writeSmallInstances(join(dir, 'new'), 2, { studies: 1, seriesPerStudy: 1, seed: 'it-upload' });
-    const freshPaths = fresh.map((entry) => entry.path);
-    // An extension-less DICOM file inside a folder counts too.
-    mkdirSync(join(dir, 'folder'));
-    copyFileSync(freshPaths[1], join(dir, 'folder', 'IM0001'));
-    const duplicate = join(dir, 'red-triangle-again.dcm');
-    copyFileSync(join(seedDir, SEED.redTriangle.fileName), duplicate);
-    const text = join(dir, 'notes.txt');
-    writeFileSync(text, 'not a DICOM file');
-    const result = await executeCommand<{
-      outcomes: Array<{ file: string; status: string }>;
-      notDicom: string[];
-      stored: number;
-      skipped: number;
-    }>('dicomweb.upload.fromExplorer', vscode.Uri.file(freshPaths[0]), [vscode.Uri.file(freshPaths[0]), vscode.Uri.file(join(dir, 'folder')), vscode.Uri.file(duplicate), vscode.Uri.file(text)]);
-    assert.deepEqual(result.notDicom, [text]);
-    const byFile = new Map(result.outcomes.map((outcome) => [outcome.file, outcome.status]));
-    assert.equal(byFile.get(freshPaths[0]), 'stored');
-    assert.equal(byFile.get(join(dir, 'folder', 'IM0001')), 'stored');
-    // Orthanc answers a duplicate with 200 and keeps its copy; Azure and the local server refuse it (45070).
-    assert.equal(byFile.get(duplicate), target.behaviour.duplicateStow === 'stored-again' ? 'stored' : 'failed');
-    const found = await orthanc.searchForInstances({ match: { SOPInstanceUID: fresh.map((entry) => entry.sopInstanceUid) } });
-    assert.equal(found.items.length, 2, 'both new instances are on the server');
-  });
-
-  it('takes files dropped on a study row to POST /studies/{study}; a file of another study is not sent', async () => {
-    const study = await seedStudy();
-    const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-drop-'));
-    const [other] = await writeSmallInstances(dir, 1, { seed: `it-drop-${target.name}` });
-    const dropped = new vscode.DataTransfer();
-    const uris = [vscode.Uri.file(join(seedDir, SEED.blueCircle.fileName)), vscode.Uri.file(other.path)];
-    dropped.set('text/uri-list', new vscode.DataTransferItem(uris.map((uri) => uri.toString()).join('\r\n')));
-    await api.services.drop.handleDrop(study, dropped, new vscode.CancellationTokenSource().token);
-    const found = await orthanc.searchForInstances({ match: { SOPInstanceUID: other.sopInstanceUid } });
-    assert.equal(found.items.length, 0, 'the file of another study was refused before sending');
-    const request = `POST ${connectionInput.url}/studies/${SEED.studyInstanceUid}`;
-    await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(request), { description: `"${request}" in the log` });
-  });
-
-  it('opens instance metadata as a read-only JSON document with tag hovers and keyword hints', async () => {
-    const series = await children(await seedStudy());
-    const [, triangle] = await children(series[0]);
-    const [editor] = await executeCommand<vscode.TextEditor[]>('dicomweb.node.openMetadata', triangle);
-    const document = editor.document;
-    assert.equal(document.uri.scheme, 'dicomweb-metadata');
-    assert.equal(document.languageId, 'json');
-    assert.match(document.uri.path, /instance metadata\)\.json$/);
-    const datasets = JSON.parse(document.getText()) as Array<Record<string, { Value?: unknown[]; BulkDataURI?: string }>>;
-    assert.equal(datasets.length, 1);
-    assert.equal(datasets[0]['00080018'].Value?.[0], SEED.redTriangle.sopInstanceUid);
-    assert.ok(datasets[0]['7FE00010'].BulkDataURI, 'pixel data appears as its BulkDataURI');
-    const offset = document.getText().indexOf('"0020000D"');
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, document.positionAt(offset + 3));
-    const hoverText = hovers.flatMap((hover) => hover.contents.map((content) => (typeof content === 'string' ? content : content.value))).join('\n');
-    assert.match(hoverText, /StudyInstanceUID/);
-    assert.match(hoverText, /UI/);
-    const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', document.uri, new vscode.Range(0, 0, document.lineCount, 0));
-    const labels = hints.map((hint) => (typeof hint.label === 'string' ? hint.label : hint.label.map((part) => part.value).join('')));
-    assert.ok(labels.includes('StudyInstanceUID'), `inlay hints: ${labels.slice(0, 5).join(', ')}`);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
-
-  it('downloads the seed study into a folder, from a worker thread: {study}/{series}/{SOPInstanceUID}.dcm, byte for byte', async () => {
-    const study = await seedStudy();
-    const folder = mkdtempSync(join(tmpdir(), 'dicomweb-it-download-'));
-    const results = await executeCommand<Array<{ files: Array<{ path: string; sopInstanceUid?: string }>; bytes: number; reader: string }>>('dicomweb.node.download', study, [study], vscode.Uri.file(folder));
-    assert.equal(results.length, 1);
-    // Both servers here speak http: the worker reads the answer straight from the socket.
-    assert.equal(results[0].reader, 'socket');
-    const files = results[0].files;
-    assert.equal(files.length, 3);
-    const instances = [SEED.greenSquare, SEED.redTriangle, SEED.blueCircle];
-    for (const [index, instance] of instances.entries()) {
-      const file = files.find((f) => f.sopInstanceUid === instance.sopInstanceUid);
-      assert.ok(file, `${instance.sopInstanceUid} downloaded`);
-      assert.equal(file.path, join(folder, SEED.studyInstanceUid, instance.studyInstanceUid, instance.seriesInstanceUid, `${instance.sopInstanceUid}.dcm`));
-      assert.ok(readFileSync(file.path).equals(readFileSync(seedFiles[index])), `${instance.sopInstanceUid} is the uploaded file`);
+    async function serverNode(): Promise<Node> {
+      const roots = await api.services.tree.getChildren();
+      const node = roots.find((root) => root.connection?.id === connectionId);
+      assert.ok(node, 'the connection is a root of the tree');
+      return node;
     }
-    assert.equal(results[0].bytes, seedFiles.reduce((sum, path) => sum + statSync(path).size, 0));
+
+    async function children(node: Node): Promise<Node[]> {
+      return api.services.tree.getChildren(node);
+    }
+
+    async function seedStudy(): Promise<Node> {
+      const server = await serverNode();
+      const study = (await children(server)).find(
+        (node) => node.studyInstanceUid === SEED.studyInstanceUid,
+      );
+      assert.ok(study, 'the seed study is listed');
+      return study;
+    }
+
+    it('starts with the welcome view: no connection, no root', async () => {
+      assert.deepEqual(await api.services.tree.getChildren(), []);
+    });
+
+    it('adds a connection; it is saved in settings with its kind and no secret', async () => {
+      const connection = await executeCommand<{ id: string }>(
+        'dicomweb.server.add',
+        connectionInput,
+      );
+      connectionId = connection.id;
+      const saved = vscode.workspace
+        .getConfiguration('dicomweb')
+        .get<Array<Record<string, unknown>>>('servers', []);
+      assert.equal(saved.length, 1);
+      assert.equal(saved[0].url, connectionInput.url);
+      assert.equal(saved[0].kind, connectionInput.kind);
+      const roots = await api.services.tree.getChildren();
+      assert.equal(roots.length, 1);
+      assert.equal(labelOf(roots[0]), connectionInput.name);
+      assert.match(contextOf(roots[0]), /^dicomweb:server\b/);
+    });
+
+    it('lists the seed study with patient, date, modality and counts', async () => {
+      const study = await seedStudy();
+      assert.match(labelOf(study), /Shapes/);
+      assert.match(labelOf(study), /DICOMweb tutorial shapes/);
+      const description = descriptionOf(study);
+      assert.match(description, /SHAPES-0001/);
+      assert.match(description, /2021-07-16/);
+      assert.match(description, /2 series, 3 instances/);
+      assert.equal(study.getTreeItem().tooltip, undefined, 'the tooltip waits for a hover');
+      const tooltip = study.tooltip() as vscode.MarkdownString;
+      assert.match(tooltip.value, new RegExp(SEED.studyInstanceUid.replace(/\./g, '\\.')));
+    });
+
+    it('lists the two series and the three instances', async () => {
+      const series = await children(await seedStudy());
+      assert.deepEqual(
+        series.map((node) => node.seriesInstanceUid),
+        [SEED.redTriangle.seriesInstanceUid, SEED.blueCircle.seriesInstanceUid],
+      );
+      assert.match(labelOf(series[0]), /#1 OT — Square and triangle/);
+      assert.equal(descriptionOf(series[0]), '2 instances');
+      const shapes = await children(series[0]);
+      assert.deepEqual(
+        shapes.map((node) => node.sopInstanceUid),
+        [SEED.greenSquare.sopInstanceUid, SEED.redTriangle.sopInstanceUid],
+      );
+      assert.match(descriptionOf(shapes[0]), /Secondary Capture/);
+      const circle = await children(series[1]);
+      assert.deepEqual(
+        circle.map((node) => node.sopInstanceUid),
+        [SEED.blueCircle.sopInstanceUid],
+      );
+    });
+
+    it('pages studies with "Load more…"', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-more-'));
+      const extra = await writeSmallInstances(dir, 2, {
+        studies: 2,
+        seriesPerStudy: 1,
+        seed: 'it-paging',
+      });
+      const stored = await orthanc.storeInstances(extra.map((entry) => entry.path));
+      assert.equal(stored.stored, 2);
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('pageSize', 2, vscode.ConfigurationTarget.Global);
+      const server = await serverNode();
+      api.services.tree.refresh(server);
+      const first = await children(server);
+      assert.equal(first.filter((node) => node.studyInstanceUid).length, 2);
+      const more = first.find((node) => contextOf(node) === 'dicomweb:loadMore');
+      assert.ok(more, 'a "Load more…" row follows a full page');
+      await executeCommand('dicomweb.node.loadMore', server);
+      const all = await children(server);
+      assert.equal(all.filter((node) => node.studyInstanceUid).length, 3);
+      assert.equal(
+        all.some((node) => contextOf(node) === 'dicomweb:loadMore'),
+        false,
+      );
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('pageSize', undefined, vscode.ConfigurationTarget.Global);
+    });
+
+    it('filters by patient name with wildcards, shows the filter, and clears it', async () => {
+      const server = await serverNode();
+      await executeCommand('dicomweb.server.setFilter', server, { patientName: 'Test^Sha*' });
+      const filtered = await children(server);
+      assert.deepEqual(
+        filtered.map((node) => node.studyInstanceUid),
+        [SEED.studyInstanceUid],
+      );
+      assert.match(descriptionOf(server), /patient: Test\^Sha\*/);
+      assert.match(contextOf(server), /\bfiltered\b/);
+      await executeCommand('dicomweb.server.setFilter', server, { studyDate: '19990101-19991231' });
+      const none = await children(server);
+      assert.equal(none.length, 1);
+      assert.equal(labelOf(none[0]), 'No study matches the filter');
+      await executeCommand('dicomweb.server.clearFilter', server);
+      assert.equal((await children(server)).filter((node) => node.studyInstanceUid).length, 3);
+    });
+
+    it('uploads from the Explorer: new, duplicate and non-DICOM files each get their outcome', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-upload-'));
+      const fresh = await writeSmallInstances(join(dir, 'new'), 2, {
+        studies: 1,
+        seriesPerStudy: 1,
+        seed: 'it-upload',
+      });
+      const freshPaths = fresh.map((entry) => entry.path);
+      // An extension-less DICOM file inside a folder counts too.
+      mkdirSync(join(dir, 'folder'));
+      copyFileSync(freshPaths[1], join(dir, 'folder', 'IM0001'));
+      const duplicate = join(dir, 'red-triangle-again.dcm');
+      copyFileSync(join(seedDir, SEED.redTriangle.fileName), duplicate);
+      const text = join(dir, 'notes.txt');
+      writeFileSync(text, 'not a DICOM file');
+      const result = await executeCommand<{
+        outcomes: Array<{ file: string; status: string }>;
+        notDicom: string[];
+        stored: number;
+        skipped: number;
+      }>('dicomweb.upload.fromExplorer', vscode.Uri.file(freshPaths[0]), [
+        vscode.Uri.file(freshPaths[0]),
+        vscode.Uri.file(join(dir, 'folder')),
+        vscode.Uri.file(duplicate),
+        vscode.Uri.file(text),
+      ]);
+      assert.deepEqual(result.notDicom, [text]);
+      const byFile = new Map(result.outcomes.map((outcome) => [outcome.file, outcome.status]));
+      assert.equal(byFile.get(freshPaths[0]), 'stored');
+      assert.equal(byFile.get(join(dir, 'folder', 'IM0001')), 'stored');
+      // Orthanc answers a duplicate with 200 and keeps its copy; Azure and the local server refuse it (45070).
+      assert.equal(
+        byFile.get(duplicate),
+        target.behaviour.duplicateStow === 'stored-again' ? 'stored' : 'failed',
+      );
+      const found = await orthanc.searchForInstances({
+        match: { SOPInstanceUID: fresh.map((entry) => entry.sopInstanceUid) },
+      });
+      assert.equal(found.items.length, 2, 'both new instances are on the server');
+    });
+
+    it('takes files dropped on a study row to POST /studies/{study}; a file of another study is not sent', async () => {
+      const study = await seedStudy();
+      const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-drop-'));
+      const [other] = await writeSmallInstances(dir, 1, { seed: `it-drop-${target.name}` });
+      const dropped = new vscode.DataTransfer();
+      const uris = [
+        vscode.Uri.file(join(seedDir, SEED.blueCircle.fileName)),
+        vscode.Uri.file(other.path),
+      ];
+      dropped.set(
+        'text/uri-list',
+        new vscode.DataTransferItem(uris.map((uri) => uri.toString()).join('\r\n')),
+      );
+      await api.services.drop.handleDrop(
+        study,
+        dropped,
+        new vscode.CancellationTokenSource().token,
+      );
+      const found = await orthanc.searchForInstances({
+        match: { SOPInstanceUID: other.sopInstanceUid },
+      });
+      assert.equal(found.items.length, 0, 'the file of another study was refused before sending');
+      const request = `POST ${connectionInput.url}/studies/${SEED.studyInstanceUid}`;
+      await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(request), {
+        description: `"${request}" in the log`,
+      });
+    });
+
+    it('opens instance metadata as a read-only JSON document with tag hovers and keyword hints', async () => {
+      const series = await children(await seedStudy());
+      const [, triangle] = await children(series[0]);
+      const [editor] = await executeCommand<vscode.TextEditor[]>(
+        'dicomweb.node.openMetadata',
+        triangle,
+      );
+      const document = editor.document;
+      assert.equal(document.uri.scheme, 'dicomweb-metadata');
+      assert.equal(document.languageId, 'json');
+      assert.match(document.uri.path, /instance metadata\)\.json$/);
+      const datasets = JSON.parse(document.getText()) as Array<
+        Record<string, { Value?: unknown[]; BulkDataURI?: string }>
+      >;
+      assert.equal(datasets.length, 1);
+      assert.equal(datasets[0]['00080018'].Value?.[0], SEED.redTriangle.sopInstanceUid);
+      assert.ok(datasets[0]['7FE00010'].BulkDataURI, 'pixel data appears as its BulkDataURI');
+      const offset = document.getText().indexOf('"0020000D"');
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        document.uri,
+        document.positionAt(offset + 3),
+      );
+      const hoverText = hovers
+        .flatMap((hover) =>
+          hover.contents.map((content) => (typeof content === 'string' ? content : content.value)),
+        )
+        .join('\n');
+      assert.match(hoverText, /StudyInstanceUID/);
+      assert.match(hoverText, /UI/);
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>(
+        'vscode.executeInlayHintProvider',
+        document.uri,
+        new vscode.Range(0, 0, document.lineCount, 0),
+      );
+      const labels = hints.map((hint) =>
+        typeof hint.label === 'string' ? hint.label : hint.label.map((part) => part.value).join(''),
+      );
+      assert.ok(
+        labels.includes('StudyInstanceUID'),
+        `inlay hints: ${labels.slice(0, 5).join(', ')}`,
+      );
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    it('downloads the seed study into a folder, from a worker thread: {study}/{series}/{SOPInstanceUID}.dcm, byte for byte', async () => {
+      const study = await seedStudy();
+      const folder = mkdtempSync(join(tmpdir(), 'dicomweb-it-download-'));
+      const results = await executeCommand<
+        Array<{
+          files: Array<{ path: string; sopInstanceUid?: string }>;
+          bytes: number;
+          reader: string;
+        }>
+      >('dicomweb.node.download', study, [study], vscode.Uri.file(folder));
+      assert.equal(results.length, 1);
+      // Both servers here speak http: the worker reads the answer straight from the socket.
+      assert.equal(results[0].reader, 'socket');
+      const files = results[0].files;
+      assert.equal(files.length, 3);
+      const instances = [SEED.greenSquare, SEED.redTriangle, SEED.blueCircle];
+      for (const [index, instance] of instances.entries()) {
+        const file = files.find((f) => f.sopInstanceUid === instance.sopInstanceUid);
+        assert.ok(file, `${instance.sopInstanceUid} downloaded`);
+        assert.equal(
+          file.path,
+          join(
+            folder,
+            SEED.studyInstanceUid,
+            instance.studyInstanceUid,
+            instance.seriesInstanceUid,
+            `${instance.sopInstanceUid}.dcm`,
+          ),
+        );
+        assert.ok(
+          readFileSync(file.path).equals(readFileSync(seedFiles[index])),
+          `${instance.sopInstanceUid} is the uploaded file`,
+        );
+      }
+      assert.equal(
+        results[0].bytes,
+        seedFiles.reduce((sum, path) => sum + statSync(path).size, 0),
+      );
+    });
+
+    it("copies a node request as cURL with the seed's form", async () => {
+      const study = await seedStudy();
+      const curl = await executeCommand<string>('dicomweb.node.copyCurl', study, undefined, 1);
+      assert.match(
+        curl,
+        new RegExp(
+          `^curl --request GET ".*/studies/${SEED.studyInstanceUid.replace(/\./g, '\\.')}/metadata"`,
+        ),
+      );
+      assert.equal(await vscode.env.clipboard.readText(), curl);
+    });
+
+    it('asks before deleting and deletes nothing when the answer is no', async () => {
+      const series = await children(await seedStudy());
+      const [green] = await children(series[0]);
+      answer = false;
+      const result = await executeCommand<{ confirmed: boolean; deleted: unknown[] }>(
+        'dicomweb.node.delete',
+        green,
+      );
+      answer = true;
+      assert.equal(result.confirmed, false);
+      assert.equal(result.deleted.length, 0);
+      const still = await orthanc.searchForInstances({
+        match: { SOPInstanceUID: SEED.greenSquare.sopInstanceUid },
+      });
+      assert.equal(still.items.length, 1);
+    });
+
+    it('deletes an instance, then a series, then the study; the server no longer has them', async () => {
+      let series = await children(await seedStudy());
+      const [green] = await children(series[0]);
+      confirmations.length = 0;
+      await executeCommand('dicomweb.node.delete', green);
+      assert.match(confirmations[0].message, /instance 1/);
+      assert.match(confirmations[0].detail, /Test, Shapes|Shapes/);
+      assert.equal(
+        (
+          await orthanc.searchForInstances({
+            match: { SOPInstanceUID: SEED.greenSquare.sopInstanceUid },
+          })
+        ).items.length,
+        0,
+      );
+      assert.equal(
+        (
+          await orthanc.searchForInstances({
+            match: { SOPInstanceUID: SEED.redTriangle.sopInstanceUid },
+          })
+        ).items.length,
+        1,
+        'its sibling is untouched',
+      );
+
+      series = await children(await seedStudy());
+      const circle = series.find(
+        (node) => node.seriesInstanceUid === SEED.blueCircle.seriesInstanceUid,
+      );
+      assert.ok(circle);
+      await executeCommand('dicomweb.node.delete', circle);
+      assert.match(confirmations[1].detail, /Series 2 OT "Circle" — 1 instance/);
+      assert.equal(
+        (await orthanc.searchForSeries({}, { studyInstanceUid: SEED.studyInstanceUid })).items
+          .length,
+        1,
+      );
+
+      const study = await seedStudy();
+      await executeCommand('dicomweb.node.delete', study);
+      assert.match(confirmations[2].detail, /Study "DICOMweb tutorial shapes" of patient/);
+      assert.equal(
+        (await orthanc.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } }))
+          .items.length,
+        0,
+      );
+      const server = await serverNode();
+      assert.equal(
+        (await children(server)).some((node) => node.studyInstanceUid === SEED.studyInstanceUid),
+        false,
+        'the tree refreshed',
+      );
+    });
   });
-
-  it('copies a node request as cURL with the seed\'s form', async () => {
-    const study = await seedStudy();
-    const curl = await executeCommand<string>('dicomweb.node.copyCurl', study, undefined, 1);
-    assert.match(curl, new RegExp(`^curl --request GET ".*/studies/${SEED.studyInstanceUid.replace(/\./g, '\\.')}/metadata"`));
-    assert.equal(await vscode.env.clipboard.readText(), curl);
-  });
-
-  it('asks before deleting and deletes nothing when the answer is no', async () => {
-    const series = await children(await seedStudy());
-    const [green] = await children(series[0]);
-    answer = false;
-    const result = await executeCommand<{ confirmed: boolean; deleted: unknown[] }>('dicomweb.node.delete', green);
-    answer = true;
-    assert.equal(result.confirmed, false);
-    assert.equal(result.deleted.length, 0);
-    const still = await orthanc.searchForInstances({ match: { SOPInstanceUID: SEED.greenSquare.sopInstanceUid } });
-    assert.equal(still.items.length, 1);
-  });
-
-  it('deletes an instance, then a series, then the study; the server no longer has them', async () => {
-    let series = await children(await seedStudy());
-    const [green] = await children(series[0]);
-    confirmations.length = 0;
-    await executeCommand('dicomweb.node.delete', green);
-    assert.match(confirmations[0].message, /instance 1/);
-    assert.match(confirmations[0].detail, /Test, Shapes|Shapes/);
-    assert.equal((await orthanc.searchForInstances({ match: { SOPInstanceUID: SEED.greenSquare.sopInstanceUid } })).items.length, 0);
-    assert.equal((await orthanc.searchForInstances({ match: { SOPInstanceUID: SEED.redTriangle.sopInstanceUid } })).items.length, 1, 'its sibling is untouched');
-
-    series = await children(await seedStudy());
-    const circle = series.find((node) => node.seriesInstanceUid === SEED.blueCircle.seriesInstanceUid);
-    assert.ok(circle);
-    await executeCommand('dicomweb.node.delete', circle);
-    assert.match(confirmations[1].detail, /Series 2 OT "Circle" — 1 instance/);
-    assert.equal((await orthanc.searchForSeries({}, { studyInstanceUid: SEED.studyInstanceUid })).items.length, 1);
-
-    const study = await seedStudy();
-    await executeCommand('dicomweb.node.delete', study);
-    assert.match(confirmations[2].detail, /Study "DICOMweb tutorial shapes" of patient/);
-    assert.equal((await orthanc.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } })).items.length, 0);
-    const server = await serverNode();
-    assert.equal((await children(server)).some((node) => node.studyInstanceUid === SEED.studyInstanceUid), false, 'the tree refreshed');
-  });
-
-});
 
 describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
   this.timeout(60_000);
@@ -376,7 +555,9 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
   });
 
   after(async () => {
-    await vscode.workspace.getConfiguration('dicomweb').update('servers', [], vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('dicomweb')
+      .update('servers', [], vscode.ConfigurationTarget.Global);
   });
 
   async function children(node: Node): Promise<Node[]> {
@@ -393,14 +574,20 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
       username: env('DICOMWEB_TEST_AUTH_USER'),
       secret: password,
     });
-    const check = new DicomWebClient({ baseUrl: env('DICOMWEB_TEST_AUTH_URL'), auth: basicAuth(env('DICOMWEB_TEST_AUTH_USER'), password) });
+    const check = new DicomWebClient({
+      baseUrl: env('DICOMWEB_TEST_AUTH_URL'),
+      auth: basicAuth(env('DICOMWEB_TEST_AUTH_USER'), password),
+    });
     await check.storeInstances([join(seedDir, SEED.blueCircle.fileName)]);
     await check.close();
     const roots = await api.services.tree.getChildren();
     const node = roots.find((root) => root.connection?.id === secured.id);
     assert.ok(node);
     const studies = await children(node);
-    assert.ok(studies.some((study) => study.studyInstanceUid === SEED.studyInstanceUid), 'the secured server lists its study');
+    assert.ok(
+      studies.some((study) => study.studyInstanceUid === SEED.studyInstanceUid),
+      'the secured server lists its study',
+    );
     assert.equal(await api.services.connections.getSecret(secured.id), password);
     const settings = JSON.stringify(vscode.workspace.getConfiguration('dicomweb').get('servers'));
     assert.equal(settings.includes(password), false, 'no secret in settings');
@@ -414,7 +601,9 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
       username: env('DICOMWEB_TEST_AUTH_USER'),
       secret: 'not-the-password',
     });
-    const wrong = (await api.services.tree.getChildren()).find((root) => labelOf(root) === 'Orthanc (wrong password)');
+    const wrong = (await api.services.tree.getChildren()).find(
+      (root) => labelOf(root) === 'Orthanc (wrong password)',
+    );
     assert.ok(wrong);
     const rows = await children(wrong);
     assert.equal(rows.length, 1);
@@ -429,8 +618,14 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
 
   it('shows an unreachable server as an error row with the reason; the retry queries again', async () => {
     // Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
-    await vscode.commands.executeCommand('dicomweb.server.add', { name: 'Nowhere', url: 'http://127.0.0.1:9/dicom-web', kind: 'generic' });
-    const node = (await api.services.tree.getChildren()).find((root) => labelOf(root) === 'Nowhere');
+    await vscode.commands.executeCommand('dicomweb.server.add', {
+      name: 'Nowhere',
+      url: 'http://127.0.0.1:9/dicom-web',
+      kind: 'generic',
+    });
+    const node = (await api.services.tree.getChildren()).find(
+      (root) => labelOf(root) === 'Nowhere',
+    );
     assert.ok(node);
     const rows = await children(node);
     assert.equal(rows.length, 1);
@@ -451,7 +646,12 @@ describe('DICOMweb Explorer with HTTP basic auth (Orthanc)', function () {
     assert.ok(secured?.connection);
     await executeCommand('dicomweb.server.remove', secured);
     assert.equal(await api.services.connections.getSecret(secured.connection.id), undefined);
-    assert.equal(api.services.connections.list().some((connection) => connection.id === secured.connection?.id), false);
+    assert.equal(
+      api.services.connections
+        .list()
+        .some((connection) => connection.id === secured.connection?.id),
+      false,
+    );
   });
 });
 

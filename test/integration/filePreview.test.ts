@@ -38,7 +38,10 @@ describe('Preview of local DICOM files', function () {
   /** Runs the command and resolves with the webview's report of its first drawn frame. */
   async function previewAndWait(file: string): Promise<FirstFrameShown> {
     const shown = new Promise<FirstFrameShown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no frame of ${file} was drawn within 30 s`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no frame of ${file} was drawn within 30 s`)),
+        30_000,
+      );
       const subscription = api.services.previews.onDidShowFirstFrame((event) => {
         clearTimeout(timer);
         subscription.dispose();
@@ -49,7 +52,7 @@ describe('Preview of local DICOM files', function () {
     return shown;
   }
 
-  it('draws the seed\'s red triangle from a .dcm file on disk', async () => {
+  it("draws the seed's red triangle from a .dcm file on disk", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-file-preview-'));
     await writeSeedFiles(dir);
     const shown = await previewAndWait(join(dir, SEED.redTriangle.fileName));
@@ -64,7 +67,10 @@ describe('Preview of local DICOM files', function () {
       drawn = true;
     });
     try {
-      await executeCommand('dicomweb.file.preview', vscode.Uri.file(catalog.files.structuredReport.path));
+      await executeCommand(
+        'dicomweb.file.preview',
+        vscode.Uri.file(catalog.files.structuredReport.path),
+      );
       await new Promise((resolve) => setTimeout(resolve, 3000));
       assert.equal(drawn, false, 'an SR has no frame to draw');
     } finally {

@@ -4,7 +4,14 @@
  * reasons, and the upload entry chosen on files that are not DICOM.
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -27,13 +34,24 @@ interface Node {
 interface Api {
   services: {
     tree: { getChildren(node?: unknown): Promise<Node[]>; refresh(node?: unknown): void };
-    prompts: { confirm(message: string, detail: string, action: string): Promise<boolean>; askSecret(title: string, prompt: string): Promise<string | undefined> };
+    prompts: {
+      confirm(message: string, detail: string, action: string): Promise<boolean>;
+      askSecret(title: string, prompt: string): Promise<string | undefined>;
+    };
     extensionContext: vscode.ExtensionContext;
   };
 }
 
 interface UploadResult {
-  outcomes: Array<{ file: string; status: 'stored' | 'warning' | 'failed' | 'skipped'; reasonCode?: number; reasonText?: string; message?: string; httpStatus?: number; sopInstanceUid?: string }>;
+  outcomes: Array<{
+    file: string;
+    status: 'stored' | 'warning' | 'failed' | 'skipped';
+    reasonCode?: number;
+    reasonText?: string;
+    message?: string;
+    httpStatus?: number;
+    sopInstanceUid?: string;
+  }>;
   stored: number;
   warnings: number;
   failed: number;
@@ -70,7 +88,10 @@ describe('First user: what tripped a new user up', function () {
   let secretAnswer: string | undefined;
   const servers: LocalServer[] = [];
 
-  const setServers = (value: unknown[]) => vscode.workspace.getConfiguration('dicomweb').update('servers', value, vscode.ConfigurationTarget.Global);
+  const setServers = (value: unknown[]) =>
+    vscode.workspace
+      .getConfiguration('dicomweb')
+      .update('servers', value, vscode.ConfigurationTarget.Global);
 
   before(async () => {
     api = (await activateExtension()) as Api;
@@ -93,23 +114,45 @@ describe('First user: what tripped a new user up', function () {
   });
 
   async function rootOf(connectionId: string): Promise<Node> {
-    const node = (await api.services.tree.getChildren()).find((root) => root.connection?.id === connectionId);
+    const node = (await api.services.tree.getChildren()).find(
+      (root) => root.connection?.id === connectionId,
+    );
     assert.ok(node, 'the connection is a root of the tree');
     return node;
   }
 
   /** A local server with the seed study, added to the extension. */
-  async function seededServer(name: string, options: { token?: string; secret?: string } = {}): Promise<{ server: LocalServer; root: Node; url: string }> {
-    const server = await startLocalServer({ dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-first-')), port: 0, token: options.token });
+  async function seededServer(
+    name: string,
+    options: { token?: string; secret?: string } = {},
+  ): Promise<{ server: LocalServer; root: Node; url: string }> {
+    const server = await startLocalServer({
+      dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-first-')),
+      port: 0,
+      token: options.token,
+    });
     servers.push(server);
     const url = `${server.url}/v2`;
-    const client = new DicomWebClient({ baseUrl: url, serverKind: 'local', auth: options.token ? bearerAuth(async () => options.token) : undefined });
+    const client = new DicomWebClient({
+      baseUrl: url,
+      serverKind: 'local',
+      auth: options.token ? bearerAuth(async () => options.token) : undefined,
+    });
     try {
-      assert.equal((await client.storeInstances(await writeSeedFiles(mkdtempSync(join(tmpdir(), 'dicomweb-it-first-seed-'))))).stored, 3);
+      assert.equal(
+        (
+          await client.storeInstances(
+            await writeSeedFiles(mkdtempSync(join(tmpdir(), 'dicomweb-it-first-seed-'))),
+          )
+        ).stored,
+        3,
+      );
     } finally {
       await client.close();
     }
-    const input = options.token ? { name, url, kind: 'local', auth: 'bearer', secret: options.secret } : { name, url, kind: 'local' };
+    const input = options.token
+      ? { name, url, kind: 'local', auth: 'bearer', secret: options.secret }
+      : { name, url, kind: 'local' };
     const connection = await executeCommand<{ id: string }>('dicomweb.server.add', input);
     return { server, root: await rootOf(connection.id), url };
   }
@@ -117,18 +160,32 @@ describe('First user: what tripped a new user up', function () {
   it('a wrong token reads "refused" with a retry that asks again, and the log names the connection', async () => {
     secretAnswer = undefined;
     asked.length = 0;
-    const { root } = await seededServer('Token test', { token: 'the-right-token', secret: 'a-wrong-token' });
+    const { root } = await seededServer('Token test', {
+      token: 'the-right-token',
+      secret: 'a-wrong-token',
+    });
     const rows = await api.services.tree.getChildren(root);
     assert.equal(rows.length, 1);
-    assert.equal(labelOf(rows[0]), 'Not authorized (401): "Token test" refused the bearer token; click to enter it again');
-    assert.ok(asked.some((prompt) => /refused/.test(prompt)), `the token was asked for again: ${asked.join(' | ')}`);
+    assert.equal(
+      labelOf(rows[0]),
+      'Not authorized (401): "Token test" refused the bearer token; click to enter it again',
+    );
+    assert.ok(
+      asked.some((prompt) => /refused/.test(prompt)),
+      `the token was asked for again: ${asked.join(' | ')}`,
+    );
     const line = '[Token test] could not list studies (the server refused the bearer token)';
-    await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(line), { description: `"${line}" in the log` });
+    await waitFor(() => readLogs(api.services.extensionContext.logUri.fsPath).includes(line), {
+      description: `"${line}" in the log`,
+    });
     // Retrying the row with the right token entered lists the study.
     secretAnswer = 'the-right-token';
     api.services.tree.refresh(root);
     const listed = await api.services.tree.getChildren(root);
-    assert.deepEqual(listed.map((node) => node.studyInstanceUid), [SEED.studyInstanceUid]);
+    assert.deepEqual(
+      listed.map((node) => node.studyInstanceUid),
+      [SEED.studyInstanceUid],
+    );
   });
 
   it('after deleting an instance, then a series, the rows above show the counts that are left', async () => {
@@ -153,7 +210,10 @@ describe('First user: what tripped a new user up', function () {
     const [fresh] = await writeSmallInstances(join(dir, 'new'), 1, { seed: 'it-first-report' });
     const duplicate = join(dir, 'again.dcm');
     copyFileSync(join(await seedDir(), SEED.redTriangle.fileName), duplicate);
-    const result = await executeCommand<UploadResult>('dicomweb.node.uploadHere', root, [vscode.Uri.file(fresh.path), vscode.Uri.file(duplicate)]);
+    const result = await executeCommand<UploadResult>('dicomweb.node.uploadHere', root, [
+      vscode.Uri.file(fresh.path),
+      vscode.Uri.file(duplicate),
+    ]);
     const byFile = new Map(result.outcomes.map((outcome) => [outcome.file, outcome]));
     assert.equal(byFile.get(fresh.path)?.status, 'stored');
     assert.equal(byFile.get(duplicate)?.status, 'failed');
@@ -163,9 +223,17 @@ describe('First user: what tripped a new user up', function () {
     assert.equal(document.isDirty, false);
     assert.equal(document.languageId, 'markdown');
     const text = document.getText();
-    const rowOf = (file: string) => text.split('\n').find((line) => line.includes(`| ${file} |`)) ?? '';
-    assert.match(rowOf(duplicate), /^\| failed \|.*\(45070, 0xB00E\): this server keeps the copy it has and refuses a second one.*Orthanc accepts it/);
-    assert.match(rowOf(fresh.path), /^\| stored \| .* \|  \|$/, `a stored file has an empty reason: ${rowOf(fresh.path)}`);
+    const rowOf = (file: string) =>
+      text.split('\n').find((line) => line.includes(`| ${file} |`)) ?? '';
+    assert.match(
+      rowOf(duplicate),
+      /^\| failed \|.*\(45070, 0xB00E\): this server keeps the copy it has and refuses a second one.*Orthanc accepts it/,
+    );
+    assert.match(
+      rowOf(fresh.path),
+      /^\| stored \| .* \|  \|$/,
+      `a stored file has an empty reason: ${rowOf(fresh.path)}`,
+    );
     assert.doesNotMatch(text, /HTTP (\d+) — HTTP \1/);
   });
 
@@ -176,11 +244,25 @@ describe('First user: what tripped a new user up', function () {
     writeFileSync(license, 'MIT License\n');
     writeFileSync(makefile, 'all:\n\techo hi\n');
     // Nothing is sent, so no server is picked either: the files are looked at first.
-    const one = await executeCommand<UploadResult>('dicomweb.upload.fromExplorer', vscode.Uri.file(license), [vscode.Uri.file(license)]);
-    assert.equal(one.message, 'LICENSE is not a DICOM file (no DICM preamble, PS3.10 §7.1); nothing was sent.');
+    const one = await executeCommand<UploadResult>(
+      'dicomweb.upload.fromExplorer',
+      vscode.Uri.file(license),
+      [vscode.Uri.file(license)],
+    );
+    assert.equal(
+      one.message,
+      'LICENSE is not a DICOM file (no DICM preamble, PS3.10 §7.1); nothing was sent.',
+    );
     assert.equal(one.stored + one.failed, 0);
-    const both = await executeCommand<UploadResult>('dicomweb.upload.fromExplorer', vscode.Uri.file(license), [vscode.Uri.file(license), vscode.Uri.file(makefile)]);
-    assert.equal(both.message, '2 files (LICENSE, Makefile) are not DICOM files (no DICM preamble, PS3.10 §7.1); nothing was sent.');
+    const both = await executeCommand<UploadResult>(
+      'dicomweb.upload.fromExplorer',
+      vscode.Uri.file(license),
+      [vscode.Uri.file(license), vscode.Uri.file(makefile)],
+    );
+    assert.equal(
+      both.message,
+      '2 files (LICENSE, Makefile) are not DICOM files (no DICM preamble, PS3.10 §7.1); nothing was sent.',
+    );
     assert.deepEqual(both.notDicom, [license, makefile]);
   });
 });

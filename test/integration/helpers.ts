@@ -29,7 +29,9 @@ export const EXTENSION_ID = (() => {
 export function getExtension(): vscode.Extension<unknown> {
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
   if (!extension) {
-    throw new Error(`extension ${EXTENSION_ID} is not loaded in this extension host (was --extensionDevelopmentPath given?)`);
+    throw new Error(
+      `extension ${EXTENSION_ID} is not loaded in this extension host (was --extensionDevelopmentPath given?)`,
+    );
   }
   return extension;
 }
@@ -51,7 +53,10 @@ export interface WaitOptions {
  * Polls `condition` until it returns a truthy value (or a promise of one) and returns that
  * value; throws after `timeoutMs` (default 10 s) naming what it waited for.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitOptions = {},
+): Promise<NonNullable<T>> {
   const { timeoutMs = 10_000, intervalMs = 100, description = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

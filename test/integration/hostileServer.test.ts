@@ -60,7 +60,8 @@ interface HostileServer {
   close(): Promise<void>;
 }
 
-const notFound: Behaviour = (socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+const notFound: Behaviour = (socket) =>
+  socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
 
 /** A raw HTTP/1.1 server: reads each request head, records it, hands the socket to the current behaviour. */
 async function startHostileServer(): Promise<HostileServer> {
@@ -86,27 +87,43 @@ async function startHostileServer(): Promise<HostileServer> {
 
 /** A JSON array that never ends, chunked in 64 KiB chunks. */
 const endlessJson: Behaviour = (socket) => {
-  socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n[\r\n');
+  socket.write(
+    'HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n[\r\n',
+  );
   const data = Buffer.alloc(64 * 1024, '{},');
-  pump(socket, Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]));
+  pump(
+    socket,
+    Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]),
+  );
 };
 
 /** `HTTP/1.1 102 Processing` every 20 ms, never a final answer. */
 const processingFlood: Behaviour = (socket) => {
-  const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('HTTP/1.1 102 Processing\r\n\r\n')), 20);
+  const timer = setInterval(
+    () =>
+      socket.destroyed ? clearInterval(timer) : socket.write('HTTP/1.1 102 Processing\r\n\r\n'),
+    20,
+  );
   socket.on('close', () => clearInterval(timer));
 };
 
 /** A 100,000-byte body sent one byte every 200 ms: never silent long enough for an idle timeout. */
 const trickle: Behaviour = (socket) => {
-  socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 100000\r\n\r\n[');
-  const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(' ')), 200);
+  socket.write(
+    'HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 100000\r\n\r\n[',
+  );
+  const timer = setInterval(
+    () => (socket.destroyed ? clearInterval(timer) : socket.write(' ')),
+    200,
+  );
   socket.on('close', () => clearInterval(timer));
 };
 
 function answer(socket: Socket, contentType: string, body: Buffer | string): void {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  socket.write(`HTTP/1.1 200 OK\r\ncontent-type: ${contentType}\r\ncontent-length: ${bytes.length}\r\nconnection: close\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 200 OK\r\ncontent-type: ${contentType}\r\ncontent-length: ${bytes.length}\r\nconnection: close\r\n\r\n`,
+  );
   socket.end(bytes);
 }
 
@@ -139,7 +156,12 @@ async function measured<T>(action: () => Promise<T>): Promise<Measured<T>> {
   }
   const ms = Math.round(performance.now() - started);
   sample();
-  return { value, ms, rssGrowth: peak.rss - start.rss, arrayBuffersGrowth: peak.arrayBuffers - start.arrayBuffers };
+  return {
+    value,
+    ms,
+    rssGrowth: peak.rss - start.rss,
+    arrayBuffersGrowth: peak.arrayBuffers - start.arrayBuffers,
+  };
 }
 
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
@@ -196,8 +218,19 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
   /** Adds a user connection to the primary with a bearer token; returns its tree root. */
   async function addConnection(id: string): Promise<TreeNode> {
     ids.push(id);
-    await executeCommand('dicomweb.server.add', { id, name: `Hostile ${id}`, url: `${primary.origin}/dicom-web`, kind: 'generic', auth: 'bearer', secret: TOKEN });
-    return waitFor(async () => (await api.services.tree.getChildren()).find((node) => node.connection?.id === id), { description: `connection ${id} in the tree` });
+    await executeCommand('dicomweb.server.add', {
+      id,
+      name: `Hostile ${id}`,
+      url: `${primary.origin}/dicom-web`,
+      kind: 'generic',
+      auth: 'bearer',
+      secret: TOKEN,
+    });
+    return waitFor(
+      async () =>
+        (await api.services.tree.getChildren()).find((node) => node.connection?.id === id),
+      { description: `connection ${id} in the tree` },
+    );
   }
 
   /** Expands a server row afresh (its first QIDO page), measured. */
@@ -239,7 +272,8 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
       await api.services.connections.remove(id).catch(() => undefined);
     }
     const configuration = vscode.workspace.getConfiguration('dicomweb');
-    for (const [key, value] of saved) await configuration.update(key, value, vscode.ConfigurationTarget.Global);
+    for (const [key, value] of saved)
+      await configuration.update(key, value, vscode.ConfigurationTarget.Global);
     await primary?.close();
     await other?.close();
     console.log(`hostile server figures (extension host): ${figures.join('; ')}`);
@@ -249,13 +283,24 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     const server = await addConnection('it-hostile-endless');
     primary.behaviour = endlessJson;
     const { value: rows, ms, rssGrowth, arrayBuffersGrowth } = await expand(server);
-    figures.push(`endless QIDO: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`);
+    figures.push(
+      `endless QIDO: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`,
+    );
     assert.equal(rows.length, 1, rows.map(labelOf).join(' | '));
     assert.equal(rows[0]!.getTreeItem().contextValue, 'dicomweb:error');
-    assert.match(labelOf(rows[0]!), new RegExp(`over the client's limit of ${JSON_CAP_MIB * MiB} bytes`));
+    assert.match(
+      labelOf(rows[0]!),
+      new RegExp(`over the client's limit of ${JSON_CAP_MIB * MiB} bytes`),
+    );
     assert.ok(ms < 5000, `took ${ms} ms`);
-    assert.ok(rssGrowth < MEMORY_BOUND, `rss grew by ${mib(rssGrowth)} (bound ${mib(MEMORY_BOUND)})`);
-    assert.ok(arrayBuffersGrowth < MEMORY_BOUND, `arrayBuffers grew by ${mib(arrayBuffersGrowth)} (bound ${mib(MEMORY_BOUND)})`);
+    assert.ok(
+      rssGrowth < MEMORY_BOUND,
+      `rss grew by ${mib(rssGrowth)} (bound ${mib(MEMORY_BOUND)})`,
+    );
+    assert.ok(
+      arrayBuffersGrowth < MEMORY_BOUND,
+      `arrayBuffers grew by ${mib(arrayBuffersGrowth)} (bound ${mib(MEMORY_BOUND)})`,
+    );
     await assertHostAlive(server);
   });
 
@@ -263,10 +308,15 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     const server = await addConnection('it-hostile-flood');
     primary.behaviour = processingFlood;
     const { value: rows, ms, rssGrowth, arrayBuffersGrowth } = await expand(server);
-    figures.push(`1xx flood: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`);
+    figures.push(
+      `1xx flood: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`,
+    );
     assert.equal(rows.length, 1, rows.map(labelOf).join(' | '));
     assert.equal(rows[0]!.getTreeItem().contextValue, 'dicomweb:error');
-    assert.match(labelOf(rows[0]!), new RegExp(`more than ${MAX_INTERIM_RESPONSES} interim \\(1xx\\) answers`));
+    assert.match(
+      labelOf(rows[0]!),
+      new RegExp(`more than ${MAX_INTERIM_RESPONSES} interim \\(1xx\\) answers`),
+    );
     // The flood is ended by the bound, long before the deadline (2 s) or the head timeout (60 s).
     assert.ok(ms < DEADLINE_S * 1000, `took ${ms} ms`);
     assert.ok(rssGrowth < MEMORY_BOUND, `rss grew by ${mib(rssGrowth)}`);
@@ -277,18 +327,31 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     const server = await addConnection('it-hostile-trickle');
     primary.behaviour = trickle;
     const { value: rows, ms, rssGrowth, arrayBuffersGrowth } = await expand(server);
-    figures.push(`trickle: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`);
+    figures.push(
+      `trickle: ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`,
+    );
     assert.equal(rows.length, 1, rows.map(labelOf).join(' | '));
     assert.equal(labelOf(rows[0]!), 'The server did not answer in time');
-    assert.match(tooltipOf(rows[0]!), new RegExp(`did not complete within the client's deadline of ${DEADLINE_S} s`));
-    assert.ok(ms >= DEADLINE_S * 1000 - 100 && ms < DEADLINE_S * 1000 + 3000, `ended after ${ms} ms, not at the ${DEADLINE_S} s deadline`);
+    assert.match(
+      tooltipOf(rows[0]!),
+      new RegExp(`did not complete within the client's deadline of ${DEADLINE_S} s`),
+    );
+    assert.ok(
+      ms >= DEADLINE_S * 1000 - 100 && ms < DEADLINE_S * 1000 + 3000,
+      `ended after ${ms} ms, not at the ${DEADLINE_S} s deadline`,
+    );
     assert.ok(rssGrowth < MEMORY_BOUND, `rss grew by ${mib(rssGrowth)}`);
     await assertHostAlive(server);
   });
 
   /** An instance's DICOM JSON at the three QIDO levels (PS3.18 §10.6.3.3). */
   function levelOf(sop: string) {
-    return { '0020000D': uid(STUDY), '0020000E': uid(SERIES), '00080018': uid(sop), '00080016': uid(SECONDARY_CAPTURE) };
+    return {
+      '0020000D': uid(STUDY),
+      '0020000E': uid(SERIES),
+      '00080018': uid(sop),
+      '00080016': uid(SECONDARY_CAPTURE),
+    };
   }
 
   /** A 4×4 PALETTE COLOR image whose LUT data (0028,1201-1203) are BulkDataURIs (PS3.3 C.7.6.3.1.5). */
@@ -316,9 +379,11 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
   function servePaletteInstance(sop: string, metadata: object, lut: Buffer): void {
     primary.behaviour = (socket, request) => {
       const path = request.path.split('?')[0]!;
-      if (path.endsWith('/metadata')) answer(socket, 'application/dicom+json', JSON.stringify([metadata]));
+      if (path.endsWith('/metadata'))
+        answer(socket, 'application/dicom+json', JSON.stringify([metadata]));
       else if (path.includes('/bulk/')) answer(socket, 'application/octet-stream', lut);
-      else if (path.endsWith('/instances') || path.endsWith('/series') || path.endsWith('/studies')) answer(socket, 'application/dicom+json', JSON.stringify([levelOf(sop)]));
+      else if (path.endsWith('/instances') || path.endsWith('/series') || path.endsWith('/studies'))
+        answer(socket, 'application/dicom+json', JSON.stringify([levelOf(sop)]));
       else notFound(socket, request);
     };
   }
@@ -335,7 +400,9 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     assert.equal(instance?.sopInstanceUid, sop);
     await executeCommand('dicomweb.instance.preview', instance);
     // The recorder is in place before the webview can say ready (the page loads after the command returns).
-    const entry = [...api.services.previews.panels.entries()].find(([key]) => key.endsWith(`/instances/${sop}`) && key.includes(primary.origin));
+    const entry = [...api.services.previews.panels.entries()].find(
+      ([key]) => key.endsWith(`/instances/${sop}`) && key.includes(primary.origin),
+    );
     assert.ok(entry, 'the preview manager opened a panel for the instance');
     const sent: Message[] = [];
     const post = entry[1].post.bind(entry[1]);
@@ -344,14 +411,21 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
       post(message);
     };
     // The webview says ready; the panel reads the metadata and the three LUTs, then posts init (or fatal).
-    return waitFor(() => sent.find((message) => message.type === 'init' || message.type === 'fatal'), { timeoutMs: 20_000, description: 'init (or fatal) posted to the webview' });
+    return waitFor(
+      () => sent.find((message) => message.type === 'init' || message.type === 'fatal'),
+      { timeoutMs: 20_000, description: 'init (or fatal) posted to the webview' },
+    );
   }
 
-  it('a preview whose palette BulkDataURIs name another origin: Authorization goes to the connection\'s origin only', async () => {
+  it("a preview whose palette BulkDataURIs name another origin: Authorization goes to the connection's origin only", async () => {
     const server = await addConnection('it-hostile-origins');
     // Red and green on another origin (same host, another port: RFC 6454 §4), blue on the
     // connection's own origin as an absolute URL.
-    const metadata = paletteMetadata(SOP, [`${other.origin}/bulk/red`, `${other.origin}/bulk/green`, `${primary.origin}/dicom-web/studies/${STUDY}/bulk/blue`]);
+    const metadata = paletteMetadata(SOP, [
+      `${other.origin}/bulk/red`,
+      `${other.origin}/bulk/green`,
+      `${primary.origin}/dicom-web/studies/${STUDY}/bulk/blue`,
+    ]);
     const lut = Buffer.alloc(256, 0x80);
     servePaletteInstance(SOP, metadata, lut);
     other.behaviour = (socket) => answer(socket, 'application/octet-stream', lut);
@@ -360,37 +434,90 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
 
     const init = await previewThroughTree(server, SOP);
     assert.equal(init.type, 'init', JSON.stringify(init));
-    const palette = (init.info as { palette?: Record<string, { entries: number; data: number[] }> }).palette;
+    const palette = (init.info as { palette?: Record<string, { entries: number; data: number[] }> })
+      .palette;
     assert.equal(palette?.red?.entries, 256, 'the palette was read, red from the other origin');
     assert.equal(palette?.red?.data[0], 0x80);
 
     const toOther = other.requests.slice(otherSince);
     const toPrimary = primary.requests.slice(primarySince);
-    figures.push(`origins: ${toPrimary.length} requests to the connection's origin, ${toOther.length} to the other origin`);
-    assert.deepEqual(toOther.map((request) => request.path).sort(), ['/bulk/green', '/bulk/red'], 'the other origin was asked for its two LUTs');
-    assert.deepEqual(toOther.map((request) => request.headers.authorization), [undefined, undefined], 'no Authorization to the other origin');
-    assert.ok(toPrimary.some((request) => request.path.endsWith('/metadata')) && toPrimary.some((request) => request.path.endsWith('/bulk/blue')), toPrimary.map((request) => request.path).join(', '));
-    for (const request of toPrimary) assert.equal(request.headers.authorization, `Bearer ${TOKEN}`, `${request.path} carries the connection's token`);
+    figures.push(
+      `origins: ${toPrimary.length} requests to the connection's origin, ${toOther.length} to the other origin`,
+    );
+    assert.deepEqual(
+      toOther.map((request) => request.path).sort(),
+      ['/bulk/green', '/bulk/red'],
+      'the other origin was asked for its two LUTs',
+    );
+    assert.deepEqual(
+      toOther.map((request) => request.headers.authorization),
+      [undefined, undefined],
+      'no Authorization to the other origin',
+    );
+    assert.ok(
+      toPrimary.some((request) => request.path.endsWith('/metadata')) &&
+        toPrimary.some((request) => request.path.endsWith('/bulk/blue')),
+      toPrimary.map((request) => request.path).join(', '),
+    );
+    for (const request of toPrimary)
+      assert.equal(
+        request.headers.authorization,
+        `Bearer ${TOKEN}`,
+        `${request.path} carries the connection's token`,
+      );
   });
 
   it(`a preview whose palette LUT is an endless body on another origin: the panel says the ${JSON_CAP_MIB} MiB limit was crossed, memory bounded`, async () => {
     const server = await addConnection('it-hostile-endless-lut');
     const sop = `${SOP}.5`;
-    servePaletteInstance(sop, paletteMetadata(sop, [`${other.origin}/bulk/endless`, `${other.origin}/bulk/endless`, `${other.origin}/bulk/endless`]), Buffer.alloc(256));
+    servePaletteInstance(
+      sop,
+      paletteMetadata(sop, [
+        `${other.origin}/bulk/endless`,
+        `${other.origin}/bulk/endless`,
+        `${other.origin}/bulk/endless`,
+      ]),
+      Buffer.alloc(256),
+    );
     other.behaviour = (socket) => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n\r\n',
+      );
       const data = Buffer.alloc(64 * 1024, 0x80);
-      pump(socket, Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]));
+      pump(
+        socket,
+        Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]),
+      );
     };
     const otherSince = other.requests.length;
-    const { value: message, ms, rssGrowth, arrayBuffersGrowth } = await measured(() => previewThroughTree(server, sop));
-    figures.push(`endless LUT (preview): ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`);
+    const {
+      value: message,
+      ms,
+      rssGrowth,
+      arrayBuffersGrowth,
+    } = await measured(() => previewThroughTree(server, sop));
+    figures.push(
+      `endless LUT (preview): ${ms} ms, rss +${mib(rssGrowth)}, arrayBuffers +${mib(arrayBuffersGrowth)}`,
+    );
     assert.equal(message.type, 'fatal', JSON.stringify(message));
-    assert.match(String(message.message), new RegExp(`over the client's limit of ${JSON_CAP_MIB * MiB} bytes`));
-    assert.deepEqual(other.requests.slice(otherSince).map((request) => request.headers.authorization), [undefined], 'the first LUT failed the preview; no Authorization went with it');
+    assert.match(
+      String(message.message),
+      new RegExp(`over the client's limit of ${JSON_CAP_MIB * MiB} bytes`),
+    );
+    assert.deepEqual(
+      other.requests.slice(otherSince).map((request) => request.headers.authorization),
+      [undefined],
+      'the first LUT failed the preview; no Authorization went with it',
+    );
     assert.ok(ms < 10_000, `took ${ms} ms`);
-    assert.ok(rssGrowth < MEMORY_BOUND, `rss grew by ${mib(rssGrowth)} (bound ${mib(MEMORY_BOUND)})`);
-    assert.ok(arrayBuffersGrowth < MEMORY_BOUND, `arrayBuffers grew by ${mib(arrayBuffersGrowth)} (bound ${mib(MEMORY_BOUND)})`);
+    assert.ok(
+      rssGrowth < MEMORY_BOUND,
+      `rss grew by ${mib(rssGrowth)} (bound ${mib(MEMORY_BOUND)})`,
+    );
+    assert.ok(
+      arrayBuffersGrowth < MEMORY_BOUND,
+      `arrayBuffers grew by ${mib(arrayBuffersGrowth)} (bound ${mib(MEMORY_BOUND)})`,
+    );
     await assertHostAlive(server);
   });
 });

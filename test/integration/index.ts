@@ -38,9 +38,12 @@ export async function run(): Promise<void> {
     const runner = mocha.run((failed) => {
       const stats = runner.stats;
       // The plain closing line that any runner of this repo's CI understands.
-      console.log(`integration: ${stats?.passes ?? 0} passed, ${failed} failed${stats?.pending ? `, ${stats.pending} skipped` : ''}`);
+      console.log(
+        `integration: ${stats?.passes ?? 0} passed, ${failed} failed${stats?.pending ? `, ${stats.pending} skipped` : ''}`,
+      );
       resolve(failed);
     });
   });
-  if (failures > 0) throw new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`);
+  if (failures > 0)
+    throw new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`);
 }

@@ -24,7 +24,10 @@ interface Node {
 interface Api {
   services: {
     tree: { getChildren(node?: unknown): Promise<Node[]>; refresh(node?: unknown): void };
-    prompts: { confirm(message: string, detail: string, action: string): Promise<boolean>; askSecret(): Promise<string | undefined> };
+    prompts: {
+      confirm(message: string, detail: string, action: string): Promise<boolean>;
+      askSecret(): Promise<string | undefined>;
+    };
     localServer: { running?: { url: string; dir: string; pid?: number } };
   };
 }
@@ -61,15 +64,20 @@ describe('The local DICOMweb server in VS Code', function () {
     const node = await localNode();
     assert.equal(node.connection?.kind, 'local');
     const studies = await api.services.tree.getChildren(node);
-    assert.deepEqual(studies.map((study) => study.studyInstanceUid), [SEED.studyInstanceUid]);
+    assert.deepEqual(
+      studies.map((study) => study.studyInstanceUid),
+      [SEED.studyInstanceUid],
+    );
     const series = await api.services.tree.getChildren(studies[0]);
     assert.equal(series.length, 2);
   });
 
-  it('answers the seed tutorial\'s single-part STOW that Orthanc refuses (an Azure form)', async () => {
+  it("answers the seed tutorial's single-part STOW that Orthanc refuses (an Azure form)", async () => {
     const client = new DicomWebClient({ baseUrl: url, serverKind: 'local' });
     const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-local-single-'));
-    const [file] = (await writeSmallInstances(dir, 1, { seed: 'it-local-single' })).map((entry) => entry.path);
+    const [file] = (await writeSmallInstances(dir, 1, { seed: 'it-local-single' })).map(
+      (entry) => entry.path,
+    );
     const summary = await client.storeInstances([file], { mode: 'single' });
     assert.equal(summary.stored, 1, JSON.stringify(summary.outcomes));
     await client.close();
@@ -79,18 +87,22 @@ describe('The local DICOMweb server in VS Code', function () {
     const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-local-up-'));
     const fresh = await writeSmallInstances(dir, 3, { seed: 'it-local-upload' });
     const node = await localNode();
-    const result = await executeCommand<{ outcomes: Array<{ status: string; reasonCode?: number }>; stored: number }>(
-      'dicomweb.node.uploadHere',
-      node,
-      [...fresh.map((entry) => vscode.Uri.file(entry.path)), vscode.Uri.file(join(folder, SEED.redTriangle.fileName))],
-    );
+    const result = await executeCommand<{
+      outcomes: Array<{ status: string; reasonCode?: number }>;
+      stored: number;
+    }>('dicomweb.node.uploadHere', node, [
+      ...fresh.map((entry) => vscode.Uri.file(entry.path)),
+      vscode.Uri.file(join(folder, SEED.redTriangle.fileName)),
+    ]);
     assert.equal(result.stored, 3);
     const duplicate = result.outcomes[3];
     assert.equal(duplicate.status, 'failed');
     assert.equal(duplicate.reasonCode, 45070);
     // Stored instances are files in the served folder (written, then renamed into place).
     const client = new DicomWebClient({ baseUrl: url, serverKind: 'local' });
-    const found = await client.searchForInstances({ match: { SOPInstanceUID: fresh.map((entry) => entry.sopInstanceUid) } });
+    const found = await client.searchForInstances({
+      match: { SOPInstanceUID: fresh.map((entry) => entry.sopInstanceUid) },
+    });
     assert.equal(found.items.length, 3);
     await client.close();
   });
@@ -103,30 +115,55 @@ describe('The local DICOMweb server in VS Code', function () {
     assert.ok(seed);
     await executeCommand('dicomweb.node.delete', seed);
     const client = new DicomWebClient({ baseUrl: url, serverKind: 'local' });
-    const left = await client.searchForStudies({ match: { StudyInstanceUID: SEED.studyInstanceUid } });
+    const left = await client.searchForStudies({
+      match: { StudyInstanceUID: SEED.studyInstanceUid },
+    });
     assert.equal(left.items.length, 0);
     await client.close();
-    await waitFor(() => !readdirSync(folder).some((name) => name.endsWith('.dcm') && existsSync(join(folder, name))), { description: 'the seed files to leave the folder' });
+    await waitFor(
+      () =>
+        !readdirSync(folder).some(
+          (name) => name.endsWith('.dcm') && existsSync(join(folder, name)),
+        ),
+      { description: 'the seed files to leave the folder' },
+    );
   });
 
   it('can demand a bearer token like Azure: the tree sends it from secret storage, others get 401', async () => {
-    await vscode.workspace.getConfiguration('dicomweb').update('localServer.requireToken', true, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('dicomweb')
+      .update('localServer.requireToken', true, vscode.ConfigurationTarget.Global);
     try {
       url = await executeCommand<string>('dicomweb.localServer.restart');
-      const anonymous = new DicomWebClient({ baseUrl: url, serverKind: 'local', retry: { retries: 0 } });
-      await assert.rejects(anonymous.searchForStudies(), (error: unknown) => (error as { status?: number }).status === 401);
+      const anonymous = new DicomWebClient({
+        baseUrl: url,
+        serverKind: 'local',
+        retry: { retries: 0 },
+      });
+      await assert.rejects(
+        anonymous.searchForStudies(),
+        (error: unknown) => (error as { status?: number }).status === 401,
+      );
       await anonymous.close();
       const node = await localNode();
       const rows = await api.services.tree.getChildren(node);
-      assert.ok(rows.length > 0 && rows.every((row) => !String(row.getTreeItem().contextValue).includes('error')), 'the tree lists studies with the token');
-      const settings = JSON.stringify(vscode.workspace.getConfiguration('dicomweb').inspect('localServer')?.globalValue ?? {});
+      assert.ok(
+        rows.length > 0 &&
+          rows.every((row) => !String(row.getTreeItem().contextValue).includes('error')),
+        'the tree lists studies with the token',
+      );
+      const settings = JSON.stringify(
+        vscode.workspace.getConfiguration('dicomweb').inspect('localServer')?.globalValue ?? {},
+      );
       const copied = await executeCommand<boolean>('dicomweb.localServer.copyToken');
       assert.equal(copied, true);
       const token = await vscode.env.clipboard.readText();
       assert.ok(token.length >= 24);
       assert.equal(settings.includes(token), false, 'the token is not in settings');
     } finally {
-      await vscode.workspace.getConfiguration('dicomweb').update('localServer.requireToken', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('localServer.requireToken', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 
@@ -135,7 +172,10 @@ describe('The local DICOMweb server in VS Code', function () {
     assert.equal(stopped, true);
     assert.equal(api.services.localServer.running, undefined);
     const roots = await api.services.tree.getChildren();
-    assert.equal(roots.some((root) => root.connection?.id === 'local-dicomweb-server'), false);
+    assert.equal(
+      roots.some((root) => root.connection?.id === 'local-dicomweb-server'),
+      false,
+    );
     await assert.rejects(fetch(`${url}/studies`));
   });
 });

@@ -12,7 +12,10 @@ import { activateExtension, readManifest } from './helpers';
 
 interface Api {
   services: {
-    prompts: { confirm(message: string, detail: string, action: string): Promise<boolean>; askSecret(): Promise<string | undefined> };
+    prompts: {
+      confirm(message: string, detail: string, action: string): Promise<boolean>;
+      askSecret(): Promise<string | undefined>;
+    };
     log: vscode.LogOutputChannel;
     localServer: { running?: unknown; stop(): Promise<boolean> };
   };
@@ -48,19 +51,37 @@ describe('Every command from the Command Palette, with no argument', function ()
   it('the palette offers no command that needs a tree row, and the rest run without a programming error', async () => {
     const manifest = readManifest() as unknown as Manifest;
     const hidden = new Set(
-      (manifest.contributes.menus.commandPalette ?? []).filter((entry) => entry.when === 'false' || entry.when === 'never').map((entry) => entry.command),
+      (manifest.contributes.menus.commandPalette ?? [])
+        .filter((entry) => entry.when === 'false' || entry.when === 'never')
+        .map((entry) => entry.command),
     );
-    const gated = new Map((manifest.contributes.menus.commandPalette ?? []).filter((entry) => entry.when && !hidden.has(entry.command)).map((entry) => [entry.command, entry.when!]));
+    const gated = new Map(
+      (manifest.contributes.menus.commandPalette ?? [])
+        .filter((entry) => entry.when && !hidden.has(entry.command))
+        .map((entry) => [entry.command, entry.when!]),
+    );
     // Only our own context keys may gate a palette entry (a typo would hide a command for good).
     for (const [command, when] of gated) {
       if (command === 'dicomweb.file.preview') {
-        assert.equal(when, 'resourceScheme == file', 'Preview DICOM File is offered for files on disk');
+        assert.equal(
+          when,
+          'resourceScheme == file',
+          'Preview DICOM File is offered for files on disk',
+        );
         continue;
       }
-      const keys = when.replace(/[!()&|]/g, ' ').split(/\s+/).filter(Boolean);
-      assert.ok(keys.every((key) => LOCAL_SERVER_KEYS.includes(key)), `${command}: unexpected when clause "${when}"`);
+      const keys = when
+        .replace(/[!()&|]/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean);
+      assert.ok(
+        keys.every((key) => LOCAL_SERVER_KEYS.includes(key)),
+        `${command}: unexpected when clause "${when}"`,
+      );
     }
-    const offered = manifest.contributes.commands.map((c) => c.command).filter((id) => !hidden.has(id));
+    const offered = manifest.contributes.commands
+      .map((c) => c.command)
+      .filter((id) => !hidden.has(id));
     assert.ok(offered.length >= 10, `only ${offered.length} commands in the palette`);
 
     const failures: string[] = [];
@@ -74,7 +95,10 @@ describe('Every command from the Command Palette, with no argument', function ()
       error(message as string, ...(rest as []));
     }) as typeof log.error;
     // Escape on whatever input, picker or dialog a command opens.
-    const dismiss = setInterval(() => void vscode.commands.executeCommand('workbench.action.closeQuickOpen'), 250);
+    const dismiss = setInterval(
+      () => void vscode.commands.executeCommand('workbench.action.closeQuickOpen'),
+      250,
+    );
     try {
       for (const id of offered) {
         const before = failures.length;
@@ -83,7 +107,10 @@ describe('Every command from the Command Palette, with no argument', function ()
           (thrown: unknown) => `threw ${thrown instanceof Error ? thrown.message : String(thrown)}`,
         );
         // A command that waits on a notification (e.g. "Start?") is left waiting: it did not fail.
-        const outcome = await Promise.race([run, new Promise<string>((resolve) => setTimeout(() => resolve('waiting'), 5_000))]);
+        const outcome = await Promise.race([
+          run,
+          new Promise<string>((resolve) => setTimeout(() => resolve('waiting'), 5_000)),
+        ]);
         if (outcome.startsWith('threw')) failures.push(`${id} ${outcome}`);
         const logged = failures.slice(before);
         console.log(`      ${id}: ${outcome}${logged.length ? ` — ${logged.join('; ')}` : ''}`);
@@ -93,15 +120,31 @@ describe('Every command from the Command Palette, with no argument', function ()
       log.error = error;
     }
     // Expected refusals would be one clear sentence; a programming error names a property or a type.
-    const programming = failures.filter((line) => /Cannot read properties|is not a function|undefined|TypeError|ReferenceError/.test(line));
-    assert.deepEqual(programming, [], `commands failed from the palette:\n${programming.join('\n')}`);
-    assert.deepEqual(failures, [], `commands logged a failure from the palette:\n${failures.join('\n')}`);
+    const programming = failures.filter((line) =>
+      /Cannot read properties|is not a function|undefined|TypeError|ReferenceError/.test(line),
+    );
+    assert.deepEqual(
+      programming,
+      [],
+      `commands failed from the palette:\n${programming.join('\n')}`,
+    );
+    assert.deepEqual(
+      failures,
+      [],
+      `commands logged a failure from the palette:\n${failures.join('\n')}`,
+    );
   });
 
   it('offers Start when the local server is stopped, and Stop, Restart and Copy URL only while it runs', () => {
     const manifest = readManifest() as unknown as Manifest;
-    const when = new Map((manifest.contributes.menus.commandPalette ?? []).map((entry) => [entry.command, entry.when]));
-    for (const id of ['dicomweb.localServer.stop', 'dicomweb.localServer.restart', 'dicomweb.localServer.copyUrl']) {
+    const when = new Map(
+      (manifest.contributes.menus.commandPalette ?? []).map((entry) => [entry.command, entry.when]),
+    );
+    for (const id of [
+      'dicomweb.localServer.stop',
+      'dicomweb.localServer.restart',
+      'dicomweb.localServer.copyUrl',
+    ]) {
       assert.equal(when.get(id), 'dicomweb.localServer.running', id);
     }
     assert.equal(when.get('dicomweb.localServer.start'), '!dicomweb.localServer.running');

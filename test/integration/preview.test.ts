@@ -15,7 +15,11 @@ import * as vscode from 'vscode';
 import { DicomWebClient } from '../../src/dicomweb';
 import { DicomWebHttpError } from '../../src/dicomweb/errors';
 import { getString } from '../../src/dicom/json';
-import { DicomWebFrameSource, EXPLICIT_VR_LITTLE_ENDIAN, type InstanceTarget } from '../../src/preview/frameSource';
+import {
+  DicomWebFrameSource,
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  type InstanceTarget,
+} from '../../src/preview/frameSource';
 import { NotAnImageError } from '../../src/preview/imageInfo';
 import { clearOrthanc } from '../support/orthanc';
 import { ensureSampleFiles, type SampleFile } from '../support/sampleFiles';
@@ -72,7 +76,11 @@ describe('Preview against Orthanc', function () {
     sr = catalog.files.structuredReport;
     multiFrame = catalog.files.daikonExplicitMultiFrame;
     await clearOrthanc({ restUrl: env('DICOMWEB_TEST_REST_URL') });
-    client = new DicomWebClient({ baseUrl: env('DICOMWEB_TEST_URL'), serverKind: 'orthanc', serverRoot: env('DICOMWEB_TEST_REST_URL') });
+    client = new DicomWebClient({
+      baseUrl: env('DICOMWEB_TEST_URL'),
+      serverKind: 'orthanc',
+      serverRoot: env('DICOMWEB_TEST_REST_URL'),
+    });
     const seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-preview-'));
     try {
       const files = [...(await writeSeedFiles(seedDir)), j2k.path, sr.path, multiFrame.path];
@@ -82,7 +90,9 @@ describe('Preview against Orthanc', function () {
       rmSync(seedDir, { recursive: true, force: true });
     }
     for (const sample of [j2k, sr, multiFrame]) {
-      const [instance] = (await client.search('instances', {}, { match: { SOPInstanceUID: sample.sopInstanceUid } })).items;
+      const [instance] = (
+        await client.search('instances', {}, { match: { SOPInstanceUID: sample.sopInstanceUid } })
+      ).items;
       assert.ok(instance, `Orthanc lists ${sample.fileName}`);
       targets.set(sample.sopInstanceUid, {
         studyInstanceUid: getString(instance, '0020000D') ?? '',
@@ -103,7 +113,7 @@ describe('Preview against Orthanc', function () {
   }
 
   describe('DicomWebFrameSource: the fallback chain', () => {
-    it('native: the header comes from the metadata, frame 1 as stored with exactly the triangle\'s pixels, nothing falls back', async () => {
+    it("native: the header comes from the metadata, frame 1 as stored with exactly the triangle's pixels, nothing falls back", async () => {
       const { frames, log } = source(triangle);
       const { info, attributes } = await frames.open();
       assert.equal(info.rows, 64);
@@ -121,7 +131,10 @@ describe('Preview against Orthanc', function () {
       assert.equal(frame.path, 'stored');
       assert.equal(frame.mediaType, 'application/octet-stream');
       assert.equal(frame.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
-      assert.ok(Buffer.from(frame.bytes).equals(Buffer.from(drawShape('redTriangle'))), 'the frame\'s bytes are the drawn triangle, pixel for pixel');
+      assert.ok(
+        Buffer.from(frame.bytes).equals(Buffer.from(drawShape('redTriangle'))),
+        "the frame's bytes are the drawn triangle, pixel for pixel",
+      );
       assert.deepEqual(log, [] as string[]);
     });
 
@@ -149,7 +162,12 @@ describe('Preview against Orthanc', function () {
       assert.equal(png.height, 64);
       const { interior, exterior } = SEED_GEOMETRY.redTriangle;
       assert.deepEqual(rgbAt(png, interior.x, interior.y), [255, 0, 0]);
-      for (const point of exterior) assert.deepEqual(rgbAt(png, point.x, point.y), [0, 0, 0], `(${point.x},${point.y}) is black`);
+      for (const point of exterior)
+        assert.deepEqual(
+          rgbAt(png, point.x, point.y),
+          [0, 0, 0],
+          `(${point.x},${point.y}) is black`,
+        );
     });
 
     it('JPEG 2000: transfer-syntax=* gives the codestream as stored; Orthanc without GDCM can neither transcode (500) nor render (400) it', async () => {
@@ -164,7 +182,10 @@ describe('Preview against Orthanc', function () {
       assert.equal(stored.path, 'stored');
       assert.equal(stored.mediaType, 'image/jp2');
       assert.equal(stored.transferSyntaxUid, JPEG_2000);
-      assert.ok(isJpeg2000(stored.bytes), `a JPEG 2000 codestream or JP2 file (starts ${Buffer.from(stored.bytes.subarray(0, 8)).toString('hex')})`);
+      assert.ok(
+        isJpeg2000(stored.bytes),
+        `a JPEG 2000 codestream or JP2 file (starts ${Buffer.from(stored.bytes.subarray(0, 8)).toString('hex')})`,
+      );
       assert.deepEqual(log, [] as string[]);
 
       // What the webview asks when it cannot decode a stored frame: the rest of the chain.
@@ -176,11 +197,17 @@ describe('Preview against Orthanc', function () {
       );
       assert.deepEqual(
         log.map((line) => line.replace(/ \(.*\)/, '')),
-        ['frame 1: transcoded failed, trying the next path', 'frame 1: rendered failed, trying the next path'],
+        [
+          'frame 1: transcoded failed, trying the next path',
+          'frame 1: rendered failed, trying the next path',
+        ],
       );
       assert.match(log[0], /\(HTTP 500\)/);
       assert.match(log[1], /\(HTTP 400\)/);
-      assert.ok(error instanceof DicomWebHttpError, `the caller gets the last path's HTTP error: ${String(error)}`);
+      assert.ok(
+        error instanceof DicomWebHttpError,
+        `the caller gets the last path's HTTP error: ${String(error)}`,
+      );
       assert.equal(error.status, 400);
       assert.match(error.message, /\/frames\/1\/rendered/);
 
@@ -199,10 +226,19 @@ describe('Preview against Orthanc', function () {
         assert.equal(frame.path, 'stored');
         assert.equal(frame.bytes.length, 256 * 256);
       }
-      assert.ok(!Buffer.from(first.bytes).equals(Buffer.from(second.bytes)), 'frame 2 is not frame 1');
-      assert.ok(!Buffer.from(second.bytes).equals(Buffer.from(last.bytes)), 'frame 16 is not frame 2');
+      assert.ok(
+        !Buffer.from(first.bytes).equals(Buffer.from(second.bytes)),
+        'frame 2 is not frame 1',
+      );
+      assert.ok(
+        !Buffer.from(second.bytes).equals(Buffer.from(last.bytes)),
+        'frame 16 is not frame 2',
+      );
       assert.deepEqual(log, [] as string[]);
-      await assert.rejects(frames.frame(17), (error: unknown) => error instanceof DicomWebHttpError);
+      await assert.rejects(
+        frames.frame(17),
+        (error: unknown) => error instanceof DicomWebHttpError,
+      );
       assert.deepEqual(
         log.map((line) => line.split(' failed')[0]),
         ['frame 17: stored', 'frame 17: transcoded', 'frame 17: rendered'],
@@ -228,7 +264,10 @@ describe('Preview against Orthanc', function () {
 
     it('a missing instance: the metadata request fails with 404', async () => {
       const { frames } = source({ ...triangle, sopInstanceUid: '1.2.826.0.1.3680043.8.498.1' });
-      await assert.rejects(frames.open(), (error: unknown) => error instanceof DicomWebHttpError && error.status === 404);
+      await assert.rejects(
+        frames.open(),
+        (error: unknown) => error instanceof DicomWebHttpError && error.status === 404,
+      );
     });
   });
 
@@ -240,8 +279,26 @@ describe('Preview against Orthanc', function () {
       api = (await activateExtension()) as Api;
       await vscode.workspace
         .getConfiguration('dicomweb')
-        .update('servers', [{ id: connectionId, name: 'Orthanc (preview)', url: env('DICOMWEB_TEST_URL'), kind: 'orthanc', serverRoot: env('DICOMWEB_TEST_REST_URL') }], vscode.ConfigurationTarget.Global);
-      await waitFor(async () => (await api.services.tree.getChildren()).some((root) => root.connection?.id === connectionId), { description: 'the connection in the tree' });
+        .update(
+          'servers',
+          [
+            {
+              id: connectionId,
+              name: 'Orthanc (preview)',
+              url: env('DICOMWEB_TEST_URL'),
+              kind: 'orthanc',
+              serverRoot: env('DICOMWEB_TEST_REST_URL'),
+            },
+          ],
+          vscode.ConfigurationTarget.Global,
+        );
+      await waitFor(
+        async () =>
+          (await api.services.tree.getChildren()).some(
+            (root) => root.connection?.id === connectionId,
+          ),
+        { description: 'the connection in the tree' },
+      );
     });
 
     afterEach(async () => {
@@ -249,18 +306,28 @@ describe('Preview against Orthanc', function () {
     });
 
     after(async () => {
-      await vscode.workspace.getConfiguration('dicomweb').update('servers', [], vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('dicomweb')
+        .update('servers', [], vscode.ConfigurationTarget.Global);
     });
 
     /** The tree's node of an instance (server → study → series → instance). */
     async function instanceNode(target: InstanceTarget): Promise<TreeNode> {
-      const server = (await api.services.tree.getChildren()).find((root) => root.connection?.id === connectionId);
+      const server = (await api.services.tree.getChildren()).find(
+        (root) => root.connection?.id === connectionId,
+      );
       assert.ok(server, 'the connection is a root');
-      const study = (await api.services.tree.getChildren(server)).find((node) => node.studyInstanceUid === target.studyInstanceUid);
+      const study = (await api.services.tree.getChildren(server)).find(
+        (node) => node.studyInstanceUid === target.studyInstanceUid,
+      );
       assert.ok(study, `the tree lists study ${target.studyInstanceUid}`);
-      const series = (await api.services.tree.getChildren(study)).find((node) => node.seriesInstanceUid === target.seriesInstanceUid);
+      const series = (await api.services.tree.getChildren(study)).find(
+        (node) => node.seriesInstanceUid === target.seriesInstanceUid,
+      );
       assert.ok(series, `the tree lists series ${target.seriesInstanceUid}`);
-      const instance = (await api.services.tree.getChildren(series)).find((node) => node.sopInstanceUid === target.sopInstanceUid);
+      const instance = (await api.services.tree.getChildren(series)).find(
+        (node) => node.sopInstanceUid === target.sopInstanceUid,
+      );
       assert.ok(instance, `the tree lists instance ${target.sopInstanceUid}`);
       return instance;
     }
@@ -270,9 +337,13 @@ describe('Preview against Orthanc', function () {
      * the webview. The recorder is in place before the webview can say `ready` (the page
      * loads in the browser while the command returns).
      */
-    async function preview(target: InstanceTarget): Promise<{ sent: Message[]; received: Message[]; panel: PanelUnderTest }> {
+    async function preview(
+      target: InstanceTarget,
+    ): Promise<{ sent: Message[]; received: Message[]; panel: PanelUnderTest }> {
       await executeCommand('dicomweb.instance.preview', await instanceNode(target));
-      const entry = [...api.services.previews.panels.entries()].find(([key]) => key.endsWith(`/instances/${target.sopInstanceUid}`));
+      const entry = [...api.services.previews.panels.entries()].find(([key]) =>
+        key.endsWith(`/instances/${target.sopInstanceUid}`),
+      );
       assert.ok(entry, 'the preview manager opened a panel for the instance');
       const panel = entry[1];
       const sent: Message[] = [];
@@ -290,13 +361,17 @@ describe('Preview against Orthanc', function () {
       return { sent, received, panel };
     }
 
-    const ofType = (messages: Message[], type: string) => messages.filter((message) => message.type === type);
+    const ofType = (messages: Message[], type: string) =>
+      messages.filter((message) => message.type === type);
 
     it('the red triangle: ready → init → frame 1 as stored, sent as a plain Uint8Array; the webview draws it from those bytes', async () => {
       const { sent, received, panel } = await preview(triangle);
       assert.equal(panel.panel.viewType, 'dicomweb.preview');
       assert.match(panel.panel.title, /instance 2/);
-      const frame = await waitFor(() => ofType(sent, 'frame')[0], { timeoutMs: 20_000, description: 'frame 1 sent to the webview' });
+      const frame = await waitFor(() => ofType(sent, 'frame')[0], {
+        timeoutMs: 20_000,
+        description: 'frame 1 sent to the webview',
+      });
       assert.equal(ofType(received, 'ready').length, 1);
       assert.equal(ofType(received, 'ready')[0].protocolVersion, 1);
       const [init] = ofType(sent, 'init');
@@ -312,36 +387,67 @@ describe('Preview against Orthanc', function () {
       const bytes = frame.bytes as Uint8Array;
       assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
       assert.equal(bytes.byteLength, 64 * 64 * 3);
-      assert.equal(bytes.buffer.byteLength, bytes.byteLength, 'the bytes own their buffer (no pooled neighbours go along)');
+      assert.equal(
+        bytes.buffer.byteLength,
+        bytes.byteLength,
+        'the bytes own their buffer (no pooled neighbours go along)',
+      );
       // The webview drew it from the stored bytes: no fallback, no warning.
-      const shown = await waitFor(() => ofType(received, 'rendered')[0], { timeoutMs: 20_000, description: 'the webview reporting its first drawn frame' });
+      const shown = await waitFor(() => ofType(received, 'rendered')[0], {
+        timeoutMs: 20_000,
+        description: 'the webview reporting its first drawn frame',
+      });
       assert.equal(shown.frameNumber, 1);
       assert.equal(shown.path, 'stored');
-      assert.deepEqual(ofType(received, 'requestFrame').map((message) => [message.frameNumber, message.from]), [[1, undefined]]);
+      assert.deepEqual(
+        ofType(received, 'requestFrame').map((message) => [message.frameNumber, message.from]),
+        [[1, undefined]],
+      );
       assert.deepEqual(ofType(received, 'log'), [] as Message[]);
     });
 
     it('JPEG 2000: the frame goes as stored (image/jp2) and the webview asks for the OpenJPEG codec and draws it, no other path', async () => {
       const { sent, received } = await preview(targets.get(j2k.sopInstanceUid)!);
-      const frame = await waitFor(() => ofType(sent, 'frame')[0], { timeoutMs: 20_000, description: 'frame 1 sent to the webview' });
+      const frame = await waitFor(() => ofType(sent, 'frame')[0], {
+        timeoutMs: 20_000,
+        description: 'frame 1 sent to the webview',
+      });
       assert.equal(frame.path, 'stored');
       assert.equal(frame.mediaType, 'image/jp2');
       assert.equal(frame.transferSyntaxUid, JPEG_2000);
-      const request = await waitFor(() => ofType(received, 'requestCodec')[0], { timeoutMs: 20_000, description: 'the webview asking for a codec' });
+      const request = await waitFor(() => ofType(received, 'requestCodec')[0], {
+        timeoutMs: 20_000,
+        description: 'the webview asking for a codec',
+      });
       assert.equal(request.name, 'openjpeg');
-      const codec = await waitFor(() => ofType(sent, 'codec')[0], { description: 'the codec sent' });
+      const codec = await waitFor(() => ofType(sent, 'codec')[0], {
+        description: 'the codec sent',
+      });
       const wasm = codec.wasm as Uint8Array;
       assert.equal(Object.getPrototypeOf(wasm), Uint8Array.prototype);
-      assert.deepEqual([...wasm.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'a WebAssembly module (\\0asm)');
-      const shown = await waitFor(() => ofType(received, 'rendered')[0], { timeoutMs: 20_000, description: 'the webview reporting its first drawn frame' });
+      assert.deepEqual(
+        [...wasm.subarray(0, 4)],
+        [0x00, 0x61, 0x73, 0x6d],
+        'a WebAssembly module (\\0asm)',
+      );
+      const shown = await waitFor(() => ofType(received, 'rendered')[0], {
+        timeoutMs: 20_000,
+        description: 'the webview reporting its first drawn frame',
+      });
       assert.equal(shown.path, 'stored', 'decoded in the webview, no fallback');
-      assert.deepEqual(ofType(received, 'requestFrame').map((message) => [message.frameNumber, message.from]), [[1, undefined]]);
+      assert.deepEqual(
+        ofType(received, 'requestFrame').map((message) => [message.frameNumber, message.from]),
+        [[1, undefined]],
+      );
       assert.deepEqual(ofType(received, 'log'), [] as Message[]);
     });
 
     it('an SR instance: one fatal message that says there is no image, and no frame request answered', async () => {
       const { sent, received } = await preview(targets.get(sr.sopInstanceUid)!);
-      const fatal = await waitFor(() => ofType(sent, 'fatal')[0], { timeoutMs: 20_000, description: 'the fatal message' });
+      const fatal = await waitFor(() => ofType(sent, 'fatal')[0], {
+        timeoutMs: 20_000,
+        description: 'the fatal message',
+      });
       assert.match(String(fatal.message), /no image to show/);
       assert.match(String(fatal.message), /Comprehensive SR/);
       assert.equal(fatal.detail, env('DICOMWEB_TEST_URL'));
@@ -353,7 +459,8 @@ describe('Preview against Orthanc', function () {
 });
 
 function isJpeg2000(bytes: Uint8Array): boolean {
-  const codestream = bytes[0] === 0xff && bytes[1] === 0x4f && bytes[2] === 0xff && bytes[3] === 0x51; // SOC, SIZ
+  const codestream =
+    bytes[0] === 0xff && bytes[1] === 0x4f && bytes[2] === 0xff && bytes[3] === 0x51; // SOC, SIZ
   const jp2 = Buffer.from(bytes.subarray(4, 8)).toString('latin1') === 'jP  '; // JP2 signature box
   return codestream || jp2;
 }

@@ -24,16 +24,23 @@ interface Node {
 interface Api {
   services: {
     tree: { getChildren(node?: unknown): Promise<Node[]> };
-    prompts: { confirm(message: string, detail: string, action: string): Promise<boolean>; askSecret(): Promise<string | undefined> };
-    drop: { handleDrop(target: unknown, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> };
+    prompts: {
+      confirm(message: string, detail: string, action: string): Promise<boolean>;
+      askSecret(): Promise<string | undefined>;
+    };
+    drop: {
+      handleDrop(
+        target: unknown,
+        data: vscode.DataTransfer,
+        token: vscode.CancellationToken,
+      ): Promise<void>;
+    };
   };
 }
 
 /** A file dragged from the desktop: its path is the person's machine's, its bytes come with the drop. */
 class DesktopFile extends vscode.DataTransferItem {
-  constructor(
-    private readonly file: { name: string; uri: vscode.Uri; bytes: Uint8Array },
-  ) {
+  constructor(private readonly file: { name: string; uri: vscode.Uri; bytes: Uint8Array }) {
     super('');
   }
 
@@ -52,7 +59,10 @@ describe('Remote windows', function () {
   before(async () => {
     api = (await activateExtension()) as Api;
     api.services.prompts = { confirm: async () => true, askSecret: async () => undefined };
-    loopbackUrl = await executeCommand<string>('dicomweb.localServer.start', mkdtempSync(join(tmpdir(), 'dicomweb-it-remote-')));
+    loopbackUrl = await executeCommand<string>(
+      'dicomweb.localServer.start',
+      mkdtempSync(join(tmpdir(), 'dicomweb-it-remote-')),
+    );
   });
 
   after(async () => {
@@ -66,36 +76,58 @@ describe('Remote windows', function () {
     assert.equal(await vscode.env.clipboard.readText(), expected);
     if (vscode.env.uiKind === vscode.UIKind.Web) {
       // code-server: the browser is elsewhere; the copied URL goes through its port proxy.
-      assert.notEqual(copied, loopbackUrl, 'a web workbench gets a forwarded URL, not the remote\'s loopback');
+      assert.notEqual(
+        copied,
+        loopbackUrl,
+        "a web workbench gets a forwarded URL, not the remote's loopback",
+      );
     }
     // The copied URL works: the server was told the forwarded address, so its Host check
     // (421 for any other name) accepts requests that arrive through the port proxy.
-    const status = await fetch(`${copied}/studies`, { headers: { accept: 'application/dicom+json' } }).then(
+    const status = await fetch(`${copied}/studies`, {
+      headers: { accept: 'application/dicom+json' },
+    }).then(
       (response) => response.status,
       (error: unknown) => String(error),
     );
-    console.log(`[remote] loopback ${loopbackUrl} → external ${copied}: GET /studies through it answered ${status}`);
-    assert.ok(status === 200 || status === 204, `GET /studies through the copied URL answered ${status}`);
+    console.log(
+      `[remote] loopback ${loopbackUrl} → external ${copied}: GET /studies through it answered ${status}`,
+    );
+    assert.ok(
+      status === 200 || status === 204,
+      `GET /studies through the copied URL answered ${status}`,
+    );
     // Any other name is still refused (DNS rebinding).
     const port = new URL(loopbackUrl).port;
     const foreign = await new Promise<number>((resolve, reject) => {
-      const request = httpGet({ host: '127.0.0.1', port: Number(port), path: '/v2/studies', headers: { host: `evil.example:${port}` } }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
+      const request = httpGet(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          path: '/v2/studies',
+          headers: { host: `evil.example:${port}` },
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
       request.on('error', reject);
     });
     assert.equal(foreign, 421, 'a foreign Host is still refused');
   });
 
-  it('uploads files dropped from the desktop from the drop\'s bytes, and removes its temporary folder', async () => {
+  it("uploads files dropped from the desktop from the drop's bytes, and removes its temporary folder", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dicomweb-it-desktop-'));
     const [instance] = await writeSmallInstances(dir, 1, { seed: 'it-remote-desktop-drop' });
     // The path as the person's desktop names it: nothing at that path on the extension host.
     const desktopUri = vscode.Uri.file(join('/', 'Users', 'someone', 'Desktop', 'IM0001'));
     const dropped = new vscode.DataTransfer();
     dropped.set('text/uri-list', new vscode.DataTransferItem(desktopUri.toString()));
-    dropped.set('application/octet-stream', new DesktopFile({ name: 'IM0001', uri: desktopUri, bytes: readFileSync(instance!.path) }));
+    dropped.set(
+      'application/octet-stream',
+      new DesktopFile({ name: 'IM0001', uri: desktopUri, bytes: readFileSync(instance!.path) }),
+    );
     const roots = await api.services.tree.getChildren();
     const local = roots.find((root) => root.connection?.id === 'local-dicomweb-server');
     assert.ok(local, 'the local server is in the tree');
@@ -103,7 +135,9 @@ describe('Remote windows', function () {
     await api.services.drop.handleDrop(local, dropped, new vscode.CancellationTokenSource().token);
     const client = new DicomWebClient({ baseUrl: loopbackUrl, serverKind: 'local' });
     try {
-      const found = await client.searchForInstances({ match: { SOPInstanceUID: instance!.sopInstanceUid } });
+      const found = await client.searchForInstances({
+        match: { SOPInstanceUID: instance!.sopInstanceUid },
+      });
       assert.equal(found.items.length, 1, 'the dropped instance is on the server');
     } finally {
       await client.close();

@@ -26,7 +26,9 @@ interface Child {
 
 function startChild(dir: string): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--dir', dir, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--dir', dir, '--port', '0', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -34,7 +36,9 @@ function startChild(dir: string): Promise<Child> {
       if (match) resolve({ process: child, url: match[1]! });
     });
     child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    child.on('exit', (code, signal) => reject(new Error(`server exited early (${code ?? signal}): ${output}`)));
+    child.on('exit', (code, signal) =>
+      reject(new Error(`server exited early (${code ?? signal}): ${output}`)),
+    );
     child.on('error', reject);
   });
 }
@@ -55,7 +59,11 @@ async function servedInstances(client: DicomWebClient): Promise<Map<string, Buff
       const study = String(item['0020000D']?.Value?.[0]);
       const series = String(item['0020000E']?.Value?.[0]);
       const sop = String(item['00080018']?.Value?.[0]);
-      const part = await client.retrieveInstanceFile({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+      const part = await client.retrieveInstanceFile({
+        studyInstanceUid: study,
+        seriesInstanceUid: series,
+        sopInstanceUid: sop,
+      });
       served.set(sop, Buffer.from(await readPartBody(part)));
     }
   }
@@ -68,74 +76,107 @@ describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
     for (const child of children) await killHard(child);
   });
 
-  it('keeps every acknowledged instance and serves nothing half-written', { timeout: 120_000 }, async () => {
-    const dir = tempDir('crash');
-    const files = await writeSmallInstances(tempDir('crash-files'), 400, { studies: 4, seed: 'crash' });
-    const originals = new Map<string, Buffer>();
-    for (const file of files) originals.set(file.sopInstanceUid, await readFile(file.path));
+  it(
+    'keeps every acknowledged instance and serves nothing half-written',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir('crash');
+      const files = await writeSmallInstances(tempDir('crash-files'), 400, {
+        studies: 4,
+        seed: 'crash',
+      });
+      const originals = new Map<string, Buffer>();
+      for (const file of files) originals.set(file.sopInstanceUid, await readFile(file.path));
 
-    // 1. Batched uploads in flight; killed once a quarter has been acknowledged.
-    let server = await startChild(dir);
-    children.push(server);
-    let client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local', retry: { retries: 0 } });
-    const killed = server;
-    const summary = await client.storeInstances(
-      files.map((f) => f.path),
-      {
-        batchSize: 10,
-        concurrency: 3,
-        verifyAmbiguous: false,
-        onProgress: (progress) => {
-          if (progress.filesDone >= 100) killed.process.kill('SIGKILL');
+      // 1. Batched uploads in flight; killed once a quarter has been acknowledged.
+      let server = await startChild(dir);
+      children.push(server);
+      let client = new DicomWebClient({
+        baseUrl: `${server.url}/v2`,
+        serverKind: 'local',
+        retry: { retries: 0 },
+      });
+      const killed = server;
+      const summary = await client.storeInstances(
+        files.map((f) => f.path),
+        {
+          batchSize: 10,
+          concurrency: 3,
+          verifyAmbiguous: false,
+          onProgress: (progress) => {
+            if (progress.filesDone >= 100) killed.process.kill('SIGKILL');
+          },
         },
-      },
-    );
-    await killHard(killed);
-    await client.close();
-    const acknowledged = summary.outcomes.filter((o) => o.status === 'stored').map((o) => o.sopInstanceUid!);
-    assert.ok(acknowledged.length >= 100, `some instances were acknowledged before the kill (${acknowledged.length})`);
-    assert.ok(acknowledged.length < files.length, `the kill happened mid-upload (${acknowledged.length}/${files.length} acknowledged)`);
+      );
+      await killHard(killed);
+      await client.close();
+      const acknowledged = summary.outcomes
+        .filter((o) => o.status === 'stored')
+        .map((o) => o.sopInstanceUid!);
+      assert.ok(
+        acknowledged.length >= 100,
+        `some instances were acknowledged before the kill (${acknowledged.length})`,
+      );
+      assert.ok(
+        acknowledged.length < files.length,
+        `the kill happened mid-upload (${acknowledged.length}/${files.length} acknowledged)`,
+      );
 
-    // 2. One request half-way through a 4 MB part, killed while the body is still arriving.
-    server = await startChild(dir);
-    children.push(server);
-    const big = smallInstance('crash-big', { rows: 2048, columns: 2048, pixelData: new Uint8Array(2048 * 2048).fill(7) });
-    const complete = smallInstance('crash-complete-part');
-    const body = multipart('crashb', [{ body: complete.bytes }, { body: big.bytes }]);
-    const half = body.subarray(0, complete.bytes.length + big.bytes.length / 2);
-    const url = new URL(`${server.url}/v2/studies`);
-    const pending = request({
-      host: url.hostname,
-      port: url.port,
-      method: 'POST',
-      path: url.pathname,
-      headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=crashb', 'content-length': body.length },
-    });
-    pending.on('error', () => undefined);
-    pending.write(half);
-    await sleep(500);
-    const tmpDuring = await readdir(join(dir, STATE_DIR, 'tmp'));
-    assert.ok(tmpDuring.length >= 1, 'the parts are being written to temporary files');
-    await killHard(server);
-    pending.destroy();
+      // 2. One request half-way through a 4 MB part, killed while the body is still arriving.
+      server = await startChild(dir);
+      children.push(server);
+      const big = smallInstance('crash-big', {
+        rows: 2048,
+        columns: 2048,
+        pixelData: new Uint8Array(2048 * 2048).fill(7),
+      });
+      const complete = smallInstance('crash-complete-part');
+      const body = multipart('crashb', [{ body: complete.bytes }, { body: big.bytes }]);
+      const half = body.subarray(0, complete.bytes.length + big.bytes.length / 2);
+      const url = new URL(`${server.url}/v2/studies`);
+      const pending = request({
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: url.pathname,
+        headers: {
+          'content-type': 'multipart/related; type="application/dicom"; boundary=crashb',
+          'content-length': body.length,
+        },
+      });
+      pending.on('error', () => undefined);
+      pending.write(half);
+      await sleep(500);
+      const tmpDuring = await readdir(join(dir, STATE_DIR, 'tmp'));
+      assert.ok(tmpDuring.length >= 1, 'the parts are being written to temporary files');
+      await killHard(server);
+      pending.destroy();
 
-    // 3. Restart on the same folder.
-    server = await startChild(dir);
-    children.push(server);
-    client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
-    const served = await servedInstances(client);
-    for (const uid of acknowledged) {
-      assert.ok(served.has(uid), `acknowledged instance ${uid} is served after the crash`);
-    }
-    for (const [uid, bytes] of served) {
-      const original = originals.get(uid);
-      assert.ok(original, `${uid} is one of the uploaded instances`);
-      assert.equal(Buffer.compare(bytes, original), 0, `${uid} is served whole, byte for byte`);
-    }
-    assert.ok(!served.has(big.params.sopInstanceUid), 'the half-sent instance is not served');
-    assert.ok(!served.has(complete.params.sopInstanceUid), 'nothing of an unacknowledged, unfinished request is stored');
-    assert.deepEqual(await readdir(join(dir, STATE_DIR, 'tmp')), [], 'temporary files of the crashed uploads are gone');
-    await client.close();
-    await killHard(server);
-  });
+      // 3. Restart on the same folder.
+      server = await startChild(dir);
+      children.push(server);
+      client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+      const served = await servedInstances(client);
+      for (const uid of acknowledged) {
+        assert.ok(served.has(uid), `acknowledged instance ${uid} is served after the crash`);
+      }
+      for (const [uid, bytes] of served) {
+        const original = originals.get(uid);
+        assert.ok(original, `${uid} is one of the uploaded instances`);
+        assert.equal(Buffer.compare(bytes, original), 0, `${uid} is served whole, byte for byte`);
+      }
+      assert.ok(!served.has(big.params.sopInstanceUid), 'the half-sent instance is not served');
+      assert.ok(
+        !served.has(complete.params.sopInstanceUid),
+        'nothing of an unacknowledged, unfinished request is stored',
+      );
+      assert.deepEqual(
+        await readdir(join(dir, STATE_DIR, 'tmp')),
+        [],
+        'temporary files of the crashed uploads are gone',
+      );
+      await client.close();
+      await killHard(server);
+    },
+  );
 });

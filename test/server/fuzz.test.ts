@@ -29,9 +29,21 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DicomWebClient, readPartBody } from '../../src/dicomweb';
-import { CANARY_DIR, addLateLinks, hashTree, makeFuzzFolders, type FuzzFolders } from '../support/fuzzCanary';
+import {
+  CANARY_DIR,
+  addLateLinks,
+  hashTree,
+  makeFuzzFolders,
+  type FuzzFolders,
+} from '../support/fuzzCanary';
 import { exchange, readProcStatusKiB, type ExchangeResult } from '../support/fuzzHttp';
-import { nextCase, type Carried, type FuzzCase, type FuzzWorld, type KnownInstance } from '../support/fuzzRequests';
+import {
+  nextCase,
+  type Carried,
+  type FuzzCase,
+  type FuzzWorld,
+  type KnownInstance,
+} from '../support/fuzzRequests';
 import { rng } from '../support/random';
 import { tempDir } from './helpers';
 
@@ -72,9 +84,12 @@ function startServerChild(dir: string, logFile: string): Promise<ServerChild> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child.once('message', (message: { type: string; url: string; port: number }) => {
-      if (message.type === 'listening') resolve({ process: child, port: message.port, url: message.url });
+      if (message.type === 'listening')
+        resolve({ process: child, port: message.port, url: message.url });
     });
-    child.once('exit', (code, signal) => reject(new Error(`the server child exited before listening (${code ?? signal})`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the server child exited before listening (${code ?? signal})`)),
+    );
     child.once('error', reject);
   });
 }
@@ -90,7 +105,10 @@ interface ChildUsage {
 /** The child's own account of its memory, over IPC (so only while it answers). */
 function childUsage(child: ServerChild): Promise<ChildUsage> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server child did not report its memory')), 5_000);
+    const timer = setTimeout(
+      () => reject(new Error('the server child did not report its memory')),
+      5_000,
+    );
     const listener = (message: { type: string } & ChildUsage): void => {
       if (message.type !== 'usage') return;
       clearTimeout(timer);
@@ -163,7 +181,8 @@ interface FuzzReport {
   seconds: number;
 }
 
-const requestLine = (bytes: Buffer): string => JSON.stringify(bytes.toString('latin1', 0, Math.min(bytes.length, 160)));
+const requestLine = (bytes: Buffer): string =>
+  JSON.stringify(bytes.toString('latin1', 0, Math.min(bytes.length, 160)));
 
 /** The instances a STOW answer lists as stored (ReferencedSOPSequence, PS3.18 §10.5.3). */
 function storedBy(result: ExchangeResult): Array<{ sop: string; study?: string; series?: string }> {
@@ -182,7 +201,13 @@ function storedBy(result: ExchangeResult): Array<{ sop: string; study?: string; 
 }
 
 /** Records one answer: status, canary bytes, acknowledged instances. */
-function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: FuzzCase, result: ExchangeResult): void {
+function record(
+  report: FuzzReport,
+  world: FuzzWorld,
+  marker: Buffer,
+  kase: FuzzCase,
+  result: ExchangeResult,
+): void {
   const status = result.status ? String(result.status) : result.end;
   report.byStatus.set(status, (report.byStatus.get(status) ?? 0) + 1);
   const kind = kase.kind.replace(/^(stow-mangled|lying|method)-.*/, '$1');
@@ -192,7 +217,10 @@ function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: Fuzz
   report.slowestMs = Math.max(report.slowestMs, result.end === 'answered' ? result.ms : 0);
   if (TRACE) {
     const end = performance.now();
-    appendFileSync(TRACE, `${(end - result.ms).toFixed(0)}-${end.toFixed(0)}\t${kase.kind}\t${status}\t${result.ms.toFixed(1)} ms\t${requestLine(kase.bytes)}\n`);
+    appendFileSync(
+      TRACE,
+      `${(end - result.ms).toFixed(0)}-${end.toFixed(0)}\t${kase.kind}\t${status}\t${result.ms.toFixed(1)} ms\t${requestLine(kase.bytes)}\n`,
+    );
   }
   if (result.raw.includes(marker) || result.body.includes(marker)) {
     report.leaks.push({ kind: kase.kind, request: requestLine(kase.bytes), status: result.status });
@@ -202,35 +230,64 @@ function record(report: FuzzReport, world: FuzzWorld, marker: Buffer, kase: Fuzz
     const study = carried?.study ?? stored.study;
     const series = carried?.series ?? stored.series;
     if (!study || !series || report.acknowledged.has(stored.sop)) continue;
-    report.acknowledged.set(stored.sop, { sop: stored.sop, study, series, bytes: carried?.bytes, kind: kase.kind });
+    report.acknowledged.set(stored.sop, {
+      sop: stored.sop,
+      study,
+      series,
+      bytes: carried?.bytes,
+      kind: kase.kind,
+    });
     world.acknowledged.push({ sop: stored.sop, study, series });
   }
 }
 
 /** Starts the watchdog thread; its figures land in `report`, `lastAnswer()` says when a ping last came back. */
-function startPinger(report: FuzzReport, child: ServerChild): { stop: () => Promise<void>; lastAnswer: () => number } {
-  const worker = new Worker(join(__dirname, '..', 'support', 'fuzzPinger.js'), { workerData: { port: child.port, pid: child.process.pid } });
-  let lastAnswer = performance.now();
-  worker.on('message', (message: { type: string; ms: number; controlMs: number; runQueueMs: number; ok: boolean; kib: number }) => {
-    if (message.type === 'ping') {
-      report.pings++;
-      report.worstPingMs = Math.max(report.worstPingMs, message.ms);
-      report.worstControlMs = Math.max(report.worstControlMs, message.controlMs);
-      report.worstRunQueueMs = Math.max(report.worstRunQueueMs, message.runQueueMs);
-      // The server's own share: the time less the machine's, the larger of the two measures
-      // of it (the control's time; the server's event loop waiting for a CPU), not their sum.
-      const own = message.ms - Math.max(message.controlMs, message.runQueueMs);
-      report.worstOwnPingMs = Math.max(report.worstOwnPingMs, own);
-      const detail = `${message.ms.toFixed(0)} ms (control ${message.controlMs.toFixed(0)} ms, run queue ${message.runQueueMs.toFixed(0)} ms)`;
-      if (message.ms > PING_LIMIT_MS) report.slowPings.push(detail);
-      if (TRACE) appendFileSync(TRACE, `${(performance.now() - message.ms).toFixed(0)}-${performance.now().toFixed(0)}\tPING\t${message.ok}\t${detail}\n`);
-      if (message.ok) lastAnswer = performance.now();
-      else report.pingFailures++;
-    } else if (message.type === 'rss') {
-      report.worstSampledRssMiB = Math.max(report.worstSampledRssMiB, message.kib / 1024);
-      if (TRACE) appendFileSync(TRACE, `${performance.now().toFixed(0)}\tRSS\t${(message.kib / 1024).toFixed(1)} MiB\tafter ${report.cases} cases\n`);
-    }
+function startPinger(
+  report: FuzzReport,
+  child: ServerChild,
+): { stop: () => Promise<void>; lastAnswer: () => number } {
+  const worker = new Worker(join(__dirname, '..', 'support', 'fuzzPinger.js'), {
+    workerData: { port: child.port, pid: child.process.pid },
   });
+  let lastAnswer = performance.now();
+  worker.on(
+    'message',
+    (message: {
+      type: string;
+      ms: number;
+      controlMs: number;
+      runQueueMs: number;
+      ok: boolean;
+      kib: number;
+    }) => {
+      if (message.type === 'ping') {
+        report.pings++;
+        report.worstPingMs = Math.max(report.worstPingMs, message.ms);
+        report.worstControlMs = Math.max(report.worstControlMs, message.controlMs);
+        report.worstRunQueueMs = Math.max(report.worstRunQueueMs, message.runQueueMs);
+        // The server's own share: the time less the machine's, the larger of the two measures
+        // of it (the control's time; the server's event loop waiting for a CPU), not their sum.
+        const own = message.ms - Math.max(message.controlMs, message.runQueueMs);
+        report.worstOwnPingMs = Math.max(report.worstOwnPingMs, own);
+        const detail = `${message.ms.toFixed(0)} ms (control ${message.controlMs.toFixed(0)} ms, run queue ${message.runQueueMs.toFixed(0)} ms)`;
+        if (message.ms > PING_LIMIT_MS) report.slowPings.push(detail);
+        if (TRACE)
+          appendFileSync(
+            TRACE,
+            `${(performance.now() - message.ms).toFixed(0)}-${performance.now().toFixed(0)}\tPING\t${message.ok}\t${detail}\n`,
+          );
+        if (message.ok) lastAnswer = performance.now();
+        else report.pingFailures++;
+      } else if (message.type === 'rss') {
+        report.worstSampledRssMiB = Math.max(report.worstSampledRssMiB, message.kib / 1024);
+        if (TRACE)
+          appendFileSync(
+            TRACE,
+            `${performance.now().toFixed(0)}\tRSS\t${(message.kib / 1024).toFixed(1)} MiB\tafter ${report.cases} cases\n`,
+          );
+      }
+    },
+  );
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       worker.on('message', (message: { type: string }) => {
@@ -242,7 +299,12 @@ function startPinger(report: FuzzReport, child: ServerChild): { stop: () => Prom
 }
 
 /** Sends the cases, CONCURRENCY at a time; stops early when the server stops answering pings. */
-async function sendCases(report: FuzzReport, world: FuzzWorld, marker: Buffer, lastAnswer: () => number): Promise<void> {
+async function sendCases(
+  report: FuzzReport,
+  world: FuzzWorld,
+  marker: Buffer,
+  lastAnswer: () => number,
+): Promise<void> {
   const random = rng(SEED);
   let sent = 0;
   const worker = async (): Promise<void> => {
@@ -262,17 +324,34 @@ async function sendCases(report: FuzzReport, world: FuzzWorld, marker: Buffer, l
 }
 
 /** Retrieves every acknowledged instance (WADO-RS, PS3.18 §10.4.1.1.1) and compares it. */
-async function retrieveAcknowledged(report: FuzzReport, child: ServerChild, marker: Buffer): Promise<void> {
-  const client = new DicomWebClient({ baseUrl: `${child.url}/v2`, serverKind: 'local', retry: { retries: 0 } });
+async function retrieveAcknowledged(
+  report: FuzzReport,
+  child: ServerChild,
+  marker: Buffer,
+): Promise<void> {
+  const client = new DicomWebClient({
+    baseUrl: `${child.url}/v2`,
+    serverKind: 'local',
+    retry: { retries: 0 },
+  });
   for (const ack of report.acknowledged.values()) {
     try {
-      const part = await client.retrieveInstanceFile({ studyInstanceUid: ack.study, seriesInstanceUid: ack.series, sopInstanceUid: ack.sop });
+      const part = await client.retrieveInstanceFile({
+        studyInstanceUid: ack.study,
+        seriesInstanceUid: ack.series,
+        sopInstanceUid: ack.sop,
+      });
       const bytes = Buffer.from(await readPartBody(part));
-      if (bytes.includes(marker)) report.leaks.push({ kind: 'retrieve', request: ack.sop, status: 200 });
+      if (bytes.includes(marker))
+        report.leaks.push({ kind: 'retrieve', request: ack.sop, status: 200 });
       if (ack.bytes && !bytes.equals(ack.bytes)) {
-        report.retrieveFailures.push(`${ack.sop} (${ack.kind}): ${bytes.length} bytes served, ${ack.bytes.length} acknowledged, not the same`);
+        report.retrieveFailures.push(
+          `${ack.sop} (${ack.kind}): ${bytes.length} bytes served, ${ack.bytes.length} acknowledged, not the same`,
+        );
       } else if (!ack.bytes && !bytes.includes(Buffer.from(ack.sop))) {
-        report.retrieveFailures.push(`${ack.sop} (${ack.kind}): the served file does not hold its SOP Instance UID`);
+        report.retrieveFailures.push(
+          `${ack.sop} (${ack.kind}): the served file does not hold its SOP Instance UID`,
+        );
       }
     } catch (error) {
       report.retrieveFailures.push(`${ack.sop} (${ack.kind}): ${(error as Error).message}`);
@@ -280,7 +359,11 @@ async function retrieveAcknowledged(report: FuzzReport, child: ServerChild, mark
   }
 }
 
-async function runFuzz(folders: FuzzFolders, child: ServerChild, report: FuzzReport): Promise<void> {
+async function runFuzz(
+  folders: FuzzFolders,
+  child: ServerChild,
+  report: FuzzReport,
+): Promise<void> {
   const world: FuzzWorld = {
     port: child.port,
     seeded: folders.seeded,
@@ -301,7 +384,8 @@ async function runFuzz(folders: FuzzFolders, child: ServerChild, report: FuzzRep
   report.seconds = (performance.now() - started) / 1000;
   report.serverAlive = child.process.exitCode === null && child.process.signalCode === null;
   report.peakRssMiB = (await peakRssKiB(child).catch(() => 0)) / 1024;
-  if (!report.aborted && report.serverAlive) report.memoryAtEnd = await childUsage(child).catch(() => undefined);
+  if (!report.aborted && report.serverAlive)
+    report.memoryAtEnd = await childUsage(child).catch(() => undefined);
   if (report.aborted || !report.serverAlive) {
     report.retrieveFailures.push(`not retrieved: ${report.aborted ?? 'the server process died'}`);
   } else {
@@ -314,7 +398,9 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 /** process.memoryUsage() and the V8 heap spaces over 1 MiB (reserved/used), in MiB. */
 function memoryLine(usage: ChildUsage | undefined): string {
   if (!usage) return 'not reported';
-  const memory = Object.entries(usage.memory).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ');
+  const memory = Object.entries(usage.memory)
+    .map(([name, bytes]) => `${name} ${mib(bytes)}`)
+    .join(', ');
   const spaces = Object.entries(usage.spaces)
     .filter(([, space]) => space.size > 2 ** 20)
     .map(([name, space]) => `${name} ${mib(space.size)}/${mib(space.used)}`)
@@ -323,10 +409,19 @@ function memoryLine(usage: ChildUsage | undefined): string {
 }
 
 function summary(report: FuzzReport): string {
-  const histogram = [...report.byStatus].sort().map(([status, n]) => `${status}:${n}`).join(' ');
+  const histogram = [...report.byStatus]
+    .sort()
+    .map(([status, n]) => `${status}:${n}`)
+    .join(' ');
   const kinds = [...report.byKind]
     .sort()
-    .map(([kind, statuses]) => `    ${kind}: ${[...statuses].sort().map(([status, n]) => `${status}×${n}`).join(' ')}`)
+    .map(
+      ([kind, statuses]) =>
+        `    ${kind}: ${[...statuses]
+          .sort()
+          .map(([status, n]) => `${status}×${n}`)
+          .join(' ')}`,
+    )
     .join('\n');
   return [
     `fuzz seed ${report.seed} (replay: DICOMWEB_FUZZ_SEED=${report.seed}): ${report.cases} cases in ${report.seconds.toFixed(1)} s${report.aborted ? ` — ABORTED: ${report.aborted}` : ''}`,
@@ -343,9 +438,27 @@ function summary(report: FuzzReport): string {
 
 describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_000 }, () => {
   const report: FuzzReport = {
-    seed: SEED, cases: 0, byKind: new Map(), slowestMs: 0, byStatus: new Map(), pings: 0, pingFailures: 0, worstPingMs: 0, worstOwnPingMs: 0, worstControlMs: 0, worstRunQueueMs: 0, slowPings: [],
-    peakRssMiB: 0, worstSampledRssMiB: 0, leaks: [], acknowledged: new Map(), retrieveFailures: [], canaryBefore: [], canaryAfter: [],
-    serverAlive: false, seconds: 0,
+    seed: SEED,
+    cases: 0,
+    byKind: new Map(),
+    slowestMs: 0,
+    byStatus: new Map(),
+    pings: 0,
+    pingFailures: 0,
+    worstPingMs: 0,
+    worstOwnPingMs: 0,
+    worstControlMs: 0,
+    worstRunQueueMs: 0,
+    slowPings: [],
+    peakRssMiB: 0,
+    worstSampledRssMiB: 0,
+    leaks: [],
+    acknowledged: new Map(),
+    retrieveFailures: [],
+    canaryBefore: [],
+    canaryAfter: [],
+    serverAlive: false,
+    seconds: 0,
   };
   let child: ServerChild | undefined;
   let folders: FuzzFolders;
@@ -371,8 +484,14 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
   });
 
   it(`runs at least 1,000 cases, with acknowledged STOWs among them (seed ${SEED})`, () => {
-    assert.ok(report.cases >= Math.min(CASES, 1_000), `only ${report.cases} cases ran${report.aborted ? `: ${report.aborted}` : ''}`);
-    assert.ok(report.acknowledged.size >= 20, `only ${report.acknowledged.size} instances acknowledged`);
+    assert.ok(
+      report.cases >= Math.min(CASES, 1_000),
+      `only ${report.cases} cases ran${report.aborted ? `: ${report.aborted}` : ''}`,
+    );
+    assert.ok(
+      report.acknowledged.size >= 20,
+      `only ${report.acknowledged.size} instances acknowledged`,
+    );
   });
 
   it(`keeps answering a ping within ${PING_LIMIT_MS} ms and stays alive`, () => {
@@ -387,7 +506,10 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
       `worst ping ${report.worstOwnPingMs.toFixed(1)} ms beyond the machine's share; over ${PING_LIMIT_MS} ms: ${report.slowPings.join(', ')}`,
     );
     // However loaded the machine, ten times the bound is the server's problem.
-    assert.ok(report.worstPingMs <= 10 * PING_LIMIT_MS, `worst ping ${report.worstPingMs.toFixed(1)} ms: ${report.slowPings.join(', ')}`);
+    assert.ok(
+      report.worstPingMs <= 10 * PING_LIMIT_MS,
+      `worst ping ${report.worstPingMs.toFixed(1)} ms: ${report.slowPings.join(', ')}`,
+    );
   });
 
   it('answers no request with 500 (no unhandled error behind any input)', () => {
@@ -395,16 +517,29 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
   });
 
   it('reads no file outside the root (no answer holds the canary marker)', () => {
-    const examples = report.leaks.slice(0, 8).map((leak) => `${leak.kind} → ${leak.status}: ${leak.request}`);
-    assert.equal(report.leaks.length, 0, `${report.leaks.length} answer(s) held canary bytes, e.g.\n${examples.join('\n')}`);
+    const examples = report.leaks
+      .slice(0, 8)
+      .map((leak) => `${leak.kind} → ${leak.status}: ${leak.request}`);
+    assert.equal(
+      report.leaks.length,
+      0,
+      `${report.leaks.length} answer(s) held canary bytes, e.g.\n${examples.join('\n')}`,
+    );
   });
 
   it('writes and deletes no file outside the root (canary tree unchanged)', () => {
     assert.ok(report.canaryBefore.length >= 10);
     const removed = report.canaryBefore.filter((line) => !report.canaryAfter.includes(line));
     const added = report.canaryAfter.filter((line) => !report.canaryBefore.includes(line));
-    const show = (lines: string[]): string => lines.slice(0, 6).map((line) => `  ${line.split('\t')[0]}`).join('\n') + (lines.length > 6 ? `\n  … ${lines.length - 6} more` : '');
-    assert.ok(removed.length + added.length === 0, `canary changed: ${removed.length} gone or altered:\n${show(removed)}\n${added.length} new or altered:\n${show(added)}`);
+    const show = (lines: string[]): string =>
+      lines
+        .slice(0, 6)
+        .map((line) => `  ${line.split('\t')[0]}`)
+        .join('\n') + (lines.length > 6 ? `\n  … ${lines.length - 6} more` : '');
+    assert.ok(
+      removed.length + added.length === 0,
+      `canary changed: ${removed.length} gone or altered:\n${show(removed)}\n${added.length} new or altered:\n${show(added)}`,
+    );
   });
 
   it(`keeps the server's peak RSS under ${RSS_LIMIT_MIB} MiB`, () => {

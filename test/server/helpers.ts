@@ -14,8 +14,15 @@ export function tempDir(prefix: string): string {
 }
 
 /** A server over a new temporary folder (or the one given), on a free port. */
-export async function startTestServer(options: Partial<LocalServerOptions> = {}): Promise<LocalServer> {
-  return startLocalServer({ dir: options.dir ?? tempDir('serve'), port: 0, indexSaveDelayMs: 50, ...options });
+export async function startTestServer(
+  options: Partial<LocalServerOptions> = {},
+): Promise<LocalServer> {
+  return startLocalServer({
+    dir: options.dir ?? tempDir('serve'),
+    port: 0,
+    indexSaveDelayMs: 50,
+    ...options,
+  });
 }
 
 /** The project's client on the server's `/v2` root with the `local` profile. */
@@ -40,23 +47,35 @@ export function rawRequest(
   body?: Buffer | string,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        const text = bytes.toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text, json: () => JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port: server.port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: bytes,
+            text,
+            json: () => JSON.parse(text),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** Sends raw bytes on a TCP connection and returns what comes back until the server closes. */
-export function rawSocket(server: Pick<LocalServer, 'port'>, bytes: string | Buffer): Promise<string> {
+export function rawSocket(
+  server: Pick<LocalServer, 'port'>,
+  bytes: string | Buffer,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(server.port, '127.0.0.1', () => socket.end(bytes));
     const chunks: Buffer[] = [];
@@ -67,20 +86,30 @@ export function rawSocket(server: Pick<LocalServer, 'port'>, bytes: string | Buf
 }
 
 /** A multipart/related body of the given parts (each with its own headers). */
-export function multipart(boundary: string, parts: Array<{ headers?: Record<string, string>; body: Buffer | string }>): Buffer {
+export function multipart(
+  boundary: string,
+  parts: Array<{ headers?: Record<string, string>; body: Buffer | string }>,
+): Buffer {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     const head = Object.entries(part.headers ?? { 'Content-Type': 'application/dicom' })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
-    chunks.push(Buffer.from(`--${boundary}\r\n${head}\r\n`), Buffer.from(part.body), Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\n${head}\r\n`),
+      Buffer.from(part.body),
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
 }
 
 /** First string value of an attribute of a DICOM JSON dataset. */
-export function stringOf(dataset: Record<string, { Value?: unknown[] } | undefined>, tag: string): string | undefined {
+export function stringOf(
+  dataset: Record<string, { Value?: unknown[] } | undefined>,
+  tag: string,
+): string | undefined {
   const value = dataset[tag]?.Value?.[0];
   return typeof value === 'string' ? value : undefined;
 }
@@ -89,7 +118,10 @@ import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWri
 import { uidFromString } from '../support/bulkData';
 
 /** A small 8×8 grey image instance; UIDs derived from `name` unless given. */
-export function smallInstance(name: string, overrides: Partial<ImageInstanceParams> = {}): { bytes: Buffer; params: ImageInstanceParams } {
+export function smallInstance(
+  name: string,
+  overrides: Partial<ImageInstanceParams> = {},
+): { bytes: Buffer; params: ImageInstanceParams } {
   const params: ImageInstanceParams = {
     studyUid: uidFromString(`${name}/study`),
     seriesUid: uidFromString(`${name}/series`),
@@ -115,7 +147,11 @@ export function smallInstance(name: string, overrides: Partial<ImageInstancePara
 }
 
 /** The FailureReason codes and ReferencedSOPInstanceUIDs of a STOW-RS answer. */
-export function stowOutcome(body: unknown): { stored: string[]; failed: Array<{ uid?: string; reason?: number }>; retrieveUrl?: string } {
+export function stowOutcome(body: unknown): {
+  stored: string[];
+  failed: Array<{ uid?: string; reason?: number }>;
+  retrieveUrl?: string;
+} {
   type Item = Record<string, { Value?: unknown[] } | undefined>;
   const root = body as Item;
   const items = (tag: string) => (root[tag]?.Value ?? []) as Item[];

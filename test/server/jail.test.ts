@@ -7,13 +7,30 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LocalServer } from '../../src/server';
 import { Catalog } from '../../src/server/catalog';
 import { STATE_DIR } from '../../src/server/storage';
-import { multipart, rawRequest, smallInstance, startTestServer, stowOutcome, tempDir } from './helpers';
+import {
+  multipart,
+  rawRequest,
+  smallInstance,
+  startTestServer,
+  stowOutcome,
+  tempDir,
+} from './helpers';
 
 /** Every name, link target and byte below `dir`, hashed (lstat: links are hashed as links). */
 async function hashTree(dir: string): Promise<string> {
@@ -23,14 +40,23 @@ async function hashTree(dir: string): Promise<string> {
     if (info.isSymbolicLink()) hash.update(`L ${rel} -> ${await readlink(path)}\n`);
     else if (info.isDirectory()) {
       hash.update(`D ${rel}\n`);
-      for (const name of (await readdir(path)).sort()) await visit(join(path, name), `${rel}/${name}`);
-    } else hash.update(`F ${rel} `).update(await readFile(path)).update('\n');
+      for (const name of (await readdir(path)).sort())
+        await visit(join(path, name), `${rel}/${name}`);
+    } else
+      hash
+        .update(`F ${rel} `)
+        .update(await readFile(path))
+        .update('\n');
   };
   await visit(dir, '');
   return hash.digest('hex');
 }
 
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function waitFor(
+  what: string,
+  condition: () => Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
@@ -41,7 +67,14 @@ async function waitFor(what: string, condition: () => Promise<boolean>, timeoutM
 const CANARY_NAME = 'CANARY^SECRET';
 
 /** A served folder and, beside it, a canary folder holding DICOM files that must stay untouched. */
-async function layout(name: string): Promise<{ root: string; outside: string; canary: ReturnType<typeof smallInstance>; hash: () => Promise<string> }> {
+async function layout(
+  name: string,
+): Promise<{
+  root: string;
+  outside: string;
+  canary: ReturnType<typeof smallInstance>;
+  hash: () => Promise<string>;
+}> {
   const base = tempDir(`jail-${name}`);
   const root = join(base, 'root');
   const outside = join(base, 'outside');
@@ -64,14 +97,24 @@ async function layout(name: string): Promise<{ root: string; outside: string; ca
 const accept = { accept: 'application/dicom+json' };
 
 async function studyListed(server: LocalServer, studyUid: string): Promise<boolean> {
-  const response = await rawRequest(server, 'GET', `/v2/studies?StudyInstanceUID=${studyUid}`, accept);
+  const response = await rawRequest(
+    server,
+    'GET',
+    `/v2/studies?StudyInstanceUID=${studyUid}`,
+    accept,
+  );
   assert.ok(response.status === 200 || response.status === 204, response.text);
   return response.status === 200;
 }
 
 /** Everything QIDO lists at instance level, as text (the canary's name must not be in it). */
 async function allInstancesText(server: LocalServer): Promise<string> {
-  const response = await rawRequest(server, 'GET', '/v2/instances?includefield=PatientName', accept);
+  const response = await rawRequest(
+    server,
+    'GET',
+    '/v2/instances?includefield=PatientName',
+    accept,
+  );
   return response.status === 204 ? '' : response.text;
 }
 
@@ -81,20 +124,32 @@ async function stow(server: LocalServer, ...bodies: Buffer[]) {
     'POST',
     '/v2/studies',
     { 'content-type': 'multipart/related; type="application/dicom"; boundary=jj', ...accept },
-    multipart('jj', bodies.map((body) => ({ body }))),
+    multipart(
+      'jj',
+      bodies.map((body) => ({ body })),
+    ),
   );
   return { status: response.status, ...stowOutcome(response.json()) };
 }
 
 /** Every way of reading an instance's bytes; none may carry the canary's. */
-async function retrieveAll(server: LocalServer, p: { studyUid: string; seriesUid: string; sopInstanceUid: string }): Promise<Array<{ status: number; body: Buffer }>> {
+async function retrieveAll(
+  server: LocalServer,
+  p: { studyUid: string; seriesUid: string; sopInstanceUid: string },
+): Promise<Array<{ status: number; body: Buffer }>> {
   const instance = `/v2/studies/${p.studyUid}/series/${p.seriesUid}/instances/${p.sopInstanceUid}`;
   const asked: Array<[string, Record<string, string>]> = [
     [instance, { accept: 'application/dicom; transfer-syntax=*' }],
     [instance, { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' }],
-    [`/v2/studies/${p.studyUid}`, { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' }],
+    [
+      `/v2/studies/${p.studyUid}`,
+      { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+    ],
     [`${instance}/metadata`, accept],
-    [`${instance}/frames/1`, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' }],
+    [
+      `${instance}/frames/1`,
+      { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' },
+    ],
     [`${instance}/bulkdata/7FE00010`, { accept: 'application/octet-stream' }],
   ];
   const out: Array<{ status: number; body: Buffer }> = [];
@@ -110,10 +165,20 @@ async function retrieveAll(server: LocalServer, p: { studyUid: string; seriesUid
   return out;
 }
 
-function assertNoCanary(responses: Array<{ status: number; body: Buffer }>, canary: Buffer, label: string): void {
+function assertNoCanary(
+  responses: Array<{ status: number; body: Buffer }>,
+  canary: Buffer,
+  label: string,
+): void {
   for (const [i, response] of responses.entries()) {
-    assert.ok(!response.body.includes(Buffer.from(CANARY_NAME)), `${label}: answer ${i} (status ${response.status}) carries the canary's name`);
-    assert.ok(!response.body.includes(canary.subarray(132, 400)), `${label}: answer ${i} (status ${response.status}) carries the canary's bytes`);
+    assert.ok(
+      !response.body.includes(Buffer.from(CANARY_NAME)),
+      `${label}: answer ${i} (status ${response.status}) carries the canary's name`,
+    );
+    assert.ok(
+      !response.body.includes(canary.subarray(132, 400)),
+      `${label}: answer ${i} (status ${response.status}) carries the canary's bytes`,
+    );
   }
 }
 
@@ -125,7 +190,11 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
     await symlink('../outside/secret.dcm', join(root, 'relative.dcm'));
     const server = await startTestServer({ dir: root });
     try {
-      assert.equal(await studyListed(server, canary.params.studyUid), false, 'listed after the start-up scan');
+      assert.equal(
+        await studyListed(server, canary.params.studyUid),
+        false,
+        'listed after the start-up scan',
+      );
       assert.equal(server.stats().instances, 0);
 
       // While running: a link to the canary, then a real file; once the real one is indexed
@@ -135,10 +204,17 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
       await writeFile(join(root, 'real.dcm'), real.bytes);
       await waitFor('the real file to be indexed', () => studyListed(server, real.params.studyUid));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(await studyListed(server, canary.params.studyUid), false, 'listed after the watcher saw the link');
+      assert.equal(
+        await studyListed(server, canary.params.studyUid),
+        false,
+        'listed after the watcher saw the link',
+      );
       assert.ok(!(await allInstancesText(server)).includes(CANARY_NAME));
       const served = await retrieveAll(server, canary.params);
-      assert.ok(served.every((r) => r.status === 404 || r.status === 0), `statuses ${served.map((r) => r.status).join(',')}`);
+      assert.ok(
+        served.every((r) => r.status === 404 || r.status === 0),
+        `statuses ${served.map((r) => r.status).join(',')}`,
+      );
       assertNoCanary(served, canary.bytes, 'linked file');
     } finally {
       await server.close();
@@ -183,7 +259,10 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
       const before = await hash();
       await rename(studyFolder, join(root, 'moved-away'));
       await symlink(join(outside, 'target'), studyFolder);
-      const second = smallInstance('jail-stow-2', { studyUid: first.params.studyUid, seriesUid: first.params.seriesUid });
+      const second = smallInstance('jail-stow-2', {
+        studyUid: first.params.studyUid,
+        seriesUid: first.params.seriesUid,
+      });
       const outcome = await stow(server, second.bytes);
       assert.deepEqual(outcome.stored, [], 'stored through the link');
       assert.equal(outcome.status, 409);
@@ -202,7 +281,12 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
     const server = await startTestServer({ dir: root, watch: false });
     try {
       assert.equal((await stow(server, stored.bytes)).status, 200);
-      const file = join(root, stored.params.studyUid, stored.params.seriesUid, `${stored.params.sopInstanceUid}.dcm`);
+      const file = join(
+        root,
+        stored.params.studyUid,
+        stored.params.seriesUid,
+        `${stored.params.sopInstanceUid}.dcm`,
+      );
       assert.ok((await lstat(file)).isFile());
       await rm(file);
       await symlink(join(outside, 'secret.dcm'), file);
@@ -211,12 +295,18 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
         // The single-part retrieve and the metadata open the file before answering: a clean 404.
         assert.equal(answers[0]!.status, 404, `round ${round}: single-part retrieve`);
         assert.equal(answers[3]!.status, 404, `round ${round}: metadata`);
-        assert.ok(answers.every((r) => r.status !== 200 || r.body.length === 0), `round ${round}: statuses ${answers.map((r) => r.status).join(',')}`);
+        assert.ok(
+          answers.every((r) => r.status !== 200 || r.body.length === 0),
+          `round ${round}: statuses ${answers.map((r) => r.status).join(',')}`,
+        );
         assertNoCanary(answers, canary.bytes, `round ${round}`);
       }
       // And a folder on the way swapped for a link to a copy outside.
       await mkdir(join(outside, 'series-copy'));
-      await writeFile(join(outside, 'series-copy', `${stored.params.sopInstanceUid}.dcm`), canary.bytes);
+      await writeFile(
+        join(outside, 'series-copy', `${stored.params.sopInstanceUid}.dcm`),
+        canary.bytes,
+      );
       const seriesFolder = join(root, stored.params.studyUid, stored.params.seriesUid);
       await rm(seriesFolder, { recursive: true });
       await symlink(join(outside, 'series-copy'), seriesFolder);
@@ -224,7 +314,11 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
       assertNoCanary(viaFolder, canary.bytes, 'through a linked folder');
       const deleted = await rawRequest(server, 'DELETE', `/v2/studies/${stored.params.studyUid}`);
       assert.equal(deleted.status, 204, 'the entry itself is deleted');
-      assert.deepEqual(await readdir(join(outside, 'series-copy')), [`${stored.params.sopInstanceUid}.dcm`], 'deleted through the linked folder');
+      assert.deepEqual(
+        await readdir(join(outside, 'series-copy')),
+        [`${stored.params.sopInstanceUid}.dcm`],
+        'deleted through the linked folder',
+      );
       await rm(join(outside, 'series-copy'), { recursive: true });
     } finally {
       await server.close();
@@ -269,11 +363,14 @@ describe('the served folder is a jail (issue 10, finding 1)', () => {
   });
 });
 
-describe('the server\'s own folder (.dicomweb) is no way out either', () => {
+describe("the server's own folder (.dicomweb) is no way out either", () => {
   it('a .dicomweb that links outside stops the start instead of emptying or writing there', async () => {
     const { root, outside, hash } = await layout('state');
     await mkdir(join(outside, 'state', 'tmp'), { recursive: true });
-    await writeFile(join(outside, 'state', 'tmp', 'keep.part'), 'the emptying of tmp must not reach this');
+    await writeFile(
+      join(outside, 'state', 'tmp', 'keep.part'),
+      'the emptying of tmp must not reach this',
+    );
     await symlink(join(outside, 'state'), join(root, STATE_DIR));
     const before = await hash();
     await assert.rejects(startTestServer({ dir: root }), /symbolic link/);
@@ -296,7 +393,7 @@ describe('a served folder that does not exist yet', () => {
   });
 });
 
-describe('the server\'s temporary folder swapped for a link while it runs', () => {
+describe("the server's temporary folder swapped for a link while it runs", () => {
   it('receives no upload outside the served folder, small or streamed to disk', async () => {
     const { root, outside, hash } = await layout('tmp-swap');
     const server = await startTestServer({ dir: root });
@@ -308,10 +405,21 @@ describe('the server\'s temporary folder swapped for a link while it runs', () =
       const before = await hash();
       // One part under the in-memory size and one that streams to a temporary file.
       const small = smallInstance('jail-tmp-small');
-      const large = smallInstance('jail-tmp-large', { rows: 1024, columns: 1024, pixelData: new Uint8Array(1024 * 1024) });
-      const outcome = await stow(server, small.bytes, large.bytes).catch(() => ({ status: 0, stored: [] as string[] }));
+      const large = smallInstance('jail-tmp-large', {
+        rows: 1024,
+        columns: 1024,
+        pixelData: new Uint8Array(1024 * 1024),
+      });
+      const outcome = await stow(server, small.bytes, large.bytes).catch(() => ({
+        status: 0,
+        stored: [] as string[],
+      }));
       assert.deepEqual(outcome.stored, [], 'stored through the planted temporary folder');
-      assert.deepEqual(await readdir(join(outside, 'planted-tmp')), [], 'an upload was written outside');
+      assert.deepEqual(
+        await readdir(join(outside, 'planted-tmp')),
+        [],
+        'an upload was written outside',
+      );
       assert.equal(await hash(), before, 'the canary folder changed');
     } finally {
       await server.close();
@@ -332,8 +440,16 @@ describe('a UID with a NUL inside it (issue 10, finding 6)', () => {
       assert.equal((await stow(server, base.bytes)).status, 200);
       const outcome = await stow(server, withNul.bytes);
       assert.equal(outcome.status, 409);
-      assert.deepEqual(outcome.failed.map((f) => f.reason), [43264]);
-      const series = await rawRequest(server, 'GET', `/v2/studies/${base.params.studyUid}/series`, accept);
+      assert.deepEqual(
+        outcome.failed.map((f) => f.reason),
+        [43264],
+      );
+      const series = await rawRequest(
+        server,
+        'GET',
+        `/v2/studies/${base.params.studyUid}/series`,
+        accept,
+      );
       assert.equal((series.json() as unknown[]).length, 1, 'a second series joined the study');
     } finally {
       await server.close();
@@ -347,14 +463,22 @@ describe('a UID with a NUL inside it (issue 10, finding 6)', () => {
     const server = await startTestServer({ dir });
     try {
       assert.equal(server.stats().instances, 1);
-      const late = smallInstance('nul-uid-3', { studyUid: `${base.params.studyUid}\0.7`, seriesUid: `${base.params.seriesUid}.7` });
+      const late = smallInstance('nul-uid-3', {
+        studyUid: `${base.params.studyUid}\0.7`,
+        seriesUid: `${base.params.seriesUid}.7`,
+      });
       await writeFile(join(dir, 'c.dcm'), late.bytes);
       const real = smallInstance('nul-uid-real');
       await writeFile(join(dir, 'd.dcm'), real.bytes);
       await waitFor('the real file to be indexed', () => studyListed(server, real.params.studyUid));
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(server.stats().instances, 2);
-      const series = await rawRequest(server, 'GET', `/v2/studies/${base.params.studyUid}/series`, accept);
+      const series = await rawRequest(
+        server,
+        'GET',
+        `/v2/studies/${base.params.studyUid}/series`,
+        accept,
+      );
       assert.equal((series.json() as unknown[]).length, 1, 'a second series joined the study');
     } finally {
       await server.close();

@@ -34,12 +34,21 @@ describe('QIDO-RS matching on the local server', () => {
       });
       studies.push(params.studyUid);
       // Second instance in the same series, to count instances.
-      const twin = smallInstance(`qido-${i}-b`, { ...params, sopInstanceUid: `${params.sopInstanceUid}.2`, instanceNumber: 2, patientName: p.name, extraElements: [{ tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' }] });
+      const twin = smallInstance(`qido-${i}-b`, {
+        ...params,
+        sopInstanceUid: `${params.sopInstanceUid}.2`,
+        instanceNumber: 2,
+        patientName: p.name,
+        extraElements: [{ tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' }],
+      });
       const response = await rawRequest(
         server,
         'POST',
         '/v2/studies',
-        { 'content-type': 'multipart/related; type="application/dicom"; boundary=qq', accept: 'application/dicom+json' },
+        {
+          'content-type': 'multipart/related; type="application/dicom"; boundary=qq',
+          accept: 'application/dicom+json',
+        },
         multipart('qq', [{ body: bytes }, { body: twin.bytes }]),
       );
       assert.equal(response.status, 200, response.text);
@@ -53,40 +62,71 @@ describe('QIDO-RS matching on the local server', () => {
     assert.equal(response.status, 200, `${path}: ${response.text}`);
     return response.json() as Dataset[];
   }
-  const names = (results: Dataset[]) => results.map((r) => (r['00100010']?.Value?.[0] as { Alphabetic: string }).Alphabetic).sort();
+  const names = (results: Dataset[]) =>
+    results.map((r) => (r['00100010']?.Value?.[0] as { Alphabetic: string }).Alphabetic).sort();
 
   it('exact person name, case-insensitive; percent-encoded ^ and + decoded', async () => {
     assert.deepEqual(names(await search('/v2/studies?PatientName=Doe^John')), ['Doe^John']);
     assert.deepEqual(names(await search('/v2/studies?PatientName=doe%5Ejohn')), ['Doe^John']);
-    assert.deepEqual(names(await search('/v2/studies?PatientName=M%C3%BCller%5EAnna')), ['Müller^Anna'], 'UTF-8 decoded and matched');
+    assert.deepEqual(
+      names(await search('/v2/studies?PatientName=M%C3%BCller%5EAnna')),
+      ['Müller^Anna'],
+      'UTF-8 decoded and matched',
+    );
   });
 
   it('wildcards * and ?', async () => {
     assert.deepEqual(names(await search('/v2/studies?PatientName=Doe*')), ['Doe^Jane', 'Doe^John']);
     assert.deepEqual(names(await search('/v2/studies?PatientName=Doe^J?n*')), ['Doe^Jane']);
-    assert.equal((await search('/v2/studies?PatientName=*')).length, 4, '* alone is universal matching');
+    assert.equal(
+      (await search('/v2/studies?PatientName=*')).length,
+      4,
+      '* alone is universal matching',
+    );
   });
 
   it('fuzzy matching: each query word starts a name word (Azure "prefix word match")', async () => {
-    assert.deepEqual(names(await search('/v2/studies?PatientName=joh&fuzzymatching=true')), ['Doe^John', 'Smith^Johnny^Q']);
-    assert.deepEqual(names(await search('/v2/studies?PatientName=jo%20smi&fuzzymatching=true')), ['Smith^Johnny^Q']);
-    assert.deepEqual(names(await search('/v2/studies?PatientName=joh')), [], 'without fuzzymatching, no prefix match');
+    assert.deepEqual(names(await search('/v2/studies?PatientName=joh&fuzzymatching=true')), [
+      'Doe^John',
+      'Smith^Johnny^Q',
+    ]);
+    assert.deepEqual(names(await search('/v2/studies?PatientName=jo%20smi&fuzzymatching=true')), [
+      'Smith^Johnny^Q',
+    ]);
+    assert.deepEqual(
+      names(await search('/v2/studies?PatientName=joh')),
+      [],
+      'without fuzzymatching, no prefix match',
+    );
   });
 
   it('date ranges a-b, a-, -b and a single date', async () => {
-    assert.deepEqual(names(await search('/v2/studies?StudyDate=20200101-20201231')), ['Doe^Jane', 'Doe^John']);
-    assert.deepEqual(names(await search('/v2/studies?StudyDate=20210101-')), ['Müller^Anna', 'Smith^Johnny^Q']);
+    assert.deepEqual(names(await search('/v2/studies?StudyDate=20200101-20201231')), [
+      'Doe^Jane',
+      'Doe^John',
+    ]);
+    assert.deepEqual(names(await search('/v2/studies?StudyDate=20210101-')), [
+      'Müller^Anna',
+      'Smith^Johnny^Q',
+    ]);
     assert.deepEqual(names(await search('/v2/studies?StudyDate=-20200105')), ['Doe^John']);
     assert.deepEqual(names(await search('/v2/studies?StudyDate=20221231')), ['Müller^Anna']);
   });
 
   it('UID lists (comma separated), and a study-level key in a series search', async () => {
     const two = await search(`/v2/studies?StudyInstanceUID=${studies[0]},${studies[2]}`);
-    assert.deepEqual(two.map((r) => stringOf(r, '0020000D')).sort(), [studies[0], studies[2]].sort());
+    assert.deepEqual(
+      two.map((r) => stringOf(r, '0020000D')).sort(),
+      [studies[0], studies[2]].sort(),
+    );
     const series = await search('/v2/series?PatientID=P2');
     assert.equal(series.length, 1);
     assert.equal(stringOf(series[0]!, '00080060'), 'MR');
-    assert.equal(stringOf(series[0]!, '00100020'), 'P2', 'an unscoped series search carries the study attributes');
+    assert.equal(
+      stringOf(series[0]!, '00100020'),
+      'P2',
+      'an unscoped series search carries the study attributes',
+    );
   });
 
   it('ModalitiesInStudy and the computed counts', async () => {
@@ -97,10 +137,14 @@ describe('QIDO-RS matching on the local server', () => {
   });
 
   it('includefield: named attributes from the index and from the files; all', async () => {
-    const withDescription = await search(`/v2/studies/${studies[0]}/series?includefield=SeriesDescription,00080070`);
+    const withDescription = await search(
+      `/v2/studies/${studies[0]}/series?includefield=SeriesDescription,00080070`,
+    );
     assert.ok(withDescription[0]!['0008103E']?.Value);
     assert.ok('00080070' in withDescription[0]!, 'Manufacturer is present (empty) when asked');
-    const fromFile = await search(`/v2/studies/${studies[0]}/instances?includefield=PixelSpacing&includefield=SamplesPerPixel`);
+    const fromFile = await search(
+      `/v2/studies/${studies[0]}/instances?includefield=PixelSpacing&includefield=SamplesPerPixel`,
+    );
     assert.deepEqual(fromFile[0]!['00280002']?.Value, [1], 'SamplesPerPixel read from the file');
     const all = await search(`/v2/studies/${studies[0]}/instances?includefield=all`);
     assert.ok(all[0]!['00280004'], 'all includes PhotometricInterpretation');
@@ -114,7 +158,9 @@ describe('QIDO-RS matching on the local server', () => {
     assert.equal(second.length, 1);
     const all = [...first, ...second].map((r) => stringOf(r, '0020000D'));
     assert.deepEqual(all, [...studies].reverse(), 'newest first');
-    const past = await rawRequest(server, 'GET', '/v2/studies?offset=10', { accept: 'application/dicom+json' });
+    const past = await rawRequest(server, 'GET', '/v2/studies?offset=10', {
+      accept: 'application/dicom+json',
+    });
     assert.equal(past.status, 204);
   });
 

@@ -10,9 +10,20 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STATE_DIR, type LocalServer } from '../../src/server';
-import { encapsulatedPixelData, makeImageInstance, IMPLICIT_VR_LITTLE_ENDIAN } from '../support/dicomWriter';
+import {
+  encapsulatedPixelData,
+  makeImageInstance,
+  IMPLICIT_VR_LITTLE_ENDIAN,
+} from '../support/dicomWriter';
 import { SEED, writeSeedFiles } from '../support/seedData';
-import { multipart, rawRequest, smallInstance, startTestServer, stowOutcome, tempDir } from './helpers';
+import {
+  multipart,
+  rawRequest,
+  smallInstance,
+  startTestServer,
+  stowOutcome,
+  tempDir,
+} from './helpers';
 
 const JSON_ACCEPT = { accept: 'application/dicom+json' };
 
@@ -21,7 +32,11 @@ async function instanceCount(server: LocalServer): Promise<number> {
   return response.status === 204 ? 0 : (response.json() as unknown[]).length;
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
@@ -62,12 +77,20 @@ describe('the persisted index', () => {
     assert.equal(await instanceCount(server), 3, 'rebuilt after the index was deleted');
     await server.close();
 
-    for (const damage of ['{"format":"dicomweb-explorer/local-index","version":1,"count":3,"stud', 'not json at all', '{"format":"other"}']) {
+    for (const damage of [
+      '{"format":"dicomweb-explorer/local-index","version":1,"count":3,"stud',
+      'not json at all',
+      '{"format":"other"}',
+    ]) {
       await writeFile(indexPath, damage);
       logs = [];
       server = await startTestServer({ dir, log });
       servers.push(server);
-      assert.equal(await instanceCount(server), 3, `rebuilt after damage ${JSON.stringify(damage.slice(0, 20))}`);
+      assert.equal(
+        await instanceCount(server),
+        3,
+        `rebuilt after damage ${JSON.stringify(damage.slice(0, 20))}`,
+      );
       assert.ok(logs.some((l) => /rebuilding/.test(l)));
       await server.close();
     }
@@ -85,7 +108,12 @@ describe('the persisted index', () => {
     server = await startTestServer({ dir, watch: false });
     servers.push(server);
     assert.equal(server.stats().instances, 3);
-    const gone = await rawRequest(server, 'GET', `/v2/instances?SOPInstanceUID=${SEED.blueCircle.sopInstanceUid}`, JSON_ACCEPT);
+    const gone = await rawRequest(
+      server,
+      'GET',
+      `/v2/instances?SOPInstanceUID=${SEED.blueCircle.sopInstanceUid}`,
+      JSON_ACCEPT,
+    );
     assert.equal(gone.status, 204);
     await server.close();
   });
@@ -114,12 +142,18 @@ describe('the watched folder', () => {
     assert.equal(await instanceCount(server), 0);
 
     await writeSeedFiles(join(dir, 'dropped', 'shapes'));
-    await waitFor(async () => (await instanceCount(server!)) === 3, 'the three seed files to appear');
+    await waitFor(
+      async () => (await instanceCount(server!)) === 3,
+      'the three seed files to appear',
+    );
 
     const noExtension = smallInstance('watch-no-extension');
     await writeFile(join(dir, 'IM0001'), noExtension.bytes);
     await writeFile(join(dir, 'notes.txt'), 'not DICOM');
-    await waitFor(async () => (await instanceCount(server!)) === 4, 'a file without extension to appear');
+    await waitFor(
+      async () => (await instanceCount(server!)) === 4,
+      'a file without extension to appear',
+    );
 
     // A file copied in slowly: not served while incomplete, served once complete.
     const slow = smallInstance('watch-slow');
@@ -149,67 +183,153 @@ describe('encodings and concurrency', () => {
   it('serves an Implicit VR file as stored (transfer-syntax=*), refuses to transcode it (406), serves its frames in Explicit VR LE', async () => {
     server = await startTestServer();
     const implicit = smallInstance('implicit', { transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN });
-    const stored = await rawRequest(server, 'POST', '/v2/studies', { 'content-type': 'application/dicom', ...JSON_ACCEPT }, implicit.bytes);
+    const stored = await rawRequest(
+      server,
+      'POST',
+      '/v2/studies',
+      { 'content-type': 'application/dicom', ...JSON_ACCEPT },
+      implicit.bytes,
+    );
     assert.equal(stored.status, 200, stored.text);
     const { studyUid, seriesUid, sopInstanceUid } = implicit.params;
     const base = `/v2/studies/${studyUid}/series/${seriesUid}/instances/${sopInstanceUid}`;
-    const asStored = await rawRequest(server, 'GET', base, { accept: 'application/dicom; transfer-syntax=*' });
+    const asStored = await rawRequest(server, 'GET', base, {
+      accept: 'application/dicom; transfer-syntax=*',
+    });
     assert.equal(asStored.status, 200);
-    assert.match(String(asStored.headers['content-type']), /transfer-syntax=1\.2\.840\.10008\.1\.2$/);
+    assert.match(
+      String(asStored.headers['content-type']),
+      /transfer-syntax=1\.2\.840\.10008\.1\.2$/,
+    );
     assert.deepEqual(asStored.body, implicit.bytes);
-    const ele = await rawRequest(server, 'GET', base, { accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1' });
+    const ele = await rawRequest(server, 'GET', base, {
+      accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1',
+    });
     assert.equal(ele.status, 406);
-    const frame = await rawRequest(server, 'GET', `${base}/frames/1`, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1' });
+    const frame = await rawRequest(server, 'GET', `${base}/frames/1`, {
+      accept:
+        'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1',
+    });
     assert.equal(frame.status, 200);
-    assert.ok(frame.body.includes(Buffer.from(new Uint8Array(64).map((_, i) => i))), 'the native pixels');
+    assert.ok(
+      frame.body.includes(Buffer.from(new Uint8Array(64).map((_, i) => i))),
+      'the native pixels',
+    );
     const metadata = await rawRequest(server, 'GET', `${base}/metadata`, JSON_ACCEPT);
     const [dataset] = metadata.json() as Array<Record<string, { vr: string; Value?: unknown[] }>>;
     assert.equal(dataset!['00100010']?.vr, 'PN', 'VRs of implicit files come from the dictionary');
   });
 
   it('serves JPEG frames as image/jpeg with transfer-syntax=* and 406 without', async () => {
-    const jpegLike = [Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]), Buffer.from([0xff, 0xd8, 9, 9, 0xff, 0xd9])];
+    const jpegLike = [
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]),
+      Buffer.from([0xff, 0xd8, 9, 9, 0xff, 0xd9]),
+    ];
     const { params } = smallInstance('jpeg');
-    const header = makeImageInstance({ ...params, pixelData: undefined, numberOfFrames: 2, transferSyntaxUid: '1.2.840.10008.1.2.4.50' });
+    const header = makeImageInstance({
+      ...params,
+      pixelData: undefined,
+      numberOfFrames: 2,
+      transferSyntaxUid: '1.2.840.10008.1.2.4.50',
+    });
     const bytes = Buffer.concat([header, encapsulatedPixelData(jpegLike)]);
-    const stored = await rawRequest(server!, 'POST', '/v2/studies', { 'content-type': 'application/dicom', ...JSON_ACCEPT }, bytes);
+    const stored = await rawRequest(
+      server!,
+      'POST',
+      '/v2/studies',
+      { 'content-type': 'application/dicom', ...JSON_ACCEPT },
+      bytes,
+    );
     assert.equal(stored.status, 200, stored.text);
     const base = `/v2/studies/${params.studyUid}/series/${params.seriesUid}/instances/${params.sopInstanceUid}`;
-    const frames = await rawRequest(server!, 'GET', `${base}/frames/2,1`, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' });
+    const frames = await rawRequest(server!, 'GET', `${base}/frames/2,1`, {
+      accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*',
+    });
     assert.equal(frames.status, 200, frames.text);
-    assert.match(frames.text, /Content-Type: image\/jpeg; transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/);
-    assert.ok(frames.body.indexOf(jpegLike[1]!) < frames.body.indexOf(jpegLike[0]!), 'frames in the order asked');
-    const refused = await rawRequest(server!, 'GET', `${base}/frames/1`, { accept: 'multipart/related; type="application/octet-stream"' });
+    assert.match(
+      frames.text,
+      /Content-Type: image\/jpeg; transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/,
+    );
+    assert.ok(
+      frames.body.indexOf(jpegLike[1]!) < frames.body.indexOf(jpegLike[0]!),
+      'frames in the order asked',
+    );
+    const refused = await rawRequest(server!, 'GET', `${base}/frames/1`, {
+      accept: 'multipart/related; type="application/octet-stream"',
+    });
     assert.equal(refused.status, 406);
   });
 
   it('stores one instance sent by 8 requests at once exactly once; QIDO and DELETE in between stay consistent', async () => {
     const same = smallInstance('concurrent-same');
     const body = multipart('cc', [{ body: same.bytes }]);
-    const headers = { 'content-type': 'multipart/related; type="application/dicom"; boundary=cc', ...JSON_ACCEPT };
-    const answers = await Promise.all(Array.from({ length: 8 }, () => rawRequest(server!, 'POST', '/v2/studies', headers, body)));
-    assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.status).join(','));
+    const headers = {
+      'content-type': 'multipart/related; type="application/dicom"; boundary=cc',
+      ...JSON_ACCEPT,
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => rawRequest(server!, 'POST', '/v2/studies', headers, body)),
+    );
+    assert.equal(
+      answers.filter((a) => a.status === 200).length,
+      1,
+      answers.map((a) => a.status).join(','),
+    );
     for (const refused of answers.filter((a) => a.status !== 200)) {
       assert.equal(refused.status, 409);
       assert.ok([45070, 45071].includes(stowOutcome(refused.json()).failed[0]!.reason!));
     }
 
-    const many = Array.from({ length: 40 }, (_, i) => smallInstance(`concurrent-${i}`, { studyUid: same.params.studyUid, seriesUid: same.params.seriesUid }));
-    const stores = many.map((m) => rawRequest(server!, 'POST', '/v2/studies', headers, multipart('cc', [{ body: m.bytes }])));
-    const searches = Array.from({ length: 20 }, () => rawRequest(server!, 'GET', `/v2/studies/${same.params.studyUid}/instances?limit=200`, JSON_ACCEPT));
+    const many = Array.from({ length: 40 }, (_, i) =>
+      smallInstance(`concurrent-${i}`, {
+        studyUid: same.params.studyUid,
+        seriesUid: same.params.seriesUid,
+      }),
+    );
+    const stores = many.map((m) =>
+      rawRequest(server!, 'POST', '/v2/studies', headers, multipart('cc', [{ body: m.bytes }])),
+    );
+    const searches = Array.from({ length: 20 }, () =>
+      rawRequest(
+        server!,
+        'GET',
+        `/v2/studies/${same.params.studyUid}/instances?limit=200`,
+        JSON_ACCEPT,
+      ),
+    );
     const results = await Promise.all([...stores, ...searches]);
     for (const result of results.slice(40)) {
-      const items = result.status === 204 ? [] : (result.json() as Array<Record<string, { Value?: unknown[] }>>);
-      assert.equal(new Set(items.map((i) => i['00080018']?.Value?.[0])).size, items.length, 'no instance twice in one answer');
+      const items =
+        result.status === 204
+          ? []
+          : (result.json() as Array<Record<string, { Value?: unknown[] }>>);
+      assert.equal(
+        new Set(items.map((i) => i['00080018']?.Value?.[0])).size,
+        items.length,
+        'no instance twice in one answer',
+      );
     }
     assert.ok(results.slice(0, 40).every((r) => r.status === 200));
     const [deleted, during] = await Promise.all([
       rawRequest(server!, 'DELETE', `/v2/studies/${same.params.studyUid}`),
-      rawRequest(server!, 'GET', `/v2/studies/${same.params.studyUid}/instances?limit=200`, JSON_ACCEPT),
+      rawRequest(
+        server!,
+        'GET',
+        `/v2/studies/${same.params.studyUid}/instances?limit=200`,
+        JSON_ACCEPT,
+      ),
     ]);
     assert.equal(deleted.status, 204);
-    assert.ok(during.status === 204 || (during.json() as unknown[]).length === 41, 'a search sees all or nothing of the deleted study');
-    const afterDelete = await rawRequest(server!, 'GET', `/v2/studies/${same.params.studyUid}/instances`, JSON_ACCEPT);
+    assert.ok(
+      during.status === 204 || (during.json() as unknown[]).length === 41,
+      'a search sees all or nothing of the deleted study',
+    );
+    const afterDelete = await rawRequest(
+      server!,
+      'GET',
+      `/v2/studies/${same.params.studyUid}/instances`,
+      JSON_ACCEPT,
+    );
     assert.equal(afterDelete.status, 204);
   });
 });

@@ -84,7 +84,9 @@ export async function writeSmallInstances(
 
   const studyUids = Array.from({ length: studies }, (_, s) => uidFromString(`${seed}/study/${s}`));
   const seriesUids = studyUids.map((_, s) =>
-    Array.from({ length: seriesPerStudy }, (_, r) => uidFromString(`${seed}/study/${s}/series/${r}`)),
+    Array.from({ length: seriesPerStudy }, (_, r) =>
+      uidFromString(`${seed}/study/${s}/series/${r}`),
+    ),
   );
   const digits = String(Math.max(0, count - 1)).length;
   const pixels = smallPattern();
@@ -236,7 +238,7 @@ export async function writeLargeStudy(
     try {
       await handle.write(header);
       await handle.write(pixelDataElementHeader(pixelBytes, 'OW'));
-      for (let done = 0; done < pixelBytes; ) {
+      for (let done = 0; done < pixelBytes;) {
         const n = Math.min(chunk.length, pixelBytes - done);
         await handle.write(chunk, 0, n);
         done += n;
@@ -255,7 +257,8 @@ function largePattern(columns: number, rowCount: number): Uint8Array {
   const out = new Uint8Array(columns * rowCount * 2);
   const view = new DataView(out.buffer);
   for (let y = 0; y < rowCount; y++) {
-    for (let x = 0; x < columns; x++) view.setUint16((y * columns + x) * 2, (x + y * 8) & 0x0fff, true);
+    for (let x = 0; x < columns; x++)
+      view.setUint16((y * columns + x) * 2, (x + y * 8) & 0x0fff, true);
   }
   return out;
 }

@@ -8,7 +8,10 @@ import { makeTempDir } from './tempDirs';
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the client tests through \`npm test\`, which starts Orthanc`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the client tests through \`npm test\`, which starts Orthanc`,
+    );
   return value;
 }
 
@@ -37,7 +40,12 @@ export const securedOrthanc = {
 };
 
 export function orthancClient(options: Partial<DicomWebClientOptions> = {}): DicomWebClient {
-  return new DicomWebClient({ baseUrl: orthanc.dicomWebUrl, serverKind: 'orthanc', serverRoot: orthanc.restUrl, ...options });
+  return new DicomWebClient({
+    baseUrl: orthanc.dicomWebUrl,
+    serverKind: 'orthanc',
+    serverRoot: orthanc.restUrl,
+    ...options,
+  });
 }
 
 export function securedClient(password = securedOrthanc.password): DicomWebClient {

@@ -20,7 +20,16 @@
  *       seed/swap.dcm   replaced by a link → ../../canary/swap-secret.dcm (same UIDs)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { smallInstance } from '../server/helpers';
 import { uidFromString } from './bulkData';
@@ -44,13 +53,28 @@ export interface FuzzFolders {
 }
 
 /** The server tests' small 8×8 instance, with the fuzz suite's long description (its QIDO wildcards match on it). */
-function instance(name: string, overrides: Partial<ImageInstanceParams> = {}): { known: KnownInstance; bytes: Buffer } {
-  const { bytes, params } = smallInstance(name, { patientName: 'PELVIS^ABDOMEN', modality: 'CT', studyDescription: LONG_DESCRIPTION, ...overrides });
-  return { known: { study: params.studyUid, series: params.seriesUid, sop: params.sopInstanceUid }, bytes };
+function instance(
+  name: string,
+  overrides: Partial<ImageInstanceParams> = {},
+): { known: KnownInstance; bytes: Buffer } {
+  const { bytes, params } = smallInstance(name, {
+    patientName: 'PELVIS^ABDOMEN',
+    modality: 'CT',
+    studyDescription: LONG_DESCRIPTION,
+    ...overrides,
+  });
+  return {
+    known: { study: params.studyUid, series: params.seriesUid, sop: params.sopInstanceUid },
+    bytes,
+  };
 }
 
 /** An instance whose text attributes carry the marker (so QIDO, metadata and WADO would show it). */
-function canaryInstance(name: string, marker: string, overrides: Partial<ImageInstanceParams> = {}): { known: KnownInstance; bytes: Buffer } {
+function canaryInstance(
+  name: string,
+  marker: string,
+  overrides: Partial<ImageInstanceParams> = {},
+): { known: KnownInstance; bytes: Buffer } {
   return instance(`canary-${name}`, {
     patientId: marker,
     studyDescription: marker,
@@ -65,18 +89,31 @@ export async function makeFuzzFolders(parent: string, seed: number): Promise<Fuz
   const marker = `CANARY-${randomBytes(12).toString('hex')}`;
   const root = join(parent, 'root');
   const canary = join(parent, CANARY_DIR);
-  for (const dir of [join(root, 'seed'), join(canary, 'study-dir'), join(canary, 'late-dir'), join(canary, 'stow-target')]) {
+  for (const dir of [
+    join(root, 'seed'),
+    join(canary, 'study-dir'),
+    join(canary, 'late-dir'),
+    join(canary, 'stow-target'),
+  ]) {
     await mkdir(dir, { recursive: true });
   }
   const seeded: KnownInstance[] = [];
   for (let i = 0; i < 6; i++) {
-    const made = instance(`fuzz-seed-${seed}-${i % 3}-${i}`, { studyUid: uidFromString(`fuzz-seed-${seed}-study-${i % 3}`) });
+    const made = instance(`fuzz-seed-${seed}-${i % 3}-${i}`, {
+      studyUid: uidFromString(`fuzz-seed-${seed}-study-${i % 3}`),
+    });
     await writeFile(join(root, 'seed', `s${i}.dcm`), made.bytes);
     seeded.push(made.known);
   }
   // 8 frames of 256×256×16 bits (128 KiB each): a frame list of duplicates multiplies them.
   const frames = 8;
-  const multi = instance(`fuzz-seed-${seed}-multi`, { rows: 256, columns: 256, bitsAllocated: 16, numberOfFrames: frames, pixelData: new Uint16Array(256 * 256 * frames).map((_, i) => i & 0xffff) });
+  const multi = instance(`fuzz-seed-${seed}-multi`, {
+    rows: 256,
+    columns: 256,
+    bitsAllocated: 16,
+    numberOfFrames: frames,
+    pixelData: new Uint16Array(256 * 256 * frames).map((_, i) => i & 0xffff),
+  });
   await writeFile(join(root, 'seed', 'multi.dcm'), multi.bytes);
   const swap = instance(`fuzz-seed-${seed}-swap`);
   await writeFile(join(root, 'seed', 'swap.dcm'), swap.bytes);
@@ -85,19 +122,36 @@ export async function makeFuzzFolders(parent: string, seed: number): Promise<Fuz
   await writeFile(join(root, 'seed', 'doomed.dcm'), doomed.bytes);
 
   const deletable: KnownInstance[] = [doomed.known];
-  const put = async (path: string, made: { known: KnownInstance; bytes: Buffer }): Promise<void> => {
+  const put = async (
+    path: string,
+    made: { known: KnownInstance; bytes: Buffer },
+  ): Promise<void> => {
     await writeFile(path, made.bytes);
     deletable.push(made.known);
   };
   await put(join(canary, 'secret.dcm'), canaryInstance(`${seed}-secret`, marker));
-  await put(join(canary, 'study-dir', 'a.dcm'), canaryInstance(`${seed}-dir-a`, marker, { studyUid: uidFromString(`canary-${seed}-dir/study`) }));
-  await put(join(canary, 'study-dir', 'b.dcm'), canaryInstance(`${seed}-dir-b`, marker, { studyUid: uidFromString(`canary-${seed}-dir/study`) }));
+  await put(
+    join(canary, 'study-dir', 'a.dcm'),
+    canaryInstance(`${seed}-dir-a`, marker, {
+      studyUid: uidFromString(`canary-${seed}-dir/study`),
+    }),
+  );
+  await put(
+    join(canary, 'study-dir', 'b.dcm'),
+    canaryInstance(`${seed}-dir-b`, marker, {
+      studyUid: uidFromString(`canary-${seed}-dir/study`),
+    }),
+  );
   await put(join(canary, 'late.dcm'), canaryInstance(`${seed}-late`, marker));
   await put(join(canary, 'late-dir', 'c.dcm'), canaryInstance(`${seed}-late-dir`, marker));
   // The swapped-in file claims the UIDs of a seeded instance: served, it would show the marker.
   await writeFile(
     join(canary, 'swap-secret.dcm'),
-    canaryInstance('swap', marker, { studyUid: swap.known.study, seriesUid: swap.known.series, sopInstanceUid: swap.known.sop }).bytes,
+    canaryInstance('swap', marker, {
+      studyUid: swap.known.study,
+      seriesUid: swap.known.series,
+      sopInstanceUid: swap.known.sop,
+    }).bytes,
   );
   await writeFile(join(canary, 'secret.txt'), `${marker}\n`.repeat(64));
   await writeFile(join(canary, 'stow-target', 'keep.txt'), `${marker}\n`);
@@ -146,7 +200,9 @@ export async function hashTree(dir: string, prefix = ''): Promise<string[]> {
       lines.push(`${rel}/\tdir`);
       lines.push(...(await hashTree(dir, rel)));
     } else {
-      const digest = createHash('sha256').update(await readFile(path)).digest('hex');
+      const digest = createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
       lines.push(`${rel}\t${info.isFile() ? 'file' : 'other'}\t${info.size}\t${digest}`);
     }
   }

@@ -51,7 +51,11 @@ interface ParsedAnswer {
 }
 
 /** Parses an HTTP/1.1 answer so far; interim 1xx answers (100 Continue) are skipped. */
-export function parseAnswer(buffer: Buffer, head: boolean, closed: boolean): ParsedAnswer | undefined {
+export function parseAnswer(
+  buffer: Buffer,
+  head: boolean,
+  closed: boolean,
+): ParsedAnswer | undefined {
   let start = 0;
   for (;;) {
     const headerEnd = buffer.indexOf('\r\n\r\n', start);
@@ -61,19 +65,22 @@ export function parseAnswer(buffer: Buffer, head: boolean, closed: boolean): Par
     const headers: Record<string, string> = {};
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (colon > 0)
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     const bodyStart = headerEnd + 4;
     if (status >= 100 && status < 200 && status !== 101) {
       start = bodyStart;
       continue;
     }
-    if (head || status === 204 || status === 304) return { status, headers, body: Buffer.alloc(0), complete: true };
+    if (head || status === 204 || status === 304)
+      return { status, headers, body: Buffer.alloc(0), complete: true };
     if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
       const { body, complete } = dechunk(buffer.subarray(bodyStart));
       return { status, headers, body, complete };
     }
-    const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+    const length =
+      headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     if (length !== undefined && Number.isSafeInteger(length)) {
       const body = buffer.subarray(bodyStart, bodyStart + length);
       return { status, headers, body, complete: body.length === length };
@@ -91,7 +98,11 @@ function dechunk(bytes: Buffer): { body: Buffer; complete: boolean } {
     if (lineEnd < 0) return { body: Buffer.concat(chunks), complete: false };
     const size = parseInt(bytes.toString('latin1', at, lineEnd).split(';')[0]!, 16);
     if (!Number.isFinite(size)) return { body: Buffer.concat(chunks), complete: false };
-    if (size === 0) return { body: Buffer.concat(chunks), complete: bytes.indexOf('\r\n\r\n', lineEnd) >= 0 || bytes.length >= lineEnd + 4 };
+    if (size === 0)
+      return {
+        body: Buffer.concat(chunks),
+        complete: bytes.indexOf('\r\n\r\n', lineEnd) >= 0 || bytes.length >= lineEnd + 4,
+      };
     const dataEnd = lineEnd + 2 + size;
     chunks.push(bytes.subarray(lineEnd + 2, Math.min(dataEnd, bytes.length)));
     if (bytes.length < dataEnd + 2) return { body: Buffer.concat(chunks), complete: false };
@@ -110,8 +121,11 @@ function endsAnswer(chunk: Buffer): boolean {
 /** Header block plus Content-Length of a final answer whose headers have arrived, if it says. */
 function expectedTotal(buffer: Buffer): number | undefined {
   const headerEnd = buffer.indexOf('\r\n\r\n');
-  if (headerEnd < 0 || !/^HTTP\/1\.[01] [2-5]/.test(buffer.toString('latin1', 0, 12))) return undefined;
-  const length = /\r\ncontent-length:\s*(\d+)\r\n/i.exec(buffer.toString('latin1', 0, headerEnd + 2))?.[1];
+  if (headerEnd < 0 || !/^HTTP\/1\.[01] [2-5]/.test(buffer.toString('latin1', 0, 12)))
+    return undefined;
+  const length = /\r\ncontent-length:\s*(\d+)\r\n/i.exec(
+    buffer.toString('latin1', 0, headerEnd + 2),
+  )?.[1];
   return length === undefined ? undefined : headerEnd + 4 + Number(length);
 }
 
@@ -144,7 +158,8 @@ export function exchange(port: number, request: RawExchange): Promise<ExchangeRe
     socket.on('connect', () => {
       socket.write(request.bytes);
       if (request.after === 'half-close') socket.end();
-      if (request.after === 'hold') holdTimer = setTimeout(() => finish('closed-by-client'), request.holdMs ?? 1_000);
+      if (request.after === 'hold')
+        holdTimer = setTimeout(() => finish('closed-by-client'), request.holdMs ?? 1_000);
     });
     let receivedBytes = 0;
     let checkedAt = 0;
@@ -156,7 +171,10 @@ export function exchange(port: number, request: RawExchange): Promise<ExchangeRe
       if (receivedBytes > MAX_COLLECTED_BYTES) return finish('closed-by-client');
       // A large answer is re-parsed when its size has doubled, when a chunk may end it, or
       // once the Content-Length it declared has arrived: linear time, not quadratic.
-      const due = receivedBytes >= 2 * checkedAt || endsAnswer(chunk) || (expectedBytes !== undefined && receivedBytes >= expectedBytes);
+      const due =
+        receivedBytes >= 2 * checkedAt ||
+        endsAnswer(chunk) ||
+        (expectedBytes !== undefined && receivedBytes >= expectedBytes);
       if (!due) return;
       checkedAt = receivedBytes;
       if (expectedBytes === undefined) expectedBytes = expectedTotal(Buffer.concat(received));

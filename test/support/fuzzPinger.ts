@@ -42,8 +42,14 @@ function ping(port: number): Promise<{ ms: number; ok: boolean; status: number }
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(received.toString('latin1', 0, 16))?.[1] ?? 0);
-      resolve({ ms: performance.now() - started, ok: ok && (status === 200 || status === 204), status });
+      const status = Number(
+        /^HTTP\/1\.[01] (\d{3})/.exec(received.toString('latin1', 0, 16))?.[1] ?? 0,
+      );
+      resolve({
+        ms: performance.now() - started,
+        ok: ok && (status === 200 || status === 204),
+        status,
+      });
     };
     const timer = setTimeout(() => finish(false), PING_GIVE_UP_MS);
     socket.on('connect', () => {
@@ -70,7 +76,9 @@ let controlPort = 0;
 function runQueueWaitMs(processId: number): number {
   try {
     // "<ns on CPU> <ns waiting on a run queue> <timeslices>" (Documentation/scheduler/sched-stats.rst)
-    const fields = readFileSync(`/proc/${processId}/task/${processId}/schedstat`, 'utf8').trim().split(/\s+/);
+    const fields = readFileSync(`/proc/${processId}/task/${processId}/schedstat`, 'utf8')
+      .trim()
+      .split(/\s+/);
     return Number(fields[1]) / 1e6 || 0;
   } catch {
     return 0;

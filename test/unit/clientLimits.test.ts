@@ -25,7 +25,9 @@ import { assertUid } from '../../src/dicomweb/requests';
 import { MAX_INTERIM_RESPONSES, socketGet } from '../../src/dicomweb/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 
-async function scripted(answer: (socket: Socket) => void): Promise<{ url: string; close: () => Promise<void> }> {
+async function scripted(
+  answer: (socket: Socket) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     let head = '';
@@ -42,11 +44,16 @@ async function scripted(answer: (socket: Socket) => void): Promise<{ url: string
 }
 
 function interimThenOk(count: number): (socket: Socket) => void {
-  return (socket) => socket.end(`${'HTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\n'.repeat(count)}HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]`);
+  return (socket) =>
+    socket.end(
+      `${'HTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\n'.repeat(count)}HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]`,
+    );
 }
 
 describe('CredentialScope: the WHATWG origin decides', () => {
-  const scope = new CredentialScope('https://pacs.example.org/dicom-web', ['http://bulk.example.org:8080/anything']);
+  const scope = new CredentialScope('https://pacs.example.org/dicom-web', [
+    'http://bulk.example.org:8080/anything',
+  ]);
 
   it('the service origin, with or without its default port, whatever the case of the host', () => {
     assert.ok(scope.allows('https://pacs.example.org/dicom-web/studies/1/bulk/7FE00010'));
@@ -70,7 +77,11 @@ describe('CredentialScope: the WHATWG origin decides', () => {
   it('a trusted extra origin is taken from any URL of it; junk and non-http entries grant nothing', () => {
     assert.ok(scope.allows('http://bulk.example.org:8080/b/1'));
     assert.ok(!scope.allows('http://bulk.example.org/b/1'));
-    const junk = new CredentialScope('https://pacs.example.org', ['not a url', 'file:///etc', 'data:,x']);
+    const junk = new CredentialScope('https://pacs.example.org', [
+      'not a url',
+      'file:///etc',
+      'data:,x',
+    ]);
     assert.ok(!junk.allows('file:///etc/passwd'));
     assert.ok(!junk.allows('data:,x'));
     assert.ok(!junk.allows('not a url'));
@@ -84,7 +95,12 @@ describe('CredentialScope: the WHATWG origin decides', () => {
 
 describe('limits: caps and deadline', () => {
   it('a transport without options applies the stated defaults', () => {
-    assert.deepEqual(new HttpTransport().limits, { json: DEFAULT_MAX_JSON_BODY_BYTES, binary: DEFAULT_MAX_BINARY_BODY_BYTES, deadlineMs: DEFAULT_DEADLINE_MS, minimumRate: DEFAULT_MINIMUM_RATE });
+    assert.deepEqual(new HttpTransport().limits, {
+      json: DEFAULT_MAX_JSON_BODY_BYTES,
+      binary: DEFAULT_MAX_BINARY_BODY_BYTES,
+      deadlineMs: DEFAULT_DEADLINE_MS,
+      minimumRate: DEFAULT_MINIMUM_RATE,
+    });
     assert.equal(DEFAULT_MAX_JSON_BODY_BYTES, 256 * 1024 * 1024);
     assert.equal(DEFAULT_MAX_BINARY_BODY_BYTES, 1024 * 1024 * 1024);
     assert.equal(DEFAULT_DEADLINE_MS, 600_000);
@@ -101,21 +117,33 @@ describe('limits: caps and deadline', () => {
       () => {
         for (let waited = 0; waited < 200_000; waited += 2000) trickle.check(1, 2000);
       },
-      (error: unknown) => error instanceof DicomWebError && error.code === 'TIMEOUT' && /60 bytes in 120 s/.test(error.message),
+      (error: unknown) =>
+        error instanceof DicomWebError &&
+        error.code === 'TIMEOUT' &&
+        /60 bytes in 120 s/.test(error.message),
     );
   });
 
   it('declaredLengthOver: only a well-formed length over the limit', () => {
     assert.equal(declaredLengthOver({ 'content-length': '101' }, 100), 101);
     assert.equal(declaredLengthOver({ 'content-length': '100' }, 100), undefined);
-    assert.equal(declaredLengthOver({ 'content-length': '1152921504606846976' }, 100), 1152921504606846976);
+    assert.equal(
+      declaredLengthOver({ 'content-length': '1152921504606846976' }, 100),
+      1152921504606846976,
+    );
     assert.equal(declaredLengthOver({ 'content-length': '-1' }, 100), undefined);
     assert.equal(declaredLengthOver({}, 100), undefined);
   });
 
   it('countedBody passes a body at the limit and fails one byte over, stopping the source', async () => {
     let ended = 0;
-    const exact = countedBody(Readable.from([Buffer.alloc(60), Buffer.alloc(40)]), 100, 'GET', 'http://h/x', () => ended++);
+    const exact = countedBody(
+      Readable.from([Buffer.alloc(60), Buffer.alloc(40)]),
+      100,
+      'GET',
+      'http://h/x',
+      () => ended++,
+    );
     let total = 0;
     for await (const chunk of exact) total += (chunk as Buffer).length;
     assert.equal(total, 100);
@@ -132,9 +160,18 @@ describe('limits: caps and deadline', () => {
     );
     await assert.rejects(
       (async () => {
-        for await (const _ of countedBody(source, 100, 'GET', 'http://user:pw@h/x', () => undefined));
+        for await (const _ of countedBody(
+          source,
+          100,
+          'GET',
+          'http://user:pw@h/x',
+          () => undefined,
+        ));
       })(),
-      (error: unknown) => error instanceof DicomWebError && error.code === 'TOO_LARGE' && !error.message.includes('pw'),
+      (error: unknown) =>
+        error instanceof DicomWebError &&
+        error.code === 'TOO_LARGE' &&
+        !error.message.includes('pw'),
     );
     assert.ok(pulled <= 8, `read ${pulled} chunks after the cap`);
     assert.ok(source.destroyed);
@@ -166,9 +203,20 @@ describe(`interim answers: ${MAX_INTERIM_RESPONSES} accepted, one more refused`,
     it(`socketGet, ${count} interim answers`, async () => {
       const server = await scripted(interimThenOk(count));
       try {
-        const call = socketGet(server.url, '/dicom-web/studies', { headers: {}, connectMs: 2000, headersMs: 2000, bodyMs: 2000, onHead: () => ({ data: () => true, end: () => undefined }) });
+        const call = socketGet(server.url, '/dicom-web/studies', {
+          headers: {},
+          connectMs: 2000,
+          headersMs: 2000,
+          bodyMs: 2000,
+          onHead: () => ({ data: () => true, end: () => undefined }),
+        });
         if (ok) assert.equal((await call.outcome).kind, 'done');
-        else await assert.rejects(call.outcome, (error: unknown) => error instanceof DicomWebError && error.code === 'MALFORMED_RESPONSE');
+        else
+          await assert.rejects(
+            call.outcome,
+            (error: unknown) =>
+              error instanceof DicomWebError && error.code === 'MALFORMED_RESPONSE',
+          );
       } finally {
         await server.close();
       }
@@ -180,7 +228,12 @@ describe(`interim answers: ${MAX_INTERIM_RESPONSES} accepted, one more refused`,
       try {
         const attempt = transport.sendForBytes({ method: 'GET', url: server.url });
         if (ok) assert.equal((await attempt).bytes.toString(), '[]');
-        else await assert.rejects(attempt, (error: unknown) => error instanceof DicomWebError && error.code === 'MALFORMED_RESPONSE');
+        else
+          await assert.rejects(
+            attempt,
+            (error: unknown) =>
+              error instanceof DicomWebError && error.code === 'MALFORMED_RESPONSE',
+          );
       } finally {
         await transport.close();
         await server.close();
@@ -194,12 +247,24 @@ describe('socketGet: the answer head within headersMs of the request', () => {
     const server = await scripted((socket) => {
       const head = Buffer.from(`HTTP/1.1 200 OK\r\n${'x-pad: y\r\n'.repeat(1000)}\r\n`);
       let at = 0;
-      const timer = setInterval(() => (socket.destroyed || at >= head.length ? clearInterval(timer) : socket.write(head.subarray(at, ++at))), 50);
+      const timer = setInterval(
+        () =>
+          socket.destroyed || at >= head.length
+            ? clearInterval(timer)
+            : socket.write(head.subarray(at, ++at)),
+        50,
+      );
       socket.on('close', () => clearInterval(timer));
     });
     try {
       const started = performance.now();
-      const outcome = await socketGet(server.url, '/dicom-web/studies', { headers: {}, connectMs: 2000, headersMs: 800, bodyMs: 2000, onHead: () => ({ data: () => true, end: () => undefined }) }).outcome;
+      const outcome = await socketGet(server.url, '/dicom-web/studies', {
+        headers: {},
+        connectMs: 2000,
+        headersMs: 800,
+        bodyMs: 2000,
+        onHead: () => ({ data: () => true, end: () => undefined }),
+      }).outcome;
       const ms = performance.now() - started;
       assert.equal(outcome.kind, 'declined');
       assert.ok(ms >= 700 && ms < 2000, `declined after ${Math.round(ms)} ms`);
@@ -213,7 +278,9 @@ describe('error bodies', () => {
   it(`an error body is read up to ${MAX_ERROR_BODY_BYTES} bytes and no further`, async () => {
     let sent = 0;
     const server = await scripted((socket) => {
-      socket.write('HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n',
+      );
       const piece = Buffer.from(`4000\r\n${'e'.repeat(0x4000)}\r\n`);
       const write = (): void => {
         while (!socket.destroyed && sent < 64 * 1024 * 1024) {
@@ -225,7 +292,10 @@ describe('error bodies', () => {
     });
     const transport = new HttpTransport({ retry: { retries: 0 } });
     try {
-      await assert.rejects(transport.send({ method: 'GET', url: server.url }), (error: unknown) => error instanceof DicomWebError && error.status === 500);
+      await assert.rejects(
+        transport.send({ method: 'GET', url: server.url }),
+        (error: unknown) => error instanceof DicomWebError && error.status === 500,
+      );
       assert.ok(sent < 32 * 1024 * 1024, `the server could send ${sent} bytes`);
     } finally {
       await transport.close();
@@ -236,7 +306,13 @@ describe('error bodies', () => {
 
 describe('UIDs (finding 6, client side)', () => {
   it('a UID with an embedded NUL is refused before any request', () => {
-    assert.throws(() => assertUid('1.2.3\u00004.5', 'study'), (error: unknown) => error instanceof DicomWebError && error.code === 'INVALID_REQUEST');
-    assert.throws(() => assertUid('1.2.3\u0000', 'study'), (error: unknown) => error instanceof DicomWebError && error.code === 'INVALID_REQUEST');
+    assert.throws(
+      () => assertUid('1.2.3\u00004.5', 'study'),
+      (error: unknown) => error instanceof DicomWebError && error.code === 'INVALID_REQUEST',
+    );
+    assert.throws(
+      () => assertUid('1.2.3\u0000', 'study'),
+      (error: unknown) => error instanceof DicomWebError && error.code === 'INVALID_REQUEST',
+    );
   });
 });

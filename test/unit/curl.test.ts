@@ -27,14 +27,21 @@ const INSTANCE = '1.2.826.0.1.3680043.8.498.473591231027284598844128874632969053
 
 /** Runs a printed command line through `sh` with `curl` replaced by printf, to see the words the shell passes. */
 function shellWords(command: string): string[] {
-  const result = spawnSync('sh', ['-c', `curl() { for a in "$@"; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
+  const result = spawnSync(
+    'sh',
+    ['-c', `curl() { for a in "$@"; do printf '%s\\0' "$a"; done; }\n${command}`],
+    { encoding: 'utf8' },
+  );
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.split('\0').slice(0, -1);
 }
 
-describe('toCurl in the tutorial\'s form', () => {
+describe("toCurl in the tutorial's form", () => {
   it('STOW multipart: one --form "fileN=@…;type=application/dicom" per file and the seed\'s Content-Type', () => {
-    const curl = toCurl(storeRequest(['./blue-circle.dcm', './green-square.dcm', './red-triangle.dcm']), { baseUrl: BASE, authKind: 'bearer' });
+    const curl = toCurl(
+      storeRequest(['./blue-circle.dcm', './green-square.dcm', './red-triangle.dcm']),
+      { baseUrl: BASE, authKind: 'bearer' },
+    );
     assert.equal(
       curl,
       [
@@ -51,12 +58,20 @@ describe('toCurl in the tutorial\'s form', () => {
 
   it('STOW to a study: POST /studies/{study}', () => {
     const curl = toCurl(storeRequest(['./blue-circle.dcm'], STUDY), { baseUrl: BASE });
-    assert.match(curl, new RegExp(`^curl --request POST "${BASE.replace(/[./]/g, '\\$&')}/studies/${STUDY.replace(/\./g, '\\.')}"`));
+    assert.match(
+      curl,
+      new RegExp(
+        `^curl --request POST "${BASE.replace(/[./]/g, '\\$&')}/studies/${STUDY.replace(/\./g, '\\.')}"`,
+      ),
+    );
     assert.doesNotMatch(curl, /Authorization/, 'no auth, no header');
   });
 
   it('single-part STOW: Content-Type application/dicom and --data-binary "@file"', () => {
-    const curl = toCurl(storeSinglePartRequest('./green-square.dcm'), { baseUrl: BASE, authKind: 'bearer' });
+    const curl = toCurl(storeSinglePartRequest('./green-square.dcm'), {
+      baseUrl: BASE,
+      authKind: 'bearer',
+    });
     assert.equal(
       curl,
       [
@@ -70,7 +85,11 @@ describe('toCurl in the tutorial\'s form', () => {
   });
 
   it('WADO retrieve: the Accept with transfer-syntax=* and --output', () => {
-    const curl = toCurl(retrieveRequest({ studyInstanceUid: STUDY }), { baseUrl: BASE, authKind: 'bearer', outputFile: 'suppressWarnings.txt' });
+    const curl = toCurl(retrieveRequest({ studyInstanceUid: STUDY }), {
+      baseUrl: BASE,
+      authKind: 'bearer',
+      outputFile: 'suppressWarnings.txt',
+    });
     assert.equal(
       curl,
       [
@@ -83,17 +102,29 @@ describe('toCurl in the tutorial\'s form', () => {
   });
 
   it('frames: a default --output name when none is given', () => {
-    const curl = toCurl(framesRequest({ studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: INSTANCE }, [1], { transferSyntax: '1.2.840.10008.1.2.1' }), { baseUrl: BASE });
+    const curl = toCurl(
+      framesRequest(
+        { studyInstanceUid: STUDY, seriesInstanceUid: SERIES, sopInstanceUid: INSTANCE },
+        [1],
+        { transferSyntax: '1.2.840.10008.1.2.1' },
+      ),
+      { baseUrl: BASE },
+    );
     assert.match(curl, /\/frames\/1"/);
     assert.match(curl, /--output "response\.bin"$/);
   });
 
   it('QIDO: no --output, the query raw as the tutorial writes it', () => {
-    const curl = toCurl(searchRequest('studies', {}, { match: { PatientName: 'Test^Sha*' } }), { baseUrl: BASE });
-    assert.equal(curl, `curl --request GET "${BASE}/studies?PatientName=Test^Sha*" \\\n  --header "Accept: application/dicom+json"`);
+    const curl = toCurl(searchRequest('studies', {}, { match: { PatientName: 'Test^Sha*' } }), {
+      baseUrl: BASE,
+    });
+    assert.equal(
+      curl,
+      `curl --request GET "${BASE}/studies?PatientName=Test^Sha*" \\\n  --header "Accept: application/dicom+json"`,
+    );
   });
 
-  it('the other shells\' line continuations', () => {
+  it("the other shells' line continuations", () => {
     const spec = searchRequest('studies');
     assert.match(toCurl(spec, { baseUrl: BASE, continuation: '^' }), / \^\n {2}--header/);
     assert.match(toCurl(spec, { baseUrl: BASE, continuation: '`' }), / `\n {2}--header/);
@@ -103,16 +134,28 @@ describe('toCurl in the tutorial\'s form', () => {
 describe('credentials in printed commands', () => {
   it('bearer and basic become placeholders; the real value only when passed on purpose', () => {
     const spec = searchRequest('studies');
-    assert.match(toCurl(spec, { baseUrl: BASE, authKind: 'bearer' }), new RegExp(`"Authorization: Bearer \\{token value\\}"`));
-    assert.match(toCurl(spec, { baseUrl: BASE, authKind: 'basic' }), new RegExp(`"Authorization: Basic \\{base64 user:password\\}"`));
+    assert.match(
+      toCurl(spec, { baseUrl: BASE, authKind: 'bearer' }),
+      new RegExp(`"Authorization: Bearer \\{token value\\}"`),
+    );
+    assert.match(
+      toCurl(spec, { baseUrl: BASE, authKind: 'basic' }),
+      new RegExp(`"Authorization: Basic \\{base64 user:password\\}"`),
+    );
     assert.equal(BASIC_PLACEHOLDER, '{base64 user:password}');
-    assert.match(toCurl(spec, { baseUrl: BASE, authKind: 'bearer', authorization: 'Bearer abc' }), /"Authorization: Bearer abc"/);
+    assert.match(
+      toCurl(spec, { baseUrl: BASE, authKind: 'bearer', authorization: 'Bearer abc' }),
+      /"Authorization: Bearer abc"/,
+    );
   });
 
   it('curlOf on a client never prints the token or the password', async () => {
     const token = 'eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-token';
     const bearer = new DicomWebClient({ baseUrl: BASE, auth: bearerAuth(async () => token) });
-    const basic = new DicomWebClient({ baseUrl: 'http://127.0.0.1:1/dicom-web', auth: basicAuth('dicomweb', 'hunter2-pw') });
+    const basic = new DicomWebClient({
+      baseUrl: 'http://127.0.0.1:1/dicom-web',
+      auth: basicAuth('dicomweb', 'hunter2-pw'),
+    });
     try {
       const printedBearer = bearer.curlOf(searchRequest('studies'));
       assert.ok(printedBearer.includes(TOKEN_PLACEHOLDER));
@@ -128,7 +171,9 @@ describe('credentials in printed commands', () => {
   });
 
   it('user-info in the base URL is not printed', () => {
-    const curl = toCurl(searchRequest('studies'), { baseUrl: 'https://alice:s3cret@dicom.example.org/dicom-web' });
+    const curl = toCurl(searchRequest('studies'), {
+      baseUrl: 'https://alice:s3cret@dicom.example.org/dicom-web',
+    });
     assert.doesNotMatch(curl, /alice|s3cret/);
   });
 });
@@ -137,17 +182,28 @@ describe('shell quoting', () => {
   it('escapes " $ ` and \\ so the shell passes every value unchanged', () => {
     const hostile = 'a"b$HOME`id`c\\d';
     const curl = toCurl(
-      { method: 'POST', path: '/studies', headers: { 'x-note': hostile }, body: { kind: 'dicom-files', files: [`./we"ird $(touch x) \`name\`.dcm`] } },
+      {
+        method: 'POST',
+        path: '/studies',
+        headers: { 'x-note': hostile },
+        body: { kind: 'dicom-files', files: [`./we"ird $(touch x) \`name\`.dcm`] },
+      },
       { baseUrl: BASE },
     );
     const words = shellWords(curl);
     assert.ok(words.includes(`X-Note: ${hostile}`), JSON.stringify(words));
-    assert.ok(words.includes(`file1=@./we"ird $(touch x) \`name\`.dcm;type=application/dicom`), JSON.stringify(words));
+    assert.ok(
+      words.includes(`file1=@./we"ird $(touch x) \`name\`.dcm;type=application/dicom`),
+      JSON.stringify(words),
+    );
   });
 
   it("'!' survives interactive bash, where history expansion is on inside double quotes", () => {
     const value = 'Hello!World !1 !! a!';
-    const curl = toCurl({ method: 'GET', path: '/studies', headers: { 'x-note': value } }, { baseUrl: BASE });
+    const curl = toCurl(
+      { method: 'GET', path: '/studies', headers: { 'x-note': value } },
+      { baseUrl: BASE },
+    );
     // An interactive shell reading the line from stdin, as when a user pastes it.
     const result = spawnSync('bash', ['--norc', '--noprofile', '-i'], {
       input: `set -o histexpand\ncurl() { for a in "$@"; do printf '%s\\0' "$a"; done; }\n${curl}\nexit\n`,
@@ -156,13 +212,18 @@ describe('shell quoting', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /event not found/);
     const words = result.stdout.split('\0');
-    assert.ok(words.some((word) => word.endsWith(`X-Note: ${value}`)), JSON.stringify(words));
+    assert.ok(
+      words.some((word) => word.endsWith(`X-Note: ${value}`)),
+      JSON.stringify(words),
+    );
     // And the plain sh the other tests use agrees.
     assert.ok(shellWords(curl).includes(`X-Note: ${value}`));
   });
 
   it('the whole STOW command reaches curl as the intended words', () => {
-    const words = shellWords(toCurl(storeRequest(['./blue circle.dcm']), { baseUrl: BASE, authKind: 'bearer' }));
+    const words = shellWords(
+      toCurl(storeRequest(['./blue circle.dcm']), { baseUrl: BASE, authKind: 'bearer' }),
+    );
     assert.deepEqual(words, [
       '--request',
       'POST',

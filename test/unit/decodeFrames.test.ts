@@ -32,7 +32,16 @@ async function load(name: SampleName): Promise<Loaded> {
 
 async function decodeSample(name: SampleName, frameNumber = 1): Promise<DecodedFrame> {
   const { dataSet, info } = await load(name);
-  return decodeFrame(fileFrame(dataSet, info, frameNumber), info, { path: 'stored', mediaType: 'application/octet-stream', transferSyntaxUid: info.transferSyntaxUid }, deps);
+  return decodeFrame(
+    fileFrame(dataSet, info, frameNumber),
+    info,
+    {
+      path: 'stored',
+      mediaType: 'application/octet-stream',
+      transferSyntaxUid: info.transferSyntaxUid,
+    },
+    deps,
+  );
 }
 
 /** Differences between two decoded frames of the same size, sample by sample. */
@@ -45,14 +54,22 @@ function difference(a: DecodedFrame, b: DecodedFrame): { max: number; mean: numb
     sum += diffs[i];
   }
   diffs.sort();
-  return { max: diffs[diffs.length - 1] ?? 0, mean: sum / Math.max(1, diffs.length), p99: diffs[Math.floor(diffs.length * 0.99)] ?? 0 };
+  return {
+    max: diffs[diffs.length - 1] ?? 0,
+    mean: sum / Math.max(1, diffs.length),
+    p99: diffs[Math.floor(diffs.length * 0.99)] ?? 0,
+  };
 }
 
 function assertSamePixels(actual: DecodedFrame, expected: DecodedFrame, label: string): void {
   assert.equal(actual.columns, expected.columns, `${label}: columns`);
   assert.equal(actual.rows, expected.rows, `${label}: rows`);
   assert.equal(actual.samplesPerPixel, expected.samplesPerPixel, `${label}: samples per pixel`);
-  assert.equal(actual.photometricInterpretation, expected.photometricInterpretation, `${label}: photometric`);
+  assert.equal(
+    actual.photometricInterpretation,
+    expected.photometricInterpretation,
+    `${label}: photometric`,
+  );
   const d = difference(actual, expected);
   assert.equal(d.max, 0, `${label}: lossless must be exact (max difference ${d.max})`);
 }
@@ -120,7 +137,11 @@ describe('RLE Lossless (PS3.5 Annex G)', () => {
 
   it('decodes all 15 frames of the RLE RT Dose (32-bit) exactly as the native one', async () => {
     for (let frame = 1; frame <= 15; frame++) {
-      assertSamePixels(await decodeSample('rtDoseRle', frame), await decodeSample('rtDoseMultiFrame', frame), `frame ${frame}`);
+      assertSamePixels(
+        await decodeSample('rtDoseRle', frame),
+        await decodeSample('rtDoseMultiFrame', frame),
+        `frame ${frame}`,
+      );
     }
   });
 
@@ -169,11 +190,21 @@ describe('JPEG-LS, JPEG 2000, HTJ2K, JPEG lossless: exact', () => {
     const { dataSet, info } = await load('mrSmall');
     const reference = await decodeSample('mrSmall');
     const encoded = await encodeHtj2k(fileFrame(dataSet, info, 1), info);
-    const frame = await decodeFrame(encoded, info, { path: 'stored', mediaType: 'image/jphc', transferSyntaxUid: '1.2.840.10008.1.2.4.201' }, deps);
+    const frame = await decodeFrame(
+      encoded,
+      info,
+      { path: 'stored', mediaType: 'image/jphc', transferSyntaxUid: '1.2.840.10008.1.2.4.201' },
+      deps,
+    );
     assert.equal(frame.decoder, 'OpenJPH');
     assertSamePixels(frame, reference, 'HTJ2K');
     // The same codestream announced as plain JPEG 2000 is recognised by its CAP marker.
-    const viaJ2k = await decodeFrame(encoded, info, { path: 'stored', mediaType: 'image/jp2' }, deps);
+    const viaJ2k = await decodeFrame(
+      encoded,
+      info,
+      { path: 'stored', mediaType: 'image/jp2' },
+      deps,
+    );
     assert.equal(viaJ2k.decoder, 'OpenJPH');
   });
 
@@ -195,7 +226,12 @@ describe('lossy JPEG and JPEG 2000: within tolerance', () => {
   // each): mean absolute difference ≤ 3 over the image, and ≤ 8 everywhere except the two
   // rows at each band edge, where chroma subsampling (4:2:0/4:2:2) legitimately smears
   // colour across the edge (measured: up to 77 there, ≤ 6 elsewhere).
-  for (const name of ['jpegBaselineRgb', 'jpegBaselineYbrFull', 'jpegBaselineYbrFull422', 'j2kRgb'] as const) {
+  for (const name of [
+    'jpegBaselineRgb',
+    'jpegBaselineYbrFull',
+    'jpegBaselineYbrFull422',
+    'j2kRgb',
+  ] as const) {
     it(`${name} is close to the RGB original and comes out as RGB`, async () => {
       const frame = await decodeSample(name);
       const reference = await decodeSample('rle8BitRgb');
@@ -207,16 +243,29 @@ describe('lossy JPEG and JPEG 2000: within tolerance', () => {
         if (row % 10 === 9 || row % 10 === 0) continue;
         awayFromEdges = Math.max(awayFromEdges, Math.abs(frame.pixels[i] - reference.pixels[i]));
       }
-      assert.ok(d.mean <= 3 && awayFromEdges <= 8, `${name}: ${JSON.stringify({ ...d, awayFromEdges })}`);
+      assert.ok(
+        d.mean <= 3 && awayFromEdges <= 8,
+        `${name}: ${JSON.stringify({ ...d, awayFromEdges })}`,
+      );
     });
   }
 
   it('decodes all 96 frames of the JPEG baseline XA, and they change over time', async () => {
     const { dataSet, info } = await load('daikonJpegBaselineXa');
-    const first = await decodeFrame(fileFrame(dataSet, info, 1), info, { path: 'stored', mediaType: 'image/jpeg' }, deps);
+    const first = await decodeFrame(
+      fileFrame(dataSet, info, 1),
+      info,
+      { path: 'stored', mediaType: 'image/jpeg' },
+      deps,
+    );
     let changed = 0;
     for (let n = 2; n <= 96; n++) {
-      const frame = await decodeFrame(fileFrame(dataSet, info, n), info, { path: 'stored', mediaType: 'image/jpeg' }, deps);
+      const frame = await decodeFrame(
+        fileFrame(dataSet, info, n),
+        info,
+        { path: 'stored', mediaType: 'image/jpeg' },
+        deps,
+      );
       if (difference(frame, first).mean > 0.5) changed++;
     }
     assert.ok(changed > 80, `${changed} of 95 frames differ from frame 1`);
@@ -237,7 +286,10 @@ describe('lossy JPEG and JPEG 2000: within tolerance', () => {
   });
 
   it('says that 12-bit lossy JPEG has no decoder here, so the panel falls back to a transcoded frame', async () => {
-    await assert.rejects(decodeSample('jpegExtended12Bit'), (error: unknown) => error instanceof DecodeError && error.unsupported);
+    await assert.rejects(
+      decodeSample('jpegExtended12Bit'),
+      (error: unknown) => error instanceof DecodeError && error.unsupported,
+    );
   });
 });
 
@@ -252,7 +304,16 @@ async function encodeHtj2k(native: Uint8Array, info: ImageInfo): Promise<Uint8Ar
   };
   const encoder = new module.HTJ2KEncoder();
   try {
-    encoder.getDecodedBuffer({ width: info.columns, height: info.rows, bitsPerSample: info.bitsStored, componentCount: 1, isSigned: info.pixelRepresentation === 1, isUsingColorTransform: false }).set(native);
+    encoder
+      .getDecodedBuffer({
+        width: info.columns,
+        height: info.rows,
+        bitsPerSample: info.bitsStored,
+        componentCount: 1,
+        isSigned: info.pixelRepresentation === 1,
+        isUsingColorTransform: false,
+      })
+      .set(native);
     encoder.encode();
     return encoder.getEncodedBuffer().slice();
   } finally {

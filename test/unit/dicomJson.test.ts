@@ -57,7 +57,10 @@ describe('DICOM JSON access', () => {
     assert.equal(getString(study, 0x0020000d), '1.2.3');
     assert.equal(getString(study, 'StudyInstanceUID'), '1.2.3');
     assert.equal(getString(study, 'PatientID'), 'PID-1');
-    assert.equal(getString({ '0020000d': { vr: 'UI', Value: ['lower'] } }, 'StudyInstanceUID'), 'lower');
+    assert.equal(
+      getString({ '0020000d': { vr: 'UI', Value: ['lower'] } }, 'StudyInstanceUID'),
+      'lower',
+    );
   });
 
   it('returns undefined / [] for missing attributes and attributes without Value', () => {
@@ -86,7 +89,10 @@ describe('DICOM JSON access', () => {
   });
 
   it('reads a BulkDataURI attribute without a Value', () => {
-    assert.equal(getAttribute(study, 'PixelData')?.BulkDataURI, 'https://dicom.example/v2/studies/1.2.3/bulk/7FE00010');
+    assert.equal(
+      getAttribute(study, 'PixelData')?.BulkDataURI,
+      'https://dicom.example/v2/studies/1.2.3/bulk/7FE00010',
+    );
     assert.equal(getValue(study, 'PixelData'), undefined);
   });
 
@@ -107,19 +113,36 @@ describe('DICOM JSON access', () => {
 describe('person names (PS3.18 §F.2.2)', () => {
   it('takes the Alphabetic group of a PN object', () => {
     assert.equal(getString(study, 'PatientName'), 'Doe^John');
-    assert.equal(personNameToString({ Alphabetic: 'Doe^John', Ideographic: '山田^太郎' }), 'Doe^John');
+    assert.equal(
+      personNameToString({ Alphabetic: 'Doe^John', Ideographic: '山田^太郎' }),
+      'Doe^John',
+    );
   });
 
   it('falls back to Ideographic, then Phonetic', () => {
-    assert.equal(personNameToString({ Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }), '山田^太郎');
+    assert.equal(
+      personNameToString({ Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }),
+      '山田^太郎',
+    );
     assert.equal(personNameToString({ Phonetic: 'やまだ^たろう' }), 'やまだ^たろう');
     assert.equal(personNameToString({}), '');
   });
 
   it('tolerates a plain string and a single object instead of an array', () => {
-    assert.equal(getString({ '00100010': { vr: 'PN', Value: ['Doe^Jane'] } }, 'PatientName'), 'Doe^Jane');
-    assert.equal(getString({ '00100010': { vr: 'PN', Value: 'Doe^Jane' as unknown as unknown[] } }, 'PatientName'), 'Doe^Jane');
-    const single = { '00100010': { vr: 'PN', Value: { Alphabetic: 'Roe^Richard' } as unknown as unknown[] } };
+    assert.equal(
+      getString({ '00100010': { vr: 'PN', Value: ['Doe^Jane'] } }, 'PatientName'),
+      'Doe^Jane',
+    );
+    assert.equal(
+      getString(
+        { '00100010': { vr: 'PN', Value: 'Doe^Jane' as unknown as unknown[] } },
+        'PatientName',
+      ),
+      'Doe^Jane',
+    );
+    const single = {
+      '00100010': { vr: 'PN', Value: { Alphabetic: 'Roe^Richard' } as unknown as unknown[] },
+    };
     assert.equal(getString(single, 'PatientName'), 'Roe^Richard');
     assert.equal(personNameToString('Yamada^Tarou=山田^太郎=やまだ^たろう'), 'Yamada^Tarou');
     assert.equal(personNameToString('=山田^太郎'), '山田^太郎');

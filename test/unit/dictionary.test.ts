@@ -27,7 +27,13 @@ describe('lookupTag', () => {
   });
 
   it('accepts lowercase, "(gggg,eeee)", "gggg,eeee" and numeric tags', () => {
-    for (const form of ['0010,0010', '(0010,0010)', '00100010', '00100010'.toLowerCase(), 0x00100010]) {
+    for (const form of [
+      '0010,0010',
+      '(0010,0010)',
+      '00100010',
+      '00100010'.toLowerCase(),
+      0x00100010,
+    ]) {
       assert.equal(lookupTag(form)?.keyword, 'PatientName', String(form));
     }
   });
@@ -108,7 +114,8 @@ describe('tagForKeyword / resolveTag / formatting', () => {
     let group = '';
     for (const line of data.split('\n')) {
       if (/^>[0-9A-Fx]{4}$/.test(line)) group = line.slice(1);
-      else if (/^[0-9A-F]{4}\|/.test(line) && /^[0-9A-F]{4}$/.test(group)) entries.push([group + line.slice(0, 4), line.split('|')[3]!]);
+      else if (/^[0-9A-F]{4}\|/.test(line) && /^[0-9A-F]{4}$/.test(group))
+        entries.push([group + line.slice(0, 4), line.split('|')[3]!]);
     }
     assert.ok(entries.length > 4500, `${entries.length} entries`);
     for (const [tag, keyword] of entries) {

@@ -8,19 +8,31 @@ import assert from 'node:assert/strict';
 import { planDrop, temporaryFileName } from '../../src/tree/dropPlan';
 
 describe('planDrop', () => {
-  it('a local window: the Explorer\'s or the desktop\'s paths exist here; each is sent from disk once, no bytes read', () => {
+  it("a local window: the Explorer's or the desktop's paths exist here; each is sent from disk once, no bytes read", () => {
     const a = { uri: 'file:///data/a.dcm', readable: true };
     const b = { uri: 'file:///data/b.dcm', readable: true };
-    assert.deepEqual(planDrop([a, b], [{ name: 'a.dcm', uri: a }, { name: 'b.dcm', uri: b }]), { uris: [a.uri, b.uri], fromData: [] });
+    assert.deepEqual(
+      planDrop(
+        [a, b],
+        [
+          { name: 'a.dcm', uri: a },
+          { name: 'b.dcm', uri: b },
+        ],
+      ),
+      { uris: [a.uri, b.uri], fromData: [] },
+    );
   });
 
-  it('a remote window: desktop paths the host cannot open are sent from the drop\'s bytes, not as paths', () => {
+  it("a remote window: desktop paths the host cannot open are sent from the drop's bytes, not as paths", () => {
     const local = { uri: 'file:///c%3A/Users/me/IM0001', readable: false };
-    const plan = planDrop([local, { uri: 'file:///c%3A/Users/me/IM0002', readable: false }], [{ name: 'IM0001', uri: local }, { name: 'IM0002' }]);
+    const plan = planDrop(
+      [local, { uri: 'file:///c%3A/Users/me/IM0002', readable: false }],
+      [{ name: 'IM0001', uri: local }, { name: 'IM0002' }],
+    );
     assert.deepEqual(plan, { uris: [], fromData: [0, 1] });
   });
 
-  it('a mixed drop keeps the remote\'s own files as paths and reads the rest from the drop', () => {
+  it("a mixed drop keeps the remote's own files as paths and reads the rest from the drop", () => {
     const remote = { uri: 'file:///home/me/scan.dcm', readable: true };
     const plan = planDrop([remote], [{ name: 'scan.dcm', uri: remote }, { name: 'desktop.dcm' }]);
     assert.deepEqual(plan, { uris: [remote.uri], fromData: [1] });

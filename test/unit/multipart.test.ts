@@ -29,7 +29,10 @@ function randomBytes(random: () => number, n: number): Buffer {
 }
 
 /** Feeds `data` as chunks whose sizes come from `size` (a number or a generator of numbers). */
-async function* chunked(data: Uint8Array, size: number | (() => number)): AsyncGenerator<Uint8Array> {
+async function* chunked(
+  data: Uint8Array,
+  size: number | (() => number),
+): AsyncGenerator<Uint8Array> {
   let pos = 0;
   while (pos < data.length) {
     const n = Math.max(1, typeof size === 'number' ? size : size());
@@ -57,7 +60,12 @@ async function parseAll(
   const parts: ParsedPart[] = [];
   for await (const part of parseMultipart(source, contentType, options)) {
     const body = Buffer.from(await readPartBody(part)).toString('latin1');
-    parts.push({ headers: part.headers, contentType: part.contentType, contentLocation: part.contentLocation, body });
+    parts.push({
+      headers: part.headers,
+      contentType: part.contentType,
+      contentLocation: part.contentLocation,
+      body,
+    });
   }
   return parts;
 }
@@ -77,7 +85,10 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-async function assertMultipartError(promise: Promise<unknown>, code: MultipartError['code']): Promise<void> {
+async function assertMultipartError(
+  promise: Promise<unknown>,
+  code: MultipartError['code'],
+): Promise<void> {
   await within(
     assert.rejects(promise, (err: unknown) => {
       assert.ok(err instanceof MultipartError, `expected MultipartError, got ${String(err)}`);
@@ -105,7 +116,10 @@ const TWO_PARTS = latin1(
 );
 const TWO_PARTS_EXPECTED: ParsedPart[] = [
   {
-    headers: { 'content-type': 'application/dicom', 'content-location': '/studies/1/series/2/instances/3' },
+    headers: {
+      'content-type': 'application/dicom',
+      'content-location': '/studies/1/series/2/instances/3',
+    },
     contentType: 'application/dicom',
     contentLocation: '/studies/1/series/2/instances/3',
     body: 'DICM-one',
@@ -125,11 +139,17 @@ const TWO_PARTS_EXPECTED: ParsedPart[] = [
 describe('parseContentType', () => {
   it('reads an unquoted boundary and lower-cases the media type and names', () => {
     const result = parseContentType('Multipart/Related; Type=application/dicom; BOUNDARY=AbC123');
-    assert.deepEqual(result, { mediaType: 'multipart/related', params: { type: 'application/dicom', boundary: 'AbC123' } });
+    assert.deepEqual(result, {
+      mediaType: 'multipart/related',
+      params: { type: 'application/dicom', boundary: 'AbC123' },
+    });
   });
 
   it('unquotes a quoted boundary and keeps its case', () => {
-    assert.equal(parseContentType('multipart/related; boundary="Xy:z=1"').params['boundary'], 'Xy:z=1');
+    assert.equal(
+      parseContentType('multipart/related; boundary="Xy:z=1"').params['boundary'],
+      'Xy:z=1',
+    );
   });
 
   it("keeps Orthanc's quoted type with ';' and '=' inside as one parameter", () => {
@@ -137,17 +157,26 @@ describe('parseContentType', () => {
       'multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"; boundary=abc';
     assert.deepEqual(parseContentType(header), {
       mediaType: 'multipart/related',
-      params: { type: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1', boundary: 'abc' },
+      params: {
+        type: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1',
+        boundary: 'abc',
+      },
     });
   });
 
   it('resolves backslash escapes in quoted strings', () => {
-    assert.equal(parseContentType('text/plain; title="a \\"b\\" \\\\ c"').params['title'], 'a "b" \\ c');
+    assert.equal(
+      parseContentType('text/plain; title="a \\"b\\" \\\\ c"').params['title'],
+      'a "b" \\ c',
+    );
   });
 
   it('tolerates spaces around "=", empty parameters, a trailing ";" and valueless parameters', () => {
     const result = parseContentType('multipart/related ;; boundary = abc ; flag; type = "x" ;');
-    assert.deepEqual(result, { mediaType: 'multipart/related', params: { boundary: 'abc', type: 'x' } });
+    assert.deepEqual(result, {
+      mediaType: 'multipart/related',
+      params: { boundary: 'abc', type: 'x' },
+    });
   });
 
   it('returns an empty media type for an empty header', () => {
@@ -180,8 +209,10 @@ describe('parseMultipart framing', () => {
     }
   });
 
-  it('takes the boundary from the quoted parameter, and from Orthanc\'s nested type form', async () => {
-    const body = latin1('--a:b=c\r\nContent-Type: application/octet-stream\r\n\r\nFRAME\r\n--a:b=c--');
+  it("takes the boundary from the quoted parameter, and from Orthanc's nested type form", async () => {
+    const body = latin1(
+      '--a:b=c\r\nContent-Type: application/octet-stream\r\n\r\nFRAME\r\n--a:b=c--',
+    );
     const orthanc =
       'multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"; boundary="a:b=c"';
     const parts = await parseAll(chunksOf(body), orthanc);
@@ -190,16 +221,24 @@ describe('parseMultipart framing', () => {
   });
 
   it('skips a preamble and an epilogue', async () => {
-    const body = latin1('This is a preamble\r\n--abc\r\n\r\nP1\r\n--abc--\r\nThis is an epilogue\r\n--abc\r\n\r\nnot a part');
+    const body = latin1(
+      'This is a preamble\r\n--abc\r\n\r\nP1\r\n--abc--\r\nThis is an epilogue\r\n--abc\r\n\r\nnot a part',
+    );
     const parts = await parseAll(chunksOf(body), CT);
-    assert.deepEqual(parts.map((p) => p.body), ['P1']);
+    assert.deepEqual(
+      parts.map((p) => p.body),
+      ['P1'],
+    );
   });
 
   it('accepts transport padding (spaces and tabs) after the boundary', async () => {
     const body = latin1('--abc \t \r\n\r\nP1\r\n--abc\t\r\n\r\nP2\r\n--abc--  \r\n');
     for (const size of [1, 3, 100]) {
       const parts = await parseAll(chunked(body, size), CT);
-      assert.deepEqual(parts.map((p) => p.body), ['P1', 'P2']);
+      assert.deepEqual(
+        parts.map((p) => p.body),
+        ['P1', 'P2'],
+      );
     }
   });
 
@@ -213,7 +252,9 @@ describe('parseMultipart framing', () => {
       '\r\n--ab\r\n' + // shorter: data
       '\r\n-abc\r\n' +
       'tail\r';
-    const body = latin1(`--abc\r\nContent-Type: application/octet-stream\r\n\r\n${tricky}\r\n--abc--`);
+    const body = latin1(
+      `--abc\r\nContent-Type: application/octet-stream\r\n\r\n${tricky}\r\n--abc--`,
+    );
     for (const size of [1, 2, 5, 64, 4096]) {
       const parts = await parseAll(chunked(body, size), CT);
       assert.equal(parts.length, 1);
@@ -237,8 +278,18 @@ describe('parseMultipart framing', () => {
     );
     const parts = await parseAll(chunked(body, 3), CT);
     assert.deepEqual(parts, [
-      { headers: { 'content-type': 'application/dicom' }, contentType: 'application/dicom', contentLocation: undefined, body: '' },
-      { headers: {}, contentType: undefined, contentLocation: undefined, body: 'Content-Type: looks like a header but is data' },
+      {
+        headers: { 'content-type': 'application/dicom' },
+        contentType: 'application/dicom',
+        contentLocation: undefined,
+        body: '',
+      },
+      {
+        headers: {},
+        contentType: undefined,
+        contentLocation: undefined,
+        body: 'Content-Type: looks like a header but is data',
+      },
       { headers: {}, contentType: undefined, contentLocation: undefined, body: '' },
     ]);
   });
@@ -315,7 +366,9 @@ describe('parseMultipart framing', () => {
     const iterator = parseMultipart(stalled(), CT, { signal: controller.signal });
     const first = await iterator.next();
     assert.equal(first.done, false);
-    const reading = readPartBody((first as IteratorYieldResult<import('../../src/dicomweb/multipart').MultipartPart>).value);
+    const reading = readPartBody(
+      (first as IteratorYieldResult<import('../../src/dicomweb/multipart').MultipartPart>).value,
+    );
     setTimeout(() => controller.abort(new Error('user cancelled')), 10);
     await within(assert.rejects(reading, /user cancelled/));
   });
@@ -335,12 +388,21 @@ describe('parseMultipart framing', () => {
 
 describe('parseMultipart errors', () => {
   it('requires the boundary parameter (never sniffed from the body)', async () => {
-    await assertMultipartError(parseAll(chunksOf(TWO_PARTS), 'multipart/related; type="application/dicom"'), 'MISSING_BOUNDARY');
-    await assertMultipartError(parseAll(chunksOf(TWO_PARTS), 'multipart/related; boundary=""'), 'MISSING_BOUNDARY');
+    await assertMultipartError(
+      parseAll(chunksOf(TWO_PARTS), 'multipart/related; type="application/dicom"'),
+      'MISSING_BOUNDARY',
+    );
+    await assertMultipartError(
+      parseAll(chunksOf(TWO_PARTS), 'multipart/related; boundary=""'),
+      'MISSING_BOUNDARY',
+    );
   });
 
   it('rejects a non-multipart Content-Type', async () => {
-    await assertMultipartError(parseAll(chunksOf(TWO_PARTS), 'application/dicom+json'), 'NOT_MULTIPART');
+    await assertMultipartError(
+      parseAll(chunksOf(TWO_PARTS), 'application/dicom+json'),
+      'NOT_MULTIPART',
+    );
   });
 
   it('closes the unread source when the Content-Type is unusable', async () => {
@@ -367,7 +429,10 @@ describe('parseMultipart errors', () => {
   });
 
   it('reports MALFORMED for a body without any delimiter', async () => {
-    await assertMultipartError(parseAll(chunksOf(latin1('{"error":"not multipart at all"}')), CT), 'MALFORMED');
+    await assertMultipartError(
+      parseAll(chunksOf(latin1('{"error":"not multipart at all"}')), CT),
+      'MALFORMED',
+    );
   });
 
   it('reports MALFORMED for a header line without a colon', async () => {
@@ -379,7 +444,10 @@ describe('parseMultipart errors', () => {
     const big = latin1(`--abc\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\nD\r\n--abc--`);
     await assertMultipartError(parseAll(chunked(big, 1024), CT), 'HEADERS_TOO_LARGE');
     const small = latin1(`--abc\r\nX-Big: ${'a'.repeat(200)}\r\n\r\nD\r\n--abc--`);
-    await assertMultipartError(parseAll(chunked(small, 16), CT, { maxHeaderBytes: 100 }), 'HEADERS_TOO_LARGE');
+    await assertMultipartError(
+      parseAll(chunked(small, 16), CT, { maxHeaderBytes: 100 }),
+      'HEADERS_TOO_LARGE',
+    );
     // A header block of unbounded length that never ends must also stop.
     async function* endlessHeader(): AsyncGenerator<Uint8Array> {
       yield latin1('--abc\r\nX: ');
@@ -410,7 +478,8 @@ describe('parseMultipart errors', () => {
           const at = Math.floor(random() * body.length);
           const op = Math.floor(random() * 3);
           if (op === 0) body[at] = Math.floor(random() * 256);
-          else if (op === 1) body = Buffer.concat([body.subarray(0, at), randomBytes(random, 3), body.subarray(at)]);
+          else if (op === 1)
+            body = Buffer.concat([body.subarray(0, at), randomBytes(random, 3), body.subarray(at)]);
           else body = body.subarray(0, at);
         }
       }
@@ -424,7 +493,10 @@ describe('parseMultipart errors', () => {
           },
         ),
       );
-      assert.ok(['ok', 'MALFORMED', 'TRUNCATED', 'HEADERS_TOO_LARGE'].includes(outcome), `case ${i}: ${outcome}`);
+      assert.ok(
+        ['ok', 'MALFORMED', 'TRUNCATED', 'HEADERS_TOO_LARGE'].includes(outcome),
+        `case ${i}: ${outcome}`,
+      );
     }
   });
 });
@@ -447,7 +519,7 @@ describe('parseMultipart streaming', () => {
         const n = Math.min(chunkSize, partSize - sent);
         // A fresh buffer per chunk, as a socket delivers them.
         const chunk = Buffer.allocUnsafe(n);
-        for (let copied = 0; copied < n; ) {
+        for (let copied = 0; copied < n;) {
           const take = Math.min(n - copied, pattern.length - offset);
           pattern.copy(chunk, copied, offset, offset + take);
           copied += take;
@@ -484,8 +556,13 @@ describe('parseMultipart streaming', () => {
     assert.deepEqual(types, ['application/octet-stream', 'application/dicom+json']);
     assert.equal(received, partSize + 2);
     const MiB = 1024 * 1024;
-    t.diagnostic(`peak growth: arrayBuffers ${(peakArrayBuffers / MiB).toFixed(1)} MiB, rss ${(peakRss / MiB).toFixed(1)} MiB`);
-    assert.ok(peakArrayBuffers < 24 * MiB, `arrayBuffers grew by ${(peakArrayBuffers / MiB).toFixed(1)} MiB`);
+    t.diagnostic(
+      `peak growth: arrayBuffers ${(peakArrayBuffers / MiB).toFixed(1)} MiB, rss ${(peakRss / MiB).toFixed(1)} MiB`,
+    );
+    assert.ok(
+      peakArrayBuffers < 24 * MiB,
+      `arrayBuffers grew by ${(peakArrayBuffers / MiB).toFixed(1)} MiB`,
+    );
     assert.ok(peakRss < 48 * MiB, `rss grew by ${(peakRss / MiB).toFixed(1)} MiB`);
   });
 
@@ -513,7 +590,9 @@ describe('parseMultipart streaming', () => {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     assert.equal(total, rounds * parts * partSize);
-    t.diagnostic(`multipart parse throughput: ${((rounds * whole.length) / 1e6 / seconds).toFixed(0)} MB/s (64 KiB chunks)`);
+    t.diagnostic(
+      `multipart parse throughput: ${((rounds * whole.length) / 1e6 / seconds).toFixed(0)} MB/s (64 KiB chunks)`,
+    );
   });
 });
 
@@ -533,7 +612,11 @@ describe('multipartBody / multipartLength / newBoundary', () => {
       multipartBody(
         [
           { contentType: 'application/dicom', body: latin1('A') },
-          { contentType: 'application/dicom', headers: { 'Content-Location': 'x' }, body: chunksOf(latin1('B'), latin1('C')) },
+          {
+            contentType: 'application/dicom',
+            headers: { 'Content-Location': 'x' },
+            body: chunksOf(latin1('B'), latin1('C')),
+          },
         ],
         'b1',
       ),
@@ -550,9 +633,15 @@ describe('multipartBody / multipartLength / newBoundary', () => {
     const random = rng(50);
     for (let count = 1; count <= 50; count++) {
       const boundary = newBoundary();
-      const bodies = Array.from({ length: count }, () => randomBytes(random, Math.floor(random() * 3000)));
-      const types = bodies.map((_, i) => (i % 3 === 0 ? 'application/dicom' : i % 3 === 1 ? 'application/octet-stream' : 'image/jpeg'));
-      const headers = bodies.map((_, i) => (i % 2 === 0 ? { 'Content-Location': `/frames/${i + 1}` } : undefined));
+      const bodies = Array.from({ length: count }, () =>
+        randomBytes(random, Math.floor(random() * 3000)),
+      );
+      const types = bodies.map((_, i) =>
+        i % 3 === 0 ? 'application/dicom' : i % 3 === 1 ? 'application/octet-stream' : 'image/jpeg',
+      );
+      const headers = bodies.map((_, i) =>
+        i % 2 === 0 ? { 'Content-Location': `/frames/${i + 1}` } : undefined,
+      );
       const parts: MultipartWriterPart[] = bodies.map((body, i) => ({
         contentType: types[i]!,
         ...(headers[i] ? { headers: headers[i] } : {}),
@@ -561,11 +650,27 @@ describe('multipartBody / multipartLength / newBoundary', () => {
         length: body.length,
       }));
       const bytes = await collectBytes(multipartBody(parts, boundary));
-      assert.equal(multipartLength(bodies.map((b) => b.length), types, boundary, headers), bytes.length, `${count} parts`);
+      assert.equal(
+        multipartLength(
+          bodies.map((b) => b.length),
+          types,
+          boundary,
+          headers,
+        ),
+        bytes.length,
+        `${count} parts`,
+      );
 
       const parsed = [];
-      for await (const part of parseMultipart(chunked(bytes, () => 1 + Math.floor(random() * 4096)), multipartContentType(boundary))) {
-        parsed.push({ type: part.contentType, location: part.contentLocation, body: Buffer.from(await readPartBody(part)) });
+      for await (const part of parseMultipart(
+        chunked(bytes, () => 1 + Math.floor(random() * 4096)),
+        multipartContentType(boundary),
+      )) {
+        parsed.push({
+          type: part.contentType,
+          location: part.contentLocation,
+          body: Buffer.from(await readPartBody(part)),
+        });
       }
       assert.equal(parsed.length, count);
       parsed.forEach((p, i) => {
@@ -578,7 +683,12 @@ describe('multipartBody / multipartLength / newBoundary', () => {
 
   it('computes the length with one content type for all parts', async () => {
     const bodies = [latin1('x'.repeat(10)), latin1(''), latin1('yz')];
-    const bytes = await collectBytes(multipartBody(bodies.map((body) => ({ contentType: 'application/dicom', body })), 'q'));
+    const bytes = await collectBytes(
+      multipartBody(
+        bodies.map((body) => ({ contentType: 'application/dicom', body })),
+        'q',
+      ),
+    );
     assert.equal(multipartLength([10, 0, 2], 'application/dicom', 'q'), bytes.length);
   });
 
@@ -589,10 +699,18 @@ describe('multipartBody / multipartLength / newBoundary', () => {
 
   it('refuses invalid boundaries, header injection and an empty part list', async () => {
     const one = [{ contentType: 'application/dicom', body: latin1('a') }];
-    await assertMultipartError(collectBytes(multipartBody(one, 'bad boundary ')), 'INVALID_ARGUMENT');
-    await assertMultipartError(collectBytes(multipartBody(one, 'x'.repeat(71))), 'INVALID_ARGUMENT');
     await assertMultipartError(
-      collectBytes(multipartBody([{ contentType: 'application/dicom\r\nX-Evil: 1', body: latin1('a') }], 'b')),
+      collectBytes(multipartBody(one, 'bad boundary ')),
+      'INVALID_ARGUMENT',
+    );
+    await assertMultipartError(
+      collectBytes(multipartBody(one, 'x'.repeat(71))),
+      'INVALID_ARGUMENT',
+    );
+    await assertMultipartError(
+      collectBytes(
+        multipartBody([{ contentType: 'application/dicom\r\nX-Evil: 1', body: latin1('a') }], 'b'),
+      ),
       'INVALID_ARGUMENT',
     );
     await assertMultipartError(collectBytes(multipartBody([], 'b')), 'INVALID_ARGUMENT');
@@ -607,8 +725,14 @@ describe('multipartBody / multipartLength / newBoundary', () => {
   });
 
   it('quotes a boundary that contains tspecials in the Content-Type', () => {
-    assert.equal(multipartContentType('abc'), 'multipart/related; type="application/dicom"; boundary=abc');
-    assert.equal(multipartContentType('a:b'), 'multipart/related; type="application/dicom"; boundary="a:b"');
+    assert.equal(
+      multipartContentType('abc'),
+      'multipart/related; type="application/dicom"; boundary=abc',
+    );
+    assert.equal(
+      multipartContentType('a:b'),
+      'multipart/related; type="application/dicom"; boundary="a:b"',
+    );
     assert.equal(parseContentType(multipartContentType('a:b')).params['boundary'], 'a:b');
   });
 });

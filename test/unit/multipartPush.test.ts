@@ -7,7 +7,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultipartError, MultipartPushParser, parseMultipart, readPartBody } from '../../src/dicomweb/multipart';
+import {
+  MultipartError,
+  MultipartPushParser,
+  parseMultipart,
+  readPartBody,
+} from '../../src/dicomweb/multipart';
 import { rng } from '../support/random';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -18,7 +23,12 @@ interface Parsed {
 }
 
 /** The push parser over `data` cut at `cuts`, each chunk copied into one reused scratch buffer. */
-function pushParse(data: Buffer, boundary: string, cuts: number[], maxHeaderBytes?: number): Parsed {
+function pushParse(
+  data: Buffer,
+  boundary: string,
+  cuts: number[],
+  maxHeaderBytes?: number,
+): Parsed {
   const parts: Parsed['parts'] = [];
   const scratch = Buffer.alloc(Math.max(1, data.length));
   let body: Buffer[] = [];
@@ -55,7 +65,11 @@ function pushParse(data: Buffer, boundary: string, cuts: number[], maxHeaderByte
 }
 
 /** The streaming parser over the same bytes (one chunk: it has its own chunking tests). */
-async function streamParse(data: Buffer, boundary: string, maxHeaderBytes?: number): Promise<Parsed> {
+async function streamParse(
+  data: Buffer,
+  boundary: string,
+  maxHeaderBytes?: number,
+): Promise<Parsed> {
   const parts: Parsed['parts'] = [];
   try {
     for await (const part of parseMultipart(
@@ -65,7 +79,10 @@ async function streamParse(data: Buffer, boundary: string, maxHeaderBytes?: numb
       `multipart/related; boundary="${boundary}"`,
       { maxHeaderBytes },
     )) {
-      parts.push({ headers: part.headers, body: Buffer.from(await readPartBody(part)).toString('latin1') });
+      parts.push({
+        headers: part.headers,
+        body: Buffer.from(await readPartBody(part)).toString('latin1'),
+      });
     }
     return { parts };
   } catch (error) {
@@ -76,7 +93,7 @@ async function streamParse(data: Buffer, boundary: string, maxHeaderBytes?: numb
 
 function randomCuts(random: () => number, length: number): number[] {
   const cuts: number[] = [];
-  for (let at = 0; at < length; ) {
+  for (let at = 0; at < length;) {
     at += 1 + Math.floor(random() * (random() < 0.3 ? 4 : 200));
     cuts.push(Math.min(at, length));
   }
@@ -85,11 +102,26 @@ function randomCuts(random: () => number, length: number): number[] {
 
 /** A body with the traps of RFC 2046 §5.1.1: boundary-like data, CR/LF at the edges, padding. */
 function randomBody(random: () => number, boundary: string): Buffer {
-  const pieces = ['\r\n', '\r', '\n', `--${boundary}`, `\r\n--${boundary}x`, `\r\n--${boundary}-`, '--', 'DICM', '\0\xff', ' '];
+  const pieces = [
+    '\r\n',
+    '\r',
+    '\n',
+    `--${boundary}`,
+    `\r\n--${boundary}x`,
+    `\r\n--${boundary}-`,
+    '--',
+    'DICM',
+    '\0\xff',
+    ' ',
+  ];
   const text = (max: number): string => {
     let s = '';
     const n = Math.floor(random() * max);
-    for (let i = 0; i < n; i++) s += random() < 0.3 ? pieces[Math.floor(random() * pieces.length)] : String.fromCharCode(Math.floor(random() * 256));
+    for (let i = 0; i < n; i++)
+      s +=
+        random() < 0.3
+          ? pieces[Math.floor(random() * pieces.length)]
+          : String.fromCharCode(Math.floor(random() * 256));
     return s;
   };
   let body = random() < 0.5 ? text(20).replace(/\r\n--/g, '') : '';
@@ -121,14 +153,25 @@ describe('MultipartPushParser', () => {
   });
 
   it('gives the same parts for every two-chunk split of a body with boundary-like data', async () => {
-    const data = latin1('pre\r\n--b\r\nContent-Type: a/b\r\n\r\nx\r\n--bb\r\n--b-\r\n\r\n--b\r\n\r\n\r\n\r\n--b--\r\nepilogue');
+    const data = latin1(
+      'pre\r\n--b\r\nContent-Type: a/b\r\n\r\nx\r\n--bb\r\n--b-\r\n\r\n--b\r\n\r\n\r\n\r\n--b--\r\nepilogue',
+    );
     const expected = await streamParse(data, 'b');
     assert.deepEqual(
       expected.parts.map((p) => p.body),
       ['x\r\n--bb\r\n--b-\r\n', '\r\n'],
     );
-    for (let cut = 0; cut <= data.length; cut++) assert.deepEqual(pushParse(data, 'b', [cut]), expected, `cut at ${cut}`);
-    assert.deepEqual(pushParse(data, 'b', Array.from({ length: data.length }, (_, i) => i + 1)), expected, 'one byte at a time');
+    for (let cut = 0; cut <= data.length; cut++)
+      assert.deepEqual(pushParse(data, 'b', [cut]), expected, `cut at ${cut}`);
+    assert.deepEqual(
+      pushParse(
+        data,
+        'b',
+        Array.from({ length: data.length }, (_, i) => i + 1),
+      ),
+      expected,
+      'one byte at a time',
+    );
   });
 
   it('fails like the streaming parser: empty, no delimiter, cut off, headers too large', async () => {
@@ -142,10 +185,24 @@ describe('MultipartPushParser', () => {
   });
 
   it('refuses writes after an error and ignores the epilogue', () => {
-    const parser = new MultipartPushParser('b', { onPart: () => undefined, onData: () => undefined, onPartEnd: () => undefined }, { maxHeaderBytes: 4 });
-    assert.throws(() => parser.write(latin1('--b\r\nLong: header\r\n\r\n')), (e: unknown) => e instanceof MultipartError && e.code === 'HEADERS_TOO_LARGE');
-    assert.throws(() => parser.write(latin1('more')), (e: unknown) => e instanceof MultipartError && e.code === 'HEADERS_TOO_LARGE');
-    const closed = new MultipartPushParser('b', { onPart: () => undefined, onData: () => undefined, onPartEnd: () => undefined });
+    const parser = new MultipartPushParser(
+      'b',
+      { onPart: () => undefined, onData: () => undefined, onPartEnd: () => undefined },
+      { maxHeaderBytes: 4 },
+    );
+    assert.throws(
+      () => parser.write(latin1('--b\r\nLong: header\r\n\r\n')),
+      (e: unknown) => e instanceof MultipartError && e.code === 'HEADERS_TOO_LARGE',
+    );
+    assert.throws(
+      () => parser.write(latin1('more')),
+      (e: unknown) => e instanceof MultipartError && e.code === 'HEADERS_TOO_LARGE',
+    );
+    const closed = new MultipartPushParser('b', {
+      onPart: () => undefined,
+      onData: () => undefined,
+      onPartEnd: () => undefined,
+    });
     closed.write(latin1('--b\r\n\r\nx\r\n--b--'));
     assert.equal(closed.closed, true);
     closed.write(latin1('\r\n--b\r\n anything at all'));

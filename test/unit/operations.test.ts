@@ -20,7 +20,9 @@ after(async () => {
 });
 
 /** A stand-in of Google's REST surface: the answer to each request comes from `answer`. */
-async function googleLike(answer: (req: IncomingMessage, index: number) => { status: number; body?: unknown }): Promise<{ baseUrl: string; seen: string[] }> {
+async function googleLike(
+  answer: (req: IncomingMessage, index: number) => { status: number; body?: unknown },
+): Promise<{ baseUrl: string; seen: string[] }> {
   const seen: string[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.method} ${req.url}`);
@@ -40,18 +42,34 @@ describe('parseOperation and operationsRoot', () => {
   it('reads an Operation and ignores anything else', () => {
     const bytes = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
     assert.deepEqual(parseOperation(bytes({ name: OPERATION })), { name: OPERATION, done: false });
-    assert.deepEqual(parseOperation(bytes({ name: OPERATION, done: true, error: { code: 9, message: 'busy' } })), { name: OPERATION, done: true, error: { code: 9, message: 'busy' } });
+    assert.deepEqual(
+      parseOperation(bytes({ name: OPERATION, done: true, error: { code: 9, message: 'busy' } })),
+      { name: OPERATION, done: true, error: { code: 9, message: 'busy' } },
+    );
     assert.equal(parseOperation(Buffer.alloc(0)), undefined, 'a 204 has no body');
     assert.equal(parseOperation(bytes({})), undefined, "an instance delete's Empty");
     assert.equal(parseOperation(Buffer.from('not json')), undefined);
     assert.equal(parseOperation(bytes([{ name: OPERATION }])), undefined);
-    assert.equal(parseOperation(bytes({ name: 'projects/a/locations/b/datasets/../operations/x' })), undefined, 'no path tricks');
-    assert.equal(parseOperation(bytes({ name: 'https://elsewhere.example/operations/1' })), undefined);
+    assert.equal(
+      parseOperation(bytes({ name: 'projects/a/locations/b/datasets/../operations/x' })),
+      undefined,
+      'no path tricks',
+    );
+    assert.equal(
+      parseOperation(bytes({ name: 'https://elsewhere.example/operations/1' })),
+      undefined,
+    );
   });
 
   it('finds the API root above /projects/', () => {
-    assert.equal(operationsRoot(`https://healthcare.googleapis.com/v1/${STORE}/dicomWeb`), 'https://healthcare.googleapis.com/v1');
-    assert.equal(operationsRoot(`https://healthcare.googleapis.com/v1beta1/${STORE}/dicomWeb`), 'https://healthcare.googleapis.com/v1beta1');
+    assert.equal(
+      operationsRoot(`https://healthcare.googleapis.com/v1/${STORE}/dicomWeb`),
+      'https://healthcare.googleapis.com/v1',
+    );
+    assert.equal(
+      operationsRoot(`https://healthcare.googleapis.com/v1beta1/${STORE}/dicomWeb`),
+      'https://healthcare.googleapis.com/v1beta1',
+    );
     assert.equal(operationsRoot('https://example.azurehealthcareapis.com/v2'), undefined);
   });
 });
@@ -60,22 +78,50 @@ describe('a delete answered with a long-running operation', () => {
   it('returns only once operations.get says done, polling the operation by name', async () => {
     const google = await googleLike((req, index) => {
       if (req.method === 'DELETE') return { status: 200, body: { name: OPERATION } };
-      return { status: 200, body: index < 3 ? { name: OPERATION, metadata: { apiMethodName: 'DeleteStudy' } } : { name: OPERATION, done: true, response: {} } };
+      return {
+        status: 200,
+        body:
+          index < 3
+            ? { name: OPERATION, metadata: { apiMethodName: 'DeleteStudy' } }
+            : { name: OPERATION, done: true, response: {} },
+      };
     });
-    const client = new DicomWebClient({ baseUrl: google.baseUrl, serverKind: 'google', operationPolling: fastPolling });
+    const client = new DicomWebClient({
+      baseUrl: google.baseUrl,
+      serverKind: 'google',
+      operationPolling: fastPolling,
+    });
     try {
       await client.deleteStudy(STUDY);
     } finally {
       await client.close();
     }
-    assert.deepEqual(google.seen, [`DELETE /v1/${STORE}/dicomWeb/studies/${STUDY}`, `GET /v1/${OPERATION}`, `GET /v1/${OPERATION}`, `GET /v1/${OPERATION}`]);
+    assert.deepEqual(google.seen, [
+      `DELETE /v1/${STORE}/dicomWeb/studies/${STUDY}`,
+      `GET /v1/${OPERATION}`,
+      `GET /v1/${OPERATION}`,
+      `GET /v1/${OPERATION}`,
+    ]);
   });
 
-  it('a failed operation rejects with OPERATION_FAILED and the server\'s message', async () => {
+  it("a failed operation rejects with OPERATION_FAILED and the server's message", async () => {
     const google = await googleLike((req) =>
-      req.method === 'DELETE' ? { status: 200, body: { name: OPERATION } } : { status: 200, body: { name: OPERATION, done: true, error: { code: 13, message: 'internal error while deleting' } } },
+      req.method === 'DELETE'
+        ? { status: 200, body: { name: OPERATION } }
+        : {
+            status: 200,
+            body: {
+              name: OPERATION,
+              done: true,
+              error: { code: 13, message: 'internal error while deleting' },
+            },
+          },
     );
-    const client = new DicomWebClient({ baseUrl: google.baseUrl, serverKind: 'google', operationPolling: fastPolling });
+    const client = new DicomWebClient({
+      baseUrl: google.baseUrl,
+      serverKind: 'google',
+      operationPolling: fastPolling,
+    });
     try {
       await assert.rejects(client.deleteStudy(STUDY), (error: unknown) => {
         assert.ok(error instanceof DicomWebError);
@@ -90,14 +136,25 @@ describe('a delete answered with a long-running operation', () => {
   });
 
   it('cancelling while it waits rejects with CANCELLED at once', async () => {
-    const google = await googleLike((req) => (req.method === 'DELETE' ? { status: 200, body: { name: OPERATION } } : { status: 200, body: { name: OPERATION } }));
-    const client = new DicomWebClient({ baseUrl: google.baseUrl, serverKind: 'google', operationPolling: { firstDelayMs: 60_000, maxDelayMs: 60_000, timeoutMs: 600_000 } });
+    const google = await googleLike((req) =>
+      req.method === 'DELETE'
+        ? { status: 200, body: { name: OPERATION } }
+        : { status: 200, body: { name: OPERATION } },
+    );
+    const client = new DicomWebClient({
+      baseUrl: google.baseUrl,
+      serverKind: 'google',
+      operationPolling: { firstDelayMs: 60_000, maxDelayMs: 60_000, timeoutMs: 600_000 },
+    });
     const controller = new AbortController();
     try {
       const deleting = client.deleteStudy(STUDY, { signal: controller.signal });
       setTimeout(() => controller.abort(), 50);
       const started = performance.now();
-      await assert.rejects(deleting, (error: unknown) => error instanceof DicomWebError && error.code === 'CANCELLED');
+      await assert.rejects(
+        deleting,
+        (error: unknown) => error instanceof DicomWebError && error.code === 'CANCELLED',
+      );
       assert.ok(performance.now() - started < 5_000, 'not after the 60 s wait');
     } finally {
       await client.close();
@@ -106,10 +163,23 @@ describe('a delete answered with a long-running operation', () => {
 
   it('an operation that never ends times out with its name', async () => {
     const google = await googleLike(() => ({ status: 200, body: { name: OPERATION } }));
-    const client = new DicomWebClient({ baseUrl: google.baseUrl, serverKind: 'google', operationPolling: { firstDelayMs: 5, maxDelayMs: 10, timeoutMs: 100 } });
+    const client = new DicomWebClient({
+      baseUrl: google.baseUrl,
+      serverKind: 'google',
+      operationPolling: { firstDelayMs: 5, maxDelayMs: 10, timeoutMs: 100 },
+    });
     try {
-      await assert.rejects(client.deleteStudy(STUDY), (error: unknown) => error instanceof DicomWebError && error.code === 'TIMEOUT' && error.message.includes(OPERATION));
-      assert.ok(google.seen.filter((line) => line.startsWith('GET')).length >= 2, google.seen.join('\n'));
+      await assert.rejects(
+        client.deleteStudy(STUDY),
+        (error: unknown) =>
+          error instanceof DicomWebError &&
+          error.code === 'TIMEOUT' &&
+          error.message.includes(OPERATION),
+      );
+      assert.ok(
+        google.seen.filter((line) => line.startsWith('GET')).length >= 2,
+        google.seen.join('\n'),
+      );
     } finally {
       await client.close();
     }
@@ -118,7 +188,11 @@ describe('a delete answered with a long-running operation', () => {
   it('a 204 (Azure, the local server) and an empty JSON object (Google instance delete) end the delete at once', async () => {
     for (const answer of [{ status: 204 }, { status: 200, body: {} }]) {
       const server = await googleLike(() => answer);
-      const client = new DicomWebClient({ baseUrl: server.baseUrl, serverKind: 'google', operationPolling: fastPolling });
+      const client = new DicomWebClient({
+        baseUrl: server.baseUrl,
+        serverKind: 'google',
+        operationPolling: fastPolling,
+      });
       try {
         await client.deleteStudy(STUDY);
       } finally {

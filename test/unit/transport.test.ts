@@ -5,11 +5,24 @@
  * refused answers, which a well-behaved Orthanc never sends.
  */
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { listenOnLoopback } from '../support/loopback';
-import { DicomWebClient, DicomWebError, DicomWebHttpError, readPartBody, redactUrl, type DicomJsonDataset, type SearchPage } from '../../src/dicomweb';
+import {
+  DicomWebClient,
+  DicomWebError,
+  DicomWebHttpError,
+  readPartBody,
+  redactUrl,
+  type DicomJsonDataset,
+  type SearchPage,
+} from '../../src/dicomweb';
 
 /** Fails the test instead of hanging when a promise never settles. */
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
@@ -31,7 +44,9 @@ interface Seen {
 }
 
 /** An HTTP server whose answers a test writes by hand; it records every request. */
-async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, seen: Seen[]) => void): Promise<{ url: string; seen: Seen[]; server: Server }> {
+async function httpServer(
+  handler: (req: IncomingMessage, res: ServerResponse, seen: Seen[]) => void,
+): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const server = createHttpServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -44,7 +59,9 @@ async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, s
 }
 
 /** A TCP server that writes raw bytes (status line and all) and then does what `onData` says. */
-async function rawServer(onConnection: (socket: Socket) => void): Promise<{ url: string; connections: () => number }> {
+async function rawServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
   const server = createNetServer((socket) => {
     connections++;
@@ -63,15 +80,31 @@ after(async () => {
   for (const stop of servers.splice(0)) await stop();
 });
 
-function clientFor(url: string, options: Partial<ConstructorParameters<typeof DicomWebClient>[0]> = {}): DicomWebClient {
-  const client = new DicomWebClient({ baseUrl: url, retry: { minDelayMs: 5, maxDelayMs: 2_000 }, ...options });
+function clientFor(
+  url: string,
+  options: Partial<ConstructorParameters<typeof DicomWebClient>[0]> = {},
+): DicomWebClient {
+  const client = new DicomWebClient({
+    baseUrl: url,
+    retry: { minDelayMs: 5, maxDelayMs: 2_000 },
+    ...options,
+  });
   clients.push(client);
   return client;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/dicom+json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/dicom+json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -79,14 +112,22 @@ function instance(uid: string): DicomJsonDataset {
   return { '00080018': { vr: 'UI', Value: [uid] } };
 }
 
-async function expectDicomWebError(promise: Promise<unknown>, code: DicomWebError['code'], ms = 5_000): Promise<DicomWebError> {
+async function expectDicomWebError(
+  promise: Promise<unknown>,
+  code: DicomWebError['code'],
+  ms = 5_000,
+): Promise<DicomWebError> {
   let caught: unknown;
-  await within(ms, promise.then(
-    () => assert.fail(`expected a ${code} DicomWebError, got a result`),
-    (error: unknown) => {
-      caught = error;
-    },
-  ), code);
+  await within(
+    ms,
+    promise.then(
+      () => assert.fail(`expected a ${code} DicomWebError, got a result`),
+      (error: unknown) => {
+        caught = error;
+      },
+    ),
+    code,
+  );
   assert.ok(caught instanceof DicomWebError, `expected a DicomWebError, got ${String(caught)}`);
   assert.equal(caught.code, code, caught.message);
   return caught;
@@ -136,8 +177,12 @@ describe('multipart answers on the wire', () => {
 
   it('a body that ends cleanly but before the close delimiter is MALFORMED_RESPONSE', async () => {
     const { url } = await httpServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=XyZ' });
-      res.end('--XyZ\r\nContent-Type: application/dicom\r\n\r\npart one\r\n--XyZ\r\nContent-Type: application/dicom\r\n\r\nhalf of part two');
+      res.writeHead(200, {
+        'content-type': 'multipart/related; type="application/dicom"; boundary=XyZ',
+      });
+      res.end(
+        '--XyZ\r\nContent-Type: application/dicom\r\n\r\npart one\r\n--XyZ\r\nContent-Type: application/dicom\r\n\r\nhalf of part two',
+      );
     });
     await expectDicomWebError(drainRetrieve(clientFor(url)), 'MALFORMED_RESPONSE');
   });
@@ -152,11 +197,16 @@ describe('multipart answers on the wire', () => {
 
   it('a well-formed answer with the boundary string inside the data still gives its parts', async () => {
     const { url } = await httpServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary="XyZ"' });
-      res.end('--XyZ\r\nContent-Type: application/dicom\r\n\r\nabc--XyZ-def\r\n--XyZ\r\nContent-Type: application/dicom\r\n\r\nsecond\r\n--XyZ--\r\n');
+      res.writeHead(200, {
+        'content-type': 'multipart/related; type="application/dicom"; boundary="XyZ"',
+      });
+      res.end(
+        '--XyZ\r\nContent-Type: application/dicom\r\n\r\nabc--XyZ-def\r\n--XyZ\r\nContent-Type: application/dicom\r\n\r\nsecond\r\n--XyZ--\r\n',
+      );
     });
     const bodies: string[] = [];
-    for await (const part of clientFor(url).retrieveStudy('1.2.3')) bodies.push(Buffer.from(await readPartBody(part)).toString('latin1'));
+    for await (const part of clientFor(url).retrieveStudy('1.2.3'))
+      bodies.push(Buffer.from(await readPartBody(part)).toString('latin1'));
     assert.deepEqual(bodies, ['abc--XyZ-def', 'second']);
   });
 });
@@ -167,12 +217,17 @@ describe('QIDO answers that are not what PS3.18 Annex F says', () => {
       res.writeHead(200, { 'content-type': 'application/dicom+json' });
       res.end('<html><body>Welcome to the proxy</body></html>');
     });
-    const error = await expectDicomWebError(clientFor(url).searchForStudies(), 'MALFORMED_RESPONSE');
+    const error = await expectDicomWebError(
+      clientFor(url).searchForStudies(),
+      'MALFORMED_RESPONSE',
+    );
     assert.match(error.message, /not JSON/);
   });
 
   it('a JSON object instead of an array is MALFORMED_RESPONSE', async () => {
-    const { url } = await httpServer((_req, res) => sendJson(res, 200, { '0020000D': { vr: 'UI', Value: ['1.2.3'] } }));
+    const { url } = await httpServer((_req, res) =>
+      sendJson(res, 200, { '0020000D': { vr: 'UI', Value: ['1.2.3'] } }),
+    );
     await expectDicomWebError(clientFor(url).searchForStudies(), 'MALFORMED_RESPONSE');
   });
 
@@ -204,7 +259,9 @@ describe('QIDO answers that are not what PS3.18 Annex F says', () => {
 
   it('surfaces a Warning: 299 header in SearchResult.warnings', async () => {
     const { url } = await httpServer((_req, res) =>
-      sendJson(res, 200, [instance('1.2.3.1')], { warning: '299 dicom.example.org: "There are 41 additional results that can be requested"' }),
+      sendJson(res, 200, [instance('1.2.3.1')], {
+        warning: '299 dicom.example.org: "There are 41 additional results that can be requested"',
+      }),
     );
     const result = await clientFor(url).searchForInstances();
     assert.deepEqual(result.warnings, ['There are 41 additional results that can be requested']);
@@ -223,7 +280,10 @@ describe('retries (RFC 9110 §15.6, PS3.18 §8.6.2)', () => {
     const result = await within(10_000, clientFor(url).searchForInstances(), 'retrying GET');
     assert.equal(result.items.length, 1);
     assert.equal(seen.length, 3, 'two 503s, then the answer');
-    assert.ok(Date.now() - started >= 1_900, `Retry-After was honoured (${Date.now() - started} ms for two waits of 1 s)`);
+    assert.ok(
+      Date.now() - started >= 1_900,
+      `Retry-After was honoured (${Date.now() - started} ms for two waits of 1 s)`,
+    );
   });
 
   it('never retries a POST after 503', async () => {
@@ -233,7 +293,12 @@ describe('retries (RFC 9110 §15.6, PS3.18 §8.6.2)', () => {
     });
     const client = clientFor(url);
     const error = await expectDicomWebError(
-      client.transport.send({ method: 'POST', url: `${url}/studies`, headers: { 'content-type': 'application/dicom' }, body: Buffer.from('DICM') }),
+      client.transport.send({
+        method: 'POST',
+        url: `${url}/studies`,
+        headers: { 'content-type': 'application/dicom' },
+        body: Buffer.from('DICM'),
+      }),
       'HTTP_STATUS',
     );
     assert.equal(error.status, 503);
@@ -248,7 +313,11 @@ describe('retries (RFC 9110 §15.6, PS3.18 §8.6.2)', () => {
           res.end();
         } else sendJson(res, 200, [instance('1.2.3.1')]);
       });
-      const result = await within(10_000, clientFor(url).searchForInstances(), `retry after ${status}`);
+      const result = await within(
+        10_000,
+        clientFor(url).searchForInstances(),
+        `retry after ${status}`,
+      );
       assert.equal(result.items.length, 1);
       assert.equal(seen.length, 2);
     });
@@ -274,7 +343,10 @@ describe('retries (RFC 9110 §15.6, PS3.18 §8.6.2)', () => {
       res.writeHead(status, { 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
-    const error = await expectDicomWebError(clientFor(url, { retry: { retries: 2, minDelayMs: 5 } }).searchForInstances(), 'HTTP_STATUS');
+    const error = await expectDicomWebError(
+      clientFor(url, { retry: { retries: 2, minDelayMs: 5 } }).searchForInstances(),
+      'HTTP_STATUS',
+    );
     assert.equal(seen.length, 3, 'one attempt and two retries');
     assert.ok(error instanceof DicomWebHttpError);
     assert.equal(error.status, 504);
@@ -288,7 +360,11 @@ describe('cancellation and timeouts', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 100);
-    await expectDicomWebError(clientFor(url).searchForStudies({}, { signal: controller.signal }), 'CANCELLED', 3_000);
+    await expectDicomWebError(
+      clientFor(url).searchForStudies({}, { signal: controller.signal }),
+      'CANCELLED',
+      3_000,
+    );
     assert.ok(Date.now() - started < 1_500, `cancelled after ${Date.now() - started} ms`);
     assert.equal(connections(), 1, 'a cancellation is not retried');
   });
@@ -305,7 +381,8 @@ describe('cancellation and timeouts', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 150);
     const consume = (async () => {
-      for await (const part of clientFor(url).retrieveStudy('1.2.3', { signal: controller.signal })) await readPartBody(part);
+      for await (const part of clientFor(url).retrieveStudy('1.2.3', { signal: controller.signal }))
+        await readPartBody(part);
     })();
     await expectDicomWebError(consume, 'CANCELLED', 3_000);
   });
@@ -321,7 +398,9 @@ describe('cancellation and timeouts', () => {
   it('a body that stops flowing for bodyMs is a TIMEOUT', async () => {
     const { url } = await rawServer((socket) => {
       socket.once('data', () =>
-        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: 100\r\n\r\n[{"00080018":'),
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: 100\r\n\r\n[{"00080018":',
+        ),
       );
     });
     const client = clientFor(url, { timeouts: { bodyMs: 200 }, retry: { retries: 0 } });
@@ -342,11 +421,15 @@ describe('searchAll paging against servers that page badly', () => {
       sendJson(res, 200, uids.slice(0, limit).map(instance)); // the same first page every time
     });
     const pages: SearchPage[] = [];
-    for await (const page of clientFor(url).searchAll('instances', {}, {}, { pageSize: 3 })) pages.push(page);
+    for await (const page of clientFor(url).searchAll('instances', {}, {}, { pageSize: 3 }))
+      pages.push(page);
     const items = pages.flatMap((page) => page.items.map((item) => item['00080018']?.Value?.[0]));
     assert.deepEqual(items, uids.slice(0, 3));
     assert.ok(seen.length <= 2, `stopped after ${seen.length} requests`);
-    assert.ok(pages.at(-1)?.warnings.some((warning) => /offset/.test(warning)), JSON.stringify(pages.map((p) => p.warnings)));
+    assert.ok(
+      pages.at(-1)?.warnings.some((warning) => /offset/.test(warning)),
+      JSON.stringify(pages.map((p) => p.warnings)),
+    );
     assert.equal(pages.at(-1)?.hasMore, false);
   });
 
@@ -384,15 +467,26 @@ describe('searchAll paging against servers that page badly', () => {
 
 describe('redactUrl', () => {
   it('strips user-info from URLs and leaves others alone', () => {
-    assert.equal(redactUrl('https://alice:s3cret@dicom.example.org/v2/studies?x=1'), 'https://dicom.example.org/v2/studies?x=1');
-    assert.equal(redactUrl('http://token@127.0.0.1:8042/dicom-web'), 'http://127.0.0.1:8042/dicom-web');
-    assert.equal(redactUrl('http://127.0.0.1:8042/dicom-web/studies?PatientName=a@b'), 'http://127.0.0.1:8042/dicom-web/studies?PatientName=a@b');
+    assert.equal(
+      redactUrl('https://alice:s3cret@dicom.example.org/v2/studies?x=1'),
+      'https://dicom.example.org/v2/studies?x=1',
+    );
+    assert.equal(
+      redactUrl('http://token@127.0.0.1:8042/dicom-web'),
+      'http://127.0.0.1:8042/dicom-web',
+    );
+    assert.equal(
+      redactUrl('http://127.0.0.1:8042/dicom-web/studies?PatientName=a@b'),
+      'http://127.0.0.1:8042/dicom-web/studies?PatientName=a@b',
+    );
   });
 
   it('no error message repeats the user-info of the base URL, whatever failed', async () => {
     const { url } = await httpServer((req, res) => {
       if (req.url?.includes('/studies/')) {
-        res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=XyZ' });
+        res.writeHead(200, {
+          'content-type': 'multipart/related; type="application/dicom"; boundary=XyZ',
+        });
         res.end('--XyZ\r\nContent-Type: application/dicom\r\n\r\nhalf a part');
       } else {
         res.writeHead(200, { 'content-type': 'application/dicom+json' });

@@ -6,7 +6,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFromWebview, isFromWebview, logAt, MAX_LOG_MESSAGE_LENGTH, MAX_SUGGESTED_NAME_LENGTH } from '../../webview/protocol';
+import {
+  checkFromWebview,
+  isFromWebview,
+  logAt,
+  MAX_LOG_MESSAGE_LENGTH,
+  MAX_SUGGESTED_NAME_LENGTH,
+} from '../../webview/protocol';
 
 function refused(value: unknown): string {
   const result = checkFromWebview(value);
@@ -24,10 +30,32 @@ function safeJson(value: unknown): string {
 
 describe('webview → extension messages are validated (issue 10, finding 6)', () => {
   it('refuses a log message whose level is a method of the channel or of Object', () => {
-    for (const level of ['dispose', 'replace', 'clear', 'show', 'hide', 'append', 'appendLine', 'trace', 'debug', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'INFO', ' info', '']) {
-      assert.match(refused({ type: 'log', level, message: 'x' }), /level is not one of info, warn, error/, level);
+    for (const level of [
+      'dispose',
+      'replace',
+      'clear',
+      'show',
+      'hide',
+      'append',
+      'appendLine',
+      'trace',
+      'debug',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'INFO',
+      ' info',
+      '',
+    ]) {
+      assert.match(
+        refused({ type: 'log', level, message: 'x' }),
+        /level is not one of info, warn, error/,
+        level,
+      );
     }
-    for (const level of [1, null, undefined, {}, ['info'], true]) refused({ type: 'log', level, message: 'x' });
+    for (const level of [1, null, undefined, {}, ['info'], true])
+      refused({ type: 'log', level, message: 'x' });
   });
 
   it('refuses wrong types, out-of-range numbers and huge strings', () => {
@@ -41,7 +69,11 @@ describe('webview → extension messages are validated (issue 10, finding 6)', (
     refused({ type: 'requestFrame', requestId: 1, frameNumber: 1, from: 'anywhere' });
     refused({ type: 'requestCodec', name: '../../etc/passwd' });
     refused({ type: 'requestCodec', name: 'toString' });
-    refused({ type: 'exportPng', suggestedName: 'a'.repeat(MAX_SUGGESTED_NAME_LENGTH + 1), png: new Uint8Array(1) });
+    refused({
+      type: 'exportPng',
+      suggestedName: 'a'.repeat(MAX_SUGGESTED_NAME_LENGTH + 1),
+      png: new Uint8Array(1),
+    });
     refused({ type: 'exportPng', suggestedName: 'a.png', png: [137, 80, 78, 71] });
     refused({ type: 'rendered', frameNumber: 1, path: 'elsewhere' });
     refused({ type: 'cineStats', framesDrawn: 1, elapsedMs: Infinity, fps: 10, stopped: false });
@@ -50,14 +82,25 @@ describe('webview → extension messages are validated (issue 10, finding 6)', (
   });
 
   it('refuses unknown types, prototype keys and non-objects, and names them printably', () => {
-    for (const value of [null, undefined, 'log', 7, [], [{ type: 'log' }], {}, { type: 1 }]) refused(value);
-    for (const type of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'evaluate', 'LOG']) {
+    for (const value of [null, undefined, 'log', 7, [], [{ type: 'log' }], {}, { type: 1 }])
+      refused(value);
+    for (const type of [
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'evaluate',
+      'LOG',
+    ]) {
       assert.equal(refused({ type, level: 'info', message: 'x' }), 'unknown message type', type);
     }
     // `type` must be the message's own property, not an inherited one.
     refused(Object.create({ type: 'ready', protocolVersion: 1 }));
     const long = checkFromWebview({ type: `\u0000${'z'.repeat(10_000)}` });
-    assert.ok(!long.ok && long.type.length <= 41 && !long.type.includes('\u0000'), 'a long or binary type is cut and made printable for the log');
+    assert.ok(
+      !long.ok && long.type.length <= 41 && !long.type.includes('\u0000'),
+      'a long or binary type is cut and made printable for the log',
+    );
   });
 
   it('accepts every well-formed message of the protocol', () => {
@@ -76,7 +119,11 @@ describe('webview → extension messages are validated (issue 10, finding 6)', (
 
   it('maps a level to the channel method by a fixed switch', () => {
     const calls: string[] = [];
-    const channel = { info: (t: string) => calls.push(`info ${t}`), warn: (t: string) => calls.push(`warn ${t}`), error: (t: string) => calls.push(`error ${t}`) };
+    const channel = {
+      info: (t: string) => calls.push(`info ${t}`),
+      warn: (t: string) => calls.push(`warn ${t}`),
+      error: (t: string) => calls.push(`error ${t}`),
+    };
     logAt(channel, 'info', 'a');
     logAt(channel, 'warn', 'b');
     logAt(channel, 'error', 'c');

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FIELD_BY_KEYWORD } from '../../src/server/catalog';
 import { matcher } from '../../src/server/qido';
-import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../../src/dicom/wildcard';
+import {
+  QIDO_MAX_PATTERN_LENGTH,
+  compileWildcard,
+  wildcardMatches,
+} from '../../src/dicom/wildcard';
 import { rng } from '../support/random';
 
 const match = (pattern: string, value: string) => wildcardMatches(compileWildcard(pattern), value);
@@ -26,7 +30,11 @@ function reference(pattern: string, value: string): boolean {
     let result: boolean;
     if (p === pattern.length) result = v === value.length;
     else if (pattern[p] === '*') result = go(p + 1, v) || (v < value.length && go(p, v + 1));
-    else result = v < value.length && (pattern[p] === '?' || canon(pattern[p]!) === canon(value[v]!)) && go(p + 1, v + 1);
+    else
+      result =
+        v < value.length &&
+        (pattern[p] === '?' || canon(pattern[p]!) === canon(value[v]!)) &&
+        go(p + 1, v + 1);
     memo.set(key, result);
     return result;
   };
@@ -43,7 +51,8 @@ describe('wildcard matching (PS3.4 §C.2.2.2.4) in linear time', () => {
       const test = matcher(field, pattern, false);
       const started = performance.now();
       let matched = 0;
-      for (let i = 0; i < 100_000; i++) if (test(i % 2 ? DESCRIPTION : `${DESCRIPTION} ${i}`)) matched++;
+      for (let i = 0; i < 100_000; i++)
+        if (test(i % 2 ? DESCRIPTION : `${DESCRIPTION} ${i}`)) matched++;
       const elapsed = performance.now() - started;
       // The backtracking RegExp took over 30 s on ONE value; 100,000 values get 5 s here.
       assert.ok(elapsed < 5000, `${pattern}: ${elapsed.toFixed(0)} ms over 100,000 values`);
@@ -52,23 +61,41 @@ describe('wildcard matching (PS3.4 §C.2.2.2.4) in linear time', () => {
     // And they do match when the value allows it.
     assert.equal(match(HOSTILE[0]!, 'aaaaaaaab'), true);
     assert.equal(match(HOSTILE[1]!, `${'x'.repeat(18)}Z`), true);
-    assert.equal(match(HOSTILE[1]!, `${'x'.repeat(17)}Z`), false, 'each ? needs a character of its own');
+    assert.equal(
+      match(HOSTILE[1]!, `${'x'.repeat(17)}Z`),
+      false,
+      'each ? needs a character of its own',
+    );
   });
 
   it('agrees with a reference DP matcher on 20,000 random patterns and values', () => {
     const random = rng(10);
     const alphabet = ['a', 'A', 'b', 'B', '*', '?', ' ', '^', 'é', 'É', 'ſ', 'S', 's'];
-    const pick = (length: number, letters: string[]) => Array.from({ length }, () => letters[Math.floor(random() * letters.length)]).join('');
+    const pick = (length: number, letters: string[]) =>
+      Array.from({ length }, () => letters[Math.floor(random() * letters.length)]).join('');
     for (let i = 0; i < 20_000; i++) {
       const pattern = pick(Math.floor(random() * 9), alphabet);
-      const value = pick(Math.floor(random() * 12), alphabet.filter((c) => c !== '*' && c !== '?').concat(['*', '?']));
-      assert.equal(match(pattern, value), reference(pattern, value), `pattern "${pattern}" value "${value}"`);
+      const value = pick(
+        Math.floor(random() * 12),
+        alphabet.filter((c) => c !== '*' && c !== '?').concat(['*', '?']),
+      );
+      assert.equal(
+        match(pattern, value),
+        reference(pattern, value),
+        `pattern "${pattern}" value "${value}"`,
+      );
     }
   });
 
   it('agrees with the RegExp it replaced on the cases the RegExp can answer quickly', () => {
     const old = (pattern: string) =>
-      new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        'i',
+      );
     const cases: Array<[string, string]> = [
       ['Doe*', 'doe^jane'],
       ['Doe^J?n*', 'Doe^Jane'],
@@ -86,7 +113,11 @@ describe('wildcard matching (PS3.4 §C.2.2.2.4) in linear time', () => {
       ['**a**', 'ba'],
     ];
     for (const [pattern, value] of cases) {
-      assert.equal(match(pattern, value), old(pattern).test(value), `pattern "${pattern}" value "${value}"`);
+      assert.equal(
+        match(pattern, value),
+        old(pattern).test(value),
+        `pattern "${pattern}" value "${value}"`,
+      );
     }
   });
 

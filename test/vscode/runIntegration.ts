@@ -44,7 +44,8 @@ function testEnvironment(): Record<string, string> {
  * (so nothing else loses a root) plus the test CA. Only where Node reads it that way.
  */
 function systemStoreWithTestCa(workDir: string): Record<string, string> {
-  const getCa = (tls as unknown as { getCACertificates?: (type: 'system') => string[] }).getCACertificates;
+  const getCa = (tls as unknown as { getCACertificates?: (type: 'system') => string[] })
+    .getCACertificates;
   if (process.platform !== 'linux' || typeof getCa !== 'function') return {};
   const testCa = join(REPO_ROOT, 'test', 'support', 'tls', 'localhost-cert.pem');
   const bundle = join(workDir, 'system-store-with-test-ca.pem');
@@ -76,17 +77,32 @@ async function main(): Promise<number> {
   let extensionDevelopmentPath = REPO_ROOT;
   if (vsix) {
     const moduleUrl = pathToFileURL(join(REPO_ROOT, 'scripts', 'vscode-env.mjs')).href;
-    const { ensureVsCodeTestEnv } = (await import(moduleUrl)) as { ensureVsCodeTestEnv: () => { codeServer: string } };
-    extensionDevelopmentPath = installVsix(ensureVsCodeTestEnv().codeServer, vsix, join(workDir, 'installed'), join(REPO_ROOT, 'package.json'));
+    const { ensureVsCodeTestEnv } = (await import(moduleUrl)) as {
+      ensureVsCodeTestEnv: () => { codeServer: string };
+    };
+    extensionDevelopmentPath = installVsix(
+      ensureVsCodeTestEnv().codeServer,
+      vsix,
+      join(workDir, 'installed'),
+      join(REPO_ROOT, 'package.json'),
+    );
     console.log(`extension under test: ${vsix}, installed to ${extensionDevelopmentPath}`);
   }
-  const testEnv = { ...testEnvironment(), ...(useDesktop ? {} : systemStoreWithTestCa(workDir)), DICOMWEB_EXTENSION_UNDER_TEST: extensionDevelopmentPath };
+  const testEnv = {
+    ...testEnvironment(),
+    ...(useDesktop ? {} : systemStoreWithTestCa(workDir)),
+    DICOMWEB_EXTENSION_UNDER_TEST: extensionDevelopmentPath,
+  };
 
   const started = Date.now();
   try {
     await runTests({
       // Without an executable path test-electron downloads desktop VS Code.
-      ...(useDesktop ? (desktopExecutable ? { vscodeExecutablePath: desktopExecutable } : { version: process.env.DICOMWEB_VSCODE_VERSION ?? 'stable' }) : { vscodeExecutablePath: LAUNCHER }),
+      ...(useDesktop
+        ? desktopExecutable
+          ? { vscodeExecutablePath: desktopExecutable }
+          : { version: process.env.DICOMWEB_VSCODE_VERSION ?? 'stable' }
+        : { vscodeExecutablePath: LAUNCHER }),
       extensionDevelopmentPath,
       extensionTestsPath,
       launchArgs: [
@@ -97,11 +113,18 @@ async function main(): Promise<number> {
       ],
       extensionTestsEnv: testEnv,
     });
-    console.log(`integration tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${useDesktop ? 'desktop VS Code' : 'code-server'})`);
+    console.log(
+      `integration tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${useDesktop ? 'desktop VS Code' : 'code-server'})`,
+    );
     return 0;
   } catch (error) {
-    const code = error instanceof TestRunFailedError && typeof error.code === 'number' && error.code !== 0 ? error.code : 1;
-    console.error(`integration tests failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${error instanceof Error ? error.message : String(error)}`);
+    const code =
+      error instanceof TestRunFailedError && typeof error.code === 'number' && error.code !== 0
+        ? error.code
+        : 1;
+    console.error(
+      `integration tests failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return code;
   } finally {
     rmSync(workDir, { recursive: true, force: true, maxRetries: 3 });

@@ -17,30 +17,38 @@ export interface BrowserCodecEnvironment {
 /** Scripts load one at a time: OpenJPH's defines the generic global `Module`. */
 let scriptQueue: Promise<unknown> = Promise.resolve();
 
-export function loadBrowserCodec(name: CodecName, env: BrowserCodecEnvironment): Promise<CodecModule> {
+export function loadBrowserCodec(
+  name: CodecName,
+  env: BrowserCodecEnvironment,
+): Promise<CodecModule> {
   const files = CODEC_FILES[name];
-  const factoryPromise = (scriptQueue = scriptQueue.catch(() => undefined).then(
-    () =>
-      new Promise<EmscriptenFactory>((resolve, reject) => {
-        const script = document.createElement('script');
-        script.nonce = env.nonce;
-        script.src = env.scriptUrl(name);
-        script.addEventListener('load', () => {
-          const scope = globalThis as unknown as Record<string, unknown>;
-          const factory = scope[files.globalName];
-          if (typeof factory !== 'function') {
-            reject(new Error(`${files.label}: its script did not define ${files.globalName}.`));
-            return;
-          }
-          if (files.globalName === 'Module') delete scope.Module;
-          resolve(factory as EmscriptenFactory);
-        });
-        script.addEventListener('error', () => reject(new Error(`${files.label}: could not load ${files.script}.`)));
-        document.head.appendChild(script);
-      }),
-  )) as Promise<EmscriptenFactory>;
+  const factoryPromise = (scriptQueue = scriptQueue
+    .catch(() => undefined)
+    .then(
+      () =>
+        new Promise<EmscriptenFactory>((resolve, reject) => {
+          const script = document.createElement('script');
+          script.nonce = env.nonce;
+          script.src = env.scriptUrl(name);
+          script.addEventListener('load', () => {
+            const scope = globalThis as unknown as Record<string, unknown>;
+            const factory = scope[files.globalName];
+            if (typeof factory !== 'function') {
+              reject(new Error(`${files.label}: its script did not define ${files.globalName}.`));
+              return;
+            }
+            if (files.globalName === 'Module') delete scope.Module;
+            resolve(factory as EmscriptenFactory);
+          });
+          script.addEventListener('error', () =>
+            reject(new Error(`${files.label}: could not load ${files.script}.`)),
+          );
+          document.head.appendChild(script);
+        }),
+    )) as Promise<EmscriptenFactory>;
   return Promise.all([factoryPromise, env.requestWasm(name)]).then(([factory, wasm]) => {
-    if (wasm.length === 0) throw new Error(`${files.label}: ${files.wasm} is not in the extension (dist/codecs).`);
+    if (wasm.length === 0)
+      throw new Error(`${files.label}: ${files.wasm} is not in the extension (dist/codecs).`);
     return factory({ wasmBinary: wasm, print: () => undefined, printErr: () => undefined });
   });
 }

@@ -2,6 +2,11 @@
 // not ship it: the one class the preview uses, declared here.
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
-    decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
+    decode(
+      buffer: ArrayBuffer,
+      offset: number,
+      length: number,
+      numBytes?: number,
+    ): Uint8Array | Uint16Array;
   }
 }

@@ -25,7 +25,14 @@ import { loadBrowserCodec } from './codecLoader';
 import { cachingProvider } from './decode/codecs';
 import { decodeFrame, type DecoderDeps, type JpegLosslessDecoder } from './decode/decodeFrame';
 import { minMax, type DecodedFrame } from './decode/types';
-import { initialWindow, isColor, pixelValueAt, rangeWindow, renderToRgba, type ViewState } from './render/pipeline';
+import {
+  initialWindow,
+  isColor,
+  pixelValueAt,
+  rangeWindow,
+  renderToRgba,
+  type ViewState,
+} from './render/pipeline';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -83,12 +90,19 @@ const cache = new Map<number, Shown>();
 let cacheBytes = 0;
 const CACHE_LIMIT_BYTES = 768 * 1024 * 1024;
 const pending = new Map<number, Promise<Shown>>();
-const requests = new Map<number, { resolve: (m: FrameMessage) => void; reject: (e: Error) => void }>();
+const requests = new Map<
+  number,
+  { resolve: (m: FrameMessage) => void; reject: (e: Error) => void }
+>();
 
 // ---------------------------------------------------------------------------------------
 // DOM
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -97,7 +111,9 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: stri
 
 const messageBox = document.getElementById('message')!;
 const toolbar = element('div', 'toolbar');
-const presetSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
+const presetSelect = document.createElement('vscode-single-select') as HTMLElement & {
+  value: string;
+};
 presetSelect.setAttribute('aria-label', 'Window preset');
 presetSelect.className = 'presets';
 const centerField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
@@ -119,7 +135,19 @@ const fitButton = button('Fit', 'Fit to panel (0)');
 const actualButton = button('1:1', 'Actual size (1)');
 const resetButton = button('Reset', 'Reset window, zoom and invert (R)');
 const exportButton = button('Export PNG', 'Save the current frame as PNG');
-toolbar.append(label('W/L'), presetSelect, label('C'), centerField, label('W'), widthField, invertBox, fitButton, actualButton, resetButton, exportButton);
+toolbar.append(
+  label('W/L'),
+  presetSelect,
+  label('C'),
+  centerField,
+  label('W'),
+  widthField,
+  invertBox,
+  fitButton,
+  actualButton,
+  resetButton,
+  exportButton,
+);
 
 function label(text: string): HTMLElement {
   return element('span', 'label', text);
@@ -137,7 +165,14 @@ const corners = {
 };
 const frameError = element('div', 'frame-error');
 frameError.hidden = true;
-stage.append(canvas, corners.topLeft, corners.topRight, corners.bottomLeft, corners.bottomRight, frameError);
+stage.append(
+  canvas,
+  corners.topLeft,
+  corners.topRight,
+  corners.bottomLeft,
+  corners.bottomRight,
+  frameError,
+);
 
 const frameBar = element('div', 'framebar');
 const playButton = button('Play', 'Play / pause (Space)');
@@ -169,7 +204,11 @@ function requestFrameBytes(frameNumber: number, from?: FramePath): Promise<Frame
   const requestId = nextRequestId++;
   return new Promise<FrameMessage>((resolve, reject) => {
     requests.set(requestId, { resolve, reject });
-    post(from ? { type: 'requestFrame', requestId, frameNumber, from } : { type: 'requestFrame', requestId, frameNumber });
+    post(
+      from
+        ? { type: 'requestFrame', requestId, frameNumber, from }
+        : { type: 'requestFrame', requestId, frameNumber },
+    );
   });
 }
 
@@ -190,11 +229,16 @@ function loadFrame(frameNumber: number): Promise<Shown> {
           remember(frameNumber, shown);
           return shown;
         } catch (error) {
-          post({ type: 'log', level: 'warn', message: `frame ${frameNumber} (${message.path}, ${message.mediaType}): ${messageOf(error)}` });
+          post({
+            type: 'log',
+            level: 'warn',
+            message: `frame ${frameNumber} (${message.path}, ${message.mediaType}): ${messageOf(error)}`,
+          });
           // Not decodable here (no codec, corrupt data): let the server try the next path
           // of the chain. A source without one (a local file) answers the same path again:
           // then this error is the answer.
-          if (message.path === 'rendered' || (from !== undefined && message.path !== from)) throw error;
+          if (message.path === 'rendered' || (from !== undefined && message.path !== from))
+            throw error;
           from = message.path === 'stored' ? 'transcoded' : 'rendered';
         }
       }
@@ -206,13 +250,25 @@ function loadFrame(frameNumber: number): Promise<Shown> {
 }
 
 async function decodeMessage(message: FrameMessage): Promise<DecodedFrame> {
-  if (message.path === 'rendered' || message.mediaType === 'image/png') return decodeRendered(message);
-  return decodeFrame(message.bytes, info!, { path: message.path, mediaType: message.mediaType, transferSyntaxUid: message.transferSyntaxUid }, deps);
+  if (message.path === 'rendered' || message.mediaType === 'image/png')
+    return decodeRendered(message);
+  return decodeFrame(
+    message.bytes,
+    info!,
+    {
+      path: message.path,
+      mediaType: message.mediaType,
+      transferSyntaxUid: message.transferSyntaxUid,
+    },
+    deps,
+  );
 }
 
 /** A server-rendered PNG/JPEG (PS3.18 §10.4.1.1.4): display only, no stored values. */
 async function decodeRendered(message: FrameMessage): Promise<DecodedFrame> {
-  const bitmap = await createImageBitmap(new Blob([message.bytes as BlobPart], { type: message.mediaType }));
+  const bitmap = await createImageBitmap(
+    new Blob([message.bytes as BlobPart], { type: message.mediaType }),
+  );
   const scratch = new OffscreenCanvas(bitmap.width, bitmap.height);
   const scratchContext = scratch.getContext('2d')!;
   scratchContext.drawImage(bitmap, 0, 0);
@@ -224,7 +280,19 @@ async function decodeRendered(message: FrameMessage): Promise<DecodedFrame> {
     rgb[j + 2] = rgba[i + 2];
   }
   const { min, max } = minMax(rgb, 3);
-  return { columns: bitmap.width, rows: bitmap.height, samplesPerPixel: 3, pixels: rgb, photometricInterpretation: 'RGB', min, max, bitsStored: 8, signed: false, decoder: 'server-rendered', rendered: true };
+  return {
+    columns: bitmap.width,
+    rows: bitmap.height,
+    samplesPerPixel: 3,
+    pixels: rgb,
+    photometricInterpretation: 'RGB',
+    min,
+    max,
+    bitsStored: 8,
+    signed: false,
+    decoder: 'server-rendered',
+    rendered: true,
+  };
 }
 
 function remember(frameNumber: number, shown: Shown): void {
@@ -233,7 +301,8 @@ function remember(frameNumber: number, shown: Shown): void {
   // Evict the frames farthest from the one shown when over budget.
   while (cacheBytes > CACHE_LIMIT_BYTES && cache.size > 1) {
     let farthest = -1;
-    for (const key of cache.keys()) if (farthest < 0 || Math.abs(key - current) > Math.abs(farthest - current)) farthest = key;
+    for (const key of cache.keys())
+      if (farthest < 0 || Math.abs(key - current) > Math.abs(farthest - current)) farthest = key;
     cacheBytes -= cache.get(farthest)!.frame.pixels.byteLength;
     cache.delete(farthest);
   }
@@ -301,7 +370,9 @@ async function show(frameNumber: number): Promise<void> {
     if (!firstShown) {
       firstShown = true;
       // After the browser has had the chance to paint it.
-      requestAnimationFrame(() => post({ type: 'rendered', frameNumber: wanted, path: shown.path }));
+      requestAnimationFrame(() =>
+        post({ type: 'rendered', frameNumber: wanted, path: shown.path }),
+      );
     }
   } catch (error) {
     if (wanted !== current) return;
@@ -313,7 +384,11 @@ async function show(frameNumber: number): Promise<void> {
 }
 
 function describePath(shown: Shown): string {
-  const how = { stored: 'as stored (transfer-syntax=*)', transcoded: 'transcoded by the server to Explicit VR Little Endian', rendered: 'rendered by the server (/rendered): no pixel values' }[shown.path];
+  const how = {
+    stored: 'as stored (transfer-syntax=*)',
+    transcoded: 'transcoded by the server to Explicit VR Little Endian',
+    rendered: 'rendered by the server (/rendered): no pixel values',
+  }[shown.path];
   const syntax = shown.transferSyntaxUid ?? info?.transferSyntaxUid;
   return `${how} · ${shown.frame.decoder}${syntax ? ` · ${syntax}` : ''} · ${shown.mediaType}`;
 }
@@ -322,14 +397,30 @@ function updateOverlay(): void {
   if (!init || !info) return;
   const a = init.attributes;
   setLines(corners.topLeft, [a.patientName, a.patientId, a.studyDate, a.studyDescription]);
-  setLines(corners.topRight, [a.modality && a.seriesNumber ? `${a.modality} · Series ${a.seriesNumber}` : a.modality, a.seriesDescription, a.instanceNumber ? `Instance ${a.instanceNumber}` : undefined, info.numberOfFrames > 1 ? `Frame ${current} / ${info.numberOfFrames}` : undefined]);
+  setLines(corners.topRight, [
+    a.modality && a.seriesNumber ? `${a.modality} · Series ${a.seriesNumber}` : a.modality,
+    a.seriesDescription,
+    a.instanceNumber ? `Instance ${a.instanceNumber}` : undefined,
+    info.numberOfFrames > 1 ? `Frame ${current} / ${info.numberOfFrames}` : undefined,
+  ]);
   const color = shownNow ? isColor(shownNow.frame) : false;
-  setLines(corners.bottomLeft, [`${info.columns} × ${info.rows}`, info.transferSyntaxUid, shownNow?.frame.decoder]);
-  setLines(corners.bottomRight, [color && !view.invert ? undefined : `W ${round(view.windowWidth)} C ${round(view.windowCenter)}${view.invert ? ' · inverted' : ''}`, `Zoom ${Math.round(zoom.scale * 100)}%`]);
+  setLines(corners.bottomLeft, [
+    `${info.columns} × ${info.rows}`,
+    info.transferSyntaxUid,
+    shownNow?.frame.decoder,
+  ]);
+  setLines(corners.bottomRight, [
+    color && !view.invert
+      ? undefined
+      : `W ${round(view.windowWidth)} C ${round(view.windowCenter)}${view.invert ? ' · inverted' : ''}`,
+    `Zoom ${Math.round(zoom.scale * 100)}%`,
+  ]);
 }
 
 function setLines(node: HTMLElement, lines: Array<string | undefined>): void {
-  node.replaceChildren(...lines.filter((l): l is string => !!l).map((l) => element('div', undefined, l)));
+  node.replaceChildren(
+    ...lines.filter((l): l is string => !!l).map((l) => element('div', undefined, l)),
+  );
 }
 
 function round(value: number): string {
@@ -343,7 +434,13 @@ let presets: WindowPreset[] = [];
 
 function fillPresets(frame: DecodedFrame): void {
   if (!info) return;
-  presets = [...info.windows.map((w, i) => ({ ...w, explanation: w.explanation || `Header window ${i + 1}` })), rangeWindow(info, frame)];
+  presets = [
+    ...info.windows.map((w, i) => ({
+      ...w,
+      explanation: w.explanation || `Header window ${i + 1}`,
+    })),
+    rangeWindow(info, frame),
+  ];
   if (isColor(frame)) presets = [initialWindow(info, frame)];
   presetSelect.replaceChildren(
     ...presets.map((preset, index) => {
@@ -401,7 +498,12 @@ function zoomAt(factor: number, clientX: number, clientY: number): void {
   const px = clientX - bounds.left;
   const py = clientY - bounds.top;
   const scale = Math.min(64, Math.max(0.05, zoom.scale * factor));
-  zoom = { scale, x: px - ((px - zoom.x) * scale) / zoom.scale, y: py - ((py - zoom.y) * scale) / zoom.scale, fit: false };
+  zoom = {
+    scale,
+    x: px - ((px - zoom.x) * scale) / zoom.scale,
+    y: py - ((py - zoom.y) * scale) / zoom.scale,
+    fit: false,
+  };
   applyZoom();
 }
 
@@ -409,7 +511,12 @@ function actualSize(): void {
   const bounds = stage.getBoundingClientRect();
   const frame = shownNow?.frame;
   if (!frame) return;
-  zoom = { scale: 1, x: (bounds.width - frame.columns) / 2, y: (bounds.height - frame.rows) / 2, fit: false };
+  zoom = {
+    scale: 1,
+    x: (bounds.width - frame.columns) / 2,
+    y: (bounds.height - frame.rows) / 2,
+    fit: false,
+  };
   applyZoom();
 }
 
@@ -419,18 +526,40 @@ function fit(): void {
 }
 
 new ResizeObserver(() => applyZoom()).observe(stage);
-stage.addEventListener('wheel', (event) => {
-  event.preventDefault();
-  zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
-}, { passive: false });
+stage.addEventListener(
+  'wheel',
+  (event) => {
+    event.preventDefault();
+    zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
+  },
+  { passive: false },
+);
 
-let drag: { mode: 'window' | 'pan'; x: number; y: number; center: number; width: number; zx: number; zy: number } | undefined;
+let drag:
+  | {
+      mode: 'window' | 'pan';
+      x: number;
+      y: number;
+      center: number;
+      width: number;
+      zx: number;
+      zy: number;
+    }
+  | undefined;
 stage.addEventListener('contextmenu', (event) => event.preventDefault());
 stage.addEventListener('pointerdown', (event) => {
   stage.focus();
   const mode = event.button === 0 && !event.shiftKey && !event.ctrlKey ? 'window' : 'pan';
   if (mode === 'window' && shownNow?.frame.rendered) return;
-  drag = { mode, x: event.clientX, y: event.clientY, center: view.windowCenter, width: view.windowWidth, zx: zoom.x, zy: zoom.y };
+  drag = {
+    mode,
+    x: event.clientX,
+    y: event.clientY,
+    center: view.windowCenter,
+    width: view.windowWidth,
+    zx: zoom.x,
+    zy: zoom.y,
+  };
   stage.setPointerCapture(event.pointerId);
 });
 stage.addEventListener('pointermove', (event) => {
@@ -445,7 +574,9 @@ stage.addEventListener('pointermove', (event) => {
   }
   // Sensitivity follows the frame's range, as Cornerstone's W/L tool does.
   const frame = shownNow?.frame;
-  const span = frame ? Math.max(1, (frame.max - frame.min) * Math.abs(info?.rescaleSlope || 1)) : 256;
+  const span = frame
+    ? Math.max(1, (frame.max - frame.min) * Math.abs(info?.rescaleSlope || 1))
+    : 256;
   const perPixel = span / 512;
   setWindow(drag.center + dy * perPixel, Math.max(1, drag.width + dx * perPixel));
 });
@@ -467,11 +598,13 @@ function updatePixelValue(event: PointerEvent): void {
     return;
   }
   const position = `x ${Math.floor(x)}, y ${Math.floor(y)}`;
-  if (shown.frame.rendered) pixelStatus.textContent = `${position}: rendered RGB ${value.stored.join(', ')}`;
+  if (shown.frame.rendered)
+    pixelStatus.textContent = `${position}: rendered RGB ${value.stored.join(', ')}`;
   else if (value.rescaled !== undefined) {
     const unit = info.rescaleType ? ` ${info.rescaleType}` : '';
     pixelStatus.textContent = `${position}: stored ${value.stored[0]} · value ${round(value.rescaled)}${unit}`;
-  } else pixelStatus.textContent = `${position}: ${shown.frame.photometricInterpretation} ${value.stored.join(', ')}`;
+  } else
+    pixelStatus.textContent = `${position}: ${shown.frame.photometricInterpretation} ${value.stored.join(', ')}`;
 }
 
 fitButton.addEventListener('click', fit);
@@ -495,7 +628,11 @@ function exportPng(): void {
     if (!blob) return;
     void blob.arrayBuffer().then((buffer) => {
       const base = (init?.title ?? 'frame').replace(/\.dcm$/i, '');
-      post({ type: 'exportPng', suggestedName: `${base}${info && info.numberOfFrames > 1 ? `-frame${current}` : ''}.png`, png: new Uint8Array(buffer) });
+      post({
+        type: 'exportPng',
+        suggestedName: `${base}${info && info.numberOfFrames > 1 ? `-frame${current}` : ''}.png`,
+        png: new Uint8Array(buffer),
+      });
     });
   }, 'image/png');
 }
@@ -559,7 +696,8 @@ function countCineFrame(): void {
 }
 
 function reportCine(until: number, stopped: boolean): void {
-  if (cineSince !== undefined && cineCount > 0) post({ type: 'cineStats', framesDrawn: cineCount, elapsedMs: until - cineSince, fps, stopped });
+  if (cineSince !== undefined && cineCount > 0)
+    post({ type: 'cineStats', framesDrawn: cineCount, elapsedMs: until - cineSince, fps, stopped });
   cineCount = 0;
   cineSince = stopped ? undefined : until;
 }
@@ -593,10 +731,18 @@ stage.addEventListener('keydown', (event) => {
         return true;
       case '+':
       case '=':
-        zoomAt(1.25, stage.getBoundingClientRect().left + stage.clientWidth / 2, stage.getBoundingClientRect().top + stage.clientHeight / 2);
+        zoomAt(
+          1.25,
+          stage.getBoundingClientRect().left + stage.clientWidth / 2,
+          stage.getBoundingClientRect().top + stage.clientHeight / 2,
+        );
         return true;
       case '-':
-        zoomAt(0.8, stage.getBoundingClientRect().left + stage.clientWidth / 2, stage.getBoundingClientRect().top + stage.clientHeight / 2);
+        zoomAt(
+          0.8,
+          stage.getBoundingClientRect().left + stage.clientWidth / 2,
+          stage.getBoundingClientRect().top + stage.clientHeight / 2,
+        );
         return true;
       case '0':
         fit();

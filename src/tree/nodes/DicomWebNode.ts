@@ -79,7 +79,11 @@ export class MessageNode extends DicomWebNode {
     item.contextValue = this.kind;
     if (this.kind === ContextValue.LoadMore) {
       item.iconPath = new vscode.ThemeIcon('ellipsis');
-      item.command = { command: 'dicomweb.node.loadMore', title: 'Load More', arguments: [this.parent] };
+      item.command = {
+        command: 'dicomweb.node.loadMore',
+        title: 'Load More',
+        arguments: [this.parent],
+      };
     } else if (this.kind === ContextValue.Error) {
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
       item.description = 'click to retry';
@@ -111,7 +115,10 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
   }
 
   /** Fetches one page starting at `offset`. */
-  protected abstract fetchPage(offset: number, limit: number): Promise<{ items: T[]; hasMore: boolean; warnings: string[]; received: number }>;
+  protected abstract fetchPage(
+    offset: number,
+    limit: number,
+  ): Promise<{ items: T[]; hasMore: boolean; warnings: string[]; received: number }>;
   protected abstract emptyLabel(): string;
   /** The connection this row lists from, for messages that name it. */
   protected abstract get owner(): ServerConnection;
@@ -122,10 +129,26 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
     if (this.loaded === undefined && this.error === undefined) await this.load();
     const rows: DicomWebNode[] = [...(this.loaded ?? [])];
     for (const [index, warning] of this.warnings.entries()) {
-      rows.push(new MessageNode(`${this.id}/warning/${index}`, this, ContextValue.Info, warning, 'The server sent this Warning header (PS3.18 §8.6.2).'));
+      rows.push(
+        new MessageNode(
+          `${this.id}/warning/${index}`,
+          this,
+          ContextValue.Info,
+          warning,
+          'The server sent this Warning header (PS3.18 §8.6.2).',
+        ),
+      );
     }
     if (this.error !== undefined) {
-      rows.push(new MessageNode(`${this.id}/error`, this, ContextValue.Error, describeError(this.error, this.owner), detailOf(this.error)));
+      rows.push(
+        new MessageNode(
+          `${this.id}/error`,
+          this,
+          ContextValue.Error,
+          describeError(this.error, this.owner),
+          detailOf(this.error),
+        ),
+      );
     } else if (this.hasMore) {
       rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
     } else if (rows.length === 0) {

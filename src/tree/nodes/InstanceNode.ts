@@ -5,7 +5,13 @@ import { sopClassName } from '../../dicom/uids';
 import { ContextValue, DicomWebNode } from './DicomWebNode';
 import type { SeriesNode } from './SeriesNode';
 
-export const INSTANCE_FIELDS = ['InstanceNumber', 'SOPClassUID', 'NumberOfFrames', 'Rows', 'Columns'];
+export const INSTANCE_FIELDS = [
+  'InstanceNumber',
+  'SOPClassUID',
+  'NumberOfFrames',
+  'Rows',
+  'Columns',
+];
 
 export class InstanceNode extends DicomWebNode {
   readonly id: string;
@@ -41,7 +47,9 @@ export class InstanceNode extends DicomWebNode {
   }
 
   private rowLabel(): string {
-    return this.instanceNumber !== undefined ? `Instance ${this.instanceNumber}` : this.sopInstanceUid;
+    return this.instanceNumber !== undefined
+      ? `Instance ${this.instanceNumber}`
+      : this.sopInstanceUid;
   }
 
   protected override readonly immutableRow = true;

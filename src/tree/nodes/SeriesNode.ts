@@ -7,7 +7,13 @@ import { InstanceNode, INSTANCE_FIELDS } from './InstanceNode';
 import { escape } from './ServerNode';
 import { counts, lowerCount, type StudyNode } from './StudyNode';
 
-export const SERIES_FIELDS = ['SeriesDescription', 'SeriesNumber', 'Modality', 'NumberOfSeriesRelatedInstances', 'BodyPartExamined'];
+export const SERIES_FIELDS = [
+  'SeriesDescription',
+  'SeriesNumber',
+  'Modality',
+  'NumberOfSeriesRelatedInstances',
+  'BodyPartExamined',
+];
 
 export class SeriesNode extends PagedNode<InstanceNode> {
   readonly id: string;
@@ -86,7 +92,12 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     );
     const items = page.items.map((dataset) => new InstanceNode(this, dataset));
     items.sort((a, b) => (a.instanceNumber ?? Infinity) - (b.instanceNumber ?? Infinity));
-    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.scanned ?? page.items.length };
+    return {
+      items,
+      hasMore: page.hasMore,
+      warnings: page.warnings,
+      received: page.scanned ?? page.items.length,
+    };
   }
 
   protected get owner(): ServerConnection {

@@ -33,20 +33,30 @@ export class ServerNode extends PagedNode<StudyNode> {
   }
 
   async setFilter(filter: StudyFilter | undefined): Promise<void> {
-    await this.context.workspaceState.update(filterKey(this.connection.id), isEmptyFilter(filter) ? undefined : filter);
+    await this.context.workspaceState.update(
+      filterKey(this.connection.id),
+      isEmptyFilter(filter) ? undefined : filter,
+    );
     this.reset();
     this.context.changed(this);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.connection.name, this.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(
+      this.connection.name,
+      this.expanded
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed,
+    );
     item.id = this.id;
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
     item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
-    item.iconPath = new vscode.ThemeIcon(filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment');
+    item.iconPath = new vscode.ThemeIcon(
+      filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
+    );
     item.description = `${workspace ? 'workspace settings · ' : ''}${filtered ? describeFilter(this.filter) : url}`;
     const kind = PROFILES[this.connection.kind ?? 'generic'].label;
     const tooltip = new vscode.MarkdownString(undefined, true);
@@ -54,7 +64,9 @@ export class ServerNode extends PagedNode<StudyNode> {
     tooltip.appendMarkdown(`Service URL: \`${url.replace(/`/g, '%60')}\`\n\n`);
     tooltip.appendMarkdown(`Authentication: ${escape(this.connection.auth ?? 'none')}`);
     if (workspace) {
-      tooltip.appendMarkdown(`\n\nFrom this workspace's settings (.vscode/settings.json), not yours: no credential is sent until you approve ${escape(originOf(this.connection.url) ?? 'its origin')} (asked at the first request).`);
+      tooltip.appendMarkdown(
+        `\n\nFrom this workspace's settings (.vscode/settings.json), not yours: no credential is sent until you approve ${escape(originOf(this.connection.url) ?? 'its origin')} (asked at the first request).`,
+      );
     }
     if (filtered) tooltip.appendMarkdown(`\n\nFilter: ${escape(describeFilter(this.filter))}`);
     item.tooltip = tooltip;
@@ -68,7 +80,13 @@ export class ServerNode extends PagedNode<StudyNode> {
       this.detected = true;
       await client.detectProfile().catch(() => undefined);
     }
-    const page = await client.searchPage('studies', {}, { match: filterToMatch(this.filter), includeField: STUDY_FIELDS }, offset, limit);
+    const page = await client.searchPage(
+      'studies',
+      {},
+      { match: filterToMatch(this.filter), includeField: STUDY_FIELDS },
+      offset,
+      limit,
+    );
     return {
       items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
       hasMore: page.hasMore,

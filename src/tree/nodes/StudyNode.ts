@@ -1,7 +1,13 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/connections';
 import type { DicomJsonDataset } from '../../dicomweb/types';
-import { formatDicomDate, formatPersonName, getNumber, getString, getStrings } from '../../dicom/json';
+import {
+  formatDicomDate,
+  formatPersonName,
+  getNumber,
+  getString,
+  getStrings,
+} from '../../dicom/json';
 import { ContextValue, PagedNode, type DicomWebNode, type TreeContext } from './DicomWebNode';
 import { escape, type ServerNode } from './ServerNode';
 import { SeriesNode, SERIES_FIELDS } from './SeriesNode';
@@ -74,7 +80,10 @@ export class StudyNode extends PagedNode<SeriesNode> {
       getString(this.dataset, '00100020'),
       formatDicomDate(getString(this.dataset, '00080020')),
       getStrings(this.dataset, '00080061').filter(Boolean).join('/'),
-      counts(this.seriesCount, 'series', 'series') + (this.instanceCount !== undefined ? `, ${counts(this.instanceCount, 'instance', 'instances')}` : ''),
+      counts(this.seriesCount, 'series', 'series') +
+        (this.instanceCount !== undefined
+          ? `, ${counts(this.instanceCount, 'instance', 'instances')}`
+          : ''),
     ].filter((part) => part);
     item.description = parts.join(' · ');
     return item;
@@ -85,17 +94,30 @@ export class StudyNode extends PagedNode<SeriesNode> {
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
     tooltip.appendMarkdown(`Patient ID: ${escape(getString(this.dataset, '00100020') ?? '—')}  \n`);
-    tooltip.appendMarkdown(`Study date: ${formatDicomDate(getString(this.dataset, '00080020')) || '—'}  \n`);
+    tooltip.appendMarkdown(
+      `Study date: ${formatDicomDate(getString(this.dataset, '00080020')) || '—'}  \n`,
+    );
     tooltip.appendMarkdown(`Accession: ${escape(getString(this.dataset, '00080050') ?? '—')}  \n`);
     tooltip.appendMarkdown(`StudyInstanceUID: \`${this.studyInstanceUid}\``);
     return tooltip;
   }
 
   protected async fetchPage(offset: number, limit: number) {
-    const page = await this.server.client.searchPage('series', { studyInstanceUid: this.studyInstanceUid }, { includeField: SERIES_FIELDS }, offset, limit);
+    const page = await this.server.client.searchPage(
+      'series',
+      { studyInstanceUid: this.studyInstanceUid },
+      { includeField: SERIES_FIELDS },
+      offset,
+      limit,
+    );
     const items = page.items.map((dataset) => new SeriesNode(this.context, this, dataset));
     items.sort((a, b) => (a.seriesNumber ?? Infinity) - (b.seriesNumber ?? Infinity));
-    return { items, hasMore: page.hasMore, warnings: page.warnings, received: page.scanned ?? page.items.length };
+    return {
+      items,
+      hasMore: page.hasMore,
+      warnings: page.warnings,
+      received: page.scanned ?? page.items.length,
+    };
   }
 
   protected get owner(): ServerConnection {
@@ -126,7 +148,12 @@ export type { DicomWebNode };
 export function lowerCount(dataset: DicomJsonDataset, tag: string, by: number): void {
   const element = dataset[tag];
   const value = element?.Value?.[0];
-  const current = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+  const current =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : undefined;
   if (!element || current === undefined || by <= 0) return;
   element.Value = [Math.max(0, current - by)];
 }

@@ -24,9 +24,12 @@ export function describeError(error: unknown, connection?: NamedConnection): str
   if (status === 401 && connection && refusedCredential(error, connection)) {
     return `Not authorized (401): "${connection.name}" refused the ${credentialName(connection.auth)}; click to enter it again`;
   }
-  if (status === 401 || status === 403) return `Not authorized (${status})${serverMessage ? `: ${serverMessage}` : ''}`;
-  if (status !== undefined) return `The server answered ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
-  if (code === 'NETWORK') return `Cannot reach the server: ${(error as Error).message.replace(/^\w+ \S+ failed: /, '')}`;
+  if (status === 401 || status === 403)
+    return `Not authorized (${status})${serverMessage ? `: ${serverMessage}` : ''}`;
+  if (status !== undefined)
+    return `The server answered ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
+  if (code === 'NETWORK')
+    return `Cannot reach the server: ${(error as Error).message.replace(/^\w+ \S+ failed: /, '')}`;
   if (code === 'TIMEOUT') return 'The server did not answer in time';
   return redactUrlsIn((error as Error)?.message ?? String(error));
 }
@@ -41,16 +44,26 @@ export function detailOf(error: unknown): string {
  * (the tree's node ids carry an internal connection id nobody can map back).
  */
 export function failureLogLine(connection: NamedConnection, what: string, error: unknown): string {
-  const refused = (error as { status?: number }).status === 401 && refusedCredential(error, connection) ? ` (the server refused the ${credentialName(connection.auth)})` : '';
+  const refused =
+    (error as { status?: number }).status === 401 && refusedCredential(error, connection)
+      ? ` (the server refused the ${credentialName(connection.auth)})`
+      : '';
   return `[${connection.name}] could not list ${what}${refused}: ${detailOf(error)}`;
 }
 
 /** The request carried this connection's credential (DicomWebHttpError.credentialSent). */
 function refusedCredential(error: unknown, connection: NamedConnection): boolean {
   const auth = connection.auth;
-  return (error as { credentialSent?: boolean }).credentialSent === true && (auth === 'bearer' || auth === 'basic' || auth === 'entra');
+  return (
+    (error as { credentialSent?: boolean }).credentialSent === true &&
+    (auth === 'bearer' || auth === 'basic' || auth === 'entra')
+  );
 }
 
 function credentialName(auth: string | undefined): string {
-  return auth === 'basic' ? 'password' : auth === 'entra' ? 'Microsoft Entra ID token' : 'bearer token';
+  return auth === 'basic'
+    ? 'password'
+    : auth === 'entra'
+      ? 'Microsoft Entra ID token'
+      : 'bearer token';
 }

@@ -12,7 +12,11 @@ export function sideBarRow(page: Page, text: string | RegExp): Locator {
 }
 
 /** Waits for a side-bar row and returns it. */
-export async function waitForRow(page: Page, text: string | RegExp, timeoutMs = 15_000): Promise<Locator> {
+export async function waitForRow(
+  page: Page,
+  text: string | RegExp,
+  timeoutMs = 15_000,
+): Promise<Locator> {
   const row = sideBarRow(page, text);
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   return row;
@@ -23,11 +27,13 @@ export async function expandRow(row: Locator, timeoutMs = 15_000): Promise<void>
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   if ((await row.getAttribute('aria-expanded')) === 'true') return;
   await row.locator('.monaco-tl-twistie').click();
-  await row.page().waitForFunction(
-    (element) => element.getAttribute('aria-expanded') === 'true',
-    await row.elementHandle(),
-    { timeout: timeoutMs },
-  );
+  await row
+    .page()
+    .waitForFunction(
+      (element) => element.getAttribute('aria-expanded') === 'true',
+      await row.elementHandle(),
+      { timeout: timeoutMs },
+    );
 }
 
 /**
@@ -35,15 +41,27 @@ export async function expandRow(row: Locator, timeoutMs = 15_000): Promise<void>
  * lands too soon after the menu opened (it is taken for the right button's release), so
  * the entry is hovered first and clicked again while the menu stays open.
  */
-export async function chooseFromContextMenu(page: Page, row: Locator, label: string, timeoutMs = 10_000): Promise<void> {
+export async function chooseFromContextMenu(
+  page: Page,
+  row: Locator,
+  label: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const menu = page.locator('.context-view .monaco-menu');
-  const entry = menu.locator(`.action-menu-item:has(.action-label[aria-label="${label.replace(/"/g, '\\"')}"])`).first();
+  const entry = menu
+    .locator(`.action-menu-item:has(.action-label[aria-label="${label.replace(/"/g, '\\"')}"])`)
+    .first();
   await row.click({ button: 'right' });
   try {
     await entry.waitFor({ state: 'visible', timeout: timeoutMs });
   } catch (error) {
-    const offered = await menu.locator('.action-label').allInnerTexts().catch(() => []);
-    throw new Error(`the context menu has no "${label}"; it offers: ${offered.filter(Boolean).join(' | ') || 'nothing'} (${(error as Error).message.split('\n')[0]})`);
+    const offered = await menu
+      .locator('.action-label')
+      .allInnerTexts()
+      .catch(() => []);
+    throw new Error(
+      `the context menu has no "${label}"; it offers: ${offered.filter(Boolean).join(' | ') || 'nothing'} (${(error as Error).message.split('\n')[0]})`,
+    );
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -53,7 +71,10 @@ export async function chooseFromContextMenu(page: Page, row: Locator, label: str
       await menu.waitFor({ state: 'hidden', timeout: 1000 });
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the context menu stayed open after choosing "${label}": ${(error as Error).message.split('\n')[0]}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the context menu stayed open after choosing "${label}": ${(error as Error).message.split('\n')[0]}`,
+        );
     }
   }
 }
@@ -71,7 +92,12 @@ export async function widenSideBar(page: Page, width: number): Promise<void> {
 
 /** Rows of the side bar as `aria-label`s (label and description separated), for messages. */
 export async function describeRows(page: Page): Promise<string> {
-  return (await treeRows(page)).map((row: TreeRow) => `${'  '.repeat(row.level - 1)}${row.ariaLabel.replace(/, has actions$/, '')}`).join('\n');
+  return (await treeRows(page))
+    .map(
+      (row: TreeRow) =>
+        `${'  '.repeat(row.level - 1)}${row.ariaLabel.replace(/, has actions$/, '')}`,
+    )
+    .join('\n');
 }
 
 /** The modal dialog VS Code shows for `showWarningMessage(..., { modal: true })`. */
@@ -87,15 +113,24 @@ export async function waitForModalDialog(page: Page, timeoutMs = 15_000): Promis
   const box = page.locator('.monaco-dialog-box');
   await box.waitFor({ state: 'visible', timeout: timeoutMs });
   const message = (await box.locator('.dialog-message-text').innerText()).trim();
-  const detail = (await box.locator('.dialog-message-detail').innerText().catch(() => '')).trim();
-  const buttons = (await box.locator('.dialog-buttons .monaco-button').allInnerTexts()).map((text) => text.trim());
+  const detail = (
+    await box
+      .locator('.dialog-message-detail')
+      .innerText()
+      .catch(() => '')
+  ).trim();
+  const buttons = (await box.locator('.dialog-buttons .monaco-button').allInnerTexts()).map(
+    (text) => text.trim(),
+  );
   return {
     box,
     message,
     detail,
     buttons,
     click: async (button: string) => {
-      await box.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^${button}$`) }).click();
+      await box
+        .locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^${button}$`) })
+        .click();
       await box.waitFor({ state: 'hidden', timeout: timeoutMs });
     },
   };
@@ -109,12 +144,19 @@ export async function activeTabTitle(page: Page): Promise<string> {
 /**
  * Waits for the active editor to be a new tab (not `previousTitle`) and returns its title.
  */
-export async function waitForNewActiveTab(page: Page, previousTitle: string | undefined, timeoutMs = 15_000): Promise<string> {
+export async function waitForNewActiveTab(
+  page: Page,
+  previousTitle: string | undefined,
+  timeoutMs = 15_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const title = await activeTabTitle(page).catch(() => '');
     if (title && title !== previousTitle) return title;
-    if (Date.now() > deadline) throw new Error(`no new editor tab became active within ${timeoutMs} ms (active: "${title}")`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no new editor tab became active within ${timeoutMs} ms (active: "${title}")`,
+      );
     await page.waitForTimeout(100);
   }
 }
@@ -125,7 +167,11 @@ export async function waitForNewActiveTab(page: Page, previousTitle: string | un
  * (retainContextWhenHidden), and a new panel's iframe appears while the previous one is
  * still shown, hence the title.
  */
-export async function webviewTitled(page: Page, title: string, timeoutMs = 15_000): Promise<FrameLocator> {
+export async function webviewTitled(
+  page: Page,
+  title: string,
+  timeoutMs = 15_000,
+): Promise<FrameLocator> {
   const hosts = page.locator('iframe.webview.ready');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -134,11 +180,19 @@ export async function webviewTitled(page: Page, title: string, timeoutMs = 15_00
       const host = hosts.nth(index);
       if (!(await host.isVisible().catch(() => false))) continue;
       const inner = host.contentFrame().frameLocator('#active-frame');
-      const text = ((await inner.locator('title').textContent({ timeout: 500 }).catch(() => null)) ?? '').trim();
+      const text = (
+        (await inner
+          .locator('title')
+          .textContent({ timeout: 500 })
+          .catch(() => null)) ?? ''
+      ).trim();
       if (text === title) return inner;
       seen.push(text);
     }
-    if (Date.now() > deadline) throw new Error(`no visible webview titled "${title}" within ${timeoutMs} ms (visible: ${seen.map((t) => `"${t}"`).join(', ') || 'none'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no visible webview titled "${title}" within ${timeoutMs} ms (visible: ${seen.map((t) => `"${t}"`).join(', ') || 'none'})`,
+      );
     await page.waitForTimeout(150);
   }
 }

@@ -12,7 +12,13 @@ export const CONNECTION_NAME = 'Orthanc (test)';
 
 /** The `dicomweb.servers` entry of the test Orthanc. */
 export function orthancConnection(): Record<string, unknown> {
-  return { id: 'orthanc-ui', name: CONNECTION_NAME, url: orthanc.dicomWebUrl, kind: 'orthanc', serverRoot: orthanc.restUrl };
+  return {
+    id: 'orthanc-ui',
+    name: CONNECTION_NAME,
+    url: orthanc.dicomWebUrl,
+    kind: 'orthanc',
+    serverRoot: orthanc.restUrl,
+  };
 }
 
 /**
@@ -26,7 +32,11 @@ export async function seedOrthanc(extraFiles: string[] = []): Promise<DicomWebCl
   try {
     const files = [...(await writeSeedFiles(dir)), ...extraFiles];
     const summary = await client.storeInstances(files);
-    assert.equal(summary.stored, files.length, `Orthanc should store every seed file: ${JSON.stringify(summary.outcomes)}`);
+    assert.equal(
+      summary.stored,
+      files.length,
+      `Orthanc should store every seed file: ${JSON.stringify(summary.outcomes)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -34,7 +44,10 @@ export async function seedOrthanc(extraFiles: string[] = []): Promise<DicomWebCl
 }
 
 /** The number of instances Orthanc holds that match `match` (QIDO-RS). */
-export async function countInstances(client: DicomWebClient, match: Record<string, string>): Promise<number> {
+export async function countInstances(
+  client: DicomWebClient,
+  match: Record<string, string>,
+): Promise<number> {
   const result = await client.search('instances', {}, { match });
   return result.items.length;
 }

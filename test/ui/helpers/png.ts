@@ -21,7 +21,7 @@ export function decodePng(png: Uint8Array): RgbaImage {
   let height = 0;
   let colorType = 0;
   const idat: Buffer[] = [];
-  for (let offset = 8; offset + 8 <= bytes.length; ) {
+  for (let offset = 8; offset + 8 <= bytes.length;) {
     const length = bytes.readUInt32BE(offset);
     const type = bytes.toString('latin1', offset + 4, offset + 8);
     const body = bytes.subarray(offset + 8, offset + 8 + length);
@@ -32,7 +32,9 @@ export function decodePng(png: Uint8Array): RgbaImage {
       colorType = body[9];
       const interlace = body[12];
       if (depth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0) {
-        throw new Error(`unsupported PNG: bit depth ${depth}, colour type ${colorType}, interlace ${interlace}`);
+        throw new Error(
+          `unsupported PNG: bit depth ${depth}, colour type ${colorType}, interlace ${interlace}`,
+        );
       }
     } else if (type === 'IDAT') {
       idat.push(body);
@@ -94,6 +96,9 @@ export function decodePng(png: Uint8Array): RgbaImage {
 
 /** [r, g, b] at a pixel of a decoded image. */
 export function rgbAt(image: RgbaImage, x: number, y: number): [number, number, number] {
-  const i = (Math.min(image.height - 1, Math.max(0, y)) * image.width + Math.min(image.width - 1, Math.max(0, x))) * 4;
+  const i =
+    (Math.min(image.height - 1, Math.max(0, y)) * image.width +
+      Math.min(image.width - 1, Math.max(0, x))) *
+    4;
   return [image.data[i], image.data[i + 1], image.data[i + 2]];
 }

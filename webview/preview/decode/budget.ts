@@ -32,7 +32,10 @@ export class PixelBudgetError extends Error {
   override readonly name = 'PixelBudgetError';
 }
 
-type Geometry = Pick<ImageInfo, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'numberOfFrames'>;
+type Geometry = Pick<
+  ImageInfo,
+  'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'numberOfFrames'
+>;
 
 /**
  * Throws {@link PixelBudgetError} when one frame of the declared geometry exceeds
@@ -42,19 +45,31 @@ type Geometry = Pick<ImageInfo, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAl
  */
 export function checkPixelBudget(info: Geometry): void {
   const { rows, columns, samplesPerPixel, bitsAllocated, numberOfFrames } = info;
-  if (![rows, columns, samplesPerPixel, bitsAllocated, numberOfFrames].every((v) => Number.isSafeInteger(v) && v > 0)) {
-    throw new PixelBudgetError(`The header's image geometry is not valid (Rows ${rows}, Columns ${columns}, Samples per Pixel ${samplesPerPixel}, Bits Allocated ${bitsAllocated}, Number of Frames ${numberOfFrames}).`);
+  if (
+    ![rows, columns, samplesPerPixel, bitsAllocated, numberOfFrames].every(
+      (v) => Number.isSafeInteger(v) && v > 0,
+    )
+  ) {
+    throw new PixelBudgetError(
+      `The header's image geometry is not valid (Rows ${rows}, Columns ${columns}, Samples per Pixel ${samplesPerPixel}, Bits Allocated ${bitsAllocated}, Number of Frames ${numberOfFrames}).`,
+    );
   }
   if (samplesPerPixel > 4 || bitsAllocated > 64 || numberOfFrames > MAX_FRAMES) {
-    throw new PixelBudgetError(`The header's image geometry is out of range (Samples per Pixel ${samplesPerPixel}, Bits Allocated ${bitsAllocated}, Number of Frames ${numberOfFrames}; PS3.3 C.7.6.3).`);
+    throw new PixelBudgetError(
+      `The header's image geometry is out of range (Samples per Pixel ${samplesPerPixel}, Bits Allocated ${bitsAllocated}, Number of Frames ${numberOfFrames}; PS3.3 C.7.6.3).`,
+    );
   }
   const samples = rows * columns * samplesPerPixel;
   if (samples > MAX_FRAME_SAMPLES) {
-    throw new PixelBudgetError(`The image is too large to preview: ${columns} × ${rows}${samplesPerPixel > 1 ? ` × ${samplesPerPixel} samples` : ''} is ${samples.toLocaleString('en-US')} samples a frame; the preview shows at most ${MAX_FRAME_SAMPLES.toLocaleString('en-US')}.`);
+    throw new PixelBudgetError(
+      `The image is too large to preview: ${columns} × ${rows}${samplesPerPixel > 1 ? ` × ${samplesPerPixel} samples` : ''} is ${samples.toLocaleString('en-US')} samples a frame; the preview shows at most ${MAX_FRAME_SAMPLES.toLocaleString('en-US')}.`,
+    );
   }
   const bytes = (samples * Math.max(8, bitsAllocated)) / 8;
   if (bytes > MAX_FRAME_BYTES) {
-    throw new PixelBudgetError(`The image is too large to preview: a decoded frame would take ${bytes.toLocaleString('en-US')} bytes; the preview holds at most ${MAX_FRAME_BYTES.toLocaleString('en-US')}.`);
+    throw new PixelBudgetError(
+      `The image is too large to preview: a decoded frame would take ${bytes.toLocaleString('en-US')} bytes; the preview holds at most ${MAX_FRAME_BYTES.toLocaleString('en-US')}.`,
+    );
   }
 }
 
@@ -67,6 +82,8 @@ export function checkPixelBudget(info: Geometry): void {
 export function checkNativeLength(frameBits: number, frames: number, available: number): void {
   const needed = Math.ceil((frameBits * frames) / 8);
   if (!(needed <= available)) {
-    throw new PixelBudgetError(`Pixel Data holds ${available.toLocaleString('en-US')} bytes; the header declares ${frames} frame${frames === 1 ? '' : 's'} that need ${needed.toLocaleString('en-US')}.`);
+    throw new PixelBudgetError(
+      `Pixel Data holds ${available.toLocaleString('en-US')} bytes; the header declares ${frames} frame${frames === 1 ? '' : 's'} that need ${needed.toLocaleString('en-US')}.`,
+    );
   }
 }

@@ -7,7 +7,10 @@
 import type { CodecName } from '../../protocol';
 
 /** What each codec package ships into dist/codecs/ and the global its script defines. */
-export const CODEC_FILES: Record<CodecName, { packageDir: string; script: string; wasm: string; globalName: string; label: string }> = {
+export const CODEC_FILES: Record<
+  CodecName,
+  { packageDir: string; script: string; wasm: string; globalName: string; label: string }
+> = {
   'libjpeg-turbo': {
     packageDir: '@cornerstonejs/codec-libjpeg-turbo-8bit/dist',
     script: 'libjpegturbowasm_decode.js',
@@ -109,7 +112,8 @@ export function runCodec(name: CodecName, module: CodecModule, encoded: Uint8Arr
     decoder.decode();
     const frameInfo = decoder.getFrameInfo();
     const bytes = decoder.getDecodedBuffer().slice();
-    const planar = name === 'charls' && frameInfo.componentCount > 1 && decoder.getInterleaveMode?.() === 0;
+    const planar =
+      name === 'charls' && frameInfo.componentCount > 1 && decoder.getInterleaveMode?.() === 0;
     return {
       width: frameInfo.width,
       height: frameInfo.height,

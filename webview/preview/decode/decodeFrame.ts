@@ -17,7 +17,12 @@ import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './ty
 
 /** jpeg-lossless-decoder-js's Decoder, injected (it is an ES module the webview bundles). */
 export interface JpegLosslessDecoder {
-  decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
+  decode(
+    buffer: ArrayBuffer,
+    offset: number,
+    length: number,
+    numBytes?: number,
+  ): Uint8Array | Uint16Array;
 }
 
 export interface DecoderDeps {
@@ -54,10 +59,17 @@ const TS = {
 /** Chooses the decoder: the part's transfer syntax first, then its media type (PS3.18 §8.7.4). */
 export function codecFor(encoding: FrameEncoding, info: ImageInfo): FrameCodec {
   const mediaType = encoding.mediaType.toLowerCase();
-  const uid = encoding.transferSyntaxUid ?? (encoding.path === 'stored' && isOctetStream(mediaType) ? info.transferSyntaxUid : undefined);
+  const uid =
+    encoding.transferSyntaxUid ??
+    (encoding.path === 'stored' && isOctetStream(mediaType) ? info.transferSyntaxUid : undefined);
   if (encoding.path === 'transcoded') return { kind: 'native', bigEndian: false };
   if (uid) {
-    if (uid === TS.implicitLE || uid === TS.explicitLE || uid === TS.deflated || uid === TS.encapsulatedUncompressed) {
+    if (
+      uid === TS.implicitLE ||
+      uid === TS.explicitLE ||
+      uid === TS.deflated ||
+      uid === TS.encapsulatedUncompressed
+    ) {
       return { kind: 'native', bigEndian: false };
     }
     // A local file keeps big endian bytes; a DICOMweb frame is always little endian (§8.7.3.3.2).
@@ -101,7 +113,12 @@ function isOctetStream(mediaType: string): boolean {
 }
 
 /** Decodes one frame. Rendered frames (PNG/JPEG from `/rendered`) are the webview's job. */
-export async function decodeFrame(bytes: Uint8Array, info: ImageInfo, encoding: FrameEncoding, deps: DecoderDeps): Promise<DecodedFrame> {
+export async function decodeFrame(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  encoding: FrameEncoding,
+  deps: DecoderDeps,
+): Promise<DecodedFrame> {
   // The header decides every buffer below (native, RLE): check it before any allocation.
   try {
     checkPixelBudget(info);
@@ -122,18 +139,33 @@ export async function decodeFrame(bytes: Uint8Array, info: ImageInfo, encoding: 
     case 'j2k': {
       const stream = j2kCodestream(bytes);
       // An HTJ2K codestream (CAP marker, PS3.5 §A.4.33 via ISO/IEC 15444-15) in a J2K part.
-      if (hasCapMarker(stream)) return fromCodec('openjph', runCodec('openjph', await deps.codecs.get('openjph'), stream), info);
-      return fromCodec('openjpeg', runCodec('openjpeg', await deps.codecs.get('openjpeg'), stream), info);
+      if (hasCapMarker(stream))
+        return fromCodec(
+          'openjph',
+          runCodec('openjph', await deps.codecs.get('openjph'), stream),
+          info,
+        );
+      return fromCodec(
+        'openjpeg',
+        runCodec('openjpeg', await deps.codecs.get('openjpeg'), stream),
+        info,
+      );
     }
     case 'htj2k':
-      return fromCodec('openjph', runCodec('openjph', await deps.codecs.get('openjph'), j2kCodestream(bytes)), info);
+      return fromCodec(
+        'openjph',
+        runCodec('openjph', await deps.codecs.get('openjph'), j2kCodestream(bytes)),
+        info,
+      );
     case 'unsupported':
       throw new DecodeError(`Cannot decode this frame: ${codec.reason}.`, true);
   }
 }
 
 /** The SOF marker of a JPEG stream (ISO/IEC 10918-1 B.2.2) and its sample precision. */
-export function jpegFrameHeader(bytes: Uint8Array): { marker: number; precision: number; components: number } | undefined {
+export function jpegFrameHeader(
+  bytes: Uint8Array,
+): { marker: number; precision: number; components: number } | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   let position = 2;
   while (position + 4 <= bytes.length) {
@@ -151,7 +183,8 @@ export function jpegFrameHeader(bytes: Uint8Array): { marker: number; precision:
       continue;
     }
     const length = (bytes[position + 2] << 8) | bytes[position + 3];
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    const isSof =
+      marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isSof) return { marker, precision: bytes[position + 4], components: bytes[position + 9] };
     if (marker === 0xda) return undefined;
     position += 2 + length;
@@ -159,10 +192,18 @@ export function jpegFrameHeader(bytes: Uint8Array): { marker: number; precision:
   return undefined;
 }
 
-async function decodeJpeg(bytes: Uint8Array, info: ImageInfo, deps: DecoderDeps): Promise<DecodedFrame> {
+async function decodeJpeg(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  deps: DecoderDeps,
+): Promise<DecodedFrame> {
   const header = jpegFrameHeader(bytes);
   if (!header) throw new DecodeError('The JPEG stream has no frame header (SOF).');
-  const lossless = header.marker === 0xc3 || header.marker === 0xc7 || header.marker === 0xcb || header.marker === 0xcf;
+  const lossless =
+    header.marker === 0xc3 ||
+    header.marker === 0xc7 ||
+    header.marker === 0xcb ||
+    header.marker === 0xcf;
   if (lossless) {
     // Process 14 (1.2.840.10008.1.2.4.57 / .70), PS3.5 §A.4.1.
     const Decoder = await deps.jpegLossless();
@@ -172,21 +213,45 @@ async function decodeJpeg(bytes: Uint8Array, info: ImageInfo, deps: DecoderDeps)
     const buffer = new Uint8Array(bytes).buffer;
     const out = decoder.decode(buffer, 0, bytes.length, numBytes);
     const data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength).slice();
-    return fromCodec('jpeg-lossless', { width: info.columns, height: info.rows, bitsPerSample: header.precision, componentCount: header.components, bytes: data, planar: false }, info);
+    return fromCodec(
+      'jpeg-lossless',
+      {
+        width: info.columns,
+        height: info.rows,
+        bitsPerSample: header.precision,
+        componentCount: header.components,
+        bytes: data,
+        planar: false,
+      },
+      info,
+    );
   }
   if (header.precision > 8) {
     // 12-bit JPEG Extended (Process 4): the 8-bit libjpeg-turbo build cannot; the panel
     // then asks the server for a transcoded frame.
-    throw new DecodeError(`${header.precision}-bit lossy JPEG (Process 2 & 4) has no decoder here.`, true);
+    throw new DecodeError(
+      `${header.precision}-bit lossy JPEG (Process 2 & 4) has no decoder here.`,
+      true,
+    );
   }
-  return fromCodec('libjpeg-turbo', runCodec('libjpeg-turbo', await deps.codecs.get('libjpeg-turbo'), bytes), info);
+  return fromCodec(
+    'libjpeg-turbo',
+    runCodec('libjpeg-turbo', await deps.codecs.get('libjpeg-turbo'), bytes),
+    info,
+  );
 }
 
 /** Turns a codec's output into a {@link DecodedFrame} (signedness, bits, planar, colour). */
-export function fromCodec(name: CodecName | 'jpeg-lossless', output: CodecOutput, info: ImageInfo): DecodedFrame {
+export function fromCodec(
+  name: CodecName | 'jpeg-lossless',
+  output: CodecOutput,
+  info: ImageInfo,
+): DecodedFrame {
   const { width, height, componentCount } = output;
   if (width !== info.columns || height !== info.rows) {
-    throw new DecodeError(`The codec decoded ${width}×${height}; the header says ${info.columns}×${info.rows}.`);
+    throw new DecodeError(
+      `The codec decoded ${width}×${height}; the header says ${info.columns}×${info.rows}.`,
+    );
   }
   // The header's Pixel Representation decides, unless the codec knows the samples are
   // signed (JPEG 2000 carries it in SIZ, PS3.5 §8.2.4 lets them disagree).
@@ -197,7 +262,9 @@ export function fromCodec(name: CodecName | 'jpeg-lossless', output: CodecOutput
     pixels = signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
   } else {
     const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-    pixels = signed ? new Int16Array(aligned.buffer, aligned.byteOffset, aligned.length >> 1) : new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length >> 1);
+    pixels = signed
+      ? new Int16Array(aligned.buffer, aligned.byteOffset, aligned.length >> 1)
+      : new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length >> 1);
   }
   const cellBits = pixels.BYTES_PER_ELEMENT * 8;
   const bitsStored = Math.min(info.bitsStored || output.bitsPerSample, cellBits);
@@ -213,7 +280,10 @@ export function fromCodec(name: CodecName | 'jpeg-lossless', output: CodecOutput
       // The inverse RCT/ICT is part of JPEG 2000 decoding (PS3.5 §8.2.4): YBR_RCT/ICT → RGB.
       if (photometric === 'YBR_RCT' || photometric === 'YBR_ICT') photometric = 'RGB';
     }
-    if ((photometric === 'YBR_FULL' || photometric === 'YBR_FULL_422') && pixels instanceof Uint8Array) {
+    if (
+      (photometric === 'YBR_FULL' || photometric === 'YBR_FULL_422') &&
+      pixels instanceof Uint8Array
+    ) {
       ybrFullToRgbInPlace(pixels);
       photometric = 'RGB';
     }
@@ -237,7 +307,12 @@ export function j2kCodestream(bytes: Uint8Array): Uint8Array {
   let position = 0;
   while (position + 8 <= bytes.length) {
     let length = view.getUint32(position);
-    const type = String.fromCharCode(bytes[position + 4], bytes[position + 5], bytes[position + 6], bytes[position + 7]);
+    const type = String.fromCharCode(
+      bytes[position + 4],
+      bytes[position + 5],
+      bytes[position + 6],
+      bytes[position + 7],
+    );
     let header = 8;
     if (length === 1 && position + 16 <= bytes.length) {
       length = Number(view.getBigUint64(position + 8));

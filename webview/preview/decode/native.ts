@@ -7,10 +7,16 @@ import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './ty
 import { ybrFull422ToYbrFull, ybrFullToRgbInPlace } from './color';
 
 /** Bytes one native frame takes (PS3.5 §8.1.1; YBR_FULL_422 keeps 2 samples a pixel, C.7.6.3.1.2). */
-export function nativeFrameLength(info: Pick<ImageInfo, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'photometricInterpretation'>): number {
+export function nativeFrameLength(
+  info: Pick<
+    ImageInfo,
+    'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'photometricInterpretation'
+  >,
+): number {
   const pixels = info.rows * info.columns;
   if (info.bitsAllocated === 1) return Math.ceil((pixels * info.samplesPerPixel) / 8);
-  const samples = info.photometricInterpretation === 'YBR_FULL_422' ? pixels * 2 : pixels * info.samplesPerPixel;
+  const samples =
+    info.photometricInterpretation === 'YBR_FULL_422' ? pixels * 2 : pixels * info.samplesPerPixel;
   return samples * (info.bitsAllocated / 8);
 }
 
@@ -25,7 +31,9 @@ export function decodeNative(bytes: Uint8Array, info: ImageInfo, bigEndian = fal
   const { rows, columns, bitsAllocated } = info;
   const needed = nativeFrameLength(info);
   if (bytes.length < needed) {
-    throw new DecodeError(`The frame has ${bytes.length} bytes; ${rows}×${columns} at ${bitsAllocated} bits needs ${needed}.`);
+    throw new DecodeError(
+      `The frame has ${bytes.length} bytes; ${rows}×${columns} at ${bitsAllocated} bits needs ${needed}.`,
+    );
   }
   const pixelCount = rows * columns;
   let samplesPerPixel = info.samplesPerPixel;
@@ -68,7 +76,10 @@ export function decodeNative(bytes: Uint8Array, info: ImageInfo, bigEndian = fal
       break;
     }
     default:
-      throw new DecodeError(`Bits Allocated ${bitsAllocated} is not supported (PS3.5 §8.1.1 allows 1, 8, 16, 32, 64).`, true);
+      throw new DecodeError(
+        `Bits Allocated ${bitsAllocated} is not supported (PS3.5 §8.1.1 allows 1, 8, 16, 32, 64).`,
+        true,
+      );
   }
 
   if (bitsAllocated > 1) maskToBitsStored(pixels, info.bitsStored, info.highBit, signed);
@@ -108,11 +119,20 @@ function swap16(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-function readWords(bytes: Uint8Array, out: Uint16Array | Int16Array | Uint32Array | Int32Array, size: 2 | 4, bigEndian: boolean): void {
+function readWords(
+  bytes: Uint8Array,
+  out: Uint16Array | Int16Array | Uint32Array | Int32Array,
+  size: 2 | 4,
+  bigEndian: boolean,
+): void {
   const aligned = bytes.byteOffset % size === 0;
   if (!bigEndian && aligned && isLittleEndianHost) {
     // Fast path: a view on the same memory, copied once.
-    const Ctor = out.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => typeof out;
+    const Ctor = out.constructor as new (
+      buffer: ArrayBufferLike,
+      offset: number,
+      length: number,
+    ) => typeof out;
     out.set(new Ctor(bytes.buffer, bytes.byteOffset, out.length));
     return;
   }
@@ -121,9 +141,14 @@ function readWords(bytes: Uint8Array, out: Uint16Array | Int16Array | Uint32Arra
   const signed = out instanceof Int16Array || out instanceof Int32Array;
   for (let i = 0; i < out.length; i++) {
     const at = i * size;
-    out[i] = size === 2
-      ? (signed ? view.getInt16(at, little) : view.getUint16(at, little))
-      : (signed ? view.getInt32(at, little) : view.getUint32(at, little));
+    out[i] =
+      size === 2
+        ? signed
+          ? view.getInt16(at, little)
+          : view.getUint16(at, little)
+        : signed
+          ? view.getInt32(at, little)
+          : view.getUint32(at, little);
   }
 }
 
@@ -134,7 +159,12 @@ const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Representation 1 (PS3.5 §8.1.1: the bits outside are not part of the value and may hold
  * overlays or garbage). A no-op when Bits Stored fills the cell.
  */
-export function maskToBitsStored(pixels: PixelArray, bitsStored: number, highBit: number, signed: boolean): void {
+export function maskToBitsStored(
+  pixels: PixelArray,
+  bitsStored: number,
+  highBit: number,
+  signed: boolean,
+): void {
   const cellBits = pixels.BYTES_PER_ELEMENT * 8;
   if (pixels instanceof Float32Array || bitsStored >= cellBits) return;
   const shift = Math.max(0, highBit + 1 - bitsStored);

@@ -17,7 +17,8 @@ const HEADER_LENGTH = 64;
 /** Decodes one RLE frame (all its fragments concatenated). */
 export function decodeRle(frame: Uint8Array, info: ImageInfo): DecodedFrame {
   const { rows, columns, samplesPerPixel, bitsAllocated } = info;
-  if (frame.length < HEADER_LENGTH) throw new DecodeError('RLE frame shorter than its 64-byte header (PS3.5 §G.5).');
+  if (frame.length < HEADER_LENGTH)
+    throw new DecodeError('RLE frame shorter than its 64-byte header (PS3.5 §G.5).');
   if (bitsAllocated % 8 !== 0 || bitsAllocated === 0 || bitsAllocated > 32) {
     throw new DecodeError(`RLE with Bits Allocated ${bitsAllocated} is not supported.`, true);
   }
@@ -26,7 +27,9 @@ export function decodeRle(frame: Uint8Array, info: ImageInfo): DecodedFrame {
   const bytesPerSample = bitsAllocated / 8;
   const expected = samplesPerPixel * bytesPerSample;
   if (segmentCount !== expected) {
-    throw new DecodeError(`RLE header declares ${segmentCount} segments; ${samplesPerPixel} sample(s) of ${bitsAllocated} bits need ${expected} (PS3.5 §G.2).`);
+    throw new DecodeError(
+      `RLE header declares ${segmentCount} segments; ${samplesPerPixel} sample(s) of ${bitsAllocated} bits need ${expected} (PS3.5 §G.2).`,
+    );
   }
   const offsets: number[] = [];
   for (let i = 0; i < segmentCount; i++) offsets.push(header.getUint32(4 + i * 4, true));
@@ -66,7 +69,16 @@ export function decodeRle(frame: Uint8Array, info: ImageInfo): DecodedFrame {
     ybrFullToRgbInPlace(pixels as Uint8Array);
     photometric = 'RGB';
   }
-  return lazyRange({ columns, rows, samplesPerPixel, pixels, photometricInterpretation: photometric, bitsStored: info.bitsStored, signed, decoder: 'RLE' });
+  return lazyRange({
+    columns,
+    rows,
+    samplesPerPixel,
+    pixels,
+    photometricInterpretation: photometric,
+    bitsStored: info.bitsStored,
+    signed,
+    decoder: 'RLE',
+  });
 }
 
 /**
@@ -74,7 +86,15 @@ export function decodeRle(frame: Uint8Array, info: ImageInfo): DecodedFrame {
  * repeats the next byte −n+1 times, −128 does nothing. Writes every `stride`-th byte of
  * `out` from `start`, stopping after `count` bytes (a segment may be padded to even length).
  */
-function unpackBits(input: Uint8Array, from: number, to: number, out: Uint8Array, start: number, stride: number, count: number): void {
+function unpackBits(
+  input: Uint8Array,
+  from: number,
+  to: number,
+  out: Uint8Array,
+  start: number,
+  stride: number,
+  count: number,
+): void {
   let position = from;
   let written = 0;
   let at = start;

@@ -4,7 +4,8 @@
  */
 
 /** Typed arrays a frame's samples can live in. */
-export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
+export type PixelArray =
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
 
 /** One decoded frame: stored values (before the Modality LUT), samples interleaved. */
 export interface DecodedFrame {

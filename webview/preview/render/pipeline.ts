@@ -19,14 +19,21 @@ export interface ViewState {
 }
 
 /** Rescale Slope/Intercept of C.11.1.1.2 (1 and 0 when absent or zero slope). */
-export function modality(info: Pick<ImageInfo, 'rescaleSlope' | 'rescaleIntercept'>): { slope: number; intercept: number } {
-  const slope = Number.isFinite(info.rescaleSlope) && info.rescaleSlope !== 0 ? info.rescaleSlope : 1;
+export function modality(info: Pick<ImageInfo, 'rescaleSlope' | 'rescaleIntercept'>): {
+  slope: number;
+  intercept: number;
+} {
+  const slope =
+    Number.isFinite(info.rescaleSlope) && info.rescaleSlope !== 0 ? info.rescaleSlope : 1;
   const intercept = Number.isFinite(info.rescaleIntercept) ? info.rescaleIntercept : 0;
   return { slope, intercept };
 }
 
 /** Stored → modality value (e.g. Hounsfield units). */
-export function rescale(stored: number, info: Pick<ImageInfo, 'rescaleSlope' | 'rescaleIntercept'>): number {
+export function rescale(
+  stored: number,
+  info: Pick<ImageInfo, 'rescaleSlope' | 'rescaleIntercept'>,
+): number {
   const { slope, intercept } = modality(info);
   return stored * slope + intercept;
 }
@@ -40,7 +47,9 @@ export function initialWindow(info: ImageInfo, frame: DecodedFrame): WindowPrese
     const full = 2 ** Math.min(frame.bitsStored, 32);
     return { center: full / 2, width: full, explanation: 'Full range' };
   }
-  const header = info.windows.find((w) => Number.isFinite(w.center) && Number.isFinite(w.width) && w.width >= 1);
+  const header = info.windows.find(
+    (w) => Number.isFinite(w.center) && Number.isFinite(w.width) && w.width >= 1,
+  );
   if (header) return header;
   return rangeWindow(info, frame);
 }
@@ -54,7 +63,9 @@ export function rangeWindow(info: ImageInfo, frame: DecodedFrame): WindowPreset 
   return { center: (low + high) / 2, width: Math.max(1, high - low + 1), explanation: 'Min/Max' };
 }
 
-export function isColor(frame: Pick<DecodedFrame, 'photometricInterpretation' | 'samplesPerPixel'>): boolean {
+export function isColor(
+  frame: Pick<DecodedFrame, 'photometricInterpretation' | 'samplesPerPixel'>,
+): boolean {
   return frame.samplesPerPixel >= 3 || frame.photometricInterpretation === 'PALETTE COLOR';
 }
 
@@ -89,7 +100,9 @@ const littleEndianHost = new Uint8Array(new Uint32Array([0x01020304]).buffer)[0]
 
 function packRgba(r: number, g: number, b: number): number {
   // Canvas ImageData is RGBA in memory; a Uint32 view writes it in host byte order.
-  return littleEndianHost ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+  return littleEndianHost
+    ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
+    : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
 }
 
 /**
@@ -97,9 +110,15 @@ function packRgba(r: number, g: number, b: number): number {
  * Grayscale frames go through a lookup table over the frame's stored range, so a 512×512
  * 16-bit frame is one table build plus one pass.
  */
-export function renderToRgba(frame: DecodedFrame, info: ImageInfo, view: ViewState, out: Uint8ClampedArray): void {
+export function renderToRgba(
+  frame: DecodedFrame,
+  info: ImageInfo,
+  view: ViewState,
+  out: Uint8ClampedArray,
+): void {
   const count = frame.rows * frame.columns;
-  if (out.length < count * 4) throw new Error(`RGBA buffer holds ${out.length} bytes; ${count * 4} needed.`);
+  if (out.length < count * 4)
+    throw new Error(`RGBA buffer holds ${out.length} bytes; ${count * 4} needed.`);
   const out32 = new Uint32Array(out.buffer, out.byteOffset, count);
   if (frame.photometricInterpretation === 'PALETTE COLOR' && info.palette && !frame.rendered) {
     renderPalette(frame, info, out32);
@@ -112,7 +131,12 @@ export function renderToRgba(frame: DecodedFrame, info: ImageInfo, view: ViewSta
   renderGray(frame, info, view, out32);
 }
 
-function renderGray(frame: DecodedFrame, info: ImageInfo, view: ViewState, out32: Uint32Array): void {
+function renderGray(
+  frame: DecodedFrame,
+  info: ImageInfo,
+  view: ViewState,
+  out32: Uint32Array,
+): void {
   const { slope, intercept } = modality(info);
   const voi = voiFunction(view.windowCenter, view.windowWidth, info.voiLutFunction);
   // MONOCHROME1: the minimum displays white (C.7.6.3.1.2); the user's invert toggles on top.
@@ -150,9 +174,14 @@ function renderColor(frame: DecodedFrame, view: ViewState, out32: Uint32Array): 
   const spp = frame.samplesPerPixel;
   const n = frame.rows * frame.columns;
   const full = 2 ** Math.min(frame.bitsStored, 32);
-  const identity8 = frame.bitsStored <= 8 && !view.invert && Math.abs(view.windowWidth - 256) < 1e-9 && Math.abs(view.windowCenter - 128) < 1e-9;
+  const identity8 =
+    frame.bitsStored <= 8 &&
+    !view.invert &&
+    Math.abs(view.windowWidth - 256) < 1e-9 &&
+    Math.abs(view.windowCenter - 128) < 1e-9;
   if (identity8) {
-    for (let i = 0, j = 0; i < n; i++, j += spp) out32[i] = packRgba(pixels[j], pixels[j + 1], pixels[j + 2]);
+    for (let i = 0, j = 0; i < n; i++, j += spp)
+      out32[i] = packRgba(pixels[j], pixels[j + 1], pixels[j + 2]);
     return;
   }
   // The window applies to each channel alike, as OHIF does for colour images.
@@ -164,10 +193,12 @@ function renderColor(frame: DecodedFrame, view: ViewState, out32: Uint32Array): 
   if (full <= MAX_LUT_ENTRIES) {
     const lut = new Uint8Array(full);
     for (let v = 0; v < full; v++) lut[v] = map(v);
-    for (let i = 0, j = 0; i < n; i++, j += spp) out32[i] = packRgba(lut[pixels[j]], lut[pixels[j + 1]], lut[pixels[j + 2]]);
+    for (let i = 0, j = 0; i < n; i++, j += spp)
+      out32[i] = packRgba(lut[pixels[j]], lut[pixels[j + 1]], lut[pixels[j + 2]]);
     return;
   }
-  for (let i = 0, j = 0; i < n; i++, j += spp) out32[i] = packRgba(map(pixels[j]), map(pixels[j + 1]), map(pixels[j + 2]));
+  for (let i = 0, j = 0; i < n; i++, j += spp)
+    out32[i] = packRgba(map(pixels[j]), map(pixels[j + 1]), map(pixels[j + 2]));
 }
 
 /** PALETTE COLOR (C.7.6.3.1.5): each stored value indexes the red, green and blue tables. */
@@ -180,7 +211,11 @@ function renderPalette(frame: DecodedFrame, info: ImageInfo, out32: Uint32Array)
   const n = frame.rows * frame.columns;
   for (let i = 0; i < n; i++) {
     const v = pixels[i];
-    out32[i] = packRgba(lookup(red, palette.red, v), lookup(green, palette.green, v), lookup(blue, palette.blue, v));
+    out32[i] = packRgba(
+      lookup(red, palette.red, v),
+      lookup(green, palette.green, v),
+      lookup(blue, palette.blue, v),
+    );
   }
 }
 
@@ -203,7 +238,12 @@ function lookup(table: Uint8Array, channel: PaletteChannel, value: number): numb
 }
 
 /** What the cursor shows: stored and rescaled value of the pixel, or its RGB triple. */
-export function pixelValueAt(frame: DecodedFrame, info: ImageInfo, x: number, y: number): { stored: number[]; rescaled?: number } | undefined {
+export function pixelValueAt(
+  frame: DecodedFrame,
+  info: ImageInfo,
+  x: number,
+  y: number,
+): { stored: number[]; rescaled?: number } | undefined {
   if (x < 0 || y < 0 || x >= frame.columns || y >= frame.rows) return undefined;
   const index = (Math.floor(y) * frame.columns + Math.floor(x)) * frame.samplesPerPixel;
   const stored = Array.from(frame.pixels.subarray(index, index + frame.samplesPerPixel));
