@@ -14,7 +14,7 @@ import {
 } from '../dicomweb/requests';
 import type { Services } from '../services';
 import { filterToMatch } from '../tree/filter';
-import { InstanceNode } from '../tree/nodes/InstanceNode';
+import { type InstanceNode } from '../tree/nodes/InstanceNode';
 import { SeriesNode } from '../tree/nodes/SeriesNode';
 import { ServerNode } from '../tree/nodes/ServerNode';
 import { StudyNode } from '../tree/nodes/StudyNode';

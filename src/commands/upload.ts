@@ -17,7 +17,7 @@ import {
 import type { StoreSummary } from '../dicomweb/store';
 import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
-import { ServerNode } from '../tree/nodes/ServerNode';
+import { type ServerNode } from '../tree/nodes/ServerNode';
 import { StudyNode } from '../tree/nodes/StudyNode';
 import { UserCancelled } from './registerCommand';
 

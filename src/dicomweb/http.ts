@@ -333,7 +333,6 @@ export class HttpTransport {
         // Expired token on an upload: the streamed body is spent and cannot be sent again
         // from here, but the provider still refreshes once, and the caller (which can
         // rebuild the body from its files) learns it may resend.
-        refreshedCredentials = true;
         const error = await httpError(request, response, undefined);
         error.credentialsRefreshed = await this.options.auth.refresh();
         throw error;

@@ -2,7 +2,7 @@
  * Where a preview's frames come from: a DICOMweb service (through the client, with the
  * fallback chain of issue 4) or a local Part 10 file. No `vscode` import: plain Node.
  */
-import * as dicomParser from 'dicom-parser';
+import type * as dicomParser from 'dicom-parser';
 import type { DicomWebClient } from '../dicomweb';
 import { DicomWebHttpError, redactUrl } from '../dicomweb/errors';
 import { readDataSet } from '../dicom/part10';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ConnectionStore } from '../config/connections';
-import { DicomWebNode, MessageNode, PagedNode, type TreeContext } from './nodes/DicomWebNode';
+import { type DicomWebNode, MessageNode, PagedNode, type TreeContext } from './nodes/DicomWebNode';
 import { ServerNode } from './nodes/ServerNode';
 
 /**

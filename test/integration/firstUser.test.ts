@@ -231,7 +231,7 @@ describe('First user: what tripped a new user up', function () {
     );
     assert.match(
       rowOf(fresh.path),
-      /^\| stored \| .* \|  \|$/,
+      /^\| stored \| .* \| {2}\|$/,
       `a stored file has an empty reason: ${rowOf(fresh.path)}`,
     );
     assert.doesNotMatch(text, /HTTP (\d+) — HTTP \1/);

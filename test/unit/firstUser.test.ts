@@ -148,7 +148,7 @@ describe('the upload report', () => {
       markdown,
       /^# Upload to Orthanc\n\n1 stored, 1 failed, 1 not DICOM \(not sent\)\n/,
     );
-    assert.match(markdown, /\| stored \| \/d\/a\\\|b\.dcm \| 1\.2\.3 \|  \|\n/);
+    assert.match(markdown, /\| stored \| \/d\/a\\\|b\.dcm \| 1\.2\.3 \| {2}\|\n/);
     assert.match(markdown, /\| failed \| \/d\/c\.dcm \| 1\.2\.3 \| HTTP 400 \|\n/);
     assert.match(markdown, /\| not DICOM \| \/d\/LICENSE \|/);
   });
