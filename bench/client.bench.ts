@@ -762,7 +762,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       unit: 'MB/s',
       details:
         `DicomWebClient.downloadToDirectory({ studyInstanceUid }, dir) (\`Accept: ${accept}\`): each part streamed to its own file, then renamed by its SOPInstanceUID; ` +
-        `the answer is read straight from the socket into one reused buffer (src/dicomweb/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
+        `the answer is read straight from the socket into one reused buffer (src/dicomweb/transport/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
         `in a fresh Node process per run, timed from the call to its return; median of ${RETRIEVE_REPEATS} (${clientRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). ${studyText}; MB = 10^6 bytes.`,
     },
     {
@@ -775,7 +775,7 @@ async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
       name: 'client.retrieve.plainUndici',
       value: MBps(plainMs),
       unit: 'MB/s',
-      details: `Reference: undici.request() piped to one file with stream.pipeline (no multipart parsing, no per-instance files), a fresh Node process per run; median of ${RETRIEVE_REPEATS} (${plainRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). Node's usual way: its writes go asynchronously through the thread pool, which the client avoids while writes are fast (src/dicomweb/download.ts).`,
+      details: `Reference: undici.request() piped to one file with stream.pipeline (no multipart parsing, no per-instance files), a fresh Node process per run; median of ${RETRIEVE_REPEATS} (${plainRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). Node's usual way: its writes go asynchronously through the thread pool, which the client avoids while writes are fast (src/dicomweb/transfer/download.ts).`,
     },
     {
       name: 'client.retrieve.vsCurl',

@@ -125,8 +125,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   buildBundle(true);
   try {
     // The extension's own code: dist/extension.js, dist/undici.js that it loads with the
-    // first client (src/dicomweb/http.ts), and dist/downloadWorker.js that a download runs in
-    // (src/dicomweb/downloadWorker.ts). The server and webview bundles run elsewhere.
+    // first client (src/dicomweb/transport/http.ts), and dist/downloadWorker.js that a download runs in
+    // (src/dicomweb/transfer/downloadWorker.ts). The server and webview bundles run elsewhere.
     const main = readFileSync(join(ROOT, 'dist', 'extension.js'));
     const lazy = existsSync(join(ROOT, 'dist', 'undici.js'))
       ? readFileSync(join(ROOT, 'dist', 'undici.js'))
@@ -570,7 +570,7 @@ async function downloadBench(
   const rate = median(runs.map((r) => MBps(r.durationMs)));
   const curlRate = median(curlMs.map(MBps));
   const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
-  const what = `\`dicomweb.node.download\` on the study node of a ${round(study.totalBytes / 1e6)} MB study (${study.instances.length} instances of 10 MiB) in Orthanc, into a new folder (layout tree), started in code-server's extension host, which runs it in a worker thread (src/dicomweb/downloadWorker.ts); ${runs.length} downloads in one host, each timed from the command to its result`;
+  const what = `\`dicomweb.node.download\` on the study node of a ${round(study.totalBytes / 1e6)} MB study (${study.instances.length} instances of 10 MiB) in Orthanc, into a new folder (layout tree), started in code-server's extension host, which runs it in a worker thread (src/dicomweb/transfer/downloadWorker.ts); ${runs.length} downloads in one host, each timed from the command to its result`;
   return [
     {
       name: 'extension.download.rate',

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { readDataSet } from '../src/dicom/part10';
 import { fileFrame } from '../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../src/preview/imageInfo';
-import { loadNodeCodec, nodeDecoderDeps } from '../src/preview/nodeCodecs';
+import { loadNodeCodec, nodeDecoderDeps } from '../test/support/nodeCodecs';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { ImageInfo } from '../webview/protocol';
 import type { CodecModule } from '../webview/preview/decode/codecs';

@@ -13,13 +13,13 @@ rmSync('dist', { recursive: true, force: true });
 /**
  * undici is more than half of the extension's code (its HTTP/1 parsers ship as WebAssembly
  * in base64) and no request is made at activation: it goes to dist/undici.js, which
- * src/dicomweb/http.ts requires with the first client. Activation then parses only the rest.
+ * src/dicomweb/transport/http.ts requires with the first client. Activation then parses only the rest.
  */
 const undiciApart = {
   name: 'undici-apart',
   setup(build) {
     build.onResolve({ filter: /^\.\/undici$/ }, (args) =>
-      args.importer.endsWith('src/dicomweb/http.ts')
+      args.importer.endsWith('src/dicomweb/transport/http.ts')
         ? { path: './undici.js', external: true }
         : undefined,
     );
@@ -48,10 +48,10 @@ const targets = [
     external: ['vscode'],
     plugins: [undiciApart],
   }),
-  bundle('src/dicomweb/undici.ts', 'dist/undici.js', node),
-  // Downloads run in a worker thread of the extension host (src/dicomweb/downloadWorker.ts);
+  bundle('src/dicomweb/transport/undici.ts', 'dist/undici.js', node),
+  // Downloads run in a worker thread of the extension host (src/dicomweb/transfer/downloadWorker.ts);
   // it shares dist/undici.js with the extension.
-  bundle('src/dicomweb/downloadWorkerMain.ts', 'dist/downloadWorker.js', {
+  bundle('src/dicomweb/transfer/downloadWorkerMain.ts', 'dist/downloadWorker.js', {
     ...node,
     plugins: [undiciApart],
   }),

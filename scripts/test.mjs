@@ -231,6 +231,8 @@ async function main() {
 
   step('build');
   runSync(process.execPath, ['scripts/build.mjs']);
+  // A fresh out/: a compiled file whose source moved or was deleted must not stay importable.
+  rmSync('out', { recursive: true, force: true });
   runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
   runSync(process.execPath, [
     'node_modules/typescript/bin/tsc',

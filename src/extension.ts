@@ -10,7 +10,7 @@ import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
-import { LocalServerManager } from './localServer/LocalServerManager';
+import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { PreviewManager } from './preview/PreviewManager';
 import type { Services, UserPrompts } from './services';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';

@@ -3,7 +3,7 @@ import type { ClientFactory } from './config/clients';
 import type { ConnectionStore } from './config/connections';
 import type { CredentialGate } from './config/credentialGate';
 import type { MetadataDocumentProvider } from './documents/metadataDocuments';
-import type { LocalServerManager } from './localServer/LocalServerManager';
+import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import type { UploadDropController } from './tree/dragAndDrop';

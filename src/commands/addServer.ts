@@ -7,8 +7,8 @@ import {
 } from '../config/connectionPolicy';
 import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
-import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles';
-import { redactUrl } from '../dicomweb/errors';
+import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles/serverProfiles';
+import { redactUrl } from '../dicomweb/transport/errors';
 import { baseUrlProblem, normalizeBaseUrl } from '../dicomweb/requests';
 import type { Services } from '../services';
 import type { ServerNode } from '../tree/nodes/ServerNode';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { redactUrl } from '../dicomweb/errors';
+import { redactUrl } from '../dicomweb/transport/errors';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 
 /** `dicomweb.server.copyUrl` */

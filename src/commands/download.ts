@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { DownloadResult } from '../dicomweb/download';
-import { downloadInWorker } from '../dicomweb/downloadWorker';
+import type { DownloadResult } from '../dicomweb/transfer/download';
+import { downloadInWorker } from '../dicomweb/transfer/downloadWorker';
 import type { Services } from '../services';
 import { clientOf, isResourceNode, selectionOf, targetOf, uidOf } from './nodeTargets';
 import { UserCancelled } from './registerCommand';
@@ -43,7 +43,7 @@ export async function download(
           const directory = join(destination.fsPath, uidOf(item));
           // In a worker thread: this host's event loop carries none of the parsing and writing,
           // and where the answer is read through undici (a proxy) its per-read buffers
-          // are collected by the worker's small heap, not this large one (src/dicomweb/downloadWorker.ts).
+          // are collected by the worker's small heap, not this large one (src/dicomweb/transfer/downloadWorker.ts).
           const result = await downloadInWorker(
             clientOf(item),
             workerScript,

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { writeSeedFiles } from '../dicom/seedShapes';
-import { LOCAL_CONNECTION_ID } from '../localServer/LocalServerManager';
+import { LOCAL_CONNECTION_ID } from '../localServerHost/LocalServerManager';
 import type { Services } from '../services';
 import { UserCancelled } from './registerCommand';
 

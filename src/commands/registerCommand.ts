@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DicomWebError, isCancellation, redactUrlsIn } from '../dicomweb/errors';
+import { DicomWebError, isCancellation, redactUrlsIn } from '../dicomweb/transport/errors';
 import type { Services } from '../services';
 
 /** Thrown by a command that the person cancelled: silent. */

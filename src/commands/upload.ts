@@ -13,8 +13,8 @@ import {
   headline,
   notDicomMessage,
   reportMarkdown,
-} from '../dicomweb/outcomeText';
-import type { StoreSummary } from '../dicomweb/store';
+} from '../dicomweb/transfer/outcomeText';
+import type { StoreSummary } from '../dicomweb/transfer/store';
 import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
 import { type ServerNode } from '../tree/nodes/ServerNode';

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/auth';
+import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/transport/auth';
 import { DicomWebClient } from '../dicomweb/client';
-import type { RequestLogEntry } from '../dicomweb/http';
-import { proxyForUrl } from '../dicomweb/proxy';
+import type { RequestLogEntry } from '../dicomweb/transport/http';
+import { proxyForUrl } from '../dicomweb/transport/proxy';
 import type { UserPrompts } from '../services';
 import {
   decideTrust,
@@ -185,7 +185,7 @@ export class ClientFactory implements vscode.Disposable {
 }
 
 /**
- * The client's body size caps and overall deadline (src/dicomweb/limits.ts) from the
+ * The client's body size caps and overall deadline (src/dicomweb/transport/limits.ts) from the
  * machine-scoped settings: a repository's settings cannot raise them (VS Code reads
  * machine-scoped settings from user settings only). Unset: the client's defaults.
  */
@@ -211,7 +211,7 @@ export function clientLimits(settings: Pick<vscode.WorkspaceConfiguration, 'get'
 
 /**
  * The proxy for a service, from VS Code's `http.proxy` / `http.noProxy` and the
- * environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (src/dicomweb/proxy.ts);
+ * environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (src/dicomweb/transport/proxy.ts);
  * `http.proxySupport: off` turns it off, as it does for VS Code itself.
  */
 export function proxyFor(url: string): string | undefined {

@@ -3,7 +3,7 @@
  * their tokens and passwords in VS Code's SecretStorage, removed together.
  */
 import * as vscode from 'vscode';
-import type { ServerKind } from '../dicomweb/profiles';
+import type { ServerKind } from '../dicomweb/profiles/serverProfiles';
 import {
   connectionsFromInspection,
   inspectionForTrust,

@@ -5,7 +5,7 @@
  * Approvals are kept per origin in globalState (revocable); a refusal holds for the rest
  * of the session, so a tree refresh does not ask again and again. No `vscode` import.
  */
-import type { AuthProvider } from '../dicomweb/auth';
+import type { AuthProvider } from '../dicomweb/transport/auth';
 import type { UserPrompts } from '../services';
 import {
   approvalsNeeded,

@@ -7,8 +7,8 @@
  * Browser-safe (no node: imports): the preview webview uses it too.
  */
 
-// The model types live with the client (src/dicomweb/types.ts), which returns them.
-import type { DicomJsonAttribute, DicomJsonDataset } from '../dicomweb/types';
+// The DICOM JSON model types (PS3.18 §F.2) live in types.ts, apart from these helpers.
+import type { DicomJsonAttribute, DicomJsonDataset } from './types';
 export type { DicomJsonAttribute, DicomJsonDataset };
 import { resolveTag } from './dictionary';
 

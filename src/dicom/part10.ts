@@ -11,6 +11,7 @@
 import * as dicomParser from 'dicom-parser';
 import { open, type FileHandle } from 'node:fs/promises';
 import { TransferSyntax, isValidUid, sopClassName } from './uids';
+import { ParserTag } from './tags';
 
 /** Why a file was refused; stable strings meant for `switch` and for tests. */
 export type DicomFileErrorCode =
@@ -90,8 +91,8 @@ export interface ReadIdentityOptions {
 
 const PREAMBLE_LENGTH = 128;
 const MAGIC_END = PREAMBLE_LENGTH + 4;
-const PIXEL_DATA = 'x7fe00010';
-const SERIES_INSTANCE_UID = 'x0020000e';
+const PIXEL_DATA = ParserTag.PixelData;
+const SERIES_INSTANCE_UID = ParserTag.SeriesInstanceUID;
 const UNDEFINED_LENGTH = 0xffffffff;
 
 /**
@@ -223,7 +224,7 @@ async function readIdentityOfFile(
 /**
  * Identity of an instance held in memory (a whole Part 10 file), e.g. a part received in a
  * STOW-RS request, and the data set it was read from: everything before Pixel Data, File
- * Meta included, as `readDataSet(bytes, { untilTag: 'x7fe00010' })` gives it, so a caller
+ * Meta included, as `readDataSet(bytes, { untilTag: ParserTag.PixelData })` gives it, so a caller
  * that needs both parses once (the local server). Same checks and errors as
  * {@link readInstanceIdentity}, except that Pixel Data is checked from the bytes.
  */
@@ -279,7 +280,7 @@ export function readDataSet(
 
 /** Transfer syntax UID of a parsed data set ((0002,0010)), or undefined. */
 export function transferSyntaxOf(dataSet: dicomParser.DataSet): string | undefined {
-  return readUid(dataSet, 'x00020010');
+  return readUid(dataSet, ParserTag.TransferSyntaxUID);
 }
 
 type ParseAttempt =
@@ -327,7 +328,7 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
   }
   // (0002,0000) says where the File Meta ends (PS3.10 §7.1); a file ending before that
   // was cut, not badly written.
-  const groupLengthElement = meta.elements['x00020000'];
+  const groupLengthElement = meta.elements[ParserTag.FileMetaInformationGroupLength];
   let metaEnd = MAGIC_END;
   if (groupLengthElement) {
     metaEnd = groupLengthElement.dataOffset + 4;
@@ -342,7 +343,7 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
       path,
     );
   }
-  const transferSyntax = readUid(meta, 'x00020010');
+  const transferSyntax = readUid(meta, ParserTag.TransferSyntaxUID);
   if (!transferSyntax) {
     throw new DicomFileError(
       'BAD_META',
@@ -376,10 +377,12 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
     // An image whose file ends before any Pixel Data was cut at an element boundary:
     // every "... Image Storage" IOD has the Image Pixel module (PS3.3 §C.7.6.3), and
     // Rows (0028,0010) belongs to it.
-    const hasAnyPixelData = ['x7fe00008', 'x7fe00009'].some((tag) => dataSet.elements[tag]);
-    const sopClass = readUid(dataSet, 'x00080016');
+    const hasAnyPixelData = [ParserTag.FloatPixelData, ParserTag.DoubleFloatPixelData].some(
+      (tag) => dataSet.elements[tag],
+    );
+    const sopClass = readUid(dataSet, ParserTag.SOPClassUID);
     const isImage =
-      dataSet.elements['x00280010'] !== undefined ||
+      dataSet.elements[ParserTag.Rows] !== undefined ||
       (sopClass !== undefined && /Image$/.test(sopClassName(sopClass)));
     if (isImage && !hasAnyPixelData) {
       throw new DicomFileError(
@@ -512,10 +515,10 @@ function identityFromDataSet(
 ): InstanceIdentity {
   const name = facts.path ?? 'The file';
   const required = {
-    sopClassUid: ['x00080016', 'SOP Class UID (0008,0016)'],
-    sopInstanceUid: ['x00080018', 'SOP Instance UID (0008,0018)'],
-    studyInstanceUid: ['x0020000d', 'Study Instance UID (0020,000D)'],
-    seriesInstanceUid: ['x0020000e', 'Series Instance UID (0020,000E)'],
+    sopClassUid: [ParserTag.SOPClassUID, 'SOP Class UID (0008,0016)'],
+    sopInstanceUid: [ParserTag.SOPInstanceUID, 'SOP Instance UID (0008,0018)'],
+    studyInstanceUid: [ParserTag.StudyInstanceUID, 'Study Instance UID (0020,000D)'],
+    seriesInstanceUid: [ParserTag.SeriesInstanceUID, 'Series Instance UID (0020,000E)'],
   } as const;
   const found: Partial<Record<keyof typeof required, string>> = {};
   const missing: string[] = [];
@@ -542,7 +545,7 @@ function identityFromDataSet(
       facts.path,
     );
   }
-  const transferSyntaxUid = readUid(dataSet, 'x00020010');
+  const transferSyntaxUid = readUid(dataSet, ParserTag.TransferSyntaxUID);
   if (!transferSyntaxUid) {
     throw new DicomFileError(
       'BAD_META',
@@ -556,8 +559,8 @@ function identityFromDataSet(
     if (!isValidUid(value)) warnings.push(`${key} "${value}" is not a valid UID (PS3.5 §9.1).`);
   }
   // PS3.10 §7.1: Media Storage SOP Class/Instance UID must equal the data set's.
-  const mediaClass = readUid(dataSet, 'x00020002');
-  const mediaInstance = readUid(dataSet, 'x00020003');
+  const mediaClass = readUid(dataSet, ParserTag.MediaStorageSOPClassUID);
+  const mediaInstance = readUid(dataSet, ParserTag.MediaStorageSOPInstanceUID);
   if (mediaClass && mediaClass !== found.sopClassUid) {
     warnings.push(
       `MediaStorageSOPClassUID ${mediaClass} differs from SOPClassUID ${found.sopClassUid}.`,
@@ -579,9 +582,9 @@ function identityFromDataSet(
     bytesRead: facts.bytesRead,
     warnings,
   };
-  const patientId = readText(dataSet, 'x00100020');
+  const patientId = readText(dataSet, ParserTag.PatientID);
   if (patientId) identity.patientId = patientId;
-  const patientName = readText(dataSet, 'x00100010');
+  const patientName = readText(dataSet, ParserTag.PatientName);
   if (patientName) identity.patientName = patientName;
   return identity;
 }

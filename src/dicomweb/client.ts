@@ -3,8 +3,8 @@
  * DELETE, over one keep-alive undici pool. No `vscode` import: it runs in plain Node and
  * everything in the extension calls it.
  */
-import { type AuthProvider, noAuth } from './auth';
-import { DicomWebError, DicomWebHttpError } from './errors';
+import { type AuthProvider, noAuth } from './transport/auth';
+import { DicomWebError, DicomWebHttpError } from './transport/errors';
 import {
   HttpTransport,
   sleep,
@@ -12,14 +12,14 @@ import {
   type HttpRequest,
   type HttpResponse,
   type RequestLogEntry,
-} from './http';
+} from './transport/http';
 import {
   MultipartError,
   parseContentType,
   parseMultipart,
   readPartBody,
   transferSyntaxFromType,
-} from './multipart';
+} from '../mime/multipart';
 import {
   PROFILES,
   dicomWebRootCandidates,
@@ -30,7 +30,7 @@ import {
   orthancRootCandidates,
   type ServerKind,
   type ServerProfile,
-} from './profiles';
+} from './profiles/serverProfiles';
 import {
   MEDIA,
   deleteRequest,
@@ -67,9 +67,13 @@ import {
  * is about a second on a local Orthanc; past it the row stays and the next click reads on.
  */
 export const CLIENT_FILTER_MAX_PAGES = 10;
-import type { DicomJsonDataset } from './types';
-import { storeFiles, type StoreOptions, type StoreSummary } from './store';
-import { retrieveToDirectory, type DownloadOptions, type DownloadResult } from './download';
+import type { DicomJsonDataset } from '../dicom/types';
+import { storeFiles, type StoreOptions, type StoreSummary } from './transfer/store';
+import {
+  retrieveToDirectory,
+  type DownloadOptions,
+  type DownloadResult,
+} from './transfer/download';
 import {
   DEFAULT_OPERATION_POLLING,
   operationsRoot,
@@ -77,6 +81,7 @@ import {
   type LongRunningOperation,
   type OperationPolling,
 } from './operations';
+import { Tag } from '../dicom/tags';
 
 export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   /** Service URL, with `/v{version}` and `/partitions/{name}` when the service has them. */
@@ -143,9 +148,9 @@ export interface RequestOptions {
 }
 
 const LEVEL_UID: Record<QidoLevel, string> = {
-  studies: '0020000D',
-  series: '0020000E',
-  instances: '00080018',
+  studies: Tag.StudyInstanceUID,
+  series: Tag.SeriesInstanceUID,
+  instances: Tag.SOPInstanceUID,
 };
 
 export class DicomWebClient {
@@ -408,10 +413,10 @@ export class DicomWebClient {
       const value = (row[tag] as { Value?: unknown[] } | undefined)?.Value?.[0];
       return typeof value === 'string' ? value : undefined;
     };
-    const studyInstanceUid = uid('0020000D');
+    const studyInstanceUid = uid(Tag.StudyInstanceUID);
     if (!studyInstanceUid) return undefined;
-    let seriesInstanceUid = uid('0020000E');
-    let sopInstanceUid = uid('00080018');
+    let seriesInstanceUid = uid(Tag.SeriesInstanceUID);
+    let sopInstanceUid = uid(Tag.SOPInstanceUID);
     if (!seriesInstanceUid || !sopInstanceUid) {
       const scope = seriesInstanceUid
         ? { studyInstanceUid, seriesInstanceUid }
@@ -420,15 +425,15 @@ export class DicomWebClient {
         await this.searchAsSent(
           'instances',
           scope,
-          { limit: 1, includeField: ['0020000E', '00080018'] },
+          { limit: 1, includeField: [Tag.SeriesInstanceUID, Tag.SOPInstanceUID] },
           options,
         )
       ).items;
       if (!first) return undefined;
-      seriesInstanceUid = (first['0020000E'] as { Value?: unknown[] } | undefined)?.Value?.[0] as
-        string | undefined;
-      sopInstanceUid = (first['00080018'] as { Value?: unknown[] } | undefined)?.Value?.[0] as
-        string | undefined;
+      seriesInstanceUid = (first[Tag.SeriesInstanceUID] as { Value?: unknown[] } | undefined)
+        ?.Value?.[0] as string | undefined;
+      sopInstanceUid = (first[Tag.SOPInstanceUID] as { Value?: unknown[] } | undefined)
+        ?.Value?.[0] as string | undefined;
       if (!seriesInstanceUid || !sopInstanceUid) return undefined;
     }
     const [metadata] = await this.retrieveMetadata(

@@ -14,7 +14,8 @@
 import { compileWildcard, wildcardMatches } from '../dicom/wildcard';
 import { lookupTag, resolveTag } from '../dicom/dictionary';
 import { encodeQueryValue, type QidoQuery } from './requests';
-import type { DicomJsonDataset } from './types';
+import type { DicomJsonDataset } from '../dicom/types';
+import { Tag } from '../dicom/tags';
 
 /** A matching key sent wider than typed: what to check on the answer. */
 export interface ClientFilter {
@@ -136,7 +137,9 @@ export function applyClientFilters(
  * read from the stored file (UTF-8 in DICOM JSON, PS3.18 §F.2), can.
  */
 export function rowMayBeLossy(dataset: DicomJsonDataset, filter: ClientFilter): boolean {
-  const charsets = ((dataset['00080005'] as { Value?: unknown[] } | undefined)?.Value ?? [])
+  const charsets = (
+    (dataset[Tag.SpecificCharacterSet] as { Value?: unknown[] } | undefined)?.Value ?? []
+  )
     .map(String)
     .join('\\');
   // Unicode-capable sets (PS3.3 C.12.1.1.2): UTF-8, GB18030, GBK and the ISO 2022 extensions.

@@ -3,7 +3,7 @@
  * ("DICOMweb standard APIs with cURL"). Credentials are replaced by a placeholder unless
  * the caller passes the real header value on purpose.
  */
-import { redactUrl } from './errors';
+import { redactUrl } from './transport/errors';
 import { urlFor, type RequestSpec } from './requests';
 
 export interface CurlOptions {

@@ -1,21 +1,21 @@
 /** The DICOMweb client's public surface: import from here, nothing under src/dicomweb imports `vscode`. */
-export * from './auth';
+export * from './transport/auth';
 export * from './client';
 export * from './curl';
-export * from './download';
-export * from './downloadWorker';
-export * from './errors';
+export * from './transfer/download';
+export * from './transfer/downloadWorker';
+export * from './transport/errors';
 export type {
   HttpOptions,
   RequestLogEntry,
   RetryOptions,
   TimeoutOptions,
   TlsOptions,
-} from './http';
-export * from './multipart';
+} from './transport/http';
+export * from '../mime/multipart';
 export * from './operations';
-export * from './profiles';
+export * from './profiles/serverProfiles';
 export * from './requests';
-export * from './store';
-export * from './stowResponse';
-export * from './types';
+export * from './transfer/store';
+export * from './transfer/stowResponse';
+export * from '../dicom/types';

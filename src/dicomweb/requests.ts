@@ -3,7 +3,7 @@
  * headers and body. The client sends these; `toCurl` prints the same description as the
  * seed tutorial's cURL command. One source of truth for URLs and Accept headers.
  */
-import { DicomWebError } from './errors';
+import { DicomWebError } from './transport/errors';
 
 export const MEDIA = {
   dicomJson: 'application/dicom+json',

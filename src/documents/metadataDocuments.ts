@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { ClientFactory } from '../config/clients';
 import type { ConnectionStore } from '../config/connections';
 import type { InstancePath } from '../dicomweb/requests';
-import type { DicomJsonDataset } from '../dicomweb/types';
+import type { DicomJsonDataset } from '../dicom/types';
 
 export const METADATA_SCHEME = 'dicomweb-metadata';
 

@@ -4,7 +4,7 @@
  * The texts live in memory, the last KEPT_REPORTS (outcomeText.ts) of them.
  */
 import * as vscode from 'vscode';
-import { KEPT_REPORTS, KeptTexts } from '../dicomweb/outcomeText';
+import { KEPT_REPORTS, KeptTexts } from '../dicomweb/transfer/outcomeText';
 
 export const UPLOAD_REPORT_SCHEME = 'dicomweb-upload-report';
 

@@ -18,7 +18,7 @@ import {
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
 import { PixelBudgetError } from '../../webview/preview/decode/budget';
-import { redactUrlsIn } from '../dicomweb/errors';
+import { redactUrlsIn } from '../dicomweb/transport/errors';
 import { NotAnImageError } from './imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';

@@ -4,7 +4,7 @@
  */
 import type * as dicomParser from 'dicom-parser';
 import type { DicomWebClient } from '../dicomweb';
-import { DicomWebHttpError, redactUrl } from '../dicomweb/errors';
+import { DicomWebHttpError, redactUrl } from '../dicomweb/transport/errors';
 import { readDataSet } from '../dicom/part10';
 import type { FramePath, ImageInfo, OverlayAttributes } from '../../webview/protocol';
 import { fileFrame } from './fileFrames';

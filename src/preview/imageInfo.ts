@@ -22,6 +22,7 @@ import {
 } from '../dicom/json';
 import { isEncapsulatedTransferSyntax, SOP_CLASS_NAMES } from '../dicom/uids';
 import { checkNativeLength, checkPixelBudget } from '../../webview/preview/decode/budget';
+import { Tag, ParserTag } from '../dicom/tags';
 
 /** Why an instance cannot be previewed at all. */
 export class NotAnImageError extends Error {
@@ -29,55 +30,62 @@ export class NotAnImageError extends Error {
 }
 
 /** Pixel Data (7FE0,0010), Float/Double Float Pixel Data. */
-const PIXEL_DATA = 'x7fe00010';
+const PIXEL_DATA = ParserTag.PixelData;
 
 // ---------------------------------------------------------------------------------------
 // Local files (dicom-parser)
 
 /** ImageInfo of a parsed Part 10 file. @throws NotAnImageError without Pixel Data or Rows/Columns. */
 export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
-  const rows = dataSet.uint16('x00280010');
-  const columns = dataSet.uint16('x00280011');
+  const rows = dataSet.uint16(ParserTag.Rows);
+  const columns = dataSet.uint16(ParserTag.Columns);
   if (!dataSet.elements[PIXEL_DATA] || !rows || !columns) {
-    const sopClass = text(dataSet, 'x00080016');
+    const sopClass = text(dataSet, ParserTag.SOPClassUID);
     throw new NotAnImageError(
       `This instance has no image to show (no Pixel Data${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`,
     );
   }
-  const transferSyntaxUid = text(dataSet, 'x00020010');
-  const bitsAllocated = dataSet.uint16('x00280100') ?? 16;
-  const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
+  const transferSyntaxUid = text(dataSet, ParserTag.TransferSyntaxUID);
+  const bitsAllocated = dataSet.uint16(ParserTag.BitsAllocated) ?? 16;
+  const bitsStored = dataSet.uint16(ParserTag.BitsStored) ?? bitsAllocated;
   const info: ImageInfo = {
     rows,
     columns,
-    samplesPerPixel: dataSet.uint16('x00280002') ?? 1,
+    samplesPerPixel: dataSet.uint16(ParserTag.SamplesPerPixel) ?? 1,
     bitsAllocated,
     bitsStored,
-    highBit: dataSet.uint16('x00280102') ?? bitsStored - 1,
-    pixelRepresentation: dataSet.uint16('x00280103') === 1 ? 1 : 0,
-    planarConfiguration: dataSet.uint16('x00280006') === 1 ? 1 : 0,
-    photometricInterpretation: (text(dataSet, 'x00280004') ?? 'MONOCHROME2').toUpperCase(),
-    numberOfFrames: Math.max(1, parseInt(text(dataSet, 'x00280008') ?? '1', 10) || 1),
-    rescaleSlope: numberOf(dataSet, 'x00281053') ?? 1,
-    rescaleIntercept: numberOf(dataSet, 'x00281052') ?? 0,
+    highBit: dataSet.uint16(ParserTag.HighBit) ?? bitsStored - 1,
+    pixelRepresentation: dataSet.uint16(ParserTag.PixelRepresentation) === 1 ? 1 : 0,
+    planarConfiguration: dataSet.uint16(ParserTag.PlanarConfiguration) === 1 ? 1 : 0,
+    photometricInterpretation: (
+      text(dataSet, ParserTag.PhotometricInterpretation) ?? 'MONOCHROME2'
+    ).toUpperCase(),
+    numberOfFrames: Math.max(1, parseInt(text(dataSet, ParserTag.NumberOfFrames) ?? '1', 10) || 1),
+    rescaleSlope: numberOf(dataSet, ParserTag.RescaleSlope) ?? 1,
+    rescaleIntercept: numberOf(dataSet, ParserTag.RescaleIntercept) ?? 0,
     windows: windowsOf(
-      numbersOf(dataSet, 'x00281050'),
-      numbersOf(dataSet, 'x00281051'),
-      textsOf(dataSet, 'x00281055'),
+      numbersOf(dataSet, ParserTag.WindowCenter),
+      numbersOf(dataSet, ParserTag.WindowWidth),
+      textsOf(dataSet, ParserTag.WindowCenterWidthExplanation),
     ),
     bigEndian: transferSyntaxUid === '1.2.840.10008.1.2.2',
     pixelDataVr: dataSet.elements[PIXEL_DATA].vr,
   };
   if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
-  const rescaleType = text(dataSet, 'x00281054');
+  const rescaleType = text(dataSet, ParserTag.RescaleType);
   if (rescaleType) info.rescaleType = rescaleType;
-  const voiFunction = text(dataSet, 'x00281056');
+  const voiFunction = text(dataSet, ParserTag.VOILUTFunction);
   if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
-  const padding = dataSet.elements['x00280120'];
+  const padding = dataSet.elements[ParserTag.PixelPaddingValue];
   if (padding)
     info.pixelPaddingValue =
-      info.pixelRepresentation === 1 ? dataSet.int16('x00280120') : dataSet.uint16('x00280120');
-  const frameTime = frameTimeOf(numberOf(dataSet, 'x00181063'), numberOf(dataSet, 'x00180040'));
+      info.pixelRepresentation === 1
+        ? dataSet.int16(ParserTag.PixelPaddingValue)
+        : dataSet.uint16(ParserTag.PixelPaddingValue);
+  const frameTime = frameTimeOf(
+    numberOf(dataSet, ParserTag.FrameTime),
+    numberOf(dataSet, ParserTag.CineRate),
+  );
   if (frameTime) info.frameTimeMs = frameTime;
   // Before anything is allocated for a frame: the header is the file's word (issue 10, 5).
   checkPixelBudget(info);
@@ -140,9 +148,18 @@ function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] 
     return { entries, firstMapped, bitsPerEntry, data: values };
   };
   return {
-    red: channel('x00281101', 'x00281201'),
-    green: channel('x00281102', 'x00281202'),
-    blue: channel('x00281103', 'x00281203'),
+    red: channel(
+      ParserTag.RedPaletteColorLookupTableDescriptor,
+      ParserTag.RedPaletteColorLookupTableData,
+    ),
+    green: channel(
+      ParserTag.GreenPaletteColorLookupTableDescriptor,
+      ParserTag.GreenPaletteColorLookupTableData,
+    ),
+    blue: channel(
+      ParserTag.BluePaletteColorLookupTableDescriptor,
+      ParserTag.BluePaletteColorLookupTableData,
+    ),
   };
 }
 
@@ -157,15 +174,15 @@ function overlayOf(read: (tag: string) => string | undefined): OverlayAttributes
   const set = (key: keyof OverlayAttributes, value: string | undefined) => {
     if (value) attributes[key] = value;
   };
-  set('patientName', formatPersonName(read('00100010')));
-  set('patientId', read('00100020'));
-  set('studyDate', formatDicomDate(read('00080020')));
-  set('studyDescription', read('00081030'));
-  set('seriesDescription', read('0008103E'));
-  set('seriesNumber', read('00200011'));
-  set('instanceNumber', read('00200013'));
-  set('modality', read('00080060'));
-  const sopClass = read('00080016');
+  set('patientName', formatPersonName(read(Tag.PatientName)));
+  set('patientId', read(Tag.PatientID));
+  set('studyDate', formatDicomDate(read(Tag.StudyDate)));
+  set('studyDescription', read(Tag.StudyDescription));
+  set('seriesDescription', read(Tag.SeriesDescription));
+  set('seriesNumber', read(Tag.SeriesNumber));
+  set('instanceNumber', read(Tag.InstanceNumber));
+  set('modality', read(Tag.Modality));
+  const sopClass = read(Tag.SOPClassUID);
   if (sopClass) set('sopClassName', sopClassLabel(sopClass));
   return attributes;
 }
@@ -210,44 +227,47 @@ export async function imageInfoFromJson(
   ds: DicomJsonDataset,
   fetchBulkData?: BulkDataFetcher,
 ): Promise<ImageInfo> {
-  const rows = getNumber(ds, '00280010');
-  const columns = getNumber(ds, '00280011');
+  const rows = getNumber(ds, Tag.Rows);
+  const columns = getNumber(ds, Tag.Columns);
   if (!rows || !columns) {
-    const sopClass = getString(ds, '00080016');
+    const sopClass = getString(ds, Tag.SOPClassUID);
     throw new NotAnImageError(
       `This instance has no image to show (no Rows/Columns${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`,
     );
   }
-  const bitsAllocated = getNumber(ds, '00280100') ?? 16;
-  const bitsStored = getNumber(ds, '00280101') ?? bitsAllocated;
+  const bitsAllocated = getNumber(ds, Tag.BitsAllocated) ?? 16;
+  const bitsStored = getNumber(ds, Tag.BitsStored) ?? bitsAllocated;
   const info: ImageInfo = {
     rows,
     columns,
-    samplesPerPixel: getNumber(ds, '00280002') ?? 1,
+    samplesPerPixel: getNumber(ds, Tag.SamplesPerPixel) ?? 1,
     bitsAllocated,
     bitsStored,
-    highBit: getNumber(ds, '00280102') ?? bitsStored - 1,
-    pixelRepresentation: getNumber(ds, '00280103') === 1 ? 1 : 0,
-    planarConfiguration: getNumber(ds, '00280006') === 1 ? 1 : 0,
-    photometricInterpretation: (getString(ds, '00280004') ?? 'MONOCHROME2').trim().toUpperCase(),
-    numberOfFrames: Math.max(1, getNumber(ds, '00280008') ?? 1),
-    rescaleSlope: getNumber(ds, '00281053') ?? 1,
-    rescaleIntercept: getNumber(ds, '00281052') ?? 0,
+    highBit: getNumber(ds, Tag.HighBit) ?? bitsStored - 1,
+    pixelRepresentation: getNumber(ds, Tag.PixelRepresentation) === 1 ? 1 : 0,
+    planarConfiguration: getNumber(ds, Tag.PlanarConfiguration) === 1 ? 1 : 0,
+    photometricInterpretation: (getString(ds, Tag.PhotometricInterpretation) ?? 'MONOCHROME2')
+      .trim()
+      .toUpperCase(),
+    numberOfFrames: Math.max(1, getNumber(ds, Tag.NumberOfFrames) ?? 1),
+    rescaleSlope: getNumber(ds, Tag.RescaleSlope) ?? 1,
+    rescaleIntercept: getNumber(ds, Tag.RescaleIntercept) ?? 0,
     windows: windowsOf(
-      numbers(getNumbers(ds, '00281050')),
-      numbers(getNumbers(ds, '00281051')),
-      getStrings(ds, '00281055'),
+      numbers(getNumbers(ds, Tag.WindowCenter)),
+      numbers(getNumbers(ds, Tag.WindowWidth)),
+      getStrings(ds, Tag.WindowCenterWidthExplanation),
     ),
   };
-  const transferSyntaxUid = getString(ds, '00020010') ?? getString(ds, '00083002');
+  const transferSyntaxUid =
+    getString(ds, Tag.TransferSyntaxUID) ?? getString(ds, Tag.AvailableTransferSyntaxUID);
   if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
-  const rescaleType = getString(ds, '00281054');
+  const rescaleType = getString(ds, Tag.RescaleType);
   if (rescaleType) info.rescaleType = rescaleType;
-  const voiFunction = getString(ds, '00281056');
+  const voiFunction = getString(ds, Tag.VOILUTFunction);
   if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
-  const padding = getNumber(ds, '00280120');
+  const padding = getNumber(ds, Tag.PixelPaddingValue);
   if (padding !== undefined) info.pixelPaddingValue = padding;
-  const frameTime = frameTimeOf(getNumber(ds, '00181063'), getNumber(ds, '00180040'));
+  const frameTime = frameTimeOf(getNumber(ds, Tag.FrameTime), getNumber(ds, Tag.CineRate));
   if (frameTime) info.frameTimeMs = frameTime;
   // Before any frame is asked for: the server's metadata is its word (issue 10, 5).
   checkPixelBudget(info);
@@ -289,9 +309,18 @@ async function paletteFromJson(
     return { entries, firstMapped: descriptor[1], bitsPerEntry, data };
   };
   return {
-    red: await channel('00281101', '00281201'),
-    green: await channel('00281102', '00281202'),
-    blue: await channel('00281103', '00281203'),
+    red: await channel(
+      Tag.RedPaletteColorLookupTableDescriptor,
+      Tag.RedPaletteColorLookupTableData,
+    ),
+    green: await channel(
+      Tag.GreenPaletteColorLookupTableDescriptor,
+      Tag.GreenPaletteColorLookupTableData,
+    ),
+    blue: await channel(
+      Tag.BluePaletteColorLookupTableDescriptor,
+      Tag.BluePaletteColorLookupTableData,
+    ),
   };
 }
 

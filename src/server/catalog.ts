@@ -11,6 +11,7 @@ import type * as dicomParser from 'dicom-parser';
 import { rawString } from './dicomFiles';
 import { isIndexPath } from './jail';
 import type { InstanceIdentity } from '../dicom/part10';
+import { Tag, ParserTag } from '../dicom/tags';
 
 export type Level = 'study' | 'series' | 'instance';
 const LEVEL_RANK: Record<Level, number> = { study: 0, series: 1, instance: 2 };
@@ -46,11 +47,11 @@ const stored = (
  * ManufacturerModelName; instance: SOPInstanceUID) and a few more people ask for.
  */
 export const FIELDS: readonly FieldSpec[] = [
-  stored('00080020', 'StudyDate', 'DA', 'study', true),
-  stored('00080030', 'StudyTime', 'TM', 'study', true),
-  stored('00080050', 'AccessionNumber', 'SH', 'study', true),
+  stored(Tag.StudyDate, 'StudyDate', 'DA', 'study', true),
+  stored(Tag.StudyTime, 'StudyTime', 'TM', 'study', true),
+  stored(Tag.AccessionNumber, 'AccessionNumber', 'SH', 'study', true),
   {
-    tag: '00080056',
+    tag: Tag.InstanceAvailability,
     keyword: 'InstanceAvailability',
     vr: 'CS',
     level: 'study',
@@ -58,7 +59,7 @@ export const FIELDS: readonly FieldSpec[] = [
     computed: () => 'ONLINE',
   },
   {
-    tag: '00080061',
+    tag: Tag.ModalitiesInStudy,
     keyword: 'ModalitiesInStudy',
     vr: 'CS',
     level: 'study',
@@ -67,24 +68,24 @@ export const FIELDS: readonly FieldSpec[] = [
       const study = node as StudyNode;
       const found = new Set<string>();
       for (const series of study.series.values()) {
-        const modality = series.attrs['00080060'];
+        const modality = series.attrs[Tag.Modality];
         if (modality) found.add(modality);
       }
       return found.size ? [...found].sort().join('\\') : undefined;
     },
   },
-  stored('00080090', 'ReferringPhysicianName', 'PN', 'study', true),
-  stored('00080201', 'TimezoneOffsetFromUTC', 'SH', 'study', true),
-  stored('00081030', 'StudyDescription', 'LO', 'study', true),
-  stored('00100010', 'PatientName', 'PN', 'study', true),
-  stored('00100020', 'PatientID', 'LO', 'study', true),
-  stored('00100030', 'PatientBirthDate', 'DA', 'study', true),
-  stored('00100040', 'PatientSex', 'CS', 'study', true),
-  stored('00101010', 'PatientAge', 'AS', 'study', false),
-  stored('0020000D', 'StudyInstanceUID', 'UI', 'study', true),
-  stored('00200010', 'StudyID', 'SH', 'study', true),
+  stored(Tag.ReferringPhysicianName, 'ReferringPhysicianName', 'PN', 'study', true),
+  stored(Tag.TimezoneOffsetFromUTC, 'TimezoneOffsetFromUTC', 'SH', 'study', true),
+  stored(Tag.StudyDescription, 'StudyDescription', 'LO', 'study', true),
+  stored(Tag.PatientName, 'PatientName', 'PN', 'study', true),
+  stored(Tag.PatientID, 'PatientID', 'LO', 'study', true),
+  stored(Tag.PatientBirthDate, 'PatientBirthDate', 'DA', 'study', true),
+  stored(Tag.PatientSex, 'PatientSex', 'CS', 'study', true),
+  stored(Tag.PatientAge, 'PatientAge', 'AS', 'study', false),
+  stored(Tag.StudyInstanceUID, 'StudyInstanceUID', 'UI', 'study', true),
+  stored(Tag.StudyID, 'StudyID', 'SH', 'study', true),
   {
-    tag: '00201206',
+    tag: Tag.NumberOfStudyRelatedSeries,
     keyword: 'NumberOfStudyRelatedSeries',
     vr: 'IS',
     level: 'study',
@@ -92,7 +93,7 @@ export const FIELDS: readonly FieldSpec[] = [
     computed: (node) => String((node as StudyNode).series.size),
   },
   {
-    tag: '00201208',
+    tag: Tag.NumberOfStudyRelatedInstances,
     keyword: 'NumberOfStudyRelatedInstances',
     vr: 'IS',
     level: 'study',
@@ -100,37 +101,49 @@ export const FIELDS: readonly FieldSpec[] = [
     computed: (node) => String((node as StudyNode).instanceCount),
   },
 
-  stored('00080021', 'SeriesDate', 'DA', 'series', false),
-  stored('00080031', 'SeriesTime', 'TM', 'series', false),
-  stored('00080060', 'Modality', 'CS', 'series', true),
-  stored('00080070', 'Manufacturer', 'LO', 'series', false),
-  stored('0008103E', 'SeriesDescription', 'LO', 'series', true),
-  stored('00081090', 'ManufacturerModelName', 'LO', 'series', false),
-  stored('00180015', 'BodyPartExamined', 'CS', 'series', false),
-  stored('0020000E', 'SeriesInstanceUID', 'UI', 'series', true),
-  stored('00200011', 'SeriesNumber', 'IS', 'series', true),
+  stored(Tag.SeriesDate, 'SeriesDate', 'DA', 'series', false),
+  stored(Tag.SeriesTime, 'SeriesTime', 'TM', 'series', false),
+  stored(Tag.Modality, 'Modality', 'CS', 'series', true),
+  stored(Tag.Manufacturer, 'Manufacturer', 'LO', 'series', false),
+  stored(Tag.SeriesDescription, 'SeriesDescription', 'LO', 'series', true),
+  stored(Tag.ManufacturerModelName, 'ManufacturerModelName', 'LO', 'series', false),
+  stored(Tag.BodyPartExamined, 'BodyPartExamined', 'CS', 'series', false),
+  stored(Tag.SeriesInstanceUID, 'SeriesInstanceUID', 'UI', 'series', true),
+  stored(Tag.SeriesNumber, 'SeriesNumber', 'IS', 'series', true),
   {
-    tag: '00201209',
+    tag: Tag.NumberOfSeriesRelatedInstances,
     keyword: 'NumberOfSeriesRelatedInstances',
     vr: 'IS',
     level: 'series',
     isDefault: true,
     computed: (node) => String((node as SeriesNode).instances.size),
   },
-  stored('00400244', 'PerformedProcedureStepStartDate', 'DA', 'series', true),
-  stored('00400245', 'PerformedProcedureStepStartTime', 'TM', 'series', true),
+  stored(
+    Tag.PerformedProcedureStepStartDate,
+    'PerformedProcedureStepStartDate',
+    'DA',
+    'series',
+    true,
+  ),
+  stored(
+    Tag.PerformedProcedureStepStartTime,
+    'PerformedProcedureStepStartTime',
+    'TM',
+    'series',
+    true,
+  ),
 
-  stored('00080008', 'ImageType', 'CS', 'instance', false),
-  stored('00080016', 'SOPClassUID', 'UI', 'instance', true),
-  stored('00080018', 'SOPInstanceUID', 'UI', 'instance', true),
-  stored('00080023', 'ContentDate', 'DA', 'instance', false),
-  stored('00080033', 'ContentTime', 'TM', 'instance', false),
-  stored('00200013', 'InstanceNumber', 'IS', 'instance', true),
-  stored('00280004', 'PhotometricInterpretation', 'CS', 'instance', false),
-  stored('00280008', 'NumberOfFrames', 'IS', 'instance', true),
-  stored('00280010', 'Rows', 'US', 'instance', true),
-  stored('00280011', 'Columns', 'US', 'instance', true),
-  stored('00280100', 'BitsAllocated', 'US', 'instance', true),
+  stored(Tag.ImageType, 'ImageType', 'CS', 'instance', false),
+  stored(Tag.SOPClassUID, 'SOPClassUID', 'UI', 'instance', true),
+  stored(Tag.SOPInstanceUID, 'SOPInstanceUID', 'UI', 'instance', true),
+  stored(Tag.ContentDate, 'ContentDate', 'DA', 'instance', false),
+  stored(Tag.ContentTime, 'ContentTime', 'TM', 'instance', false),
+  stored(Tag.InstanceNumber, 'InstanceNumber', 'IS', 'instance', true),
+  stored(Tag.PhotometricInterpretation, 'PhotometricInterpretation', 'CS', 'instance', false),
+  stored(Tag.NumberOfFrames, 'NumberOfFrames', 'IS', 'instance', true),
+  stored(Tag.Rows, 'Rows', 'US', 'instance', true),
+  stored(Tag.Columns, 'Columns', 'US', 'instance', true),
+  stored(Tag.BitsAllocated, 'BitsAllocated', 'US', 'instance', true),
 ];
 
 /** Fields by tag and by keyword. */
@@ -210,10 +223,10 @@ export function entryFromDataSet(
 
 /** The UIDs of an instance's identity and where they are in the data set. */
 const IDENTITY_UIDS = [
-  ['StudyInstanceUID', 'x0020000d', 'studyInstanceUid'],
-  ['SeriesInstanceUID', 'x0020000e', 'seriesInstanceUid'],
-  ['SOPInstanceUID', 'x00080018', 'sopInstanceUid'],
-  ['SOPClassUID', 'x00080016', 'sopClassUid'],
+  ['StudyInstanceUID', ParserTag.StudyInstanceUID, 'studyInstanceUid'],
+  ['SeriesInstanceUID', ParserTag.SeriesInstanceUID, 'seriesInstanceUid'],
+  ['SOPInstanceUID', ParserTag.SOPInstanceUID, 'sopInstanceUid'],
+  ['SOPClassUID', ParserTag.SOPClassUID, 'sopClassUid'],
 ] as const;
 
 /**
@@ -294,7 +307,7 @@ export class Catalog {
       study = {
         uid: entry.studyUid,
         seq: order,
-        attrs: { ...entry.study, '0020000D': entry.studyUid },
+        attrs: { ...entry.study, [Tag.StudyInstanceUID]: entry.studyUid },
         series: new Map(),
         instanceCount: 0,
       };
@@ -306,7 +319,7 @@ export class Catalog {
         uid: entry.seriesUid,
         study,
         seq: order,
-        attrs: { ...entry.series, '0020000E': entry.seriesUid },
+        attrs: { ...entry.series, [Tag.SeriesInstanceUID]: entry.seriesUid },
         instances: new Map(),
       };
       study.series.set(series.uid, series);
@@ -319,7 +332,7 @@ export class Catalog {
       uid: entry.sopUid,
       series,
       seq: order,
-      attrs: { ...entry.instance, '00080018': entry.sopUid },
+      attrs: { ...entry.instance, [Tag.SOPInstanceUID]: entry.sopUid },
       file: entry.file,
       size: entry.size,
       mtimeMs: entry.mtimeMs,
@@ -465,8 +478,8 @@ export class Catalog {
 /** Instances of a series by InstanceNumber, then arrival. */
 export function sortedInstances(series: SeriesNode): InstanceNode[] {
   return [...series.instances.values()].sort((a, b) => {
-    const na = Number(a.attrs['00200013'] ?? NaN);
-    const nb = Number(b.attrs['00200013'] ?? NaN);
+    const na = Number(a.attrs[Tag.InstanceNumber] ?? NaN);
+    const nb = Number(b.attrs[Tag.InstanceNumber] ?? NaN);
     if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
     return a.seq - b.seq;
   });

@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { writeSeedFiles } from '../dicom/seedShapes';
-import { startLocalServer } from './localServer';
+import { startLocalServer } from './lifecycle';
 import { TOKEN_ENV } from './tokenEnv';
 
 interface CliOptions {

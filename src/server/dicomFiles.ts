@@ -12,9 +12,10 @@ import { lookupTag } from '../dicom/dictionary';
 import { readDataSet } from '../dicom/part10';
 import { TransferSyntax, isEncapsulatedTransferSyntax } from '../dicom/uids';
 import { openInside, type StoredFile } from './jail';
+import { ParserTag } from '../dicom/tags';
 
 /** Pixel Data (7FE0,0010), in dicom-parser's tag form. */
-export const PIXEL_DATA_TAG = 'x7fe00010';
+export const PIXEL_DATA_TAG = ParserTag.PixelData;
 const UNDEFINED_LENGTH = 0xffffffff;
 /** Prefix read at once; nearly every header fits, small instances fit whole. */
 const FIRST_READ = 256 * 1024;
@@ -70,7 +71,7 @@ export async function readHeaderFrom(handle: FileHandle): Promise<InstanceHeader
     try {
       const dataSet = readDataSet(buffer, whole ? {} : { untilTag: PIXEL_DATA_TAG });
       const transferSyntaxUid =
-        uidOf(dataSet, 'x00020010') ?? TransferSyntax.ExplicitVRLittleEndian;
+        uidOf(dataSet, ParserTag.TransferSyntaxUID) ?? TransferSyntax.ExplicitVRLittleEndian;
       const reachedPixelData = dataSet.elements[PIXEL_DATA_TAG] !== undefined;
       if (whole || reachedPixelData) {
         if (!whole && transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) {
@@ -118,7 +119,7 @@ export function vrOf(element: dicomParser.Element): string {
 
 function decoderFor(dataSet: dicomParser.DataSet): (bytes: Uint8Array) => string {
   // PS3.5 §6.1.2.3: ISO_IR 192 is UTF-8; the default repertoire and Latin-1 read as latin1.
-  const charset = dataSet.elements['x00080005'];
+  const charset = dataSet.elements[ParserTag.SpecificCharacterSet];
   let utf8 = false;
   if (charset && charset.length > 0) {
     const bytes = Buffer.from(
@@ -261,7 +262,7 @@ export function jsonValue(vr: string, raw: string | undefined): unknown[] | unde
 
 /** Options of {@link dataSetToJson}. */
 export interface ToJsonOptions {
-  /** BulkDataURI for the element at a path of tags and item indexes (`['7FE00010']`, `['00540016', '0', '00181072']`). */
+  /** BulkDataURI for the element at a path of tags and item indexes (`[Tag.PixelData]`, `[Tag.RadiopharmaceuticalInformationSequence, '0', Tag.RadiopharmaceuticalStartTime]`). */
   bulkDataUri: (path: string[]) => string;
   /** Only these top-level tags (8 hex digits, upper case); all when absent. */
   onlyTags?: ReadonlySet<string>;
@@ -373,14 +374,14 @@ export interface FrameGeometry {
 
 /** Frame geometry from a header, or undefined when the instance has no image. */
 export function frameGeometry(dataSet: dicomParser.DataSet): FrameGeometry | undefined {
-  const rows = Number(rawString(dataSet, 'x00280010', 'US'));
-  const columns = Number(rawString(dataSet, 'x00280011', 'US'));
-  const bitsAllocated = Number(rawString(dataSet, 'x00280100', 'US'));
+  const rows = Number(rawString(dataSet, ParserTag.Rows, 'US'));
+  const columns = Number(rawString(dataSet, ParserTag.Columns, 'US'));
+  const bitsAllocated = Number(rawString(dataSet, ParserTag.BitsAllocated, 'US'));
   if (!rows || !columns || !bitsAllocated) return undefined;
-  const samplesPerPixel = Number(rawString(dataSet, 'x00280002', 'US') ?? 1) || 1;
+  const samplesPerPixel = Number(rawString(dataSet, ParserTag.SamplesPerPixel, 'US') ?? 1) || 1;
   const numberOfFrames = Math.max(
     1,
-    Math.floor(Number(rawString(dataSet, 'x00280008', 'IS') ?? 1) || 1),
+    Math.floor(Number(rawString(dataSet, ParserTag.NumberOfFrames, 'IS') ?? 1) || 1),
   );
   const frameBytes = Math.ceil((rows * columns * samplesPerPixel * bitsAllocated) / 8);
   return { rows, columns, samplesPerPixel, bitsAllocated, numberOfFrames, frameBytes };

@@ -6,7 +6,7 @@
  * Plain Node: no `vscode` import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseContentType } from '../dicomweb/multipart';
+import { parseContentType } from '../mime/multipart';
 
 /** An error answer: status and one sentence for people. */
 export class HttpError extends Error {

@@ -22,6 +22,7 @@ import { dataSetToJson, jsonValue, readInstanceHeader, type JsonDataset } from '
 import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
 import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../dicom/wildcard';
+import { Tag } from '../dicom/tags';
 
 /** Azure DICOM service conformance statement: limit 1–200, default 100. */
 export const QIDO_DEFAULT_LIMIT = 100;
@@ -140,9 +141,9 @@ function fieldFor(key: string): FieldSpec | undefined {
 }
 
 function supportedAt(level: Level): string[] {
-  return FIELDS.filter((f) => levelAtMost(f.level, level) && f.tag !== '00080056').map(
-    (f) => f.keyword,
-  );
+  return FIELDS.filter(
+    (f) => levelAtMost(f.level, level) && f.tag !== Tag.InstanceAvailability,
+  ).map((f) => f.keyword);
 }
 
 /**
@@ -296,8 +297,8 @@ export function answerFields(search: QidoSearch): FieldSpec[] {
       (field.level === 'series' && search.level === 'instance' && !search.seriesUid);
     if (search.includeAll || (field.isDefault && (own || parentDefaults))) fields.add(field);
   }
-  fields.add(FIELD_BY_TAG.get('0020000D')!);
-  if (search.level !== 'study') fields.add(FIELD_BY_TAG.get('0020000E')!);
+  fields.add(FIELD_BY_TAG.get(Tag.StudyInstanceUID)!);
+  if (search.level !== 'study') fields.add(FIELD_BY_TAG.get(Tag.SeriesInstanceUID)!);
   for (const field of search.extraFields) fields.add(field);
   return [...fields].sort((a, b) => (a.tag < b.tag ? -1 : 1));
 }

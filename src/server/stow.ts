@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { MultipartError, parseContentType, parseMultipart } from '../dicomweb/multipart';
+import { MultipartError, parseContentType, parseMultipart } from '../mime/multipart';
 import {
   DicomFileError,
   readInstanceIdentity,
@@ -25,6 +25,7 @@ import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
 import { isAcceptableUid, type Storage } from './storage';
+import { Tag } from '../dicom/tags';
 
 /** Failure reasons of the Azure DICOM service conformance statement (PS3.18 Table 10.5.3-1 / PS3.4 Annex B). */
 export const FailureReason = {
@@ -200,25 +201,26 @@ export async function handleStow(
   const body: Record<string, unknown> = {};
   const studies = new Set(stored.map((r) => r.entry!.studyUid));
   if (studyUid || studies.size === 1) {
-    body['00081190'] = {
+    body[Tag.RetrieveURL] = {
       vr: 'UR',
       Value: [`${context.baseUrl}/studies/${studyUid ?? [...studies][0]}`],
     };
   }
   if (failed.length) {
-    body['00081198'] = {
+    body[Tag.FailedSOPSequence] = {
       vr: 'SQ',
       Value: failed.map((r) => {
         const item: Record<string, unknown> = {};
-        if (r.sopClassUid) item['00081150'] = { vr: 'UI', Value: [r.sopClassUid] };
-        if (r.sopInstanceUid) item['00081155'] = { vr: 'UI', Value: [r.sopInstanceUid] };
-        item['00081197'] = { vr: 'US', Value: [r.failure!.code] };
+        if (r.sopClassUid) item[Tag.ReferencedSOPClassUID] = { vr: 'UI', Value: [r.sopClassUid] };
+        if (r.sopInstanceUid)
+          item[Tag.ReferencedSOPInstanceUID] = { vr: 'UI', Value: [r.sopInstanceUid] };
+        item[Tag.FailureReason] = { vr: 'US', Value: [r.failure!.code] };
         // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
-        item['00741048'] = {
+        item[Tag.FailedAttributesSequence] = {
           vr: 'SQ',
           Value: [
             {
-              '00000902': {
+              [Tag.ErrorComment]: {
                 vr: 'LO',
                 Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)],
               },
@@ -230,12 +232,15 @@ export async function handleStow(
     };
   }
   if (stored.length) {
-    body['00081199'] = {
+    body[Tag.ReferencedSOPSequence] = {
       vr: 'SQ',
       Value: stored.map((r) => ({
-        '00081150': { vr: 'UI', Value: [r.entry!.instance['00080016'] ?? r.sopClassUid] },
-        '00081155': { vr: 'UI', Value: [r.entry!.sopUid] },
-        '00081190': {
+        [Tag.ReferencedSOPClassUID]: {
+          vr: 'UI',
+          Value: [r.entry!.instance[Tag.SOPClassUID] ?? r.sopClassUid],
+        },
+        [Tag.ReferencedSOPInstanceUID]: { vr: 'UI', Value: [r.entry!.sopUid] },
+        [Tag.RetrieveURL]: {
           vr: 'UR',
           Value: [
             `${context.baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`,

@@ -17,7 +17,7 @@ import {
   multipartLength,
   newBoundary,
   type MultipartWriterPart,
-} from '../dicomweb/multipart';
+} from '../mime/multipart';
 import {
   NATIVE_TRANSFER_SYNTAXES,
   TransferSyntax,
@@ -47,6 +47,7 @@ import {
   transferSyntaxOfRange,
   type AcceptRange,
 } from './httpUtil';
+import { Tag } from '../dicom/tags';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 
@@ -417,7 +418,7 @@ export async function retrieveBulkData(
   const single = ranges[0]?.mediaType === 'application/octet-stream';
   if (
     pathSegments.length === 1 &&
-    pathSegments[0]!.toUpperCase() === '7FE00010' &&
+    pathSegments[0]!.toUpperCase() === Tag.PixelData &&
     isEncapsulatedTransferSyntax(header.transferSyntaxUid)
   ) {
     const geometry = frameGeometry(dataSet);

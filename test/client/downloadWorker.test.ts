@@ -1,6 +1,6 @@
 /**
  * downloadInWorker against Orthanc: the download runs in a worker thread (the compiled
- * src/dicomweb/downloadWorkerMain.ts) and comes back as the same result, progress, typed
+ * src/dicomweb/transfer/downloadWorkerMain.ts) and comes back as the same result, progress, typed
  * errors and cancellation as client.downloadToDirectory; credentials are asked of this
  * thread for every request and the worker's requests reach this thread's request log.
  */
@@ -21,8 +21,8 @@ import { clearOrthanc } from '../support/orthanc';
 import { orthancClient, resetOrthanc, securedOrthanc, tempDir } from '../support/env';
 import { SEED, SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 
-/** The worker's entry as tsc compiles it next to this test's sources (out/src/dicomweb/). */
-const WORKER = join(__dirname, '..', '..', 'src', 'dicomweb', 'downloadWorkerMain.js');
+/** The worker's entry as tsc compiles it next to this test's sources (out/src/dicomweb/transfer/). */
+const WORKER = join(__dirname, '..', '..', 'src', 'dicomweb', 'transfer', 'downloadWorkerMain.js');
 const STUDY = SEED.studyInstanceUid;
 
 async function filesIn(dir: string): Promise<string[]> {

@@ -9,13 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DicomWebClient, DicomWebError } from '../../src/dicomweb';
-import { downloadInWorker } from '../../src/dicomweb/downloadWorker';
-import type { RequestLogEntry } from '../../src/dicomweb/http';
+import { downloadInWorker } from '../../src/dicomweb/transfer/downloadWorker';
+import type { RequestLogEntry } from '../../src/dicomweb/transport/http';
 import { orthanc, resetOrthanc, tempDir } from '../support/env';
 import { startTestProxy, type TestProxy } from '../support/proxy';
 import { SEED, SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 
-const WORKER = join(__dirname, '..', '..', 'src', 'dicomweb', 'downloadWorkerMain.js');
+const WORKER = join(__dirname, '..', '..', 'src', 'dicomweb', 'transfer', 'downloadWorkerMain.js');
 
 describe('the client through an HTTP proxy, against Orthanc', () => {
   let proxy: TestProxy;

@@ -22,7 +22,7 @@
 import * as assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import * as vscode from 'vscode';
-import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/socketGet';
+import { MAX_INTERIM_RESPONSES } from '../../src/dicomweb/transport/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 import { createHostileServer, pump, type SeenRequest } from '../support/hostileHttp';
 import { activateExtension, executeCommand, waitFor } from './helpers';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { DicomWebClient } from '../../src/dicomweb';
-import { DicomWebHttpError } from '../../src/dicomweb/errors';
+import { DicomWebHttpError } from '../../src/dicomweb/transport/errors';
 import { getString } from '../../src/dicom/json';
 import {
   DicomWebFrameSource,
@@ -277,21 +277,19 @@ describe('Preview against Orthanc', function () {
 
     before(async () => {
       api = (await activateExtension()) as Api;
-      await vscode.workspace
-        .getConfiguration('dicomweb')
-        .update(
-          'servers',
-          [
-            {
-              id: connectionId,
-              name: 'Orthanc (preview)',
-              url: env('DICOMWEB_TEST_URL'),
-              kind: 'orthanc',
-              serverRoot: env('DICOMWEB_TEST_REST_URL'),
-            },
-          ],
-          vscode.ConfigurationTarget.Global,
-        );
+      await vscode.workspace.getConfiguration('dicomweb').update(
+        'servers',
+        [
+          {
+            id: connectionId,
+            name: 'Orthanc (preview)',
+            url: env('DICOMWEB_TEST_URL'),
+            kind: 'orthanc',
+            serverRoot: env('DICOMWEB_TEST_REST_URL'),
+          },
+        ],
+        vscode.ConfigurationTarget.Global,
+      );
       await waitFor(
         async () =>
           (await api.services.tree.getChildren()).some(

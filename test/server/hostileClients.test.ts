@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalServerProcess } from '../../src/localServer/LocalServerProcess';
+import { LocalServerProcess } from '../../src/localServerHost/LocalServerProcess';
 import type { LocalServer } from '../../src/server';
 import { MAX_STOW_BODY_BYTES } from '../../src/server/limits';
 import { TOKEN_ENV } from '../../src/server/tokenEnv';

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { DicomWebError } from '../../src/dicomweb/errors';
-import { HttpTransport, MAX_ERROR_BODY_BYTES } from '../../src/dicomweb/http';
+import { DicomWebError } from '../../src/dicomweb/transport/errors';
+import { HttpTransport, MAX_ERROR_BODY_BYTES } from '../../src/dicomweb/transport/http';
 import {
   countedBody,
   Deadline,
@@ -19,10 +19,10 @@ import {
   DEFAULT_MAX_JSON_BODY_BYTES,
   DEFAULT_MINIMUM_RATE,
   RateWatch,
-} from '../../src/dicomweb/limits';
-import { CredentialScope, httpOriginOf } from '../../src/dicomweb/origins';
+} from '../../src/dicomweb/transport/limits';
+import { CredentialScope, httpOriginOf } from '../../src/dicomweb/transport/origins';
 import { assertUid } from '../../src/dicomweb/requests';
-import { MAX_INTERIM_RESPONSES, socketGet } from '../../src/dicomweb/socketGet';
+import { MAX_INTERIM_RESPONSES, socketGet } from '../../src/dicomweb/transport/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 
 async function scripted(

@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearerAuth, type AuthProvider } from '../../src/dicomweb/auth';
+import { bearerAuth, type AuthProvider } from '../../src/dicomweb/transport/auth';
 import {
   approvalsNeeded,
   connectionsFromInspection,

@@ -11,7 +11,7 @@ import type * as dicomParser from 'dicom-parser';
 import { readDataSet } from '../../src/dicom/part10';
 import { fileFrame } from '../../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../../src/preview/imageInfo';
-import { loadNodeCodec, nodeDecoderDeps } from '../../src/preview/nodeCodecs';
+import { loadNodeCodec, nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
 import { DecodeError, type DecodedFrame } from '../../webview/preview/decode/types';

@@ -18,10 +18,10 @@ import {
   KeptTexts,
   notDicomMessage,
   reportMarkdown,
-} from '../../src/dicomweb/outcomeText';
-import type { FileOutcome } from '../../src/dicomweb/store';
+} from '../../src/dicomweb/transfer/outcomeText';
+import type { FileOutcome } from '../../src/dicomweb/transfer/store';
 import { describeError, failureLogLine } from '../../src/tree/nodes/errorText';
-import { DicomWebHttpError } from '../../src/dicomweb/errors';
+import { DicomWebHttpError } from '../../src/dicomweb/transport/errors';
 import {
   applyClientFilters,
   planQuery,
@@ -29,7 +29,7 @@ import {
   travelsRaw,
   widenForRawServer,
 } from '../../src/dicomweb/clientMatch';
-import type { DicomJsonDataset } from '../../src/dicomweb/types';
+import type { DicomJsonDataset } from '../../src/dicom/types';
 
 describe('Add Server: the service URL', () => {
   it('offers the scheme when it is missing, http for loopback and https otherwise', () => {

@@ -13,7 +13,7 @@ import {
   readPartBody,
   rootPartIndex,
   type MultipartWriterPart,
-} from '../../src/dicomweb/multipart';
+} from '../../src/mime/multipart';
 import { rng } from '../support/random';
 
 // ---------------------------------------------------------------------------
@@ -367,7 +367,7 @@ describe('parseMultipart framing', () => {
     const first = await iterator.next();
     assert.equal(first.done, false);
     const reading = readPartBody(
-      (first as IteratorYieldResult<import('../../src/dicomweb/multipart').MultipartPart>).value,
+      (first as IteratorYieldResult<import('../../src/mime/multipart').MultipartPart>).value,
     );
     setTimeout(() => controller.abort(new Error('user cancelled')), 10);
     await within(assert.rejects(reading, /user cancelled/));

@@ -12,7 +12,7 @@ import {
   MultipartPushParser,
   parseMultipart,
   readPartBody,
-} from '../../src/dicomweb/multipart';
+} from '../../src/mime/multipart';
 import { rng } from '../support/random';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');

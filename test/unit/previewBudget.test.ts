@@ -10,7 +10,7 @@ import { readDataSet } from '../../src/dicom/part10';
 import { fileFrame } from '../../src/preview/fileFrames';
 import { FileFrameSource } from '../../src/preview/frameSource';
 import { imageInfoFromDataSet, imageInfoFromJson } from '../../src/preview/imageInfo';
-import { nodeDecoderDeps } from '../../src/preview/nodeCodecs';
+import { nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import {
   checkNativeLength,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { proxyForUrl } from '../../src/dicomweb/proxy';
+import { proxyForUrl } from '../../src/dicomweb/transport/proxy';
 
 describe('proxyForUrl', () => {
   const env = {

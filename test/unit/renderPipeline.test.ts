@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { readDataSet } from '../../src/dicom/part10';
 import { fileFrame } from '../../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../../src/preview/imageInfo';
-import { nodeDecoderDeps } from '../../src/preview/nodeCodecs';
+import { nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
 import type { DecodedFrame } from '../../webview/preview/decode/types';

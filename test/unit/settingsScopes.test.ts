@@ -15,7 +15,7 @@ import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_MAX_BINARY_BODY_BYTES,
   DEFAULT_MAX_JSON_BODY_BYTES,
-} from '../../src/dicomweb/limits';
+} from '../../src/dicomweb/transport/limits';
 
 interface Setting {
   scope?: string;

@@ -11,13 +11,13 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DicomWebClient } from '../../src/dicomweb/client';
-import { DicomWebError } from '../../src/dicomweb/errors';
+import { DicomWebError } from '../../src/dicomweb/transport/errors';
 import {
   socketGet,
   type SocketBodySink,
   type SocketGetHead,
   type SocketGetOptions,
-} from '../../src/dicomweb/socketGet';
+} from '../../src/dicomweb/transport/socketGet';
 import { listenOnLoopback } from '../support/loopback';
 import { rng } from '../support/random';
 import { SEED_INSTANCES, writeSeedFiles } from '../support/seedData';

@@ -23,7 +23,7 @@ import {
   type NetworkTrustSettings,
 } from '../../src/config/certificates';
 import { DicomWebClient } from '../../src/dicomweb/client';
-import { DicomWebError } from '../../src/dicomweb/errors';
+import { DicomWebError } from '../../src/dicomweb/transport/errors';
 import { listenOnLoopback } from '../support/loopback';
 import { SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 

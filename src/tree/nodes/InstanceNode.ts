@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { DicomJsonDataset } from '../../dicomweb/types';
+import type { DicomJsonDataset } from '../../dicom/types';
 import { getNumber, getString } from '../../dicom/json';
 import { sopClassName } from '../../dicom/uids';
 import { ContextValue, DicomWebNode } from './DicomWebNode';
 import type { SeriesNode } from './SeriesNode';
+import { Tag } from '../../dicom/tags';
 
 export const INSTANCE_FIELDS = [
   'InstanceNumber',
@@ -22,7 +23,7 @@ export class InstanceNode extends DicomWebNode {
     readonly dataset: DicomJsonDataset,
   ) {
     super();
-    this.sopInstanceUid = getString(dataset, '00080018') ?? '';
+    this.sopInstanceUid = getString(dataset, Tag.SOPInstanceUID) ?? '';
     this.id = `${parent.id}/instance/${this.sopInstanceUid}`;
   }
 
@@ -31,11 +32,11 @@ export class InstanceNode extends DicomWebNode {
   }
 
   get instanceNumber(): number | undefined {
-    return getNumber(this.dataset, '00200013');
+    return getNumber(this.dataset, Tag.InstanceNumber);
   }
 
   get sopClassUid(): string {
-    return getString(this.dataset, '00080016') ?? '';
+    return getString(this.dataset, Tag.SOPClassUID) ?? '';
   }
 
   get target(): { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string } {
@@ -60,9 +61,9 @@ export class InstanceNode extends DicomWebNode {
     item.id = this.id;
     item.contextValue = ContextValue.Instance;
     item.iconPath = new vscode.ThemeIcon('file-media');
-    const frames = getNumber(this.dataset, '00280008');
-    const rows = getNumber(this.dataset, '00280010');
-    const columns = getNumber(this.dataset, '00280011');
+    const frames = getNumber(this.dataset, Tag.NumberOfFrames);
+    const rows = getNumber(this.dataset, Tag.Rows);
+    const columns = getNumber(this.dataset, Tag.Columns);
     item.description = [
       this.sopClassUid ? sopClassName(this.sopClassUid) : '',
       frames !== undefined && frames > 1 ? `${frames} frames` : '',

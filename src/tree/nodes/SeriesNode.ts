@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/connections';
-import type { DicomJsonDataset } from '../../dicomweb/types';
+import type { DicomJsonDataset } from '../../dicom/types';
 import { getNumber, getString } from '../../dicom/json';
 import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
 import { InstanceNode, INSTANCE_FIELDS } from './InstanceNode';
 import { escape } from './ServerNode';
 import { counts, lowerCount, type StudyNode } from './StudyNode';
+import { Tag } from '../../dicom/tags';
 
 export const SERIES_FIELDS = [
   'SeriesDescription',
@@ -25,7 +26,7 @@ export class SeriesNode extends PagedNode<InstanceNode> {
     readonly dataset: DicomJsonDataset,
   ) {
     super(context);
-    this.seriesInstanceUid = getString(dataset, '0020000E') ?? '';
+    this.seriesInstanceUid = getString(dataset, Tag.SeriesInstanceUID) ?? '';
     this.id = `${parent.id}/series/${this.seriesInstanceUid}`;
   }
 
@@ -34,24 +35,24 @@ export class SeriesNode extends PagedNode<InstanceNode> {
   }
 
   get seriesNumber(): number | undefined {
-    return getNumber(this.dataset, '00200011');
+    return getNumber(this.dataset, Tag.SeriesNumber);
   }
 
   get modality(): string {
-    return getString(this.dataset, '00080060') ?? '';
+    return getString(this.dataset, Tag.Modality) ?? '';
   }
 
   get description(): string {
-    return getString(this.dataset, '0008103E') ?? '';
+    return getString(this.dataset, Tag.SeriesDescription) ?? '';
   }
 
   get instanceCount(): number | undefined {
-    return getNumber(this.dataset, '00201209');
+    return getNumber(this.dataset, Tag.NumberOfSeriesRelatedInstances);
   }
 
   /** After instances of this series were deleted: the row (and the study's) shows what is left. */
   instancesRemoved(count: number): void {
-    lowerCount(this.dataset, '00201209', count);
+    lowerCount(this.dataset, Tag.NumberOfSeriesRelatedInstances, count);
     this.forgetRow();
     this.study.contentRemoved(0, count);
   }

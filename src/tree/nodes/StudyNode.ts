@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/connections';
-import type { DicomJsonDataset } from '../../dicomweb/types';
+import type { DicomJsonDataset } from '../../dicom/types';
 import {
   formatDicomDate,
   formatPersonName,
@@ -11,6 +11,7 @@ import {
 import { ContextValue, PagedNode, type DicomWebNode, type TreeContext } from './DicomWebNode';
 import { escape, type ServerNode } from './ServerNode';
 import { SeriesNode, SERIES_FIELDS } from './SeriesNode';
+import { Tag } from '../../dicom/tags';
 
 /** Study attributes a row shows, asked for explicitly: not every server returns them by default (PS3.18 §10.6.3.3.1). */
 export const STUDY_FIELDS = [
@@ -32,7 +33,7 @@ export class StudyNode extends PagedNode<SeriesNode> {
     readonly dataset: DicomJsonDataset,
   ) {
     super(context);
-    this.studyInstanceUid = getString(dataset, '0020000D') ?? '';
+    this.studyInstanceUid = getString(dataset, Tag.StudyInstanceUID) ?? '';
     this.id = `${parent.id}/study/${this.studyInstanceUid}`;
   }
 
@@ -41,25 +42,25 @@ export class StudyNode extends PagedNode<SeriesNode> {
   }
 
   get patientName(): string {
-    return formatPersonName(getString(this.dataset, '00100010')) || '(no patient name)';
+    return formatPersonName(getString(this.dataset, Tag.PatientName)) || '(no patient name)';
   }
 
   get description(): string {
-    return getString(this.dataset, '00081030') ?? '';
+    return getString(this.dataset, Tag.StudyDescription) ?? '';
   }
 
   get seriesCount(): number | undefined {
-    return getNumber(this.dataset, '00201206');
+    return getNumber(this.dataset, Tag.NumberOfStudyRelatedSeries);
   }
 
   get instanceCount(): number | undefined {
-    return getNumber(this.dataset, '00201208');
+    return getNumber(this.dataset, Tag.NumberOfStudyRelatedInstances);
   }
 
   /** After a delete below this study: its row shows the counts that are left. */
   contentRemoved(series: number, instances: number): void {
-    lowerCount(this.dataset, '00201206', series);
-    lowerCount(this.dataset, '00201208', instances);
+    lowerCount(this.dataset, Tag.NumberOfStudyRelatedSeries, series);
+    lowerCount(this.dataset, Tag.NumberOfStudyRelatedInstances, instances);
     this.forgetRow();
     this.context.changed(this);
   }
@@ -77,9 +78,9 @@ export class StudyNode extends PagedNode<SeriesNode> {
     item.contextValue = ContextValue.Study;
     item.iconPath = new vscode.ThemeIcon('files');
     const parts = [
-      getString(this.dataset, '00100020'),
-      formatDicomDate(getString(this.dataset, '00080020')),
-      getStrings(this.dataset, '00080061').filter(Boolean).join('/'),
+      getString(this.dataset, Tag.PatientID),
+      formatDicomDate(getString(this.dataset, Tag.StudyDate)),
+      getStrings(this.dataset, Tag.ModalitiesInStudy).filter(Boolean).join('/'),
       counts(this.seriesCount, 'series', 'series') +
         (this.instanceCount !== undefined
           ? `, ${counts(this.instanceCount, 'instance', 'instances')}`
@@ -93,11 +94,15 @@ export class StudyNode extends PagedNode<SeriesNode> {
     const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
-    tooltip.appendMarkdown(`Patient ID: ${escape(getString(this.dataset, '00100020') ?? '—')}  \n`);
     tooltip.appendMarkdown(
-      `Study date: ${formatDicomDate(getString(this.dataset, '00080020')) || '—'}  \n`,
+      `Patient ID: ${escape(getString(this.dataset, Tag.PatientID) ?? '—')}  \n`,
     );
-    tooltip.appendMarkdown(`Accession: ${escape(getString(this.dataset, '00080050') ?? '—')}  \n`);
+    tooltip.appendMarkdown(
+      `Study date: ${formatDicomDate(getString(this.dataset, Tag.StudyDate)) || '—'}  \n`,
+    );
+    tooltip.appendMarkdown(
+      `Accession: ${escape(getString(this.dataset, Tag.AccessionNumber) ?? '—')}  \n`,
+    );
     tooltip.appendMarkdown(`StudyInstanceUID: \`${this.studyInstanceUid}\``);
     return tooltip;
   }

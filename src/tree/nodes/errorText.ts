@@ -2,7 +2,7 @@
  * What a tree row and the log say about a failed request. No `vscode` import: the wording
  * is unit-tested on its own (test/unit/treeErrorText.test.ts).
  */
-import { redactUrlsIn } from '../../dicomweb/errors';
+import { redactUrlsIn } from '../../dicomweb/transport/errors';
 
 /** The part of a connection the wording needs: its name and how it authenticates. */
 export interface NamedConnection {

@@ -5,8 +5,8 @@
  * after a 401), so credentials live only where the extension keeps them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuthProvider } from './auth';
-import { DicomWebClient } from './client';
+import type { AuthProvider } from '../transport/auth';
+import { DicomWebClient } from '../client';
 import type { DownloadWorkerData, FromDownloadWorker, ToDownloadWorker } from './downloadWorker';
 import { serializeError } from './downloadWorker';
 

@@ -1,3 +1,4 @@
+import { Tag } from '../../dicom/tags';
 /**
  * The STOW-RS response (PS3.18 §10.5.3, Table 10.5.3-1) turned into one outcome per
  * instance: stored, stored with a warning, or failed with the reason code and its meaning.
@@ -35,15 +36,15 @@ export interface ParsedStowResponse {
 }
 
 const TAG = {
-  RetrieveURL: '00081190',
-  ReferencedSOPSequence: '00081199',
-  FailedSOPSequence: '00081198',
-  ReferencedSOPClassUID: '00081150',
-  ReferencedSOPInstanceUID: '00081155',
-  WarningReason: '00081196',
-  FailureReason: '00081197',
-  ErrorComment: '00000902',
-  FailedAttributesSequence: '00741048',
+  RetrieveURL: Tag.RetrieveURL,
+  ReferencedSOPSequence: Tag.ReferencedSOPSequence,
+  FailedSOPSequence: Tag.FailedSOPSequence,
+  ReferencedSOPClassUID: Tag.ReferencedSOPClassUID,
+  ReferencedSOPInstanceUID: Tag.ReferencedSOPInstanceUID,
+  WarningReason: Tag.WarningReason,
+  FailureReason: Tag.FailureReason,
+  ErrorComment: Tag.ErrorComment,
+  FailedAttributesSequence: Tag.FailedAttributesSequence,
 } as const;
 
 /** Meanings of STOW-RS status codes: PS3.18 Table 10.5.3-2 / PS3.4 Annex B.2.3, and Azure's codes. */

@@ -16,11 +16,11 @@
  * the request log. Errors come back as the same typed DicomWebError / DicomWebHttpError.
  */
 import { Worker } from 'node:worker_threads';
-import type { DicomWebClient, PortableClientOptions } from './client';
+import type { DicomWebClient, PortableClientOptions } from '../client';
 import type { DownloadOptions, DownloadResult } from './download';
-import { DicomWebError, DicomWebHttpError, type DicomWebErrorCode } from './errors';
-import type { RequestLogEntry } from './http';
-import type { InstancePath } from './requests';
+import { DicomWebError, DicomWebHttpError, type DicomWebErrorCode } from '../transport/errors';
+import type { RequestLogEntry } from '../transport/http';
+import type { InstancePath } from '../requests';
 
 /** What the worker is started with (its `workerData`). */
 export interface DownloadWorkerData {

@@ -30,6 +30,7 @@ import {
   type BodySizeLimits,
   type MinimumRate,
 } from './limits';
+import { Tag } from '../../dicom/tags';
 
 export interface TlsOptions {
   /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
@@ -636,7 +637,7 @@ function messageFromJson(body: unknown): string | undefined {
   ) {
     parts.push((record.error as Record<string, string>).message);
   }
-  const comment = findDicomString(record, '00000902'); // ErrorComment
+  const comment = findDicomString(record, Tag.ErrorComment); // ErrorComment
   if (comment) parts.push(comment);
   return parts.length ? oneLine(parts.join(' — ')) : undefined;
 }

@@ -11,18 +11,24 @@ import {
   readInstanceIdentityAndSmallFile,
   DicomFileError,
   type InstanceIdentity,
-} from '../dicom/part10';
-import type { DicomWebClient } from './client';
-import { DicomWebError, DicomWebHttpError } from './errors';
-import type { HttpResponse } from './http';
-import { multipartBody, multipartContentType, multipartLength, newBoundary } from './multipart';
-import { storeRequest, storeSinglePartRequest, type RequestSpec } from './requests';
+} from '../../dicom/part10';
+import type { DicomWebClient } from '../client';
+import { DicomWebError, DicomWebHttpError } from '../transport/errors';
+import type { HttpResponse } from '../transport/http';
+import {
+  multipartBody,
+  multipartContentType,
+  multipartLength,
+  newBoundary,
+} from '../../mime/multipart';
+import { storeRequest, storeSinglePartRequest, type RequestSpec } from '../requests';
 import {
   parseStowResponse,
   reasonText,
   type InstanceOutcome,
   type StoreStatus,
 } from './stowResponse';
+import { Tag } from '../../dicom/tags';
 
 export interface StoreOptions {
   /** `POST /studies/{study}`: every instance must belong to this study (PS3.18 §10.5.1). */
@@ -590,12 +596,12 @@ async function lookupStored(
     for (let i = 0; i < items.length; i += 50) {
       const uids = items.slice(i, i + 50).map((item) => item.identity.sopInstanceUid);
       const result = await client.searchForInstances(
-        { match: { SOPInstanceUID: uids }, includeField: ['00080018'], limit: uids.length },
+        { match: { SOPInstanceUID: uids }, includeField: [Tag.SOPInstanceUID], limit: uids.length },
         {},
         { signal },
       );
       for (const dataset of result.items) {
-        const uid = dataset['00080018']?.Value?.[0];
+        const uid = dataset[Tag.SOPInstanceUID]?.Value?.[0];
         if (typeof uid === 'string') found.add(uid);
       }
     }

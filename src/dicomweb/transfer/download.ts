@@ -14,17 +14,17 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writev, writevSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readInstanceIdentity } from '../dicom/part10';
-import type { DicomWebClient } from './client';
-import { DicomWebError } from './errors';
+import { readInstanceIdentity } from '../../dicom/part10';
+import type { DicomWebClient } from '../client';
+import { DicomWebError } from '../transport/errors';
 import {
   MultipartError,
   MultipartPushParser,
   parseContentType,
   transferSyntaxFromType,
-} from './multipart';
-import { assertUid, retrieveRequest, type InstancePath, type RetrieveOptions } from './requests';
-import type { SocketBodySink, SocketGetHead } from './socketGet';
+} from '../../mime/multipart';
+import { assertUid, retrieveRequest, type InstancePath, type RetrieveOptions } from '../requests';
+import type { SocketBodySink, SocketGetHead } from '../transport/socketGet';
 
 export interface DownloadOptions extends RetrieveOptions {
   signal?: AbortSignal;
