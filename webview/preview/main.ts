@@ -16,7 +16,6 @@ import {
   type CodecName,
   type FrameMessage,
   type FramePath,
-  type FromWebview,
   type ImageInfo,
   type InitMessage,
   type WindowPreset,
@@ -33,14 +32,10 @@ import {
   renderToRgba,
   type ViewState,
 } from './render/pipeline';
+import { describePath, describePixel, messageOf, overlayLines, PreviewView, round } from './view';
+import { connectToExtension } from './vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscodeApi = acquireVsCodeApi();
-const post = (message: FromWebview) => vscodeApi.postMessage(message);
+const post = connectToExtension();
 const app = document.getElementById('app')!;
 const nonce = app.dataset.nonce ?? '';
 
@@ -98,103 +93,34 @@ const requests = new Map<
 // ---------------------------------------------------------------------------------------
 // DOM
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-const messageBox = document.getElementById('message')!;
-const toolbar = element('div', 'toolbar');
-const presetSelect = document.createElement('vscode-single-select') as HTMLElement & {
-  value: string;
-};
-presetSelect.setAttribute('aria-label', 'Window preset');
-presetSelect.className = 'presets';
-const centerField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
-centerField.setAttribute('aria-label', 'Window center');
-centerField.className = 'number';
-const widthField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
-widthField.setAttribute('aria-label', 'Window width');
-widthField.className = 'number';
-const invertBox = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
-invertBox.setAttribute('label', 'Invert');
-const button = (label: string, title: string) => {
-  const b = document.createElement('vscode-button');
-  b.textContent = label;
-  b.title = title;
-  b.setAttribute('secondary', '');
-  return b;
-};
-const fitButton = button('Fit', 'Fit to panel (0)');
-const actualButton = button('1:1', 'Actual size (1)');
-const resetButton = button('Reset', 'Reset window, zoom and invert (R)');
-const exportButton = button('Export PNG', 'Save the current frame as PNG');
-toolbar.append(
-  label('W/L'),
+const page = new PreviewView(app);
+const {
+  toolbar,
   presetSelect,
-  label('C'),
   centerField,
-  label('W'),
   widthField,
   invertBox,
   fitButton,
   actualButton,
   resetButton,
   exportButton,
-);
-
-function label(text: string): HTMLElement {
-  return element('span', 'label', text);
-}
-
-const stage = element('div', 'stage');
-stage.tabIndex = 0;
-const canvas = element('canvas', 'image');
-const context = canvas.getContext('2d')!;
-const corners = {
-  topLeft: element('div', 'corner top-left'),
-  topRight: element('div', 'corner top-right'),
-  bottomLeft: element('div', 'corner bottom-left'),
-  bottomRight: element('div', 'corner bottom-right'),
-};
-const frameError = element('div', 'frame-error');
-frameError.hidden = true;
-stage.append(
+  stage,
   canvas,
-  corners.topLeft,
-  corners.topRight,
-  corners.bottomLeft,
-  corners.bottomRight,
   frameError,
-);
-
-const frameBar = element('div', 'framebar');
-const playButton = button('Play', 'Play / pause (Space)');
-const slider = element('input', 'slider');
-slider.type = 'range';
-slider.min = '1';
-slider.setAttribute('aria-label', 'Frame');
-const frameLabel = element('span', 'frame-label');
-const fpsField = document.createElement('vscode-textfield') as HTMLElement & { value: string };
-fpsField.setAttribute('aria-label', 'Frames per second');
-fpsField.className = 'number';
-frameBar.append(playButton, slider, frameLabel, label('fps'), fpsField);
-
-const statusBar = element('div', 'statusbar');
-const pixelStatus = element('span', 'pixel');
-const pathStatus = element('span', 'path');
-statusBar.append(pixelStatus, pathStatus);
+  frameBar,
+  playButton,
+  slider,
+  frameLabel,
+  fpsField,
+  statusBar,
+  pixelStatus,
+  pathStatus,
+} = page;
+const messageBox = page.messageBox;
+const context = canvas.getContext('2d')!;
 
 function showMessage(text: string, detail?: string): void {
-  messageBox.hidden = false;
-  messageBox.textContent = text;
-  if (detail) messageBox.append(element('div', 'detail', detail));
+  page.showMessage(text, detail);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,7 +291,7 @@ async function show(frameNumber: number): Promise<void> {
     draw();
     if (playing) countCineFrame();
     applyZoom();
-    pathStatus.textContent = describePath(shown);
+    pathStatus.textContent = describePath(shown, info);
     messageBox.hidden = true;
     if (!firstShown) {
       firstShown = true;
@@ -383,48 +309,18 @@ async function show(frameNumber: number): Promise<void> {
   if (!playing) void prefetch(2);
 }
 
-function describePath(shown: Shown): string {
-  const how = {
-    stored: 'as stored (transfer-syntax=*)',
-    transcoded: 'transcoded by the server to Explicit VR Little Endian',
-    rendered: 'rendered by the server (/rendered): no pixel values',
-  }[shown.path];
-  const syntax = shown.transferSyntaxUid ?? info?.transferSyntaxUid;
-  return `${how} · ${shown.frame.decoder}${syntax ? ` · ${syntax}` : ''} · ${shown.mediaType}`;
-}
-
 function updateOverlay(): void {
   if (!init || !info) return;
-  const a = init.attributes;
-  setLines(corners.topLeft, [a.patientName, a.patientId, a.studyDate, a.studyDescription]);
-  setLines(corners.topRight, [
-    a.modality && a.seriesNumber ? `${a.modality} · Series ${a.seriesNumber}` : a.modality,
-    a.seriesDescription,
-    a.instanceNumber ? `Instance ${a.instanceNumber}` : undefined,
-    info.numberOfFrames > 1 ? `Frame ${current} / ${info.numberOfFrames}` : undefined,
-  ]);
-  const color = shownNow ? isColor(shownNow.frame) : false;
-  setLines(corners.bottomLeft, [
-    `${info.columns} × ${info.rows}`,
-    info.transferSyntaxUid,
-    shownNow?.frame.decoder,
-  ]);
-  setLines(corners.bottomRight, [
-    color && !view.invert
-      ? undefined
-      : `W ${round(view.windowWidth)} C ${round(view.windowCenter)}${view.invert ? ' · inverted' : ''}`,
-    `Zoom ${Math.round(zoom.scale * 100)}%`,
-  ]);
-}
-
-function setLines(node: HTMLElement, lines: Array<string | undefined>): void {
-  node.replaceChildren(
-    ...lines.filter((l): l is string => !!l).map((l) => element('div', undefined, l)),
+  page.setCorners(
+    overlayLines({
+      attributes: init.attributes,
+      info,
+      frameNumber: current,
+      frame: shownNow?.frame,
+      view,
+      zoomScale: zoom.scale,
+    }),
   );
-}
-
-function round(value: number): string {
-  return Math.abs(value) >= 100 ? String(Math.round(value)) : String(Math.round(value * 100) / 100);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -597,14 +493,7 @@ function updatePixelValue(event: PointerEvent): void {
     pixelStatus.textContent = '';
     return;
   }
-  const position = `x ${Math.floor(x)}, y ${Math.floor(y)}`;
-  if (shown.frame.rendered)
-    pixelStatus.textContent = `${position}: rendered RGB ${value.stored.join(', ')}`;
-  else if (value.rescaled !== undefined) {
-    const unit = info.rescaleType ? ` ${info.rescaleType}` : '';
-    pixelStatus.textContent = `${position}: stored ${value.stored[0]} · value ${round(value.rescaled)}${unit}`;
-  } else
-    pixelStatus.textContent = `${position}: ${shown.frame.photometricInterpretation} ${value.stored.join(', ')}`;
+  pixelStatus.textContent = describePixel(value, shown.frame, info, x, y);
 }
 
 fitButton.addEventListener('click', fit);
@@ -821,10 +710,6 @@ function start(message: InitMessage): void {
   showMessage(`Loading frame 1 of ${info.numberOfFrames}…`);
   stage.focus();
   void show(1);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 post({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
