@@ -10,7 +10,7 @@
 
 const Module = require('node:module');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
+// `performance` is Node's global (the same object node:perf_hooks exports).
 
 function stand(name) {
   const own = new Map();
