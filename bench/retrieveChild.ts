@@ -166,6 +166,7 @@ async function drainChild(params: DownloadParams): Promise<DownloadRun> {
 /** Child job: the reference, undici.request() piped to one file. */
 async function plainUndiciChild(params: DownloadParams): Promise<DownloadRun> {
   // Loaded here, not at the top: the client child loads undici only when it first sends too.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a late, synchronous load on purpose (above)
   const { Agent, request } = require('undici') as typeof import('undici');
   const agent = new Agent();
   try {

@@ -140,6 +140,7 @@ export async function main(options: RunnerOptions): Promise<number> {
       };
       if (parts.length) record.parts = parts;
       try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- each bench module is a bundled CommonJS file named at run time
         const loaded = require(module.file) as { run?: BenchRun };
         if (typeof loaded.run !== 'function') throw new Error(`${module.file} exports no run(ctx)`);
         const results = await loaded.run(ctx);
