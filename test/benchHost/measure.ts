@@ -24,6 +24,7 @@ import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 
 export interface LoopDelay {
@@ -151,6 +152,7 @@ function panelsOf(
  * stop() and returns the duration of the outermost load of `bundle`.
  */
 function timeBundleLoad(bundle: string): { stop: () => number } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Module._load is CommonJS's internal, untyped in node:module's import
   const Module = require('node:module') as {
     _load: (request: string, parent: unknown, isMain: boolean) => unknown;
   };
@@ -395,7 +397,6 @@ async function startProfile(): Promise<{ stop: () => Promise<unknown> }> {
  * thread's own work.
  */
 function startControl(): { stop: () => Promise<LoopDelay> } {
-  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
   const worker = new Worker(
     `const { parentPort } = require('node:worker_threads');
      const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -694,6 +695,7 @@ export async function measure(): Promise<HostMeasurements> {
       await sleep(200);
       delete require.cache[bundle];
       const r0 = performance.now();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the measured thing: CommonJS's require of the bundle
       require(bundle);
       warmRequireMs.push(performance.now() - r0);
     }
