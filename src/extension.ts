@@ -12,7 +12,8 @@ import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataD
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { PreviewManager } from './preview/PreviewManager';
-import type { Services, UserPrompts } from './services';
+import type { UserPrompts } from './config/prompts';
+import type { Services } from './services';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import { UploadDropController } from './tree/dragAndDrop';
 

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { ClientFactory } from './config/clients';
 import type { ConnectionStore } from './config/connections';
 import type { CredentialGate } from './config/credentialGate';
+import type { UserPrompts } from './config/prompts';
 import type { MetadataDocumentProvider } from './documents/metadataDocuments';
 import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
@@ -10,17 +11,9 @@ import type { UploadDropController } from './tree/dragAndDrop';
 import type { DicomWebNode } from './tree/nodes/DicomWebNode';
 
 /**
- * Questions the extension asks a person. One seam so that integration tests in the real
- * extension host can answer a modal dialog that Playwright UI tests click for real.
+ * What activate() builds once; every command receives it. Only commands and extension.ts
+ * import this file: everything below them gets the parts it needs passed in.
  */
-export interface UserPrompts {
-  /** A modal warning; resolves true only when the person chose `action`. */
-  confirm(message: string, detail: string, action: string): Promise<boolean>;
-  /** A password-style input (a token or password after a 401); undefined when dismissed. */
-  askSecret(title: string, prompt: string): Promise<string | undefined>;
-}
-
-/** What activate() builds once; every command receives it. */
 export interface Services {
   extensionContext: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;

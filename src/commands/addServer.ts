@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { newConnectionId, type AuthKind, type ServerConnection } from '../config/connections';
+import { newConnectionId } from '../config/connections';
+import type { AuthKind, ServerConnection } from '../config/serverConnection';
 import {
   isFromWorkspace,
   splitUserInfo,

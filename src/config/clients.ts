@@ -9,15 +9,16 @@ import { basicAuth, bearerAuth, noAuth, type AuthProvider } from '../dicomweb/tr
 import { DicomWebClient } from '../dicomweb/client';
 import type { RequestLogEntry } from '../dicomweb/transport/http';
 import { proxyForUrl } from '../dicomweb/transport/proxy';
-import type { UserPrompts } from '../services';
 import {
   decideTrust,
   nodeCertificateSources,
   type CertificateSources,
   type NetworkTrustSettings,
 } from './certificates';
-import { AZURE_DICOM_SCOPE, type ConnectionStore, type ServerConnection } from './connections';
+import { AZURE_DICOM_SCOPE, type ConnectionStore } from './connections';
 import type { CredentialGate } from './credentialGate';
+import type { UserPrompts } from './prompts';
+import type { ServerConnection } from './serverConnection';
 
 export class ClientFactory implements vscode.Disposable {
   private readonly clients = new Map<string, { client: DicomWebClient; signature: string }>();

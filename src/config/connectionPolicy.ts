@@ -16,7 +16,7 @@
  *   Azure DICOM hosts unless the user approved that origin for Entra.
  * - Saving writes the user (global) value only, never a merged list.
  */
-import type { ServerConnection } from './connections';
+import type { ServerConnection } from './serverConnection';
 
 /** Prefix of the ids given to connections from workspace settings. */
 export const WORKSPACE_ID_PREFIX = 'workspace:';

@@ -3,7 +3,6 @@
  * their tokens and passwords in VS Code's SecretStorage, removed together.
  */
 import * as vscode from 'vscode';
-import type { ServerKind } from '../dicomweb/profiles/serverProfiles';
 import {
   connectionsFromInspection,
   inspectionForTrust,
@@ -13,32 +12,9 @@ import {
   withoutUserInfo,
   WorkspaceConnectionError,
 } from './connectionPolicy';
+import type { ServerConnection } from './serverConnection';
 
-export type AuthKind = 'none' | 'bearer' | 'basic' | 'entra';
-
-/** One entry of the `dicomweb.servers` setting. */
-export interface ServerConnection {
-  id: string;
-  name: string;
-  url: string;
-  kind?: ServerKind;
-  auth?: AuthKind;
-  username?: string;
-  headers?: Record<string, string>;
-  serverRoot?: string;
-  caFile?: string;
-  rejectUnauthorized?: boolean;
-  /**
-   * Further origins that may receive this connection's credentials (e.g. a separate bulk
-   * data host), passed to the client's `trustedOrigins`. Ignored in workspace settings.
-   */
-  trustedOrigins?: string[];
-  /**
-   * Set at run time, never saved: the entry comes from a workspace's settings
-   * (src/config/connectionPolicy.ts); it gets no credential until its origin is approved.
-   */
-  source?: 'workspace';
-}
+export type { AuthKind, ServerConnection } from './serverConnection';
 
 export const SERVERS_SETTING = 'servers';
 const SECTION = 'dicomweb';

@@ -6,7 +6,6 @@
  * of the session, so a tree refresh does not ask again and again. No `vscode` import.
  */
 import type { AuthProvider } from '../dicomweb/transport/auth';
-import type { UserPrompts } from '../services';
 import {
   approvalsNeeded,
   approve,
@@ -16,7 +15,8 @@ import {
   type ApprovalKind,
   type Approvals,
 } from './connectionPolicy';
-import type { ServerConnection } from './connections';
+import type { UserPrompts } from './prompts';
+import type { ServerConnection } from './serverConnection';
 
 /** globalState key of the approved origins. */
 export const APPROVALS_KEY = 'dicomweb.approvedOrigins';

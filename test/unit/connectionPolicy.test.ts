@@ -22,7 +22,7 @@ import {
   WorkspaceConnectionError,
 } from '../../src/config/connectionPolicy';
 import { APPROVALS_KEY, CredentialGate } from '../../src/config/credentialGate';
-import type { ServerConnection } from '../../src/config/connections';
+import type { ServerConnection } from '../../src/config/serverConnection';
 import { DicomWebClient } from '../../src/dicomweb';
 import { DicomWebFrameSource } from '../../src/preview/frameSource';
 
