@@ -67,9 +67,7 @@ async function waitFor(
 const CANARY_NAME = 'CANARY^SECRET';
 
 /** A served folder and, beside it, a canary folder holding DICOM files that must stay untouched. */
-async function layout(
-  name: string,
-): Promise<{
+async function layout(name: string): Promise<{
   root: string;
   outside: string;
   canary: ReturnType<typeof smallInstance>;

@@ -253,9 +253,7 @@ interface Styled {
 interface Canvas {
   width: number;
   height: number;
-  getContext(
-    kind: '2d',
-  ): {
+  getContext(kind: '2d'): {
     getImageData(x: number, y: number, width: number, height: number): { data: Uint8ClampedArray };
   } | null;
 }
