@@ -2,10 +2,19 @@
  * Loads a WebAssembly codec in the webview under the strict CSP: its emscripten script by
  * a `<script nonce>` element (from dist/codecs/ via asWebviewUri), its wasm bytes by
  * message from the extension (so the page needs no `connect-src`), compiled by the
- * factory with `wasmBinary` (allowed by `'wasm-unsafe-eval'` only).
+ * factory with `wasmBinary` (allowed by `'wasm-unsafe-eval'` only). {@link BrowserCodecs}
+ * is what the decoders get in this page: codec scripts from `init`, wasm from `codec`.
  */
-import type { CodecName } from '../protocol';
-import { CODEC_FILES, type CodecModule, type EmscriptenFactory } from './decode/codecs';
+import { Decoder as JpegLosslessDecoderClass } from 'jpeg-lossless-decoder-js';
+import type { CodecMessage, CodecName } from '../protocol';
+import {
+  cachingProvider,
+  CODEC_FILES,
+  type CodecModule,
+  type EmscriptenFactory,
+} from './decode/codecs';
+import type { DecoderDeps, JpegLosslessDecoder } from './decode/decodeFrame';
+import type { Post } from './vscodeApi';
 
 export interface BrowserCodecEnvironment {
   nonce: string;
@@ -51,4 +60,45 @@ export function loadBrowserCodec(
       throw new Error(`${files.label}: ${files.wasm} is not in the extension (dist/codecs).`);
     return factory({ wasmBinary: wasm, print: () => undefined, printErr: () => undefined });
   });
+}
+
+/**
+ * The decoders' codecs in this page, each loaded once on first use: its script from the
+ * URL `init` gave ({@link useScripts}), its wasm asked by one `requestCodec` however many
+ * frames wait for it, and delivered by the extension's `codec` answer ({@link deliver}).
+ */
+export class BrowserCodecs {
+  private scripts: Record<CodecName, string> | undefined;
+  private readonly wasmWaiters = new Map<CodecName, Array<(bytes: Uint8Array) => void>>();
+  readonly deps: DecoderDeps;
+
+  constructor(nonce: string, post: Post) {
+    this.deps = {
+      codecs: cachingProvider((name) =>
+        loadBrowserCodec(name, {
+          nonce,
+          scriptUrl: (codec) => this.scripts?.[codec] ?? '',
+          requestWasm: (codec) =>
+            new Promise<Uint8Array>((resolve) => {
+              const waiters = this.wasmWaiters.get(codec) ?? [];
+              waiters.push(resolve);
+              this.wasmWaiters.set(codec, waiters);
+              if (waiters.length === 1) post({ type: 'requestCodec', name: codec });
+            }),
+        }),
+      ),
+      jpegLossless: async () =>
+        JpegLosslessDecoderClass as unknown as new () => JpegLosslessDecoder,
+    };
+  }
+
+  useScripts(scripts: Record<CodecName, string>): void {
+    this.scripts = scripts;
+  }
+
+  deliver(message: CodecMessage): void {
+    const waiters = this.wasmWaiters.get(message.name) ?? [];
+    this.wasmWaiters.delete(message.name);
+    for (const resolve of waiters) resolve(message.wasm);
+  }
 }

@@ -9,21 +9,16 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { Decoder as JpegLosslessDecoderClass } from 'jpeg-lossless-decoder-js';
 import {
   PROTOCOL_VERSION,
   isToWebview,
-  type CodecName,
-  type FrameMessage,
-  type FramePath,
   type ImageInfo,
   type InitMessage,
   type WindowPreset,
 } from '../protocol';
-import { loadBrowserCodec } from './codecLoader';
-import { cachingProvider } from './decode/codecs';
-import { decodeFrame, type DecoderDeps, type JpegLosslessDecoder } from './decode/decodeFrame';
-import { minMax, type DecodedFrame } from './decode/types';
+import { BrowserCodecs } from './codecLoader';
+import type { DecodedFrame } from './decode/types';
+import { FrameRequests, FrameStore, type ShownFrame } from './frames';
 import {
   initialWindow,
   isColor,
@@ -42,35 +37,12 @@ const nonce = app.dataset.nonce ?? '';
 // ---------------------------------------------------------------------------------------
 // codecs: scripts by nonce, wasm by message
 
-const wasmWaiters = new Map<CodecName, Array<(bytes: Uint8Array) => void>>();
-let codecScripts: Record<CodecName, string> | undefined;
-
-const deps: DecoderDeps = {
-  codecs: cachingProvider((name) =>
-    loadBrowserCodec(name, {
-      nonce,
-      scriptUrl: (codec) => codecScripts?.[codec] ?? '',
-      requestWasm: (codec) =>
-        new Promise<Uint8Array>((resolve) => {
-          const waiters = wasmWaiters.get(codec) ?? [];
-          waiters.push(resolve);
-          wasmWaiters.set(codec, waiters);
-          if (waiters.length === 1) post({ type: 'requestCodec', name: codec });
-        }),
-    }),
-  ),
-  jpegLossless: async () => JpegLosslessDecoderClass as unknown as new () => JpegLosslessDecoder,
-};
+const codecs = new BrowserCodecs(nonce, post);
 
 // ---------------------------------------------------------------------------------------
 // state
 
-interface Shown {
-  frame: DecodedFrame;
-  path: FramePath;
-  mediaType: string;
-  transferSyntaxUid?: string;
-}
+type Shown = ShownFrame;
 
 let init: InitMessage | undefined;
 let info: ImageInfo | undefined;
@@ -80,15 +52,8 @@ let windowChosen = false;
 let zoom = { scale: 1, x: 0, y: 0, fit: true };
 let playing = false;
 let fps = 20;
-let nextRequestId = 1;
-const cache = new Map<number, Shown>();
-let cacheBytes = 0;
-const CACHE_LIMIT_BYTES = 768 * 1024 * 1024;
-const pending = new Map<number, Promise<Shown>>();
-const requests = new Map<
-  number,
-  { resolve: (m: FrameMessage) => void; reject: (e: Error) => void }
->();
+const requests = new FrameRequests(post);
+let frames: FrameStore | undefined;
 
 // ---------------------------------------------------------------------------------------
 // DOM
@@ -126,129 +91,6 @@ function showMessage(text: string, detail?: string): void {
 // ---------------------------------------------------------------------------------------
 // frames
 
-function requestFrameBytes(frameNumber: number, from?: FramePath): Promise<FrameMessage> {
-  const requestId = nextRequestId++;
-  return new Promise<FrameMessage>((resolve, reject) => {
-    requests.set(requestId, { resolve, reject });
-    post(
-      from
-        ? { type: 'requestFrame', requestId, frameNumber, from }
-        : { type: 'requestFrame', requestId, frameNumber },
-    );
-  });
-}
-
-/** Fetches and decodes a frame, walking down the fallback chain when decoding fails. */
-function loadFrame(frameNumber: number): Promise<Shown> {
-  const cached = cache.get(frameNumber);
-  if (cached) return Promise.resolve(cached);
-  let promise = pending.get(frameNumber);
-  if (!promise) {
-    promise = (async () => {
-      let from: FramePath | undefined;
-      for (;;) {
-        const message = await requestFrameBytes(frameNumber, from);
-        try {
-          const frame = await decodeMessage(message);
-          const shown: Shown = { frame, path: message.path, mediaType: message.mediaType };
-          if (message.transferSyntaxUid) shown.transferSyntaxUid = message.transferSyntaxUid;
-          remember(frameNumber, shown);
-          return shown;
-        } catch (error) {
-          post({
-            type: 'log',
-            level: 'warn',
-            message: `frame ${frameNumber} (${message.path}, ${message.mediaType}): ${messageOf(error)}`,
-          });
-          // Not decodable here (no codec, corrupt data): let the server try the next path
-          // of the chain. A source without one (a local file) answers the same path again:
-          // then this error is the answer.
-          if (message.path === 'rendered' || (from !== undefined && message.path !== from))
-            throw error;
-          from = message.path === 'stored' ? 'transcoded' : 'rendered';
-        }
-      }
-    })();
-    pending.set(frameNumber, promise);
-    void promise.finally(() => pending.delete(frameNumber)).catch(() => undefined);
-  }
-  return promise;
-}
-
-async function decodeMessage(message: FrameMessage): Promise<DecodedFrame> {
-  if (message.path === 'rendered' || message.mediaType === 'image/png')
-    return decodeRendered(message);
-  return decodeFrame(
-    message.bytes,
-    info!,
-    {
-      path: message.path,
-      mediaType: message.mediaType,
-      transferSyntaxUid: message.transferSyntaxUid,
-    },
-    deps,
-  );
-}
-
-/** A server-rendered PNG/JPEG (PS3.18 §10.4.1.1.4): display only, no stored values. */
-async function decodeRendered(message: FrameMessage): Promise<DecodedFrame> {
-  const bitmap = await createImageBitmap(
-    new Blob([message.bytes as BlobPart], { type: message.mediaType }),
-  );
-  const scratch = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const scratchContext = scratch.getContext('2d')!;
-  scratchContext.drawImage(bitmap, 0, 0);
-  const rgba = scratchContext.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const rgb = new Uint8Array(bitmap.width * bitmap.height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
-  }
-  const { min, max } = minMax(rgb, 3);
-  return {
-    columns: bitmap.width,
-    rows: bitmap.height,
-    samplesPerPixel: 3,
-    pixels: rgb,
-    photometricInterpretation: 'RGB',
-    min,
-    max,
-    bitsStored: 8,
-    signed: false,
-    decoder: 'server-rendered',
-    rendered: true,
-  };
-}
-
-function remember(frameNumber: number, shown: Shown): void {
-  cache.set(frameNumber, shown);
-  cacheBytes += shown.frame.pixels.byteLength;
-  // Evict the frames farthest from the one shown when over budget.
-  while (cacheBytes > CACHE_LIMIT_BYTES && cache.size > 1) {
-    let farthest = -1;
-    for (const key of cache.keys())
-      if (farthest < 0 || Math.abs(key - current) > Math.abs(farthest - current)) farthest = key;
-    cacheBytes -= cache.get(farthest)!.frame.pixels.byteLength;
-    cache.delete(farthest);
-  }
-}
-
-/** Asks for the next few frames one after another (never a burst of requests). */
-let prefetching = false;
-async function prefetch(count: number): Promise<void> {
-  if (!info || prefetching) return;
-  prefetching = true;
-  try {
-    for (let step = 1; step <= count; step++) {
-      const n = ((current - 1 + step) % info.numberOfFrames) + 1;
-      if (!cache.has(n)) await loadFrame(n).catch(() => undefined);
-    }
-  } finally {
-    prefetching = false;
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // drawing
 
@@ -278,7 +120,7 @@ async function show(frameNumber: number): Promise<void> {
   frameLabel.textContent = `${current} / ${info.numberOfFrames}`;
   const wanted = current;
   try {
-    const shown = await loadFrame(wanted);
+    const shown = await frames!.load(wanted);
     if (wanted !== current) return;
     frameError.hidden = true;
     shownNow = shown;
@@ -306,7 +148,7 @@ async function show(frameNumber: number): Promise<void> {
     frameError.textContent = `Frame ${wanted} cannot be shown: ${messageOf(error)}`;
     if (!shownNow) showMessage(`Frame ${wanted} cannot be shown.`, messageOf(error));
   }
-  if (!playing) void prefetch(2);
+  if (!playing) void frames?.prefetch(2);
 }
 
 function updateOverlay(): void {
@@ -535,16 +377,16 @@ function tick(time: number): void {
   const interval = 1000 / fps;
   if (time - lastTick >= interval) {
     const next = (current % info.numberOfFrames) + 1;
-    if (cache.has(next)) {
+    if (frames?.has(next)) {
       // Keep the schedule: animation frames come in ~16.7 ms steps, and restarting the
       // interval at `time` rounds every gap up to the next step (20 fps asked, 18.9 played).
       // After a stall (a frame still loading) the schedule restarts instead of catching up.
       lastTick = time - lastTick > 2 * interval ? time : lastTick + interval;
       void show(next);
     } else {
-      void loadFrame(next).catch(() => undefined);
+      void frames?.load(next).catch(() => undefined);
     }
-    void prefetch(8);
+    void frames?.prefetch(8);
   }
   requestAnimationFrame(tick);
 }
@@ -662,26 +504,18 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!isToWebview(message)) return;
   switch (message.type) {
     case 'init':
-      start(message);
+      // Once per page: the extension posts it in answer to this page's one `ready`.
+      if (!page.isMounted) start(message);
       return;
-    case 'frame': {
-      const request = requests.get(message.requestId);
-      requests.delete(message.requestId);
-      request?.resolve(message);
+    case 'frame':
+      requests.answer(message);
       return;
-    }
-    case 'frameError': {
-      const request = requests.get(message.requestId);
-      requests.delete(message.requestId);
-      request?.reject(new Error(message.message));
+    case 'frameError':
+      requests.refuse(message);
       return;
-    }
-    case 'codec': {
-      const waiters = wasmWaiters.get(message.name) ?? [];
-      wasmWaiters.delete(message.name);
-      for (const resolve of waiters) resolve(message.wasm);
+    case 'codec':
+      codecs.deliver(message);
       return;
-    }
     case 'fatal':
       app.replaceChildren(messageBox);
       showMessage(message.message, message.detail);
@@ -700,7 +534,14 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
 function start(message: InitMessage): void {
   init = message;
   info = message.info;
-  codecScripts = message.codecScripts;
+  codecs.useScripts(message.codecScripts);
+  frames = new FrameStore({
+    requests,
+    info,
+    decoders: codecs.deps,
+    post,
+    shownNumber: () => current,
+  });
   document.title = message.title;
   if (info.frameTimeMs) fps = Math.min(60, Math.max(1, Math.round(1000 / info.frameTimeMs)));
   fpsField.value = String(fps);
