@@ -16,6 +16,7 @@ import {
   type InitMessage,
   type WindowPreset,
 } from '../protocol';
+import { Cine } from './cine';
 import { BrowserCodecs } from './codecLoader';
 import type { DecodedFrame } from './decode/types';
 import { FrameRequests, FrameStore, type ShownFrame } from './frames';
@@ -50,8 +51,6 @@ let current = 1;
 let view: ViewState = { windowCenter: 0, windowWidth: 1, invert: false };
 let windowChosen = false;
 let zoom = { scale: 1, x: 0, y: 0, fit: true };
-let playing = false;
-let fps = 20;
 const requests = new FrameRequests(post);
 let frames: FrameStore | undefined;
 
@@ -73,16 +72,16 @@ const {
   canvas,
   frameError,
   frameBar,
-  playButton,
   slider,
   frameLabel,
-  fpsField,
   statusBar,
   pixelStatus,
   pathStatus,
 } = page;
 const messageBox = page.messageBox;
 const context = canvas.getContext('2d')!;
+
+const cine = new Cine(page, post);
 
 function showMessage(text: string, detail?: string): void {
   page.showMessage(text, detail);
@@ -131,7 +130,7 @@ async function show(frameNumber: number): Promise<void> {
       fillPresets(shown.frame);
     }
     draw();
-    if (playing) countCineFrame();
+    cine.frameDrawn();
     applyZoom();
     pathStatus.textContent = describePath(shown, info);
     messageBox.hidden = true;
@@ -148,7 +147,7 @@ async function show(frameNumber: number): Promise<void> {
     frameError.textContent = `Frame ${wanted} cannot be shown: ${messageOf(error)}`;
     if (!shownNow) showMessage(`Frame ${wanted} cannot be shown.`, messageOf(error));
   }
-  if (!playing) void frames?.prefetch(2);
+  if (!cine.isPlaying) void frames?.prefetch(2);
 }
 
 function updateOverlay(): void {
@@ -368,74 +367,7 @@ function exportPng(): void {
   }, 'image/png');
 }
 
-// ---------------------------------------------------------------------------------------
-// cine
-
-let lastTick = 0;
-function tick(time: number): void {
-  if (!playing || !info) return;
-  const interval = 1000 / fps;
-  if (time - lastTick >= interval) {
-    const next = (current % info.numberOfFrames) + 1;
-    if (frames?.has(next)) {
-      // Keep the schedule: animation frames come in ~16.7 ms steps, and restarting the
-      // interval at `time` rounds every gap up to the next step (20 fps asked, 18.9 played).
-      // After a stall (a frame still loading) the schedule restarts instead of catching up.
-      lastTick = time - lastTick > 2 * interval ? time : lastTick + interval;
-      void show(next);
-    } else {
-      void frames?.load(next).catch(() => undefined);
-    }
-    void frames?.prefetch(8);
-  }
-  requestAnimationFrame(tick);
-}
-
-function togglePlay(): void {
-  if (!info || info.numberOfFrames < 2) return;
-  playing = !playing;
-  playButton.textContent = playing ? 'Pause' : 'Play';
-  if (playing) {
-    lastTick = 0;
-    cineCount = 0;
-    cineSince = undefined;
-    requestAnimationFrame(tick);
-  } else {
-    reportCine(cineLast, true);
-  }
-}
-
-function setFps(value: number): void {
-  if (Number.isFinite(value) && value > 0 && value <= 120) fps = value;
-  fpsField.value = String(fps);
-}
-
-// What cine drew (`cineStats`): frames drawn while playing, on the webview's clock, reported
-// after every loop's worth of frames and when cine stops.
-let cineCount = 0;
-let cineSince: number | undefined;
-let cineLast = 0;
-function countCineFrame(): void {
-  const now = performance.now();
-  cineLast = now;
-  if (cineSince === undefined) {
-    cineSince = now;
-    return;
-  }
-  cineCount++;
-  if (info && cineCount >= info.numberOfFrames) reportCine(now, false);
-}
-
-function reportCine(until: number, stopped: boolean): void {
-  if (cineSince !== undefined && cineCount > 0)
-    post({ type: 'cineStats', framesDrawn: cineCount, elapsedMs: until - cineSince, fps, stopped });
-  cineCount = 0;
-  cineSince = stopped ? undefined : until;
-}
-
-playButton.addEventListener('click', togglePlay);
 slider.addEventListener('input', () => void show(Number(slider.value)));
-fpsField.addEventListener('change', () => setFps(Number(fpsField.value)));
 
 stage.addEventListener('keydown', (event) => {
   if (!info) return;
@@ -458,7 +390,7 @@ stage.addEventListener('keydown', (event) => {
         void show(info.numberOfFrames);
         return true;
       case ' ':
-        togglePlay();
+        cine.toggle();
         return true;
       case '+':
       case '=':
@@ -525,8 +457,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       else if (message.path) pixelStatus.textContent = `Saved ${message.path}`;
       return;
     case 'cine':
-      if (message.fps !== undefined) setFps(message.fps);
-      if (message.play !== playing) togglePlay();
+      cine.command(message);
       return;
   }
 });
@@ -543,8 +474,19 @@ function start(message: InitMessage): void {
     shownNumber: () => current,
   });
   document.title = message.title;
-  if (info.frameTimeMs) fps = Math.min(60, Math.max(1, Math.round(1000 / info.frameTimeMs)));
-  fpsField.value = String(fps);
+  cine.open(
+    {
+      frameCount: info.numberOfFrames,
+      get current() {
+        return current;
+      },
+      show,
+      isLoaded: (n) => frames!.has(n),
+      load: (n) => frames!.load(n),
+      prefetch: (count) => frames!.prefetch(count),
+    },
+    info.frameTimeMs,
+  );
   slider.max = String(info.numberOfFrames);
   frameBar.hidden = info.numberOfFrames < 2;
   app.replaceChildren(toolbar, stage, frameBar, statusBar, messageBox);
