@@ -14,8 +14,9 @@
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import { RequestGuard, normalizeOrigins } from './guard';
 import { resolveLimits, checkIntervalMs, type ServerLimits } from './limits';
@@ -92,77 +93,31 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return listen(options, { storage, dir, log, limits, allowedOrigins });
 }
 
-/** Creates the HTTP server with its limits and starts listening. */
-async function listen(
-  options: LocalServerOptions,
-  {
-    storage,
-    dir,
-    log,
-    limits,
-    allowedOrigins,
-  }: { storage: Storage; dir: string; log: Log; limits: ServerLimits; allowedOrigins: string[] },
-): Promise<LocalServer> {
-  const reserved = new Set<string>();
-  const sockets = new Set<Socket>();
-  let listener: ReturnType<typeof createRequestListener> | undefined;
-  const server: Server = createServer(
-    {
-      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
-      headersTimeout: limits.headersTimeoutMs,
-      // No deadline for a whole request: a large STOW takes as long as it takes. Stalled and
-      // trickling bodies are cut by watchBody (limits.ts) instead.
-      requestTimeout: 0,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // How often Node checks headersTimeout (its default of 30 s would let a slow header live twice as long).
-      connectionsCheckingInterval: checkIntervalMs(limits),
-    },
-    (req, res) => listener!(req, res),
-  );
+/** What {@link listen} needs besides the options: the opened storage and the checked settings. */
+interface ListenContext {
+  storage: Storage;
+  dir: string;
+  log: Log;
+  limits: ServerLimits;
+  allowedOrigins: string[];
+}
+
+/**
+ * The lifecycle: creates the HTTP server, starts listening, then routes requests (the guard
+ * needs the port the server got) and returns the handle that stops it all.
+ */
+async function listen(options: LocalServerOptions, context: ListenContext): Promise<LocalServer> {
+  const { storage, dir, log, limits, allowedOrigins } = context;
+  const server: Server = createServer(serverOptions(options, limits));
   server.maxConnections = limits.maxConnections;
   // No byte read or written for this long closes the connection (Node destroys the socket).
   server.setTimeout(limits.socketIdleTimeoutMs);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  // Header blocks past maxHeaderSize, and bytes that are not HTTP: answer, then close.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const status =
-      error.code === 'HPE_HEADER_OVERFLOW'
-        ? 431
-        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? 408
-          : 400;
-    const reason =
-      status === 431
-        ? 'Request Header Fields Too Large'
-        : status === 408
-          ? 'Request Timeout'
-          : 'Bad Request';
-    const message =
-      status === 431
-        ? 'request headers are too large'
-        : status === 408
-          ? 'the request headers took too long'
-          : 'malformed HTTP request';
-    const body = JSON.stringify({ status, message });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
-  });
+  const sockets = trackSockets(server);
+  server.on('clientError', answerClientError);
 
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolvePromise();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
+  await listenOn(server, options.port ?? 0, host);
+  const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const guard = new RequestGuard({
     listenHost: host,
@@ -171,7 +126,12 @@ async function listen(
     allowedHosts: options.allowedHosts,
     token: options.token,
   });
-  listener = createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved });
+  // Attached before any connection's callback can run: the listen callback resolved the
+  // promise above, and this continuation runs as a microtask right after it.
+  server.on(
+    'request',
+    createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved: new Set() }),
+  );
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 
   let closing: Promise<void> | undefined;
@@ -194,4 +154,73 @@ async function listen(
         await storage.close();
       })()),
   };
+}
+
+/** The node:http server's own limits, from the server's limits (limits.ts). */
+function serverOptions(options: LocalServerOptions, limits: ServerLimits): ServerOptions {
+  return {
+    maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+    headersTimeout: limits.headersTimeoutMs,
+    // No deadline for a whole request: a large STOW takes as long as it takes. Stalled and
+    // trickling bodies are cut by watchBody (limits.ts) instead.
+    requestTimeout: 0,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node checks headersTimeout (its default of 30 s would let a slow header live twice as long).
+    connectionsCheckingInterval: checkIntervalMs(limits),
+  };
+}
+
+/** The open connections, so close() can end them instead of waiting for keep-alive to lapse. */
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
+
+/**
+ * Header blocks past maxHeaderSize (431), headers too slow (408), and bytes that are not
+ * HTTP (400): answered in a JSON body like every other error, then the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 408
+        : 400;
+  const reason =
+    status === 431
+      ? 'Request Header Fields Too Large'
+      : status === 408
+        ? 'Request Timeout'
+        : 'Bad Request';
+  const message =
+    status === 431
+      ? 'request headers are too large'
+      : status === 408
+        ? 'the request headers took too long'
+        : 'malformed HTTP request';
+  const body = JSON.stringify({ status, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/** Resolves once the server listens; rejects with the listen error (EADDRINUSE, EACCES). */
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
 }

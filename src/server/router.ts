@@ -1,5 +1,5 @@
 /**
- * The local server's routes (see localServer.ts for the list) and the per-request checks
+ * The local server's routes (see lifecycle.ts for the list) and the per-request checks
  * that run before them: who is asking (guard.ts) and how large and slow the request may be
  * (limits.ts).
  *
@@ -140,6 +140,92 @@ function bulkDataUriFor(baseUrl: string) {
     `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
 }
 
+/**
+ * One request being answered: what every route needs and the answers several routes share
+ * (QIDO-RS search, STOW-RS, metadata, retrieve, delete), so the dispatch below reads as a table.
+ */
+class Exchange {
+  readonly method: string;
+
+  constructor(
+    readonly context: RouterContext,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** The server's own URL with the request's version prefix: the base of URLs it writes. */
+    readonly baseUrl: string,
+    /** The query string, `?…` or empty. */
+    readonly search: string,
+  ) {
+    this.method = req.method ?? 'GET';
+  }
+
+  /** 405 with the methods that are (RFC 9110 §15.5.6: an Allow header). */
+  allow(allowed: string[]): void {
+    if (!allowed.includes(this.method))
+      throw new HttpError(405, `${this.method} is not allowed here`, { allow: allowed.join(', ') });
+  }
+
+  async qido(
+    level: 'study' | 'series' | 'instance',
+    scope: { studyUid?: string; seriesUid?: string },
+  ): Promise<void> {
+    this.allow(['GET']);
+    if (!acceptsJson(this.req.headers.accept))
+      throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
+    const { storage, dir } = this.context;
+    const parsed = parseSearch(level, scope, parseQuery(this.search));
+    const nodes = runSearch(storage.catalog, parsed);
+    if (nodes.length === 0) {
+      // Azure DICOM service: 204 No Content when nothing matches.
+      this.res.writeHead(204);
+      this.res.end();
+      return;
+    }
+    sendJson(this.res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(this.baseUrl)));
+  }
+
+  stow(studyUid?: string): Promise<void> {
+    const { storage, reserved, log, limits } = this.context;
+    return handleStow(
+      this.req,
+      this.res,
+      { storage, baseUrl: this.baseUrl, reserved, log, maxBodyBytes: limits.maxStowBodyBytes },
+      studyUid,
+    );
+  }
+
+  async deleteNodes(nodes: InstanceNode[]): Promise<void> {
+    await this.context.storage.deleteInstances(nodes);
+    this.context.log(`DELETE ${nodes.length} instance(s)`);
+    this.res.writeHead(204);
+    this.res.end();
+  }
+
+  async metadata(s: string, x?: string, i?: string): Promise<void> {
+    this.allow(['GET']);
+    if (!acceptsJson(this.req.headers.accept))
+      throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
+    const { storage, dir } = this.context;
+    const found = storage.catalog.resolve(s, x, i);
+    if (!found.length) return notFound(i ? `instance ${i}` : x ? `series ${x}` : `study ${s}`);
+    return retrieveMetadata(this.res, dir, found, bulkDataUriFor(this.baseUrl));
+  }
+
+  /** WADO-RS of whole instances; `single` for the instance level. */
+  retrieve(nodes: InstanceNode[], single: boolean): Promise<void> {
+    return retrieveInstances(this.res, this.context.dir, nodes, this.req.headers.accept, single);
+  }
+}
+
+function notFound(what: string): never {
+  throw new HttpError(404, `${what} not found`);
+}
+
+function unknownResource(seg: string[], more = ''): never {
+  return notFound(`resource ${'/' + seg.join('/')}${more}`);
+}
+
+/** The dispatch table, level by level: the service root, then study, series, instance. */
 async function route(
   context: RouterContext,
   req: IncomingMessage,
@@ -148,102 +234,83 @@ async function route(
   search: string,
   baseUrl: string,
 ): Promise<void> {
-  const { storage, dir, log, limits } = context;
-  const method = req.method ?? 'GET';
-  const [root, study, level2, series, level3, instance, level4, ...rest] = seg;
-  const allow = (allowed: string[]): void => {
-    if (!allowed.includes(method))
-      throw new HttpError(405, `${method} is not allowed here`, { allow: allowed.join(', ') });
-  };
-  const qido = async (
-    level: 'study' | 'series' | 'instance',
-    scope: { studyUid?: string; seriesUid?: string },
-  ): Promise<void> => {
-    allow(['GET']);
-    if (!acceptsJson(req.headers.accept))
-      throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
-    const parsed = parseSearch(level, scope, parseQuery(search));
-    const nodes = runSearch(storage.catalog, parsed);
-    if (nodes.length === 0) {
-      // Azure DICOM service: 204 No Content when nothing matches.
-      res.writeHead(204);
-      res.end();
-      return;
-    }
-    sendJson(res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(baseUrl)));
-  };
-  const notFound = (what: string): never => {
-    throw new HttpError(404, `${what} not found`);
-  };
-  const stow = (studyUid?: string): Promise<void> =>
-    handleStow(
-      req,
-      res,
-      { storage, baseUrl, reserved: context.reserved, log, maxBodyBytes: limits.maxStowBodyBytes },
-      studyUid,
-    );
-  const deleteNodes = async (nodes: InstanceNode[]): Promise<void> => {
-    await storage.deleteInstances(nodes);
-    log(`DELETE ${nodes.length} instance(s)`);
-    res.writeHead(204);
-    res.end();
-  };
-  const metadata = async (s: string, x?: string, i?: string): Promise<void> => {
-    allow(['GET']);
-    if (!acceptsJson(req.headers.accept))
-      throw new HttpError(406, 'metadata is application/dicom+json (PS3.18 §10.4.1.1.2)');
-    const found = storage.catalog.resolve(s, x, i);
-    if (!found.length) return notFound(i ? `instance ${i}` : x ? `series ${x}` : `study ${s}`);
-    return retrieveMetadata(res, dir, found, bulkDataUriFor(baseUrl));
-  };
-
+  const exchange = new Exchange(context, req, res, baseUrl, search);
+  const [root, study] = seg;
   if (root === 'studies' && study === undefined) {
-    if (method === 'POST') return stow();
-    return qido('study', {});
+    if (exchange.method === 'POST') return exchange.stow();
+    return exchange.qido('study', {});
   }
   if ((root === 'series' || root === 'instances') && study === undefined) {
-    return qido(root === 'series' ? 'series' : 'instance', {});
+    return exchange.qido(root === 'series' ? 'series' : 'instance', {});
   }
-  if (root !== 'studies' || study === undefined) return notFound(`resource ${'/' + seg.join('/')}`);
-  const studyUid = uid(study, 'StudyInstanceUID');
+  if (root !== 'studies' || study === undefined) return unknownResource(seg);
+  return routeStudy(exchange, seg, uid(study, 'StudyInstanceUID'));
+}
 
+/** `/studies/{study}…` */
+async function routeStudy(exchange: Exchange, seg: string[], studyUid: string): Promise<void> {
+  const [, , level2, series] = seg;
   if (level2 === undefined) {
-    allow(['GET', 'POST', 'DELETE']);
-    if (method === 'POST') return stow(studyUid);
-    const nodes = storage.catalog.resolve(studyUid);
+    exchange.allow(['GET', 'POST', 'DELETE']);
+    if (exchange.method === 'POST') return exchange.stow(studyUid);
+    const nodes = exchange.context.storage.catalog.resolve(studyUid);
     if (!nodes.length) return notFound(`study ${studyUid}`);
-    if (method === 'DELETE') return deleteNodes(nodes);
-    return retrieveInstances(res, dir, nodes, req.headers.accept, false);
+    if (exchange.method === 'DELETE') return exchange.deleteNodes(nodes);
+    return exchange.retrieve(nodes, false);
   }
-  if (level2 === 'metadata' && series === undefined) return metadata(studyUid);
-  if (level2 === 'instances' && series === undefined) return qido('instance', { studyUid });
-  if (level2 !== 'series') return notFound(`resource ${'/' + seg.join('/')}`);
-  if (series === undefined) return qido('series', { studyUid });
-  const seriesUid = uid(series, 'SeriesInstanceUID');
+  if (level2 === 'metadata' && series === undefined) return exchange.metadata(studyUid);
+  if (level2 === 'instances' && series === undefined)
+    return exchange.qido('instance', { studyUid });
+  if (level2 !== 'series') return unknownResource(seg);
+  if (series === undefined) return exchange.qido('series', { studyUid });
+  return routeSeries(exchange, seg, studyUid, uid(series, 'SeriesInstanceUID'));
+}
 
+/** `/studies/{study}/series/{series}…` */
+async function routeSeries(
+  exchange: Exchange,
+  seg: string[],
+  studyUid: string,
+  seriesUid: string,
+): Promise<void> {
+  const [, , , , level3, instance] = seg;
   if (level3 === undefined) {
-    allow(['GET', 'DELETE']);
-    const nodes = storage.catalog.resolve(studyUid, seriesUid);
+    exchange.allow(['GET', 'DELETE']);
+    const nodes = exchange.context.storage.catalog.resolve(studyUid, seriesUid);
     if (!nodes.length) return notFound(`series ${seriesUid} of study ${studyUid}`);
-    if (method === 'DELETE') return deleteNodes(nodes);
-    return retrieveInstances(res, dir, nodes, req.headers.accept, false);
+    if (exchange.method === 'DELETE') return exchange.deleteNodes(nodes);
+    return exchange.retrieve(nodes, false);
   }
-  if (level3 === 'metadata' && instance === undefined) return metadata(studyUid, seriesUid);
-  if (level3 !== 'instances') return notFound(`resource ${'/' + seg.join('/')}`);
-  if (instance === undefined) return qido('instance', { studyUid, seriesUid });
-  const sopUid = uid(instance, 'SOPInstanceUID');
-  const nodes = storage.catalog.resolve(studyUid, seriesUid, sopUid);
+  if (level3 === 'metadata' && instance === undefined)
+    return exchange.metadata(studyUid, seriesUid);
+  if (level3 !== 'instances') return unknownResource(seg);
+  if (instance === undefined) return exchange.qido('instance', { studyUid, seriesUid });
+  return routeInstance(exchange, seg, studyUid, seriesUid, uid(instance, 'SOPInstanceUID'));
+}
 
+/** `/studies/{s}/series/{x}/instances/{i}…`: the instance, its metadata, frames, bulk data. */
+async function routeInstance(
+  exchange: Exchange,
+  seg: string[],
+  studyUid: string,
+  seriesUid: string,
+  sopUid: string,
+): Promise<void> {
+  const [, , , , , , level4, ...rest] = seg;
+  const { storage, dir, limits } = exchange.context;
+  const { res, req } = exchange;
+  const nodes = storage.catalog.resolve(studyUid, seriesUid, sopUid);
   if (level4 === undefined) {
-    allow(['GET', 'DELETE']);
+    exchange.allow(['GET', 'DELETE']);
     if (!nodes.length)
       return notFound(`instance ${sopUid} of series ${seriesUid} of study ${studyUid}`);
-    if (method === 'DELETE') return deleteNodes(nodes);
-    return retrieveInstances(res, dir, nodes, req.headers.accept, true);
+    if (exchange.method === 'DELETE') return exchange.deleteNodes(nodes);
+    return exchange.retrieve(nodes, true);
   }
-  if (level4 === 'metadata' && rest.length === 0) return metadata(studyUid, seriesUid, sopUid);
+  if (level4 === 'metadata' && rest.length === 0)
+    return exchange.metadata(studyUid, seriesUid, sopUid);
   if (level4 === 'frames' && rest.length === 1) {
-    allow(['GET']);
+    exchange.allow(['GET']);
     if (!nodes.length) return notFound(`instance ${sopUid}`);
     return retrieveFrames(
       res,
@@ -255,11 +322,12 @@ async function route(
     );
   }
   if (level4 === 'bulkdata' && rest.length >= 1) {
-    allow(['GET']);
+    exchange.allow(['GET']);
     if (!nodes.length) return notFound(`instance ${sopUid}`);
     return retrieveBulkData(res, dir, nodes[0]!, rest, req.headers.accept);
   }
-  return notFound(
-    `resource ${'/' + seg.join('/')} (rendered, thumbnail and other Azure extras are not offered locally)`,
+  return unknownResource(
+    seg,
+    ' (rendered, thumbnail and other Azure extras are not offered locally)',
   );
 }

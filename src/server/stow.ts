@@ -12,6 +12,7 @@
  * Plain Node: no `vscode` import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DataSet } from 'dicom-parser';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MultipartError, parseContentType, parseMultipart } from '../mime/multipart';
 import {
@@ -88,6 +89,9 @@ function requestBody(req: IncomingMessage, max: number): AsyncIterable<Uint8Arra
   );
 }
 
+/** One part of the request as the multipart reader gives it. */
+type StowPart = { contentType?: string | undefined; body: AsyncIterable<Uint8Array> };
+
 /**
  * Handles `POST /studies` and `POST /studies/{study}`.
  * Status (Azure DICOM service conformance statement, PS3.18 §10.5.3): 200 all stored, 202
@@ -100,19 +104,33 @@ export async function handleStow(
   context: StowContext,
   studyUid?: string,
 ): Promise<void> {
+  const parts = partsOfRequest(req, context);
+  const results = await receiveParts(parts, context, studyUid);
+  if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
+  await commitAccepted(results, context);
+  const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
+  context.log(`STOW ${results.length} part(s): ${stored} stored, ${failed} failed (${status})`);
+  sendJson(res, status, body);
+}
+
+/**
+ * Checks the request (Accept, Content-Type) and gives its parts: the one file of a
+ * single-part store, or the parts of a multipart/related body.
+ */
+function partsOfRequest(req: IncomingMessage, context: StowContext): AsyncIterable<StowPart> {
   if (req.headers.accept && !acceptsJson(req.headers.accept)) {
     throw new HttpError(406, 'STOW-RS answers application/dicom+json (PS3.18 §10.5.3)');
   }
   const contentType = req.headers['content-type'] ?? '';
   const { mediaType, params } = parseContentType(contentType);
   const source = requestBody(req, context.maxBodyBytes ?? Infinity);
-  let parts: AsyncIterable<{ contentType?: string | undefined; body: AsyncIterable<Uint8Array> }>;
   if (mediaType === 'application/dicom') {
     // Azure's single-part store (the seed's "store single instance"): the body is the file.
-    parts = (async function* () {
+    return (async function* () {
       yield { contentType: 'application/dicom', body: source };
     })();
-  } else if (mediaType === 'multipart/related') {
+  }
+  if (mediaType === 'multipart/related') {
     const type = params.type ? parseContentType(params.type).mediaType : 'application/dicom';
     if (type !== 'application/dicom') {
       throw new HttpError(
@@ -122,19 +140,24 @@ export async function handleStow(
     }
     if (!params.boundary)
       throw new HttpError(400, 'the multipart/related Content-Type has no boundary parameter');
-    parts = parseMultipart(source, contentType, { maxHeaderBytes: 16 * 1024 });
-  } else {
-    throw new HttpError(
-      415,
-      `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`,
-    );
+    return parseMultipart(source, contentType, { maxHeaderBytes: 16 * 1024 });
   }
+  throw new HttpError(
+    415,
+    `Content-Type "${mediaType || '(none)'}" cannot be stored; use multipart/related; type="application/dicom" or application/dicom`,
+  );
+}
 
+/**
+ * Reads every part to its temporary file and decides on each. A body that breaks off or is
+ * malformed stores nothing: its reservations are released, its temporary files removed.
+ */
+async function receiveParts(
+  parts: AsyncIterable<StowPart>,
+  context: StowContext,
+  studyUid: string | undefined,
+): Promise<PartResult[]> {
   const results: PartResult[] = [];
-  const release = (): void => {
-    for (const result of results)
-      if (result.sopInstanceUid && result.entry) context.reserved.delete(result.sopInstanceUid);
-  };
   try {
     let index = 0;
     for await (const part of parts) {
@@ -143,15 +166,27 @@ export async function handleStow(
       if (results.length > 64) await results[results.length - 65]!.synced?.catch(() => undefined);
     }
   } catch (error) {
-    release();
+    release(results, context);
     await discard(results);
     if (error instanceof MultipartError)
       throw new HttpError(400, `malformed multipart body: ${error.message}`);
     throw error;
   }
-  if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
+  return results;
+}
 
-  // The body is complete and well-formed: move the accepted instances into place.
+/** The SOP Instance UIDs these results reserved are free again. */
+function release(results: PartResult[], context: StowContext): void {
+  for (const result of results)
+    if (result.sopInstanceUid && result.entry) context.reserved.delete(result.sopInstanceUid);
+}
+
+/**
+ * The body is complete and well-formed: moves the accepted instances into place and into the
+ * index. An instance that fails here gets its failure; the temporary files of every failed
+ * part are removed.
+ */
+async function commitAccepted(results: PartResult[], context: StowContext): Promise<void> {
   const accepted = results.filter((r) => r.entry && !r.failure);
   try {
     for (const result of accepted) {
@@ -164,38 +199,55 @@ export async function handleStow(
         };
       }
     }
-    const moving = accepted.filter((r) => !r.failure);
-    for (const result of moving) context.storage.committing.add(result.entry!.file);
-    try {
-      await context.storage.moveIntoPlace(
-        moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })),
-      );
-      for (const result of moving) {
-        const outcome = context.storage.catalog.add(result.entry!);
-        if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
-          // A file dropped into the folder meanwhile holds the same instance: keep that one.
-          result.failure = {
-            code: FailureReason.Duplicate,
-            comment: 'stored concurrently by another request',
-          };
-          await context.storage.removeFile(result.entry!.file);
-        }
-      }
-    } catch (error) {
-      for (const result of moving)
-        result.failure ??= {
-          code: FailureReason.ProcessingFailure,
-          comment: `could not store: ${(error as Error).message}`,
-        };
-    } finally {
-      for (const result of moving) context.storage.committing.delete(result.entry!.file);
-    }
+    await moveIntoPlace(
+      accepted.filter((r) => !r.failure),
+      context,
+    );
     context.storage.scheduleSave();
   } finally {
-    release();
+    release(results, context);
     await discard(results.filter((r) => r.failure));
   }
+}
 
+/** Renames the written files into place, then adds them to the index. */
+async function moveIntoPlace(moving: PartResult[], context: StowContext): Promise<void> {
+  for (const result of moving) context.storage.committing.add(result.entry!.file);
+  try {
+    await context.storage.moveIntoPlace(
+      moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })),
+    );
+    for (const result of moving) {
+      const outcome = context.storage.catalog.add(result.entry!);
+      if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
+        // A file dropped into the folder meanwhile holds the same instance: keep that one.
+        result.failure = {
+          code: FailureReason.Duplicate,
+          comment: 'stored concurrently by another request',
+        };
+        await context.storage.removeFile(result.entry!.file);
+      }
+    }
+  } catch (error) {
+    for (const result of moving)
+      result.failure ??= {
+        code: FailureReason.ProcessingFailure,
+        comment: `could not store: ${(error as Error).message}`,
+      };
+  } finally {
+    for (const result of moving) context.storage.committing.delete(result.entry!.file);
+  }
+}
+
+/**
+ * The STOW-RS answer (PS3.18 §10.5.3, Table 10.5.3-1): the study's RetrieveURL, a
+ * FailedSOPSequence and a ReferencedSOPSequence; 200 all stored, 202 some, 409 none.
+ */
+function stowAnswer(
+  results: PartResult[],
+  baseUrl: string,
+  studyUid: string | undefined,
+): { status: number; body: Record<string, unknown>; stored: number; failed: number } {
   const stored = results.filter((r) => !r.failure);
   const failed = results.filter((r) => r.failure);
   const body: Record<string, unknown> = {};
@@ -203,62 +255,73 @@ export async function handleStow(
   if (studyUid || studies.size === 1) {
     body[Tag.RetrieveURL] = {
       vr: 'UR',
-      Value: [`${context.baseUrl}/studies/${studyUid ?? [...studies][0]}`],
+      Value: [`${baseUrl}/studies/${studyUid ?? [...studies][0]}`],
     };
   }
   if (failed.length) {
-    body[Tag.FailedSOPSequence] = {
-      vr: 'SQ',
-      Value: failed.map((r) => {
-        const item: Record<string, unknown> = {};
-        if (r.sopClassUid) item[Tag.ReferencedSOPClassUID] = { vr: 'UI', Value: [r.sopClassUid] };
-        if (r.sopInstanceUid)
-          item[Tag.ReferencedSOPInstanceUID] = { vr: 'UI', Value: [r.sopInstanceUid] };
-        item[Tag.FailureReason] = { vr: 'US', Value: [r.failure!.code] };
-        // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
-        item[Tag.FailedAttributesSequence] = {
-          vr: 'SQ',
-          Value: [
-            {
-              [Tag.ErrorComment]: {
-                vr: 'LO',
-                Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)],
-              },
-            },
-          ],
-        };
-        return item;
-      }),
-    };
+    body[Tag.FailedSOPSequence] = { vr: 'SQ', Value: failed.map(failedItem) };
   }
   if (stored.length) {
     body[Tag.ReferencedSOPSequence] = {
       vr: 'SQ',
-      Value: stored.map((r) => ({
-        [Tag.ReferencedSOPClassUID]: {
-          vr: 'UI',
-          Value: [r.entry!.instance[Tag.SOPClassUID] ?? r.sopClassUid],
-        },
-        [Tag.ReferencedSOPInstanceUID]: { vr: 'UI', Value: [r.entry!.sopUid] },
-        [Tag.RetrieveURL]: {
-          vr: 'UR',
-          Value: [
-            `${context.baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`,
-          ],
-        },
-      })),
+      Value: stored.map((r) => referencedItem(r, baseUrl)),
     };
   }
   const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
-  context.log(
-    `STOW ${results.length} part(s): ${stored.length} stored, ${failed.length} failed (${status})`,
-  );
-  sendJson(res, status, body);
+  return { status, body, stored: stored.length, failed: failed.length };
+}
+
+/** One item of the FailedSOPSequence (0008,1198). */
+function failedItem(r: PartResult): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  if (r.sopClassUid) item[Tag.ReferencedSOPClassUID] = { vr: 'UI', Value: [r.sopClassUid] };
+  if (r.sopInstanceUid)
+    item[Tag.ReferencedSOPInstanceUID] = { vr: 'UI', Value: [r.sopInstanceUid] };
+  item[Tag.FailureReason] = { vr: 'US', Value: [r.failure!.code] };
+  // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
+  item[Tag.FailedAttributesSequence] = {
+    vr: 'SQ',
+    Value: [
+      {
+        [Tag.ErrorComment]: {
+          vr: 'LO',
+          Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)],
+        },
+      },
+    ],
+  };
+  return item;
+}
+
+/** One item of the ReferencedSOPSequence (0008,1199), with the instance's RetrieveURL. */
+function referencedItem(r: PartResult, baseUrl: string): Record<string, unknown> {
+  return {
+    [Tag.ReferencedSOPClassUID]: {
+      vr: 'UI',
+      Value: [r.entry!.instance[Tag.SOPClassUID] ?? r.sopClassUid],
+    },
+    [Tag.ReferencedSOPInstanceUID]: { vr: 'UI', Value: [r.entry!.sopUid] },
+    [Tag.RetrieveURL]: {
+      vr: 'UR',
+      Value: [
+        `${baseUrl}/studies/${r.entry!.studyUid}/series/${r.entry!.seriesUid}/instances/${r.entry!.sopUid}`,
+      ],
+    },
+  };
+}
+
+/** A part's bytes as read: in memory when small, else spilled to its temporary file. */
+interface SpooledPart {
+  size: number;
+  /** The whole part, when it stayed in memory. */
+  bytes?: Buffer;
+  /** When spilled: the fsync of the temporary file, giving its modification time. */
+  synced?: Promise<{ mtimeMs: number }>;
 }
 
 /** Writes one part to a temporary file and decides whether it may be stored. */
 async function receivePart(
-  part: { contentType?: string | undefined; body: AsyncIterable<Uint8Array> },
+  part: StowPart,
   index: number,
   context: StowContext,
   studyUid: string | undefined,
@@ -279,13 +342,63 @@ async function receivePart(
   }
   const temp = await context.storage.tempPath();
   result.temp = temp;
-  // Small parts (nearly all) stay in memory until validated and are then written in the
-  // background while the next part arrives; larger ones stream to disk as they come.
+  const spooled = await spoolPart(part.body, temp);
+  if (spooled.synced) result.synced = spooled.synced;
+  let identity: InstanceIdentity;
+  let dataSetSource: () => Promise<DataSet>;
+  try {
+    ({ identity, dataSetSource } = await identify(temp, spooled));
+  } catch (error) {
+    result.failure = unreadable(error);
+    return result;
+  }
+  result.identity = identity;
+  result.sopClassUid = identity.sopClassUid;
+  result.sopInstanceUid = identity.sopInstanceUid;
+  const refused = refusal(identity, context, studyUid);
+  if (refused) {
+    result.failure = refused;
+    return result;
+  }
+  let dataSet: DataSet;
+  try {
+    dataSet = await dataSetSource();
+  } catch (error) {
+    result.failure = { code: FailureReason.ProcessingFailure, comment: (error as Error).message };
+    return result;
+  }
+  // A NUL inside a UID (part10 reads it cut at the NUL): invalid, never merged (issue 10).
+  const uidFault = uidProblem(dataSet, identity);
+  if (uidFault) {
+    result.failure = { code: FailureReason.ValidationFailure, comment: uidFault };
+    return result;
+  }
+  context.reserved.add(identity.sopInstanceUid);
+  const file = context.storage.targetFor(
+    identity.studyInstanceUid,
+    identity.seriesInstanceUid,
+    identity.sopInstanceUid,
+  );
+  // mtimeMs is set from the written file before the entry joins the index.
+  result.entry = entryFromDataSet(dataSet, identity, { file, size: spooled.size, mtimeMs: 0 });
+  if (spooled.bytes) {
+    // Written in the background while the next part arrives.
+    result.synced = writeDurably(temp, spooled.bytes);
+    result.synced.catch(() => undefined);
+  }
+  return result;
+}
+
+/**
+ * Reads a part. Small parts (nearly all) stay in memory until validated and are then written
+ * in the background while the next part arrives; larger ones stream to `temp` as they come.
+ */
+async function spoolPart(body: AsyncIterable<Uint8Array>, temp: string): Promise<SpooledPart> {
   const head: Uint8Array[] = [];
   let size = 0;
   let handle: FileHandle | undefined;
   try {
-    for await (const chunk of part.body) {
+    for await (const chunk of body) {
       size += chunk.byteLength;
       if (!handle && size <= IN_MEMORY_PART) {
         head.push(chunk);
@@ -297,106 +410,81 @@ async function receivePart(
       }
       await handle.write(chunk);
     }
-    let identity: InstanceIdentity;
-    let dataSetSource: () => Promise<import('dicom-parser').DataSet>;
-    let bytes: Buffer | undefined;
-    if (handle) {
-      const owned = handle;
-      handle = undefined;
-      // PS3.18 leaves durability to the origin server; we acknowledge only what is on disk.
-      result.synced = syncAndStamp(owned);
-      result.synced.catch(() => undefined);
-    } else {
-      bytes = Buffer.concat(head, size);
-    }
-    try {
-      if (bytes) {
-        // One parse gives both (dicom-parser was the largest share of the server's own CPU).
-        const parsed = readInstanceIdentityAndDataSetFromBytes(bytes);
-        identity = parsed.identity;
-        dataSetSource = async () => parsed.dataSet;
-      } else {
-        await result.synced;
-        identity = await readInstanceIdentity(temp);
-        dataSetSource = async () => (await readInstanceHeader(temp)).dataSet;
-      }
-    } catch (error) {
-      const message = error instanceof DicomFileError ? error.message : String(error);
-      const code =
-        error instanceof DicomFileError &&
-        (error.code === 'MISSING_UID' || error.code === 'INVALID_UID')
-          ? FailureReason.ValidationFailure
-          : FailureReason.ProcessingFailure;
-      result.failure = { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
-      return result;
-    }
-    const write = (): void => {
-      if (!bytes || result.synced) return;
-      result.synced = writeDurably(temp, bytes);
-      result.synced.catch(() => undefined);
-    };
-    result.identity = identity;
-    result.sopClassUid = identity.sopClassUid;
-    result.sopInstanceUid = identity.sopInstanceUid;
-
-    const problem = validate(identity);
-    if (problem) {
-      result.failure = { code: FailureReason.ValidationFailure, comment: problem };
-      return result;
-    }
-    if (studyUid && identity.studyInstanceUid !== studyUid) {
-      result.failure = {
-        code: FailureReason.StudyMismatch,
-        comment: `StudyInstanceUID ${identity.studyInstanceUid} is not ${studyUid}`,
-      };
-      return result;
-    }
-    const catalog = context.storage.catalog;
-    if (catalog.instancesByUid.has(identity.sopInstanceUid)) {
-      result.failure = { code: FailureReason.Duplicate, comment: 'instance already exists' };
-      return result;
-    }
-    if (context.reserved.has(identity.sopInstanceUid)) {
-      result.failure = {
-        code: FailureReason.BeingCreated,
-        comment: 'instance is being stored by another request',
-      };
-      return result;
-    }
-    const series = catalog.seriesByUid.get(identity.seriesInstanceUid);
-    if (series && series.study.uid !== identity.studyInstanceUid) {
-      result.failure = {
-        code: FailureReason.ValidationFailure,
-        comment: `series belongs to study ${series.study.uid}`,
-      };
-      return result;
-    }
-    let dataSet;
-    try {
-      dataSet = await dataSetSource();
-    } catch (error) {
-      result.failure = { code: FailureReason.ProcessingFailure, comment: (error as Error).message };
-      return result;
-    }
-    // A NUL inside a UID (part10 reads it cut at the NUL): invalid, never merged (issue 10).
-    const uidFault = uidProblem(dataSet, identity);
-    if (uidFault) {
-      result.failure = { code: FailureReason.ValidationFailure, comment: uidFault };
-      return result;
-    }
-    context.reserved.add(identity.sopInstanceUid);
-    const file = context.storage.targetFor(
-      identity.studyInstanceUid,
-      identity.seriesInstanceUid,
-      identity.sopInstanceUid,
-    );
-    // mtimeMs is set from the written file before the entry joins the index.
-    result.entry = entryFromDataSet(dataSet, identity, { file, size, mtimeMs: 0 });
-    write();
-    return result;
+    if (!handle) return { size, bytes: Buffer.concat(head, size) };
+    const owned = handle;
+    handle = undefined;
+    // PS3.18 leaves durability to the origin server; we acknowledge only what is on disk.
+    const synced = syncAndStamp(owned);
+    synced.catch(() => undefined);
+    return { size, synced };
   } finally {
     await handle?.close().catch(() => undefined);
   }
+}
+
+/** The instance's identity, and its data set when needed (read once for a part in memory). */
+async function identify(
+  temp: string,
+  spooled: SpooledPart,
+): Promise<{ identity: InstanceIdentity; dataSetSource: () => Promise<DataSet> }> {
+  if (spooled.bytes) {
+    // One parse gives both (dicom-parser was the largest share of the server's own CPU).
+    const parsed = readInstanceIdentityAndDataSetFromBytes(spooled.bytes);
+    return { identity: parsed.identity, dataSetSource: async () => parsed.dataSet };
+  }
+  await spooled.synced;
+  return {
+    identity: await readInstanceIdentity(temp),
+    dataSetSource: async () => (await readInstanceHeader(temp)).dataSet,
+  };
+}
+
+/** The failure of a part that is not readable DICOM: missing or bad UIDs fail validation. */
+function unreadable(error: unknown): { code: number; comment: string } {
+  const message = error instanceof DicomFileError ? error.message : String(error);
+  const code =
+    error instanceof DicomFileError &&
+    (error.code === 'MISSING_UID' || error.code === 'INVALID_UID')
+      ? FailureReason.ValidationFailure
+      : FailureReason.ProcessingFailure;
+  return { code, comment: message.replace(/^The (bytes|file)\s*/i, '') };
+}
+
+/**
+ * Why an identified instance may not be stored, if it may not: invalid, of another study
+ * than the URL's, already stored, being stored by another request, or its series belongs
+ * to another study.
+ */
+function refusal(
+  identity: InstanceIdentity,
+  context: StowContext,
+  studyUid: string | undefined,
+): { code: number; comment: string } | undefined {
+  const problem = validate(identity);
+  if (problem) return { code: FailureReason.ValidationFailure, comment: problem };
+  if (studyUid && identity.studyInstanceUid !== studyUid) {
+    return {
+      code: FailureReason.StudyMismatch,
+      comment: `StudyInstanceUID ${identity.studyInstanceUid} is not ${studyUid}`,
+    };
+  }
+  const catalog = context.storage.catalog;
+  if (catalog.instancesByUid.has(identity.sopInstanceUid))
+    return { code: FailureReason.Duplicate, comment: 'instance already exists' };
+  if (context.reserved.has(identity.sopInstanceUid)) {
+    return {
+      code: FailureReason.BeingCreated,
+      comment: 'instance is being stored by another request',
+    };
+  }
+  const series = catalog.seriesByUid.get(identity.seriesInstanceUid);
+  if (series && series.study.uid !== identity.studyInstanceUid) {
+    return {
+      code: FailureReason.ValidationFailure,
+      comment: `series belongs to study ${series.study.uid}`,
+    };
+  }
+  return undefined;
 }
 
 /**
