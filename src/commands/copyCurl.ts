@@ -10,15 +10,13 @@ import {
   retrieveInstanceSinglePartRequest,
   retrieveRequest,
   searchRequest,
+  type InstancePath,
   type RequestSpec,
 } from '../dicomweb/requests';
 import type { Services } from '../services';
 import { filterToMatch } from '../tree/filter';
-import { type InstanceNode } from '../tree/nodes/InstanceNode';
-import { SeriesNode } from '../tree/nodes/SeriesNode';
-import { ServerNode } from '../tree/nodes/ServerNode';
-import { StudyNode } from '../tree/nodes/StudyNode';
-import { clientOf, targetOf } from './nodeTargets';
+import { isResourceNode, type ResourceNode } from '../tree/nodes/resourceNode';
+import type { ServerNode } from '../tree/nodes/ServerNode';
 import { UserCancelled } from './registerCommand';
 
 export interface NamedRequest {
@@ -27,100 +25,104 @@ export interface NamedRequest {
   output?: string;
 }
 
-export function requestsFor(
-  node: ServerNode | StudyNode | SeriesNode | InstanceNode,
-): NamedRequest[] {
-  if (node instanceof ServerNode) {
-    return [
-      {
-        label: 'Search for studies (QIDO-RS)',
-        spec: searchRequest('studies', {}, { match: filterToMatch(node.filter), limit: 50 }),
-      },
-    ];
-  }
-  const target = targetOf(node);
-  const client = clientOf(node);
-  const deletes = client
-    .deleteRequests(target)
-    .map((spec, index, all) => ({
-      label: `Delete${all.length > 1 ? ` (step ${index + 1} of ${all.length})` : ''} — ${client.serverProfile.label}`,
-      spec,
-    }));
-  if (node instanceof StudyNode) {
-    return [
-      {
-        label: 'Retrieve all instances of the study (WADO-RS)',
-        spec: retrieveRequest(target),
-        output: 'study.multipart',
-      },
-      { label: 'Retrieve the metadata of the study', spec: metadataRequest(target) },
-      {
-        label: 'Search for series in the study (QIDO-RS)',
-        spec: searchRequest('series', { studyInstanceUid: target.studyInstanceUid }),
-      },
-      {
-        label: 'Search for this study (QIDO-RS)',
-        spec: searchRequest(
-          'studies',
-          {},
-          { match: { StudyInstanceUID: target.studyInstanceUid } },
-        ),
-      },
-      ...deletes,
-    ];
-  }
-  if (node instanceof SeriesNode) {
-    return [
-      {
-        label: 'Retrieve all instances of the series (WADO-RS)',
-        spec: retrieveRequest(target),
-        output: 'series.multipart',
-      },
-      { label: 'Retrieve the metadata of the series', spec: metadataRequest(target) },
-      {
-        label: 'Search for instances in the series (QIDO-RS)',
-        spec: searchRequest('instances', {
-          studyInstanceUid: target.studyInstanceUid,
-          seriesInstanceUid: target.seriesInstanceUid,
-        }),
-      },
-      ...deletes,
-    ];
-  }
-  const instance = node.target;
+/** Every request a row stands for: searches and retrieves at its level, then its delete. */
+export function requestsFor(node: ServerNode | ResourceNode): NamedRequest[] {
+  if (!isResourceNode(node)) return serverRequests(node);
+  const target = node.target;
+  const client = node.client;
+  const deletes = client.deleteRequests(target).map((spec, index, all) => ({
+    label: `Delete${all.length > 1 ? ` (step ${index + 1} of ${all.length})` : ''} — ${client.serverProfile.label}`,
+    spec,
+  }));
+  const ofLevel =
+    node.level === 'instance'
+      ? instanceRequests(node.target)
+      : node.level === 'series'
+        ? seriesRequests(target)
+        : studyRequests(target);
+  return [...ofLevel, ...deletes];
+}
+
+/** A server row: its study search, with the row's filter (PS3.18 §10.6). */
+function serverRequests(node: ServerNode): NamedRequest[] {
+  return [
+    {
+      label: 'Search for studies (QIDO-RS)',
+      spec: searchRequest('studies', {}, { match: filterToMatch(node.filter), limit: 50 }),
+    },
+  ];
+}
+
+function studyRequests(target: InstancePath): NamedRequest[] {
+  return [
+    {
+      label: 'Retrieve all instances of the study (WADO-RS)',
+      spec: retrieveRequest(target),
+      output: 'study.multipart',
+    },
+    { label: 'Retrieve the metadata of the study', spec: metadataRequest(target) },
+    {
+      label: 'Search for series in the study (QIDO-RS)',
+      spec: searchRequest('series', { studyInstanceUid: target.studyInstanceUid }),
+    },
+    {
+      label: 'Search for this study (QIDO-RS)',
+      spec: searchRequest('studies', {}, { match: { StudyInstanceUID: target.studyInstanceUid } }),
+    },
+  ];
+}
+
+function seriesRequests(target: InstancePath): NamedRequest[] {
+  return [
+    {
+      label: 'Retrieve all instances of the series (WADO-RS)',
+      spec: retrieveRequest(target),
+      output: 'series.multipart',
+    },
+    { label: 'Retrieve the metadata of the series', spec: metadataRequest(target) },
+    {
+      label: 'Search for instances in the series (QIDO-RS)',
+      spec: searchRequest('instances', {
+        studyInstanceUid: target.studyInstanceUid,
+        seriesInstanceUid: target.seriesInstanceUid,
+      }),
+    },
+  ];
+}
+
+function instanceRequests(target: Required<InstancePath>): NamedRequest[] {
   return [
     {
       label: 'Retrieve the instance (WADO-RS, multipart)',
-      spec: retrieveRequest(instance),
+      spec: retrieveRequest(target),
       output: 'instance.multipart',
     },
     {
       label: 'Retrieve the instance as application/dicom (single part)',
-      spec: retrieveInstanceSinglePartRequest(instance),
-      output: `${instance.sopInstanceUid}.dcm`,
+      spec: retrieveInstanceSinglePartRequest(target),
+      output: `${target.sopInstanceUid}.dcm`,
     },
-    { label: 'Retrieve the metadata of the instance', spec: metadataRequest(instance) },
+    { label: 'Retrieve the metadata of the instance', spec: metadataRequest(target) },
     {
       label: 'Retrieve frame 1 (Explicit VR Little Endian)',
-      spec: framesRequest(instance, [1], { transferSyntax: '1.2.840.10008.1.2.1' }),
+      spec: framesRequest(target, [1], { transferSyntax: '1.2.840.10008.1.2.1' }),
       output: 'frame1.multipart',
     },
     {
       label: 'Retrieve frame 1 rendered as PNG',
-      spec: renderedRequest(instance, 1, { mediaType: 'image/png' }),
+      spec: renderedRequest(target, 1, { mediaType: 'image/png' }),
       output: 'frame1.png',
     },
     {
       label: 'Search for this instance (QIDO-RS)',
-      spec: searchRequest('instances', {}, { match: { SOPInstanceUID: instance.sopInstanceUid } }),
+      spec: searchRequest('instances', {}, { match: { SOPInstanceUID: target.sopInstanceUid } }),
     },
-    ...deletes,
   ];
 }
 
 export async function copyCurl(
   _services: Services,
-  node: ServerNode | StudyNode | SeriesNode | InstanceNode,
+  node: ServerNode | ResourceNode,
   _nodes?: unknown,
   which?: number,
 ): Promise<string> {
@@ -138,8 +140,7 @@ export async function copyCurl(
     if (!picked) throw new UserCancelled();
     chosen = picked.request;
   }
-  const client = node instanceof ServerNode ? node.client : clientOf(node);
-  const text = client.curlOf(chosen.spec, { outputFile: chosen.output });
+  const text = node.client.curlOf(chosen.spec, { outputFile: chosen.output });
   await vscode.env.clipboard.writeText(text);
   vscode.window.setStatusBarMessage(
     'Copied the cURL command (the credential is a placeholder)',

@@ -4,21 +4,11 @@
  * delete runs for each confirmed item and nothing else, and the parents refresh.
  */
 import * as vscode from 'vscode';
-import { sopClassName } from '../dicom/uids';
 import type { Services } from '../services';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
-import { InstanceNode } from '../tree/nodes/InstanceNode';
-import { SeriesNode } from '../tree/nodes/SeriesNode';
-import { StudyNode, counts } from '../tree/nodes/StudyNode';
-import {
-  clientOf,
-  connectionOf,
-  isResourceNode,
-  selectionOf,
-  targetOf,
-  type ResourceNode,
-} from './nodeTargets';
+import { isResourceNode, type ResourceNode } from '../tree/nodes/resourceNode';
 import { sentenceOf } from './registerCommand';
+import { selectionOf } from './selection';
 
 export interface DeleteResult {
   deleted: ResourceNode[];
@@ -36,13 +26,13 @@ export async function deleteNodes(
   const items = selected.filter((item) => !hasSelectedAncestor(item, selected));
   if (items.length === 0) return { deleted: [], failed: [], confirmed: false };
 
-  const servers = [...new Set(items.map((item) => connectionOf(item).name))];
+  const servers = [...new Set(items.map((item) => item.connection.name))];
   const message =
     items.length === 1
-      ? `Delete ${summaryOf(items[0])} from "${servers[0]}"?`
+      ? `Delete ${items[0].summary} from "${servers[0]}"?`
       : `Delete these ${items.length} items from ${servers.map((name) => `"${name}"`).join(', ')}?`;
   const detail = [
-    ...items.map((item) => `• ${describeForConfirmation(item)}`),
+    ...items.map((item) => `• ${item.deleteConfirmation()}`),
     '',
     'This cannot be undone.',
   ].join('\n');
@@ -56,17 +46,15 @@ export async function deleteNodes(
       { location: vscode.ProgressLocation.Notification, title: 'Deleting', cancellable: false },
       async (progress) => {
         for (const item of items) {
-          progress.report({ message: summaryOf(item), increment: 100 / items.length });
+          progress.report({ message: item.summary, increment: 100 / items.length });
           try {
-            await clientOf(item).deleteResource(targetOf(item));
+            await item.client.deleteResource(item.target);
             deleted.push(item);
-            services.log.info(
-              `[${connectionOf(item).name}] deleted ${describeForConfirmation(item)}`,
-            );
+            services.log.info(`[${item.connection.name}] deleted ${item.deleteConfirmation()}`);
           } catch (error) {
             failed.push({ node: item, error });
             services.log.error(
-              `[${connectionOf(item).name}] could not delete ${describeForConfirmation(item)}: ${sentenceOf(error)}`,
+              `[${item.connection.name}] could not delete ${item.deleteConfirmation()}: ${sentenceOf(error)}`,
             );
           }
         }
@@ -85,7 +73,7 @@ export async function deleteNodes(
     if (choice) services.log.show(true);
   } else {
     vscode.window.setStatusBarMessage(
-      `Deleted ${items.length === 1 ? summaryOf(items[0]) : `${items.length} items`}`,
+      `Deleted ${items.length === 1 ? items[0].summary : `${items.length} items`}`,
       5000,
     );
   }
@@ -97,10 +85,7 @@ export async function deleteNodes(
  * (immutable rows); lower them by what went, so "3 instances" does not stay after one went.
  */
 function lowerParentCounts(deleted: readonly ResourceNode[]): void {
-  for (const item of deleted) {
-    if (item instanceof InstanceNode) item.series.instancesRemoved(1);
-    else if (item instanceof SeriesNode) item.study.contentRemoved(1, item.instanceCount ?? 0);
-  }
+  for (const item of deleted) item.deleted();
 }
 
 function hasSelectedAncestor(node: ResourceNode, selected: ResourceNode[]): boolean {
@@ -108,40 +93,4 @@ function hasSelectedAncestor(node: ResourceNode, selected: ResourceNode[]): bool
     if (selected.includes(parent as ResourceNode)) return true;
   }
   return false;
-}
-
-function summaryOf(node: ResourceNode): string {
-  if (node instanceof StudyNode)
-    return `the study "${node.description || node.studyInstanceUid}" of ${node.patientName}`;
-  if (node instanceof SeriesNode)
-    return `series ${node.seriesNumber ?? ''} ${node.modality}${node.description ? ` "${node.description}"` : ''}`.replace(
-      /\s+/g,
-      ' ',
-    );
-  return `instance ${node.instanceNumber ?? node.sopInstanceUid}`;
-}
-
-/** One line per item naming patient, description and counts, so nobody deletes blind. */
-export function describeForConfirmation(node: ResourceNode): string {
-  if (node instanceof StudyNode) {
-    const content = [
-      counts(node.seriesCount, 'series', 'series'),
-      counts(node.instanceCount, 'instance', 'instances'),
-    ]
-      .filter(Boolean)
-      .join(', ');
-    return `Study "${node.description || '(no description)'}" of patient ${node.patientName}${content ? ` — ${content}` : ''} (StudyInstanceUID ${node.studyInstanceUid})`;
-  }
-  if (node instanceof SeriesNode) {
-    const content = counts(node.instanceCount, 'instance', 'instances');
-    return `Series ${node.seriesNumber ?? ''} ${node.modality} "${node.description || '(no description)'}"${content ? ` — ${content}` : ''} of study "${node.study.description}" of patient ${node.study.patientName} (SeriesInstanceUID ${node.seriesInstanceUid})`.replace(
-      / +/g,
-      ' ',
-    );
-  }
-  const instance = node as InstanceNode;
-  return `Instance ${instance.instanceNumber ?? ''} (${sopClassName(instance.sopClassUid)}) of series ${instance.series.seriesNumber ?? ''} "${instance.series.description}" of patient ${instance.series.study.patientName} (SOPInstanceUID ${instance.sopInstanceUid})`.replace(
-    / +/g,
-    ' ',
-  );
 }

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { DownloadResult } from '../dicomweb/transfer/download';
 import { downloadInWorker } from '../dicomweb/transfer/downloadWorker';
 import type { Services } from '../services';
-import { clientOf, isResourceNode, selectionOf, targetOf, uidOf } from './nodeTargets';
+import { isResourceNode } from '../tree/nodes/resourceNode';
+import { selectionOf } from './selection';
 import { UserCancelled } from './registerCommand';
 import { formatBytes } from './upload';
 
@@ -40,22 +41,16 @@ export async function download(
       const results: DownloadResult[] = [];
       try {
         for (const item of items) {
-          const directory = join(destination.fsPath, uidOf(item));
+          const directory = join(destination.fsPath, item.uid);
           // In a worker thread: this host's event loop carries none of the parsing and writing,
           // and where the answer is read through undici (a proxy) its per-read buffers
           // are collected by the worker's small heap, not this large one (src/dicomweb/transfer/downloadWorker.ts).
-          const result = await downloadInWorker(
-            clientOf(item),
-            workerScript,
-            targetOf(item),
-            directory,
-            {
-              signal: controller.signal,
-              layout: 'tree',
-              onProgress: ({ files, bytes }) =>
-                progress.report({ message: `${files} files · ${formatBytes(bytes)}` }),
-            },
-          );
+          const result = await downloadInWorker(item.client, workerScript, item.target, directory, {
+            signal: controller.signal,
+            layout: 'tree',
+            onProgress: ({ files, bytes }) =>
+              progress.report({ message: `${files} files · ${formatBytes(bytes)}` }),
+          });
           results.push(result);
           services.log.info(
             `Downloaded ${result.files.length} files (${formatBytes(result.bytes)}) to ${directory}, read ${result.reader === 'socket' ? 'straight from the socket' : 'through undici'}`,

@@ -1,27 +1,15 @@
 import * as vscode from 'vscode';
 import { metadataUri } from '../documents/metadataDocuments';
 import type { Services } from '../services';
-import {
-  connectionOf,
-  isResourceNode,
-  selectionOf,
-  targetOf,
-  titleOf,
-  type ResourceNode,
-} from './nodeTargets';
+import { isResourceNode, type ResourceNode } from '../tree/nodes/resourceNode';
+import { selectionOf } from './selection';
 
 export function metadataUriOf(node: ResourceNode): vscode.Uri {
-  const connection = connectionOf(node);
-  const level =
-    'sopInstanceUid' in targetOf(node) && targetOf(node).sopInstanceUid
-      ? 'instance'
-      : targetOf(node).seriesInstanceUid
-        ? 'series'
-        : 'study';
+  const connection = node.connection;
   return metadataUri(
-    { connectionId: connection.id, ...targetOf(node) },
+    { connectionId: connection.id, ...node.target },
     connection.name,
-    `${titleOf(node)} (${level} metadata)`,
+    `${node.title} (${node.level} metadata)`,
   );
 }
 
@@ -59,6 +47,6 @@ export async function compareMetadata(
     'vscode.diff',
     metadataUriOf(left),
     metadataUriOf(right),
-    `${titleOf(left)} ↔ ${titleOf(right)}`,
+    `${left.title} ↔ ${right.title}`,
   );
 }

@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import type { PreviewManager } from '../preview/PreviewManager';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
-import { clientOf, titleOf } from './nodeTargets';
 
 /** `dicomweb.instance.preview`: frames through WADO-RS in a webview (one panel per instance). */
 export async function previewInstance(previews: PreviewManager, node: InstanceNode): Promise<void> {
-  await previews.showInstance(clientOf(node), node.target, titleOf(node));
+  await previews.showInstance(node.client, node.target, node.title);
 }
 
 /** `dicomweb.file.preview`: a local `.dcm` file from the Explorer or the active editor. */

@@ -17,8 +17,8 @@ import {
 import type { StoreSummary } from '../dicomweb/transfer/store';
 import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
-import { type ServerNode } from '../tree/nodes/ServerNode';
-import { StudyNode } from '../tree/nodes/StudyNode';
+import type { DicomWebNode, UploadDestination } from '../tree/nodes/DicomWebNode';
+import type { ServerNode } from '../tree/nodes/ServerNode';
 import { UserCancelled } from './registerCommand';
 
 export interface UploadResult extends StoreSummary {
@@ -43,7 +43,7 @@ export async function uploadFromExplorer(
 /** `dicomweb.upload` from the palette or the view title: a file picker. */
 export async function uploadWithPicker(
   services: Services,
-  target?: ServerNode | StudyNode,
+  target?: UploadDestination,
 ): Promise<UploadResult | undefined> {
   const uris = await vscode.window.showOpenDialog({
     canSelectFiles: true,
@@ -59,18 +59,19 @@ export async function uploadWithPicker(
 /** `dicomweb.node.uploadHere` on a server ("upload") or a study ("upload to this study"). */
 export function uploadHere(
   services: Services,
-  node: ServerNode | StudyNode,
+  node: DicomWebNode | undefined,
   uris?: vscode.Uri[],
 ): Promise<UploadResult | undefined> {
+  const destination = node?.uploadDestination();
   return uris && uris.length > 0
-    ? uploadUris(services, uris, node)
-    : uploadWithPicker(services, node);
+    ? uploadUris(services, uris, destination)
+    : uploadWithPicker(services, destination);
 }
 
 export async function uploadUris(
   services: Services,
   uris: vscode.Uri[],
-  target: ServerNode | StudyNode | undefined,
+  target: UploadDestination | undefined,
 ): Promise<UploadResult | undefined> {
   reportNotOnDisk(services, uris);
   // Files first: a selection of non-DICOM files (LICENSE, Makefile: the Explorer entry is on
@@ -81,12 +82,9 @@ export async function uploadUris(
   );
   if (dicom.length === 0) return nothingToSend(services, notDicom);
 
-  const destination = target ?? (await pickServer(services));
-  const server = destination instanceof StudyNode ? destination.server : destination;
-  const study = destination instanceof StudyNode ? destination.studyInstanceUid : undefined;
-  const targetName = study
-    ? `${server.connection.name} / ${destination instanceof StudyNode ? destination.patientName : ''}`
-    : server.connection.name;
+  const destination = target ?? (await pickServer(services)).uploadDestination();
+  const study = destination.studyInstanceUid;
+  const targetName = destination.name;
 
   const summary = await vscode.window.withProgress(
     {
@@ -98,7 +96,7 @@ export async function uploadUris(
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort());
       try {
-        return await server.client.storeInstances(dicom, {
+        return await destination.server.client.storeInstances(dicom, {
           studyInstanceUid: study,
           signal: controller.signal,
           ...uploadSettings(),
@@ -107,7 +105,7 @@ export async function uploadUris(
       } finally {
         subscription.dispose();
         // The tree shows the new data where it landed.
-        services.tree.refresh(destination);
+        services.tree.refresh(destination.node);
       }
     },
   );

@@ -5,13 +5,8 @@ export * from './curl';
 export * from './transfer/download';
 export * from './transfer/downloadWorker';
 export * from './transport/errors';
-export type {
-  HttpOptions,
-  RequestLogEntry,
-  RetryOptions,
-  TimeoutOptions,
-  TlsOptions,
-} from './transport/http';
+export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions } from './transport/http';
+export type { TlsOptions } from './transport/tls';
 export * from '../mime/multipart';
 export * from './operations';
 export * from './profiles/serverProfiles';

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { planDrop, temporaryFileName, type DroppedUri } from './dropPlan';
-import type { DicomWebNode } from './nodes/DicomWebNode';
-import { ServerNode } from './nodes/ServerNode';
-import { StudyNode } from './nodes/StudyNode';
+import type { DicomWebNode, UploadDestination } from './nodes/DicomWebNode';
 
 /**
  * Files dragged from the Explorer (or the OS) onto a connection or a study node are
@@ -19,7 +17,7 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
   readonly dragMimeTypes: string[] = [];
 
   constructor(
-    private readonly upload: (target: ServerNode | StudyNode, uris: vscode.Uri[]) => Promise<void>,
+    private readonly upload: (target: UploadDestination, uris: vscode.Uri[]) => Promise<void>,
   ) {}
 
   async handleDrop(
@@ -27,12 +25,8 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
     dataTransfer: vscode.DataTransfer,
     token: vscode.CancellationToken,
   ): Promise<void> {
-    const destination =
-      target instanceof StudyNode || target instanceof ServerNode
-        ? target
-        : target instanceof Object
-          ? ancestorOf(target)
-          : undefined;
+    // The row's own study or server: a series or instance row passes it on to its study.
+    const destination = target?.uploadDestination();
     if (!destination) {
       void vscode.window.showInformationMessage(
         'Drop DICOM files on a server or a study to upload them.',
@@ -79,11 +73,4 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
 /** A `file:` URI is readable when it exists on this (the extension host's) disk; other schemes are the upload's to judge. */
 function dropped(uri: vscode.Uri): DroppedUri {
   return { uri: uri.toString(), readable: uri.scheme !== 'file' || existsSync(uri.fsPath) };
-}
-
-function ancestorOf(node: DicomWebNode): ServerNode | StudyNode | undefined {
-  for (let current: DicomWebNode | undefined = node; current; current = current.parent) {
-    if (current instanceof StudyNode || current instanceof ServerNode) return current;
-  }
-  return undefined;
 }

@@ -12,7 +12,8 @@ import {
   DicomFileError,
   type InstanceIdentity,
 } from '../../dicom/part10';
-import type { DicomWebClient } from '../client';
+import type { DicomWebSession } from '../session';
+import { search } from '../search';
 import { DicomWebError, DicomWebHttpError } from '../transport/errors';
 import type { HttpResponse } from '../transport/http';
 import {
@@ -29,6 +30,7 @@ import {
   type StoreStatus,
 } from './stowResponse';
 import { Tag } from '../../dicom/tags';
+import { readWholeBody } from '../../mime/body';
 
 export interface StoreOptions {
   /** `POST /studies/{study}`: every instance must belong to this study (PS3.18 §10.5.1). */
@@ -102,21 +104,73 @@ interface Prepared {
 }
 
 export async function storeFiles(
-  client: DicomWebClient,
+  client: DicomWebSession,
   files: ReadonlyArray<string>,
   options: StoreOptions = {},
 ): Promise<StoreSummary> {
   const outcomes = new Map<string, FileOutcome>();
+  const prepared = await prepareFiles(files, options, outcomes);
+  const progress: StoreProgress = {
+    filesDone: outcomes.size,
+    filesTotal: files.length,
+    bytesSent: 0,
+    bytesTotal: prepared.reduce((sum, item) => sum + item.identity.size, 0),
+  };
+  const report = (): void => options.onProgress?.({ ...progress });
+  report();
+  const batches =
+    options.mode === 'single'
+      ? prepared.map((item) => [item])
+      : makeBatches(prepared, options.batchSize ?? 50, options.maxBatchBytes ?? 256 * 1024 * 1024);
   const serverWarnings: string[] = [];
+  let next = 0;
+  // A few workers take the batches in turn: a bounded number of requests in flight.
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) {
+      const batch = batches[next++];
+      if (options.signal?.aborted) {
+        for (const item of batch) {
+          outcomes.set(item.file, {
+            file: item.file,
+            status: 'skipped',
+            sopInstanceUid: item.identity.sopInstanceUid,
+            message: 'cancelled before sending',
+          });
+        }
+        continue;
+      }
+      const onBytes = (bytes: number): void => {
+        progress.bytesSent += bytes;
+        report();
+      };
+      const results = await sendBatch(client, batch, options, onBytes, serverWarnings);
+      for (const result of results) outcomes.set(result.file, result);
+      for (const item of batch) item.bytes = undefined; // sent: the kept bytes are not needed again
+      progress.filesDone += batch.length;
+      report();
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, batches.length)) }, worker),
+  );
+  return summarize(files, outcomes, serverWarnings);
+}
+
+/**
+ * Reads each file's identity first (a header prefix, never the whole file): it maps the
+ * server's per-SOPInstanceUID answer back to files and catches non-DICOM files unsent.
+ * Headers are read a few files ahead (waits on the file system overlap), and used strictly
+ * in the order given. Small files are read whole for it and kept to be sent, up to
+ * KEPT_FILES_BYTES in all: one read a file instead of two (bench/: client.store.*).
+ * Files not to send (unreadable, a duplicate, another study) get their outcome here.
+ */
+async function prepareFiles(
+  files: ReadonlyArray<string>,
+  options: StoreOptions,
+  outcomes: Map<string, FileOutcome>,
+): Promise<Prepared[]> {
   const prepared: Prepared[] = [];
   const seenUids = new Map<string, string>();
-
-  // Read each file's identity first (a header prefix, never the whole file): it maps the
-  // server's per-SOPInstanceUID answer back to files and catches non-DICOM files unsent.
-  // Headers are read a few files ahead (waits on the file system overlap), and used
-  // strictly in the order given.
-  // Small files are read whole for it and kept to be sent, up to KEPT_FILES_BYTES in all:
-  // one read a file instead of two (bench/: client.store.*).
   let kept = 0;
   const identityOf = readAhead(files, IDENTITY_READ_AHEAD, (file) =>
     readInstanceIdentityAndSmallFile(file, kept < KEPT_FILES_BYTES ? FILE_CHUNK_BYTES : 0),
@@ -125,30 +179,9 @@ export async function storeFiles(
     if (options.signal?.aborted) break;
     try {
       const { identity, bytes } = await identityOf(index);
-      const duplicateOf = seenUids.get(identity.sopInstanceUid);
-      if (duplicateOf) {
-        outcomes.set(file, {
-          file,
-          status: 'skipped',
-          sopInstanceUid: identity.sopInstanceUid,
-          message: `same SOPInstanceUID as ${duplicateOf} in this upload`,
-        });
-        continue;
-      }
-      if (
-        options.studyInstanceUid &&
-        identity.studyInstanceUid !== options.studyInstanceUid &&
-        options.checkStudyLocally !== false
-      ) {
-        outcomes.set(file, {
-          file,
-          status: 'failed',
-          sopInstanceUid: identity.sopInstanceUid,
-          studyInstanceUid: identity.studyInstanceUid,
-          reasonCode: 0xa901,
-          reasonText: reasonText(0xa901),
-          message: `belongs to study ${identity.studyInstanceUid}, not ${options.studyInstanceUid}; not sent`,
-        });
+      const refusal = notToSend(file, identity, seenUids, options);
+      if (refusal) {
+        outcomes.set(file, refusal);
         continue;
       }
       seenUids.set(identity.sopInstanceUid, file);
@@ -166,56 +199,53 @@ export async function storeFiles(
       outcomes.set(file, { file, status: 'skipped', message });
     }
   }
+  return prepared;
+}
 
-  const filesTotal = files.length;
-  const bytesTotal = prepared.reduce((sum, item) => sum + item.identity.size, 0);
-  const progress: StoreProgress = {
-    filesDone: outcomes.size,
-    filesTotal,
-    bytesSent: 0,
-    bytesTotal,
-  };
-  const report = (): void => options.onProgress?.({ ...progress });
-  report();
+/**
+ * The outcome of a file that is not sent: a second file with a SOPInstanceUID already in
+ * this upload, or (with a target study checked locally) a file of another study, which the
+ * server would refuse with 0xA901 (PS3.18 §10.5.1).
+ */
+function notToSend(
+  file: string,
+  identity: InstanceIdentity,
+  seenUids: ReadonlyMap<string, string>,
+  options: StoreOptions,
+): FileOutcome | undefined {
+  const duplicateOf = seenUids.get(identity.sopInstanceUid);
+  if (duplicateOf) {
+    return {
+      file,
+      status: 'skipped',
+      sopInstanceUid: identity.sopInstanceUid,
+      message: `same SOPInstanceUID as ${duplicateOf} in this upload`,
+    };
+  }
+  if (
+    options.studyInstanceUid &&
+    identity.studyInstanceUid !== options.studyInstanceUid &&
+    options.checkStudyLocally !== false
+  ) {
+    return {
+      file,
+      status: 'failed',
+      sopInstanceUid: identity.sopInstanceUid,
+      studyInstanceUid: identity.studyInstanceUid,
+      reasonCode: 0xa901,
+      reasonText: reasonText(0xa901),
+      message: `belongs to study ${identity.studyInstanceUid}, not ${options.studyInstanceUid}; not sent`,
+    };
+  }
+  return undefined;
+}
 
-  const batches =
-    options.mode === 'single'
-      ? prepared.map((item) => [item])
-      : makeBatches(prepared, options.batchSize ?? 50, options.maxBatchBytes ?? 256 * 1024 * 1024);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < batches.length) {
-      const batch = batches[next++];
-      if (options.signal?.aborted) {
-        for (const item of batch)
-          outcomes.set(item.file, {
-            file: item.file,
-            status: 'skipped',
-            sopInstanceUid: item.identity.sopInstanceUid,
-            message: 'cancelled before sending',
-          });
-        continue;
-      }
-      const results = await sendBatch(
-        client,
-        batch,
-        options,
-        (bytes) => {
-          progress.bytesSent += bytes;
-          report();
-        },
-        serverWarnings,
-      );
-      for (const result of results) outcomes.set(result.file, result);
-      for (const item of batch) item.bytes = undefined; // sent: the kept bytes are not needed again
-      progress.filesDone += batch.length;
-      report();
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, batches.length)) }, worker),
-  );
-
+/** One outcome per file in the order given (files never reached: cancelled), and the counts. */
+function summarize(
+  files: ReadonlyArray<string>,
+  outcomes: ReadonlyMap<string, FileOutcome>,
+  serverWarnings: string[],
+): StoreSummary {
   const ordered = files.map(
     (file) =>
       outcomes.get(file) ?? {
@@ -312,152 +342,210 @@ async function* prefetchedFile(
   yield buffer;
 }
 
+/** What came back for one batch: the status and body text, or the failure instead. */
+interface BatchAnswer {
+  status?: number;
+  bodyText: string;
+  transportError?: DicomWebError;
+  /** Bytes of the batch that went out in the last attempt. */
+  bytesSent: number;
+}
+
+/** Sends one batch and reports one outcome per file in it (never rejects). */
 async function sendBatch(
-  client: DicomWebClient,
+  client: DicomWebSession,
   batch: Prepared[],
   options: StoreOptions,
   onBytes: (bytes: number) => void,
   serverWarnings: string[],
 ): Promise<FileOutcome[]> {
-  const single = options.mode === 'single';
-  let batchBytes = 0;
+  const answer = await postBatch(client, batch, options, onBytes, serverWarnings);
+  return reconcile(client, batch, answer, options);
+}
+
+/**
+ * Posts the batch, with one resend after a 401 for which the auth provider got fresh
+ * credentials (an expired token): the spent body is rebuilt from the files and sent once
+ * more (RFC 9110 §15.5.2). Reads the answer whole; a failure is kept, not thrown.
+ */
+async function postBatch(
+  client: DicomWebSession,
+  batch: Prepared[],
+  options: StoreOptions,
+  onBytes: (bytes: number) => void,
+  serverWarnings: string[],
+): Promise<BatchAnswer> {
+  const answer: BatchAnswer = { bodyText: '', bytesSent: 0 };
   let attempt = 0;
   /** Counts the bytes of the current attempt only: a spent body may still be read after a 401. */
   const counter = (): ((bytes: number) => void) => {
     const mine = ++attempt;
     return (bytes) => {
       if (mine !== attempt) return;
-      batchBytes += bytes;
+      answer.bytesSent += bytes;
       onBytes(bytes);
     };
   };
-  let status: number | undefined;
-  let bodyText = '';
-  let transportError: DicomWebError | undefined;
-  // Builds the request afresh each time: bodies stream from the files on disk.
-  const post = async (refreshCredentials: boolean): Promise<HttpResponse> => {
-    const countBytes = counter();
-    let headers: Record<string, string>;
-    let body: AsyncIterable<Uint8Array>;
-    let spec: RequestSpec;
-    if (single) {
-      spec = storeSinglePartRequest(batch[0].file);
-      headers = { ...spec.headers, 'content-length': String(batch[0].identity.size) };
-      body = countingFile(batch[0].file, countBytes, options.signal);
-    } else {
-      const boundary = newBoundary();
-      spec = storeRequest(
-        batch.map((item) => item.file),
-        options.studyInstanceUid,
-      );
-      const length = multipartLength(
-        batch.map((item) => item.identity.size),
-        'application/dicom',
-        boundary,
-      );
-      // Content-Length instead of chunked encoding: some gateways refuse chunked uploads.
-      headers = {
-        ...spec.headers,
-        'content-type': multipartContentType(boundary),
-        'content-length': String(length),
-      };
-      // Small files are read whole a few parts ahead of the one being sent (at most
-      // FILE_READ_AHEAD chunks in memory), so that each does not wait for open, read and
-      // close in turn: that halved the rate of 13 KB instances (bench/). Larger files
-      // stream chunk by chunk when their turn comes.
-      const small = (item: Prepared): boolean => item.identity.size <= FILE_CHUNK_BYTES;
-      const ahead = readAhead(batch, FILE_READ_AHEAD, (item) =>
-        item.bytes
-          ? Promise.resolve(item.bytes)
-          : small(item)
-            ? readFile(item.file, { signal: options.signal })
-            : Promise.resolve(undefined),
-      );
-      body = multipartBody(
-        (function* () {
-          for (const [index, item] of batch.entries()) {
-            const bytes = ahead(index);
-            yield {
-              contentType: 'application/dicom',
-              body: small(item)
-                ? prefetchedFile(bytes, countBytes)
-                : countingFile(item.file, countBytes, options.signal),
-              length: item.identity.size,
-            };
-          }
-        })(),
-        boundary,
-      );
-    }
-    // PS3.18 §10.5.3: 200, 202 (some stored), 409 (none stored) and 400 all carry a
-    // per-instance answer worth reading; so does Azure's 204 (nothing to store).
-    return client.send(spec, {
-      headers,
-      body,
-      signal: options.signal,
-      refreshCredentials,
-      // The STOW answer is read into memory: a JSON body under the client's cap (limits.ts).
-      maxBodyBytes: client.transport.limits.json,
-      acceptStatus: (code) =>
-        code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
-    });
-  };
+  const post = (refreshCredentials: boolean): Promise<HttpResponse> =>
+    postOnce(client, batchRequest(batch, options, counter()), options, refreshCredentials);
   try {
     let response: HttpResponse;
     try {
       response = await post(true);
     } catch (error) {
-      // 401 after which the auth provider got fresh credentials (an expired token): the
-      // spent body is rebuilt from the files and sent once more (RFC 9110 §15.5.2).
       if (!(
         error instanceof DicomWebHttpError &&
         error.status === 401 &&
         error.credentialsRefreshed
       ))
         throw error;
-      onBytes(-batchBytes);
-      batchBytes = 0;
+      onBytes(-answer.bytesSent);
+      answer.bytesSent = 0;
       response = await post(false);
     }
-    status = response.status;
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    bodyText = Buffer.concat(chunks).toString('utf8');
+    answer.status = response.status;
+    answer.bodyText = (await readWholeBody(response.body)).toString('utf8');
     const warning = response.headers.warning;
     if (warning) serverWarnings.push(warning);
   } catch (error) {
-    // An abort can surface from the file streams (fs's AbortError) rather than from undici:
-    // it is a cancellation all the same, so the batch's fate is checked the cancel's way.
-    const aborted = options.signal?.aborted || (error as Error | undefined)?.name === 'AbortError';
-    transportError =
-      error instanceof DicomWebError
-        ? error
-        : aborted
-          ? new DicomWebError('CANCELLED', 'the upload was cancelled', { cause: error })
-          : new DicomWebError('NETWORK', String(error), { cause: error });
-    if (transportError instanceof DicomWebHttpError) status = transportError.status;
+    answer.transportError = asStoreError(error, options.signal);
+    if (answer.transportError instanceof DicomWebHttpError)
+      answer.status = answer.transportError.status;
   }
+  return answer;
+}
 
-  let parsed: ReturnType<typeof parseStowResponse>;
-  if (bodyText.trim()) {
-    try {
-      parsed = parseStowResponse(JSON.parse(bodyText));
-    } catch {
-      parsed = undefined;
-    }
+/**
+ * A failure of the post as the client's typed error. An abort can surface from the file
+ * streams (fs's AbortError) rather than from undici: it is a cancellation all the same, so
+ * the batch's fate is checked the cancel's way.
+ */
+function asStoreError(error: unknown, signal?: AbortSignal): DicomWebError {
+  if (error instanceof DicomWebError) return error;
+  const aborted = signal?.aborted || (error as Error | undefined)?.name === 'AbortError';
+  return aborted
+    ? new DicomWebError('CANCELLED', 'the upload was cancelled', { cause: error })
+    : new DicomWebError('NETWORK', String(error), { cause: error });
+}
+
+/** A STOW request built afresh for each attempt: its body streams from the files on disk. */
+interface BatchRequest {
+  spec: RequestSpec;
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array>;
+}
+
+function postOnce(
+  client: DicomWebSession,
+  request: BatchRequest,
+  options: StoreOptions,
+  refreshCredentials: boolean,
+): Promise<HttpResponse> {
+  // PS3.18 §10.5.3: 200, 202 (some stored), 409 (none stored) and 400 all carry a
+  // per-instance answer worth reading; so does Azure's 204 (nothing to store).
+  return client.send(request.spec, {
+    headers: request.headers,
+    body: request.body,
+    signal: options.signal,
+    refreshCredentials,
+    // The STOW answer is read into memory: a JSON body under the client's cap (limits.ts).
+    maxBodyBytes: client.transport.limits.json,
+    acceptStatus: (code) =>
+      code === 400 || code === 409 || code === 415 || code === 406 || code === 424,
+  });
+}
+
+/** The request of one batch: one file as `application/dicom` (single mode), else multipart. */
+function batchRequest(
+  batch: Prepared[],
+  options: StoreOptions,
+  countBytes: (bytes: number) => void,
+): BatchRequest {
+  if (options.mode === 'single') {
+    const spec = storeSinglePartRequest(batch[0].file);
+    return {
+      spec,
+      headers: { ...spec.headers, 'content-length': String(batch[0].identity.size) },
+      body: countingFile(batch[0].file, countBytes, options.signal),
+    };
   }
+  const boundary = newBoundary();
+  const spec = storeRequest(
+    batch.map((item) => item.file),
+    options.studyInstanceUid,
+  );
+  const length = multipartLength(
+    batch.map((item) => item.identity.size),
+    'application/dicom',
+    boundary,
+  );
+  return {
+    spec,
+    // Content-Length instead of chunked encoding: some gateways refuse chunked uploads.
+    headers: {
+      ...spec.headers,
+      'content-type': multipartContentType(boundary),
+      'content-length': String(length),
+    },
+    body: multipartBody(batchParts(batch, countBytes, options.signal), boundary),
+  };
+}
+
+/**
+ * The parts of a multipart batch. Small files are read whole a few parts ahead of the one
+ * being sent (at most FILE_READ_AHEAD chunks in memory), so that each does not wait for
+ * open, read and close in turn: that halved the rate of 13 KB instances (bench/). Larger
+ * files stream chunk by chunk when their turn comes.
+ */
+function* batchParts(
+  batch: Prepared[],
+  countBytes: (bytes: number) => void,
+  signal?: AbortSignal,
+): Generator<{ contentType: string; body: AsyncIterable<Uint8Array>; length: number }> {
+  const small = (item: Prepared): boolean => item.identity.size <= FILE_CHUNK_BYTES;
+  const ahead = readAhead(batch, FILE_READ_AHEAD, (item) =>
+    item.bytes
+      ? Promise.resolve(item.bytes)
+      : small(item)
+        ? readFile(item.file, { signal })
+        : Promise.resolve(undefined),
+  );
+  for (const [index, item] of batch.entries()) {
+    const bytes = ahead(index);
+    yield {
+      contentType: 'application/dicom',
+      body: small(item)
+        ? prefetchedFile(bytes, countBytes)
+        : countingFile(item.file, countBytes, signal),
+      length: item.identity.size,
+    };
+  }
+}
+
+/**
+ * One outcome per file from the server's answer (PS3.18 §10.5.3). Files the answer leaves
+ * unclear (not named, an ambiguous status, a broken connection) are looked up by
+ * SOPInstanceUID before they are called stored or failed.
+ */
+async function reconcile(
+  client: DicomWebSession,
+  batch: Prepared[],
+  answer: BatchAnswer,
+  options: StoreOptions,
+): Promise<FileOutcome[]> {
+  const { status, bodyText, transportError } = answer;
+  const parsed = parseStowBody(bodyText);
   const httpMessage =
     transportError?.message ??
     (status !== undefined && status >= 300
       ? `HTTP ${status}${bodyText && !parsed ? `: ${bodyText.slice(0, 300)}` : ''}`
       : undefined);
-
   const results: FileOutcome[] = [];
   const unclear: Prepared[] = [];
   for (const item of batch) {
-    const answer: InstanceOutcome | undefined = parsed?.outcomes.get(item.identity.sopInstanceUid);
-    if (answer) {
-      results.push(fromAnswer(item, answer, status));
+    const named: InstanceOutcome | undefined = parsed?.outcomes.get(item.identity.sopInstanceUid);
+    if (named) {
+      results.push(fromAnswer(item, named, status));
     } else if (
       status !== undefined &&
       status >= 200 &&
@@ -477,54 +565,66 @@ async function sendBatch(
       unclear.push(item);
     }
   }
-
   if (unclear.length > 0) {
-    const cancelled = transportError?.code === 'CANCELLED';
-    // A request cancelled after its whole body went out may still be stored, part by part,
-    // after the abort (measured on Orthanc): calling its files "failed" unasked was wrong.
-    const bodyComplete = batchBytes >= batch.reduce((sum, item) => sum + item.identity.size, 0);
-    const present =
-      options.verifyAmbiguous === false
-        ? undefined
-        : cancelled
-          ? await lookupAfterCancel(client, unclear, bodyComplete)
-          : await lookupStored(client, unclear, options.signal);
-    for (const item of unclear) {
-      if (present?.has(item.identity.sopInstanceUid)) {
-        const message = cancelled
-          ? 'cancelled, but the server had already stored it'
-          : status !== undefined && status >= 300
-            ? `the server answered ${status} but the instance is stored`
-            : undefined;
-        results.push({
-          ...base(item),
-          status: 'stored',
-          httpStatus: status,
-          verified: true,
-          message,
-        });
-      } else if (cancelled && present && bodyComplete) {
-        results.push({
-          ...failed(
-            item,
-            status,
-            'cancelled after the whole request was sent: not stored when last checked, but the server may still store it',
-          ),
-          verified: false,
-        });
-      } else {
-        results.push({
-          ...failed(
-            item,
-            status,
-            httpMessage ?? 'the server did not name this instance in its answer',
-          ),
-          verified: present !== undefined,
-        });
-      }
-    }
+    results.push(...(await verifyUnclear(client, batch, unclear, answer, httpMessage, options)));
   }
   return results;
+}
+
+/** The STOW response body as parsed (stowResponse.ts); undefined when empty or not JSON. */
+function parseStowBody(bodyText: string): ReturnType<typeof parseStowResponse> {
+  if (!bodyText.trim()) return undefined;
+  try {
+    return parseStowResponse(JSON.parse(bodyText));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The outcomes of the files the answer left unclear, checked on the server by QIDO. */
+async function verifyUnclear(
+  client: DicomWebSession,
+  batch: Prepared[],
+  unclear: Prepared[],
+  answer: BatchAnswer,
+  httpMessage: string | undefined,
+  options: StoreOptions,
+): Promise<FileOutcome[]> {
+  const { status, transportError } = answer;
+  const cancelled = transportError?.code === 'CANCELLED';
+  // A request cancelled after its whole body went out may still be stored, part by part,
+  // after the abort (measured on Orthanc): calling its files "failed" unasked was wrong.
+  const bodyComplete = answer.bytesSent >= batch.reduce((sum, item) => sum + item.identity.size, 0);
+  const present =
+    options.verifyAmbiguous === false
+      ? undefined
+      : cancelled
+        ? await lookupAfterCancel(client, unclear, bodyComplete)
+        : await lookupStored(client, unclear, options.signal);
+  return unclear.map((item): FileOutcome => {
+    if (present?.has(item.identity.sopInstanceUid)) {
+      const message = cancelled
+        ? 'cancelled, but the server had already stored it'
+        : status !== undefined && status >= 300
+          ? `the server answered ${status} but the instance is stored`
+          : undefined;
+      return { ...base(item), status: 'stored', httpStatus: status, verified: true, message };
+    }
+    if (cancelled && present && bodyComplete) {
+      return {
+        ...failed(
+          item,
+          status,
+          'cancelled after the whole request was sent: not stored when last checked, but the server may still store it',
+        ),
+        verified: false,
+      };
+    }
+    return {
+      ...failed(item, status, httpMessage ?? 'the server did not name this instance in its answer'),
+      verified: present !== undefined,
+    };
+  });
 }
 
 function base(
@@ -568,7 +668,7 @@ function failed(
  * it: ask again until every instance is there or the deadline passes.
  */
 async function lookupAfterCancel(
-  client: DicomWebClient,
+  client: DicomWebSession,
   items: Prepared[],
   bodyComplete: boolean,
 ): Promise<Set<string> | undefined> {
@@ -587,7 +687,7 @@ async function lookupAfterCancel(
 
 /** QIDO by SOPInstanceUID lists (PS3.18 §8.3.4.1 UID list matching), 50 UIDs a query. */
 async function lookupStored(
-  client: DicomWebClient,
+  client: DicomWebSession,
   items: Prepared[],
   signal?: AbortSignal,
 ): Promise<Set<string> | undefined> {
@@ -595,9 +695,11 @@ async function lookupStored(
   try {
     for (let i = 0; i < items.length; i += 50) {
       const uids = items.slice(i, i + 50).map((item) => item.identity.sopInstanceUid);
-      const result = await client.searchForInstances(
-        { match: { SOPInstanceUID: uids }, includeField: [Tag.SOPInstanceUID], limit: uids.length },
+      const result = await search(
+        client,
+        'instances',
         {},
+        { match: { SOPInstanceUID: uids }, includeField: [Tag.SOPInstanceUID], limit: uids.length },
         { signal },
       );
       for (const dataset of result.items) {

@@ -4,7 +4,7 @@
  * backoff for idempotent requests, 401 → credential refresh, and one log entry a request.
  */
 import { Readable } from 'node:stream';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Dispatcher } from './undici';
 import type { AuthProvider } from './auth';
 import { DicomWebError, DicomWebHttpError, redactUrl, STATUS_TEXT } from './errors';
@@ -17,6 +17,7 @@ import {
   type SocketGetOutcome,
 } from './socketGet';
 import { CredentialScope } from './origins';
+import { tlsContext, type TlsOptions } from './tls';
 import {
   countedBody,
   Deadline,
@@ -31,17 +32,7 @@ import {
   type MinimumRate,
 } from './limits';
 import { Tag } from '../../dicom/tags';
-
-export interface TlsOptions {
-  /** Extra certificate authorities (PEM), e.g. a corporate or self-signed CA. */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** Client certificate and key (PEM) for mutual TLS. */
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  passphrase?: string;
-  /** Defaults to true; turning it off is for local test servers only. */
-  rejectUnauthorized?: boolean;
-}
+import { readWholeBody } from '../../mime/body';
 
 export interface TimeoutOptions {
   /** Time to establish a connection (default 10 s). */
@@ -368,13 +359,12 @@ export class HttpTransport {
   /** Sends a request and returns the whole body (for small answers: JSON, single frames). */
   async sendForBytes(request: HttpRequest): Promise<{ response: HttpResponse; bytes: Buffer }> {
     const response = await this.send(request);
-    const chunks: Buffer[] = [];
     try {
-      for await (const chunk of response.body) chunks.push(chunk as Buffer);
+      // The cap is the body's own (request.maxBodyBytes, set on it by bounded()).
+      return { response, bytes: await readWholeBody(response.body) };
     } catch (error) {
       throw toTransportError(error, request);
     }
-    return { response, bytes: Buffer.concat(chunks) };
   }
 
   async close(): Promise<void> {
@@ -676,17 +666,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 function backoff(attempt: number, minDelay: number, maxDelay: number): number {
   const base = Math.min(maxDelay, minDelay * 2 ** (attempt - 1));
   return Math.round(base / 2 + Math.random() * (base / 2));
-}
-
-/** A context for the given CAs / client certificate; undefined: Node's default one. */
-function tlsContext(tls: TlsOptions): SecureContext | undefined {
-  if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return undefined;
-  return createSecureContext({
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    passphrase: tls.passphrase,
-  });
 }
 
 /** Only http: and https: are fetched (a BulkDataURI could name `file:` or anything else). */

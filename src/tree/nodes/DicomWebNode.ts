@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { DicomWebClient } from '../../dicomweb/client';
+import type { ServerConnection } from '../../config/serverConnection';
 import { describeError, detailOf, failureLogLine } from './errorText';
-import type { ServerConnection } from '../../config/connections';
 
 /**
  * Context values, one per node kind. Menus match them with `viewItem =~ /^dicomweb:study\b/`
@@ -27,10 +27,35 @@ export interface TreeContext {
   log: vscode.LogOutputChannel;
 }
 
+/** The DICOMweb level a resource row stands for (PS3.18 §10.4.1: study, series, instance). */
+export type ResourceLevel = 'study' | 'series' | 'instance';
+
+/** What others use of a server row: its connection and its client (built on first use). */
+export interface ServerHandle {
+  readonly connection: ServerConnection;
+  readonly client: DicomWebClient;
+}
+
+/** Where files dropped or uploaded on a row go: a server, or one study on it. */
+export interface UploadDestination {
+  /** The row that shows the new data: refreshed after the upload. */
+  readonly node: DicomWebNode;
+  readonly server: ServerHandle;
+  /** Set for a study: `POST /studies/{study}`, every file must belong to it (PS3.18 §10.5.1). */
+  readonly studyInstanceUid?: string;
+  /** How the progress and the report name it: "Local", "Local / Test^Shapes". */
+  readonly name: string;
+}
+
 export abstract class DicomWebNode {
   /** Path-shaped, unique in the tree: `server/{id}/study/{uid}/series/{uid}`. */
   abstract readonly id: string;
   abstract readonly parent: DicomWebNode | undefined;
+  /**
+   * Set on study, series and instance rows (see ResourceNode in ./resourceNode.ts): commands
+   * ask a row what it stands for instead of testing its class.
+   */
+  readonly level: ResourceLevel | undefined = undefined;
   /** Builds the row; see {@link getTreeItem}. */
   protected abstract buildTreeItem(): vscode.TreeItem;
   /**
@@ -59,6 +84,10 @@ export abstract class DicomWebNode {
   }
   /** Forgets loaded children so the next expansion queries the server again. */
   reset(): void {}
+  /** Files dropped on this row go to the study or server it belongs to. */
+  uploadDestination(): UploadDestination | undefined {
+    return this.parent?.uploadDestination();
+  }
 }
 
 /** A message row: "Load more…", an error with a retry, or a plain note. */

@@ -1,84 +1,94 @@
 import * as vscode from 'vscode';
+import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomJsonDataset } from '../../dicom/types';
-import { getNumber, getString } from '../../dicom/json';
 import { sopClassName } from '../../dicom/uids';
+import type { DicomWebClient } from '../../dicomweb/client';
+import { Instance, type InstanceTarget } from '../models/instance';
 import { ContextValue, DicomWebNode } from './DicomWebNode';
-import type { SeriesNode } from './SeriesNode';
-import { Tag } from '../../dicom/tags';
+import type { InstanceResource, SeriesRow } from './resourceNode';
 
-export const INSTANCE_FIELDS = [
-  'InstanceNumber',
-  'SOPClassUID',
-  'NumberOfFrames',
-  'Rows',
-  'Columns',
-];
-
-export class InstanceNode extends DicomWebNode {
+/** An instance row; its data is an {@link Instance}, its parent the series row. */
+export class InstanceNode extends DicomWebNode implements InstanceResource {
   readonly id: string;
-  readonly sopInstanceUid: string;
+  override readonly level = 'instance' as const;
+  readonly model: Instance;
 
   constructor(
-    readonly parent: SeriesNode,
-    readonly dataset: DicomJsonDataset,
+    readonly parent: SeriesRow,
+    dataset: DicomJsonDataset,
   ) {
     super();
-    this.sopInstanceUid = getString(dataset, Tag.SOPInstanceUID) ?? '';
-    this.id = `${parent.id}/instance/${this.sopInstanceUid}`;
+    this.model = new Instance(parent.model, dataset);
+    this.id = `${parent.id}/instance/${this.model.sopInstanceUid}`;
   }
 
-  get series(): SeriesNode {
+  get series(): SeriesRow {
     return this.parent;
   }
 
+  get dataset(): DicomJsonDataset {
+    return this.model.dataset;
+  }
+
+  get sopInstanceUid(): string {
+    return this.model.sopInstanceUid;
+  }
+
   get instanceNumber(): number | undefined {
-    return getNumber(this.dataset, Tag.InstanceNumber);
+    return this.model.instanceNumber;
   }
 
   get sopClassUid(): string {
-    return getString(this.dataset, Tag.SOPClassUID) ?? '';
+    return this.model.sopClassUid;
   }
 
-  get target(): { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string } {
-    return {
-      studyInstanceUid: this.series.study.studyInstanceUid,
-      seriesInstanceUid: this.series.seriesInstanceUid,
-      sopInstanceUid: this.sopInstanceUid,
-    };
+  get target(): InstanceTarget {
+    return this.model.target;
   }
 
-  private rowLabel(): string {
-    return this.instanceNumber !== undefined
-      ? `Instance ${this.instanceNumber}`
-      : this.sopInstanceUid;
+  get uid(): string {
+    return this.model.sopInstanceUid;
+  }
+
+  get title(): string {
+    return this.model.title;
+  }
+
+  get summary(): string {
+    return this.model.summary;
+  }
+
+  get connection(): ServerConnection {
+    return this.series.connection;
+  }
+
+  get client(): DicomWebClient {
+    return this.series.client;
+  }
+
+  deleteConfirmation(): string {
+    return this.model.deleteConfirmation();
+  }
+
+  deleted(): void {
+    this.series.instancesRemoved(1);
   }
 
   protected override readonly immutableRow = true;
 
   protected buildTreeItem(): vscode.TreeItem {
-    const label = this.rowLabel();
-    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(this.model.label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.contextValue = ContextValue.Instance;
     item.iconPath = new vscode.ThemeIcon('file-media');
-    const frames = getNumber(this.dataset, Tag.NumberOfFrames);
-    const rows = getNumber(this.dataset, Tag.Rows);
-    const columns = getNumber(this.dataset, Tag.Columns);
-    item.description = [
-      this.sopClassUid ? sopClassName(this.sopClassUid) : '',
-      frames !== undefined && frames > 1 ? `${frames} frames` : '',
-      rows !== undefined && columns !== undefined ? `${columns}×${rows}` : '',
-    ]
-      .filter(Boolean)
-      .join(' · ');
+    item.description = this.model.details;
     item.command = { command: 'dicomweb.instance.preview', title: 'Preview', arguments: [this] };
     return item;
   }
 
   override tooltip(): vscode.MarkdownString {
-    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${label}** — ${sopClassName(this.sopClassUid)}\n\n`);
+    tooltip.appendMarkdown(`**${this.model.label}** — ${sopClassName(this.sopClassUid)}\n\n`);
     tooltip.appendMarkdown(`SOPInstanceUID: \`${this.sopInstanceUid}\`  \n`);
     tooltip.appendMarkdown(`SOPClassUID: \`${this.sopClassUid}\``);
     return tooltip;

@@ -1,72 +1,103 @@
 import * as vscode from 'vscode';
-import type { ServerConnection } from '../../config/connections';
+import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomJsonDataset } from '../../dicom/types';
-import { getNumber, getString } from '../../dicom/json';
+import type { DicomWebClient } from '../../dicomweb/client';
+import type { InstancePath } from '../../dicomweb/requests';
+import { counts } from '../models/counts';
+import { INSTANCE_FIELDS } from '../models/instance';
+import { Series } from '../models/series';
 import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
-import { InstanceNode, INSTANCE_FIELDS } from './InstanceNode';
-import { escape } from './ServerNode';
-import { counts, lowerCount, type StudyNode } from './StudyNode';
-import { Tag } from '../../dicom/tags';
+import { InstanceNode } from './InstanceNode';
+import { escape } from './markdown';
+import type { SeriesRow, StudyRow } from './resourceNode';
 
-export const SERIES_FIELDS = [
-  'SeriesDescription',
-  'SeriesNumber',
-  'Modality',
-  'NumberOfSeriesRelatedInstances',
-  'BodyPartExamined',
-];
-
-export class SeriesNode extends PagedNode<InstanceNode> {
+/** A series row; its data is a {@link Series}, its children the instances, a page at a time. */
+export class SeriesNode extends PagedNode<InstanceNode> implements SeriesRow {
   readonly id: string;
-  readonly seriesInstanceUid: string;
+  override readonly level = 'series' as const;
+  readonly model: Series;
 
   constructor(
     context: TreeContext,
-    readonly parent: StudyNode,
-    readonly dataset: DicomJsonDataset,
+    readonly parent: StudyRow,
+    dataset: DicomJsonDataset,
   ) {
     super(context);
-    this.seriesInstanceUid = getString(dataset, Tag.SeriesInstanceUID) ?? '';
-    this.id = `${parent.id}/series/${this.seriesInstanceUid}`;
+    this.model = new Series(parent.model, dataset);
+    this.id = `${parent.id}/series/${this.model.seriesInstanceUid}`;
   }
 
-  get study(): StudyNode {
+  get study(): StudyRow {
     return this.parent;
   }
 
+  get dataset(): DicomJsonDataset {
+    return this.model.dataset;
+  }
+
+  get seriesInstanceUid(): string {
+    return this.model.seriesInstanceUid;
+  }
+
   get seriesNumber(): number | undefined {
-    return getNumber(this.dataset, Tag.SeriesNumber);
+    return this.model.seriesNumber;
   }
 
   get modality(): string {
-    return getString(this.dataset, Tag.Modality) ?? '';
+    return this.model.modality;
   }
 
   get description(): string {
-    return getString(this.dataset, Tag.SeriesDescription) ?? '';
+    return this.model.description;
   }
 
   get instanceCount(): number | undefined {
-    return getNumber(this.dataset, Tag.NumberOfSeriesRelatedInstances);
+    return this.model.instanceCount;
+  }
+
+  get target(): InstancePath {
+    return this.model.target;
+  }
+
+  get uid(): string {
+    return this.model.seriesInstanceUid;
+  }
+
+  get title(): string {
+    return this.model.title;
+  }
+
+  get summary(): string {
+    return this.model.summary;
+  }
+
+  get connection(): ServerConnection {
+    return this.study.connection;
+  }
+
+  get client(): DicomWebClient {
+    return this.study.client;
+  }
+
+  deleteConfirmation(): string {
+    return this.model.deleteConfirmation();
+  }
+
+  deleted(): void {
+    this.study.contentRemoved(1, this.instanceCount ?? 0);
   }
 
   /** After instances of this series were deleted: the row (and the study's) shows what is left. */
   instancesRemoved(count: number): void {
-    lowerCount(this.dataset, Tag.NumberOfSeriesRelatedInstances, count);
+    this.model.instancesRemoved(count);
     this.forgetRow();
     this.study.contentRemoved(0, count);
-  }
-
-  private rowLabel(): string {
-    const number = this.seriesNumber !== undefined ? `#${this.seriesNumber} ` : '';
-    return `${number}${this.modality || 'Series'}${this.description ? ` — ${this.description}` : ''}`;
   }
 
   protected override readonly immutableRow = true;
 
   protected buildTreeItem(): vscode.TreeItem {
-    const label = this.rowLabel();
-    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(this.model.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.contextValue = ContextValue.Series;
     item.iconPath = new vscode.ThemeIcon('layers');
@@ -75,18 +106,17 @@ export class SeriesNode extends PagedNode<InstanceNode> {
   }
 
   override tooltip(): vscode.MarkdownString {
-    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
-    tooltip.appendMarkdown(`StudyInstanceUID: \`${this.study.studyInstanceUid}\`  \n`);
+    tooltip.appendMarkdown(`**${escape(this.model.label)}**\n\n`);
+    tooltip.appendMarkdown(`StudyInstanceUID: \`${this.study.model.studyInstanceUid}\`  \n`);
     tooltip.appendMarkdown(`SeriesInstanceUID: \`${this.seriesInstanceUid}\``);
     return tooltip;
   }
 
   protected async fetchPage(offset: number, limit: number) {
-    const page = await this.study.server.client.searchPage(
+    const page = await this.client.searchPage(
       'instances',
-      { studyInstanceUid: this.study.studyInstanceUid, seriesInstanceUid: this.seriesInstanceUid },
+      this.target,
       { includeField: INSTANCE_FIELDS },
       offset,
       limit,
@@ -102,7 +132,7 @@ export class SeriesNode extends PagedNode<InstanceNode> {
   }
 
   protected get owner(): ServerConnection {
-    return this.study.server.connection;
+    return this.connection;
   }
 
   protected listing(): string {

@@ -1,15 +1,23 @@
 import * as vscode from 'vscode';
-import type { ServerConnection } from '../../config/connections';
-import type { DicomWebClient } from '../../dicomweb/client';
 import { isFromWorkspace, originOf } from '../../config/connectionPolicy';
-import { redactUrl } from '../../dicomweb/transport/errors';
+import type { ServerConnection } from '../../config/serverConnection';
+import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
+import { redactUrl } from '../../dicomweb/transport/errors';
 import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
-import { ContextValue, PagedNode, type TreeContext } from './DicomWebNode';
-import { StudyNode, STUDY_FIELDS } from './StudyNode';
+import { STUDY_FIELDS } from '../models/study';
+import {
+  ContextValue,
+  PagedNode,
+  type ServerHandle,
+  type TreeContext,
+  type UploadDestination,
+} from './DicomWebNode';
+import { escape } from './markdown';
+import { StudyNode } from './StudyNode';
 
 /** A configured connection; its children are the studies QIDO finds, a page at a time. */
-export class ServerNode extends PagedNode<StudyNode> {
+export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   readonly id: string;
   readonly parent = undefined;
   private detected = false;
@@ -39,6 +47,11 @@ export class ServerNode extends PagedNode<StudyNode> {
     );
     this.reset();
     this.context.changed(this);
+  }
+
+  /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
+  override uploadDestination(): UploadDestination {
+    return { node: this, server: this, name: this.connection.name };
   }
 
   protected buildTreeItem(): vscode.TreeItem {
@@ -110,8 +123,4 @@ export class ServerNode extends PagedNode<StudyNode> {
 
 function filterKey(id: string): string {
   return `dicomweb.filter.${id}`;
-}
-
-export function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

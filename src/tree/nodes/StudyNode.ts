@@ -1,86 +1,119 @@
 import * as vscode from 'vscode';
-import type { ServerConnection } from '../../config/connections';
+import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomJsonDataset } from '../../dicom/types';
-import {
-  formatDicomDate,
-  formatPersonName,
-  getNumber,
-  getString,
-  getStrings,
-} from '../../dicom/json';
-import { ContextValue, PagedNode, type DicomWebNode, type TreeContext } from './DicomWebNode';
-import { escape, type ServerNode } from './ServerNode';
-import { SeriesNode, SERIES_FIELDS } from './SeriesNode';
-import { Tag } from '../../dicom/tags';
+import type { DicomWebClient } from '../../dicomweb/client';
+import type { InstancePath } from '../../dicomweb/requests';
+import { counts } from '../models/counts';
+import { SERIES_FIELDS } from '../models/series';
+import { Study } from '../models/study';
+import { ContextValue, PagedNode, type TreeContext, type UploadDestination } from './DicomWebNode';
+import { escape } from './markdown';
+import type { ServerRow, StudyRow } from './resourceNode';
+import { SeriesNode } from './SeriesNode';
 
-/** Study attributes a row shows, asked for explicitly: not every server returns them by default (PS3.18 §10.6.3.3.1). */
-export const STUDY_FIELDS = [
-  'StudyDescription',
-  'ModalitiesInStudy',
-  'NumberOfStudyRelatedSeries',
-  'NumberOfStudyRelatedInstances',
-  'PatientBirthDate',
-  'PatientSex',
-];
-
-export class StudyNode extends PagedNode<SeriesNode> {
+/** A study row; its data is a {@link Study}, its children the series, a page at a time. */
+export class StudyNode extends PagedNode<SeriesNode> implements StudyRow {
   readonly id: string;
-  readonly studyInstanceUid: string;
+  override readonly level = 'study' as const;
+  readonly model: Study;
 
   constructor(
     context: TreeContext,
-    readonly parent: ServerNode,
-    readonly dataset: DicomJsonDataset,
+    readonly parent: ServerRow,
+    dataset: DicomJsonDataset,
   ) {
     super(context);
-    this.studyInstanceUid = getString(dataset, Tag.StudyInstanceUID) ?? '';
-    this.id = `${parent.id}/study/${this.studyInstanceUid}`;
+    this.model = new Study(dataset);
+    this.id = `${parent.id}/study/${this.model.studyInstanceUid}`;
   }
 
-  get server(): ServerNode {
+  get server(): ServerRow {
     return this.parent;
   }
 
+  get dataset(): DicomJsonDataset {
+    return this.model.dataset;
+  }
+
+  get studyInstanceUid(): string {
+    return this.model.studyInstanceUid;
+  }
+
   get patientName(): string {
-    return formatPersonName(getString(this.dataset, Tag.PatientName)) || '(no patient name)';
+    return this.model.patientName;
   }
 
   get description(): string {
-    return getString(this.dataset, Tag.StudyDescription) ?? '';
+    return this.model.description;
   }
 
   get seriesCount(): number | undefined {
-    return getNumber(this.dataset, Tag.NumberOfStudyRelatedSeries);
+    return this.model.seriesCount;
   }
 
   get instanceCount(): number | undefined {
-    return getNumber(this.dataset, Tag.NumberOfStudyRelatedInstances);
+    return this.model.instanceCount;
   }
+
+  get target(): InstancePath {
+    return this.model.target;
+  }
+
+  get uid(): string {
+    return this.model.studyInstanceUid;
+  }
+
+  get title(): string {
+    return this.model.title;
+  }
+
+  get summary(): string {
+    return this.model.summary;
+  }
+
+  get connection(): ServerConnection {
+    return this.server.connection;
+  }
+
+  get client(): DicomWebClient {
+    return this.server.client;
+  }
+
+  deleteConfirmation(): string {
+    return this.model.deleteConfirmation();
+  }
+
+  /** The server row lists studies again when it is refreshed; nothing above to lower. */
+  deleted(): void {}
 
   /** After a delete below this study: its row shows the counts that are left. */
   contentRemoved(series: number, instances: number): void {
-    lowerCount(this.dataset, Tag.NumberOfStudyRelatedSeries, series);
-    lowerCount(this.dataset, Tag.NumberOfStudyRelatedInstances, instances);
+    this.model.contentRemoved(series, instances);
     this.forgetRow();
     this.context.changed(this);
   }
 
-  private rowLabel(): string {
-    return this.description ? `${this.patientName} — ${this.description}` : this.patientName;
+  /** Files dropped here go to `POST /studies/{study}` (PS3.18 §10.5.1). */
+  override uploadDestination(): UploadDestination {
+    return {
+      node: this,
+      server: this.server,
+      studyInstanceUid: this.studyInstanceUid,
+      name: `${this.connection.name} / ${this.patientName}`,
+    };
   }
 
   protected override readonly immutableRow = true;
 
   protected buildTreeItem(): vscode.TreeItem {
-    const label = this.rowLabel();
-    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(this.model.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.contextValue = ContextValue.Study;
     item.iconPath = new vscode.ThemeIcon('files');
     const parts = [
-      getString(this.dataset, Tag.PatientID),
-      formatDicomDate(getString(this.dataset, Tag.StudyDate)),
-      getStrings(this.dataset, Tag.ModalitiesInStudy).filter(Boolean).join('/'),
+      this.model.patientId,
+      this.model.studyDate,
+      this.model.modalities.join('/'),
       counts(this.seriesCount, 'series', 'series') +
         (this.instanceCount !== undefined
           ? `, ${counts(this.instanceCount, 'instance', 'instances')}`
@@ -91,24 +124,17 @@ export class StudyNode extends PagedNode<SeriesNode> {
   }
 
   override tooltip(): vscode.MarkdownString {
-    const label = this.rowLabel();
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${escape(label)}**\n\n`);
-    tooltip.appendMarkdown(
-      `Patient ID: ${escape(getString(this.dataset, Tag.PatientID) ?? '—')}  \n`,
-    );
-    tooltip.appendMarkdown(
-      `Study date: ${formatDicomDate(getString(this.dataset, Tag.StudyDate)) || '—'}  \n`,
-    );
-    tooltip.appendMarkdown(
-      `Accession: ${escape(getString(this.dataset, Tag.AccessionNumber) ?? '—')}  \n`,
-    );
+    tooltip.appendMarkdown(`**${escape(this.model.label)}**\n\n`);
+    tooltip.appendMarkdown(`Patient ID: ${escape(this.model.patientId ?? '—')}  \n`);
+    tooltip.appendMarkdown(`Study date: ${this.model.studyDate || '—'}  \n`);
+    tooltip.appendMarkdown(`Accession: ${escape(this.model.accessionNumber ?? '—')}  \n`);
     tooltip.appendMarkdown(`StudyInstanceUID: \`${this.studyInstanceUid}\``);
     return tooltip;
   }
 
   protected async fetchPage(offset: number, limit: number) {
-    const page = await this.server.client.searchPage(
+    const page = await this.client.searchPage(
       'series',
       { studyInstanceUid: this.studyInstanceUid },
       { includeField: SERIES_FIELDS },
@@ -126,7 +152,7 @@ export class StudyNode extends PagedNode<SeriesNode> {
   }
 
   protected get owner(): ServerConnection {
-    return this.server.connection;
+    return this.connection;
   }
 
   protected listing(): string {
@@ -136,29 +162,4 @@ export class StudyNode extends PagedNode<SeriesNode> {
   protected emptyLabel(): string {
     return 'No series';
   }
-}
-
-export function counts(value: number | undefined, one: string, many: string): string {
-  if (value === undefined) return '';
-  return `${value} ${value === 1 ? one : many}`;
-}
-
-export type { DicomWebNode };
-
-/**
- * Lowers a count attribute of a row's dataset (NumberOfStudyRelatedInstances …, PS3.18
- * §10.6.3.3) by `by`, never below 0: after a delete the row shows what is left without a
- * new query. Absent counts stay absent (the server did not send one).
- */
-export function lowerCount(dataset: DicomJsonDataset, tag: string, by: number): void {
-  const element = dataset[tag];
-  const value = element?.Value?.[0];
-  const current =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
-        ? Number(value)
-        : undefined;
-  if (!element || current === undefined || by <= 0) return;
-  element.Value = [Math.max(0, current - by)];
 }
