@@ -15,7 +15,7 @@ import { closeSync, openSync, writev, writevSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readInstanceIdentity } from '../../dicom/part10';
-import type { DicomWebClient } from '../client';
+import type { DicomWebSession as DicomWebClient } from '../session';
 import { DicomWebError } from '../transport/errors';
 import {
   MultipartError,

@@ -16,7 +16,7 @@
  * the request log. Errors come back as the same typed DicomWebError / DicomWebHttpError.
  */
 import { Worker } from 'node:worker_threads';
-import type { DicomWebClient, PortableClientOptions } from '../client';
+import type { DicomWebSession as DicomWebClient, PortableClientOptions } from '../session';
 import type { DownloadOptions, DownloadResult } from './download';
 import { DicomWebError, DicomWebHttpError, type DicomWebErrorCode } from '../transport/errors';
 import type { RequestLogEntry } from '../transport/http';

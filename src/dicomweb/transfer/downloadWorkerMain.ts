@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AuthProvider } from '../transport/auth';
-import { DicomWebClient } from '../client';
+import { DicomWebSession as DicomWebClient } from '../session';
+import { retrieveToDirectory } from './download';
 import type { DownloadWorkerData, FromDownloadWorker, ToDownloadWorker } from './downloadWorker';
 import { serializeError } from './downloadWorker';
 
@@ -55,12 +56,11 @@ const client = new DicomWebClient({
   auth,
   onRequest: (entry) => post({ type: 'log', entry }),
 });
-client
-  .downloadToDirectory(data.target, data.directory, {
-    ...data.options,
-    signal: controller.signal,
-    onProgress: ({ files, bytes }) => post({ type: 'progress', files, bytes }),
-  })
+retrieveToDirectory(client, data.target, data.directory, {
+  ...data.options,
+  signal: controller.signal,
+  onProgress: ({ files, bytes }) => post({ type: 'progress', files, bytes }),
+})
   .then(
     (result) => post({ type: 'done', result }),
     (error: unknown) => post({ type: 'error', error: serializeError(error) }),

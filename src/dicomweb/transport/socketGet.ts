@@ -20,7 +20,7 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { DicomWebError, redactUrl } from './errors';
-import type { TlsOptions } from './http';
+import type { TlsOptions } from './tls';
 import { RateWatch, type MinimumRate } from './limits';
 
 /** The status line and header fields of an answer (names lower-cased, repeats joined by ", "). */
