@@ -120,11 +120,34 @@ function fromInput(input: ServerInput, userInfo: UserInfo): ServerConnection {
   };
 }
 
+/** The four questions of Add/Edit Server, one quick input each: URL, name, kind, authentication. */
 async function askConnection(
   current: ServerConnection | undefined,
   userInfo: UserInfo,
 ): Promise<ServerConnection> {
   const title = current ? `Edit ${current.name}` : 'Add a DICOMweb server';
+  const url = await askUrl(title, current, userInfo);
+  const name = await askName(title, current, url);
+  const kind = await askKind(title, current, url);
+  const auth = await askAuth(title, current, userInfo, kind);
+  const username = auth === 'basic' ? await askUsername(title, current, userInfo) : undefined;
+  return {
+    ...current,
+    id: current?.id ?? newConnectionId(),
+    name: name.trim(),
+    url,
+    kind,
+    auth,
+    username,
+  };
+}
+
+/** (1/4) The service URL, normalized, its user info taken out, a DICOMweb root offered. */
+async function askUrl(
+  title: string,
+  current: ServerConnection | undefined,
+  userInfo: UserInfo,
+): Promise<string> {
   const url = await vscode.window.showInputBox({
     title: `${title} (1/4)`,
     // Short: a long prompt is cut off in the input box. The examples go in the placeholder.
@@ -136,18 +159,33 @@ async function askConnection(
     validateInput: baseUrlProblem,
   });
   if (!url) throw new UserCancelled();
-  const normalized = await offerDicomWebRoot(takeUserInfo(normalizeBaseUrl(url), userInfo));
+  return offerDicomWebRoot(takeUserInfo(normalizeBaseUrl(url), userInfo));
+}
 
+/** (2/4) The name the tree shows. */
+async function askName(
+  title: string,
+  current: ServerConnection | undefined,
+  url: string,
+): Promise<string> {
   const name = await vscode.window.showInputBox({
     title: `${title} (2/4)`,
     prompt: 'A name for the tree',
-    value: current?.name ?? defaultName(normalized),
+    value: current?.name ?? defaultName(url),
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim() ? undefined : 'A name is needed'),
   });
   if (!name) throw new UserCancelled();
+  return name;
+}
 
-  const detected = current?.kind ?? (await detectKind(normalized));
+/** (3/4) The server kind, the detected one first: it decides how deletes are sent. */
+async function askKind(
+  title: string,
+  current: ServerConnection | undefined,
+  url: string,
+): Promise<ServerKind> {
+  const detected = current?.kind ?? (await detectKind(url));
   const kinds: Array<vscode.QuickPickItem & { serverKind: ServerKind }> = Object.values(
     PROFILES,
   ).map((profile) => ({
@@ -162,7 +200,16 @@ async function askConnection(
     ignoreFocusOut: true,
   });
   if (!kind) throw new UserCancelled();
+  return kind.serverKind;
+}
 
+/** (4/4) How to authenticate; the likely one first (basic with user info in the URL, Entra on Azure). */
+async function askAuth(
+  title: string,
+  current: ServerConnection | undefined,
+  userInfo: UserInfo,
+  kind: ServerKind,
+): Promise<AuthKind> {
   const auths: Array<vscode.QuickPickItem & { auth: AuthKind }> = [
     { label: 'None', auth: 'none' },
     {
@@ -182,32 +229,29 @@ async function askConnection(
     },
   ];
   const preferred =
-    current?.auth ?? (userInfo.username ? 'basic' : kind.serverKind === 'azure' ? 'entra' : 'none');
+    current?.auth ?? (userInfo.username ? 'basic' : kind === 'azure' ? 'entra' : 'none');
   auths.sort((a, b) => (a.auth === preferred ? -1 : b.auth === preferred ? 1 : 0));
   const auth = await vscode.window.showQuickPick(auths, {
     title: `${title} (4/4): authentication`,
     ignoreFocusOut: true,
   });
   if (!auth) throw new UserCancelled();
+  return auth.auth;
+}
 
-  let username: string | undefined;
-  if (auth.auth === 'basic') {
-    username = await vscode.window.showInputBox({
-      title: `${title}: user name`,
-      value: current?.username ?? userInfo.username,
-      ignoreFocusOut: true,
-    });
-    if (username === undefined) throw new UserCancelled();
-  }
-  return {
-    ...current,
-    id: current?.id ?? newConnectionId(),
-    name: name.trim(),
-    url: normalized,
-    kind: kind.serverKind,
-    auth: auth.auth,
-    username,
-  };
+/** HTTP basic's user name (the password goes to secret storage, asked apart). */
+async function askUsername(
+  title: string,
+  current: ServerConnection | undefined,
+  userInfo: UserInfo,
+): Promise<string> {
+  const username = await vscode.window.showInputBox({
+    title: `${title}: user name`,
+    value: current?.username ?? userInfo.username,
+    ignoreFocusOut: true,
+  });
+  if (username === undefined) throw new UserCancelled();
+  return username;
 }
 
 async function askSecret(

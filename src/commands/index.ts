@@ -1,63 +1,83 @@
 /** Every command, registered in one place behind one error wrapper; one file per command. */
 import type * as vscode from 'vscode';
 import type { Services } from '../services';
-import { addServer, editServer, removeServer } from './addServer';
+import type { StudyFilter } from '../tree/filter';
+import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
+import type { InstanceNode } from '../tree/nodes/InstanceNode';
+import type { ResourceNode } from '../tree/nodes/resourceNode';
+import type { ServerNode } from '../tree/nodes/ServerNode';
+import { addSampleData } from './addSampleData';
+import { addServer, editServer, removeServer, type ServerInput } from './addServer';
 import { copyCurl } from './copyCurl';
+import { copyLocalServerToken } from './copyLocalServerToken';
+import { copyLocalServerUrl } from './copyLocalServerUrl';
 import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
-import {
-  addSampleData,
-  copyLocalServerToken,
-  copyLocalServerUrl,
-  localServerActions,
-  restartLocalServer,
-  startLocalServer,
-  startLocalServerInFolder,
-  stopLocalServer,
-} from './localServer';
+import { localServerActions } from './localServerActions';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
-import { registerCommand } from './registerCommand';
+import { registerCommand, type CommandHandler } from './registerCommand';
+import { restartLocalServer } from './restartLocalServer';
 import { clearFilter, setFilter } from './setFilter';
 import { showLog } from './showLog';
+import { startLocalServer } from './startLocalServer';
+import { startLocalServerInFolder } from './startLocalServerInFolder';
+import { stopLocalServer } from './stopLocalServer';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
 
+/*
+ * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
+ * (and the multi-selection), an Explorer menu the clicked URI (and the selection), the palette
+ * nothing, a test or another command what the command documents. Commands that act on a
+ * selection take `unknown` and keep the rows they can act on (selectionOf); the others say
+ * here, with `as`, what their menu passes, which package.json's `when` clauses guarantee.
+ */
 export function registerCommands(services: Services): vscode.Disposable[] {
-  const commands: Record<string, (...args: any[]) => unknown> = {
-    'dicomweb.server.add': (input) => addServer(services, input),
-    'dicomweb.server.edit': (node) => editServer(services, node),
-    'dicomweb.server.remove': (node) => removeServer(services, node),
-    'dicomweb.server.setFilter': (node, filter) => setFilter(services, node, filter),
-    'dicomweb.server.clearFilter': (node) => clearFilter(services, node),
-    'dicomweb.server.copyUrl': (node) => copyServerUrl(node),
+  const commands: Record<string, CommandHandler> = {
+    'dicomweb.server.add': (input) => addServer(services, input as ServerInput | undefined),
+    'dicomweb.server.edit': (node) => editServer(services, node as ServerNode),
+    'dicomweb.server.remove': (node) => removeServer(services, node as ServerNode | undefined),
+    'dicomweb.server.setFilter': (node, filter) =>
+      setFilter(services, node as ServerNode | undefined, filter as StudyFilter | undefined),
+    'dicomweb.server.clearFilter': (node) => clearFilter(services, node as ServerNode | undefined),
+    'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
     'dicomweb.tree.refresh': () => refresh(services),
-    'dicomweb.node.refresh': (node) => refresh(services, node),
-    'dicomweb.node.loadMore': (node) => loadMore(services, node),
-    'dicomweb.node.openMetadata': (node, nodes) => openMetadata(services, node, nodes),
-    'dicomweb.node.compareMetadata': (node, nodes) => compareMetadata(services, node, nodes),
-    'dicomweb.node.download': (node, nodes, folder) => download(services, node, nodes, folder),
-    'dicomweb.node.copyUid': (node, nodes) => copyUid(node, nodes),
-    'dicomweb.node.copyCurl': (node, nodes, which) => copyCurl(services, node, nodes, which),
-    'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, nodes),
+    'dicomweb.node.refresh': (node) => refresh(services, node as DicomWebNode | undefined),
+    'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode),
+    'dicomweb.node.openMetadata': (node, nodes) => openMetadata(services, node, asArray(nodes)),
+    'dicomweb.node.compareMetadata': (node, nodes) =>
+      compareMetadata(services, node, asArray(nodes)),
+    'dicomweb.node.download': (node, nodes, folder) =>
+      download(services, node, asArray(nodes), folder as vscode.Uri | undefined),
+    'dicomweb.node.copyUid': (node, nodes) => copyUid(node, asArray(nodes)),
+    'dicomweb.node.copyCurl': (node, nodes, which) =>
+      copyCurl(services, node as ServerNode | ResourceNode, nodes, which as number | undefined),
+    'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
     'dicomweb.node.uploadHere': (node, uris) =>
-      uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
+      uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
     'dicomweb.study.upload': (node, uris) =>
-      uploadHere(services, node, Array.isArray(uris) ? uris : undefined),
+      uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     'dicomweb.upload': () => uploadWithPicker(services),
     'dicomweb.upload.fromExplorer': (clicked, selection) =>
-      uploadFromExplorer(services, clicked, selection),
-    'dicomweb.instance.preview': (node) => previewInstance(services.previews, node),
-    'dicomweb.file.preview': (uri) => previewFile(services.previews, uri),
+      uploadFromExplorer(
+        services,
+        clicked as vscode.Uri | undefined,
+        selection as vscode.Uri[] | undefined,
+      ),
+    'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
+    'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     'dicomweb.log.show': () => showLog(services),
-    'dicomweb.origins.revoke': (origins) => revokeOrigins(services, origins),
+    'dicomweb.origins.revoke': (origins) =>
+      revokeOrigins(services, origins as string[] | undefined),
     'dicomweb.localServer.start': (folder) =>
       startLocalServer(services, typeof folder === 'string' ? folder : undefined),
-    'dicomweb.localServer.startInFolder': (folder) => startLocalServerInFolder(services, folder),
+    'dicomweb.localServer.startInFolder': (folder) =>
+      startLocalServerInFolder(services, folder as vscode.Uri | undefined),
     'dicomweb.localServer.stop': () => stopLocalServer(services),
     'dicomweb.localServer.restart': () => restartLocalServer(services),
     'dicomweb.localServer.copyUrl': () => copyLocalServerUrl(services),
@@ -66,4 +86,9 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.localServer.actions': () => localServerActions(services),
   };
   return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
+}
+
+/** A list argument (the multi-selection, dropped URIs), or undefined when it is not one. */
+function asArray<T = unknown>(value: unknown): T[] | undefined {
+  return Array.isArray(value) ? (value as T[]) : undefined;
 }

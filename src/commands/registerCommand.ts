@@ -10,6 +10,9 @@ export class UserCancelled extends Error {
   }
 }
 
+/** A command's handler: VS Code passes its arguments untyped (see commands/index.ts). */
+export type CommandHandler = (...args: unknown[]) => unknown;
+
 /**
  * Registers a command behind the one error wrapper: a cancellation is silent, an expected
  * failure becomes one clear sentence with "Show Log", details go to the log, never a stack
@@ -18,7 +21,7 @@ export class UserCancelled extends Error {
 export function registerCommand(
   services: Services,
   id: string,
-  handler: (...args: any[]) => unknown,
+  handler: CommandHandler,
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
