@@ -8,7 +8,8 @@ import {
 } from '../config/connectionPolicy';
 import { proxyFor } from '../config/clients';
 import { DicomWebClient } from '../dicomweb/client';
-import { kindFromUrl, PROFILES, type ServerKind } from '../dicomweb/profiles/serverProfiles';
+import { kindFromUrl } from '../dicomweb/profiles/detection';
+import { PROFILES, type ServerKind } from '../dicomweb/profiles/serverProfiles';
 import { redactUrl } from '../dicomweb/transport/errors';
 import { baseUrlProblem, normalizeBaseUrl } from '../dicomweb/requests';
 import type { Services } from '../services';

@@ -6,11 +6,11 @@
  * This file is the public facade, a list of methods in the vocabulary people know; each
  * delegates to the module that does the work: session.ts (the connection, detection, the
  * streamed retrieve), search.ts (QIDO and paging), retrieve.ts (metadata, frames, rendered,
- * bulk data), delete.ts (per server kind), transfer/ (store and download).
+ * bulk data), profiles/delete.ts (per server kind), transfer/ (store and download).
  */
 import type { DicomJsonDataset } from '../dicom/types';
 import { toCurl, type CurlOptions } from './curl';
-import { deleteRequests, deleteResource } from './delete';
+import { deleteRequests, deleteResource } from './profiles/delete';
 import type { RetrievedPart } from './parts';
 import type {
   FramesOptions,
@@ -277,7 +277,7 @@ export class DicomWebClient extends DicomWebSession {
   }
 
   // -------------------------------------------------------------------------------------
-  // DELETE (not in PS3.18; by server profile): delete.ts
+  // DELETE (not in PS3.18; by server profile): profiles/delete.ts
 
   /** Deletes a study with everything in it. */
   deleteStudy(studyInstanceUid: string, options: RequestOptions = {}): Promise<void> {

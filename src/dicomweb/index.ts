@@ -10,6 +10,7 @@ export type { TlsOptions } from './transport/tls';
 export * from '../mime/multipart';
 export * from './operations';
 export * from './profiles/serverProfiles';
+export * from './profiles/detection';
 export * from './requests';
 export * from './transfer/store';
 export * from './transfer/stowResponse';

@@ -14,16 +14,14 @@ import {
   type RequestLogEntry,
 } from './transport/http';
 import {
-  PROFILES,
   dicomWebRootCandidates,
   isLocalServerHeader,
   kindFromUrl,
   looksLikeOrthancSystem,
   looksLikeQidoAnswer,
   orthancRootCandidates,
-  type ServerKind,
-  type ServerProfile,
-} from './profiles/serverProfiles';
+} from './profiles/detection';
+import { PROFILES, type ServerKind, type ServerProfile } from './profiles/serverProfiles';
 import {
   MEDIA,
   normalizeBaseUrl,
@@ -93,7 +91,7 @@ export class DicomWebSession {
     return this.restRoot;
   }
 
-  /** How to wait for a long-running operation (delete.ts), as configured. */
+  /** How to wait for a long-running operation (profiles/delete.ts), as configured. */
   get operationPolling(): Partial<OperationPolling> | undefined {
     return this.options.operationPolling;
   }

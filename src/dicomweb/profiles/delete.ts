@@ -1,20 +1,20 @@
 /**
  * Deleting a study, series or instance. Not in PS3.18: each kind of server deletes its own
- * way (profiles/serverProfiles.ts `deleteMethod`): a DICOMweb-path `DELETE` (Azure, Google,
+ * way (serverProfiles.ts `deleteMethod`): a DICOMweb-path `DELETE` (Azure, Google,
  * the local server; Google's may be a long-running operation), Orthanc's REST API by its
  * own IDs, or dcm4chee-arc's reject-then-delete.
  */
-import { parseJson, readSmallBody } from './answers';
+import { parseJson, readSmallBody } from '../answers';
 import {
   DEFAULT_OPERATION_POLLING,
   operationsRoot,
   parseOperation,
   type LongRunningOperation,
-} from './operations';
-import { deleteRequest, resourcePath, type InstancePath, type RequestSpec } from './requests';
-import type { DicomWebSession, RequestOptions } from './session';
-import { DicomWebError, DicomWebHttpError } from './transport/errors';
-import { sleep } from './transport/http';
+} from '../operations';
+import { deleteRequest, resourcePath, type InstancePath, type RequestSpec } from '../requests';
+import type { DicomWebSession, RequestOptions } from '../session';
+import { DicomWebError, DicomWebHttpError } from '../transport/errors';
+import { sleep } from '../transport/http';
 
 /** A DELETE answer is empty or a small JSON operation: a body past this is not read. */
 const OPERATION_BODY_LIMIT = 64 * 1024;
