@@ -3,17 +3,21 @@
 //   1. installs Orthanc + its DICOMweb plugin from Debian when missing (as root),
 //   2. builds the extension and compiles the tests,
 //   3. starts two real Orthanc servers on 127.0.0.1 (open, and HTTP basic auth),
-//   4. runs the unit tests, the client tests against Orthanc, the integration tests
-//      inside a real VS Code (code-server) and the Playwright UI tests,
+//   4. runs the linters (ESLint, Prettier's check), the unit tests, the client tests
+//      against Orthanc, the integration tests inside a real VS Code (code-server) and the
+//      Playwright UI tests,
 //   5. stops the servers by PID, also on failure, and prints one closing line
-//      `tests: N passed, N failed`.
-// `--only unit,client,server,vscode,ui` runs a subset (unit and server need no Orthanc).
+//      `tests: N passed, N failed`, the sum of the counts each suite wrote to its summary
+//      file (a JSON line: node:test's through scripts/test-summary-reporter.mjs, the
+//      integration suite's from mocha's events, the UI runner's own).
+// `--only lint,unit,client,server,vscode,ui` runs a subset (lint, unit and server need no
+// Orthanc).
 // Outside Debian (README, "Tests on other systems"): DICOMWEB_ORTHANC_URL and
 // DICOMWEB_ORTHANC_AUTH_URL (+ _USER, _PASSWORD) name two Orthancs the contributor runs,
 // used instead of steps 1 and 3; a suite this machine cannot run fails with one sentence
 // saying why and what to do (scripts/platform.mjs), it is never skipped in silence.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
@@ -29,7 +33,7 @@ ensureNpmDependencies(root);
 await runOnRecentNode(import.meta.url);
 
 const onlyIndex = process.argv.indexOf('--only');
-const ALL = ['unit', 'client', 'server', 'vscode', 'ui'];
+const ALL = ['lint', 'unit', 'client', 'server', 'vscode', 'ui'];
 const suites = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(',') : ALL;
 for (const suite of suites) {
   if (!ALL.includes(suite)) {
@@ -85,52 +89,95 @@ function runSync(command, args, options = {}) {
   }
 }
 
-/** Runs a test command, relays its output, and counts passes and failures from it. */
-function runSuite(name, command, args, env, counters) {
+/** Where each suite writes its counts (a JSON line), read back once it has exited. */
+const SUMMARIES = join(root, '.test-work', 'summaries');
+
+/**
+ * Runs a test command and relays its output. The suite writes its counts as JSON to the file
+ * named by DICOMWEB_TEST_SUMMARY ({ passed, failed, ... }); a suite that exits without one,
+ * or that ran no test, fails.
+ */
+function runSuite(name, command, args, env) {
+  const summaryFile = join(SUMMARIES, `${name}.json`);
+  rmSync(summaryFile, { force: true });
+  mkdirSync(SUMMARIES, { recursive: true });
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, ...env },
+    const child = spawn(command, args(summaryFile), {
+      env: { ...process.env, ...env, DICOMWEB_TEST_SUMMARY: summaryFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    const relay = (stream, target) =>
-      stream.on('data', (chunk) => {
-        target.write(chunk);
-        output += chunk.toString('utf8');
-        if (output.length > 1_000_000) output = output.slice(-500_000);
-      });
-    relay(child.stdout, process.stdout);
-    relay(child.stderr, process.stderr);
+    child.stdout.on('data', (chunk) => process.stdout.write(chunk));
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     child.on('close', (code, signal) => {
-      const counts = counters(output);
+      const { counts, problem } = readSummary(summaryFile);
       totals.passed += counts.passed;
       totals.failed += counts.failed;
-      const ok = code === 0 && counts.failed === 0;
-      if (!ok) failures.push(`${name} (exit ${code ?? signal}, ${counts.failed} failed)`);
-      if (code === 0 && counts.passed + counts.failed === 0) failures.push(`${name}: ran no test`);
+      const ok = code === 0 && counts.failed === 0 && !problem;
+      if (code !== 0 || counts.failed > 0)
+        failures.push(`${name} (exit ${code ?? signal}, ${counts.failed} failed)`);
+      if (problem) failures.push(`${name}: ${problem}`);
       resolvePromise(ok);
     });
   });
 }
 
-const lastNumber = (output, pattern) => {
-  const matches = [...output.matchAll(pattern)];
-  return matches.length ? Number(matches[matches.length - 1][1]) : 0;
-};
-// node:test's spec reporter closes with `ℹ pass N` / `ℹ fail N`.
-const nodeTestCounts = (output) => ({
-  passed: lastNumber(output, /^ℹ pass (\d+)$/gm),
-  failed: lastNumber(output, /^ℹ fail (\d+)$/gm),
-});
-// mocha (inside the extension host) prints `N passing` / `N failing`.
-const mochaCounts = (output) => ({
-  passed: lastNumber(output, /(\d+) passing/g),
-  failed: lastNumber(output, /(\d+) failing/g),
-});
-const plainCounts = (output) => ({
-  passed: lastNumber(output, /(\d+) passed, \d+ failed/g),
-  failed: lastNumber(output, /\d+ passed, (\d+) failed/g),
-});
+/**
+ * A suite's counts from its summary file: { passed, failed, cancelled?, runnerTotals? }. A
+ * test node:test cancelled (its timeout, or its parent ended first) did not pass: it counts
+ * as failed here. runnerTotals, where given, are the runner's own figures of the same run
+ * (node:test's closing summary, mocha's stats), which the counting must agree with.
+ */
+function readSummary(file) {
+  const none = { passed: 0, failed: 0 };
+  if (!existsSync(file)) return { counts: none, problem: `wrote no summary (${file})` };
+  let summary;
+  try {
+    summary = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return { counts: none, problem: `its summary ${file} is not JSON: ${error.message}` };
+  }
+  const counts = {
+    passed: Number(summary.passed) || 0,
+    failed: (Number(summary.failed) || 0) + (Number(summary.cancelled) || 0),
+  };
+  if (counts.passed + counts.failed === 0) return { counts, problem: 'ran no test' };
+  const own = summary.runnerTotals;
+  if (own && (own.passed !== counts.passed || own.failed !== counts.failed))
+    return {
+      counts,
+      problem: `counted ${counts.passed} passed, ${counts.failed} failed, but the runner's own totals are ${own.passed} passed, ${own.failed} failed`,
+    };
+  return { counts };
+}
+
+/** node:test with the spec reporter on the console and the counting one into the summary. */
+const nodeTest = (options, files) => (summaryFile) => [
+  '--test',
+  ...options,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${pathToFileURL(join(root, 'scripts', 'test-summary-reporter.mjs')).href}`,
+  `--test-reporter-destination=${summaryFile}`,
+  ...files,
+];
+
+/**
+ * ESLint (eslint.config.mjs) and Prettier's check (.prettierrc.json, .prettierignore) over
+ * the whole repo: any error fails the run. Not tests: they add to no count.
+ */
+function lint() {
+  step('lint (ESLint, Prettier --check)');
+  const checks = [
+    ['eslint', ['node_modules/eslint/bin/eslint.js', '.']],
+    ['prettier --check', ['node_modules/prettier/bin/prettier.cjs', '--check', '.']],
+  ];
+  for (const [name, args] of checks) {
+    const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (result.status !== 0)
+      failures.push(`lint: ${name} exited with ${result.status ?? result.signal}`);
+    else console.log(`${name}: clean`);
+  }
+}
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -229,6 +276,10 @@ async function main() {
   // Debian's Orthanc (CI): installed when missing; a contributor's own Orthanc needs nothing.
   if (needsServer && orthanc.kind !== 'given') ensureSystemPackages();
 
+  // First, and needing no build: a lint error is the quickest failure to read.
+  if (runnable.includes('lint')) lint();
+  if (runnable.every((suite) => suite === 'lint')) return finish();
+
   step('build');
   runSync(process.execPath, ['scripts/build.mjs']);
   // A fresh out/: a compiled file whose source moved or was deleted must not stay importable.
@@ -267,13 +318,7 @@ async function main() {
 
     if (runnable.includes('unit')) {
       step('unit tests');
-      await runSuite(
-        'unit',
-        process.execPath,
-        ['--test', '--test-reporter=spec', ...testFiles('out/test/unit')],
-        env,
-        nodeTestCounts,
-      );
+      await runSuite('unit', process.execPath, nodeTest([], testFiles('out/test/unit')), env);
     }
     if (runnable.includes('client')) {
       step('client tests against Orthanc');
@@ -281,9 +326,8 @@ async function main() {
       await runSuite(
         'client',
         process.execPath,
-        ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('out/test/client')],
+        nodeTest(['--test-concurrency=1'], testFiles('out/test/client')),
         env,
-        nodeTestCounts,
       );
     }
     if (runnable.includes('server')) {
@@ -291,20 +335,20 @@ async function main() {
       await runSuite(
         'server',
         process.execPath,
-        ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('out/test/server')],
+        nodeTest(['--test-concurrency=1'], testFiles('out/test/server')),
         env,
-        nodeTestCounts,
       );
     }
     if (runnable.includes('vscode')) {
       step('integration tests in a real VS Code (code-server)');
       if (existsSync('out/test/vscode/runIntegration.js')) {
+        // The summary is written by test/integration/index.ts inside the extension host, which
+        // runIntegration passes every DICOMWEB_* variable on to.
         await runSuite(
           'vscode',
           process.execPath,
-          ['out/test/vscode/runIntegration.js'],
+          () => ['out/test/vscode/runIntegration.js'],
           env,
-          mochaCounts,
         );
       } else {
         failures.push('vscode: out/test/vscode/runIntegration.js is missing');
@@ -313,7 +357,7 @@ async function main() {
     if (runnable.includes('ui')) {
       step('UI tests (Playwright, real workbench)');
       if (existsSync('out/test/ui/run.js')) {
-        await runSuite('ui', process.execPath, ['out/test/ui/run.js'], env, plainCounts);
+        await runSuite('ui', process.execPath, () => ['out/test/ui/run.js'], env);
       } else {
         failures.push('ui: out/test/ui/run.js is missing');
       }
@@ -321,7 +365,11 @@ async function main() {
   } finally {
     await stopAll();
   }
+  finish();
+}
 
+/** The closing lines: every failure, then the one line of counts. */
+function finish() {
   console.log('');
   for (const failure of failures) console.log(`FAILED: ${failure}`);
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);

@@ -4,8 +4,10 @@
  * can use the `vscode` API against the extension under development.
  *
  * Env: DICOMWEB_TEST_GREP narrows the run to tests whose full title matches.
+ *      DICOMWEB_TEST_SUMMARY names the file the counts are written to as one JSON line
+ *      (scripts/test.mjs adds them up): { passed, failed, pending, failedNames, runnerTotals }.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 
@@ -19,6 +21,36 @@ function findTestFiles(dir: string): string[] {
     else if (entry.isFile() && entry.name.endsWith('.test.js')) files.push(full);
   }
   return files.sort();
+}
+
+interface Counts {
+  passed: number;
+  failed: number;
+  pending: number;
+  failedNames: string[];
+}
+
+/**
+ * Counts mocha's own events: a passed test, a failure (a test's, or a hook's, which mocha's
+ * `N failing` counts too), a pending (skipped) test.
+ */
+function countEvents(runner: Mocha.Runner, events: Mocha.RunnerConstants): Counts {
+  const counts: Counts = { passed: 0, failed: 0, pending: 0, failedNames: [] };
+  runner.on(events.EVENT_TEST_PASS, () => counts.passed++);
+  runner.on(events.EVENT_TEST_FAIL, (test: Mocha.Runnable) => {
+    counts.failed++;
+    counts.failedNames.push(test.fullTitle());
+  });
+  runner.on(events.EVENT_TEST_PENDING, () => counts.pending++);
+  return counts;
+}
+
+/** The counts for scripts/test.mjs, with mocha's own stats of the run to hold them against. */
+function writeSummary(counts: Counts, stats: Mocha.Stats | undefined): void {
+  const file = process.env.DICOMWEB_TEST_SUMMARY;
+  if (!file) return;
+  const runnerTotals = { passed: stats?.passes ?? 0, failed: stats?.failures ?? 0 };
+  writeFileSync(file, `${JSON.stringify({ ...counts, runnerTotals })}\n`);
 }
 
 export async function run(): Promise<void> {
@@ -37,12 +69,15 @@ export async function run(): Promise<void> {
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run((failed) => {
       const stats = runner.stats;
+      writeSummary(counts, stats);
       // The plain closing line that any runner of this repo's CI understands.
       console.log(
         `integration: ${stats?.passes ?? 0} passed, ${failed} failed${stats?.pending ? `, ${stats.pending} skipped` : ''}`,
       );
       resolve(failed);
     });
+    // In time for the first test: mocha starts the run on a later turn (setImmediate).
+    const counts = countEvents(runner, Mocha.Runner.constants);
   });
   if (failures > 0)
     throw new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`);

@@ -4,9 +4,11 @@
  *
  * Env: DICOMWEB_UI_GREP            only scenarios whose name matches (a regular expression)
  *      DICOMWEB_UI_TIMEOUT_MS      per-scenario timeout (default 180000)
+ *      DICOMWEB_TEST_SUMMARY       file the counts are written to as one JSON line
+ *                                  ({ passed, failed, failedNames }) for scripts/test.mjs
  * A failed scenario's open pages are saved as test-results/ui/<scenario>.png.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadScenarioFile, type UiScenario } from './scenario';
 import { REPO_ROOT, liveWorkbenches, screenshot } from './workbench';
@@ -42,6 +44,7 @@ async function main(): Promise<number> {
 
   let passed = 0;
   let failed = 0;
+  const failedNames: string[] = [];
   const started = Date.now();
   for (const item of scenarios) {
     const label = `${basename(item.file, '.ui.js')} › ${item.name}`;
@@ -52,6 +55,7 @@ async function main(): Promise<number> {
       console.log(`  ✔ ${label} (${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s)`);
     } catch (error) {
       failed++;
+      failedNames.push(label);
       console.log(`  ✘ ${label} (${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s)`);
       console.log(
         `    ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n    ')}`,
@@ -73,6 +77,9 @@ async function main(): Promise<number> {
   console.log(`UI scenarios finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (scenarios.length === 0) console.log('no UI scenario found');
   console.log(`${passed} passed, ${failed} failed`);
+  const summaryFile = process.env.DICOMWEB_TEST_SUMMARY;
+  if (summaryFile)
+    writeFileSync(summaryFile, `${JSON.stringify({ passed, failed, failedNames })}\n`);
   return failed > 0 || scenarios.length === 0 ? 1 : 0;
 }
 
