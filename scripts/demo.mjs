@@ -43,13 +43,14 @@ async function main() {
   ensureNpmDependencies(root);
   console.log('Building the extension…');
   run(process.execPath, ['scripts/build.mjs']);
-  // The local server and the seed generator are compiled with the tests' tsconfig.
+  // The local server (and its copier of the sample files) is compiled with the tests' tsconfig.
   run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
 
   mkdirSync(dataDir, { recursive: true });
   if (!readdirSync(dataDir).some((name) => name.endsWith('.dcm'))) {
+    // The tutorial's three instances, from media/samples/ (scripts/gen-samples.mjs made them).
     const { writeSeedFiles } = await import(
-      pathToFileURL(join(root, 'out/src/dicom/seedShapes.js')).href
+      pathToFileURL(join(root, 'out/src/server/samples.js')).href
     );
     const files = await writeSeedFiles(dataDir);
     console.log(`Seeded ${dataDir} with ${files.length} instances of the tutorial's study.`);

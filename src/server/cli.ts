@@ -13,7 +13,7 @@
  * requests that change data, and stops cleanly (index persisted) on SIGINT or SIGTERM.
  */
 import { join } from 'node:path';
-import { writeSeedFiles } from '../dicom/seedShapes';
+import { writeSeedFiles } from './samples';
 import { startLocalServer } from './lifecycle';
 import { TOKEN_ENV } from './tokenEnv';
 

@@ -6,10 +6,14 @@
  * images with the tutorial's exact Study/Series/SOP Instance UIDs, so every request the
  * tutorial shows (and every test that follows it) works against them. Green square and
  * red triangle share a series; the blue circle is in a second series of the same study.
+ *
+ * Test support, not shipped: scripts/gen-samples.mjs writes the product's copies
+ * (media/samples/, copied by src/server/samples.ts) with this file, and
+ * test/server/samples.test.ts keeps the two byte-identical.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SECONDARY_CAPTURE_IMAGE_STORAGE, makeImageInstance } from './writer';
+import { SECONDARY_CAPTURE_IMAGE_STORAGE, makeImageInstance } from './dicomWriter';
 
 /** Image size of every seed instance, in pixels. */
 export const SEED_IMAGE_SIZE = 64;
