@@ -121,6 +121,29 @@ export function deserializeError(error: SerializedError): Error {
 }
 
 /**
+ * Answers the worker's question for a credential (or a refreshed one) from this thread's
+ * auth provider: the provider may ask the person, which only the extension host can do.
+ */
+function answerAuth(
+  auth: DicomWebClient['authProvider'],
+  message: Extract<FromDownloadWorker, { type: 'auth' }>,
+  post: (message: ToDownloadWorker) => void,
+): void {
+  const ask = message.refresh
+    ? (auth.refresh?.() ?? Promise.resolve(false)).then((refreshed) => ({ refreshed }))
+    : auth.authorization().then((value) => ({ value }));
+  ask.then(
+    (answer) => post({ type: 'auth', id: message.id, ...answer }),
+    (error: unknown) =>
+      post({
+        type: 'auth',
+        id: message.id,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  );
+}
+
+/**
  * `client.downloadToDirectory(target, directory, options)`, run in a worker thread started
  * from `workerScript` (the bundle of downloadWorkerMain.ts). Same result, same progress
  * callbacks, same cancellation and errors.
@@ -161,21 +184,9 @@ export function downloadInWorker(
 
     worker.on('message', (message: FromDownloadWorker) => {
       switch (message.type) {
-        case 'auth': {
-          const ask = message.refresh
-            ? (auth.refresh?.() ?? Promise.resolve(false)).then((refreshed) => ({ refreshed }))
-            : auth.authorization().then((value) => ({ value }));
-          ask.then(
-            (answer) => post({ type: 'auth', id: message.id, ...answer }),
-            (error: unknown) =>
-              post({
-                type: 'auth',
-                id: message.id,
-                error: error instanceof Error ? error.message : String(error),
-              }),
-          );
+        case 'auth':
+          answerAuth(auth, message, post);
           break;
-        }
         case 'log':
           client.requestLogger?.(message.entry);
           break;

@@ -111,171 +111,223 @@ export function socketGetSupports(url: string): boolean {
  * MALFORMED_RESPONSE) once a body was accepted, or with what the sink threw.
  */
 export function socketGet(url: string, path: string, options: SocketGetOptions): SocketGetCall {
-  let socket: Socket | undefined;
+  const call = new SocketGetRun(url, options);
+  return {
+    outcome: new Promise<SocketGetOutcome>((resolve, reject) => call.start(path, resolve, reject)),
+    resume: () => call.resume(),
+  };
+}
+
+/** The request head to send, or why this reader cannot send it (undici then does). */
+function requestHead(
+  target: URL,
+  path: string,
+  headers: Record<string, string>,
+): { text: string } | { declined: string } {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value))
+      return { declined: `header ${JSON.stringify(name)} cannot be sent as is` };
+  }
+  const lines = [`GET ${path} HTTP/1.1`, `host: ${target.host}`];
+  for (const [name, value] of Object.entries(headers))
+    if (name.toLowerCase() !== 'host' && name.toLowerCase() !== 'connection')
+      lines.push(`${name}: ${value}`);
+  lines.push('connection: close', '', '');
+  return { text: lines.join('\r\n') };
+}
+
+/** The `onread` option of net.connect and tls.connect: reads land in `buffer`, refilled each time. */
+interface OnRead {
+  buffer: Buffer;
+  callback: (nread: number, buf: Uint8Array) => boolean;
+}
+
+/** Opens the connection, plain or TLS, reading through `onread`. */
+function openSocket(target: URL, options: SocketGetOptions, onread: OnRead): Socket {
+  const secure = target.protocol === 'https:';
+  const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+  const port = Number(target.port || (secure ? 443 : 80));
+  if (!secure) return connect({ host, port, noDelay: true, onread });
+  const tls = options.tls ?? {};
+  return connectTls({
+    host,
+    port,
+    // SNI names a host, never an address (RFC 6066 §3); the certificate is checked
+    // against `host` either way, as undici does.
+    servername: isIP(host) ? undefined : host,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    passphrase: tls.passphrase,
+    secureContext: options.secureContext,
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    ALPNProtocols: ['http/1.1'],
+    // A documented tls.connect option ("See the onread option of net.Socket") that
+    // @types/node leaves out of ConnectionOptions.
+    onread,
+  } as ConnectionOptions);
+}
+
+/** One {@link socketGet} call: its connection, its timers and how it settles. */
+class SocketGetRun {
+  private socket: Socket | undefined;
   /** The sink asked to stop reading: the silence is ours then, not the server's. */
-  let pausedBySink = false;
+  private pausedBySink = false;
   /** When the reader last asked for body bytes (a read returned, or the sink resumed). */
-  let askedAt = 0;
-  const outcome = new Promise<SocketGetOutcome>((resolve, reject) => {
-    const target = new URL(url);
-    const secure = target.protocol === 'https:';
-    if (!secure && target.protocol !== 'http:')
+  private askedAt = 0;
+  private settled = false;
+  private readonly reader: ResponseReader;
+  private readonly rate: RateWatch | undefined;
+  private resolve: (outcome: SocketGetOutcome) => void = () => undefined;
+  private reject: (error: Error) => void = () => undefined;
+  private readonly onAbort = (): void => this.finish(cancelled(this.url));
+
+  constructor(
+    private readonly url: string,
+    private readonly options: SocketGetOptions,
+  ) {
+    this.reader = new ResponseReader(url, options);
+    this.rate = options.minimumRate ? new RateWatch(options.minimumRate, 'GET', url) : undefined;
+  }
+
+  start(
+    path: string,
+    resolve: (outcome: SocketGetOutcome) => void,
+    reject: (error: Error) => void,
+  ): void {
+    this.resolve = resolve;
+    this.reject = reject;
+    const target = new URL(this.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:')
       return resolve({ kind: 'declined', reason: `${target.protocol} is read through undici` });
-    for (const [name, value] of Object.entries(options.headers)) {
-      if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value))
-        return resolve({
-          kind: 'declined',
-          reason: `header ${JSON.stringify(name)} cannot be sent as is`,
-        });
-    }
-    if (options.signal?.aborted) return reject(cancelled(url));
-
-    const lines = [`GET ${path} HTTP/1.1`, `host: ${target.host}`];
-    for (const [name, value] of Object.entries(options.headers))
-      if (name.toLowerCase() !== 'host' && name.toLowerCase() !== 'connection')
-        lines.push(`${name}: ${value}`);
-    lines.push('connection: close', '', '');
-
-    const reader = new ResponseReader(url, options);
-    const rate = options.minimumRate ? new RateWatch(options.minimumRate, 'GET', url) : undefined;
-    let settled = false;
-    const finish = (result: SocketGetOutcome | Error): void => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      socket?.destroy();
-      if (result instanceof Error) reject(result);
-      else resolve(result);
-    };
-    const onAbort = (): void => finish(cancelled(url));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const buffer = Buffer.allocUnsafe(options.readBufferBytes ?? 64 * 1024);
-    const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-    const onread = {
+    const head = requestHead(target, path, this.options.headers);
+    if ('declined' in head) return resolve({ kind: 'declined', reason: head.declined });
+    if (this.options.signal?.aborted) return reject(cancelled(this.url));
+    this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    const buffer = Buffer.allocUnsafe(this.options.readBufferBytes ?? 64 * 1024);
+    const socket = openSocket(target, this.options, {
       buffer,
-      callback: (nread: number, buf: Uint8Array): boolean => {
-        if (settled) return false;
-        try {
-          const wasHead = reader.phase === 'head';
-          if (rate && !wasHead) {
-            const now = performance.now();
-            rate.check(nread, now - askedAt);
-            askedAt = now;
-          }
-          const step = reader.feed(buf.subarray(0, nread) as Buffer);
-          if (step.outcome) {
-            finish(step.outcome);
-            return false;
-          }
-          // From the body on, the timeout is the longest silence (each read re-arms it).
-          if (wasHead && reader.phase === 'body') {
-            s.setTimeout(options.bodyMs);
-            askedAt = performance.now();
-          }
-          pausedBySink = !step.more;
-          return step.more;
-        } catch (error) {
-          finish(error as Error);
-          return false;
-        }
-      },
-    };
-    const port = Number(target.port || (secure ? 443 : 80));
-    const tls = options.tls ?? {};
-    const s: Socket = secure
-      ? connectTls({
-          host,
-          port,
-          // SNI names a host, never an address (RFC 6066 §3); the certificate is checked
-          // against `host` either way, as undici does.
-          servername: isIP(host) ? undefined : host,
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          passphrase: tls.passphrase,
-          secureContext: options.secureContext,
-          rejectUnauthorized: tls.rejectUnauthorized ?? true,
-          ALPNProtocols: ['http/1.1'],
-          // A documented tls.connect option ("See the onread option of net.Socket") that
-          // @types/node leaves out of ConnectionOptions.
-          onread,
-        } as ConnectionOptions)
-      : connect({ host, port, noDelay: true, onread });
-    socket = s;
-    s.setTimeout(options.connectMs);
-    s.on(secure ? 'secureConnect' : 'connect', () => {
-      s.setTimeout(options.headersMs);
-      // The whole head within headersMs of the request, as undici's headersTimeout: the idle
-      // timer alone is re-armed by every byte of a head that trickles.
-      const headTimer = setTimeout(() => {
-        if (reader.phase === 'head')
-          finish({
-            kind: 'declined',
-            reason: `no whole answer head within ${options.headersMs} ms`,
-          });
-      }, options.headersMs);
-      headTimer.unref();
-      s.once('close', () => clearTimeout(headTimer));
-      s.write(lines.join('\r\n'));
+      callback: (nread, buf) => this.onRead(buf.subarray(0, nread) as Buffer),
     });
-    s.on('timeout', () => {
-      if (pausedBySink) return; // re-armed by resume()
-      if (reader.phase === 'head')
-        finish({
-          kind: 'declined',
-          reason: `no answer within ${s.connecting ? options.connectMs : options.headersMs} ms`,
-        });
-      else
-        finish(
-          new DicomWebError(
-            'TIMEOUT',
-            `GET ${redactUrl(url)} timed out: no data for ${options.bodyMs} ms`,
-            { method: 'GET', url },
-          ),
-        );
-    });
-    s.on('error', (error) => {
-      if (reader.phase === 'head') finish({ kind: 'declined', reason: error.message });
-      else
-        finish(
-          new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: ${error.message}`, {
-            method: 'GET',
-            url,
-            cause: error,
-          }),
-        );
-    });
+    this.socket = socket;
+    socket.setTimeout(this.options.connectMs);
+    const secure = target.protocol === 'https:';
+    socket.on(secure ? 'secureConnect' : 'connect', () => this.onConnected(head.text));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('error', (error) => this.onError(error));
     // With `onread` the stream itself holds nothing: 'end' is the peer's FIN.
-    s.on('end', () => {
+    socket.on('end', () => {
       try {
-        finish(reader.eof());
+        this.finish(this.reader.eof());
       } catch (error) {
-        finish(error as Error);
+        this.finish(error as Error);
       }
     });
-    s.on('close', () =>
-      finish(
-        reader.phase === 'head'
+    socket.on('close', () =>
+      this.finish(
+        this.reader.phase === 'head'
           ? { kind: 'declined', reason: 'the connection closed before an answer' }
-          : new DicomWebError('NETWORK', `GET ${redactUrl(url)} failed: the connection closed`, {
-              method: 'GET',
-              url,
-            }),
+          : new DicomWebError(
+              'NETWORK',
+              `GET ${redactUrl(this.url)} failed: the connection closed`,
+              { method: 'GET', url: this.url },
+            ),
       ),
     );
-  });
-  return {
-    outcome,
-    resume: () => {
-      if (socket && !socket.destroyed) {
-        pausedBySink = false;
-        askedAt = performance.now();
-        socket.setTimeout(options.bodyMs);
-        socket.resume();
+  }
+
+  /** Reads again after the sink returned false. */
+  resume(): void {
+    const socket = this.socket;
+    if (socket && !socket.destroyed) {
+      this.pausedBySink = false;
+      this.askedAt = performance.now();
+      socket.setTimeout(this.options.bodyMs);
+      socket.resume();
+    }
+  }
+
+  private finish(result: SocketGetOutcome | Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.socket?.destroy();
+    if (result instanceof Error) this.reject(result);
+    else this.resolve(result);
+  }
+
+  /** One read landed in the buffer: feed it on; `false` stops reading (paused or settled). */
+  private onRead(view: Buffer): boolean {
+    if (this.settled) return false;
+    try {
+      const wasHead = this.reader.phase === 'head';
+      if (this.rate && !wasHead) {
+        const now = performance.now();
+        this.rate.check(view.length, now - this.askedAt);
+        this.askedAt = now;
       }
-    },
-  };
+      const step = this.reader.feed(view);
+      if (step.outcome) {
+        this.finish(step.outcome);
+        return false;
+      }
+      // From the body on, the timeout is the longest silence (each read re-arms it).
+      if (wasHead && this.reader.phase === 'body') {
+        this.socket!.setTimeout(this.options.bodyMs);
+        this.askedAt = performance.now();
+      }
+      this.pausedBySink = !step.more;
+      return step.more;
+    } catch (error) {
+      this.finish(error as Error);
+      return false;
+    }
+  }
+
+  private onConnected(request: string): void {
+    const socket = this.socket!;
+    const { headersMs } = this.options;
+    socket.setTimeout(headersMs);
+    // The whole head within headersMs of the request, as undici's headersTimeout: the idle
+    // timer alone is re-armed by every byte of a head that trickles.
+    const headTimer = setTimeout(() => {
+      if (this.reader.phase === 'head')
+        this.finish({ kind: 'declined', reason: `no whole answer head within ${headersMs} ms` });
+    }, headersMs);
+    headTimer.unref();
+    socket.once('close', () => clearTimeout(headTimer));
+    socket.write(request);
+  }
+
+  private onTimeout(): void {
+    if (this.pausedBySink) return; // re-armed by resume()
+    const { connectMs, headersMs, bodyMs } = this.options;
+    if (this.reader.phase === 'head')
+      this.finish({
+        kind: 'declined',
+        reason: `no answer within ${this.socket!.connecting ? connectMs : headersMs} ms`,
+      });
+    else
+      this.finish(
+        new DicomWebError(
+          'TIMEOUT',
+          `GET ${redactUrl(this.url)} timed out: no data for ${bodyMs} ms`,
+          { method: 'GET', url: this.url },
+        ),
+      );
+  }
+
+  private onError(error: Error): void {
+    if (this.reader.phase === 'head') this.finish({ kind: 'declined', reason: error.message });
+    else
+      this.finish(
+        new DicomWebError('NETWORK', `GET ${redactUrl(this.url)} failed: ${error.message}`, {
+          method: 'GET',
+          url: this.url,
+          cause: error,
+        }),
+      );
+  }
 }
 
 function cancelled(url: string): DicomWebError {
