@@ -57,7 +57,12 @@ export {
   type SearchPage,
   type SearchResult,
 } from './search';
-export type { DicomWebClientOptions, PortableClientOptions, RequestOptions } from './session';
+export {
+  DicomWebSession,
+  type DicomWebClientOptions,
+  type PortableClientOptions,
+  type RequestOptions,
+} from './session';
 
 export class DicomWebClient extends DicomWebSession {
   /** The request as the seed tutorial's cURL command; credentials become a placeholder. */
