@@ -103,6 +103,10 @@ interface Prepared {
   bytes?: Buffer;
 }
 
+/**
+ * STOW-RS of many files (DicomWebClient.storeInstances): prepares them, sends the batches a
+ * few at a time, and resolves with one outcome per file in the order given.
+ */
 export async function storeFiles(
   client: DicomWebSession,
   files: ReadonlyArray<string>,
