@@ -8,7 +8,7 @@ export * from './transport/errors';
 export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions } from './transport/http';
 export type { TlsOptions } from './transport/tls';
 export * from '../mime/multipart';
-export * from './operations';
+export * from './profiles/operations';
 export * from './profiles/serverProfiles';
 export * from './profiles/detection';
 export * from './requests';

@@ -31,7 +31,7 @@ import {
   type RequestSpec,
   type RetrieveOptions,
 } from './requests';
-import type { OperationPolling } from './operations';
+import type { OperationPolling } from './profiles/operations';
 import { partsOf, type RetrievedPart } from './parts';
 
 export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
@@ -42,7 +42,7 @@ export interface DicomWebClientOptions extends Omit<HttpOptions, 'auth'> {
   serverKind?: ServerKind;
   /** The server's own REST root (Orthanc), when it cannot be derived from the base URL. */
   serverRoot?: string;
-  /** How to wait for a long-running operation (Google's delete); see operations.ts. */
+  /** How to wait for a long-running operation (Google's delete); see profiles/operations.ts. */
   operationPolling?: Partial<OperationPolling>;
 }
 

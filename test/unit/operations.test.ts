@@ -1,5 +1,5 @@
 /**
- * Google Cloud Healthcare's long-running delete (src/dicomweb/operations.ts). No Google
+ * Google Cloud Healthcare's long-running delete (src/dicomweb/profiles/operations.ts). No Google
  * service is reachable here: a raw `node:http` server on 127.0.0.1 answers exactly what
  * Google's reference documents for `studies.delete` (an Operation) and `operations.get`
  * (the same Operation, then `done`), so the test sees every request the client sends.

@@ -10,7 +10,7 @@ import {
   operationsRoot,
   parseOperation,
   type LongRunningOperation,
-} from '../operations';
+} from './operations';
 import { deleteRequest, resourcePath, type InstancePath, type RequestSpec } from '../requests';
 import type { DicomWebSession, RequestOptions } from '../session';
 import { DicomWebError, DicomWebHttpError } from '../transport/errors';
