@@ -17,7 +17,16 @@
 // used instead of steps 1 and 3; a suite this machine cannot run fails with one sentence
 // saying why and what to do (scripts/platform.mjs), it is never skipped in silence.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOnRecentNode } from './node24.mjs';
@@ -89,8 +98,12 @@ function runSync(command, args, options = {}) {
   }
 }
 
-/** Where each suite writes its counts (a JSON line), read back once it has exited. */
-const SUMMARIES = join(root, '.test-work', 'summaries');
+/**
+ * Where each suite writes its counts (a JSON line), read back once it has exited: a folder
+ * of this run's own, so that another `npm test` on the machine cannot replace or delete them.
+ */
+const SUMMARIES = mkdtempSync(join(tmpdir(), 'dicomweb-test-summaries-'));
+process.on('exit', () => rmSync(SUMMARIES, { recursive: true, force: true }));
 
 /**
  * Runs a test command and relays its output. The suite writes its counts as JSON to the file
@@ -99,8 +112,6 @@ const SUMMARIES = join(root, '.test-work', 'summaries');
  */
 function runSuite(name, command, args, env) {
   const summaryFile = join(SUMMARIES, `${name}.json`);
-  rmSync(summaryFile, { force: true });
-  mkdirSync(SUMMARIES, { recursive: true });
   return new Promise((resolvePromise) => {
     const child = spawn(command, args(summaryFile), {
       env: { ...process.env, ...env, DICOMWEB_TEST_SUMMARY: summaryFile },
@@ -150,16 +161,34 @@ function readSummary(file) {
   return { counts };
 }
 
-/** node:test with the spec reporter on the console and the counting one into the summary. */
-const nodeTest = (options, files) => (summaryFile) => [
-  '--test',
-  ...options,
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  `--test-reporter=${pathToFileURL(join(root, 'scripts', 'test-summary-reporter.mjs')).href}`,
-  `--test-reporter-destination=${summaryFile}`,
-  ...files,
-];
+/**
+ * The compiled test files in `dir` under node:test, with the spec reporter on the console and
+ * the counting one into the summary.
+ */
+async function runNodeTests(name, dir, options, env) {
+  const files = testFiles(dir);
+  // Named no file, `node --test` would look for tests by its own patterns from the working
+  // folder, and find this very script (scripts/test.mjs) among them.
+  if (files.length === 0) {
+    failures.push(`${name}: no compiled test file in ${dir}`);
+    return;
+  }
+  const reporter = pathToFileURL(join(root, 'scripts', 'test-summary-reporter.mjs')).href;
+  await runSuite(
+    name,
+    process.execPath,
+    (summaryFile) => [
+      '--test',
+      ...options,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${reporter}`,
+      `--test-reporter-destination=${summaryFile}`,
+      ...files,
+    ],
+    env,
+  );
+}
 
 /**
  * ESLint (eslint.config.mjs) and Prettier's check (.prettierrc.json, .prettierignore) over
@@ -318,26 +347,16 @@ async function main() {
 
     if (runnable.includes('unit')) {
       step('unit tests');
-      await runSuite('unit', process.execPath, nodeTest([], testFiles('out/test/unit')), env);
+      await runNodeTests('unit', 'out/test/unit', [], env);
     }
     if (runnable.includes('client')) {
       step('client tests against Orthanc');
       // One file at a time: the files share the Orthanc server and assert on what it holds.
-      await runSuite(
-        'client',
-        process.execPath,
-        nodeTest(['--test-concurrency=1'], testFiles('out/test/client')),
-        env,
-      );
+      await runNodeTests('client', 'out/test/client', ['--test-concurrency=1'], env);
     }
     if (runnable.includes('server')) {
       step('local DICOMweb server tests');
-      await runSuite(
-        'server',
-        process.execPath,
-        nodeTest(['--test-concurrency=1'], testFiles('out/test/server')),
-        env,
-      );
+      await runNodeTests('server', 'out/test/server', ['--test-concurrency=1'], env);
     }
     if (runnable.includes('vscode')) {
       step('integration tests in a real VS Code (code-server)');
