@@ -47,7 +47,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
     'dicomweb.tree.refresh': () => refresh(services),
     'dicomweb.node.refresh': (node) => refresh(services, node as DicomWebNode | undefined),
-    'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode),
+    'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode | undefined),
     'dicomweb.node.openMetadata': (node, nodes) => openMetadata(services, node, asArray(nodes)),
     'dicomweb.node.compareMetadata': (node, nodes) =>
       compareMetadata(services, node, asArray(nodes)),

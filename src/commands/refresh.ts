@@ -7,6 +7,6 @@ export function refresh(services: Services, node?: DicomWebNode): void {
 }
 
 /** `dicomweb.node.loadMore`: the next QIDO page of a node. */
-export async function loadMore(services: Services, node: DicomWebNode): Promise<void> {
+export async function loadMore(services: Services, node?: DicomWebNode): Promise<void> {
   await services.tree.loadMore(node);
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ConnectionStore } from '../config/connections';
-import { type DicomWebNode, MessageNode, PagedNode, type TreeContext } from './nodes/DicomWebNode';
+import type { DicomWebNode, TreeContext } from './nodes/DicomWebNode';
 import { ServerNode } from './nodes/ServerNode';
 
 /**
@@ -69,7 +69,7 @@ export class DicomWebTreeProvider
 
   /** Queries a node (or every connection) again. */
   refresh(node?: DicomWebNode): void {
-    if (node instanceof MessageNode) node = node.parent;
+    node = node?.refreshTarget();
     if (!node) {
       for (const server of this.servers.values()) server.reset();
       this.changedEmitter.fire(undefined);
@@ -79,8 +79,8 @@ export class DicomWebTreeProvider
     this.changedEmitter.fire(node);
   }
 
-  async loadMore(node: DicomWebNode): Promise<void> {
-    if (node instanceof PagedNode) await node.loadMore();
+  async loadMore(node?: DicomWebNode): Promise<void> {
+    await node?.loadMore();
   }
 
   dispose(): void {

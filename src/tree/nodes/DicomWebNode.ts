@@ -84,6 +84,12 @@ export abstract class DicomWebNode {
   }
   /** Forgets loaded children so the next expansion queries the server again. */
   reset(): void {}
+  /** The row a refresh of this one queries again: itself (a message row: the row it is about). */
+  refreshTarget(): DicomWebNode {
+    return this;
+  }
+  /** Loads the next page of children, for rows listed a page at a time (PagedNode). */
+  async loadMore(): Promise<void> {}
   /** Files dropped on this row go to the study or server it belongs to. */
   uploadDestination(): UploadDestination | undefined {
     return this.parent?.uploadDestination();
@@ -123,6 +129,11 @@ export class MessageNode extends DicomWebNode {
       item.tooltip = this.detail;
     }
     return item;
+  }
+
+  /** "Load more…", an error's retry or a note: refreshing it refreshes the row it is about. */
+  override refreshTarget(): DicomWebNode {
+    return this.parent;
   }
 }
 
@@ -187,7 +198,7 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
   }
 
   /** Loads the next page (the "Load more…" row). */
-  async loadMore(): Promise<void> {
+  override async loadMore(): Promise<void> {
     await this.load();
     this.context.changed(this);
   }
