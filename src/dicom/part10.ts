@@ -304,6 +304,51 @@ type ParseAttempt =
  * "read more" or "the file is truncated".
  */
 function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefined): ParseAttempt {
+  const header = parseFileMeta(bytes, isWholeFile, path);
+  if ('kind' in header) return header;
+  const { meta, deflated } = header;
+  if (deflated && !isWholeFile) {
+    return { kind: 'need-more', dataSet: meta, wholeFile: true, identityComplete: false };
+  }
+  const { dataSet, failure } = parseDataSet(bytes, meta);
+  const pixelData = dataSet.elements[PIXEL_DATA];
+  // Implicit VR parsing in dicom-parser does not throw when the last element runs past
+  // the buffer; it just stops. Catch that here so truncation is never silent.
+  const overrun = failure === undefined && !pixelData && lastElementOverruns(dataSet);
+
+  if (pixelData) return { kind: 'done', dataSet, pixelData, deflated };
+  if (failure === undefined && !overrun && isWholeFile) {
+    refuseImageWithoutPixelData(dataSet, path);
+    return { kind: 'done', dataSet, pixelData: undefined, deflated };
+  }
+  if (!isWholeFile) {
+    return {
+      kind: 'need-more',
+      dataSet,
+      wholeFile: false,
+      identityComplete: hasElementAfter(dataSet, SERIES_INSTANCE_UID),
+    };
+  }
+  if (overrun) {
+    throw new DicomFileError(
+      'TRUNCATED',
+      `${path ?? 'The file'} ends inside a data element.`,
+      path,
+    );
+  }
+  throw toDicomFileError(failure, path);
+}
+
+/**
+ * The "DICM" prefix and the File Meta Information, read on their own: the File Meta is
+ * always Explicit VR Little Endian and tells how the rest is encoded (PS3.10 §7.1). A
+ * prefix that ends inside it asks for more bytes; a whole file that does is TRUNCATED.
+ */
+function parseFileMeta(
+  bytes: Buffer,
+  isWholeFile: boolean,
+  path: string | undefined,
+): ParseAttempt | { meta: dicomParser.DataSet; deflated: boolean } {
   if (!hasDicmPrefix(bytes)) {
     throw new DicomFileError(
       'NOT_DICOM',
@@ -311,8 +356,6 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
       path,
     );
   }
-  // File Meta first, on its own: it is always Explicit VR Little Endian (PS3.10 §7.1)
-  // and tells how the rest is encoded.
   let meta: dicomParser.DataSet;
   try {
     meta = dicomParser.readPart10Header(bytes);
@@ -351,64 +394,45 @@ function parsePrefix(bytes: Buffer, isWholeFile: boolean, path: string | undefin
       path,
     );
   }
-  const deflated = transferSyntax === TransferSyntax.DeflatedExplicitVRLittleEndian;
-  if (deflated && !isWholeFile) {
-    return { kind: 'need-more', dataSet: meta, wholeFile: true, identityComplete: false };
-  }
+  return { meta, deflated: transferSyntax === TransferSyntax.DeflatedExplicitVRLittleEndian };
+}
 
-  let dataSet: dicomParser.DataSet;
-  let failure: unknown;
+/** The data set up to Pixel Data, or as much of it as parsed, with the parser's failure. */
+function parseDataSet(
+  bytes: Buffer,
+  meta: dicomParser.DataSet,
+): { dataSet: dicomParser.DataSet; failure: unknown } {
   try {
-    dataSet = dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA });
+    return { dataSet: dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA }), failure: undefined };
   } catch (error) {
     const { exception, dataSet: partial } = splitParserError(error);
-    failure = exception;
-    dataSet = partial ?? meta;
+    const dataSet = partial ?? meta;
     // dicom-parser merges the File Meta only on success; the partial data set needs it too.
     for (const [tag, element] of Object.entries(meta.elements)) dataSet.elements[tag] ??= element;
+    return { dataSet, failure: exception };
   }
-  const pixelData = dataSet.elements[PIXEL_DATA];
-  // Implicit VR parsing in dicom-parser does not throw when the last element runs past
-  // the buffer; it just stops. Catch that here so truncation is never silent.
-  const overrun = failure === undefined && !pixelData && lastElementOverruns(dataSet);
+}
 
-  if (pixelData) return { kind: 'done', dataSet, pixelData, deflated };
-  if (failure === undefined && !overrun && isWholeFile) {
-    // An image whose file ends before any Pixel Data was cut at an element boundary:
-    // every "... Image Storage" IOD has the Image Pixel module (PS3.3 §C.7.6.3), and
-    // Rows (0028,0010) belongs to it.
-    const hasAnyPixelData = [ParserTag.FloatPixelData, ParserTag.DoubleFloatPixelData].some(
-      (tag) => dataSet.elements[tag],
-    );
-    const sopClass = readUid(dataSet, ParserTag.SOPClassUID);
-    const isImage =
-      dataSet.elements[ParserTag.Rows] !== undefined ||
-      (sopClass !== undefined && /Image$/.test(sopClassName(sopClass)));
-    if (isImage && !hasAnyPixelData) {
-      throw new DicomFileError(
-        'TRUNCATED',
-        `${path ?? 'The file'} describes an image but ends before its Pixel Data.`,
-        path,
-      );
-    }
-    return { kind: 'done', dataSet, pixelData: undefined, deflated };
-  }
-  if (!isWholeFile) {
-    return {
-      kind: 'need-more',
-      dataSet,
-      wholeFile: false,
-      identityComplete: hasElementAfter(dataSet, SERIES_INSTANCE_UID),
-    };
-  }
-  if (overrun) {
+/**
+ * An image whose file ends before any Pixel Data was cut at an element boundary: every
+ * "... Image Storage" IOD has the Image Pixel module (PS3.3 §C.7.6.3), and Rows
+ * (0028,0010) belongs to it.
+ */
+function refuseImageWithoutPixelData(dataSet: dicomParser.DataSet, path: string | undefined): void {
+  const hasAnyPixelData = [ParserTag.FloatPixelData, ParserTag.DoubleFloatPixelData].some(
+    (tag) => dataSet.elements[tag],
+  );
+  const sopClass = readUid(dataSet, ParserTag.SOPClassUID);
+  const isImage =
+    dataSet.elements[ParserTag.Rows] !== undefined ||
+    (sopClass !== undefined && /Image$/.test(sopClassName(sopClass)));
+  if (isImage && !hasAnyPixelData) {
     throw new DicomFileError(
       'TRUNCATED',
-      `${path ?? 'The file'} ends inside a data element.`,
+      `${path ?? 'The file'} describes an image but ends before its Pixel Data.`,
       path,
     );
   }
-  throw toDicomFileError(failure, path);
 }
 
 /** Throws TRUNCATED when Pixel Data runs past the end of the file. */
