@@ -14,8 +14,6 @@ import {
 } from './connectionPolicy';
 import type { ServerConnection } from './serverConnection';
 
-export type { AuthKind, ServerConnection } from './serverConnection';
-
 export const SERVERS_SETTING = 'servers';
 const SECTION = 'dicomweb';
 

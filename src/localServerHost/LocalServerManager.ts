@@ -5,7 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { ConnectionStore, ServerConnection } from '../config/connections';
+import type { ConnectionStore } from '../config/connections';
+import type { ServerConnection } from '../config/serverConnection';
 import { LocalServerProcess } from './LocalServerProcess';
 
 export const LOCAL_CONNECTION_ID = 'local-dicomweb-server';
