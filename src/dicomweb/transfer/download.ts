@@ -33,8 +33,9 @@ export interface DownloadOptions extends RetrieveOptions {
   /** `flat` (default): `{SOPInstanceUID}.dcm`; `tree`: `{study}/{series}/{SOPInstanceUID}.dcm`. */
   layout?: 'flat' | 'tree';
   /**
-   * `false`: every file write goes through the thread pool. Default: synchronous writes
-   * while each takes under {@link SLOW_SYNC_WRITE_MS} (see writePart).
+   * `false`: every batch is queued for the thread pool and written while reading goes on.
+   * Default: written synchronously while each write takes under {@link SLOW_SYNC_WRITE_MS},
+   * queued from the first slower one on (see {@link WriteModeState}).
    */
   syncWrites?: boolean;
   /** Overrides {@link SLOW_SYNC_WRITE_MS} (tests). */
@@ -184,8 +185,8 @@ class DownloadedFiles {
 /**
  * The retrieve read straight from the socket (see the top of this file). Resolves false,
  * having written nothing, when that reader declines the request: the caller then uses
- * undici. Parts are written synchronously as the reads land ({@link SocketPartWriter}) and
- * named while the next part streams.
+ * undici. Parts are written as the reads land ({@link SocketPartWriter}) and named while
+ * the next part streams ({@link PartNaming}).
  */
 async function retrieveFromSocket(
   client: DicomWebClient,
@@ -196,100 +197,29 @@ async function retrieveFromSocket(
 ): Promise<boolean> {
   const spec = retrieveRequest(target, options);
   const url = client.urlOf(spec);
+  const naming = new PartNaming(files, target, options.signal);
   let writer: SocketPartWriter | undefined;
-  let naming: Promise<void> = Promise.resolve();
-  let namingFailed: unknown;
   let resume = (): void => undefined;
-
-  const accept = (head: SocketGetHead): SocketBodySink | undefined => {
-    // Errors, redirects, a missing or odd Content-Type: undici's path reports them.
-    if (head.status !== 200) return undefined;
-    const contentType = head.headers['content-type'];
-    if (!contentType) return undefined;
-    const outer = parseContentType(contentType);
-    const boundary = outer.params['boundary'];
-    if (!outer.mediaType.startsWith('multipart/') || !boundary) return undefined;
-    const outerSyntax = transferSyntaxFromType(outer.params);
-    const partWriter = new SocketPartWriter(writeMode, () => resume());
-    writer = partWriter;
-    let current:
-      | { temporary: string; index: number; mediaType: string; transferSyntaxUid?: string }
-      | undefined;
-    const parser = new MultipartPushParser(boundary, {
-      onPart: (headers, index) => {
-        if (namingFailed !== undefined) throw namingFailed;
-        if (options.signal?.aborted)
-          throw new DicomWebError('CANCELLED', 'the download was cancelled');
-        const partType = headers['content-type']
-          ? parseContentType(headers['content-type'])
-          : undefined;
-        current = {
-          temporary: files.temporaryName(index + 1),
-          index: index + 1,
-          mediaType: partType?.mediaType ?? outer.params['type'] ?? 'application/octet-stream',
-          // §8.7.8.2: a part's own transfer-syntax wins over the one of the whole answer.
-          transferSyntaxUid: partType?.params['transfer-syntax'] ?? outerSyntax,
-        };
-        partWriter.open(current.temporary);
-      },
-      onData: (data) => partWriter.write(data),
-      onPartEnd: () => {
-        const part = current!;
-        current = undefined;
-        const closed = partWriter.close();
-        closed.catch(() => undefined); // handled below, in order; never an unhandled rejection meanwhile
-        // In order, while the next part streams. After a failure or a cancel the parts
-        // still waiting are removed, as the undici path never writes them.
-        naming = naming.then(async () => {
-          try {
-            const bytes = await closed;
-            if (namingFailed === undefined && options.signal?.aborted)
-              namingFailed = new DicomWebError(
-                'CANCELLED',
-                `download of ${target.studyInstanceUid} was cancelled`,
-              );
-            if (namingFailed !== undefined) {
-              await rm(part.temporary, { force: true });
-              return;
-            }
-            await files.add(
-              part.temporary,
-              part.index,
-              bytes,
-              part.mediaType,
-              part.transferSyntaxUid,
-            );
-          } catch (error) {
-            namingFailed ??= error;
-            await rm(part.temporary, { force: true });
-          }
-        });
-      },
-    });
-    return {
-      data: (view) => {
-        parser.write(view);
-        return partWriter.wantsMore();
-      },
-      end: () => parser.end(),
-    };
-  };
-
   try {
     const outcome = await client.transport.getFromSocket(
       { url, headers: spec.headers, signal: options.signal },
-      accept,
+      (head) => {
+        const accepted = acceptAnswer(head, files, naming, writeMode, options.signal, () =>
+          resume(),
+        );
+        writer = accepted?.writer;
+        return accepted?.sink;
+      },
       (call) => {
         resume = call.resume;
       },
     );
     if (outcome.kind === 'declined') return false;
-    await naming;
-    if (namingFailed !== undefined) throw namingFailed;
+    await naming.settled();
     return true;
   } catch (error) {
     await writer?.abandon();
-    await naming;
+    await naming.idle();
     if (error instanceof MultipartError) {
       throw new DicomWebError('MALFORMED_RESPONSE', `GET ${url}: ${error.message}`, {
         method: 'GET',
@@ -299,6 +229,126 @@ async function retrieveFromSocket(
       });
     }
     throw files.failure(error);
+  }
+}
+
+/** A part whose file is being written: where, and what its headers said. */
+interface PendingPart {
+  temporary: string;
+  index: number;
+  mediaType: string;
+  transferSyntaxUid?: string;
+}
+
+/**
+ * The body sink for a 200 multipart answer, or `undefined` to decline anything else
+ * (errors, redirects, a missing or odd Content-Type: undici's path reports them). Each
+ * part streams into a {@link SocketPartWriter} and is handed to `naming` once written.
+ */
+function acceptAnswer(
+  head: SocketGetHead,
+  files: DownloadedFiles,
+  naming: PartNaming,
+  writeMode: WriteModeState,
+  signal: AbortSignal | undefined,
+  resume: () => void,
+): { sink: SocketBodySink; writer: SocketPartWriter } | undefined {
+  if (head.status !== 200) return undefined;
+  const contentType = head.headers['content-type'];
+  if (!contentType) return undefined;
+  const outer = parseContentType(contentType);
+  const boundary = outer.params['boundary'];
+  if (!outer.mediaType.startsWith('multipart/') || !boundary) return undefined;
+  const outerSyntax = transferSyntaxFromType(outer.params);
+  const writer = new SocketPartWriter(writeMode, resume);
+  let current: PendingPart | undefined;
+  const parser = new MultipartPushParser(boundary, {
+    onPart: (headers, index) => {
+      if (naming.failed !== undefined) throw naming.failed;
+      if (signal?.aborted) throw new DicomWebError('CANCELLED', 'the download was cancelled');
+      const partType = headers['content-type']
+        ? parseContentType(headers['content-type'])
+        : undefined;
+      current = {
+        temporary: files.temporaryName(index + 1),
+        index: index + 1,
+        mediaType: partType?.mediaType ?? outer.params['type'] ?? 'application/octet-stream',
+        // §8.7.8.2: a part's own transfer-syntax wins over the one of the whole answer.
+        transferSyntaxUid: partType?.params['transfer-syntax'] ?? outerSyntax,
+      };
+      writer.open(current.temporary);
+    },
+    onData: (data) => writer.write(data),
+    onPartEnd: () => {
+      naming.add(current!, writer.close());
+      current = undefined;
+    },
+  });
+  return {
+    writer,
+    sink: {
+      data: (view) => {
+        parser.write(view);
+        return writer.wantsMore();
+      },
+      end: () => parser.end(),
+    },
+  };
+}
+
+/**
+ * Names the parts of a socket-read answer in order, each once its file is closed, while
+ * the next part streams. After a failure or a cancel the parts still waiting are removed,
+ * as the undici path never writes them.
+ */
+class PartNaming {
+  /** The first failure (a write, a rename, a cancel): stops the download. */
+  failed: unknown;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly files: DownloadedFiles,
+    private readonly target: InstancePath,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  add(part: PendingPart, closed: Promise<number>): void {
+    closed.catch(() => undefined); // handled below, in order; never an unhandled rejection meanwhile
+    this.chain = this.chain.then(async () => {
+      try {
+        const bytes = await closed;
+        if (this.failed === undefined && this.signal?.aborted)
+          this.failed = new DicomWebError(
+            'CANCELLED',
+            `download of ${this.target.studyInstanceUid} was cancelled`,
+          );
+        if (this.failed !== undefined) {
+          await rm(part.temporary, { force: true });
+          return;
+        }
+        await this.files.add(
+          part.temporary,
+          part.index,
+          bytes,
+          part.mediaType,
+          part.transferSyntaxUid,
+        );
+      } catch (error) {
+        this.failed ??= error;
+        await rm(part.temporary, { force: true });
+      }
+    });
+  }
+
+  /** Every part named; throws the first failure. */
+  async settled(): Promise<void> {
+    await this.chain;
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  /** Every part named or removed (after a failure elsewhere). */
+  idle(): Promise<void> {
+    return this.chain;
   }
 }
 
@@ -327,16 +377,33 @@ const IDENTITY_FIRST_READ = 16 * 1024;
 const WRITE_BATCH_BYTES = 256 * 1024;
 
 /**
- * A synchronous write slower than this switches the download to asynchronous writes.
- * Writing into the page cache takes well under a millisecond per batch; a slow disk, a
- * network drive or the kernel throttling dirty pages can take far longer, and a download
- * running in the extension host must not hold its event loop for that.
+ * Batches a download may hold while they wait for the disk: reading goes on while up to
+ * this many are queued, and pauses (TCP backpressure to the server) only when all are.
+ * 16 × 256 KiB = 4 MiB at most, whatever the size of the study or the speed of the disk.
+ */
+export const WRITE_QUEUE_BATCHES = 16;
+
+/**
+ * A synchronous write slower than this switches the download to queued writes. Writing
+ * into the page cache takes well under a millisecond per batch; a slow disk, a network
+ * drive or the kernel throttling dirty pages can take far longer, and then reading must go
+ * on meanwhile (the server would stall) and a download running in the extension host must
+ * not hold its event loop.
  */
 export const SLOW_SYNC_WRITE_MS = 15;
 
-/** How one download writes its files (see writePart). */
+/** How one download writes its files (see writePart and SocketPartWriter). */
 interface WriteModeState {
-  /** `sync` until one synchronous write took longer than the threshold; then `async` for good. */
+  /**
+   * `sync` (the default) while writes are fast: each batch written on the reading thread.
+   * A write to the page cache costs less there than the round trip to the thread pool and
+   * back, and the socket's receive buffer holds what arrives meanwhile: on the 2-core
+   * machine of bench/, queued writes to the page cache ran 15–20 % slower (461–662 against
+   * 538–802 MB/s, three alternating pairs, a local server), three threads sharing two
+   * cores. From the first write slower than the threshold on, `async` for good: batches
+   * queued and written through the thread pool while reading goes on (the disk, not the
+   * CPU, is the limit then). `syncWrites: false` starts in `async`.
+   */
   mode: 'sync' | 'async';
   /** Milliseconds above which a synchronous write is "slow" (tests lower it). */
   slowWriteMs: number;
@@ -346,14 +413,10 @@ interface WriteModeState {
 }
 
 /**
- * Writes a part body to a new file and returns its length.
- *
- * Batches are written synchronously while that is fast: every asynchronous file write is
- * a round trip through libuv's thread pool, and on the 1 GB study of bench/ those round
- * trips held the download at 0.38–0.46× the rate of curl writing the same answer (curl
- * writes synchronously too); written synchronously the client reaches about 0.8×. Once a
- * write is slow (see {@link SLOW_SYNC_WRITE_MS}) the rest goes asynchronously, one batch
- * being written while the next is gathered: at most 2 × {@link WRITE_BATCH_BYTES} held.
+ * Writes a part body (undici's reader) to a new file and returns its length. Batches of
+ * {@link WRITE_BATCH_BYTES} are written synchronously while that is fast (see
+ * {@link WriteModeState}); then queued for the thread pool and written in order while the
+ * body is read on, reading waiting only while {@link WRITE_QUEUE_BATCHES} are queued.
  */
 async function writePart(
   body: AsyncIterable<Uint8Array>,
@@ -364,8 +427,11 @@ async function writePart(
   const fd = openSync(path, 'w');
   let bytes = 0;
   let writing: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let failed: unknown;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
+  let room: (() => void) | undefined;
   const flush = async (chunks: Uint8Array[]): Promise<void> => {
     if (state.mode === 'sync') {
       const started = performance.now();
@@ -374,10 +440,22 @@ async function writePart(
       if (performance.now() - started > state.slowWriteMs) state.mode = 'async';
       return;
     }
-    await writing;
+    if (failed !== undefined) throw failed;
+    if (queued >= WRITE_QUEUE_BATCHES) await new Promise<void>((resolve) => (room = resolve));
+    if (failed !== undefined) throw failed;
+    queued++;
     state.async++;
-    writing = writeAll(fd, chunks);
-    writing.catch(() => undefined); // awaited before the next batch or below; never unhandled
+    // Chained: one write at a time, in order. A failure is kept and thrown at the next batch.
+    writing = writing
+      .then(() => (failed === undefined ? writeAll(fd, chunks) : undefined))
+      .catch((error: unknown) => {
+        failed ??= error;
+      })
+      .finally(() => {
+        queued--;
+        room?.();
+        room = undefined;
+      });
   };
   try {
     for await (const chunk of body) {
@@ -395,8 +473,9 @@ async function writePart(
     }
     if (batch.length) await flush(batch);
     await writing;
+    if (failed !== undefined) throw failed;
   } finally {
-    await writing.catch(() => undefined);
+    await writing;
     closeSync(fd);
   }
   return bytes;
@@ -427,23 +506,33 @@ async function writeAll(fd: number, chunks: Uint8Array[]): Promise<void> {
   }
 }
 
+/** A queued step of {@link SocketPartWriter}: a batch to write, or a part's file to close. */
+type QueuedStep =
+  | { kind: 'write'; fd: number; buffer: Buffer; length: number }
+  | { kind: 'close'; fd: number; bytes: number; done: (error: unknown, bytes: number) => void };
+
 /**
- * Writes the parts of a socket-read answer: each view is copied into one reused batch
- * buffer ({@link WRITE_BATCH_BYTES}) that is written synchronously when full, inside the
- * read callback, so the read buffer can be refilled as soon as the callback returns. Once
- * a write is slow (see {@link SLOW_SYNC_WRITE_MS}) full batches go to the thread pool
- * instead, in fresh buffers, and reading pauses while two are in flight.
+ * Writes the parts of a socket-read answer. Each view is copied into a batch buffer of
+ * {@link WRITE_BATCH_BYTES}; a full batch is queued and written through the thread pool
+ * while the socket is read on, and comes back to a pool of at most
+ * {@link WRITE_QUEUE_BATCHES} buffers, reused (no garbage per write). Reading pauses only
+ * when fewer than two buffers are free (one read may fill two), and resumes when one is
+ * written. While writes are fast (see {@link WriteModeState}) a full batch is written
+ * synchronously in the read callback instead, and its buffer reused at once.
  */
 class SocketPartWriter {
-  private batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  private readonly free: Buffer[] = [];
+  private allocated = 0;
+  private batch: Buffer | undefined;
   private fill = 0;
   private fd = -1;
   private temporary = '';
   private bytes = 0;
-  private inflight = 0;
+  private readonly queue: QueuedStep[] = [];
+  private writing = false;
   private paused = false;
-  private writing: Promise<void> = Promise.resolve();
   private failed: unknown;
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly state: WriteModeState,
@@ -460,6 +549,7 @@ class SocketPartWriter {
     if (this.failed !== undefined) throw this.failed;
     this.bytes += view.length;
     for (let offset = 0; offset < view.length;) {
+      this.batch ??= this.take();
       const copied = view.copy(this.batch, this.fill, offset);
       this.fill += copied;
       offset += copied;
@@ -467,36 +557,39 @@ class SocketPartWriter {
     }
   }
 
-  /** False while two batches wait for the thread pool: the socket pauses until one is written. */
+  /** False when fewer than two batch buffers are free: the socket pauses until one is written. */
   wantsMore(): boolean {
-    if (this.inflight < 2) return true;
+    if (this.spare() >= 2) return true;
     this.paused = true;
     return false;
   }
 
-  /** Ends the current part's file; resolves with its length once every byte is on disk. */
+  /** Ends the current part's file; resolves with its length once every byte is written. */
   close(): Promise<number> {
     this.flush();
     const fd = this.fd;
     const bytes = this.bytes;
     this.fd = -1;
-    if (this.inflight === 0 && this.failed === undefined) {
+    if (this.queue.length === 0 && !this.writing && this.failed === undefined) {
       closeSync(fd);
       return Promise.resolve(bytes);
     }
-    // `writing` never rejects: a failed write is kept in `failed` (and fails the next write).
-    const done = this.writing.then(() => {
-      closeSync(fd);
-      if (this.failed !== undefined) throw this.failed;
-      return bytes;
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({
+        kind: 'close',
+        fd,
+        bytes,
+        done: (error, written) => (error === undefined ? resolve(written) : reject(error)),
+      });
+      this.pump();
     });
-    this.writing = done.then(() => undefined);
-    return done;
   }
 
-  /** After a failure: closes and removes the part being written. */
+  /** After a failure: waits for the queued writes, then closes and removes the part being written. */
   async abandon(): Promise<void> {
-    await this.writing.catch(() => undefined);
+    this.failed ??= new DicomWebError('CANCELLED', 'the download stopped');
+    if (this.queue.length > 0 || this.writing)
+      await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.fd >= 0) {
       closeSync(this.fd);
       this.fd = -1;
@@ -504,8 +597,20 @@ class SocketPartWriter {
     }
   }
 
+  /** Buffers that can still take a batch: free ones, and those not allocated yet. */
+  private spare(): number {
+    return this.free.length + WRITE_QUEUE_BATCHES - this.allocated;
+  }
+
+  private take(): Buffer {
+    const buffer = this.free.pop();
+    if (buffer) return buffer;
+    this.allocated++;
+    return Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  }
+
   private flush(): void {
-    if (this.fill === 0) return;
+    if (this.fill === 0 || !this.batch) return;
     if (this.state.mode === 'sync') {
       const started = performance.now();
       writeAllSync(this.fd, [this.batch.subarray(0, this.fill)]);
@@ -514,23 +619,67 @@ class SocketPartWriter {
       if (performance.now() - started > this.state.slowWriteMs) this.state.mode = 'async';
       return;
     }
-    const full = this.batch.subarray(0, this.fill);
-    this.batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-    this.fill = 0;
-    this.inflight++;
+    this.queue.push({ kind: 'write', fd: this.fd, buffer: this.batch, length: this.fill });
     this.state.async++;
-    const fd = this.fd;
-    this.writing = this.writing
-      .then(() => writeAll(fd, [full]))
-      .catch((error: unknown) => {
-        this.failed ??= error;
-      })
-      .finally(() => {
-        this.inflight--;
-        if (this.paused && this.inflight < 2) {
-          this.paused = false;
-          this.resume();
-        }
-      });
+    this.batch = undefined;
+    this.fill = 0;
+    this.pump();
+  }
+
+  /**
+   * Runs the queue in order, one write in the thread pool at a time. A write takes every
+   * batch of the same file queued by then (one `writev`): each write is a round trip to
+   * the thread pool and back, and when the CPUs are busy those round trips, not the disk,
+   * would set the pace; batches that pile up meanwhile go together in the next one.
+   */
+  private pump(): void {
+    while (!this.writing) {
+      const first = this.queue.shift();
+      if (!first) {
+        for (const waiter of this.idle.splice(0)) waiter();
+        return;
+      }
+      if (first.kind === 'close') {
+        closeSync(first.fd);
+        first.done(this.failed, first.bytes);
+        continue;
+      }
+      const steps = [first];
+      for (let next = this.queue[0]; next?.kind === 'write' && next.fd === first.fd;) {
+        steps.push(next);
+        this.queue.shift();
+        next = this.queue[0];
+      }
+      if (this.failed !== undefined) {
+        for (const step of steps) this.release(step.buffer);
+        continue;
+      }
+      this.writing = true;
+      writeAll(
+        first.fd,
+        steps.map((step) => step.buffer.subarray(0, step.length)),
+      ).then(
+        () => this.written(steps),
+        (error: unknown) => {
+          this.failed ??= error;
+          this.written(steps);
+        },
+      );
+    }
+  }
+
+  private written(steps: Array<QueuedStep & { kind: 'write' }>): void {
+    this.writing = false;
+    for (const step of steps) this.release(step.buffer);
+    this.pump();
+  }
+
+  /** A written batch's buffer goes back to the pool; a paused socket reads again once two are free. */
+  private release(buffer: Buffer): void {
+    this.free.push(buffer);
+    if (this.paused && this.spare() >= 2) {
+      this.paused = false;
+      this.resume();
+    }
   }
 }
