@@ -5,7 +5,9 @@
  *   store     1,000 small instances: client `storeInstances` vs plain undici with the same
  *             batching (best of a few batch/concurrency settings) vs one curl per file;
  *   retrieve  a study of ≥ 1 GiB streamed to disk: peak memory growth of the client (a
- *             child process per run) and its rate vs curl writing the same URL to a file;
+ *             child process per run) and its rate vs curl writing the same URL to a file
+ *             and vs a drain-only read of it, direct and behind each bottleneck of
+ *             issue 12 (a slow disk, a slow server: bench/retrieveSetups.ts);
  *   qido      paging 10,000 instances 100 a page: client vs curl on the same URLs.
  *
  * Parts can be run alone: `npm run bench -- --only client:store`.
@@ -14,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { DicomWebClient } from '../src/dicomweb/client';
@@ -527,323 +530,643 @@ async function qidoBench(ctx: BenchContext): Promise<BenchResult[]> {
 // 3. WADO-RS retrieve of a ≥ 1 GiB study streamed to disk
 
 import type { DownloadParams, DownloadRun } from './retrieveChild';
+import { mountSlowDisk, startSlowServer } from './retrieveSetups';
 
 /** Child runs that died of undici's `assert(!this.paused)` before one succeeded. */
 const MAX_CRASH_RETRIES = 3;
 
-async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
-  await ctx.resetOrthanc();
-  const source = join(ctx.tmpDir, 'large');
-  let started = performance.now();
-  const study = await writeLargeStudy(source, LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, {
-    seed: 'bench-large',
-  });
-  ctx.log(
-    `retrieve: ${study.instances.length} instances, ${mb(study.totalBytes).toFixed(0)} MB written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
+/**
+ * The setups of the retrieve benchmark (see bench/README.md): `direct` (Orthanc and the
+ * page cache, as fast as this machine goes), and the two bottlenecks of issue 12 item 5,
+ * `slowDisk` and `slowServer` (bench/retrieveSetups.ts). All three by default;
+ * `DICOMWEB_BENCH_RETRIEVE_SETUPS=slowDisk,slowServer` picks some (for development: the
+ * record then lacks the others' rows).
+ */
+const RETRIEVE_SETUPS = ['direct', 'slowDisk', 'slowServer'] as const;
+type RetrieveSetup = (typeof RETRIEVE_SETUPS)[number];
+/** The slow server's rate: well under what Orthanc serves here direct (550–700 MB/s). */
+const SLOW_SERVER_BYTES_PER_SECOND = 250e6;
+/** The slow disk's size: room for the 1 GB study twice over (no two contenders' files coexist). */
+const SLOW_DISK_BYTES = 3 * 1024 ** 3;
+/** The slow disk's write rate: well under what Orthanc serves here direct. */
+const SLOW_DISK_BYTES_PER_SECOND = 200e6;
+/** Each client run's wanted ratios, in every round (issue 12 item 5). */
+const BOTTLENECK_RATIO_TARGET = 0.9;
+/** The direct setup's target against curl (issue 2). */
+const DIRECT_VS_CURL_TARGET = 0.8;
 
+/**
+ * Who runs in a round: the client's default download, the same with `syncWrites: false`
+ * (every write queued for the thread pool), its undici reader, curl to a file,
+ * curl to nowhere (the drain-only read), plain undici to a file, and on the slow disk `dd`
+ * of the study's size from /dev/zero (the disk alone).
+ */
+type Contender = 'client' | 'clientQueued' | 'undiciReader' | 'curl' | 'drain' | 'plain' | 'disk';
+
+/** One measured run of a round. */
+interface RoundRun {
+  who: Contender;
+  ms: number;
+  /** Memory figures of a Node contender. */
+  run?: DownloadRun;
+  /** 1-minute load average when the run started (other work on this 2-core machine). */
+  load: number;
+}
+
+/** Where a setup's contenders read from and write to. */
+interface SetupTarget {
+  baseUrl: string;
+  serverRoot: string;
+  url: string;
+  outDir: string;
+}
+
+interface LargeStudy {
+  studyInstanceUid: string;
+  instances: number;
+  totalBytes: number;
+  text: string;
+}
+
+/** What a setup's rounds need from the retrieve benchmark. */
+interface RetrieveHarness {
+  ctx: BenchContext;
+  study: LargeStudy;
+  accept: string;
+  settle(): Promise<void>;
+  childRun(
+    job: 'download' | 'downloadUndici' | 'drain' | 'plainUndici',
+    out: string,
+    other?: Partial<DownloadParams>,
+  ): Promise<DownloadRun>;
+  curlRun(url: string, output: string): Promise<{ ms: number; bytes: number }>;
+  rate(ms: number): string;
+}
+
+function chosenSetups(): RetrieveSetup[] {
+  const asked = process.env.DICOMWEB_BENCH_RETRIEVE_SETUPS?.split(',').map((s) => s.trim());
+  return RETRIEVE_SETUPS.filter((s) => !asked || asked.includes(s));
+}
+
+/** Writes the large study, stores it through the client, deletes the source files. */
+async function seedLargeStudy(
+  ctx: BenchContext,
+  bytes: number,
+  seed: string,
+): Promise<{ study: LargeStudy; storeMs: number; storeSetting: string }> {
+  const source = join(ctx.tmpDir, seed);
+  let started = performance.now();
+  const written = await writeLargeStudy(source, bytes, LARGE_INSTANCE_BYTES, { seed });
+  ctx.log(
+    `retrieve: ${written.instances.length} instances, ${mb(written.totalBytes).toFixed(0)} MB written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const client = new DicomWebClient({
     baseUrl: ctx.orthancDicomWebUrl,
     serverKind: 'orthanc',
     serverRoot: ctx.orthancRestUrl,
   });
-  let storeMs: number;
   const storeSetting = { batchSize: 10, concurrency: 2 };
+  let storeMs: number;
   try {
     started = performance.now();
     const summary = await client.storeInstances(
-      study.instances.map((i) => i.path),
+      written.instances.map((i) => i.path),
       storeSetting,
     );
     storeMs = performance.now() - started;
-    if (summary.stored !== study.instances.length)
-      throw new Error(`large study: stored ${summary.stored} of ${study.instances.length}`);
+    if (summary.stored !== written.instances.length)
+      throw new Error(`large study: stored ${summary.stored} of ${written.instances.length}`);
   } finally {
     await client.close();
   }
   await rm(source, { recursive: true, force: true });
-  ctx.log(
-    `retrieve: stored through the client in ${(storeMs / 1000).toFixed(1)} s (${(mb(study.totalBytes) / (storeMs / 1000)).toFixed(0)} MB/s)`,
-  );
+  return {
+    study: {
+      studyInstanceUid: written.studyInstanceUid,
+      instances: written.instances.length,
+      totalBytes: written.totalBytes,
+      text: `study of ${written.instances.length} instances (${written.rows}×${written.columns} 16-bit, ${mb(written.totalBytes).toFixed(0)} MB in all)`,
+    },
+    storeMs,
+    storeSetting: `batches of ${storeSetting.batchSize}, ${storeSetting.concurrency} in flight`,
+  };
+}
 
-  const spec = retrieveRequest({ studyInstanceUid: study.studyInstanceUid });
-  const url = `${ctx.orthancDicomWebUrl}${spec.path}`;
-  const accept = spec.headers.accept!;
-  const params = (out: string): DownloadParams => ({
+async function retrieveBench(ctx: BenchContext): Promise<BenchResult[]> {
+  await ctx.resetOrthanc();
+  const setups = chosenSetups();
+  const seeded = await seedLargeStudy(ctx, LARGE_STUDY_BYTES, 'bench-large');
+  const { study } = seeded;
+  const MBps = (ms: number): number => mb(study.totalBytes) / (ms / 1000);
+  ctx.log(
+    `retrieve: stored through the client in ${(seeded.storeMs / 1000).toFixed(1)} s (${MBps(seeded.storeMs).toFixed(0)} MB/s)`,
+  );
+  const harness = retrieveHarness(ctx, study);
+  const direct: SetupTarget = {
     baseUrl: ctx.orthancDicomWebUrl,
     serverRoot: ctx.orthancRestUrl,
-    studyInstanceUid: study.studyInstanceUid,
-    url,
-    accept,
-    out,
-  });
-  let crashes = 0;
-  const crashNotes: string[] = [];
-  /** A child run; one that undici's assertion killed is counted and run again. */
-  const childRun = async (
-    job: 'download' | 'downloadUndici' | 'drain' | 'plainUndici',
-    out: string,
-    other?: Partial<DownloadParams>,
-  ): Promise<DownloadRun> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await runChild<DownloadRun>(job, { ...params(out), ...other });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (!/assert\(!this\.paused\)/.test(message) || attempt >= MAX_CRASH_RETRIES) throw error;
-        crashes++;
-        crashNotes.push(job);
-        ctx.log(
-          `retrieve: the ${job} child died of undici's assert(!this.paused) (undici #5360); running it again`,
-        );
-      } finally {
-        await rm(out, { recursive: true, force: true });
-      }
-    }
+    url: `${ctx.orthancDicomWebUrl}${retrieveRequest({ studyInstanceUid: study.studyInstanceUid }).path}`,
+    outDir: ctx.tmpDir,
   };
-  const curlFile = join(ctx.tmpDir, 'curl-study.multipart');
-  const curlRun = async (): Promise<{ ms: number; bytes: number }> => {
-    const result = await exec('curl', [
-      '--silent',
-      '--show-error',
-      '--fail',
-      '--header',
-      `Accept: ${accept}`,
-      '--output',
-      curlFile,
-      '--write-out',
-      '%{time_total} %{size_download}',
-      url,
-    ]);
-    await rm(curlFile, { force: true });
-    if (result.code !== 0) throw new Error(`curl retrieve failed: ${result.stderr.slice(0, 300)}`);
-    const [seconds, bytes] = result.stdout.trim().split(' ').map(Number) as [number, number];
-    if (bytes < study.totalBytes)
-      throw new Error(`curl got ${bytes} bytes, the study has ${study.totalBytes}`);
-    return { ms: seconds * 1000, bytes };
-  };
-  // Each run starts with no dirty pages of the previous one still to be written back.
-  const settle = async (): Promise<void> => {
-    await exec('sync', []);
-    await quiet.settle();
-  };
-
   // Warm-up (unmeasured): Orthanc's files come into the page cache for every contender.
-  const quiet = new Quietness();
-  const warm = await curlRun();
+  const warm = await harness.curlRun(direct.url, '/dev/null');
   ctx.log(`retrieve: warm-up curl ${warm.bytes} bytes in ${warm.ms.toFixed(0)} ms`);
-  const curlMs: number[] = [];
-  const clientRuns: DownloadRun[] = [];
-  const plainRuns: DownloadRun[] = [];
-  const rate = (ms: number): string =>
-    `${(mb(study.totalBytes) / (ms / 1000)).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`;
-  for (let repeat = 0; repeat < RETRIEVE_REPEATS; repeat++) {
-    const order = [
-      ['client', 'curl', 'plain'],
-      ['curl', 'plain', 'client'],
-      ['plain', 'client', 'curl'],
-    ][repeat % 3]!;
-    for (const who of order) {
-      await settle();
-      if (who === 'curl') {
-        const r = await curlRun();
-        curlMs.push(r.ms);
-        ctx.log(`retrieve: curl          ${rate(r.ms)}`);
-      } else if (who === 'client') {
-        const r = await childRun('download', join(ctx.tmpDir, 'client-study'));
-        if (r.files !== study.instances.length || r.bytes !== study.totalBytes) {
-          throw new Error(
-            `client wrote ${r.files} files / ${r.bytes} bytes, the study has ${study.instances.length} / ${study.totalBytes}`,
-          );
-        }
-        if (r.reader !== 'socket')
-          throw new Error(`the client's download was read by ${r.reader}, not from the socket`);
-        clientRuns.push(r);
-        ctx.log(
-          `retrieve: client        ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB, arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)} MiB, writes ${r.writes?.sync} sync / ${r.writes?.async} async`,
-        );
-      } else {
-        const r = await childRun('plainUndici', join(ctx.tmpDir, 'plain-study.multipart'));
-        if (r.bytes < study.totalBytes)
-          throw new Error(`plain undici got ${r.bytes} bytes, the study has ${study.totalBytes}`);
-        plainRuns.push(r);
-        ctx.log(
-          `retrieve: plain undici  ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
-        );
-      }
+
+  const results: BenchResult[] = [
+    {
+      name: 'client.retrieve.seedStore',
+      value: seeded.storeMs / 1000,
+      unit: 's',
+      details: `Storing the ${study.text} through the client (${seeded.storeSetting}): ${MBps(seeded.storeMs).toFixed(0)} MB/s. Setup, no target.`,
+    },
+  ];
+  const clientRuns: Array<{ setup: string; run: DownloadRun }> = [];
+  for (const setup of setups) {
+    const outcome = await runSetup(harness, setup, direct);
+    results.push(...outcome.results);
+    clientRuns.push(...outcome.clientRuns.map((run) => ({ setup, run })));
+  }
+  results.push(memoryResult(clientRuns));
+  if (setups.includes('direct')) results.push(...(await memoryControls(harness)));
+  results.push(harness.crashResult());
+  await ctx.resetOrthanc(); // frees the 1 GiB Orthanc holds
+  return results;
+}
+
+/** One setup: its bottleneck put in place, its rounds, its rows; the bottleneck removed again. */
+async function runSetup(
+  h: RetrieveHarness & { crashResult(): BenchResult },
+  setup: RetrieveSetup,
+  direct: SetupTarget,
+): Promise<{ results: BenchResult[]; clientRuns: DownloadRun[] }> {
+  const rounds = Number(process.env.DICOMWEB_BENCH_RETRIEVE_ROUNDS) || RETRIEVE_REPEATS;
+  if (setup === 'direct') {
+    const runs = await runRounds(
+      h,
+      'direct',
+      direct,
+      ['client', 'curl', 'drain', 'clientQueued', 'undiciReader', 'plain'],
+      rounds,
+    );
+    const how = `Orthanc direct on 127.0.0.1, files to the scratch folder on the VM's disk (page cache).`;
+    return {
+      results: setupResults(h, '', runs, how, { vsCurl: DIRECT_VS_CURL_TARGET }),
+      clientRuns: clientRunsOf(runs),
+    };
+  }
+  if (setup === 'slowDisk') {
+    const disk = await mountSlowDisk(
+      h.ctx.tmpDir,
+      SLOW_DISK_BYTES,
+      SLOW_DISK_BYTES_PER_SECOND,
+      exec,
+    );
+    if (typeof disk === 'string') {
+      h.ctx.log(`retrieve: slow disk skipped: ${disk}`);
+      return { results: [skippedResult('slowDisk', disk)], clientRuns: [] };
+    }
+    try {
+      const target = { ...direct, outDir: disk.dir };
+      const runs = await runRounds(
+        h,
+        'slowDisk',
+        target,
+        ['client', 'curl', 'drain', 'clientQueued', 'undiciReader', 'disk'],
+        rounds,
+      );
+      const how =
+        `A fast server with a slow disk: Orthanc direct; curl, the client and its undici reader write to ${disk.description}. ` +
+        `\`disk\` is that disk alone: \`dd if=/dev/zero bs=1M\` of the study's size into it, in each round. ` +
+        `The drain-only read (curl to /dev/null) writes nothing, so it runs at the server's rate, which no writer to this disk can reach: ` +
+        `the target there is the lesser of the drain-only read and the disk alone, round by round (vsBottleneck).`;
+      return {
+        results: setupResults(h, 'slowDisk.', runs, how, {
+          vsCurl: BOTTLENECK_RATIO_TARGET,
+          vsBottleneck: BOTTLENECK_RATIO_TARGET,
+        }),
+        clientRuns: clientRunsOf(runs),
+      };
+    } finally {
+      await disk.release();
     }
   }
-  // Control: the client's download through undici (its reader behind a proxy dispatcher).
-  const undiciReaderRuns: DownloadRun[] = [];
-  for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
-    await settle();
-    const r = await childRun('downloadUndici', join(ctx.tmpDir, 'client-undici-study'));
-    if (r.reader !== 'undici' || r.files !== study.instances.length || r.bytes !== study.totalBytes)
-      throw new Error(`undici reader: ${r.reader}, ${r.files} files / ${r.bytes} bytes`);
-    undiciReaderRuns.push(r);
-    ctx.log(
-      `retrieve: client/undici ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+  const origin = new URL(direct.baseUrl);
+  const relay = await startSlowServer(
+    { host: origin.hostname, port: Number(origin.port) },
+    SLOW_SERVER_BYTES_PER_SECOND,
+  );
+  try {
+    const swap = (url: string): string => url.replace(origin.origin, relay.origin);
+    const target = {
+      baseUrl: swap(direct.baseUrl),
+      serverRoot: swap(direct.serverRoot),
+      url: swap(direct.url),
+      outDir: direct.outDir,
+    };
+    const runs = await runRounds(
+      h,
+      'slowServer',
+      target,
+      ['client', 'curl', 'drain', 'clientQueued', 'undiciReader'],
+      rounds,
     );
+    const how =
+      `A slow server: every contender reads through a TCP relay in the bench process (bench/retrieveSetups.ts) that forwards Orthanc's answer at ` +
+      `${mb(SLOW_SERVER_BYTES_PER_SECOND).toFixed(0)} MB/s (a token bucket, 1 MiB bursts, backpressure kept); files to the scratch folder (page cache).`;
+    return {
+      results: setupResults(h, 'slowServer.', runs, how, {
+        vsCurl: BOTTLENECK_RATIO_TARGET,
+        vsDrain: BOTTLENECK_RATIO_TARGET,
+      }),
+      clientRuns: clientRunsOf(runs),
+    };
+  } finally {
+    await relay.close();
   }
+}
+
+/** `dd` of `bytes` from /dev/zero into `dir` with 1 MiB writes: the disk's own rate. */
+async function diskAlone(dir: string, bytes: number): Promise<number> {
+  const file = join(dir, 'dd.bin');
+  const started = performance.now();
+  const result = await exec('dd', [
+    'if=/dev/zero',
+    `of=${file}`,
+    'bs=1M',
+    `count=${Math.ceil(bytes / 1024 ** 2)}`,
+  ]);
+  const ms = performance.now() - started;
+  await rm(file, { force: true });
+  if (result.code !== 0) throw new Error(`dd failed: ${result.stderr.slice(0, 300)}`);
+  return ms;
+}
+
+function skippedResult(setup: string, reason: string): BenchResult {
+  return {
+    name: `client.retrieve.${setup}`,
+    value: NaN,
+    unit: 'skipped',
+    target: 'measured',
+    pass: false,
+    details: reason,
+  };
+}
+
+function clientRunsOf(rounds: RoundRun[][]): DownloadRun[] {
+  return rounds.flat().flatMap((r) => (r.who === 'client' && r.run ? [r.run] : []));
+}
+
+/** `count` rounds of every contender, in an order that rotates each round, each run after `sync`. */
+async function runRounds(
+  h: RetrieveHarness,
+  setup: string,
+  target: SetupTarget,
+  contenders: Contender[],
+  count: number,
+): Promise<RoundRun[][]> {
+  const rounds: RoundRun[][] = [];
+  for (let round = 0; round < count; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+    const runs: RoundRun[] = [];
+    for (const who of order) {
+      await h.settle();
+      const load = loadavg()[0]!;
+      const run = await runContender(h, who, target);
+      runs.push({ ...run, who, load });
+      const memory = run.run ? `, peak RSS growth ${mib(growth(run.run)).toFixed(1)} MiB` : '';
+      const writes = run.run?.writes
+        ? `, writes ${run.run.writes.sync} sync / ${run.run.writes.async} async`
+        : '';
+      h.ctx.log(
+        `retrieve: ${setup} round ${round + 1} ${who.padEnd(12)} ${h.rate(run.ms)}${memory}${writes} (load ${load.toFixed(2)})`,
+      );
+    }
+    const ms = (who: Contender): number | undefined => runs.find((r) => r.who === who)?.ms;
+    const client = ms('client')!;
+    h.ctx.log(
+      `retrieve: ${setup} round ${round + 1}: client/curl ${(ms('curl')! / client).toFixed(3)}, client/drain ${(ms('drain')! / client).toFixed(3)}` +
+        (ms('undiciReader')
+          ? `, undiciReader/curl ${(ms('curl')! / ms('undiciReader')!).toFixed(3)}, undiciReader/drain ${(ms('drain')! / ms('undiciReader')!).toFixed(3)}`
+          : ''),
+    );
+    rounds.push(runs);
+  }
+  return rounds;
+}
+
+async function runContender(
+  h: RetrieveHarness,
+  who: Contender,
+  target: SetupTarget,
+): Promise<{ ms: number; run?: DownloadRun }> {
+  const { study } = h;
+  const where = { baseUrl: target.baseUrl, serverRoot: target.serverRoot, url: target.url };
+  if (who === 'disk') return { ms: await diskAlone(target.outDir, study.totalBytes) };
+  if (who === 'curl' || who === 'drain') {
+    const output = who === 'curl' ? join(target.outDir, 'curl-study.multipart') : '/dev/null';
+    return { ms: (await h.curlRun(target.url, output)).ms };
+  }
+  if (who === 'plain') {
+    const r = await h.childRun('plainUndici', join(target.outDir, 'plain-study.multipart'), where);
+    if (r.bytes < study.totalBytes)
+      throw new Error(`plain undici got ${r.bytes} bytes, the study has ${study.totalBytes}`);
+    return { ms: r.ms, run: r };
+  }
+  const reader = who === 'undiciReader' ? 'undici' : 'socket';
+  const job = who === 'undiciReader' ? 'downloadUndici' : 'download';
+  const options = who === 'clientQueued' ? { syncWrites: false } : undefined;
+  const r = await h.childRun(job, join(target.outDir, `${who}-study`), { ...where, options });
+  if (r.files !== study.instances || r.bytes !== study.totalBytes)
+    throw new Error(
+      `${who} wrote ${r.files} files / ${r.bytes} bytes, the study has ${study.instances} / ${study.totalBytes}`,
+    );
+  if (r.reader !== reader)
+    throw new Error(`${who}: the download was read by ${r.reader}, not ${reader}`);
+  return { ms: r.ms, run: r };
+}
+
+/** The rows of one setup: each contender's median rate, and the client's ratios round by round. */
+function setupResults(
+  h: RetrieveHarness & { quietText?: () => string },
+  prefix: string,
+  rounds: RoundRun[][],
+  how: string,
+  targets: { vsCurl?: number; vsDrain?: number; vsBottleneck?: number },
+): BenchResult[] {
+  const { study } = h;
+  const MBps = (ms: number): number => mb(study.totalBytes) / (ms / 1000);
+  const times = (who: Contender): number[] =>
+    rounds.flatMap((r) => r.filter((x) => x.who === who).map((x) => x.ms));
+  const has = (who: Contender): boolean => times(who).length > 0;
+  const list = (who: Contender): string =>
+    times(who)
+      .map((ms) => ms.toFixed(0))
+      .join(', ');
+  const loads = rounds.map((r) => Math.max(...r.map((x) => x.load)).toFixed(2)).join(', ');
+  /** a's rate ÷ b's rate in each round (the same minutes, so the machine's drift cancels). */
+  const ratios = (a: Contender, b: Contender): number[] =>
+    rounds.map((r) => r.find((x) => x.who === b)!.ms / r.find((x) => x.who === a)!.ms);
+  const name = (n: string): string => `client.retrieve.${prefix}${n}`;
+  const rows: BenchResult[] = [];
+  const rateRow = (who: Contender, n: string, what: string): void => {
+    if (!has(who)) return;
+    rows.push({
+      name: name(n),
+      value: MBps(median(times(who))),
+      unit: 'MB/s',
+      details: `${what}; median of ${times(who).length} (${list(who)} ms). ${how}`,
+    });
+  };
+  rateRow(
+    'client',
+    'client',
+    `DicomWebClient.downloadToDirectory({ studyInstanceUid }, dir) (\`Accept: ${h.accept}\`): each part streamed to its own file, then renamed by its SOPInstanceUID; read straight from the socket (src/dicomweb/transport/socketGet.ts; every run checked DownloadResult.reader === 'socket'); in a fresh Node process per run, timed from the call to its return. ${study.text}; MB = 10^6 bytes`,
+  );
+  rateRow(
+    'curl',
+    'curl',
+    `\`curl -H "Accept: …" -o file URL\` (the whole multipart answer into one file), curl's own time_total`,
+  );
+  rateRow(
+    'drain',
+    'drain',
+    `Drain-only read of the same answer: \`curl -H "Accept: …" -o /dev/null URL\` (curl's HTTP stack, nothing written), curl's own time_total`,
+  );
+  rateRow(
+    'plain',
+    'plainUndici',
+    `Reference: undici.request() piped to one file with stream.pipeline (no multipart parsing, no per-instance files), a fresh Node process per run; Node's usual way`,
+  );
+  rateRow(
+    'disk',
+    'diskAlone',
+    `The slow disk alone: \`dd if=/dev/zero bs=1M\` of the study's size into it, timed from start to exit`,
+  );
+  rateRow(
+    'clientQueued',
+    'clientQueued',
+    `Control: the client's download with \`syncWrites: false\`: every batch queued for the thread pool and written while reading goes on, from the first byte (the default writes on the reading thread while writes take under 15 ms, queued from the first slower one)`,
+  );
+  rateRow(
+    'undiciReader',
+    'undiciReader',
+    `The client's other reader: the same download with \`socketRead: false\` (undici and the streaming multipart parser, as through a proxy dispatcher), checked DownloadResult.reader === 'undici'`,
+  );
+  const ratioRow = (a: Contender, b: Contender, n: string, target: number | undefined): void => {
+    if (!has(a) || !has(b)) return;
+    const each = ratios(a, b);
+    const worst = Math.min(...each);
+    rows.push({
+      name: name(n),
+      value: worst,
+      unit: '×',
+      ...(target !== undefined
+        ? {
+            target: `≥ ${target}× ${b === 'drain' ? 'drain-only read' : b} in every round`,
+            pass: worst >= target,
+          }
+        : {}),
+      details:
+        `Worst round of ${each.length}: ${a} ÷ ${b === 'drain' ? 'drain-only read' : b}, each round's two runs minutes apart at most (order rotating, each after \`sync\`); ` +
+        `per round ${each.map((v) => v.toFixed(3)).join(', ')} (medians: ${(median(times(b)) / median(times(a))).toFixed(3)}). ` +
+        `Highest 1-minute load average per round (2 cores, shared): ${loads}.${h.quietText?.() ?? ''}`,
+    });
+  };
+  ratioRow('client', 'curl', 'vsCurl', targets.vsCurl);
+  ratioRow('client', 'drain', 'vsDrain', targets.vsDrain);
+  if (has('disk')) {
+    // The slowest of server (drain) and disk (dd) in each round: what any writer could reach.
+    const each = rounds.map((r) => {
+      const of = (who: Contender): number => r.find((x) => x.who === who)!.ms;
+      return Math.max(of('drain'), of('disk')) / of('client');
+    });
+    const worst = Math.min(...each);
+    const target = targets.vsBottleneck;
+    rows.push({
+      name: name('vsBottleneck'),
+      value: worst,
+      unit: '×',
+      ...(target !== undefined
+        ? {
+            target: `≥ ${target}× the lesser of drain-only read and disk alone, every round`,
+            pass: worst >= target,
+          }
+        : {}),
+      details: `Worst round of ${each.length}: client ÷ the slower of the drain-only read and the disk alone in the same round; per round ${each.map((v) => v.toFixed(3)).join(', ')}. Highest 1-minute load average per round: ${loads}.`,
+    });
+  }
+  ratioRow('clientQueued', 'curl', 'clientQueuedVsCurl', undefined);
+  ratioRow('undiciReader', 'curl', 'undiciReaderVsCurl', undefined);
+  ratioRow('undiciReader', 'drain', 'undiciReaderVsDrain', undefined);
+  return rows;
+}
+
+function perRunMemory(runs: DownloadRun[]): string {
+  return runs
+    .map(
+      (r) =>
+        `${mib(growth(r)).toFixed(1)} MiB (arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)}, heapUsed +${mib(r.peakHeapUsed - r.baseHeapUsed).toFixed(1)})`,
+    )
+    .join('; ');
+}
+
+function memoryResult(clientRuns: Array<{ setup: string; run: DownloadRun }>): BenchResult {
+  const worst = Math.max(...clientRuns.map((r) => growth(r.run)));
+  const kernelPeaks = clientRuns.every((r) => r.run.peakRssKernel !== undefined);
+  const setups = [...new Set(clientRuns.map((r) => r.setup))];
+  return {
+    name: 'client.retrieve.memoryGrowth',
+    value: mib(worst),
+    unit: 'MiB',
+    target: `< ${MEMORY_TARGET_MIB} MiB`,
+    pass: mib(worst) < MEMORY_TARGET_MIB,
+    details:
+      `Worst of ${clientRuns.length} client runs (every setup): peak resident set size during the download minus the RSS just before it, in the child process ` +
+      `(${kernelPeaks ? 'kernel VmHWM, reset via /proc/self/clear_refs just before the call, and ' : ''}process.memoryUsage() sampled every 10 ms; the larger counts). ` +
+      setups
+        .map(
+          (s) => `${s}: ${perRunMemory(clientRuns.filter((r) => r.setup === s).map((r) => r.run))}`,
+        )
+        .join('. ') +
+      `. Baseline RSS ≈ ${clientRuns.length ? mib(clientRuns[0]!.run.baseRss).toFixed(0) : '?'} MiB.`,
+  };
+}
+
+/** Memory controls of the direct setup: a drain through the client's stream, and a study twice as large. */
+async function memoryControls(h: RetrieveHarness): Promise<BenchResult[]> {
+  const { ctx, study } = h;
+  const MBps = (ms: number, bytes = study.totalBytes): number => mb(bytes) / (ms / 1000);
   // Control: the same retrieve with the bodies read and dropped (what the network buffers cost alone).
   const drainRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
-    await settle();
-    const r = await childRun('drain', join(ctx.tmpDir, 'drain-unused'));
+    await h.settle();
+    const r = await h.childRun('drain', join(ctx.tmpDir, 'drain-unused'));
     if (r.bytes !== study.totalBytes)
       throw new Error(`drain read ${r.bytes} bytes, the study has ${study.totalBytes}`);
     drainRuns.push(r);
     ctx.log(
-      `retrieve: drain only    ${rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+      `retrieve: client.retrieve() drained ${h.rate(r.ms)}, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
     );
   }
   // Scale check: the same download of a study twice as large. Memory that followed the
   // size of the study would show here; dead buffers waiting for the collector would not.
-  const doubleSource = join(ctx.tmpDir, 'large-2x');
-  const double = await writeLargeStudy(doubleSource, 2 * LARGE_STUDY_BYTES, LARGE_INSTANCE_BYTES, {
-    seed: 'bench-large-2x',
-  });
-  const doubleClient = new DicomWebClient({
-    baseUrl: ctx.orthancDicomWebUrl,
-    serverKind: 'orthanc',
-    serverRoot: ctx.orthancRestUrl,
-  });
-  try {
-    const summary = await doubleClient.storeInstances(
-      double.instances.map((i) => i.path),
-      storeSetting,
-    );
-    if (summary.stored !== double.instances.length)
-      throw new Error(`2× study: stored ${summary.stored} of ${double.instances.length}`);
-  } finally {
-    await doubleClient.close();
-  }
-  await rm(doubleSource, { recursive: true, force: true });
+  const { study: double } = await seedLargeStudy(ctx, 2 * LARGE_STUDY_BYTES, 'bench-large-2x');
   const doubleRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
-    await settle();
-    const r = await childRun('download', join(ctx.tmpDir, 'client-study-2x'), {
+    await h.settle();
+    const r = await h.childRun('download', join(ctx.tmpDir, 'client-study-2x'), {
       studyInstanceUid: double.studyInstanceUid,
     });
-    if (r.files !== double.instances.length || r.bytes !== double.totalBytes)
+    if (r.files !== double.instances || r.bytes !== double.totalBytes)
       throw new Error(`2× study: the client wrote ${r.files} files / ${r.bytes} bytes`);
     doubleRuns.push(r);
     ctx.log(
-      `retrieve: client, 2× study ${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
+      `retrieve: client, 2× study ${MBps(r.ms, double.totalBytes).toFixed(0)} MB/s, peak RSS growth ${mib(growth(r)).toFixed(1)} MiB`,
     );
   }
-  await ctx.resetOrthanc(); // frees the 1 GiB Orthanc holds
-
-  const clientMs = median(clientRuns.map((r) => r.ms));
-  const curlMedian = median(curlMs);
-  const plainMs = median(plainRuns.map((r) => r.ms));
-  const MBps = (ms: number): number => mb(study.totalBytes) / (ms / 1000);
-  const worstGrowth = Math.max(...clientRuns.map(growth));
-  const worstPlain = Math.max(...plainRuns.map(growth));
-  const kernelPeaks = clientRuns.every((r) => r.peakRssKernel !== undefined);
-  const studyText = `study of ${study.instances.length} instances (${study.rows}×${study.columns} 16-bit, ${mb(study.totalBytes).toFixed(0)} MB in all)`;
-  const perRun = (runs: DownloadRun[]): string =>
-    runs
-      .map(
-        (r) =>
-          `${mib(growth(r)).toFixed(1)} MiB (arrayBuffers +${mib(r.peakArrayBuffers - r.baseArrayBuffers).toFixed(1)}, heapUsed +${mib(r.peakHeapUsed - r.baseHeapUsed).toFixed(1)})`,
-      )
-      .join('; ');
   return [
-    {
-      name: 'client.retrieve.seedStore',
-      value: storeMs / 1000,
-      unit: 's',
-      details: `Storing the ${studyText} through the client (batches of ${storeSetting.batchSize}, ${storeSetting.concurrency} in flight): ${MBps(storeMs).toFixed(0)} MB/s. Setup, no target.`,
-    },
-    {
-      name: 'client.retrieve.client',
-      value: MBps(clientMs),
-      unit: 'MB/s',
-      details:
-        `DicomWebClient.downloadToDirectory({ studyInstanceUid }, dir) (\`Accept: ${accept}\`): each part streamed to its own file, then renamed by its SOPInstanceUID; ` +
-        `the answer is read straight from the socket into one reused buffer (src/dicomweb/transport/socketGet.ts; every run checked DownloadResult.reader === 'socket'); ` +
-        `in a fresh Node process per run, timed from the call to its return; median of ${RETRIEVE_REPEATS} (${clientRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). ${studyText}; MB = 10^6 bytes.`,
-    },
-    {
-      name: 'client.retrieve.curl',
-      value: MBps(curlMedian),
-      unit: 'MB/s',
-      details: `\`curl -H "Accept: ${accept}" -o file URL\` (the whole multipart answer into one file), curl's own time_total; median of ${RETRIEVE_REPEATS} after one warm-up (${curlMs.map((v) => v.toFixed(0)).join(', ')} ms).`,
-    },
-    {
-      name: 'client.retrieve.plainUndici',
-      value: MBps(plainMs),
-      unit: 'MB/s',
-      details: `Reference: undici.request() piped to one file with stream.pipeline (no multipart parsing, no per-instance files), a fresh Node process per run; median of ${RETRIEVE_REPEATS} (${plainRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms). Node's usual way: its writes go asynchronously through the thread pool, which the client avoids while writes are fast (src/dicomweb/transfer/download.ts).`,
-    },
-    {
-      name: 'client.retrieve.vsCurl',
-      value: MBps(clientMs) / MBps(curlMedian),
-      unit: '×',
-      target: '≥ 0.8× curl',
-      pass: MBps(clientMs) / MBps(curlMedian) >= 0.8,
-      details:
-        `client ${MBps(clientMs).toFixed(0)} MB/s ÷ curl ${MBps(curlMedian).toFixed(0)} MB/s (plain undici: ${(MBps(plainMs) / MBps(curlMedian)).toFixed(2)}× curl). ` +
-        `Runs rotate client/curl/plain, each after \`sync\`.${quiet.describe()}`,
-    },
-    {
-      name: 'client.retrieve.memoryGrowth',
-      value: mib(worstGrowth),
-      unit: 'MiB',
-      target: `< ${MEMORY_TARGET_MIB} MiB`,
-      pass: mib(worstGrowth) < MEMORY_TARGET_MIB,
-      details:
-        `Worst of ${RETRIEVE_REPEATS} client runs: peak resident set size during the download minus the RSS just before it, in the child process ` +
-        `(${kernelPeaks ? 'kernel VmHWM, reset via /proc/self/clear_refs just before the call, and ' : ''}process.memoryUsage() sampled every 10 ms; the larger counts). ` +
-        `Per run: ${perRun(clientRuns)}. Baseline RSS ≈ ${mib(clientRuns[0]!.baseRss).toFixed(0)} MiB.`,
-    },
-    {
-      name: 'client.retrieve.undiciReader',
-      value: MBps(median(undiciReaderRuns.map((r) => r.ms))),
-      unit: 'MB/s',
-      details:
-        `Control: the same download with \`socketRead: false\`, read through undici and the streaming multipart parser, as through a proxy dispatcher; ` +
-        `median of ${DRAIN_REPEATS} (${undiciReaderRuns.map((r) => r.ms.toFixed(0)).join(', ')} ms) = ${(MBps(median(undiciReaderRuns.map((r) => r.ms))) / MBps(curlMedian)).toFixed(2)}× curl; ` +
-        `peak RSS growth per run: ${perRun(undiciReaderRuns)}.`,
-    },
     {
       name: 'client.retrieve.drainMemoryGrowth',
       value: mib(Math.max(...drainRuns.map(growth))),
       unit: 'MiB',
       details:
-        `Control, measured the same way: client.retrieve() (undici and the streaming parser) of the same study with every part body read and dropped (no file is opened, nothing is written), ` +
-        `worst of ${DRAIN_REPEATS}. Per run: ${perRun(drainRuns)}; ${drainRuns.map((r) => `${MBps(r.ms).toFixed(0)} MB/s`).join(', ')}. ` +
+        `Control for memory, measured like the client's: client.retrieve() (undici and the streaming parser) of the same study with every part body read and dropped (no file is opened, nothing is written), ` +
+        `worst of ${DRAIN_REPEATS}. Per run: ${perRunMemory(drainRuns)}; ${drainRuns.map((r) => `${MBps(r.ms).toFixed(0)} MB/s`).join(', ')}. ` +
         `What the stream of 64 KiB network buffers costs before the client does anything with them: V8 frees them only at its next full collection, which it starts when ` +
-        `about 64 MiB of such external memory has piled up since the last one. That is why the download reads from the socket into one reused buffer instead.`,
+        `about 64 MiB of such external memory has piled up since the last one.`,
     },
     {
       name: 'client.retrieve.memoryGrowthDoubleStudy',
       value: mib(Math.max(...doubleRuns.map(growth))),
       unit: 'MiB',
       details:
-        `Scale check, measured the same way: the client's download of a study twice as large (${double.instances.length} instances, ${mb(double.totalBytes).toFixed(0)} MB), ` +
-        `worst of ${DRAIN_REPEATS}. Per run: ${perRun(doubleRuns)}; ${doubleRuns.map((r) => `${(mb(double.totalBytes) / (r.ms / 1000)).toFixed(0)} MB/s`).join(', ')}. ` +
-        `Against the 1 GB study's worst ${mib(worstGrowth).toFixed(1)} MiB: memory that followed the size of the study would about double; dead buffers waiting for the collector would not.`,
+        `Scale check, measured the same way: the client's download (direct) of a ${double.text}, ` +
+        `worst of ${DRAIN_REPEATS}. Per run: ${perRunMemory(doubleRuns)}; ${doubleRuns.map((r) => `${MBps(r.ms, double.totalBytes).toFixed(0)} MB/s`).join(', ')}. ` +
+        `Memory that followed the size of the study would about double against the 1 GB study's; dead buffers waiting for the collector would not.`,
     },
-    {
-      name: 'client.retrieve.plainUndiciMemoryGrowth',
-      value: mib(worstPlain),
-      unit: 'MiB',
-      details: `Reference, measured the same way: undici.request() piped to one file. Per run: ${perRun(plainRuns)}. Most of the growth of both is dead network buffers that V8 frees only at its next garbage collection (a full one is forced once about 64 MiB of external memory has accumulated), not data the client keeps.`,
+  ];
+}
+
+/** Child runs, curl runs and the pause before each, shared by every setup. */
+function retrieveHarness(
+  ctx: BenchContext,
+  study: LargeStudy,
+): RetrieveHarness & { crashResult(): BenchResult; quietText(): string } {
+  const spec = retrieveRequest({ studyInstanceUid: study.studyInstanceUid });
+  const accept = spec.headers.accept!;
+  const quiet = new Quietness();
+  let crashes = 0;
+  const crashNotes: string[] = [];
+  const params = (out: string): DownloadParams => ({
+    baseUrl: ctx.orthancDicomWebUrl,
+    serverRoot: ctx.orthancRestUrl,
+    studyInstanceUid: study.studyInstanceUid,
+    url: `${ctx.orthancDicomWebUrl}${spec.path}`,
+    accept,
+    out,
+  });
+  return {
+    ctx,
+    study,
+    accept,
+    rate: (ms) => `${(mb(study.totalBytes) / (ms / 1000)).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`,
+    // Each run starts with no dirty pages of the previous one still to be written back.
+    settle: async () => {
+      await exec('sync', []);
+      await quiet.settle();
     },
-    {
+    quietText: () => quiet.describe(),
+    /** A child run; one that undici's assertion killed is counted and run again. */
+    childRun: async (job, out, other) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await runChild<DownloadRun>(job, { ...params(out), ...other });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (!/assert\(!this\.paused\)/.test(message) || attempt >= MAX_CRASH_RETRIES) throw error;
+          crashes++;
+          crashNotes.push(job);
+          ctx.log(
+            `retrieve: the ${job} child died of undici's assert(!this.paused) (undici #5360); running it again`,
+          );
+        } finally {
+          await rm(out, { recursive: true, force: true });
+        }
+      }
+    },
+    curlRun: async (url, output) => {
+      const result = await exec('curl', [
+        '--silent',
+        '--show-error',
+        '--fail',
+        '--header',
+        `Accept: ${accept}`,
+        '--output',
+        output,
+        '--write-out',
+        '%{time_total} %{size_download}',
+        url,
+      ]);
+      if (output !== '/dev/null') await rm(output, { force: true });
+      if (result.code !== 0)
+        throw new Error(`curl retrieve failed: ${result.stderr.slice(0, 300)}`);
+      const [seconds, bytes] = result.stdout.trim().split(' ').map(Number) as [number, number];
+      if (bytes < study.totalBytes)
+        throw new Error(`curl got ${bytes} bytes, the study has ${study.totalBytes}`);
+      return { ms: seconds * 1000, bytes };
+    },
+    crashResult: () => ({
       name: 'client.retrieve.undiciCrashes',
       value: crashes,
       unit: 'runs',
       target: '0',
       pass: crashes === 0,
       details:
-        `Child runs killed by undici 7.30.2's uncatchable \`AssertionError: assert(!this.paused)\` (Parser.finish from the socket's 'end' handler; nodejs/undici#5360, fixed in undici 8): ` +
+        `Child runs killed by undici's uncatchable \`AssertionError: assert(!this.paused)\` (Parser.finish from the socket's 'end' handler; nodejs/undici#5360, fixed in undici 8): ` +
         `Orthanc ends a multipart answer by closing the connection, and when that FIN arrives while the body is paused by backpressure the process dies. ` +
         `Such runs were repeated and are not in the figures above.${crashNotes.length ? ` Crashed: ${crashNotes.join(', ')}.` : ''}`,
-    },
-  ];
+    }),
+  };
 }
 
 function growth(r: DownloadRun): number {

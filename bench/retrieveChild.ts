@@ -42,6 +42,8 @@ export interface DownloadParams {
   url: string;
   accept: string;
   out: string;
+  /** Download options of a client run besides the reader (the benchmark's write-mode control). */
+  options?: { syncWrites?: boolean };
 }
 
 /** Runs `work` with a memory watch: RSS, arrayBuffers and heap sampled every 10 ms, and VmHWM. */
@@ -111,6 +113,15 @@ function downloadUndiciChild(params: DownloadParams): Promise<DownloadRun> {
   return clientDownload(params, false);
 }
 
+/**
+ * Download options for trying a variant without editing the client (development only):
+ * `DICOMWEB_BENCH_DOWNLOAD_OPTIONS='{"slowWriteMs":5}'`. Unset in recorded runs.
+ */
+function developmentOptions(): Record<string, unknown> {
+  const text = process.env.DICOMWEB_BENCH_DOWNLOAD_OPTIONS;
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
 async function clientDownload(params: DownloadParams, socketRead: boolean): Promise<DownloadRun> {
   const client = new DicomWebClient({
     baseUrl: params.baseUrl,
@@ -123,7 +134,7 @@ async function clientDownload(params: DownloadParams, socketRead: boolean): Prom
       const result = await client.downloadToDirectory(
         { studyInstanceUid: params.studyInstanceUid },
         params.out,
-        { socketRead },
+        { socketRead, ...params.options, ...developmentOptions() },
       );
       return {
         files: result.files.length,
