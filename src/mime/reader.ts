@@ -143,13 +143,12 @@ class PartReader {
   constructor(source: AsyncIterable<Uint8Array>, boundary: string, options: ParseMultipartOptions) {
     this.iterator = source[Symbol.asyncIterator]();
     this.signal = options.signal;
-    const events = (): PartEvent[] => this.events;
     this.parser = new MultipartPushParser(
       boundary,
       {
-        onPart: (headers, index) => events().push({ type: 'part', index, headers }),
-        onData: (data) => events().push({ type: 'data', data }),
-        onPartEnd: () => events().push({ type: 'end' }),
+        onPart: (headers, index) => this.events.push({ type: 'part', index, headers }),
+        onData: (data) => this.events.push({ type: 'data', data }),
+        onPartEnd: () => this.events.push({ type: 'end' }),
       },
       options,
     );
