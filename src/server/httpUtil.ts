@@ -6,7 +6,12 @@
  * Plain Node: no `vscode` import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseContentType } from '../mime/multipart';
+import {
+  innerMediaType,
+  parseAccept,
+  transferSyntaxFromType,
+  type AcceptRange,
+} from '../mime/contentType';
 
 /** An error answer: status and one sentence for people. */
 export class HttpError extends Error {
@@ -70,47 +75,8 @@ export function sendJson(
   res.end(body);
 }
 
-/** One media range of an Accept header. */
-export interface AcceptRange {
-  mediaType: string;
-  params: Record<string, string>;
-  q: number;
-}
-
-/**
- * Splits an Accept header into media ranges ordered by q (stable), keeping quoted commas
- * and semicolons (`type="application/octet-stream; transfer-syntax=…"`, Orthanc's form).
- * An absent header is `*\/*`.
- */
-export function parseAccept(header: string | undefined): AcceptRange[] {
-  if (!header || !header.trim()) return [{ mediaType: '*/*', params: {}, q: 1 }];
-  const pieces: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const char of header) {
-    if (char === '"') quoted = !quoted;
-    if (char === ',' && !quoted) {
-      pieces.push(current);
-      current = '';
-    } else {
-      current += char;
-    }
-  }
-  pieces.push(current);
-  const ranges = pieces
-    .map((piece) => piece.trim())
-    .filter(Boolean)
-    .map((piece) => {
-      const { mediaType, params } = parseContentType(piece);
-      const q = params.q !== undefined ? Number(params.q) : 1;
-      return { mediaType, params, q: Number.isFinite(q) ? q : 1 };
-    })
-    .filter((range) => range.q > 0);
-  return ranges
-    .map((range, index) => ({ range, index }))
-    .sort((a, b) => b.range.q - a.range.q || a.index - b.index)
-    .map((x) => x.range);
-}
+// Accept (RFC 9110 §12.5.1) is read by the one media-type parser of src/mime.
+export { parseAccept, type AcceptRange };
 
 /** Whether an Accept header allows a JSON answer (QIDO-RS, metadata, STOW-RS responses). */
 export function acceptsJson(header: string | undefined): boolean {
@@ -126,15 +92,12 @@ export function acceptsJson(header: string | undefined): boolean {
  * `type` (Orthanc writes `type="application/dicom; transfer-syntax=…"`).
  */
 export function transferSyntaxOfRange(range: AcceptRange): string | undefined {
-  if (range.params['transfer-syntax']) return range.params['transfer-syntax'];
-  return range.params.type
-    ? parseContentType(range.params.type).params['transfer-syntax']
-    : undefined;
+  return transferSyntaxFromType(range.params);
 }
 
 /** The media type inside `type=` of a multipart range, without parameters. */
 export function innerTypeOfRange(range: AcceptRange): string | undefined {
-  return range.params.type ? parseContentType(range.params.type).mediaType : undefined;
+  return innerMediaType(range.params);
 }
 
 /**

@@ -12,8 +12,10 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { mediaTypeOf } from '../mime/contentType';
 import {
   multipartBody,
+  multipartContentType,
   multipartLength,
   newBoundary,
   type MultipartWriterPart,
@@ -103,7 +105,7 @@ export async function retrieveInstances(
       boundary,
     );
     res.writeHead(200, {
-      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      'content-type': multipartContentType(boundary),
       'content-length': length,
     });
     const parts = nodes.map((node, i): MultipartWriterPart => ({
@@ -370,9 +372,8 @@ async function sendBinaryParts(
     boundary,
     headers,
   );
-  const outerType = type.split(';')[0]!;
   res.writeHead(200, {
-    'content-type': `multipart/related; type="${outerType}"; boundary=${boundary}`,
+    'content-type': multipartContentType(boundary, mediaTypeOf(type)),
     'content-length': length,
   });
   async function* writerParts(): AsyncGenerator<MultipartWriterPart> {
