@@ -65,8 +65,17 @@ export async function mountSlowDisk(
   const number = (await readFile(`/sys/block/${basename(device)}/dev`, 'utf8')).trim();
   const bdi = `/sys/class/bdi/${number}`;
   let throttled = false;
+  // The bdi outlives the loop device's use (loop0 stays): its limits are put back after.
+  const before = await Promise.all(
+    ['strict_limit', 'max_ratio'].map(async (name) => ({
+      name,
+      value: (await readFile(`${bdi}/${name}`, 'utf8')).trim(),
+    })),
+  );
   const undo = async (): Promise<void> => {
     if (throttled) await writeFile(BLKIO_THROTTLE, `${number} 0`).catch(() => undefined);
+    for (const { name, value } of before)
+      await writeFile(`${bdi}/${name}`, value).catch(() => undefined);
     await exec('umount', [dir]);
     await exec('losetup', ['--detach', device]);
     await rm(image, { force: true });
