@@ -19,6 +19,8 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { isToken } from '../../mime/contentType';
+import { parseFieldLines } from '../../mime/partHeaders';
 import { DicomWebError, redactUrl } from './errors';
 import type { TlsOptions } from './tls';
 import { RateWatch, type MinimumRate } from './limits';
@@ -93,7 +95,6 @@ const MAX_CHUNK_LINE = 4096;
 const MAX_TRAILER_BYTES = 16 * 1024;
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HEADER_VALUE_SAFE = /^[^\r\n\0]*$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Whether {@link socketGet} can send a request to this URL at all. */
 export function socketGetSupports(url: string): boolean {
@@ -125,7 +126,7 @@ function requestHead(
   headers: Record<string, string>,
 ): { text: string } | { declined: string } {
   for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name) || !HEADER_VALUE_SAFE.test(value))
+    if (!isToken(name) || !HEADER_VALUE_SAFE.test(value))
       return { declined: `header ${JSON.stringify(name)} cannot be sent as is` };
   }
   const lines = [`GET ${path} HTTP/1.1`, `host: ${target.host}`];
@@ -535,23 +536,10 @@ function parseHead(text: string): SocketGetHead | undefined {
   const lines = text.split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
   if (!status) return undefined;
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return undefined; // obs-fold or junk: let undici judge it
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const previous = Object.prototype.hasOwnProperty.call(headers, name)
-      ? headers[name]
-      : undefined;
-    Object.defineProperty(headers, name, {
-      value: previous === undefined ? value : `${previous}, ${value}`,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return { status: Number(status[1]), headers };
+  // RFC 9112 §5: token names, no folding; anything else is left to undici to judge.
+  const fields = parseFieldLines(lines.slice(1), 'http');
+  if (!fields.ok) return undefined;
+  return { status: Number(status[1]), headers: fields.fields };
 }
 
 /** The body's framing (RFC 9112 §6.3), or why this reader leaves the answer to undici. */
