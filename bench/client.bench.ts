@@ -816,7 +816,9 @@ function clientRunsOf(rounds: RoundRun[][]): DownloadRun[] {
   return rounds.flat().flatMap((r) => (r.who === 'client' && r.run ? [r.run] : []));
 }
 
-/** `count` rounds of every contender, in an order that rotates each round, each run after `sync`. */
+/**
+ * `count` rounds of every contender, in an order that rotates each round, each run after `sync`.
+ */
 async function runRounds(
   h: RetrieveHarness,
   setup: string,
@@ -1032,11 +1034,15 @@ function memoryResult(clientRuns: Array<{ setup: string; run: DownloadRun }>): B
   };
 }
 
-/** Memory controls of the direct setup: a drain through the client's stream, and a study twice as large. */
+/**
+ * Memory controls of the direct setup: a drain through the client's stream, and a study twice as
+ * large.
+ */
 async function memoryControls(h: RetrieveHarness): Promise<BenchResult[]> {
   const { ctx, study } = h;
   const MBps = (ms: number, bytes = study.totalBytes): number => mb(bytes) / (ms / 1000);
-  // Control: the same retrieve with the bodies read and dropped (what the network buffers cost alone).
+  // Control: the same retrieve with the bodies read and dropped (what the network buffers cost
+  // alone).
   const drainRuns: DownloadRun[] = [];
   for (let repeat = 0; repeat < DRAIN_REPEATS; repeat++) {
     await h.settle();

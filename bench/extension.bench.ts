@@ -74,7 +74,9 @@ const STUDIES = 10_000;
 const UPLOAD_FILES = 1_000;
 const PLAIN_NODE_RUNS = 7;
 const EXTRA_COLD_HOSTS = 2;
-/** Cold hosts where a do-nothing extension activates before ours, as built-ins do in a real window. */
+/**
+ * Cold hosts where a do-nothing extension activates before ours, as built-ins do in a real window.
+ */
 const AFTER_ANOTHER_HOSTS = 3;
 const HOST_TIMEOUT_MS = 6 * 60 * 1000;
 const HOST_PARTS = ['activation', 'tree', 'upload', 'preview'];
@@ -125,7 +127,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   buildBundle(true);
   try {
     // The extension's own code: dist/extension.js, dist/undici.js that it loads with the
-    // first client (src/dicomweb/transport/http.ts), and dist/downloadWorker.js that a download runs in
+    // first client (src/dicomweb/transport/http.ts), and dist/downloadWorker.js that a download
+    // runs in
     // (src/dicomweb/transfer/downloadWorker.ts). The server and webview bundles run elsewhere.
     const main = readFileSync(join(ROOT, 'dist', 'extension.js'));
     const lazy = existsSync(join(ROOT, 'dist', 'undici.js'))

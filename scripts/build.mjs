@@ -13,7 +13,8 @@ rmSync('dist', { recursive: true, force: true });
 /**
  * undici is more than half of the extension's code (its HTTP/1 parsers ship as WebAssembly
  * in base64) and no request is made at activation: it goes to dist/undici.js, which
- * src/dicomweb/transport/http.ts requires with the first client. Activation then parses only the rest.
+ * src/dicomweb/transport/http.ts requires with the first client. Activation then parses only the
+ * rest.
  */
 const undiciApart = {
   name: 'undici-apart',
@@ -49,7 +50,8 @@ const targets = [
     plugins: [undiciApart],
   }),
   bundle('src/dicomweb/transport/undici.ts', 'dist/undici.js', node),
-  // Downloads run in a worker thread of the extension host (src/dicomweb/transfer/downloadWorker.ts);
+  // Downloads run in a worker thread of the extension host
+  // (src/dicomweb/transfer/downloadWorker.ts);
   // it shares dist/undici.js with the extension.
   bundle('src/dicomweb/transfer/downloadWorkerMain.ts', 'dist/downloadWorker.js', {
     ...node,

@@ -46,7 +46,9 @@ export function quoteForCmd(word) {
   return `"${String(word).replace(/"/g, '""')}"`;
 }
 
-/** Where code-server (the browser VS Code the tests and `npm start --browser` use) can be set up. */
+/**
+ * Where code-server (the browser VS Code the tests and `npm start --browser` use) can be set up.
+ */
 export function codeServerSupported(platform = process.platform, arch = process.arch) {
   return platform === 'linux' && arch === 'x64';
 }
@@ -69,7 +71,10 @@ export function noVsCodeHint(platform = process.platform, arch = process.arch) {
 /** Where the README explains the variables below; every message below ends with it. */
 export const TESTS_ELSEWHERE = 'README, "Tests on other systems"';
 
-/** An Orthanc the contributor runs (e.g. the orthancteam/orthanc Docker image): open, and one with HTTP basic auth. */
+/**
+ * An Orthanc the contributor runs (e.g. the orthancteam/orthanc Docker image): open, and one with
+ * HTTP basic auth.
+ */
 export const ORTHANC_VARIABLES = Object.freeze({
   url: 'DICOMWEB_ORTHANC_URL',
   authUrl: 'DICOMWEB_ORTHANC_AUTH_URL',
@@ -206,7 +211,10 @@ export function impossibleSuites(
     .map((suite) => ({ suite, message: codeServerUnsupportedMessage(platform, arch) }));
 }
 
-/** The sentence for a Node too old for the tests and the benchmark where the Node 24 download (linux-x64) cannot help. */
+/**
+ * The sentence for a Node too old for the tests and the benchmark where the Node 24 download
+ * (linux-x64) cannot help.
+ */
 export function oldNodeMessage(version, platform = process.platform, arch = process.arch) {
   return `This Node is ${version} and the tests and the benchmark need Node 22.19 or later (undici 8), which npm test and npm run bench fetch by themselves only on linux-x64, not ${platform}-${arch}: install Node 22.19+ (e.g. from nodejs.org) and run the command again.`;
 }

@@ -36,7 +36,8 @@ function stand(name) {
       return stand(`${name}()`);
     },
     construct(t, args, newTarget) {
-      // `class X extends vscode.TreeItem`: an instance of X; `new vscode.EventEmitter()`: a stand-in.
+      // `class X extends vscode.TreeItem`: an instance of X; `new vscode.EventEmitter()`: a
+      // stand-in.
       return newTarget === proxy ? stand(`new ${name}`) : Object.create(newTarget.prototype);
     },
   });

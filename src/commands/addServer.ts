@@ -204,7 +204,10 @@ async function askKind(
   return kind.serverKind;
 }
 
-/** (4/4) How to authenticate; the likely one first (basic with user info in the URL, Entra on Azure). */
+/**
+ * (4/4) How to authenticate; the likely one first (basic with user info in the URL, Entra on
+ * Azure).
+ */
 async function askAuth(
   title: string,
   current: ServerConnection | undefined,
@@ -304,7 +307,10 @@ async function offerDicomWebRoot(url: string): Promise<string> {
   return choice.url;
 }
 
-/** Probes for a few seconds: the local server's `Server` header, Orthanc's `/system`; no answer means generic. */
+/**
+ * Probes for a few seconds: the local server's `Server` header, Orthanc's `/system`; no answer
+ * means generic.
+ */
 async function detectKind(url: string): Promise<ServerKind> {
   const fromUrl = kindFromUrl(url);
   if (fromUrl) return fromUrl;

@@ -44,7 +44,8 @@ export async function download(
           const directory = join(destination.fsPath, item.uid);
           // In a worker thread: this host's event loop carries none of the parsing and writing,
           // and where the answer is read through undici (a proxy) its per-read buffers
-          // are collected by the worker's small heap, not this large one (src/dicomweb/transfer/downloadWorker.ts).
+          // are collected by the worker's small heap, not this large one
+          // (src/dicomweb/transfer/downloadWorker.ts).
           const result = await downloadInWorker(item.client, workerScript, item.target, directory, {
             signal: controller.signal,
             layout: 'tree',

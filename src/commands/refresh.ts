@@ -1,7 +1,10 @@
 import type { Services } from '../services';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 
-/** `dicomweb.tree.refresh` (everything) and `dicomweb.node.refresh` (one node, also the error rows' retry). */
+/**
+ * `dicomweb.tree.refresh` (everything) and `dicomweb.node.refresh` (one node, also the error rows'
+ * retry).
+ */
 export function refresh(services: Services, node?: DicomWebNode): void {
   services.tree.refresh(node);
 }

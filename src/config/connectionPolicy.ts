@@ -213,7 +213,9 @@ export function originOf(url: string): string | undefined {
  */
 export const AZURE_DICOM_HOST_SUFFIXES = ['.dicom.azurehealthcareapis.com'] as const;
 
-/** True for an https URL on an Azure DICOM host (the only place an Entra DICOM token goes unasked). */
+/**
+ * True for an https URL on an Azure DICOM host (the only place an Entra DICOM token goes unasked).
+ */
 export function isAzureDicomUrl(url: string): boolean {
   try {
     const parsed = new URL(url);

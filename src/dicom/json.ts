@@ -12,7 +12,10 @@ import type { DicomJsonAttribute, DicomJsonDataset } from './types';
 export type { DicomJsonAttribute, DicomJsonDataset };
 import { resolveTag } from './dictionary';
 
-/** A PN value (PS3.18 §F.2.2): up to three component groups, each "Family^Given^Middle^Prefix^Suffix". */
+/**
+ * A PN value (PS3.18 §F.2.2): up to three component groups, each
+ * "Family^Given^Middle^Prefix^Suffix".
+ */
 export interface DicomPersonName {
   Alphabetic?: string;
   Ideographic?: string;
@@ -71,7 +74,10 @@ export function getValue(
   return first === null ? undefined : first;
 }
 
-/** One value as text: PN → its Alphabetic (else Ideographic, Phonetic) group; numbers → decimal; null → ''. */
+/**
+ * One value as text: PN → its Alphabetic (else Ideographic, Phonetic) group; numbers → decimal;
+ * null → ''.
+ */
 function valueToString(value: unknown, vr: string | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return vr === 'PN' ? personNameToString(value) : value;
@@ -109,7 +115,10 @@ export function getStrings(
   return getValues(ds, tagOrKeyword).map((v) => valueToString(v, vr));
 }
 
-/** A JSON number or a numeric string (IS, DS, SV, UV may be sent as strings, PS3.18 §F.2.3) as a number. */
+/**
+ * A JSON number or a numeric string (IS, DS, SV, UV may be sent as strings, PS3.18 §F.2.3) as a
+ * number.
+ */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'bigint') return Number(value);
@@ -122,7 +131,10 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The first value as a number (US, UL, SS, SL, FL, FD, IS, DS, SV, UV; strings accepted), or undefined. */
+/**
+ * The first value as a number (US, UL, SS, SL, FL, FD, IS, DS, SV, UV; strings accepted), or
+ * undefined.
+ */
 export function getNumber(
   ds: DicomJsonDataset | undefined | null,
   tagOrKeyword: string | number,

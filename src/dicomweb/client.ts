@@ -96,7 +96,10 @@ export class DicomWebClient extends DicomWebSession {
     return this.search('series', scope, query, options);
   }
 
-  /** `GET /instances?…`, `/studies/{study}/instances?…` or `/studies/{study}/series/{series}/instances?…`. */
+  /**
+   * `GET /instances?…`, `/studies/{study}/instances?…` or
+   * `/studies/{study}/series/{series}/instances?…`.
+   */
   searchForInstances(
     query: QidoQuery = {},
     scope: QidoScope = {},

@@ -143,7 +143,8 @@ export function rowMayBeLossy(dataset: DicomJsonDataset, filter: ClientFilter): 
     .map(String)
     .join('\\');
   // Unicode-capable sets (PS3.3 C.12.1.1.2): UTF-8, GB18030, GBK and the ISO 2022 extensions.
-  // No SpecificCharacterSet in the row: DICOM JSON is Unicode text (PS3.18 §F.2), nothing to suspect.
+  // No SpecificCharacterSet in the row: DICOM JSON is Unicode text (PS3.18 §F.2), nothing to
+  // suspect.
   if (charsets === '' || /ISO_IR 192|GB18030|GBK|ISO 2022/.test(charsets)) return false;
   const limit = /^ISO_IR 6$/.test(charsets) ? 0x7f : 0xff;
   for (const char of filter.typed) if (char.codePointAt(0)! > limit) return true;

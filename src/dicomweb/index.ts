@@ -1,4 +1,7 @@
-/** The DICOMweb client's public surface: import from here, nothing under src/dicomweb imports `vscode`. */
+/**
+ * The DICOMweb client's public surface: import from here, nothing under src/dicomweb imports
+ * `vscode`.
+ */
 export * from './transport/auth';
 export * from './client';
 export * from './curl';

@@ -227,7 +227,10 @@ function withSyntax(mediaType: string, transferSyntax: string | undefined): stri
 }
 
 export interface RetrieveOptions {
-  /** `*` (as stored, the seed's choice and the default here), a UID, or undefined for the server default. */
+  /**
+   * `*` (as stored, the seed's choice and the default here), a UID, or undefined for the server
+   * default.
+   */
   transferSyntax?: string;
 }
 
@@ -242,7 +245,10 @@ export function retrieveRequest(target: InstancePath, options: RetrieveOptions =
   };
 }
 
-/** The seed's single-part instance retrieve (`Accept: application/dicom; transfer-syntax=*`), an Azure form. */
+/**
+ * The seed's single-part instance retrieve (`Accept: application/dicom; transfer-syntax=*`), an
+ * Azure form.
+ */
 export function retrieveInstanceSinglePartRequest(
   target: InstancePath,
   options: RetrieveOptions = {},

@@ -96,7 +96,10 @@ export class DicomWebSession {
     return this.options.operationPolling;
   }
 
-  /** The credentials this client sends (another thread asks for them over messages: downloadWorker.ts). */
+  /**
+   * The credentials this client sends (another thread asks for them over messages:
+   * downloadWorker.ts).
+   */
   get authProvider(): AuthProvider {
     return this.auth;
   }
@@ -187,7 +190,10 @@ export class DicomWebSession {
     return undefined;
   }
 
-  /** `GET {root}/studies?limit=1`: whether it answers like QIDO, and its `Server` header; undefined when unreachable. */
+  /**
+   * `GET {root}/studies?limit=1`: whether it answers like QIDO, and its `Server` header; undefined
+   * when unreachable.
+   */
   private async probeQido(
     root: string,
     signal?: AbortSignal,

@@ -28,7 +28,8 @@ export function isToken(text: string): boolean {
  * case-insensitive, §5.6.6); parameter values are unquoted with backslash escapes resolved
  * and keep their case (boundaries are case-sensitive). A quoted value may contain `;` and
  * `=`, which Orthanc relies on:
- * `multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"; boundary=abc`.
+ * `multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1";
+ * boundary=abc`.
  * Whitespace around `;` (§5.6.6 OWS) and, leniently, around `=` is skipped; empty and
  * valueless parameters are ignored. The first occurrence of a repeated parameter wins.
  * Never throws.
@@ -116,7 +117,10 @@ export function transferSyntaxFromType(params: Record<string, string>): string |
   return params.type ? parseContentType(params.type).params['transfer-syntax'] : undefined;
 }
 
-/** The media type inside the `type` parameter of a multipart/related type (RFC 2387 §3.1), without its parameters. */
+/**
+ * The media type inside the `type` parameter of a multipart/related type (RFC 2387 §3.1), without
+ * its parameters.
+ */
 export function innerMediaType(params: Record<string, string>): string | undefined {
   return params.type ? parseContentType(params.type).mediaType : undefined;
 }

@@ -9,7 +9,10 @@ export type MultipartErrorCode =
   | 'MISSING_BOUNDARY'
   /** The Content-Type is not `multipart/*`. */
   | 'NOT_MULTIPART'
-  /** Bytes that cannot be a multipart body (no delimiter, header line without a colon, absurd padding). */
+  /**
+   * Bytes that cannot be a multipart body (no delimiter, header line without a colon, absurd
+   * padding).
+   */
   | 'MALFORMED'
   /** The body ended before the close delimiter `--boundary--`. */
   | 'TRUNCATED'

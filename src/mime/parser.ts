@@ -227,7 +227,10 @@ function findDelimiter(
   }
 }
 
-/** Length of the longest suffix of `buf` that is a proper prefix of `delimiter` (a delimiter split across chunks). */
+/**
+ * Length of the longest suffix of `buf` that is a proper prefix of `delimiter` (a delimiter split
+ * across chunks).
+ */
 function partialDelimiterSuffix(buf: Buffer, delimiter: Buffer): number {
   let p = buf.indexOf(CR, Math.max(0, buf.length - (delimiter.length - 1)));
   while (p >= 0) {

@@ -10,17 +10,25 @@ import { parseContentType } from './contentType';
 import { MultipartError } from './errors';
 import { MultipartPushParser, missingBoundary, type MultipartPushOptions } from './parser';
 
-/** One body part of a multipart message. Read `body` at most once, before asking for the next part. */
+/**
+ * One body part of a multipart message. Read `body` at most once, before asking for the next part.
+ */
 export interface MultipartPart {
   /** Position of the part in the body, from 0. */
   index: number;
   /** Part headers with lower-cased names; repeated headers joined with ", ". */
   headers: Record<string, string>;
-  /** The part's own Content-Type: it may differ per part (PS3.18 §8.7.3.5). Absent means text/plain per RFC 2046 §5.1.1. */
+  /**
+   * The part's own Content-Type: it may differ per part (PS3.18 §8.7.3.5). Absent means text/plain
+   * per RFC 2046 §5.1.1.
+   */
   contentType?: string;
   /** The part's Content-Location (PS3.18 §8.7.3.5.1 bulk data / frames). */
   contentLocation?: string;
-  /** The part's Content-ID, as sent (angle brackets kept); compare with {@link rootPartIndex} or {@link sameContentId}. */
+  /**
+   * The part's Content-ID, as sent (angle brackets kept); compare with {@link rootPartIndex} or
+   * {@link sameContentId}.
+   */
   contentId?: string;
   /**
    * The part's bytes, streamed. Chunks may be views into the source's chunks; they are
@@ -77,7 +85,10 @@ export async function* parseMultipart(
   }
 }
 
-/** Buffers one part body (e.g. a DICOM JSON or a small frame). Throws PART_TOO_LARGE past `maxBytes`. */
+/**
+ * Buffers one part body (e.g. a DICOM JSON or a small frame). Throws PART_TOO_LARGE past
+ * `maxBytes`.
+ */
 export function readPartBody(
   part: Pick<MultipartPart, 'body'>,
   maxBytes = Infinity,
@@ -89,7 +100,9 @@ export function readPartBody(
   );
 }
 
-/** Compares two Content-IDs ignoring the angle brackets of msg-id (RFC 2392) and surrounding space. */
+/**
+ * Compares two Content-IDs ignoring the angle brackets of msg-id (RFC 2392) and surrounding space.
+ */
 export function sameContentId(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return false;
   const strip = (s: string) =>
@@ -290,7 +303,9 @@ class PartReader {
     });
   }
 
-  /** The epilogue after the close delimiter is ignored, but read so the connection can be reused. */
+  /**
+   * The epilogue after the close delimiter is ignored, but read so the connection can be reused.
+   */
   private async drainEpilogue(): Promise<void> {
     while (await this.pull()) {
       /* the parser ignores epilogue bytes */

@@ -12,10 +12,15 @@ const utf8 = new TextEncoder();
 /** One part to write: for STOW-RS usually `{ contentType: 'application/dicom', body, length }`. */
 export interface MultipartWriterPart {
   contentType: string;
-  /** Extra part headers (not Content-Type). Names must be tokens, values must not contain CR or LF. */
+  /**
+   * Extra part headers (not Content-Type). Names must be tokens, values must not contain CR or LF.
+   */
   headers?: Record<string, string>;
   body: AsyncIterable<Uint8Array> | Uint8Array;
-  /** Declared byte length; the writer fails with LENGTH_MISMATCH if the body differs (a Content-Length would lie). */
+  /**
+   * Declared byte length; the writer fails with LENGTH_MISMATCH if the body differs (a
+   * Content-Length would lie).
+   */
   length?: number;
 }
 

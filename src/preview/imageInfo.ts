@@ -35,7 +35,9 @@ const PIXEL_DATA = ParserTag.PixelData;
 // ---------------------------------------------------------------------------------------
 // Local files (dicom-parser)
 
-/** ImageInfo of a parsed Part 10 file. @throws NotAnImageError without Pixel Data or Rows/Columns. */
+/**
+ * ImageInfo of a parsed Part 10 file. @throws NotAnImageError without Pixel Data or Rows/Columns.
+ */
 export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
   const rows = dataSet.uint16(ParserTag.Rows);
   const columns = dataSet.uint16(ParserTag.Columns);

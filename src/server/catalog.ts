@@ -265,7 +265,9 @@ export type AddResult =
 const INDEX_FORMAT = 'dicomweb-explorer/local-index';
 const INDEX_VERSION = 1;
 
-/** The in-memory index. All mutations are synchronous, so concurrent requests see a consistent tree. */
+/**
+ * The in-memory index. All mutations are synchronous, so concurrent requests see a consistent tree.
+ */
 export class Catalog {
   readonly studies = new Map<string, StudyNode>();
   readonly seriesByUid = new Map<string, SeriesNode>();

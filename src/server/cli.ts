@@ -2,7 +2,8 @@
 /**
  * Standalone start of the local DICOMweb server, outside VS Code:
  *
- *   node out/src/server/cli.js --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]… [--seed] [--quiet]
+ * node out/src/server/cli.js --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]… [--seed]
+ * [--quiet]
  *
  * The bearer token is best given in the environment variable DICOMWEB_LOCAL_SERVER_TOKEN:
  * a process's command line is readable by every user of the machine (/proc/PID/cmdline),

@@ -262,7 +262,10 @@ export function jsonValue(vr: string, raw: string | undefined): unknown[] | unde
 
 /** Options of {@link dataSetToJson}. */
 export interface ToJsonOptions {
-  /** BulkDataURI for the element at a path of tags and item indexes (`[Tag.PixelData]`, `[Tag.RadiopharmaceuticalInformationSequence, '0', Tag.RadiopharmaceuticalStartTime]`). */
+  /**
+   * BulkDataURI for the element at a path of tags and item indexes (`[Tag.PixelData]`,
+   * `[Tag.RadiopharmaceuticalInformationSequence, '0', Tag.RadiopharmaceuticalStartTime]`).
+   */
   bulkDataUri: (path: string[]) => string;
   /** Only these top-level tags (8 hex digits, upper case); all when absent. */
   onlyTags?: ReadonlySet<string>;

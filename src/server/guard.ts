@@ -127,7 +127,8 @@ export class RequestGuard {
 
   private checkHost(req: IncomingMessage): void {
     const host = req.headers.host;
-    // RFC 9112 §3.2: an HTTP/1.1 request without Host is 400 (Node answers that itself); HTTP/1.0 may omit it.
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is 400 (Node answers that itself); HTTP/1.0
+    // may omit it.
     if (host === undefined) return;
     if (!this.hosts.has(host.trim().toLowerCase())) {
       // The foreign name is not repeated: nothing a page sends is reflected into an answer.
@@ -138,7 +139,9 @@ export class RequestGuard {
     }
   }
 
-  /** The origin to answer with CORS headers, or undefined (no CORS, same-origin or not a browser). */
+  /**
+   * The origin to answer with CORS headers, or undefined (no CORS, same-origin or not a browser).
+   */
   private checkOrigin(req: IncomingMessage): string | undefined {
     const raw = req.headers.origin;
     const origin = raw === undefined ? undefined : raw.trim().toLowerCase();

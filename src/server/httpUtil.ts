@@ -40,7 +40,9 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-/** Sends a JSON error body `{ status, error, message }` (the standard defines no body for these). */
+/**
+ * Sends a JSON error body `{ status, error, message }` (the standard defines no body for these).
+ */
 export function sendError(
   res: ServerResponse,
   status: number,

@@ -65,7 +65,9 @@ export function isInside(root: string, real: string): boolean {
 
 const realRoots = new Map<string, Promise<string>>();
 
-/** The real path of a served folder (cached: the folder itself is the user's choice, link or not). */
+/**
+ * The real path of a served folder (cached: the folder itself is the user's choice, link or not).
+ */
 export function realRoot(root: string): Promise<string> {
   let real = realRoots.get(root);
   if (!real) {

@@ -31,14 +31,20 @@ export interface LocalServerOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1: the server is for this machine only. */
   host?: string;
-  /** When set, every request needs `Authorization: Bearer <token>` (else 401; the scheme in any case, RFC 9110 §11.1). */
+  /**
+   * When set, every request needs `Authorization: Bearer <token>` (else 401; the scheme in any
+   * case, RFC 9110 §11.1).
+   */
   token?: string;
   /**
    * Origins (`http://localhost:3000`) whose web pages may use the server through CORS. None by
    * default: any request from a page of another origin is refused with 403 (issue 10).
    */
   allowedOrigins?: string[];
-  /** Extra names a client may use in `Host` besides the loopback ones and the listening host (else 421). */
+  /**
+   * Extra names a client may use in `Host` besides the loopback ones and the listening host (else
+   * 421).
+   */
   allowedHosts?: string[];
   /** Time, size and count limits; each field defaults to the constant of limits.ts. */
   limits?: Partial<ServerLimits>;
@@ -59,7 +65,9 @@ export interface LocalServerOptions {
 
 /** A running local server. */
 export interface LocalServer {
-  /** Service URL without version, e.g. `http://127.0.0.1:8080`; add `/v2` as for Azure (both work). */
+  /**
+   * Service URL without version, e.g. `http://127.0.0.1:8080`; add `/v2` as for Azure (both work).
+   */
   url: string;
   port: number;
   /** The served folder (absolute). */
@@ -165,7 +173,8 @@ function serverOptions(options: LocalServerOptions, limits: ServerLimits): Serve
     // trickling bodies are cut by watchBody (limits.ts) instead.
     requestTimeout: 0,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // How often Node checks headersTimeout (its default of 30 s would let a slow header live twice as long).
+    // How often Node checks headersTimeout (its default of 30 s would let a slow header live twice
+    // as long).
     connectionsCheckingInterval: checkIntervalMs(limits),
   };
 }

@@ -174,7 +174,8 @@ export function watchBody(
       received += delta;
       idleMs = 0;
     } else if (req.readableLength > 0 || socket.isPaused()) {
-      // Our handler is behind (bytes wait in the request's buffer, the socket is paused): not the client's fault.
+      // Our handler is behind (bytes wait in the request's buffer, the socket is paused): not the
+      // client's fault.
       return;
     } else {
       idleMs += tick;

@@ -186,7 +186,8 @@ export function matcher(
     case 'TM':
     case 'DT': {
       const dash = query.indexOf('-');
-      // DT may carry a negative UTC offset ("…-0500"); only a range dash sits at an end or between two values of equal shape.
+      // DT may carry a negative UTC offset ("…-0500"); only a range dash sits at an end or between
+      // two values of equal shape.
       if (dash >= 0 && (field.vr !== 'DT' || query.split('-').length === 2)) {
         const low = query.slice(0, dash).trim();
         const high = query.slice(dash + 1).trim();
@@ -195,7 +196,8 @@ export function matcher(
           values(raw).some((v) => {
             const n = norm(v);
             if (low && n < norm(low)) return false;
-            // An upper bound with less precision includes the whole period ("1200" includes 12:00:59).
+            // An upper bound with less precision includes the whole period ("1200" includes
+            // 12:00:59).
             if (high && n.slice(0, norm(high).length) > norm(high)) return false;
             return n !== '';
           });
@@ -219,7 +221,8 @@ export function matcher(
         };
       }
       const pattern = wildcardTest(query);
-      // A name matches on its whole value or on one component group (Alphabetic=Ideographic=Phonetic).
+      // A name matches on its whole value or on one component group
+      // (Alphabetic=Ideographic=Phonetic).
       return (raw) =>
         values(raw).some(
           (v) =>

@@ -81,7 +81,8 @@ async function handle(
   // Answers are data, never a page: a browser must not sniff a stored file into HTML.
   res.setHeader('x-content-type-options', 'nosniff');
   // RFC 9110 §10.2.4: names the product so "Add Server" detects the local server's profile
-  // (LOCAL_SERVER_PRODUCT in src/dicomweb/profiles/detection.ts); no version, nothing to fingerprint.
+  // (LOCAL_SERVER_PRODUCT in src/dicomweb/profiles/detection.ts); no version, nothing to
+  // fingerprint.
   res.setHeader('server', 'dicomweb-explorer-local/1');
   if (context.guard.admit(req, res)) return;
   checkDeclaredBody(context.limits, req, res);

@@ -110,7 +110,9 @@ export class Storage {
   private savedVersion = -1;
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly pendingChecks = new Map<string, NodeJS.Timeout>();
-  /** Paths being moved into place by a STOW or removed by a DELETE; the watcher leaves them alone. */
+  /**
+   * Paths being moved into place by a STOW or removed by a DELETE; the watcher leaves them alone.
+   */
   readonly committing = new Set<string>();
   private closed = false;
   private tmpCounter = 0;
@@ -206,7 +208,8 @@ export class Storage {
     // lstat: a link is neither a file nor a folder here, as in the scan (src/server/jail.ts).
     const info = await lstat(join(this.dir, file)).catch(() => undefined);
     if (!info || (!info.isFile() && !info.isDirectory())) {
-      // Gone, or turned into a link or a special file: the file, or a whole folder (then every instance below it).
+      // Gone, or turned into a link or a special file: the file, or a whole folder (then every
+      // instance below it).
       for (const [path, node] of [...this.catalog.byPath]) {
         if (
           (path === file || path.startsWith(`${file}/`) || file === '') &&
@@ -316,7 +319,10 @@ export class Storage {
     );
   }
 
-  /** Where a STOW-RS instance goes, relative to the folder; never an existing file of another instance. */
+  /**
+   * Where a STOW-RS instance goes, relative to the folder; never an existing file of another
+   * instance.
+   */
   targetFor(studyUid: string, seriesUid: string, sopUid: string): string {
     const base = `${fileNameForUid(studyUid)}/${fileNameForUid(seriesUid)}/${fileNameForUid(sopUid)}`;
     let candidate = `${base}.dcm`;

@@ -28,7 +28,10 @@ import { limitedBody } from './limits';
 import { isAcceptableUid, type Storage } from './storage';
 import { Tag } from '../dicom/tags';
 
-/** Failure reasons of the Azure DICOM service conformance statement (PS3.18 Table 10.5.3-1 / PS3.4 Annex B). */
+/**
+ * Failure reasons of the Azure DICOM service conformance statement (PS3.18 Table 10.5.3-1 / PS3.4
+ * Annex B).
+ */
 export const FailureReason = {
   /** 0x0110: general processing failure (not DICOM, unreadable, I/O). */
   ProcessingFailure: 272,

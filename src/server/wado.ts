@@ -206,7 +206,8 @@ function chooseFrameEncoding(
         (inner === 'application/octet-stream' && mode === 'ele')
       )
         return { mode, multipart: true };
-      // `type="application/octet-stream"; transfer-syntax=*` asks the stored encoding with its own type (PS3.18 §8.7.3.5.2).
+      // `type="application/octet-stream"; transfer-syntax=*` asks the stored encoding with its own
+      // type (PS3.18 §8.7.3.5.2).
       if (inner === 'application/octet-stream' && asked === '*') return { mode, multipart: true };
       continue;
     }
@@ -327,7 +328,8 @@ async function openFrames(
       throw new HttpError(400, `frame ${n} runs past the end of the stored file`);
     return swap(buffer);
   };
-  // The first frame is read before the answer starts, so a short file is still a 400, not a cut answer.
+  // The first frame is read before the answer starts, so a short file is still a 400, not a cut
+  // answer.
   const first = await read(frames[0]!).catch(async (error: unknown) => {
     await handle.close();
     throw error;

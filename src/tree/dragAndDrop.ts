@@ -70,7 +70,10 @@ export class UploadDropController implements vscode.TreeDragAndDropController<Di
   }
 }
 
-/** A `file:` URI is readable when it exists on this (the extension host's) disk; other schemes are the upload's to judge. */
+/**
+ * A `file:` URI is readable when it exists on this (the extension host's) disk; other schemes are
+ * the upload's to judge.
+ */
 function dropped(uri: vscode.Uri): DroppedUri {
   return { uri: uri.toString(), readable: uri.scheme !== 'file' || existsSync(uri.fsPath) };
 }

@@ -25,7 +25,10 @@ export interface DroppedFile {
 export interface DropPlan {
   /** URIs uploaded as they are. */
   uris: string[];
-  /** Indexes into the dropped files whose bytes are read through the drop and written to a temporary folder. */
+  /**
+   * Indexes into the dropped files whose bytes are read through the drop and written to a temporary
+   * folder.
+   */
   fromData: number[];
 }
 

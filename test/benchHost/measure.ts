@@ -45,7 +45,10 @@ export interface DownloadRun {
   writes: { sync: number; async: number };
   loop: LoopDelay;
   control?: LoopDelay;
-  /** Peak minus start, sampled every 10 ms in this host (which holds the workbench's extension state too). */
+  /**
+   * Peak minus start, sampled every 10 ms in this host (which holds the workbench's extension state
+   * too).
+   */
   rssGrowth: number;
   arrayBuffersGrowth: number;
   heapUsedGrowth: number;
@@ -60,15 +63,24 @@ export interface HostMeasurements {
     noopFirst: boolean;
     /** `await getExtension(id).activate()`: the host's require + activate + its bookkeeping. */
     hostActivateMs: number;
-    /** The host's own require() of the bundle inside that call (Module._load timed), NaN if not seen. */
+    /**
+     * The host's own require() of the bundle inside that call (Module._load timed), NaN if not
+     * seen.
+     */
     hostRequireMs: number;
-    /** The same call for an extension whose activate() does nothing (after ours, or before with noopFirst). */
+    /**
+     * The same call for an extension whose activate() does nothing (after ours, or before with
+     * noopFirst).
+     */
     noopActivateMs: number;
     /** What `activate()` measured itself (from its first line to its return). */
     ownActivationMs: number;
     /** Re-require of the bundle (cache cleared) in the warm host, per run. */
     warmRequireMs: number[];
-    /** VS Code's own record of our activation ("Developer: Startup Performance"), when it could be read. */
+    /**
+     * VS Code's own record of our activation ("Developer: Startup Performance"), when it could be
+     * read.
+     */
     vscode?: VsCodeActivationTimes;
     /** The same record for the do-nothing extension. */
     vscodeNoop?: VsCodeActivationTimes;
@@ -100,7 +112,10 @@ export interface HostMeasurements {
     loop: LoopDelay;
     control?: LoopDelay;
   };
-  /** `dicomweb.node.download` of a large study, in this host, once per run: rate, event loop, memory. */
+  /**
+   * `dicomweb.node.download` of a large study, in this host, once per run: rate, event loop,
+   * memory.
+   */
   download?: DownloadRun[];
   preview?: { runs: PreviewRun[]; error?: string; cine?: CineRun };
 }
@@ -215,7 +230,9 @@ export interface VsCodeActivationTimes {
   loadCodeMs: number;
   /** The synchronous part of calling activate() (activateCallTime). */
   callActivateMs: number;
-  /** From the return of activate() until the promise it returned resolved (activateResolvedTime). */
+  /**
+   * From the return of activate() until the promise it returned resolved (activateResolvedTime).
+   */
   finishActivateMs: number;
   /** The activation event the host recorded. */
   event: string;
@@ -367,7 +384,9 @@ async function providerCallAfter(
   }
 }
 
-/** A CPU profile of this host (node:inspector), for finding what blocks the loop (diagnosis only). */
+/**
+ * A CPU profile of this host (node:inspector), for finding what blocks the loop (diagnosis only).
+ */
 async function startProfile(): Promise<{ stop: () => Promise<unknown> }> {
   const inspector = await import('node:inspector');
   const session = new inspector.Session();

@@ -153,7 +153,8 @@ describe('downloadToDirectory against Orthanc', () => {
     // Each call's first temporary file used to be named by pid, millisecond and part number:
     // calls started in the same millisecond renamed each other's file away (ENOENT).
     const dir = tempDir('download-concurrent');
-    // Each instance three times over: nine calls at once, the same instance landing on the same name.
+    // Each instance three times over: nine calls at once, the same instance landing on the same
+    // name.
     const targets = [...SEED_INSTANCES, ...SEED_INSTANCES, ...SEED_INSTANCES];
     const results = await Promise.all(
       targets.map((i) =>
@@ -180,7 +181,8 @@ describe('downloadToDirectory against Orthanc', () => {
   });
 
   it('writes each file the same way with either reader in all three write modes: synchronous, synchronous until a slow write, thread pool', async () => {
-    // Two instances of ~3 MiB: about ten batches of 256–320 KiB each, so the switch happens mid-file.
+    // Two instances of ~3 MiB: about ten batches of 256–320 KiB each, so the switch happens
+    // mid-file.
     const source = tempDir('download-modes-src');
     const study = await writeLargeStudy(source, 6 * 1024 * 1024, 3 * 1024 * 1024, {
       seed: 'download-modes',

@@ -21,7 +21,9 @@ import { clearOrthanc } from '../support/orthanc';
 import { orthancClient, resetOrthanc, securedOrthanc, tempDir } from '../support/env';
 import { SEED, SEED_INSTANCES, writeSeedFiles } from '../support/seedData';
 
-/** The worker's entry as tsc compiles it next to this test's sources (out/src/dicomweb/transfer/). */
+/**
+ * The worker's entry as tsc compiles it next to this test's sources (out/src/dicomweb/transfer/).
+ */
 const WORKER = join(__dirname, '..', '..', 'src', 'dicomweb', 'transfer', 'downloadWorkerMain.js');
 const STUDY = SEED.studyInstanceUid;
 

@@ -23,7 +23,10 @@ import { createHostileServer, pump, type SeenRequest } from '../support/hostileH
 const MiB = 1024 * 1024;
 /** The test caps: small so an endless body crosses them in well under a second. */
 const CAP = 8 * MiB;
-/** What the RSS may grow by while one endless body is refused: the cap plus 64 MiB of slack (GC timing, undici's buffers). */
+/**
+ * What the RSS may grow by while one endless body is refused: the cap plus 64 MiB of slack (GC
+ * timing, undici's buffers).
+ */
 const RSS_BOUND = CAP + 64 * MiB;
 const STUDY = '1.2.826.0.1.3680043.10.1.1';
 const SERIES = '1.2.826.0.1.3680043.10.1.2';
@@ -40,7 +43,9 @@ interface HostileServer {
   close(): Promise<void>;
 }
 
-/** A raw HTTP/1.1 server that reads each request head and hands the socket to a scripted behaviour. */
+/**
+ * A raw HTTP/1.1 server that reads each request head and hands the socket to a scripted behaviour.
+ */
 async function startHostileServer(): Promise<HostileServer> {
   const requests: SeenRequest[] = [];
   const routes: Array<[string, Behaviour]> = [];
@@ -72,7 +77,10 @@ function endlessChunked(socket: Socket, status: string, contentType: string, pre
   );
 }
 
-/** Runs `action`, sampling the RSS every 20 ms; returns its rejection, the time it took and the largest RSS growth seen. */
+/**
+ * Runs `action`, sampling the RSS every 20 ms; returns its rejection, the time it took and the
+ * largest RSS growth seen.
+ */
 async function measure(
   action: () => Promise<unknown>,
 ): Promise<{ error: unknown; ms: number; rssGrowth: number }> {

@@ -381,7 +381,8 @@ describe('STOW-RS against Orthanc', () => {
     });
 
     it('a broken copy of an instance already stored: the verification finds it and says stored', async () => {
-      // Ambiguity cuts both ways: the query sees the instance, so the outcome is "stored" (it is on the server).
+      // Ambiguity cuts both ways: the query sees the instance, so the outcome is "stored" (it is on
+      // the server).
       const corrupt = join(dir, 'ambiguous', 'corrupt-copy.dcm');
       await writeFile(
         corrupt,

@@ -41,7 +41,8 @@ describe('Extension activation', () => {
   });
 
   it('receives the environment the test runner passed in', () => {
-    // runIntegration sets this in extensionTestsEnv; later suites read DICOMWEB_TEST_URL the same way.
+    // runIntegration sets this in extensionTestsEnv; later suites read DICOMWEB_TEST_URL the same
+    // way.
     assert.ok(
       process.env.DICOMWEB_INTEGRATION_RUN_ID,
       'DICOMWEB_INTEGRATION_RUN_ID did not reach the extension host',

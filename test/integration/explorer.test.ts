@@ -334,7 +334,8 @@ for (const target of HOST_TARGETS)
       const byFile = new Map(result.outcomes.map((outcome) => [outcome.file, outcome.status]));
       assert.equal(byFile.get(freshPaths[0]), 'stored');
       assert.equal(byFile.get(join(dir, 'folder', 'IM0001')), 'stored');
-      // Orthanc answers a duplicate with 200 and keeps its copy; Azure and the local server refuse it (45070).
+      // Orthanc answers a duplicate with 200 and keeps its copy; Azure and the local server refuse
+      // it (45070).
       assert.equal(
         byFile.get(duplicate),
         target.behaviour.duplicateStow === 'stored-again' ? 'stored' : 'failed',

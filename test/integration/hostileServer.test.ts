@@ -28,11 +28,17 @@ import { createHostileServer, pump, type SeenRequest } from '../support/hostileH
 import { activateExtension, executeCommand, waitFor } from './helpers';
 
 const MiB = 1024 * 1024;
-/** The JSON cap set for this suite (MiB): an endless QIDO body crosses it in well under a second on loopback. */
+/**
+ * The JSON cap set for this suite (MiB): an endless QIDO body crosses it in well under a second on
+ * loopback.
+ */
 const JSON_CAP_MIB = 8;
 /** The overall deadline set for this suite (s). */
 const DEADLINE_S = 2;
-/** What the extension host's rss and arrayBuffers may grow by during one case: the cap plus 64 MiB of slack. */
+/**
+ * What the extension host's rss and arrayBuffers may grow by during one case: the cap plus 64 MiB
+ * of slack.
+ */
 const MEMORY_BOUND = JSON_CAP_MIB * MiB + 64 * MiB;
 const TOKEN = `hostile-it-${process.pid}`;
 const STUDY = '1.2.826.0.1.3680043.10.2.1';
@@ -63,7 +69,10 @@ interface HostileServer {
 const notFound: Behaviour = (socket) =>
   socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
 
-/** A raw HTTP/1.1 server: reads each request head, records it, hands the socket to the current behaviour. */
+/**
+ * A raw HTTP/1.1 server: reads each request head, records it, hands the socket to the current
+ * behaviour.
+ */
 async function startHostileServer(): Promise<HostileServer> {
   const requests: SeenRequest[] = [];
   const state: { behaviour: Behaviour } = { behaviour: notFound };
@@ -137,7 +146,10 @@ interface Measured<T> {
   arrayBuffersGrowth: number;
 }
 
-/** Runs `action` while sampling the extension host's memory every 20 ms; its time and the largest growth over the start. */
+/**
+ * Runs `action` while sampling the extension host's memory every 20 ms; its time and the largest
+ * growth over the start.
+ */
 async function measured<T>(action: () => Promise<T>): Promise<Measured<T>> {
   const start = process.memoryUsage();
   const peak = { rss: start.rss, arrayBuffers: start.arrayBuffers };
@@ -354,7 +366,9 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     };
   }
 
-  /** A 4×4 PALETTE COLOR image whose LUT data (0028,1201-1203) are BulkDataURIs (PS3.3 C.7.6.3.1.5). */
+  /**
+   * A 4×4 PALETTE COLOR image whose LUT data (0028,1201-1203) are BulkDataURIs (PS3.3 C.7.6.3.1.5).
+   */
   function paletteMetadata(sop: string, lutUris: [string, string, string]) {
     return {
       ...levelOf(sop),
@@ -375,7 +389,10 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     };
   }
 
-  /** The primary answers QIDO at every level with one instance, its metadata, its own bulk data with `lut`, and 404 else. */
+  /**
+   * The primary answers QIDO at every level with one instance, its metadata, its own bulk data with
+   * `lut`, and 404 else.
+   */
   function servePaletteInstance(sop: string, metadata: object, lut: Buffer): void {
     primary.behaviour = (socket, request) => {
       const path = request.path.split('?')[0]!;
@@ -388,7 +405,10 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     };
   }
 
-  /** Expands server → study → series → instance in the tree, runs Preview on it and returns the first init or fatal posted to the webview. */
+  /**
+   * Expands server → study → series → instance in the tree, runs Preview on it and returns the
+   * first init or fatal posted to the webview.
+   */
   async function previewThroughTree(server: TreeNode, sop: string): Promise<Message> {
     // Forget a page VS Code's own view may have loaded while another behaviour was set.
     api.services.tree.refresh(server);
@@ -399,7 +419,8 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
     const [instance] = await api.services.tree.getChildren(series);
     assert.equal(instance?.sopInstanceUid, sop);
     await executeCommand('dicomweb.instance.preview', instance);
-    // The recorder is in place before the webview can say ready (the page loads after the command returns).
+    // The recorder is in place before the webview can say ready (the page loads after the command
+    // returns).
     const entry = [...api.services.previews.panels.entries()].find(
       ([key]) => key.endsWith(`/instances/${sop}`) && key.includes(primary.origin),
     );
@@ -410,7 +431,8 @@ describe('The extension against a hostile server (issue 10, findings 4a and 5)',
       sent.push(message);
       post(message);
     };
-    // The webview says ready; the panel reads the metadata and the three LUTs, then posts init (or fatal).
+    // The webview says ready; the panel reads the metadata and the three LUTs, then posts init (or
+    // fatal).
     return waitFor(
       () => sent.find((message) => message.type === 'init' || message.type === 'fatal'),
       { timeoutMs: 20_000, description: 'init (or fatal) posted to the webview' },

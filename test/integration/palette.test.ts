@@ -119,7 +119,8 @@ describe('Every command from the Command Palette, with no argument', function ()
       clearInterval(dismiss);
       log.error = error;
     }
-    // Expected refusals would be one clear sentence; a programming error names a property or a type.
+    // Expected refusals would be one clear sentence; a programming error names a property or a
+    // type.
     const programming = failures.filter((line) =>
       /Cannot read properties|is not a function|undefined|TypeError|ReferenceError/.test(line),
     );

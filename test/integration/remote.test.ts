@@ -38,7 +38,10 @@ interface Api {
   };
 }
 
-/** A file dragged from the desktop: its path is the person's machine's, its bytes come with the drop. */
+/**
+ * A file dragged from the desktop: its path is the person's machine's, its bytes come with the
+ * drop.
+ */
 class DesktopFile extends vscode.DataTransferItem {
   constructor(private readonly file: { name: string; uri: vscode.Uri; bytes: Uint8Array }) {
     super('');

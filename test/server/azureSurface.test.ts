@@ -82,7 +82,8 @@ describe("the local server's Azure surface", () => {
           { 'content-type': type, accept: 'application/dicom+json' },
           body,
         );
-        // Already stored: Azure's duplicate answer (409, FailureReason 45070), proof the part was read.
+        // Already stored: Azure's duplicate answer (409, FailureReason 45070), proof the part was
+        // read.
         assert.equal(response.status, 409, `${type}: ${response.text}`);
         const failed = (
           response.json() as Record<string, { Value: Array<Record<string, { Value: unknown[] }>> }>

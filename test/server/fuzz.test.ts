@@ -79,7 +79,8 @@ function startServerChild(dir: string, logFile: string): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
     const child = fork(join(__dirname, '..', 'support', 'fuzzServerChild.js'), [], {
       env: { ...process.env, DICOMWEB_FUZZ_DIR: dir, DICOMWEB_FUZZ_LOG: logFile },
-      // e.g. `DICOMWEB_FUZZ_EXEC_ARGV="--trace-gc"` or `"--cpu-prof"` to see where the server's time goes.
+      // e.g. `DICOMWEB_FUZZ_EXEC_ARGV="--trace-gc"` or `"--cpu-prof"` to see where the server's
+      // time goes.
       execArgv: (process.env.DICOMWEB_FUZZ_EXEC_ARGV ?? '').split(' ').filter(Boolean),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -120,7 +121,10 @@ function childUsage(child: ServerChild): Promise<ChildUsage> {
   });
 }
 
-/** Peak RSS of the child in KiB: /proc's VmHWM (read from outside, frozen or not), else its getrusage. */
+/**
+ * Peak RSS of the child in KiB: /proc's VmHWM (read from outside, frozen or not), else its
+ * getrusage.
+ */
 async function peakRssKiB(child: ServerChild): Promise<number> {
   return readProcStatusKiB(child.process.pid!, 'VmHWM') ?? (await childUsage(child)).maxRssKiB;
 }
@@ -241,7 +245,10 @@ function record(
   }
 }
 
-/** Starts the watchdog thread; its figures land in `report`, `lastAnswer()` says when a ping last came back. */
+/**
+ * Starts the watchdog thread; its figures land in `report`, `lastAnswer()` says when a ping last
+ * came back.
+ */
 function startPinger(
   report: FuzzReport,
   child: ServerChild,
@@ -468,7 +475,8 @@ describe('fuzz: the local server under 1,000+ hostile requests', { timeout: 300_
     report.canaryBefore = await hashTree(folders.canary);
     child = await startServerChild(folders.root, join(folders.parent, 'server.log'));
     await addLateLinks(folders);
-    // Time for the folder watcher to see the late links (it re-checks changed paths after a short delay).
+    // Time for the folder watcher to see the late links (it re-checks changed paths after a short
+    // delay).
     await sleep(1_000);
     try {
       await runFuzz(folders, child, report);

@@ -52,7 +52,10 @@ export interface FuzzFolders {
   canaryNames: string[];
 }
 
-/** The server tests' small 8×8 instance, with the fuzz suite's long description (its QIDO wildcards match on it). */
+/**
+ * The server tests' small 8×8 instance, with the fuzz suite's long description (its QIDO wildcards
+ * match on it).
+ */
 function instance(
   name: string,
   overrides: Partial<ImageInstanceParams> = {},
@@ -69,7 +72,9 @@ function instance(
   };
 }
 
-/** An instance whose text attributes carry the marker (so QIDO, metadata and WADO would show it). */
+/**
+ * An instance whose text attributes carry the marker (so QIDO, metadata and WADO would show it).
+ */
 function canaryInstance(
   name: string,
   marker: string,

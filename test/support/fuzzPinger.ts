@@ -72,10 +72,14 @@ parentPort!.on('message', (message) => {
 
 let controlPort = 0;
 
-/** Total time (ms) the process's main thread has waited on a run queue; 0 where /proc has no schedstat. */
+/**
+ * Total time (ms) the process's main thread has waited on a run queue; 0 where /proc has no
+ * schedstat.
+ */
 function runQueueWaitMs(processId: number): number {
   try {
-    // "<ns on CPU> <ns waiting on a run queue> <timeslices>" (Documentation/scheduler/sched-stats.rst)
+    // "<ns on CPU> <ns waiting on a run queue> <timeslices>"
+    // (Documentation/scheduler/sched-stats.rst)
     const fields = readFileSync(`/proc/${processId}/task/${processId}/schedstat`, 'utf8')
       .trim()
       .split(/\s+/);

@@ -213,7 +213,9 @@ export function resourcePath(r: Rng, world: FuzzWorld, deleting: boolean): strin
   );
 }
 
-/** A frame retrieve of the multi-frame instance: mostly lists of duplicates (issue 10, finding 5). */
+/**
+ * A frame retrieve of the multi-frame instance: mostly lists of duplicates (issue 10, finding 5).
+ */
 function framesPath(r: Rng, world: FuzzWorld): string {
   const m = world.multiFrame;
   return `${prefixOf(r)}/studies/${m.study}/series/${m.series}/instances/${m.sop}/frames/${frameList(r, m.frames)}`;

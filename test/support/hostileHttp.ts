@@ -10,7 +10,10 @@ import { createServer, type Server, type Socket } from 'node:net';
  */
 export const SERVER_SEND_LIMIT = 512 * 1024 * 1024;
 
-/** Writes `piece` again and again, as fast as the peer reads, up to {@link SERVER_SEND_LIMIT}; then holds the connection open. */
+/**
+ * Writes `piece` again and again, as fast as the peer reads, up to {@link SERVER_SEND_LIMIT}; then
+ * holds the connection open.
+ */
 export function pump(socket: Socket, piece: Buffer): void {
   let sent = 0;
   const write = (): void => {
@@ -25,7 +28,10 @@ export function pump(socket: Socket, piece: Buffer): void {
   write();
 }
 
-/** A request as a hostile server saw it: the path as sent and the header fields, names in lower case. */
+/**
+ * A request as a hostile server saw it: the path as sent and the header fields, names in lower
+ * case.
+ */
 export interface SeenRequest {
   path: string;
   headers: Record<string, string>;

@@ -43,7 +43,9 @@ export async function loadNodeCodec(name: CodecName, root = process.cwd()): Prom
   });
 }
 
-/** Decoder dependencies for Node: the codecs of {@link loadNodeCodec} and jpeg-lossless-decoder-js. */
+/**
+ * Decoder dependencies for Node: the codecs of {@link loadNodeCodec} and jpeg-lossless-decoder-js.
+ */
 export function nodeDecoderDeps(root = process.cwd()): DecoderDeps {
   const codecs: CodecProvider = cachingProvider((name) => loadNodeCodec(name, root));
   return {

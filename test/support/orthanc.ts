@@ -209,7 +209,10 @@ function safeRead(file: string): string {
   }
 }
 
-/** An Orthanc the contributor runs (README, "Tests on other systems"): checked, never started or stopped here. */
+/**
+ * An Orthanc the contributor runs (README, "Tests on other systems"): checked, never started or
+ * stopped here.
+ */
 export interface ExistingOrthanc {
   restUrl: string;
   dicomWebUrl: string;

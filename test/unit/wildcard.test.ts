@@ -16,7 +16,9 @@ import { rng } from '../support/random';
 
 const match = (pattern: string, value: string) => wildcardMatches(compileWildcard(pattern), value);
 
-/** The reference: a memoised DP over (pattern index, value index), case-folded like a RegExp `i`. */
+/**
+ * The reference: a memoised DP over (pattern index, value index), case-folded like a RegExp `i`.
+ */
 function reference(pattern: string, value: string): boolean {
   const canon = (c: string) => {
     const u = c.toUpperCase();

@@ -60,7 +60,10 @@ export interface DownloadResult {
   bytes: number;
   /** How many batches were written synchronously and through the thread pool (see writePart). */
   writes: { sync: number; async: number };
-  /** Which reader carried the answer: straight from the socket, or undici (see the top of this file). */
+  /**
+   * Which reader carried the answer: straight from the socket, or undici (see the top of this
+   * file).
+   */
   reader: 'socket' | 'undici';
 }
 
@@ -127,7 +130,10 @@ class DownloadedFiles {
     return join(this.directory, `${this.prefix}-${index}.tmp`);
   }
 
-  /** The error to throw for a failed part: the parser rejects with a bare AbortError, callers expect the typed one. */
+  /**
+   * The error to throw for a failed part: the parser rejects with a bare AbortError, callers expect
+   * the typed one.
+   */
   failure(error: unknown): unknown {
     if (this.options.signal?.aborted && !(error instanceof DicomWebError)) {
       return new DicomWebError(
@@ -313,7 +319,8 @@ class PartNaming {
   ) {}
 
   add(part: PendingPart, closed: Promise<number>): void {
-    closed.catch(() => undefined); // handled below, in order; never an unhandled rejection meanwhile
+    // Handled below, in order; never an unhandled rejection meanwhile.
+    closed.catch(() => undefined);
     this.chain = this.chain.then(async () => {
       try {
         const bytes = await closed;
@@ -585,7 +592,9 @@ class SocketPartWriter {
     });
   }
 
-  /** After a failure: waits for the queued writes, then closes and removes the part being written. */
+  /**
+   * After a failure: waits for the queued writes, then closes and removes the part being written.
+   */
   async abandon(): Promise<void> {
     this.failed ??= new DicomWebError('CANCELLED', 'the download stopped');
     if (this.queue.length > 0 || this.writing)
@@ -674,7 +683,9 @@ class SocketPartWriter {
     this.pump();
   }
 
-  /** A written batch's buffer goes back to the pool; a paused socket reads again once two are free. */
+  /**
+   * A written batch's buffer goes back to the pool; a paused socket reads again once two are free.
+   */
   private release(buffer: Buffer): void {
     this.free.push(buffer);
     if (this.paused && this.spare() >= 2) {

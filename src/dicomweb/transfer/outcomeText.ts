@@ -102,7 +102,10 @@ export function reportMarkdown(result: UploadReportInput): string {
   return lines.join('\n') + '\n';
 }
 
-/** Upload reports kept for reopening (uploadReport.ts); an older one reads as "no longer kept". A report is a few KB. */
+/**
+ * Upload reports kept for reopening (uploadReport.ts); an older one reads as "no longer kept". A
+ * report is a few KB.
+ */
 export const KEPT_REPORTS = 20;
 
 /** The last `max` texts by key, oldest dropped first: the reports a session may reopen. */

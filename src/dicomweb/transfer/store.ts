@@ -315,7 +315,8 @@ function readAhead<T, R>(
   return (index) => {
     while (started < items.length && started <= index + window) {
       const promise = load(items[started]!);
-      promise.catch(() => undefined); // rejected loads are reported when asked for, never as unhandled
+      // Rejected loads are reported when asked for, never as unhandled.
+      promise.catch(() => undefined);
       pending.set(started++, promise);
     }
     const promise = pending.get(index) ?? load(items[index]!);

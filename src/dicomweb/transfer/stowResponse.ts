@@ -11,7 +11,9 @@ export type StoreStatus =
   | 'warning'
   /** Not stored: FailedSOPSequence, an HTTP error, or absent when verified. */
   | 'failed'
-  /** Not sent: the file is not a readable DICOM Part 10 file, or the request was cancelled first. */
+  /**
+   * Not sent: the file is not a readable DICOM Part 10 file, or the request was cancelled first.
+   */
   | 'skipped';
 
 export interface InstanceOutcome {
@@ -47,7 +49,9 @@ const TAG = {
   FailedAttributesSequence: Tag.FailedAttributesSequence,
 } as const;
 
-/** Meanings of STOW-RS status codes: PS3.18 Table 10.5.3-2 / PS3.4 Annex B.2.3, and Azure's codes. */
+/**
+ * Meanings of STOW-RS status codes: PS3.18 Table 10.5.3-2 / PS3.4 Annex B.2.3, and Azure's codes.
+ */
 export const STOW_REASONS: Record<number, string> = {
   0x0110: 'Processing failure',
   0x0112: 'No such SOP instance',

@@ -48,7 +48,9 @@ export function bearerAuth(
   };
 }
 
-/** HTTP basic auth (RFC 7617). The password may come from a callback so it stays in a secret store. */
+/**
+ * HTTP basic auth (RFC 7617). The password may come from a callback so it stays in a secret store.
+ */
 export function basicAuth(
   username: string,
   password: string | (() => Promise<string | undefined>),

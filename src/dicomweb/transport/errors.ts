@@ -46,7 +46,9 @@ export class DicomWebError extends Error {
   readonly url?: string;
   /** The HTTP status, when the server answered. */
   readonly status?: number;
-  /** What the server said about the failure (DICOM JSON ErrorComment, Orthanc's Message, text body). */
+  /**
+   * What the server said about the failure (DICOM JSON ErrorComment, Orthanc's Message, text body).
+   */
   readonly serverMessage?: string;
 
   constructor(code: DicomWebErrorCode, message: string, details: DicomWebErrorDetails = {}) {
@@ -64,7 +66,9 @@ export class DicomWebError extends Error {
   }
 }
 
-/** A non-success HTTP status. `body` holds the parsed DICOM JSON or JSON body when there was one. */
+/**
+ * A non-success HTTP status. `body` holds the parsed DICOM JSON or JSON body when there was one.
+ */
 export class DicomWebHttpError extends DicomWebError {
   override readonly name = 'DicomWebHttpError';
   override readonly status: number;
@@ -76,7 +80,9 @@ export class DicomWebHttpError extends DicomWebError {
    * and said it has new credentials, so the caller may rebuild the body and send it again.
    */
   credentialsRefreshed?: boolean;
-  /** Whether the refused request carried credentials (RFC 9110 §15.5.2: a 401 then refuses them). */
+  /**
+   * Whether the refused request carried credentials (RFC 9110 §15.5.2: a 401 then refuses them).
+   */
   credentialSent?: boolean;
 
   constructor(

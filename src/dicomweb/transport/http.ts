@@ -39,7 +39,10 @@ export interface TimeoutOptions {
   connectMs?: number;
   /** Time to receive the response headers once the request is sent (default 60 s). */
   headersMs?: number;
-  /** Longest silence between two body chunks (default 120 s): large retrieves are never cut off while data flows. */
+  /**
+   * Longest silence between two body chunks (default 120 s): large retrieves are never cut off
+   * while data flows.
+   */
   bodyMs?: number;
 }
 
@@ -128,7 +131,9 @@ export interface HttpRequest {
   acceptStatus?: (status: number) => boolean;
   /** Overrides the idempotency rule (RFC 9110 §9.2.2) for retries. */
   retry?: boolean;
-  /** Whether a 401 asks the auth provider to refresh (default true; false for a resend after one). */
+  /**
+   * Whether a 401 asks the auth provider to refresh (default true; false for a resend after one).
+   */
   refreshCredentials?: boolean;
   /**
    * Cap on the success body (limits.ts): a declared Content-Length over it is refused before
@@ -148,7 +153,10 @@ export interface HttpResponse {
   body: Readable;
   url: string;
   method: string;
-  /** Whether the request carried an Authorization header (a 401 then means "refused", not "missing"). */
+  /**
+   * Whether the request carried an Authorization header (a 401 then means "refused", not
+   * "missing").
+   */
   credentialSent?: boolean;
   dump(): Promise<void>;
 }
@@ -441,7 +449,10 @@ export class HttpTransport {
     }
   }
 
-  /** The client's extra headers, the request's own, and the credentials asked for now (a token may have been refreshed). */
+  /**
+   * The client's extra headers, the request's own, and the credentials asked for now (a token may
+   * have been refreshed).
+   */
   private async headersFor(
     request: Pick<HttpRequest, 'headers' | 'url'>,
   ): Promise<Record<string, string>> {

@@ -140,7 +140,10 @@ export function rateWatchedBody(
 
 /** The size caps a client applies to bodies it reads into memory (bytes). */
 export interface BodySizeLimits {
-  /** JSON answers: QIDO, metadata, STOW responses, operation status (default {@link DEFAULT_MAX_JSON_BODY_BYTES}). */
+  /**
+   * JSON answers: QIDO, metadata, STOW responses, operation status (default {@link
+   * DEFAULT_MAX_JSON_BODY_BYTES}).
+   */
   json?: number;
   /** Rendered images, frames and bulk data (default {@link DEFAULT_MAX_BINARY_BODY_BYTES}). */
   binary?: number;

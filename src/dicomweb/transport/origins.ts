@@ -14,7 +14,10 @@
  * credentials anywhere either.
  */
 
-/** The WHATWG origin (`https://host:port`, default port omitted) of an http(s) URL; undefined otherwise. */
+/**
+ * The WHATWG origin (`https://host:port`, default port omitted) of an http(s) URL; undefined
+ * otherwise.
+ */
 export function httpOriginOf(url: string): string | undefined {
   try {
     const parsed = new URL(url);
@@ -28,7 +31,10 @@ export function httpOriginOf(url: string): string | undefined {
 /** Decides, per request URL, whether the connection's credentials may be attached. */
 export class CredentialScope {
   private readonly origins: ReadonlySet<string>;
-  /** Without a base URL nor trusted origins there is no connection to confine to: everything is in scope (a bare transport). */
+  /**
+   * Without a base URL nor trusted origins there is no connection to confine to: everything is in
+   * scope (a bare transport).
+   */
   readonly unrestricted: boolean;
 
   /**

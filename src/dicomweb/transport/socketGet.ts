@@ -137,7 +137,9 @@ function requestHead(
   return { text: lines.join('\r\n') };
 }
 
-/** The `onread` option of net.connect and tls.connect: reads land in `buffer`, refilled each time. */
+/**
+ * The `onread` option of net.connect and tls.connect: reads land in `buffer`, refilled each time.
+ */
 interface OnRead {
   buffer: Buffer;
   callback: (nread: number, buf: Uint8Array) => boolean;

@@ -1,7 +1,8 @@
 /**
  * The parts of undici the client uses — the keep-alive Agent, its `request` API and the
  * ProxyAgent — loaded without the rest of the package (fetch, WebSocket, cache, mocks).
- * That keeps the extension bundle ~230 KB smaller and its activation faster. It is what undici's own
+ * That keeps the extension bundle ~230 KB smaller and its activation faster. It is what undici's
+ * own
  * index does: `Object.assign(Dispatcher.prototype, api)`.
  */
 import type { Agent as AgentClass, ProxyAgent as ProxyAgentClass } from 'undici';

@@ -53,7 +53,10 @@ export class Instance {
     return getNumber(this.dataset, Tag.Columns);
   }
 
-  /** The DICOMweb resource: `/studies/{study}/series/{series}/instances/{instance}` (PS3.18 §10.4.1). */
+  /**
+   * The DICOMweb resource: `/studies/{study}/series/{series}/instances/{instance}` (PS3.18
+   * §10.4.1).
+   */
   get target(): InstanceTarget {
     return {
       studyInstanceUid: this.series.study.studyInstanceUid,

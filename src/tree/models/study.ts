@@ -15,7 +15,10 @@ import type { DicomJsonDataset } from '../../dicom/types';
 import type { InstancePath } from '../../dicomweb/requests';
 import { counts, lowerCount } from './counts';
 
-/** Study attributes a row shows, asked for explicitly: not every server returns them by default (PS3.18 §10.6.3.3.1). */
+/**
+ * Study attributes a row shows, asked for explicitly: not every server returns them by default
+ * (PS3.18 §10.6.3.3.1).
+ */
 export const STUDY_FIELDS = [
   'StudyDescription',
   'ModalitiesInStudy',

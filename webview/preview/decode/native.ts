@@ -6,7 +6,9 @@ import type { ImageInfo } from '../../protocol';
 import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';
 import { ybrFull422ToYbrFull, ybrFullToRgbInPlace } from './color';
 
-/** Bytes one native frame takes (PS3.5 §8.1.1; YBR_FULL_422 keeps 2 samples a pixel, C.7.6.3.1.2). */
+/**
+ * Bytes one native frame takes (PS3.5 §8.1.1; YBR_FULL_422 keeps 2 samples a pixel, C.7.6.3.1.2).
+ */
 export function nativeFrameLength(
   info: Pick<
     ImageInfo,
