@@ -63,6 +63,29 @@ const RULES: ImportRule[] = [
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
   },
   {
+    from: ['src/config/'],
+    not: [
+      'src/tree/',
+      'src/commands/',
+      'src/documents/',
+      'src/preview/',
+      'src/localServerHost/',
+      'src/services.ts',
+      'src/extension.ts',
+    ],
+    why: 'settings, secrets and prompts are what the views and commands stand on: they know none of them',
+  },
+  {
+    from: ['src/tree/', 'src/documents/', 'src/preview/', 'src/localServerHost/'],
+    not: ['src/commands/', 'src/services.ts', 'src/extension.ts'],
+    why: 'views, documents and the preview are handed what they need; the commands use them, and the container is built at the top',
+  },
+  {
+    from: ['src/commands/'],
+    not: ['src/extension.ts'],
+    why: 'activate registers the commands; a command never reaches back into activation',
+  },
+  {
     from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/'],
     not: ['vscode'],
     why: 'these rooms run outside VS Code too (the server process, the CLI, the benchmark, these tests)',
