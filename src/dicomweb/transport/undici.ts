@@ -2,8 +2,7 @@
  * The parts of undici the client uses — the keep-alive Agent, its `request` API and the
  * ProxyAgent — loaded without the rest of the package (fetch, WebSocket, cache, mocks).
  * That keeps the extension bundle ~230 KB smaller and its activation faster. It is what undici's
- * own
- * index does: `Object.assign(Dispatcher.prototype, api)`.
+ * own index does: `Object.assign(Dispatcher.prototype, api)`.
  */
 import type { Agent as AgentClass, ProxyAgent as ProxyAgentClass } from 'undici';
 
