@@ -128,8 +128,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   try {
     // The extension's own code: dist/extension.js, dist/undici.js that it loads with the
     // first client (src/dicomweb/transport/http.ts), and dist/downloadWorker.js that a download
-    // runs in
-    // (src/dicomweb/transfer/downloadWorker.ts). The server and webview bundles run elsewhere.
+    // runs in (src/dicomweb/transfer/downloadWorker.ts). The server and webview bundles run
+    // elsewhere.
     const main = readFileSync(join(ROOT, 'dist', 'extension.js'));
     const lazy = existsSync(join(ROOT, 'dist', 'undici.js'))
       ? readFileSync(join(ROOT, 'dist', 'undici.js'))

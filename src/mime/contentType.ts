@@ -29,9 +29,8 @@ export function isToken(text: string): boolean {
  * and keep their case (boundaries are case-sensitive). A quoted value may contain `;` and
  * `=`, which Orthanc relies on:
  * `multipart/related; type="application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1";
- * boundary=abc`.
- * Whitespace around `;` (§5.6.6 OWS) and, leniently, around `=` is skipped; empty and
- * valueless parameters are ignored. The first occurrence of a repeated parameter wins.
+ * boundary=abc`. Whitespace around `;` (§5.6.6 OWS) and, leniently, around `=` is skipped; empty
+ * and valueless parameters are ignored. The first occurrence of a repeated parameter wins.
  * Never throws.
  */
 export function parseContentType(header: string): ContentType {

@@ -10,8 +10,7 @@
  * `$DICOMWEB_SAMPLES_DIR`, e.g. a copy of that folder from a Debian machine). Outside Debian
  * (no apt-get), `$DICOMWEB_PYDICOM_DATA` names a folder holding pydicom's `test_files`
  * instead (README, "Tests on other systems"). Every catalog entry is verified against the file
- * itself
- * (transfer syntax read with src/dicom/part10.ts, frame count), so a changed package shows
+ * itself (transfer syntax read with src/dicom/part10.ts, frame count), so a changed package shows
  * up as a clear failure instead of a test that silently checks the wrong thing.
  *
  * Works as root on a fresh Debian machine (runs `apt-get update` once if apt does not know
