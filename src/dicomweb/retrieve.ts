@@ -44,13 +44,7 @@ export async function retrieveMetadata(
   options: RequestOptions = {},
 ): Promise<DicomJsonDataset[]> {
   const spec = metadataRequest(target);
-  const { response, bytes } = await session.transport.sendForBytes({
-    method: 'GET',
-    url: session.urlOf(spec),
-    headers: spec.headers,
-    signal: options.signal,
-    ...session.inMemory('json'),
-  });
+  const { response, bytes } = await session.sendForBytes(spec, 'json', options.signal);
   return parseJsonArray(bytes, response);
 }
 
@@ -166,13 +160,7 @@ export async function retrieveRendered(
   options: RenderedOptions & RequestOptions = {},
 ): Promise<RetrievedBinary> {
   const spec = renderedRequest(target, frame, options);
-  const { response, bytes } = await session.transport.sendForBytes({
-    method: 'GET',
-    url: session.urlOf(spec),
-    headers: spec.headers,
-    signal: options.signal,
-    ...session.inMemory('binary'),
-  });
+  const { response, bytes } = await session.sendForBytes(spec, 'binary', options.signal);
   return {
     mediaType: parseContentType(response.headers['content-type'] ?? spec.headers.accept).mediaType,
     data: bytes,

@@ -86,13 +86,7 @@ async function searchAsSent(
   options: RequestOptions,
 ): Promise<SearchResult> {
   const spec = searchRequest(level, scope, query);
-  const { response, bytes } = await session.transport.sendForBytes({
-    method: 'GET',
-    url: session.urlOf(spec),
-    headers: spec.headers,
-    signal: options.signal,
-    ...session.inMemory('json'),
-  });
+  const { response, bytes } = await session.sendForBytes(spec, 'json', options.signal);
   return {
     items: parseJsonArray(bytes, response),
     warnings: warningsOf(response.headers),

@@ -247,6 +247,24 @@ export class DicomWebSession {
   }
 
   /**
+   * Sends a request description whose answer is small (JSON, a frame, a rendered image) and
+   * reads it whole, within the size cap and deadline of its kind (limits.ts).
+   */
+  sendForBytes(
+    spec: RequestSpec,
+    kind: 'json' | 'binary',
+    signal?: AbortSignal,
+  ): Promise<{ response: HttpResponse; bytes: Buffer }> {
+    return this.transport.sendForBytes({
+      method: spec.method,
+      url: this.urlOf(spec),
+      headers: spec.headers,
+      signal,
+      ...this.inMemory(kind),
+    });
+  }
+
+  /**
    * Streams the instances of a study, series or instance as they arrive, one multipart
    * part each (`multipart/related; type="application/dicom"`, `transfer-syntax=*` unless
    * another is asked; PS3.18 §10.4.1.1.1). Nothing is buffered beyond a chunk: read each
