@@ -15,21 +15,29 @@ import { dirname, join } from 'node:path';
 export const SAMPLE_FILE_NAMES = ['green-square.dcm', 'red-triangle.dcm', 'blue-circle.dcm'];
 
 /**
+ * How far above this code `media/samples` may be: `out/src/server/` is three folders below
+ * the root that holds `media/`, `dist/server/` two, `dist/` one. No further, so files that
+ * went missing from a package are reported, not taken from some folder above the install.
+ */
+export const SAMPLES_SEARCH_LEVELS = 3;
+
+/**
  * `media/samples` of the extension (or of the repository), found upward from this code:
  * `dist/` (the extension bundle), `dist/server/` (the server's bundle) and `out/src/server/`
  * (compiled for the tests and the demo) all lie below the folder that holds `media/`.
  */
 export async function samplesDir(from = __dirname): Promise<string> {
-  for (let dir = from; ; dir = dirname(dir)) {
+  for (let dir = from, level = 0; level <= SAMPLES_SEARCH_LEVELS; dir = dirname(dir), level++) {
     const candidate = join(dir, 'media', 'samples');
     const found = await access(join(candidate, SAMPLE_FILE_NAMES[0]!)).then(
       () => true,
       () => false,
     );
     if (found) return candidate;
-    if (dirname(dir) === dir)
-      throw new Error(`the sample files (media/samples) were not found above ${from}`);
   }
+  throw new Error(
+    `the sample files (media/samples) were not found within ${SAMPLES_SEARCH_LEVELS} folders above ${from}`,
+  );
 }
 
 /**

@@ -6,11 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, matchesGlob } from 'node:path';
 import { describe, it } from 'node:test';
 import { readInstanceIdentity } from '../../src/dicom/part10';
-import { SAMPLE_FILE_NAMES, samplesDir, writeSeedFiles } from '../../src/server/samples';
+import {
+  SAMPLE_FILE_NAMES,
+  SAMPLES_SEARCH_LEVELS,
+  samplesDir,
+  writeSeedFiles,
+} from '../../src/server/samples';
 import { makeSeedInstance } from '../support/seedData';
 import { makeTempDir } from '../support/tempDirs';
 
@@ -118,6 +123,16 @@ describe('the shipped sample files (media/samples)', () => {
 describe('writeSeedFiles (Add Sample Data, the CLI’s --seed, npm start)', () => {
   it('finds media/samples above the compiled code', async () => {
     assert.equal(await samplesDir(), SAMPLES);
+  });
+
+  it('looks for them at most SAMPLES_SEARCH_LEVELS folders up, never in any folder above', async () => {
+    const root = makeTempDir('dicomweb-samples-');
+    await mkdir(join(root, 'media', 'samples'), { recursive: true });
+    await writeFile(join(root, 'media', 'samples', SAMPLE_FILE_NAMES[0]!), 'x');
+    const within = join(root, ...Array(SAMPLES_SEARCH_LEVELS).fill('d'));
+    await mkdir(join(within, 'd'), { recursive: true });
+    assert.equal(await samplesDir(within), join(root, 'media', 'samples'));
+    await assert.rejects(samplesDir(join(within, 'd')), /not found within 3 folders above/);
   });
 
   it('writes the three files into a new folder, in the tutorial’s order, as shipped', async () => {
