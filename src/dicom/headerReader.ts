@@ -313,6 +313,8 @@ async function locatePixelData(
     return { dataOffset: element.dataOffset, vr, length: element.length, truncated };
   }
   const walk = await walkFragments(handle, element.dataOffset, header, caps);
+  // As dicom-parser marks it after a whole parse: readers of the element see it is encapsulated.
+  element.encapsulatedPixelData = true;
   return {
     dataOffset: element.dataOffset,
     vr,
