@@ -10,6 +10,11 @@ import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
+import {
+  DICOM_EDITOR_ANY_VIEW_TYPE,
+  DICOM_EDITOR_VIEW_TYPE,
+  DicomEditorProvider,
+} from './editor/DicomEditorProvider';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
@@ -49,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
+  const dicomEditor = new DicomEditorProvider(context.extensionUri, log);
   const localServer = new LocalServerManager(context, connections, log);
   const drop = new UploadDropController((target, uris) =>
     uploadUris(services, uris, target).then(() => undefined),
@@ -70,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     drop,
     metadata,
     previews,
+    dicomEditor,
     localServer,
     prompts: modalPrompts,
   } satisfies Services);
@@ -83,8 +90,17 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     treeView,
     metadata,
     previews,
+    dicomEditor,
     localServer,
     inlayHints,
+    ...[DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
+      vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
+        // As the preview: cine position, window, zoom, expanded rows and filter survive
+        // switching tabs (the page would otherwise start over).
+        webviewOptions: { retainContextWhenHidden: true },
+        supportsMultipleEditorsPerDocument: true,
+      }),
+    ),
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),

@@ -12,6 +12,7 @@ import { copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
 import { copyServerUrl } from './copyServerUrl';
+import { copyTagRow } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
@@ -71,6 +72,11 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       ),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
+    // The DICOM editor's row context menu passes the row's data-vscode-context.
+    'dicomweb.dicomFile.copyValue': (row) => copyTagRow(services.dicomEditor, row, 'value'),
+    'dicomweb.dicomFile.copyTagPath': (row) => copyTagRow(services.dicomEditor, row, 'tagPath'),
+    'dicomweb.dicomFile.copyKeywordPath': (row) =>
+      copyTagRow(services.dicomEditor, row, 'keywordPath'),
     'dicomweb.log.show': () => showLog(services),
     'dicomweb.origins.revoke': (origins) =>
       revokeOrigins(services, origins as string[] | undefined),

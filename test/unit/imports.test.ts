@@ -69,6 +69,7 @@ const RULES: ImportRule[] = [
       'src/commands/',
       'src/documents/',
       'src/preview/',
+      'src/editor/',
       'src/localServerHost/',
       'src/services.ts',
       'src/extension.ts',
@@ -76,9 +77,9 @@ const RULES: ImportRule[] = [
     why: 'settings, secrets and prompts are what the views and commands stand on: they know none of them',
   },
   {
-    from: ['src/tree/', 'src/documents/', 'src/preview/', 'src/localServerHost/'],
+    from: ['src/tree/', 'src/documents/', 'src/preview/', 'src/editor/', 'src/localServerHost/'],
     not: ['src/commands/', 'src/services.ts', 'src/extension.ts'],
-    why: 'views, documents and the preview are handed what they need; the commands use them, and the container is built at the top',
+    why: 'views, documents, the preview and the DICOM editor are handed what they need; the commands use them, and the container is built at the top',
   },
   {
     from: ['src/commands/'],
