@@ -19,9 +19,6 @@ import { fileFrame } from './fileFrames';
 import type { FrameSource, SourcedFrame } from './frameSource';
 import { NotAnImageError, imageInfoFromDataSet, overlayFromDataSet } from './imageInfo';
 
-/** JPEG's Start Of Image marker then a marker's first byte (ITU-T T.81 §B.1.1.3). */
-const JPEG_SOI = [0xff, 0xd8, 0xff];
-
 export class HeaderFrameSource implements FrameSource {
   private info?: ImageInfo;
   private header?: DicomHeader;
@@ -126,7 +123,7 @@ export class HeaderFrameSource implements FrameSource {
       chosen = [fragments[index]!];
     } else {
       // No offset table and frames spread over fragments: a JPEG frame starts with SOI.
-      const starts = await this.findJpegStarts(fragments);
+      const starts = this.findJpegStarts(fragments);
       const first = starts[index];
       chosen = first === undefined ? [] : fragments.slice(first, starts[index + 1]);
     }
@@ -137,14 +134,11 @@ export class HeaderFrameSource implements FrameSource {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  private async findJpegStarts(fragments: PixelDataFragment[]): Promise<number[]> {
-    if (this.jpegStarts) return this.jpegStarts;
-    const starts: number[] = [];
-    for (const [index, fragment] of fragments.entries()) {
-      const head = await readFileRange(this.path, fragment.offset, Math.min(3, fragment.length));
-      if (JPEG_SOI.every((byte, i) => head[i] === byte)) starts.push(index);
-    }
-    this.jpegStarts = starts;
-    return starts;
+  /** Indexes of the fragments where a JPEG frame starts (the walk noted their SOI). */
+  private findJpegStarts(fragments: PixelDataFragment[]): number[] {
+    this.jpegStarts ??= fragments.flatMap((fragment, index) =>
+      fragment.startsWithSoi ? [index] : [],
+    );
+    return this.jpegStarts;
   }
 }
