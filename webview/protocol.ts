@@ -196,6 +196,16 @@ export interface TagTableMessage {
   hasImage: boolean;
 }
 
+/**
+ * Rows rewritten after the table was shown (the Pixel Data row once its fragments are
+ * located), matched by id, and the problems as they now stand.
+ */
+export interface TagTableUpdateMessage {
+  type: 'tagTableUpdate';
+  rows: TagRow[];
+  problems: string[];
+}
+
 /** The rows under row `id`, in answer to a {@link RequestTagChildrenMessage}. */
 export interface TagChildrenMessage {
   type: 'tagChildren';
@@ -224,6 +234,7 @@ export type ToWebview =
   | ExportDoneMessage
   | CineMessage
   | TagTableMessage
+  | TagTableUpdateMessage
   | TagChildrenMessage
   | TagFilterResultMessage;
 
@@ -493,6 +504,7 @@ export function isToWebview(value: unknown): value is ToWebview {
     type === 'fatal' ||
     type === 'exportDone' ||
     type === 'tagTable' ||
+    type === 'tagTableUpdate' ||
     type === 'tagChildren' ||
     type === 'tagFilterResult' ||
     (type === 'cine' && typeof (value as CineMessage).play === 'boolean')

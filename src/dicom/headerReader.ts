@@ -63,6 +63,21 @@ export interface PixelDataExtent {
   encapsulated?: { basicOffsetTable: number[]; fragments: PixelDataFragment[] };
   /** The file ends before the value does (fragments: the ones found are complete). */
   truncated: boolean;
+  /**
+   * Encapsulated, fragments not located yet (`deferFragments`): {@link locateFragments}
+   * does it, e.g. once the table is on screen and the first frame is asked for.
+   */
+  fragmentsPending?: boolean;
+}
+
+/** Options of {@link readDicomHeader}. */
+export interface ReadHeaderOptions {
+  /**
+   * Leave encapsulated fragments for {@link locateFragments}: their walk costs one small
+   * read per fragment (16,000 for a 1 GB file of 64 KiB fragments; far more time on a
+   * network drive), and the header alone is enough for a tag table.
+   */
+  deferFragments?: boolean;
 }
 
 export interface DicomHeader {
@@ -94,6 +109,7 @@ const SEQUENCE_DELIMITER = 0xfffee0dd;
 export async function readDicomHeader(
   path: string,
   limits: Partial<HeaderLimits> = {},
+  options: ReadHeaderOptions = {},
 ): Promise<DicomHeader> {
   const caps = { ...DEFAULT_HEADER_LIMITS, ...limits };
   const handle = await open(path, 'r');
@@ -110,8 +126,15 @@ export async function readDicomHeader(
     await parseHeader(handle, header, caps);
     if (header.dataSet) {
       const element = header.dataSet.elements[ParserTag.PixelData];
-      if (element && !header.inMemory) {
-        header.pixelData = await locatePixelData(handle, element, header, caps);
+      if (element && !header.inMemory && element.length === UNDEFINED_LENGTH) {
+        // As dicom-parser marks it after a whole parse: readers see it is encapsulated.
+        element.encapsulatedPixelData = true;
+        const vr = element.vr ?? 'OB';
+        const pending = { dataOffset: element.dataOffset, vr, length: 0, truncated: false };
+        header.pixelData = { ...pending, fragmentsPending: true };
+        if (!options.deferFragments) await walkInto(handle, header, caps);
+      } else if (element && !header.inMemory) {
+        header.pixelData = nativeExtent(element, header);
       } else if (element) {
         header.pixelData = extentInMemory(element, header);
       }
@@ -309,34 +332,58 @@ function extentInMemory(element: dicomParser.Element, header: DicomHeader): Pixe
   };
 }
 
-/** Locates Pixel Data in the file from its element header (see the module comment). */
-async function locatePixelData(
+/** Native Pixel Data: where its value is, and whether the file holds all of it. */
+function nativeExtent(element: dicomParser.Element, header: DicomHeader): PixelDataExtent {
+  const vr = element.vr ?? 'OW';
+  const available = Math.max(0, header.fileSize - element.dataOffset);
+  const truncated = element.length > available;
+  if (truncated) {
+    header.problems.push(
+      `The file is truncated inside Pixel Data: its value needs ${element.length.toLocaleString('en-US')} bytes, the file has ${available.toLocaleString('en-US')} after its header.`,
+    );
+  }
+  return { dataOffset: element.dataOffset, vr, length: element.length, truncated };
+}
+
+/** Walks the fragments of `header.pixelData` and fills in what they say. */
+async function walkInto(
   handle: FileHandle,
-  element: dicomParser.Element,
   header: DicomHeader,
   caps: HeaderLimits,
-): Promise<PixelDataExtent> {
-  const vr = element.vr ?? 'OW';
-  if (element.length !== UNDEFINED_LENGTH) {
-    const available = Math.max(0, header.fileSize - element.dataOffset);
-    const truncated = element.length > available;
-    if (truncated) {
-      header.problems.push(
-        `The file is truncated inside Pixel Data: its value needs ${element.length.toLocaleString('en-US')} bytes, the file has ${available.toLocaleString('en-US')} after its header.`,
-      );
-    }
-    return { dataOffset: element.dataOffset, vr, length: element.length, truncated };
+): Promise<void> {
+  const extent = header.pixelData!;
+  const walk = await walkFragments(handle, extent.dataOffset, header, caps);
+  extent.length = walk.fragments.reduce((sum, fragment) => sum + fragment.length, 0);
+  extent.encapsulated = { basicOffsetTable: walk.basicOffsetTable, fragments: walk.fragments };
+  extent.truncated = walk.truncated;
+  extent.fragmentsPending = false;
+}
+
+const locating = new WeakMap<DicomHeader, Promise<void>>();
+
+/**
+ * Locates the fragments a `deferFragments` read left (once per header, however many
+ * callers ask); their problems join `header.problems`. Resolves at once when none are
+ * pending.
+ */
+export function locateFragments(
+  header: DicomHeader,
+  limits: Partial<HeaderLimits> = {},
+): Promise<void> {
+  if (!header.pixelData?.fragmentsPending) return Promise.resolve();
+  let done = locating.get(header);
+  if (!done) {
+    done = (async () => {
+      const handle = await open(header.path, 'r');
+      try {
+        await walkInto(handle, header, { ...DEFAULT_HEADER_LIMITS, ...limits });
+      } finally {
+        await handle.close();
+      }
+    })();
+    locating.set(header, done);
   }
-  const walk = await walkFragments(handle, element.dataOffset, header, caps);
-  // As dicom-parser marks it after a whole parse: readers of the element see it is encapsulated.
-  element.encapsulatedPixelData = true;
-  return {
-    dataOffset: element.dataOffset,
-    vr,
-    length: walk.fragments.reduce((sum, fragment) => sum + fragment.length, 0),
-    encapsulated: { basicOffsetTable: walk.basicOffsetTable, fragments: walk.fragments },
-    truncated: walk.truncated,
-  };
+  return done;
 }
 
 /**

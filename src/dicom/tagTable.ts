@@ -462,6 +462,9 @@ function pixelDataSummary(extent: PixelDataExtent, dataSet: dicomParser.DataSet)
     ? `, ${frames.toLocaleString('en-US')} frame${frames === 1 ? '' : 's'}`
     : '';
   const truncated = extent.truncated ? ' (truncated)' : '';
+  if (extent.fragmentsPending) {
+    return `${extent.vr}, encapsulated${framesText}; locating its fragments…`;
+  }
   if (!extent.encapsulated) {
     return `${extent.vr}, ${extent.length.toLocaleString('en-US')} bytes${framesText}${truncated}`;
   }
@@ -477,6 +480,20 @@ function numberOfFrames(dataSet: dicomParser.DataSet): number | undefined {
   if (!element) return dataSet.elements[ParserTag.Rows] ? 1 : undefined;
   const value = parseInt(latin1(valueBytes(element, dataSet)), 10);
   return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Rewrites the top-level Pixel Data row from `extent` (after headerReader's
+ * locateFragments filled it in); returns the row, or undefined when there is none.
+ */
+export function refreshPixelDataRow(
+  table: TagTable,
+  extent: PixelDataExtent,
+  dataSet: dicomParser.DataSet,
+): TagNode | undefined {
+  const node = table.roots.find((root) => root.kind === 'pixelData');
+  if (node) node.value = pixelDataSummary(extent, dataSet);
+  return node;
 }
 
 /** One row of a filtered table: a node, its depth, and whether it matched itself. */

@@ -4,8 +4,13 @@
  * (src/dicom/tagTable.ts), built once per document and shared by its editors.
  */
 import type * as vscode from 'vscode';
-import { formatBytes, readDicomHeader, type DicomHeader } from '../dicom/headerReader';
-import { buildTagTable, type TagTable } from '../dicom/tagTable';
+import {
+  formatBytes,
+  locateFragments,
+  readDicomHeader,
+  type DicomHeader,
+} from '../dicom/headerReader';
+import { buildTagTable, refreshPixelDataRow, type TagNode, type TagTable } from '../dicom/tagTable';
 import { transferSyntaxName } from '../dicom/uids';
 
 /** How long opening took, for the log, the tests and the benchmark. */
@@ -21,8 +26,7 @@ export class DicomDocument implements vscode.CustomDocument {
     readonly uri: vscode.Uri,
     readonly header: DicomHeader | undefined,
     readonly table: TagTable,
-    /** What is wrong with the file and the limits hit, one sentence each. */
-    readonly problems: string[],
+    private readonly openProblems: string[],
     readonly summary: string,
     readonly timings: OpenTimings,
   ) {}
@@ -37,7 +41,8 @@ export class DicomDocument implements vscode.CustomDocument {
     }
     let header: DicomHeader;
     try {
-      header = await readDicomHeader(uri.fsPath);
+      // Encapsulated fragments are located after the table is on screen (completeness()).
+      header = await readDicomHeader(uri.fsPath, {}, { deferFragments: true });
     } catch (error) {
       const problem = `The file cannot be read: ${error instanceof Error ? error.message : String(error)}`;
       return new DicomDocument(uri, undefined, emptyTable(), [problem], name, zero());
@@ -51,10 +56,27 @@ export class DicomDocument implements vscode.CustomDocument {
       ? ` · ${transferSyntaxName(header.transferSyntaxUid)}`
       : '';
     const summary = `${name} · ${formatBytes(header.fileSize)} · ${table.nodeCount.toLocaleString('en-US')} elements${syntax}`;
-    return new DicomDocument(uri, header, table, [...header.problems, ...table.problems], summary, {
+    return new DicomDocument(uri, header, table, [], summary, {
       headerMs: read - started,
       tableMs: built - read,
     });
+  }
+
+  /** What is wrong with the file and the limits hit, one sentence each. */
+  get problems(): string[] {
+    if (!this.header) return this.openProblems;
+    return [...this.header.problems, ...this.table.problems];
+  }
+
+  /**
+   * Locates the fragments of encapsulated Pixel Data (left by the header read) and
+   * returns the Pixel Data row rewritten, or undefined when nothing was pending.
+   */
+  async completeness(): Promise<TagNode | undefined> {
+    const header = this.header;
+    if (!header?.pixelData?.fragmentsPending || !header.dataSet) return undefined;
+    await locateFragments(header);
+    return refreshPixelDataRow(this.table, header.pixelData, header.dataSet);
   }
 
   /** Whether the viewer has an image to show beside the table. */

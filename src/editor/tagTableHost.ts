@@ -56,6 +56,16 @@ export class TagTableHost implements PanelExtra {
       rows: document.table.roots.map((node) => toRow(node, 0)),
       hasImage: document.hasImage,
     });
+    // Encapsulated fragments are located now, with the table already on screen.
+    void document
+      .completeness()
+      .then((row) => {
+        if (row)
+          post({ type: 'tagTableUpdate', rows: [toRow(row, 0)], problems: document.problems });
+      })
+      .catch((error: unknown) =>
+        this.log.error(`DICOM editor ${document.summary}: ${(error as Error).message}`),
+      );
     return { showViewer: document.hasImage };
   }
 

@@ -7,6 +7,7 @@
  */
 import type * as dicomParser from 'dicom-parser';
 import {
+  locateFragments,
   readDicomHeader,
   readFileRange,
   type DicomHeader,
@@ -42,6 +43,7 @@ export class HeaderFrameSource implements FrameSource {
 
   async open(): Promise<{ info: ImageInfo; attributes: OverlayAttributes }> {
     this.header ??= await readDicomHeader(this.path);
+    await locateFragments(this.header);
     const { dataSet, pixelData } = this.header;
     if (!dataSet) throw new NotAnImageError(this.header.problems[0] ?? 'Nothing could be read.');
     const inFile = pixelData && !pixelData.encapsulated && !this.header.inMemory;

@@ -9,9 +9,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DEFAULT_HEADER_LIMITS,
+  locateFragments,
   readDicomHeader,
   readFileRange,
 } from '../../src/dicom/headerReader';
+import { buildTagTable, refreshPixelDataRow } from '../../src/dicom/tagTable';
 import { ParserTag } from '../../src/dicom/tags';
 import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
 import {
@@ -171,6 +173,25 @@ describe('readDicomHeader on written files', () => {
       );
     }
     assert.equal(encapsulated.fragments[1]!.itemOffset, 8 + 102);
+  });
+
+  test('deferFragments: the header alone, then locateFragments once for every caller', async () => {
+    const frames = [1, 2, 3].map((n) => new Uint8Array(50).fill(n));
+    const path = await encapsulatedFile('deferred.dcm', frames);
+    const header = await readDicomHeader(path, {}, { deferFragments: true });
+    assert.equal(header.pixelData!.fragmentsPending, true);
+    assert.equal(header.pixelData!.encapsulated, undefined);
+    const table = buildTagTable(header.dataSet!, { pixelData: header.pixelData });
+    const row = table.roots.find((node) => node.kind === 'pixelData')!;
+    assert.equal(row.value, 'OB, encapsulated, 3 frames; locating its fragments…');
+    await Promise.all([locateFragments(header), locateFragments(header)]);
+    assert.equal(header.pixelData!.fragmentsPending, false);
+    assert.equal(header.pixelData!.encapsulated!.fragments.length, 3);
+    assert.equal(refreshPixelDataRow(table, header.pixelData!, header.dataSet!), row);
+    assert.equal(
+      row.value,
+      'OB, encapsulated: 3 fragments, 150 bytes, 3 frames, empty Basic Offset Table',
+    );
   });
 
   test('the fragment cap: the first fragments are located, the problem says so', async () => {

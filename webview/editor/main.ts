@@ -23,6 +23,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       editor.classList.toggle('no-image', !message.hasImage);
       table.show(message);
       return;
+    case 'tagTableUpdate':
+      table.update(message.rows, message.problems);
+      return;
     case 'tagChildren':
       table.children(message.id, message.rows);
       return;

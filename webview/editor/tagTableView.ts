@@ -85,14 +85,25 @@ export class TagTableView {
   /** The table's first message: summary, problems, top-level rows. */
   show(message: TagTableMessage): void {
     this.summary.textContent = message.summary;
-    this.problems.replaceChildren(...message.problems.map((p) => element('div', 'problem', p)));
-    this.problems.hidden = message.problems.length === 0;
+    this.showProblems(message.problems);
     this.tree.setRoots(message.rows);
     this.draw();
     if (!this.shownReported) {
       this.shownReported = true;
       requestAnimationFrame(() => this.post({ type: 'tagTableShown', rows: message.rows.length }));
     }
+  }
+
+  /** Rows rewritten after the first message, and the problems as they now stand. */
+  update(rows: TagRow[], problems: string[]): void {
+    this.showProblems(problems);
+    this.tree.replaceRows(rows);
+    this.draw();
+  }
+
+  private showProblems(problems: string[]): void {
+    this.problems.replaceChildren(...problems.map((p) => element('div', 'problem', p)));
+    this.problems.hidden = problems.length === 0;
   }
 
   children(id: string, rows: TagRow[]): void {

@@ -24,6 +24,20 @@ export class TagTree {
     if (this.expanded.has(id)) this.rebuild();
   }
 
+  /** Rows rewritten by the extension, matched by id wherever they are held. */
+  replaceRows(rows: TagRow[]): void {
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const swap = (list: TagRow[]): TagRow[] =>
+      list.map((row) => {
+        const replacement = byId.get(row.id);
+        return replacement ? { ...replacement, depth: row.depth, match: row.match } : row;
+      });
+    this.roots = swap(this.roots);
+    for (const [id, list] of this.children) this.children.set(id, swap(list));
+    if (this.filtered) this.filtered = swap(this.filtered);
+    this.rebuild();
+  }
+
   hasChildren(id: string): boolean {
     return this.children.has(id);
   }
