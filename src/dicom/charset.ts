@@ -392,7 +392,9 @@ function iso2022Decoder(
   terms: readonly string[],
   warn: (w: CharsetWarning) => void,
 ): (bytes: Uint8Array, vr: string) => string {
-  const declared = new Set(terms.flatMap((t) => TERMS[t]?.elements ?? []));
+  // ASCII (ESC ( B) is accepted without a warning even when not declared: files return to it
+  // after JIS X 0208 under 'ISO 2022 IR 13' (pydicom's chrSQEncoding), and it changes nothing.
+  const declared = new Set([ascii, ...terms.flatMap((t) => TERMS[t]?.elements ?? [])]);
   const initial = initialDesignation(terms);
   return (bytes, vr) => new Iso2022Run(bytes, delimitersFor(vr), initial, declared, warn).decode();
 }
