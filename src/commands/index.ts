@@ -16,7 +16,9 @@ import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
 import { localServerActions } from './localServerActions';
+import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
+import { openFileAsJson } from './openFileAsJson';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
@@ -71,6 +73,9 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       ),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
+    'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),
+    'dicomweb.file.compareWithServer': (uri, connectionId) =>
+      compareFileWithServer(services, uri, connectionId),
     'dicomweb.log.show': () => showLog(services),
     'dicomweb.origins.revoke': (origins) =>
       revokeOrigins(services, origins as string[] | undefined),
