@@ -91,28 +91,34 @@ export async function locateUid(
   fields: LocateFields,
   options: RequestOptions = {},
 ): Promise<LocateOutcome> {
+  const ask: Asking = { searcher, fields, options };
   const levels: UidLevel[] = wanted.level ? [wanted.level] : ['study', 'series', 'instance'];
   const ignored: string[] = [];
   for (const level of levels) {
-    const rows = await searchLevel(searcher, level, wanted.uid, fields, options);
+    const rows = await searchLevel(ask, level, wanted.uid);
     const matching = rows.filter((row) => uidOf(row, UID_TAG[level]) === wanted.uid);
     if (matching.length === 0) {
       if (rows.length > 0) ignored.push(ignoredKeyNote(level, rows.length));
       continue;
     }
     const row = matching.find((candidate) => agreesWithUrl(candidate, wanted)) ?? matching[0];
-    return placeRow(searcher, level, row, wanted, where, fields, options);
+    return placeRow(ask, level, row, wanted, where);
   }
   return { notFound: notFoundSentence(wanted, where, ignored) };
 }
 
+/** What every request of one search shares. */
+interface Asking {
+  searcher: UidSearcher;
+  fields: LocateFields;
+  options: RequestOptions;
+}
+
 /** `/studies?StudyInstanceUID=…` (and the two others), with the row's and parents' fields. */
 async function searchLevel(
-  searcher: UidSearcher,
+  { searcher, fields, options }: Asking,
   level: UidLevel,
   uid: string,
-  fields: LocateFields,
-  options: RequestOptions,
   scope: QidoScope = {},
 ): Promise<DicomJsonDataset[]> {
   const result = await searcher.search(
@@ -130,13 +136,11 @@ async function searchLevel(
 
 /** The rows above a found row, fetched and checked; or why they cannot be. */
 async function placeRow(
-  searcher: UidSearcher,
+  ask: Asking,
   level: UidLevel,
   row: DicomJsonDataset,
   wanted: UidSearch,
   where: string,
-  fields: LocateFields,
-  options: RequestOptions,
 ): Promise<LocateOutcome> {
   if (level === 'study') return { found: { level, study: row } };
   const studyUid = uidOf(row, Tag.StudyInstanceUID);
@@ -147,27 +151,23 @@ async function placeRow(
       notFound: `${levelName(level)} ${wanted.uid} is on ${where}, but the server's answer does not name its ${missing}, so it cannot be placed in the tree.`,
     };
   }
-  const study = await exactRow(searcher, 'study', studyUid, fields, options);
+  const study = await exactRow(ask, 'study', studyUid);
   if (!study) return { notFound: missingParent(level, wanted.uid, 'study', studyUid, where) };
   const warning = disagreement(level, wanted, studyUid, seriesUid, where);
   if (level === 'series') return { found: { level, study, series: row, warning } };
-  const series = await exactRow(searcher, 'series', seriesUid!, fields, options, {
-    studyInstanceUid: studyUid,
-  });
+  const series = await exactRow(ask, 'series', seriesUid!, { studyInstanceUid: studyUid });
   if (!series) return { notFound: missingParent(level, wanted.uid, 'series', seriesUid!, where) };
   return { found: { level, study, series, instance: row, warning } };
 }
 
 /** The one row with exactly this UID at this level, or undefined. */
 async function exactRow(
-  searcher: UidSearcher,
+  ask: Asking,
   level: UidLevel,
   uid: string,
-  fields: LocateFields,
-  options: RequestOptions,
   scope: QidoScope = {},
 ): Promise<DicomJsonDataset | undefined> {
-  const rows = await searchLevel(searcher, level, uid, fields, options, scope);
+  const rows = await searchLevel(ask, level, uid, scope);
   return rows.find((row) => uidOf(row, UID_TAG[level]) === uid);
 }
 
