@@ -14,6 +14,7 @@ import { Tag } from '../dicom/tags';
 import type { DicomJsonDataset } from '../dicom/types';
 import type { QidoLevel, QidoQuery, QidoScope } from './requests';
 import type { SearchResult } from './search';
+import { DicomWebError } from './transport/errors';
 import type { RequestOptions } from './session';
 import { levelName, type UidLevel, type UidSearch } from './uidInput';
 
@@ -94,8 +95,15 @@ export async function locateUid(
   const ask: Asking = { searcher, fields, options };
   const levels: UidLevel[] = wanted.level ? [wanted.level] : ['study', 'series', 'instance'];
   const ignored: string[] = [];
+  const refused: string[] = [];
   for (const level of levels) {
-    const rows = await searchLevel(ask, level, wanted.uid);
+    const rows = await searchLevel(ask, level, wanted.uid).catch((error: unknown) => {
+      const refusal = refusalOf(level, error);
+      if (refusal === undefined) throw error;
+      refused.push(refusal);
+      return undefined;
+    });
+    if (!rows) continue;
     const matching = rows.filter((row) => uidOf(row, UID_TAG[level]) === wanted.uid);
     if (matching.length === 0) {
       if (rows.length > 0) ignored.push(ignoredKeyNote(level, rows.length));
@@ -104,7 +112,28 @@ export async function locateUid(
     const row = matching.find((candidate) => agreesWithUrl(candidate, wanted)) ?? matching[0];
     return placeRow(ask, level, row, wanted, where);
   }
-  return { notFound: notFoundSentence(wanted, where, ignored) };
+  if (refused.length === levels.length) {
+    const what = wanted.level ? levelName(wanted.level) : 'UID';
+    return {
+      notFound: `${what} ${wanted.uid} could not be looked for on ${where}: ${refused.join('; ')}.`,
+    };
+  }
+  return { notFound: notFoundSentence(wanted, where, [...refused, ...ignored]) };
+}
+
+/**
+ * Statuses that mean "this server does not do that search" (PS3.18 §8.6.1.1: 400 for a
+ * query it cannot process, 404/405/501 for a resource it does not serve, such as
+ * `/instances` without a study): the other levels are still tried, and the sentence says
+ * which search was refused. Anything else (network, 401, 5xx) fails the whole find.
+ */
+const REFUSING_STATUSES = new Set([400, 404, 405, 501]);
+
+function refusalOf(level: UidLevel, error: unknown): string | undefined {
+  if (!(error instanceof DicomWebError) || !REFUSING_STATUSES.has(error.status ?? 0))
+    return undefined;
+  const said = error.serverMessage ? `: ${error.serverMessage}` : '';
+  return `the server refused the ${level} search (${error.status}${said})`;
 }
 
 /** What every request of one search shares. */

@@ -71,7 +71,7 @@ export function parseUidInput(text: string): UidSearch {
   // `urn:oid:` is how UIDs appear in XML and FHIR (PS3.18 §F.3, FHIR ImagingStudy.identifier).
   const uid = trimmed.replace(/^urn:oid:/i, '').replace(/\0+$/, '');
   const problem = uidProblem(uid);
-  if (problem) throw new UidInputError(`"${shorten(uid)}" is not a UID: ${problem} (PS3.5 §9.1).`);
+  if (problem) throw new UidInputError(`${echo(uid)} is not a UID: ${problem} (PS3.5 §9.1).`);
   return { uid, source: 'UID' };
 }
 
@@ -99,6 +99,16 @@ function shorten(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
+/**
+ * The text quoted back when it is nearly a UID (at most 3 characters besides digits and
+ * dots): a person sees the typo. Other text is not repeated, since the error goes to the
+ * log and a pasted token or password must not (the reason names the character and place).
+ */
+function echo(text: string): string {
+  const others = text.replace(/[0-9.]/g, '').length;
+  return others <= 3 ? `"${shorten(text)}"` : 'The text';
+}
+
 /** The UIDs a URL names, level by level, and what named them. */
 interface Named {
   study?: string;
@@ -111,7 +121,7 @@ function parseUrl(text: string): UidSearch {
   try {
     url = new URL(text, 'http://relative.invalid');
   } catch {
-    throw new UidInputError(`"${shorten(text)}" is neither a UID nor a URL.`);
+    throw new UidInputError('The text is neither a UID nor a URL.');
   }
   const parts = [{ path: url.pathname, params: url.searchParams }];
   // A single-page viewer keeps its route in the fragment: `…/#/viewer?StudyInstanceUIDs=…`.
@@ -199,7 +209,7 @@ function checked(uid: string, level: UidLevel, where: string): string {
   const problem = uidProblem(uid);
   if (problem) {
     throw new UidInputError(
-      `The ${LEVEL_NAME[level]} in the URL's ${where}, "${shorten(uid)}", is not a UID: ${problem} (PS3.5 §9.1).`,
+      `The ${LEVEL_NAME[level]} in the URL's ${where}, ${echo(uid)}, is not a UID: ${problem} (PS3.5 §9.1).`,
     );
   }
   return uid;
@@ -310,7 +320,7 @@ function single(
   if (values.length === 0) return undefined;
   if (values.length > 1) {
     throw new UidInputError(
-      `The URL names ${values.length} ${LEVEL_NAME[level]}s (${values.map(shorten).join(', ')}); paste one of them.`,
+      `The URL names ${values.length} ${LEVEL_NAME[level]}s (${values.map(echo).join(', ')}); paste one of them.`,
     );
   }
   return checked(values[0], level, where);

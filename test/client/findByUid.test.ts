@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  LOCATE_ROW_LIMIT,
   locateUid,
   parseUidInput,
   type DicomJsonDataset,
@@ -23,7 +24,7 @@ import { INSTANCE_FIELDS } from '../../src/tree/models/instance';
 import { tempDir } from '../support/env';
 import { TARGETS, type RunningTarget } from '../support/targets';
 import { SEED, writeSeedFiles } from '../support/seedData';
-import { uidFromString } from '../support/bulkData';
+import { uidFromString, writeSmallInstances } from '../support/bulkData';
 
 const FIELDS = { study: STUDY_FIELDS, series: SERIES_FIELDS, instance: INSTANCE_FIELDS };
 const S = SEED.studyInstanceUid;
@@ -144,5 +145,54 @@ for (const target of TARGETS)
       assert.match(sentence, /the instance search answered 3 instances with other UIDs/);
       // And a real UID is still found through such a server: the matching row is picked out.
       assert.equal(found(await locate(CIRCLE.sopInstanceUid, ignoring)).level, 'instance');
+    });
+
+    it('names a level the server refuses and still searches the others', async () => {
+      // A server without the all-studies series search (`GET /series`, PS3.18 §10.6.1.2), made
+      // of a real one: `limit=abc` is a real 400 from Orthanc ("Bad file format") and the
+      // local server alike. The study-scoped series search still works.
+      const refusingSeries: UidSearcher = {
+        search: (level, scope, query, options) =>
+          client.search(
+            level,
+            scope,
+            level === 'series' && !scope.studyInstanceUid
+              ? { ...query, limit: undefined, params: { limit: 'abc' } }
+              : query,
+            options,
+          ),
+      };
+      assert.equal(found(await locate(TRIANGLE.sopInstanceUid, refusingSeries)).level, 'instance');
+      const nowhere = uidFromString('find/refused');
+      assert.match(
+        notFound(await locate(nowhere, refusingSeries)),
+        /: no study, series or instance has it\. Note: the server refused the series search \(400\b/,
+      );
+      assert.match(
+        notFound(await locate(`http://h/studies/${S}/series/${nowhere}`, refusingSeries)),
+        /^Series Instance UID \S+ could not be looked for on .*: the server refused the series search \(400\b/,
+      );
+    });
+
+    it(`asks a server that ignores the key for ${LOCATE_ROW_LIMIT} rows a level, no more`, async () => {
+      const extra = await writeSmallInstances(tempDir('find-many'), LOCATE_ROW_LIMIT + 2, {
+        seed: `find-many-${target.kind}`,
+      });
+      assert.equal((await client.storeInstances(extra.map((entry) => entry.path))).stored, 12);
+      const answered: Array<{ limit?: number; rows: number }> = [];
+      const ignoring: UidSearcher = {
+        search: async (level, scope, query, options) => {
+          const result = await client.search(level, scope, { ...query, match: {} }, options);
+          answered.push({ limit: query.limit, rows: result.items.length });
+          return result;
+        },
+      };
+      const sentence = notFound(await locate(uidFromString('find/many'), ignoring));
+      assert.match(sentence, /the instance search answered 10 or more instances with other UIDs/);
+      assert.deepEqual(
+        answered.map((answer) => answer.limit),
+        [LOCATE_ROW_LIMIT, LOCATE_ROW_LIMIT, LOCATE_ROW_LIMIT],
+      );
+      assert.equal(answered[2]!.rows, LOCATE_ROW_LIMIT, 'the server had more and sent the limit');
     });
   });

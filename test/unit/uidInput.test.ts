@@ -47,6 +47,22 @@ describe('Find by UID: a bare UID (PS3.5 §9.1)', () => {
     rejects('""', /Paste a Study/);
   });
 
+  it('quotes a near-UID back, but never repeats other text (a pasted token goes to the log)', () => {
+    rejects('1.2.3a', /^"1\.2\.3a" is not a UID/);
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2VjcmV0';
+    assert.throws(
+      () => parseUidInput(token),
+      (error: unknown) =>
+        error instanceof UidInputError &&
+        /^The text is not a UID: it contains "e" at position 1/.test(error.message) &&
+        !error.message.includes(token.slice(0, 8)),
+    );
+    assert.throws(
+      () => parseUidInput(`http://h/viewer?StudyInstanceUIDs=${token}`),
+      (error: unknown) => error instanceof UidInputError && !error.message.includes('eyJhbGci'),
+    );
+  });
+
   it('uidProblem agrees with isValidUid on random strings over the UID alphabet', () => {
     const random = rng(13);
     const alphabet = '0123456789...a ';
