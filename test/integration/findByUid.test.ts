@@ -33,6 +33,7 @@ interface Api {
     };
     treeView: vscode.TreeView<Node>;
     log: vscode.LogOutputChannel;
+    connections: { remove(id: string): Promise<void> };
   };
 }
 
@@ -55,11 +56,13 @@ for (const target of HOST_TARGETS)
     let server: Node;
     let name: string;
     let url: string;
+    let startedConnection: Record<string, string>;
 
     before(async () => {
       api = (await activateExtension()) as Api;
       const started = await target.start();
       stopTarget = started.stop;
+      startedConnection = started.connection;
       client = started.client;
       const files = await writeSeedFiles(mkdtempSync(join(tmpdir(), 'dicomweb-it-find-')));
       assert.equal((await client.storeInstances(files)).stored, 3);
@@ -207,6 +210,42 @@ for (const target of HOST_TARGETS)
       } finally {
         await config.update('pageSize', undefined, vscode.ConfigurationTarget.Global);
         await executeCommand('dicomweb.node.refresh', server);
+      }
+    });
+
+    it('searches every server from the palette form, reveals the first and finds it on each', async () => {
+      const second = await executeCommand<{ id: string; name: string }>('dicomweb.server.add', {
+        ...startedConnection,
+        name: `${name} (second)`,
+      });
+      try {
+        const nowhere = uidFromString('it/find/all-nowhere');
+        const missing = await executeCommand<FindResult>('dicomweb.findByUid', 'all', nowhere);
+        assert.deepEqual(
+          missing.notFound,
+          [name, `${name} (second)`].map(
+            (server) =>
+              `UID ${nowhere} was not found on ${server} (${url}): no study, series or instance has it.`,
+          ),
+          'one sentence per server',
+        );
+        const result = await executeCommand<FindResult>(
+          'dicomweb.findByUid',
+          'all',
+          CIRCLE.sopInstanceUid,
+        );
+        assert.deepEqual(
+          result.found.map((entry) => entry.server),
+          [name, `${name} (second)`],
+        );
+        const id = `${seriesId(CIRCLE.seriesInstanceUid)}/instance/${CIRCLE.sopInstanceUid}`;
+        await selected(id);
+        assert.equal(
+          result.found[1]!.node.id,
+          `server/${second.id}/study/${S}/series/${CIRCLE.seriesInstanceUid}/instance/${CIRCLE.sopInstanceUid}`,
+        );
+      } finally {
+        await api.services.connections.remove(second.id);
       }
     });
 
