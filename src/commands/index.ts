@@ -15,6 +15,7 @@ import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
@@ -47,6 +48,14 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       setFilter(services, node as ServerNode | undefined, filter as StudyFilter | undefined),
     'dicomweb.server.clearFilter': (node) => clearFilter(services, node as ServerNode | undefined),
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
+    // From a server row's search button: that server; from the palette: picked (or 'all').
+    'dicomweb.findByUid': (node, text) =>
+      findByUid(
+        services,
+        node as ServerNode | 'all' | undefined,
+        typeof text === 'string' ? text : undefined,
+      ),
+    'dicomweb.node.dismissFound': (node) => dismissFound(node),
     'dicomweb.tree.refresh': () => refresh(services),
     'dicomweb.node.refresh': (node) => refresh(services, node as DicomWebNode | undefined),
     'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode | undefined),
