@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import {
 import { ensureSampleFiles, type SampleCatalog, type SampleName } from '../support/sampleFiles';
 
 const run = promisify(execFile);
+const DCMDUMP = '/usr/bin/dcmdump';
 const KEY = new Uint8Array(32).fill(7);
 
 /** One sample per transfer syntax family, plus files with deep sequences. */
@@ -166,8 +168,11 @@ function sha(bytes: Uint8Array): string {
 async function dcmdump(bytes: Uint8Array, name: string): Promise<string> {
   const path = join(work, `${name}.dcm`);
   await writeFile(path, bytes);
-  // +E: dcmdump prints parser errors to stderr and exits non-zero on them.
-  const { stdout, stderr } = await run('/usr/bin/dcmdump', ['-q', path], { maxBuffer: 64 << 20 });
+  if (!existsSync(DCMDUMP)) {
+    assert.fail(`${DCMDUMP} is missing: install dcmtk (npm test installs it on Debian)`);
+  }
+  // dcmdump prints parser errors to stderr and exits non-zero on them.
+  const { stdout, stderr } = await run(DCMDUMP, ['-q', path], { maxBuffer: 64 << 20 });
   assert.equal(stderr, '', `dcmdump complained about ${name}`);
   return stdout;
 }
