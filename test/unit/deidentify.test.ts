@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,8 @@ import type * as dicomParser from 'dicom-parser';
 import { DicomFileError, readDataSet } from '../../src/dicom/part10';
 import { DeidentifyBatch, MAX_DATE_SHIFT_DAYS } from '../../src/dicom/deidentify/batch';
 import { deidentify, planDeidentification } from '../../src/dicom/deidentify/engine';
+import { deidentifyFiles, planFiles } from '../../src/dicom/deidentify/files';
+import { PREVIEW_DETAILED_FILES, previewMarkdown } from '../../src/dicom/deidentify/report';
 import {
   profileRowFor,
   resolveAction,
@@ -426,3 +428,73 @@ function imageInstanceElementsFor(): WriterElement[] {
     accessionNumber: 'a',
   });
 }
+
+describe('de-identifying files on disk', () => {
+  it('writes new files only, never overwriting, and reports each failure by file', async () => {
+    const dir = await mkdtemp(join(work, 'files-'));
+    const sources = studyFiles(3).map((_, i) => join(dir, `${i}.dcm`));
+    await Promise.all(studyFiles(3).map((bytes, i) => writeFile(sources[i]!, bytes)));
+    const broken = join(dir, 'broken.dcm');
+    await writeFile(broken, new Uint8Array(300));
+    const taken = join(dir, 'out', '1.dcm');
+    await deidentifyFiles([sources[1]!], new DeidentifyBatch([]), () => taken);
+    const before = await readFile(taken);
+
+    const batch = new DeidentifyBatch([], KEY);
+    const results = await deidentifyFiles([...sources, broken], batch, (s) =>
+      join(dir, 'out', s.split('/').pop()!),
+    );
+    assert.deepEqual(
+      results.map((r) => Boolean(r.output)),
+      [true, false, true, false],
+    );
+    assert.match(results[1]!.error!, /exists already; it was not overwritten/);
+    assert.match(results[3]!.error!, /not a DICOM Part 10 file/);
+    assert.deepEqual(await readFile(taken), before);
+    assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['0.dcm', '1.dcm', '2.dcm']);
+  });
+
+  it('refuses a file over the size limit with a sentence naming it', async () => {
+    const dir = await mkdtemp(join(work, 'limit-'));
+    const [bytes] = studyFiles(1);
+    const source = join(dir, 'a.dcm');
+    await writeFile(source, bytes!);
+    const batch = new DeidentifyBatch([]);
+    const [refused] = await planFiles([source], batch, { maxFileBytes: bytes!.length - 1 });
+    assert.match(
+      refused!.error!,
+      new RegExp(
+        `a\\.dcm is ${bytes!.length} bytes; de-identification reads files of at most ${bytes!.length - 1} bytes`,
+      ),
+    );
+    const [fits] = await planFiles([source], batch, { maxFileBytes: bytes!.length });
+    assert.equal(fits!.error, undefined);
+  });
+
+  it('previews every change of every file as Markdown, detailed up to its limit', async () => {
+    const dir = await mkdtemp(join(work, 'preview-'));
+    const count = PREVIEW_DETAILED_FILES + 1;
+    const sources: string[] = [];
+    const files = studyFiles(2);
+    for (let i = 0; i < count; i++) {
+      sources.push(join(dir, `f${i}.dcm`));
+      await writeFile(sources[i]!, files[i % 2]!);
+    }
+    const batch = new DeidentifyBatch(['cleanDescriptors'], KEY);
+    const plans = await planFiles(sources, batch);
+    const markdown = previewMarkdown('Preview', batch.options, plans);
+    assert.match(markdown, /with Clean Descriptors Option\./);
+    assert.match(
+      markdown,
+      /\| \(0010,0010\) \| PatientName \| emptied \| Z \| Doe\^Jane \| \(empty\) \|/,
+    );
+    // Brackets are escaped: a value from a file must not turn into a Markdown link.
+    assert.ok(
+      markdown.includes(
+        '| (0008,1140)\\[0\\].(0008,1155) | ReferencedSOPInstanceUID | new UID | U |',
+      ),
+    );
+    assert.equal(markdown.match(/^\| Path \|/gm)?.length, PREVIEW_DETAILED_FILES);
+    assert.match(markdown, /changes \(listed for the first 200 files only\)/);
+  });
+});
