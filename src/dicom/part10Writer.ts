@@ -208,17 +208,19 @@ export function encodeDataSet(
   const enc = typeof encoding === 'string' ? encodingFor(encoding, elements) : encoding;
   const sorted = elements.map((element) => ({ ...element, tagNumber: parseTag(element.tag) }));
   sorted.sort((a, b) => a.tagNumber - b.tagNumber);
+  // Headers and values are collected and copied once, at the end: a data set of kept values
+  // (de-identification) then costs one copy of each value, not one per nesting level.
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < sorted.length; i++) {
     const element = sorted[i]!;
     if (i > 0 && sorted[i - 1]!.tagNumber === element.tagNumber) {
       throw new Error(`Duplicate tag ${formatTag(element.tagNumber)}`);
     }
-    chunks.push(
-      element.undefinedLength
-        ? encodeUndefinedLength(element.tagNumber, element.vr, element.value, enc)
-        : encodeElement(element.tagNumber, element.vr, element.value, enc),
-    );
+    if (element.undefinedLength) {
+      pushUndefinedLength(chunks, element.tagNumber, element.vr, element.value, enc);
+    } else {
+      pushElement(chunks, element.tagNumber, element.vr, element.value, enc);
+    }
   }
   return concat(chunks);
 }
@@ -353,6 +355,19 @@ function encodeElement(
   value: WriterElement['value'],
   enc: WriterEncoding,
 ): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  pushElement(chunks, tag, vr, value, enc);
+  return concat(chunks);
+}
+
+/** The header and value of one element, appended to `chunks`. */
+function pushElement(
+  chunks: Uint8Array[],
+  tag: number,
+  vr: string,
+  value: WriterElement['value'],
+  enc: WriterEncoding,
+): void {
   if (!ALL_VRS.has(vr)) throw new Error(`Unknown VR "${vr}" for ${formatTag(tag)}`);
   const valueBytes =
     vr === 'SQ' ? encodeSequence(tag, value, enc) : encodeValue(tag, vr, value, enc);
@@ -362,16 +377,17 @@ function encodeElement(
       `${formatTag(tag)} ${vr} value of ${valueBytes.length} bytes exceeds the 16-bit length field`,
     );
   }
-  return concat([elementHeader(tag, vr, valueBytes.length, enc), valueBytes]);
+  chunks.push(elementHeader(tag, vr, valueBytes.length, enc), valueBytes);
 }
 
 /** An element of undefined length whose content (with its delimiter) is already encoded. */
-function encodeUndefinedLength(
+function pushUndefinedLength(
+  chunks: Uint8Array[],
   tag: number,
   vr: string,
   value: WriterElement['value'],
   enc: WriterEncoding,
-): Uint8Array {
+): void {
   if (!(value instanceof Uint8Array) || value.length % 2 !== 0) {
     throw new Error(`${formatTag(tag)}: an undefined-length value must be encoded bytes`);
   }
@@ -379,7 +395,7 @@ function encodeUndefinedLength(
   if (enc.explicitVr && !LONG_LENGTH_VRS.has(vr)) {
     throw new Error(`${formatTag(tag)} ${vr} cannot have an undefined length`);
   }
-  return concat([elementHeader(tag, vr, UNDEFINED_LENGTH, enc), value]);
+  chunks.push(elementHeader(tag, vr, UNDEFINED_LENGTH, enc), value);
 }
 
 /**

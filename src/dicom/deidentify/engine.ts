@@ -402,7 +402,7 @@ function record(
   walk.changes.push({
     path,
     tag,
-    keyword: lookupTag(tag)?.keyword ?? '',
+    keyword: keywordOf(source.tag),
     action,
     rule,
     before: summarize(
@@ -412,6 +412,22 @@ function record(
     ),
     after,
   });
+}
+
+const keywords = new Map<number, string>();
+
+/**
+ * PS3.6 keyword of a tag, "" for private and unknown ones; looked up once per standard tag
+ * (at most the dictionary's few thousand; private tags, unbounded in number, are not kept).
+ */
+function keywordOf(tag: number): string {
+  if ((tag >>> 16) % 2 === 1) return '';
+  let keyword = keywords.get(tag);
+  if (keyword === undefined) {
+    keyword = lookupTag(tag)?.keyword ?? '';
+    keywords.set(tag, keyword);
+  }
+  return keyword;
 }
 
 /**
@@ -454,7 +470,7 @@ function addDeidentificationAttributes(elements: WriterElement[], walk: Walk): v
     walk.changes.push({
       path: formatTag(tag),
       tag: formatTag(tag).replace(/[(),]/g, ''),
-      keyword: lookupTag(tag)?.keyword ?? '',
+      keyword: keywordOf(tag),
       action: 'set',
       rule: 'PS3.15 §E.1.1',
       before: before ? summarizeWriterValue(before) : '(absent)',

@@ -35,7 +35,15 @@ export interface DeidentifyFilesOptions {
   onProgress?: (done: number, total: number) => void;
   /** Default {@link MAX_DEIDENTIFY_FILE_BYTES}. */
   maxFileBytes?: number;
+  /** Files in flight at once (their reads and writes overlap). Default {@link FILES_IN_FLIGHT}. */
+  concurrency?: number;
 }
+
+/**
+ * Files read or written at once: the work itself is synchronous, so a few in flight keep the
+ * disk busy while one is being de-identified; each holds at most one file and its copy.
+ */
+export const FILES_IN_FLIGHT = 8;
 
 /**
  * De-identifies `sources` into the paths `outputFor` gives, one batch for all (so their
@@ -48,13 +56,22 @@ export async function deidentifyFiles(
   outputFor: (source: string) => string,
   options: DeidentifyFilesOptions = {},
 ): Promise<FileDeidentification[]> {
-  const results: FileDeidentification[] = [];
-  for (const source of sources) {
-    if (options.signal?.aborted) break;
-    results.push(await deidentifyOne(source, batch, outputFor(source), options));
-    options.onProgress?.(results.length, sources.length);
-  }
-  return results;
+  const results: FileDeidentification[] = new Array(sources.length);
+  const folders = new Set<string>();
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length && !options.signal?.aborted) {
+      const index = next++;
+      const source = sources[index]!;
+      results[index] = await deidentifyOne(source, batch, outputFor(source), folders, options);
+      options.onProgress?.(++done, sources.length);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? FILES_IN_FLIGHT, sources.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  // Stopped early: the files never started are left out, in order.
+  return results.filter((result) => result !== undefined);
 }
 
 /** Every change {@link deidentifyFiles} would make, per file, writing nothing. */
@@ -81,12 +98,17 @@ async function deidentifyOne(
   source: string,
   batch: DeidentifyBatch,
   output: string,
+  folders: Set<string>,
   options: DeidentifyFilesOptions,
 ): Promise<FileDeidentification> {
   try {
     const bytes = await readSource(source, options.maxFileBytes);
     const result = deidentify(bytes, batch);
-    await mkdir(dirname(output), { recursive: true });
+    const folder = dirname(output);
+    if (!folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      folders.add(folder);
+    }
     // "wx": fails when the file exists, so neither the source nor any other file is replaced.
     await writeFile(output, result.bytes, { flag: 'wx' });
     return { source, output, changes: result.changes };
