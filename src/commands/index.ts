@@ -30,7 +30,13 @@ import { showLog } from './showLog';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
+import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import {
+  uploadDeidentifiedFromExplorer,
+  uploadDeidentifiedHere,
+  type UploadDeidentifiedArgs,
+} from './uploadDeidentified';
 
 /*
  * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
@@ -79,6 +85,27 @@ export function registerCommands(services: Services): vscode.Disposable[] {
         services,
         clicked as vscode.Uri | undefined,
         selection as vscode.Uri[] | undefined,
+      ),
+    'dicomweb.upload.deidentified': (clicked, selection, args) =>
+      uploadDeidentifiedFromExplorer(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.node.uploadDeidentified': (node, uris, args) =>
+      uploadDeidentifiedHere(
+        services,
+        node as DicomWebNode | undefined,
+        asArray<vscode.Uri>(uris),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.file.saveDeidentified': (clicked, selection, args) =>
+      saveDeidentifiedCopy(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as SaveDeidentifiedArgs | undefined,
       ),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
