@@ -8,6 +8,7 @@ import { ConnectionStore } from './config/connections';
 import { CredentialGate } from './config/credentialGate';
 import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
+import { FILE_JSON_SCHEME, FileJsonDocumentProvider } from './documents/fileJsonDocuments';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
 import {
@@ -102,6 +103,10 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
       }),
     ),
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
+    vscode.workspace.registerTextDocumentContentProvider(
+      FILE_JSON_SCHEME,
+      new FileJsonDocumentProvider(log),
+    ),
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),

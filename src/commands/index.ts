@@ -16,8 +16,11 @@ import { copyTagRow } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
+import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
+import { openFileAsJson } from './openFileAsJson';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
@@ -28,7 +31,13 @@ import { showLog } from './showLog';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
+import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import {
+  uploadDeidentifiedFromExplorer,
+  uploadDeidentifiedHere,
+  type UploadDeidentifiedArgs,
+} from './uploadDeidentified';
 
 /*
  * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
@@ -46,6 +55,14 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       setFilter(services, node as ServerNode | undefined, filter as StudyFilter | undefined),
     'dicomweb.server.clearFilter': (node) => clearFilter(services, node as ServerNode | undefined),
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
+    // From a server row's search button: that server; from the palette: picked (or 'all').
+    'dicomweb.findByUid': (node, text) =>
+      findByUid(
+        services,
+        node as ServerNode | 'all' | undefined,
+        typeof text === 'string' ? text : undefined,
+      ),
+    'dicomweb.node.dismissFound': (node) => dismissFound(node),
     'dicomweb.tree.refresh': () => refresh(services),
     'dicomweb.node.refresh': (node) => refresh(services, node as DicomWebNode | undefined),
     'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode | undefined),
@@ -70,6 +87,27 @@ export function registerCommands(services: Services): vscode.Disposable[] {
         clicked as vscode.Uri | undefined,
         selection as vscode.Uri[] | undefined,
       ),
+    'dicomweb.upload.deidentified': (clicked, selection, args) =>
+      uploadDeidentifiedFromExplorer(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.node.uploadDeidentified': (node, uris, args) =>
+      uploadDeidentifiedHere(
+        services,
+        node as DicomWebNode | undefined,
+        asArray<vscode.Uri>(uris),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.file.saveDeidentified': (clicked, selection, args) =>
+      saveDeidentifiedCopy(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as SaveDeidentifiedArgs | undefined,
+      ),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     // The DICOM editor's row context menu passes the row's data-vscode-context.
@@ -77,6 +115,9 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.dicomFile.copyTagPath': (row) => copyTagRow(services.dicomEditor, row, 'tagPath'),
     'dicomweb.dicomFile.copyKeywordPath': (row) =>
       copyTagRow(services.dicomEditor, row, 'keywordPath'),
+    'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),
+    'dicomweb.file.compareWithServer': (uri, connectionId) =>
+      compareFileWithServer(services, uri, connectionId),
     'dicomweb.log.show': () => showLog(services),
     'dicomweb.origins.revoke': (origins) =>
       revokeOrigins(services, origins as string[] | undefined),

@@ -16,6 +16,8 @@ const MAX_INLINE_BINARY = 512;
 
 export interface MetadataTarget extends InstancePath {
   connectionId: string;
+  /** The normalized form a diff compares (see {@link formatMetadata}). */
+  compare?: boolean;
 }
 
 export function metadataUri(target: MetadataTarget, serverName: string, title: string): vscode.Uri {
@@ -31,6 +33,7 @@ export function metadataUri(target: MetadataTarget, serverName: string, title: s
   });
   if (target.seriesInstanceUid) query.set('series', target.seriesInstanceUid);
   if (target.sopInstanceUid) query.set('instance', target.sopInstanceUid);
+  if (target.compare) query.set('compare', '1');
   return vscode.Uri.from({
     scheme: METADATA_SCHEME,
     path: `/${safe(serverName)}/${safe(title)}.json`,
@@ -42,6 +45,7 @@ export function targetOf(uri: vscode.Uri): MetadataTarget {
   const query = new URLSearchParams(uri.query);
   return {
     connectionId: query.get('connection') ?? '',
+    compare: query.get('compare') === '1' || undefined,
     studyInstanceUid: query.get('study') ?? '',
     seriesInstanceUid: query.get('series') ?? undefined,
     sopInstanceUid: query.get('instance') ?? undefined,
@@ -73,7 +77,7 @@ export class MetadataDocumentProvider
       const datasets = await this.clients
         .get(connection)
         .retrieveMetadata(target, { signal: controller.signal });
-      return formatMetadata(datasets);
+      return formatMetadata(datasets, { compare: target.compare });
     } finally {
       subscription.dispose();
     }
@@ -89,13 +93,23 @@ export class MetadataDocumentProvider
   }
 }
 
+/** What a binary value reads as in the compared form: where bytes are kept differs by source. */
+export const BINARY_NOT_COMPARED = '(binary value: not compared)';
+
 /**
  * Pretty JSON of the datasets. Bulk data stays a BulkDataURI as the server sent it; long
  * InlineBinary values (servers that inline pixel data) become a short note of their size.
+ * With `compare`, keys are sorted at every level and every BulkDataURI or InlineBinary
+ * becomes {@link BINARY_NOT_COMPARED}: a file's and each server's bulk data URIs always
+ * differ, and which values a server inlines is its own choice (PS3.18 §F.2.6, §F.2.7), so
+ * only the attributes and their values show as differences.
  */
-export function formatMetadata(datasets: DicomJsonDataset[]): string {
+export function formatMetadata(
+  datasets: DicomJsonDataset[],
+  options: { compare?: boolean } = {},
+): string {
   return JSON.stringify(
-    datasets,
+    options.compare ? datasets.map(normalizeForCompare) : datasets,
     (key, value: unknown) => {
       if (key === 'InlineBinary' && typeof value === 'string' && value.length > MAX_INLINE_BINARY) {
         return `(${Math.floor((value.length * 3) / 4)} bytes of base64 data not shown)`;
@@ -104,4 +118,19 @@ export function formatMetadata(datasets: DicomJsonDataset[]): string {
     },
     2,
   );
+}
+
+function normalizeForCompare(dataset: DicomJsonDataset): DicomJsonDataset {
+  const out: DicomJsonDataset = {};
+  for (const tag of Object.keys(dataset).sort()) {
+    const { vr, Value, BulkDataURI, InlineBinary } = dataset[tag]!;
+    if (BulkDataURI !== undefined || InlineBinary !== undefined) {
+      out[tag] = { vr, BulkDataURI: BINARY_NOT_COMPARED };
+    } else if (vr === 'SQ' && Value) {
+      out[tag] = { vr, Value: Value.map((item) => normalizeForCompare(item as DicomJsonDataset)) };
+    } else {
+      out[tag] = Value === undefined ? { vr } : { vr, Value };
+    }
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { describeTag, formatTag, lookupTag } from '../dicom/dictionary';
+import { FILE_JSON_SCHEME } from './fileJsonDocuments';
 import { METADATA_SCHEME } from './metadataDocuments';
 
 const TAG_KEY = /"([0-9A-Fa-f]{8})"(?=\s*:)/g;
@@ -11,6 +12,7 @@ const TAG_KEY = /"([0-9A-Fa-f]{8})"(?=\s*:)/g;
 /** Metadata documents of this extension, and DICOM JSON files a developer keeps in a workspace. */
 export const TAG_DOCUMENTS: vscode.DocumentSelector = [
   { scheme: METADATA_SCHEME },
+  { scheme: FILE_JSON_SCHEME },
   { language: 'json', pattern: '**/*.dcm.json' },
   { language: 'json', pattern: '**/*.dicom.json' },
 ];

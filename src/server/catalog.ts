@@ -8,7 +8,7 @@
  * Plain Node: no `vscode` import.
  */
 import type * as dicomParser from 'dicom-parser';
-import { rawString } from './dicomFiles';
+import { rawString } from '../dicom/dataSetJson';
 import { isIndexPath } from './jail';
 import type { InstanceIdentity } from '../dicom/part10';
 import { Tag, ParserTag } from '../dicom/tags';

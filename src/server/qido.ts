@@ -18,7 +18,8 @@ import {
   type SeriesNode,
   type StudyNode,
 } from './catalog';
-import { dataSetToJson, jsonValue, readInstanceHeader, type JsonDataset } from './dicomFiles';
+import { dataSetToJson, jsonValue, type JsonDataset } from '../dicom/dataSetJson';
+import { readInstanceHeader } from './dicomFiles';
 import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
 import { QIDO_MAX_PATTERN_LENGTH, compileWildcard, wildcardMatches } from '../dicom/wildcard';

@@ -28,7 +28,6 @@ import {
 import type { InstanceNode } from './catalog';
 import {
   PIXEL_DATA_TAG,
-  dataSetToJson,
   elementAtPath,
   encapsulatedFrame,
   frameGeometry,
@@ -38,8 +37,8 @@ import {
   readWholeInstance,
   swapBytes,
   valueBytes,
-  type JsonDataset,
 } from './dicomFiles';
+import { dataSetToJson, type JsonDataset } from '../dicom/dataSetJson';
 import { openStoredStream, storedFile, storedFileChunks, type StoredFile } from './jail';
 import {
   HttpError,

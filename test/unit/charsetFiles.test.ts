@@ -1,0 +1,77 @@
+/**
+ * pydicom's charset files (one per Specific Character Set, PS3.5 Annexes H–K) through the one
+ * DICOM JSON converter: Patient's Name and the other text pydicom's tests state, as Unicode,
+ * with no charset warning; a sequence item with its own (0008,0005) overrides the data set's,
+ * one without inherits it (PS3.5 §6.1.2.5.4; pydicom's test_nested_character_sets).
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { before, describe, it } from 'node:test';
+import type { CharsetWarning } from '../../src/dicom/charset';
+import { dataSetToJson, type JsonDataset } from '../../src/dicom/dataSetJson';
+import { readDataSet } from '../../src/dicom/part10';
+import { Tag } from '../../src/dicom/tags';
+import {
+  CHARSET_SAMPLES,
+  ensureSampleFiles,
+  type CharsetSample,
+  type CharsetSampleName,
+} from '../support/sampleFiles';
+
+/** PN as DICOM JSON has it (PS3.18 §F.2.2), back to its stored form for comparison. */
+function personName(value: unknown): string {
+  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
+  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
+  return groups.join('=');
+}
+
+async function toJson(sample: CharsetSample) {
+  const warnings: CharsetWarning[] = [];
+  const json = dataSetToJson(readDataSet(await readFile(sample.path)), {
+    bulkDataUri: (path) => `bulk/${path.join('/')}`,
+    onCharsetWarning: (warning) => warnings.push(warning),
+  });
+  return { json, warnings };
+}
+
+const names = (json: JsonDataset, tag: string) => (json[tag]?.Value ?? []).map(personName);
+
+describe("pydicom's charset files through dataSetToJson", () => {
+  let samples: Record<CharsetSampleName, CharsetSample>;
+  before(async () => {
+    samples = (await ensureSampleFiles()).charset;
+  });
+
+  for (const name of Object.keys(CHARSET_SAMPLES) as CharsetSampleName[]) {
+    it(`${name}: the names pydicom's tests expect, no warning`, async () => {
+      const sample = samples[name];
+      const { json, warnings } = await toJson(sample);
+      assert.deepEqual(warnings, []);
+      // Kept as the file has it (dataSetToJson's header says why); an empty value is null (§F.2.5).
+      const declared = json[Tag.SpecificCharacterSet]?.Value?.map((v) => v ?? '');
+      assert.deepEqual(declared?.join('\\'), sample.specificCharacterSet);
+      if (sample.patientName !== undefined) {
+        assert.deepEqual(names(json, Tag.PatientName), [sample.patientName]);
+      }
+      if (sample.otherPatientNames) {
+        assert.deepEqual(names(json, Tag.OtherPatientNames), sample.otherPatientNames);
+      }
+      if (sample.itemPatientName !== undefined) {
+        const item = json[Tag.RequestedProcedureCodeSequence]?.Value?.[0] as JsonDataset;
+        assert.deepEqual(names(item, Tag.PatientName), [sample.itemPatientName]);
+        const itemDeclared = item[Tag.SpecificCharacterSet]?.Value?.map((v) => v ?? '');
+        assert.deepEqual(itemDeclared?.join('\\'), sample.itemSpecificCharacterSet);
+      }
+    });
+  }
+
+  it('an item without its own Specific Character Set is decoded with its parent data set’s', async () => {
+    // chrSQEncoding1 declares ISO 2022 IR 13\ISO 2022 IR 87 only at the top; read without it,
+    // the item's bytes would be Latin-1 (ÔÏÀÞ…): the inherited set is what decodes them.
+    const { json } = await toJson(samples.chrSQEncoding1);
+    const item = json[Tag.RequestedProcedureCodeSequence]?.Value?.[0] as JsonDataset;
+    assert.equal(item[Tag.SpecificCharacterSet], undefined);
+    assert.match(names(item, Tag.PatientName)[0]!, /^ﾔﾏﾀﾞ/);
+  });
+});

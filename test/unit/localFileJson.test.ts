@@ -1,0 +1,85 @@
+/**
+ * A local file as DICOM JSON (src/dicom/localFileJson.ts): the header only (Pixel Data is a
+ * BulkDataURI into the file, never read), small binary values inline, names decoded per
+ * Specific Character Set, and the header size limit refused with its own error.
+ */
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { before, describe, it } from 'node:test';
+import { DicomFileError } from '../../src/dicom/part10';
+import {
+  HEADER_MAX_BYTES,
+  INLINE_BINARY_MAX_BYTES,
+  readLocalDicomJson,
+} from '../../src/dicom/localFileJson';
+import { Tag } from '../../src/dicom/tags';
+import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
+
+describe('readLocalDicomJson', () => {
+  let samples: SampleCatalog;
+  before(async () => {
+    samples = await ensureSampleFiles();
+  });
+
+  it('multi-frame file: Pixel Data is a BulkDataURI into the file and is not read', async () => {
+    const file = samples.files.daikonJpegBaselineXa;
+    const size = (await stat(file.path)).size;
+    const { dataset, bytesRead } = await readLocalDicomJson(file.path, {
+      bulkDataBase: 'file:///x.dcm',
+    });
+    assert.deepEqual(dataset[Tag.PixelData], { vr: 'OB', BulkDataURI: 'file:///x.dcm#7FE00010' });
+    assert.ok(bytesRead < size / 4, `${bytesRead} of ${size} bytes read`);
+    assert.equal(dataset[Tag.SOPInstanceUID]?.Value?.[0], file.sopInstanceUid);
+    assert.equal(dataset[Tag.NumberOfFrames]?.Value?.[0], 96);
+  });
+
+  it(`binary values up to ${INLINE_BINARY_MAX_BYTES} bytes are InlineBinary, larger ones BulkDataURIs`, async () => {
+    const { dataset } = await readLocalDicomJson(samples.files.ctSmall.path, {
+      bulkDataBase: 'file:///ct.dcm',
+    });
+    const binary = Object.entries(dataset).filter(([, a]) => a.InlineBinary || a.BulkDataURI);
+    assert.ok(
+      binary.some(([, a]) => a.InlineBinary),
+      'CT_small has small OB/UN values',
+    );
+    for (const [tag, attribute] of binary) {
+      if (attribute.InlineBinary) {
+        assert.ok(Buffer.from(attribute.InlineBinary, 'base64').length <= INLINE_BINARY_MAX_BYTES);
+      } else {
+        assert.equal(attribute.BulkDataURI, `file:///ct.dcm#${tag}`);
+      }
+    }
+  });
+
+  it('names decoded per Specific Character Set (chrH31, ISO 2022 IR 87)', async () => {
+    const { dataset, warnings } = await readLocalDicomJson(samples.charset.chrH31.path, {
+      bulkDataBase: 'file:///h31.dcm',
+    });
+    assert.deepEqual(dataset[Tag.PatientName]?.Value, [
+      { Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' },
+    ]);
+    assert.deepEqual(warnings, []);
+  });
+
+  it(`a header past the limit (${HEADER_MAX_BYTES / 1024 / 1024} MB by default) is refused, not read`, async () => {
+    // structuredReport has no Pixel Data: the whole file is its header.
+    const file = samples.files.structuredReport.path;
+    const size = (await stat(file)).size;
+    await assert.rejects(
+      readLocalDicomJson(file, { bulkDataBase: 'file:///sr.dcm', headerMaxBytes: size - 1 }),
+      (error: unknown) => error instanceof DicomFileError && error.code === 'HEADER_TOO_LARGE',
+    );
+    const whole = await readLocalDicomJson(file, {
+      bulkDataBase: 'file:///sr.dcm',
+      headerMaxBytes: size,
+    });
+    assert.equal(whole.bytesRead, size);
+  });
+
+  it('a file that is not DICOM says so', async () => {
+    await assert.rejects(
+      readLocalDicomJson(__filename, { bulkDataBase: 'file:///t.js' }),
+      (error: unknown) => error instanceof DicomFileError && error.code === 'NOT_DICOM',
+    );
+  });
+});
