@@ -10,12 +10,14 @@ import type * as dicomParser from 'dicom-parser';
 import { formatTag, isPrivateTag, lookupTag } from './dictionary';
 import type { PixelDataExtent } from './headerReader';
 import { ParserTag } from './tags';
-import { textDecoder } from './textStandIn';
+import { textDecoder } from './charset';
 
 /** Decodes one text value's bytes for its VR (the signature of charset.ts). */
 export type TextDecode = (bytes: Uint8Array, vr: string) => string;
+/** charset.ts's textDecoder: what a value's bytes say, and what was not as declared. */
 export type TextDecoderFactory = (
   specificCharacterSet: string | readonly string[] | undefined,
+  onWarning?: (warning: { message: string }) => void,
 ) => TextDecode;
 
 /** The stated limits of {@link buildTagTable}; tests lower them to hit them. */
@@ -95,6 +97,8 @@ const MAX_NUMBERS_SHOWN = 16;
 const HEX_SHOWN_UP_TO = 64;
 const HEX_BYTES_SHOWN = 16;
 const UNDEFINED_LENGTH = 0xffffffff;
+/** Distinct character set warnings listed above the table. */
+const MAX_CHARSET_PROBLEMS = 8;
 
 class Builder {
   nodeCount = 0;
@@ -261,13 +265,22 @@ class Builder {
  */
 export function buildTagTable(dataSet: dicomParser.DataSet, options: BuildOptions = {}): TagTable {
   const limits = { ...DEFAULT_TAG_TABLE_LIMITS, ...options.limits };
-  const builder = new Builder(options, limits, options.decoder ?? textDecoder);
+  const factory = options.decoder ?? textDecoder;
+  const problems: string[] = [];
+  // A character set warning (unknown term, bytes the set rejects) is a problem of the file:
+  // said once, above the table.
+  const builder = new Builder(options, limits, (terms) =>
+    factory(terms, (warning) => {
+      const text = `Text: ${warning.message}`;
+      if (!problems.includes(text) && problems.length < MAX_CHARSET_PROBLEMS) problems.push(text);
+    }),
+  );
   const roots = builder.dataSet(
     dataSet,
     { id: '', tagPath: '', keywordPath: '', depth: 0 },
     undefined,
   );
-  return { roots, nodeCount: builder.nodeCount, problems: builder.problems };
+  return { roots, nodeCount: builder.nodeCount, problems: [...builder.problems, ...problems] };
 }
 
 /** The node with this id, or undefined. */

@@ -18,7 +18,12 @@ import {
   type TagNode,
   type TagTable,
 } from '../../src/dicom/tagTable';
-import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
+import {
+  CHARSET_SAMPLES,
+  ensureSampleFiles,
+  type CharsetSampleName,
+  type SampleCatalog,
+} from '../support/sampleFiles';
 import { writePart10, type WriterElement, type WriterItem } from '../support/dicomWriter';
 import { makeTempDir } from '../support/tempDirs';
 
@@ -224,6 +229,40 @@ describe('tag table values', () => {
     assert.equal(byTag(items[0]!.children!, '(0010,0010)')!.value, 'ISO_IR 100:Name');
     assert.equal(byTag(items[1]!.children!, '(0010,0010)')!.value, 'ISO_IR 192:Name');
     assert.deepEqual(asked, ['ISO_IR 100', 'ISO_IR 192']);
+  });
+});
+
+describe("tag table text on pydicom's charset files (charset.ts)", () => {
+  for (const name of Object.keys(CHARSET_SAMPLES) as CharsetSampleName[]) {
+    test(`${name}: the names pydicom's tests expect, in the rows, no problem`, async () => {
+      const sample = catalog.charset[name];
+      const table = await tableOf(sample.path);
+      assert.deepEqual(table.problems, []);
+      // The table shows a PN as stored, an empty trailing group's "=" included (chrX1 has
+      // "Wang^XiaoDong=王^小東="); pydicom's expected names leave it out.
+      const shown = (node: TagNode | undefined): string | undefined =>
+        node?.value.replace(/=+$/, '');
+      if (sample.patientName !== undefined) {
+        assert.equal(shown(byTag(table.roots, '(0010,0010)')), sample.patientName);
+      }
+      if (sample.itemPatientName !== undefined) {
+        const item = byTag(table.roots, '(0032,1064)')!.children![0]!;
+        assert.equal(shown(byTag(item.children!, '(0010,0010)')), sample.itemPatientName);
+      }
+    });
+  }
+
+  test('an unknown Specific Character Set term is a problem above the table, said once', () => {
+    const table = buildTagTable(
+      parse([
+        { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 999' },
+        { tag: 0x00100010, vr: 'PN', value: 'Name' },
+        { tag: 0x00101001, vr: 'PN', value: 'Other' },
+      ]),
+    );
+    assert.equal(table.problems.length, 1);
+    assert.match(table.problems[0]!, /^Text: Unknown Specific Character Set 'ISO_IR 999'/);
+    assert.equal(byTag(table.roots, '(0010,0010)')!.value, 'Name');
   });
 });
 
