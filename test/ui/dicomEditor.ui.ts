@@ -47,6 +47,15 @@ scenario(
     const workbench = await startWorkbench({ workspaceFolder: workspace });
     try {
       const { page } = workbench;
+      // The extension host first: on this loaded test machine it registered the extensions
+      // ~25 s after the page loaded, and a double-click before that opened the text editor
+      // (the editor resolver did not know the custom editor yet). The DICOMweb view's
+      // welcome or rows show the host is up.
+      await openViewContainer(page, 'DICOMweb');
+      await page
+        .locator('.part.sidebar .welcome-view-content, .part.sidebar .monaco-list-row')
+        .first()
+        .waitFor({ timeout: 90_000 });
       await openViewContainer(page, 'Explorer');
       await (await waitForRow(page, FILE)).dblclick();
       const editor = await webviewTitled(page, FILE, 30_000);
@@ -67,7 +76,13 @@ scenario(
         .evaluate((rows) => ((rows as unknown as { scrollTop: number }).scrollTop = 30 * 22));
       const sequence = editor.locator('.tag-row', { hasText: 'OtherPatientIDsSequence' });
       await sequence.locator('.twisty').click();
-      await editor.locator('.tag-row', { hasText: 'Item 2' }).waitFor({ timeout: 10_000 });
+      // Items open one level at a time: each item's elements come when it is expanded.
+      for (const item of ['Item 1', 'Item 2']) {
+        const row = editor.locator('.tag-row', { hasText: item });
+        await row.waitFor({ timeout: 10_000 });
+        await row.locator('.twisty').click();
+      }
+      await editor.locator('.tag-row', { hasText: '1234ABCD' }).waitFor({ timeout: 10_000 });
       await sequence.click();
       const rows = await visibleRows(editor);
       const expected = [
