@@ -12,7 +12,7 @@ import { copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
 import { copyServerUrl } from './copyServerUrl';
-import { copyTagRow } from './copyTagRow';
+import { tagRowCommands } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
@@ -110,11 +110,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       ),
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
-    // The DICOM editor's row context menu passes the row's data-vscode-context.
-    'dicomweb.dicomFile.copyValue': (row) => copyTagRow(services.dicomEditor, row, 'value'),
-    'dicomweb.dicomFile.copyTagPath': (row) => copyTagRow(services.dicomEditor, row, 'tagPath'),
-    'dicomweb.dicomFile.copyKeywordPath': (row) =>
-      copyTagRow(services.dicomEditor, row, 'keywordPath'),
+    ...tagRowCommands(services.dicomEditor),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),
     'dicomweb.file.compareWithServer': (uri, connectionId) =>
       compareFileWithServer(services, uri, connectionId),
