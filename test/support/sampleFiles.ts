@@ -412,6 +412,17 @@ interface CharsetSampleSpec {
 
 export type CharsetSampleName = keyof typeof CHARSET_SAMPLES;
 
+/**
+ * A DICOM JSON PN value (PS3.18 §F.2.2) in its stored form, "Alphabetic=Ideographic=Phonetic"
+ * without trailing empty groups (PS3.5 §6.2.1), to hold against {@link CHARSET_SAMPLES}.
+ */
+export function encodedPersonName(value: unknown): string {
+  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
+  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
+  return groups.join('=');
+}
+
 /** One verified charset file. */
 export type CharsetSample = CharsetSampleSpec & { name: CharsetSampleName; path: string };
 
