@@ -48,16 +48,18 @@ export async function readLocalDicomJson(
   options: LocalJsonOptions,
 ): Promise<LocalJson> {
   const { bytes, dataSet } = await readHeader(path, options.headerMaxBytes ?? HEADER_MAX_BYTES);
-  const warnings: string[] = [];
+  // Each finding once, where first seen: every item of a sequence repeats its data set's.
+  const warnings = new Map<string, string>();
   const dataset = dataSetToJson(dataSet, {
     bulkDataUri: (tagPath) => `${options.bulkDataBase}#${tagPath.join('/')}`,
     inlineBinaryMaxBytes: INLINE_BINARY_MAX_BYTES,
-    onCharsetWarning: (warning: CharsetWarning, itemPath) =>
-      warnings.push(
-        itemPath.length ? `${itemPath.join('/')}: ${warning.message}` : warning.message,
-      ),
+    onCharsetWarning: (warning: CharsetWarning, itemPath) => {
+      if (warnings.has(warning.message)) return;
+      const where = itemPath.length ? `${itemPath.join('/')}: ` : '';
+      warnings.set(warning.message, `${where}${warning.message}`);
+    },
   });
-  return { dataset, warnings, bytesRead: bytes };
+  return { dataset, warnings: [...warnings.values()], bytesRead: bytes };
 }
 
 /** The data set up to Pixel Data, reading a prefix that grows ×4 up to the limit. */
