@@ -2,7 +2,7 @@
  * pydicom's charset files (one per Specific Character Set, PS3.5 Annexes H–K) through the one
  * DICOM JSON converter: Patient's Name and the other text pydicom's tests state, as Unicode,
  * with no charset warning; a sequence item with its own (0008,0005) overrides the data set's,
- * one without inherits it (PS3.5 §6.1.2.5.4; pydicom's test_nested_character_sets).
+ * one without inherits it (PS3.5 §7.5.3; pydicom's test_nested_character_sets).
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
