@@ -14,7 +14,11 @@ import {
   readLocalDicomJson,
 } from '../../src/dicom/localFileJson';
 import { ParserTag, Tag } from '../../src/dicom/tags';
-import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
+import {
+  encodedPersonName as encodedName,
+  ensureSampleFiles,
+  type SampleCatalog,
+} from '../support/sampleFiles';
 import { makeTempDir } from '../support/tempDirs';
 
 const GIB = 1024 * 1024 * 1024;
@@ -101,6 +105,22 @@ describe('readLocalDicomJson', () => {
       `      1 GiB file as DICOM JSON: ${bytesRead} bytes read in ${elapsedMs.toFixed(1)} ms`,
     );
     assert.ok(elapsedMs < 300, `${elapsedMs.toFixed(1)} ms`);
+  });
+
+  it('a file cut inside its Pixel Data: the data set before it, and a note saying so', async () => {
+    const { dataset, note } = await readLocalDicomJson(samples.broken.truncatedMr, {
+      bulkDataBase: 'file:///cut.dcm',
+    });
+    assert.equal(encodedName(dataset[Tag.PatientName]?.Value?.[0]), 'CompressedSamples^MR1');
+    assert.deepEqual(dataset[Tag.PixelData], { vr: 'OW', BulkDataURI: 'file:///cut.dcm#7FE00010' });
+    assert.match(note ?? '', /truncated.*Shown: the data set up to Pixel Data\./);
+  });
+
+  it('a file cut inside a sequence is refused with the reason (nothing to show as JSON)', async () => {
+    await assert.rejects(
+      readLocalDicomJson(samples.broken.truncatedRtPlan, { bulkDataBase: 'file:///plan.dcm' }),
+      (error: unknown) => error instanceof DicomFileError && error.code === 'TRUNCATED',
+    );
   });
 
   it('a file that is not DICOM says so', async () => {
