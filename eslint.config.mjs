@@ -16,6 +16,7 @@ export default tseslint.config(
       'media/',
       // Generated from the PS3.6 tables by scripts/gen-dictionary.mjs.
       'src/dicom/dictionaryData.ts',
+      'src/dicom/deidentify/profileData.ts',
     ],
   },
   js.configs.recommended,

@@ -315,7 +315,9 @@ async function provideOrthancs(servers) {
 
 async function main() {
   // Debian's Orthanc (CI): installed when missing; a contributor's own Orthanc needs nothing.
+  // dcmtk: dcmdump reads de-identified files in the unit suite (test/unit/deidentify.test.ts).
   if (needsServer && orthanc.kind !== 'given') ensureSystemPackages();
+  else if (runnable.includes('unit')) ensureSystemPackages(console.log, ['dcmtk']);
 
   // First, and needing no build: a lint error is the quickest failure to read.
   if (runnable.includes('lint')) lint();

@@ -15,6 +15,7 @@ import { copyServerUrl } from './copyServerUrl';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
@@ -29,7 +30,13 @@ import { showLog } from './showLog';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
+import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import {
+  uploadDeidentifiedFromExplorer,
+  uploadDeidentifiedHere,
+  type UploadDeidentifiedArgs,
+} from './uploadDeidentified';
 
 /*
  * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
@@ -40,6 +47,16 @@ import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
  */
 export function registerCommands(services: Services): vscode.Disposable[] {
   const commands: Record<string, CommandHandler> = {
+    ...treeCommands(services),
+    ...transferCommands(services),
+    ...fileAndServiceCommands(services),
+  };
+  return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
+}
+
+/** Servers and the tree's rows: add, filter, find, metadata, download, copy, delete. */
+function treeCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.server.add': (input) => addServer(services, input as ServerInput | undefined),
     'dicomweb.server.edit': (node) => editServer(services, node as ServerNode),
     'dicomweb.server.remove': (node) => removeServer(services, node as ServerNode | undefined),
@@ -47,6 +64,14 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       setFilter(services, node as ServerNode | undefined, filter as StudyFilter | undefined),
     'dicomweb.server.clearFilter': (node) => clearFilter(services, node as ServerNode | undefined),
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
+    // From a server row's search button: that server; from the palette: picked (or 'all').
+    'dicomweb.findByUid': (node, text) =>
+      findByUid(
+        services,
+        node as ServerNode | 'all' | undefined,
+        typeof text === 'string' ? text : undefined,
+      ),
+    'dicomweb.node.dismissFound': (node) => dismissFound(node),
     'dicomweb.tree.refresh': () => refresh(services),
     'dicomweb.node.refresh': (node) => refresh(services, node as DicomWebNode | undefined),
     'dicomweb.node.loadMore': (node) => loadMore(services, node as DicomWebNode | undefined),
@@ -59,6 +84,12 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.node.copyCurl': (node, nodes, which) =>
       copyCurl(services, node as ServerNode | ResourceNode, nodes, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+  };
+}
+
+/** Uploads: from the Explorer, onto a row, de-identified or as they are. */
+function transferCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.node.uploadHere': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
@@ -71,6 +102,33 @@ export function registerCommands(services: Services): vscode.Disposable[] {
         clicked as vscode.Uri | undefined,
         selection as vscode.Uri[] | undefined,
       ),
+    'dicomweb.upload.deidentified': (clicked, selection, args) =>
+      uploadDeidentifiedFromExplorer(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.node.uploadDeidentified': (node, uris, args) =>
+      uploadDeidentifiedHere(
+        services,
+        node as DicomWebNode | undefined,
+        asArray<vscode.Uri>(uris),
+        args as UploadDeidentifiedArgs | undefined,
+      ),
+    'dicomweb.file.saveDeidentified': (clicked, selection, args) =>
+      saveDeidentifiedCopy(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+        args as SaveDeidentifiedArgs | undefined,
+      ),
+  };
+}
+
+/** Local files (preview, DICOM JSON, compare), the log, origins and the local server. */
+function fileAndServiceCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),
@@ -90,7 +148,6 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.localServer.addSampleData': () => addSampleData(services),
     'dicomweb.localServer.actions': () => localServerActions(services),
   };
-  return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
 }
 
 /** A list argument (the multi-selection, dropped URIs), or undefined when it is not one. */

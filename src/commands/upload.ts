@@ -14,7 +14,7 @@ import {
   notDicomMessage,
   reportMarkdown,
 } from '../dicomweb/transfer/outcomeText';
-import type { StoreSummary } from '../dicomweb/transfer/store';
+import type { FileOutcome, StoreSummary } from '../dicomweb/transfer/store';
 import { showUploadReport } from '../documents/uploadReport';
 import type { Services } from '../services';
 import type { DicomWebNode, UploadDestination } from '../tree/nodes/DicomWebNode';
@@ -68,10 +68,21 @@ export function uploadHere(
     : uploadWithPicker(services, destination);
 }
 
+/** What a caller that prepared the files itself (de-identified copies) adds to an upload. */
+export interface PreparedUpload {
+  /** The name a sent file is reported under (its source, not its temporary copy). */
+  labels: ReadonlyMap<string, string>;
+  /** Files that could not be prepared: reported as failed, never sent. */
+  notSent: FileOutcome[];
+  /** The progress title's verb ("Uploading de-identified files"). */
+  verb: string;
+}
+
 export async function uploadUris(
   services: Services,
   uris: vscode.Uri[],
   target: UploadDestination | undefined,
+  prepared?: PreparedUpload,
 ): Promise<UploadResult | undefined> {
   reportNotOnDisk(services, uris);
   // Files first: a selection of non-DICOM files (LICENSE, Makefile: the Explorer entry is on
@@ -89,7 +100,7 @@ export async function uploadUris(
   const summary = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: `Uploading to ${targetName}`,
+      title: `${prepared?.verb ?? 'Uploading'} to ${targetName}`,
       cancellable: true,
     },
     async (progress, token) => {
@@ -111,6 +122,7 @@ export async function uploadUris(
   );
   const result: UploadResult = {
     ...summary,
+    ...(prepared ? relabel(summary, prepared) : {}),
     notDicom,
     skipped: summary.skipped + notDicom.length,
     target: targetName,
@@ -119,6 +131,21 @@ export async function uploadUris(
   // After withProgress has ended: the progress toast is gone before the summary shows.
   void showSummary(services, result);
   return result;
+}
+
+/** The outcomes under their sources' names, with the files that were never sent. */
+function relabel(
+  summary: StoreSummary,
+  prepared: PreparedUpload,
+): Pick<StoreSummary, 'outcomes' | 'failed'> {
+  const outcomes = summary.outcomes.map((outcome) => ({
+    ...outcome,
+    file: prepared.labels.get(outcome.file) ?? outcome.file,
+  }));
+  return {
+    outcomes: [...prepared.notSent, ...outcomes],
+    failed: summary.failed + prepared.notSent.length,
+  };
 }
 
 /** No DICOM file in the selection: one message (and one log line a file), nothing sent. */

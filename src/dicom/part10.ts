@@ -271,10 +271,33 @@ export function readDataSet(
       'The bytes are not a DICOM Part 10 file (no DICM prefix).',
     );
   }
+  let dataSet: dicomParser.DataSet;
   try {
-    return dicomParser.parseDicom(buffer, options.untilTag ? { untilTag: options.untilTag } : {});
+    dataSet = dicomParser.parseDicom(
+      buffer,
+      options.untilTag ? { untilTag: options.untilTag } : {},
+    );
   } catch (error) {
     throw toDicomFileError(unwrapParserError(error), undefined);
+  }
+  if (transferSyntaxOf(dataSet) === TransferSyntax.DeflatedExplicitVRLittleEndian) {
+    dropPreambleElements(dataSet);
+  }
+  return dataSet;
+}
+
+/**
+ * In Node, dicom-parser parses an inflated data set (PS3.5 §A.5) from the first byte of a
+ * copy holding the preamble and File Meta too, so the preamble comes out as made-up
+ * elements ("DICM" as tag 4944,4D43). Every true data set element lies after the File Meta.
+ */
+function dropPreambleElements(dataSet: dicomParser.DataSet): void {
+  const groupLength = dataSet.elements[ParserTag.FileMetaInformationGroupLength];
+  if (!groupLength) return;
+  const metaEnd =
+    groupLength.dataOffset + 4 + (dataSet.uint32(ParserTag.FileMetaInformationGroupLength) ?? 0);
+  for (const [key, element] of Object.entries(dataSet.elements)) {
+    if (element.dataOffset < metaEnd && !key.startsWith('x0002')) delete dataSet.elements[key];
   }
 }
 

@@ -19,6 +19,34 @@ export function isValidUid(uid: string): boolean {
   return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(uid);
 }
 
+/** PS3.5 §9.1: "UIDs shall not exceed 64 total characters". */
+export const UID_MAX_LENGTH = 64;
+
+/**
+ * What makes `uid` not a UID, in a sentence a person can act on, or undefined when it is
+ * valid (the same grammar as {@link isValidUid}, PS3.5 §9.1).
+ */
+export function uidProblem(uid: string): string | undefined {
+  if (uid.length === 0) return 'it is empty';
+  const stray = /[^0-9.]/.exec(uid);
+  if (stray) {
+    const shown = /\s/.test(stray[0]) ? 'a space' : `"${stray[0]}"`;
+    return `it contains ${shown} at position ${stray.index + 1}; a UID has only digits and dots`;
+  }
+  if (uid.length > UID_MAX_LENGTH)
+    return `it is ${uid.length} characters long; a UID has at most ${UID_MAX_LENGTH}`;
+  const components = uid.split('.');
+  const empty = components.findIndex((component) => component === '');
+  if (empty >= 0) {
+    const where =
+      empty === 0 ? 'starts with' : empty === components.length - 1 ? 'ends with' : 'has';
+    return `it ${where} ${where === 'has' ? 'two dots in a row' : 'a dot'}; every component needs a digit`;
+  }
+  const padded = components.find((component) => component.length > 1 && component.startsWith('0'));
+  if (padded) return `its component "${padded}" starts with 0; only the component "0" may`;
+  return undefined;
+}
+
 /** Transfer syntax UIDs (PS3.6 Annex A), named by what they encode. */
 export const TransferSyntax = {
   ImplicitVRLittleEndian: '1.2.840.10008.1.2',

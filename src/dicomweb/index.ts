@@ -18,3 +18,5 @@ export * from './requests';
 export * from './transfer/store';
 export * from './transfer/stowResponse';
 export * from '../dicom/types';
+export * from './uidInput';
+export * from './locate';

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionStore } from '../config/connections';
 import type { DicomWebNode, TreeContext } from './nodes/DicomWebNode';
+import { escape } from './nodes/markdown';
 import { ServerNode } from './nodes/ServerNode';
 
 /**
@@ -33,6 +34,13 @@ export class DicomWebTreeProvider
   /** Tooltips are built on hover only (see DicomWebNode.tooltip). */
   resolveTreeItem(item: vscode.TreeItem, node: DicomWebNode): vscode.TreeItem {
     item.tooltip ??= node.tooltip();
+    if (node.pinned && item.tooltip instanceof vscode.MarkdownString) {
+      // Once: the item is built once for an immutable row and resolved at each hover.
+      if (!item.tooltip.value.includes(node.pinned))
+        item.tooltip.appendMarkdown(
+          `\n\n*${escape(node.pinned)} "Dismiss" or a refresh takes it away.*`,
+        );
+    }
     return item;
   }
 

@@ -19,12 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { basicAuth, DicomWebClient } from '../../src/dicomweb';
-import { clearOrthanc } from '../support/orthanc';
-import { DIFFERENCES, type Behaviour } from '../support/targets';
-import { startLocalServer, type LocalServer } from '../../src/server';
 import { SEED, writeSeedFiles } from '../support/seedData';
 import { writeSmallInstances } from '../support/bulkData';
 import { activateExtension, executeCommand, waitFor } from './helpers';
+import { env, HOST_TARGETS } from './hostTargets';
 
 /** The parts of the extension's API the tests read (see src/extension.ts). */
 interface Api {
@@ -65,74 +63,12 @@ interface Node {
   connection?: { id: string };
 }
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through npm test`);
-  return value;
-};
-
 const contextOf = (node: Node): string => String(node.getTreeItem().contextValue ?? '');
 const labelOf = (node: Node): string => {
   const label = node.getTreeItem().label;
   return typeof label === 'string' ? label : (label?.label ?? '');
 };
 const descriptionOf = (node: Node): string => String(node.getTreeItem().description ?? '');
-
-/** A server the suite runs against, from inside the extension host. */
-interface HostTarget {
-  name: string;
-  behaviour: Behaviour;
-  /** Starts (or empties) the server; returns the connection to add and a client to check it. */
-  start(): Promise<{
-    connection: Record<string, string>;
-    client: DicomWebClient;
-    stop(): Promise<void>;
-  }>;
-}
-
-const HOST_TARGETS: HostTarget[] = [
-  {
-    name: 'Orthanc',
-    behaviour: DIFFERENCES.orthanc.behaviour,
-    async start() {
-      await clearOrthanc({ restUrl: env('DICOMWEB_TEST_REST_URL') });
-      const client = new DicomWebClient({
-        baseUrl: env('DICOMWEB_TEST_URL'),
-        serverKind: 'orthanc',
-        serverRoot: env('DICOMWEB_TEST_REST_URL'),
-      });
-      return {
-        connection: {
-          name: 'Orthanc (test)',
-          url: env('DICOMWEB_TEST_URL'),
-          kind: 'orthanc',
-          serverRoot: env('DICOMWEB_TEST_REST_URL'),
-        },
-        client,
-        stop: () => client.close(),
-      };
-    },
-  },
-  {
-    name: 'the local server',
-    behaviour: DIFFERENCES.local.behaviour,
-    async start() {
-      const server: LocalServer = await startLocalServer({
-        dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-target-')),
-        port: 0,
-      });
-      const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
-      return {
-        connection: { name: 'Local server (test)', url: `${server.url}/v2`, kind: 'local' },
-        client,
-        stop: async () => {
-          await client.close();
-          await server.close();
-        },
-      };
-    },
-  },
-];
 
 for (const target of HOST_TARGETS)
   describe(`DICOMweb Explorer against ${target.name}`, function () {

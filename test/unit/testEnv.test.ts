@@ -202,7 +202,7 @@ describe('npm test: apt-get failures say what needs Debian and what to do', () =
     });
     assert.match(
       missing,
-      /^apt-get was not found: this step \(installing orthanc, orthanc-dicomweb for the real Orthanc of the client, vscode and ui suites and the benchmark\) needs Debian or Ubuntu; on other systems set DICOMWEB_ORTHANC_URL and DICOMWEB_ORTHANC_AUTH_URL to Orthancs you run yourself/,
+      /^apt-get was not found: this step \(installing orthanc, orthanc-dicomweb for the real Orthanc of the client, vscode and ui suites and the benchmark, and dcmdump of the unit suite\) needs Debian or Ubuntu; on other systems set DICOMWEB_ORTHANC_URL and DICOMWEB_ORTHANC_AUTH_URL to Orthancs you run yourself/,
     );
     assert.doesNotMatch(missing, /exited with null/);
     assertOneSentence(missing);

@@ -65,8 +65,36 @@ export abstract class DicomWebNode {
   protected readonly immutableRow: boolean = false;
   private builtItem: vscode.TreeItem | undefined;
 
+  /**
+   * Set on a row "Find by UID…" placed at the top of its parent because it was not on the
+   * pages loaded so far (or the server's filter hides it): the row says so, and "Dismiss"
+   * or a refresh of the parent takes it away.
+   */
+  private pinnedNote: string | undefined;
+
   getTreeItem(): vscode.TreeItem {
-    return this.immutableRow ? (this.builtItem ??= this.buildTreeItem()) : this.buildTreeItem();
+    return this.immutableRow ? (this.builtItem ??= this.markedRow()) : this.markedRow();
+  }
+
+  /** Why this row is pinned ("found by UID"), or undefined for a row of a listed page. */
+  get pinned(): string | undefined {
+    return this.pinnedNote;
+  }
+
+  /** Marks a row as pinned, before it is first drawn (see {@link pinnedNote}). */
+  pin(note: string): void {
+    this.pinnedNote = note;
+    this.forgetRow();
+  }
+
+  private markedRow(): vscode.TreeItem {
+    const item = this.buildTreeItem();
+    if (this.pinnedNote) {
+      // A flag after the kind: menus match `^dicomweb:study\b`, so every study action stays.
+      item.contextValue = `${item.contextValue ?? ''} found`;
+      item.description = `found · ${typeof item.description === 'string' ? item.description : ''}`;
+    }
+    return item;
   }
   /** Builds the row again at the next redraw (its counts changed after a delete). */
   protected forgetRow(): void {
@@ -144,6 +172,8 @@ export class MessageNode extends DicomWebNode {
  */
 export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
   protected loaded: T[] | undefined;
+  /** Rows "Find by UID…" placed above the pages (see {@link adopt}). */
+  private pinnedRows: T[] = [];
   private nextOffset = 0;
   private hasMore = false;
   private error: unknown;
@@ -167,7 +197,7 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
 
   override async getChildren(): Promise<DicomWebNode[]> {
     if (this.loaded === undefined && this.error === undefined) await this.load();
-    const rows: DicomWebNode[] = [...(this.loaded ?? [])];
+    const rows: DicomWebNode[] = [...this.pinnedRows, ...(this.loaded ?? [])];
     for (const [index, warning] of this.warnings.entries()) {
       rows.push(
         new MessageNode(
@@ -191,7 +221,9 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
       );
     } else if (this.hasMore) {
       rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
-    } else if (rows.length === 0) {
+    } else if (rows.length === this.pinnedRows.length) {
+      // Rows pinned by "Find by UID…" are not the list: "No study matches the filter" still
+      // says why.
       rows.push(new MessageNode(`${this.id}/empty`, this, ContextValue.Info, this.emptyLabel()));
     }
     return rows;
@@ -203,7 +235,33 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
     this.context.changed(this);
   }
 
+  /**
+   * The child row with `child`'s id: the one already listed (the first page is loaded when
+   * it was not, as an expansion would), or else `child` itself, pinned above the pages with
+   * `note` so that TreeView.reveal finds it among this row's children. Returns the row the
+   * tree shows.
+   */
+  async adopt(child: T, note: string): Promise<T> {
+    if (this.loaded === undefined && this.error === undefined) await this.load();
+    const listed = [...this.pinnedRows, ...(this.loaded ?? [])].find(
+      (node) => node.id === child.id,
+    );
+    if (listed) return listed;
+    child.pin(note);
+    this.pinnedRows = [child, ...this.pinnedRows];
+    this.context.changed(this);
+    return child;
+  }
+
+  /** Takes a pinned row away ("Dismiss"); a row of a listed page stays. */
+  unpin(child: DicomWebNode): void {
+    const before = this.pinnedRows.length;
+    this.pinnedRows = this.pinnedRows.filter((node) => node !== child);
+    if (this.pinnedRows.length !== before) this.context.changed(this);
+  }
+
   override reset(): void {
+    this.pinnedRows = [];
     this.loaded = undefined;
     this.nextOffset = 0;
     this.hasMore = false;
@@ -220,7 +278,8 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
     this.loading ??= (async () => {
       try {
         const page = await this.fetchPage(this.nextOffset, this.context.pageSize());
-        const known = new Set((this.loaded ?? []).map((node) => node.id));
+        // A pinned row that a later page lists stays where it is, once.
+        const known = new Set([...this.pinnedRows, ...(this.loaded ?? [])].map((node) => node.id));
         this.loaded = [...(this.loaded ?? []), ...page.items.filter((node) => !known.has(node.id))];
         this.nextOffset += page.received;
         this.hasMore = page.hasMore;

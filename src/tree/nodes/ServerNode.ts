@@ -5,6 +5,7 @@ import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
 import { redactUrl } from '../../dicomweb/transport/errors';
 import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
+import type { Located } from '../../dicomweb/locate';
 import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
@@ -13,7 +14,10 @@ import {
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
+import { InstanceNode } from './InstanceNode';
 import { escape } from './markdown';
+import type { ResourceNode } from './resourceNode';
+import { SeriesNode } from './SeriesNode';
 import { StudyNode } from './StudyNode';
 
 /** A configured connection; its children are the studies QIDO finds, a page at a time. */
@@ -52,6 +56,22 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
   override uploadDestination(): UploadDestination {
     return { node: this, server: this, name: this.connection.name };
+  }
+
+  /**
+   * Shows what "Find by UID…" located (src/dicomweb/locate.ts): the study, series and
+   * instance rows down to it, each the listed row when a loaded page has it, else pinned
+   * above its parent's pages (PagedNode.adopt). Returns the deepest row, for TreeView.reveal.
+   */
+  async place(found: Located): Promise<ResourceNode> {
+    const note = isEmptyFilter(this.filter)
+      ? 'Found by UID: not on the pages loaded so far, so it is shown here, above them.'
+      : `Found by UID: not on the pages loaded so far, or outside this server's filter (${describeFilter(this.filter)}), so it is shown here, above them.`;
+    const study = await this.adopt(new StudyNode(this.context, this, found.study), note);
+    if (!found.series) return study;
+    const series = await study.adopt(new SeriesNode(this.context, study, found.series), note);
+    if (!found.instance) return series;
+    return series.adopt(new InstanceNode(series, found.instance), note);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
