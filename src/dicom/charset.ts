@@ -73,11 +73,18 @@ function decodeWith(label: string): (bytes: Uint8Array) => string {
 
 /** ISO 8859-1 byte for byte: U+0000–U+00FF, lossless (the fallback for anything undecodable). */
 function latin1(bytes: Uint8Array): string {
+  // ASCII (nearly every value) is the same in UTF-8, whose platform decoder is the fastest.
+  if (isAscii(bytes)) return platformDecoder('utf-8', false).decode(bytes);
   let out = '';
   for (let at = 0; at < bytes.length; at += 4096) {
     out += String.fromCharCode(...bytes.subarray(at, at + 4096));
   }
   return out;
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 function withHighBit(bytes: Uint8Array, prefix?: number): Uint8Array {
@@ -335,7 +342,7 @@ export function textDecoder(
 
 /** PS3.5 §6.1.2.1: the default repertoire is ASCII; stray 8-bit bytes are read as ISO 8859-1. */
 function defaultRepertoire(bytes: Uint8Array, warn: (w: CharsetWarning) => void): string {
-  if (bytes.some((b) => b >= 0x80)) {
+  if (!isAscii(bytes)) {
     warn({
       code: 'undeclared-8bit',
       message:

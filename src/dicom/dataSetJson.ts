@@ -3,12 +3,14 @@
  * server's QIDO-RS and WADO-RS metadata answers and for the extension's "Open as DICOM JSON"
  * of a local file. Text is decoded per Specific Character Set (charset.ts); a sequence item
  * with its own (0008,0005) uses it for itself and the items below it, the others inherit
- * (PS3.5 §6.1.2.5.4; pydicom reads chrSQEncoding the same way).
+ * (PS3.5 §7.5.3, "Sequence Inheritance"; pydicom reads chrSQEncoding the same way).
  *
  * JSON is always Unicode (PS3.18 §F.2: UTF-8), so (0008,0005) no longer describes the bytes;
  * it is kept as the source had it, as Orthanc and Google Cloud Healthcare do (Orthanc
  * changeset 3420, "fix encoding in DICOMweb", chose Google's convention over DCMTK's rewrite
- * to "ISO_IR 192"), and DICOM CP-2518 clarifies it as the character set of the original.
+ * to "ISO_IR 192"). DICOM CP-2518 clarifies what (0008,0005) means in JSON; DCMTK added an
+ * option to keep the original value because of it (support.dcmtk.org issue #1181). Keeping it
+ * also lets "Compare with Server" show a local file and Orthanc's metadata as equal.
  */
 import type * as dicomParser from 'dicom-parser';
 import * as parser from 'dicom-parser';

@@ -2,7 +2,7 @@
  * pydicom's charset files (one per Specific Character Set, PS3.5 Annexes H–K) through the one
  * DICOM JSON converter: Patient's Name and the other text pydicom's tests state, as Unicode,
  * with no charset warning; a sequence item with its own (0008,0005) overrides the data set's,
- * one without inherits it (PS3.5 §6.1.2.5.4; pydicom's test_nested_character_sets).
+ * one without inherits it (PS3.5 §7.5.3; pydicom's test_nested_character_sets).
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -13,18 +13,11 @@ import { readDataSet } from '../../src/dicom/part10';
 import { Tag } from '../../src/dicom/tags';
 import {
   CHARSET_SAMPLES,
+  encodedPersonName,
   ensureSampleFiles,
   type CharsetSample,
   type CharsetSampleName,
 } from '../support/sampleFiles';
-
-/** PN as DICOM JSON has it (PS3.18 §F.2.2), back to its stored form for comparison. */
-function personName(value: unknown): string {
-  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
-  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
-  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
-  return groups.join('=');
-}
 
 async function toJson(sample: CharsetSample) {
   const warnings: CharsetWarning[] = [];
@@ -35,7 +28,7 @@ async function toJson(sample: CharsetSample) {
   return { json, warnings };
 }
 
-const names = (json: JsonDataset, tag: string) => (json[tag]?.Value ?? []).map(personName);
+const names = (json: JsonDataset, tag: string) => (json[tag]?.Value ?? []).map(encodedPersonName);
 
 describe("pydicom's charset files through dataSetToJson", () => {
   let samples: Record<CharsetSampleName, CharsetSample>;
