@@ -249,8 +249,9 @@ function respell(term: string): string {
 
 /**
  * Reads a Specific Character Set value: fixes common misspellings, drops unknown terms (the
- * default repertoire stands in for an unknown first term) and, when there are several values,
- * uses single-byte terms as their ISO 2022 equivalents (PS3.3 C.12.1.1.2), each with a warning.
+ * default repertoire stands in for an unknown first term), each with a warning, and, when there
+ * are several values, reads single-byte terms as their ISO 2022 equivalents (`ISO_IR 100` as
+ * `ISO 2022 IR 100`, PS3.3 C.12.1.1.2), as pydicom and dicom-character-set do.
  */
 export function planCharacterSet(
   specificCharacterSet: string | readonly string[] | undefined,
@@ -270,7 +271,7 @@ export function planCharacterSet(
     if (fixed !== term) {
       warnings.push({
         code: 'misspelled-term',
-        message: `Incorrect Specific Character Set '${term}': read as '${fixed}'`,
+        message: `Incorrect Specific Character Set '${term}': read as ${fixed ? `'${fixed}'` : 'the default repertoire'}`,
       });
     }
     return fixed;

@@ -27,6 +27,13 @@ const NUMBER_STRING_VRS = new Set(['IS', 'DS']);
 const SINGLE_TEXT_VRS = new Set(['LT', 'ST', 'UT', 'UR']);
 
 /**
+ * Bytes of (0008,0005) read at most: 64 values of 16 characters (CS, PS3.5 §6.2) and their
+ * backslashes; a longer value is cut there (its last term then reads as unknown) rather than
+ * turned into one huge string.
+ */
+export const SPECIFIC_CHARACTER_SET_MAX_BYTES = 1088;
+
+/**
  * The Specific Character Set (0008,0005) of this data set as stored (CS: default repertoire,
  * values joined by `\`), or undefined when absent or empty.
  */
@@ -35,7 +42,7 @@ export function specificCharacterSetOf(dataSet: dicomParser.DataSet): string | u
   if (!element) return undefined;
   const bytes = elementBytes(dataSet, element);
   if (!bytes || bytes.length === 0) return undefined;
-  return String.fromCharCode(...bytes.subarray(0, 1024));
+  return String.fromCharCode(...bytes.subarray(0, SPECIFIC_CHARACTER_SET_MAX_BYTES));
 }
 
 /** The VR of an element: its own (explicit VR) or the dictionary's (implicit VR). */

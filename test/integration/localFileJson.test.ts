@@ -20,8 +20,9 @@ import type { DicomJsonDataset } from '../../src/dicom/types';
 import type { Services } from '../../src/services';
 import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
 import { SEED, writeSeedFiles } from '../support/seedData';
-import { TARGETS, type RunningTarget, type ServerTarget } from '../support/targets';
+
 import { activateExtension, executeCommand } from './helpers';
+import { HOST_TARGETS } from './hostTargets';
 
 async function jsonOf(uri: vscode.Uri): Promise<DicomJsonDataset[]> {
   return JSON.parse((await vscode.workspace.openTextDocument(uri)).getText()) as DicomJsonDataset[];
@@ -80,20 +81,20 @@ describe('Local file as DICOM JSON', function () {
 });
 
 /** The tree's label of chrH32's study (PatientName 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう'), and why. */
-const CHRH32_LABEL: Record<ServerTarget['kind'], { label: RegExp; reason: string }> = {
-  orthanc: {
+const CHRH32_LABEL: Record<string, { label: RegExp; reason: string }> = {
+  Orthanc: {
     label: /no patient name/,
     reason:
       'measured: Orthanc 1.10 answers QIDO-RS with no PatientName for ISO 2022 IR 13\\ISO 2022 IR 87 ' +
       '(its index does not decode that combination; its WADO-RS metadata, from DCMTK, does)',
   },
-  local: {
+  'the local server': {
     label: /ﾔﾏﾀﾞ/,
     reason: 'the local server indexes names decoded by src/dicom/charset.ts',
   },
 };
 
-for (const target of TARGETS)
+for (const target of HOST_TARGETS)
   describe(`Compare a local file with ${target.name}`, function () {
     this.timeout(60_000);
     let services: Services;
@@ -101,13 +102,13 @@ for (const target of TARGETS)
     let connectionId: string;
     let seedDir: string;
     let stop: () => Promise<void>;
-    let started: RunningTarget;
+    let started: Awaited<ReturnType<(typeof HOST_TARGETS)[number]['start']>>;
 
     before(async () => {
       services = ((await activateExtension()) as { services: Services }).services;
       samples = await ensureSampleFiles();
       started = await target.start();
-      stop = () => started.close();
+      stop = started.stop;
       seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-compare-seed-'));
       const seedFiles = await writeSeedFiles(seedDir);
       const summary = await started.client.storeInstances([
@@ -167,7 +168,7 @@ for (const target of TARGETS)
       assert.deepEqual(remote[Tag.PatientName], local[Tag.PatientName]);
     });
 
-    const chrH32 = CHRH32_LABEL[target.kind];
+    const chrH32 = CHRH32_LABEL[target.name]!;
     it(`the tree's label of an ISO 2022 study (${chrH32.reason})`, async () => {
       const { dataset } = await readLocalDicomJson(samples.charset.chrH32.path, {
         bulkDataBase: 'file:///h32.dcm',

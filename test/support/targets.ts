@@ -5,7 +5,7 @@
  */
 import { DicomWebClient } from '../../src/dicomweb';
 import { startLocalServer, type LocalServer } from '../../src/server';
-import { orthanc, orthancClient, resetOrthanc, tempDir } from './env';
+import { orthancClient, resetOrthanc, tempDir } from './env';
 
 export interface Behaviour {
   /** The seed's "store single instance" (`Content-Type: application/dicom`). */
@@ -67,8 +67,6 @@ export const DIFFERENCES: Record<
 
 export interface RunningTarget {
   client: DicomWebClient;
-  /** What `dicomweb.server.add` takes to connect the extension to it. */
-  connection: Record<string, string>;
   /** Empties the server. */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -89,13 +87,7 @@ export const TARGETS: ServerTarget[] = [
     async start() {
       const client = orthancClient();
       await resetOrthanc();
-      const connection = {
-        name: 'Orthanc (test)',
-        url: orthanc.dicomWebUrl,
-        kind: 'orthanc',
-        serverRoot: orthanc.restUrl,
-      };
-      return { client, connection, reset: resetOrthanc, close: () => client.close() };
+      return { client, reset: resetOrthanc, close: () => client.close() };
     },
   },
   {
@@ -111,7 +103,6 @@ export const TARGETS: ServerTarget[] = [
       const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
       return {
         client,
-        connection: { name: 'Local server (test)', url: `${server.url}/v2`, kind: 'local' },
         async reset() {
           await server.close();
           server = await startLocalServer({

@@ -8,7 +8,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import type { CharsetWarning } from '../../src/dicom/charset';
-import { dataSetToJson, type JsonDataset } from '../../src/dicom/dataSetJson';
+import {
+  SPECIFIC_CHARACTER_SET_MAX_BYTES,
+  dataSetToJson,
+  specificCharacterSetOf,
+  type JsonDataset,
+} from '../../src/dicom/dataSetJson';
+import { IMPLICIT_VR_LITTLE_ENDIAN, writePart10 } from '../../src/dicom/part10Writer';
 import { readDataSet } from '../../src/dicom/part10';
 import { Tag } from '../../src/dicom/tags';
 import {
@@ -66,5 +72,35 @@ describe("pydicom's charset files through dataSetToJson", () => {
     const item = json[Tag.RequestedProcedureCodeSequence]?.Value?.[0] as JsonDataset;
     assert.equal(item[Tag.SpecificCharacterSet], undefined);
     assert.match(names(item, Tag.PatientName)[0]!, /^ﾔﾏﾀﾞ/);
+  });
+
+  it(`a Specific Character Set past ${SPECIFIC_CHARACTER_SET_MAX_BYTES} bytes is cut there and read`, () => {
+    // 100 × 'ISO_IR 100' (1,099 bytes), then 1 MB more (Implicit VR: a 32-bit length).
+    for (const tail of ['', '\\' + 'X'.repeat(1024 * 1024)]) {
+      const declared = Array(100).fill('ISO_IR 100').join('\\') + tail;
+      const file = writePart10(
+        [
+          { tag: 0x00080005, vr: 'CS', value: declared },
+          { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' },
+          { tag: 0x00080018, vr: 'UI', value: '2.25.1' },
+          {
+            tag: 0x00100010,
+            vr: 'PN',
+            value: Uint8Array.from(Buffer.from('Buc^J\xe9r\xf4me', 'latin1')),
+          },
+        ],
+        { transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN },
+      );
+      const dataSet = readDataSet(file);
+      assert.equal(specificCharacterSetOf(dataSet)?.length, SPECIFIC_CHARACTER_SET_MAX_BYTES);
+      const warnings: CharsetWarning[] = [];
+      const json = dataSetToJson(dataSet, {
+        bulkDataUri: () => '',
+        onCharsetWarning: (w) => warnings.push(w),
+      });
+      assert.deepEqual(names(json, Tag.PatientName), ['Buc^Jérôme']);
+      // Cut at byte 1,088: 98 values and 'ISO_IR 100' whole, all known; nothing to report.
+      assert.deepEqual(warnings, []);
+    }
   });
 });
