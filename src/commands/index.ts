@@ -48,6 +48,16 @@ import {
  */
 export function registerCommands(services: Services): vscode.Disposable[] {
   const commands: Record<string, CommandHandler> = {
+    ...treeCommands(services),
+    ...transferCommands(services),
+    ...fileAndServiceCommands(services),
+  };
+  return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
+}
+
+/** Servers and the tree's rows: add, filter, find, metadata, download, copy, delete. */
+function treeCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.server.add': (input) => addServer(services, input as ServerInput | undefined),
     'dicomweb.server.edit': (node) => editServer(services, node as ServerNode),
     'dicomweb.server.remove': (node) => removeServer(services, node as ServerNode | undefined),
@@ -75,6 +85,12 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.node.copyCurl': (node, nodes, which) =>
       copyCurl(services, node as ServerNode | ResourceNode, nodes, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+  };
+}
+
+/** Uploads: from the Explorer, onto a row, de-identified or as they are. */
+function transferCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.node.uploadHere': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
@@ -108,6 +124,12 @@ export function registerCommands(services: Services): vscode.Disposable[] {
         asArray<vscode.Uri>(selection),
         args as SaveDeidentifiedArgs | undefined,
       ),
+  };
+}
+
+/** Local files (preview, DICOM JSON, compare), the log, origins and the local server. */
+function fileAndServiceCommands(services: Services): Record<string, CommandHandler> {
+  return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     ...tagRowCommands(services.dicomEditor),
@@ -128,7 +150,6 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     'dicomweb.localServer.addSampleData': () => addSampleData(services),
     'dicomweb.localServer.actions': () => localServerActions(services),
   };
-  return Object.entries(commands).map(([id, handler]) => registerCommand(services, id, handler));
 }
 
 /** A list argument (the multi-selection, dropped URIs), or undefined when it is not one. */
