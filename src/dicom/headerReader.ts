@@ -95,6 +95,10 @@ export interface DicomHeader {
   inMemory: boolean;
   /** What is wrong with the file, one sentence each; empty for a sound file. */
   problems: string[];
+  /** No "DICM" after a 128-byte preamble (PS3.10 §7.1): the file is not Part 10 at all. */
+  notDicom?: boolean;
+  /** The header runs past {@link HeaderLimits.maxHeaderBytes}: the data set is cut there. */
+  headerTooLarge?: boolean;
 }
 
 const PREAMBLE_AND_MAGIC = 132;
@@ -178,6 +182,7 @@ async function parseHeader(
 ): Promise<void> {
   const { fileSize } = header;
   if (fileSize < PREAMBLE_AND_MAGIC) {
+    header.notDicom = true;
     header.problems.push(
       `Not a DICOM Part 10 file: it has ${fileSize} bytes, fewer than the 128-byte preamble and "DICM" (PS3.10 §7.1).`,
     );
@@ -189,6 +194,7 @@ async function parseHeader(
     header.bytesRead = bytes.length;
     const whole = bytes.length === fileSize;
     if (!hasDicm(bytes)) {
+      header.notDicom = true;
       header.problems.push(
         'Not a DICOM Part 10 file: no "DICM" after the 128-byte preamble (PS3.10 §7.1).',
       );
@@ -219,6 +225,7 @@ async function parseHeader(
         want = Math.min(fileSize, bytes.length * 4, caps.maxHeaderBytes);
         continue;
       }
+      header.headerTooLarge = true;
       header.problems.push(
         `The header is longer than the ${formatBytes(caps.maxHeaderBytes)} read to find Pixel Data: the elements after that are not shown.`,
       );

@@ -9,18 +9,15 @@
  * are InlineBinary (§F.2.7) instead: a private flag or a LUT descriptor is worth reading,
  * and a server's metadata inlines small values the same way.
  */
-import { open } from 'node:fs/promises';
 import type { CharsetWarning } from './charset';
 import { dataSetToJson, type JsonDataset } from './dataSetJson';
-import { DicomFileError, readDataSet } from './part10';
-import { ParserTag } from './tags';
-import { TransferSyntax } from './uids';
+import { DEFAULT_HEADER_LIMITS, readDicomHeader } from './headerReader';
+import { DicomFileError } from './part10';
 
 /** Binary values up to this size are InlineBinary; larger ones a BulkDataURI. */
 export const INLINE_BINARY_MAX_BYTES = 64;
 /** A header (everything before Pixel Data) larger than this is refused rather than read. */
 export const HEADER_MAX_BYTES = 64 * 1024 * 1024;
-const FIRST_READ = 256 * 1024;
 
 export interface LocalJsonOptions {
   /** The URI the BulkDataURIs start with (the file's own URI). */
@@ -42,7 +39,7 @@ export interface LocalJson {
 /**
  * Reads a local file's data set as DICOM JSON.
  *
- * @throws {DicomFileError} NOT_DICOM, TRUNCATED, BAD_META or PARSE_ERROR, or HEADER_TOO_LARGE
+ * @throws {DicomFileError} NOT_DICOM, PARSE_ERROR (nothing could be read) or HEADER_TOO_LARGE
  *   when the header runs past `headerMaxBytes`.
  */
 export async function readLocalDicomJson(
@@ -67,67 +64,31 @@ export async function readLocalDicomJson(
   return { dataset, warnings: [...warnings.values()], bytesRead: bytes, ...(note ? { note } : {}) };
 }
 
-/** The data set up to Pixel Data, reading a prefix that grows ×4 up to the limit. */
-async function readHeader(path: string, limit: number) {
-  const handle = await open(path, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    let length = Math.min(size, FIRST_READ, limit);
-    for (;;) {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, 0);
-      const whole = bytesRead >= size || bytesRead < length;
-      const prefix = buffer.subarray(0, bytesRead);
-      const parsed = tryParse(prefix, whole);
-      if (parsed) return { bytes: bytesRead, ...parsed };
-      if (length >= limit) {
-        throw new DicomFileError(
-          'HEADER_TOO_LARGE',
-          `The data set before Pixel Data is larger than ${limit / 1024 / 1024} MB (the limit for a DICOM JSON document).`,
-        );
-      }
-      length = Math.min(size, length * 4, limit);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-function tryParse(prefix: Buffer, whole: boolean): Parsed | undefined {
-  if (whole) return parseWhole(prefix);
-  try {
-    const dataSet = readDataSet(prefix, { untilTag: ParserTag.PixelData });
-    // A deflated data set (PS3.5 §A.5) is only readable whole.
-    const syntax = dataSet.string(ParserTag.TransferSyntaxUID)?.replace(/\0/g, '');
-    if (syntax === TransferSyntax.DeflatedExplicitVRLittleEndian) return undefined;
-    return dataSet.elements[ParserTag.PixelData] ? { dataSet } : undefined;
-  } catch (error) {
-    if (error instanceof DicomFileError && error.code === 'NOT_DICOM') throw error;
-    return undefined;
-  }
-}
-
-interface Parsed {
-  dataSet: ReturnType<typeof readDataSet>;
-  /** What the document leaves out, when the file could only be read in part. */
-  note?: string;
-}
-
 /**
- * The whole file, or, when it ends inside its Pixel Data (the metadata does not need those
- * bytes), the data set before them with a note: what could be read is shown.
+ * The data set up to Pixel Data, through the header reader the DICOM editor uses (one way
+ * of reading a file's header). What could be read is shown, with the reader's problems as
+ * the note, except where nothing useful can be: not Part 10, nothing parsed, or a header
+ * past the limit (a document cut at an arbitrary element would mislead a diff).
  */
-function parseWhole(bytes: Buffer): Parsed {
-  try {
-    return { dataSet: readDataSet(bytes) };
-  } catch (error) {
-    if (!(error instanceof DicomFileError) || error.code === 'NOT_DICOM') throw error;
-    try {
-      const dataSet = readDataSet(bytes, { untilTag: ParserTag.PixelData });
-      if (!dataSet.elements[ParserTag.PixelData]) throw error;
-      return { dataSet, note: `${error.message} Shown: the data set up to Pixel Data.` };
-    } catch {
-      throw error;
-    }
+async function readHeader(path: string, limit: number) {
+  const header = await readDicomHeader(
+    path,
+    { maxHeaderBytes: limit, initialBytes: Math.min(limit, DEFAULT_HEADER_LIMITS.initialBytes) },
+    { deferFragments: true },
+  );
+  const problems = header.problems.join(' ');
+  if (header.notDicom) throw new DicomFileError('NOT_DICOM', problems);
+  if (header.headerTooLarge) {
+    throw new DicomFileError(
+      'HEADER_TOO_LARGE',
+      `The data set before Pixel Data is larger than ${limit / 1024 / 1024} MB (the limit for a DICOM JSON document).`,
+    );
   }
+  if (!header.dataSet)
+    throw new DicomFileError('PARSE_ERROR', problems || 'Nothing could be read.');
+  return {
+    bytes: header.bytesRead,
+    dataSet: header.dataSet,
+    note: problems ? `${problems} Shown: the data set read before that.` : undefined,
+  };
 }
