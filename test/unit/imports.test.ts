@@ -58,6 +58,11 @@ const RULES: ImportRule[] = [
     why: 'store and download are parts the client is built from: importing the client back draws a circle',
   },
   {
+    from: ['src/notebook/'],
+    only: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/notebook/'],
+    why: 'the notebook file, its requests and their answers are text and data: read, run and rendered in plain Node so the tests and the benchmark need no VS Code',
+  },
+  {
     from: ['src/server/'],
     only: ['src/dicom/', 'src/mime/', 'src/server/'],
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
@@ -86,7 +91,7 @@ const RULES: ImportRule[] = [
     why: 'activate registers the commands; a command never reaches back into activation',
   },
   {
-    from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/'],
+    from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/', 'src/notebook/'],
     not: ['vscode'],
     why: 'these rooms run outside VS Code too (the server process, the CLI, the benchmark, these tests)',
   },
