@@ -12,6 +12,8 @@ import { FILE_JSON_SCHEME, FileJsonDocumentProvider } from './documents/fileJson
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
+import { NotebookControllers } from './notebookHost/controllers';
+import { DicomWebNotebookSerializer, NOTEBOOK_TYPE } from './notebookHost/serializer';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
@@ -94,6 +96,9 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
+    // Notebooks (issue 15): the file format, and one kernel per connection.
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
+    new NotebookControllers({ connections, clients, localServer, log }),
   );
   if (
     vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)

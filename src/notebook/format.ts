@@ -94,7 +94,16 @@ function fenced(cell: NotebookCellData): string {
   const text = cell.text.replace(/\n+$/, '');
   const language = cell.language ?? languageOf(text);
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  const wanted = cell.fence && fenceFits(cell.fence, text) ? cell.fence : undefined;
+  // A kept fence is reused while it still says what the cell is (a cell edited from cURL to
+  // the HTTP-like form gets a new one) and still encloses the text.
+  const keptInfo = cell.fence ? FENCE_OPEN.exec(cell.fence)?.[2] : undefined;
+  const wanted =
+    cell.fence &&
+    keptInfo !== undefined &&
+    requestLanguage(keptInfo, text.split('\n')) === language &&
+    fenceFits(cell.fence, text)
+      ? cell.fence
+      : undefined;
   const open = wanted ?? `${'`'.repeat(longest + 1)}${language === 'curl' ? 'sh' : 'dicomweb'}`;
   const close = (/^ {0,3}(`+|~+)/.exec(open) ?? ['', '```'])[1];
   return `${open}\n${text}${text ? '\n' : ''}${close}`;
