@@ -63,7 +63,7 @@ export interface CellAnswer {
   store?: StoreSummary;
   /** The requests a DELETE sent (the server kind's way: Orthanc deletes over its REST API). */
   deleteRequests?: RequestSpec[];
-  /** The server's Warning headers (PS3.18 §8.4.3). */
+  /** The server's Warning headers (PS3.18 §8.4.3), and how the request was fitted to it. */
   warnings: string[];
 }
 
@@ -100,6 +100,11 @@ export async function runRequest(
       deleteRequests: client.deleteRequests(target),
       warnings: [],
     };
+  } else if (
+    isSinglePartInstance(request) &&
+    !client.serverProfile.capabilities.singlePartRetrieve
+  ) {
+    answer = await runInstanceFile(client, target as Required<InstancePath>, options.signal);
   } else if (/^multipart\/related/i.test(request.headers.accept ?? '')) {
     answer = await runParts(client, request, limits, options.signal);
   } else {
@@ -146,12 +151,21 @@ async function runStore(
   const body = spec.body!;
   const files =
     body.kind === 'dicom-files' ? body.files : body.kind === 'dicom-file' ? [body.file] : [];
+  // Azure's single-part form (the tutorial's `--data-binary`): one application/dicom body,
+  // where the server takes it; elsewhere (Orthanc answers 415) the standard multipart form.
+  const single = body.kind === 'dicom-file';
+  const canSingle = client.serverProfile.capabilities.singlePartStow;
   const store = await client.storeInstances(files, {
     studyInstanceUid,
-    // Azure's single-part form (the tutorial's `--data-binary`): one application/dicom body.
-    mode: body.kind === 'dicom-file' ? 'single' : 'multipart',
+    mode: single && canSingle ? 'single' : 'multipart',
     signal,
   });
+  const adapted =
+    single && !canSingle
+      ? [
+          `This server (${client.serverProfile.kind}) does not take a single application/dicom body (an Azure form): sent as standard multipart/related STOW-RS.`,
+        ]
+      : [];
   const datasets = store.outcomes
     .filter(
       (outcome) =>
@@ -171,7 +185,14 @@ async function runStore(
     ),
   );
   const bytes = sizes.reduce((sum, size) => sum + size, 0);
-  return { kind: 'store', status, bytes, store, datasets, warnings: store.serverWarnings };
+  return {
+    kind: 'store',
+    status,
+    bytes,
+    store,
+    datasets,
+    warnings: [...adapted, ...store.serverWarnings],
+  };
 }
 
 function uidRow(study?: string, series?: string, instance?: string): DicomJsonDataset {
@@ -213,6 +234,36 @@ async function runParts(
     parts,
     partCount,
     warnings: warningsOf(response.headers),
+  };
+}
+
+/** `GET /studies/…/instances/{i}` with `Accept: application/dicom` (an Azure form). */
+function isSinglePartInstance(spec: RequestSpec): boolean {
+  const target = resourceOf(spec.path);
+  return (
+    spec.method === 'GET' &&
+    target?.sopInstanceUid !== undefined &&
+    /^application\/dicom\s*(;|$)/i.test(spec.headers.accept ?? '')
+  );
+}
+
+/** The instance through the client's own fallback: multipart where single-part is not served. */
+async function runInstanceFile(
+  client: DicomWebClient,
+  target: Required<InstancePath>,
+  signal: AbortSignal | undefined,
+): Promise<Omit<CellAnswer, 'ms' | 'request'>> {
+  const part = await client.retrieveInstanceFile(target, { signal });
+  let bytes = 0;
+  for await (const chunk of part.body) bytes += chunk.length;
+  return {
+    kind: 'bytes',
+    status: 200,
+    bytes,
+    contentType: part.mediaType,
+    warnings: [
+      `This server (${client.serverProfile.kind}) does not answer Accept: application/dicom with a bare file (an Azure form): the instance was retrieved as one multipart/related part.`,
+    ],
   };
 }
 

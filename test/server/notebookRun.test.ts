@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DicomWebClient } from '../../src/dicomweb';
 import { parseNotebook } from '../../src/notebook/format';
+import { tutorialNotebook } from '../../src/notebook/tutorial';
 import { DROPPED_AUTHORIZATION, NotebookRun, type CellResult } from '../../src/notebook/cells';
 import type { LocalServer } from '../../src/server';
 import { SEED, writeSeedFiles } from '../support/seedData';
@@ -201,5 +202,23 @@ describe('notebook cells against the local server', () => {
     assert.equal(retrieve.answer?.parts?.[0].sopInstanceUid, undefined);
     assert.ok(retrieve.answer!.bytes > 2 * 64);
     assert.match(html(retrieve), /1 more part\(s\) counted, not listed/);
+  });
+
+  it('runs the tutorial notebook green from top to bottom, twice (it cleans up after itself)', async () => {
+    const cells = parseNotebook(tutorialNotebook()).filter((cell) => cell.kind === 'request');
+    for (const round of [1, 2]) {
+      const run = new NotebookRun(folder);
+      const results: CellResult[] = [];
+      for (const cell of cells) results.push(await run.runCell(client, cell.text));
+      assert.deepEqual(
+        results.map((result, index) => (result.ok ? 'ok' : `cell ${index + 1}: ${html(result)}`)),
+        cells.map(() => 'ok'),
+        `round ${round}`,
+      );
+      assert.equal(results[3].answer?.partCount, 3);
+      assert.equal(results[10].answer?.datasets?.length, 1);
+    }
+    const left = await client.searchForStudies({ match: { StudyInstanceUID: STUDY } });
+    assert.equal(left.items.length, 0);
   });
 });
