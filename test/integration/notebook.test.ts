@@ -166,4 +166,42 @@ for (const target of HOST_TARGETS)
         assert.ok(!/Bearer (?!\{token value\})/.test(html(cell)), 'no credential in an output');
       }
     });
+
+    it('"Open the Azure Tutorial as a Notebook" runs green from top to bottom', async () => {
+      const tutorialFolder = vscode.Uri.file(mkdtempSync(join(tmpdir(), 'dicomweb-it-tutorial-')));
+      const file = await executeCommand<vscode.Uri>(
+        'dicomweb.notebook.openTutorial',
+        tutorialFolder,
+      );
+      const notebook = await waitFor(
+        () => vscode.workspace.notebookDocuments.find((doc) => doc.uri.fsPath === file.fsPath),
+        { description: 'the tutorial notebook to be open' },
+      );
+      const code = notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code);
+      assert.equal(code.length, 19);
+      await vscode.commands.executeCommand('notebook.selectKernel', {
+        id: `dicomweb-notebook-${connectionId}`,
+        extension: EXTENSION_ID,
+      });
+      await vscode.commands.executeCommand('notebook.execute', notebook.uri);
+      await waitFor(() => code.every((cell) => cell.executionSummary?.success !== undefined), {
+        timeoutMs: 60_000,
+        description: 'every tutorial cell to have run',
+      });
+      const html = (cell: vscode.NotebookCell) => text(cell, 'text/html');
+      assert.deepEqual(
+        code.map((cell, index) =>
+          cell.executionSummary?.success ? 'ok' : `${index + 1}: ${html(cell)}`,
+        ),
+        code.map(() => 'ok'),
+      );
+      assert.match(html(code[0]), /1 stored/);
+      assert.match(html(code[3]), /3 parts\./);
+      assert.match(html(code[9]), /1 part\./);
+      assert.match(html(code[10]), /1 row\./);
+      assert.match(html(code[18]), /Deleted <code>\/studies\//);
+      // Orthanc has neither of Azure's single-part forms: the cells say how they were sent.
+      const fitted = /does not take a single application\/dicom body/.test(html(code[2]));
+      assert.equal(fitted, target.behaviour.singlePartStow === 'refused-415', html(code[2]));
+    });
   });
