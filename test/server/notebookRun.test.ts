@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DicomWebClient } from '../../src/dicomweb';
+import { bearerAuth, DicomWebClient } from '../../src/dicomweb';
 import { parseNotebook } from '../../src/notebook/format';
 import { tutorialNotebook } from '../../src/notebook/tutorial';
 import { DROPPED_AUTHORIZATION, NotebookRun, type CellResult } from '../../src/notebook/cells';
@@ -220,5 +220,76 @@ describe('notebook cells against the local server', () => {
     }
     const left = await client.searchForStudies({ match: { StudyInstanceUID: STUDY } });
     assert.equal(left.items.length, 0);
+  });
+});
+
+describe('notebook cells on a server that wants a token', () => {
+  const TOKEN = 'nb-s3cret-token-value';
+  let server: LocalServer;
+  let folder: string;
+
+  before(async () => {
+    server = await startTestServer({ token: TOKEN });
+    folder = tempDir('notebook-token');
+    await writeSeedFiles(folder);
+  });
+  after(() => server.close());
+
+  it("sends the connection's token in place of a pasted one, and never shows either", async () => {
+    const client = new DicomWebClient({
+      baseUrl: `${server.url}/v2`,
+      serverKind: 'local',
+      auth: bearerAuth(async () => TOKEN),
+    });
+    try {
+      const run = new NotebookRun(folder);
+      const pasted = 'Authorization: Bearer pasted.jwt.value';
+      const ok = await run.runCell(
+        client,
+        `GET /studies\n${pasted}\nAccept: application/dicom+json`,
+      );
+      assert.equal(ok.ok, true, html(ok));
+      assert.equal(ok.droppedAuthorization, true);
+      const failed = await run.runCell(client, `GET /studies/1.2.3/metadata\n${pasted}`);
+      assert.equal(failed.ok, false);
+      assert.match(html(failed), /404/);
+      assert.match(html(failed), /Authorization: Bearer \{token value\}/);
+      for (const result of [ok, failed]) {
+        const shown = JSON.stringify(result.outputs);
+        assert.ok(!shown.includes(TOKEN) && !shown.includes('pasted.jwt.value'), shown);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("is refused without the token, and the error says the status and the server's words", async () => {
+    const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+    try {
+      const result = await new NotebookRun(folder).runCell(client, 'GET /studies');
+      assert.equal(result.ok, false);
+      assert.match(html(result), /<strong>401 Unauthorized<\/strong>/);
+      assert.match(html(result), /The server said: a bearer token is required/);
+      assert.match(html(result), /Request sent:[\s\S]*curl --request GET/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('stops at once when the cell is cancelled', async () => {
+    const client = new DicomWebClient({
+      baseUrl: `${server.url}/v2`,
+      serverKind: 'local',
+      auth: bearerAuth(async () => TOKEN),
+    });
+    try {
+      const aborter = new AbortController();
+      aborter.abort();
+      const result = await new NotebookRun(folder).runCell(client, 'GET /studies', aborter.signal);
+      assert.equal(result.ok, false);
+      assert.match(html(result), /CANCELLED/);
+    } finally {
+      await client.close();
+    }
   });
 });
