@@ -47,6 +47,7 @@ export interface CellAnswer {
   kind: AnswerKind;
   /** The request as sent (file paths resolved); its Authorization is never in it. */
   request: RequestSpec;
+  /** The HTTP status; 0 when the answer came from several requests (a delete) or is not known. */
   status: number;
   /** Time from sending to the end of the answer. */
   ms: number;
@@ -93,9 +94,10 @@ export async function runRequest(
     answer = await runStore(client, request, target?.studyInstanceUid, options.signal);
   } else if (request.method === 'DELETE' && target) {
     await client.deleteResource(target, { signal: options.signal });
+    // The delete may be several requests (profiles/delete.ts): no one status to show.
     answer = {
       kind: 'delete',
-      status: 200,
+      status: 0,
       bytes: 0,
       deleteRequests: client.deleteRequests(target),
       warnings: [],
@@ -258,7 +260,8 @@ async function runInstanceFile(
   for await (const chunk of part.body) bytes += chunk.length;
   return {
     kind: 'bytes',
-    status: 200,
+    // retrieveInstanceFile resolves only on a success; which 2xx is not passed up.
+    status: 0,
     bytes,
     contentType: part.mediaType,
     warnings: [
