@@ -20,6 +20,7 @@ import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { openFileAsJson } from './openFileAsJson';
+import { newNotebook } from './newNotebook';
 import { openTutorialNotebook } from './openTutorialNotebook';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
@@ -136,6 +137,7 @@ function fileAndServiceCommands(services: Services): Record<string, CommandHandl
     'dicomweb.file.compareWithServer': (uri, connectionId) =>
       compareFileWithServer(services, uri, connectionId),
     'dicomweb.log.show': () => showLog(services),
+    'dicomweb.notebook.new': () => newNotebook(),
     'dicomweb.notebook.openTutorial': (folder) =>
       openTutorialNotebook(services, folder as vscode.Uri | undefined),
     'dicomweb.origins.revoke': (origins) =>

@@ -204,4 +204,28 @@ for (const target of HOST_TARGETS)
       const fitted = /does not take a single application\/dicom body/.test(html(code[2]));
       assert.equal(fitted, target.behaviour.singlePartStow === 'refused-415', html(code[2]));
     });
+
+    it('"New DICOMweb Notebook" opens an untitled notebook whose first search runs', async () => {
+      const notebook = await executeCommand<vscode.NotebookDocument>('dicomweb.notebook.new');
+      assert.equal(notebook.notebookType, 'dicomweb-notebook');
+      assert.equal(notebook.isUntitled, true);
+      const code = notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code);
+      assert.equal(code.length, 2);
+      await vscode.commands.executeCommand('notebook.selectKernel', {
+        id: `dicomweb-notebook-${connectionId}`,
+        extension: EXTENSION_ID,
+      });
+      await vscode.commands.executeCommand('notebook.execute', notebook.uri);
+      await waitFor(() => code.every((cell) => cell.executionSummary?.success !== undefined), {
+        description: 'both cells to have run',
+      });
+      assert.equal(code[0].executionSummary?.success, true, text(code[0], 'text/html'));
+      // The tests before this one deleted what they stored: no match, so no row 0 to refer to.
+      assert.match(text(code[0], 'text/html'), /No match\./);
+      assert.equal(code[1].executionSummary?.success, false);
+      assert.match(
+        text(code[1], 'text/html'),
+        /The cell &#34;studies&#34; answered 0 row\(s\); there is no row 0/,
+      );
+    });
   });
