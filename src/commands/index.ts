@@ -137,7 +137,7 @@ function fileAndServiceCommands(services: Services): Record<string, CommandHandl
     'dicomweb.file.compareWithServer': (uri, connectionId) =>
       compareFileWithServer(services, uri, connectionId),
     'dicomweb.log.show': () => showLog(services),
-    'dicomweb.notebook.new': () => newNotebook(),
+    'dicomweb.notebook.new': () => newNotebook(services.log),
     'dicomweb.notebook.openTutorial': (folder) =>
       openTutorialNotebook(services, folder as vscode.Uri | undefined),
     'dicomweb.origins.revoke': (origins) =>

@@ -21,11 +21,29 @@ Accept: application/dicom+json
 `;
 
 /** `dicomweb.notebook.new`: an untitled DICOMweb notebook with a first search in it. */
-export async function newNotebook(): Promise<vscode.NotebookDocument> {
+export async function newNotebook(log: vscode.LogOutputChannel): Promise<vscode.NotebookDocument> {
   const data = new DicomWebNotebookSerializer().deserializeNotebook(
     new TextEncoder().encode(NEW_NOTEBOOK),
   );
   const notebook = await vscode.workspace.openNotebookDocument(NOTEBOOK_TYPE, data);
-  await vscode.window.showNotebookDocument(notebook);
+  showWithoutWaiting(notebook, log);
   return notebook;
+}
+
+/**
+ * Shows a notebook without holding the command until its editor exists: on a cold workbench
+ * that takes seconds, and an editor opened meanwhile replaces it ("Notebook Editor creation
+ * failure"). The document is open either way, so that is a note in the log, not a failure.
+ */
+export function showWithoutWaiting(
+  notebook: vscode.NotebookDocument,
+  log: vscode.LogOutputChannel,
+): void {
+  void vscode.window
+    .showNotebookDocument(notebook)
+    .then(undefined, (error: unknown) =>
+      log.warn(
+        `The notebook ${notebook.uri.toString(true)} is open but its editor was not shown: ${(error as Error).message}`,
+      ),
+    );
 }

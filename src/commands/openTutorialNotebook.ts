@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { TUTORIAL_FILE_NAME, tutorialNotebook } from '../notebook/tutorial';
 import { writeSeedFiles } from '../server/samples';
 import type { Services } from '../services';
+import { showWithoutWaiting } from './newNotebook';
 
 /**
  * `dicomweb.notebook.openTutorial`: the seed tutorial's requests as a notebook, with the
@@ -24,8 +25,7 @@ export async function openTutorialNotebook(
     () => false,
   );
   if (!exists) await writeFile(file.fsPath, tutorialNotebook(), 'utf8');
-  const notebook = await vscode.workspace.openNotebookDocument(file);
-  await vscode.window.showNotebookDocument(notebook);
+  showWithoutWaiting(await vscode.workspace.openNotebookDocument(file), services.log);
   services.log.info(`Opened the tutorial notebook ${file.fsPath}`);
   return file;
 }

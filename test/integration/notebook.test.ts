@@ -179,6 +179,10 @@ for (const target of HOST_TARGETS)
       );
       const code = notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code);
       assert.equal(code.length, 19);
+      await waitFor(() => vscode.window.activeNotebookEditor?.notebook === notebook, {
+        timeoutMs: 30_000,
+        description: 'the tutorial notebook to be shown',
+      });
       await vscode.commands.executeCommand('notebook.selectKernel', {
         id: `dicomweb-notebook-${connectionId}`,
         extension: EXTENSION_ID,
@@ -211,6 +215,10 @@ for (const target of HOST_TARGETS)
       assert.equal(notebook.isUntitled, true);
       const code = notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code);
       assert.equal(code.length, 2);
+      await waitFor(() => vscode.window.activeNotebookEditor?.notebook === notebook, {
+        timeoutMs: 30_000,
+        description: 'the new notebook to be shown',
+      });
       await vscode.commands.executeCommand('notebook.selectKernel', {
         id: `dicomweb-notebook-${connectionId}`,
         extension: EXTENSION_ID,
