@@ -66,6 +66,12 @@ const targets = [
     format: 'esm',
     target: 'es2022',
   }),
+  // The DICOM editor webview: the tag table beside the same viewer.
+  bundle('webview/editor/main.ts', 'dist/webview/editor.js', {
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  }),
 ];
 
 // The preview's WebAssembly codecs (cornerstonejs/codecs) ship as a script + .wasm pair

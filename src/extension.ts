@@ -11,6 +11,11 @@ import { uploadUris } from './commands/upload';
 import { FILE_JSON_SCHEME, FileJsonDocumentProvider } from './documents/fileJsonDocuments';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
+import {
+  DICOM_EDITOR_ANY_VIEW_TYPE,
+  DICOM_EDITOR_VIEW_TYPE,
+  DicomEditorProvider,
+} from './editor/DicomEditorProvider';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { NotebookControllers } from './notebookHost/controllers';
 import { DicomWebNotebookSerializer, NOTEBOOK_TYPE } from './notebookHost/serializer';
@@ -52,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
+  const dicomEditor = new DicomEditorProvider(context.extensionUri, log);
   const localServer = new LocalServerManager(context, connections, log);
   const drop = new UploadDropController((target, uris) =>
     uploadUris(services, uris, target).then(() => undefined),
@@ -73,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     drop,
     metadata,
     previews,
+    dicomEditor,
     localServer,
     prompts: modalPrompts,
   } satisfies Services);
@@ -86,8 +93,17 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     treeView,
     metadata,
     previews,
+    dicomEditor,
     localServer,
     inlayHints,
+    ...[DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
+      vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
+        // As the preview: cine position, window, zoom, expanded rows and filter survive
+        // switching tabs (the page would otherwise start over).
+        webviewOptions: { retainContextWhenHidden: true },
+        supportsMultipleEditorsPerDocument: true,
+      }),
+    ),
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.workspace.registerTextDocumentContentProvider(
       FILE_JSON_SCHEME,

@@ -4,6 +4,7 @@ import type { ConnectionStore } from './config/connections';
 import type { CredentialGate } from './config/credentialGate';
 import type { UserPrompts } from './config/prompts';
 import type { MetadataDocumentProvider } from './documents/metadataDocuments';
+import type { DicomEditorProvider } from './editor/DicomEditorProvider';
 import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
@@ -27,6 +28,8 @@ export interface Services {
   drop: UploadDropController;
   metadata: MetadataDocumentProvider;
   previews: PreviewManager;
+  /** The DICOM file editor (tag table beside the viewer). */
+  dicomEditor: DicomEditorProvider;
   localServer: LocalServerManager;
   prompts: UserPrompts;
 }

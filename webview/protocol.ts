@@ -159,6 +159,72 @@ export interface CineMessage {
   fps?: number;
 }
 
+// ---------------------------------------------------------------------------------------
+// The DICOM file editor (src/editor/, webview/editor/): the viewer above, and a tag table.
+
+/** One row of the tag table, as src/dicom/tagTable.ts built it. */
+export interface TagRow {
+  /** Child indexes from the root ("4.0.2"): what the webview asks children and copies by. */
+  id: string;
+  depth: number;
+  kind: 'element' | 'sequence' | 'item' | 'pixelData' | 'note';
+  /** "(0008,0016)"; "(FFFE,E000)" for an item. */
+  tag: string;
+  /** Keyword, "[Creator] (gggg,xxee)", "Item 1". */
+  name: string;
+  vr: string;
+  vm: string;
+  /** Bytes as stored, "undefined" for an undefined length, "" for notes. */
+  length: string;
+  /** The value as shown (capped; "Copy Value" gives it whole). */
+  value: string;
+  /** Rows under this one (items of a sequence, elements of an item). */
+  childCount: number;
+  /** In a filtered list: false for an ancestor shown for a match below it. */
+  match?: boolean;
+}
+
+/** The table's top-level rows and what is wrong with the file (first thing shown). */
+export interface TagTableMessage {
+  type: 'tagTable';
+  /** "CT_small.dcm · 39,206 bytes · 271 elements · Explicit VR Little Endian" */
+  summary: string;
+  /** One sentence each: truncated, malformed, not DICOM, a limit hit. */
+  problems: string[];
+  rows: TagRow[];
+  /** Whether the viewer has an image to show beside the table. */
+  hasImage: boolean;
+}
+
+/**
+ * Rows rewritten after the table was shown (the Pixel Data row once its fragments are
+ * located), matched by id, and the problems as they now stand.
+ */
+export interface TagTableUpdateMessage {
+  type: 'tagTableUpdate';
+  rows: TagRow[];
+  problems: string[];
+}
+
+/** The rows under row `id`, in answer to a {@link RequestTagChildrenMessage}. */
+export interface TagChildrenMessage {
+  type: 'tagChildren';
+  requestId: number;
+  id: string;
+  rows: TagRow[];
+}
+
+/** The rows matching a filter, each after its ancestors, in table order. */
+export interface TagFilterResultMessage {
+  type: 'tagFilterResult';
+  requestId: number;
+  query: string;
+  rows: TagRow[];
+  matches: number;
+  /** More rows matched than {@link MAX_FILTER_ROWS}. */
+  truncated: boolean;
+}
+
 export type ToWebview =
   | InitMessage
   | FrameMessage
@@ -166,7 +232,11 @@ export type ToWebview =
   | CodecMessage
   | FatalMessage
   | ExportDoneMessage
-  | CineMessage;
+  | CineMessage
+  | TagTableMessage
+  | TagTableUpdateMessage
+  | TagChildrenMessage
+  | TagFilterResultMessage;
 
 // ---------------------------------------------------------------------------------------
 // webview → extension
@@ -237,7 +307,39 @@ export type FromWebview =
   | ExportPngMessage
   | LogMessage
   | RenderedMessage
-  | CineStatsMessage;
+  | CineStatsMessage
+  | RequestTagChildrenMessage
+  | FilterTagsMessage
+  | CopyTagMessage
+  | TagTableShownMessage;
+
+export interface RequestTagChildrenMessage {
+  type: 'requestTagChildren';
+  requestId: number;
+  id: string;
+}
+
+export interface FilterTagsMessage {
+  type: 'filterTags';
+  requestId: number;
+  /** Keyword, tag or value text; "" shows the tree again. */
+  query: string;
+}
+
+/** What "Copy" puts on the clipboard (the extension writes it: the webview has no clipboard). */
+export type CopyWhat = 'value' | 'tagPath' | 'keywordPath';
+
+export interface CopyTagMessage {
+  type: 'copyTag';
+  id: string;
+  what: CopyWhat;
+}
+
+/** The table's first rows are on the page (posted once): the editor logs how long it took. */
+export interface TagTableShownMessage {
+  type: 'tagTableShown';
+  rows: number;
+}
 
 // ---------------------------------------------------------------------------------------
 // Validation of what the webview sends. The webview runs page code that decodes files and
@@ -254,6 +356,13 @@ export const MAX_SUGGESTED_NAME_LENGTH = 255;
  * (MAX_FRAME_BYTES in webview/preview/decode/budget.ts); a PNG of a frame is smaller.
  */
 export const MAX_EXPORT_PNG_BYTES = 2 ** 30;
+/** Longest filter text (characters). */
+export const MAX_FILTER_QUERY_LENGTH = 256;
+/** Longest row id ("4.0.2": one index per nesting level, 64 levels deep at most). */
+export const MAX_ROW_ID_LENGTH = 1024;
+/** Most rows one filter answer carries (the webview renders them virtually). */
+export const MAX_FILTER_ROWS = 20_000;
+export const COPY_WHATS: readonly CopyWhat[] = ['value', 'tagPath', 'keywordPath'];
 /** Largest request id, frame number or frame count (JavaScript's exact integers). */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
@@ -290,7 +399,21 @@ const VALIDATORS: Readonly<Record<FromWebview['type'], (m: Fields) => string | u
       : 'elapsedMs is not a finite number >= 0') ??
     (isFiniteIn(m.fps, 0, 1000) ? undefined : 'fps is not a finite number in [0, 1000]') ??
     (typeof m.stopped === 'boolean' ? undefined : 'stopped is not a boolean'),
+  requestTagChildren: (m) => integerIn(m.requestId, 0, MAX_COUNT, 'requestId') ?? rowId(m.id),
+  filterTags: (m) =>
+    integerIn(m.requestId, 0, MAX_COUNT, 'requestId') ??
+    stringUpTo(m.query, MAX_FILTER_QUERY_LENGTH, 'query'),
+  copyTag: (m) => rowId(m.id) ?? oneOf(m.what, COPY_WHATS, 'what'),
+  tagTableShown: (m) => integerIn(m.rows, 0, MAX_COUNT, 'rows'),
 };
+
+function rowId(value: unknown): string | undefined {
+  return typeof value === 'string' &&
+    value.length <= MAX_ROW_ID_LENGTH &&
+    /^\d+(\.\d+)*$/.test(value)
+    ? undefined
+    : 'id is not a row id (indexes joined with dots)';
+}
 
 /**
  * Validates a message received from the webview against this protocol: an object with an
@@ -380,6 +503,10 @@ export function isToWebview(value: unknown): value is ToWebview {
     type === 'codec' ||
     type === 'fatal' ||
     type === 'exportDone' ||
+    type === 'tagTable' ||
+    type === 'tagTableUpdate' ||
+    type === 'tagChildren' ||
+    type === 'tagFilterResult' ||
     (type === 'cine' && typeof (value as CineMessage).play === 'boolean')
   );
 }

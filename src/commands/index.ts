@@ -12,6 +12,7 @@ import { copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
 import { copyServerUrl } from './copyServerUrl';
+import { tagRowCommands } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
@@ -133,6 +134,7 @@ function fileAndServiceCommands(services: Services): Record<string, CommandHandl
   return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
+    ...tagRowCommands(services.dicomEditor),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),
     'dicomweb.file.compareWithServer': (uri, connectionId) =>
       compareFileWithServer(services, uri, connectionId),

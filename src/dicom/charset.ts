@@ -73,11 +73,18 @@ function decodeWith(label: string): (bytes: Uint8Array) => string {
 
 /** ISO 8859-1 byte for byte: U+0000–U+00FF, lossless (the fallback for anything undecodable). */
 function latin1(bytes: Uint8Array): string {
+  // ASCII (nearly every value) is the same in UTF-8, whose platform decoder is the fastest.
+  if (isAscii(bytes)) return platformDecoder('utf-8', false).decode(bytes);
   let out = '';
   for (let at = 0; at < bytes.length; at += 4096) {
     out += String.fromCharCode(...bytes.subarray(at, at + 4096));
   }
   return out;
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 function withHighBit(bytes: Uint8Array, prefix?: number): Uint8Array {
@@ -242,8 +249,9 @@ function respell(term: string): string {
 
 /**
  * Reads a Specific Character Set value: fixes common misspellings, drops unknown terms (the
- * default repertoire stands in for an unknown first term) and, when there are several values,
- * uses single-byte terms as their ISO 2022 equivalents (PS3.3 C.12.1.1.2), each with a warning.
+ * default repertoire stands in for an unknown first term), each with a warning, and, when there
+ * are several values, reads single-byte terms as their ISO 2022 equivalents (`ISO_IR 100` as
+ * `ISO 2022 IR 100`, PS3.3 C.12.1.1.2), as pydicom and dicom-character-set do.
  */
 export function planCharacterSet(
   specificCharacterSet: string | readonly string[] | undefined,
@@ -263,7 +271,7 @@ export function planCharacterSet(
     if (fixed !== term) {
       warnings.push({
         code: 'misspelled-term',
-        message: `Incorrect Specific Character Set '${term}': read as '${fixed}'`,
+        message: `Incorrect Specific Character Set '${term}': read as ${fixed ? `'${fixed}'` : 'the default repertoire'}`,
       });
     }
     return fixed;
@@ -335,7 +343,7 @@ export function textDecoder(
 
 /** PS3.5 §6.1.2.1: the default repertoire is ASCII; stray 8-bit bytes are read as ISO 8859-1. */
 function defaultRepertoire(bytes: Uint8Array, warn: (w: CharsetWarning) => void): string {
-  if (bytes.some((b) => b >= 0x80)) {
+  if (!isAscii(bytes)) {
     warn({
       code: 'undeclared-8bit',
       message:

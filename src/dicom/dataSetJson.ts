@@ -3,12 +3,14 @@
  * server's QIDO-RS and WADO-RS metadata answers and for the extension's "Open as DICOM JSON"
  * of a local file. Text is decoded per Specific Character Set (charset.ts); a sequence item
  * with its own (0008,0005) uses it for itself and the items below it, the others inherit
- * (PS3.5 §6.1.2.5.4; pydicom reads chrSQEncoding the same way).
+ * (PS3.5 §7.5.3, "Sequence Inheritance"; pydicom reads chrSQEncoding the same way).
  *
  * JSON is always Unicode (PS3.18 §F.2: UTF-8), so (0008,0005) no longer describes the bytes;
  * it is kept as the source had it, as Orthanc and Google Cloud Healthcare do (Orthanc
  * changeset 3420, "fix encoding in DICOMweb", chose Google's convention over DCMTK's rewrite
- * to "ISO_IR 192"), and DICOM CP-2518 clarifies it as the character set of the original.
+ * to "ISO_IR 192"). DICOM CP-2518 clarifies what (0008,0005) means in JSON; DCMTK added an
+ * option to keep the original value because of it (support.dcmtk.org issue #1181). Keeping it
+ * also lets "Compare with Server" show a local file and Orthanc's metadata as equal.
  */
 import type * as dicomParser from 'dicom-parser';
 import * as parser from 'dicom-parser';
@@ -25,6 +27,13 @@ const NUMBER_STRING_VRS = new Set(['IS', 'DS']);
 const SINGLE_TEXT_VRS = new Set(['LT', 'ST', 'UT', 'UR']);
 
 /**
+ * Bytes of (0008,0005) read at most: 64 values of 16 characters (CS, PS3.5 §6.2) and their
+ * backslashes; a longer value is cut there (its last term then reads as unknown) rather than
+ * turned into one huge string.
+ */
+export const SPECIFIC_CHARACTER_SET_MAX_BYTES = 1088;
+
+/**
  * The Specific Character Set (0008,0005) of this data set as stored (CS: default repertoire,
  * values joined by `\`), or undefined when absent or empty.
  */
@@ -33,7 +42,7 @@ export function specificCharacterSetOf(dataSet: dicomParser.DataSet): string | u
   if (!element) return undefined;
   const bytes = elementBytes(dataSet, element);
   if (!bytes || bytes.length === 0) return undefined;
-  return String.fromCharCode(...bytes.subarray(0, 1024));
+  return String.fromCharCode(...bytes.subarray(0, SPECIFIC_CHARACTER_SET_MAX_BYTES));
 }
 
 /** The VR of an element: its own (explicit VR) or the dictionary's (implicit VR). */

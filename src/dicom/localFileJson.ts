@@ -33,6 +33,8 @@ export interface LocalJson {
   dataset: JsonDataset;
   /** Character set findings (charset.ts), with the item path they were found in. */
   warnings: string[];
+  /** What the document leaves out of a file that could only be read in part. */
+  note?: string;
   /** Bytes read from the file. */
   bytesRead: number;
 }
@@ -47,17 +49,22 @@ export async function readLocalDicomJson(
   path: string,
   options: LocalJsonOptions,
 ): Promise<LocalJson> {
-  const { bytes, dataSet } = await readHeader(path, options.headerMaxBytes ?? HEADER_MAX_BYTES);
-  const warnings: string[] = [];
+  const { bytes, dataSet, note } = await readHeader(
+    path,
+    options.headerMaxBytes ?? HEADER_MAX_BYTES,
+  );
+  // Each finding once, where first seen: every item of a sequence repeats its data set's.
+  const warnings = new Map<string, string>();
   const dataset = dataSetToJson(dataSet, {
     bulkDataUri: (tagPath) => `${options.bulkDataBase}#${tagPath.join('/')}`,
     inlineBinaryMaxBytes: INLINE_BINARY_MAX_BYTES,
-    onCharsetWarning: (warning: CharsetWarning, itemPath) =>
-      warnings.push(
-        itemPath.length ? `${itemPath.join('/')}: ${warning.message}` : warning.message,
-      ),
+    onCharsetWarning: (warning: CharsetWarning, itemPath) => {
+      if (warnings.has(warning.message)) return;
+      const where = itemPath.length ? `${itemPath.join('/')}: ` : '';
+      warnings.set(warning.message, `${where}${warning.message}`);
+    },
   });
-  return { dataset, warnings, bytesRead: bytes };
+  return { dataset, warnings: [...warnings.values()], bytesRead: bytes, ...(note ? { note } : {}) };
 }
 
 /** The data set up to Pixel Data, reading a prefix that grows ×4 up to the limit. */
@@ -71,8 +78,8 @@ async function readHeader(path: string, limit: number) {
       const { bytesRead } = await handle.read(buffer, 0, length, 0);
       const whole = bytesRead >= size || bytesRead < length;
       const prefix = buffer.subarray(0, bytesRead);
-      const dataSet = tryParse(prefix, whole);
-      if (dataSet) return { bytes: bytesRead, dataSet };
+      const parsed = tryParse(prefix, whole);
+      if (parsed) return { bytes: bytesRead, ...parsed };
       if (length >= limit) {
         throw new DicomFileError(
           'HEADER_TOO_LARGE',
@@ -86,16 +93,41 @@ async function readHeader(path: string, limit: number) {
   }
 }
 
-function tryParse(prefix: Buffer, whole: boolean) {
+function tryParse(prefix: Buffer, whole: boolean): Parsed | undefined {
+  if (whole) return parseWhole(prefix);
   try {
-    const dataSet = readDataSet(prefix, whole ? {} : { untilTag: ParserTag.PixelData });
-    if (whole) return dataSet;
+    const dataSet = readDataSet(prefix, { untilTag: ParserTag.PixelData });
     // A deflated data set (PS3.5 §A.5) is only readable whole.
     const syntax = dataSet.string(ParserTag.TransferSyntaxUID)?.replace(/\0/g, '');
     if (syntax === TransferSyntax.DeflatedExplicitVRLittleEndian) return undefined;
-    return dataSet.elements[ParserTag.PixelData] ? dataSet : undefined;
+    return dataSet.elements[ParserTag.PixelData] ? { dataSet } : undefined;
   } catch (error) {
-    if (whole || (error instanceof DicomFileError && error.code === 'NOT_DICOM')) throw error;
+    if (error instanceof DicomFileError && error.code === 'NOT_DICOM') throw error;
     return undefined;
+  }
+}
+
+interface Parsed {
+  dataSet: ReturnType<typeof readDataSet>;
+  /** What the document leaves out, when the file could only be read in part. */
+  note?: string;
+}
+
+/**
+ * The whole file, or, when it ends inside its Pixel Data (the metadata does not need those
+ * bytes), the data set before them with a note: what could be read is shown.
+ */
+function parseWhole(bytes: Buffer): Parsed {
+  try {
+    return { dataSet: readDataSet(bytes) };
+  } catch (error) {
+    if (!(error instanceof DicomFileError) || error.code === 'NOT_DICOM') throw error;
+    try {
+      const dataSet = readDataSet(bytes, { untilTag: ParserTag.PixelData });
+      if (!dataSet.elements[ParserTag.PixelData]) throw error;
+      return { dataSet, note: `${error.message} Shown: the data set up to Pixel Data.` };
+    } catch {
+      throw error;
+    }
   }
 }

@@ -34,10 +34,12 @@ export class FileJsonDocumentProvider implements vscode.TextDocumentContentProvi
     const file = fileOf(uri);
     const compare = new URLSearchParams(uri.query).get('compare') === '1';
     try {
-      const { dataset, warnings } = await readLocalDicomJson(file.fsPath, {
+      const { dataset, warnings, note } = await readLocalDicomJson(file.fsPath, {
         bulkDataBase: file.toString(),
       });
       for (const warning of warnings) this.log.warn(`${file.fsPath}: ${warning}`);
+      // The JSON keeps the form of WADO-RS metadata: what it leaves out is said beside it.
+      if (note) void vscode.window.showWarningMessage(`${file.fsPath}: ${note}`);
       return formatMetadata([dataset], { compare });
     } catch (error) {
       // The document stays valid JSON and says what went wrong, like a metadata document.

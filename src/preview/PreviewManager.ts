@@ -11,6 +11,7 @@ import {
   type FrameSource,
   type InstanceTarget,
 } from './frameSource';
+import { HeaderFrameSource } from './headerFrameSource';
 import {
   PREVIEW_VIEW_TYPE,
   PreviewPanel,
@@ -41,13 +42,16 @@ export class PreviewManager implements vscode.Disposable {
     this.open(key, title, source);
   }
 
-  /** Previews a local Part 10 file (any file system VS Code can read). */
+  /**
+   * Previews a local Part 10 file: on disk, frame by frame from its header
+   * (HeaderFrameSource); on other file systems VS Code can read, read whole.
+   */
   async showFile(uri: vscode.Uri): Promise<void> {
     const title = uri.path.split('/').pop() || uri.toString();
-    const source = new FileFrameSource(
-      uri.scheme === 'file' ? uri.fsPath : uri.toString(),
-      async () => vscode.workspace.fs.readFile(uri),
-    );
+    const source =
+      uri.scheme === 'file'
+        ? new HeaderFrameSource(uri.fsPath)
+        : new FileFrameSource(uri.toString(), async () => vscode.workspace.fs.readFile(uri));
     this.open(`file:${uri.toString()}`, title, source);
   }
 

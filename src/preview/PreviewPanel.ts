@@ -23,6 +23,17 @@ import { NotAnImageError } from './imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
 
+/**
+ * What a page adds to the viewer (the DICOM editor's tag table, src/editor/): its own page
+ * and the messages the viewer does not handle. `ready` runs on the page's `ready`, before
+ * the viewer's `init`; it says whether there is an image for the viewer to show.
+ */
+export interface PanelExtra {
+  page: { script: string; style: string; layout: 'editor' };
+  ready(post: (message: ToWebview) => void): Promise<{ showViewer: boolean }>;
+  handle(message: FromWebview, post: (message: ToWebview) => void): Promise<void>;
+}
+
 export interface FirstFrameShown {
   title: string;
   frameNumber: number;
@@ -63,20 +74,25 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly source: FrameSource,
     private readonly title: string,
     private readonly log: vscode.LogOutputChannel,
+    private readonly extra?: PanelExtra,
   ) {
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
       localResourceRoots: PreviewPanel.resourceRoots(extensionUri),
     };
+    const media = (file: string): string =>
+      webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', file)).toString();
     webview.html = previewHtml({
       cspSource: webview.cspSource,
       scriptUri: webview
-        .asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'preview.js'))
+        .asWebviewUri(
+          vscode.Uri.joinPath(extensionUri, 'dist', 'webview', extra?.page.script ?? 'preview.js'),
+        )
         .toString(),
-      styleUri: webview
-        .asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'preview.css'))
-        .toString(),
+      styleUri: media('preview.css'),
+      extraStyleUri: extra ? media(extra.page.style) : undefined,
+      layout: extra?.page.layout ?? 'preview',
       title,
     });
     this.disposables.push(
@@ -129,7 +145,8 @@ export class PreviewPanel implements vscode.Disposable {
           });
           return;
         }
-        await this.init();
+        if (!this.extra || (await this.extra.ready((m) => this.post(m))).showViewer)
+          await this.init();
         return;
       case 'requestFrame':
         await this.sendFrame(message);
@@ -168,6 +185,8 @@ export class PreviewPanel implements vscode.Disposable {
           stopped: message.stopped,
         });
         return;
+      default:
+        await this.extra?.handle(message, (m) => this.post(m));
     }
   }
 

@@ -15,6 +15,10 @@ export interface PreviewHtmlOptions {
   scriptUri: string;
   /** asWebviewUri of media/preview.css */
   styleUri: string;
+  /** A second stylesheet (the editor's media/editor.css). */
+  extraStyleUri?: string;
+  /** `preview`: the viewer alone; `editor`: the tag table beside the viewer. */
+  layout?: 'preview' | 'editor';
   title: string;
   nonce?: string;
 }
@@ -37,19 +41,27 @@ export function previewCsp(cspSource: string, nonce: string): string {
 
 export function previewHtml(options: PreviewHtmlOptions): string {
   const nonce = options.nonce ?? makeNonce();
+  const extraStyle = options.extraStyleUri
+    ? `\n<link rel="stylesheet" href="${escapeAttribute(options.extraStyleUri)}" nonce="${nonce}">`
+    : '';
+  const viewer = `<div id="app" data-nonce="${nonce}">
+  <div id="message" class="message" role="status">Loading…</div>
+</div>`;
+  const body =
+    options.layout === 'editor'
+      ? `<div id="editor" class="editor">\n<div id="tags" class="tags-pane"></div>\n${viewer}\n</div>`
+      : viewer;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeAttribute(previewCsp(options.cspSource, nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(options.styleUri)}" nonce="${nonce}">
+<link rel="stylesheet" href="${escapeAttribute(options.styleUri)}" nonce="${nonce}">${extraStyle}
 <title>${escapeText(options.title)}</title>
 </head>
 <body>
-<div id="app" data-nonce="${nonce}">
-  <div id="message" class="message" role="status">Loading…</div>
-</div>
+${body}
 <script type="module" nonce="${nonce}" src="${escapeAttribute(options.scriptUri)}"></script>
 </body>
 </html>`;

@@ -38,7 +38,10 @@ const PIXEL_DATA = ParserTag.PixelData;
 /**
  * ImageInfo of a parsed Part 10 file. @throws NotAnImageError without Pixel Data or Rows/Columns.
  */
-export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
+export function imageInfoFromDataSet(
+  dataSet: dicomParser.DataSet,
+  pixelBytesInFile?: number,
+): ImageInfo {
   const rows = dataSet.uint16(ParserTag.Rows);
   const columns = dataSet.uint16(ParserTag.Columns);
   if (!dataSet.elements[PIXEL_DATA] || !rows || !columns) {
@@ -91,7 +94,7 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
   if (frameTime) info.frameTimeMs = frameTime;
   // Before anything is allocated for a frame: the header is the file's word (issue 10, 5).
   checkPixelBudget(info);
-  checkFilePixelLength(dataSet, info);
+  checkFilePixelLength(dataSet, info, pixelBytesInFile);
   if (info.photometricInterpretation === 'PALETTE COLOR')
     info.palette = paletteFromDataSet(dataSet);
   return info;
@@ -104,7 +107,11 @@ export function imageInfoFromDataSet(dataSet: dicomParser.DataSet): ImageInfo {
  * is not there. Encapsulated Pixel Data is split by its fragments (PS3.5 §A.4) instead.
  * @throws PixelBudgetError
  */
-export function checkFilePixelLength(dataSet: dicomParser.DataSet, info: ImageInfo): void {
+export function checkFilePixelLength(
+  dataSet: dicomParser.DataSet,
+  info: ImageInfo,
+  pixelBytesInFile?: number,
+): void {
   const element = dataSet.elements[PIXEL_DATA];
   const syntax = info.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
   if (
@@ -119,9 +126,10 @@ export function checkFilePixelLength(dataSet: dicomParser.DataSet, info: ImageIn
     (info.photometricInterpretation === 'YBR_FULL_422' && info.bitsAllocated > 1
       ? 2
       : info.samplesPerPixel);
+  // A header read without its Pixel Data (headerReader.ts) says what the file holds.
   const available = Math.max(
     0,
-    Math.min(element.length, dataSet.byteArray.length - element.dataOffset),
+    Math.min(element.length, pixelBytesInFile ?? dataSet.byteArray.length - element.dataOffset),
   );
   checkNativeLength(samples * info.bitsAllocated, info.numberOfFrames, available);
 }

@@ -1,14 +1,20 @@
 /**
- * "Save De-identified Copy…" in the real extension host, on a file of the workspace: the
- * copy is written beside it with the profile's changes (PS3.15 Annex E), the source is
- * byte-identical afterwards, and a second run never overwrites the first copy.
+ * De-identification in the real extension host. "Save De-identified Copy…" on a file of the
+ * workspace: the copy is written beside it with the profile's changes (PS3.15 Annex E), the
+ * source is byte-identical afterwards, and a second run never overwrites the first copy.
+ * "Upload De-identified Files…" on a server of the tree (the real local server): the batch
+ * arrives as one study under new UIDs, every file reported under its source's name.
  */
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { readDataSet } from '../../src/dicom/part10';
+import { DicomWebClient } from '../../src/dicomweb';
+import { startLocalServer, type LocalServer } from '../../src/server';
+import { writeSmallInstances } from '../support/bulkData';
 import { ensureSampleFiles } from '../support/sampleFiles';
 import { activateExtension, executeCommand, waitFor } from './helpers';
 
@@ -80,5 +86,81 @@ describe('Save De-identified Copy', function () {
       join(folder, 'CT_small.deid-2.dcm'),
       'the first copy is kept',
     );
+  });
+});
+
+interface TreeNode {
+  connection?: { id: string };
+}
+
+interface Api {
+  services: { tree: { getChildren(node?: TreeNode): Promise<TreeNode[]> } };
+}
+
+describe('Upload De-identified Files', function () {
+  this.timeout(60_000);
+  let server: LocalServer;
+  let client: DicomWebClient;
+  let api: Api;
+
+  before(async () => {
+    api = (await activateExtension()) as Api;
+    server = await startLocalServer({
+      dir: await mkdtemp(join(tmpdir(), 'dicomweb-it-deid-')),
+      port: 0,
+    });
+    client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+  });
+
+  after(async () => {
+    // The other suites start from a tree without connections.
+    await vscode.workspace
+      .getConfiguration('dicomweb')
+      .update('servers', [], vscode.ConfigurationTarget.Global);
+    await client.close();
+    await server.close();
+  });
+
+  it('sends the batch as one study under new UIDs, each file reported by its source', async () => {
+    const connection = await executeCommand<{ id: string }>('dicomweb.server.add', {
+      name: 'Local server (de-identification test)',
+      url: `${server.url}/v2`,
+      kind: 'local',
+    });
+    const node = (await api.services.tree.getChildren()).find(
+      (n) => n.connection?.id === connection.id,
+    );
+    assert.ok(node, 'the server is a root of the tree');
+    const dir = await mkdtemp(join(tmpdir(), 'dicomweb-it-deid-src-'));
+    const sources = await writeSmallInstances(dir, 3, {
+      studies: 1,
+      seriesPerStudy: 1,
+      seed: 'it-deid',
+    });
+    const uris = sources.map((s) => vscode.Uri.file(s.path));
+
+    const result = await executeCommand<{
+      stored: number;
+      failed: number;
+      outcomes: Array<{ file: string; status: string; sopInstanceUid?: string }>;
+    }>('dicomweb.node.uploadDeidentified', node, uris, { options: [], confirmed: true });
+
+    assert.equal(result.stored, 3);
+    assert.equal(result.failed, 0);
+    assert.deepEqual(
+      result.outcomes.map((o) => o.file).sort(),
+      sources.map((s) => s.path).sort(),
+      'reported under the sources, not the temporary copies',
+    );
+    const studies = await client.searchForStudies({});
+    assert.equal(studies.items.length, 1);
+    const study = studies.items[0]!['0020000D']?.Value?.[0] as string;
+    assert.notEqual(study, sources[0]!.studyInstanceUid);
+    const instances = await client.searchForInstances({}, { studyInstanceUid: study });
+    assert.equal(instances.items.length, 3);
+    const old = await client.searchForInstances({
+      match: { SOPInstanceUID: sources.map((s) => s.sopInstanceUid) },
+    });
+    assert.equal(old.items.length, 0, 'no original SOP Instance UID reached the server');
   });
 });

@@ -17,19 +17,12 @@ import {
 import { readLocalDicomJson } from '../../src/dicom/localFileJson';
 import { Tag } from '../../src/dicom/tags';
 import type { DicomJsonDataset } from '../../src/dicom/types';
-import { DicomWebClient } from '../../src/dicomweb';
-import { startLocalServer } from '../../src/server';
 import type { Services } from '../../src/services';
-import { clearOrthanc } from '../support/orthanc';
 import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
 import { SEED, writeSeedFiles } from '../support/seedData';
-import { activateExtension, executeCommand } from './helpers';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through npm test`);
-  return value;
-};
+import { activateExtension, executeCommand } from './helpers';
+import { HOST_TARGETS } from './hostTargets';
 
 async function jsonOf(uri: vscode.Uri): Promise<DicomJsonDataset[]> {
   return JSON.parse((await vscode.workspace.openTextDocument(uri)).getText()) as DicomJsonDataset[];
@@ -87,68 +80,21 @@ describe('Local file as DICOM JSON', function () {
   });
 });
 
-interface Target {
-  name: string;
-  /** The tree's label of chrH32's study (PatientName 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう'). */
-  chrH32Label: RegExp;
-  /** Why the label is what it is. */
-  chrH32Reason: string;
-  start(): Promise<{
-    connection: Record<string, string>;
-    client: DicomWebClient;
-    stop(): Promise<void>;
-  }>;
-}
-
-const TARGETS: Target[] = [
-  {
-    name: 'Orthanc',
-    chrH32Label: /no patient name/,
-    chrH32Reason:
+/** The tree's label of chrH32's study (PatientName 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう'), and why. */
+const CHRH32_LABEL: Record<string, { label: RegExp; reason: string }> = {
+  Orthanc: {
+    label: /no patient name/,
+    reason:
       'measured: Orthanc 1.10 answers QIDO-RS with no PatientName for ISO 2022 IR 13\\ISO 2022 IR 87 ' +
       '(its index does not decode that combination; its WADO-RS metadata, from DCMTK, does)',
-    async start() {
-      await clearOrthanc({ restUrl: env('DICOMWEB_TEST_REST_URL') });
-      const client = new DicomWebClient({
-        baseUrl: env('DICOMWEB_TEST_URL'),
-        serverKind: 'orthanc',
-        serverRoot: env('DICOMWEB_TEST_REST_URL'),
-      });
-      return {
-        connection: {
-          name: 'Orthanc (compare test)',
-          url: env('DICOMWEB_TEST_URL'),
-          kind: 'orthanc',
-          serverRoot: env('DICOMWEB_TEST_REST_URL'),
-        },
-        client,
-        stop: () => client.close(),
-      };
-    },
   },
-  {
-    name: 'the local server',
-    chrH32Label: /ﾔﾏﾀﾞ/,
-    chrH32Reason: 'the local server indexes names decoded by src/dicom/charset.ts',
-    async start() {
-      const server = await startLocalServer({
-        dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-compare-')),
-        port: 0,
-      });
-      const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
-      return {
-        connection: { name: 'Local server (compare test)', url: `${server.url}/v2`, kind: 'local' },
-        client,
-        stop: async () => {
-          await client.close();
-          await server.close();
-        },
-      };
-    },
+  'the local server': {
+    label: /ﾔﾏﾀﾞ/,
+    reason: 'the local server indexes names decoded by src/dicom/charset.ts',
   },
-];
+};
 
-for (const target of TARGETS)
+for (const target of HOST_TARGETS)
   describe(`Compare a local file with ${target.name}`, function () {
     this.timeout(60_000);
     let services: Services;
@@ -156,11 +102,12 @@ for (const target of TARGETS)
     let connectionId: string;
     let seedDir: string;
     let stop: () => Promise<void>;
+    let started: Awaited<ReturnType<(typeof HOST_TARGETS)[number]['start']>>;
 
     before(async () => {
       services = ((await activateExtension()) as { services: Services }).services;
       samples = await ensureSampleFiles();
-      const started = await target.start();
+      started = await target.start();
       stop = started.stop;
       seedDir = mkdtempSync(join(tmpdir(), 'dicomweb-it-compare-seed-'));
       const seedFiles = await writeSeedFiles(seedDir);
@@ -221,7 +168,8 @@ for (const target of TARGETS)
       assert.deepEqual(remote[Tag.PatientName], local[Tag.PatientName]);
     });
 
-    it(`the tree's label of an ISO 2022 study (${target.chrH32Reason})`, async () => {
+    const chrH32 = CHRH32_LABEL[target.name]!;
+    it(`the tree's label of an ISO 2022 study (${chrH32.reason})`, async () => {
       const { dataset } = await readLocalDicomJson(samples.charset.chrH32.path, {
         bulkDataBase: 'file:///h32.dcm',
       });
@@ -236,7 +184,7 @@ for (const target of TARGETS)
       const study = studies.find((node) => node.studyInstanceUid === studyUid);
       assert.ok(study, 'the chrH32 study is listed');
       const label = study.getTreeItem().label;
-      assert.match(typeof label === 'string' ? label : (label?.label ?? ''), target.chrH32Label);
+      assert.match(typeof label === 'string' ? label : (label?.label ?? ''), chrH32.label);
     });
 
     it('not found: says which UID was not found on which server', async () => {
@@ -248,7 +196,10 @@ for (const target of TARGETS)
             error.message,
             new RegExp(samples.files.ctSmall.sopInstanceUid.replace(/\./g, '\\.')),
           );
-          assert.match(error.message, /was not found on "(Orthanc|Local server) \(compare test\)"/);
+          assert.match(
+            error.message,
+            new RegExp(`was not found on "${started.connection.name.replace(/[()]/g, '\\$&')}"`),
+          );
           return true;
         },
       );

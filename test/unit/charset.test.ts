@@ -193,6 +193,12 @@ describe('Specific Character Set: what is not as the standard says', () => {
     assert.deepEqual(decode('ISO IR 192', 'Buc^J\xc3\xa9r\xc3\xb4me').text, 'Buc^Jérôme');
   });
 
+  it("'ISO_IR 6' (common, not a defined term) is the default repertoire, with a warning", () => {
+    const plan = planCharacterSet('ISO_IR 6');
+    assert.deepEqual([plan.terms, plan.extensions], [[''], false]);
+    assert.match(plan.warnings[0]!.message, /read as the default repertoire/);
+  });
+
   it('an unknown term: default repertoire, 8-bit bytes kept as ISO 8859-1, both reported', () => {
     assert.deepEqual(decode('KOI8-R', 'Buc^J\xc3\xa9'), {
       text: 'Buc^JÃ©',

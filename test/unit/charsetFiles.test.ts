@@ -2,29 +2,28 @@
  * pydicom's charset files (one per Specific Character Set, PS3.5 Annexes H–K) through the one
  * DICOM JSON converter: Patient's Name and the other text pydicom's tests state, as Unicode,
  * with no charset warning; a sequence item with its own (0008,0005) overrides the data set's,
- * one without inherits it (PS3.5 §6.1.2.5.4; pydicom's test_nested_character_sets).
+ * one without inherits it (PS3.5 §7.5.3; pydicom's test_nested_character_sets).
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import type { CharsetWarning } from '../../src/dicom/charset';
-import { dataSetToJson, type JsonDataset } from '../../src/dicom/dataSetJson';
+import {
+  SPECIFIC_CHARACTER_SET_MAX_BYTES,
+  dataSetToJson,
+  specificCharacterSetOf,
+  type JsonDataset,
+} from '../../src/dicom/dataSetJson';
+import { IMPLICIT_VR_LITTLE_ENDIAN, writePart10 } from '../../src/dicom/part10Writer';
 import { readDataSet } from '../../src/dicom/part10';
 import { Tag } from '../../src/dicom/tags';
 import {
   CHARSET_SAMPLES,
+  encodedPersonName,
   ensureSampleFiles,
   type CharsetSample,
   type CharsetSampleName,
 } from '../support/sampleFiles';
-
-/** PN as DICOM JSON has it (PS3.18 §F.2.2), back to its stored form for comparison. */
-function personName(value: unknown): string {
-  const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
-  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
-  while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
-  return groups.join('=');
-}
 
 async function toJson(sample: CharsetSample) {
   const warnings: CharsetWarning[] = [];
@@ -35,7 +34,7 @@ async function toJson(sample: CharsetSample) {
   return { json, warnings };
 }
 
-const names = (json: JsonDataset, tag: string) => (json[tag]?.Value ?? []).map(personName);
+const names = (json: JsonDataset, tag: string) => (json[tag]?.Value ?? []).map(encodedPersonName);
 
 describe("pydicom's charset files through dataSetToJson", () => {
   let samples: Record<CharsetSampleName, CharsetSample>;
@@ -73,5 +72,35 @@ describe("pydicom's charset files through dataSetToJson", () => {
     const item = json[Tag.RequestedProcedureCodeSequence]?.Value?.[0] as JsonDataset;
     assert.equal(item[Tag.SpecificCharacterSet], undefined);
     assert.match(names(item, Tag.PatientName)[0]!, /^ﾔﾏﾀﾞ/);
+  });
+
+  it(`a Specific Character Set past ${SPECIFIC_CHARACTER_SET_MAX_BYTES} bytes is cut there and read`, () => {
+    // 100 × 'ISO_IR 100' (1,099 bytes), then 1 MB more (Implicit VR: a 32-bit length).
+    for (const tail of ['', '\\' + 'X'.repeat(1024 * 1024)]) {
+      const declared = Array(100).fill('ISO_IR 100').join('\\') + tail;
+      const file = writePart10(
+        [
+          { tag: 0x00080005, vr: 'CS', value: declared },
+          { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' },
+          { tag: 0x00080018, vr: 'UI', value: '2.25.1' },
+          {
+            tag: 0x00100010,
+            vr: 'PN',
+            value: Uint8Array.from(Buffer.from('Buc^J\xe9r\xf4me', 'latin1')),
+          },
+        ],
+        { transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN },
+      );
+      const dataSet = readDataSet(file);
+      assert.equal(specificCharacterSetOf(dataSet)?.length, SPECIFIC_CHARACTER_SET_MAX_BYTES);
+      const warnings: CharsetWarning[] = [];
+      const json = dataSetToJson(dataSet, {
+        bulkDataUri: () => '',
+        onCharsetWarning: (w) => warnings.push(w),
+      });
+      assert.deepEqual(names(json, Tag.PatientName), ['Buc^Jérôme']);
+      // Cut at byte 1,088: 98 values and 'ISO_IR 100' whole, all known; nothing to report.
+      assert.deepEqual(warnings, []);
+    }
   });
 });

@@ -24,11 +24,12 @@ import {
   resolveAction,
   type DeidentifyOption,
 } from '../../src/dicom/deidentify/profile';
-import { SUMMARY_CHARS, dummyValue, textOf } from '../../src/dicom/deidentify/values';
+import { SUMMARY_CHARS, dummyValue, shiftDates, textOf } from '../../src/dicom/deidentify/values';
 import { isValidUid, TransferSyntax } from '../../src/dicom/uids';
 import {
   EXPLICIT_VR_BIG_ENDIAN,
   IMPLICIT_VR_LITTLE_ENDIAN,
+  encodeDataSet,
   imageInstanceElements,
   writePart10,
   type WriterElement,
@@ -348,6 +349,33 @@ describe('a de-identification batch', () => {
     assert.equal(clean.elements['x00081030']!.length, 0, 'Study Description blanked');
     const basic = readDataSet(deidentify(file!, new DeidentifyBatch([])).bytes);
     assert.equal(basic.elements['x00081030'], undefined, 'Study Description removed');
+  });
+
+  it('handles values stored as UN by their real VR, and removes sequences stored as UN', async () => {
+    const latin1 = (text: string) => new Uint8Array(Buffer.from(text, 'latin1'));
+    // An implicit VR little endian item holding a Referenced SOP Instance UID (PS3.5 §6.2.2).
+    const item = encodeDataSet(
+      [{ tag: 0x00081155, vr: 'UI', value: '1.2.3.4.5' }],
+      IMPLICIT_VR_LITTLE_ENDIAN,
+    );
+    const itemHeader = new Uint8Array([0xfe, 0xff, 0x00, 0xe0, item.length, 0, 0, 0]);
+    const file = writePart10([
+      ...imageInstanceElementsFor().filter((e) => e.tag !== 0x00100010 && e.tag !== 0x00080020),
+      { tag: 0x00100010, vr: 'UN', value: latin1('Doe^John') },
+      { tag: 0x00081140, vr: 'UN', value: new Uint8Array([...itemHeader, ...item]) },
+      { tag: 0x00080020, vr: 'UN', value: latin1('20200101') },
+    ]);
+    const batch = new DeidentifyBatch(['retainLongitudinalModifiedDates'], KEY);
+    const result = deidentify(file, batch);
+    const output = readDataSet(result.bytes);
+    assert.equal(output.elements['x00100010']?.length, 0, "Patient's Name emptied");
+    assert.equal(output.elements['x00081140'], undefined, 'the UN sequence is removed');
+    assert.equal(
+      output.string('x00080020'),
+      shiftDates('20200101', 'DA', batch.dateShiftDays('P1')),
+    );
+    assert.ok(result.changes.some((c) => c.rule === 'sequence stored as UN'));
+    await dcmdump(result.bytes, 'un-values');
   });
 
   it('refuses contradicting options and short keys', () => {

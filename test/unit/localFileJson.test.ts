@@ -4,16 +4,24 @@
  * Specific Character Set, and the header size limit refused with its own error.
  */
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { DicomFileError } from '../../src/dicom/part10';
+import { DicomFileError, readDataSet } from '../../src/dicom/part10';
 import {
   HEADER_MAX_BYTES,
   INLINE_BINARY_MAX_BYTES,
   readLocalDicomJson,
 } from '../../src/dicom/localFileJson';
-import { Tag } from '../../src/dicom/tags';
-import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
+import { ParserTag, Tag } from '../../src/dicom/tags';
+import {
+  encodedPersonName as encodedName,
+  ensureSampleFiles,
+  type SampleCatalog,
+} from '../support/sampleFiles';
+import { makeTempDir } from '../support/tempDirs';
+
+const GIB = 1024 * 1024 * 1024;
 
 describe('readLocalDicomJson', () => {
   let samples: SampleCatalog;
@@ -74,6 +82,45 @@ describe('readLocalDicomJson', () => {
       headerMaxBytes: size,
     });
     assert.equal(whole.bytesRead, size);
+  });
+
+  it('a 1 GB file (sparse: CT_small with 1 GiB of Pixel Data) costs its header only', async () => {
+    const bytes = await readFile(samples.files.ctSmall.path);
+    const pixelData = readDataSet(bytes).elements[ParserTag.PixelData]!;
+    // Explicit VR OW: the 4-byte length sits just before the value (PS3.5 §7.1.2).
+    const header = Buffer.from(bytes.subarray(0, pixelData.dataOffset));
+    header.writeUInt32LE(GIB, pixelData.dataOffset - 4);
+    const path = join(makeTempDir('dicomweb-local-json-'), 'gigabyte.dcm');
+    await writeFile(path, header);
+    await truncate(path, header.length + GIB);
+    const started = performance.now();
+    const { dataset, bytesRead } = await readLocalDicomJson(path, {
+      bulkDataBase: 'file:///g.dcm',
+    });
+    const elapsedMs = performance.now() - started;
+    assert.equal((await stat(path)).size, header.length + GIB);
+    assert.deepEqual(dataset[Tag.PixelData], { vr: 'OW', BulkDataURI: 'file:///g.dcm#7FE00010' });
+    assert.ok(bytesRead <= 256 * 1024, `${bytesRead} bytes read of 1 GiB`);
+    console.log(
+      `      1 GiB file as DICOM JSON: ${bytesRead} bytes read in ${elapsedMs.toFixed(1)} ms`,
+    );
+    assert.ok(elapsedMs < 300, `${elapsedMs.toFixed(1)} ms`);
+  });
+
+  it('a file cut inside its Pixel Data: the data set before it, and a note saying so', async () => {
+    const { dataset, note } = await readLocalDicomJson(samples.broken.truncatedMr, {
+      bulkDataBase: 'file:///cut.dcm',
+    });
+    assert.equal(encodedName(dataset[Tag.PatientName]?.Value?.[0]), 'CompressedSamples^MR1');
+    assert.deepEqual(dataset[Tag.PixelData], { vr: 'OW', BulkDataURI: 'file:///cut.dcm#7FE00010' });
+    assert.match(note ?? '', /truncated.*Shown: the data set up to Pixel Data\./);
+  });
+
+  it('a file cut inside a sequence is refused with the reason (nothing to show as JSON)', async () => {
+    await assert.rejects(
+      readLocalDicomJson(samples.broken.truncatedRtPlan, { bulkDataBase: 'file:///plan.dcm' }),
+      (error: unknown) => error instanceof DicomFileError && error.code === 'TRUNCATED',
+    );
   });
 
   it('a file that is not DICOM says so', async () => {

