@@ -17,8 +17,7 @@ import {
   DicomEditorProvider,
 } from './editor/DicomEditorProvider';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
-import { NotebookControllers } from './notebookHost/controllers';
-import { DicomWebNotebookSerializer, NOTEBOOK_TYPE } from './notebookHost/serializer';
+import { registerNotebooks } from './notebookHost/controllers';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
@@ -112,9 +111,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
-    // Notebooks (issue 15): the file format, and one kernel per connection.
-    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
-    new NotebookControllers({ connections, clients, localServer, log }),
+    ...registerNotebooks({ connections, clients, localServer, log }),
   );
   if (
     vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)

@@ -16,7 +16,12 @@ import {
   type LocalServerManager,
 } from '../localServerHost/LocalServerManager';
 import { NotebookRun } from '../notebook/cells';
-import { CURL_LANGUAGE, NOTEBOOK_TYPE, REQUEST_LANGUAGE } from './serializer';
+import {
+  CURL_LANGUAGE,
+  DicomWebNotebookSerializer,
+  NOTEBOOK_TYPE,
+  REQUEST_LANGUAGE,
+} from './serializer';
 
 /** The controller id of a connection (the tests select a kernel by it). */
 export function controllerId(connectionId: string): string {
@@ -28,6 +33,14 @@ export interface NotebookControllerDeps {
   clients: ClientFactory;
   localServer: LocalServerManager;
   log: vscode.LogOutputChannel;
+}
+
+/** Notebooks (issue 15): the `*.dicomweb.md` file format, and one kernel per connection. */
+export function registerNotebooks(deps: NotebookControllerDeps): vscode.Disposable[] {
+  return [
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
+    new NotebookControllers(deps),
+  ];
 }
 
 export class NotebookControllers implements vscode.Disposable {
