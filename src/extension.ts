@@ -17,6 +17,7 @@ import {
   DicomEditorProvider,
 } from './editor/DicomEditorProvider';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
+import { registerNotebooks } from './notebookHost/controllers';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
@@ -110,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
+    ...registerNotebooks({ connections, clients, localServer, log }),
   );
   if (
     vscode.workspace.getConfiguration('dicomweb').get<boolean>('localServer.startOnStartup', false)

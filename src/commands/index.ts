@@ -21,6 +21,8 @@ import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
 import { compareMetadata, openMetadata } from './openMetadata';
 import { openFileAsJson } from './openFileAsJson';
+import { newNotebook } from './newNotebook';
+import { openTutorialNotebook } from './openTutorialNotebook';
 import { revokeOrigins } from './origins';
 import { previewFile, previewInstance } from './preview';
 import { loadMore, refresh } from './refresh';
@@ -137,6 +139,9 @@ function fileAndServiceCommands(services: Services): Record<string, CommandHandl
     'dicomweb.file.compareWithServer': (uri, connectionId) =>
       compareFileWithServer(services, uri, connectionId),
     'dicomweb.log.show': () => showLog(services),
+    'dicomweb.notebook.new': () => newNotebook(services.log),
+    'dicomweb.notebook.openTutorial': (folder) =>
+      openTutorialNotebook(services, folder as vscode.Uri | undefined),
     'dicomweb.origins.revoke': (origins) =>
       revokeOrigins(services, origins as string[] | undefined),
     'dicomweb.localServer.start': (folder) =>

@@ -58,6 +58,11 @@ const RULES: ImportRule[] = [
     why: 'store and download are parts the client is built from: importing the client back draws a circle',
   },
   {
+    from: ['src/notebook/'],
+    only: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/notebook/'],
+    why: 'the notebook file, its requests and their answers are text and data: read, run and rendered in plain Node so the tests and the benchmark need no VS Code',
+  },
+  {
     from: ['src/server/'],
     only: ['src/dicom/', 'src/mime/', 'src/server/'],
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
@@ -71,13 +76,21 @@ const RULES: ImportRule[] = [
       'src/preview/',
       'src/editor/',
       'src/localServerHost/',
+      'src/notebookHost/',
       'src/services.ts',
       'src/extension.ts',
     ],
     why: 'settings, secrets and prompts are what the views and commands stand on: they know none of them',
   },
   {
-    from: ['src/tree/', 'src/documents/', 'src/preview/', 'src/editor/', 'src/localServerHost/'],
+    from: [
+      'src/tree/',
+      'src/documents/',
+      'src/preview/',
+      'src/editor/',
+      'src/localServerHost/',
+      'src/notebookHost/',
+    ],
     not: ['src/commands/', 'src/services.ts', 'src/extension.ts'],
     why: 'views, documents, the preview and the DICOM editor are handed what they need; the commands use them, and the container is built at the top',
   },
@@ -87,7 +100,7 @@ const RULES: ImportRule[] = [
     why: 'activate registers the commands; a command never reaches back into activation',
   },
   {
-    from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/'],
+    from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/', 'src/notebook/'],
     not: ['vscode'],
     why: 'these rooms run outside VS Code too (the server process, the CLI, the benchmark, these tests)',
   },

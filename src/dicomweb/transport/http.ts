@@ -268,6 +268,9 @@ export class HttpTransport {
     const declared = declaredLengthOver(response.headers, limit);
     if (declared !== undefined) {
       deadline.clear();
+      // undici's body emits RequestAbortedError when destroyed: with no listener that
+      // 'error' event would crash the process (the extension host) after the typed error below.
+      response.body.on('error', () => undefined);
       response.body.destroy();
       throw tooLarge(
         request.method,

@@ -1,0 +1,66 @@
+/**
+ * One notebook's run state: the answers of its named cells (for `{{name.row.Keyword}}`),
+ * and the whole path of one cell from text to outputs: placeholders, reading, sending,
+ * rendering. The controller (src/notebookHost/controller.ts) and the tests drive this same
+ * code, so what the tests check is what a user sees.
+ */
+import type { DicomJsonDataset } from '../dicom/types';
+import type { DicomWebClient } from '../dicomweb/client';
+import type { RequestSpec } from '../dicomweb/requests';
+import { renderAnswer, renderError, type RenderedOutput } from './render';
+import { parseRequestCell } from './request';
+import { runRequest, type CellAnswer, type NotebookLimits } from './run';
+import { resolveCellText } from './variables';
+
+export interface CellResult {
+  ok: boolean;
+  outputs: RenderedOutput[];
+  answer?: CellAnswer;
+  /** True when the cell's text held an Authorization header (or --user) that was dropped. */
+  droppedAuthorization: boolean;
+}
+
+export const DROPPED_AUTHORIZATION =
+  "The cell's Authorization header was not sent: the connection's own credentials were used (a notebook never stores one).";
+
+export class NotebookRun {
+  private readonly answers = new Map<string, DicomJsonDataset[]>();
+
+  constructor(
+    private readonly folder: string,
+    private readonly limits: Partial<NotebookLimits> = {},
+  ) {}
+
+  /** The answer rows of a named cell, as references read them. */
+  answerOf(name: string): readonly DicomJsonDataset[] | undefined {
+    return this.answers.get(name);
+  }
+
+  async runCell(client: DicomWebClient, text: string, signal?: AbortSignal): Promise<CellResult> {
+    let spec: RequestSpec | undefined;
+    let droppedAuthorization = false;
+    try {
+      const request = parseRequestCell(
+        resolveCellText(text, { folder: this.folder, answers: this.answers }),
+        client.baseUrl,
+      );
+      spec = request.spec;
+      droppedAuthorization = request.droppedAuthorization;
+      const answer = await runRequest(client, request.spec, {
+        folder: this.folder,
+        signal,
+        limits: this.limits,
+      });
+      if (request.name) this.answers.set(request.name, answer.datasets ?? []);
+      const notes = [...(droppedAuthorization ? [DROPPED_AUTHORIZATION] : []), ...request.warnings];
+      return { ok: true, outputs: renderAnswer(answer, notes), answer, droppedAuthorization };
+    } catch (error) {
+      const outputs = renderError(error, spec, {
+        baseUrl: client.baseUrl,
+        serverRoot: client.serverRoot,
+        authKind: client.authProvider.kind,
+      });
+      return { ok: false, outputs, droppedAuthorization };
+    }
+  }
+}

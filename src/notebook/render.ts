@@ -1,0 +1,177 @@
+/**
+ * A cell's answer as notebook outputs: HTML a person reads (a table for a search, the list
+ * of parts of a retrieve, the per-instance outcomes of a STOW) and the JSON itself as
+ * `application/json`. Every output starts with the status line: status, time and size.
+ * Pure text; the controller wraps these in `vscode.NotebookCellOutputItem`s.
+ */
+import { lookupTag } from '../dicom/dictionary';
+import { getStrings } from '../dicom/json';
+import type { DicomJsonDataset } from '../dicom/types';
+import { toCurl } from '../dicomweb/curl';
+import type { RequestSpec } from '../dicomweb/requests';
+import { DicomWebError, DicomWebHttpError, STATUS_TEXT } from '../dicomweb/transport/errors';
+import { describeOutcome } from '../dicomweb/transfer/outcomeText';
+import type { CellAnswer, PartSummary } from './run';
+
+export interface RenderedOutput {
+  mime: 'text/html' | 'application/json' | 'text/plain';
+  data: string;
+}
+
+/** Rows of a search shown in its table (the JSON output holds every row): 1,000. */
+export const TABLE_ROWS = 1000;
+
+export function renderAnswer(answer: CellAnswer, notes: readonly string[] = []): RenderedOutput[] {
+  const html = [statusLine(answer), ...noteList([...notes, ...answer.warnings]), body(answer)];
+  const outputs: RenderedOutput[] = [{ mime: 'text/html', data: html.join('\n') }];
+  if (answer.json !== undefined) {
+    outputs.push({ mime: 'application/json', data: JSON.stringify(answer.json, null, 2) });
+  }
+  return outputs;
+}
+
+function body(answer: CellAnswer): string {
+  switch (answer.kind) {
+    case 'search':
+      return searchTable(answer.datasets ?? []);
+    case 'parts':
+      return partsTable(answer.parts ?? [], answer.partCount ?? 0);
+    case 'store':
+      return storeTable(answer);
+    case 'delete':
+      return deleteText(answer);
+    case 'metadata':
+      return `<p>${count(answer.datasets?.length ?? 0, 'instance')} of metadata (DICOM JSON below).</p>`;
+    default:
+      return answer.json === undefined
+        ? `<p>${escapeHtml(answer.contentType ?? 'no content type')}, ${size(answer.bytes)}.</p>`
+        : '';
+  }
+}
+
+function statusLine(answer: CellAnswer): string {
+  const what =
+    answer.kind === 'store'
+      ? `${size(answer.bytes)} sent`
+      : answer.kind === 'delete'
+        ? `${answer.deleteRequests?.length ?? 0} request(s)`
+        : size(answer.bytes);
+  const status = answer.status
+    ? `${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trim()
+    : 'done';
+  return `<p class="dicomweb-status"><strong>${escapeHtml(status)}</strong> · ${Math.round(answer.ms)} ms · ${what} · <code>${escapeHtml(`${answer.request.method} ${answer.request.path}`)}</code></p>`;
+}
+
+function noteList(notes: readonly string[]): string[] {
+  return notes.length
+    ? [`<ul>${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`]
+    : [];
+}
+
+/** Keywords as columns, in tag order; values as the DICOM JSON has them (UIDs whole). */
+export function searchTable(datasets: readonly DicomJsonDataset[]): string {
+  if (!datasets.length) return '<p>No match.</p>';
+  const tags = [...new Set(datasets.flatMap((row) => Object.keys(row)))].sort();
+  const shown = datasets.slice(0, TABLE_ROWS);
+  const head = tags
+    .map((tag) => `<th title="${tag}">${escapeHtml(lookupTag(tag)?.keyword || tag)}</th>`)
+    .join('');
+  const rows = shown.map(
+    (row) => `<tr>${tags.map((tag) => `<td>${cellValue(row, tag)}</td>`).join('')}</tr>`,
+  );
+  const more =
+    datasets.length > shown.length
+      ? `<p>First ${shown.length} of ${datasets.length} rows; all are in the JSON.</p>`
+      : '';
+  return `<p>${count(datasets.length, 'row')}.</p><table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
+}
+
+function cellValue(row: DicomJsonDataset, tag: string): string {
+  const attribute = row[tag];
+  if (!attribute) return '';
+  if (attribute.vr === 'SQ') return `${attribute.Value?.length ?? 0} item(s)`;
+  if (attribute.BulkDataURI || attribute.InlineBinary !== undefined) return '(binary)';
+  const text = escapeHtml(getStrings(row, tag).join('\\'));
+  return attribute.vr === 'UI' ? `<code>${text}</code>` : text;
+}
+
+function partsTable(parts: readonly PartSummary[], partCount: number): string {
+  const rows = parts.map(
+    (part, index) =>
+      `<tr><td>${index + 1}</td><td>${escapeHtml(part.mediaType)}</td><td>${escapeHtml(part.transferSyntaxUid ?? '')}</td><td>${size(part.bytes)}</td><td><code>${escapeHtml(part.sopInstanceUid ?? '')}</code></td></tr>`,
+  );
+  const more =
+    partCount > parts.length
+      ? `<p>${partCount - parts.length} more part(s) counted, not listed.</p>`
+      : '';
+  return `<p>${count(partCount, 'part')}.</p><table><thead><tr><th>#</th><th>Media type</th><th>Transfer syntax</th><th>Size</th><th>SOP Instance UID</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
+}
+
+function storeTable(answer: CellAnswer): string {
+  const store = answer.store!;
+  const rows = store.outcomes.map(
+    (outcome) =>
+      `<tr><td>${escapeHtml(baseName(outcome.file))}</td><td>${escapeHtml(outcome.status)}</td><td><code>${escapeHtml(outcome.sopInstanceUid ?? '')}</code></td><td>${escapeHtml(describeOutcome(outcome))}</td></tr>`,
+  );
+  const headline = [`${store.stored} stored`];
+  if (store.warnings) headline.push(`${store.warnings} with warnings`);
+  if (store.failed) headline.push(`${store.failed} failed`);
+  if (store.skipped) headline.push(`${store.skipped} skipped`);
+  return `<p>${headline.join(', ')}.</p><table><thead><tr><th>File</th><th>Outcome</th><th>SOP Instance UID</th><th>Reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function deleteText(answer: CellAnswer): string {
+  const sent = (answer.deleteRequests ?? []).map(
+    (request) => `<li><code>${escapeHtml(`${request.method} ${request.path}`)}</code></li>`,
+  );
+  return `<p>Deleted <code>${escapeHtml(answer.request.path)}</code>. Sent:</p><ul>${sent.join('')}</ul>`;
+}
+
+/**
+ * A failed cell: the status, the server's own message, and the request sent as cURL with
+ * the credential as a placeholder (never the real one).
+ */
+export function renderError(
+  error: unknown,
+  request: RequestSpec | undefined,
+  connection: { baseUrl: string; serverRoot?: string; authKind: 'none' | 'bearer' | 'basic' },
+): RenderedOutput[] {
+  const status =
+    error instanceof DicomWebHttpError
+      ? `${error.status} ${error.statusText}`
+      : error instanceof DicomWebError
+        ? error.code
+        : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const server =
+    error instanceof DicomWebError && error.serverMessage
+      ? `<p>The server said: ${escapeHtml(error.serverMessage)}</p>`
+      : '';
+  const sent = request
+    ? `<p>Request sent:</p><pre>${escapeHtml(toCurl(request, { ...connection }))}</pre>`
+    : '';
+  return [
+    {
+      mime: 'text/html',
+      data: `<p class="dicomweb-error"><strong>${escapeHtml(status)}</strong></p><p>${escapeHtml(message)}</p>${server}${sent}`,
+    },
+  ];
+}
+
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+export function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
