@@ -245,7 +245,8 @@ function convertValue(
   if (length === UNDEFINED)
     throw new TranscodeError(`element (${hex(tag)}) has an undefined length but is not a sequence`);
   need(src, length, `the value of (${hex(tag)})`);
-  const value = src.bytes.slice(src.pos, src.pos + length);
+  // A copy (Buffer#slice would be a view): values are swapped in place, never the caller's bytes.
+  const value = Uint8Array.prototype.slice.call(src.bytes, src.pos, src.pos + length);
   src.pos += length;
   // A value too long for a 2-byte length is written as UN (PS3.5 §6.2.2).
   const vr = !LONG_VRS.has(given) && length > 0xffff ? 'UN' : given;

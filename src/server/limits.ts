@@ -80,6 +80,14 @@ export const MAX_OTHER_BODY_BYTES = 64 * 1024;
 export const MAX_FRAME_LIST_LENGTH = 2048;
 
 /**
+ * Largest stored instance converted to Explicit VR Little Endian for a retrieve that names no
+ * transfer syntax (wado.ts): the conversion holds the file and its converted copy in memory,
+ * one instance at a time. 1 GiB covers large multi-frame CT and MR; a larger instance stored
+ * Implicit VR or Big Endian answers 406 with how to ask for it as stored.
+ */
+export const MAX_TRANSCODE_BYTES = 1024 ** 3;
+
+/**
  * How long a connection closed after a refusal (413) keeps reading and dropping what the
  * client still sends, after our FIN, before it is torn down. Closing at once while bytes
  * are still arriving makes the kernel answer them with a reset, and a reset can destroy
@@ -100,6 +108,7 @@ export interface ServerLimits {
   maxStowBodyBytes: number;
   maxOtherBodyBytes: number;
   maxFrameListLength: number;
+  maxTranscodeBytes: number;
   lingerMs: number;
 }
 
@@ -114,6 +123,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxStowBodyBytes: MAX_STOW_BODY_BYTES,
   maxOtherBodyBytes: MAX_OTHER_BODY_BYTES,
   maxFrameListLength: MAX_FRAME_LIST_LENGTH,
+  maxTranscodeBytes: MAX_TRANSCODE_BYTES,
   lingerMs: LINGER_MS,
 });
 

@@ -214,7 +214,15 @@ class Exchange {
 
   /** WADO-RS of whole instances; `single` for the instance level. */
   retrieve(nodes: InstanceNode[], single: boolean): Promise<void> {
-    return retrieveInstances(this.res, this.context.dir, nodes, this.req.headers.accept, single);
+    const { dir, limits } = this.context;
+    return retrieveInstances(
+      this.res,
+      dir,
+      nodes,
+      this.req.headers.accept,
+      single,
+      limits.maxTranscodeBytes,
+    );
   }
 }
 

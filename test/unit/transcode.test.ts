@@ -103,7 +103,9 @@ describe('toExplicitVrLittleEndian', () => {
     if (!existsSync(DCMCONV)) assert.fail(`${DCMCONV} is missing: install dcmtk`);
     for (const sample of convertible()) {
       const source = await readFile(sample.path);
+      const untouched = Buffer.from(source);
       const converted = toExplicitVrLittleEndian(source);
+      assert.ok(source.equals(untouched), `${sample.name}: the input was changed`);
       assert.equal(transferSyntaxOf(readDataSet(converted)), TransferSyntax.ExplicitVRLittleEndian);
       const mine = join(work, `${sample.name}.mine.dcm`);
       const theirs = join(work, `${sample.name}.dcmtk.dcm`);
