@@ -102,7 +102,9 @@ type InstanceEncoding = 'stored' | 'converted';
  * PS3.18 §8.7.3.5.2: no transfer-syntax parameter means Explicit VR Little Endian; `*` lets
  * the origin server pick, and we pick the stored encoding (as the Azure DICOM service does:
  * "transfer-syntax=*" returns the file as uploaded). Stored Implicit VR or Big Endian instances
- * are converted for an Explicit VR LE answer, as the Azure service transcodes them.
+ * are converted for an Explicit VR LE answer, as the Azure service transcodes them. Azure's
+ * conformance statement (v2, "Retrieve an Instance"): `*\/*` without a transfer syntax means
+ * `*`, so an absent Accept (RFC 9110 §12.5.1: `*\/*`) gets the file as stored.
  */
 function instanceEncoding(
   node: InstanceNode,
@@ -147,7 +149,7 @@ export async function retrieveInstances(
   maxTranscodeBytes = Infinity,
 ): Promise<void> {
   for (const range of parseDicomAccept(accept)) {
-    const asked = transferSyntaxOfRange(range);
+    const asked = transferSyntaxOfRange(range) ?? (range.mediaType === '*/*' ? '*' : undefined);
     const encodings = nodes.map((node) => instanceEncoding(node, asked, maxTranscodeBytes));
     if (encodings.some((e) => !e)) continue;
     if (range.mediaType === 'application/dicom' && singleInstance) {
@@ -319,8 +321,12 @@ const DEFAULT_SYNTAX_OF_MEDIA_TYPE: Readonly<Record<string, string>> = {
 };
 
 function frameSyntaxOfRange(range: AcceptRange): string {
+  const asked = transferSyntaxOfRange(range);
+  if (asked) return asked;
+  // Azure v2, "Retrieve Frames": `*\/*` without a transfer syntax means `*`.
+  if (range.mediaType === '*/*') return '*';
   const type = isMultipartRange(range) ? innerTypeOfRange(range) : range.mediaType;
-  return transferSyntaxOfRange(range) ?? DEFAULT_SYNTAX_OF_MEDIA_TYPE[type ?? ''] ?? ELE;
+  return DEFAULT_SYNTAX_OF_MEDIA_TYPE[type ?? ''] ?? ELE;
 }
 
 interface FrameChoice {

@@ -108,13 +108,16 @@ describe('retrieve of Implicit VR and Big Endian instances (converted, as Azure 
     }
   });
 
-  it('answers no Accept, Explicit VR LE and transfer-syntax=* as PS3.18 §8.7.3.5.2 and Azure say', async () => {
+  it('answers no Accept, */*, no transfer syntax, Explicit VR LE and * as PS3.18 §8.7.3.5.2 and Azure say', async () => {
     for (const sample of convertible()) {
       const server = await serve(sample);
       const stored = await readFile(sample.path);
       const path = instancePath(sample);
       const cases: Array<[string | undefined, string, Uint8Array]> = [
-        [undefined, ELE, toExplicitVrLittleEndian(stored)],
+        // Azure v2: `*/*` (and so no Accept) means transfer-syntax=*, the file as stored.
+        [undefined, sample.transferSyntaxUid, stored],
+        ['*/*', sample.transferSyntaxUid, stored],
+        ['multipart/related; type="application/dicom"', ELE, toExplicitVrLittleEndian(stored)],
         [
           `multipart/related; type="application/dicom"; transfer-syntax=${ELE}`,
           ELE,
@@ -171,11 +174,12 @@ describe('retrieve of Implicit VR and Big Endian instances (converted, as Azure 
     const sample = catalog.files.mrSmallImplicit;
     const size = (await readFile(sample.path)).length;
     const over = await serve(sample, { maxTranscodeBytes: size - 1 });
-    const refused = await rawRequest(over, 'GET', instancePath(sample));
+    const defaultSyntax = { accept: 'multipart/related; type="application/dicom"' };
+    const refused = await rawRequest(over, 'GET', instancePath(sample), defaultSyntax);
     assert.equal(refused.status, 406);
     assert.match(refused.text, new RegExp(`${size} bytes\\) is over the ${size - 1}-byte limit`));
     const at = await serve(sample, { maxTranscodeBytes: size });
-    assert.equal((await rawRequest(at, 'GET', instancePath(sample))).status, 200);
+    assert.equal((await rawRequest(at, 'GET', instancePath(sample), defaultSyntax)).status, 200);
   });
 });
 
@@ -188,7 +192,9 @@ describe('retrieve of compressed instances (not decodable by the server)', () =>
     for (const sample of compressed) {
       const server = await serve(sample);
       const path = instancePath(sample);
-      const refused = await rawRequest(server, 'GET', path);
+      const refused = await rawRequest(server, 'GET', path, {
+        accept: 'multipart/related; type="application/dicom"',
+      });
       assert.equal(refused.status, 406, sample.name);
       const message = (refused.json() as { message: string }).message;
       assert.ok(message.includes(sample.transferSyntaxUid), message);
@@ -209,8 +215,14 @@ describe('retrieve of compressed instances (not decodable by the server)', () =>
     ] as const) {
       const server = await serve(sample);
       const path = `${instancePath(sample)}/frames/1`;
-      const refused = await rawRequest(server, 'GET', path);
+      const refused = await rawRequest(server, 'GET', path, {
+        accept: 'multipart/related; type="application/octet-stream"',
+      });
       assert.equal(refused.status, 406);
+      // Azure v2: `*/*` means transfer-syntax=*, the frames as stored.
+      const any = await rawRequest(server, 'GET', path);
+      assert.equal(any.status, 200, any.text.slice(0, 200));
+      assert.match(String(any.headers['content-type']), /^multipart\/related/);
       assert.match(
         refused.text,
         new RegExp(
