@@ -136,6 +136,12 @@ function uid(value: string, what: string): string {
   return value;
 }
 
+/** 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. */
+function apiMajorVersion(baseUrl: string): number {
+  const match = /\/v(\d+)(?:\.\d+)?(?:-prerelease)?$/.exec(baseUrl);
+  return match ? Number(match[1]) : 2;
+}
+
 function bulkDataUriFor(baseUrl: string) {
   return (node: InstanceNode, path: string[]) =>
     `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
@@ -190,7 +196,14 @@ class Exchange {
     return handleStow(
       this.req,
       this.res,
-      { storage, baseUrl: this.baseUrl, reserved, log, maxBodyBytes: limits.maxStowBodyBytes },
+      {
+        storage,
+        baseUrl: this.baseUrl,
+        reserved,
+        log,
+        maxBodyBytes: limits.maxStowBodyBytes,
+        apiVersion: apiMajorVersion(this.baseUrl),
+      },
       studyUid,
     );
   }

@@ -45,6 +45,12 @@ export const FailureReason = {
   BeingCreated: 45071,
 } as const;
 
+/** Warning reasons of the Azure DICOM service conformance statement v2 (Store warning codes). */
+export const WarningReason = {
+  /** The data set has validation warnings (the stored instance is listed with them). */
+  ValidationWarnings: 1,
+} as const;
+
 /** Instances kept in memory while a part is written: small ones are parsed from memory. */
 const IN_MEMORY_PART = 256 * 1024;
 const DICOM_TYPES = new Set(['application/dicom', 'application/octet-stream']);
@@ -57,6 +63,8 @@ interface PartResult {
   sopClassUid?: string;
   sopInstanceUid?: string;
   failure?: { code: number; comment: string };
+  /** Stored, with these warnings (Azure v2: WarningReason and FailedAttributesSequence). */
+  warnings?: { code: number; comment: string }[];
   /** Write and fsync of the temporary file, in the background; gives its modification time. */
   synced?: Promise<{ mtimeMs: number }>;
 }
@@ -70,6 +78,8 @@ export interface StowContext {
   log: (line: string) => void;
   /** Largest body read; more is 413 and the connection closes (limits.ts MAX_STOW_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** Major API version of the request's path (`/v1…` → 1); v1 and v2 validate differently. */
+  apiVersion?: number;
 }
 
 /**
@@ -270,7 +280,9 @@ function stowAnswer(
       Value: stored.map((r) => referencedItem(r, baseUrl)),
     };
   }
-  const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
+  // Azure: 202 when "others failed or returned warnings".
+  const warned = stored.some((r) => r.warnings?.length);
+  const status = failed.length === 0 && !warned ? 200 : stored.length > 0 ? 202 : 409;
   return { status, body, stored: stored.length, failed: failed.length };
 }
 
@@ -298,6 +310,20 @@ function failedItem(r: PartResult): Record<string, unknown> {
 
 /** One item of the ReferencedSOPSequence (0008,1199), with the instance's RetrieveURL. */
 function referencedItem(r: PartResult, baseUrl: string): Record<string, unknown> {
+  const item = referencedUids(r, baseUrl);
+  if (r.warnings?.length) {
+    // Azure v2: WarningReason (0008,1196) and one ErrorComment per attribute in the
+    // FailedAttributesSequence (0074,1048) of the stored instance's item.
+    item[Tag.WarningReason] = { vr: 'US', Value: [r.warnings[0]!.code] };
+    item[Tag.FailedAttributesSequence] = {
+      vr: 'SQ',
+      Value: r.warnings.map((w) => ({ [Tag.ErrorComment]: { vr: 'LO', Value: [w.comment] } })),
+    };
+  }
+  return item;
+}
+
+function referencedUids(r: PartResult, baseUrl: string): Record<string, unknown> {
   return {
     [Tag.ReferencedSOPClassUID]: {
       vr: 'UI',
@@ -362,6 +388,12 @@ async function receivePart(
   if (refused) {
     result.failure = refused;
     return result;
+  }
+  if (!identity.patientId) {
+    // v2 only (v1 refused it above): stored, with a warning, as the Azure service does.
+    result.warnings = [
+      { code: WarningReason.ValidationWarnings, comment: 'PatientID (0010,0020) is empty' },
+    ];
   }
   let dataSet: DataSet;
   try {
@@ -463,7 +495,7 @@ function refusal(
   context: StowContext,
   studyUid: string | undefined,
 ): { code: number; comment: string } | undefined {
-  const problem = validate(identity);
+  const problem = validate(identity, context.apiVersion ?? 2);
   if (problem) return { code: FailureReason.ValidationFailure, comment: problem };
   if (studyUid && identity.studyInstanceUid !== studyUid) {
     return {
@@ -493,9 +525,11 @@ function refusal(
 /**
  * Azure DICOM service conformance statement, "Store": StudyInstanceUID, SeriesInstanceUID,
  * SOPInstanceUID, SOPClassUID and PatientID are required; UIDs are 1–64 characters of
- * digits, letters, `.` and `-`.
+ * digits, letters, `.` and `-`. PatientID must be present; v2 "can have the value as null"
+ * (conformance statement v2, "Store required attributes"), v1 needs a value (the service's
+ * StoreDatasetValidator: a value in v1, presence in v2, and a warning for an empty one).
  */
-function validate(identity: InstanceIdentity): string | undefined {
+function validate(identity: InstanceIdentity, apiVersion: number): string | undefined {
   for (const [name, uid] of [
     ['StudyInstanceUID', identity.studyInstanceUid],
     ['SeriesInstanceUID', identity.seriesInstanceUid],
@@ -504,7 +538,9 @@ function validate(identity: InstanceIdentity): string | undefined {
   ] as const) {
     if (!isAcceptableUid(uid)) return `${name} "${uid.slice(0, 40)}" is not a valid UID`;
   }
-  if (!identity.patientId) return 'PatientID (0010,0020) is missing';
+  if (!identity.patientIdPresent) return 'PatientID (0010,0020) is missing';
+  if (!identity.patientId && apiVersion < 2)
+    return 'PatientID (0010,0020) is empty (v1 needs a value; v2 accepts it)';
   return undefined;
 }
 
