@@ -188,7 +188,8 @@ class Exchange {
       this.res.end();
       return;
     }
-    sendJson(this.res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(this.baseUrl)));
+    const results = await answer(dir, parsed, nodes, bulkDataUriFor(this.baseUrl), this.baseUrl);
+    sendJson(this.res, 200, results);
   }
 
   stow(studyUid?: string): Promise<void> {

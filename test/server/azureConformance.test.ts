@@ -106,3 +106,30 @@ describe('PatientID at STOW, as the Azure service validates it', () => {
     }
   });
 });
+
+describe('RetrieveURL (0008,1190) in QIDO-RS answers (PS3.18 §10.6.3.3)', () => {
+  it('is at study, series and instance level, and each URL retrieves what the result names', async () => {
+    const target = await server();
+    const { bytes, params } = smallInstance('qido-retrieve-url');
+    assert.equal((await stow(target, 'v2', bytes)).status, 200);
+    const base = `${target.url}/v2`;
+    const expected = {
+      studies: `${base}/studies/${params.studyUid}`,
+      series: `${base}/studies/${params.studyUid}/series/${params.seriesUid}`,
+      instances: `${base}/studies/${params.studyUid}/series/${params.seriesUid}/instances/${params.sopInstanceUid}`,
+    };
+    for (const [level, url] of Object.entries(expected)) {
+      const found = await rawRequest(target, 'GET', `/v2/${level}`, {
+        accept: 'application/dicom+json',
+      });
+      assert.equal(found.status, 200);
+      const [result] = found.json() as Json[];
+      assert.deepEqual(result![Tag.RetrieveURL], { vr: 'UR', Value: [url] }, level);
+      const retrieved = await rawRequest(target, 'GET', new URL(url).pathname, {
+        accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+      });
+      assert.equal(retrieved.status, 200, `${level}: ${url}`);
+      assert.ok(retrieved.body.includes(bytes), `${level}: the stored instance`);
+    }
+  });
+});
