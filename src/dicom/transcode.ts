@@ -16,9 +16,10 @@
  * - The File Meta Information (always Explicit VR Little Endian, PS3.10 §7.1) is kept, with
  *   its Transfer Syntax UID (0002,0010) and group length (0002,0000) rewritten.
  *
- * Pure: bytes in, bytes out, no node: imports.
+ * Pure: bytes in, bytes out; no node: import of its own.
  */
 import { lookupTag } from './dictionary';
+import { LONG_LENGTH_VRS } from './part10Writer';
 import { TransferSyntax } from './uids';
 
 /** Why a file could not be converted. */
@@ -30,23 +31,6 @@ export class TranscodeError extends Error {
 export const CONVERTIBLE_TO_EXPLICIT_LE: ReadonlySet<string> = new Set([
   TransferSyntax.ImplicitVRLittleEndian,
   TransferSyntax.ExplicitVRBigEndian,
-]);
-
-/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 §7.1.2). */
-const LONG_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'SV',
-  'UV',
 ]);
 
 /** Byte unit of the values of a VR, for swapping (PS3.5 §7.3); absent means bytes or text. */
@@ -211,7 +195,7 @@ function readHeader(src: Source, context: Context): { tag: number; vr: string; l
   need(src, 4, `the header of (${hex(tag)})`);
   const vr = String.fromCharCode(src.bytes[src.pos]!, src.bytes[src.pos + 1]!);
   if (!/^[A-Z]{2}$/.test(vr)) throw new TranscodeError(`element (${hex(tag)}) has no VR`);
-  if (LONG_VRS.has(vr)) {
+  if (LONG_LENGTH_VRS.has(vr)) {
     src.pos += 4;
     return { tag, vr, length: readU32(src) };
   }
@@ -224,7 +208,7 @@ function readHeader(src: Source, context: Context): { tag: number; vr: string; l
 function writeHeader(out: Output, tag: number, vr: string, length: number): number {
   out.tag(tag);
   out.u16(vr.charCodeAt(0) | (vr.charCodeAt(1) << 8));
-  if (LONG_VRS.has(vr)) {
+  if (LONG_LENGTH_VRS.has(vr)) {
     out.u16(0);
     out.u32(length);
     return out.length - 4;
@@ -249,7 +233,7 @@ function convertValue(
   const value = Uint8Array.prototype.slice.call(src.bytes, src.pos, src.pos + length);
   src.pos += length;
   // A value too long for a 2-byte length is written as UN (PS3.5 §6.2.2).
-  const vr = !LONG_VRS.has(given) && length > 0xffff ? 'UN' : given;
+  const vr = !LONG_LENGTH_VRS.has(given) && length > 0xffff ? 'UN' : given;
   const unit = src.little ? undefined : swapUnit(tag, given, context);
   if (unit) swapInPlace(value, unit);
   if (tag === BITS_ALLOCATED && length >= 2) context.bitsAllocated = value[0]! | (value[1]! << 8);
@@ -336,6 +320,17 @@ function convertSequence(
   } else out.patchU32(lengthAt, out.length - start);
 }
 
+/** A reader at the start of the File Meta, which is always Explicit VR Little Endian. */
+function metaSource(bytes: Uint8Array): Source {
+  return {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    pos: 132,
+    little: true,
+    explicit: true,
+  };
+}
+
 /** The File Meta Information: where it ends, and the transfer syntax it names. */
 function readMeta(bytes: Uint8Array): { end: number; transferSyntax: string } {
   if (
@@ -345,13 +340,7 @@ function readMeta(bytes: Uint8Array): { end: number; transferSyntax: string } {
     throw new TranscodeError(
       'not a DICOM Part 10 file (no "DICM" after the preamble, PS3.10 §7.1)',
     );
-  const src: Source = {
-    bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    pos: 132,
-    little: true,
-    explicit: true,
-  };
+  const src = metaSource(bytes);
   const context = { bitsAllocated: 0, pixelRepresentation: 0 };
   let transferSyntax = '';
   while (src.pos + 8 <= bytes.length && src.view.getUint16(src.pos, true) === 0x0002) {
@@ -371,13 +360,7 @@ function readMeta(bytes: Uint8Array): { end: number; transferSyntax: string } {
 /** Writes the File Meta with a new Transfer Syntax UID and a recomputed group length. */
 function writeMeta(bytes: Uint8Array, metaEnd: number, out: Output, transferSyntax: string): void {
   out.put(bytes.subarray(0, 132));
-  const src: Source = {
-    bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    pos: 132,
-    little: true,
-    explicit: true,
-  };
+  const src = metaSource(bytes);
   const context = { bitsAllocated: 0, pixelRepresentation: 0 };
   writeHeader(out, META_GROUP_LENGTH, 'UL', 4);
   const lengthAt = out.length;

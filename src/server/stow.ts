@@ -11,6 +11,7 @@
  *
  * Plain Node: no `vscode` import.
  */
+import { TransferSyntax } from '../dicom/uids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSet } from 'dicom-parser';
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -49,6 +50,8 @@ export const FailureReason = {
 export const WarningReason = {
   /** The data set has validation warnings (the stored instance is listed with them). */
   ValidationWarnings: 1,
+  /** 0xB007: data set does not match its SOP Class; the service warns Implicit VR files so. */
+  DatasetDoesNotMatchSOPClass: 45063,
 } as const;
 
 /** Instances kept in memory while a part is written: small ones are parsed from memory. */
@@ -389,12 +392,7 @@ async function receivePart(
     result.failure = refused;
     return result;
   }
-  if (!identity.patientId) {
-    // v2 only (v1 refused it above): stored, with a warning, as the Azure service does.
-    result.warnings = [
-      { code: WarningReason.ValidationWarnings, comment: 'PatientID (0010,0020) is empty' },
-    ];
-  }
+  result.warnings = storeWarnings(identity);
   let dataSet: DataSet;
   try {
     dataSet = await dataSetSource();
@@ -542,6 +540,28 @@ function validate(identity: InstanceIdentity, apiVersion: number): string | unde
   if (!identity.patientId && apiVersion < 2)
     return 'PatientID (0010,0020) is empty (v1 needs a value; v2 accepts it)';
   return undefined;
+}
+
+/**
+ * What a stored instance is warned about, as the Azure service's StoreDatasetValidator does:
+ * an empty PatientID (v2 only: v1 refused it in validate()) and, in every version, Implicit VR
+ * Little Endian (45063). The conformance statement v2 says "Only transfer syntaxes with explicit
+ * Value Representations are accepted"; the service stores such files, with that warning.
+ */
+function storeWarnings(identity: InstanceIdentity): PartResult['warnings'] {
+  const warnings: NonNullable<PartResult['warnings']> = [];
+  if (!identity.patientId)
+    warnings.push({
+      code: WarningReason.ValidationWarnings,
+      comment: 'PatientID (0010,0020) is empty',
+    });
+  if (identity.transferSyntaxUid === TransferSyntax.ImplicitVRLittleEndian)
+    warnings.push({
+      code: WarningReason.DatasetDoesNotMatchSOPClass,
+      // ErrorComment is LO: 64 characters at most (PS3.5 §6.2).
+      comment: 'Implicit VR: explicit VR transfer syntaxes are expected',
+    });
+  return warnings.length ? warnings : undefined;
 }
 
 /** fsync, then the modification time the index records, then close. */

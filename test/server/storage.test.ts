@@ -190,7 +190,12 @@ describe('encodings and concurrency', () => {
       { 'content-type': 'application/dicom', ...JSON_ACCEPT },
       implicit.bytes,
     );
-    assert.equal(stored.status, 200, stored.text);
+    // Stored with WarningReason 45063, as the Azure service stores Implicit VR files.
+    assert.equal(stored.status, 202, stored.text);
+    const [referenced] = (
+      stored.json() as Record<string, { Value: Array<Record<string, { Value: unknown[] }>> }>
+    )['00081199']!.Value;
+    assert.deepEqual(referenced!['00081196']!.Value, [45063]);
     const { studyUid, seriesUid, sopInstanceUid } = implicit.params;
     const base = `/v2/studies/${studyUid}/series/${seriesUid}/instances/${sopInstanceUid}`;
     const asStored = await rawRequest(server, 'GET', base, {

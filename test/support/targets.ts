@@ -20,6 +20,8 @@ export interface Behaviour {
   deleteMethod: 'orthanc-rest' | 'dicomweb';
   /** STOW of an instance whose PatientID (0010,0020) is present but empty. */
   emptyPatientIdStow: 'stored' | 'stored-with-warning';
+  /** STOW of an Implicit VR Little Endian instance. */
+  implicitVrStow: 'stored' | 'stored-with-warning-45063';
 }
 
 /** Why each target behaves as it does. */
@@ -35,6 +37,7 @@ export const DIFFERENCES: Record<
       noMatchStatus: 200,
       deleteMethod: 'orthanc-rest',
       emptyPatientIdStow: 'stored',
+      implicitVrStow: 'stored',
     },
     reasons: {
       singlePartStow:
@@ -47,6 +50,7 @@ export const DIFFERENCES: Record<
         'DICOMweb DELETE is 405 on Orthanc; its REST API deletes (POST /tools/lookup, DELETE /studies/{id}).',
       emptyPatientIdStow:
         'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
+      implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
     },
   },
   local: {
@@ -57,6 +61,7 @@ export const DIFFERENCES: Record<
       noMatchStatus: 204,
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
+      implicitVrStow: 'stored-with-warning-45063',
     },
     reasons: {
       singlePartStow:
@@ -69,6 +74,8 @@ export const DIFFERENCES: Record<
       deleteMethod: 'Azure: DELETE on the study, series or instance path, 204 or 404.',
       emptyPatientIdStow:
         'Azure v2 conformance statement: PatientID "can have the value as null"; the service stores it with WarningReason 1 and answers 202 (v1 refuses it, 43264).',
+      implicitVrStow:
+        'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
     },
   },
 };
