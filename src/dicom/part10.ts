@@ -64,6 +64,8 @@ export interface InstanceIdentity {
   transferSyntaxUid: string;
   /** (0010,0020), when present and not empty. */
   patientId?: string;
+  /** True when (0010,0020) is in the data set, even with an empty value (Azure v2 accepts that). */
+  patientIdPresent?: boolean;
   /** (0010,0010) as stored (PN with `^` separators), when present and not empty. */
   patientName?: string;
   /** File size in bytes (for a byte array: its length). */
@@ -629,6 +631,7 @@ function identityFromDataSet(
     bytesRead: facts.bytesRead,
     warnings,
   };
+  if (dataSet.elements[ParserTag.PatientID]) identity.patientIdPresent = true;
   const patientId = readText(dataSet, ParserTag.PatientID);
   if (patientId) identity.patientId = patientId;
   const patientName = readText(dataSet, ParserTag.PatientName);

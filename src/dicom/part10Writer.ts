@@ -70,7 +70,7 @@ export const IMPLEMENTATION_CLASS_UID = `2.25.${BigInt('0xccdc9bb05b6e42f79866aa
 export const IMPLEMENTATION_VERSION_NAME = 'DWX_TESTDATA_1';
 
 /** VRs whose explicit-VR header has 2 reserved bytes and a 32-bit length (PS3.5 §7.1.2). */
-const LONG_LENGTH_VRS = new Set([
+export const LONG_LENGTH_VRS: ReadonlySet<string> = new Set([
   'OB',
   'OD',
   'OF',

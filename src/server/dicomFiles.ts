@@ -81,6 +81,16 @@ export async function readHeaderFrom(handle: FileHandle): Promise<InstanceHeader
   }
 }
 
+/** The bytes of a stored file, read through the jail's checks (openForReading). */
+export async function readInstanceBytes(source: string | StoredFile): Promise<Buffer> {
+  const handle = await openForReading(source);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Parses a whole file held in memory (frames of encapsulated or deflated data). */
 export async function readWholeInstance(source: string | StoredFile): Promise<dicomParser.DataSet> {
   const handle = await openForReading(source);

@@ -313,6 +313,7 @@ export async function answer(
   search: QidoSearch,
   nodes: Node[],
   bulkDataUri: (node: InstanceNode, path: string[]) => string,
+  baseUrl?: string,
 ): Promise<JsonDataset[]> {
   const fields = answerFields(search);
   const results: JsonDataset[] = nodes.map((node) => {
@@ -321,7 +322,9 @@ export async function answer(
       const value = jsonValue(field.vr, fieldValue(field, node, search.level));
       out[field.tag] = value ? { vr: field.vr, Value: value } : { vr: field.vr };
     }
-    return out;
+    if (baseUrl)
+      out[Tag.RetrieveURL] = { vr: 'UR', Value: [retrieveUrl(baseUrl, node, search.level)] };
+    return sortedByTag(out);
   });
   // Attributes the index does not keep come from a file (for instances `all` means every one).
   const fromFile = search.fileTags.size > 0 || (search.includeAll && search.level === 'instance');
@@ -338,12 +341,7 @@ export async function answer(
               ? {}
               : { onlyTags: search.fileTags }),
           });
-          const merged = { ...extra, ...results[index] };
-          results[index] = Object.fromEntries(
-            Object.keys(merged)
-              .sort()
-              .map((key) => [key, merged[key]!]),
-          );
+          results[index] = sortedByTag({ ...extra, ...results[index] });
         } catch {
           /* the file vanished between the search and now: answer what the index knows */
         }
@@ -351,6 +349,28 @@ export async function answer(
     );
   }
   return results;
+}
+
+function sortedByTag(dataset: JsonDataset): JsonDataset {
+  return Object.fromEntries(
+    Object.keys(dataset)
+      .sort()
+      .map((key) => [key, dataset[key]!]),
+  );
+}
+
+/**
+ * Retrieve URL (0008,1190) of a study, series or instance result: PS3.18 §10.6.3.3 lists it
+ * among the result attributes of each level, the WADO-RS URL the result can be retrieved from.
+ */
+function retrieveUrl(baseUrl: string, node: Node, level: Level): string {
+  if (level === 'study') return `${baseUrl}/studies/${node.uid}`;
+  if (level === 'series') {
+    const series = node as SeriesNode;
+    return `${baseUrl}/studies/${series.study.uid}/series/${series.uid}`;
+  }
+  const instance = node as InstanceNode;
+  return `${baseUrl}/studies/${instance.series.study.uid}/series/${instance.series.uid}/instances/${instance.uid}`;
 }
 
 function representative(node: Node, level: Level): InstanceNode | undefined {

@@ -136,6 +136,12 @@ function uid(value: string, what: string): string {
   return value;
 }
 
+/** 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. */
+function apiMajorVersion(baseUrl: string): number {
+  const match = /\/v(\d+)(?:\.\d+)?(?:-prerelease)?$/.exec(baseUrl);
+  return match ? Number(match[1]) : 2;
+}
+
 function bulkDataUriFor(baseUrl: string) {
   return (node: InstanceNode, path: string[]) =>
     `${baseUrl}/studies/${node.series.study.uid}/series/${node.series.uid}/instances/${node.uid}/bulkdata/${path.join('/')}`;
@@ -182,7 +188,8 @@ class Exchange {
       this.res.end();
       return;
     }
-    sendJson(this.res, 200, await answer(dir, parsed, nodes, bulkDataUriFor(this.baseUrl)));
+    const results = await answer(dir, parsed, nodes, bulkDataUriFor(this.baseUrl), this.baseUrl);
+    sendJson(this.res, 200, results);
   }
 
   stow(studyUid?: string): Promise<void> {
@@ -190,7 +197,14 @@ class Exchange {
     return handleStow(
       this.req,
       this.res,
-      { storage, baseUrl: this.baseUrl, reserved, log, maxBodyBytes: limits.maxStowBodyBytes },
+      {
+        storage,
+        baseUrl: this.baseUrl,
+        reserved,
+        log,
+        maxBodyBytes: limits.maxStowBodyBytes,
+        apiVersion: apiMajorVersion(this.baseUrl),
+      },
       studyUid,
     );
   }
@@ -214,7 +228,15 @@ class Exchange {
 
   /** WADO-RS of whole instances; `single` for the instance level. */
   retrieve(nodes: InstanceNode[], single: boolean): Promise<void> {
-    return retrieveInstances(this.res, this.context.dir, nodes, this.req.headers.accept, single);
+    const { dir, limits } = this.context;
+    return retrieveInstances(
+      this.res,
+      dir,
+      nodes,
+      this.req.headers.accept,
+      single,
+      limits.maxTranscodeBytes,
+    );
   }
 }
 

@@ -11,6 +11,7 @@
  *
  * Plain Node: no `vscode` import.
  */
+import { TransferSyntax } from '../dicom/uids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSet } from 'dicom-parser';
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -45,6 +46,14 @@ export const FailureReason = {
   BeingCreated: 45071,
 } as const;
 
+/** Warning reasons of the Azure DICOM service conformance statement v2 (Store warning codes). */
+export const WarningReason = {
+  /** The data set has validation warnings (the stored instance is listed with them). */
+  ValidationWarnings: 1,
+  /** 0xB007: data set does not match its SOP Class; the service warns Implicit VR files so. */
+  DatasetDoesNotMatchSOPClass: 45063,
+} as const;
+
 /** Instances kept in memory while a part is written: small ones are parsed from memory. */
 const IN_MEMORY_PART = 256 * 1024;
 const DICOM_TYPES = new Set(['application/dicom', 'application/octet-stream']);
@@ -57,6 +66,8 @@ interface PartResult {
   sopClassUid?: string;
   sopInstanceUid?: string;
   failure?: { code: number; comment: string };
+  /** Stored, with these warnings (Azure v2: WarningReason and FailedAttributesSequence). */
+  warnings?: { code: number; comment: string }[];
   /** Write and fsync of the temporary file, in the background; gives its modification time. */
   synced?: Promise<{ mtimeMs: number }>;
 }
@@ -70,6 +81,8 @@ export interface StowContext {
   log: (line: string) => void;
   /** Largest body read; more is 413 and the connection closes (limits.ts MAX_STOW_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** Major API version of the request's path (`/v1…` → 1); v1 and v2 validate differently. */
+  apiVersion?: number;
 }
 
 /**
@@ -270,7 +283,9 @@ function stowAnswer(
       Value: stored.map((r) => referencedItem(r, baseUrl)),
     };
   }
-  const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
+  // Azure: 202 when "others failed or returned warnings".
+  const warned = stored.some((r) => r.warnings?.length);
+  const status = failed.length === 0 && !warned ? 200 : stored.length > 0 ? 202 : 409;
   return { status, body, stored: stored.length, failed: failed.length };
 }
 
@@ -298,6 +313,20 @@ function failedItem(r: PartResult): Record<string, unknown> {
 
 /** One item of the ReferencedSOPSequence (0008,1199), with the instance's RetrieveURL. */
 function referencedItem(r: PartResult, baseUrl: string): Record<string, unknown> {
+  const item = referencedUids(r, baseUrl);
+  if (r.warnings?.length) {
+    // Azure v2: WarningReason (0008,1196) and one ErrorComment per attribute in the
+    // FailedAttributesSequence (0074,1048) of the stored instance's item.
+    item[Tag.WarningReason] = { vr: 'US', Value: [r.warnings[0]!.code] };
+    item[Tag.FailedAttributesSequence] = {
+      vr: 'SQ',
+      Value: r.warnings.map((w) => ({ [Tag.ErrorComment]: { vr: 'LO', Value: [w.comment] } })),
+    };
+  }
+  return item;
+}
+
+function referencedUids(r: PartResult, baseUrl: string): Record<string, unknown> {
   return {
     [Tag.ReferencedSOPClassUID]: {
       vr: 'UI',
@@ -363,6 +392,7 @@ async function receivePart(
     result.failure = refused;
     return result;
   }
+  result.warnings = storeWarnings(identity);
   let dataSet: DataSet;
   try {
     dataSet = await dataSetSource();
@@ -463,7 +493,7 @@ function refusal(
   context: StowContext,
   studyUid: string | undefined,
 ): { code: number; comment: string } | undefined {
-  const problem = validate(identity);
+  const problem = validate(identity, context.apiVersion ?? 2);
   if (problem) return { code: FailureReason.ValidationFailure, comment: problem };
   if (studyUid && identity.studyInstanceUid !== studyUid) {
     return {
@@ -493,9 +523,11 @@ function refusal(
 /**
  * Azure DICOM service conformance statement, "Store": StudyInstanceUID, SeriesInstanceUID,
  * SOPInstanceUID, SOPClassUID and PatientID are required; UIDs are 1–64 characters of
- * digits, letters, `.` and `-`.
+ * digits, letters, `.` and `-`. PatientID must be present; v2 "can have the value as null"
+ * (conformance statement v2, "Store required attributes"), v1 needs a value (the service's
+ * StoreDatasetValidator: a value in v1, presence in v2, and a warning for an empty one).
  */
-function validate(identity: InstanceIdentity): string | undefined {
+function validate(identity: InstanceIdentity, apiVersion: number): string | undefined {
   for (const [name, uid] of [
     ['StudyInstanceUID', identity.studyInstanceUid],
     ['SeriesInstanceUID', identity.seriesInstanceUid],
@@ -504,8 +536,32 @@ function validate(identity: InstanceIdentity): string | undefined {
   ] as const) {
     if (!isAcceptableUid(uid)) return `${name} "${uid.slice(0, 40)}" is not a valid UID`;
   }
-  if (!identity.patientId) return 'PatientID (0010,0020) is missing';
+  if (!identity.patientIdPresent) return 'PatientID (0010,0020) is missing';
+  if (!identity.patientId && apiVersion < 2)
+    return 'PatientID (0010,0020) is empty (v1 needs a value; v2 accepts it)';
   return undefined;
+}
+
+/**
+ * What a stored instance is warned about, as the Azure service's StoreDatasetValidator does:
+ * an empty PatientID (v2 only: v1 refused it in validate()) and, in every version, Implicit VR
+ * Little Endian (45063). The conformance statement v2 says "Only transfer syntaxes with explicit
+ * Value Representations are accepted"; the service stores such files, with that warning.
+ */
+function storeWarnings(identity: InstanceIdentity): PartResult['warnings'] {
+  const warnings: NonNullable<PartResult['warnings']> = [];
+  if (!identity.patientId)
+    warnings.push({
+      code: WarningReason.ValidationWarnings,
+      comment: 'PatientID (0010,0020) is empty',
+    });
+  if (identity.transferSyntaxUid === TransferSyntax.ImplicitVRLittleEndian)
+    warnings.push({
+      code: WarningReason.DatasetDoesNotMatchSOPClass,
+      // ErrorComment is LO: 64 characters at most (PS3.5 §6.2).
+      comment: 'Implicit VR: explicit VR transfer syntaxes are expected',
+    });
+  return warnings.length ? warnings : undefined;
 }
 
 /** fsync, then the modification time the index records, then close. */

@@ -2,10 +2,13 @@
  * WADO-RS (PS3.18 §10.4) for the local server: instances (multipart and Azure's single-part
  * `application/dicom`), metadata, frames and bulk data, served from the stored files.
  *
- * The local server never transcodes: `transfer-syntax=*` returns what is stored; Explicit VR
- * Little Endian (the default, PS3.18 §8.7.3.5.2) is served for instances stored in it and,
- * for frames and bulk data, for any uncompressed encoding (pixel bytes are the same, byte
- * swapped from big endian). Anything else is 406 Not Acceptable (PS3.18 §8.7.3.5.2).
+ * Transfer syntaxes, as the Azure DICOM service answers them: `transfer-syntax=*` returns what
+ * is stored; Explicit VR Little Endian (the default, PS3.18 §8.7.3.5.2) is served for instances
+ * stored in it and, converted byte by byte (src/dicom/transcode.ts), for those stored Implicit
+ * VR or Big Endian; frames and bulk data of any uncompressed encoding are native little endian
+ * (pixel bytes byte swapped from big endian). Compressed instances cannot be decoded here (the
+ * decoders live in the webview): anything else is 406 Not Acceptable (PS3.18 §8.7.3.5.2), with
+ * a message naming what is stored and the Accept that gets it.
  *
  * Plain Node: no `vscode` import.
  */
@@ -24,7 +27,13 @@ import {
   NATIVE_TRANSFER_SYNTAXES,
   TransferSyntax,
   isEncapsulatedTransferSyntax,
+  transferSyntaxName,
 } from '../dicom/uids';
+import {
+  CONVERTIBLE_TO_EXPLICIT_LE,
+  TranscodeError,
+  toExplicitVrLittleEndian,
+} from '../dicom/transcode';
 import type { InstanceNode } from './catalog';
 import {
   PIXEL_DATA_TAG,
@@ -33,6 +42,7 @@ import {
   frameGeometry,
   frameMediaType,
   openForReading,
+  readInstanceBytes,
   readInstanceHeader,
   readWholeInstance,
   swapBytes,
@@ -55,12 +65,74 @@ const ELE = TransferSyntax.ExplicitVRLittleEndian;
 /** Builds the BulkDataURI of an element of an instance. */
 export type BulkDataUriOf = (node: InstanceNode, path: string[]) => string;
 
+/**
+ * Older names of frame media types that clients still send, and the names PS3.18 Table 8.7.3-5
+ * gives them (the Azure DICOM service accepts both).
+ */
+const LEGACY_MEDIA_TYPES: Readonly<Record<string, string>> = {
+  'image/x-dicom-rle': 'image/dicom-rle',
+  'image/x-jls': 'image/jls',
+};
+
+/** parseAccept, with legacy media types (also inside a multipart `type=`) renamed. */
+export function parseDicomAccept(accept: string | undefined): AcceptRange[] {
+  return parseAccept(accept).map((range) => {
+    const mediaType = LEGACY_MEDIA_TYPES[range.mediaType] ?? range.mediaType;
+    const inner = innerTypeOfRange(range);
+    const renamed = inner && LEGACY_MEDIA_TYPES[inner];
+    const params = renamed
+      ? { ...range.params, type: range.params.type!.replace(/^\s*[^;\s]+/, renamed) }
+      : range.params;
+    return { ...range, mediaType, params };
+  });
+}
+
 function isMultipartRange(range: AcceptRange): boolean {
   return (
     range.mediaType === 'multipart/related' ||
     range.mediaType === 'multipart/*' ||
     range.mediaType === '*/*'
   );
+}
+
+/** How one stored instance answers a range: as stored, or converted to Explicit VR LE. */
+type InstanceEncoding = 'stored' | 'converted';
+
+/**
+ * PS3.18 §8.7.3.5.2: no transfer-syntax parameter means Explicit VR Little Endian; `*` lets
+ * the origin server pick, and we pick the stored encoding (as the Azure DICOM service does:
+ * "transfer-syntax=*" returns the file as uploaded). Stored Implicit VR or Big Endian instances
+ * are converted for an Explicit VR LE answer, as the Azure service transcodes them. Azure's
+ * conformance statement (v2, "Retrieve an Instance"): `*\/*` without a transfer syntax means
+ * `*`, so an absent Accept (RFC 9110 §12.5.1: `*\/*`) gets the file as stored.
+ */
+function instanceEncoding(
+  node: InstanceNode,
+  asked: string | undefined,
+  maxTranscodeBytes: number,
+): InstanceEncoding | undefined {
+  if (asked === '*' || asked === node.transferSyntaxUid) return 'stored';
+  if (
+    (asked === undefined || asked === ELE) &&
+    CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) &&
+    node.size <= maxTranscodeBytes
+  )
+    return 'converted';
+  return undefined;
+}
+
+/** The file of one instance in Explicit VR Little Endian, converted in memory. */
+async function convertedInstance(dir: string, node: InstanceNode): Promise<Uint8Array> {
+  const bytes = await readInstanceBytes(storedFile(dir, node.file));
+  try {
+    return toExplicitVrLittleEndian(bytes);
+  } catch (error) {
+    if (!(error instanceof TranscodeError)) throw error;
+    throw new HttpError(
+      500,
+      `instance ${node.uid} (stored ${transferSyntaxName(node.transferSyntaxUid)}) could not be converted to Explicit VR Little Endian: ${error.message}`,
+    );
+  }
 }
 
 /**
@@ -74,52 +146,119 @@ export async function retrieveInstances(
   nodes: InstanceNode[],
   accept: string | undefined,
   singleInstance: boolean,
+  maxTranscodeBytes = Infinity,
 ): Promise<void> {
-  for (const range of parseAccept(accept)) {
-    const asked = transferSyntaxOfRange(range);
-    const syntax = asked ?? ELE;
-    const servable = syntax === '*' || nodes.every((node) => node.transferSyntaxUid === syntax);
-    if (!servable) continue;
+  for (const range of parseDicomAccept(accept)) {
+    const asked = transferSyntaxOfRange(range) ?? (range.mediaType === '*/*' ? '*' : undefined);
+    const encodings = nodes.map((node) => instanceEncoding(node, asked, maxTranscodeBytes));
+    if (encodings.some((e) => !e)) continue;
     if (range.mediaType === 'application/dicom' && singleInstance) {
-      const node = nodes[0]!;
-      // Opened (through the jail) before the headers, so a refused file is a 404, not a cut answer.
-      const stream = await openStoredStream(dir, node.file);
-      res.writeHead(200, {
-        'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`,
-        'content-length': node.size,
-      });
-      await pipeline(stream, res);
+      await sendSingleInstance(res, dir, nodes[0]!, encodings[0]!);
       return;
     }
     if (!isMultipartRange(range)) continue;
     const inner = innerTypeOfRange(range);
     if (inner && inner !== 'application/dicom' && inner !== '*/*') continue;
-    const boundary = newBoundary();
-    const types = nodes.map(
-      (node) => `application/dicom; transfer-syntax=${node.transferSyntaxUid}`,
-    );
-    const length = multipartLength(
-      nodes.map((node) => node.size),
-      types,
-      boundary,
-    );
-    res.writeHead(200, {
-      'content-type': multipartContentType(boundary),
-      'content-length': length,
-    });
-    const parts = nodes.map((node, i): MultipartWriterPart => ({
-      contentType: types[i]!,
-      body: storedFileChunks(storedFile(dir, node.file)),
-      length: node.size,
-    }));
-    await pipeline(Readable.from(multipartBody(parts, boundary)), res);
+    await sendInstancesMultipart(res, dir, nodes, encodings as InstanceEncoding[]);
     return;
   }
-  const stored = [...new Set(nodes.map((node) => node.transferSyntaxUid))].join(', ');
-  throw new HttpError(
-    406,
-    `cannot serve "${accept}": stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`,
+  throw new HttpError(406, notAcceptableInstances(nodes, accept, maxTranscodeBytes));
+}
+
+/** The 406 sentence: what is stored, and the Accept that gets it. */
+function notAcceptableInstances(
+  nodes: InstanceNode[],
+  accept: string | undefined,
+  maxTranscodeBytes: number,
+): string {
+  const stored = [...new Set(nodes.map((node) => node.transferSyntaxUid))];
+  const names = stored.map((uid) => `${transferSyntaxName(uid)} (${uid})`).join(', ');
+  const tooLarge = nodes.find(
+    (node) =>
+      CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) && node.size > maxTranscodeBytes,
   );
+  const why = tooLarge
+    ? `instance ${tooLarge.uid} (${tooLarge.size} bytes) is over the ${maxTranscodeBytes}-byte limit of conversion`
+    : 'the local server converts only Implicit VR and Big Endian instances to Explicit VR Little Endian; it cannot decode compressed ones';
+  const how =
+    stored.length === 1
+      ? `Accept: multipart/related; type="application/dicom"; transfer-syntax=${stored[0]}`
+      : 'Accept: multipart/related; type="application/dicom"; transfer-syntax=*';
+  return `cannot serve "${accept ?? ''}": stored as ${names}, and ${why}; ask for it as stored with ${how}`;
+}
+
+async function sendSingleInstance(
+  res: ServerResponse,
+  dir: string,
+  node: InstanceNode,
+  encoding: InstanceEncoding,
+): Promise<void> {
+  if (encoding === 'converted') {
+    const bytes = await convertedInstance(dir, node);
+    res.writeHead(200, {
+      'content-type': `application/dicom; transfer-syntax=${ELE}`,
+      'content-length': bytes.byteLength,
+    });
+    res.end(bytes);
+    return;
+  }
+  // Opened (through the jail) before the headers, so a refused file is a 404, not a cut answer.
+  const stream = await openStoredStream(dir, node.file);
+  res.writeHead(200, {
+    'content-type': `application/dicom; transfer-syntax=${node.transferSyntaxUid}`,
+    'content-length': node.size,
+  });
+  await pipeline(stream, res);
+}
+
+/**
+ * The instances as multipart/related (PS3.18 §8.7.3.3.2). With no conversion the answer has a
+ * Content-Length; a converted instance's length is known only once converted, so then the
+ * answer is chunked, converting one instance at a time as the response drains (memory: one
+ * instance and its copy, whatever the study's size).
+ */
+async function sendInstancesMultipart(
+  res: ServerResponse,
+  dir: string,
+  nodes: InstanceNode[],
+  encodings: InstanceEncoding[],
+): Promise<void> {
+  const boundary = newBoundary();
+  const types = nodes.map(
+    (node, i) =>
+      `application/dicom; transfer-syntax=${encodings[i] === 'converted' ? ELE : node.transferSyntaxUid}`,
+  );
+  const anyConverted = encodings.includes('converted');
+  // The first converted instance is converted before the headers: a file that cannot be
+  // converted is a clear 500, not a cut answer (for a single instance, the usual case).
+  const firstConverted = encodings.indexOf('converted');
+  const early =
+    firstConverted >= 0 ? await convertedInstance(dir, nodes[firstConverted]!) : undefined;
+  res.writeHead(200, {
+    'content-type': multipartContentType(boundary),
+    ...(anyConverted
+      ? {}
+      : {
+          'content-length': multipartLength(
+            nodes.map((node) => node.size),
+            types,
+            boundary,
+          ),
+        }),
+  });
+  async function* convertedBody(i: number): AsyncGenerator<Uint8Array> {
+    yield i === firstConverted ? early! : await convertedInstance(dir, nodes[i]!);
+  }
+  const parts = nodes.map((node, i): MultipartWriterPart =>
+    encodings[i] === 'converted'
+      ? { contentType: types[i]!, body: convertedBody(i) }
+      : {
+          contentType: types[i]!,
+          body: storedFileChunks(storedFile(dir, node.file)),
+          length: node.size,
+        },
+  );
+  await pipeline(Readable.from(multipartBody(parts, boundary)), res);
 }
 
 /** `GET …/metadata` at three levels (PS3.18 §10.4.1.1.2): one DICOM JSON dataset per instance. */
@@ -169,6 +308,27 @@ export function parseFrameList(text: string, maxLength = Infinity): number[] {
   return frames;
 }
 
+/**
+ * The transfer syntax a frame media type means when the range names none (PS3.18 Table
+ * 8.7.3-5, the "default" rows); `application/octet-stream` and anything else mean Explicit VR
+ * Little Endian.
+ */
+const DEFAULT_SYNTAX_OF_MEDIA_TYPE: Readonly<Record<string, string>> = {
+  'image/jpeg': TransferSyntax.JPEGBaseline8Bit,
+  'image/dicom-rle': TransferSyntax.RLELossless,
+  'image/jls': TransferSyntax.JPEGLSLossless,
+  'image/jp2': TransferSyntax.JPEG2000Lossless,
+};
+
+function frameSyntaxOfRange(range: AcceptRange): string {
+  const asked = transferSyntaxOfRange(range);
+  if (asked) return asked;
+  // Azure v2, "Retrieve Frames": `*\/*` without a transfer syntax means `*`.
+  if (range.mediaType === '*/*') return '*';
+  const type = isMultipartRange(range) ? innerTypeOfRange(range) : range.mediaType;
+  return DEFAULT_SYNTAX_OF_MEDIA_TYPE[type ?? ''] ?? ELE;
+}
+
 interface FrameChoice {
   /** The `*` or asked syntax: 'stored' keeps the encoding, 'ele' gives native little endian. */
   mode: 'stored' | 'ele';
@@ -184,8 +344,8 @@ function chooseFrameEncoding(
     NATIVE_TRANSFER_SYNTAXES.has(stored) ||
     stored === TransferSyntax.DeflatedExplicitVRLittleEndian;
   const storedType = frameMediaType(stored);
-  for (const range of parseAccept(accept)) {
-    const asked = transferSyntaxOfRange(range) ?? ELE;
+  for (const range of parseDicomAccept(accept)) {
+    const asked = frameSyntaxOfRange(range);
     const mode: FrameChoice['mode'] | undefined =
       asked === '*' || asked === stored
         ? native
@@ -221,7 +381,9 @@ function chooseFrameEncoding(
   }
   throw new HttpError(
     406,
-    `frames are stored as ${stored}; ask transfer-syntax=* (the local server does not transcode)`,
+    native
+      ? `frames are stored as ${transferSyntaxName(stored)} (${stored}) and served as native Explicit VR Little Endian: ask Accept: multipart/related; type="application/octet-stream"`
+      : `frames are stored as ${transferSyntaxName(stored)} (${stored}), which the local server cannot decode; ask for them as stored with Accept: multipart/related; type="${storedType}"; transfer-syntax=${stored}`,
   );
 }
 
@@ -416,7 +578,7 @@ export async function retrieveBulkData(
   const dataSet = header.whole ? header.dataSet : await readWholeInstance(path);
   const element = elementAtPath(dataSet, pathSegments);
   if (!element) throw new HttpError(404, `no element ${pathSegments.join('/')} in this instance`);
-  const ranges = parseAccept(accept);
+  const ranges = parseDicomAccept(accept);
   const single = ranges[0]?.mediaType === 'application/octet-stream';
   if (
     pathSegments.length === 1 &&

@@ -18,6 +18,10 @@ export interface Behaviour {
   noMatchStatus: 200 | 204;
   /** How DELETE reaches the server. */
   deleteMethod: 'orthanc-rest' | 'dicomweb';
+  /** STOW of an instance whose PatientID (0010,0020) is present but empty. */
+  emptyPatientIdStow: 'stored' | 'stored-with-warning';
+  /** STOW of an Implicit VR Little Endian instance. */
+  implicitVrStow: 'stored' | 'stored-with-warning-45063';
 }
 
 /** Why each target behaves as it does. */
@@ -32,6 +36,8 @@ export const DIFFERENCES: Record<
       rendered: true,
       noMatchStatus: 200,
       deleteMethod: 'orthanc-rest',
+      emptyPatientIdStow: 'stored',
+      implicitVrStow: 'stored',
     },
     reasons: {
       singlePartStow:
@@ -42,6 +48,9 @@ export const DIFFERENCES: Record<
       noMatchStatus: 'Orthanc answers an empty JSON array.',
       deleteMethod:
         'DICOMweb DELETE is 405 on Orthanc; its REST API deletes (POST /tools/lookup, DELETE /studies/{id}).',
+      emptyPatientIdStow:
+        'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
+      implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
     },
   },
   local: {
@@ -51,6 +60,8 @@ export const DIFFERENCES: Record<
       rendered: false,
       noMatchStatus: 204,
       deleteMethod: 'dicomweb',
+      emptyPatientIdStow: 'stored-with-warning',
+      implicitVrStow: 'stored-with-warning-45063',
     },
     reasons: {
       singlePartStow:
@@ -61,6 +72,10 @@ export const DIFFERENCES: Record<
         'The local server does not render images (no codecs server-side); it answers 404 with a reason.',
       noMatchStatus: 'Azure conformance statement: a search without match is 204 No Content.',
       deleteMethod: 'Azure: DELETE on the study, series or instance path, 204 or 404.',
+      emptyPatientIdStow:
+        'Azure v2 conformance statement: PatientID "can have the value as null"; the service stores it with WarningReason 1 and answers 202 (v1 refuses it, 43264).',
+      implicitVrStow:
+        'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
     },
   },
 };
