@@ -219,6 +219,15 @@ for (const target of HOST_TARGETS)
         name: `${name} (second)`,
       });
       try {
+        // Adding a server refreshes the whole tree; a reveal made while that refresh is still
+        // on its way can be undone by it (the selection was lost once in CI). Let it land first.
+        await waitFor(
+          async () =>
+            (await api.services.tree.getChildren(undefined)).some(
+              (node) => node.id === `server/${second.id}`,
+            ),
+          { description: 'the second server in the tree' },
+        );
         const nowhere = uidFromString('it/find/all-nowhere');
         const missing = await executeCommand<FindResult>('dicomweb.findByUid', 'all', nowhere);
         assert.deepEqual(
