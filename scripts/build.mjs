@@ -66,6 +66,12 @@ const targets = [
     format: 'esm',
     target: 'es2022',
   }),
+  // The notebook renderer of frame outputs: the preview's decoders and pipeline on a canvas.
+  bundle('webview/notebook/renderer.ts', 'dist/webview/notebookRenderer.js', {
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  }),
   // The DICOM editor webview: the tag table beside the same viewer.
   bundle('webview/editor/main.ts', 'dist/webview/editor.js', {
     platform: 'browser',

@@ -6,7 +6,7 @@
  */
 import type { DicomJsonDataset } from '../dicom/types';
 import type { DicomWebClient } from '../dicomweb/client';
-import type { RequestSpec } from '../dicomweb/requests';
+import type { InstancePath, RequestSpec } from '../dicomweb/requests';
 import { renderAnswer, renderError, type RenderedOutput } from './render';
 import { parseRequestCell } from './request';
 import { runRequest, type CellAnswer, type NotebookLimits } from './run';
@@ -23,12 +23,23 @@ export interface CellResult {
 export const DROPPED_AUTHORIZATION =
   "The cell's Authorization header was not sent: the connection's own credentials were used (a notebook never stores one).";
 
+/**
+ * The image header of an instance (the preview's ImageInfo), read by the host: the notebook
+ * room does not build it (src/preview/imageInfo.ts does).
+ */
+export type FrameInfoReader = (
+  client: DicomWebClient,
+  instance: Required<InstancePath>,
+  signal?: AbortSignal,
+) => Promise<unknown>;
+
 export class NotebookRun {
   private readonly answers = new Map<string, DicomJsonDataset[]>();
 
   constructor(
     private readonly folder: string,
     private readonly limits: Partial<NotebookLimits> = {},
+    private readonly frameInfo?: FrameInfoReader,
   ) {}
 
   /** The answer rows of a named cell, as references read them. */
@@ -53,7 +64,8 @@ export class NotebookRun {
       });
       if (request.name) this.answers.set(request.name, answer.datasets ?? []);
       const notes = [...(droppedAuthorization ? [DROPPED_AUTHORIZATION] : []), ...request.warnings];
-      return { ok: true, outputs: renderAnswer(answer, notes), answer, droppedAuthorization };
+      const info = await this.frameInfoOf(client, answer, notes, signal);
+      return { ok: true, outputs: renderAnswer(answer, notes, info), answer, droppedAuthorization };
     } catch (error) {
       const outputs = renderError(error, spec, {
         baseUrl: client.baseUrl,
@@ -61,6 +73,25 @@ export class NotebookRun {
         authKind: client.authProvider.kind,
       });
       return { ok: false, outputs, droppedAuthorization };
+    }
+  }
+
+  /** A frames answer's header; when it cannot be read the frames are listed and a note says why. */
+  private async frameInfoOf(
+    client: DicomWebClient,
+    answer: CellAnswer,
+    notes: string[],
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    if (!answer.frameInstance || !answer.images?.length) return undefined;
+    if (!this.frameInfo) return undefined;
+    try {
+      return await this.frameInfo(client, answer.frameInstance, signal);
+    } catch (error) {
+      notes.push(
+        `The frames are not drawn: the instance's metadata gave no image header (${error instanceof Error ? error.message : String(error)}).`,
+      );
+      return undefined;
     }
   }
 }

@@ -11,23 +11,58 @@ import { toCurl } from '../dicomweb/curl';
 import type { RequestSpec } from '../dicomweb/requests';
 import { DicomWebError, DicomWebHttpError, STATUS_TEXT } from '../dicomweb/transport/errors';
 import { describeOutcome } from '../dicomweb/transfer/outcomeText';
+import { encodeFrameOutput, FRAME_MIME } from './frameOutput';
 import type { CellAnswer, PartSummary } from './run';
 
 export interface RenderedOutput {
-  mime: 'text/html' | 'application/json' | 'text/plain';
+  /** text/html, application/json, text/plain; image/png, image/jpeg, image/gif; FRAME_MIME. */
+  mime: string;
+  /** The text of a text output ('' for an image or a frame). */
   data: string;
+  /** The bytes of an image or a frame output. */
+  bytes?: Uint8Array;
 }
 
 /** Rows of a search shown in its table (the JSON output holds every row): 1,000. */
 export const TABLE_ROWS = 1000;
 
-export function renderAnswer(answer: CellAnswer, notes: readonly string[] = []): RenderedOutput[] {
+/**
+ * The outputs of an answer. `frameInfo` is the image header of a frames answer's instance
+ * (the host reads it from the instance's metadata); without it frames are listed, not drawn.
+ */
+export function renderAnswer(
+  answer: CellAnswer,
+  notes: readonly string[] = [],
+  frameInfo?: unknown,
+): RenderedOutput[] {
   const html = [statusLine(answer), ...noteList([...notes, ...answer.warnings]), body(answer)];
   const outputs: RenderedOutput[] = [{ mime: 'text/html', data: html.join('\n') }];
+  outputs.push(...imageOutputs(answer, frameInfo));
   if (answer.json !== undefined) {
     outputs.push({ mime: 'application/json', data: JSON.stringify(answer.json, null, 2) });
   }
   return outputs;
+}
+
+/** A rendered answer as itself (VS Code shows PNG, JPEG, GIF); frames as FRAME_MIME. */
+export function imageOutputs(answer: CellAnswer, frameInfo?: unknown): RenderedOutput[] {
+  const images = answer.images ?? [];
+  if (!answer.frameInstance)
+    return images.map((image) => ({ mime: image.mediaType, data: '', bytes: image.bytes }));
+  if (frameInfo === undefined) return [];
+  return images.map((image) => ({
+    mime: FRAME_MIME,
+    data: '',
+    bytes: encodeFrameOutput(
+      {
+        info: frameInfo,
+        mediaType: image.mediaType,
+        ...(image.transferSyntaxUid ? { transferSyntaxUid: image.transferSyntaxUid } : {}),
+        frameNumber: image.frameNumber ?? 1,
+      },
+      image.bytes,
+    ),
+  }));
 }
 
 function body(answer: CellAnswer): string {

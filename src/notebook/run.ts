@@ -30,6 +30,8 @@ export const NOTEBOOK_LIMITS = {
   partIdentityBytes: 8 * 1024 * 1024,
   /** The longest a cell's request may take, body included: 10 minutes. */
   deadlineMs: 10 * 60 * 1000,
+  /** Frames of a `/frames/…` answer kept to draw (the rest are listed, not drawn): 16. */
+  shownFrames: 16,
 };
 export type NotebookLimits = typeof NOTEBOOK_LIMITS;
 
@@ -39,6 +41,19 @@ export interface PartSummary {
   bytes: number;
   sopInstanceUid?: string;
   contentLocation?: string;
+}
+
+/**
+ * An image a cell shows: a rendered or thumbnail answer (PNG, JPEG, GIF: PS3.18 §10.4.1.1.4,
+ * §10.4.1.1.5) as it came, or a frame of a `/frames/…` answer (PS3.18 §10.4.1.1.3) with
+ * what decoding it needs (its media type and transfer syntax, PS3.18 §8.7.3.5.2).
+ */
+export interface AnswerImage {
+  mediaType: string;
+  transferSyntaxUid?: string;
+  /** 1-based, for a frame: the frame's number as the path asked for it. */
+  frameNumber?: number;
+  bytes: Uint8Array;
 }
 
 export type AnswerKind = 'search' | 'metadata' | 'json' | 'parts' | 'store' | 'delete' | 'bytes';
@@ -64,6 +79,10 @@ export interface CellAnswer {
   store?: StoreSummary;
   /** The requests a DELETE sent (the server kind's way: Orthanc deletes over its REST API). */
   deleteRequests?: RequestSpec[];
+  /** Images to show: a rendered answer, or the first frames of a frames answer. */
+  images?: AnswerImage[];
+  /** The instance a `/frames/…` answer's frames belong to (its header decodes them). */
+  frameInstance?: Required<InstancePath>;
   /** The server's Warning headers (PS3.18 §8.4.3), and how the request was fitted to it. */
   warnings: string[];
 }
@@ -217,18 +236,33 @@ async function runParts(
     minimumRate: client.transport.limits.minimumRate,
   });
   const parts: PartSummary[] = [];
+  const frames = framesOf(spec.path);
+  const images: AnswerImage[] = [];
+  let kept = 0;
   let partCount = 0;
   let bytes = 0;
   for await (const part of partsOf(response, signal)) {
-    const summary = await summarizePart(
+    const keepFrame = frames !== undefined && images.length < limits.shownFrames;
+    const { summary, data } = await readPart(
       part,
       partCount < limits.listedParts ? limits.partIdentityBytes : 0,
+      keepFrame ? limits.answerBytes - kept : 0,
     );
+    if (keepFrame && data) {
+      kept += data.length;
+      images.push({
+        mediaType: summary.mediaType,
+        ...(summary.transferSyntaxUid ? { transferSyntaxUid: summary.transferSyntaxUid } : {}),
+        frameNumber: frames.numbers[partCount] ?? partCount + 1,
+        bytes: data,
+      });
+    }
     partCount++;
     bytes += summary.bytes;
     if (parts.length < limits.listedParts) parts.push(summary);
   }
   return {
+    ...(frames ? { images, frameInstance: frames.instance } : {}),
     kind: 'parts',
     status: response.status,
     bytes,
@@ -270,14 +304,48 @@ async function runInstanceFile(
   };
 }
 
-/** Counts a part's bytes; keeps at most `keepBytes` of it to read its SOP Instance UID. */
-async function summarizePart(part: RetrievedPart, keepBytes: number): Promise<PartSummary> {
+/**
+ * `/studies/{s}/series/{se}/instances/{i}/frames/{list}` (PS3.18 §10.4.1.1.3): the instance
+ * and the frame numbers asked for, in the order the parts come back (§8.7.3.5.1).
+ */
+export function framesOf(
+  path: string,
+): { instance: Required<InstancePath>; numbers: number[] } | undefined {
+  const match = /^(\/studies\/[^/]+\/series\/[^/]+\/instances\/[^/]+)\/frames\/([\d,\s]+)$/.exec(
+    path,
+  );
+  const instance = match && resourceOf(match[1]);
+  if (!instance) return undefined;
+  const numbers = match[2].split(',').map((n) => Number(n.trim()));
+  return { instance: instance as Required<InstancePath>, numbers };
+}
+
+/**
+ * Reads one part: counts its bytes, keeps at most `identityBytes` of it to read its SOP
+ * Instance UID, and the whole of it as `data` when it fits in `dataBytes` (a frame to draw).
+ */
+async function readPart(
+  part: RetrievedPart,
+  identityBytes: number,
+  dataBytes: number,
+): Promise<{ summary: PartSummary; data?: Uint8Array }> {
+  const keepBytes = Math.max(identityBytes, dataBytes);
   const kept: Uint8Array[] = [];
   let bytes = 0;
   for await (const chunk of part.body) {
     bytes += chunk.length;
     if (bytes <= keepBytes) kept.push(chunk);
   }
+  const data = bytes <= dataBytes ? new Uint8Array(Buffer.concat(kept)) : undefined;
+  return { summary: summaryOf(part, kept, bytes, identityBytes), ...(data ? { data } : {}) };
+}
+
+function summaryOf(
+  part: RetrievedPart,
+  kept: Uint8Array[],
+  bytes: number,
+  keepBytes: number,
+): PartSummary {
   let sopInstanceUid: string | undefined;
   if (bytes <= keepBytes && part.mediaType === 'application/dicom') {
     try {
@@ -327,6 +395,12 @@ async function runWhole(
     contentType,
     warnings: warningsOf(response.headers),
   };
+  const imageType = /^\s*(image\/(?:png|jpeg|gif))\s*(;|$)/i.exec(contentType ?? '')?.[1];
+  if (imageType && bytes.length > 0) {
+    // `/rendered` and `/thumbnail` (PS3.18 §10.4.1.1.4, §10.4.1.1.5): shown as they came.
+    const image = { mediaType: imageType.toLowerCase(), bytes: new Uint8Array(bytes) };
+    return { ...base, kind: 'bytes', images: [image] };
+  }
   if (!/json/i.test(contentType ?? '') || bytes.length === 0) {
     return {
       ...base,

@@ -16,6 +16,8 @@ import {
   type LocalServerManager,
 } from '../localServerHost/LocalServerManager';
 import { NotebookRun } from '../notebook/cells';
+import { DicomWebFrameSource, type InstanceTarget } from '../preview/frameSource';
+import type { DicomWebClient } from '../dicomweb/client';
 import {
   CURL_LANGUAGE,
   DicomWebNotebookSerializer,
@@ -140,7 +142,9 @@ export class NotebookControllers implements vscode.Disposable {
     await execution.replaceOutput(
       new vscode.NotebookCellOutput(
         result.outputs.map((output) =>
-          vscode.NotebookCellOutputItem.text(output.data, output.mime),
+          output.bytes
+            ? new vscode.NotebookCellOutputItem(output.bytes, output.mime)
+            : vscode.NotebookCellOutputItem.text(output.data, output.mime),
         ),
       ),
     );
@@ -162,7 +166,7 @@ export class NotebookControllers implements vscode.Disposable {
     const key = `${notebook.uri.toString()}\n${connectionId}`;
     let run = this.runs.get(key);
     if (!run) {
-      run = new NotebookRun(folderOf(notebook));
+      run = new NotebookRun(folderOf(notebook), {}, readFrameInfo);
       this.runs.set(key, run);
     }
     return run;
@@ -189,6 +193,15 @@ export class NotebookControllers implements vscode.Disposable {
     this.controllers.clear();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
+}
+
+/** A frames cell's instance header, read as the preview reads it (its WADO-RS metadata). */
+async function readFrameInfo(
+  client: DicomWebClient,
+  instance: InstanceTarget,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  return (await new DicomWebFrameSource(client, instance).open(signal)).info;
 }
 
 /** Where relative file paths of a notebook start: its folder, else the workspace's, else home. */
