@@ -8,6 +8,8 @@
  * here: the preview gets their bytes by message from the extension, and a notebook renderer
  * has no such channel without `requiresMessaging`; such frames get a sentence saying so.
  */
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- tests compile this file without webview/ in their tsconfig: the ambient declaration comes in here
+/// <reference path="../preview/jpegLossless.d.ts" />
 import { Decoder as JpegLosslessDecoderClass } from 'jpeg-lossless-decoder-js';
 import {
   decodeFrame,
