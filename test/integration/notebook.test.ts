@@ -11,7 +11,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { SEED, writeSeedFiles } from '../support/seedData';
+import { FRAME_MIME } from '../../src/notebook/frameOutput';
+import { decodeFrameOutput } from '../../webview/notebook/frameOutput';
+import { drawShape, SEED, writeSeedFiles } from '../support/seedData';
 import { activateExtension, executeCommand, EXTENSION_ID, waitFor } from './helpers';
 import { HOST_TARGETS } from './hostTargets';
 
@@ -62,6 +64,33 @@ GET /studies/{{studies.StudyInstanceUID}}/metadata
 Accept: application/dicom+json
 \`\`\`
 `;
+
+const RED_INSTANCE = `/studies/${STUDY}/series/${RED.seriesInstanceUid}/instances/${RED.sopInstanceUid}`;
+/** A frame and its server-rendered image, then the study deleted again. */
+const IMAGES = `\`\`\`dicomweb
+POST /studies
+
+< ./red-triangle.dcm
+\`\`\`
+
+\`\`\`dicomweb
+GET ${RED_INSTANCE}/frames/1
+Accept: multipart/related; type="application/octet-stream"; transfer-syntax=*
+\`\`\`
+
+\`\`\`dicomweb
+GET ${RED_INSTANCE}/rendered
+Accept: image/png
+\`\`\`
+
+\`\`\`dicomweb
+DELETE /studies/${STUDY}
+\`\`\`
+`;
+
+function item(cell: vscode.NotebookCell, mime: string): vscode.NotebookCellOutputItem | undefined {
+  return cell.outputs.flatMap((output) => output.items).find((entry) => entry.mime === mime);
+}
 
 function text(cell: vscode.NotebookCell, mime: string): string {
   const item = cell.outputs.flatMap((output) => output.items).find((entry) => entry.mime === mime);
@@ -235,5 +264,42 @@ for (const target of HOST_TARGETS)
         text(code[1], 'text/html'),
         /The cell &#34;studies&#34; answered 0 row\(s\); there is no row 0/,
       );
+    });
+
+    it('gives a frames cell a frame output and a rendered cell image/png', async () => {
+      const file = join(folder, 'images.dicomweb.md');
+      writeFileSync(file, IMAGES);
+      const notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+      await vscode.window.showNotebookDocument(notebook);
+      await vscode.commands.executeCommand('notebook.selectKernel', {
+        id: `dicomweb-notebook-${connectionId}`,
+        extension: EXTENSION_ID,
+      });
+      await vscode.commands.executeCommand('notebook.execute', notebook.uri);
+      const code = notebook.getCells();
+      await waitFor(() => code.every((cell) => cell.executionSummary?.success !== undefined), {
+        timeoutMs: 60_000,
+        description: 'every cell to have run',
+      });
+      const [store, frames, rendered, remove] = code;
+      const html = (cell: vscode.NotebookCell) => text(cell, 'text/html');
+      assert.equal(store.executionSummary?.success, true, html(store));
+      assert.equal(frames.executionSummary?.success, true, html(frames));
+      const frame = decodeFrameOutput(item(frames, FRAME_MIME)!.data);
+      assert.deepEqual([...frame.bytes], [...drawShape('redTriangle')]);
+      assert.deepEqual(
+        [frame.info.rows, frame.info.columns, frame.info.samplesPerPixel],
+        [64, 64, 3],
+      );
+      if (target.name === 'the local server') {
+        // The local server offers no /rendered (an Azure and Orthanc extra): the cell says so.
+        assert.equal(rendered.executionSummary?.success, false);
+        assert.match(html(rendered), /not offered locally/);
+      } else {
+        assert.equal(rendered.executionSummary?.success, true, html(rendered));
+        const png = item(rendered, 'image/png')!.data;
+        assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      }
+      assert.equal(remove.executionSummary?.success, true, html(remove));
     });
   });
