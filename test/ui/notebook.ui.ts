@@ -12,7 +12,7 @@ import { SEED } from '../support/seedData';
 import { waitForRow } from './helpers/actions';
 import { CONNECTION_NAME, orthancConnection, seedOrthanc } from './helpers/orthanc';
 import { scenario } from './scenario';
-import { REPO_ROOT, openViewContainer, runCommand, screenshot, startWorkbench } from './workbench';
+import { REPO_ROOT, openViewContainer, screenshot, startWorkbench } from './workbench';
 
 const FILE = 'shapes.dicomweb.md';
 const RED = SEED.redTriangle;
@@ -82,13 +82,20 @@ scenario('a notebook: a QIDO-RS table and a frame drawn by the notebook renderer
     await waitForRow(page, CONNECTION_NAME, 90_000);
     await openViewContainer(page, 'Explorer');
     await (await waitForRow(page, FILE)).dblclick();
-    await page.locator('.notebook-editor').first().waitFor({ timeout: 30_000 });
-    await runCommand(page, 'Notebook: Select Notebook Kernel', 30_000);
+    const editor = page.locator('.notebook-editor').first();
+    await editor.waitFor({ timeout: 30_000 });
+    // The notebook's tab to the front: the extension's walkthrough may have opened over it.
+    await page.locator('.tabs-container .tab', { hasText: FILE }).first().click();
+    // Its own toolbar, as a person does it: the kernel picker, then Run All.
+    await editor.locator('.kernel-action-view-item').first().click({ timeout: 30_000 });
     await page
       .locator('.quick-input-widget .monaco-list-row', { hasText: CONNECTION_NAME })
       .first()
       .click({ timeout: 15_000 });
-    await runCommand(page, 'Notebook: Run All');
+    await editor
+      .locator('.notebook-toolbar-container .action-label[aria-label^="Run All"]')
+      .first()
+      .click({ timeout: 15_000 });
 
     const output = await outputFrame(page, 'canvas.dicomweb-frame', 60_000);
     // The search's table: a row per instance, the red triangle's UID among them.
