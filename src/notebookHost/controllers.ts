@@ -16,6 +16,7 @@ import {
   type LocalServerManager,
 } from '../localServerHost/LocalServerManager';
 import { NotebookRun } from '../notebook/cells';
+import { registerCodeCommands } from './codeCommands';
 import {
   CURL_LANGUAGE,
   DicomWebNotebookSerializer,
@@ -40,6 +41,7 @@ export function registerNotebooks(deps: NotebookControllerDeps): vscode.Disposab
   return [
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
     new NotebookControllers(deps),
+    ...registerCodeCommands(deps),
   ];
 }
 
