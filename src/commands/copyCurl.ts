@@ -13,6 +13,8 @@ import {
   type InstancePath,
   type RequestSpec,
 } from '../dicomweb/requests';
+import { toJavaScript } from '../notebook/codeJavaScript';
+import { toPython } from '../notebook/codePython';
 import type { Services } from '../services';
 import { filterToMatch } from '../tree/filter';
 import { isResourceNode, type ResourceNode } from '../tree/nodes/resourceNode';
@@ -120,31 +122,60 @@ function instanceRequests(target: Required<InstancePath>): NamedRequest[] {
   ];
 }
 
+async function pickRequest(
+  node: ServerNode | ResourceNode,
+  which: number | undefined,
+  as: string,
+): Promise<NamedRequest> {
+  const requests = requestsFor(node);
+  const chosen = which !== undefined ? requests[which] : undefined;
+  if (chosen) return chosen;
+  const picked = await vscode.window.showQuickPick(
+    requests.map((request) => ({
+      label: request.label,
+      description: `${request.spec.method} ${request.spec.path}`,
+      request,
+    })),
+    { title: `Copy which request as ${as}?` },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.request;
+}
+
 export async function copyCurl(
   _services: Services,
   node: ServerNode | ResourceNode,
   _nodes?: unknown,
   which?: number,
 ): Promise<string> {
-  const requests = requestsFor(node);
-  let chosen = which !== undefined ? requests[which] : undefined;
-  if (!chosen) {
-    const picked = await vscode.window.showQuickPick(
-      requests.map((request) => ({
-        label: request.label,
-        description: `${request.spec.method} ${request.spec.path}`,
-        request,
-      })),
-      { title: 'Copy which request as cURL?' },
-    );
-    if (!picked) throw new UserCancelled();
-    chosen = picked.request;
-  }
+  const chosen = await pickRequest(node, which, 'cURL');
   const text = node.client.curlOf(chosen.spec, { outputFile: chosen.output });
   await vscode.env.clipboard.writeText(text);
   vscode.window.setStatusBarMessage(
     'Copied the cURL command (the credential is a placeholder)',
     4000,
   );
+  return text;
+}
+
+const LANGUAGES = {
+  python: { name: 'Python (dicomweb-client)', print: toPython },
+  javascript: { name: 'JavaScript (dicomweb-client)', print: toJavaScript },
+} as const;
+
+/**
+ * `dicomweb.node.copyPython` / `copyJavaScript`: the same requests as Copy as cURL, as a
+ * script using the `dicomweb-client` library of that language (src/notebook/code*.ts).
+ */
+export async function copyAsCode(
+  language: keyof typeof LANGUAGES,
+  node: ServerNode | ResourceNode,
+  which?: number,
+): Promise<string> {
+  const { name, print } = LANGUAGES[language];
+  const chosen = await pickRequest(node, which, name);
+  const text = print(chosen.spec, node.client.codeConnection());
+  await vscode.env.clipboard.writeText(text);
+  vscode.window.setStatusBarMessage(`Copied as ${name} (the credential is a placeholder)`, 4000);
   return text;
 }

@@ -8,7 +8,7 @@ import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
 import { addServer, editServer, removeServer, type ServerInput } from './addServer';
-import { copyCurl } from './copyCurl';
+import { copyAsCode, copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
 import { copyServerUrl } from './copyServerUrl';
@@ -86,6 +86,10 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.node.copyUid': (node, nodes) => copyUid(node, asArray(nodes)),
     'dicomweb.node.copyCurl': (node, nodes, which) =>
       copyCurl(services, node as ServerNode | ResourceNode, nodes, which as number | undefined),
+    'dicomweb.node.copyPython': (node, _nodes, which) =>
+      copyAsCode('python', node as ServerNode | ResourceNode, which as number | undefined),
+    'dicomweb.node.copyJavaScript': (node, _nodes, which) =>
+      copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
   };
 }

@@ -65,6 +65,19 @@ export {
 } from './session';
 
 export class DicomWebClient extends DicomWebSession {
+  /** Where and how this client connects, for printed code: the credential only as its kind. */
+  codeConnection(): {
+    baseUrl: string;
+    authKind: CurlOptions['authKind'];
+    headers: Record<string, string>;
+  } {
+    return {
+      baseUrl: this.baseUrl,
+      authKind: this.auth.kind,
+      headers: { ...this.options.headers },
+    };
+  }
+
   /** The request as the seed tutorial's cURL command; credentials become a placeholder. */
   curlOf(
     spec: RequestSpec,

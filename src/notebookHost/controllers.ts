@@ -18,6 +18,7 @@ import {
 import { NotebookRun } from '../notebook/cells';
 import { DicomWebFrameSource, type InstanceTarget } from '../preview/frameSource';
 import type { DicomWebClient } from '../dicomweb/client';
+import { registerCodeCommands } from './codeCommands';
 import {
   CURL_LANGUAGE,
   DicomWebNotebookSerializer,
@@ -42,6 +43,7 @@ export function registerNotebooks(deps: NotebookControllerDeps): vscode.Disposab
   return [
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
     new NotebookControllers(deps),
+    ...registerCodeCommands(deps),
   ];
 }
 

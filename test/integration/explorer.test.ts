@@ -407,6 +407,23 @@ for (const target of HOST_TARGETS)
       assert.equal(await vscode.env.clipboard.readText(), curl);
     });
 
+    it('copies the same node request as Python and JavaScript (dicomweb-client)', async () => {
+      const study = await seedStudy();
+      const uid = SEED.studyInstanceUid.replace(/\./g, '\\.');
+      const python = await executeCommand<string>('dicomweb.node.copyPython', study, undefined, 1);
+      assert.match(
+        python,
+        new RegExp(`client\\.retrieve_study_metadata\\(\\n +study_instance_uid="${uid}"`),
+      );
+      assert.equal(await vscode.env.clipboard.readText(), python);
+      const js = await executeCommand<string>('dicomweb.node.copyJavaScript', study, undefined, 1);
+      assert.match(
+        js,
+        new RegExp(`client\\.retrieveStudyMetadata\\(\\{\\n +"studyInstanceUID": "${uid}"`),
+      );
+      assert.equal(await vscode.env.clipboard.readText(), js);
+    });
+
     it('asks before deleting and deletes nothing when the answer is no', async () => {
       const series = await children(await seedStudy());
       const [green] = await children(series[0]);
