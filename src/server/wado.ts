@@ -111,9 +111,12 @@ function instanceEncoding(
   asked: string | undefined,
   maxTranscodeBytes: number,
 ): InstanceEncoding | undefined {
-  if (asked === '*' || asked === node.transferSyntaxUid) return 'stored';
+  // No transfer-syntax parameter means Explicit VR Little Endian (PS3.18 §8.7.3.5.2): an
+  // instance stored so is served as it is.
+  const wanted = asked ?? ELE;
+  if (asked === '*' || wanted === node.transferSyntaxUid) return 'stored';
   if (
-    (asked === undefined || asked === ELE) &&
+    wanted === ELE &&
     CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) &&
     node.size <= maxTranscodeBytes
   )

@@ -154,6 +154,25 @@ describe('retrieve of Implicit VR and Big Endian instances (converted, as Azure 
     }
   });
 
+  it('an instance stored as Explicit VR LE is served as stored when the Accept names no transfer syntax (dicomweb-client’s retrieveInstance)', async () => {
+    // Found by the notebook's executed JavaScript snippets: this answered 406 ("converts only
+    // Implicit VR and Big Endian") although no transfer syntax means Explicit VR LE.
+    const sample = catalog.files.mrSmall;
+    assert.equal(sample.transferSyntaxUid, ELE);
+    const server = await serve(sample);
+    const stored = await readFile(sample.path);
+    const path = instancePath(sample);
+    for (const accept of ['multipart/related; type="application/dicom"', 'application/dicom']) {
+      const response = await rawRequest(server, 'GET', path, { accept });
+      assert.equal(response.status, 200, `${accept}: ${response.text.slice(0, 200)}`);
+      const body =
+        accept === 'application/dicom' ? response.body : (await partsOf(response))[0]!.body;
+      assert.ok(Buffer.from(body).equals(stored), accept);
+    }
+    const retrieved = await dcmjsClient(server).retrieveInstance(uidsOf(sample));
+    assert.ok(Buffer.from(retrieved).equals(stored));
+  });
+
   it('dicomweb-client’s default frames of them are native little endian, equal to the Explicit LE twin’s', async () => {
     const twins = convertible().filter((s) => s.reference);
     for (const sample of twins) {
