@@ -20,11 +20,11 @@ import { imageInfoFromDataSet } from '../src/preview/imageInfo';
 import { loadNodeCodec, nodeDecoderDeps } from '../test/support/nodeCodecs';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { ImageInfo } from '../webview/protocol';
-import type { CodecModule } from '../webview/preview/decode/codecs';
-import { decodeFrame } from '../webview/preview/decode/decodeFrame';
-import { decodeNative } from '../webview/preview/decode/native';
-import type { DecodedFrame } from '../webview/preview/decode/types';
-import { initialWindow, renderToRgba } from '../webview/preview/render/pipeline';
+import type { CodecModule } from '../src/imaging/decode/codecs';
+import { decodeFrame } from '../src/imaging/decode/decodeFrame';
+import { decodeNative } from '../src/imaging/decode/native';
+import type { DecodedFrame } from '../src/imaging/decode/types';
+import { initialWindow, renderToRgba } from '../src/imaging/render/pipeline';
 import type { BenchContext, BenchResult } from './types';
 
 const NATIVE_REPEATS = 60;

@@ -4,7 +4,7 @@
  * from dist/codecs/. Every network request happens here, in the extension host.
  */
 import * as vscode from 'vscode';
-import { CODEC_FILES } from '../../webview/preview/decode/codecs';
+import { CODEC_FILES } from '../imaging/decode/codecs';
 import {
   PROTOCOL_VERSION,
   checkFromWebview,
@@ -17,7 +17,7 @@ import {
 } from '../../webview/protocol';
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
-import { PixelBudgetError } from '../../webview/preview/decode/budget';
+import { PixelBudgetError } from '../imaging/decode/budget';
 import { redactUrlsIn } from '../dicomweb/transport/errors';
 import { NotAnImageError } from './imageInfo';
 

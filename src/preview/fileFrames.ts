@@ -5,9 +5,9 @@
  */
 import * as dicomParser from 'dicom-parser';
 import type { ImageInfo } from '../../webview/protocol';
-import { nativeFrameLength } from '../../webview/preview/decode/native';
+import { nativeFrameLength } from '../imaging/decode/native';
 import { isEncapsulatedTransferSyntax } from '../dicom/uids';
-import { checkPixelBudget } from '../../webview/preview/decode/budget';
+import { checkPixelBudget } from '../imaging/decode/budget';
 import { checkFilePixelLength } from './imageInfo';
 
 /** Returns frame `frameNumber` (1-based) of a parsed file, as the bytes a decoder takes. */

@@ -14,8 +14,8 @@ import {
   type PixelDataFragment,
 } from '../dicom/headerReader';
 import type { ImageInfo, OverlayAttributes } from '../../webview/protocol';
-import { nativeFrameLength } from '../../webview/preview/decode/native';
-import { checkPixelBudget } from '../../webview/preview/decode/budget';
+import { nativeFrameLength } from '../imaging/decode/native';
+import { checkPixelBudget } from '../imaging/decode/budget';
 import { fileFrame } from './fileFrames';
 import type { FrameSource, SourcedFrame } from './frameSource';
 import { NotAnImageError, imageInfoFromDataSet, overlayFromDataSet } from './imageInfo';

@@ -21,7 +21,7 @@ import {
   type DicomJsonDataset,
 } from '../dicom/json';
 import { isEncapsulatedTransferSyntax, SOP_CLASS_NAMES } from '../dicom/uids';
-import { checkNativeLength, checkPixelBudget } from '../../webview/preview/decode/budget';
+import { checkNativeLength, checkPixelBudget } from '../imaging/decode/budget';
 import { Tag, ParserTag } from '../dicom/tags';
 
 /** Why an instance cannot be previewed at all. */

@@ -13,8 +13,8 @@ import {
   type CodecModule,
   type CodecProvider,
   type EmscriptenFactory,
-} from '../../webview/preview/decode/codecs';
-import type { DecoderDeps, JpegLosslessDecoder } from '../../webview/preview/decode/decodeFrame';
+} from '../../src/imaging/decode/codecs';
+import type { DecoderDeps, JpegLosslessDecoder } from '../../src/imaging/decode/decodeFrame';
 
 const requireHere = createRequire(__filename);
 

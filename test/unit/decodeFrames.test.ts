@@ -13,8 +13,8 @@ import { fileFrame } from '../../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../../src/preview/imageInfo';
 import { loadNodeCodec, nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
-import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
-import { DecodeError, type DecodedFrame } from '../../webview/preview/decode/types';
+import { decodeFrame } from '../../src/imaging/decode/decodeFrame';
+import { DecodeError, type DecodedFrame } from '../../src/imaging/decode/types';
 import { ensureSampleFiles, type SampleCatalog, type SampleName } from '../support/sampleFiles';
 
 let catalog: SampleCatalog;

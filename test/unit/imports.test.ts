@@ -38,9 +38,14 @@ const RULES: ImportRule[] = [
     why: 'multipart and bodies are a wire grammar (RFC 2046, RFC 9110 §8.3), not DICOM: client and server share it',
   },
   {
+    from: ['src/imaging/'],
+    only: ['src/imaging/'],
+    why: 'decoders and the display pipeline run in three places (webviews, the extension host, the local server): they use only the language, typed arrays and WebAssembly',
+  },
+  {
     from: ['webview/'],
-    only: ['webview/'],
-    why: 'the webview runs in a browser sandbox, bundled on its own: extension code would not run there',
+    only: ['webview/', 'src/imaging/'],
+    why: 'the webview runs in a browser sandbox, bundled on its own: extension code would not run there, only the shared image decoders',
   },
   {
     from: ['src/dicomweb/'],
@@ -64,7 +69,7 @@ const RULES: ImportRule[] = [
   },
   {
     from: ['src/server/'],
-    only: ['src/dicom/', 'src/mime/', 'src/server/'],
+    only: ['src/dicom/', 'src/mime/', 'src/imaging/', 'src/server/'],
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
   },
   {
@@ -100,7 +105,14 @@ const RULES: ImportRule[] = [
     why: 'activate registers the commands; a command never reaches back into activation',
   },
   {
-    from: ['src/dicom/', 'src/mime/', 'src/dicomweb/', 'src/server/', 'src/notebook/'],
+    from: [
+      'src/dicom/',
+      'src/mime/',
+      'src/imaging/',
+      'src/dicomweb/',
+      'src/server/',
+      'src/notebook/',
+    ],
     not: ['vscode'],
     why: 'these rooms run outside VS Code too (the server process, the CLI, the benchmark, these tests)',
   },

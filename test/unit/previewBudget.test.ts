@@ -18,9 +18,9 @@ import {
   MAX_FRAME_BYTES,
   MAX_FRAME_SAMPLES,
   PixelBudgetError,
-} from '../../webview/preview/decode/budget';
-import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
-import { DecodeError } from '../../webview/preview/decode/types';
+} from '../../src/imaging/decode/budget';
+import { decodeFrame } from '../../src/imaging/decode/decodeFrame';
+import { DecodeError } from '../../src/imaging/decode/types';
 import { writePart10, type WriterElement } from '../support/dicomWriter';
 
 /** A Secondary Capture header with the given geometry and `pixelBytes` bytes of Pixel Data. */

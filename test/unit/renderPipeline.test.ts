@@ -11,14 +11,14 @@ import { fileFrame } from '../../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../../src/preview/imageInfo';
 import { nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
-import { decodeFrame } from '../../webview/preview/decode/decodeFrame';
-import type { DecodedFrame } from '../../webview/preview/decode/types';
+import { decodeFrame } from '../../src/imaging/decode/decodeFrame';
+import type { DecodedFrame } from '../../src/imaging/decode/types';
 import {
   initialWindow,
   pixelValueAt,
   renderToRgba,
   voiFunction,
-} from '../../webview/preview/render/pipeline';
+} from '../../src/imaging/render/pipeline';
 import { ensureSampleFiles } from '../support/sampleFiles';
 
 function grayInfo(overrides: Partial<ImageInfo> = {}): ImageInfo {

@@ -15,9 +15,9 @@ import {
   decodeFrame,
   type DecoderDeps,
   type JpegLosslessDecoder,
-} from '../preview/decode/decodeFrame';
-import { DecodeError } from '../preview/decode/types';
-import { initialWindow, renderToRgba } from '../preview/render/pipeline';
+} from '../../src/imaging/decode/decodeFrame';
+import { DecodeError } from '../../src/imaging/decode/types';
+import { initialWindow, renderToRgba } from '../../src/imaging/render/pipeline';
 import type { FrameOutput } from './frameOutput';
 
 export const RENDERER_DEPS: DecoderDeps = {
@@ -36,7 +36,7 @@ export const RENDERER_DEPS: DecoderDeps = {
 export interface DrawnFrame {
   columns: number;
   rows: number;
-  rgba: Uint8ClampedArray;
+  rgba: Uint8ClampedArray<ArrayBuffer>;
   decoder: string;
   window: { center: number; width: number };
 }

@@ -12,8 +12,8 @@ import {
   CODEC_FILES,
   type CodecModule,
   type EmscriptenFactory,
-} from './decode/codecs';
-import type { DecoderDeps, JpegLosslessDecoder } from './decode/decodeFrame';
+} from '../../src/imaging/decode/codecs';
+import type { DecoderDeps, JpegLosslessDecoder } from '../../src/imaging/decode/decodeFrame';
 import type { Post } from './vscodeApi';
 
 export interface BrowserCodecEnvironment {

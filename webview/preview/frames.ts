@@ -11,8 +11,8 @@ import type {
   ImageInfo,
   RequestFrameMessage,
 } from '../protocol';
-import { decodeFrame, type DecoderDeps } from './decode/decodeFrame';
-import { minMax, type DecodedFrame } from './decode/types';
+import { decodeFrame, type DecoderDeps } from '../../src/imaging/decode/decodeFrame';
+import { minMax, type DecodedFrame } from '../../src/imaging/decode/types';
 import { messageOf } from './view';
 import type { Post } from './vscodeApi';
 

@@ -6,8 +6,8 @@
  * select by.
  */
 import type { FramePath, ImageInfo, OverlayAttributes } from '../protocol';
-import type { DecodedFrame } from './decode/types';
-import { isColor, type ViewState } from './render/pipeline';
+import type { DecodedFrame } from '../../src/imaging/decode/types';
+import { isColor, type ViewState } from '../../src/imaging/render/pipeline';
 
 /** A `<vscode-textfield>` or `<vscode-single-select>`: both hold their value as a string. */
 export type ValueElement = HTMLElement & { value: string };

@@ -6,9 +6,9 @@
  * are redrawn with the picture.
  */
 import type { ImageInfo, OverlayAttributes } from '../protocol';
-import type { DecodedFrame } from './decode/types';
+import type { DecodedFrame } from '../../src/imaging/decode/types';
 import type { ShownFrame } from './frames';
-import { pixelValueAt, renderToRgba } from './render/pipeline';
+import { pixelValueAt, renderToRgba } from '../../src/imaging/render/pipeline';
 import { describePixel, overlayLines, type PreviewView } from './view';
 import { WindowLevel, type WindowAtDragStart } from './windowLevel';
 

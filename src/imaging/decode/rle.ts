@@ -7,7 +7,7 @@
  * the first segment carries the most significant byte (G.2). Segments come sample by
  * sample, so the decoded image is planar by nature; it is written interleaved here.
  */
-import type { ImageInfo } from '../../protocol';
+import type { ImageInfo } from '../types';
 import { maskToBitsStored } from './native';
 import { ybrFullToRgbInPlace } from './color';
 import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';

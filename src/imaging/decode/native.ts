@@ -2,7 +2,7 @@
  * Native (uncompressed) Pixel Data: PS3.5 §8.1.1 (pixel cells, Bits Allocated / Stored /
  * High Bit), §8.2 / Annex A.1–A.3 (byte order), PS3.3 C.7.6.3.1.3 (Planar Configuration).
  */
-import type { ImageInfo } from '../../protocol';
+import type { ImageInfo } from '../types';
 import { DecodeError, lazyRange, type DecodedFrame, type PixelArray } from './types';
 import { ybrFull422ToYbrFull, ybrFullToRgbInPlace } from './color';
 

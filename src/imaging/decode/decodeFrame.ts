@@ -7,7 +7,7 @@
  * Plain TypeScript: codecs come in through {@link DecoderDeps}, so Node tests and the
  * webview run exactly this code.
  */
-import type { CodecName, FramePath, ImageInfo } from '../../protocol';
+import type { CodecName, FramePath, ImageInfo } from '../types';
 import { checkPixelBudget, PixelBudgetError } from './budget';
 import { CODEC_FILES, runCodec, type CodecOutput, type CodecProvider } from './codecs';
 import { ybrFullToRgbInPlace } from './color';

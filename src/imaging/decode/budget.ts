@@ -5,7 +5,7 @@
  * 65535×65535 image (4.3 G pixels), and building that frame blocked the extension host for
  * 31 s (issue 10, finding 5). Plain TypeScript: no DOM, no Node.
  */
-import type { ImageInfo } from '../../protocol';
+import type { ImageInfo } from '../types';
 
 /**
  * Most samples (rows × columns × samples per pixel) one frame may have: 2^28 = 268,435,456,

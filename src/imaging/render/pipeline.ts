@@ -8,7 +8,7 @@
  *
  * Plain TypeScript, no DOM: runs in Node tests and benchmarks as in the webview.
  */
-import type { ImageInfo, PaletteChannel, WindowPreset } from '../../protocol';
+import type { ImageInfo, PaletteChannel, WindowPreset } from '../types';
 import type { DecodedFrame } from '../decode/types';
 
 /** What the user controls. */

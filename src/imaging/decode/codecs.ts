@@ -4,7 +4,7 @@
  * (a `<script nonce>` plus wasm bytes from the extension in the webview, `require` in Node
  * tests): this file only drives the loaded modules, so both use the same code.
  */
-import type { CodecName } from '../../protocol';
+import type { CodecName } from '../types';
 
 /** What each codec package ships into dist/codecs/ and the global its script defines. */
 export const CODEC_FILES: Record<
