@@ -294,7 +294,7 @@ export const MAX_LOG_MESSAGE_LENGTH = 4096;
 export const MAX_SUGGESTED_NAME_LENGTH = 255;
 /**
  * Largest PNG an export may carry: 1 GiB, the preview's decoded-frame budget
- * (MAX_FRAME_BYTES in webview/preview/decode/budget.ts); a PNG of a frame is smaller.
+ * (MAX_FRAME_BYTES in src/imaging/decode/budget.ts); a PNG of a frame is smaller.
  */
 export const MAX_EXPORT_PNG_BYTES = 2 ** 30;
 /** Longest filter text (characters). */
