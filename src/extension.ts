@@ -18,6 +18,7 @@ import {
 } from './editor/DicomEditorProvider';
 import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { registerNotebooks } from './notebookHost/controllers';
+import { rendererMessageHandler, type RendererMessageHandler } from './notebookHost/rendererLink';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
@@ -28,6 +29,12 @@ import { UploadDropController } from './tree/dragAndDrop';
 export interface DicomWebExplorerApi {
   services: Services;
   activationMs: number;
+  /**
+   * What the notebook renderer's messages run (src/notebookHost/rendererLink.ts; stateless,
+   * the listener's twin): the tests drive what a click in an output posts with it (no API
+   * sends a renderer's message into the extension host).
+   */
+  notebookRendererMessage: RendererMessageHandler;
 }
 
 const modalPrompts: UserPrompts = {
@@ -123,7 +130,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   }
   const activationMs = performance.now() - started;
   log.info(`DICOMweb Explorer activated in ${activationMs.toFixed(1)} ms`);
-  return { services, activationMs };
+  return { services, activationMs, notebookRendererMessage: rendererMessageHandler(log) };
 }
 
 export function deactivate(): void {}

@@ -29,8 +29,11 @@ export interface FindByUidResult {
   revealed?: ResourceNode;
 }
 
-/** Servers searched: one row's, or every configured connection. */
-type Where = ServerNode | 'all';
+/**
+ * Servers searched: one row's, or every configured connection, or one connection by its id
+ * (a notebook's search row reveals on its cell's connection, src/notebookHost/rendererLink.ts).
+ */
+type Where = ServerNode | 'all' | { connectionId: string };
 
 /**
  * `dicomweb.findByUid`: a Study, Series or SOP Instance UID, or a DICOMweb / WADO / viewer
@@ -46,7 +49,12 @@ export async function findByUid(
   text?: string,
 ): Promise<FindByUidResult> {
   const where = target ?? (await chooseServers(services));
-  const servers = where === 'all' ? await allServers(services) : [where];
+  const servers =
+    where === 'all'
+      ? await allServers(services)
+      : 'connectionId' in where
+        ? [await serverOf(services, where.connectionId)]
+        : [where];
   const wanted = parseUidInput(text ?? (await askForUid(servers)));
   const outcomes = await vscode.window.withProgress(
     {
@@ -81,6 +89,12 @@ async function allServers(services: Services): Promise<ServerNode[]> {
     throw new UserCancelled();
   }
   return servers;
+}
+
+async function serverOf(services: Services, connectionId: string): Promise<ServerNode> {
+  const server = (await allServers(services)).find((node) => node.connection.id === connectionId);
+  if (!server) throw new Error('This connection is no longer in the DICOMweb tree.');
+  return server;
 }
 
 /** From the palette: the only server, or the one picked, or "All servers". */

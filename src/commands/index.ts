@@ -68,10 +68,13 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.server.clearFilter': (node) => clearFilter(services, node as ServerNode | undefined),
     'dicomweb.server.copyUrl': (node) => copyServerUrl(node as ServerNode),
     // From a server row's search button: that server; from the palette: picked (or 'all').
+    // From a notebook's search row: the cell's connection id (src/notebookHost/rendererLink.ts).
     'dicomweb.findByUid': (node, text) =>
       findByUid(
         services,
-        node as ServerNode | 'all' | undefined,
+        typeof node === 'string' && node !== 'all'
+          ? { connectionId: node }
+          : (node as ServerNode | 'all' | undefined),
         typeof text === 'string' ? text : undefined,
       ),
     'dicomweb.node.dismissFound': (node) => dismissFound(node),

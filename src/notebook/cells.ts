@@ -36,10 +36,12 @@ export type FrameInfoReader = (
 export class NotebookRun {
   private readonly answers = new Map<string, DicomJsonDataset[]>();
 
+  /** `connectionId`: the kernel's connection, on which a search's rows are shown in the tree. */
   constructor(
     private readonly folder: string,
     private readonly limits: Partial<NotebookLimits> = {},
     private readonly frameInfo?: FrameInfoReader,
+    private readonly connectionId?: string,
   ) {}
 
   /** The answer rows of a named cell, as references read them. */
@@ -65,7 +67,12 @@ export class NotebookRun {
       if (request.name) this.answers.set(request.name, answer.datasets ?? []);
       const notes = [...(droppedAuthorization ? [DROPPED_AUTHORIZATION] : []), ...request.warnings];
       const info = await this.frameInfoOf(client, answer, notes, signal);
-      return { ok: true, outputs: renderAnswer(answer, notes, info), answer, droppedAuthorization };
+      return {
+        ok: true,
+        outputs: renderAnswer(answer, notes, info, this.connectionId),
+        answer,
+        droppedAuthorization,
+      };
     } catch (error) {
       const outputs = renderError(error, spec, {
         baseUrl: client.baseUrl,

@@ -4,8 +4,6 @@
  * `application/json`. Every output starts with the status line: status, time and size.
  * Pure text; the controller wraps these in `vscode.NotebookCellOutputItem`s.
  */
-import { lookupTag } from '../dicom/dictionary';
-import { getStrings } from '../dicom/json';
 import type { DicomJsonDataset } from '../dicom/types';
 import { toCurl } from '../dicomweb/curl';
 import type { RequestSpec } from '../dicomweb/requests';
@@ -13,9 +11,22 @@ import { DicomWebError, DicomWebHttpError, STATUS_TEXT } from '../dicomweb/trans
 import { describeOutcome } from '../dicomweb/transfer/outcomeText';
 import { encodeFrameOutput, FRAME_MIME } from './frameOutput';
 import type { CellAnswer, PartSummary } from './run';
+import {
+  SEARCH_MIME,
+  searchColumns,
+  searchOutput,
+  searchValue,
+  TABLE_ROWS,
+  type SearchOutput,
+} from './searchOutput';
+
+export { TABLE_ROWS } from './searchOutput';
 
 export interface RenderedOutput {
-  /** text/html, application/json, text/plain; image/png, image/jpeg, image/gif; FRAME_MIME. */
+  /**
+   * text/html, application/json, text/plain; image/png, image/jpeg, image/gif; FRAME_MIME;
+   * SEARCH_MIME (a search's rows for the renderer, shown instead of its HTML).
+   */
   mime: string;
   /** The text of a text output ('' for an image or a frame). */
   data: string;
@@ -23,25 +34,48 @@ export interface RenderedOutput {
   bytes?: Uint8Array;
 }
 
-/** Rows of a search shown in its table (the JSON output holds every row): 1,000. */
-export const TABLE_ROWS = 1000;
-
 /**
  * The outputs of an answer. `frameInfo` is the image header of a frames answer's instance
  * (the host reads it from the instance's metadata); without it frames are listed, not drawn.
+ * `connectionId`, the kernel's connection, lets a search's rows be shown in the tree.
  */
 export function renderAnswer(
   answer: CellAnswer,
   notes: readonly string[] = [],
   frameInfo?: unknown,
+  connectionId?: string,
 ): RenderedOutput[] {
-  const html = [statusLine(answer), ...noteList([...notes, ...answer.warnings]), body(answer)];
-  const outputs: RenderedOutput[] = [{ mime: 'text/html', data: html.join('\n') }];
+  const allNotes = [...notes, ...answer.warnings];
+  const html = [statusLine(answer), ...noteList(allNotes), body(answer)];
+  const outputs: RenderedOutput[] = [];
+  if (answer.kind === 'search') {
+    const rows = searchOutput(answer.datasets ?? [], statusParts(answer), allNotes, connectionId);
+    outputs.push({ mime: SEARCH_MIME, data: JSON.stringify(rows satisfies SearchOutput) });
+  }
+  outputs.push({ mime: 'text/html', data: html.join('\n') });
   outputs.push(...imageOutputs(answer, frameInfo));
   if (answer.json !== undefined) {
     outputs.push({ mime: 'application/json', data: JSON.stringify(answer.json, null, 2) });
   }
   return outputs;
+}
+
+/**
+ * The outputs as VS Code's cell outputs: the items of one output are one thing in several
+ * mime types, of which VS Code shows one (its display order puts a mime type of ours
+ * first, then application/json before text/html). So a search's rows, HTML and JSON are one
+ * output (the renderer's table; the HTML and the JSON by "Change Presentation"), and every
+ * other output stands alone: the status line and the JSON below it, each image.
+ */
+export function cellOutputGroups(outputs: readonly RenderedOutput[]): RenderedOutput[][] {
+  if (!outputs.some((output) => output.mime === SEARCH_MIME)) {
+    return outputs.map((output) => [output]);
+  }
+  const answer = new Set([SEARCH_MIME, 'text/html', 'application/json']);
+  return [
+    outputs.filter((output) => answer.has(output.mime)),
+    ...outputs.filter((output) => !answer.has(output.mime)).map((output) => [output]),
+  ];
 }
 
 /** A rendered answer as itself (VS Code shows PNG, JPEG, GIF); frames as FRAME_MIME. */
@@ -84,7 +118,8 @@ function body(answer: CellAnswer): string {
   }
 }
 
-function statusLine(answer: CellAnswer): string {
+/** Status, time, size and request of an answer: the first line of every output. */
+function statusParts(answer: CellAnswer): SearchOutput['status'] {
   const what =
     answer.kind === 'store'
       ? `${size(answer.bytes)} sent`
@@ -94,7 +129,17 @@ function statusLine(answer: CellAnswer): string {
   const status = answer.status
     ? `${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trim()
     : 'done';
-  return `<p class="dicomweb-status"><strong>${escapeHtml(status)}</strong> · ${Math.round(answer.ms)} ms · ${what} · <code>${escapeHtml(`${answer.request.method} ${answer.request.path}`)}</code></p>`;
+  return {
+    status,
+    ms: Math.round(answer.ms),
+    size: what,
+    request: `${answer.request.method} ${answer.request.path}`,
+  };
+}
+
+function statusLine(answer: CellAnswer): string {
+  const parts = statusParts(answer);
+  return `<p class="dicomweb-status"><strong>${escapeHtml(parts.status)}</strong> · ${parts.ms} ms · ${escapeHtml(parts.size)} · <code>${escapeHtml(parts.request)}</code></p>`;
 }
 
 function noteList(notes: readonly string[]): string[] {
@@ -106,13 +151,14 @@ function noteList(notes: readonly string[]): string[] {
 /** Keywords as columns, in tag order; values as the DICOM JSON has them (UIDs whole). */
 export function searchTable(datasets: readonly DicomJsonDataset[]): string {
   if (!datasets.length) return '<p>No match.</p>';
-  const tags = [...new Set(datasets.flatMap((row) => Object.keys(row)))].sort();
+  const columns = searchColumns(datasets);
   const shown = datasets.slice(0, TABLE_ROWS);
-  const head = tags
-    .map((tag) => `<th title="${tag}">${escapeHtml(lookupTag(tag)?.keyword || tag)}</th>`)
+  const head = columns
+    .map((column) => `<th title="${column.tag}">${escapeHtml(column.keyword)}</th>`)
     .join('');
   const rows = shown.map(
-    (row) => `<tr>${tags.map((tag) => `<td>${cellValue(row, tag)}</td>`).join('')}</tr>`,
+    (row) =>
+      `<tr>${columns.map((column) => `<td>${cellValue(row, column.tag)}</td>`).join('')}</tr>`,
   );
   const more =
     datasets.length > shown.length
@@ -122,12 +168,8 @@ export function searchTable(datasets: readonly DicomJsonDataset[]): string {
 }
 
 function cellValue(row: DicomJsonDataset, tag: string): string {
-  const attribute = row[tag];
-  if (!attribute) return '';
-  if (attribute.vr === 'SQ') return `${attribute.Value?.length ?? 0} item(s)`;
-  if (attribute.BulkDataURI || attribute.InlineBinary !== undefined) return '(binary)';
-  const text = escapeHtml(getStrings(row, tag).join('\\'));
-  return attribute.vr === 'UI' ? `<code>${text}</code>` : text;
+  const text = escapeHtml(searchValue(row, tag));
+  return row[tag]?.vr === 'UI' ? `<code>${text}</code>` : text;
 }
 
 function partsTable(parts: readonly PartSummary[], partCount: number): string {

@@ -16,9 +16,11 @@ import {
   type LocalServerManager,
 } from '../localServerHost/LocalServerManager';
 import { NotebookRun } from '../notebook/cells';
+import { cellOutputGroups } from '../notebook/render';
 import { DicomWebFrameSource, type InstanceTarget } from '../preview/frameSource';
 import type { DicomWebClient } from '../dicomweb/client';
 import { registerCodeCommands } from './codeCommands';
+import { listenToRenderer, rendererMessageHandler } from './rendererLink';
 import {
   CURL_LANGUAGE,
   DicomWebNotebookSerializer,
@@ -38,12 +40,16 @@ export interface NotebookControllerDeps {
   log: vscode.LogOutputChannel;
 }
 
-/** Notebooks (issue 15): the `*.dicomweb.md` file format, and one kernel per connection. */
+/**
+ * Notebooks (issue 15): the `*.dicomweb.md` file format, one kernel per connection, the
+ * code commands, and the renderer's messages (a click on a search row's "Show").
+ */
 export function registerNotebooks(deps: NotebookControllerDeps): vscode.Disposable[] {
   return [
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new DicomWebNotebookSerializer()),
     new NotebookControllers(deps),
     ...registerCodeCommands(deps),
+    listenToRenderer(rendererMessageHandler(deps.log)),
   ];
 }
 
@@ -142,12 +148,15 @@ export class NotebookControllers implements vscode.Disposable {
       return false;
     }
     await execution.replaceOutput(
-      new vscode.NotebookCellOutput(
-        result.outputs.map((output) =>
-          output.bytes
-            ? new vscode.NotebookCellOutputItem(output.bytes, output.mime)
-            : vscode.NotebookCellOutputItem.text(output.data, output.mime),
-        ),
+      cellOutputGroups(result.outputs).map(
+        (group) =>
+          new vscode.NotebookCellOutput(
+            group.map((output) =>
+              output.bytes
+                ? new vscode.NotebookCellOutputItem(output.bytes, output.mime)
+                : vscode.NotebookCellOutputItem.text(output.data, output.mime),
+            ),
+          ),
       ),
     );
     if (result.droppedAuthorization) this.tellAboutAuthorization(notebook);
@@ -168,7 +177,7 @@ export class NotebookControllers implements vscode.Disposable {
     const key = `${notebook.uri.toString()}\n${connectionId}`;
     let run = this.runs.get(key);
     if (!run) {
-      run = new NotebookRun(folderOf(notebook), {}, readFrameInfo);
+      run = new NotebookRun(folderOf(notebook), {}, readFrameInfo, connectionId);
       this.runs.set(key, run);
     }
     return run;

@@ -9,6 +9,7 @@ import type { DicomJsonDataset } from '../../src/dicom/types';
 import { DicomWebHttpError } from '../../src/dicomweb';
 import { renderAnswer, renderError, searchTable, TABLE_ROWS } from '../../src/notebook/render';
 import type { CellAnswer } from '../../src/notebook/run';
+import { SEARCH_MIME } from '../../src/notebook/searchOutput';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&';
 
@@ -34,7 +35,8 @@ describe('notebook outputs', () => {
       },
       { '0020000D': { vr: 'UI', Value: ['1.2.3.5'] } },
     ];
-    const [html, json] = renderAnswer(answer({ datasets: rows, json: rows }));
+    const [search, html, json] = renderAnswer(answer({ datasets: rows, json: rows }));
+    assert.equal(search.mime, SEARCH_MIME, "the renderer's rows first, the HTML its fallback");
     assert.match(
       html.data,
       /^<p class="dicomweb-status"><strong>200 OK<\/strong> · 12 ms · 2\.0 KiB · <code>GET \/studies<\/code><\/p>/,
@@ -65,7 +67,8 @@ describe('notebook outputs', () => {
         { baseUrl: 'http://h', authKind: 'bearer' },
       ),
     ];
-    for (const output of outputs) {
+    // The search's rows for the renderer are JSON, which it writes as text (textContent).
+    for (const output of outputs.filter((entry) => entry.mime === 'text/html')) {
       assert.ok(!output.data.includes('<img'), output.data);
       assert.ok(output.data.includes('&#60;img'), output.data);
     }
