@@ -33,15 +33,29 @@ export type FrameInfoReader = (
   signal?: AbortSignal,
 ) => Promise<unknown>;
 
+/**
+ * Said instead of running a cell in Restricted Mode: a notebook is a file of the workspace, and
+ * its cells read and upload files (`< ./file`, `--data-binary @file`, `--form file=@…`) and
+ * send requests; an untrusted repository must not make them run (the extension's
+ * capabilities.untrustedWorkspaces, package.json).
+ */
+export const RESTRICTED_MODE =
+  'Restricted Mode: this notebook sends no request and reads no file until you trust the workspace (its cells can upload files from this machine). Trust it with "Manage Workspace Trust", then run the cell again.';
+
 export class NotebookRun {
   private readonly answers = new Map<string, DicomJsonDataset[]>();
 
-  /** `connectionId`: the kernel's connection, on which a search's rows are shown in the tree. */
+  /**
+   * `connectionId`: the kernel's connection, on which a search's rows are shown in the tree.
+   * `trusted`: asked before every cell (the host's `workspace.isTrusted`); false, nothing is
+   * read or sent and the cell says {@link RESTRICTED_MODE}.
+   */
   constructor(
     private readonly folder: string,
     private readonly limits: Partial<NotebookLimits> = {},
     private readonly frameInfo?: FrameInfoReader,
     private readonly connectionId?: string,
+    private readonly trusted: () => boolean = () => true,
   ) {}
 
   /** The answer rows of a named cell, as references read them. */
@@ -49,7 +63,21 @@ export class NotebookRun {
     return this.answers.get(name);
   }
 
+  /**
+   * The cell's result when it may not run now (Restricted Mode), else undefined. The host asks
+   * first too, so that not even the local server is started for a cell that will not run.
+   */
+  refusal(): CellResult | undefined {
+    if (this.trusted()) return undefined;
+    const outputs = [
+      { mime: 'text/html', data: `<p class="dicomweb-error">${RESTRICTED_MODE}</p>` },
+    ];
+    return { ok: false, outputs, droppedAuthorization: false };
+  }
+
   async runCell(client: DicomWebClient, text: string, signal?: AbortSignal): Promise<CellResult> {
+    const refused = this.refusal();
+    if (refused) return refused;
     let spec: RequestSpec | undefined;
     let droppedAuthorization = false;
     try {

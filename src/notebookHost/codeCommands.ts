@@ -21,21 +21,43 @@ export interface CodeCommandDeps {
 }
 
 const FORMATS = [
-  { label: 'cURL', print: (spec, options) => toCurl(spec, options) },
-  { label: 'Python (dicomweb-client)', print: toPython },
-  { label: 'JavaScript (dicomweb-client)', print: toJavaScript },
-] satisfies Array<{ label: string; print: typeof toPython }>;
+  { id: 'curl', label: 'cURL', print: (spec, options) => toCurl(spec, options) },
+  { id: 'python', label: 'Python (dicomweb-client)', print: toPython },
+  { id: 'javascript', label: 'JavaScript (dicomweb-client)', print: toJavaScript },
+] satisfies Array<{ id: string; label: string; print: typeof toPython }>;
 
+/**
+ * From the cell's or notebook's toolbar the commands ask (a quick pick of the format and, with
+ * several connections, of the connection; a save dialog). Tests and automation pass the
+ * answers instead, as the tree's commands take theirs:
+ *   copyCellAsCode(cell?, format?: 'curl' | 'python' | 'javascript', connectionId?)
+ *   exportShell(notebookUri?, target?: Uri, connectionId?)
+ */
 export function registerCodeCommands(deps: CodeCommandDeps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand(
       'dicomweb.notebook.copyCellAsCode',
-      (cell?: vscode.NotebookCell) => report(copyCellAsCode(deps, cell)),
+      (cell?: vscode.NotebookCell, format?: unknown, connectionId?: unknown) =>
+        report(copyCellAsCode(deps, cell, textArg(format), textArg(connectionId))),
     ),
-    vscode.commands.registerCommand('dicomweb.notebook.exportShell', () =>
-      report(exportShell(deps)),
+    vscode.commands.registerCommand(
+      'dicomweb.notebook.exportShell',
+      (notebook?: unknown, target?: unknown, connectionId?: unknown) =>
+        report(
+          exportShell(
+            deps,
+            notebook instanceof vscode.Uri ? notebook : undefined,
+            target instanceof vscode.Uri ? target : undefined,
+            textArg(connectionId),
+          ),
+        ),
     ),
   ];
+}
+
+/** A string argument; whatever else VS Code passes from a toolbar (its context) is no answer. */
+function textArg(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 async function report(work: Promise<unknown>): Promise<unknown> {
@@ -50,13 +72,19 @@ async function report(work: Promise<unknown>): Promise<unknown> {
 
 class Cancelled extends Error {}
 
-/** The connection whose URL the code names: the only one, or the one the user picks. */
-async function connectionOptions(deps: CodeCommandDeps): Promise<CodeOptions> {
+/** The connection whose URL the code names: the one named, the only one, or the one picked. */
+async function connectionOptions(
+  deps: CodeCommandDeps,
+  connectionId?: string,
+): Promise<CodeOptions> {
   const connections = deps.connections.list();
   if (connections.length === 0)
     throw new Error('Add a DICOMweb server first: the code names its URL.');
-  const connection =
-    connections.length === 1
+  const named = connectionId && connections.find((entry) => entry.id === connectionId);
+  if (connectionId && !named) throw new Error(`There is no connection ${connectionId}.`);
+  const connection = named
+    ? named
+    : connections.length === 1
       ? connections[0]!
       : (
           await vscode.window.showQuickPick(
@@ -68,14 +96,24 @@ async function connectionOptions(deps: CodeCommandDeps): Promise<CodeOptions> {
   return (await deps.clients.get(connection)).codeConnection();
 }
 
-async function copyCellAsCode(deps: CodeCommandDeps, cell?: vscode.NotebookCell): Promise<string> {
+async function copyCellAsCode(
+  deps: CodeCommandDeps,
+  cell?: vscode.NotebookCell,
+  formatId?: string,
+  connectionId?: string,
+): Promise<string> {
   const target = cell ?? activeCell();
   if (!target || target.kind !== vscode.NotebookCellKind.Code) {
     throw new Error('Select a request cell to copy.');
   }
-  const format = await vscode.window.showQuickPick(FORMATS, { title: 'Copy the request as' });
+  const format = formatId
+    ? FORMATS.find((entry) => entry.id === formatId)
+    : await vscode.window.showQuickPick(FORMATS, { title: 'Copy the request as' });
+  if (!format && formatId) {
+    throw new Error(`No such code format: ${formatId} (curl, python or javascript).`);
+  }
   if (!format) throw new Cancelled();
-  const options = await connectionOptions(deps);
+  const options = await connectionOptions(deps, connectionId);
   const request = parseRequestCell(target.document.getText(), options.baseUrl);
   const text = format.print(request.spec, options);
   await vscode.env.clipboard.writeText(text);
@@ -92,18 +130,29 @@ function activeCell(): vscode.NotebookCell | undefined {
   return editor && index !== undefined ? editor.notebook.cellAt(index) : undefined;
 }
 
-async function exportShell(deps: CodeCommandDeps): Promise<vscode.Uri | undefined> {
-  const notebook = vscode.window.activeNotebookEditor?.notebook;
+async function exportShell(
+  deps: CodeCommandDeps,
+  notebookUri?: vscode.Uri,
+  chosenTarget?: vscode.Uri,
+  connectionId?: string,
+): Promise<vscode.Uri | undefined> {
+  const notebook = notebookUri
+    ? vscode.workspace.notebookDocuments.find(
+        (doc) => doc.uri.toString() === notebookUri.toString(),
+      )
+    : vscode.window.activeNotebookEditor?.notebook;
   if (!notebook) throw new Error('Open a DICOMweb notebook to export.');
-  const options = await connectionOptions(deps);
+  const options = await connectionOptions(deps, connectionId);
   const cells = notebook.getCells().map((cell): NotebookCellData => ({
     kind: cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'request',
     text: cell.document.getText(),
   }));
-  const target = await vscode.window.showSaveDialog({
-    defaultUri: vscode.Uri.file(notebook.uri.fsPath.replace(/(\.dicomweb)?\.md$/, '.sh')),
-    filters: { 'Shell script': ['sh'] },
-  });
+  const target =
+    chosenTarget ??
+    (await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(notebook.uri.fsPath.replace(/(\.dicomweb)?\.md$/, '.sh')),
+      filters: { 'Shell script': ['sh'] },
+    }));
   if (!target) throw new Cancelled();
   await vscode.workspace.fs.writeFile(target, Buffer.from(notebookToShell(cells, options), 'utf8'));
   vscode.window.setStatusBarMessage(

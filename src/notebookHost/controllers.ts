@@ -134,12 +134,10 @@ export class NotebookControllers implements vscode.Disposable {
   ): Promise<boolean> {
     let result;
     try {
-      const client = await this.clientOf(connectionId);
-      result = await this.runOf(notebook, connectionId).runCell(
-        client,
-        cell.document.getText(),
-        signal,
-      );
+      const run = this.runOf(notebook, connectionId);
+      result =
+        run.refusal() ??
+        (await run.runCell(await this.clientOf(connectionId), cell.document.getText(), signal));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await execution.replaceOutput(
@@ -177,7 +175,13 @@ export class NotebookControllers implements vscode.Disposable {
     const key = `${notebook.uri.toString()}\n${connectionId}`;
     let run = this.runs.get(key);
     if (!run) {
-      run = new NotebookRun(folderOf(notebook), {}, readFrameInfo, connectionId);
+      run = new NotebookRun(
+        folderOf(notebook),
+        {},
+        readFrameInfo,
+        connectionId,
+        () => vscode.workspace.isTrusted,
+      );
       this.runs.set(key, run);
     }
     return run;
