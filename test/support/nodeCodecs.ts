@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { CodecName } from '../../webview/protocol';
+import type { CodecName, ImageInfo } from '../../webview/protocol';
 import {
   CODEC_FILES,
   cachingProvider,
@@ -57,4 +57,36 @@ export function nodeDecoderDeps(root = process.cwd()): DecoderDeps {
       return lossless.Decoder;
     },
   };
+}
+
+/**
+ * A native grayscale frame encoded as HTJ2K with OpenJPH's own encoder (reversible 5/3, so
+ * lossless): no HTJ2K file ships in the sample packages.
+ */
+export async function encodeHtj2k(native: Uint8Array, info: ImageInfo): Promise<Uint8Array> {
+  const module = (await loadNodeCodec('openjph')) as unknown as {
+    HTJ2KEncoder: new () => {
+      getDecodedBuffer(frameInfo: object): Uint8Array;
+      encode(): void;
+      getEncodedBuffer(): Uint8Array;
+      delete(): void;
+    };
+  };
+  const encoder = new module.HTJ2KEncoder();
+  try {
+    encoder
+      .getDecodedBuffer({
+        width: info.columns,
+        height: info.rows,
+        bitsPerSample: info.bitsStored,
+        componentCount: 1,
+        isSigned: info.pixelRepresentation === 1,
+        isUsingColorTransform: false,
+      })
+      .set(native);
+    encoder.encode();
+    return encoder.getEncodedBuffer().slice();
+  } finally {
+    encoder.delete();
+  }
 }

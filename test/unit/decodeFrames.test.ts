@@ -11,7 +11,7 @@ import type * as dicomParser from 'dicom-parser';
 import { readDataSet } from '../../src/dicom/part10';
 import { fileFrame } from '../../src/preview/fileFrames';
 import { imageInfoFromDataSet } from '../../src/preview/imageInfo';
-import { loadNodeCodec, nodeDecoderDeps } from '../support/nodeCodecs';
+import { encodeHtj2k, nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import { decodeFrame } from '../../src/imaging/decode/decodeFrame';
 import { DecodeError, type DecodedFrame } from '../../src/imaging/decode/types';
@@ -292,31 +292,3 @@ describe('lossy JPEG and JPEG 2000: within tolerance', () => {
     );
   });
 });
-
-async function encodeHtj2k(native: Uint8Array, info: ImageInfo): Promise<Uint8Array> {
-  const module = (await loadNodeCodec('openjph')) as unknown as {
-    HTJ2KEncoder: new () => {
-      getDecodedBuffer(frameInfo: object): Uint8Array;
-      encode(): void;
-      getEncodedBuffer(): Uint8Array;
-      delete(): void;
-    };
-  };
-  const encoder = new module.HTJ2KEncoder();
-  try {
-    encoder
-      .getDecodedBuffer({
-        width: info.columns,
-        height: info.rows,
-        bitsPerSample: info.bitsStored,
-        componentCount: 1,
-        isSigned: info.pixelRepresentation === 1,
-        isUsingColorTransform: false,
-      })
-      .set(native);
-    encoder.encode();
-    return encoder.getEncodedBuffer().slice();
-  } finally {
-    encoder.delete();
-  }
-}

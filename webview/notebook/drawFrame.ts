@@ -4,9 +4,9 @@
  * C.11.2.1.2: the first window is the default), else one spanning the frame's range.
  * No DOM: Node tests run exactly this.
  *
- * The WebAssembly codecs (JPEG baseline/extended, JPEG-LS, JPEG 2000, HTJ2K) are not loaded
- * here: the preview gets their bytes by message from the extension, and a notebook renderer
- * has no such channel without `requiresMessaging`; such frames get a sentence saying so.
+ * The WebAssembly codecs (JPEG baseline/extended, JPEG-LS, JPEG 2000, HTJ2K) come with
+ * `deps`: the renderer passes the page's (pageCodecs.ts), the tests Node's. Without them such
+ * frames get a sentence saying which codec they need.
  */
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- tests compile this file without webview/ in their tsconfig: the ambient declaration comes in here
 /// <reference path="../preview/jpegLossless.d.ts" />
@@ -20,12 +20,13 @@ import { DecodeError } from '../../src/imaging/decode/types';
 import { initialWindow, renderToRgba } from '../../src/imaging/render/pipeline';
 import type { FrameOutput } from './frameOutput';
 
-export const RENDERER_DEPS: DecoderDeps = {
+/** No WebAssembly codec: what a caller without a way to load them draws with. */
+export const NO_WASM_DEPS: DecoderDeps = {
   codecs: {
     get: (name) =>
       Promise.reject(
         new DecodeError(
-          `This frame needs the ${name} WebAssembly codec, which the notebook renderer does not load: open the instance in the preview, or ask for the frame transcoded (transfer-syntax=1.2.840.10008.1.2.1).`,
+          `This frame needs the ${name} WebAssembly codec, which is not loaded here: open the instance in the preview, or ask for the frame transcoded (transfer-syntax=1.2.840.10008.1.2.1).`,
           true,
         ),
       ),
@@ -41,7 +42,10 @@ export interface DrawnFrame {
   window: { center: number; width: number };
 }
 
-export async function frameToRgba(output: FrameOutput): Promise<DrawnFrame> {
+export async function frameToRgba(
+  output: FrameOutput,
+  deps: DecoderDeps = NO_WASM_DEPS,
+): Promise<DrawnFrame> {
   const frame = await decodeFrame(
     output.bytes,
     output.info,
@@ -50,7 +54,7 @@ export async function frameToRgba(output: FrameOutput): Promise<DrawnFrame> {
       mediaType: output.mediaType,
       ...(output.transferSyntaxUid ? { transferSyntaxUid: output.transferSyntaxUid } : {}),
     },
-    RENDERER_DEPS,
+    deps,
   );
   const window = initialWindow(output.info, frame);
   const rgba = new Uint8ClampedArray(frame.rows * frame.columns * 4);

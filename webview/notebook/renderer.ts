@@ -6,8 +6,10 @@
  * - SEARCH_MIME (src/notebook/searchOutput.ts): a search's rows as a table whose "Show"
  *   buttons post to the extension, which reveals the row in the tree.
  */
+import type { DecoderDeps } from '../../src/imaging/decode/decodeFrame';
 import { frameToRgba } from './drawFrame';
 import { decodeFrameOutput } from './frameOutput';
+import { pageDecoderDeps } from './pageCodecs';
 import { readSearchOutput, type RevealMessage } from './searchOutput';
 import { drawSearch } from './searchTable';
 
@@ -28,6 +30,8 @@ interface RendererApi {
 }
 
 export function activate(context: RendererContext = {}): RendererApi {
+  // The codecs beside this module's own URL (dist/codecs/), loaded on a frame's first need.
+  const deps = pageDecoderDeps(import.meta.url);
   const post = context.postMessage
     ? (message: RevealMessage) => context.postMessage!(message)
     : undefined;
@@ -36,7 +40,7 @@ export function activate(context: RendererContext = {}): RendererApi {
       element.replaceChildren();
       try {
         if (item.mime === SEARCH_MIME) drawSearch(readSearchOutput(item.data()), element, post);
-        else if (item.mime === FRAME_MIME) await drawFrame(item.data(), element);
+        else if (item.mime === FRAME_MIME) await drawFrame(item.data(), element, deps);
         else throw new Error(`The DICOMweb renderer does not draw ${item.mime}.`);
       } catch (error) {
         const caption = document.createElement('p');
@@ -48,9 +52,9 @@ export function activate(context: RendererContext = {}): RendererApi {
   };
 }
 
-async function drawFrame(data: Uint8Array, element: HTMLElement): Promise<void> {
+async function drawFrame(data: Uint8Array, element: HTMLElement, deps: DecoderDeps): Promise<void> {
   const output = decodeFrameOutput(data);
-  const drawn = await frameToRgba(output);
+  const drawn = await frameToRgba(output, deps);
   const canvas = document.createElement('canvas');
   canvas.width = drawn.columns;
   canvas.height = drawn.rows;
