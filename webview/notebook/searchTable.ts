@@ -8,6 +8,21 @@
  */
 import { revealMessage, type RevealMessage, type SearchOutput } from './searchOutput';
 
+/** The table in the editor's colours; "Show" looks like the link it acts as. */
+const STYLE = `
+.dicomweb-search { border-collapse: collapse; }
+.dicomweb-search th, .dicomweb-search td {
+  padding: 2px 10px 2px 0; text-align: left; vertical-align: top;
+  border-bottom: 1px solid var(--vscode-editorWidget-border, rgba(128, 128, 128, 0.35));
+}
+.dicomweb-search code { user-select: text; }
+.dicomweb-show {
+  background: none; border: none; padding: 0; cursor: pointer; font: inherit;
+  color: var(--vscode-textLink-foreground);
+}
+.dicomweb-show:hover { text-decoration: underline; }
+`;
+
 /** Draws the output into `element`; `post` is the renderer's postMessage (absent: no "Show"). */
 export function drawSearch(
   output: SearchOutput,
@@ -15,6 +30,7 @@ export function drawSearch(
   post: ((message: RevealMessage) => void) | undefined,
 ): void {
   const doc = element.ownerDocument;
+  element.append(Object.assign(doc.createElement('style'), { textContent: STYLE }));
   const status = doc.createElement('p');
   status.className = 'dicomweb-status';
   const strong = doc.createElement('strong');
