@@ -65,27 +65,8 @@ export class NotebookControllers implements vscode.Disposable {
     this.sync();
     this.subscriptions.push(
       deps.connections.onDidChange(() => this.sync()),
-      vscode.workspace.onDidOpenNotebookDocument((notebook) => this.prefer(notebook)),
       vscode.workspace.onDidCloseNotebookDocument((notebook) => this.forget(notebook)),
     );
-  }
-
-  /**
-   * With one server configured (besides the local one), a notebook runs on it without asking:
-   * its kernel is Preferred, which VS Code takes when no kernel was chosen yet (Run All, a
-   * cell's run); with several, the person picks. A kernel picked stays picked.
-   */
-  private prefer(notebook: vscode.NotebookDocument): void {
-    if (notebook.notebookType !== NOTEBOOK_TYPE) return;
-    const servers = [...this.controllers.keys()].filter((id) => id !== LOCAL_CONNECTION_ID);
-    for (const [id, controller] of this.controllers) {
-      controller.updateNotebookAffinity(
-        notebook,
-        servers.length === 1 && id === servers[0]
-          ? vscode.NotebookControllerAffinity.Preferred
-          : vscode.NotebookControllerAffinity.Default,
-      );
-    }
   }
 
   /** Creates a controller per connection (the local server always has one) and drops stale ones. */
@@ -105,7 +86,6 @@ export class NotebookControllers implements vscode.Disposable {
       controller.label = connection?.name ?? 'Local DICOMweb server';
       controller.description = connection?.url ?? 'started when a cell runs';
     }
-    for (const notebook of vscode.workspace.notebookDocuments) this.prefer(notebook);
   }
 
   private create(connectionId: string): vscode.NotebookController {
