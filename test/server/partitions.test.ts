@@ -10,12 +10,15 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
+  DEFAULT_LIMITS,
   DEFAULT_PARTITION,
+  MAX_PARTITIONS,
   PARTITIONS_DIR,
   PartitionMessages,
   type LocalServer,
   type PartitionEntry,
 } from '../../src/server';
+import { PARTITION_DIFFERENCES_FROM_AZURE } from '../support/targets';
 import { rawRequest, smallInstance, startTestServer, stowOutcome, tempDir } from './helpers';
 
 const DICOM_JSON = { accept: 'application/dicom+json' };
@@ -216,6 +219,7 @@ describe('data partitions of the local server', () => {
       assert.equal((await listPartitions(server)).length, 1);
     });
 
+    // Dots only: PARTITION_DIFFERENCES_FROM_AZURE.dotsOnlyNames.
     it('refuses names the service refuses, and names that would not stay one path segment', async () => {
       const server = await start({ partitions: true });
       const { bytes } = smallInstance('names');
@@ -297,6 +301,9 @@ describe('data partitions of the local server', () => {
       assert.equal(refused.status, 400);
       assert.match(refused.text, /at most 3 partitions/);
       assert.equal((await listPartitions(server)).length, 3);
+      // The default, as targets.ts states it.
+      assert.equal(DEFAULT_LIMITS.maxPartitions, MAX_PARTITIONS);
+      assert.ok(PARTITION_DIFFERENCES_FROM_AZURE.maxPartitions.includes(`${MAX_PARTITIONS}`));
       // The existing ones still take data.
       const more = smallInstance('limit-more').bytes;
       assert.equal((await stow(server, '/partitions/p2/studies', more)).status, 200);
