@@ -10,11 +10,13 @@ import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
   PagedNode,
+  type DicomWebNode,
   type ServerHandle,
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
 import { InstanceNode } from './InstanceNode';
+import { ServerPartitions } from './PartitionNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
 import { SeriesNode } from './SeriesNode';
@@ -25,6 +27,8 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   readonly id: string;
   readonly parent = undefined;
   private detected = false;
+  /** The service's data partitions, when it has them on: then they are this row's children. */
+  readonly partitions: ServerPartitions;
 
   constructor(
     context: TreeContext,
@@ -34,6 +38,17 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   ) {
     super(context);
     this.id = `server/${connection.id}`;
+    this.partitions = new ServerPartitions(context, this);
+  }
+
+  /** The partitions when the service has them on (PartitionNode.ts), else the studies. */
+  override async getChildren(): Promise<DicomWebNode[]> {
+    return (await this.partitions.rows()) ?? super.getChildren();
+  }
+
+  override reset(): void {
+    super.reset();
+    this.partitions.reset();
   }
 
   get client(): DicomWebClient {
@@ -55,7 +70,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
 
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
   override uploadDestination(): UploadDestination {
-    return { node: this, server: this, name: this.connection.name };
+    const destination = { node: this, server: this, name: this.connection.name };
+    // With partitions on, which one (or a new one) is asked at upload time.
+    return { ...destination, choose: () => this.partitions.pickDestination(destination) };
   }
 
   /**
@@ -85,7 +102,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
