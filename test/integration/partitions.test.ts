@@ -3,7 +3,8 @@
  * `dicomweb.localServer.partitions` on (the Azure DICOM service's "Enable data partitions"):
  * the connection lists its partitions, each a branch with its own studies; an upload to a new
  * partition creates it, an upload to a partition row lands there only, a delete in one
- * partition leaves the other's copy, and Copy as cURL carries `/partitions/{name}`.
+ * partition leaves the other's copy, Find by UID finds the partition that holds a UID, and
+ * Copy as cURL carries `/partitions/{name}`.
  */
 import * as assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -156,6 +157,16 @@ describe('Data partitions of the local server in VS Code', function () {
     const leftB = await client.forPartition('site-b').searchForStudies({ match });
     assert.equal(leftA.items.length, 0, 'gone from site-a');
     assert.equal(leftB.items.length, 1, 'kept in site-b');
+  });
+
+  it('finds a UID in the partition that holds it (Find by UID)', async () => {
+    const wanted = onlyA[0]!.sopInstanceUid;
+    const result = await executeCommand<{
+      found: Array<{ node: { id: string; target: { sopInstanceUid?: string } } }>;
+    }>('dicomweb.findByUid', await serverNode(), wanted);
+    assert.equal(result.found.length, 1);
+    assert.match(result.found[0]!.node.id, /\/partition\/site-a\/study\//);
+    assert.equal(result.found[0]!.node.target.sopInstanceUid, wanted);
   });
 
   it("copies cURL commands with the partition's URL", async () => {

@@ -9,10 +9,9 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
-import type { Located } from '../../dicomweb/locate';
+import type { Located, LocateOutcome } from '../../dicomweb/locate';
 import { partitionNameProblem, partitionOf, type PartitionEntry } from '../../dicomweb/partitions';
-import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
-import { STUDY_FIELDS } from '../models/study';
+import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import {
   ContextValue,
   type DicomWebNode,
@@ -22,11 +21,17 @@ import {
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
-import { InstanceNode } from './InstanceNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
-import { SeriesNode } from './SeriesNode';
-import { StudyNode } from './StudyNode';
+import type { StudyNode } from './StudyNode';
+import { placeFound, studiesPage } from './studyRows';
+
+/**
+ * Partitions "Find by UID…" searches on one server: each costs up to three QIDO requests, all
+ * sent at once; a service with more partitions than this is searched in its first ones (and
+ * the answer says how many were left).
+ */
+export const MAX_PARTITIONS_SEARCHED = 32;
 
 /** The context value of a partition row (menus: `viewItem =~ /^dicomweb:partition\b/`). */
 export const PARTITION_CONTEXT = 'dicomweb:partition';
@@ -77,12 +82,11 @@ export class PartitionNode extends PagedNode<StudyNode> implements ServerHandle 
   }
 
   /** As ServerNode.place: the rows down to what "Find by UID…" located in this partition. */
-  async place(found: Located, note: string): Promise<ResourceNode> {
-    const study = await this.adopt(new StudyNode(this.context, this, found.study), note);
-    if (!found.series) return study;
-    const series = await study.adopt(new SeriesNode(this.context, study, found.series), note);
-    if (!found.instance) return series;
-    return series.adopt(new InstanceNode(series, found.instance), note);
+  place(found: Located): Promise<ResourceNode> {
+    const note = isEmptyFilter(this.filter)
+      ? 'Found by UID: not on the pages loaded so far, so it is shown here, above them.'
+      : `Found by UID: not on the pages loaded so far, or outside the filter (${describeFilter(this.filter)}), so it is shown here, above them.`;
+    return placeFound(this.context, this, found, note);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
@@ -108,20 +112,8 @@ export class PartitionNode extends PagedNode<StudyNode> implements ServerHandle 
     return tooltip;
   }
 
-  protected async fetchPage(offset: number, limit: number) {
-    const page = await this.client.searchPage(
-      'studies',
-      {},
-      { match: filterToMatch(this.filter), includeField: STUDY_FIELDS },
-      offset,
-      limit,
-    );
-    return {
-      items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
-      hasMore: page.hasMore,
-      warnings: page.warnings,
-      received: page.scanned ?? page.items.length,
-    };
+  protected fetchPage(offset: number, limit: number) {
+    return studiesPage(this.context, this, this.client, this.filter, { offset, limit });
   }
 
   protected get owner(): ServerConnection {
@@ -146,6 +138,7 @@ export class PartitionNode extends PagedNode<StudyNode> implements ServerHandle 
  */
 export class ServerPartitions {
   private probed: Promise<PartitionEntry[] | undefined> | undefined;
+  private detection: Promise<unknown> | undefined;
   private readonly rowsByName = new Map<string, PartitionNode>();
 
   constructor(
@@ -159,6 +152,9 @@ export class ServerPartitions {
   /** The partition rows (a note when there are none), or undefined: list studies as before. */
   async rows(): Promise<DicomWebNode[] | undefined> {
     const client = this.server.client;
+    // A connection of no configured kind: the probes tell (the local server names itself).
+    if (!this.server.connection.kind)
+      await (this.detection ??= client.detectProfile().catch(() => undefined));
     if (!client.serverProfile.capabilities.dataPartitions || partitionOf(client.baseUrl))
       return undefined;
     // Unreachable or refused: the study listing below then shows why, as before.
@@ -186,6 +182,29 @@ export class ServerPartitions {
   /** The rows listed so far (after {@link rows}). */
   get listed(): PartitionNode[] {
     return [...this.rowsByName.values()];
+  }
+
+  /**
+   * "Find by UID…" with partitions on: the UID searched in each partition (at most
+   * {@link MAX_PARTITIONS_SEARCHED}, in key order, all at once), the first that has it
+   * answering. Undefined when the server has no partitions on: search it as before.
+   */
+  async locate(
+    search: (client: DicomWebClient) => Promise<LocateOutcome>,
+  ): Promise<{ outcome: LocateOutcome; row?: PartitionNode } | undefined> {
+    await this.rows();
+    if (!this.enabled) return undefined;
+    const rows = this.listed.slice(0, MAX_PARTITIONS_SEARCHED);
+    const outcomes = await Promise.all(rows.map((row) => search(row.client)));
+    const index = outcomes.findIndex((outcome) => 'found' in outcome);
+    if (index >= 0) return { outcome: outcomes[index]!, row: rows[index] };
+    const more = this.listed.length - rows.length;
+    const names = rows.map((row) => row.partitionName).join(', ');
+    return {
+      outcome: {
+        notFound: `Not in the partitions of ${this.server.connection.name} (${names})${more > 0 ? `; ${more} more partition(s) were not searched` : ''}.`,
+      },
+    };
   }
 
   /** Forgets the probe and the rows: the next expansion asks the server again. */

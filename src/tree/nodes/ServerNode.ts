@@ -4,9 +4,8 @@ import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
 import { redactUrl } from '../../dicomweb/transport/errors';
-import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
+import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
-import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
   PagedNode,
@@ -15,12 +14,11 @@ import {
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
-import { InstanceNode } from './InstanceNode';
 import { ServerPartitions } from './PartitionNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
-import { SeriesNode } from './SeriesNode';
-import { StudyNode } from './StudyNode';
+import type { StudyNode } from './StudyNode';
+import { placeFound, studiesPage } from './studyRows';
 
 /** A configured connection; its children are the studies QIDO finds, a page at a time. */
 export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
@@ -84,11 +82,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const note = isEmptyFilter(this.filter)
       ? 'Found by UID: not on the pages loaded so far, so it is shown here, above them.'
       : `Found by UID: not on the pages loaded so far, or outside this server's filter (${describeFilter(this.filter)}), so it is shown here, above them.`;
-    const study = await this.adopt(new StudyNode(this.context, this, found.study), note);
-    if (!found.series) return study;
-    const series = await study.adopt(new SeriesNode(this.context, study, found.series), note);
-    if (!found.instance) return series;
-    return series.adopt(new InstanceNode(series, found.instance), note);
+    return placeFound(this.context, this, found, note);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
@@ -130,19 +124,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
       this.detected = true;
       await client.detectProfile().catch(() => undefined);
     }
-    const page = await client.searchPage(
-      'studies',
-      {},
-      { match: filterToMatch(this.filter), includeField: STUDY_FIELDS },
-      offset,
-      limit,
-    );
-    return {
-      items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
-      hasMore: page.hasMore,
-      warnings: page.warnings,
-      received: page.scanned ?? page.items.length,
-    };
+    return studiesPage(this.context, this, client, this.filter, { offset, limit });
   }
 
   protected get owner(): ServerConnection {
