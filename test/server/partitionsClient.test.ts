@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -13,6 +15,7 @@ import {
   DicomWebClient,
   DicomWebError,
   DicomWebHttpError,
+  MAX_LISTED_PARTITIONS,
   TOKEN_PLACEHOLDER,
   bearerAuth,
   searchRequest,
@@ -160,5 +163,47 @@ describe('the client and data partitions', () => {
       acceptStatus: () => true,
     });
     assert.equal(own.response.status, 200);
+  });
+
+  it('keeps at most MAX_LISTED_PARTITIONS entries of a list, drops malformed ones, and refuses a non-list', async () => {
+    // Not a DICOMweb server: a few lines that answer /partitions with what no service should.
+    let answer = '';
+    const hostile = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const port = (hostile.address() as AddressInfo).port;
+    const probe = new DicomWebClient({ baseUrl: `http://127.0.0.1:${port}/v2` });
+    try {
+      const many = Array.from({ length: MAX_LISTED_PARTITIONS + 5 }, (_, i) => ({
+        partitionKey: i + 1,
+        partitionName: `p${i + 1}`,
+      }));
+      answer = JSON.stringify([
+        { partitionKey: 'x', partitionName: 'bad-key' },
+        { partitionKey: 7, partitionName: '../escape' },
+        { PartitionKey: 3, PartitionName: 'Pascal' },
+        ...many,
+      ]);
+      const listed = await probe.listPartitions();
+      assert.equal(listed.length, MAX_LISTED_PARTITIONS - 2, 'the first 10,000 entries, 2 dropped');
+      assert.ok(
+        listed.every((p) => p.partitionName !== '../escape' && p.partitionName !== 'bad-key'),
+      );
+      assert.ok(listed.some((p) => p.partitionName === 'Pascal'));
+      assert.deepEqual(
+        listed.map((p) => p.partitionKey),
+        [...listed.map((p) => p.partitionKey)].sort((a, b) => a - b),
+      );
+      answer = '{"partitionName":"not a list"}';
+      await assert.rejects(
+        probe.listPartitions(),
+        (error: unknown) => error instanceof DicomWebError && error.code === 'MALFORMED_RESPONSE',
+      );
+    } finally {
+      await probe.close();
+      hostile.close();
+    }
   });
 });
