@@ -42,6 +42,12 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /**
+   * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
+   * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
+   * (400 when off; ../partitions.ts).
+   */
+  dataPartitions: boolean;
 }
 
 export interface ServerProfile {
@@ -61,6 +67,7 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  dataPartitions: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -76,6 +83,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      dataPartitions: true,
     },
   },
   google: {
@@ -111,6 +119,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       rendered: false,
       maxLimit: 200,
       reliableStowFailures: true,
+      dataPartitions: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },
