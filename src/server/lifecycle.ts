@@ -10,6 +10,7 @@
  *   WADO-RS  GET  /studies/{s}[/series/{x}[/instances/{i}]][/metadata],
  *                 …/instances/{i}/frames/{list}, …/instances/{i}/bulkdata/{tag…} (PS3.18 §10.4)
  *   DELETE        /studies/{s}[/series/{x}[/instances/{i}]]   (Azure: 204, or 404 when absent)
+ *   Azure         /extendedquerytags[/{tag}[/errors]], /operations/{id} (extendedQueryTagRoutes.ts)
  *
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
@@ -21,6 +22,7 @@ import { resolve } from 'node:path';
 import { RequestGuard, normalizeOrigins } from './guard';
 import { resolveLimits, checkIntervalMs, type ServerLimits } from './limits';
 import { createRequestListener } from './router';
+import { ExtendedQueryTagService, type ExtendedQueryTagOptions } from './extendedQueryTagService';
 import { Storage, type Log } from './storage';
 
 /** Options of {@link startLocalServer}. */
@@ -61,6 +63,8 @@ export interface LocalServerOptions {
   log?: Log;
   /** Delay before the index is persisted after a change (default 500 ms). */
   indexSaveDelayMs?: number;
+  /** Limits of the extended query tags (extendedQueryTagService.ts). */
+  extendedQueryTags?: ExtendedQueryTagOptions;
 }
 
 /** A running local server. */
@@ -93,12 +97,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
   const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
   const started = Date.now();
+  // Read before the index: an index rebuilt from the files reads the tags' values too.
+  const extendedTags = new ExtendedQueryTagService(storage, log, options.extendedQueryTags);
+  await extendedTags.load();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
+  extendedTags.resume();
   log(
     `index: ${storage.catalog.instanceCount} instance(s)${opened.loadedIndex ? '' : ' (rebuilt from the files)'} in ${Date.now() - started} ms`,
   );
   if (options.watch !== false) storage.watch();
-  return listen(options, { storage, dir, log, limits, allowedOrigins });
+  return listen(options, { storage, dir, log, limits, allowedOrigins, extendedTags });
 }
 
 /** What {@link listen} needs besides the options: the opened storage and the checked settings. */
@@ -108,6 +116,7 @@ interface ListenContext {
   log: Log;
   limits: ServerLimits;
   allowedOrigins: string[];
+  extendedTags: ExtendedQueryTagService;
 }
 
 /**
@@ -115,7 +124,7 @@ interface ListenContext {
  * needs the port the server got) and returns the handle that stops it all.
  */
 async function listen(options: LocalServerOptions, context: ListenContext): Promise<LocalServer> {
-  const { storage, dir, log, limits, allowedOrigins } = context;
+  const { storage, dir, log, limits, allowedOrigins, extendedTags } = context;
   const server: Server = createServer(serverOptions(options, limits));
   server.maxConnections = limits.maxConnections;
   // No byte read or written for this long closes the connection (Node destroys the socket).
@@ -138,7 +147,16 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
   // promise above, and this continuation runs as a microtask right after it.
   server.on(
     'request',
-    createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved: new Set() }),
+    createRequestListener({
+      storage,
+      dir,
+      log,
+      limits,
+      guard,
+      ownUrl: url,
+      reserved: new Set(),
+      extendedTags,
+    }),
   );
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 
@@ -159,6 +177,7 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
           server.close(() => resolvePromise());
           for (const socket of sockets) socket.destroy();
         });
+        await extendedTags.close();
         await storage.close();
       })()),
   };
