@@ -10,10 +10,12 @@ import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
   PagedNode,
+  type DicomWebNode,
   type ServerHandle,
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
+import { ExtendedQueryTagsNode } from './ExtendedQueryTagsNode';
 import { InstanceNode } from './InstanceNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
@@ -25,6 +27,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   readonly id: string;
   readonly parent = undefined;
   private detected = false;
+  private tagsNode: ExtendedQueryTagsNode | undefined;
 
   constructor(
     context: TreeContext,
@@ -74,6 +77,36 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     return series.adopt(new InstanceNode(series, found.instance), note);
   }
 
+  /**
+   * The studies, after an "Extended Query Tags" row when the profile serves them (Azure, the
+   * local server: gated on the profile, never on the URL) and the server has tags; the first
+   * tag is added from the connection's menu. Asked only once the studies listed: a refused
+   * credential is reported once, by the studies' error row.
+   */
+  override async getChildren(): Promise<DicomWebNode[]> {
+    const studies = await super.getChildren();
+    if (this.loaded === undefined || !this.client.serverProfile.capabilities.extendedQueryTags)
+      return studies;
+    this.tagsNode ??= new ExtendedQueryTagsNode(this.context, this);
+    return (await this.tagsNode.hasTags()) ? [this.tagsNode, ...studies] : studies;
+  }
+
+  /** The "Extended Query Tags" row, once the connection has been expanded. */
+  get extendedQueryTagsNode(): ExtendedQueryTagsNode | undefined {
+    return this.tagsNode;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.tagsNode?.reset();
+  }
+
+  /** Lists the extended query tags again (after an add or delete), keeping the studies. */
+  tagsChanged(): void {
+    this.tagsNode?.reset();
+    this.context.changed(this);
+  }
+
   protected buildTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(
       this.connection.name,
@@ -85,7 +118,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
+    // Menus offer "Add Extended Query Tag…" where the profile serves them (Azure, local).
+    const tags = PROFILES[this.connection.kind ?? 'generic'].capabilities.extendedQueryTags;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${tags ? ' extendedQueryTags' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
