@@ -387,6 +387,37 @@ function indexableTags(count: number): string[] {
   return out;
 }
 
+describe("the local server's reindex cancel", () => {
+  it('a DELETE while the tag is being added cancels its reindex', async () => {
+    const dir = tempDir('eqt-cancel');
+    // Enough instances that the reindex is still running when the DELETE arrives (a slower,
+    // busier machine only widens that margin).
+    for (let i = 0; i < 1000; i++)
+      await writeFile(join(dir, `${i}.dcm`), weightInstance(`eqt-cancel-${i}`, String(i)).bytes);
+    const server = await startTestServer({ dir, watch: false });
+    try {
+      const added = await call(server, 'POST', '/extendedquerytags', [
+        { Path: PATIENT_WEIGHT, Level: 'Study' },
+      ]);
+      const href = (added.body as { href: string }).href;
+      const deleted = await fetch(`${server.url}/v2/extendedquerytags/${PATIENT_WEIGHT}`, {
+        method: 'DELETE',
+      });
+      assert.equal(deleted.status, 204);
+      const state = await waitForOperation(href);
+      assert.equal(state.status, 'canceled');
+      assert.ok(
+        Number(state.percentComplete) < 100,
+        `stopped at ${String(state.percentComplete)}%`,
+      );
+      assert.deepEqual((await call(server, 'GET', '/extendedquerytags')).body, []);
+      assert.equal((await call(server, 'GET', '/studies?PatientWeight=5')).status, 400);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("the local server's extended query tag limits", () => {
   it(`accepts ${MAX_EXTENDED_QUERY_TAGS} tags and refuses one more with 400`, async () => {
     const server = await startTestServer();
