@@ -16,6 +16,13 @@ import { tagRowCommands } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import {
+  addExtendedQueryTag,
+  deleteExtendedQueryTag,
+  setExtendedQueryTagQuery,
+} from './extendedQueryTags';
+import type { ExtendedQueryTagToAdd } from '../dicomweb/extendedQueryTags';
+import { showOperationStatus } from './operations';
 import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
@@ -92,6 +99,22 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.node.copyJavaScript': (node, _nodes, which) =>
       copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+    ...extendedQueryTagCommands(services),
+  };
+}
+
+/** Azure's extended query tags and operations (Azure DICOM service, the local server). */
+function extendedQueryTagCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.extendedQueryTag.add': (node, input) =>
+      addExtendedQueryTag(services, node, input as ExtendedQueryTagToAdd | undefined),
+    'dicomweb.extendedQueryTag.delete': (node) => deleteExtendedQueryTag(services, node),
+    'dicomweb.extendedQueryTag.enableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, true),
+    'dicomweb.extendedQueryTag.disableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, false),
+    'dicomweb.operation.show': (id) =>
+      showOperationStatus(services, typeof id === 'string' ? id : undefined),
   };
 }
 

@@ -48,6 +48,11 @@ export interface ServerCapabilities {
    * (400 when off; ../partitions.ts).
    */
   dataPartitions: boolean;
+  /**
+   * Serves the Azure DICOM service's `/extendedquerytags` and `/operations/{id}` (Azure and
+   * the local server, its emulator).
+   */
+  extendedQueryTags: boolean;
 }
 
 export interface ServerProfile {
@@ -68,6 +73,7 @@ const GENERIC: ServerCapabilities = {
   reliableStowFailures: false,
   decodesQueryValues: true,
   dataPartitions: false,
+  extendedQueryTags: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -84,6 +90,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   google: {
@@ -120,6 +127,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },

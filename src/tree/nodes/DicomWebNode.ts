@@ -15,6 +15,8 @@ export enum ContextValue {
   LoadMore = 'dicomweb:loadMore',
   Error = 'dicomweb:error',
   Info = 'dicomweb:info',
+  ExtendedQueryTags = 'dicomweb:extendedQueryTags',
+  ExtendedQueryTag = 'dicomweb:extendedQueryTag',
 }
 
 /** What every node may need: the connection's client, settings, and a way to redraw. */
