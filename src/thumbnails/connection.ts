@@ -137,7 +137,13 @@ export class ConnectionThumbnails {
    * For the grid: the server's image, or else the frame for the webview to decode. One
    * limiter slot for the whole task.
    */
-  tile(target: InstanceTarget, signal?: AbortSignal): Promise<ThumbnailImage | ThumbnailFrame> {
+  tile(
+    target: InstanceTarget,
+    signal?: AbortSignal,
+    from?: FramePath,
+  ): Promise<ThumbnailImage | ThumbnailFrame> {
+    // `from`: the webview could not decode the stored frame; it asks the next path.
+    if (from) return this.limiter.run(() => this.frame(target, signal, from), signal);
     const cached = this.cached(target);
     if (cached) return Promise.resolve(cached);
     return this.limiter.run(async () => {

@@ -109,6 +109,7 @@ const RULES: ImportRule[] = [
       'src/editor/',
       'src/localServerHost/',
       'src/notebookHost/',
+      'src/thumbnailsHost/',
     ],
     not: ['src/commands/', 'src/services.ts', 'src/extension.ts'],
     why: 'views, documents, the preview and the DICOM editor are handed what they need; the commands use them, and the container is built at the top',
