@@ -59,7 +59,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    private readonly thumbnails: ConnectionThumbnails,
+    readonly thumbnails: ConnectionThumbnails,
     private readonly series: SeriesTarget,
     private readonly title: string,
     private readonly log: vscode.LogOutputChannel,
