@@ -75,6 +75,8 @@ export class NoThumbnailError extends Error {
   override readonly name = 'NoThumbnailError';
 }
 
+const RENDERED_TYPES = new Set(['image/png', 'image/jpeg']);
+
 /** HTTP statuses that mean "this server has no such resource", not "this instance failed". */
 const MISSING_STATUSES = new Set([400, 404, 405, 406, 415, 501]);
 
@@ -248,13 +250,16 @@ export class ConnectionThumbnails {
             mediaType: 'image/png',
             signal,
           });
-    if (!/^image\//i.test(answer.mediaType) || answer.data.byteLength === 0)
+    // PNG or JPEG only (PS3.18 §8.7.4 rendered media types): what a tooltip's data: URI and
+    // the grid's page show; anything else (an SVG, an HTML error page) is not an image here.
+    const mediaType = answer.mediaType.toLowerCase();
+    if (!RENDERED_TYPES.has(mediaType) || answer.data.byteLength === 0)
       throw new Error(
-        `the answer is ${answer.data.byteLength} bytes of ${answer.mediaType || 'no type'}, not an image`,
+        `the answer is ${answer.data.byteLength} bytes of ${answer.mediaType || 'no type'}, not a PNG or JPEG`,
       );
     return {
       kind: 'image',
-      mediaType: answer.mediaType.toLowerCase(),
+      mediaType,
       bytes: answer.data,
       source: endpoint,
     };

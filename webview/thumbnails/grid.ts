@@ -126,7 +126,10 @@ export class ThumbnailGrid {
       this.fail(tile, error instanceof Error ? error.message : String(error));
       return;
     }
-    if (tile.requestId !== message.requestId) return;
+    // Scrolled away (cancelled) or asked again while drawing: the picture is here all the same.
+    if (tile.state === 'pending' && tile.requestId !== message.requestId)
+      this.post({ type: 'cancelThumbnail', requestId: tile.requestId! });
+    tile.requestId = undefined;
     tile.state = 'drawn';
     tile.element.classList.remove('loading');
     this.drawn++;
