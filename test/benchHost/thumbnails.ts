@@ -11,7 +11,7 @@
  * seriesInstanceUid, instances }]).
  */
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { format } from 'node:util';
 import * as vscode from 'vscode';
 
@@ -31,6 +31,8 @@ export interface ThumbnailRun {
   /** From the command to the last tile drawn. */
   durationMs: number;
   loop: { maxMs: number; p99Ms: number; meanMs: number; samples: number };
+  /** The same host idle for 15 s just before (the machine's share of the delays). */
+  control: ThumbnailRun['loop'];
   /** Most requests the connection had in flight at once (its limiter's peak). */
   peakInFlight: number;
   posted: { image: number; frame: number; error: number; cancelled: number };
@@ -54,6 +56,18 @@ interface Api {
   services: {
     tree: { getChildren(node?: Node): Promise<Node[]> };
     thumbnails: { onDidShowTile: vscode.Event<{ index: number; source: string; panel: Grid }> };
+  };
+}
+
+/** How long the idle control measurement lasts. */
+const CONTROL_MS = 15_000;
+
+function loopOf(histogram: IntervalHistogram): ThumbnailRun['loop'] {
+  return {
+    maxMs: histogram.max / 1e6,
+    p99Ms: histogram.percentile(99) / 1e6,
+    meanMs: histogram.mean / 1e6,
+    samples: histogram.count,
   };
 }
 
@@ -100,6 +114,12 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     if (!drawn.has(tile.index)) sources[tile.source] = (sources[tile.source] ?? 0) + 1;
     drawn.add(tile.index);
   });
+  // Control: the same host, idle, for CONTROL_MS just before: what the machine's load
+  // alone does to the loop (2 cores shared by other jobs), beside what the grid does.
+  const control = monitorEventLoopDelay({ resolution: 10 });
+  control.enable();
+  await sleep(CONTROL_MS);
+  control.disable();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const started = performance.now();
@@ -126,12 +146,8 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     drawn: drawn.size,
     failed: skipped.size,
     durationMs,
-    loop: {
-      maxMs: histogram.max / 1e6,
-      p99Ms: histogram.percentile(99) / 1e6,
-      meanMs: histogram.mean / 1e6,
-      samples: histogram.count,
-    },
+    loop: loopOf(histogram),
+    control: loopOf(control),
     peakInFlight: grid?.thumbnails.limiter.peak ?? 0,
     posted: { ...(grid?.posted ?? { image: 0, frame: 0, error: 0, cancelled: 0 }) },
     sources,
