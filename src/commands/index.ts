@@ -4,6 +4,7 @@ import type { Services } from '../services';
 import type { StudyFilter } from '../tree/filter';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
+import type { SeriesNode } from '../tree/nodes/SeriesNode';
 import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
@@ -37,6 +38,7 @@ import { registerCommand, type CommandHandler } from './registerCommand';
 import { restartLocalServer } from './restartLocalServer';
 import { clearFilter, setFilter } from './setFilter';
 import { showLog } from './showLog';
+import { showThumbnails } from './showThumbnails';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
@@ -169,6 +171,7 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
 function fileAndServiceCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
+    'dicomweb.series.showThumbnails': (node) => showThumbnails(services, node as SeriesNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     ...tagRowCommands(services.dicomEditor),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),

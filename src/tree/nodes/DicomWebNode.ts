@@ -27,6 +27,12 @@ export interface TreeContext {
   changed(node?: DicomWebNode): void;
   workspaceState: vscode.Memento;
   log: vscode.LogOutputChannel;
+  /** Adds to a row's tooltip on hover: the thumbnail (src/thumbnailsHost/tooltip.ts). */
+  decorateTooltip?(
+    tooltip: vscode.MarkdownString,
+    node: DicomWebNode,
+    token: vscode.CancellationToken,
+  ): Promise<void>;
 }
 
 /** The DICOMweb level a resource row stands for (PS3.18 §10.4.1: study, series, instance). */
