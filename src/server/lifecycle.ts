@@ -10,6 +10,7 @@
  *   WADO-RS  GET  /studies/{s}[/series/{x}[/instances/{i}]][/metadata],
  *                 …/instances/{i}/frames/{list}, …/instances/{i}/bulkdata/{tag…} (PS3.18 §10.4)
  *   DELETE        /studies/{s}[/series/{x}[/instances/{i}]]   (Azure: 204, or 404 when absent)
+ *   Change feed GET /changefeed, /changefeed/latest                  (changeFeedHttp.ts)
  *
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
@@ -91,7 +92,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Settings are checked before anything starts: a bad one throws here.
   const limits = resolveLimits(options.limits);
   const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
-  const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
+  const storage = new Storage({
+    dir,
+    log,
+    saveDelayMs: options.indexSaveDelayMs,
+    maxChangeFeedEntries: limits.maxChangeFeedEntries,
+  });
   const started = Date.now();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
   log(

@@ -42,6 +42,8 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /** Serves the Azure DICOM service's `/changefeed` and `/changefeed/latest`. */
+  changeFeed: boolean;
 }
 
 export interface ServerProfile {
@@ -61,6 +63,7 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  changeFeed: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -76,6 +79,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      // Learn, "Change feed overview": GET /changefeed, /changefeed/latest (v1 and v2).
+      changeFeed: true,
     },
   },
   google: {
@@ -111,6 +116,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       rendered: false,
       maxLimit: 200,
       reliableStowFailures: true,
+      changeFeed: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },
