@@ -60,8 +60,11 @@ export interface FeedEntry extends Change {
   /** Milliseconds since the epoch; never less than the previous entry's. */
   time: number;
   status: 'pending' | 'committed' | 'aborted';
-  /** The sequence of the instance's current version; null once deleted (Azure's watermark). */
-  currentVersion: number | null;
+  /**
+   * Shared by the entries of one lineage of the instance (create, updates): the sequence of its
+   * current version, null once deleted (Azure's CurrentWatermark). One write updates them all.
+   */
+  version: { current: number | null };
 }
 
 /** 507 when the log is full (RFC 4918 §11.5: the server cannot store what the request needs). */
@@ -101,8 +104,8 @@ export class ChangeFeed {
   private readonly visible: FeedEntry[] = [];
   /** Index into `all` of the first entry not yet settled. */
   private horizon = 0;
-  /** Per instance, the entries whose version is still alive (current or replaced). */
-  private readonly lineage = new Map<string, FeedEntry[]>();
+  /** Per instance alive, the version cell its entries share. */
+  private readonly lineage = new Map<string, { current: number | null }>();
   private lastTime = 0;
   private appending: Promise<void> = Promise.resolve();
   readonly maxEntries: number;
@@ -150,6 +153,11 @@ export class ChangeFeed {
       const line = text.slice(at, end);
       at = end + 1;
       goodBytes += Buffer.byteLength(line) + 1;
+      const settlement = SETTLEMENT.exec(line);
+      if (settlement) {
+        this.applyLine({ t: settlement[1] as 'c' | 'a', q: Number(settlement[2]) });
+        continue;
+      }
       let parsed: LogLine;
       try {
         parsed = JSON.parse(line) as LogLine;
@@ -176,7 +184,7 @@ export class ChangeFeed {
         sopUid: line.i,
         file: line.f,
         status: 'pending',
-        currentVersion: null,
+        version: NO_VERSION,
       });
       return;
     }
@@ -217,7 +225,7 @@ export class ChangeFeed {
       sequence: this.all.length + 1,
       time,
       status: 'pending',
-      currentVersion: null,
+      version: NO_VERSION,
     }));
     for (const [n, entry] of entries.entries()) entry.sequence = this.all.length + 1 + n;
     this.all.push(...entries);
@@ -283,24 +291,28 @@ export class ChangeFeed {
 
   private applyVersion(entry: FeedEntry): void {
     const key = `${entry.studyUid}/${entry.seriesUid}/${entry.sopUid}`;
-    const alive = this.lineage.get(key) ?? [];
+    const alive = this.lineage.get(key);
     if (entry.action === 'delete') {
-      for (const older of alive) older.currentVersion = null;
-      entry.currentVersion = null;
+      if (alive) alive.current = null;
+      entry.version = NO_VERSION;
       this.lineage.delete(key);
       return;
     }
     // An update (or a create over a live version) makes the older entries `replaced`.
-    for (const older of alive) older.currentVersion = entry.sequence;
-    entry.currentVersion = entry.sequence;
-    alive.push(entry);
-    this.lineage.set(key, alive);
+    if (alive) {
+      alive.current = entry.sequence;
+      entry.version = alive;
+    } else {
+      entry.version = { current: entry.sequence };
+      this.lineage.set(key, entry.version);
+    }
   }
 
   /** Azure's `State` of an entry. */
   stateOf(entry: FeedEntry): ChangeState {
-    if (entry.currentVersion === null) return 'deleted';
-    return entry.currentVersion === entry.sequence ? 'current' : 'replaced';
+    const current = entry.version.current;
+    if (current === null) return 'deleted';
+    return current === entry.sequence ? 'current' : 'replaced';
   }
 
   /** The newest visible entry. */
@@ -346,6 +358,12 @@ export class ChangeFeed {
     await this.handle.close();
   }
 }
+
+/** The version cell of entries not (or no longer) alive: pending, aborted, deletes. */
+const NO_VERSION: { readonly current: null } = Object.freeze({ current: null });
+
+/** A settlement line, parsed without JSON.parse (half the lines of a replay). */
+const SETTLEMENT = /^\{"t":"([ca])","q":(\d+)\}$/;
 
 /** The first index whose entry satisfies `test` (false…false true…true), or the length. */
 function lowerBound(entries: FeedEntry[], test: (entry: FeedEntry) => boolean): number {

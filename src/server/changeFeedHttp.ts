@@ -15,11 +15,11 @@
  * Plain Node: no `vscode` import.
  */
 import type { ServerResponse } from 'node:http';
-import { dataSetToJson, type JsonDataset } from '../dicom/dataSetJson';
+import { dataSetToJson } from '../dicom/dataSetJson';
 import type { Catalog, InstanceNode } from './catalog';
 import type { ChangeFeed, FeedEntry } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
-import { HttpError, parseQuery, sendJson } from './httpUtil';
+import { HttpError, parseQuery } from './httpUtil';
 import { storedFile } from './jail';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -65,11 +65,11 @@ export async function handleChangeFeed(
       return;
     }
     const [json] = await entriesToJson([entry], includeMetadata, sources);
-    sendJson(res, 200, json, 'application/json');
+    sendText(res, json!);
     return;
   }
   const page = readPage(feed, query, request.apiVersion);
-  sendJson(res, 200, await entriesToJson(page, includeMetadata, sources), 'application/json');
+  sendText(res, `[${(await entriesToJson(page, includeMetadata, sources)).join(',')}]`);
 }
 
 /** The entries a query names, v1 by sequence, v2 by time window. */
@@ -128,21 +128,34 @@ export function parseTime(text: string | undefined, name: string, fallback: numb
   return value;
 }
 
-/** The Azure JSON of entries (field names as the service writes them). */
+function sendText(res: ServerResponse, body: string): void {
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * The Azure JSON of each entry (field names as the service writes them), as text: metadata is
+ * kept serialized (see the cache below), so a page is joined, not serialized again.
+ */
 async function entriesToJson(
   entries: FeedEntry[],
   includeMetadata: boolean,
   sources: ChangeFeedSources,
-): Promise<Array<Record<string, unknown>>> {
-  const out = entries.map((entry): Record<string, unknown> => ({
-    Sequence: entry.sequence,
-    StudyInstanceUid: entry.studyUid,
-    SeriesInstanceUid: entry.seriesUid,
-    SopInstanceUid: entry.sopUid,
-    Action: entry.action,
-    Timestamp: new Date(entry.time).toISOString(),
-    State: sources.feed.stateOf(entry),
-  }));
+): Promise<string[]> {
+  const out = entries.map((entry) =>
+    JSON.stringify({
+      Sequence: entry.sequence,
+      StudyInstanceUid: entry.studyUid,
+      SeriesInstanceUid: entry.seriesUid,
+      SopInstanceUid: entry.sopUid,
+      Action: entry.action,
+      Timestamp: new Date(entry.time).toISOString(),
+      State: sources.feed.stateOf(entry),
+    }),
+  );
   if (!includeMetadata) return out;
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -151,25 +164,46 @@ async function entriesToJson(
       const entry = entries[index]!;
       if (sources.feed.stateOf(entry) === 'deleted') continue;
       const metadata = await currentMetadata(entry, sources);
-      if (metadata) out[index]!.Metadata = metadata;
+      if (metadata) out[index] = `${out[index]!.slice(0, -1)},"Metadata":${metadata}}`;
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, entries.length) }, worker));
   return out;
 }
 
-/** The instance's current metadata, or undefined when it is no longer served. */
+/**
+ * Metadata answered recently, per feed: a follower reads the same newest page again and again,
+ * and Azure serves metadata precomputed at store time. Keyed by the file's path, size and
+ * modification time (a replaced file is read again) and the URL prefix its BulkDataURIs carry.
+ */
+const METADATA_CACHE_ENTRIES = 1000;
+const metadataCaches = new WeakMap<ChangeFeed, Map<string, string>>();
+
+/** The instance's current metadata (DICOM JSON text), or undefined when it is no longer served. */
 async function currentMetadata(
   entry: FeedEntry,
   sources: ChangeFeedSources,
-): Promise<JsonDataset | undefined> {
+): Promise<string | undefined> {
   const [node] = sources.catalog.resolve(entry.studyUid, entry.seriesUid, entry.sopUid);
   if (!node) return undefined;
+  let cache = metadataCaches.get(sources.feed);
+  if (!cache) metadataCaches.set(sources.feed, (cache = new Map()));
+  const key = `${node.file}\0${node.size}\0${node.mtimeMs}\0${sources.bulkDataUri(node, [])}`;
+  const cached = cache.get(key);
+  if (cached) {
+    // Least recently used first: a hit moves to the end.
+    cache.delete(key);
+    cache.set(key, cached);
+    return cached;
+  }
   try {
     const header = await readInstanceHeader(storedFile(sources.dir, node.file));
-    return dataSetToJson(header.dataSet, {
-      bulkDataUri: (path) => sources.bulkDataUri(node, path),
-    });
+    const json = JSON.stringify(
+      dataSetToJson(header.dataSet, { bulkDataUri: (path) => sources.bulkDataUri(node, path) }),
+    );
+    cache.set(key, json);
+    if (cache.size > METADATA_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    return json;
   } catch {
     // Removed by hand meanwhile: the entry is answered without it rather than failing the page.
     return undefined;
