@@ -21,7 +21,10 @@ import { registerNotebooks } from './notebookHost/controllers';
 import { PreviewManager } from './preview/PreviewManager';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
+import { ChangeFeedTreeProvider } from './tree/ChangeFeedTreeProvider';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import { watchChangeFeedView } from './tree/nodes/ChangeFeedNode';
+import type { DicomWebNode, TreeContext } from './tree/nodes/DicomWebNode';
 import { UploadDropController } from './tree/dragAndDrop';
 
 /** What activate returns: the services, for the integration tests in the extension host. */
@@ -48,12 +51,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const services = {} as Services;
   const credentials = new CredentialGate(context.globalState, () => services.prompts, log);
   const clients = new ClientFactory(connections, log, () => services.prompts, credentials);
-  const tree = new DicomWebTreeProvider(connections, {
-    client: (connection) => clients.get(connection),
-    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
-    workspaceState: context.workspaceState,
-    log,
-  });
+  const tree = new DicomWebTreeProvider(connections, nodeContext(clients, log, context));
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
   const dicomEditor = new DicomEditorProvider(context.extensionUri, log);
@@ -81,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     dicomEditor,
     localServer,
     prompts: modalPrompts,
+    ...createChangeFeedView(connections, clients, log, context),
   } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
@@ -127,3 +126,36 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
 }
 
 export function deactivate(): void {}
+
+/** What the tree views' rows need: the connection's client, the page size, state and log. */
+function nodeContext(
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): Omit<TreeContext, 'changed'> {
+  return {
+    client: (connection) => clients.get(connection),
+    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
+    workspaceState: context.workspaceState,
+    log,
+  };
+}
+
+/** The "Change Feed" view and the events that start and stop following (ChangeFeedNode.ts). */
+function createChangeFeedView(
+  connections: ConnectionStore,
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): { changeFeed: ChangeFeedTreeProvider; changeFeedView: vscode.TreeView<DicomWebNode> } {
+  const changeFeed = new ChangeFeedTreeProvider(connections, nodeContext(clients, log, context));
+  const changeFeedView = vscode.window.createTreeView('dicomweb.changeFeed', {
+    treeDataProvider: changeFeed,
+  });
+  context.subscriptions.push(
+    changeFeed,
+    changeFeedView,
+    watchChangeFeedView(changeFeedView, () => changeFeed.feedRows()),
+  );
+  return { changeFeed, changeFeedView };
+}

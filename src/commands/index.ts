@@ -2,12 +2,19 @@
 import type * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { StudyFilter } from '../tree/filter';
+import type { FeedWindow } from '../tree/nodes/ChangeFeedNode';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
 import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
 import { addServer, editServer, removeServer, type ServerInput } from './addServer';
+import {
+  followChangeFeed,
+  openChangeFeedEntry,
+  pickChangeFeedWindow,
+  revealChangeFeedEntry,
+} from './changeFeed';
 import { copyAsCode, copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
@@ -91,6 +98,21 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.node.copyJavaScript': (node, _nodes, which) =>
       copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+    ...changeFeedCommands(services),
+  };
+}
+
+/** The "Change Feed" view (commands/changeFeed.ts). */
+function changeFeedCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.changeFeed.refresh': (node) =>
+      services.changeFeed.refresh(node as DicomWebNode | undefined),
+    'dicomweb.changeFeed.openEntry': (node) => openChangeFeedEntry(node),
+    'dicomweb.changeFeed.reveal': (node) => revealChangeFeedEntry(services, node),
+    'dicomweb.changeFeed.follow': (node) => followChangeFeed(node, true),
+    'dicomweb.changeFeed.unfollow': (node) => followChangeFeed(node, false),
+    'dicomweb.changeFeed.pickWindow': (node, window) =>
+      pickChangeFeedWindow(node, window as FeedWindow | undefined),
   };
 }
 
