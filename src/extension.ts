@@ -151,6 +151,7 @@ function createChangeFeedView(
   const changeFeed = new ChangeFeedTreeProvider(connections, nodeContext(clients, log, context));
   const changeFeedView = vscode.window.createTreeView('dicomweb.changeFeed', {
     treeDataProvider: changeFeed,
+    showCollapseAll: true,
   });
   context.subscriptions.push(
     changeFeed,

@@ -174,6 +174,18 @@ describe('Change Feed view against the local server', function () {
     );
     assert.equal(feed.latest?.sequence, 4);
     assert.match(String(feed.getTreeItem().description), /latest #4 · following/);
+    // Collapsed, or the view hidden: the row keeps following but polls nothing.
+    await vscode.commands.executeCommand(
+      'workbench.actions.treeView.dicomweb.changeFeed.collapseAll',
+    );
+    await waitFor(() => !feed.active, { description: 'no polling while collapsed' });
+    assert.ok(feed.following);
+    await api.services.changeFeedView.reveal(feed, { expand: true });
+    await waitFor(() => feed.active, { description: 'polling again once expanded' });
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await waitFor(() => !feed.active, { description: 'no polling while the view is hidden' });
+    await executeCommand('dicomweb.changeFeed.focus');
+    await waitFor(() => feed.active, { description: 'polling again once the view shows' });
     await executeCommand('dicomweb.changeFeed.unfollow', feed);
     assert.equal(feed.active, false, 'unfollowed: no more polls');
   });
