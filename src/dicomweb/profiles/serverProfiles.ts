@@ -44,6 +44,12 @@ export interface ServerCapabilities {
   decodesQueryValues: boolean;
   /** Serves the Azure DICOM service's `/changefeed` and `/changefeed/latest`. */
   changeFeed: boolean;
+  /**
+   * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
+   * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
+   * (400 when off; ../partitions.ts).
+   */
+  dataPartitions: boolean;
 }
 
 export interface ServerProfile {
@@ -64,6 +70,7 @@ const GENERIC: ServerCapabilities = {
   reliableStowFailures: false,
   decodesQueryValues: true,
   changeFeed: false,
+  dataPartitions: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -81,6 +88,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       reliableStowFailures: true,
       // Learn, "Change feed overview": GET /changefeed, /changefeed/latest (v1 and v2).
       changeFeed: true,
+      dataPartitions: true,
     },
   },
   google: {
@@ -117,6 +125,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       changeFeed: true,
+      dataPartitions: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },
