@@ -235,6 +235,29 @@ describe('change feed of the local server (Azure /changefeed)', () => {
     }
   });
 
+  it('keeps one feed per data partition (each partition has its own storage)', async () => {
+    const server = await startTestServer({ partitions: true });
+    try {
+      const body = multipart('feedb', [{ body: smallInstance('cf-part').bytes }]);
+      const stow = await rawRequest(
+        server,
+        'POST',
+        '/v2/partitions/feedpart/studies',
+        { 'content-type': 'multipart/related; type="application/dicom"; boundary=feedb' },
+        body,
+      );
+      assert.equal(stow.status, 200, stow.text);
+      const inPartition = await feed(server, '/v2/partitions/feedpart/changefeed');
+      assert.deepEqual(
+        inPartition.map((e) => [e.Sequence, e.Action, e.SopInstanceUid]),
+        [[1, 'create', smallInstance('cf-part').params.sopInstanceUid]],
+      );
+      assert.deepEqual(await feed(server, '/v2/partitions/Microsoft.Default/changefeed'), []);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a change the full log cannot record, and changes nothing (507)', async () => {
     const server = await startTestServer({ limits: { maxChangeFeedEntries: 2 } });
     try {
