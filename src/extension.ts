@@ -24,7 +24,10 @@ import { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
 import { ThumbnailTooltips } from './thumbnailsHost/tooltip';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
+import { ChangeFeedTreeProvider } from './tree/ChangeFeedTreeProvider';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import { watchChangeFeedView } from './tree/nodes/ChangeFeedNode';
+import type { DicomWebNode, TreeContext } from './tree/nodes/DicomWebNode';
 import { UploadDropController } from './tree/dragAndDrop';
 
 /** What activate returns: the services, for the integration tests in the extension host. */
@@ -53,11 +56,8 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const clients = new ClientFactory(connections, log, () => services.prompts, credentials);
   const thumbnailParts = thumbnailServices(context, log, services);
   const tree = new DicomWebTreeProvider(connections, {
+    ...nodeContext(clients, log, context),
     decorateTooltip: thumbnailParts.decorateTooltip,
-    client: (connection) => clients.get(connection),
-    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
-    workspaceState: context.workspaceState,
-    log,
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
@@ -87,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     dicomEditor,
     localServer,
     prompts: modalPrompts,
+    ...createChangeFeedView(connections, clients, log, context),
   } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
@@ -156,4 +157,37 @@ function thumbnailServices(
       services.previews.showInstance(client, target, title),
     ),
   };
+}
+/** What the tree views' rows need: the connection's client, the page size, state and log. */
+function nodeContext(
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): Omit<TreeContext, 'changed'> {
+  return {
+    client: (connection) => clients.get(connection),
+    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
+    workspaceState: context.workspaceState,
+    log,
+  };
+}
+
+/** The "Change Feed" view and the events that start and stop following (ChangeFeedNode.ts). */
+function createChangeFeedView(
+  connections: ConnectionStore,
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): { changeFeed: ChangeFeedTreeProvider; changeFeedView: vscode.TreeView<DicomWebNode> } {
+  const changeFeed = new ChangeFeedTreeProvider(connections, nodeContext(clients, log, context));
+  const changeFeedView = vscode.window.createTreeView('dicomweb.changeFeed', {
+    treeDataProvider: changeFeed,
+    showCollapseAll: true,
+  });
+  context.subscriptions.push(
+    changeFeed,
+    changeFeedView,
+    watchChangeFeedView(changeFeedView, () => changeFeed.feedRows()),
+  );
+  return { changeFeed, changeFeedView };
 }

@@ -8,6 +8,7 @@ import type { DicomEditorProvider } from './editor/DicomEditorProvider';
 import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
 import type { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
+import type { ChangeFeedTreeProvider } from './tree/ChangeFeedTreeProvider';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import type { UploadDropController } from './tree/dragAndDrop';
 import type { DicomWebNode } from './tree/nodes/DicomWebNode';
@@ -35,4 +36,7 @@ export interface Services {
   dicomEditor: DicomEditorProvider;
   localServer: LocalServerManager;
   prompts: UserPrompts;
+  /** The "Change Feed" view (Azure DICOM service, local server). */
+  changeFeed: ChangeFeedTreeProvider;
+  changeFeedView: vscode.TreeView<DicomWebNode>;
 }

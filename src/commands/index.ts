@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { StudyFilter } from '../tree/filter';
+import type { FeedWindow } from '../tree/nodes/ChangeFeedNode';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
 import type { SeriesNode } from '../tree/nodes/SeriesNode';
@@ -9,6 +10,12 @@ import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
 import { addServer, editServer, removeServer, type ServerInput } from './addServer';
+import {
+  followChangeFeed,
+  openChangeFeedEntry,
+  pickChangeFeedWindow,
+  revealChangeFeedEntry,
+} from './changeFeed';
 import { copyAsCode, copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
@@ -102,6 +109,7 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
       copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
     ...extendedQueryTagCommands(services),
+    ...changeFeedCommands(services),
   };
 }
 
@@ -117,6 +125,20 @@ function extendedQueryTagCommands(services: Services): Record<string, CommandHan
       setExtendedQueryTagQuery(services, node, false),
     'dicomweb.operation.show': (id) =>
       showOperationStatus(services, typeof id === 'string' ? id : undefined),
+  };
+}
+
+/** The "Change Feed" view (commands/changeFeed.ts). */
+function changeFeedCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.changeFeed.refresh': (node) =>
+      services.changeFeed.refresh(node as DicomWebNode | undefined),
+    'dicomweb.changeFeed.openEntry': (node) => openChangeFeedEntry(node),
+    'dicomweb.changeFeed.reveal': (node) => revealChangeFeedEntry(services, node),
+    'dicomweb.changeFeed.follow': (node) => followChangeFeed(node, true),
+    'dicomweb.changeFeed.unfollow': (node) => followChangeFeed(node, false),
+    'dicomweb.changeFeed.pickWindow': (node, window) =>
+      pickChangeFeedWindow(node, window as FeedWindow | undefined),
   };
 }
 

@@ -9,6 +9,12 @@
  * bulk data), profiles/delete.ts (per server kind), transfer/ (store and download).
  */
 import type { DicomJsonDataset } from '../dicom/types';
+import {
+  readChangeFeed,
+  readChangeFeedLatest,
+  type ChangeFeedEntry,
+  type ChangeFeedQuery,
+} from './changeFeed';
 import { toCurl, type CurlOptions } from './curl';
 import { deleteRequests, deleteResource } from './profiles/delete';
 import type { RetrievedPart } from './parts';
@@ -319,6 +325,29 @@ export class DicomWebClient extends DicomWebSession {
    */
   storeInstances(files: ReadonlyArray<string>, options: StoreOptions = {}): Promise<StoreSummary> {
     return storeFiles(this, files, options);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // The Azure DICOM service's change feed: changeFeed.ts
+
+  /**
+   * One page of `GET /changefeed`: by sequence on a `…/v1` URL (`offset` is the exclusive
+   * starting sequence), by time window and offset on v2 and later. Typed errors:
+   * `INVALID_REQUEST` before sending (a limit past the version's maximum, a window on v1),
+   * `MALFORMED_RESPONSE` for an answer that is not a list of entries.
+   */
+  changeFeed(
+    query: ChangeFeedQuery = {},
+    options: RequestOptions = {},
+  ): Promise<ChangeFeedEntry[]> {
+    return readChangeFeed(this, query, options);
+  }
+
+  /** `GET /changefeed/latest`: the newest entry, or undefined for an empty feed. */
+  changeFeedLatest(
+    options: RequestOptions & { includeMetadata?: boolean } = {},
+  ): Promise<ChangeFeedEntry | undefined> {
+    return readChangeFeedLatest(this, options);
   }
 
   /** Streams a study, series or instance to `.dcm` files in a folder, part by part. */

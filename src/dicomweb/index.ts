@@ -4,6 +4,7 @@
  */
 export * from './transport/auth';
 export * from './client';
+export * from './changeFeed';
 export * from './curl';
 export * from './transfer/download';
 export * from './transfer/downloadWorker';

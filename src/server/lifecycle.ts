@@ -10,6 +10,7 @@
  *   WADO-RS  GET  /studies/{s}[/series/{x}[/instances/{i}]][/metadata],
  *                 …/instances/{i}/frames/{list}, …/instances/{i}/bulkdata/{tag…} (PS3.18 §10.4)
  *   DELETE        /studies/{s}[/series/{x}[/instances/{i}]]   (Azure: 204, or 404 when absent)
+ *   Change feed GET /changefeed, /changefeed/latest                  (changeFeedHttp.ts)
  *   Partitions    GET /partitions, and every route above under /partitions/{name} (when on;
  *                 partitions.ts)
  *   Azure         /extendedquerytags[/{tag}[/errors]], /operations/{id} (extendedQueryTagRoutes.ts)
@@ -104,7 +105,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Settings are checked before anything starts: a bad one throws here.
   const limits = resolveLimits(options.limits);
   const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
-  const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
+  const storage = new Storage({
+    dir,
+    log,
+    saveDelayMs: options.indexSaveDelayMs,
+    maxChangeFeedEntries: limits.maxChangeFeedEntries,
+  });
   const started = Date.now();
   // Read before the index: an index rebuilt from the files reads the tags' values too.
   const extendedTags = new ExtendedQueryTagService(storage, log, options.extendedQueryTags);

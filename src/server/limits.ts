@@ -10,6 +10,7 @@
  * Plain Node: no `vscode` import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_CHANGE_FEED_ENTRIES } from './changeFeed';
 
 /**
  * Whole request header block, from the first byte of a request to its blank line. Apache's
@@ -120,6 +121,8 @@ export interface ServerLimits {
   maxOtherBodyBytes: number;
   maxFrameListLength: number;
   maxTranscodeBytes: number;
+  /** Most entries of the change feed's log (changeFeed.ts); at it, changes are refused (507). */
+  maxChangeFeedEntries: number;
   lingerMs: number;
   /** Data partitions one server keeps, Microsoft.Default included (partitions.ts). */
   maxPartitions: number;
@@ -137,6 +140,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxOtherBodyBytes: MAX_OTHER_BODY_BYTES,
   maxFrameListLength: MAX_FRAME_LIST_LENGTH,
   maxTranscodeBytes: MAX_TRANSCODE_BYTES,
+  maxChangeFeedEntries: MAX_CHANGE_FEED_ENTRIES,
   lingerMs: LINGER_MS,
   maxPartitions: MAX_PARTITIONS,
 });

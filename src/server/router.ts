@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
+import { handleChangeFeed } from './changeFeedHttp';
 import type { RequestGuard } from './guard';
 import { routeExtendedQueryTags, routeOperations } from './extendedQueryTagRoutes';
 import type { ExtendedQueryTagService } from './extendedQueryTagService';
@@ -286,6 +287,16 @@ async function route(
   if (root === 'studies' && study === undefined) {
     if (exchange.method === 'POST') return exchange.stow();
     return exchange.qido('study', {});
+  }
+  const feed = context.storage.changeFeed;
+  if (root === 'changefeed' && feed) {
+    const { storage, dir } = context;
+    const request = { method: exchange.method, rest: seg.slice(1), search };
+    return handleChangeFeed(
+      res,
+      { ...request, apiVersion: apiMajorVersion(baseUrl) },
+      { feed, catalog: storage.catalog, dir, bulkDataUri: bulkDataUriFor(baseUrl) },
+    );
   }
   if ((root === 'series' || root === 'instances') && study === undefined) {
     return exchange.qido(root === 'series' ? 'series' : 'instance', {});

@@ -22,6 +22,8 @@ export interface Behaviour {
   emptyPatientIdStow: 'stored' | 'stored-with-warning';
   /** STOW of an Implicit VR Little Endian instance. */
   implicitVrStow: 'stored' | 'stored-with-warning-45063';
+  /** `GET /changefeed` and `/changefeed/latest` (the Azure DICOM service's change feed). */
+  changeFeed: 'none' | 'azure-local';
 }
 
 /** Why each target behaves as it does. */
@@ -38,6 +40,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'orthanc-rest',
       emptyPatientIdStow: 'stored',
       implicitVrStow: 'stored',
+      changeFeed: 'none',
     },
     reasons: {
       singlePartStow:
@@ -51,6 +54,7 @@ export const DIFFERENCES: Record<
       emptyPatientIdStow:
         'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
       implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
+      changeFeed: 'Orthanc has its own REST `/changes`, no DICOMweb `/changefeed` (404).',
     },
   },
   local: {
@@ -62,6 +66,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
       implicitVrStow: 'stored-with-warning-45063',
+      changeFeed: 'azure-local',
     },
     reasons: {
       singlePartStow:
@@ -76,6 +81,8 @@ export const DIFFERENCES: Record<
         'Azure v2 conformance statement: PatientID "can have the value as null"; the service stores it with WarningReason 1 and answers 202 (v1 refuses it, 43264).',
       implicitVrStow:
         'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
+      changeFeed:
+        'Azure\'s fields, v1/v2 paging, limits and states (Learn "Change feed overview", dicom-server ChangeFeedController). Differs: Timestamp in milliseconds (Azure: 100 ns ticks); only changes made through the API are recorded (a file dropped into or removed from the served folder is not: Azure has no such path); no FilePath (Azure: external storage only); at 500,000 entries STOW/DELETE are refused with 507 (Azure\'s SQL table is unbounded); `/latest` of an empty feed is 204 (ASP.NET answers a null result so).',
     },
   },
 };

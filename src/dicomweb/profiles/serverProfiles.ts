@@ -42,6 +42,8 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /** Serves the Azure DICOM service's `/changefeed` and `/changefeed/latest`. */
+  changeFeed: boolean;
   /**
    * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
    * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
@@ -72,6 +74,7 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  changeFeed: false,
   dataPartitions: false,
   extendedQueryTags: false,
 };
@@ -89,6 +92,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      // Learn, "Change feed overview": GET /changefeed, /changefeed/latest (v1 and v2).
+      changeFeed: true,
       dataPartitions: true,
       extendedQueryTags: true,
     },
@@ -126,6 +131,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       rendered: false,
       maxLimit: 200,
       reliableStowFailures: true,
+      changeFeed: true,
       dataPartitions: true,
       extendedQueryTags: true,
     },
