@@ -20,9 +20,15 @@ import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { registerNotebooks } from './notebookHost/controllers';
 import { rendererMessageHandler, type RendererMessageHandler } from './notebookHost/rendererLink';
 import { PreviewManager } from './preview/PreviewManager';
+import { ThumbnailRegistry } from './thumbnails/connection';
+import { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
+import { ThumbnailTooltips } from './thumbnailsHost/tooltip';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
+import { ChangeFeedTreeProvider } from './tree/ChangeFeedTreeProvider';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
+import { watchChangeFeedView } from './tree/nodes/ChangeFeedNode';
+import type { DicomWebNode, TreeContext } from './tree/nodes/DicomWebNode';
 import { UploadDropController } from './tree/dragAndDrop';
 
 /** What activate returns: the services, for the integration tests in the extension host. */
@@ -55,11 +61,10 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const services = {} as Services;
   const credentials = new CredentialGate(context.globalState, () => services.prompts, log);
   const clients = new ClientFactory(connections, log, () => services.prompts, credentials);
+  const thumbnailParts = thumbnailServices(context, log, services);
   const tree = new DicomWebTreeProvider(connections, {
-    client: (connection) => clients.get(connection),
-    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
-    workspaceState: context.workspaceState,
-    log,
+    ...nodeContext(clients, log, context),
+    decorateTooltip: thumbnailParts.decorateTooltip,
   });
   const metadata = new MetadataDocumentProvider(connections, clients);
   const previews = new PreviewManager(context.extensionUri, log);
@@ -85,9 +90,11 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     drop,
     metadata,
     previews,
+    thumbnails: thumbnailParts.grids,
     dicomEditor,
     localServer,
     prompts: modalPrompts,
+    ...createChangeFeedView(connections, clients, log, context),
   } satisfies Services);
 
   const inlayHints = new TagInlayHintsProvider();
@@ -99,17 +106,11 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     treeView,
     metadata,
     previews,
+    thumbnailParts.grids,
     dicomEditor,
     localServer,
     inlayHints,
-    ...[DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
-      vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
-        // As the preview: cine position, window, zoom, expanded rows and filter survive
-        // switching tabs (the page would otherwise start over).
-        webviewOptions: { retainContextWhenHidden: true },
-        supportsMultipleEditorsPerDocument: true,
-      }),
-    ),
+    ...registerDicomEditors(dicomEditor),
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.workspace.registerTextDocumentContentProvider(
       FILE_JSON_SCHEME,
@@ -134,3 +135,66 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
 }
 
 export function deactivate(): void {}
+
+/** The DICOM file editor, under both of its view types. */
+function registerDicomEditors(dicomEditor: DicomEditorProvider): vscode.Disposable[] {
+  return [DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
+    vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
+      // As the preview: cine position, window, zoom, expanded rows and filter survive
+      // switching tabs (the page would otherwise start over).
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
+}
+
+/**
+ * Thumbnails: one registry (a cache and a bound on requests in flight per connection)
+ * shared by the tree's tooltips and the grids; a grid's tile opens the preview.
+ */
+function thumbnailServices(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  services: Services,
+): { decorateTooltip: ThumbnailTooltips['decorate']; grids: ThumbnailGridManager } {
+  const registry = new ThumbnailRegistry({ log: (line) => log.debug(`thumbnails: ${line}`) });
+  return {
+    decorateTooltip: new ThumbnailTooltips(registry, log).decorate,
+    grids: new ThumbnailGridManager(context.extensionUri, registry, log, (client, target, title) =>
+      services.previews.showInstance(client, target, title),
+    ),
+  };
+}
+/** What the tree views' rows need: the connection's client, the page size, state and log. */
+function nodeContext(
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): Omit<TreeContext, 'changed'> {
+  return {
+    client: (connection) => clients.get(connection),
+    pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
+    workspaceState: context.workspaceState,
+    log,
+  };
+}
+
+/** The "Change Feed" view and the events that start and stop following (ChangeFeedNode.ts). */
+function createChangeFeedView(
+  connections: ConnectionStore,
+  clients: ClientFactory,
+  log: vscode.LogOutputChannel,
+  context: vscode.ExtensionContext,
+): { changeFeed: ChangeFeedTreeProvider; changeFeedView: vscode.TreeView<DicomWebNode> } {
+  const changeFeed = new ChangeFeedTreeProvider(connections, nodeContext(clients, log, context));
+  const changeFeedView = vscode.window.createTreeView('dicomweb.changeFeed', {
+    treeDataProvider: changeFeed,
+    showCollapseAll: true,
+  });
+  context.subscriptions.push(
+    changeFeed,
+    changeFeedView,
+    watchChangeFeedView(changeFeedView, () => changeFeed.feedRows()),
+  );
+  return { changeFeed, changeFeedView };
+}

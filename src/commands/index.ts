@@ -2,12 +2,20 @@
 import type * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { StudyFilter } from '../tree/filter';
+import type { FeedWindow } from '../tree/nodes/ChangeFeedNode';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
+import type { SeriesNode } from '../tree/nodes/SeriesNode';
 import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
 import { addServer, editServer, removeServer, type ServerInput } from './addServer';
+import {
+  followChangeFeed,
+  openChangeFeedEntry,
+  pickChangeFeedWindow,
+  revealChangeFeedEntry,
+} from './changeFeed';
 import { copyAsCode, copyCurl } from './copyCurl';
 import { copyLocalServerToken } from './copyLocalServerToken';
 import { copyLocalServerUrl } from './copyLocalServerUrl';
@@ -16,6 +24,13 @@ import { tagRowCommands } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import {
+  addExtendedQueryTag,
+  deleteExtendedQueryTag,
+  setExtendedQueryTagQuery,
+} from './extendedQueryTags';
+import type { ExtendedQueryTagToAdd } from '../dicomweb/extendedQueryTags';
+import { showOperationStatus } from './operations';
 import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
@@ -30,11 +45,13 @@ import { registerCommand, type CommandHandler } from './registerCommand';
 import { restartLocalServer } from './restartLocalServer';
 import { clearFilter, setFilter } from './setFilter';
 import { showLog } from './showLog';
+import { showThumbnails } from './showThumbnails';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
 import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import { uploadToNewPartition } from './uploadToNewPartition';
 import {
   uploadDeidentifiedFromExplorer,
   uploadDeidentifiedHere,
@@ -94,6 +111,37 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.node.copyJavaScript': (node, _nodes, which) =>
       copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+    ...extendedQueryTagCommands(services),
+    ...changeFeedCommands(services),
+  };
+}
+
+/** Azure's extended query tags and operations (Azure DICOM service, the local server). */
+function extendedQueryTagCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.extendedQueryTag.add': (node, input) =>
+      addExtendedQueryTag(services, node, input as ExtendedQueryTagToAdd | undefined),
+    'dicomweb.extendedQueryTag.delete': (node) => deleteExtendedQueryTag(services, node),
+    'dicomweb.extendedQueryTag.enableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, true),
+    'dicomweb.extendedQueryTag.disableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, false),
+    'dicomweb.operation.show': (id) =>
+      showOperationStatus(services, typeof id === 'string' ? id : undefined),
+  };
+}
+
+/** The "Change Feed" view (commands/changeFeed.ts). */
+function changeFeedCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.changeFeed.refresh': (node) =>
+      services.changeFeed.refresh(node as DicomWebNode | undefined),
+    'dicomweb.changeFeed.openEntry': (node) => openChangeFeedEntry(node),
+    'dicomweb.changeFeed.reveal': (node) => revealChangeFeedEntry(services, node),
+    'dicomweb.changeFeed.follow': (node) => followChangeFeed(node, true),
+    'dicomweb.changeFeed.unfollow': (node) => followChangeFeed(node, false),
+    'dicomweb.changeFeed.pickWindow': (node, window) =>
+      pickChangeFeedWindow(node, window as FeedWindow | undefined),
   };
 }
 
@@ -102,6 +150,14 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.node.uploadHere': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
+    // A new data partition is created by its first store (Azure; src/server/partitions.ts).
+    'dicomweb.partition.uploadToNew': (node, name, uris) =>
+      uploadToNewPartition(
+        services,
+        node as ServerNode | undefined,
+        name as string | undefined,
+        asArray<vscode.Uri>(uris),
+      ),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
     'dicomweb.study.upload': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
@@ -140,6 +196,7 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
 function fileAndServiceCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
+    'dicomweb.series.showThumbnails': (node) => showThumbnails(services, node as SeriesNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     ...tagRowCommands(services.dicomEditor),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),

@@ -4,6 +4,7 @@
  */
 export * from './transport/auth';
 export * from './client';
+export * from './changeFeed';
 export * from './curl';
 export * from './transfer/download';
 export * from './transfer/downloadWorker';
@@ -12,6 +13,7 @@ export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions } from 
 export type { TlsOptions } from './transport/tls';
 export * from '../mime/multipart';
 export * from './profiles/operations';
+export * from './extendedQueryTags';
 export * from './profiles/serverProfiles';
 export * from './profiles/detection';
 export * from './requests';

@@ -10,6 +10,7 @@
  * Plain Node: no `vscode` import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_CHANGE_FEED_ENTRIES } from './changeFeed';
 
 /**
  * Whole request header block, from the first byte of a request to its blank line. Apache's
@@ -98,6 +99,15 @@ export const MAX_TRANSCODE_BYTES = 100 * 1024 ** 2;
  */
 export const LINGER_MS = 2_000;
 
+/**
+ * Most data partitions one local server keeps, Microsoft.Default included (partitions.ts).
+ * The service documents no limit; here each partition opened is an index in memory and, on
+ * Linux, one inotify watcher per folder, and the extension lists them all at one level of its
+ * tree. 128 is far above what a developer emulates (a handful of sites or tenants) and keeps
+ * both bounded.
+ */
+export const MAX_PARTITIONS = 128;
+
 /** The limits in force; every field has the default above. */
 export interface ServerLimits {
   headersTimeoutMs: number;
@@ -111,7 +121,11 @@ export interface ServerLimits {
   maxOtherBodyBytes: number;
   maxFrameListLength: number;
   maxTranscodeBytes: number;
+  /** Most entries of the change feed's log (changeFeed.ts); at it, changes are refused (507). */
+  maxChangeFeedEntries: number;
   lingerMs: number;
+  /** Data partitions one server keeps, Microsoft.Default included (partitions.ts). */
+  maxPartitions: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -126,7 +140,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxOtherBodyBytes: MAX_OTHER_BODY_BYTES,
   maxFrameListLength: MAX_FRAME_LIST_LENGTH,
   maxTranscodeBytes: MAX_TRANSCODE_BYTES,
+  maxChangeFeedEntries: MAX_CHANGE_FEED_ENTRIES,
   lingerMs: LINGER_MS,
+  maxPartitions: MAX_PARTITIONS,
 });
 
 /** The defaults with the given fields replaced (undefined fields keep their default). */

@@ -26,11 +26,13 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
+import { ChangeFeed, type Change } from './changeFeed';
 import { readHeaderFrom } from './dicomFiles';
 import {
   Catalog,
   entryFromDataSet,
   uidProblem,
+  type FieldSpec,
   type InstanceEntry,
   type InstanceNode,
 } from './catalog';
@@ -94,6 +96,8 @@ export interface StorageOptions {
   log: Log;
   /** Persist the index this long after the last change (default 500 ms). */
   saveDelayMs?: number;
+  /** Most entries of the change feed (changeFeed.ts MAX_CHANGE_FEED_ENTRIES). */
+  maxChangeFeedEntries?: number;
 }
 
 /** The served folder and its index. */
@@ -102,6 +106,8 @@ export class Storage {
   readonly stateDir: string;
   readonly tmpDir: string;
   catalog = new Catalog();
+  /** Extended query tags being indexed (Adding or Ready); set by extendedQueryTagService.ts. */
+  extendedFields: readonly FieldSpec[] = [];
   private readonly log: Log;
   private readonly saveDelayMs: number;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -116,6 +122,9 @@ export class Storage {
   readonly committing = new Set<string>();
   private closed = false;
   private tmpCounter = 0;
+  /** The change feed (changeFeed.ts); open once `open` resolved. */
+  changeFeed: ChangeFeed | undefined;
+  private readonly maxChangeFeedEntries: number | undefined;
 
   constructor(options: StorageOptions) {
     this.dir = options.dir;
@@ -123,6 +132,7 @@ export class Storage {
     this.tmpDir = join(this.stateDir, TMP_DIR);
     this.log = options.log;
     this.saveDelayMs = options.saveDelayMs ?? 500;
+    this.maxChangeFeedEntries = options.maxChangeFeedEntries;
   }
 
   /**
@@ -154,6 +164,13 @@ export class Storage {
     }
     if (options.scan || !loadedIndex) await this.scan();
     if (this.catalog.version !== this.savedVersion) await this.saveNow();
+    // After the scan: intents a crash left open are settled against the files (changeFeed.ts).
+    this.changeFeed = await ChangeFeed.open({
+      stateDir: this.stateDir,
+      fileExists: (file) => exists(join(this.dir, file)),
+      log: this.log,
+      maxEntries: this.maxChangeFeedEntries,
+    });
     return { loadedIndex, scanned: options.scan || !loadedIndex };
   }
 
@@ -273,7 +290,12 @@ export class Storage {
       // The identity's UIDs must be the file's, byte for byte (a NUL inside one is invalid).
       const problem = uidProblem(header.dataSet, identity);
       if (problem) throw new IngestError('invalid', problem);
-      return entryFromDataSet(header.dataSet, identity, { file, size, mtimeMs });
+      return entryFromDataSet(
+        header.dataSet,
+        identity,
+        { file, size, mtimeMs },
+        this.extendedFields,
+      );
     } finally {
       await handle.close();
     }
@@ -396,8 +418,29 @@ export class Storage {
     return state.next;
   }
 
-  /** Deletes instances: out of the index first (no new request sees them), then off the disk. */
-  async deleteInstances(nodes: InstanceNode[]): Promise<void> {
+  /**
+   * Runs `apply` (the renames or unlinks that make `changes`) as one change-feed transaction:
+   * the entries are durable before it starts and settled by the files after it (changeFeed.ts).
+   * The one hook STOW, upsert and DELETE call.
+   */
+  recordChanges<T>(changes: Change[], apply: () => Promise<T>): Promise<T> {
+    return this.changeFeed ? this.changeFeed.record(changes, apply) : apply();
+  }
+
+  /** Deletes instances, recorded in the change feed (a full feed refuses: 507). */
+  deleteInstances(nodes: InstanceNode[]): Promise<void> {
+    const changes = nodes.map((node): Change => ({
+      action: 'delete',
+      studyUid: node.series.study.uid,
+      seriesUid: node.series.uid,
+      sopUid: node.uid,
+      file: node.file,
+    }));
+    return this.recordChanges(changes, () => this.removeInstances(nodes));
+  }
+
+  /** Out of the index first (no new request sees them), then off the disk. */
+  private async removeInstances(nodes: InstanceNode[]): Promise<void> {
     for (const node of nodes) {
       this.catalog.removeInstance(node);
       // The watcher leaves the path alone until the file is gone.
@@ -557,6 +600,8 @@ export class Storage {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     await this.saveNow();
+    await this.changeFeed?.close();
+    this.changeFeed = undefined;
   }
 
   /** The relative form of an absolute path inside the folder. */

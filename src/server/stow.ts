@@ -23,6 +23,7 @@ import {
   type InstanceIdentity,
 } from '../dicom/part10';
 import { entryFromDataSet, uidProblem, type InstanceEntry } from './catalog';
+import type { Change } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
@@ -230,20 +231,11 @@ async function commitAccepted(results: PartResult[], context: StowContext): Prom
 async function moveIntoPlace(moving: PartResult[], context: StowContext): Promise<void> {
   for (const result of moving) context.storage.committing.add(result.entry!.file);
   try {
-    await context.storage.moveIntoPlace(
-      moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })),
+    // The change feed's transaction (changeFeed.ts): a create entry per instance, durable
+    // before the renames, settled by the files after them (an instance removed below aborts).
+    await context.storage.recordChanges(moving.map(createChange), () =>
+      placeAndIndex(moving, context),
     );
-    for (const result of moving) {
-      const outcome = context.storage.catalog.add(result.entry!);
-      if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
-        // A file dropped into the folder meanwhile holds the same instance: keep that one.
-        result.failure = {
-          code: FailureReason.Duplicate,
-          comment: 'stored concurrently by another request',
-        };
-        await context.storage.removeFile(result.entry!.file);
-      }
-    }
   } catch (error) {
     for (const result of moving)
       result.failure ??= {
@@ -252,6 +244,26 @@ async function moveIntoPlace(moving: PartResult[], context: StowContext): Promis
       };
   } finally {
     for (const result of moving) context.storage.committing.delete(result.entry!.file);
+  }
+}
+
+function createChange(result: PartResult): Change {
+  const { studyUid, seriesUid, sopUid, file } = result.entry!;
+  return { action: 'create', studyUid, seriesUid, sopUid, file };
+}
+
+async function placeAndIndex(moving: PartResult[], context: StowContext): Promise<void> {
+  await context.storage.moveIntoPlace(moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })));
+  for (const result of moving) {
+    const outcome = context.storage.catalog.add(result.entry!);
+    if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
+      // A file dropped into the folder meanwhile holds the same instance: keep that one.
+      result.failure = {
+        code: FailureReason.Duplicate,
+        comment: 'stored concurrently by another request',
+      };
+      await context.storage.removeFile(result.entry!.file);
+    }
   }
 }
 
@@ -413,7 +425,12 @@ async function receivePart(
     identity.sopInstanceUid,
   );
   // mtimeMs is set from the written file before the entry joins the index.
-  result.entry = entryFromDataSet(dataSet, identity, { file, size: spooled.size, mtimeMs: 0 });
+  result.entry = entryFromDataSet(
+    dataSet,
+    identity,
+    { file, size: spooled.size, mtimeMs: 0 },
+    context.storage.extendedFields,
+  );
   if (spooled.bytes) {
     // Written in the background while the next part arrives.
     result.synced = writeDurably(temp, spooled.bytes);

@@ -348,7 +348,7 @@ describe('bad input to the local server', () => {
         '/v2',
         '/v2/nothing',
         '/v2/studies/1.2.3/unknown',
-        '/v2/changefeed',
+        '/v2/changefeed/nothing',
         '/favicon.ico',
       ]) {
         const response = await rawRequest(server, 'GET', path, JSON_ACCEPT);

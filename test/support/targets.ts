@@ -22,6 +22,8 @@ export interface Behaviour {
   emptyPatientIdStow: 'stored' | 'stored-with-warning';
   /** STOW of an Implicit VR Little Endian instance. */
   implicitVrStow: 'stored' | 'stored-with-warning-45063';
+  /** `GET /changefeed` and `/changefeed/latest` (the Azure DICOM service's change feed). */
+  changeFeed: 'none' | 'azure-local';
 }
 
 /** Why each target behaves as it does. */
@@ -38,6 +40,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'orthanc-rest',
       emptyPatientIdStow: 'stored',
       implicitVrStow: 'stored',
+      changeFeed: 'none',
     },
     reasons: {
       singlePartStow:
@@ -51,6 +54,7 @@ export const DIFFERENCES: Record<
       emptyPatientIdStow:
         'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
       implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
+      changeFeed: 'Orthanc has its own REST `/changes`, no DICOMweb `/changefeed` (404).',
     },
   },
   local: {
@@ -62,6 +66,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
       implicitVrStow: 'stored-with-warning-45063',
+      changeFeed: 'azure-local',
     },
     reasons: {
       singlePartStow:
@@ -76,6 +81,8 @@ export const DIFFERENCES: Record<
         'Azure v2 conformance statement: PatientID "can have the value as null"; the service stores it with WarningReason 1 and answers 202 (v1 refuses it, 43264).',
       implicitVrStow:
         'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
+      changeFeed:
+        'Azure\'s fields, v1/v2 paging, limits and states (Learn "Change feed overview", dicom-server ChangeFeedController). Differs: Timestamp in milliseconds (Azure: 100 ns ticks); only changes made through the API are recorded (a file dropped into or removed from the served folder is not: Azure has no such path); no FilePath (Azure: external storage only); at 500,000 entries STOW/DELETE are refused with 507 (Azure\'s SQL table is unbounded); `/latest` of an empty feed is 204 (ASP.NET answers a null result so).',
     },
   },
 };
@@ -134,3 +141,36 @@ export const TARGETS: ServerTarget[] = [
     },
   },
 ];
+
+/**
+ * Where the local server's data partitions (src/server/partitions.ts) differ from the Azure
+ * DICOM service's, and why. The partition suites (test/server/partitions*.test.ts) test these.
+ */
+export const PARTITION_DIFFERENCES_FROM_AZURE = {
+  dotsOnlyNames:
+    'Refused (400). The service\'s PartitionNameValidator (`^[A-Za-z0-9_.-]*$`, ≤ 64) accepts "." and "..", but every URL parser removes such a segment (RFC 3986 §5.2.4), so no client could reach them; locally they would also be path names.',
+  maxPartitions:
+    'At most 128 partitions (limits.ts MAX_PARTITIONS; a 400 that says so). The service documents no limit; here each partition is an index in memory and inotify watchers.',
+  turnedOffWithPartitions:
+    "Starts, serving only the served folder (the other partitions' folders are kept, unserved). The service refuses to start (DataPartitionsFeatureCannotBeDisabledException); an emulator that will not start over its own folder helps nobody.",
+  caseOfNames:
+    "One partition per name whatever its case, the name kept as first written: the service's unique index IX_Partition_PartitionName is a VARCHAR(64) under Azure SQL's default case-insensitive collation (inferred from its schema, not measured on a live service).",
+} as const;
+
+/**
+ * Where the local server's extended query tags and operations (src/server/extendedQueryTags*.ts,
+ * operations.ts) differ from the Azure DICOM service's, and why. Tested in
+ * test/server/extendedQueryTags.test.ts.
+ */
+export const EXTENDED_QUERY_TAG_DIFFERENCES: Record<string, string> = {
+  alreadyIndexed:
+    'Azure refuses its QueryLimit.CoreTags; the local server refuses every attribute its QIDO already searches (catalog.ts FIELDS, a superset: e.g. SeriesNumber), since indexing it twice would change nothing.',
+  deleteWhileAdding:
+    "Deleting a tag whose reindex runs cancels that tag's part of the operation (canceled when none remains): the task asked for it; Azure documents no such cancel.",
+  invalidValueAtStow:
+    "A new store whose value does not fit the tag's VR is stored and that value left out of the index, without an error entry (Azure v2 stores with a warning); reindex errors are listed as Azure lists them.",
+  restart:
+    "A reindex running when the server stops starts again from the beginning under the same operation id; Azure's durable functions resume where they were.",
+  errorsKept:
+    'At most 1000 errors are kept per tag (ErrorCount counts them all); Azure keeps every one in SQL.',
+};

@@ -42,6 +42,19 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /** Serves the Azure DICOM service's `/changefeed` and `/changefeed/latest`. */
+  changeFeed: boolean;
+  /**
+   * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
+   * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
+   * (400 when off; ../partitions.ts).
+   */
+  dataPartitions: boolean;
+  /**
+   * Serves the Azure DICOM service's `/extendedquerytags` and `/operations/{id}` (Azure and
+   * the local server, its emulator).
+   */
+  extendedQueryTags: boolean;
 }
 
 export interface ServerProfile {
@@ -61,6 +74,9 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  changeFeed: false,
+  dataPartitions: false,
+  extendedQueryTags: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -76,6 +92,10 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      // Learn, "Change feed overview": GET /changefeed, /changefeed/latest (v1 and v2).
+      changeFeed: true,
+      dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   google: {
@@ -111,6 +131,9 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       rendered: false,
       maxLimit: 200,
       reliableStowFailures: true,
+      changeFeed: true,
+      dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },

@@ -1,0 +1,288 @@
+/**
+ * The local server's change feed, black-box over HTTP: the Azure DICOM service's fields,
+ * both API versions' paging (v1 by sequence, v2 by time window), its limits and 400s, states
+ * that follow later deletes, persistence across restarts and index rebuilds, settlement of
+ * intents a crash left open, and the log's size limit.
+ */
+import assert from 'node:assert/strict';
+import { appendFile, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { STATE_DIR, type LocalServer } from '../../src/server';
+import { CHANGE_FEED_FILE } from '../../src/server/changeFeed';
+import {
+  multipart,
+  rawRequest,
+  smallInstance,
+  startTestServer,
+  stowOutcome,
+  tempDir,
+} from './helpers';
+
+interface Entry {
+  Sequence: number;
+  StudyInstanceUid: string;
+  SeriesInstanceUid: string;
+  SopInstanceUid: string;
+  Action: string;
+  Timestamp: string;
+  State: string;
+  Metadata?: Record<string, { Value?: unknown[] }>;
+}
+
+async function store(server: LocalServer, names: string[]): Promise<string[]> {
+  const instances = names.map((name) => smallInstance(name));
+  const body = multipart(
+    'feedb',
+    instances.map((i) => ({ body: i.bytes })),
+  );
+  const res = await rawRequest(
+    server,
+    'POST',
+    '/v2/studies',
+    { 'content-type': 'multipart/related; type="application/dicom"; boundary=feedb' },
+    body,
+  );
+  const outcome = stowOutcome(res.json());
+  assert.equal(res.status, 200, res.text);
+  return outcome.stored;
+}
+
+async function feed(server: LocalServer, path: string): Promise<Entry[]> {
+  const res = await rawRequest(server, 'GET', path);
+  assert.equal(res.status, 200, `${path}: ${res.text}`);
+  assert.match(String(res.headers['content-type']), /^application\/json/);
+  return res.json() as Entry[];
+}
+
+function deleteInstance(server: LocalServer, name: string) {
+  const { params } = smallInstance(name);
+  return rawRequest(
+    server,
+    'DELETE',
+    `/v2/studies/${params.studyUid}/series/${params.seriesUid}/instances/${params.sopInstanceUid}`,
+  );
+}
+
+describe('change feed of the local server (Azure /changefeed)', () => {
+  it('records STOW and DELETE with Azure fields, states and metadata', async () => {
+    const server = await startTestServer();
+    try {
+      const empty = await rawRequest(server, 'GET', '/v2/changefeed/latest');
+      assert.equal(empty.status, 204, 'an empty feed has no latest entry');
+      assert.deepEqual(await feed(server, '/v2/changefeed'), []);
+
+      await store(server, ['cf-a', 'cf-b']);
+      assert.equal((await deleteInstance(server, 'cf-a')).status, 204);
+      const entries = await feed(server, '/v2/changefeed');
+      const a = smallInstance('cf-a').params;
+      assert.deepEqual(
+        entries.map((e) => [e.Sequence, e.Action, e.SopInstanceUid, e.State]),
+        [
+          [1, 'create', a.sopInstanceUid, 'deleted'],
+          [2, 'create', smallInstance('cf-b').params.sopInstanceUid, 'current'],
+          [3, 'delete', a.sopInstanceUid, 'deleted'],
+        ],
+      );
+      assert.equal(entries[0]!.StudyInstanceUid, a.studyUid);
+      assert.equal(entries[0]!.SeriesInstanceUid, a.seriesUid);
+      for (const entry of entries) assert.ok(!Number.isNaN(Date.parse(entry.Timestamp)));
+      assert.equal(entries[0]!.Metadata, undefined, 'no metadata for a deleted instance');
+      assert.equal(
+        entries[1]!.Metadata?.['00080018']?.Value?.[0],
+        smallInstance('cf-b').params.sopInstanceUid,
+        'metadata (included by default) is the instance DICOM JSON',
+      );
+      const bare = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.ok(bare.every((e) => !('Metadata' in e)));
+      const latest = (await rawRequest(server, 'GET', '/v2/changefeed/latest')).json() as Entry;
+      assert.equal(latest.Sequence, 3);
+      assert.equal(latest.Action, 'delete');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('pages v1 by sequence and v2 by offset within a time window, with Azure limits', async () => {
+    const server = await startTestServer();
+    try {
+      const names = Array.from({ length: 12 }, (_, n) => `cf-page-${n}`);
+      await store(server, names.slice(0, 6));
+      const middle = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store(server, names.slice(6));
+      const v1Default = await feed(server, '/v1/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        v1Default.map((e) => e.Sequence),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        'v1: 10 by default',
+      );
+      const v1 = await feed(server, '/v1/changefeed?offset=4&limit=3');
+      assert.deepEqual(
+        v1.map((e) => e.Sequence),
+        [5, 6, 7],
+        'v1: offset is the exclusive starting sequence',
+      );
+      const v2 = await feed(server, '/v2/changefeed?offset=4&limit=3&includemetadata=false');
+      assert.deepEqual(
+        v2.map((e) => e.Sequence),
+        [5, 6, 7],
+        'v2: offset skips entries',
+      );
+      const windowed = await feed(
+        server,
+        `/v2/changefeed?startTime=${new Date(middle + 1).toISOString()}&includeMetadata=false`,
+      );
+      assert.deepEqual(
+        windowed.map((e) => e.Sequence),
+        [7, 8, 9, 10, 11, 12],
+      );
+      const before = await feed(
+        server,
+        `/v2/changefeed?endTime=${new Date(middle + 1).toISOString()}&offset=2&includeMetadata=false`,
+      );
+      assert.deepEqual(
+        before.map((e) => e.Sequence),
+        [3, 4, 5, 6],
+        'endTime is exclusive',
+      );
+
+      for (const [path, why] of [
+        ['/v1/changefeed?limit=101', 'v1 limit above 100'],
+        ['/v2/changefeed?limit=201', 'v2 limit above 200'],
+        ['/v2/changefeed?limit=0', 'limit below 1'],
+        ['/v2/changefeed?offset=-1', 'negative offset'],
+        ['/v2/changefeed?offset=abc', 'offset not a number'],
+        ['/v2/changefeed?includeMetadata=maybe', 'includeMetadata not a boolean'],
+        ['/v2/changefeed?startTime=yesterday', 'startTime not ISO 8601'],
+        ['/v2/changefeed?startTime=2030-01-02&endTime=2030-01-01', 'window ends before it starts'],
+      ]) {
+        const res = await rawRequest(server, 'GET', path!);
+        assert.equal(res.status, 400, `${why}: ${res.text}`);
+      }
+      assert.equal((await feed(server, '/v2/changefeed?limit=200')).length, 12, 'v2 max is 200');
+      assert.equal((await rawRequest(server, 'POST', '/v2/changefeed')).status, 405);
+      assert.equal((await rawRequest(server, 'GET', '/v2/changefeed/nope')).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps the feed across a restart and an index rebuild', async () => {
+    const dir = tempDir('feed-restart');
+    let server = await startTestServer({ dir });
+    await store(server, ['cf-r1', 'cf-r2']);
+    await deleteInstance(server, 'cf-r1');
+    await server.close();
+    await rm(join(dir, STATE_DIR, 'index.json'));
+    server = await startTestServer({ dir });
+    try {
+      const entries = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        entries.map((e) => [e.Sequence, e.Action, e.State]),
+        [
+          [1, 'create', 'deleted'],
+          [2, 'create', 'current'],
+          [3, 'delete', 'deleted'],
+        ],
+      );
+      await store(server, ['cf-r3']);
+      const latest = (await rawRequest(server, 'GET', '/v2/changefeed/latest')).json() as Entry;
+      assert.equal(latest.Sequence, 4, 'sequences continue after the restart');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('settles intents left open by a crash against the files', async () => {
+    const dir = tempDir('feed-intents');
+    let server = await startTestServer({ dir });
+    const [stored] = await store(server, ['cf-i1']);
+    await server.close();
+    const { params } = smallInstance('cf-i1');
+    const log = join(dir, STATE_DIR, CHANGE_FEED_FILE);
+    const intent = (q: number, a: string, sop: string, f: string) =>
+      `${JSON.stringify({ t: 'i', q, ts: Date.now(), a, s: params.studyUid, x: params.seriesUid, i: sop, f })}\n`;
+    const file = (await readFile(log, 'utf8')).match(/"f":"([^"]+)"/)![1]!;
+    // 2: a create whose rename never happened; 3: a delete whose unlink never happened;
+    // then a torn line (a crash mid-append).
+    await appendFile(
+      log,
+      intent(2, 'create', '1.2.3.999', 'nowhere/1.2.3.999.dcm') +
+        intent(3, 'delete', stored!, file) +
+        '{"t":"i","q":4,"ts":1',
+    );
+    server = await startTestServer({ dir });
+    try {
+      const entries = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        entries.map((e) => [e.Sequence, e.Action, e.State]),
+        [[1, 'create', 'current']],
+        'both interrupted changes were aborted; the instance is still served',
+      );
+      assert.equal((await deleteInstance(server, 'cf-i1')).status, 204);
+      const after = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        after.map((e) => [e.Sequence, e.Action]),
+        [
+          [1, 'create'],
+          [4, 'delete'],
+        ],
+        'the torn line was cut off; aborted sequences stay gaps',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps one feed per data partition (each partition has its own storage)', async () => {
+    const server = await startTestServer({ partitions: true });
+    try {
+      const body = multipart('feedb', [{ body: smallInstance('cf-part').bytes }]);
+      const stow = await rawRequest(
+        server,
+        'POST',
+        '/v2/partitions/feedpart/studies',
+        { 'content-type': 'multipart/related; type="application/dicom"; boundary=feedb' },
+        body,
+      );
+      assert.equal(stow.status, 200, stow.text);
+      const inPartition = await feed(server, '/v2/partitions/feedpart/changefeed');
+      assert.deepEqual(
+        inPartition.map((e) => [e.Sequence, e.Action, e.SopInstanceUid]),
+        [[1, 'create', smallInstance('cf-part').params.sopInstanceUid]],
+      );
+      assert.deepEqual(await feed(server, '/v2/partitions/Microsoft.Default/changefeed'), []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a change the full log cannot record, and changes nothing (507)', async () => {
+    const server = await startTestServer({ limits: { maxChangeFeedEntries: 2 } });
+    try {
+      await store(server, ['cf-full-1', 'cf-full-2']);
+      const body = multipart('feedb', [{ body: smallInstance('cf-full-3').bytes }]);
+      const refused = await rawRequest(
+        server,
+        'POST',
+        '/v2/studies',
+        { 'content-type': 'multipart/related; type="application/dicom"; boundary=feedb' },
+        body,
+      );
+      assert.equal(refused.status, 409, 'the STOW stores nothing');
+      assert.match(JSON.stringify(refused.json()), /change feed is full/);
+      const del = await deleteInstance(server, 'cf-full-1');
+      assert.equal(del.status, 507, del.text);
+      assert.match(del.text, /change feed is full/);
+      assert.equal(server.stats().instances, 2, 'the refused delete removed nothing');
+      const entries = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        entries.map((e) => e.State),
+        ['current', 'current'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
