@@ -27,6 +27,7 @@ import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
 import { isAcceptableUid, type Storage } from './storage';
+import { beginReplace, finishReplace, upsertTarget, type StoredInstance } from './upsert';
 import { Tag } from '../dicom/tags';
 
 /**
@@ -70,6 +71,8 @@ interface PartResult {
   warnings?: { code: number; comment: string }[];
   /** Write and fsync of the temporary file, in the background; gives its modification time. */
   synced?: Promise<{ mtimeMs: number }>;
+  /** Upsert: this instance replaced a stored one with its SOP Instance UID (upsert.ts). */
+  replaced?: boolean;
 }
 
 export interface StowContext {
@@ -83,6 +86,13 @@ export interface StowContext {
   maxBodyBytes?: number;
   /** Major API version of the request's path (`/v1…` → 1); v1 and v2 validate differently. */
   apiVersion?: number;
+  /** `PUT`: an instance already stored is replaced instead of failing with 45070 (upsert.ts). */
+  upsert?: boolean;
+  /**
+   * Called once the accepted instances are on disk and in the index, before the answer is
+   * sent: the point where a change feed records `create` (or `update` when `replaced`).
+   */
+  onCommitted?: (stored: StoredInstance[]) => void | Promise<void>;
 }
 
 /**
@@ -119,14 +129,30 @@ export async function handleStow(
   res: ServerResponse,
   context: StowContext,
   studyUid?: string,
-): Promise<void> {
+): Promise<StoredInstance[]> {
   const parts = partsOfRequest(req, context);
   const results = await receiveParts(parts, context, studyUid);
   if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
   await commitAccepted(results, context);
+  const committed = results.filter((r) => !r.failure).map(storedInstance);
+  await context.onCommitted?.(committed);
   const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
-  context.log(`STOW ${results.length} part(s): ${stored} stored, ${failed} failed (${status})`);
+  const replaced = committed.filter((s) => s.replaced).length;
+  context.log(
+    `${context.upsert ? 'Upsert' : 'STOW'} ${results.length} part(s): ${stored} stored${replaced ? ` (${replaced} replaced)` : ''}, ${failed} failed (${status})`,
+  );
   sendJson(res, status, body);
+  return committed;
+}
+
+function storedInstance(r: PartResult): StoredInstance {
+  const entry = r.entry!;
+  return {
+    studyUid: entry.studyUid,
+    seriesUid: entry.seriesUid,
+    sopUid: entry.sopUid,
+    replaced: r.replaced === true,
+  };
 }
 
 /**
@@ -229,19 +255,28 @@ async function commitAccepted(results: PartResult[], context: StowContext): Prom
 /** Renames the written files into place, then adds them to the index. */
 async function moveIntoPlace(moving: PartResult[], context: StowContext): Promise<void> {
   for (const result of moving) context.storage.committing.add(result.entry!.file);
+  // Upsert: the instances being replaced, looked up now (upsert.ts).
+  const replacing = moving.map((r) =>
+    context.upsert ? beginReplace(context.storage, r.entry!) : undefined,
+  );
   try {
     await context.storage.moveIntoPlace(
       moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })),
     );
-    for (const result of moving) {
-      const outcome = context.storage.catalog.add(result.entry!);
+    for (const [i, result] of moving.entries()) {
+      const outcome = context.upsert
+        ? await finishReplace(context.storage, result.entry!, replacing[i])
+        : context.storage.catalog.add(result.entry!);
+      result.replaced = replacing[i] !== undefined && outcome.kind === 'added';
       if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
-        // A file dropped into the folder meanwhile holds the same instance: keep that one.
+        // A file dropped into the folder meanwhile holds the same instance: keep that one
+        // (unless the new file was renamed over the old one's: removing it would lose both).
         result.failure = {
           code: FailureReason.Duplicate,
           comment: 'stored concurrently by another request',
         };
-        await context.storage.removeFile(result.entry!.file);
+        if (replacing[i]?.file !== result.entry!.file)
+          await context.storage.removeFile(result.entry!.file);
       }
     }
   } catch (error) {
@@ -252,6 +287,7 @@ async function moveIntoPlace(moving: PartResult[], context: StowContext): Promis
       };
   } finally {
     for (const result of moving) context.storage.committing.delete(result.entry!.file);
+    for (const node of replacing) if (node) context.storage.committing.delete(node.file);
   }
 }
 
@@ -407,11 +443,13 @@ async function receivePart(
     return result;
   }
   context.reserved.add(identity.sopInstanceUid);
-  const file = context.storage.targetFor(
-    identity.studyInstanceUid,
-    identity.seriesInstanceUid,
-    identity.sopInstanceUid,
-  );
+  const file = context.upsert
+    ? upsertTarget(context.storage, identity)
+    : context.storage.targetFor(
+        identity.studyInstanceUid,
+        identity.seriesInstanceUid,
+        identity.sopInstanceUid,
+      );
   // mtimeMs is set from the written file before the entry joins the index.
   result.entry = entryFromDataSet(dataSet, identity, { file, size: spooled.size, mtimeMs: 0 });
   if (spooled.bytes) {
@@ -502,7 +540,8 @@ function refusal(
     };
   }
   const catalog = context.storage.catalog;
-  if (catalog.instancesByUid.has(identity.sopInstanceUid))
+  // Upsert (PUT) replaces the stored instance instead (upsert.ts).
+  if (!context.upsert && catalog.instancesByUid.has(identity.sopInstanceUid))
     return { code: FailureReason.Duplicate, comment: 'instance already exists' };
   if (context.reserved.has(identity.sopInstanceUid)) {
     return {
