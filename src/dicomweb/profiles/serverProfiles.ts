@@ -42,6 +42,11 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /**
+   * `PUT /studies` replaces stored instances (Azure's upsert, from API v2 on: upsert.ts
+   * supportsUpsert reads the version).
+   */
+  upsert: boolean;
 }
 
 export interface ServerProfile {
@@ -61,6 +66,7 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  upsert: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -76,6 +82,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      upsert: true,
     },
   },
   google: {
@@ -111,6 +118,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       rendered: false,
       maxLimit: 200,
       reliableStowFailures: true,
+      upsert: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },
