@@ -3,6 +3,8 @@ import { isFromWorkspace, originOf } from '../../config/connectionPolicy';
 import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
+import { kindFromUrl } from '../../dicomweb/profiles/detection';
+import { supportsUpsert } from '../../dicomweb/profiles/upsert';
 import { redactUrl } from '../../dicomweb/transport/errors';
 import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
@@ -53,6 +55,12 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     this.context.changed(this);
   }
 
+  /** "Upload and Replace" is offered: the profile does upsert (Azure v2, the local server). */
+  canUpsert(): boolean {
+    const kind = this.connection.kind ?? kindFromUrl(this.connection.url) ?? 'generic';
+    return supportsUpsert(PROFILES[kind], this.connection.url);
+  }
+
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
   override uploadDestination(): UploadDestination {
     return { node: this, server: this, name: this.connection.name };
@@ -85,7 +93,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.canUpsert() ? ' upsert' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
