@@ -22,6 +22,8 @@ export interface Behaviour {
   emptyPatientIdStow: 'stored' | 'stored-with-warning';
   /** STOW of an Implicit VR Little Endian instance. */
   implicitVrStow: 'stored' | 'stored-with-warning-45063';
+  /** `PUT /studies` (the Azure v2 upsert) of an instance already stored. */
+  upsert: 'replaced' | 'refused-405';
 }
 
 /** Why each target behaves as it does. */
@@ -38,6 +40,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'orthanc-rest',
       emptyPatientIdStow: 'stored',
       implicitVrStow: 'stored',
+      upsert: 'refused-405',
     },
     reasons: {
       singlePartStow:
@@ -51,6 +54,8 @@ export const DIFFERENCES: Record<
       emptyPatientIdStow:
         'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
       implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
+      upsert:
+        'PUT is not a DICOMweb STOW method (PS3.18 §10.5 is POST): Orthanc answers 405 with Allow: GET,POST (measured).',
     },
   },
   local: {
@@ -62,6 +67,7 @@ export const DIFFERENCES: Record<
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
       implicitVrStow: 'stored-with-warning-45063',
+      upsert: 'replaced',
     },
     reasons: {
       singlePartStow:
@@ -76,6 +82,10 @@ export const DIFFERENCES: Record<
         'Azure v2 conformance statement: PatientID "can have the value as null"; the service stores it with WarningReason 1 and answers 202 (v1 refuses it, 43264).',
       implicitVrStow:
         'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
+      upsert:
+        'Azure conformance statement v2, Store: "PUT ../studies — Upsert instances"; "the existing data is replaced by the new data received"; the answer is STOW\'s (200, the instance in ReferencedSOPSequence, nothing marks it replaced). ' +
+        "Where the statement is silent the local server decides (src/server/upsert.ts): under /v1 PUT is 405 (v1 lists no PUT; ASP.NET answers a path's other methods so); " +
+        'a new version naming another series moves the instance there (the local server keys instances by SOP Instance UID alone); the replaced file is swapped by one rename, old or new after a crash.',
     },
   },
 };

@@ -579,9 +579,16 @@ async function reconcile(
     ) {
       // 2xx with a body naming nobody: treat as unclear rather than trusting it.
       unclear.push(item);
-    } else if (status === 415 || status === 406 || status === 401 || status === 403) {
-      // The whole request was refused for its form or its credentials; nothing of it was
-      // stored, and a verifying query would only meet the same refusal.
+    } else if (
+      status === 415 ||
+      status === 406 ||
+      status === 405 ||
+      status === 401 ||
+      status === 403
+    ) {
+      // The whole request was refused for its form (405: a PUT where the server has no
+      // upsert), or its credentials; nothing of it was stored, and a verifying query would
+      // only meet the same refusal (or find the old copy a PUT meant to replace).
       results.push(failed(item, status, httpMessage));
     } else {
       unclear.push(item);
