@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { readPartBody, type DicomWebClient } from '../../src/dicomweb';
 
 const CLI = join(__dirname, '..', '..', 'src', 'server', 'cli.js');
 
@@ -39,4 +40,21 @@ export function killHard(child: Child): Promise<void> {
     child.process.once('exit', () => resolve());
     child.process.kill('SIGKILL');
   });
+}
+
+/** Every instance the server serves, by SOP Instance UID, with its bytes. */
+export async function servedInstances(client: DicomWebClient): Promise<Map<string, Buffer>> {
+  const served = new Map<string, Buffer>();
+  for await (const page of client.searchAll('instances', {}, {}, { pageSize: 200 })) {
+    for (const item of page.items) {
+      const sop = String(item['00080018']?.Value?.[0]);
+      const part = await client.retrieveInstanceFile({
+        studyInstanceUid: String(item['0020000D']?.Value?.[0]),
+        seriesInstanceUid: String(item['0020000E']?.Value?.[0]),
+        sopInstanceUid: sop,
+      });
+      served.set(sop, Buffer.from(await readPartBody(part)));
+    }
+  }
+  return served;
 }

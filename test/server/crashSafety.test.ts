@@ -6,69 +6,16 @@
  * byte, and nothing it serves is half-written.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DicomWebClient, readPartBody } from '../../src/dicomweb';
+import { DicomWebClient } from '../../src/dicomweb';
 import { STATE_DIR } from '../../src/server';
 import { writeSmallInstances } from '../support/bulkData';
+import { killHard, servedInstances, startChild, type Child } from './childServer';
 import { multipart, smallInstance, tempDir } from './helpers';
-
-const CLI = join(__dirname, '..', '..', 'src', 'server', 'cli.js');
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-}
-
-function startChild(dir: string): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--dir', dir, '--port', '0', '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const match = /DICOMweb service: (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ process: child, url: match[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    child.on('exit', (code, signal) =>
-      reject(new Error(`server exited early (${code ?? signal}): ${output}`)),
-    );
-    child.on('error', reject);
-  });
-}
-
-function killHard(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve();
-    child.process.once('exit', () => resolve());
-    child.process.kill('SIGKILL');
-  });
-}
-
-/** Every instance the server serves, by SOP Instance UID, with its bytes. */
-async function servedInstances(client: DicomWebClient): Promise<Map<string, Buffer>> {
-  const served = new Map<string, Buffer>();
-  for await (const page of client.searchAll('instances', {}, {}, { pageSize: 200 })) {
-    for (const item of page.items) {
-      const study = String(item['0020000D']?.Value?.[0]);
-      const series = String(item['0020000E']?.Value?.[0]);
-      const sop = String(item['00080018']?.Value?.[0]);
-      const part = await client.retrieveInstanceFile({
-        studyInstanceUid: study,
-        seriesInstanceUid: series,
-        sopInstanceUid: sop,
-      });
-      served.set(sop, Buffer.from(await readPartBody(part)));
-    }
-  }
-  return served;
-}
 
 describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
   const children: Child[] = [];

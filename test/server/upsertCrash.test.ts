@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DicomWebClient, readPartBody } from '../../src/dicomweb';
+import { DicomWebClient } from '../../src/dicomweb';
 import { STATE_DIR } from '../../src/server';
-import { killHard, startChild, type Child } from './childServer';
+import { killHard, servedInstances, startChild, type Child } from './childServer';
 import { smallInstance, tempDir } from './helpers';
 
 const COUNT = 300;
@@ -37,21 +37,6 @@ async function writeVersions(): Promise<{
     bytes.set(before.params.sopInstanceUid, { old: before.bytes, renewed: after.bytes });
   }
   return { old, renewed, bytes };
-}
-
-async function servedBytes(client: DicomWebClient): Promise<Map<string, Buffer>> {
-  const served = new Map<string, Buffer>();
-  for await (const page of client.searchAll('instances', {}, {}, { pageSize: 200 })) {
-    for (const item of page.items) {
-      const part = await client.retrieveInstanceFile({
-        studyInstanceUid: String(item['0020000D']?.Value?.[0]),
-        seriesInstanceUid: String(item['0020000E']?.Value?.[0]),
-        sopInstanceUid: String(item['00080018']?.Value?.[0]),
-      });
-      served.set(String(item['00080018']?.Value?.[0]), Buffer.from(await readPartBody(part)));
-    }
-  }
-  return served;
 }
 
 describe('crash safety of upsert (SIGKILL mid-PUT, restart)', () => {
@@ -101,7 +86,7 @@ describe('crash safety of upsert (SIGKILL mid-PUT, restart)', () => {
       server = await startChild(dir);
       children.push(server);
       client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
-      const served = await servedBytes(client);
+      const served = await servedInstances(client);
       assert.equal(served.size, COUNT, 'no instance was lost');
       let newCount = 0;
       for (const [uid, versions] of bytes) {
