@@ -190,6 +190,35 @@ describe('upsert (PUT /studies) on the local server', () => {
   });
 });
 
+describe("the body limits of PUT are STOW's", () => {
+  let server: LocalServer;
+  before(async () => {
+    server = await startTestServer({
+      limits: { maxStowBodyBytes: 256 * 1024, maxOtherBodyBytes: 1024 },
+    });
+  });
+  after(() => server.close());
+
+  it('stores a body larger than the small limit of other requests', async () => {
+    const big = smallInstance('upsert-limit', {
+      rows: 128,
+      columns: 128,
+      pixelData: new Uint8Array(128 * 128).fill(3),
+    });
+    assert.ok(big.bytes.length > 1024);
+    const response = await rawRequest(server, 'PUT', '/v2/studies', DICOM, big.bytes);
+    assert.equal(response.status, 200, response.text);
+  });
+
+  it('answers 413 past the STOW limit, from the declared length', async () => {
+    const response = await rawRequest(server, 'PUT', '/v2/studies', {
+      ...DICOM,
+      'content-length': String(256 * 1024 + 1),
+    });
+    assert.equal(response.status, 413);
+  });
+});
+
 describe('the store result a change feed records', () => {
   let storage: Storage;
   let http: Server;
