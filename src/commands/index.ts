@@ -35,6 +35,7 @@ import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
 import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import { uploadToNewPartition } from './uploadToNewPartition';
 import {
   uploadDeidentifiedFromExplorer,
   uploadDeidentifiedHere,
@@ -100,6 +101,14 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.node.uploadHere': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
+    // A new data partition is created by its first store (Azure; src/server/partitions.ts).
+    'dicomweb.partition.uploadToNew': (node, name, uris) =>
+      uploadToNewPartition(
+        services,
+        node as ServerNode | undefined,
+        name as string | undefined,
+        asArray<vscode.Uri>(uris),
+      ),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
     'dicomweb.study.upload': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),

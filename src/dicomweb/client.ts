@@ -39,6 +39,13 @@ import {
   type SearchPage,
   type SearchResult,
 } from './search';
+import {
+  listPartitions,
+  partitionBaseUrl,
+  probePartitions,
+  serviceRootOf,
+  type PartitionEntry,
+} from './partitions';
 import { DicomWebSession, type RequestOptions } from './session';
 import {
   retrieveToDirectory,
@@ -49,6 +56,15 @@ import { storeFiles, type StoreOptions, type StoreSummary } from './transfer/sto
 
 // The public names of the modules below, where importers of this file have always found them.
 export { warningsOf } from './answers';
+export {
+  DEFAULT_PARTITION,
+  MAX_LISTED_PARTITIONS,
+  partitionBaseUrl,
+  partitionNameProblem,
+  partitionOf,
+  serviceRootOf,
+  type PartitionEntry,
+} from './partitions';
 export type { RetrievedPart } from './parts';
 export type { Frame, RetrievedBinary } from './retrieve';
 export {
@@ -335,5 +351,52 @@ export class DicomWebClient extends DicomWebSession {
   /** The request descriptions a delete sends, for "Copy as cURL" and the log. */
   deleteRequests(target: InstancePath): RequestSpec[] {
     return deleteRequests(this, target);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Data partitions (the Azure DICOM service, the local server): partitions.ts
+
+  private readonly partitionClients = new Map<string, DicomWebClient>();
+
+  /** `GET /partitions` of the service (400 when the service has partitions off). */
+  listPartitions(options: RequestOptions = {}): Promise<PartitionEntry[]> {
+    return listPartitions(this, options);
+  }
+
+  /** The partitions when the service has them on, else undefined. */
+  probePartitions(options: RequestOptions = {}): Promise<PartitionEntry[] | undefined> {
+    return probePartitions(this, options);
+  }
+
+  /**
+   * A client for one partition of this service: the same options and credentials, its base URL
+   * `{service}/partitions/{name}`, so every request and printed cURL carries the partition.
+   * One per name, closed with this client.
+   */
+  forPartition(name: string): DicomWebClient {
+    const baseUrl = partitionBaseUrl(this.baseUrl, name);
+    let client = this.partitionClients.get(baseUrl);
+    if (!client) {
+      client = new DicomWebClient({
+        ...this.options,
+        baseUrl,
+        serverKind: this.serverProfile.kind,
+        ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}),
+      });
+      this.partitionClients.set(baseUrl, client);
+    }
+    return client;
+  }
+
+  /** The service URL above any `/partitions/{name}` (where `/partitions` is listed). */
+  get serviceRoot(): string {
+    return serviceRootOf(this.baseUrl);
+  }
+
+  override async close(): Promise<void> {
+    const partitions = [...this.partitionClients.values()];
+    this.partitionClients.clear();
+    await Promise.all(partitions.map((client) => client.close()));
+    await super.close();
   }
 }

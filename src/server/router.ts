@@ -22,6 +22,7 @@ import {
   sendJson,
 } from './httpUtil';
 import { watchBody, type ServerLimits } from './limits';
+import { scopeToPartition, type PartitionSet } from './partitions';
 import { answer, parseSearch, runSearch } from './qido';
 import { handleStow } from './stow';
 import { isAcceptableUid, type Log, type Storage } from './storage';
@@ -40,6 +41,8 @@ export interface RouterContext {
   ownUrl: string;
   /** SOP Instance UIDs being stored by requests in flight. */
   reserved: Set<string>;
+  /** Data partitions, when on (partitions.ts): a request then runs in its partition's context. */
+  partitions?: PartitionSet;
 }
 
 /** The request listener of the server. */
@@ -110,7 +113,12 @@ async function handle(
   } catch {
     throw new HttpError(400, 'malformed percent-escape in the path');
   }
-  await route(context, req, res, decoded, search, `${context.ownUrl}${prefix}`);
+  const scoped = await scopeToPartition(context, req.method ?? 'GET', decoded, (entries) =>
+    sendJson(res, 200, entries, 'application/json'),
+  );
+  if (!scoped) return;
+  const baseUrl = `${context.ownUrl}${prefix}${scoped.basePath}`;
+  await route(scoped.context, req, res, scoped.segments, search, baseUrl);
 }
 
 /**

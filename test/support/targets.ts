@@ -144,3 +144,18 @@ export const TARGETS: ServerTarget[] = [
     },
   },
 ];
+
+/**
+ * Where the local server's data partitions (src/server/partitions.ts) differ from the Azure
+ * DICOM service's, and why. The partition suites (test/server/partitions*.test.ts) test these.
+ */
+export const PARTITION_DIFFERENCES_FROM_AZURE = {
+  dotsOnlyNames:
+    'Refused (400). The service\'s PartitionNameValidator (`^[A-Za-z0-9_.-]*$`, ≤ 64) accepts "." and "..", but every URL parser removes such a segment (RFC 3986 §5.2.4), so no client could reach them; locally they would also be path names.',
+  maxPartitions:
+    'At most 128 partitions (limits.ts MAX_PARTITIONS; a 400 that says so). The service documents no limit; here each partition is an index in memory and inotify watchers.',
+  turnedOffWithPartitions:
+    "Starts, serving only the served folder (the other partitions' folders are kept, unserved). The service refuses to start (DataPartitionsFeatureCannotBeDisabledException); an emulator that will not start over its own folder helps nobody.",
+  caseOfNames:
+    "One partition per name whatever its case, the name kept as first written: the service's unique index IX_Partition_PartitionName is a VARCHAR(64) under Azure SQL's default case-insensitive collation (inferred from its schema, not measured on a live service).",
+} as const;

@@ -47,6 +47,12 @@ export interface ServerCapabilities {
    * supportsUpsert reads the version).
    */
   upsert: boolean;
+  /**
+   * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
+   * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
+   * (400 when off; ../partitions.ts).
+   */
+  dataPartitions: boolean;
 }
 
 export interface ServerProfile {
@@ -67,6 +73,7 @@ const GENERIC: ServerCapabilities = {
   reliableStowFailures: false,
   decodesQueryValues: true,
   upsert: false,
+  dataPartitions: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -83,6 +90,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       upsert: true,
+      dataPartitions: true,
     },
   },
   google: {
@@ -119,6 +127,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       upsert: true,
+      dataPartitions: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },

@@ -45,6 +45,11 @@ export interface UploadDestination {
   readonly studyInstanceUid?: string;
   /** How the progress and the report name it: "Local", "Local / Test^Shapes". */
   readonly name: string;
+  /**
+   * Set when the destination is still to be chosen (a server with data partitions: which
+   * partition, or a new one); undefined from it when the person dismissed the question.
+   */
+  readonly choose?: () => Promise<UploadDestination | undefined>;
 }
 
 export abstract class DicomWebNode {

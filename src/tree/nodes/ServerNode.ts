@@ -6,27 +6,29 @@ import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
 import { kindFromUrl } from '../../dicomweb/profiles/detection';
 import { supportsUpsert } from '../../dicomweb/profiles/upsert';
 import { redactUrl } from '../../dicomweb/transport/errors';
-import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
+import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
-import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
   PagedNode,
+  type DicomWebNode,
   type ServerHandle,
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
-import { InstanceNode } from './InstanceNode';
+import { ServerPartitions } from './PartitionNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
-import { SeriesNode } from './SeriesNode';
-import { StudyNode } from './StudyNode';
+import type { StudyNode } from './StudyNode';
+import { placeFound, studiesPage } from './studyRows';
 
 /** A configured connection; its children are the studies QIDO finds, a page at a time. */
 export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   readonly id: string;
   readonly parent = undefined;
   private detected = false;
+  /** The service's data partitions, when it has them on: then they are this row's children. */
+  readonly partitions: ServerPartitions;
 
   constructor(
     context: TreeContext,
@@ -36,6 +38,17 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   ) {
     super(context);
     this.id = `server/${connection.id}`;
+    this.partitions = new ServerPartitions(context, this);
+  }
+
+  /** The partitions when the service has them on (PartitionNode.ts), else the studies. */
+  override async getChildren(): Promise<DicomWebNode[]> {
+    return (await this.partitions.rows()) ?? super.getChildren();
+  }
+
+  override reset(): void {
+    super.reset();
+    this.partitions.reset();
   }
 
   get client(): DicomWebClient {
@@ -63,7 +76,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
 
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
   override uploadDestination(): UploadDestination {
-    return { node: this, server: this, name: this.connection.name };
+    const destination = { node: this, server: this, name: this.connection.name };
+    // With partitions on, which one (or a new one) is asked at upload time.
+    return { ...destination, choose: () => this.partitions.pickDestination(destination) };
   }
 
   /**
@@ -75,11 +90,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const note = isEmptyFilter(this.filter)
       ? 'Found by UID: not on the pages loaded so far, so it is shown here, above them.'
       : `Found by UID: not on the pages loaded so far, or outside this server's filter (${describeFilter(this.filter)}), so it is shown here, above them.`;
-    const study = await this.adopt(new StudyNode(this.context, this, found.study), note);
-    if (!found.series) return study;
-    const series = await study.adopt(new SeriesNode(this.context, study, found.series), note);
-    if (!found.instance) return series;
-    return series.adopt(new InstanceNode(series, found.instance), note);
+    return placeFound(this.context, this, found, note);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
@@ -93,7 +104,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.canUpsert() ? ' upsert' : ''}`;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${this.canUpsert() ? ' upsert' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
@@ -121,19 +132,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
       this.detected = true;
       await client.detectProfile().catch(() => undefined);
     }
-    const page = await client.searchPage(
-      'studies',
-      {},
-      { match: filterToMatch(this.filter), includeField: STUDY_FIELDS },
-      offset,
-      limit,
-    );
-    return {
-      items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
-      hasMore: page.hasMore,
-      warnings: page.warnings,
-      received: page.scanned ?? page.items.length,
-    };
+    return studiesPage(this.context, this, client, this.filter, { offset, limit });
   }
 
   protected get owner(): ServerConnection {
