@@ -148,9 +148,12 @@ function uid(value: string, what: string): string {
   return value;
 }
 
-/** 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. */
-function apiMajorVersion(baseUrl: string): number {
-  const match = /\/v(\d+)(?:\.\d+)?(?:-prerelease)?$/.exec(baseUrl);
+/**
+ * 1 for `/v1…` and `/v1.0-prerelease…`, 2 for `/v2…`; 2 (the latest) without a prefix. The
+ * path is the base's after the server's own URL: `/v1/partitions/{name}` is v1 too.
+ */
+function apiMajorVersion(basePath: string): number {
+  const match = /^\/v(\d+)(?:\.\d+)?(?:-prerelease)?(?=\/|$)/.exec(basePath);
   return match ? Number(match[1]) : 2;
 }
 
@@ -210,7 +213,7 @@ class Exchange {
     const upsert = this.method === 'PUT';
     // Upsert is in the conformance statement v2 only; v1 has no PUT route, so ASP.NET's
     // routing answers 405 for the path's other methods (test/support/targets.ts).
-    if (upsert && apiMajorVersion(this.baseUrl) < 2)
+    if (upsert && apiMajorVersion(this.baseUrl.slice(this.context.ownUrl.length)) < 2)
       throw new HttpError(405, 'PUT (upsert) is offered from API v2 on', {
         allow: studyUid ? 'GET, POST, DELETE' : 'GET, POST',
       });
@@ -223,7 +226,7 @@ class Exchange {
         reserved,
         log,
         maxBodyBytes: limits.maxStowBodyBytes,
-        apiVersion: apiMajorVersion(this.baseUrl),
+        apiVersion: apiMajorVersion(this.baseUrl.slice(this.context.ownUrl.length)),
         upsert,
       },
       studyUid,

@@ -219,6 +219,41 @@ describe("the body limits of PUT are STOW's", () => {
   });
 });
 
+describe('upsert in a data partition', () => {
+  let server: LocalServer;
+  before(async () => {
+    server = await startTestServer({ partitions: true });
+  });
+  after(() => server.close());
+
+  it('replaces under /v2/partitions/{name}, and is 405 under /v1/partitions/{name}', async () => {
+    const { first, second } = versions('upsert-partition');
+    const base = '/v2/partitions/upsert-p';
+    assert.equal(
+      (await rawRequest(server, 'PUT', `${base}/studies`, DICOM, first.bytes)).status,
+      200,
+    );
+    const put = await rawRequest(server, 'PUT', `${base}/studies`, DICOM, second.bytes);
+    assert.equal(put.status, 200, put.text);
+    const metadata = await rawRequest(
+      server,
+      'GET',
+      `${base}/studies/${first.params.studyUid}/metadata`,
+      { accept: 'application/dicom+json' },
+    );
+    const [dataset] = metadata.json() as Array<Record<string, { Value?: unknown[] }>>;
+    assert.equal(stringOf(dataset!, '0008103E'), 'second');
+    const v1 = await rawRequest(
+      server,
+      'PUT',
+      '/v1/partitions/upsert-p/studies',
+      DICOM,
+      first.bytes,
+    );
+    assert.equal(v1.status, 405, 'v1 has no upsert, in a partition too');
+  });
+});
+
 describe('the store result a change feed records', () => {
   let storage: Storage;
   let http: Server;
