@@ -53,6 +53,23 @@ import {
   type DownloadResult,
 } from './transfer/download';
 import { storeFiles, type StoreOptions, type StoreSummary } from './transfer/store';
+import {
+  addExtendedQueryTags,
+  deleteExtendedQueryTag,
+  getExtendedQueryTag,
+  getOperation,
+  listExtendedQueryTagErrors,
+  listExtendedQueryTags,
+  updateExtendedQueryTag,
+  waitForAzureOperation,
+  type ExtendedQueryTag,
+  type ExtendedQueryTagError,
+  type ExtendedQueryTagToAdd,
+  type OperationReference,
+  type OperationState,
+  type PageOptions,
+  type WaitForOperationOptions,
+} from './extendedQueryTags';
 
 // The public names of the modules below, where importers of this file have always found them.
 export { warningsOf } from './answers';
@@ -398,5 +415,62 @@ export class DicomWebClient extends DicomWebSession {
     this.partitionClients.clear();
     await Promise.all(partitions.map((client) => client.close()));
     await super.close();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Azure extended query tags and operations (Azure, the local server): extendedQueryTags.ts
+
+  /** `GET /extendedquerytags` */
+  listExtendedQueryTags(
+    page: PageOptions = {},
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTag[]> {
+    return listExtendedQueryTags(this, page, options);
+  }
+
+  /** `GET /extendedquerytags/{tagPath}` */
+  getExtendedQueryTag(path: string, options: RequestOptions = {}): Promise<ExtendedQueryTag> {
+    return getExtendedQueryTag(this, path, options);
+  }
+
+  /** `POST /extendedquerytags`: answers the reindex operation to follow. */
+  addExtendedQueryTags(
+    tags: ReadonlyArray<ExtendedQueryTagToAdd>,
+    options: RequestOptions = {},
+  ): Promise<OperationReference> {
+    return addExtendedQueryTags(this, tags, options);
+  }
+
+  /** `DELETE /extendedquerytags/{tagPath}` */
+  deleteExtendedQueryTag(path: string, options: RequestOptions = {}): Promise<void> {
+    return deleteExtendedQueryTag(this, path, options);
+  }
+
+  /** `PATCH /extendedquerytags/{tagPath}`: enables or disables QIDO on the tag. */
+  updateExtendedQueryTag(
+    path: string,
+    change: { queryStatus: 'Enabled' | 'Disabled' },
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTag> {
+    return updateExtendedQueryTag(this, path, change, options);
+  }
+
+  /** `GET /extendedquerytags/{tagPath}/errors` */
+  listExtendedQueryTagErrors(
+    path: string,
+    page: PageOptions = {},
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTagError[]> {
+    return listExtendedQueryTagErrors(this, path, page, options);
+  }
+
+  /** `GET /operations/{id}` */
+  getOperation(id: string, options: RequestOptions = {}): Promise<OperationState> {
+    return getOperation(this, id, options);
+  }
+
+  /** Polls an operation with backoff until it ends (or `signal` fires); its last state. */
+  waitForOperation(id: string, options: WaitForOperationOptions = {}): Promise<OperationState> {
+    return waitForAzureOperation(this, id, options);
   }
 }

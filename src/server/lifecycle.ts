@@ -12,6 +12,7 @@
  *   DELETE        /studies/{s}[/series/{x}[/instances/{i}]]   (Azure: 204, or 404 when absent)
  *   Partitions    GET /partitions, and every route above under /partitions/{name} (when on;
  *                 partitions.ts)
+ *   Azure         /extendedquerytags[/{tag}[/errors]], /operations/{id} (extendedQueryTagRoutes.ts)
  *
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
@@ -25,6 +26,7 @@ import { RequestGuard, normalizeOrigins } from './guard';
 import { resolveLimits, checkIntervalMs, type ServerLimits } from './limits';
 import { createRequestListener } from './router';
 import { PARTITIONS_DIR, PartitionSet } from './partitions';
+import { ExtendedQueryTagService, type ExtendedQueryTagOptions } from './extendedQueryTagService';
 import { Storage, type Log } from './storage';
 
 /** Options of {@link startLocalServer}. */
@@ -70,6 +72,8 @@ export interface LocalServerOptions {
    * default, like the service: then `/partitions…` answers 400.
    */
   partitions?: boolean;
+  /** Limits of the extended query tags (extendedQueryTagService.ts). */
+  extendedQueryTags?: ExtendedQueryTagOptions;
 }
 
 /** A running local server. */
@@ -102,7 +106,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
   const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
   const started = Date.now();
+  // Read before the index: an index rebuilt from the files reads the tags' values too.
+  const extendedTags = new ExtendedQueryTagService(storage, log, options.extendedQueryTags);
+  await extendedTags.load();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
+  extendedTags.resume();
   log(
     `index: ${storage.catalog.instanceCount} instance(s)${opened.loadedIndex ? '' : ' (rebuilt from the files)'} in ${Date.now() - started} ms`,
   );
@@ -124,7 +132,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // (DataPartitionsFeatureCannotBeDisabledException); here their folders are kept, unserved.
   if (!partitions && existsSync(join(dir, PARTITIONS_DIR)))
     log(`partitions are off: the partitions kept in ${PARTITIONS_DIR} are not served`);
-  return listen(options, { storage, dir, log, limits, allowedOrigins, reserved, partitions });
+  return listen(options, {
+    storage,
+    dir,
+    log,
+    limits,
+    allowedOrigins,
+    reserved,
+    partitions,
+    extendedTags,
+  });
 }
 
 /** What {@link listen} needs besides the options: the opened storage and the checked settings. */
@@ -136,6 +153,7 @@ interface ListenContext {
   allowedOrigins: string[];
   reserved: Set<string>;
   partitions?: PartitionSet;
+  extendedTags: ExtendedQueryTagService;
 }
 
 /**
@@ -143,7 +161,7 @@ interface ListenContext {
  * needs the port the server got) and returns the handle that stops it all.
  */
 async function listen(options: LocalServerOptions, context: ListenContext): Promise<LocalServer> {
-  const { storage, dir, log, limits, allowedOrigins, reserved, partitions } = context;
+  const { storage, dir, log, limits, allowedOrigins, reserved, partitions, extendedTags } = context;
   const server: Server = createServer(serverOptions(options, limits));
   server.maxConnections = limits.maxConnections;
   // No byte read or written for this long closes the connection (Node destroys the socket).
@@ -166,7 +184,17 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
   // promise above, and this continuation runs as a microtask right after it.
   server.on(
     'request',
-    createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved, partitions }),
+    createRequestListener({
+      storage,
+      dir,
+      log,
+      limits,
+      guard,
+      ownUrl: url,
+      reserved,
+      partitions,
+      extendedTags,
+    }),
   );
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 
@@ -188,6 +216,7 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
           for (const socket of sockets) socket.destroy();
         });
         await partitions?.close();
+        await extendedTags.close();
         await storage.close();
       })()),
   };

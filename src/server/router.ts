@@ -12,6 +12,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
 import type { RequestGuard } from './guard';
+import { routeExtendedQueryTags, routeOperations } from './extendedQueryTagRoutes';
+import type { ExtendedQueryTagService } from './extendedQueryTagService';
 import {
   HttpError,
   acceptsJson,
@@ -43,6 +45,8 @@ export interface RouterContext {
   reserved: Set<string>;
   /** Data partitions, when on (partitions.ts): a request then runs in its partition's context. */
   partitions?: PartitionSet;
+  /** `/extendedquerytags` and `/operations` (Azure); absent: 404 as before. */
+  extendedTags?: ExtendedQueryTagService;
 }
 
 /** The request listener of the server. */
@@ -195,7 +199,12 @@ class Exchange {
     if (!acceptsJson(this.req.headers.accept))
       throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
     const { storage, dir } = this.context;
-    const parsed = parseSearch(level, scope, parseQuery(this.search));
+    const parsed = parseSearch(
+      level,
+      scope,
+      parseQuery(this.search),
+      this.context.extendedTags?.queryFields(),
+    );
     const nodes = runSearch(storage.catalog, parsed);
     if (nodes.length === 0) {
       // Azure DICOM service: 204 No Content when nothing matches.
@@ -283,6 +292,13 @@ async function route(
 ): Promise<void> {
   const exchange = new Exchange(context, req, res, baseUrl, search);
   const [root, study] = seg;
+  const tags = context.extendedTags;
+  if (tags && (root === 'extendedquerytags' || root === 'operations')) {
+    const tagContext = { service: tags, req, res, method: exchange.method, baseUrl, search };
+    const apiVersion = apiMajorVersion(baseUrl);
+    if (root === 'operations') return routeOperations({ ...tagContext, apiVersion }, seg.slice(1));
+    return routeExtendedQueryTags({ ...tagContext, apiVersion }, seg.slice(1));
+  }
   if (root === 'studies' && study === undefined) {
     if (exchange.method === 'POST' || exchange.method === 'PUT') return exchange.stow();
     return exchange.qido('study', {});

@@ -159,3 +159,21 @@ export const PARTITION_DIFFERENCES_FROM_AZURE = {
   caseOfNames:
     "One partition per name whatever its case, the name kept as first written: the service's unique index IX_Partition_PartitionName is a VARCHAR(64) under Azure SQL's default case-insensitive collation (inferred from its schema, not measured on a live service).",
 } as const;
+
+/**
+ * Where the local server's extended query tags and operations (src/server/extendedQueryTags*.ts,
+ * operations.ts) differ from the Azure DICOM service's, and why. Tested in
+ * test/server/extendedQueryTags.test.ts.
+ */
+export const EXTENDED_QUERY_TAG_DIFFERENCES: Record<string, string> = {
+  alreadyIndexed:
+    'Azure refuses its QueryLimit.CoreTags; the local server refuses every attribute its QIDO already searches (catalog.ts FIELDS, a superset: e.g. SeriesNumber), since indexing it twice would change nothing.',
+  deleteWhileAdding:
+    "Deleting a tag whose reindex runs cancels that tag's part of the operation (canceled when none remains): the task asked for it; Azure documents no such cancel.",
+  invalidValueAtStow:
+    "A new store whose value does not fit the tag's VR is stored and that value left out of the index, without an error entry (Azure v2 stores with a warning); reindex errors are listed as Azure lists them.",
+  restart:
+    "A reindex running when the server stops starts again from the beginning under the same operation id; Azure's durable functions resume where they were.",
+  errorsKept:
+    'At most 1000 errors are kept per tag (ErrorCount counts them all); Azure keeps every one in SQL.',
+};

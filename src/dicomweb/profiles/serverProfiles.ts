@@ -53,6 +53,11 @@ export interface ServerCapabilities {
    * (400 when off; ../partitions.ts).
    */
   dataPartitions: boolean;
+  /**
+   * Serves the Azure DICOM service's `/extendedquerytags` and `/operations/{id}` (Azure and
+   * the local server, its emulator).
+   */
+  extendedQueryTags: boolean;
 }
 
 export interface ServerProfile {
@@ -74,6 +79,7 @@ const GENERIC: ServerCapabilities = {
   decodesQueryValues: true,
   upsert: false,
   dataPartitions: false,
+  extendedQueryTags: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -91,6 +97,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       reliableStowFailures: true,
       upsert: true,
       dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   google: {
@@ -128,6 +135,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       reliableStowFailures: true,
       upsert: true,
       dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },

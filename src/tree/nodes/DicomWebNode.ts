@@ -15,6 +15,8 @@ export enum ContextValue {
   LoadMore = 'dicomweb:loadMore',
   Error = 'dicomweb:error',
   Info = 'dicomweb:info',
+  ExtendedQueryTags = 'dicomweb:extendedQueryTags',
+  ExtendedQueryTag = 'dicomweb:extendedQueryTag',
 }
 
 /** What every node may need: the connection's client, settings, and a way to redraw. */
@@ -25,6 +27,12 @@ export interface TreeContext {
   changed(node?: DicomWebNode): void;
   workspaceState: vscode.Memento;
   log: vscode.LogOutputChannel;
+  /** Adds to a row's tooltip on hover: the thumbnail (src/thumbnailsHost/tooltip.ts). */
+  decorateTooltip?(
+    tooltip: vscode.MarkdownString,
+    node: DicomWebNode,
+    token: vscode.CancellationToken,
+  ): Promise<void>;
 }
 
 /** The DICOMweb level a resource row stands for (PS3.18 §10.4.1: study, series, instance). */

@@ -16,6 +16,7 @@ import {
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
+import { ExtendedQueryTagsNode } from './ExtendedQueryTagsNode';
 import { ServerPartitions } from './PartitionNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
@@ -29,6 +30,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   private detected = false;
   /** The service's data partitions, when it has them on: then they are this row's children. */
   readonly partitions: ServerPartitions;
+  private tagsNode: ExtendedQueryTagsNode | undefined;
 
   constructor(
     context: TreeContext,
@@ -39,16 +41,6 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     super(context);
     this.id = `server/${connection.id}`;
     this.partitions = new ServerPartitions(context, this);
-  }
-
-  /** The partitions when the service has them on (PartitionNode.ts), else the studies. */
-  override async getChildren(): Promise<DicomWebNode[]> {
-    return (await this.partitions.rows()) ?? super.getChildren();
-  }
-
-  override reset(): void {
-    super.reset();
-    this.partitions.reset();
   }
 
   get client(): DicomWebClient {
@@ -93,6 +85,40 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     return placeFound(this.context, this, found, note);
   }
 
+  /**
+   * The partitions when the service has them on (PartitionNode.ts), else the studies; after an
+   * "Extended Query Tags" row when the profile serves them (Azure, the local server: gated on
+   * the profile, never on the URL) and the server has tags. Tags belong to the whole service,
+   * not to a partition, so the row stays here. Asked only once the rows listed: a refused
+   * credential is reported once, by the rows' error row. The first tag is added from the
+   * connection's menu.
+   */
+  override async getChildren(): Promise<DicomWebNode[]> {
+    const partitions = await this.partitions.rows();
+    const rows = partitions ?? (await super.getChildren());
+    const listed = partitions !== undefined || this.loaded !== undefined;
+    if (!listed || !this.client.serverProfile.capabilities.extendedQueryTags) return rows;
+    this.tagsNode ??= new ExtendedQueryTagsNode(this.context, this);
+    return (await this.tagsNode.hasTags()) ? [this.tagsNode, ...rows] : rows;
+  }
+
+  /** The "Extended Query Tags" row, once the connection has been expanded. */
+  get extendedQueryTagsNode(): ExtendedQueryTagsNode | undefined {
+    return this.tagsNode;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.partitions.reset();
+    this.tagsNode?.reset();
+  }
+
+  /** Lists the extended query tags again (after an add or delete), keeping the studies. */
+  tagsChanged(): void {
+    this.tagsNode?.reset();
+    this.context.changed(this);
+  }
+
   protected buildTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(
       this.connection.name,
@@ -104,7 +130,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${this.canUpsert() ? ' upsert' : ''}`;
+    // Menus offer "Add Extended Query Tag…" where the profile serves them (Azure, local).
+    const tags = PROFILES[this.connection.kind ?? 'generic'].capabilities.extendedQueryTags;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${tags ? ' extendedQueryTags' : ''}${this.canUpsert() ? ' upsert' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
