@@ -153,11 +153,11 @@ function uid(value: string, what: string): string {
 }
 
 /**
- * 1 for `/v1…` and `/v1.0-prerelease…`, 2 for `/v2…`; 2 (the latest) without a prefix. The
- * path is the base's after the server's own URL: `/v1/partitions/{name}` is v1 too.
+ * 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. The
+ * version is the path's first segment: `…/v1/partitions/{name}` is v1 too.
  */
-function apiMajorVersion(basePath: string): number {
-  const match = /^\/v(\d+)(?:\.\d+)?(?:-prerelease)?(?=\/|$)/.exec(basePath);
+function apiMajorVersion(baseUrl: string): number {
+  const match = /^\/v(\d+)(?:\.\d+)?(?:-prerelease)?(?=\/|$)/.exec(new URL(baseUrl).pathname);
   return match ? Number(match[1]) : 2;
 }
 
@@ -222,7 +222,7 @@ class Exchange {
     const upsert = this.method === 'PUT';
     // Upsert is in the conformance statement v2 only; v1 has no PUT route, so ASP.NET's
     // routing answers 405 for the path's other methods (test/support/targets.ts).
-    if (upsert && apiMajorVersion(this.baseUrl.slice(this.context.ownUrl.length)) < 2)
+    if (upsert && apiMajorVersion(this.baseUrl) < 2)
       throw new HttpError(405, 'PUT (upsert) is offered from API v2 on', {
         allow: studyUid ? 'GET, POST, DELETE' : 'GET, POST',
       });
@@ -235,7 +235,7 @@ class Exchange {
         reserved,
         log,
         maxBodyBytes: limits.maxStowBodyBytes,
-        apiVersion: apiMajorVersion(this.baseUrl.slice(this.context.ownUrl.length)),
+        apiVersion: apiMajorVersion(this.baseUrl),
         upsert,
       },
       studyUid,
