@@ -57,6 +57,7 @@ import {
   uploadDeidentifiedHere,
   type UploadDeidentifiedArgs,
 } from './uploadDeidentified';
+import { uploadReplaceFromExplorer, uploadReplaceHere } from './uploadReplace';
 
 /*
  * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
@@ -168,6 +169,15 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
         clicked as vscode.Uri | undefined,
         selection as vscode.Uri[] | undefined,
       ),
+    // PUT /studies: the Azure DICOM service's upsert (uploadReplace.ts).
+    'dicomweb.upload.replace.fromExplorer': (clicked, selection) =>
+      uploadReplaceFromExplorer(
+        services,
+        clicked as vscode.Uri | undefined,
+        asArray<vscode.Uri>(selection),
+      ),
+    'dicomweb.node.uploadReplace': (node, uris) =>
+      uploadReplaceHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     'dicomweb.upload.deidentified': (clicked, selection, args) =>
       uploadDeidentifiedFromExplorer(
         services,

@@ -12,6 +12,7 @@ import {
   describeOutcome,
   headline,
   notDicomMessage,
+  outcomeLabel,
   reportMarkdown,
 } from '../dicomweb/transfer/outcomeText';
 import type { FileOutcome, StoreSummary } from '../dicomweb/transfer/store';
@@ -20,6 +21,7 @@ import type { Services } from '../services';
 import type { DicomWebNode, UploadDestination } from '../tree/nodes/DicomWebNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { UserCancelled } from './registerCommand';
+import { confirmReplace, noUpsertServer } from './uploadReplaceConfirm';
 
 export interface UploadResult extends StoreSummary {
   /** Files found but not DICOM Part 10: listed, never sent. */
@@ -83,6 +85,8 @@ export async function uploadUris(
   uris: vscode.Uri[],
   target: UploadDestination | undefined,
   prepared?: PreparedUpload,
+  /** "Upload and Replace": `PUT /studies` (upsert), after a modal confirmation. */
+  replace = false,
 ): Promise<UploadResult | undefined> {
   reportNotOnDisk(services, uris);
   // Files first: a selection of non-DICOM files (LICENSE, Makefile: the Explorer entry is on
@@ -93,17 +97,18 @@ export async function uploadUris(
   );
   if (dicom.length === 0) return nothingToSend(services, notDicom);
 
-  const offered = target ?? (await pickServer(services)).uploadDestination();
+  const offered = target ?? (await pickServer(services, replace)).uploadDestination();
   // A server with data partitions: the partition is asked for (or a new one named).
   const destination = offered.choose ? await offered.choose() : offered;
   if (!destination) throw new UserCancelled();
   const study = destination.studyInstanceUid;
   const targetName = destination.name;
+  if (replace) await confirmReplace(services, destination, dicom.length);
 
   const summary = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: `${prepared?.verb ?? 'Uploading'} to ${targetName}`,
+      title: `${prepared?.verb ?? (replace ? 'Uploading and replacing' : 'Uploading')} to ${targetName}`,
       cancellable: true,
     },
     async (progress, token) => {
@@ -112,6 +117,7 @@ export async function uploadUris(
       try {
         return await destination.server.client.storeInstances(dicom, {
           studyInstanceUid: study,
+          replace,
           signal: controller.signal,
           ...uploadSettings(),
           onProgress: progressReporter(progress),
@@ -254,9 +260,12 @@ export async function collectFiles(
   return { dicom, notDicom };
 }
 
-async function pickServer(services: Services): Promise<ServerNode> {
+async function pickServer(services: Services, replace = false): Promise<ServerNode> {
   await services.tree.getChildren();
-  const servers = services.tree.serverNodes();
+  const all = services.tree.serverNodes();
+  // Upload and Replace: only where the profile does upsert (Azure v2, the local server).
+  const servers = replace ? all.filter((server) => server.canUpsert()) : all;
+  if (replace && servers.length === 0 && all.length > 0) return noUpsertServer();
   if (servers.length === 0) {
     const add = await vscode.window.showWarningMessage(
       'There is no DICOMweb server to upload to yet.',
@@ -272,7 +281,9 @@ async function pickServer(services: Services): Promise<ServerNode> {
       description: server.connection.url,
       server,
     })),
-    { title: 'Upload to which DICOMweb server?' },
+    {
+      title: replace ? 'Upload and replace on which server?' : 'Upload to which DICOMweb server?',
+    },
   );
   if (!picked) throw new UserCancelled();
   return picked.server;
@@ -281,7 +292,7 @@ async function pickServer(services: Services): Promise<ServerNode> {
 function logOutcomes(services: Services, result: UploadResult): void {
   services.log.info(`Upload to ${result.target}: ${headline(result)}`);
   for (const outcome of result.outcomes) {
-    const line = `  ${outcome.status.padEnd(7)} ${outcome.file}${describeOutcome(outcome) ? ` — ${describeOutcome(outcome)}` : ''}`;
+    const line = `  ${outcomeLabel(outcome).padEnd(8)} ${outcome.file}${describeOutcome(outcome) ? ` — ${describeOutcome(outcome)}` : ''}`;
     if (outcome.status === 'failed') services.log.warn(line);
     else services.log.info(line);
   }

@@ -332,9 +332,17 @@ export function renderedRequest(
 // ---------------------------------------------------------------------------------------
 // STOW-RS (PS3.18 §10.5)
 
-export function storeRequest(files: string[], studyInstanceUid?: string): RequestSpec {
+/**
+ * `method: 'PUT'` is the Azure DICOM service's upsert (conformance statement v2, "Store"):
+ * the same request, an instance already stored replaced instead of refused.
+ */
+export function storeRequest(
+  files: string[],
+  studyInstanceUid?: string,
+  method: 'POST' | 'PUT' = 'POST',
+): RequestSpec {
   return {
-    method: 'POST',
+    method,
     path: studyInstanceUid
       ? `/studies/${assertUid(studyInstanceUid, 'StudyInstanceUID')}`
       : '/studies',
@@ -346,9 +354,9 @@ export function storeRequest(files: string[], studyInstanceUid?: string): Reques
   };
 }
 
-export function storeSinglePartRequest(file: string): RequestSpec {
+export function storeSinglePartRequest(file: string, method: 'POST' | 'PUT' = 'POST'): RequestSpec {
   return {
-    method: 'POST',
+    method,
     path: '/studies',
     headers: { accept: MEDIA.dicomJson, 'content-type': MEDIA.dicom },
     body: { kind: 'dicom-file', file },

@@ -164,10 +164,10 @@ export class RequestGuard {
     res: ServerResponse,
     origin: string | undefined,
   ): void {
-    const headers: Record<string, string> = { allow: 'GET, POST, DELETE, OPTIONS' };
+    const headers: Record<string, string> = { allow: 'GET, POST, PUT, DELETE, OPTIONS' };
     if (origin && req.headers['access-control-request-method']) {
       const asked = req.headers['access-control-request-headers'];
-      headers['access-control-allow-methods'] = 'GET, POST, DELETE';
+      headers['access-control-allow-methods'] = 'GET, POST, PUT, DELETE';
       headers['access-control-allow-headers'] =
         asked && HEADER_LIST.test(asked) ? asked : 'Authorization, Content-Type, Accept';
       headers['access-control-max-age'] = '600';

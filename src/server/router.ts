@@ -76,9 +76,13 @@ export function createRequestListener(
   };
 }
 
-/** STOW-RS is the only request with a body; every other one gets the small limit. */
+/** STOW-RS and upsert (PUT) are the requests with a body; every other one gets the small limit. */
 function bodyLimit(limits: ServerLimits, req: IncomingMessage): number {
-  return req.method === 'POST' ? limits.maxStowBodyBytes : limits.maxOtherBodyBytes;
+  return isStore(req) ? limits.maxStowBodyBytes : limits.maxOtherBodyBytes;
+}
+
+function isStore(req: IncomingMessage): boolean {
+  return req.method === 'POST' || req.method === 'PUT';
 }
 
 async function handle(
@@ -139,7 +143,7 @@ function checkDeclaredBody(limits: ServerLimits, req: IncomingMessage, res: Serv
   }
   // RFC 9112 §6.3: a request has a body when it declares a length above 0 or a transfer coding.
   const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (req.method !== 'POST' && hasBody) res.setHeader('connection', 'close');
+  if (!isStore(req) && hasBody) res.setHeader('connection', 'close');
 }
 
 function uid(value: string, what: string): string {
@@ -149,9 +153,12 @@ function uid(value: string, what: string): string {
   return value;
 }
 
-/** 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. */
+/**
+ * 1 for `…/v1` and `…/v1.0-prerelease`, 2 for `…/v2`; 2 (the latest) without a prefix. The
+ * version is the path's first segment: `…/v1/partitions/{name}` is v1 too.
+ */
 function apiMajorVersion(baseUrl: string): number {
-  const match = /\/v(\d+)(?:\.\d+)?(?:-prerelease)?$/.exec(baseUrl);
+  const match = /^\/v(\d+)(?:\.\d+)?(?:-prerelease)?(?=\/|$)/.exec(new URL(baseUrl).pathname);
   return match ? Number(match[1]) : 2;
 }
 
@@ -210,9 +217,17 @@ class Exchange {
     sendJson(this.res, 200, results);
   }
 
-  stow(studyUid?: string): Promise<void> {
+  /** STOW-RS (`POST`), or the Azure v2 upsert (`PUT`, upsert.ts). */
+  async stow(studyUid?: string): Promise<void> {
     const { storage, reserved, log, limits } = this.context;
-    return handleStow(
+    const upsert = this.method === 'PUT';
+    // Upsert is in the conformance statement v2 only; v1 has no PUT route, so ASP.NET's
+    // routing answers 405 for the path's other methods (test/support/targets.ts).
+    if (upsert && apiMajorVersion(this.baseUrl) < 2)
+      throw new HttpError(405, 'PUT (upsert) is offered from API v2 on', {
+        allow: studyUid ? 'GET, POST, DELETE' : 'GET, POST',
+      });
+    await handleStow(
       this.req,
       this.res,
       {
@@ -222,6 +237,7 @@ class Exchange {
         log,
         maxBodyBytes: limits.maxStowBodyBytes,
         apiVersion: apiMajorVersion(this.baseUrl),
+        upsert,
       },
       studyUid,
     );
@@ -285,7 +301,7 @@ async function route(
     return routeExtendedQueryTags({ ...tagContext, apiVersion }, seg.slice(1));
   }
   if (root === 'studies' && study === undefined) {
-    if (exchange.method === 'POST') return exchange.stow();
+    if (exchange.method === 'POST' || exchange.method === 'PUT') return exchange.stow();
     return exchange.qido('study', {});
   }
   const feed = context.storage.changeFeed;
@@ -309,8 +325,8 @@ async function route(
 async function routeStudy(exchange: Exchange, seg: string[], studyUid: string): Promise<void> {
   const [, , level2, series] = seg;
   if (level2 === undefined) {
-    exchange.allow(['GET', 'POST', 'DELETE']);
-    if (exchange.method === 'POST') return exchange.stow(studyUid);
+    exchange.allow(['GET', 'POST', 'PUT', 'DELETE']);
+    if (exchange.method === 'POST' || exchange.method === 'PUT') return exchange.stow(studyUid);
     const nodes = exchange.context.storage.catalog.resolve(studyUid);
     if (!nodes.length) return notFound(`study ${studyUid}`);
     if (exchange.method === 'DELETE') return exchange.deleteNodes(nodes);

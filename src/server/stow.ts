@@ -22,12 +22,13 @@ import {
   readInstanceIdentityAndDataSetFromBytes,
   type InstanceIdentity,
 } from '../dicom/part10';
-import { entryFromDataSet, uidProblem, type InstanceEntry } from './catalog';
+import { entryFromDataSet, uidProblem, type InstanceEntry, type InstanceNode } from './catalog';
 import type { Change } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
 import { isAcceptableUid, type Storage } from './storage';
+import { beginReplace, finishReplace, upsertTarget, type StoredInstance } from './upsert';
 import { Tag } from '../dicom/tags';
 
 /**
@@ -71,6 +72,8 @@ interface PartResult {
   warnings?: { code: number; comment: string }[];
   /** Write and fsync of the temporary file, in the background; gives its modification time. */
   synced?: Promise<{ mtimeMs: number }>;
+  /** Upsert: this instance replaced a stored one with its SOP Instance UID (upsert.ts). */
+  replaced?: boolean;
 }
 
 export interface StowContext {
@@ -84,6 +87,13 @@ export interface StowContext {
   maxBodyBytes?: number;
   /** Major API version of the request's path (`/v1…` → 1); v1 and v2 validate differently. */
   apiVersion?: number;
+  /** `PUT`: an instance already stored is replaced instead of failing with 45070 (upsert.ts). */
+  upsert?: boolean;
+  /**
+   * Called once the accepted instances are on disk and in the index, before the answer is
+   * sent: the point where a change feed records `create` (or `update` when `replaced`).
+   */
+  onCommitted?: (stored: StoredInstance[]) => void | Promise<void>;
 }
 
 /**
@@ -120,14 +130,30 @@ export async function handleStow(
   res: ServerResponse,
   context: StowContext,
   studyUid?: string,
-): Promise<void> {
+): Promise<StoredInstance[]> {
   const parts = partsOfRequest(req, context);
   const results = await receiveParts(parts, context, studyUid);
   if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
   await commitAccepted(results, context);
+  const committed = results.filter((r) => !r.failure).map(storedInstance);
+  await context.onCommitted?.(committed);
   const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
-  context.log(`STOW ${results.length} part(s): ${stored} stored, ${failed} failed (${status})`);
+  const replaced = committed.filter((s) => s.replaced).length;
+  context.log(
+    `${context.upsert ? 'Upsert' : 'STOW'} ${results.length} part(s): ${stored} stored${replaced ? ` (${replaced} replaced)` : ''}, ${failed} failed (${status})`,
+  );
   sendJson(res, status, body);
+  return committed;
+}
+
+function storedInstance(r: PartResult): StoredInstance {
+  const entry = r.entry!;
+  return {
+    studyUid: entry.studyUid,
+    seriesUid: entry.seriesUid,
+    sopUid: entry.sopUid,
+    replaced: r.replaced === true,
+  };
 }
 
 /**
@@ -230,11 +256,17 @@ async function commitAccepted(results: PartResult[], context: StowContext): Prom
 /** Renames the written files into place, then adds them to the index. */
 async function moveIntoPlace(moving: PartResult[], context: StowContext): Promise<void> {
   for (const result of moving) context.storage.committing.add(result.entry!.file);
+  // Upsert: the instances being replaced, looked up now (upsert.ts).
+  const replacing = moving.map((r) =>
+    context.upsert ? beginReplace(context.storage, r.entry!) : undefined,
+  );
   try {
-    // The change feed's transaction (changeFeed.ts): a create entry per instance, durable
-    // before the renames, settled by the files after them (an instance removed below aborts).
-    await context.storage.recordChanges(moving.map(createChange), () =>
-      placeAndIndex(moving, context),
+    // The change feed's transaction (changeFeed.ts): a create entry per new instance and an
+    // update per replaced one (upsert), durable before the renames, settled by the files after
+    // them (an instance removed below aborts).
+    await context.storage.recordChanges(
+      moving.map((result, i) => changeOf(result, replacing[i])),
+      () => placeAndIndex(moving, replacing, context),
     );
   } catch (error) {
     for (const result of moving)
@@ -244,25 +276,35 @@ async function moveIntoPlace(moving: PartResult[], context: StowContext): Promis
       };
   } finally {
     for (const result of moving) context.storage.committing.delete(result.entry!.file);
+    for (const node of replacing) if (node) context.storage.committing.delete(node.file);
   }
 }
 
-function createChange(result: PartResult): Change {
+function changeOf(result: PartResult, replaced: InstanceNode | undefined): Change {
   const { studyUid, seriesUid, sopUid, file } = result.entry!;
-  return { action: 'create', studyUid, seriesUid, sopUid, file };
+  return { action: replaced ? 'update' : 'create', studyUid, seriesUid, sopUid, file };
 }
 
-async function placeAndIndex(moving: PartResult[], context: StowContext): Promise<void> {
+async function placeAndIndex(
+  moving: PartResult[],
+  replacing: Array<InstanceNode | undefined>,
+  context: StowContext,
+): Promise<void> {
   await context.storage.moveIntoPlace(moving.map((r) => ({ temp: r.temp!, file: r.entry!.file })));
-  for (const result of moving) {
-    const outcome = context.storage.catalog.add(result.entry!);
+  for (const [i, result] of moving.entries()) {
+    const outcome = context.upsert
+      ? await finishReplace(context.storage, result.entry!, replacing[i])
+      : context.storage.catalog.add(result.entry!);
+    result.replaced = replacing[i] !== undefined && outcome.kind === 'added';
     if (outcome.kind === 'duplicate' || outcome.kind === 'conflict') {
-      // A file dropped into the folder meanwhile holds the same instance: keep that one.
+      // A file dropped into the folder meanwhile holds the same instance: keep that one
+      // (unless the new file was renamed over the old one's: removing it would lose both).
       result.failure = {
         code: FailureReason.Duplicate,
         comment: 'stored concurrently by another request',
       };
-      await context.storage.removeFile(result.entry!.file);
+      if (replacing[i]?.file !== result.entry!.file)
+        await context.storage.removeFile(result.entry!.file);
     }
   }
 }
@@ -419,11 +461,13 @@ async function receivePart(
     return result;
   }
   context.reserved.add(identity.sopInstanceUid);
-  const file = context.storage.targetFor(
-    identity.studyInstanceUid,
-    identity.seriesInstanceUid,
-    identity.sopInstanceUid,
-  );
+  const file = context.upsert
+    ? upsertTarget(context.storage, identity)
+    : context.storage.targetFor(
+        identity.studyInstanceUid,
+        identity.seriesInstanceUid,
+        identity.sopInstanceUid,
+      );
   // mtimeMs is set from the written file before the entry joins the index.
   result.entry = entryFromDataSet(
     dataSet,
@@ -519,7 +563,8 @@ function refusal(
     };
   }
   const catalog = context.storage.catalog;
-  if (catalog.instancesByUid.has(identity.sopInstanceUid))
+  // Upsert (PUT) replaces the stored instance instead (upsert.ts).
+  if (!context.upsert && catalog.instancesByUid.has(identity.sopInstanceUid))
     return { code: FailureReason.Duplicate, comment: 'instance already exists' };
   if (context.reserved.has(identity.sopInstanceUid)) {
     return {

@@ -358,7 +358,7 @@ describe('bad input to the local server', () => {
     });
 
     it('a wrong method is 405 with Allow', async () => {
-      const response = await rawRequest(server, 'PUT', '/v2/studies/1.2.3');
+      const response = await rawRequest(server, 'PATCH', '/v2/studies/1.2.3');
       assert.equal(response.status, 405);
       assert.match(String(response.headers.allow), /GET/);
     });

@@ -11,30 +11,11 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DicomWebClient, readPartBody } from '../../src/dicomweb';
+import { DicomWebClient } from '../../src/dicomweb';
 import { STATE_DIR } from '../../src/server';
 import { writeSmallInstances } from '../support/bulkData';
-import { killHard, startChild, type Child } from './childServer';
+import { killHard, servedInstances, startChild, type Child } from './childServer';
 import { multipart, smallInstance, tempDir } from './helpers';
-
-/** Every instance the server serves, by SOP Instance UID, with its bytes. */
-async function servedInstances(client: DicomWebClient): Promise<Map<string, Buffer>> {
-  const served = new Map<string, Buffer>();
-  for await (const page of client.searchAll('instances', {}, {}, { pageSize: 200 })) {
-    for (const item of page.items) {
-      const study = String(item['0020000D']?.Value?.[0]);
-      const series = String(item['0020000E']?.Value?.[0]);
-      const sop = String(item['00080018']?.Value?.[0]);
-      const part = await client.retrieveInstanceFile({
-        studyInstanceUid: study,
-        seriesInstanceUid: series,
-        sopInstanceUid: sop,
-      });
-      served.set(sop, Buffer.from(await readPartBody(part)));
-    }
-  }
-  return served;
-}
 
 describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
   const children: Child[] = [];

@@ -24,6 +24,8 @@ export interface Behaviour {
   implicitVrStow: 'stored' | 'stored-with-warning-45063';
   /** `GET /changefeed` and `/changefeed/latest` (the Azure DICOM service's change feed). */
   changeFeed: 'none' | 'azure-local';
+  /** `PUT /studies` (the Azure v2 upsert) of an instance already stored. */
+  upsert: 'replaced' | 'refused-405';
 }
 
 /** Why each target behaves as it does. */
@@ -41,6 +43,7 @@ export const DIFFERENCES: Record<
       emptyPatientIdStow: 'stored',
       implicitVrStow: 'stored',
       changeFeed: 'none',
+      upsert: 'refused-405',
     },
     reasons: {
       singlePartStow:
@@ -55,6 +58,8 @@ export const DIFFERENCES: Record<
         'Orthanc stores instances without a PatientID value (allowed since Orthanc 0.8.5) and answers 200.',
       implicitVrStow: 'Orthanc stores Implicit VR Little Endian instances and answers 200.',
       changeFeed: 'Orthanc has its own REST `/changes`, no DICOMweb `/changefeed` (404).',
+      upsert:
+        'PUT is not a DICOMweb STOW method (PS3.18 §10.5 is POST): Orthanc answers 405 with Allow: GET,POST (measured).',
     },
   },
   local: {
@@ -67,6 +72,7 @@ export const DIFFERENCES: Record<
       emptyPatientIdStow: 'stored-with-warning',
       implicitVrStow: 'stored-with-warning-45063',
       changeFeed: 'azure-local',
+      upsert: 'replaced',
     },
     reasons: {
       singlePartStow:
@@ -83,6 +89,10 @@ export const DIFFERENCES: Record<
         'Azure: the conformance statement v2 accepts "only transfer syntaxes with explicit Value Representations"; the service (StoreDatasetValidator) stores Implicit VR files with WarningReason 45063 and answers 202.',
       changeFeed:
         'Azure\'s fields, v1/v2 paging, limits and states (Learn "Change feed overview", dicom-server ChangeFeedController). Differs: Timestamp in milliseconds (Azure: 100 ns ticks); only changes made through the API are recorded (a file dropped into or removed from the served folder is not: Azure has no such path); no FilePath (Azure: external storage only); at 500,000 entries STOW/DELETE are refused with 507 (Azure\'s SQL table is unbounded); `/latest` of an empty feed is 204 (ASP.NET answers a null result so).',
+      upsert:
+        'Azure conformance statement v2, Store: "PUT ../studies — Upsert instances"; "the existing data is replaced by the new data received"; the answer is STOW\'s (200, the instance in ReferencedSOPSequence, nothing marks it replaced). ' +
+        "Where the statement is silent the local server decides (src/server/upsert.ts): under /v1 PUT is 405 (v1 lists no PUT; ASP.NET answers a path's other methods so); " +
+        'a new version naming another series moves the instance there (the local server keys instances by SOP Instance UID alone); the replaced file is swapped by one rename, old or new after a crash.',
     },
   },
 };

@@ -45,6 +45,11 @@ export interface ServerCapabilities {
   /** Serves the Azure DICOM service's `/changefeed` and `/changefeed/latest`. */
   changeFeed: boolean;
   /**
+   * `PUT /studies` replaces stored instances (Azure's upsert, from API v2 on: upsert.ts
+   * supportsUpsert reads the version).
+   */
+  upsert: boolean;
+  /**
    * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
    * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
    * (400 when off; ../partitions.ts).
@@ -75,6 +80,7 @@ const GENERIC: ServerCapabilities = {
   reliableStowFailures: false,
   decodesQueryValues: true,
   changeFeed: false,
+  upsert: false,
   dataPartitions: false,
   extendedQueryTags: false,
 };
@@ -94,6 +100,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       reliableStowFailures: true,
       // Learn, "Change feed overview": GET /changefeed, /changefeed/latest (v1 and v2).
       changeFeed: true,
+      upsert: true,
       dataPartitions: true,
       extendedQueryTags: true,
     },
@@ -132,6 +139,7 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       maxLimit: 200,
       reliableStowFailures: true,
       changeFeed: true,
+      upsert: true,
       dataPartitions: true,
       extendedQueryTags: true,
     },

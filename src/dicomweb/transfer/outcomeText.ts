@@ -58,7 +58,29 @@ export function headline(result: UploadReportInput): string {
   const skipped = result.skipped - result.notDicom.length;
   if (skipped) parts.push(`${skipped} skipped`);
   if (result.notDicom.length) parts.push(`${result.notDicom.length} not DICOM (not sent)`);
-  return parts.join(', ');
+  return parts.join(', ') + replacedCounts(result.outcomes);
+}
+
+/**
+ * Upsert ("Upload and Replace"): of the stored files (with warnings or not), how many replaced
+ * an instance and how many were new, when the upload knew (FileOutcome.replaced); empty for a
+ * plain upload.
+ */
+function replacedCounts(outcomes: readonly FileOutcome[]): string {
+  const known = outcomes.filter((o) => o.replaced !== undefined);
+  if (known.length === 0) return '';
+  const replaced = known.filter((o) => o.replaced).length;
+  return `; ${replaced} replaced, ${known.length - replaced} new`;
+}
+
+/**
+ * A file's outcome as the report's first column: an upsert's stored files read "replaced" or
+ * "new" (with warnings: "replaced, with warnings"), every other file its status.
+ */
+export function outcomeLabel(outcome: FileOutcome): string {
+  if (outcome.replaced === undefined) return outcome.status;
+  const label = outcome.replaced ? 'replaced' : 'new';
+  return outcome.status === 'warning' ? `${label}, with warnings` : label;
 }
 
 /**
@@ -87,7 +109,7 @@ export function reportMarkdown(result: UploadReportInput): string {
   ];
   for (const outcome of result.outcomes) {
     lines.push(
-      `| ${outcome.status} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describeOutcome(outcome))} |`,
+      `| ${outcomeLabel(outcome)} | ${cell(outcome.file)} | ${outcome.sopInstanceUid ?? ''} | ${cell(describeOutcome(outcome))} |`,
     );
   }
   for (const file of result.notDicom)

@@ -31,6 +31,7 @@ import {
 } from './stowResponse';
 import { Tag } from '../../dicom/tags';
 import { readWholeBody } from '../../mime/body';
+import { markReplaced } from './upsertOutcome';
 
 export interface StoreOptions {
   /** `POST /studies/{study}`: every instance must belong to this study (PS3.18 §10.5.1). */
@@ -53,6 +54,13 @@ export interface StoreOptions {
   checkStudyLocally?: boolean;
   /** Query the server for instances whose outcome the answer left unclear (default true). */
   verifyAmbiguous?: boolean;
+  /**
+   * Upsert: `PUT` instead of `POST` (Azure DICOM service API v2, the local server), so an
+   * instance already stored is replaced instead of refused (45070). Each stored file's
+   * {@link FileOutcome.replaced} comes from a search just before its batch is sent
+   * (upsertOutcome.ts): the service's answer does not say.
+   */
+  replace?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: StoreProgress) => void;
 }
@@ -81,6 +89,11 @@ export interface FileOutcome {
   httpStatus?: number;
   /** True when the outcome comes from a query after an ambiguous answer. */
   verified?: boolean;
+  /**
+   * Upsert only: true when an instance with this SOPInstanceUID was stored before the file
+   * was sent (it was replaced), false when it was new; absent when that could not be known.
+   */
+  replaced?: boolean;
 }
 
 export interface StoreSummary {
@@ -364,8 +377,10 @@ async function sendBatch(
   onBytes: (bytes: number) => void,
   serverWarnings: string[],
 ): Promise<FileOutcome[]> {
+  const before = options.replace ? await lookupStored(client, batch, options.signal) : undefined;
   const answer = await postBatch(client, batch, options, onBytes, serverWarnings);
-  return reconcile(client, batch, answer, options);
+  const outcomes = await reconcile(client, batch, answer, options);
+  return options.replace ? outcomes.map((outcome) => markReplaced(outcome, before)) : outcomes;
 }
 
 /**
@@ -466,8 +481,9 @@ function batchRequest(
   options: StoreOptions,
   countBytes: (bytes: number) => void,
 ): BatchRequest {
+  const method = options.replace ? 'PUT' : 'POST';
   if (options.mode === 'single') {
-    const spec = storeSinglePartRequest(batch[0].file);
+    const spec = storeSinglePartRequest(batch[0].file, method);
     return {
       spec,
       headers: { ...spec.headers, 'content-length': String(batch[0].identity.size) },
@@ -478,6 +494,7 @@ function batchRequest(
   const spec = storeRequest(
     batch.map((item) => item.file),
     options.studyInstanceUid,
+    method,
   );
   const length = multipartLength(
     batch.map((item) => item.identity.size),
@@ -562,9 +579,16 @@ async function reconcile(
     ) {
       // 2xx with a body naming nobody: treat as unclear rather than trusting it.
       unclear.push(item);
-    } else if (status === 415 || status === 406 || status === 401 || status === 403) {
-      // The whole request was refused for its form or its credentials; nothing of it was
-      // stored, and a verifying query would only meet the same refusal.
+    } else if (
+      status === 415 ||
+      status === 406 ||
+      status === 405 ||
+      status === 401 ||
+      status === 403
+    ) {
+      // The whole request was refused for its form (405: a PUT where the server has no
+      // upsert), or its credentials; nothing of it was stored, and a verifying query would
+      // only meet the same refusal (or find the old copy a PUT meant to replace).
       results.push(failed(item, status, httpMessage));
     } else {
       unclear.push(item);

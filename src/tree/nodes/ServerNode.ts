@@ -3,6 +3,8 @@ import { isFromWorkspace, originOf } from '../../config/connectionPolicy';
 import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
+import { kindFromUrl } from '../../dicomweb/profiles/detection';
+import { supportsUpsert } from '../../dicomweb/profiles/upsert';
 import { redactUrl } from '../../dicomweb/transport/errors';
 import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
@@ -56,6 +58,12 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     );
     this.reset();
     this.context.changed(this);
+  }
+
+  /** "Upload and Replace" is offered: the profile does upsert (Azure v2, the local server). */
+  canUpsert(): boolean {
+    const kind = this.connection.kind ?? kindFromUrl(this.connection.url) ?? 'generic';
+    return supportsUpsert(PROFILES[kind], this.connection.url);
   }
 
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
@@ -124,7 +132,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const url = redactUrl(this.connection.url);
     // Menus offer "Add Extended Query Tag…" where the profile serves them (Azure, local).
     const tags = PROFILES[this.connection.kind ?? 'generic'].capabilities.extendedQueryTags;
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${tags ? ' extendedQueryTags' : ''}`;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${tags ? ' extendedQueryTags' : ''}${this.canUpsert() ? ' upsert' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',

@@ -1,0 +1,31 @@
+/**
+ * Whether a server replaces instances on `PUT /studies` (the Azure DICOM service's upsert).
+ * The profile decides first (serverProfiles.ts `upsert`); for the Azure service the API
+ * version decides next, and it is part of the service URL by the service's own design
+ * ("the version of the REST API must be explicitly specified as part of the base URL"):
+ * the conformance statement v2 lists `PUT ../studies`, v1 does not. The local server serves
+ * the latest version (v2) under an unversioned URL; Azure's unversioned URL is not v2.
+ */
+import type { ServerProfile } from './serverProfiles';
+
+/**
+ * `2` for `…/v2` (and `…/v2/partitions/{name}`), `1` for `…/v1` and `…/v1.0-prerelease`;
+ * undefined without a version segment.
+ */
+export function apiMajorVersion(baseUrl: string): number | undefined {
+  let path = baseUrl;
+  try {
+    path = new URL(baseUrl).pathname;
+  } catch {
+    /* a bare path */
+  }
+  const match = /\/v(\d+)(?:\.\d+)?(?:-prerelease)?(?=\/|$)/.exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** True where "Upload and Replace" may be offered: Azure v2 and later, the local server. */
+export function supportsUpsert(profile: ServerProfile, baseUrl: string): boolean {
+  if (!profile.capabilities.upsert) return false;
+  const version = apiMajorVersion(baseUrl) ?? (profile.kind === 'local' ? 2 : 1);
+  return version >= 2;
+}

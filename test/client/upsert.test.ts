@@ -1,0 +1,95 @@
+/**
+ * Upload and Replace (`storeInstances` with `replace: true`, `PUT /studies`) through the
+ * client on every target, as DIFFERENCES in test/support/targets.ts says: the local server
+ * replaces the stored instance (Azure v2's upsert) and the client reports it replaced, a new
+ * file new; Orthanc refuses PUT (405) and every file is reported failed, nothing replaced.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { DicomWebClient } from '../../src/dicomweb';
+import { Tag } from '../../src/dicom/tags';
+import { uidFromString } from '../support/bulkData';
+import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWriter';
+import { tempDir } from '../support/env';
+import { TARGETS, type RunningTarget } from '../support/targets';
+
+function instance(name: string, seriesDescription: string): ImageInstanceParams {
+  return {
+    studyUid: uidFromString(`${name}/study`),
+    seriesUid: uidFromString(`${name}/series`),
+    sopInstanceUid: uidFromString(`${name}/instance`),
+    patientName: 'Upsert^Test',
+    patientId: `PID-${name}`,
+    studyDate: '20240101',
+    modality: 'OT',
+    rows: 4,
+    columns: 4,
+    samplesPerPixel: 1,
+    photometric: 'MONOCHROME2',
+    bitsAllocated: 8,
+    pixelData: new Uint8Array(16),
+    instanceNumber: 1,
+    seriesNumber: 1,
+    studyDescription: name,
+    seriesDescription,
+    accessionNumber: name.slice(0, 16),
+  };
+}
+
+async function write(params: ImageInstanceParams): Promise<string> {
+  const file = join(tempDir('upsert'), 'instance.dcm');
+  await writeFile(file, makeImageInstance(params));
+  return file;
+}
+
+for (const target of TARGETS)
+  describe(`Upload and Replace on ${target.name}`, () => {
+    let running: RunningTarget;
+    let client: DicomWebClient;
+    before(async () => {
+      running = await target.start();
+      client = running.client;
+    });
+    after(() => running.close());
+
+    it(`a changed instance is ${target.behaviour.upsert}, a new one ${target.behaviour.upsert === 'replaced' ? 'new' : 'refused too'}`, async () => {
+      const original = instance('client-upsert', 'first');
+      const fresh = instance('client-upsert-fresh', 'fresh');
+      assert.equal((await client.storeInstances([await write(original)])).stored, 1);
+      const changed = await write({ ...original, seriesDescription: 'second' });
+      const summary = await client.storeInstances([changed, await write(fresh)], {
+        replace: true,
+      });
+      const [metadata] = await client.retrieveInstanceMetadata(
+        original.studyUid,
+        original.seriesUid,
+        original.sopInstanceUid,
+      );
+      const description = metadata?.[Tag.SeriesDescription]?.Value?.[0];
+      if (target.behaviour.upsert === 'replaced') {
+        assert.deepEqual(
+          summary.outcomes.map((o) => [o.status, o.replaced]),
+          [
+            ['stored', true],
+            ['stored', false],
+          ],
+        );
+        assert.equal(description, 'second');
+      } else {
+        assert.deepEqual(
+          summary.outcomes.map((o) => [o.status, o.httpStatus, o.replaced]),
+          [
+            ['failed', 405, undefined],
+            ['failed', 405, undefined],
+          ],
+        );
+        assert.equal(description, 'first', 'the stored instance is untouched');
+        assert.ok(
+          summary.outcomes.every((o) => o.verified === undefined),
+          'a 405 is a clear answer: nothing is looked up, nothing called unknown',
+        );
+      }
+    });
+  });
