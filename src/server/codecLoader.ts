@@ -103,6 +103,13 @@ export function nodeDecoderDeps(root?: string): DecoderDeps {
   return { codecs, jpegLossless: async () => JpegLosslessDecoderClass };
 }
 
+let serverDeps: DecoderDeps | undefined;
+
+/** The local server's decoders, made on first use (no wasm is read before a frame needs it). */
+export function serverDecoderDeps(): DecoderDeps {
+  return (serverDeps ??= nodeDecoderDeps());
+}
+
 /** libjpeg-turbo's embind encoder (cornerstonejs/codecs, libjpeg-turbo/src/JPEGEncoder.hpp). */
 export interface JpegEncoderModule {
   JPEGEncoder: new () => {

@@ -18,10 +18,9 @@
  * Nothing is cached: every answer is decoded from the stored file.
  */
 import type { ServerResponse } from 'node:http';
-import type { DecoderDeps } from '../imaging/decode/decodeFrame';
 import { readDataSet } from '../dicom/part10';
 import type { InstanceNode } from './catalog';
-import { forgetJpegEncoder, loadJpegEncoder, nodeDecoderDeps } from './codecLoader';
+import { forgetJpegEncoder, loadJpegEncoder, serverDecoderDeps } from './codecLoader';
 import { PIXEL_DATA_TAG, frameGeometry, readInstanceBytes, readInstanceHeader } from './dicomFiles';
 import { HttpError, parseAccept, parseQuery } from './httpUtil';
 import { storedFile } from './jail';
@@ -170,13 +169,6 @@ export function parseRenderedFrame(text: string): number {
   return frame;
 }
 
-let sharedDeps: DecoderDeps | undefined;
-
-/** The server's decoders, made on first use (no wasm is read before a frame needs it). */
-function decoderDeps(): DecoderDeps {
-  return (sharedDeps ??= nodeDecoderDeps());
-}
-
 /**
  * Worst-case JPEG size of libjpeg-turbo's `tjBufSize()` (turbojpeg.c): the padded image
  * times 2 bytes a pixel for grey, 6 for 4:4:4 colour, plus 2048 for headers and tables.
@@ -289,7 +281,7 @@ export async function sendRendered(
   let image: Image8;
   try {
     const dataSet = readDataSet(bytes);
-    image = await renderStoredFrame(dataSet, renderInfo(dataSet), options, decoderDeps());
+    image = await renderStoredFrame(dataSet, renderInfo(dataSet), options, serverDecoderDeps());
   } catch (error) {
     if (error instanceof RenderError) throw new HttpError(statusOf(error), error.message);
     throw error;
