@@ -1,19 +1,19 @@
 /**
  * One stored frame as an 8-bit picture, exactly as the preview draws it: the header read by
  * the preview's own reader (src/preview/imageInfo.ts), the frame cut by its own slicer
- * (src/preview/fileFrames.ts), decoded by src/imaging/decode/decodeFrame and mapped through
+ * (src/preview/fileFrames.ts) and decoded by src/imaging/decode/decodeFrame (both through
+ * decodedTranscode.ts decodeStoredFrame, which transcoding shares), mapped through
  * the display pipeline of PS3.3 C.11 (src/imaging/render/pipeline.ts: Modality LUT, VOI LUT
  * window, MONOCHROME1 inversion, palette). So the local server's `/rendered` pixels are the
  * preview's pixels, then scaled to the viewport (PS3.18 §8.3.5.1.3) and encoded.
  */
 import type * as dicomParser from 'dicom-parser';
 import { checkPixelBudget, PixelBudgetError } from '../imaging/decode/budget';
-import { decodeFrame, type DecoderDeps } from '../imaging/decode/decodeFrame';
-import { DecodeError } from '../imaging/decode/types';
+import type { DecoderDeps } from '../imaging/decode/decodeFrame';
 import { initialWindow, isColor, renderToRgba } from '../imaging/render/pipeline';
 import type { ImageInfo } from '../imaging/types';
-import { fileFrame } from '../preview/fileFrames';
 import { imageInfoFromDataSet, NotAnImageError } from '../preview/imageInfo';
+import { decodeStoredFrame } from './decodedTranscode';
 import type { Image8 } from './png';
 
 /** The window of PS3.18 §8.3.5.1.4: center, width and the VOI LUT Function it stands for. */
@@ -73,20 +73,11 @@ export async function renderStoredFrame(
   let frame;
   try {
     checkPixelBudget(info);
-    const bytes = fileFrame(dataSet, info, options.frame);
-    frame = await decodeFrame(
-      bytes,
-      info,
-      {
-        path: 'stored',
-        mediaType: 'application/octet-stream',
-        transferSyntaxUid: info.transferSyntaxUid,
-      },
-      deps,
-    );
+    frame = await decodeStoredFrame(dataSet, info, options.frame, deps);
   } catch (error) {
     if (error instanceof PixelBudgetError) throw new RenderError(error.message, 'too-large');
-    if (error instanceof DecodeError || error instanceof Error)
+    // DecodeError (no decoder, corrupt data) and the slicer's errors (a short Pixel Data).
+    if (error instanceof Error)
       throw new RenderError(`the frame could not be decoded: ${error.message}`, 'undecodable');
     throw error;
   }
