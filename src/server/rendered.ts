@@ -24,6 +24,7 @@ import { forgetJpegEncoder, loadJpegEncoder, serverDecoderDeps } from './codecLo
 import { PIXEL_DATA_TAG, frameGeometry, readInstanceBytes, readInstanceHeader } from './dicomFiles';
 import { HttpError, parseAccept, parseQuery } from './httpUtil';
 import { storedFile } from './jail';
+import { decodeGate } from './decodeGate';
 import { encodePng, type Image8 } from './png';
 import {
   fitInto,
@@ -261,20 +262,13 @@ function statusOf(error: RenderError): number {
   }
 }
 
-/** Renders one frame of one stored instance and writes the answer. */
-export async function sendRendered(
-  res: ServerResponse,
+/** Reads, decodes, windows, scales and encodes one frame: the answer's bytes. */
+async function renderBody(
   dir: string,
   node: InstanceNode,
   frame: number,
   request: RenderedRequest,
-  maxFileBytes: number,
-): Promise<void> {
-  if (node.size > maxFileBytes)
-    throw new HttpError(
-      406,
-      `instance ${node.uid} is ${node.size} bytes; the local server renders files up to ${maxFileBytes} bytes`,
-    );
+): Promise<Uint8Array> {
   const bytes = await readInstanceBytes(storedFile(dir, node.file));
   const options: RenderOptions = { frame };
   if (request.window) options.window = request.window;
@@ -290,8 +284,25 @@ export async function sendRendered(
     const size = fitInto(image.width, image.height, request.viewport);
     image = scaleImage(image, size.width, size.height);
   }
-  const body =
-    request.type === 'image/png' ? encodePng(image) : await encodeJpeg(image, request.quality);
+  return request.type === 'image/png' ? encodePng(image) : encodeJpeg(image, request.quality);
+}
+
+/** Renders one frame of one stored instance and writes the answer. */
+export async function sendRendered(
+  res: ServerResponse,
+  dir: string,
+  node: InstanceNode,
+  frame: number,
+  request: RenderedRequest,
+  maxFileBytes: number,
+): Promise<void> {
+  if (node.size > maxFileBytes)
+    throw new HttpError(
+      406,
+      `instance ${node.uid} is ${node.size} bytes; the local server renders files up to ${maxFileBytes} bytes`,
+    );
+  // Decoding, scaling and encoding take their turn (decodeGate.ts): few at once, few waiting.
+  const body = await decodeGate.run(() => renderBody(dir, node, frame, request));
   res.writeHead(200, { 'content-type': request.type, 'content-length': body.byteLength });
   res.end(body);
 }

@@ -60,6 +60,7 @@ import {
 } from './httpUtil';
 import { Tag } from '../dicom/tags';
 import { serverDecoderDeps } from './codecLoader';
+import { decodeGate } from './decodeGate';
 import {
   decodeStoredFrame,
   decodeToExplicitVrLittleEndian,
@@ -148,9 +149,12 @@ async function convertedInstance(
   const bytes = await readInstanceBytes(storedFile(dir, node.file));
   try {
     if (isEncapsulatedTransferSyntax(node.transferSyntaxUid))
-      return await decodeToExplicitVrLittleEndian(bytes, serverDecoderDeps(), maxBytes);
+      return await decodeGate.run(() =>
+        decodeToExplicitVrLittleEndian(bytes, serverDecoderDeps(), maxBytes),
+      );
     return toExplicitVrLittleEndian(bytes);
   } catch (error) {
+    if (error instanceof HttpError) throw error; // 503 of the decode gate
     if (isEncapsulatedTransferSyntax(node.transferSyntaxUid) && error instanceof Error)
       throw new HttpError(
         406,
@@ -567,6 +571,7 @@ async function openDecodedFrames(
 ): Promise<{ parts: LazyPart[]; close(): Promise<void> }> {
   const dataSet = await readWholeInstance(path);
   const notDecoded = (error: unknown): never => {
+    if (error instanceof HttpError) throw error; // 503 of the decode gate
     throw new HttpError(
       406,
       `frames of instance ${node.uid} (stored ${transferSyntaxName(node.transferSyntaxUid)}, ${node.transferSyntaxUid}) could not be decoded: ${(error as Error).message}; ask for them as stored with Accept: multipart/related; type="${frameMediaType(node.transferSyntaxUid)}"; transfer-syntax=${node.transferSyntaxUid}`,
@@ -580,8 +585,10 @@ async function openDecodedFrames(
     return notDecoded(error);
   }
   const decoded = info;
-  const read = async (n: number): Promise<Uint8Array> =>
-    nativeBytes([await decodeStoredFrame(dataSet, decoded, n, deps)], decoded.bitsAllocated);
+  const read = (n: number): Promise<Uint8Array> =>
+    decodeGate.run(async () =>
+      nativeBytes([await decodeStoredFrame(dataSet, decoded, n, deps)], decoded.bitsAllocated),
+    );
   const first = await read(frames[0]!).catch(notDecoded);
   return {
     parts: frames.map((n, i) =>
