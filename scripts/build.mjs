@@ -72,6 +72,12 @@ const targets = [
     format: 'esm',
     target: 'es2022',
   }),
+  // The thumbnail grid of a series: the preview's decoders on one canvas per tile.
+  bundle('webview/thumbnails/main.ts', 'dist/webview/thumbnails.js', {
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  }),
   // The DICOM editor webview: the tag table beside the same viewer.
   bundle('webview/editor/main.ts', 'dist/webview/editor.js', {
     platform: 'browser',

@@ -19,6 +19,9 @@ import {
 import { LocalServerManager } from './localServerHost/LocalServerManager';
 import { registerNotebooks } from './notebookHost/controllers';
 import { PreviewManager } from './preview/PreviewManager';
+import { ThumbnailRegistry } from './thumbnails/connection';
+import { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
+import { ThumbnailTooltips } from './thumbnailsHost/tooltip';
 import type { UserPrompts } from './config/prompts';
 import type { Services } from './services';
 import { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
@@ -48,7 +51,9 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
   const services = {} as Services;
   const credentials = new CredentialGate(context.globalState, () => services.prompts, log);
   const clients = new ClientFactory(connections, log, () => services.prompts, credentials);
+  const thumbnailParts = thumbnailServices(context, log, services);
   const tree = new DicomWebTreeProvider(connections, {
+    decorateTooltip: thumbnailParts.decorateTooltip,
     client: (connection) => clients.get(connection),
     pageSize: () => vscode.workspace.getConfiguration('dicomweb').get<number>('pageSize', 50),
     workspaceState: context.workspaceState,
@@ -78,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     drop,
     metadata,
     previews,
+    thumbnails: thumbnailParts.grids,
     dicomEditor,
     localServer,
     prompts: modalPrompts,
@@ -92,17 +98,11 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     treeView,
     metadata,
     previews,
+    thumbnailParts.grids,
     dicomEditor,
     localServer,
     inlayHints,
-    ...[DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
-      vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
-        // As the preview: cine position, window, zoom, expanded rows and filter survive
-        // switching tabs (the page would otherwise start over).
-        webviewOptions: { retainContextWhenHidden: true },
-        supportsMultipleEditorsPerDocument: true,
-      }),
-    ),
+    ...registerDicomEditors(dicomEditor),
     vscode.workspace.registerTextDocumentContentProvider(METADATA_SCHEME, metadata),
     vscode.workspace.registerTextDocumentContentProvider(
       FILE_JSON_SCHEME,
@@ -127,3 +127,33 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
 }
 
 export function deactivate(): void {}
+
+/** The DICOM file editor, under both of its view types. */
+function registerDicomEditors(dicomEditor: DicomEditorProvider): vscode.Disposable[] {
+  return [DICOM_EDITOR_VIEW_TYPE, DICOM_EDITOR_ANY_VIEW_TYPE].map((viewType) =>
+    vscode.window.registerCustomEditorProvider(viewType, dicomEditor, {
+      // As the preview: cine position, window, zoom, expanded rows and filter survive
+      // switching tabs (the page would otherwise start over).
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
+}
+
+/**
+ * Thumbnails: one registry (a cache and a bound on requests in flight per connection)
+ * shared by the tree's tooltips and the grids; a grid's tile opens the preview.
+ */
+function thumbnailServices(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  services: Services,
+): { decorateTooltip: ThumbnailTooltips['decorate']; grids: ThumbnailGridManager } {
+  const registry = new ThumbnailRegistry({ log: (line) => log.debug(`thumbnails: ${line}`) });
+  return {
+    decorateTooltip: new ThumbnailTooltips(registry, log).decorate,
+    grids: new ThumbnailGridManager(context.extensionUri, registry, log, (client, target, title) =>
+      services.previews.showInstance(client, target, title),
+    ),
+  };
+}

@@ -7,6 +7,7 @@ import type { MetadataDocumentProvider } from './documents/metadataDocuments';
 import type { DicomEditorProvider } from './editor/DicomEditorProvider';
 import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
+import type { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
 import type { UploadDropController } from './tree/dragAndDrop';
 import type { DicomWebNode } from './tree/nodes/DicomWebNode';
@@ -28,6 +29,8 @@ export interface Services {
   drop: UploadDropController;
   metadata: MetadataDocumentProvider;
   previews: PreviewManager;
+  /** Thumbnail grids of series (the tree's tooltips use the same per-connection cache). */
+  thumbnails: ThumbnailGridManager;
   /** The DICOM file editor (tag table beside the viewer). */
   dicomEditor: DicomEditorProvider;
   localServer: LocalServerManager;

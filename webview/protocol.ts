@@ -166,6 +166,65 @@ export interface TagFilterResultMessage {
   truncated: boolean;
 }
 
+// ---------------------------------------------------------------------------------------
+// The thumbnail grid of a series (src/thumbnailsHost/, webview/thumbnails/): one tile per
+// instance; the page asks for the tiles it shows and cancels those scrolled away.
+
+/** One tile's caption. */
+export interface ThumbnailTile {
+  label: string;
+}
+
+export interface ThumbnailsInitMessage {
+  type: 'thumbnailsInit';
+  protocolVersion: number;
+  title: string;
+  sourceLabel: string;
+  tiles: ThumbnailTile[];
+  /** The series has more instances than the grid lists (MAX_GRID_INSTANCES). */
+  truncated: boolean;
+  /** URIs (asWebviewUri) of the codecs' JavaScript glue, by codec. */
+  codecScripts: Record<CodecName, string>;
+}
+
+/**
+ * A tile's picture: the server's image (`/thumbnail`, `/rendered`, or a PNG the host drew),
+ * or a frame for the page to decode with the preview's decoders.
+ */
+export type ThumbnailMessage = {
+  type: 'thumbnail';
+  requestId: number;
+  index: number;
+} & (
+  | {
+      kind: 'image';
+      mediaType: string;
+      source: 'thumbnail' | 'rendered' | 'decoded';
+      bytes: Uint8Array;
+    }
+  | {
+      kind: 'frame';
+      info: ImageInfo;
+      path: FramePath;
+      mediaType: string;
+      transferSyntaxUid?: string;
+      bytes: Uint8Array;
+    }
+);
+
+export interface ThumbnailErrorMessage {
+  type: 'thumbnailError';
+  requestId: number;
+  index: number;
+  message: string;
+}
+
+/** Scrolls the grid to a tile (the benchmark and the tests drive the page this way). */
+export interface ScrollToTileMessage {
+  type: 'scrollToTile';
+  index: number;
+}
+
 export type ToWebview =
   | InitMessage
   | FrameMessage
@@ -177,7 +236,11 @@ export type ToWebview =
   | TagTableMessage
   | TagTableUpdateMessage
   | TagChildrenMessage
-  | TagFilterResultMessage;
+  | TagFilterResultMessage
+  | ThumbnailsInitMessage
+  | ThumbnailMessage
+  | ThumbnailErrorMessage
+  | ScrollToTileMessage;
 
 // ---------------------------------------------------------------------------------------
 // webview → extension
@@ -252,7 +315,44 @@ export type FromWebview =
   | RequestTagChildrenMessage
   | FilterTagsMessage
   | CopyTagMessage
-  | TagTableShownMessage;
+  | TagTableShownMessage
+  | RequestThumbnailMessage
+  | CancelThumbnailMessage
+  | OpenTileMessage
+  | TileShownMessage;
+
+/** A tile came into view: its picture, from path `from` of the chain when set. */
+export interface RequestThumbnailMessage {
+  type: 'requestThumbnail';
+  requestId: number;
+  index: number;
+  from?: FramePath;
+}
+
+/** The tile left the view before its picture came: the extension aborts its request. */
+export interface CancelThumbnailMessage {
+  type: 'cancelThumbnail';
+  requestId: number;
+}
+
+/** A tile was clicked: the extension opens the instance's preview. */
+export interface OpenTileMessage {
+  type: 'openTile';
+  index: number;
+}
+
+/** A tile's picture is drawn (for the tests and the benchmark). */
+export interface TileShownMessage {
+  type: 'tileShown';
+  index: number;
+  /** Where its pixels came from. */
+  source: TileSource;
+}
+
+export type TileSource = 'thumbnail' | 'rendered' | 'decoded' | 'webview';
+export const TILE_SOURCES: readonly TileSource[] = ['thumbnail', 'rendered', 'decoded', 'webview'];
+/** Largest tile index (the grid lists at most 10,000 instances; room to spare). */
+export const MAX_TILE_INDEX = 1_000_000;
 
 export interface RequestTagChildrenMessage {
   type: 'requestTagChildren';
@@ -346,6 +446,14 @@ const VALIDATORS: Readonly<Record<FromWebview['type'], (m: Fields) => string | u
     stringUpTo(m.query, MAX_FILTER_QUERY_LENGTH, 'query'),
   copyTag: (m) => rowId(m.id) ?? oneOf(m.what, COPY_WHATS, 'what'),
   tagTableShown: (m) => integerIn(m.rows, 0, MAX_COUNT, 'rows'),
+  requestThumbnail: (m) =>
+    integerIn(m.requestId, 0, MAX_COUNT, 'requestId') ??
+    integerIn(m.index, 0, MAX_TILE_INDEX, 'index') ??
+    (m.from === undefined ? undefined : oneOf(m.from, FRAME_PATHS, 'from')),
+  cancelThumbnail: (m) => integerIn(m.requestId, 0, MAX_COUNT, 'requestId'),
+  openTile: (m) => integerIn(m.index, 0, MAX_TILE_INDEX, 'index'),
+  tileShown: (m) =>
+    integerIn(m.index, 0, MAX_TILE_INDEX, 'index') ?? oneOf(m.source, TILE_SOURCES, 'source'),
 };
 
 function rowId(value: unknown): string | undefined {
@@ -448,6 +556,10 @@ export function isToWebview(value: unknown): value is ToWebview {
     type === 'tagTableUpdate' ||
     type === 'tagChildren' ||
     type === 'tagFilterResult' ||
+    type === 'thumbnailsInit' ||
+    type === 'thumbnail' ||
+    type === 'thumbnailError' ||
+    type === 'scrollToTile' ||
     (type === 'cine' && typeof (value as CineMessage).play === 'boolean')
   );
 }

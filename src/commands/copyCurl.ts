@@ -45,9 +45,21 @@ export function requestsFor(node: ServerNode | ResourceNode): NamedRequest[] {
   return [...ofLevel, ...deletes];
 }
 
-/** A server row: its study search, with the row's filter (PS3.18 §10.6). */
+/**
+ * A server row: its study search, with the row's filter (PS3.18 §10.6); with data partitions
+ * on, first their list (a partition row, which has no `partitions`, searches in itself).
+ */
 function serverRequests(node: ServerNode): NamedRequest[] {
+  const partitions: NamedRequest[] = node.partitions?.enabled
+    ? [
+        {
+          label: 'List data partitions (Azure DICOM service)',
+          spec: { method: 'GET', path: '/partitions', headers: { Accept: 'application/json' } },
+        },
+      ]
+    : [];
   return [
+    ...partitions,
     {
       label: 'Search for studies (QIDO-RS)',
       spec: searchRequest('studies', {}, { match: filterToMatch(node.filter), limit: 50 }),

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { DicomWebClient } from '../dicomweb/client';
 import { locateUid, type Located, type LocateFields } from '../dicomweb/locate';
 import { redactUrl } from '../dicomweb/transport/errors';
 import { parseUidInput, type UidSearch } from '../dicomweb/uidInput';
@@ -8,6 +9,7 @@ import { SERIES_FIELDS } from '../tree/models/series';
 import { STUDY_FIELDS } from '../tree/models/study';
 import type { ResourceNode } from '../tree/nodes/resourceNode';
 import { DicomWebNode, PagedNode } from '../tree/nodes/DicomWebNode';
+import type { PartitionNode } from '../tree/nodes/PartitionNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { sentenceOf, UserCancelled } from './registerCommand';
 
@@ -63,7 +65,7 @@ export async function findByUid(
       result.notFound.push(outcome.notFound);
       continue;
     }
-    const node = await server.place(outcome.found);
+    const node = await (outcome.partition ?? server).place(outcome.found);
     result.found.push({ server: server.connection.name, node, warning: outcome.found.warning });
   }
   await show(services, result);
@@ -137,7 +139,7 @@ async function searchServers(
   servers: ServerNode[],
   wanted: UidSearch,
   token: vscode.CancellationToken,
-): Promise<Array<{ found: Located } | { notFound: string }>> {
+): Promise<Array<{ found: Located; partition?: PartitionNode } | { notFound: string }>> {
   const abort = new AbortController();
   const cancel = token.onCancellationRequested(() => abort.abort());
   try {
@@ -145,7 +147,12 @@ async function searchServers(
       servers.map(async (server) => {
         const where = `${server.connection.name} (${redactUrl(server.connection.url)})`;
         try {
-          return await locateUid(server.client, wanted, where, FIELDS, { signal: abort.signal });
+          const locate = (client: DicomWebClient) =>
+            locateUid(client, wanted, where, FIELDS, { signal: abort.signal });
+          // With data partitions on, each partition is searched (PartitionNode.ts).
+          const inPartitions = await server.partitions.locate(locate);
+          if (inPartitions) return { ...inPartitions.outcome, partition: inPartitions.row };
+          return await locate(server.client);
         } catch (error) {
           if (abort.signal.aborted) throw new UserCancelled();
           services.log.warn(`Find by UID on ${where}: ${sentenceOf(error)}`);

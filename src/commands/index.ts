@@ -4,6 +4,7 @@ import type { Services } from '../services';
 import type { StudyFilter } from '../tree/filter';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceNode } from '../tree/nodes/InstanceNode';
+import type { SeriesNode } from '../tree/nodes/SeriesNode';
 import type { ResourceNode } from '../tree/nodes/resourceNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
 import { addSampleData } from './addSampleData';
@@ -16,6 +17,13 @@ import { tagRowCommands } from './copyTagRow';
 import { copyUid } from './copyUid';
 import { deleteNodes } from './deleteNodes';
 import { download } from './download';
+import {
+  addExtendedQueryTag,
+  deleteExtendedQueryTag,
+  setExtendedQueryTagQuery,
+} from './extendedQueryTags';
+import type { ExtendedQueryTagToAdd } from '../dicomweb/extendedQueryTags';
+import { showOperationStatus } from './operations';
 import { dismissFound, findByUid } from './findByUid';
 import { localServerActions } from './localServerActions';
 import { compareFileWithServer } from './compareFileWithServer';
@@ -30,11 +38,13 @@ import { registerCommand, type CommandHandler } from './registerCommand';
 import { restartLocalServer } from './restartLocalServer';
 import { clearFilter, setFilter } from './setFilter';
 import { showLog } from './showLog';
+import { showThumbnails } from './showThumbnails';
 import { startLocalServer } from './startLocalServer';
 import { startLocalServerInFolder } from './startLocalServerInFolder';
 import { stopLocalServer } from './stopLocalServer';
 import { saveDeidentifiedCopy, type SaveDeidentifiedArgs } from './saveDeidentified';
 import { uploadFromExplorer, uploadHere, uploadWithPicker } from './upload';
+import { uploadToNewPartition } from './uploadToNewPartition';
 import {
   uploadDeidentifiedFromExplorer,
   uploadDeidentifiedHere,
@@ -91,6 +101,22 @@ function treeCommands(services: Services): Record<string, CommandHandler> {
     'dicomweb.node.copyJavaScript': (node, _nodes, which) =>
       copyAsCode('javascript', node as ServerNode | ResourceNode, which as number | undefined),
     'dicomweb.node.delete': (node, nodes) => deleteNodes(services, node, asArray(nodes)),
+    ...extendedQueryTagCommands(services),
+  };
+}
+
+/** Azure's extended query tags and operations (Azure DICOM service, the local server). */
+function extendedQueryTagCommands(services: Services): Record<string, CommandHandler> {
+  return {
+    'dicomweb.extendedQueryTag.add': (node, input) =>
+      addExtendedQueryTag(services, node, input as ExtendedQueryTagToAdd | undefined),
+    'dicomweb.extendedQueryTag.delete': (node) => deleteExtendedQueryTag(services, node),
+    'dicomweb.extendedQueryTag.enableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, true),
+    'dicomweb.extendedQueryTag.disableQuery': (node) =>
+      setExtendedQueryTagQuery(services, node, false),
+    'dicomweb.operation.show': (id) =>
+      showOperationStatus(services, typeof id === 'string' ? id : undefined),
   };
 }
 
@@ -99,6 +125,14 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.node.uploadHere': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
+    // A new data partition is created by its first store (Azure; src/server/partitions.ts).
+    'dicomweb.partition.uploadToNew': (node, name, uris) =>
+      uploadToNewPartition(
+        services,
+        node as ServerNode | undefined,
+        name as string | undefined,
+        asArray<vscode.Uri>(uris),
+      ),
     // POST /studies/{study}: every file must belong to the study (PS3.18 §10.5.1).
     'dicomweb.study.upload': (node, uris) =>
       uploadHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
@@ -137,6 +171,7 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
 function fileAndServiceCommands(services: Services): Record<string, CommandHandler> {
   return {
     'dicomweb.instance.preview': (node) => previewInstance(services.previews, node as InstanceNode),
+    'dicomweb.series.showThumbnails': (node) => showThumbnails(services, node as SeriesNode),
     'dicomweb.file.preview': (uri) => previewFile(services.previews, uri as vscode.Uri | undefined),
     ...tagRowCommands(services.dicomEditor),
     'dicomweb.file.openAsJson': (uri) => openFileAsJson(uri),

@@ -20,7 +20,7 @@ export async function setFilter(
     const text = await vscode.window.showInputBox({
       title: `Filter studies on ${server.connection.name}`,
       prompt:
-        'patient=Doe^J*; id=…; date=20200101-20201231; modality=CT; accession=…; description=…; any keyword or tag=value. Empty clears.',
+        "patient=Doe^J*; id=…; date=20200101-20201231; modality=CT; accession=…; description=…; any keyword or tag=value (the server's ready extended query tags too). Empty clears.",
       value: formatFilterInput(server.filter),
       placeHolder: 'Doe^J*   or   date=20240101-; modality=MR',
       ignoreFocusOut: true,

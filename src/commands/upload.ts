@@ -93,7 +93,10 @@ export async function uploadUris(
   );
   if (dicom.length === 0) return nothingToSend(services, notDicom);
 
-  const destination = target ?? (await pickServer(services)).uploadDestination();
+  const offered = target ?? (await pickServer(services)).uploadDestination();
+  // A server with data partitions: the partition is asked for (or a new one named).
+  const destination = offered.choose ? await offered.choose() : offered;
+  if (!destination) throw new UserCancelled();
   const study = destination.studyInstanceUid;
   const targetName = destination.name;
 

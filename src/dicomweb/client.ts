@@ -39,6 +39,13 @@ import {
   type SearchPage,
   type SearchResult,
 } from './search';
+import {
+  listPartitions,
+  partitionBaseUrl,
+  probePartitions,
+  serviceRootOf,
+  type PartitionEntry,
+} from './partitions';
 import { DicomWebSession, type RequestOptions } from './session';
 import {
   retrieveToDirectory,
@@ -46,9 +53,35 @@ import {
   type DownloadResult,
 } from './transfer/download';
 import { storeFiles, type StoreOptions, type StoreSummary } from './transfer/store';
+import {
+  addExtendedQueryTags,
+  deleteExtendedQueryTag,
+  getExtendedQueryTag,
+  getOperation,
+  listExtendedQueryTagErrors,
+  listExtendedQueryTags,
+  updateExtendedQueryTag,
+  waitForAzureOperation,
+  type ExtendedQueryTag,
+  type ExtendedQueryTagError,
+  type ExtendedQueryTagToAdd,
+  type OperationReference,
+  type OperationState,
+  type PageOptions,
+  type WaitForOperationOptions,
+} from './extendedQueryTags';
 
 // The public names of the modules below, where importers of this file have always found them.
 export { warningsOf } from './answers';
+export {
+  DEFAULT_PARTITION,
+  MAX_LISTED_PARTITIONS,
+  partitionBaseUrl,
+  partitionNameProblem,
+  partitionOf,
+  serviceRootOf,
+  type PartitionEntry,
+} from './partitions';
 export type { RetrievedPart } from './parts';
 export type { Frame, RetrievedBinary } from './retrieve';
 export {
@@ -335,5 +368,109 @@ export class DicomWebClient extends DicomWebSession {
   /** The request descriptions a delete sends, for "Copy as cURL" and the log. */
   deleteRequests(target: InstancePath): RequestSpec[] {
     return deleteRequests(this, target);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Data partitions (the Azure DICOM service, the local server): partitions.ts
+
+  private readonly partitionClients = new Map<string, DicomWebClient>();
+
+  /** `GET /partitions` of the service (400 when the service has partitions off). */
+  listPartitions(options: RequestOptions = {}): Promise<PartitionEntry[]> {
+    return listPartitions(this, options);
+  }
+
+  /** The partitions when the service has them on, else undefined. */
+  probePartitions(options: RequestOptions = {}): Promise<PartitionEntry[] | undefined> {
+    return probePartitions(this, options);
+  }
+
+  /**
+   * A client for one partition of this service: the same options and credentials, its base URL
+   * `{service}/partitions/{name}`, so every request and printed cURL carries the partition.
+   * One per name, closed with this client.
+   */
+  forPartition(name: string): DicomWebClient {
+    const baseUrl = partitionBaseUrl(this.baseUrl, name);
+    let client = this.partitionClients.get(baseUrl);
+    if (!client) {
+      client = new DicomWebClient({
+        ...this.options,
+        baseUrl,
+        serverKind: this.serverProfile.kind,
+        ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}),
+      });
+      this.partitionClients.set(baseUrl, client);
+    }
+    return client;
+  }
+
+  /** The service URL above any `/partitions/{name}` (where `/partitions` is listed). */
+  get serviceRoot(): string {
+    return serviceRootOf(this.baseUrl);
+  }
+
+  override async close(): Promise<void> {
+    const partitions = [...this.partitionClients.values()];
+    this.partitionClients.clear();
+    await Promise.all(partitions.map((client) => client.close()));
+    await super.close();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Azure extended query tags and operations (Azure, the local server): extendedQueryTags.ts
+
+  /** `GET /extendedquerytags` */
+  listExtendedQueryTags(
+    page: PageOptions = {},
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTag[]> {
+    return listExtendedQueryTags(this, page, options);
+  }
+
+  /** `GET /extendedquerytags/{tagPath}` */
+  getExtendedQueryTag(path: string, options: RequestOptions = {}): Promise<ExtendedQueryTag> {
+    return getExtendedQueryTag(this, path, options);
+  }
+
+  /** `POST /extendedquerytags`: answers the reindex operation to follow. */
+  addExtendedQueryTags(
+    tags: ReadonlyArray<ExtendedQueryTagToAdd>,
+    options: RequestOptions = {},
+  ): Promise<OperationReference> {
+    return addExtendedQueryTags(this, tags, options);
+  }
+
+  /** `DELETE /extendedquerytags/{tagPath}` */
+  deleteExtendedQueryTag(path: string, options: RequestOptions = {}): Promise<void> {
+    return deleteExtendedQueryTag(this, path, options);
+  }
+
+  /** `PATCH /extendedquerytags/{tagPath}`: enables or disables QIDO on the tag. */
+  updateExtendedQueryTag(
+    path: string,
+    change: { queryStatus: 'Enabled' | 'Disabled' },
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTag> {
+    return updateExtendedQueryTag(this, path, change, options);
+  }
+
+  /** `GET /extendedquerytags/{tagPath}/errors` */
+  listExtendedQueryTagErrors(
+    path: string,
+    page: PageOptions = {},
+    options: RequestOptions = {},
+  ): Promise<ExtendedQueryTagError[]> {
+    return listExtendedQueryTagErrors(this, path, page, options);
+  }
+
+  /** `GET /operations/{id}` */
+  getOperation(id: string, options: RequestOptions = {}): Promise<OperationState> {
+    return getOperation(this, id, options);
+  }
+
+  /** Polls an operation with backoff until it ends (or `signal` fires); its last state. */
+  waitForOperation(id: string, options: WaitForOperationOptions = {}): Promise<OperationState> {
+    return waitForAzureOperation(this, id, options);
   }
 }

@@ -12,6 +12,7 @@ export type { HttpOptions, RequestLogEntry, RetryOptions, TimeoutOptions } from 
 export type { TlsOptions } from './transport/tls';
 export * from '../mime/multipart';
 export * from './profiles/operations';
+export * from './extendedQueryTags';
 export * from './profiles/serverProfiles';
 export * from './profiles/detection';
 export * from './requests';

@@ -72,6 +72,8 @@ export class LocalServerManager implements vscode.Disposable {
         port,
         token,
         allowedOrigins,
+        // Data partitions as the Azure service's "Enable data partitions" (off by default).
+        partitions: configuration.get<boolean>('localServer.partitions', false),
         onLog: (line) => this.log.info(`[local server] ${line}`),
         onExit: (code, signal) => this.onExit(code, signal),
       });

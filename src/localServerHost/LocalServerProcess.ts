@@ -14,6 +14,8 @@ export interface LocalServerProcessOptions {
   token?: string;
   /** Origins whose web pages may use the server (CORS); none by default. */
   allowedOrigins?: readonly string[];
+  /** Data partitions on (`--partitions`, src/server/partitions.ts); off by default, as Azure. */
+  partitions?: boolean;
   onLog: (line: string) => void;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -28,6 +30,7 @@ export class LocalServerProcess {
   static start(options: LocalServerProcessOptions): Promise<LocalServerProcess> {
     const args = ['--dir', options.dir, '--port', String(options.port)];
     for (const origin of options.allowedOrigins ?? []) args.push('--allow-origin', origin);
+    if (options.partitions) args.push('--partitions');
     // The token goes through the child's environment, readable only by this user
     // (/proc/PID/environ is 0400), never its command line, which every user can read.
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };

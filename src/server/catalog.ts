@@ -29,6 +29,8 @@ export interface FieldSpec {
   isDefault: boolean;
   /** Derived from the tree rather than read from a file. */
   computed?: (node: StudyNode | SeriesNode | InstanceNode) => string | undefined;
+  /** Reads the value from a data set (extended query tags, extendedQueryTags.ts). */
+  read?: (dataSet: dicomParser.DataSet) => string | undefined;
 }
 
 const stored = (
@@ -204,6 +206,8 @@ export function entryFromDataSet(
     'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'transferSyntaxUid'
   >,
   where: { file: string; size: number; mtimeMs: number },
+  /** Extended query tags being indexed (Adding or Ready): their values join the entry. */
+  extra: readonly FieldSpec[] = [],
 ): InstanceEntry {
   const facts = {
     studyUid: identity.studyInstanceUid,
@@ -216,6 +220,10 @@ export function entryFromDataSet(
   for (const field of FIELDS) {
     if (field.computed) continue;
     const value = rawString(dataSet, `x${field.tag.toLowerCase()}`, field.vr);
+    if (value !== undefined) attrs[field.level][field.tag] = value;
+  }
+  for (const field of extra) {
+    const value = field.read?.(dataSet);
     if (value !== undefined) attrs[field.level][field.tag] = value;
   }
   return { ...facts, study: attrs.study, series: attrs.series, instance: attrs.instance };
@@ -327,6 +335,10 @@ export class Catalog {
       study.series.set(series.uid, series);
       this.seriesByUid.set(series.uid, series);
     }
+    // Extended query tags: a study or series takes the newest instance's value (as Azure
+    // updates its study/series rows on each store); the built-in attributes keep the first.
+    mergeExtended(study.attrs, entry.study);
+    mergeExtended(series.attrs, entry.series);
     // Newest first (Azure pages newest-first): a parent is as new as its newest child.
     study.seq = Math.max(study.seq, order);
     series.seq = Math.max(series.seq, order);
@@ -475,6 +487,10 @@ export class Catalog {
     catalog.version = 0;
     return catalog;
   }
+}
+
+function mergeExtended(target: Attrs, source: Attrs): void {
+  for (const key in source) if (!FIELD_BY_TAG.has(key)) target[key] = source[key]!;
 }
 
 /** Instances of a series by InstanceNumber, then arrival. */

@@ -3,7 +3,10 @@
  * Standalone start of the local DICOMweb server, outside VS Code:
  *
  * node out/src/server/cli.js --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]… [--seed]
- * [--quiet]
+ * [--partitions] [--quiet]
+ *
+ * `--partitions` turns on data partitions (`/partitions/{name}/…`, src/server/partitions.ts),
+ * off by default as in the Azure DICOM service.
  *
  * The bearer token is best given in the environment variable DICOMWEB_LOCAL_SERVER_TOKEN:
  * a process's command line is readable by every user of the machine (/proc/PID/cmdline),
@@ -24,15 +27,22 @@ interface CliOptions {
   token?: string;
   allowedOrigins: string[];
   seed: boolean;
+  partitions: boolean;
   quiet: boolean;
 }
 
 const USAGE =
-  'usage: dicomweb-local-server --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]... [--seed] [--quiet]\n' +
+  'usage: dicomweb-local-server --dir PATH [--port N] [--token T] [--allow-origin ORIGIN]... [--seed] [--partitions] [--quiet]\n' +
   `  the token is better given in the environment: ${TOKEN_ENV}=T (a command line is visible to every user)`;
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: Partial<CliOptions> = { port: 0, seed: false, quiet: false, allowedOrigins: [] };
+  const options: Partial<CliOptions> = {
+    port: 0,
+    seed: false,
+    partitions: false,
+    quiet: false,
+    allowedOrigins: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=')
@@ -65,6 +75,9 @@ function parseArgs(argv: string[]): CliOptions {
         break;
       case '--seed':
         options.seed = true;
+        break;
+      case '--partitions':
+        options.partitions = true;
         break;
       case '--quiet':
         options.quiet = true;
@@ -107,6 +120,7 @@ async function main(): Promise<void> {
     port: options.port,
     token: options.token,
     allowedOrigins: options.allowedOrigins,
+    partitions: options.partitions,
     log,
   });
   console.log(`DICOMweb service: ${server.url}`);

@@ -13,8 +13,16 @@ export {
   MAX_CONNECTIONS,
   MAX_FRAME_LIST_LENGTH,
   MAX_OTHER_BODY_BYTES,
+  MAX_PARTITIONS,
   MAX_STOW_BODY_BYTES,
   SOCKET_IDLE_TIMEOUT_MS,
   type ServerLimits,
 } from './limits';
 export { TOKEN_ENV } from './tokenEnv';
+export {
+  DEFAULT_PARTITION,
+  PARTITIONS_DIR,
+  PartitionMessages,
+  partitionNameProblem,
+  type PartitionEntry,
+} from './partitions';

@@ -10,6 +10,9 @@
  *   WADO-RS  GET  /studies/{s}[/series/{x}[/instances/{i}]][/metadata],
  *                 …/instances/{i}/frames/{list}, …/instances/{i}/bulkdata/{tag…} (PS3.18 §10.4)
  *   DELETE        /studies/{s}[/series/{x}[/instances/{i}]]   (Azure: 204, or 404 when absent)
+ *   Partitions    GET /partitions, and every route above under /partitions/{name} (when on;
+ *                 partitions.ts)
+ *   Azure         /extendedquerytags[/{tag}[/errors]], /operations/{id} (extendedQueryTagRoutes.ts)
  *
  * Plain Node 20 (`node:http`): no `vscode` import, so it runs inside the extension host and
  * standalone (cli.ts), and a test can start it in-process.
@@ -17,10 +20,13 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { RequestGuard, normalizeOrigins } from './guard';
 import { resolveLimits, checkIntervalMs, type ServerLimits } from './limits';
 import { createRequestListener } from './router';
+import { PARTITIONS_DIR, PartitionSet } from './partitions';
+import { ExtendedQueryTagService, type ExtendedQueryTagOptions } from './extendedQueryTagService';
 import { Storage, type Log } from './storage';
 
 /** Options of {@link startLocalServer}. */
@@ -61,6 +67,13 @@ export interface LocalServerOptions {
   log?: Log;
   /** Delay before the index is persisted after a change (default 500 ms). */
   indexSaveDelayMs?: number;
+  /**
+   * Data partitions, as the Azure DICOM service's "Enable data partitions" (partitions.ts). Off by
+   * default, like the service: then `/partitions…` answers 400.
+   */
+  partitions?: boolean;
+  /** Limits of the extended query tags (extendedQueryTagService.ts). */
+  extendedQueryTags?: ExtendedQueryTagOptions;
 }
 
 /** A running local server. */
@@ -93,12 +106,42 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? []);
   const storage = new Storage({ dir, log, saveDelayMs: options.indexSaveDelayMs });
   const started = Date.now();
+  // Read before the index: an index rebuilt from the files reads the tags' values too.
+  const extendedTags = new ExtendedQueryTagService(storage, log, options.extendedQueryTags);
+  await extendedTags.load();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
+  extendedTags.resume();
   log(
     `index: ${storage.catalog.instanceCount} instance(s)${opened.loadedIndex ? '' : ' (rebuilt from the files)'} in ${Date.now() - started} ms`,
   );
   if (options.watch !== false) storage.watch();
-  return listen(options, { storage, dir, log, limits, allowedOrigins });
+  const reserved = new Set<string>();
+  const partitions = options.partitions
+    ? await PartitionSet.load({
+        dir,
+        defaultStorage: storage,
+        defaultReserved: reserved,
+        log,
+        maxPartitions: limits.maxPartitions,
+        watch: options.watch !== false,
+        scanOnStart: options.scanOnStart !== false,
+        indexSaveDelayMs: options.indexSaveDelayMs,
+      })
+    : undefined;
+  // The service refuses to start with partitions off once other partitions exist
+  // (DataPartitionsFeatureCannotBeDisabledException); here their folders are kept, unserved.
+  if (!partitions && existsSync(join(dir, PARTITIONS_DIR)))
+    log(`partitions are off: the partitions kept in ${PARTITIONS_DIR} are not served`);
+  return listen(options, {
+    storage,
+    dir,
+    log,
+    limits,
+    allowedOrigins,
+    reserved,
+    partitions,
+    extendedTags,
+  });
 }
 
 /** What {@link listen} needs besides the options: the opened storage and the checked settings. */
@@ -108,6 +151,9 @@ interface ListenContext {
   log: Log;
   limits: ServerLimits;
   allowedOrigins: string[];
+  reserved: Set<string>;
+  partitions?: PartitionSet;
+  extendedTags: ExtendedQueryTagService;
 }
 
 /**
@@ -115,7 +161,7 @@ interface ListenContext {
  * needs the port the server got) and returns the handle that stops it all.
  */
 async function listen(options: LocalServerOptions, context: ListenContext): Promise<LocalServer> {
-  const { storage, dir, log, limits, allowedOrigins } = context;
+  const { storage, dir, log, limits, allowedOrigins, reserved, partitions, extendedTags } = context;
   const server: Server = createServer(serverOptions(options, limits));
   server.maxConnections = limits.maxConnections;
   // No byte read or written for this long closes the connection (Node destroys the socket).
@@ -138,7 +184,17 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
   // promise above, and this continuation runs as a microtask right after it.
   server.on(
     'request',
-    createRequestListener({ storage, dir, log, limits, guard, ownUrl: url, reserved: new Set() }),
+    createRequestListener({
+      storage,
+      dir,
+      log,
+      limits,
+      guard,
+      ownUrl: url,
+      reserved,
+      partitions,
+      extendedTags,
+    }),
   );
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);
 
@@ -159,6 +215,8 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
           server.close(() => resolvePromise());
           for (const socket of sockets) socket.destroy();
         });
+        await partitions?.close();
+        await extendedTags.close();
         await storage.close();
       })()),
   };

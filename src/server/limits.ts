@@ -98,6 +98,15 @@ export const MAX_TRANSCODE_BYTES = 100 * 1024 ** 2;
  */
 export const LINGER_MS = 2_000;
 
+/**
+ * Most data partitions one local server keeps, Microsoft.Default included (partitions.ts).
+ * The service documents no limit; here each partition opened is an index in memory and, on
+ * Linux, one inotify watcher per folder, and the extension lists them all at one level of its
+ * tree. 128 is far above what a developer emulates (a handful of sites or tenants) and keeps
+ * both bounded.
+ */
+export const MAX_PARTITIONS = 128;
+
 /** The limits in force; every field has the default above. */
 export interface ServerLimits {
   headersTimeoutMs: number;
@@ -112,6 +121,8 @@ export interface ServerLimits {
   maxFrameListLength: number;
   maxTranscodeBytes: number;
   lingerMs: number;
+  /** Data partitions one server keeps, Microsoft.Default included (partitions.ts). */
+  maxPartitions: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -127,6 +138,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxFrameListLength: MAX_FRAME_LIST_LENGTH,
   maxTranscodeBytes: MAX_TRANSCODE_BYTES,
   lingerMs: LINGER_MS,
+  maxPartitions: MAX_PARTITIONS,
 });
 
 /** The defaults with the given fields replaced (undefined fields keep their default). */

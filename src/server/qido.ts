@@ -55,6 +55,8 @@ export function parseSearch(
   level: Level,
   scope: { studyUid?: string; seriesUid?: string },
   query: Array<[string, string]>,
+  /** Ready, enabled extended query tags by path and keyword (extendedQueryTagService.ts). */
+  extended?: ReadonlyMap<string, FieldSpec>,
 ): QidoSearch {
   const search: QidoSearch = {
     level,
@@ -96,7 +98,7 @@ export function parseSearch(
         else if (!field) search.fileTags.add(tag);
       }
     } else {
-      const field = fieldFor(key);
+      const field = fieldFor(key) ?? extendedFieldFor(extended, key);
       if (!field) {
         throw new HttpError(
           400,
@@ -139,6 +141,15 @@ function fieldFor(key: string): FieldSpec | undefined {
   return (
     FIELD_BY_KEYWORD.get(key) ?? FIELDS.find((f) => f.keyword.toLowerCase() === key.toLowerCase())
   );
+}
+
+/** An extended query tag by its path (any case) or keyword. */
+function extendedFieldFor(
+  extended: ReadonlyMap<string, FieldSpec> | undefined,
+  key: string,
+): FieldSpec | undefined {
+  if (!extended) return undefined;
+  return extended.get(/^[0-9A-Fa-f]{8}$/.test(key) ? key.toUpperCase() : key);
 }
 
 function supportedAt(level: Level): string[] {
@@ -232,12 +243,32 @@ export function matcher(
             pattern.test(v.replace(/\^+$/, '')),
         );
     }
-    default: {
-      const alternatives = field.vr === 'CS' ? query.split(',').map((v) => v.trim()) : [query];
-      const patterns = alternatives.map((alt) => wildcardTest(alt));
-      return (raw) => values(raw).some((v) => patterns.some((p) => p.test(v)));
+    case 'DS':
+    case 'IS':
+    case 'FL':
+    case 'FD':
+    case 'US':
+    case 'SS':
+    case 'UL':
+    case 'SL': {
+      // PS3.4 §C.2.2.2.1: a number matches its value, not its spelling ("0.8" finds "0.80");
+      // Azure indexes these VRs as numbers too (extended query tags). Otherwise: as text.
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(query)) return textMatcher(field, query);
+      const wanted = Number(query);
+      return (raw) => values(raw).some((v) => v !== '' && Number(v) === wanted);
     }
+    default:
+      return textMatcher(field, query);
   }
+}
+
+/** Exact or wildcard text matching, ignoring case; CS takes a comma list of alternatives. */
+function textMatcher(field: FieldSpec, query: string): (raw: string | undefined) => boolean {
+  const values = (raw: string | undefined): string[] =>
+    raw === undefined ? [] : raw.split('\\').map((v) => v.trim());
+  const alternatives = field.vr === 'CS' ? query.split(',').map((v) => v.trim()) : [query];
+  const patterns = alternatives.map((alt) => wildcardTest(alt));
+  return (raw) => values(raw).some((v) => patterns.some((p) => p.test(v)));
 }
 
 /** The value of a field for a node at or below the field's level. */

@@ -12,6 +12,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
 import type { RequestGuard } from './guard';
+import { routeExtendedQueryTags, routeOperations } from './extendedQueryTagRoutes';
+import type { ExtendedQueryTagService } from './extendedQueryTagService';
 import {
   HttpError,
   acceptsJson,
@@ -22,6 +24,7 @@ import {
   sendJson,
 } from './httpUtil';
 import { watchBody, type ServerLimits } from './limits';
+import { scopeToPartition, type PartitionSet } from './partitions';
 import { answer, parseSearch, runSearch } from './qido';
 import { retrieveRendered, type RenderedTarget } from './rendered';
 import { handleStow } from './stow';
@@ -41,6 +44,10 @@ export interface RouterContext {
   ownUrl: string;
   /** SOP Instance UIDs being stored by requests in flight. */
   reserved: Set<string>;
+  /** Data partitions, when on (partitions.ts): a request then runs in its partition's context. */
+  partitions?: PartitionSet;
+  /** `/extendedquerytags` and `/operations` (Azure); absent: 404 as before. */
+  extendedTags?: ExtendedQueryTagService;
 }
 
 /** The request listener of the server. */
@@ -107,7 +114,12 @@ async function handle(
   } catch {
     throw new HttpError(400, 'malformed percent-escape in the path');
   }
-  await route(context, req, res, decoded, search, `${context.ownUrl}${prefix}`);
+  const scoped = await scopeToPartition(context, req.method ?? 'GET', decoded, (entries) =>
+    sendJson(res, 200, entries, 'application/json'),
+  );
+  if (!scoped) return;
+  const baseUrl = `${context.ownUrl}${prefix}${scoped.basePath}`;
+  await route(scoped.context, req, res, scoped.segments, search, baseUrl);
 }
 
 /**
@@ -181,7 +193,12 @@ class Exchange {
     if (!acceptsJson(this.req.headers.accept))
       throw new HttpError(406, 'QIDO-RS answers application/dicom+json (PS3.18 §10.6.3)');
     const { storage, dir } = this.context;
-    const parsed = parseSearch(level, scope, parseQuery(this.search));
+    const parsed = parseSearch(
+      level,
+      scope,
+      parseQuery(this.search),
+      this.context.extendedTags?.queryFields(),
+    );
     const nodes = runSearch(storage.catalog, parsed);
     if (nodes.length === 0) {
       // Azure DICOM service: 204 No Content when nothing matches.
@@ -275,6 +292,13 @@ async function route(
 ): Promise<void> {
   const exchange = new Exchange(context, req, res, baseUrl, search);
   const [root, study] = seg;
+  const tags = context.extendedTags;
+  if (tags && (root === 'extendedquerytags' || root === 'operations')) {
+    const tagContext = { service: tags, req, res, method: exchange.method, baseUrl, search };
+    const apiVersion = apiMajorVersion(baseUrl);
+    if (root === 'operations') return routeOperations({ ...tagContext, apiVersion }, seg.slice(1));
+    return routeExtendedQueryTags({ ...tagContext, apiVersion }, seg.slice(1));
+  }
   if (root === 'studies' && study === undefined) {
     if (exchange.method === 'POST') return exchange.stow();
     return exchange.qido('study', {});

@@ -31,6 +31,7 @@ import {
   Catalog,
   entryFromDataSet,
   uidProblem,
+  type FieldSpec,
   type InstanceEntry,
   type InstanceNode,
 } from './catalog';
@@ -102,6 +103,8 @@ export class Storage {
   readonly stateDir: string;
   readonly tmpDir: string;
   catalog = new Catalog();
+  /** Extended query tags being indexed (Adding or Ready); set by extendedQueryTagService.ts. */
+  extendedFields: readonly FieldSpec[] = [];
   private readonly log: Log;
   private readonly saveDelayMs: number;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -273,7 +276,12 @@ export class Storage {
       // The identity's UIDs must be the file's, byte for byte (a NUL inside one is invalid).
       const problem = uidProblem(header.dataSet, identity);
       if (problem) throw new IngestError('invalid', problem);
-      return entryFromDataSet(header.dataSet, identity, { file, size, mtimeMs });
+      return entryFromDataSet(
+        header.dataSet,
+        identity,
+        { file, size, mtimeMs },
+        this.extendedFields,
+      );
     } finally {
       await handle.close();
     }

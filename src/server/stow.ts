@@ -413,7 +413,12 @@ async function receivePart(
     identity.sopInstanceUid,
   );
   // mtimeMs is set from the written file before the entry joins the index.
-  result.entry = entryFromDataSet(dataSet, identity, { file, size: spooled.size, mtimeMs: 0 });
+  result.entry = entryFromDataSet(
+    dataSet,
+    identity,
+    { file, size: spooled.size, mtimeMs: 0 },
+    context.storage.extendedFields,
+  );
   if (spooled.bytes) {
     // Written in the background while the next part arrives.
     result.synced = writeDurably(temp, spooled.bytes);

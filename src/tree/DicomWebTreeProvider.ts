@@ -31,8 +31,12 @@ export class DicomWebTreeProvider
     return node.getTreeItem();
   }
 
-  /** Tooltips are built on hover only (see DicomWebNode.tooltip). */
-  resolveTreeItem(item: vscode.TreeItem, node: DicomWebNode): vscode.TreeItem {
+  /** Tooltips are built on hover only (see DicomWebNode.tooltip), thumbnails too. */
+  async resolveTreeItem(
+    item: vscode.TreeItem,
+    node: DicomWebNode,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.TreeItem> {
     item.tooltip ??= node.tooltip();
     if (node.pinned && item.tooltip instanceof vscode.MarkdownString) {
       // Once: the item is built once for an immutable row and resolved at each hover.
@@ -41,6 +45,8 @@ export class DicomWebTreeProvider
           `\n\n*${escape(node.pinned)} "Dismiss" or a refresh takes it away.*`,
         );
     }
+    if (item.tooltip instanceof vscode.MarkdownString)
+      await this.context.decorateTooltip?.(item.tooltip, node, token);
     return item;
   }
 

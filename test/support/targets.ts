@@ -134,3 +134,36 @@ export const TARGETS: ServerTarget[] = [
     },
   },
 ];
+
+/**
+ * Where the local server's data partitions (src/server/partitions.ts) differ from the Azure
+ * DICOM service's, and why. The partition suites (test/server/partitions*.test.ts) test these.
+ */
+export const PARTITION_DIFFERENCES_FROM_AZURE = {
+  dotsOnlyNames:
+    'Refused (400). The service\'s PartitionNameValidator (`^[A-Za-z0-9_.-]*$`, ≤ 64) accepts "." and "..", but every URL parser removes such a segment (RFC 3986 §5.2.4), so no client could reach them; locally they would also be path names.',
+  maxPartitions:
+    'At most 128 partitions (limits.ts MAX_PARTITIONS; a 400 that says so). The service documents no limit; here each partition is an index in memory and inotify watchers.',
+  turnedOffWithPartitions:
+    "Starts, serving only the served folder (the other partitions' folders are kept, unserved). The service refuses to start (DataPartitionsFeatureCannotBeDisabledException); an emulator that will not start over its own folder helps nobody.",
+  caseOfNames:
+    "One partition per name whatever its case, the name kept as first written: the service's unique index IX_Partition_PartitionName is a VARCHAR(64) under Azure SQL's default case-insensitive collation (inferred from its schema, not measured on a live service).",
+} as const;
+
+/**
+ * Where the local server's extended query tags and operations (src/server/extendedQueryTags*.ts,
+ * operations.ts) differ from the Azure DICOM service's, and why. Tested in
+ * test/server/extendedQueryTags.test.ts.
+ */
+export const EXTENDED_QUERY_TAG_DIFFERENCES: Record<string, string> = {
+  alreadyIndexed:
+    'Azure refuses its QueryLimit.CoreTags; the local server refuses every attribute its QIDO already searches (catalog.ts FIELDS, a superset: e.g. SeriesNumber), since indexing it twice would change nothing.',
+  deleteWhileAdding:
+    "Deleting a tag whose reindex runs cancels that tag's part of the operation (canceled when none remains): the task asked for it; Azure documents no such cancel.",
+  invalidValueAtStow:
+    "A new store whose value does not fit the tag's VR is stored and that value left out of the index, without an error entry (Azure v2 stores with a warning); reindex errors are listed as Azure lists them.",
+  restart:
+    "A reindex running when the server stops starts again from the beginning under the same operation id; Azure's durable functions resume where they were.",
+  errorsKept:
+    'At most 1000 errors are kept per tag (ErrorCount counts them all); Azure keeps every one in SQL.',
+};

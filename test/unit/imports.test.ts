@@ -84,6 +84,20 @@ const RULES: ImportRule[] = [
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
   },
   {
+    from: ['src/thumbnails/'],
+    only: [
+      'src/dicom/',
+      'src/mime/',
+      'src/imaging/',
+      'src/dicomweb/',
+      'src/preview/frameSource.ts',
+      'src/preview/imageInfo.ts',
+      'src/preview/fileFrames.ts',
+      'src/thumbnails/',
+    ],
+    why: "thumbnails' sources, cache and request limit are plain Node (tested without VS Code): the client, the shared decoders and the preview's VS Code-free frame source; the tooltip and the grid panel live above, in src/thumbnailsHost/",
+  },
+  {
     from: ['src/config/'],
     not: [
       'src/tree/',
@@ -106,6 +120,7 @@ const RULES: ImportRule[] = [
       'src/editor/',
       'src/localServerHost/',
       'src/notebookHost/',
+      'src/thumbnailsHost/',
     ],
     not: ['src/commands/', 'src/services.ts', 'src/extension.ts'],
     why: 'views, documents, the preview and the DICOM editor are handed what they need; the commands use them, and the container is built at the top',
@@ -123,6 +138,7 @@ const RULES: ImportRule[] = [
       'src/dicomweb/',
       'src/server/',
       'src/notebook/',
+      'src/thumbnails/',
     ],
     not: ['vscode'],
     why: 'these rooms run outside VS Code too (the server process, the CLI, the benchmark, these tests)',

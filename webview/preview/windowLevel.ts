@@ -6,7 +6,12 @@
  */
 import type { ImageInfo, WindowPreset } from '../protocol';
 import type { DecodedFrame } from '../../src/imaging/decode/types';
-import { initialWindow, isColor, rangeWindow, type ViewState } from '../../src/imaging/render/pipeline';
+import {
+  initialWindow,
+  isColor,
+  rangeWindow,
+  type ViewState,
+} from '../../src/imaging/render/pipeline';
 import { round, type PreviewView } from './view';
 
 /** The window when a drag started, which the pointer's offset then moves. */

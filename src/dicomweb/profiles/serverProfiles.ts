@@ -42,6 +42,17 @@ export interface ServerCapabilities {
    * filtered on the client (clientMatch.ts).
    */
   decodesQueryValues: boolean;
+  /**
+   * May have data partitions (the Azure DICOM service's "Enable data partitions", and the local
+   * server's `--partitions`): whether this service has them on is asked with `GET /partitions`
+   * (400 when off; ../partitions.ts).
+   */
+  dataPartitions: boolean;
+  /**
+   * Serves the Azure DICOM service's `/extendedquerytags` and `/operations/{id}` (Azure and
+   * the local server, its emulator).
+   */
+  extendedQueryTags: boolean;
 }
 
 export interface ServerProfile {
@@ -61,6 +72,8 @@ const GENERIC: ServerCapabilities = {
   deleteMethod: 'dicomweb',
   reliableStowFailures: false,
   decodesQueryValues: true,
+  dataPartitions: false,
+  extendedQueryTags: false,
 };
 
 export const PROFILES: Record<ServerKind, ServerProfile> = {
@@ -76,6 +89,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       fuzzyMatching: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   google: {
@@ -112,6 +127,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       thumbnail: true,
       maxLimit: 200,
       reliableStowFailures: true,
+      dataPartitions: true,
+      extendedQueryTags: true,
     },
   },
   generic: { kind: 'generic', label: 'DICOMweb server', capabilities: GENERIC },

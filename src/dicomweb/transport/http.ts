@@ -121,7 +121,8 @@ export interface ResolvedLimits {
 export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
 
 export interface HttpRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  /** PATCH: Azure's `PATCH /extendedquerytags/{tag}` (never retried: not idempotent). */
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   url: string;
   headers?: Record<string, string>;
   /** A streamed body is sent once: requests with one are never retried. */

@@ -15,6 +15,8 @@ export enum ContextValue {
   LoadMore = 'dicomweb:loadMore',
   Error = 'dicomweb:error',
   Info = 'dicomweb:info',
+  ExtendedQueryTags = 'dicomweb:extendedQueryTags',
+  ExtendedQueryTag = 'dicomweb:extendedQueryTag',
 }
 
 /** What every node may need: the connection's client, settings, and a way to redraw. */
@@ -25,6 +27,12 @@ export interface TreeContext {
   changed(node?: DicomWebNode): void;
   workspaceState: vscode.Memento;
   log: vscode.LogOutputChannel;
+  /** Adds to a row's tooltip on hover: the thumbnail (src/thumbnailsHost/tooltip.ts). */
+  decorateTooltip?(
+    tooltip: vscode.MarkdownString,
+    node: DicomWebNode,
+    token: vscode.CancellationToken,
+  ): Promise<void>;
 }
 
 /** The DICOMweb level a resource row stands for (PS3.18 §10.4.1: study, series, instance). */
@@ -45,6 +53,11 @@ export interface UploadDestination {
   readonly studyInstanceUid?: string;
   /** How the progress and the report name it: "Local", "Local / Test^Shapes". */
   readonly name: string;
+  /**
+   * Set when the destination is still to be chosen (a server with data partitions: which
+   * partition, or a new one); undefined from it when the person dismissed the question.
+   */
+  readonly choose?: () => Promise<UploadDestination | undefined>;
 }
 
 export abstract class DicomWebNode {

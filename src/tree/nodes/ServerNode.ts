@@ -4,27 +4,31 @@ import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
 import { redactUrl } from '../../dicomweb/transport/errors';
-import { describeFilter, filterToMatch, isEmptyFilter, type StudyFilter } from '../filter';
+import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
-import { STUDY_FIELDS } from '../models/study';
 import {
   ContextValue,
   PagedNode,
+  type DicomWebNode,
   type ServerHandle,
   type TreeContext,
   type UploadDestination,
 } from './DicomWebNode';
-import { InstanceNode } from './InstanceNode';
+import { ExtendedQueryTagsNode } from './ExtendedQueryTagsNode';
+import { ServerPartitions } from './PartitionNode';
 import { escape } from './markdown';
 import type { ResourceNode } from './resourceNode';
-import { SeriesNode } from './SeriesNode';
-import { StudyNode } from './StudyNode';
+import type { StudyNode } from './StudyNode';
+import { placeFound, studiesPage } from './studyRows';
 
 /** A configured connection; its children are the studies QIDO finds, a page at a time. */
 export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   readonly id: string;
   readonly parent = undefined;
   private detected = false;
+  /** The service's data partitions, when it has them on: then they are this row's children. */
+  readonly partitions: ServerPartitions;
+  private tagsNode: ExtendedQueryTagsNode | undefined;
 
   constructor(
     context: TreeContext,
@@ -34,6 +38,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
   ) {
     super(context);
     this.id = `server/${connection.id}`;
+    this.partitions = new ServerPartitions(context, this);
   }
 
   get client(): DicomWebClient {
@@ -55,7 +60,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
 
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */
   override uploadDestination(): UploadDestination {
-    return { node: this, server: this, name: this.connection.name };
+    const destination = { node: this, server: this, name: this.connection.name };
+    // With partitions on, which one (or a new one) is asked at upload time.
+    return { ...destination, choose: () => this.partitions.pickDestination(destination) };
   }
 
   /**
@@ -67,11 +74,41 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const note = isEmptyFilter(this.filter)
       ? 'Found by UID: not on the pages loaded so far, so it is shown here, above them.'
       : `Found by UID: not on the pages loaded so far, or outside this server's filter (${describeFilter(this.filter)}), so it is shown here, above them.`;
-    const study = await this.adopt(new StudyNode(this.context, this, found.study), note);
-    if (!found.series) return study;
-    const series = await study.adopt(new SeriesNode(this.context, study, found.series), note);
-    if (!found.instance) return series;
-    return series.adopt(new InstanceNode(series, found.instance), note);
+    return placeFound(this.context, this, found, note);
+  }
+
+  /**
+   * The partitions when the service has them on (PartitionNode.ts), else the studies; after an
+   * "Extended Query Tags" row when the profile serves them (Azure, the local server: gated on
+   * the profile, never on the URL) and the server has tags. Tags belong to the whole service,
+   * not to a partition, so the row stays here. Asked only once the rows listed: a refused
+   * credential is reported once, by the rows' error row. The first tag is added from the
+   * connection's menu.
+   */
+  override async getChildren(): Promise<DicomWebNode[]> {
+    const partitions = await this.partitions.rows();
+    const rows = partitions ?? (await super.getChildren());
+    const listed = partitions !== undefined || this.loaded !== undefined;
+    if (!listed || !this.client.serverProfile.capabilities.extendedQueryTags) return rows;
+    this.tagsNode ??= new ExtendedQueryTagsNode(this.context, this);
+    return (await this.tagsNode.hasTags()) ? [this.tagsNode, ...rows] : rows;
+  }
+
+  /** The "Extended Query Tags" row, once the connection has been expanded. */
+  get extendedQueryTagsNode(): ExtendedQueryTagsNode | undefined {
+    return this.tagsNode;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.partitions.reset();
+    this.tagsNode?.reset();
+  }
+
+  /** Lists the extended query tags again (after an add or delete), keeping the studies. */
+  tagsChanged(): void {
+    this.tagsNode?.reset();
+    this.context.changed(this);
   }
 
   protected buildTreeItem(): vscode.TreeItem {
@@ -85,7 +122,9 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
     const filtered = !isEmptyFilter(this.filter);
     const workspace = isFromWorkspace(this.connection);
     const url = redactUrl(this.connection.url);
-    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}`;
+    // Menus offer "Add Extended Query Tag…" where the profile serves them (Azure, local).
+    const tags = PROFILES[this.connection.kind ?? 'generic'].capabilities.extendedQueryTags;
+    item.contextValue = `${ContextValue.Server}${filtered ? ' filtered' : ''}${workspace ? ' workspace' : ''}${this.partitions.enabled ? ' partitioned' : ''}${tags ? ' extendedQueryTags' : ''}`;
     // A connection from the workspace's settings is marked (issue 10, finding 4b).
     item.iconPath = new vscode.ThemeIcon(
       filtered ? 'filter' : workspace ? 'workspace-untrusted' : 'server-environment',
@@ -113,19 +152,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
       this.detected = true;
       await client.detectProfile().catch(() => undefined);
     }
-    const page = await client.searchPage(
-      'studies',
-      {},
-      { match: filterToMatch(this.filter), includeField: STUDY_FIELDS },
-      offset,
-      limit,
-    );
-    return {
-      items: page.items.map((dataset) => new StudyNode(this.context, this, dataset)),
-      hasMore: page.hasMore,
-      warnings: page.warnings,
-      received: page.scanned ?? page.items.length,
-    };
+    return studiesPage(this.context, this, client, this.filter, { offset, limit });
   }
 
   protected get owner(): ServerConnection {
