@@ -292,6 +292,35 @@ describe('local server: /rendered parameters', () => {
   });
 });
 
+describe('local server: /rendered in a data partition', () => {
+  it('renders an instance stored in a partition at its partition URL, and not in another', async () => {
+    const sample = catalog.files.ctSmall;
+    const server = await startTestServer({ dir: tempDir('rendered-partitions'), partitions: true });
+    servers.push(server);
+    for (const [name, file] of [
+      ['site-a', sample.path],
+      ['site-b', catalog.files.mrSmall.path],
+    ]) {
+      const stored = await rawRequest(
+        server,
+        'POST',
+        `/v2/partitions/${name}/studies`,
+        { 'content-type': 'application/dicom', accept: 'application/dicom+json' },
+        readFileSync(file!),
+      );
+      assert.equal(stored.status, 200, stored.text);
+    }
+    const path = pathOf(sample.path).replace(/^\/v2/, '');
+    const here = await rawRequest(server, 'GET', `/v2/partitions/site-a${path}/rendered`, {
+      accept: 'image/png',
+    });
+    assert.equal(here.status, 200, here.text);
+    assertSamePixels(here.body, await previewPixels(sample.path, 1), 'in site-a');
+    const elsewhere = await rawRequest(server, 'GET', `/v2/partitions/site-b${path}/thumbnail`);
+    assert.equal(elsewhere.status, 404, elsewhere.text);
+  });
+});
+
 describe('local server: /rendered errors and limits', () => {
   it('answers 400 for bad parameters, 406 for an Accept it cannot render, 404 for what is not there', async () => {
     const sample = catalog.files.ctSmall;
