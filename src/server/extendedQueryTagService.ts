@@ -35,6 +35,7 @@ import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
 import { OperationRegistry, isEnded, type Operation } from './operations';
 import type { FieldSpec } from './catalog';
+import type { PartitionSet } from './partitions';
 import type { Log, Storage } from './storage';
 
 const STATE_FILE = 'extended-query-tags.json';
@@ -66,6 +67,8 @@ export class ExtendedQueryTagService {
   private readonly maxErrorsPerTag: number;
   private saving: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The data partitions, when on: tags are the service's, indexed in every partition. */
+  private partitions: PartitionSet | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -113,6 +116,17 @@ export class ExtendedQueryTagService {
     this.publishFields();
   }
 
+  /** With data partitions on, the tags index and match in every partition (Azure: one list). */
+  attachPartitions(partitions: PartitionSet | undefined): void {
+    this.partitions = partitions;
+    this.publishFields();
+  }
+
+  /** The storages open now: the served folder's, and each opened partition's. */
+  private openStorages(): Storage[] {
+    return this.partitions ? this.partitions.openedStorages() : [this.storage];
+  }
+
   /** Starts again the reindex operations that were running when the server stopped. */
   resume(): void {
     for (const operation of this.operations.all()) {
@@ -136,9 +150,11 @@ export class ExtendedQueryTagService {
 
   /** New stores index the tags being added and the ready ones at once. */
   private publishFields(): void {
-    this.storage.extendedFields = [...this.tags.values()]
+    const fields = [...this.tags.values()]
       .filter((tag) => tag.status !== 'Deleting')
       .map((tag) => fieldOf(tag));
+    this.storage.extendedFields = fields;
+    for (const storage of this.openStorages()) storage.extendedFields = fields;
   }
 
   get(pathTag: string): ExtendedTag {
@@ -177,16 +193,18 @@ export class ExtendedQueryTagService {
     tag.status = 'Deleting';
     this.publishFields();
     for (const run of this.running.values()) run.paths.delete(pathTag);
-    const catalog = this.storage.catalog;
-    for (const study of catalog.studies.values()) {
-      delete study.attrs[pathTag];
-      for (const series of study.series.values()) {
-        delete series.attrs[pathTag];
-        for (const instance of series.instances.values()) delete instance.attrs[pathTag];
+    for (const storage of this.openStorages()) {
+      const catalog = storage.catalog;
+      for (const study of catalog.studies.values()) {
+        delete study.attrs[pathTag];
+        for (const series of study.series.values()) {
+          delete series.attrs[pathTag];
+          for (const instance of series.instances.values()) delete instance.attrs[pathTag];
+        }
       }
+      catalog.version++;
+      storage.scheduleSave();
     }
-    catalog.version++;
-    this.storage.scheduleSave();
     this.tags.delete(pathTag);
     await this.save();
   }
@@ -241,13 +259,16 @@ export class ExtendedQueryTagService {
         tag.errors = [];
       }
     }
-    const instances = [...this.storage.catalog.instancesByUid.values()];
+    const storages = this.partitions ? await this.partitions.openAll() : [this.storage];
+    const instances = storages.flatMap((storage) =>
+      [...storage.catalog.instancesByUid.values()].map((node) => ({ storage, node })),
+    );
     let next = 0;
     let done = 0;
     const worker = async (): Promise<void> => {
       while (next < instances.length && run.paths.size > 0 && !this.closed) {
-        const node = instances[next++]!;
-        await this.reindexInstance(node, run);
+        const { storage, node } = instances[next++]!;
+        await this.reindexInstance(storage, node, run);
         done++;
         const percent = Math.floor((done * 100) / instances.length);
         if (percent !== operation.percentComplete)
@@ -271,18 +292,24 @@ export class ExtendedQueryTagService {
       tag.status = 'Ready';
       if (tag.errorCount > 0) tag.queryStatus = 'Disabled';
     }
-    this.storage.catalog.version++;
-    this.storage.scheduleSave();
+    for (const storage of this.openStorages()) {
+      storage.catalog.version++;
+      storage.scheduleSave();
+    }
     this.publishFields();
     this.operations.update(operation, { status: 'succeeded', percentComplete: 100 });
   }
 
-  private async reindexInstance(node: InstanceNode, run: RunningReindex): Promise<void> {
-    const catalog = this.storage.catalog;
+  private async reindexInstance(
+    storage: Storage,
+    node: InstanceNode,
+    run: RunningReindex,
+  ): Promise<void> {
+    const catalog = storage.catalog;
     if (catalog.instancesByUid.get(node.uid) !== node) return;
     let header;
     try {
-      header = await readInstanceHeader(storedFile(this.storage.dir, node.file));
+      header = await readInstanceHeader(storedFile(storage.dir, node.file));
     } catch (error) {
       // Deleted or replaced meanwhile: nothing to index.
       if (catalog.instancesByUid.get(node.uid) !== node) return;

@@ -110,7 +110,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const extendedTags = new ExtendedQueryTagService(storage, log, options.extendedQueryTags);
   await extendedTags.load();
   const opened = await storage.open({ scan: options.scanOnStart !== false });
-  extendedTags.resume();
   log(
     `index: ${storage.catalog.instanceCount} instance(s)${opened.loadedIndex ? '' : ' (rebuilt from the files)'} in ${Date.now() - started} ms`,
   );
@@ -132,6 +131,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // (DataPartitionsFeatureCannotBeDisabledException); here their folders are kept, unserved.
   if (!partitions && existsSync(join(dir, PARTITIONS_DIR)))
     log(`partitions are off: the partitions kept in ${PARTITIONS_DIR} are not served`);
+  // Resumed once the partitions are known: a reindex walks every partition.
+  extendedTags.attachPartitions(partitions);
+  extendedTags.resume();
   return listen(options, {
     storage,
     dir,

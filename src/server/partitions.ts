@@ -109,6 +109,8 @@ export interface PartitionSetOptions {
 export class PartitionSet {
   private readonly records = new Map<string, PartitionRecord>();
   private readonly opened = new Map<string, Promise<OpenPartition>>();
+  /** The Storage of every partition opened so far, Microsoft.Default's included. */
+  private readonly openStores = new Set<Storage>();
   /** Creation in progress, so two STOWs to a new name create it once. */
   private creating: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -129,6 +131,7 @@ export class PartitionSet {
       await set.writeRegistry();
     }
     const defaultRecord = set.records.get(DEFAULT_PARTITION.toLowerCase())!;
+    set.openStores.add(options.defaultStorage);
     set.opened.set(
       defaultRecord.partitionName.toLowerCase(),
       Promise.resolve({
@@ -169,6 +172,23 @@ export class PartitionSet {
       opening.catch(() => this.opened.delete(key));
     }
     return opening;
+  }
+
+  /** The Storage of every partition opened so far (extended query tags publish to each). */
+  openedStorages(): Storage[] {
+    return [...this.openStores];
+  }
+
+  /**
+   * Every partition opened: extended query tags are the whole service's (Azure keeps one list
+   * for all partitions), so a reindex walks each partition's instances.
+   */
+  async openAll(): Promise<Storage[]> {
+    const records = [...this.records.values()];
+    const open = await Promise.all(
+      records.map((record) => this.resolve(record.partitionName, false)),
+    );
+    return open.map((partition) => partition.storage);
   }
 
   /** Stops every partition's watcher and persists its index (not Microsoft.Default's). */
@@ -220,7 +240,10 @@ export class PartitionSet {
       log: (line) => log(`[${record.partitionName}] ${line}`),
       saveDelayMs: this.options.indexSaveDelayMs,
     });
+    // The service's extended query tags are indexed in every partition, from its first scan.
+    storage.extendedFields = this.options.defaultStorage.extendedFields;
     await storage.open({ scan: this.options.scanOnStart });
+    this.openStores.add(storage);
     if (this.options.watch) storage.watch();
     if (this.closed) {
       await storage.close();
