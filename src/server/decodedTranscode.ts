@@ -19,6 +19,7 @@
  *   (0002,0000) recomputed (PS3.10 §7.1).
  */
 import type * as dicomParser from 'dicom-parser';
+import { setImmediate } from 'node:timers/promises';
 import { readDataSet } from '../dicom/part10';
 import { encodeDataSet, LONG_LENGTH_VRS, pixelDataElementHeader } from '../dicom/part10Writer';
 import { ParserTag, Tag } from '../dicom/tags';
@@ -181,8 +182,11 @@ export async function decodeToExplicitVrLittleEndian(
       `its decoded Pixel Data would be ${decodedSize} bytes; the local server converts up to ${maxBytes}`,
     );
   const frames: DecodedFrame[] = [];
-  for (let n = 1; n <= info.numberOfFrames; n++)
+  for (let n = 1; n <= info.numberOfFrames; n++) {
     frames.push(await decodeStoredFrame(dataSet, info, n, deps));
+    // Each decode is synchronous work: between frames the loop answers other requests.
+    await setImmediate();
+  }
   const pixels = nativeBytes(frames, info.bitsAllocated);
   const padded = pixels.length % 2 ? Buffer.concat([pixels, new Uint8Array(1)]) : pixels;
   const groupLength = dataSet.elements[ParserTag.FileMetaInformationGroupLength];

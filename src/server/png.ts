@@ -5,7 +5,10 @@
  * chunks of length, type, data and CRC-32; IHDR says the geometry, IDAT holds the zlib
  * stream of the filtered scanlines, IEND closes it. Nothing here needs a package.
  */
-import { deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, deflateSync } from 'node:zlib';
+
+const deflateAsync = promisify(deflate);
 
 /** PNG signature (PNG §5.2). */
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -48,11 +51,8 @@ export interface Image8 {
   data: Uint8Array;
 }
 
-/**
- * Encodes an 8-bit grey or RGB image. Every scanline gets filter type 2 "Up" (PNG §9.2),
- * which costs one subtraction a byte and shrinks smooth medical images well; zlib level 6.
- */
-export function encodePng(image: Image8): Buffer {
+/** IHDR and the filtered scanlines (what is deflated into IDAT) of an image. */
+function prepare(image: Image8): { header: Buffer; filtered: Buffer } {
   const { width, height, channels, data } = image;
   const stride = width * channels;
   if (data.length < stride * height)
@@ -76,10 +76,30 @@ export function encodePng(image: Image8): Buffer {
   header[8] = 8; // bit depth
   header[9] = COLOR_TYPE[channels];
   // compression 0 (deflate), filter method 0, interlace 0: already zero.
+  return { header, filtered };
+}
+
+function assemble(header: Buffer, compressed: Uint8Array): Buffer {
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(filtered, { level: 6 })),
+    chunk('IDAT', compressed),
     chunk('IEND', new Uint8Array(0)),
   ]);
+}
+
+/**
+ * Encodes an 8-bit grey or RGB image. Every scanline but the first gets filter type 2 "Up"
+ * (PNG §9.2), which costs one subtraction a byte and shrinks smooth medical images well;
+ * zlib level 6.
+ */
+export function encodePng(image: Image8): Buffer {
+  const { header, filtered } = prepare(image);
+  return assemble(header, deflateSync(filtered, { level: 6 }));
+}
+
+/** {@link encodePng} with the deflate on libuv's thread pool: the server's loop stays free. */
+export async function encodePngAsync(image: Image8): Promise<Buffer> {
+  const { header, filtered } = prepare(image);
+  return assemble(header, await deflateAsync(filtered, { level: 6 }));
 }

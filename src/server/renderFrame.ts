@@ -8,6 +8,7 @@
  * preview's pixels, then scaled to the viewport (PS3.18 §8.3.5.1.3) and encoded.
  */
 import type * as dicomParser from 'dicom-parser';
+import { setImmediate } from 'node:timers/promises';
 import { checkPixelBudget, PixelBudgetError } from '../imaging/decode/budget';
 import type { DecoderDeps } from '../imaging/decode/decodeFrame';
 import { initialWindow, isColor, renderToRgba } from '../imaging/render/pipeline';
@@ -74,6 +75,8 @@ export async function renderStoredFrame(
   try {
     checkPixelBudget(info);
     frame = await decodeStoredFrame(dataSet, info, options.frame, deps);
+    // Decoding was synchronous work: let the loop answer others before the pipeline runs.
+    await setImmediate();
   } catch (error) {
     if (error instanceof PixelBudgetError) throw new RenderError(error.message, 'too-large');
     // DecodeError (no decoder, corrupt data) and the slicer's errors (a short Pixel Data).

@@ -18,6 +18,7 @@
  * Nothing is cached: every answer is decoded from the stored file.
  */
 import type { ServerResponse } from 'node:http';
+import { setImmediate } from 'node:timers/promises';
 import { readDataSet } from '../dicom/part10';
 import type { InstanceNode } from './catalog';
 import { forgetJpegEncoder, loadJpegEncoder, serverDecoderDeps } from './codecLoader';
@@ -25,7 +26,7 @@ import { PIXEL_DATA_TAG, frameGeometry, readInstanceBytes, readInstanceHeader } 
 import { HttpError, parseAccept, parseQuery } from './httpUtil';
 import { storedFile } from './jail';
 import { decodeGate } from './decodeGate';
-import { encodePng, type Image8 } from './png';
+import { encodePngAsync, type Image8 } from './png';
 import {
   fitInto,
   renderInfo,
@@ -280,11 +281,14 @@ async function renderBody(
     if (error instanceof RenderError) throw new HttpError(statusOf(error), error.message);
     throw error;
   }
+  // Each stage is synchronous work: between them the loop answers other requests.
+  await setImmediate();
   if (request.viewport) {
     const size = fitInto(image.width, image.height, request.viewport);
     image = scaleImage(image, size.width, size.height);
+    await setImmediate();
   }
-  return request.type === 'image/png' ? encodePng(image) : encodeJpeg(image, request.quality);
+  return request.type === 'image/png' ? encodePngAsync(image) : encodeJpeg(image, request.quality);
 }
 
 /** Renders one frame of one stored instance and writes the answer. */
