@@ -93,6 +93,10 @@ const CODECS = {
   '@cornerstonejs/codec-libjpeg-turbo-8bit/dist': [
     'libjpegturbowasm_decode.js',
     'libjpegturbowasm_decode.wasm',
+    // The full build (decoder and JPEGEncoder): the local server's JPEG `/rendered`
+    // (src/server/codecLoader.ts JPEG_ENCODER_FILES).
+    'libjpegturbowasm.js',
+    'libjpegturbowasm.wasm',
   ],
   '@cornerstonejs/codec-charls/dist': ['charlswasm_decode.js', 'charlswasm_decode.wasm'],
   '@cornerstonejs/codec-openjpeg/dist': ['openjpegwasm_decode.js', 'openjpegwasm_decode.wasm'],

@@ -91,6 +91,7 @@ export const Tag = {
   RedPaletteColorLookupTableData: '00281201',
   GreenPaletteColorLookupTableData: '00281202',
   BluePaletteColorLookupTableData: '00281203',
+  LossyImageCompression: '00282110',
   RequestedProcedureCodeSequence: '00321064',
   PerformedProcedureStepStartDate: '00400244',
   PerformedProcedureStepStartTime: '00400245',

@@ -27,6 +27,7 @@ import {
 import { watchBody, type ServerLimits } from './limits';
 import { scopeToPartition, type PartitionSet } from './partitions';
 import { answer, parseSearch, runSearch } from './qido';
+import { retrieveRendered, type RenderedTarget } from './rendered';
 import { handleStow } from './stow';
 import { isAcceptableUid, type Log, type Storage } from './storage';
 import { retrieveBulkData, retrieveFrames, retrieveInstances, retrieveMetadata } from './wado';
@@ -272,6 +273,21 @@ class Exchange {
       limits.maxTranscodeBytes,
     );
   }
+
+  /** `…/rendered`, `…/thumbnail` (PS3.18 §10.4.1.1.3-4): rendered.ts. */
+  rendered(target: RenderedTarget, what: string): Promise<void> {
+    this.allow(['GET']);
+    if (!target.nodes.length) return notFound(what);
+    const { dir, limits } = this.context;
+    return retrieveRendered(
+      this.res,
+      dir,
+      target,
+      this.search,
+      this.req.headers.accept,
+      limits.maxTranscodeBytes,
+    );
+  }
 }
 
 function notFound(what: string): never {
@@ -333,6 +349,11 @@ async function routeStudy(exchange: Exchange, seg: string[], studyUid: string): 
     return exchange.retrieve(nodes, false);
   }
   if (level2 === 'metadata' && series === undefined) return exchange.metadata(studyUid);
+  if (level2 === 'thumbnail' && series === undefined) {
+    const nodes = exchange.context.storage.catalog.resolve(studyUid);
+    const target = { nodes, thumbnail: true, representative: true };
+    return exchange.rendered(target, `study ${studyUid}`);
+  }
   if (level2 === 'instances' && series === undefined)
     return exchange.qido('instance', { studyUid });
   if (level2 !== 'series') return unknownResource(seg);
@@ -357,6 +378,11 @@ async function routeSeries(
   }
   if (level3 === 'metadata' && instance === undefined)
     return exchange.metadata(studyUid, seriesUid);
+  if (level3 === 'thumbnail' && instance === undefined) {
+    const nodes = exchange.context.storage.catalog.resolve(studyUid, seriesUid);
+    const target = { nodes, thumbnail: true, representative: true };
+    return exchange.rendered(target, `series ${seriesUid} of study ${studyUid}`);
+  }
   if (level3 !== 'instances') return unknownResource(seg);
   if (instance === undefined) return exchange.qido('instance', { studyUid, seriesUid });
   return routeInstance(exchange, seg, studyUid, seriesUid, uid(instance, 'SOPInstanceUID'));
@@ -383,6 +409,15 @@ async function routeInstance(
   }
   if (level4 === 'metadata' && rest.length === 0)
     return exchange.metadata(studyUid, seriesUid, sopUid);
+  if ((level4 === 'rendered' || level4 === 'thumbnail') && rest.length === 0) {
+    const target = { nodes, thumbnail: level4 === 'thumbnail', representative: false };
+    return exchange.rendered(target, `instance ${sopUid}`);
+  }
+  if (level4 === 'frames' && rest.length === 2 && /^(rendered|thumbnail)$/.test(rest[1]!)) {
+    const thumbnail = rest[1] === 'thumbnail';
+    const target = { nodes, frameText: rest[0]!, thumbnail, representative: false };
+    return exchange.rendered(target, `instance ${sopUid}`);
+  }
   if (level4 === 'frames' && rest.length === 1) {
     exchange.allow(['GET']);
     if (!nodes.length) return notFound(`instance ${sopUid}`);
@@ -402,6 +437,6 @@ async function routeInstance(
   }
   return unknownResource(
     seg,
-    ' (rendered, thumbnail and other Azure extras are not offered locally)',
+    ' (study and series /rendered are not offered locally; /thumbnail is)',
   );
 }

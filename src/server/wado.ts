@@ -59,6 +59,15 @@ import {
   type AcceptRange,
 } from './httpUtil';
 import { Tag } from '../dicom/tags';
+import { serverDecoderDeps } from './codecLoader';
+import { decodeGate } from './decodeGate';
+import {
+  decodeStoredFrame,
+  decodeToExplicitVrLittleEndian,
+  isDecodableTransferSyntax,
+  nativeBytes,
+} from './decodedTranscode';
+import { imageInfoFromDataSet } from '../preview/imageInfo';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 
@@ -117,19 +126,40 @@ function instanceEncoding(
   if (asked === '*' || wanted === node.transferSyntaxUid) return 'stored';
   if (
     wanted === ELE &&
-    CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) &&
+    (CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) ||
+      isDecodableTransferSyntax(node.transferSyntaxUid)) &&
     node.size <= maxTranscodeBytes
   )
     return 'converted';
   return undefined;
 }
 
-/** The file of one instance in Explicit VR Little Endian, converted in memory. */
-async function convertedInstance(dir: string, node: InstanceNode): Promise<Uint8Array> {
+/**
+ * The file of one instance in Explicit VR Little Endian, converted in memory: byte by byte
+ * from Implicit VR or Big Endian (src/dicom/transcode.ts), decoded from a compressed syntax
+ * (decodedTranscode.ts; the answer is at most `maxBytes` too). A compressed instance that
+ * cannot be decoded is 406, as the Azure DICOM service answers a failed transcoding
+ * (dicom-server: TranscodingException → 406 Not Acceptable).
+ */
+async function convertedInstance(
+  dir: string,
+  node: InstanceNode,
+  maxBytes = Infinity,
+): Promise<Uint8Array> {
   const bytes = await readInstanceBytes(storedFile(dir, node.file));
   try {
+    if (isEncapsulatedTransferSyntax(node.transferSyntaxUid))
+      return await decodeGate.run(() =>
+        decodeToExplicitVrLittleEndian(bytes, serverDecoderDeps(), maxBytes),
+      );
     return toExplicitVrLittleEndian(bytes);
   } catch (error) {
+    if (error instanceof HttpError) throw error; // 503 of the decode gate
+    if (isEncapsulatedTransferSyntax(node.transferSyntaxUid) && error instanceof Error)
+      throw new HttpError(
+        406,
+        `instance ${node.uid} (stored ${transferSyntaxName(node.transferSyntaxUid)}, ${node.transferSyntaxUid}) could not be decoded to Explicit VR Little Endian: ${error.message}; ask for it as stored with Accept: multipart/related; type="application/dicom"; transfer-syntax=${node.transferSyntaxUid}`,
+      );
     if (!(error instanceof TranscodeError)) throw error;
     throw new HttpError(
       500,
@@ -156,13 +186,19 @@ export async function retrieveInstances(
     const encodings = nodes.map((node) => instanceEncoding(node, asked, maxTranscodeBytes));
     if (encodings.some((e) => !e)) continue;
     if (range.mediaType === 'application/dicom' && singleInstance) {
-      await sendSingleInstance(res, dir, nodes[0]!, encodings[0]!);
+      await sendSingleInstance(res, dir, nodes[0]!, encodings[0]!, maxTranscodeBytes);
       return;
     }
     if (!isMultipartRange(range)) continue;
     const inner = innerTypeOfRange(range);
     if (inner && inner !== 'application/dicom' && inner !== '*/*') continue;
-    await sendInstancesMultipart(res, dir, nodes, encodings as InstanceEncoding[]);
+    await sendInstancesMultipart(
+      res,
+      dir,
+      nodes,
+      encodings as InstanceEncoding[],
+      maxTranscodeBytes,
+    );
     return;
   }
   throw new HttpError(406, notAcceptableInstances(nodes, accept, maxTranscodeBytes));
@@ -178,11 +214,13 @@ function notAcceptableInstances(
   const names = stored.map((uid) => `${transferSyntaxName(uid)} (${uid})`).join(', ');
   const tooLarge = nodes.find(
     (node) =>
-      CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) && node.size > maxTranscodeBytes,
+      (CONVERTIBLE_TO_EXPLICIT_LE.has(node.transferSyntaxUid) ||
+        isDecodableTransferSyntax(node.transferSyntaxUid)) &&
+      node.size > maxTranscodeBytes,
   );
   const why = tooLarge
     ? `instance ${tooLarge.uid} (${tooLarge.size} bytes) is over the ${maxTranscodeBytes}-byte limit of conversion`
-    : 'the local server converts only Implicit VR and Big Endian instances to Explicit VR Little Endian; it cannot decode compressed ones';
+    : 'the local server converts Implicit VR, Big Endian and the compressed syntaxes its decoders read (RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K) to Explicit VR Little Endian, not this one';
   const how =
     stored.length === 1
       ? `Accept: multipart/related; type="application/dicom"; transfer-syntax=${stored[0]}`
@@ -195,9 +233,10 @@ async function sendSingleInstance(
   dir: string,
   node: InstanceNode,
   encoding: InstanceEncoding,
+  maxBytes = Infinity,
 ): Promise<void> {
   if (encoding === 'converted') {
-    const bytes = await convertedInstance(dir, node);
+    const bytes = await convertedInstance(dir, node, maxBytes);
     res.writeHead(200, {
       'content-type': `application/dicom; transfer-syntax=${ELE}`,
       'content-length': bytes.byteLength,
@@ -225,6 +264,7 @@ async function sendInstancesMultipart(
   dir: string,
   nodes: InstanceNode[],
   encodings: InstanceEncoding[],
+  maxBytes = Infinity,
 ): Promise<void> {
   const boundary = newBoundary();
   const types = nodes.map(
@@ -236,7 +276,9 @@ async function sendInstancesMultipart(
   // converted is a clear 500, not a cut answer (for a single instance, the usual case).
   const firstConverted = encodings.indexOf('converted');
   const early =
-    firstConverted >= 0 ? await convertedInstance(dir, nodes[firstConverted]!) : undefined;
+    firstConverted >= 0
+      ? await convertedInstance(dir, nodes[firstConverted]!, maxBytes)
+      : undefined;
   res.writeHead(200, {
     'content-type': multipartContentType(boundary),
     ...(anyConverted
@@ -250,7 +292,7 @@ async function sendInstancesMultipart(
         }),
   });
   async function* convertedBody(i: number): AsyncGenerator<Uint8Array> {
-    yield i === firstConverted ? early! : await convertedInstance(dir, nodes[i]!);
+    yield i === firstConverted ? early! : await convertedInstance(dir, nodes[i]!, maxBytes);
   }
   const parts = nodes.map((node, i): MultipartWriterPart =>
     encodings[i] === 'converted'
@@ -333,8 +375,11 @@ function frameSyntaxOfRange(range: AcceptRange): string {
 }
 
 interface FrameChoice {
-  /** The `*` or asked syntax: 'stored' keeps the encoding, 'ele' gives native little endian. */
-  mode: 'stored' | 'ele';
+  /**
+   * The `*` or asked syntax: 'stored' keeps the encoding, 'ele' gives native little endian,
+   * 'decoded' decodes a compressed frame to native little endian (decodedTranscode.ts).
+   */
+  mode: 'stored' | 'ele' | 'decoded';
   multipart: boolean;
 }
 
@@ -347,6 +392,7 @@ function chooseFrameEncoding(
     NATIVE_TRANSFER_SYNTAXES.has(stored) ||
     stored === TransferSyntax.DeflatedExplicitVRLittleEndian;
   const storedType = frameMediaType(stored);
+  const decodable = isDecodableTransferSyntax(stored);
   for (const range of parseDicomAccept(accept)) {
     const asked = frameSyntaxOfRange(range);
     const mode: FrameChoice['mode'] | undefined =
@@ -356,16 +402,18 @@ function chooseFrameEncoding(
           : 'stored'
         : asked === ELE && native
           ? 'ele'
-          : undefined;
+          : asked === ELE && decodable
+            ? 'decoded'
+            : undefined;
     if (!mode) continue;
-    const type = mode === 'ele' ? 'application/octet-stream' : storedType;
+    const type = mode === 'stored' ? storedType : 'application/octet-stream';
     if (isMultipartRange(range)) {
       const inner = innerTypeOfRange(range);
       if (
         !inner ||
         inner === type ||
         inner === '*/*' ||
-        (inner === 'application/octet-stream' && mode === 'ele')
+        (inner === 'application/octet-stream' && mode !== 'stored')
       )
         return { mode, multipart: true };
       // `type="application/octet-stream"; transfer-syntax=*` asks the stored encoding with its own
@@ -386,7 +434,9 @@ function chooseFrameEncoding(
     406,
     native
       ? `frames are stored as ${transferSyntaxName(stored)} (${stored}) and served as native Explicit VR Little Endian: ask Accept: multipart/related; type="application/octet-stream"`
-      : `frames are stored as ${transferSyntaxName(stored)} (${stored}), which the local server cannot decode; ask for them as stored with Accept: multipart/related; type="${storedType}"; transfer-syntax=${stored}`,
+      : decodable
+        ? `frames are stored as ${transferSyntaxName(stored)} (${stored}): ask for them decoded with Accept: multipart/related; type="application/octet-stream", or as stored with Accept: multipart/related; type="${storedType}"; transfer-syntax=${stored}`
+        : `frames are stored as ${transferSyntaxName(stored)} (${stored}), which the local server cannot decode; ask for them as stored with Accept: multipart/related; type="${storedType}"; transfer-syntax=${stored}`,
   );
 }
 
@@ -415,17 +465,20 @@ export async function retrieveFrames(
   }
   const stored = header.transferSyntaxUid;
   const choice = chooseFrameEncoding(accept, stored, frames.length);
-  const source = await openFrames(
-    path,
-    header,
-    frames,
-    geometry.frameBytes,
-    geometry.numberOfFrames,
-    geometry.bitsAllocated,
-  );
+  const source =
+    choice.mode === 'decoded'
+      ? await openDecodedFrames(path, node, frames)
+      : await openFrames(
+          path,
+          header,
+          frames,
+          geometry.frameBytes,
+          geometry.numberOfFrames,
+          geometry.bitsAllocated,
+        );
   try {
     const type =
-      choice.mode === 'ele'
+      choice.mode !== 'stored'
         ? `application/octet-stream; transfer-syntax=${ELE}`
         : `${frameMediaType(stored)}; transfer-syntax=${stored}`;
     await sendBinaryParts(res, source.parts, type, choice.multipart, frames);
@@ -503,6 +556,45 @@ async function openFrames(
       i === 0 ? eager(first) : { length: frameBytes, read: () => read(n) },
     ),
     close: () => handle.close(),
+  };
+}
+
+/**
+ * Compressed frames decoded to native little endian, one at a time as the answer drains; the
+ * first before the answer starts, so a frame the decoders cannot read is a 406 (as Azure
+ * answers a failed transcoding), not a cut answer.
+ */
+async function openDecodedFrames(
+  path: StoredFile,
+  node: InstanceNode,
+  frames: number[],
+): Promise<{ parts: LazyPart[]; close(): Promise<void> }> {
+  const dataSet = await readWholeInstance(path);
+  const notDecoded = (error: unknown): never => {
+    if (error instanceof HttpError) throw error; // 503 of the decode gate
+    throw new HttpError(
+      406,
+      `frames of instance ${node.uid} (stored ${transferSyntaxName(node.transferSyntaxUid)}, ${node.transferSyntaxUid}) could not be decoded: ${(error as Error).message}; ask for them as stored with Accept: multipart/related; type="${frameMediaType(node.transferSyntaxUid)}"; transfer-syntax=${node.transferSyntaxUid}`,
+    );
+  };
+  const deps = serverDecoderDeps();
+  let info;
+  try {
+    info = imageInfoFromDataSet(dataSet);
+  } catch (error) {
+    return notDecoded(error);
+  }
+  const decoded = info;
+  const read = (n: number): Promise<Uint8Array> =>
+    decodeGate.run(async () =>
+      nativeBytes([await decodeStoredFrame(dataSet, decoded, n, deps)], decoded.bitsAllocated),
+    );
+  const first = await read(frames[0]!).catch(notDecoded);
+  return {
+    parts: frames.map((n, i) =>
+      i === 0 ? eager(first) : { length: first.byteLength, read: () => read(n) },
+    ),
+    close: async () => undefined,
   };
 }
 

@@ -66,7 +66,7 @@ export const DIFFERENCES: Record<
     behaviour: {
       singlePartStow: 'stored',
       duplicateStow: 'failed-45070',
-      rendered: false,
+      rendered: true,
       noMatchStatus: 204,
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
@@ -80,7 +80,7 @@ export const DIFFERENCES: Record<
       duplicateStow:
         'Azure conformance statement: a stored SOP Instance UID is refused with 409, FailureReason 45070 (0xB00E).',
       rendered:
-        'The local server does not render images (no codecs server-side); it answers 404 with a reason.',
+        "The local server renders PNG and JPEG (default, quality 100) as the Azure DICOM service does, with the preview's own decoders (src/server/rendered.ts). It differs from Azure in three ways: it also honours PS3.18's viewport and window (Azure documents only quality), it offers /thumbnail (Azure's v2 conformance statement has none), and it accepts several Accept ranges (Azure answers 406 to more than one, RetrieveRenderedService.cs).",
       noMatchStatus: 'Azure conformance statement: a search without match is 204 No Content.',
       deleteMethod: 'Azure: DELETE on the study, series or instance path, 204 or 404.',
       emptyPatientIdStow:

@@ -69,7 +69,18 @@ const RULES: ImportRule[] = [
   },
   {
     from: ['src/server/'],
-    only: ['src/dicom/', 'src/mime/', 'src/imaging/', 'src/server/'],
+    only: [
+      'src/dicom/',
+      'src/mime/',
+      'src/imaging/',
+      'src/server/',
+      // The preview's header reader and frame slicer (no vscode, plain Node): `/rendered` reads
+      // a stored file exactly as the preview reads a local one, so its pixels are the preview's.
+      'src/preview/imageInfo.ts',
+      'src/preview/fileFrames.ts',
+      // The one declaration of jpeg-lossless-decoder-js's class (types only, nothing runs).
+      'webview/preview/jpegLossless.d.ts',
+    ],
     why: "the local server runs in its own process (the extension's fork, the CLI): it shares the wire rooms with the client, not the client",
   },
   {

@@ -135,7 +135,8 @@ export const PROFILES: Record<ServerKind, ServerProfile> = {
       ...GENERIC,
       singlePartStow: true,
       singlePartRetrieve: true,
-      rendered: false,
+      // /rendered and /thumbnail with the preview's decoders (src/server/rendered.ts).
+      thumbnail: true,
       maxLimit: 200,
       reliableStowFailures: true,
       changeFeed: true,

@@ -9,11 +9,16 @@ export interface RgbaImage {
   height: number;
   /** 4 bytes a pixel, row by row. */
   data: Uint8Array;
+  /** IHDR's colour type: 0 grey (expanded to RGBA here), 2 RGB, 6 RGBA. */
+  colorType: number;
 }
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** Decodes a PNG of bit depth 8, colour type 2 (RGB) or 6 (RGBA), no interlace. */
+/**
+ * Decodes a PNG of bit depth 8, colour type 0 (grey: the local server's `/rendered`), 2 (RGB)
+ * or 6 (RGBA), no interlace.
+ */
 export function decodePng(png: Uint8Array): RgbaImage {
   const bytes = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   if (!SIGNATURE.every((value, index) => bytes[index] === value)) throw new Error('not a PNG');
@@ -31,7 +36,7 @@ export function decodePng(png: Uint8Array): RgbaImage {
       const depth = body[8];
       colorType = body[9];
       const interlace = body[12];
-      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0) {
+      if (depth !== 8 || ![0, 2, 6].includes(colorType) || interlace !== 0) {
         throw new Error(
           `unsupported PNG: bit depth ${depth}, colour type ${colorType}, interlace ${interlace}`,
         );
@@ -43,7 +48,7 @@ export function decodePng(png: Uint8Array): RgbaImage {
     }
     offset += 12 + length;
   }
-  const channels = colorType === 6 ? 4 : 3;
+  const channels = colorType === 6 ? 4 : colorType === 0 ? 1 : 3;
   const stride = width * channels;
   const raw = inflateSync(Buffer.concat(idat));
   const out = new Uint8Array(width * height * 4);
@@ -84,14 +89,16 @@ export function decodePng(png: Uint8Array): RgbaImage {
     }
     for (let x = 0; x < width; x++) {
       const target = (y * width + x) * 4;
+      // Grey: the one sample is red, green and blue alike.
+      const step = channels === 1 ? 0 : 1;
       out[target] = row[x * channels];
-      out[target + 1] = row[x * channels + 1];
-      out[target + 2] = row[x * channels + 2];
+      out[target + 1] = row[x * channels + step];
+      out[target + 2] = row[x * channels + 2 * step];
       out[target + 3] = channels === 4 ? row[x * channels + 3] : 255;
     }
     previous = row;
   }
-  return { width, height, data: out };
+  return { width, height, data: out, colorType };
 }
 
 /** [r, g, b] at a pixel of a decoded image. */
