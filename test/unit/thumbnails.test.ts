@@ -17,7 +17,8 @@ import { initialWindow, renderToRgba } from '../../src/imaging/render/pipeline';
 import { LruCache } from '../../src/thumbnails/cache';
 import { MAX_HOST_DECODE_PIXELS, thumbnailPng } from '../../src/thumbnails/hostDecode';
 import { LimiterFullError, MAX_IN_FLIGHT, RequestLimiter } from '../../src/thumbnails/limiter';
-import { crc32, encodePng, isPng } from '../../src/thumbnails/png';
+import { crc32 } from '../../src/imaging/png';
+import { encodePng, isPng } from '../../src/thumbnails/png';
 import { fitWithin, shrinkRgba } from '../../src/thumbnails/scale';
 import { nodeDecoderDeps } from '../support/nodeCodecs';
 import { ensureSampleFiles, type SampleCatalog, type SampleName } from '../support/sampleFiles';
@@ -57,8 +58,13 @@ function readPng(png: Uint8Array): {
   const stride = width * channels;
   const pixels = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
-    assert.equal(raw[y * (stride + 1)], 0, 'filter type 0');
-    pixels.set(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)), y * stride);
+    // The encoder writes filter 0 (None) on the first row and 2 (Up) on the others (PNG §9.2).
+    const filter = raw[y * (stride + 1)];
+    assert.equal(filter, y === 0 ? 0 : 2, `filter type of row ${y}`);
+    for (let x = 0; x < stride; x++) {
+      const byte = raw[y * (stride + 1) + 1 + x]!;
+      pixels[y * stride + x] = filter === 2 ? (byte + pixels[(y - 1) * stride + x]!) & 0xff : byte;
+    }
   }
   return { width, height, channels, pixels };
 }
