@@ -189,7 +189,10 @@ scenario(
         /^3 rows\.$/,
       );
       // The frame: drawn, red inside the triangle (the canvas's own pixels, not a screenshot).
-      const canvas = output.locator('canvas.dicomweb-frame').first();
+      // Both frames are 64×64: the red triangle's canvas is the one its "native" caption follows.
+      const nativeCaption = output.locator('p', { hasText: /^Frame 1 · 64×64 · native/ }).first();
+      await nativeCaption.waitFor({ timeout: 30_000 });
+      const canvas = nativeCaption.locator('xpath=preceding-sibling::canvas[1]');
       const counts = await canvas.evaluate((element) => {
         const c = element as unknown as Canvas;
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -205,10 +208,7 @@ scenario(
       assert.equal(counts.height, 64);
       assert.ok(counts.red > 900, `the triangle is drawn red (${counts.red} red pixels)`);
       assert.equal(counts.other, 0, 'every other pixel is black');
-      assert.match(
-        await output.locator('p', { hasText: 'Frame 1 · 64×64' }).first().innerText(),
-        /^Frame 1 · 64×64 · native/,
-      );
+      assert.match(await nativeCaption.innerText(), /^Frame 1 · 64×64 · native · window /);
       // The JPEG 2000 frame: decoded in the output webview by OpenJPEG's WebAssembly.
       const j2kCaption = output.locator('p', { hasText: 'OpenJPEG' }).first();
       await j2kCaption.waitFor({ timeout: 30_000 });
@@ -216,14 +216,26 @@ scenario(
 
       // A real click on the red triangle's "Show": the tree selects its instance.
       await redRow.locator('button.dicomweb-show').first().click();
-      const selected = page.locator('.part.sidebar .monaco-list-row.selected').first();
+      // The Explorer's own selection (the notebook file) is there first: wait for the instance.
+      const selected = page
+        .locator('.part.sidebar .monaco-list-row.selected', { hasText: /Instance/ })
+        .first();
       await selected.waitFor({ state: 'visible', timeout: 30_000 });
-      assert.match(await selected.innerText(), /Instance/);
       assert.equal(
         await selected.getAttribute('aria-level'),
         '4',
         'server › study › series › instance',
       );
+      // The README's picture: the table's rows and the frame below them, no toast over them
+      // (the find's progress closes once it selected the row).
+      await page
+        .locator('.notifications-toasts .notification-toast')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 15_000 })
+        .catch(() => undefined);
+      await page.mouse.move(800, 500);
+      await page.mouse.wheel(0, 330);
+      await page.waitForTimeout(750);
       await page.mouse.move(5, 890);
       await screenshot(page, 'notebook');
     } finally {
