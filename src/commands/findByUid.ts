@@ -187,6 +187,30 @@ async function searchServers(
   }
 }
 
+/** How long after a reveal a whole-tree redraw may still undo it. */
+const KEEP_REVEALED_MS = 3000;
+
+/**
+ * Reveals and selects `node`, and again if a redraw of the whole tree lands right after and
+ * drops the selection: adding or changing a connection (a detected kind saved, a server
+ * added a moment before) redraws every root, and VS Code then loses a selection made while
+ * that redraw was on its way (seen in CI). The rows survive a redraw (the provider keeps its
+ * nodes), so the same node is revealed again. Not awaited: the command does not wait for a
+ * redraw that may never come.
+ */
+async function revealAndKeep(services: Services, node: ResourceNode): Promise<void> {
+  const options = { select: true, focus: true, expand: true };
+  const watch = services.tree.onDidChangeTreeData((changed) => {
+    if (changed !== undefined) return;
+    setTimeout(() => {
+      if (!services.treeView.selection.includes(node))
+        void Promise.resolve(services.treeView.reveal(node, options)).catch(() => undefined);
+    }, 0);
+  });
+  setTimeout(() => watch.dispose(), KEEP_REVEALED_MS);
+  await services.treeView.reveal(node, options);
+}
+
 /** Reveals and selects the first row found; says what was not found, or where else it is. */
 async function show(services: Services, result: FindByUidResult): Promise<void> {
   const [first, ...others] = result.found;
@@ -195,7 +219,7 @@ async function show(services: Services, result: FindByUidResult): Promise<void> 
     return;
   }
   result.revealed = first.node;
-  await services.treeView.reveal(first.node, { select: true, focus: true, expand: true });
+  await revealAndKeep(services, first.node);
   for (const { warning } of result.found)
     if (warning) void vscode.window.showWarningMessage(warning);
   if (others.length > 0) {

@@ -14,6 +14,8 @@ export interface Behaviour {
   duplicateStow: 'stored-again' | 'failed-45070';
   /** `GET …/rendered` (PNG, JPEG). */
   rendered: boolean;
+  /** `GET …/thumbnail` (PS3.18 §10.4.1.1.4; Supplement 203). */
+  thumbnail: boolean;
   /** The status of a search that matches nothing (the client reads both as empty). */
   noMatchStatus: 200 | 204;
   /** How DELETE reaches the server. */
@@ -38,6 +40,7 @@ export const DIFFERENCES: Record<
       singlePartStow: 'refused-415',
       duplicateStow: 'stored-again',
       rendered: true,
+      thumbnail: false,
       noMatchStatus: 200,
       deleteMethod: 'orthanc-rest',
       emptyPatientIdStow: 'stored',
@@ -51,6 +54,8 @@ export const DIFFERENCES: Record<
       duplicateStow:
         'Orthanc answers a duplicate with 200 and keeps its stored copy (OverwriteInstances=false).',
       rendered: 'Orthanc renders PNG and JPEG with its DCMTK decoders.',
+      thumbnail:
+        "The DICOMweb plugin's documented resources have /rendered and no /thumbnail; the Orthanc profile does not offer it, so thumbnails come from /rendered.",
       noMatchStatus: 'Orthanc answers an empty JSON array.',
       deleteMethod:
         'DICOMweb DELETE is 405 on Orthanc; its REST API deletes (POST /tools/lookup, DELETE /studies/{id}).',
@@ -67,6 +72,7 @@ export const DIFFERENCES: Record<
       singlePartStow: 'stored',
       duplicateStow: 'failed-45070',
       rendered: true,
+      thumbnail: true,
       noMatchStatus: 204,
       deleteMethod: 'dicomweb',
       emptyPatientIdStow: 'stored-with-warning',
@@ -79,6 +85,8 @@ export const DIFFERENCES: Record<
         'The local server follows the Azure DICOM service, which accepts single-part application/dicom (the seed tutorial).',
       duplicateStow:
         'Azure conformance statement: a stored SOP Instance UID is refused with 409, FailureReason 45070 (0xB00E).',
+      thumbnail:
+        'The local server answers /thumbnail at the instance, frame, series and study level (src/server/rendered.ts); Azure documents none.',
       rendered:
         "The local server renders PNG and JPEG (default, quality 100) as the Azure DICOM service does, with the preview's own decoders (src/server/rendered.ts). It differs from Azure in three ways: it also honours PS3.18's viewport and window (Azure documents only quality), it offers /thumbnail (Azure's v2 conformance statement has none), and it accepts several Accept ranges (Azure answers 406 to more than one, RetrieveRenderedService.cs).",
       noMatchStatus: 'Azure conformance statement: a search without match is 204 No Content.',
