@@ -187,31 +187,6 @@ async function searchServers(
   }
 }
 
-/** When, after a reveal, the selection is looked at again (a redraw may have dropped it). */
-const RECHECK_AFTER_MS = [300, 1000, 2000, 3500];
-
-/**
- * Reveals and selects `node`, and again if a redraw of the whole tree dropped that selection
- * soon after: adding or removing a connection (or saving a detected kind) redraws every root,
- * and a redraw the workbench finishes after the reveal loses the selection (seen in CI, a
- * server added or removed just before). The rows survive a redraw (the provider keeps its
- * nodes), so the same node is revealed again, unless the person has selected something else
- * meanwhile. Not awaited: the command does not wait for a redraw that may never come.
- */
-async function revealAndKeep(services: Services, node: ResourceNode): Promise<void> {
-  const options = { select: true, focus: true, expand: true };
-  const before = new Set(services.treeView.selection);
-  await services.treeView.reveal(node, options);
-  for (const delay of RECHECK_AFTER_MS) {
-    setTimeout(() => {
-      const now = services.treeView.selection;
-      const dropped = !now.includes(node) && now.every((other) => before.has(other));
-      if (dropped)
-        void Promise.resolve(services.treeView.reveal(node, options)).catch(() => undefined);
-    }, delay);
-  }
-}
-
 /** Reveals and selects the first row found; says what was not found, or where else it is. */
 async function show(services: Services, result: FindByUidResult): Promise<void> {
   const [first, ...others] = result.found;
@@ -220,7 +195,7 @@ async function show(services: Services, result: FindByUidResult): Promise<void> 
     return;
   }
   result.revealed = first.node;
-  await revealAndKeep(services, first.node);
+  await services.treeView.reveal(first.node, { select: true, focus: true, expand: true });
   for (const { warning } of result.found)
     if (warning) void vscode.window.showWarningMessage(warning);
   if (others.length > 0) {
