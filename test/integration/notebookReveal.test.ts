@@ -95,6 +95,10 @@ for (const target of HOST_TARGETS)
         [...UIDS].sort(),
         'one Show per row, for its SOP Instance UID',
       );
+      // The Servers view focused before the first Show, as in the workbench where the person
+      // sees the tree: with the connection added in before() and the notebook editor focused,
+      // a reveal in CI selected nothing within 10 s.
+      await vscode.commands.executeCommand('dicomweb.servers.focus');
       for (const message of messages) {
         await api.notebookRendererMessage(message);
         const selected = await waitFor(

@@ -71,7 +71,8 @@ for (const target of HOST_TARGETS)
     let client: DicomWebClient;
     let stop: () => Promise<void>;
     let connectionId: string;
-    // The first endpoint the server has, in the order the thumbnails ask (src/thumbnails/connection.ts).
+    // The first endpoint the server has, in the order the thumbnails ask
+    // (src/thumbnails/connection.ts).
     const expectedSource = target.behaviour.thumbnail
       ? 'thumbnail'
       : target.behaviour.rendered
