@@ -210,6 +210,12 @@ export class HttpTransport {
         connections: options.connections ?? 8,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,
+        // A server's `Keep-Alive: timeout=N` hint (RFC 9112 §9.3 leaves idle closing to
+        // either side) is used minus this margin. undici's default margin, 2 s, is more than
+        // Orthanc's whole hint (CivetWeb: `timeout=1`), so every response closed its
+        // connection and every request paid a new connect (test/client/keepAlive.test.ts).
+        // 0.5 s still keeps a request off a socket the server is about to close.
+        keepAliveTimeoutThreshold: 500,
         connectTimeout: options.timeouts?.connectMs ?? 10_000,
         headersTimeout: options.timeouts?.headersMs ?? 60_000,
         bodyTimeout: options.timeouts?.bodyMs ?? 120_000,
