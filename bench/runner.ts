@@ -192,8 +192,10 @@ export async function main(options: RunnerOptions): Promise<number> {
   const resultsDir = join(options.root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${date}-${machineSlug(machine)}.json`);
-  // A partial run (`--only`) on the same day and machine keeps the other modules' records.
-  const previous = readResults(file);
+  // A partial run (`--only`) keeps the other modules' records: from the same day's file, or
+  // on a new day from the machine's newest earlier file (each record keeps its own `ranAt`,
+  // which BENCHMARKS.md prints), so the table always shows every module's latest figures.
+  const previous = readResults(file) ?? newestEarlier(resultsDir, machineSlug(machine));
   const modulesRecords: Record<string, ModuleRecord> = { ...(previous?.modules ?? {}) };
   for (const [name, record] of Object.entries(records)) {
     const before = modulesRecords[name];
@@ -364,6 +366,12 @@ async function orthancVersions(restUrl: string): Promise<ResultsFile['orthanc']>
     version: typeof system?.Version === 'string' ? system.Version : undefined,
     dicomWebPlugin: typeof plugin?.Version === 'string' ? plugin.Version : undefined,
   };
+}
+
+/** The newest results file of this machine (by its dated name), if any. */
+function newestEarlier(dir: string, slug: string): ResultsFile | undefined {
+  const newest = listResults(dir).find((file) => file.endsWith(`-${slug}.json`));
+  return newest ? readResults(join(dir, newest)) : undefined;
 }
 
 function readResults(file: string): ResultsFile | undefined {

@@ -7,13 +7,19 @@
  *   a series of 500 instances of about 512×512 (511×513) 16-bit MONOCHROME2 (bulkData.ts
  *   writeLargeStudy, 262 MB, a CT's geometry) stored in the bench's Orthanc (which has
  *   `/rendered`: each tile is its PNG) and in the extension's local server started here, in
- *   this process, not in the host (no `/rendered` on main: each tile is frame 1 as stored,
- *   with its metadata, decoded by the grid's webview); "Show Thumbnails" on the series,
- *   then the grid scrolled to the first tile not drawn yet until all 500 were drawn (the
- *   page's `tileShown`); `monitorEventLoopDelay` (10 ms resolution) over the whole run.
+ *   this process, not in the host (each tile is its `/thumbnail` JPEG); "Show Thumbnails" on
+ *   the series, then the grid scrolled to the first tile not drawn yet until all 500 were
+ *   drawn (the page's `tileShown`).
  *
- * Figures: the longest event-loop delay (target ≤ 50 ms), p99, time to draw all 500, the
- * most requests in flight on the connection (limit 4), tiles cancelled by scrolling.
+ * "Hold the event loop" is measured as what the host's own thread computed: between two
+ * ticks of a 5 ms timer, its CPU time (`process.threadCpuUsage`), an upper bound of its
+ * longest task (target ≤ 50 ms). The wall-time delay (`monitorEventLoopDelay`) is reported
+ * beside it, with an idle control: on 2 cores shared with code-server, Chromium and the
+ * server, most of a long wall delay is the OS running those (session 8 measured delays of
+ * 93 ms in which the host's thread computed under 20 ms).
+ *
+ * Figures: the held maximum, the wall delays, time to draw all 500, the most requests in
+ * flight on the connection (limit 4), tiles cancelled by scrolling.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -93,20 +99,27 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
 function results(run: ThumbnailRun): BenchResult[] {
   const key = run.name === 'Orthanc' ? 'orthanc' : 'local';
   const how =
-    run.name === 'Orthanc'
-      ? "Orthanc's /rendered PNG per tile"
-      : 'frame 1 and metadata per tile, decoded by the webview';
+    run.name === 'Orthanc' ? "Orthanc's /rendered PNG per tile" : "the server's /thumbnail JPEG";
   const sources = Object.entries(run.sources)
     .map(([source, n]) => `${n} ${source}`)
     .join(', ');
+  const complete = run.drawn === INSTANCES;
+  const scenario = `${run.name}, ${INSTANCES}-instance series of 511×513 16-bit (${how}): "Show Thumbnails", then the grid scrolled to the first undrawn tile until all were drawn; ${run.drawn}/${run.tiles} tiles drawn (${sources}; ${run.posted.bytes} image bytes posted), ${run.failed} not drawn in 15 s, ${run.posted.cancelled} requests cancelled by scrolling`;
+  const longest = [...run.held.stalls].sort((a, b) => b.wallMs - a.wallMs)[0];
   return [
+    {
+      name: `thumbnails.${key}.loopHeldMaxMs`,
+      value: round(run.held.maxCpuMs),
+      unit: 'ms',
+      target: `≤ ${MAX_LOOP_MS} ms`,
+      pass: run.held.maxCpuMs <= MAX_LOOP_MS && complete,
+      details: `${scenario}. The longest the extension host's own work held its event loop: the most CPU time its thread (${run.threadCpu ? 'process.threadCpuUsage' : 'process.cpuUsage, the whole process: an overestimate'}) used between two ticks of a 5 ms timer, an upper bound of its longest task. ${run.held.stalls.length} delays over 40 ms.`,
+    },
     {
       name: `thumbnails.${key}.eventLoopMaxMs`,
       value: round(run.loop.maxMs),
       unit: 'ms',
-      target: `≤ ${MAX_LOOP_MS} ms`,
-      pass: run.loop.maxMs <= MAX_LOOP_MS && run.drawn === INSTANCES,
-      details: `${run.name}, ${INSTANCES}-instance series of 511×513 16-bit (${how}): "Show Thumbnails", then the grid scrolled to the first undrawn tile until all were drawn; longest delay of the extension host's event loop (monitorEventLoopDelay, 10 ms resolution, ${run.loop.samples} samples), p99 ${round(run.loop.p99Ms)} ms, mean ${round(run.loop.meanMs)} ms; the same host idle for 15 s just before (control, the machine's load alone): max ${round(run.control.maxMs)} ms, p99 ${round(run.control.p99Ms)} ms. ${run.drawn}/${run.tiles} tiles drawn (${sources}), ${run.failed} not drawn in 15 s; ${run.posted.cancelled} requests cancelled by scrolling.`,
+      details: `${run.name}: the longest delay of the extension host's event loop in wall time (monitorEventLoopDelay, 10 ms resolution, ${run.loop.samples} samples), p99 ${round(run.loop.p99Ms)} ms, mean ${round(run.loop.meanMs)} ms, counting the time the OS gave the 2 cores to code-server, Chromium and the server${longest ? ` (the longest delay measured by the 5 ms timer: ${round(longest.wallMs)} ms, of which the host's thread computed ${round(longest.cpuMs)} ms)` : ''}; the same host idle for 15 s just before: max ${round(run.control.maxMs)} ms, p99 ${round(run.control.p99Ms)} ms. For information, no target: the target is on the host's own work above.`,
     },
     {
       name: `thumbnails.${key}.allTilesMs`,
@@ -167,6 +180,9 @@ async function runInHost(ctx: BenchContext, targets: ThumbnailTarget[]): Promise
         DICOMWEB_BENCH_EXTENSION_ID: `${manifest.publisher}.${manifest.name}`,
         DICOMWEB_BENCH_THUMB_TARGETS: JSON.stringify(targets),
         DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
+        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE
+          ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
+          : {}),
       },
     });
   } catch (error) {
@@ -181,5 +197,10 @@ async function runInHost(ctx: BenchContext, targets: ThumbnailTarget[]): Promise
   };
   if (figures.error) throw new Error(`in the extension host: ${figures.error}`);
   ctx.log(`host Node ${figures.node}`);
+  for (const run of figures.runs ?? [])
+    for (const stall of run.held.stalls)
+      ctx.log(
+        `${run.name}: loop delayed ${round(stall.wallMs)} ms at ${Math.round(stall.atMs)} ms, the host's thread computed ${round(stall.cpuMs)} ms of it`,
+      );
   return figures.runs ?? [];
 }

@@ -53,8 +53,8 @@ export class ThumbnailGridPanel implements vscode.Disposable {
   readonly onDidShowTile = this.onDidShowTileEmitter.event;
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
-  /** Tile answers posted, by kind (for the tests: how the tiles were made). */
-  readonly posted = { image: 0, frame: 0, error: 0, cancelled: 0 };
+  /** Tile answers posted, by kind, and their image bytes (for the tests and the bench). */
+  readonly posted = { image: 0, frame: 0, error: 0, cancelled: 0, bytes: 0 };
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -219,6 +219,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
       const tile = await this.thumbnails.tile(instance.target, controller.signal, request.from);
       if (tile.kind === 'image') {
         this.posted.image++;
+        this.posted.bytes += tile.bytes.byteLength;
         this.post({
           type: 'thumbnail',
           requestId,
@@ -230,6 +231,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
         });
       } else {
         this.posted.frame++;
+        this.posted.bytes += tile.bytes.byteLength;
         const message: ToWebview = {
           type: 'thumbnail',
           requestId,

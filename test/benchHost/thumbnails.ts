@@ -11,6 +11,7 @@
  * seriesInstanceUid, instances }]).
  */
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { format } from 'node:util';
 import * as vscode from 'vscode';
@@ -33,9 +34,13 @@ export interface ThumbnailRun {
   loop: { maxMs: number; p99Ms: number; meanMs: number; samples: number };
   /** The same host idle for 15 s just before (the machine's share of the delays). */
   control: ThumbnailRun['loop'];
+  /** The host's own share of the loop's delays (heldLoopRecorder). */
+  held: HeldLoop;
+  /** Whether `held` counts this thread only (else the whole process: an overestimate). */
+  threadCpu: boolean;
   /** Most requests the connection had in flight at once (its limiter's peak). */
   peakInFlight: number;
-  posted: { image: number; frame: number; error: number; cancelled: number };
+  posted: { image: number; frame: number; error: number; cancelled: number; bytes: number };
   /** Where the drawn tiles' pixels came from. */
   sources: Record<string, number>;
 }
@@ -56,6 +61,65 @@ interface Api {
   services: {
     tree: { getChildren(node?: Node): Promise<Node[]> };
     thumbnails: { onDidShowTile: vscode.Event<{ index: number; source: string; panel: Grid }> };
+  };
+}
+
+/** A stall of the loop over STALL_MS: when, how long, and the CPU this thread used meanwhile. */
+export interface LoopStall {
+  atMs: number;
+  wallMs: number;
+  cpuMs: number;
+}
+const STALL_MS = 40;
+const TICK_MS = 5;
+
+export interface HeldLoop {
+  /**
+   * The most CPU this thread used between two consecutive ticks: an upper bound of the
+   * longest time the host's own work (JavaScript, a garbage collection pause) held the loop.
+   */
+  maxCpuMs: number;
+  /** Gaps over STALL_MS, with their CPU: the wall time beyond the CPU is other processes'. */
+  stalls: LoopStall[];
+}
+
+/** This thread's CPU time in ms: `process.threadCpuUsage` (Node ≥ 23.9), else the process's. */
+function threadCpuMs(): number {
+  const usage =
+    (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.() ??
+    process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * Ticks every TICK_MS and measures each gap between ticks twice: wall time (what
+ * `monitorEventLoopDelay` sees) and this thread's CPU time. On 2 cores shared with
+ * code-server, Chromium drawing the grid and the server rendering the thumbnails, a gap can
+ * be long while this thread was not even running; its CPU time is what the extension host's
+ * own work took. A gap's CPU time bounds the longest task in it from above.
+ */
+function heldLoopRecorder(): { stop(): HeldLoop } {
+  const start = performance.now();
+  const held: HeldLoop = { maxCpuMs: 0, stalls: [] };
+  let lastWall = start;
+  let lastCpu = threadCpuMs();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    const wall = performance.now();
+    const cpu = threadCpuMs();
+    held.maxCpuMs = Math.max(held.maxCpuMs, cpu - lastCpu);
+    if (wall - lastWall > STALL_MS)
+      held.stalls.push({ atMs: lastWall - start, wallMs: wall - lastWall, cpuMs: cpu - lastCpu });
+    lastWall = wall;
+    lastCpu = cpu;
+    timer = setTimeout(tick, TICK_MS);
+  };
+  timer = setTimeout(tick, TICK_MS);
+  return {
+    stop: () => {
+      clearTimeout(timer);
+      return held;
+    },
   };
 }
 
@@ -120,8 +184,20 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
   control.enable();
   await sleep(CONTROL_MS);
   control.disable();
+  // DICOMWEB_BENCH_CPU_PROFILE=dir: a CPU profile of this host during the run, one
+  // .cpuprofile per server, to see what a long delay was (started before the measurement:
+  // starting the profiler blocks the thread).
+  const profileDir = process.env.DICOMWEB_BENCH_CPU_PROFILE;
+  const session = profileDir ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  const recorder = heldLoopRecorder();
+  let held: HeldLoop = { maxCpuMs: 0, stalls: [] };
   const started = performance.now();
   const skipped = new Set<number>();
   try {
@@ -137,7 +213,16 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     }
   } finally {
     histogram.disable();
+    held = recorder.stop();
     subscription.dispose();
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(
+        `${profileDir}/${target.name.replace(/\W+/g, '-')}.cpuprofile`,
+        JSON.stringify(profile),
+      );
+      session.disconnect();
+    }
   }
   const durationMs = performance.now() - started;
   const run: ThumbnailRun = {
@@ -148,8 +233,10 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     durationMs,
     loop: loopOf(histogram),
     control: loopOf(control),
+    held,
+    threadCpu: typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function',
     peakInFlight: grid?.thumbnails.limiter.peak ?? 0,
-    posted: { ...(grid?.posted ?? { image: 0, frame: 0, error: 0, cancelled: 0 }) },
+    posted: { ...(grid?.posted ?? { image: 0, frame: 0, error: 0, cancelled: 0, bytes: 0 }) },
     sources,
   };
   grid?.dispose();
