@@ -22,7 +22,10 @@ export async function uploadReplaceFromExplorer(
   return uploadUris(services, uris.length ? uris : await pickFiles(), undefined, undefined, true);
 }
 
-/** `dicomweb.node.uploadReplace` on a server row (files given by a test, else picked). */
+/**
+ * `dicomweb.node.uploadReplace` on a server row (a partitioned one asks which partition) or
+ * a partition row (files given by a test, else picked).
+ */
 export async function uploadReplaceHere(
   services: Services,
   node: DicomWebNode | undefined,

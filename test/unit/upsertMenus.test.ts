@@ -116,3 +116,28 @@ describe('Upload and Replace into This Study on study rows', () => {
       assert.doesNotMatch(value, row);
   });
 });
+
+describe('Upload and Replace on server and partition rows', () => {
+  const rows = manifest.contributes.menus['view/item/context']!.filter(
+    (item) => item.command === 'dicomweb.node.uploadReplace',
+  ).map((item) => new RegExp(/viewItem =~ \/(.+)\/$/.exec(item.when!)![1]!));
+  const offered = (value: string) => rows.some((row) => row.test(value));
+
+  it('is offered on server and partition rows flagged upsert only', () => {
+    for (const value of [
+      'dicomweb:server upsert',
+      'dicomweb:server partitioned extendedQueryTags upsert',
+      'dicomweb:partition upsert',
+      'dicomweb:partition filtered upsert',
+    ])
+      assert.ok(offered(value), value);
+    for (const value of [
+      'dicomweb:server',
+      'dicomweb:server partitioned',
+      'dicomweb:partition',
+      'dicomweb:partition filtered',
+      'dicomweb:study upsert',
+    ])
+      assert.ok(!offered(value), value);
+  });
+});
