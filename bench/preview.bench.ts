@@ -15,8 +15,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readDataSet } from '../src/dicom/part10';
-import { fileFrame } from '../src/preview/fileFrames';
-import { imageInfoFromDataSet } from '../src/preview/imageInfo';
+import { fileFrame } from '../src/imaging/header/fileFrames';
+import { imageInfoFromDataSet } from '../src/imaging/header/imageInfo';
 import { loadNodeCodec, nodeDecoderDeps } from '../test/support/nodeCodecs';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { ImageInfo } from '../webview/protocol';
