@@ -10,8 +10,11 @@
  *     and fsynced BEFORE the rename that stores an instance or the unlink that deletes it;
  *   - a *commit* (`t: "c"`) or *abort* (`t: "a"`) line follows once the files show the outcome;
  *   - at start, an intent with neither is settled against the files (the rename or unlink
- *     either happened or not: a create is committed when its file is there, a delete when its
- *     file is gone), and the settlement is appended.
+ *     either happened or not: a create or update is committed when its file is there as the
+ *     new version, told by the identity (device and inode) of the written temporary file the
+ *     intent recorded, which a rename keeps; a delete when its file is gone), and the
+ *     settlement is appended. An update's path exists before and after its rename, so its
+ *     presence alone would settle an interrupted update as done.
  * So after `kill -9` at any point, the feed and the files agree without ever reading the whole
  * folder: only unsettled intents are checked. The commit lines need no fsync: a lost one is
  * re-derived from the files the same way. The log is not derived from index.json (which is
@@ -27,7 +30,7 @@
  *
  * Plain Node: no `vscode` import.
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError } from './httpUtil';
 
@@ -52,6 +55,12 @@ export interface Change {
   sopUid: string;
   /** The instance's file, relative to the served folder (`/`-separated). */
   file: string;
+  /**
+   * Create and update: the identity ({@link fileIdentity}) of the file that will become
+   * `file` (the written temporary file, renamed into place). Without it (a log written before
+   * it was recorded), a create or update is settled by the file's presence.
+   */
+  identity?: string;
 }
 
 /** An entry of the feed. */
@@ -82,6 +91,8 @@ export interface ChangeFeedOptions {
   stateDir: string;
   /** Whether a file (relative to the served folder) exists now. */
   fileExists: (file: string) => Promise<boolean>;
+  /** The {@link fileIdentity} of a file relative to the served folder; undefined if absent. */
+  fileIdentityOf: (file: string) => Promise<string | undefined>;
   log: (line: string) => void;
   maxEntries?: number;
 }
@@ -95,8 +106,24 @@ interface IntentLine {
   x: string;
   i: string;
   f: string;
+  /** Change.identity, when recorded. */
+  n?: string;
 }
 type LogLine = IntentLine | { t: 'c' | 'a'; q: number };
+
+/**
+ * A file's identity across a rename: its device and inode (bigint: a Windows file index does
+ * not fit a double). Undefined when the file is absent.
+ */
+export async function fileIdentity(path: string): Promise<string | undefined> {
+  try {
+    const stats = await stat(path, { bigint: true });
+    return `${stats.dev}:${stats.ino}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
 
 /** The log: appends (serialized), replay at open, and the committed prefix readers see. */
 export class ChangeFeed {
@@ -183,6 +210,7 @@ export class ChangeFeed {
         seriesUid: line.x,
         sopUid: line.i,
         file: line.f,
+        ...(line.n ? { identity: line.n } : {}),
         status: 'pending',
         version: NO_VERSION,
       });
@@ -239,6 +267,7 @@ export class ChangeFeed {
         x: e.seriesUid,
         i: e.sopUid,
         f: e.file,
+        ...(e.identity ? { n: e.identity } : {}),
       } satisfies IntentLine),
     );
     try {
@@ -253,12 +282,19 @@ export class ChangeFeed {
     return entries;
   }
 
-  /** A create or update happened when its file is there; a delete when its file is gone. */
+  /**
+   * A delete happened when its file is gone; a create or update when its file is there and,
+   * when the intent recorded it, is the new version (same identity as the renamed file).
+   */
   private async settleByFiles(entries: FeedEntry[], sync: boolean): Promise<void> {
     const lines: string[] = [];
     for (const entry of entries) {
-      const present = await this.options.fileExists(entry.file);
-      const happened = entry.action === 'delete' ? !present : present;
+      const happened =
+        entry.action === 'delete'
+          ? !(await this.options.fileExists(entry.file))
+          : entry.identity
+            ? (await this.options.fileIdentityOf(entry.file)) === entry.identity
+            : await this.options.fileExists(entry.file);
       entry.status = happened ? 'committed' : 'aborted';
       lines.push(JSON.stringify({ t: happened ? 'c' : 'a', q: entry.sequence }));
     }

@@ -26,7 +26,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
-import { ChangeFeed, type Change } from './changeFeed';
+import { ChangeFeed, fileIdentity, type Change } from './changeFeed';
 import { readHeaderFrom } from './dicomFiles';
 import {
   Catalog,
@@ -168,6 +168,7 @@ export class Storage {
     this.changeFeed = await ChangeFeed.open({
       stateDir: this.stateDir,
       fileExists: (file) => exists(join(this.dir, file)),
+      fileIdentityOf: (file) => fileIdentity(join(this.dir, file)),
       log: this.log,
       maxEntries: this.maxChangeFeedEntries,
     });

@@ -23,7 +23,7 @@ import {
   type InstanceIdentity,
 } from '../dicom/part10';
 import { entryFromDataSet, uidProblem, type InstanceEntry, type InstanceNode } from './catalog';
-import type { Change } from './changeFeed';
+import { fileIdentity, type Change } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
 import { limitedBody } from './limits';
@@ -259,8 +259,11 @@ async function moveIntoPlace(moving: PartResult[], context: StowContext): Promis
     // The change feed's transaction (changeFeed.ts): a create entry per new instance and an
     // update per replaced one (upsert), durable before the renames, settled by the files after
     // them (an instance removed below aborts).
+    // Each new version's identity, for the feed to tell at a restart whether its rename
+    // happened (an update's path exists either way).
+    const identities = await Promise.all(moving.map((result) => fileIdentity(result.temp!)));
     await context.storage.recordChanges(
-      moving.map((result, i) => changeOf(result, replacing[i])),
+      moving.map((result, i) => changeOf(result, replacing[i], identities[i])),
       () => placeAndIndex(moving, replacing, context),
     );
   } catch (error) {
@@ -275,9 +278,20 @@ async function moveIntoPlace(moving: PartResult[], context: StowContext): Promis
   }
 }
 
-function changeOf(result: PartResult, replaced: InstanceNode | undefined): Change {
+function changeOf(
+  result: PartResult,
+  replaced: InstanceNode | undefined,
+  identity: string | undefined,
+): Change {
   const { studyUid, seriesUid, sopUid, file } = result.entry!;
-  return { action: replaced ? 'update' : 'create', studyUid, seriesUid, sopUid, file };
+  return {
+    action: replaced ? 'update' : 'create',
+    studyUid,
+    seriesUid,
+    sopUid,
+    file,
+    ...(identity ? { identity } : {}),
+  };
 }
 
 async function placeAndIndex(

@@ -5,11 +5,11 @@
  * intents a crash left open, and the log's size limit.
  */
 import assert from 'node:assert/strict';
-import { appendFile, readFile, rm } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { STATE_DIR, type LocalServer } from '../../src/server';
-import { CHANGE_FEED_FILE } from '../../src/server/changeFeed';
+import { CHANGE_FEED_FILE, fileIdentity } from '../../src/server/changeFeed';
 import {
   multipart,
   rawRequest,
@@ -229,6 +229,49 @@ describe('change feed of the local server (Azure /changefeed)', () => {
           [4, 'delete'],
         ],
         'the torn line was cut off; aborted sequences stay gaps',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('settles an interrupted update by the identity of its new file, not by the path', async () => {
+    // An update (upsert) renames its new file over the old one: the path exists before and
+    // after, so only the identity the intent recorded (the written file's device and inode,
+    // which the rename keeps) tells whether the rename happened.
+    const dir = tempDir('feed-update-intents');
+    let server = await startTestServer({ dir });
+    await store(server, ['cf-u1']);
+    await server.close();
+    const log = join(dir, STATE_DIR, CHANGE_FEED_FILE);
+    const created = JSON.parse((await readFile(log, 'utf8')).split('\n')[0]!) as {
+      f: string;
+      n?: string;
+      s: string;
+      x: string;
+      i: string;
+    };
+    const current = await fileIdentity(join(dir, created.f));
+    assert.ok(current, 'the stored file has an identity');
+    assert.equal(created.n, current, "a STOW's intent records the identity of the file it stores");
+    // A written file that was never renamed into place (the crash came first).
+    const orphan = join(dir, STATE_DIR, 'never-renamed.part');
+    await writeFile(orphan, 'new version');
+    const orphanIdentity = await fileIdentity(orphan);
+    const update = (q: number, n: string | undefined) =>
+      `${JSON.stringify({ t: 'i', q, ts: Date.now(), a: 'update', s: created.s, x: created.x, i: created.i, f: created.f, n })}\n`;
+    // 2: its rename never happened; 3: it happened, but the commit line was lost.
+    await appendFile(log, update(2, orphanIdentity) + update(3, current));
+    server = await startTestServer({ dir });
+    try {
+      const entries = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        entries.map((e) => [e.Sequence, e.Action, e.State]),
+        [
+          [1, 'create', 'replaced'],
+          [3, 'update', 'current'],
+        ],
+        'the update whose rename never happened is aborted (a gap); the other is committed',
       );
     } finally {
       await server.close();
