@@ -186,7 +186,7 @@ export const EXTENDED_QUERY_TAG_DIFFERENCES: Record<string, string> = {
   deleteWhileAdding:
     "Deleting a tag whose reindex runs cancels that tag's part of the operation (canceled when none remains): the task asked for it; Azure documents no such cancel.",
   invalidValueAtStow:
-    "A new store whose value does not fit the tag's VR is stored and that value left out of the index, without an error entry (Azure v2 stores with a warning); reindex errors are listed as Azure lists them.",
+    "As Azure (StoreDatasetValidator, StoreService): v1 fails the instance (43264, the attribute in FailedAttributesSequence), v2 stores it with WarningReason 1 (202) and leaves the value out of the index; neither adds a tag error. One difference: Azure v2 also drops the attribute from the instance's metadata (DropInvalidMetadata); here /metadata and includefield still show it, read from the file. Tested in test/server/extendedQueryTagsStow.test.ts.",
   restart:
     "A reindex running when the server stops starts again from the beginning under the same operation id; Azure's durable functions resume where they were.",
   errorsKept:
