@@ -58,6 +58,11 @@ export interface TagError {
   sopUid: string;
   createdTime: string;
   message: string;
+  /**
+   * The instance's place in the reindex order (extendedQueryTagService.ts): a resumed reindex
+   * drops the errors past its watermark before it indexes those instances again. Not answered.
+   */
+  orderKey?: string;
 }
 
 /** An extended query tag and its state. */
