@@ -157,8 +157,10 @@ export async function handleStow(
   await context.onCommitted?.(committed);
   const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
   if (results.some((r) => r.multipleValues)) {
-    // Azure's StoreController: Warning 299 (MiscPersistentWarning) "{code} {host} \"{text}\"".
-    res.setHeader('warning', `299 ${req.headers.host ?? '-'} "${MULTIPLE_VALUES_WARNING}"`);
+    // Azure's StoreController: Warning 299 (MiscPersistentWarning), its agent the host name
+    // and a colon (HttpRequestExtensions.GetHost with dicomStandards, which cites PS3.18
+    // §11.7.3.2).
+    res.setHeader('warning', `299 ${warnAgent(req)} "${MULTIPLE_VALUES_WARNING}"`);
   }
   const replaced = committed.filter((s) => s.replaced).length;
   context.log(
@@ -166,6 +168,12 @@ export async function handleStow(
   );
   sendJson(res, status, body);
   return committed;
+}
+
+/** The Warning header's agent: the Host header's name without its port, and a colon; or "-". */
+function warnAgent(req: IncomingMessage): string {
+  const host = /^(\[[^\]]*\]|[^:]*)/.exec(req.headers.host ?? '')?.[1];
+  return host ? `${host}:` : '-';
 }
 
 function storedInstance(r: PartResult): StoredInstance {
