@@ -22,6 +22,7 @@ import { startLocalServer } from '../src/server';
 import { CHANGE_FEED_FILE } from '../src/server/changeFeed';
 import { STATE_DIR } from '../src/server/storage';
 import { uidFromString, writeSmallInstances } from '../test/support/bulkData';
+import { median, percentile } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 type Context = Pick<BenchContext, 'tmpDir' | 'log'>;
@@ -93,17 +94,6 @@ async function seedLog(dir: string, end: number): Promise<{ first: number; last:
   }
   await writeFile(join(dir, STATE_DIR, CHANGE_FEED_FILE), `${lines.join('\n')}\n`);
   return { first, last: first + ENTRIES * step };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** Median and p95 of a page read ROUNDS times (after 5 warm-up reads). */

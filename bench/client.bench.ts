@@ -22,6 +22,7 @@ import { Pool } from 'undici';
 import { DicomWebClient } from '../src/dicomweb/client';
 import { retrieveRequest } from '../src/dicomweb/requests';
 import { writeLargeStudy, writeSmallInstances } from '../test/support/bulkData';
+import { median } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 // ---------------------------------------------------------------------------------------
@@ -1294,13 +1295,6 @@ function push(map: Map<string, number[]>, key: string, value: number): void {
   const list = map.get(key) ?? [];
   list.push(value);
   map.set(key, list);
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function mb(bytes: number): number {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DeidentifyBatch } from '../src/dicom/deidentify/batch';
 import { deidentifyFiles } from '../src/dicom/deidentify/files';
 import { writeSmallInstances } from '../test/support/bulkData';
+import { median } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const FILES = 1000;
@@ -64,10 +65,4 @@ export async function run(ctx: Pick<BenchContext, 'tmpDir' | 'log'>): Promise<Be
       details: `${FILES} Secondary Capture files of about 13 KB (4 studies × 2 series) de-identified from disk to disk in one batch (Basic Profile + Modified Dates, ${changes.toFixed(0)} attributes changed per file), median of ${RUNS} runs after one warm-up (per run: ${rates.map((r) => r.toFixed(0)).join(', ')} files/s). 1-minute load average before the runs (2 cores, shared with other work): ${loads.map((l) => l.toFixed(1)).join(', ')}.`,
     },
   ];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

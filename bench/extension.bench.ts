@@ -53,6 +53,7 @@ import { retrieveRequest } from '../src/dicomweb/requests';
 import { writeLargeStudy, writeSmallInstances } from '../test/support/bulkData';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { CineLoop, HostMeasurements, LoopDelay, PreviewRun } from '../test/benchHost/measure';
+import { median, round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const ROOT = ((): string => {
@@ -80,15 +81,6 @@ const EXTRA_COLD_HOSTS = 2;
 const AFTER_ANOTHER_HOSTS = 3;
 const HOST_TIMEOUT_MS = 6 * 60 * 1000;
 const HOST_PARTS = ['activation', 'tree', 'upload', 'preview'];
-
-const round = (value: number, digits = 1): number =>
-  Math.round(value * 10 ** digits) / 10 ** digits;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function buildBundle(production: boolean): void {
   const build = spawnSync(

@@ -20,6 +20,7 @@ import { startLocalServer } from '../src/server';
 import { Catalog } from '../src/server/catalog';
 import { STATE_DIR } from '../src/server/storage';
 import { uidFromString, writeSmallInstances } from '../test/support/bulkData';
+import { median, percentile } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 type Context = Pick<BenchContext, 'orthancDicomWebUrl' | 'orthancRestUrl' | 'tmpDir' | 'log'> &
@@ -44,17 +45,6 @@ export async function run(ctx: Context): Promise<BenchResult[]> {
   if (wants('startup')) results.push(...(await benchStartup(ctx)));
   if (wants('wildcard')) results.push(...(await benchWildcard(ctx)));
   return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** The local server in its own process (like Orthanc), on a folder. */
@@ -142,8 +132,6 @@ async function benchStore(ctx: Context): Promise<BenchResult[]> {
       }
     }
     const rate = (run: { seconds: number; stored: number }): number => run.stored / run.seconds;
-    const median = (values: number[]): number =>
-      [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
     const orthancRate = median(orthancRuns.map(rate));
     const localRate = median(localRuns.map(rate));
     const ratio = localRate / orthancRate;

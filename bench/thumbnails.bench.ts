@@ -28,6 +28,7 @@ import { startLocalServer } from '../src/server';
 import { MAX_IN_FLIGHT } from '../src/thumbnails/limiter';
 import { writeLargeStudy } from '../test/support/bulkData';
 import type { ThumbnailRun, ThumbnailTarget } from '../test/benchHost/thumbnails';
+import { round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const ROOT = [resolve(__dirname, '..', '..'), resolve(__dirname, '..'), process.cwd()].find(
@@ -137,8 +138,6 @@ function results(run: ThumbnailRun): BenchResult[] {
     },
   ];
 }
-
-const round = (value: number): number => Math.round(value * 10) / 10;
 
 async function runInHost(ctx: BenchContext, targets: ThumbnailTarget[]): Promise<ThumbnailRun[]> {
   const esbuild = await import('esbuild');

@@ -8,6 +8,7 @@ import { ConnectionStore } from './config/connections';
 import { CredentialGate } from './config/credentialGate';
 import { registerCommands } from './commands';
 import { uploadUris } from './commands/upload';
+import { trackUpsertContext } from './commands/upsertContext';
 import { FILE_JSON_SCHEME, FileJsonDocumentProvider } from './documents/fileJsonDocuments';
 import { METADATA_SCHEME, MetadataDocumentProvider } from './documents/metadataDocuments';
 import { TAG_DOCUMENTS, TagHoverProvider, TagInlayHintsProvider } from './documents/tagHints';
@@ -119,6 +120,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     vscode.languages.registerHoverProvider(TAG_DOCUMENTS, new TagHoverProvider()),
     vscode.languages.registerInlayHintsProvider(TAG_DOCUMENTS, inlayHints),
     ...registerCommands(services),
+    trackUpsertContext(connections),
     ...registerNotebooks({ connections, clients, localServer, log }),
   );
   if (

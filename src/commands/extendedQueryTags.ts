@@ -6,8 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { formatTag, isPrivateTag, lookupTag, resolveTag } from '../dicom/dictionary';
+import { EXTENDED_QUERY_TAG_VRS } from '../dicom/extendedQueryTagVrs';
 import {
-  EXTENDED_QUERY_TAG_VRS,
   type ExtendedQueryTagLevel,
   type ExtendedQueryTagToAdd,
   type OperationState,

@@ -11,6 +11,7 @@ import type { ResourceNode } from '../tree/nodes/resourceNode';
 import { DicomWebNode, PagedNode } from '../tree/nodes/DicomWebNode';
 import type { PartitionNode } from '../tree/nodes/PartitionNode';
 import type { ServerNode } from '../tree/nodes/ServerNode';
+import { revealAndSelect } from '../tree/reveal';
 import { sentenceOf, UserCancelled } from './registerCommand';
 
 /** The attributes the tree's rows show, asked for while locating so the rows read the same. */
@@ -195,7 +196,7 @@ async function show(services: Services, result: FindByUidResult): Promise<void> 
     return;
   }
   result.revealed = first.node;
-  await services.treeView.reveal(first.node, { select: true, focus: true, expand: true });
+  await revealAndSelect(services.treeView, first.node, services.log, { expand: true });
   for (const { warning } of result.found)
     if (warning) void vscode.window.showWarningMessage(warning);
   if (others.length > 0) {

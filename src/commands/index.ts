@@ -57,7 +57,11 @@ import {
   uploadDeidentifiedHere,
   type UploadDeidentifiedArgs,
 } from './uploadDeidentified';
-import { uploadReplaceFromExplorer, uploadReplaceHere } from './uploadReplace';
+import {
+  uploadReplaceFromExplorer,
+  uploadReplaceHere,
+  uploadReplaceIntoStudy,
+} from './uploadReplace';
 
 /*
  * VS Code passes command arguments untyped: a view's menu passes the row it was opened on
@@ -178,6 +182,9 @@ function transferCommands(services: Services): Record<string, CommandHandler> {
       ),
     'dicomweb.node.uploadReplace': (node, uris) =>
       uploadReplaceHere(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
+    // PUT /studies/{study} on a study row (uploadReplace.ts).
+    'dicomweb.study.uploadReplace': (node, uris) =>
+      uploadReplaceIntoStudy(services, node as DicomWebNode | undefined, asArray<vscode.Uri>(uris)),
     'dicomweb.upload.deidentified': (clicked, selection, args) =>
       uploadDeidentifiedFromExplorer(
         services,

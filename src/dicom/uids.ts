@@ -280,3 +280,9 @@ export const SOP_CLASS_NAMES: Readonly<Record<string, string>> = {
 export function sopClassName(uid: string): string {
   return SOP_CLASS_NAMES[uid] ?? uid;
 }
+
+/** A SOP class for a message or the viewer's overlay: "MR Image (1.2.…)", or the UID alone. */
+export function sopClassLabel(uid: string): string {
+  const name = SOP_CLASS_NAMES[uid];
+  return name ? `${name} (${uid})` : uid;
+}

@@ -17,31 +17,6 @@ import { sleep } from './transport/http';
 
 export type ExtendedQueryTagLevel = 'Study' | 'Series' | 'Instance';
 
-/**
- * The VRs the Azure DICOM service indexes (its ExtendedQueryTagEntryValidator.SupportedVRCodes);
- * the local server holds the same list (src/server/extendedQueryTags.ts, a test keeps them equal).
- */
-export const EXTENDED_QUERY_TAG_VRS: readonly string[] = [
-  'AE',
-  'AS',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'FD',
-  'FL',
-  'IS',
-  'LO',
-  'PN',
-  'SH',
-  'SL',
-  'SS',
-  'TM',
-  'UI',
-  'UL',
-  'US',
-];
-
 /** One extended query tag as the server lists it. */
 export interface ExtendedQueryTag {
   /** 8 hex digits, `00101010`. */

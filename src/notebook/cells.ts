@@ -25,7 +25,7 @@ export const DROPPED_AUTHORIZATION =
 
 /**
  * The image header of an instance (the preview's ImageInfo), read by the host: the notebook
- * room does not build it (src/preview/imageInfo.ts does).
+ * room does not build it (src/imaging/header/imageInfo.ts does).
  */
 export type FrameInfoReader = (
   client: DicomWebClient,

@@ -19,7 +19,7 @@ import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
 import { PixelBudgetError } from '../imaging/decode/budget';
 import { redactUrlsIn } from '../dicomweb/transport/errors';
-import { NotAnImageError } from './imageInfo';
+import { NotAnImageError } from '../imaging/header/imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
 

@@ -7,13 +7,9 @@ import type { DicomWebClient } from '../dicomweb';
 import { DicomWebHttpError, redactUrl } from '../dicomweb/transport/errors';
 import { readDataSet } from '../dicom/part10';
 import type { FramePath, ImageInfo, OverlayAttributes } from '../../webview/protocol';
-import { fileFrame } from './fileFrames';
-import {
-  imageInfoFromDataSet,
-  imageInfoFromJson,
-  overlayFromDataSet,
-  overlayFromJson,
-} from './imageInfo';
+import { fileFrame } from '../imaging/header/fileFrames';
+import { imageInfoFromDataSet, imageInfoFromJson } from '../imaging/header/imageInfo';
+import { overlayFromDataSet, overlayFromJson } from './overlay';
 
 /** The bytes of one frame and how they were obtained. */
 export interface SourcedFrame {

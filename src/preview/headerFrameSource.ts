@@ -16,9 +16,10 @@ import {
 import type { ImageInfo, OverlayAttributes } from '../../webview/protocol';
 import { nativeFrameLength } from '../imaging/decode/native';
 import { checkPixelBudget } from '../imaging/decode/budget';
-import { fileFrame } from './fileFrames';
+import { fileFrame } from '../imaging/header/fileFrames';
+import { NotAnImageError, imageInfoFromDataSet } from '../imaging/header/imageInfo';
 import type { FrameSource, SourcedFrame } from './frameSource';
-import { NotAnImageError, imageInfoFromDataSet, overlayFromDataSet } from './imageInfo';
+import { overlayFromDataSet } from './overlay';
 
 export class HeaderFrameSource implements FrameSource {
   private info?: ImageInfo;

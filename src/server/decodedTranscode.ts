@@ -3,7 +3,7 @@
  * DICOM service transcodes a retrieve that names no transfer syntax or Explicit VR LE (PS3.18
  * §8.7.3.5.2: none means Explicit VR Little Endian; issue 14, "Transcoding, as the service
  * does"). The frames are decoded by the preview's decoders (src/imaging/decode/decodeFrame,
- * the frame cut by src/preview/fileFrames.ts), so what the server hands out is what the
+ * the frame cut by src/imaging/header/fileFrames.ts), so what the server hands out is what the
  * preview shows.
  *
  * Every encapsulated transfer syntax is Explicit VR Little Endian outside Pixel Data (PS3.5
@@ -28,8 +28,8 @@ import { TransferSyntax, isEncapsulatedTransferSyntax } from '../dicom/uids';
 import { decodeFrame, type DecoderDeps } from '../imaging/decode/decodeFrame';
 import type { DecodedFrame } from '../imaging/decode/types';
 import type { ImageInfo } from '../imaging/types';
-import { fileFrame } from '../preview/fileFrames';
-import { imageInfoFromDataSet } from '../preview/imageInfo';
+import { fileFrame } from '../imaging/header/fileFrames';
+import { imageInfoFromDataSet } from '../imaging/header/imageInfo';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 

@@ -10,37 +10,13 @@
 import type * as dicomParser from 'dicom-parser';
 import { isPrivateTag, lookupTag, normalizeTag, resolveTag } from '../dicom/dictionary';
 import { rawString } from '../dicom/dataSetJson';
+import { EXTENDED_QUERY_TAG_VRS } from '../dicom/extendedQueryTagVrs';
 import { FIELD_BY_TAG, type FieldSpec, type Level } from './catalog';
 import { HttpError } from './httpUtil';
 
 export type QueryTagLevel = 'Study' | 'Series' | 'Instance';
 export type TagStatus = 'Adding' | 'Ready' | 'Deleting';
 export type QueryStatus = 'Enabled' | 'Disabled';
-
-/**
- * The VRs Azure indexes (its ExtendedQueryTagEntryValidator.SupportedVRCodes): single-valued
- * strings, dates, times and numbers. Not SQ (sequences), nor the long texts and binary VRs.
- */
-export const SUPPORTED_VRS: ReadonlySet<string> = new Set([
-  'AE',
-  'AS',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'FD',
-  'FL',
-  'IS',
-  'LO',
-  'PN',
-  'SH',
-  'SL',
-  'SS',
-  'TM',
-  'UI',
-  'UL',
-  'US',
-]);
 
 /** Azure's ExtendedQueryTagConfiguration.MaxAllowedCount: at most 128 tags per service. */
 export const MAX_EXTENDED_QUERY_TAGS = 128;
@@ -205,7 +181,8 @@ function validateVr(path: string, value: unknown): string {
     vr = given ?? (info?.vr === 'LO' ? 'LO' : bad(`the VR of the unknown tag ${path} is needed`));
   }
   if (vr === 'SQ') bad(`${path} is a sequence; extended query tags index single values only`);
-  if (!SUPPORTED_VRS.has(vr)) bad(`the VR ${vr} of ${path} is not supported for extended query`);
+  if (!EXTENDED_QUERY_TAG_VRS.includes(vr))
+    bad(`the VR ${vr} of ${path} is not supported for extended query`);
   return vr;
 }
 

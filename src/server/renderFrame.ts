@@ -1,7 +1,7 @@
 /**
  * One stored frame as an 8-bit picture, exactly as the preview draws it: the header read by
- * the preview's own reader (src/preview/imageInfo.ts), the frame cut by its own slicer
- * (src/preview/fileFrames.ts) and decoded by src/imaging/decode/decodeFrame (both through
+ * the preview's own reader (src/imaging/header/imageInfo.ts), the frame cut by its own slicer
+ * (src/imaging/header/fileFrames.ts) and decoded by src/imaging/decode/decodeFrame (both through
  * decodedTranscode.ts decodeStoredFrame, which transcoding shares), mapped through
  * the display pipeline of PS3.3 C.11 (src/imaging/render/pipeline.ts: Modality LUT, VOI LUT
  * window, MONOCHROME1 inversion, palette). So the local server's `/rendered` pixels are the
@@ -13,7 +13,7 @@ import { checkPixelBudget, PixelBudgetError } from '../imaging/decode/budget';
 import type { DecoderDeps } from '../imaging/decode/decodeFrame';
 import { initialWindow, isColor, renderToRgba } from '../imaging/render/pipeline';
 import type { ImageInfo } from '../imaging/types';
-import { imageInfoFromDataSet, NotAnImageError } from '../preview/imageInfo';
+import { imageInfoFromDataSet, NotAnImageError } from '../imaging/header/imageInfo';
 import { decodeStoredFrame } from './decodedTranscode';
 import type { Image8 } from './png';
 

@@ -107,11 +107,6 @@ export interface StowContext {
   apiVersion?: number;
   /** `PUT`: an instance already stored is replaced instead of failing with 45070 (upsert.ts). */
   upsert?: boolean;
-  /**
-   * Called once the accepted instances are on disk and in the index, before the answer is
-   * sent: the point where a change feed records `create` (or `update` when `replaced`).
-   */
-  onCommitted?: (stored: StoredInstance[]) => void | Promise<void>;
 }
 
 /**
@@ -141,7 +136,8 @@ type StowPart = { contentType?: string | undefined; body: AsyncIterable<Uint8Arr
  * Handles `POST /studies` and `POST /studies/{study}`.
  * Status (Azure DICOM service conformance statement, PS3.18 §10.5.3): 200 all stored, 202
  * some stored, 409 none stored, 400 malformed request, 406 unacceptable Accept, 415 wrong
- * Content-Type.
+ * Content-Type. Returns, once the answer is sent, the instances stored (on disk, in the index,
+ * recorded in the change feed), each new or `replaced` (an upsert over a stored one).
  */
 export async function handleStow(
   req: IncomingMessage,
@@ -154,7 +150,6 @@ export async function handleStow(
   if (results.length === 0) throw new HttpError(400, 'the request holds no instance');
   await commitAccepted(results, context);
   const committed = results.filter((r) => !r.failure).map(storedInstance);
-  await context.onCommitted?.(committed);
   const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
   if (results.some((r) => r.multipleValues)) {
     // Azure's StoreController: Warning 299 (MiscPersistentWarning), its agent the host name

@@ -67,7 +67,7 @@ import {
   isDecodableTransferSyntax,
   nativeBytes,
 } from './decodedTranscode';
-import { imageInfoFromDataSet } from '../preview/imageInfo';
+import { imageInfoFromDataSet } from '../imaging/header/imageInfo';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 

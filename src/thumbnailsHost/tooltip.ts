@@ -19,7 +19,7 @@ import {
 } from '../thumbnails/connection';
 import type { InstanceTarget } from '../preview/frameSource';
 import { redactUrlsIn } from '../dicomweb/transport/errors';
-import { NotAnImageError } from '../preview/imageInfo';
+import { NotAnImageError } from '../imaging/header/imageInfo';
 import { PixelBudgetError } from '../imaging/decode/budget';
 import type { DicomWebNode } from '../tree/nodes/DicomWebNode';
 import type { InstanceResource, SeriesRow } from '../tree/nodes/resourceNode';

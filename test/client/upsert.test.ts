@@ -92,4 +92,60 @@ for (const target of TARGETS)
         );
       }
     });
+
+    // PUT /studies/{study} with the client's own study check off, so the server's answer is
+    // what the report shows: the file of another study is refused with 0xA901 (43265), as the
+    // Azure DICOM service answers a study-targeted store (PS3.18 §10.5.1), the others stored.
+    it(`into one study, a file of another study is ${target.behaviour.upsert === 'replaced' ? 'refused by the server with 43265' : 'refused with the rest (405)'}`, async () => {
+      const original = instance('client-upsert-study', 'first');
+      const sibling = {
+        ...instance('client-upsert-study', 'sibling'),
+        sopInstanceUid: uidFromString('client-upsert-study/sibling'),
+      };
+      const other = instance('client-upsert-study-other', 'other');
+      assert.equal(
+        (await client.storeInstances([await write(original), await write(sibling)])).stored,
+        2,
+      );
+      const summary = await client.storeInstances(
+        [await write({ ...original, seriesDescription: 'second' }), await write(other)],
+        { replace: true, studyInstanceUid: original.studyUid, checkStudyLocally: false },
+      );
+      const description = async (params: ImageInstanceParams) => {
+        const [metadata] = await client.retrieveInstanceMetadata(
+          params.studyUid,
+          params.seriesUid,
+          params.sopInstanceUid,
+        );
+        return metadata?.[Tag.SeriesDescription]?.Value?.[0];
+      };
+      const others = await client.searchForStudies({
+        match: { StudyInstanceUID: other.studyUid },
+      });
+      assert.equal(others.items.length, 0, 'nothing of the other study was stored');
+      assert.equal(
+        await description(sibling),
+        'sibling',
+        "the study's other instance is untouched",
+      );
+      if (target.behaviour.upsert === 'replaced') {
+        assert.deepEqual(
+          summary.outcomes.map((o) => [o.status, o.replaced, o.reasonCode]),
+          [
+            ['stored', true, undefined],
+            ['failed', undefined, 43265],
+          ],
+        );
+        assert.equal(await description(original), 'second');
+      } else {
+        assert.deepEqual(
+          summary.outcomes.map((o) => [o.status, o.httpStatus]),
+          [
+            ['failed', 405],
+            ['failed', 405],
+          ],
+        );
+        assert.equal(await description(original), 'first');
+      }
+    });
   });

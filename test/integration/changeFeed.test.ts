@@ -76,8 +76,6 @@ describe('Change Feed view against the local server', function () {
 
   after(async () => {
     if (feed?.following) await executeCommand('dicomweb.changeFeed.unfollow', feed);
-    // The Servers view gets the focus back, as the suites after this one expect.
-    await vscode.commands.executeCommand('dicomweb.servers.focus');
     await config().update('servers', [], vscode.ConfigurationTarget.Global);
     await config().update(
       'changeFeed.followIntervalSeconds',

@@ -20,7 +20,7 @@ import {
   EXPLICIT_VR_LITTLE_ENDIAN,
   type InstanceTarget,
 } from '../../src/preview/frameSource';
-import { NotAnImageError } from '../../src/preview/imageInfo';
+import { NotAnImageError } from '../../src/imaging/header/imageInfo';
 import { clearOrthanc } from '../support/orthanc';
 import { ensureSampleFiles, type SampleFile } from '../support/sampleFiles';
 import { SEED, SEED_GEOMETRY, drawShape, writeSeedFiles } from '../support/seedData';

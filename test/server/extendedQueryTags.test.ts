@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { lookupTag } from '../../src/dicom/dictionary';
 import type { LocalServer } from '../../src/server';
 import { FIELD_BY_TAG } from '../../src/server/catalog';
-import { MAX_EXTENDED_QUERY_TAGS, SUPPORTED_VRS } from '../../src/server/extendedQueryTags';
+import { EXTENDED_QUERY_TAG_VRS } from '../../src/dicom/extendedQueryTagVrs';
+import { MAX_EXTENDED_QUERY_TAGS } from '../../src/server/extendedQueryTags';
 import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
 import { rawRequest, smallInstance, startTestServer, tempDir } from './helpers';
 
@@ -381,7 +382,7 @@ function indexableTags(count: number): string[] {
   for (let element = 0x1000; out.length < count && element < 0x10000; element++) {
     const tag = `0018${element.toString(16).toUpperCase().padStart(4, '0')}`;
     const info = lookupTag(tag);
-    if (info && !info.retired && SUPPORTED_VRS.has(info.vr) && !FIELD_BY_TAG.has(tag))
+    if (info && !info.retired && EXTENDED_QUERY_TAG_VRS.includes(info.vr) && !FIELD_BY_TAG.has(tag))
       out.push(tag);
   }
   return out;

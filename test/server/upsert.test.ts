@@ -254,24 +254,26 @@ describe('upsert in a data partition', () => {
   });
 });
 
-describe('the store result a change feed records', () => {
+describe('the store result: each instance new or replaced', () => {
   let storage: Storage;
   let http: Server;
   let url: string;
-  const committed: StoredInstance[][] = [];
+  /** What handleStow returned for each request, in the order the requests came. */
+  const stores: Array<Promise<StoredInstance[]>> = [];
 
   before(async () => {
     storage = new Storage({ dir: tempDir('upsert-feed'), log: () => undefined, saveDelayMs: 20 });
     await storage.open({ scan: true });
     http = createServer((req, res) => {
-      void handleStow(req, res, {
-        storage,
-        baseUrl: 'http://local',
-        reserved: new Set(),
-        log: () => undefined,
-        upsert: req.method === 'PUT',
-        onCommitted: (stored) => void committed.push(stored),
-      });
+      stores.push(
+        handleStow(req, res, {
+          storage,
+          baseUrl: 'http://local',
+          reserved: new Set(),
+          log: () => undefined,
+          upsert: req.method === 'PUT',
+        }),
+      );
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     url = `${(http.address() as AddressInfo).port}`;
@@ -291,7 +293,11 @@ describe('the store result a change feed records', () => {
       seriesUid: first.params.seriesUid,
       sopUid: first.params.sopInstanceUid,
     };
-    assert.deepEqual(committed, [[{ ...ids, replaced: false }], [{ ...ids, replaced: true }]]);
+    // Awaited, not read as they stand: the answer is sent before handleStow returns.
+    assert.deepEqual(await Promise.all(stores), [
+      [{ ...ids, replaced: false }],
+      [{ ...ids, replaced: true }],
+    ]);
     const node = storage.catalog.instancesByUid.get(first.params.sopInstanceUid)!;
     assert.equal(
       Buffer.compare(await readFile(join(storage.dir, node.file)), second.bytes),

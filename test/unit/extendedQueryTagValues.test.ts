@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readDataSet } from '../../src/dicom/part10';
-import { EXTENDED_QUERY_TAG_VRS } from '../../src/dicomweb/extendedQueryTags';
+import { EXTENDED_QUERY_TAG_VRS } from '../../src/dicom/extendedQueryTagVrs';
 import {
-  SUPPORTED_VRS,
   readTagValue,
+  validateAddRequest,
   vrProblem,
   type ExtendedTag,
 } from '../../src/server/extendedQueryTags';
@@ -131,8 +131,26 @@ describe('extended query tag values', () => {
       assert.equal(vrProblem(vr, value) === undefined, valid, `${vr} "${value}"`);
   });
 
-  it('the client offers the VRs the local server indexes', () => {
-    assert.deepEqual([...EXTENDED_QUERY_TAG_VRS].sort(), [...SUPPORTED_VRS].sort());
+  it("the indexable VRs are the 18 of Azure's documentation, no more", () => {
+    // learn.microsoft.com, "Extended query tags overview", "The following VR types are supported".
+    const documented = 'AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US'.split(' ');
+    assert.deepEqual([...EXTENDED_QUERY_TAG_VRS].sort(), documented);
+  });
+
+  it('the local server adds a private tag with each indexable VR and refuses every other VR', () => {
+    // Every VR of PS3.5 Table 6.2-1.
+    const allVrs =
+      'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV';
+    for (const vr of allVrs.split(' ')) {
+      const add = () =>
+        validateAddRequest(
+          [{ Path: '00091001', VR: vr, Level: 'Study', PrivateCreator: 'ACME 1.0' }],
+          new Map(),
+          128,
+        );
+      if (EXTENDED_QUERY_TAG_VRS.includes(vr)) assert.equal(add()[0]!.vr, vr);
+      else assert.throws(add, /not supported for extended query|is a sequence/, vr);
+    }
   });
 });
 

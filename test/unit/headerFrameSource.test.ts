@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileFrameSource } from '../../src/preview/frameSource';
 import { HeaderFrameSource } from '../../src/preview/headerFrameSource';
-import { NotAnImageError } from '../../src/preview/imageInfo';
+import { NotAnImageError } from '../../src/imaging/header/imageInfo';
 import { ensureSampleFiles, type SampleCatalog } from '../support/sampleFiles';
 import { encapsulatedPixelData, imageInstanceElements, writePart10 } from '../support/dicomWriter';
 import { makeTempDir } from '../support/tempDirs';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readDataSet } from '../../src/dicom/part10';
-import { overlayFromDataSet, overlayFromJson } from '../../src/preview/imageInfo';
+import { overlayFromDataSet, overlayFromJson } from '../../src/preview/overlay';
 import { makeSeedInstance, SEED } from '../support/seedData';
 
 const EXPECTED = {

@@ -7,9 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readDataSet } from '../../src/dicom/part10';
-import { fileFrame } from '../../src/preview/fileFrames';
+import { fileFrame } from '../../src/imaging/header/fileFrames';
 import { FileFrameSource } from '../../src/preview/frameSource';
-import { imageInfoFromDataSet, imageInfoFromJson } from '../../src/preview/imageInfo';
+import { imageInfoFromDataSet, imageInfoFromJson } from '../../src/imaging/header/imageInfo';
 import { nodeDecoderDeps } from '../support/nodeCodecs';
 import type { ImageInfo } from '../../webview/protocol';
 import {

@@ -11,6 +11,7 @@ import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import type { Located, LocateOutcome } from '../../dicomweb/locate';
 import { partitionNameProblem, partitionOf, type PartitionEntry } from '../../dicomweb/partitions';
+import { connectionUpserts } from '../../dicomweb/profiles/upsert';
 import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import {
   ContextValue,
@@ -96,7 +97,9 @@ export class PartitionNode extends PagedNode<StudyNode> implements ServerHandle 
     );
     item.id = this.id;
     const filtered = !isEmptyFilter(this.filter);
-    item.contextValue = `${PARTITION_CONTEXT}${filtered ? ' filtered' : ''}`;
+    // `upsert`: "Upload and Replace…" into this partition (its connection upserts).
+    const upsert = connectionUpserts(this.connection) ? ' upsert' : '';
+    item.contextValue = `${PARTITION_CONTEXT}${filtered ? ' filtered' : ''}${upsert}`;
     item.iconPath = new vscode.ThemeIcon('folder-library');
     item.description = `partition ${this.entry.partitionKey}${filtered ? ` · ${describeFilter(this.filter)}` : ''}`;
     return item;

@@ -3,8 +3,7 @@ import { isFromWorkspace, originOf } from '../../config/connectionPolicy';
 import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomWebClient } from '../../dicomweb/client';
 import { PROFILES } from '../../dicomweb/profiles/serverProfiles';
-import { kindFromUrl } from '../../dicomweb/profiles/detection';
-import { supportsUpsert } from '../../dicomweb/profiles/upsert';
+import { connectionUpserts } from '../../dicomweb/profiles/upsert';
 import { redactUrl } from '../../dicomweb/transport/errors';
 import { describeFilter, isEmptyFilter, type StudyFilter } from '../filter';
 import type { Located } from '../../dicomweb/locate';
@@ -62,8 +61,7 @@ export class ServerNode extends PagedNode<StudyNode> implements ServerHandle {
 
   /** "Upload and Replace" is offered: the profile does upsert (Azure v2, the local server). */
   canUpsert(): boolean {
-    const kind = this.connection.kind ?? kindFromUrl(this.connection.url) ?? 'generic';
-    return supportsUpsert(PROFILES[kind], this.connection.url);
+    return connectionUpserts(this.connection);
   }
 
   /** Files dropped here are stored on the server (`POST /studies`, PS3.18 §10.5.1). */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ServerConnection } from '../../config/serverConnection';
 import type { DicomJsonDataset } from '../../dicom/types';
 import type { DicomWebClient } from '../../dicomweb/client';
+import { connectionUpserts } from '../../dicomweb/profiles/upsert';
 import type { InstancePath } from '../../dicomweb/requests';
 import { counts } from '../models/counts';
 import { SERIES_FIELDS } from '../models/series';
@@ -93,7 +94,11 @@ export class StudyNode extends PagedNode<SeriesNode> implements StudyRow {
     this.context.changed(this);
   }
 
-  /** Files dropped here go to `POST /studies/{study}` (PS3.18 §10.5.1). */
+  /**
+   * Files dropped here go to `POST /studies/{study}` (PS3.18 §10.5.1); "Upload and Replace
+   * into This Study…" sends them as `PUT /studies/{study}` (Azure's upsert), to the
+   * partition's URL under a partition (the server row's client is the partition's).
+   */
   override uploadDestination(): UploadDestination {
     return {
       node: this,
@@ -108,7 +113,8 @@ export class StudyNode extends PagedNode<SeriesNode> implements StudyRow {
   protected buildTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.model.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    item.contextValue = ContextValue.Study;
+    // `upsert`: "Upload and Replace into This Study…" is offered (its connection upserts).
+    item.contextValue = `${ContextValue.Study}${connectionUpserts(this.connection) ? ' upsert' : ''}`;
     item.iconPath = new vscode.ThemeIcon('files');
     const parts = [
       this.model.patientId,

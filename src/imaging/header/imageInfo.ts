@@ -1,28 +1,22 @@
 /**
- * Builds the webview's {@link ImageInfo} and overlay attributes from what the extension
- * has: a dicom-parser DataSet (local file, PS3.10) or DICOM JSON metadata (WADO-RS,
- * PS3.18 Annex F). No `vscode` import: tested in plain Node.
+ * Builds the image model ({@link ImageInfo}) of an instance from its header: a dicom-parser
+ * DataSet (local file, PS3.10) or DICOM JSON metadata (WADO-RS, PS3.18 Annex F). The
+ * preview, the thumbnails and the local server (`/rendered`, transcoding) read an instance
+ * through this one reader, so they agree on its pixels. No `vscode` import: tested in plain Node.
  */
 import type * as dicomParser from 'dicom-parser';
-import type {
-  ImageInfo,
-  OverlayAttributes,
-  PaletteChannel,
-  WindowPreset,
-} from '../../webview/protocol';
+import type { ImageInfo, PaletteChannel, WindowPreset } from '../types';
 import {
-  formatDicomDate,
-  formatPersonName,
   getAttribute,
   getNumber,
   getNumbers,
   getString,
   getStrings,
   type DicomJsonDataset,
-} from '../dicom/json';
-import { isEncapsulatedTransferSyntax, SOP_CLASS_NAMES } from '../dicom/uids';
-import { checkNativeLength, checkPixelBudget } from '../imaging/decode/budget';
-import { Tag, ParserTag } from '../dicom/tags';
+} from '../../dicom/json';
+import { isEncapsulatedTransferSyntax, sopClassLabel } from '../../dicom/uids';
+import { checkNativeLength, checkPixelBudget } from '../decode/budget';
+import { Tag, ParserTag } from '../../dicom/tags';
 
 /** Why an instance cannot be previewed at all. */
 export class NotAnImageError extends Error {
@@ -45,12 +39,12 @@ export function imageInfoFromDataSet(
   const rows = dataSet.uint16(ParserTag.Rows);
   const columns = dataSet.uint16(ParserTag.Columns);
   if (!dataSet.elements[PIXEL_DATA] || !rows || !columns) {
-    const sopClass = text(dataSet, ParserTag.SOPClassUID);
+    const sopClass = headerText(dataSet, ParserTag.SOPClassUID);
     throw new NotAnImageError(
       `This instance has no image to show (no Pixel Data${sopClass ? `; SOP class ${sopClassLabel(sopClass)}` : ''}).`,
     );
   }
-  const transferSyntaxUid = text(dataSet, ParserTag.TransferSyntaxUID);
+  const transferSyntaxUid = headerText(dataSet, ParserTag.TransferSyntaxUID);
   const bitsAllocated = dataSet.uint16(ParserTag.BitsAllocated) ?? 16;
   const bitsStored = dataSet.uint16(ParserTag.BitsStored) ?? bitsAllocated;
   const info: ImageInfo = {
@@ -63,9 +57,12 @@ export function imageInfoFromDataSet(
     pixelRepresentation: dataSet.uint16(ParserTag.PixelRepresentation) === 1 ? 1 : 0,
     planarConfiguration: dataSet.uint16(ParserTag.PlanarConfiguration) === 1 ? 1 : 0,
     photometricInterpretation: (
-      text(dataSet, ParserTag.PhotometricInterpretation) ?? 'MONOCHROME2'
+      headerText(dataSet, ParserTag.PhotometricInterpretation) ?? 'MONOCHROME2'
     ).toUpperCase(),
-    numberOfFrames: Math.max(1, parseInt(text(dataSet, ParserTag.NumberOfFrames) ?? '1', 10) || 1),
+    numberOfFrames: Math.max(
+      1,
+      parseInt(headerText(dataSet, ParserTag.NumberOfFrames) ?? '1', 10) || 1,
+    ),
     rescaleSlope: numberOf(dataSet, ParserTag.RescaleSlope) ?? 1,
     rescaleIntercept: numberOf(dataSet, ParserTag.RescaleIntercept) ?? 0,
     windows: windowsOf(
@@ -77,9 +74,9 @@ export function imageInfoFromDataSet(
     pixelDataVr: dataSet.elements[PIXEL_DATA].vr,
   };
   if (transferSyntaxUid) info.transferSyntaxUid = transferSyntaxUid;
-  const rescaleType = text(dataSet, ParserTag.RescaleType);
+  const rescaleType = headerText(dataSet, ParserTag.RescaleType);
   if (rescaleType) info.rescaleType = rescaleType;
-  const voiFunction = text(dataSet, ParserTag.VOILUTFunction);
+  const voiFunction = headerText(dataSet, ParserTag.VOILUTFunction);
   if (voiFunction) info.voiLutFunction = voiFunction.toUpperCase();
   const padding = dataSet.elements[ParserTag.PixelPaddingValue];
   if (padding)
@@ -173,31 +170,8 @@ function paletteFromDataSet(dataSet: dicomParser.DataSet): ImageInfo['palette'] 
   };
 }
 
-/** Overlay attributes of a parsed file. */
-export function overlayFromDataSet(dataSet: dicomParser.DataSet): OverlayAttributes {
-  return overlayOf((tag) => text(dataSet, `x${tag.toLowerCase()}`));
-}
-
-/** The overlay's attributes, read by tag (8 upper-case hex digits) from either source. */
-function overlayOf(read: (tag: string) => string | undefined): OverlayAttributes {
-  const attributes: OverlayAttributes = {};
-  const set = (key: keyof OverlayAttributes, value: string | undefined) => {
-    if (value) attributes[key] = value;
-  };
-  set('patientName', formatPersonName(read(Tag.PatientName)));
-  set('patientId', read(Tag.PatientID));
-  set('studyDate', formatDicomDate(read(Tag.StudyDate)));
-  set('studyDescription', read(Tag.StudyDescription));
-  set('seriesDescription', read(Tag.SeriesDescription));
-  set('seriesNumber', read(Tag.SeriesNumber));
-  set('instanceNumber', read(Tag.InstanceNumber));
-  set('modality', read(Tag.Modality));
-  const sopClass = read(Tag.SOPClassUID);
-  if (sopClass) set('sopClassName', sopClassLabel(sopClass));
-  return attributes;
-}
-
-function text(dataSet: dicomParser.DataSet, tag: string): string | undefined {
+/** A string value of a parsed header without its trailing NUL/space padding (PS3.5 §6.2). */
+export function headerText(dataSet: dicomParser.DataSet, tag: string): string | undefined {
   try {
     const value = dataSet.string(tag);
     return value ? value.replace(/[\0 ]+$/, '') || undefined : undefined;
@@ -207,7 +181,7 @@ function text(dataSet: dicomParser.DataSet, tag: string): string | undefined {
 }
 
 function textsOf(dataSet: dicomParser.DataSet, tag: string): string[] {
-  const value = text(dataSet, tag);
+  const value = headerText(dataSet, tag);
   return value ? value.split('\\').map((v) => v.trim()) : [];
 }
 
@@ -334,11 +308,6 @@ async function paletteFromJson(
   };
 }
 
-/** Overlay attributes of DICOM JSON metadata (PN values come back as their Alphabetic text). */
-export function overlayFromJson(ds: DicomJsonDataset): OverlayAttributes {
-  return overlayOf((tag) => getString(ds, tag));
-}
-
 function numbers(values: Array<number | undefined>): number[] {
   return values.map((v) => (v === undefined ? NaN : v));
 }
@@ -365,9 +334,4 @@ function frameTimeOf(
   if (frameTime && frameTime > 0) return frameTime;
   if (cineRate && cineRate > 0) return 1000 / cineRate;
   return undefined;
-}
-
-function sopClassLabel(uid: string): string {
-  const name = SOP_CLASS_NAMES[uid];
-  return name ? `${name} (${uid})` : uid;
 }

@@ -4,10 +4,10 @@
  * fragments (PS3.5 §A.4). No `vscode` import: tested in plain Node.
  */
 import * as dicomParser from 'dicom-parser';
-import type { ImageInfo } from '../../webview/protocol';
-import { nativeFrameLength } from '../imaging/decode/native';
-import { isEncapsulatedTransferSyntax } from '../dicom/uids';
-import { checkPixelBudget } from '../imaging/decode/budget';
+import type { ImageInfo } from '../types';
+import { nativeFrameLength } from '../decode/native';
+import { isEncapsulatedTransferSyntax } from '../../dicom/uids';
+import { checkPixelBudget } from '../decode/budget';
 import { checkFilePixelLength } from './imageInfo';
 
 /** Returns frame `frameNumber` (1-based) of a parsed file, as the bytes a decoder takes. */
