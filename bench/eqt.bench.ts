@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalServer, type LocalServer } from '../src/server';
 import { smallInstance } from '../test/server/helpers';
+import { median, round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 type Context = Pick<BenchContext, 'tmpDir' | 'log'>;
@@ -24,12 +25,6 @@ const VALUES = 100;
 const REINDEX_RUNS = 3;
 const QIDO_ROUNDS = 60;
 const PATIENT_WEIGHT = '00101030';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function plant(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -109,7 +104,7 @@ export async function run(ctx: Context): Promise<BenchResult[]> {
       },
       {
         name: 'eqt.qido',
-        value: Number(qido.median.toFixed(2)),
+        value: round(qido.median, 2),
         unit: 'ms',
         details: `/v2/studies?PatientWeight=v over ${INSTANCES} studies (${INSTANCES / VALUES} match), median of ${QIDO_ROUNDS} after 5 warm-up, max ${qido.max.toFixed(2)} ms; server in this process, no target`,
       },
