@@ -31,6 +31,8 @@ export interface FieldSpec {
   computed?: (node: StudyNode | SeriesNode | InstanceNode) => string | undefined;
   /** Reads the value from a data set (extended query tags, extendedQueryTags.ts). */
   read?: (dataSet: dicomParser.DataSet) => string | undefined;
+  /** Why the value does not fit the field's VR, checked at STOW (extendedQueryTags.ts). */
+  check?: (dataSet: dicomParser.DataSet) => { error?: string; multiple?: boolean };
 }
 
 const stored = (

@@ -12,8 +12,16 @@
  * operation; the operation ends `canceled` when none of its tags remains.
  *
  * What survives a restart: the tags (status, QueryStatus, errors kept) and the operations
- * (their last persisted status and percent). An operation that was running is started again
- * from the beginning under the same id: the values it had written are overwritten anyway.
+ * (their last persisted status and percent). A running reindex resumes where it was, as
+ * Azure's does (its ReindexDurableFunction continues from a ReindexCheckpoint's watermark):
+ * the instances are walked in one order (partition, then SOP Instance UID), in batches; after
+ * a batch, at most every {@link CHECKPOINT_MIN_INSTANCES} instances and never more than a
+ * fifth of the time, the index is written, then a checkpoint (the watermark, the tags' error
+ * counts up to it, the percent) in this module's state file. At start the operation goes on
+ * after its watermark: instances at or below it are not read again, errors recorded past it
+ * are dropped before their instances are indexed again (each instance counts once per tag,
+ * as Azure's AddExtendedQueryTagError merges on tag and watermark), and the percent goes on
+ * from the one persisted, so it never goes back.
  *
  * Plain Node: no `vscode` import.
  */
@@ -33,7 +41,7 @@ import {
 } from './extendedQueryTags';
 import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
-import { OperationRegistry, isEnded, type Operation } from './operations';
+import { OperationRegistry, isEnded, type Operation, type ReindexCheckpoint } from './operations';
 import type { FieldSpec } from './catalog';
 import type { PartitionSet } from './partitions';
 import type { Log, Storage } from './storage';
@@ -44,6 +52,13 @@ const STATE_VERSION = 1;
 /** Instances read at once by a reindex: enough to overlap file reads, few enough to leave the
  * server's requests their share of the disk and the event loop. */
 export const REINDEX_CONCURRENCY = 4;
+/** Instances between two checkpoints, at least (Azure: a batch of 100 × 10 in parallel). */
+export const CHECKPOINT_MIN_INSTANCES = 500;
+/** Instances read per batch: a checkpoint is taken between batches, never inside one. */
+const REINDEX_BATCH = 64;
+/** A checkpoint waits this many times as long as the last one took (index write and fsyncs),
+ * so checkpoints take at most a fifth of a reindex over a large folder. */
+const CHECKPOINT_COST_FACTOR = 4;
 
 export interface ExtendedQueryTagOptions {
   /** Most tags (default 128, Azure's). */
@@ -57,6 +72,34 @@ interface RunningReindex {
   /** Paths of the tags still being added by this operation. */
   paths: Set<string>;
   done?: Promise<void>;
+}
+
+/** Tags and an operation written as they will be, before they are answered so (finish). */
+interface StateAhead {
+  tags: ReadonlyMap<string, ExtendedTag>;
+  operation: Operation;
+}
+
+/** An instance to reindex, in the storage it lives in. */
+interface ReindexItem {
+  storage: Storage;
+  node: InstanceNode;
+  /** Its place in the reindex order: partition folder, NUL, SOP Instance UID. */
+  key: string;
+}
+
+/** Progress of a run since its start or resume, for its checkpoints. */
+interface RunProgress {
+  /** The percent persisted when the run began: it goes on from there. */
+  startPercent: number;
+  /** Instances after the watermark when the run began. */
+  total: number;
+  done: number;
+  sinceCheckpoint: number;
+  lastCheckpointAt: number;
+  lastCheckpointCostMs: number;
+  /** Storages whose index gained values since the last checkpoint. */
+  touched: Set<Storage>;
 }
 
 export class ExtendedQueryTagService {
@@ -127,7 +170,7 @@ export class ExtendedQueryTagService {
     return this.partitions ? this.partitions.openedStorages() : [this.storage];
   }
 
-  /** Starts again the reindex operations that were running when the server stopped. */
+  /** Resumes the reindex operations that were running when the server stopped. */
   resume(): void {
     for (const operation of this.operations.all()) {
       if (isEnded(operation.status)) continue;
@@ -251,123 +294,246 @@ export class ExtendedQueryTagService {
 
   private async reindex(run: RunningReindex): Promise<void> {
     const { operation } = run;
-    this.operations.update(operation, { status: 'running', percentComplete: 0 });
-    for (const path of run.paths) {
-      const tag = this.tags.get(path);
-      if (tag) {
-        tag.errorCount = 0;
-        tag.errors = [];
-      }
-    }
+    const checkpoint = this.beginRun(run);
     const storages = this.partitions ? await this.partitions.openAll() : [this.storage];
-    const instances = storages.flatMap((storage) =>
-      [...storage.catalog.instancesByUid.values()].map((node) => ({ storage, node })),
-    );
-    let next = 0;
-    let done = 0;
-    const worker = async (): Promise<void> => {
-      while (next < instances.length && run.paths.size > 0 && !this.closed) {
-        const { storage, node } = instances[next++]!;
-        await this.reindexInstance(storage, node, run);
-        done++;
-        const percent = Math.floor((done * 100) / instances.length);
-        if (percent !== operation.percentComplete)
-          this.operations.update(operation, { percentComplete: percent });
-      }
+    const items = storages
+      .flatMap((storage) => {
+        const folder = this.storage.relativePath(storage.dir);
+        return [...storage.catalog.instancesByUid.values()].map((node): ReindexItem => ({
+          storage,
+          node,
+          key: `${folder}\u0000${node.uid}`,
+        }));
+      })
+      .filter((item) => item.key > checkpoint.watermark)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const progress: RunProgress = {
+      startPercent: operation.percentComplete,
+      total: items.length,
+      done: 0,
+      sinceCheckpoint: 0,
+      lastCheckpointAt: Date.now(),
+      lastCheckpointCostMs: 0,
+      touched: new Set(),
     };
-    await Promise.all(Array.from({ length: REINDEX_CONCURRENCY }, worker));
+    for (let start = 0; start < items.length; start += REINDEX_BATCH) {
+      if (run.paths.size === 0 || this.closed) break;
+      const batch = items.slice(start, start + REINDEX_BATCH);
+      await this.reindexBatch(batch, run, progress);
+      if (this.closed) return;
+      if (this.checkpointDue(progress)) await this.checkpoint(run, progress, batch.at(-1)!.key);
+    }
     if (this.closed) return;
-    this.finish(run);
+    await this.finish(run, progress);
   }
 
-  private finish(run: RunningReindex): void {
+  /**
+   * The run's starting point: a first run clears its tags' errors; a resumed one goes on from
+   * its checkpoint, with the error counts as they were there and the errors recorded past the
+   * watermark dropped (their instances are indexed again, each counted once).
+   */
+  private beginRun(run: RunningReindex): ReindexCheckpoint {
     const { operation } = run;
-    if (run.paths.size === 0) {
-      this.operations.update(operation, { status: 'canceled' });
-      return;
-    }
+    const checkpoint = operation.checkpoint ?? { watermark: '', errorCounts: {}, percent: 0 };
     for (const path of run.paths) {
       const tag = this.tags.get(path);
       if (!tag) continue;
-      tag.status = 'Ready';
-      if (tag.errorCount > 0) tag.queryStatus = 'Disabled';
+      tag.errorCount = checkpoint.errorCounts[path] ?? 0;
+      tag.errors = tag.errors.filter(
+        (error) => error.orderKey !== undefined && error.orderKey <= checkpoint.watermark,
+      );
+    }
+    this.operations.update(operation, { status: 'running', checkpoint });
+    return checkpoint;
+  }
+
+  /** Reads one batch with {@link REINDEX_CONCURRENCY} instances at a time. */
+  private async reindexBatch(
+    batch: ReindexItem[],
+    run: RunningReindex,
+    progress: RunProgress,
+  ): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length && run.paths.size > 0 && !this.closed) {
+        const item = batch[next++]!;
+        if (await this.reindexInstance(item, run)) progress.touched.add(item.storage);
+        progress.done++;
+        progress.sinceCheckpoint++;
+      }
+    };
+    await Promise.all(Array.from({ length: REINDEX_CONCURRENCY }, worker));
+  }
+
+  private checkpointDue(progress: RunProgress): boolean {
+    return (
+      progress.sinceCheckpoint >= CHECKPOINT_MIN_INSTANCES &&
+      Date.now() - progress.lastCheckpointAt >=
+        progress.lastCheckpointCostMs * CHECKPOINT_COST_FACTOR
+    );
+  }
+
+  /** The percent of a run so far: from the persisted one, below 100 until it ends. */
+  private percentOf(progress: RunProgress): number {
+    const { startPercent, total, done } = progress;
+    if (total === 0) return startPercent;
+    return Math.min(99, startPercent + Math.floor(((100 - startPercent) * done) / total));
+  }
+
+  /**
+   * Makes the run's progress durable: the index first (the values up to the watermark), then
+   * the checkpoint. The percent answered moves only once both are on disk, so a crash never
+   * shows a smaller one after the restart.
+   */
+  private async checkpoint(
+    run: RunningReindex,
+    progress: RunProgress,
+    watermark: string,
+  ): Promise<void> {
+    const started = Date.now();
+    try {
+      for (const storage of progress.touched) {
+        storage.catalog.version++;
+        await storage.saveNow();
+      }
+    } catch (error) {
+      this.log(`reindex ${run.operation.id}: the index was not saved: ${(error as Error).message}`);
+      return;
+    }
+    progress.touched.clear();
+    const errorCounts: Record<string, number> = {};
+    for (const path of run.paths) errorCounts[path] = this.tags.get(path)?.errorCount ?? 0;
+    const percent = Math.max(run.operation.percentComplete, this.percentOf(progress));
+    run.operation.checkpoint = { watermark, errorCounts, percent };
+    if (await this.save()) this.operations.update(run.operation, { percentComplete: percent });
+    progress.sinceCheckpoint = 0;
+    progress.lastCheckpointAt = Date.now();
+    progress.lastCheckpointCostMs = progress.lastCheckpointAt - started;
+  }
+
+  /**
+   * Ends the run: the index on disk first, then the state with the tags Ready and the
+   * operation succeeded, and only then are both answered (a crash in between resumes the
+   * run from its checkpoint, which was never answered as ended).
+   */
+  private async finish(run: RunningReindex, progress: RunProgress): Promise<void> {
+    const { operation } = run;
+    if (run.paths.size === 0) {
+      this.operations.update(operation, { status: 'canceled', checkpoint: undefined });
+      return;
     }
     for (const storage of this.openStorages()) {
       storage.catalog.version++;
-      storage.scheduleSave();
+      if (progress.touched.has(storage)) await storage.saveNow();
+      else storage.scheduleSave();
+    }
+    const readyTags = new Map<string, ExtendedTag>();
+    for (const path of run.paths) {
+      const tag = this.tags.get(path);
+      if (!tag) continue;
+      // A tag with errors is not queried until enabled again (Azure's AddExtendedQueryTagError
+      // sets its QueryStatus to 0).
+      const queryStatus: QueryStatus = tag.errorCount > 0 ? 'Disabled' : tag.queryStatus;
+      readyTags.set(path, { ...tag, status: 'Ready', queryStatus });
+    }
+    const ended: Operation = {
+      ...operation,
+      status: 'succeeded',
+      percentComplete: 100,
+      lastUpdatedTime: new Date().toISOString(),
+    };
+    delete ended.checkpoint;
+    await this.save({ tags: readyTags, operation: ended });
+    for (const [path, ready] of readyTags) {
+      const tag = this.tags.get(path);
+      if (tag) Object.assign(tag, { status: ready.status, queryStatus: ready.queryStatus });
     }
     this.publishFields();
-    this.operations.update(operation, { status: 'succeeded', percentComplete: 100 });
+    this.operations.update(operation, {
+      status: 'succeeded',
+      percentComplete: 100,
+      checkpoint: undefined,
+    });
   }
 
-  private async reindexInstance(
-    storage: Storage,
-    node: InstanceNode,
-    run: RunningReindex,
-  ): Promise<void> {
+  /** Indexes one instance for the run's tags; true when a value was written to the index. */
+  private async reindexInstance(item: ReindexItem, run: RunningReindex): Promise<boolean> {
+    const { storage, node } = item;
     const catalog = storage.catalog;
-    if (catalog.instancesByUid.get(node.uid) !== node) return;
+    if (catalog.instancesByUid.get(node.uid) !== node) return false;
     let header;
     try {
       header = await readInstanceHeader(storedFile(storage.dir, node.file));
     } catch (error) {
       // Deleted or replaced meanwhile: nothing to index.
-      if (catalog.instancesByUid.get(node.uid) !== node) return;
+      if (catalog.instancesByUid.get(node.uid) !== node) return false;
       for (const path of run.paths)
-        this.recordError(path, node, `the file cannot be read: ${(error as Error).message}`);
-      return;
+        this.recordError(path, item, `the file cannot be read: ${(error as Error).message}`);
+      return false;
     }
+    let written = false;
     for (const path of run.paths) {
       const tag = this.tags.get(path);
       if (!tag || tag.status !== 'Adding') continue;
       const { value, error } = readTagValue(header.dataSet, tag);
-      if (error) this.recordError(path, node, error);
+      if (error) this.recordError(path, item, error);
       if (value === undefined) continue;
       const level = catalogLevel(tag.level);
       const owner =
         level === 'instance' ? node : level === 'series' ? node.series : node.series.study;
       owner.attrs[path] = value;
+      written = true;
     }
+    return written;
   }
 
-  private recordError(path: string, node: InstanceNode, message: string): void {
+  private recordError(path: string, item: ReindexItem, message: string): void {
     const tag = this.tags.get(path);
     if (!tag) return;
     tag.errorCount++;
     if (tag.errors.length >= this.maxErrorsPerTag) return;
+    const { node } = item;
     tag.errors.push({
       studyUid: node.series.study.uid,
       seriesUid: node.series.uid,
       sopUid: node.uid,
       createdTime: new Date().toISOString(),
       message,
+      orderKey: item.key,
     });
   }
 
-  /** Writes the state file whole: temporary file, fsync, rename (never half a file). */
-  private save(): Promise<void> {
-    this.saving = this.saving
-      .then(async () => {
-        const text = JSON.stringify({
-          format: STATE_FORMAT,
-          version: STATE_VERSION,
-          tags: [...this.tags.values()],
-          operations: this.operations.all(),
-        });
-        const temp = `${this.stateFile}.${process.pid}.tmp`;
-        await rm(temp, { force: true });
-        const handle = await open(temp, 'wx');
-        try {
-          await handle.writeFile(text);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, this.stateFile);
-      })
-      .catch((error: unknown) =>
-        this.log(`extended query tags: saving failed: ${(error as Error).message}`),
-      );
-    return this.saving;
+  /**
+   * Writes the state file whole: temporary file, fsync, rename (never half a file). True once
+   * this state is on disk.
+   */
+  private save(ahead?: StateAhead): Promise<boolean> {
+    const written = this.saving.then(async () => {
+      const text = JSON.stringify({
+        format: STATE_FORMAT,
+        version: STATE_VERSION,
+        tags: [...this.tags.values()].map((tag) => ahead?.tags.get(tag.path) ?? tag),
+        operations: this.operations
+          .all()
+          .map((op) => (op.id === ahead?.operation.id ? ahead.operation : op)),
+      });
+      const temp = `${this.stateFile}.${process.pid}.tmp`;
+      await rm(temp, { force: true });
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.stateFile);
+      return true;
+    });
+    const outcome = written.catch((error: unknown) => {
+      this.log(`extended query tags: saving failed: ${(error as Error).message}`);
+      return false;
+    });
+    this.saving = outcome.then(() => undefined);
+    return outcome;
   }
 }

@@ -34,6 +34,11 @@ export interface TagError {
   sopUid: string;
   createdTime: string;
   message: string;
+  /**
+   * The instance's place in the reindex order (extendedQueryTagService.ts): a resumed reindex
+   * drops the errors past its watermark before it indexes those instances again. Not answered.
+   */
+  orderKey?: string;
 }
 
 /** An extended query tag and its state. */
@@ -226,6 +231,7 @@ export function fieldOf(tag: ExtendedTag): FieldSpec {
     level: catalogLevel(tag.level),
     isDefault: false,
     read: (dataSet) => readTagValue(dataSet, tag).value,
+    check: (dataSet) => readTagValue(dataSet, tag),
   };
 }
 
@@ -233,13 +239,20 @@ export function fieldOf(tag: ExtendedTag): FieldSpec {
 export interface TagValue {
   value?: string;
   error?: string;
+  /**
+   * The element holds more than one value and only the first is indexed: Azure's
+   * ValidateDicomTag answers IndexedDicomTagHasMultipleValues, a warning, not an error.
+   */
+  multiple?: boolean;
 }
 
 /**
  * Reads a tag's value from an instance and checks it against the tag's VR. Absent, empty, or
- * a private tag whose block belongs to another creator: no value, no error. More than one
- * value, another explicit VR, or a value that breaks its VR's rules (PS3.5 §6.2): an error,
- * as Azure's element validators report it; the instance is then not indexed for the tag.
+ * a private tag whose block belongs to another creator: no value, no error. Another explicit
+ * VR, or a value that breaks its VR's rules (PS3.5 §6.2): an error, as Azure's element
+ * validators report it; the instance is then not indexed for the tag. More than one value:
+ * the first is indexed, flagged `multiple` (Azure's DicomDatasetExtensions.ValidateDicomTag
+ * warns IndexedDicomTagHasMultipleValues, "only first value is indexed").
  */
 export function readTagValue(
   dataSet: dicomParser.DataSet,
@@ -262,15 +275,14 @@ export function readTagValue(
     return { error: `the value cannot be read: ${(error as Error).message}` };
   }
   if (raw === undefined) return {};
-  const values = raw.split('\\');
-  if (values.length > 1)
-    return { error: `the value has ${values.length} values; only single values are indexed` };
-  const value = raw.trim();
+  const values = raw.split('\\').map((v) => v.trim());
+  for (const each of values) {
+    const problem = each === '' ? undefined : vrProblem(tag.vr, each);
+    if (problem) return { error: `"${each.slice(0, 80)}" is not a valid ${tag.vr}: ${problem}` };
+  }
+  const value = values[0]!;
   if (value === '') return {};
-  const problem = vrProblem(tag.vr, value);
-  return problem
-    ? { error: `"${value.slice(0, 80)}" is not a valid ${tag.vr}: ${problem}` }
-    : { value };
+  return values.length > 1 ? { value, multiple: true } : { value };
 }
 
 const MAX_LENGTH: Record<string, number> = {

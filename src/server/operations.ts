@@ -12,6 +12,20 @@ import { randomUUID } from 'node:crypto';
 export type OperationStatus = 'notStarted' | 'running' | 'succeeded' | 'failed' | 'canceled';
 export type OperationType = 'reindex';
 
+/**
+ * How far a reindex got, durably (Azure's ReindexCheckpoint: the watermark range completed,
+ * kept by its durable orchestration). Every instance whose order key is at or below
+ * `watermark` is indexed, in the index persisted before this checkpoint was.
+ */
+export interface ReindexCheckpoint {
+  /** Order key of the last instance of the indexed prefix (extendedQueryTagService.ts). */
+  watermark: string;
+  /** Errors per tag path counted over the instances at or below the watermark. */
+  errorCounts: Record<string, number>;
+  /** The percent complete reached at this checkpoint. */
+  percent: number;
+}
+
 /** One operation; `resources` are the tag paths it works on. */
 export interface Operation {
   id: string;
@@ -21,6 +35,8 @@ export interface Operation {
   status: OperationStatus;
   percentComplete: number;
   resources: string[];
+  /** A reindex's durable progress; persisted, never answered. */
+  checkpoint?: ReindexCheckpoint;
 }
 
 /** Operations kept (the newest; older ended ones are forgotten and then answer 404). */
@@ -63,7 +79,7 @@ export class OperationRegistry {
 
   update(
     operation: Operation,
-    change: Partial<Pick<Operation, 'status' | 'percentComplete'>>,
+    change: Partial<Pick<Operation, 'status' | 'percentComplete' | 'checkpoint'>>,
   ): void {
     Object.assign(operation, change);
     operation.lastUpdatedTime = new Date().toISOString();
@@ -75,8 +91,17 @@ export class OperationRegistry {
 
   /** Restores persisted operations (extendedQueryTagService.ts). */
   restore(operations: Operation[]): void {
-    for (const operation of operations)
-      if (isOperationId(operation.id)) this.byId.set(operation.id, operation);
+    for (const operation of operations) {
+      if (!isOperationId(operation.id)) continue;
+      // The percent a checkpoint reached is durable even when the crash came before the
+      // operation's own percent was set from it: it never goes back (extendedQueryTagService.ts).
+      if (operation.checkpoint)
+        operation.percentComplete = Math.max(
+          operation.percentComplete,
+          operation.checkpoint.percent,
+        );
+      this.byId.set(operation.id, operation);
+    }
     this.trim();
   }
 

@@ -11,6 +11,7 @@
  *
  * Plain Node: no `vscode` import.
  */
+import { formatTag } from '../dicom/dictionary';
 import { TransferSyntax } from '../dicom/uids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSet } from 'dicom-parser';
@@ -22,7 +23,13 @@ import {
   readInstanceIdentityAndDataSetFromBytes,
   type InstanceIdentity,
 } from '../dicom/part10';
-import { entryFromDataSet, uidProblem, type InstanceEntry, type InstanceNode } from './catalog';
+import {
+  entryFromDataSet,
+  uidProblem,
+  type FieldSpec,
+  type InstanceEntry,
+  type InstanceNode,
+} from './catalog';
 import { fileIdentity, type Change } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, acceptsJson, sendJson } from './httpUtil';
@@ -56,6 +63,10 @@ export const WarningReason = {
   DatasetDoesNotMatchSOPClass: 45063,
 } as const;
 
+/** Azure's DicomCoreResource.IndexedDicomTagHasMultipleValues, its Warning header's text. */
+export const MULTIPLE_VALUES_WARNING =
+  'One or more indexed Dicom tag(s) have multiple values, only first value is indexed.';
+
 /** Instances kept in memory while a part is written: small ones are parsed from memory. */
 const IN_MEMORY_PART = 256 * 1024;
 const DICOM_TYPES = new Set(['application/dicom', 'application/octet-stream']);
@@ -67,7 +78,14 @@ interface PartResult {
   identity?: InstanceIdentity;
   sopClassUid?: string;
   sopInstanceUid?: string;
-  failure?: { code: number; comment: string };
+  failure?: {
+    code: number;
+    comment: string;
+    /** One ErrorComment per failed attribute (Azure v1: an indexed value that breaks its VR). */
+    attributes?: string[];
+  };
+  /** Azure v1: an indexed attribute holds several values, the first is indexed (Warning). */
+  multipleValues?: boolean;
   /** Stored, with these warnings (Azure v2: WarningReason and FailedAttributesSequence). */
   warnings?: { code: number; comment: string }[];
   /** Write and fsync of the temporary file, in the background; gives its modification time. */
@@ -133,12 +151,24 @@ export async function handleStow(
   await commitAccepted(results, context);
   const committed = results.filter((r) => !r.failure).map(storedInstance);
   const { status, body, stored, failed } = stowAnswer(results, context.baseUrl, studyUid);
+  if (results.some((r) => r.multipleValues)) {
+    // Azure's StoreController: Warning 299 (MiscPersistentWarning), its agent the host name
+    // and a colon (HttpRequestExtensions.GetHost with dicomStandards, which cites PS3.18
+    // §11.7.3.2).
+    res.setHeader('warning', `299 ${warnAgent(req)} "${MULTIPLE_VALUES_WARNING}"`);
+  }
   const replaced = committed.filter((s) => s.replaced).length;
   context.log(
     `${context.upsert ? 'Upsert' : 'STOW'} ${results.length} part(s): ${stored} stored${replaced ? ` (${replaced} replaced)` : ''}, ${failed} failed (${status})`,
   );
   sendJson(res, status, body);
   return committed;
+}
+
+/** The Warning header's agent: the Host header's name without its port, and a colon; or "-". */
+function warnAgent(req: IncomingMessage): string {
+  const host = /^(\[[^\]]*\]|[^:]*)/.exec(req.headers.host ?? '')?.[1];
+  return host ? `${host}:` : '-';
 }
 
 function storedInstance(r: PartResult): StoredInstance {
@@ -359,17 +389,14 @@ function failedItem(r: PartResult): Record<string, unknown> {
   if (r.sopInstanceUid)
     item[Tag.ReferencedSOPInstanceUID] = { vr: 'UI', Value: [r.sopInstanceUid] };
   item[Tag.FailureReason] = { vr: 'US', Value: [r.failure!.code] };
-  // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902).
+  // Azure v2: FailedAttributesSequence (0074,1048) items carry an ErrorComment (0000,0902);
+  // v1 lists each indexed attribute that failed (StoreResponseBuilder.AddFailure).
+  const comments = r.failure!.attributes ?? [`part ${r.index + 1}: ${r.failure!.comment}`];
   item[Tag.FailedAttributesSequence] = {
     vr: 'SQ',
-    Value: [
-      {
-        [Tag.ErrorComment]: {
-          vr: 'LO',
-          Value: [`part ${r.index + 1}: ${r.failure!.comment}`.slice(0, 64)],
-        },
-      },
-    ],
+    Value: comments.map((comment) => ({
+      [Tag.ErrorComment]: { vr: 'LO', Value: [comment.slice(0, 64)] },
+    })),
   };
   return item;
 }
@@ -379,11 +406,17 @@ function referencedItem(r: PartResult, baseUrl: string): Record<string, unknown>
   const item = referencedUids(r, baseUrl);
   if (r.warnings?.length) {
     // Azure v2: WarningReason (0008,1196) and one ErrorComment per attribute in the
-    // FailedAttributesSequence (0074,1048) of the stored instance's item.
-    item[Tag.WarningReason] = { vr: 'US', Value: [r.warnings[0]!.code] };
+    // FailedAttributesSequence (0074,1048) of the stored instance's item. The service sets
+    // 45063 for Implicit VR first, DatasetHasValidationWarnings (1) only when none is set
+    // (StoreService: `warningReasonCode ??= DatasetHasValidationWarnings`).
+    const sopClass = r.warnings.find((w) => w.code === WarningReason.DatasetDoesNotMatchSOPClass);
+    item[Tag.WarningReason] = { vr: 'US', Value: [(sopClass ?? r.warnings[0]!).code] };
     item[Tag.FailedAttributesSequence] = {
       vr: 'SQ',
-      Value: r.warnings.map((w) => ({ [Tag.ErrorComment]: { vr: 'LO', Value: [w.comment] } })),
+      // ErrorComment is LO: 64 characters at most (PS3.5 §6.2).
+      Value: r.warnings.map((w) => ({
+        [Tag.ErrorComment]: { vr: 'LO', Value: [w.comment.slice(0, 64)] },
+      })),
     };
   }
   return item;
@@ -455,7 +488,6 @@ async function receivePart(
     result.failure = refused;
     return result;
   }
-  result.warnings = storeWarnings(identity);
   let dataSet: DataSet;
   try {
     dataSet = await dataSetSource();
@@ -469,6 +501,7 @@ async function receivePart(
     result.failure = { code: FailureReason.ValidationFailure, comment: uidFault };
     return result;
   }
+  if (checkIndexedTags(result, identity, dataSet, context)) return result;
   context.reserved.add(identity.sopInstanceUid);
   const file = context.upsert
     ? upsertTarget(context.storage, identity)
@@ -633,6 +666,60 @@ function storeWarnings(identity: InstanceIdentity): PartResult['warnings'] {
       comment: 'Implicit VR: explicit VR transfer syntaxes are expected',
     });
   return warnings.length ? warnings : undefined;
+}
+
+/**
+ * The extended query tags' values checked against their VRs, as the Azure service's
+ * StoreDatasetValidator does, and the instance's warnings. v1 (ValidateIndexedItemsAsync):
+ * a value that does not fit fails the instance with 43264 and one ErrorComment per attribute;
+ * several values warn (Warning header) and the first is indexed. v2 (with leniency): the
+ * instance is stored, with WarningReason and the attribute in its FailedAttributesSequence,
+ * 202, and the value is left out of the index ("nor can it be used in searches": StoreService
+ * DropInvalidMetadata). Neither adds to the tag's error list: only a reindex does
+ * (ReindexDatasetValidator → AddExtendedQueryTagError). True when the instance is refused.
+ */
+function checkIndexedTags(
+  result: PartResult,
+  identity: InstanceIdentity,
+  dataSet: DataSet,
+  context: StowContext,
+): boolean {
+  const { errors, multiple } = indexedTagProblems(dataSet, context.storage.extendedFields);
+  const v1 = (context.apiVersion ?? 2) < 2;
+  if (v1 && errors.length > 0) {
+    result.failure = {
+      code: FailureReason.ValidationFailure,
+      comment: errors[0]!,
+      attributes: errors,
+    };
+    return true;
+  }
+  if (v1 && multiple) result.multipleValues = true;
+  const warnings = [
+    ...(storeWarnings(identity) ?? []),
+    ...errors.map((comment) => ({ code: WarningReason.ValidationWarnings, comment })),
+  ];
+  if (warnings.length > 0) result.warnings = warnings;
+  return false;
+}
+
+/**
+ * The ErrorComments of the extended query tags whose value does not fit, in Azure's form
+ * (StoreValidationResultBuilder: "DICOM100: (gggg,eeee) - message"), and whether one holds
+ * several values.
+ */
+function indexedTagProblems(
+  dataSet: DataSet,
+  fields: readonly FieldSpec[],
+): { errors: string[]; multiple: boolean } {
+  const errors: string[] = [];
+  let multiple = false;
+  for (const field of fields) {
+    const outcome = field.check?.(dataSet);
+    if (outcome?.error) errors.push(`DICOM100: ${formatTag(field.tag)} - ${outcome.error}`);
+    if (outcome?.multiple) multiple = true;
+  }
+  return { errors, multiple };
 }
 
 /** fsync, then the modification time the index records, then close. */

@@ -1,7 +1,8 @@
 /**
  * The local server as a child process (the standalone CLI), for tests that kill it with
  * SIGKILL and restart it on the same folder: crash safety of STOW and upsert
- * (crashSafety.test.ts, upsertCrash.test.ts) and of the change feed (changeFeedCrash.test.ts).
+ * (crashSafety.test.ts, upsertCrash.test.ts), of the change feed (changeFeedCrash.test.ts) and of
+ * a reindex (extendedQueryTagsCrash.test.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';

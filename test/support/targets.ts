@@ -186,9 +186,9 @@ export const EXTENDED_QUERY_TAG_DIFFERENCES: Record<string, string> = {
   deleteWhileAdding:
     "Deleting a tag whose reindex runs cancels that tag's part of the operation (canceled when none remains): the task asked for it; Azure documents no such cancel.",
   invalidValueAtStow:
-    "A new store whose value does not fit the tag's VR is stored and that value left out of the index, without an error entry (Azure v2 stores with a warning); reindex errors are listed as Azure lists them.",
+    "As Azure (StoreDatasetValidator, StoreService): v1 fails the instance (43264, the attribute in FailedAttributesSequence), v2 stores it with WarningReason 1 (202) and leaves the value out of the index; neither adds a tag error. One difference: Azure v2 also drops the attribute from the instance's metadata (DropInvalidMetadata); here /metadata and includefield still show it, read from the file. Tested in test/server/extendedQueryTagsStow.test.ts.",
   restart:
-    "A reindex running when the server stops starts again from the beginning under the same operation id; Azure's durable functions resume where they were.",
+    "A reindex running when the server stops resumes from its last checkpoint, as Azure's ReindexDurableFunction does from its watermark. Azure checkpoints after each set of batches (100 × 10 instances); here after at least 500 instances, spaced so the checkpoints (the index written whole, then the state) take at most a fifth of the time. The percent moves at checkpoints only. Tested with kill -9 in test/server/extendedQueryTagsCrash.test.ts.",
   errorsKept:
     'At most 1000 errors are kept per tag (ErrorCount counts them all); Azure keeps every one in SQL.',
 };

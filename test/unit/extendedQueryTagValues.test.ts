@@ -75,14 +75,25 @@ describe('extended query tag values', () => {
     assert.deepEqual(readTagValue(dataSet, tag('00101020', 'DS')), {});
   });
 
-  it('refuses several values, another explicit VR, and values that break their VR', () => {
+  it('indexes the first of several values, flagged (Azure: IndexedDicomTagHasMultipleValues)', () => {
     const dataSet = dataSetWith([
-      { tag: '00101030', vr: 'DS', value: ['1', '2'] },
+      { tag: '00101030', vr: 'DS', value: ['1.5', '2'] },
+      { tag: '00101020', vr: 'DS', value: ['1.5', 'tall'] },
+    ]);
+    assert.deepEqual(readTagValue(dataSet, tag('00101030', 'DS')), {
+      value: '1.5',
+      multiple: true,
+    });
+    // Any value that breaks the VR makes the element invalid, not only the first.
+    assert.match(readTagValue(dataSet, tag('00101020', 'DS')).error ?? '', /"tall".*DS/);
+  });
+
+  it('refuses another explicit VR, and values that break their VR', () => {
+    const dataSet = dataSetWith([
       { tag: '00080022', vr: 'DA', value: '20230230' },
       { tag: '00101010', vr: 'AS', value: '45' },
       { tag: '00181030', vr: 'LO', value: 'x' },
     ]);
-    assert.match(readTagValue(dataSet, tag('00101030', 'DS')).error ?? '', /2 values/);
     assert.match(readTagValue(dataSet, tag('00080022', 'DA')).error ?? '', /not a valid DA/);
     assert.match(readTagValue(dataSet, tag('00101010', 'AS')).error ?? '', /not a valid AS/);
     assert.match(readTagValue(dataSet, tag('00181030', 'SH')).error ?? '', /VR LO/);
