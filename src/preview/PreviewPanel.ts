@@ -15,7 +15,7 @@ import {
 } from '../../webview/protocol';
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
-import { codecScriptUris, messageBytes, messageOf, sendCodec } from './webviewCodecs';
+import { codecMessage, codecScriptUris, messageBytes, messageOf } from './webviewCodecs';
 import { PixelBudgetError } from '../imaging/decode/budget';
 import { NotAnImageError } from '../imaging/header/imageInfo';
 
@@ -150,13 +150,7 @@ export class PreviewPanel implements vscode.Disposable {
         await this.sendFrame(message);
         return;
       case 'requestCodec':
-        await sendCodec(
-          message.name,
-          this.extensionUri,
-          (reply) => this.post(reply),
-          this.log,
-          'preview',
-        );
+        this.post(await codecMessage(message.name, this.extensionUri, this.log, 'preview'));
         return;
       case 'exportPng':
         await this.exportPng(message.suggestedName, message.png);

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { CODEC_FILES } from '../imaging/decode/codecs';
 import type { CodecName } from '../imaging/types';
-import type { ToWebview } from '../../webview/protocol';
+import type { CodecMessage } from '../../webview/protocol';
 import { redactUrlsIn } from '../dicomweb/transport/errors';
 
 function codecUri(extensionUri: vscode.Uri, file: string): vscode.Uri {
@@ -28,21 +28,23 @@ export function codecScriptUris(
   return scripts;
 }
 
-/** Answers a page's `requestCodec`: the binary, or an empty one (logged as `who`) when missing. */
-export async function sendCodec(
+/**
+ * The answer to a page's `requestCodec`: the binary, or an empty one when it cannot be read
+ * (logged, prefixed with `who`).
+ */
+export async function codecMessage(
   name: CodecName,
   extensionUri: vscode.Uri,
-  post: (message: ToWebview) => void,
   log: vscode.LogOutputChannel,
   who: string,
-): Promise<void> {
+): Promise<CodecMessage> {
   const uri = codecUri(extensionUri, CODEC_FILES[name].wasm);
   try {
     const wasm = await vscode.workspace.fs.readFile(uri);
-    post({ type: 'codec', name, wasm: messageBytes(wasm) });
+    return { type: 'codec', name, wasm: messageBytes(wasm) };
   } catch (error) {
     log.error(`${who}: codec ${name} missing at ${uri.fsPath}: ${messageOf(error)}`);
-    post({ type: 'codec', name, wasm: new Uint8Array() });
+    return { type: 'codec', name, wasm: new Uint8Array() };
   }
 }
 

@@ -18,7 +18,7 @@ import {
 import type { ConnectionThumbnails } from '../thumbnails/connection';
 import { redactUrl } from '../dicomweb/transport/errors';
 import { PreviewPanel } from '../preview/PreviewPanel';
-import { codecScriptUris, messageBytes, messageOf, sendCodec } from '../preview/webviewCodecs';
+import { codecMessage, codecScriptUris, messageBytes, messageOf } from '../preview/webviewCodecs';
 import { previewHtml } from '../preview/html';
 import type { InstanceTarget } from '../preview/frameSource';
 import { listSeriesInstances, type ListedInstance } from './seriesInstances';
@@ -142,13 +142,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
         this.onDidShowTileEmitter.fire({ index: message.index, source: message.source });
         return;
       case 'requestCodec':
-        await sendCodec(
-          message.name,
-          this.extensionUri,
-          (reply) => this.post(reply),
-          this.log,
-          'thumbnails',
-        );
+        this.post(await codecMessage(message.name, this.extensionUri, this.log, 'thumbnails'));
         return;
       case 'log':
         logAt(this.log, message.level, `thumbnails webview: ${message.message}`);
