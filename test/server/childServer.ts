@@ -1,9 +1,7 @@
 /**
  * The local server as a child process (the standalone CLI), for tests that kill it with
  * SIGKILL and restart it on the same folder: crash safety of STOW and upsert
- * (crashSafety.test.ts, upsertCrash.test.ts) and of the change feed (changeFeedCrash.test.ts),
- * and what those suites share: the kill in the middle of a batched STOW, and the checks after
- * the restart.
+ * (crashSafety.test.ts, upsertCrash.test.ts) and of the change feed (changeFeedCrash.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -66,6 +64,9 @@ export async function servedInstances(client: DicomWebClient): Promise<Map<strin
   }
   return served;
 }
+
+// What the crash suites share: the servers they start, the kill in the middle of a batched
+// STOW, and the checks after the restart.
 
 /**
  * For a suite that kills and restarts servers: starts one on `dir` (startChild) and kills
