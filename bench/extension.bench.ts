@@ -37,40 +37,18 @@
  * extension:upload,extension:preview,extension:download`. The host side is test/benchHost/.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DicomWebClient } from '../src/dicomweb';
 import { retrieveRequest } from '../src/dicomweb/requests';
 import { writeLargeStudy, writeSmallInstances } from '../test/support/bulkData';
 import { ensureSampleFiles } from '../test/support/sampleFiles';
 import type { CineLoop, HostMeasurements, LoopDelay, PreviewRun } from '../test/benchHost/measure';
+import { ROOT, runInCodeServer } from './codeServerHost';
 import { median, round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
-const ROOT = ((): string => {
-  for (const candidate of [
-    resolve(__dirname, '..', '..'),
-    resolve(__dirname, '..'),
-    process.cwd(),
-  ]) {
-    if (
-      existsSync(join(candidate, 'package.json')) &&
-      existsSync(join(candidate, 'scripts', 'build.mjs'))
-    )
-      return candidate;
-  }
-  return process.cwd();
-})();
-const LAUNCHER = join(ROOT, 'test', 'vscode', 'code-server-launcher');
 const STUDIES = 10_000;
 const UPLOAD_FILES = 1_000;
 const PLAIN_NODE_RUNS = 7;
@@ -688,18 +666,6 @@ async function runInHost(
     downloadDir?: string;
   },
 ): Promise<HostMeasurements> {
-  const esbuild = await import('esbuild');
-  const hostDir = join(ctx.tmpDir, 'host');
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'test', 'benchHost', 'index.ts')],
-    outfile: join(hostDir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-    logLevel: 'warning',
-  });
   // The control extension: activate() does nothing (see the activation figures).
   // Installed in the extensions folder (the launcher takes one development extension).
   const noopDir = join(ctx.tmpDir, 'extensions', 'dicomweb-bench.bench-noop-0.0.1');
@@ -723,66 +689,36 @@ async function runInHost(
     join(noopDir, 'extension.js'),
     "'use strict';\nexports.activate = () => ({});\nexports.deactivate = () => undefined;\n",
   );
-  const workspace = join(ctx.tmpDir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  const resultFile = join(ctx.tmpDir, 'host-result.json');
-  rmSync(resultFile, { force: true });
-  const { runTests } = await import('@vscode/test-electron');
-  ctx.log(`starting code-server with the extension (${options.parts.join(', ')})`);
-  const started = performance.now();
-  let failure: unknown;
-  try {
-    await runTests({
-      vscodeExecutablePath: LAUNCHER,
-      extensionDevelopmentPath: options.extensionDir,
-      extensionTestsPath: join(hostDir, 'index.js'),
-      launchArgs: [
-        workspace,
-        '--disable-extensions',
-        `--user-data-dir=${join(ctx.tmpDir, 'user-data')}`,
-        `--extensions-dir=${join(ctx.tmpDir, 'extensions')}`,
-      ],
-      extensionTestsEnv: {
-        DICOMWEB_BENCH_RESULT: resultFile,
-        DICOMWEB_BENCH_PARTS: options.parts.join(','),
-        DICOMWEB_BENCH_EXTENSION_ID: options.extensionId,
-        DICOMWEB_BENCH_NOOP_ID: 'dicomweb-bench.bench-noop',
-        DICOMWEB_BENCH_NOOP_FIRST: options.noopFirst ? '1' : '0',
-        DICOMWEB_BENCH_DICOMWEB_URL: ctx.orthancDicomWebUrl,
-        DICOMWEB_BENCH_REST_URL: ctx.orthancRestUrl,
-        DICOMWEB_BENCH_UPLOAD_DIR: options.uploadDir,
-        ...(options.cineFile && options.parts.includes('preview')
-          ? {
-              DICOMWEB_BENCH_CINE_FILE: options.cineFile,
-              DICOMWEB_BENCH_CINE_FRAMES: String(options.cineFrames ?? 0),
-            }
-          : {}),
-        ...(options.downloadStudy && options.downloadDir
-          ? {
-              DICOMWEB_BENCH_DOWNLOAD_STUDY: options.downloadStudy,
-              DICOMWEB_BENCH_DOWNLOAD_DIR: options.downloadDir,
-              DICOMWEB_BENCH_DOWNLOAD_REPEATS: String(DOWNLOAD_REPEATS),
-            }
-          : {}),
-        DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
-        // Diagnosis: a .cpuprofile of the extension host while paging.
-        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree')
-          ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
-          : {}),
-      },
-    });
-  } catch (error) {
-    failure = error;
-  }
-  ctx.log(`code-server run ended after ${round((performance.now() - started) / 1000)} s`);
-  if (!existsSync(resultFile) || statSync(resultFile).size === 0) {
-    throw new Error(
-      `the extension host wrote no result${failure ? `: ${failure instanceof Error ? failure.message : String(failure)}` : ''}`,
-    );
-  }
-  const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as HostMeasurements & {
-    error?: string;
-  };
-  if (figures.error) throw new Error(`in the extension host: ${figures.error}`);
-  return figures;
+  return runInCodeServer<HostMeasurements>(ctx, {
+    entry: 'index.ts',
+    extensionDevelopmentPath: options.extensionDir,
+    label: options.parts.join(', '),
+    timeoutMs: HOST_TIMEOUT_MS,
+    env: {
+      DICOMWEB_BENCH_PARTS: options.parts.join(','),
+      DICOMWEB_BENCH_EXTENSION_ID: options.extensionId,
+      DICOMWEB_BENCH_NOOP_ID: 'dicomweb-bench.bench-noop',
+      DICOMWEB_BENCH_NOOP_FIRST: options.noopFirst ? '1' : '0',
+      DICOMWEB_BENCH_DICOMWEB_URL: ctx.orthancDicomWebUrl,
+      DICOMWEB_BENCH_REST_URL: ctx.orthancRestUrl,
+      DICOMWEB_BENCH_UPLOAD_DIR: options.uploadDir,
+      ...(options.cineFile && options.parts.includes('preview')
+        ? {
+            DICOMWEB_BENCH_CINE_FILE: options.cineFile,
+            DICOMWEB_BENCH_CINE_FRAMES: String(options.cineFrames ?? 0),
+          }
+        : {}),
+      ...(options.downloadStudy && options.downloadDir
+        ? {
+            DICOMWEB_BENCH_DOWNLOAD_STUDY: options.downloadStudy,
+            DICOMWEB_BENCH_DOWNLOAD_DIR: options.downloadDir,
+            DICOMWEB_BENCH_DOWNLOAD_REPEATS: String(DOWNLOAD_REPEATS),
+          }
+        : {}),
+      // Diagnosis: a .cpuprofile of the extension host while paging.
+      ...(process.env.DICOMWEB_BENCH_CPU_PROFILE && options.parts.includes('tree')
+        ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
+        : {}),
+    },
+  });
 }

@@ -21,22 +21,17 @@
  * Figures: the held maximum, the wall delays, time to draw all 500, the most requests in
  * flight on the connection (limit 4), tiles cancelled by scrolling.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DicomWebClient } from '../src/dicomweb';
 import { startLocalServer } from '../src/server';
 import { MAX_IN_FLIGHT } from '../src/thumbnails/limiter';
 import { writeLargeStudy } from '../test/support/bulkData';
 import type { ThumbnailRun, ThumbnailTarget } from '../test/benchHost/thumbnails';
+import { ROOT, runInCodeServer } from './codeServerHost';
 import { round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
-const ROOT = [resolve(__dirname, '..', '..'), resolve(__dirname, '..'), process.cwd()].find(
-  (candidate) =>
-    existsSync(join(candidate, 'package.json')) &&
-    existsSync(join(candidate, 'scripts', 'build.mjs')),
-)!;
-const LAUNCHER = join(ROOT, 'test', 'vscode', 'code-server-launcher');
 const INSTANCES = 500;
 const FRAME = 512 * 512 * 2;
 const MAX_LOOP_MS = 50;
@@ -140,61 +135,22 @@ function results(run: ThumbnailRun): BenchResult[] {
 }
 
 async function runInHost(ctx: BenchContext, targets: ThumbnailTarget[]): Promise<ThumbnailRun[]> {
-  const esbuild = await import('esbuild');
-  const hostDir = join(ctx.tmpDir, 'host');
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'test', 'benchHost', 'thumbnails.ts')],
-    outfile: join(hostDir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-    logLevel: 'warning',
-  });
-  const workspace = join(ctx.tmpDir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  const resultFile = join(ctx.tmpDir, 'host-result.json');
-  rmSync(resultFile, { force: true });
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     publisher: string;
     name: string;
   };
-  const { runTests } = await import('@vscode/test-electron');
-  ctx.log('starting code-server with the extension');
-  let failure: unknown;
-  try {
-    await runTests({
-      vscodeExecutablePath: LAUNCHER,
-      extensionDevelopmentPath: ROOT,
-      extensionTestsPath: join(hostDir, 'index.js'),
-      launchArgs: [
-        workspace,
-        '--disable-extensions',
-        `--user-data-dir=${join(ctx.tmpDir, 'user-data')}`,
-        `--extensions-dir=${join(ctx.tmpDir, 'extensions')}`,
-      ],
-      extensionTestsEnv: {
-        DICOMWEB_BENCH_RESULT: resultFile,
-        DICOMWEB_BENCH_EXTENSION_ID: `${manifest.publisher}.${manifest.name}`,
-        DICOMWEB_BENCH_THUMB_TARGETS: JSON.stringify(targets),
-        DICOMWEB_VSCODE_TEST_TIMEOUT_MS: String(HOST_TIMEOUT_MS),
-        ...(process.env.DICOMWEB_BENCH_CPU_PROFILE
-          ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
-          : {}),
-      },
-    });
-  } catch (error) {
-    failure = error;
-  }
-  if (!existsSync(resultFile) || statSync(resultFile).size === 0)
-    throw new Error(`the extension host wrote no result${failure ? `: ${String(failure)}` : ''}`);
-  const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as {
-    runs?: ThumbnailRun[];
-    error?: string;
-    node?: string;
-  };
-  if (figures.error) throw new Error(`in the extension host: ${figures.error}`);
+  const figures = await runInCodeServer<{ runs?: ThumbnailRun[]; node?: string }>(ctx, {
+    entry: 'thumbnails.ts',
+    extensionDevelopmentPath: ROOT,
+    timeoutMs: HOST_TIMEOUT_MS,
+    env: {
+      DICOMWEB_BENCH_EXTENSION_ID: `${manifest.publisher}.${manifest.name}`,
+      DICOMWEB_BENCH_THUMB_TARGETS: JSON.stringify(targets),
+      ...(process.env.DICOMWEB_BENCH_CPU_PROFILE
+        ? { DICOMWEB_BENCH_CPU_PROFILE: process.env.DICOMWEB_BENCH_CPU_PROFILE }
+        : {}),
+    },
+  });
   ctx.log(`host Node ${figures.node}`);
   for (const run of figures.runs ?? [])
     for (const stall of run.held.stalls)

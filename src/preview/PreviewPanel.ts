@@ -4,12 +4,10 @@
  * from dist/codecs/. Every network request happens here, in the extension host.
  */
 import * as vscode from 'vscode';
-import { CODEC_FILES } from '../imaging/decode/codecs';
 import {
   PROTOCOL_VERSION,
   checkFromWebview,
   logAt,
-  type CodecName,
   type FramePath,
   type FromWebview,
   type RequestFrameMessage,
@@ -17,8 +15,8 @@ import {
 } from '../../webview/protocol';
 import type { FrameSource } from './frameSource';
 import { previewHtml } from './html';
+import { codecMessage, codecScriptUris, messageBytes, messageOf } from './webviewCodecs';
 import { PixelBudgetError } from '../imaging/decode/budget';
-import { redactUrlsIn } from '../dicomweb/transport/errors';
 import { NotAnImageError } from '../imaging/header/imageInfo';
 
 export const PREVIEW_VIEW_TYPE = 'dicomweb.preview';
@@ -152,7 +150,7 @@ export class PreviewPanel implements vscode.Disposable {
         await this.sendFrame(message);
         return;
       case 'requestCodec':
-        await this.sendCodec(message.name);
+        this.post(await codecMessage(message.name, this.extensionUri, this.log, 'preview'));
         return;
       case 'exportPng':
         await this.exportPng(message.suggestedName, message.png);
@@ -205,14 +203,6 @@ export class PreviewPanel implements vscode.Disposable {
   private async init(): Promise<void> {
     try {
       const { info, attributes } = await this.source.open(this.abort.signal);
-      const codecScripts = {} as Record<CodecName, string>;
-      for (const [name, files] of Object.entries(CODEC_FILES) as Array<
-        [CodecName, (typeof CODEC_FILES)[CodecName]]
-      >) {
-        codecScripts[name] = this.panel.webview
-          .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', files.script))
-          .toString();
-      }
       this.post({
         type: 'init',
         protocolVersion: PROTOCOL_VERSION,
@@ -220,7 +210,7 @@ export class PreviewPanel implements vscode.Disposable {
         sourceLabel: this.source.label,
         info,
         attributes,
-        codecScripts,
+        codecScripts: codecScriptUris(this.panel.webview, this.extensionUri),
       });
     } catch (error) {
       if (this.abort.signal.aborted) return;
@@ -255,17 +245,6 @@ export class PreviewPanel implements vscode.Disposable {
         frameNumber: request.frameNumber,
         message: messageOf(error),
       });
-    }
-  }
-
-  private async sendCodec(name: CodecName): Promise<void> {
-    const uri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', CODEC_FILES[name].wasm);
-    try {
-      const wasm = await vscode.workspace.fs.readFile(uri);
-      this.post({ type: 'codec', name, wasm: messageBytes(wasm) });
-    } catch (error) {
-      this.log.error(`preview: codec ${name} missing at ${uri.fsPath}: ${messageOf(error)}`);
-      this.post({ type: 'codec', name, wasm: new Uint8Array() });
     }
   }
 
@@ -305,24 +284,3 @@ export class PreviewPanel implements vscode.Disposable {
 
 /** Distinct refused message types logged per panel; later ones are dropped silently. */
 export const MAX_REFUSED_TYPES_LOGGED = 16;
-
-/**
- * Bytes the webview can receive. VS Code serializes a webview message with JSON.stringify
- * and passes only plain typed arrays as binary (by their constructor's name), so a Node
- * Buffer (what undici and workspace.fs give) arrives as `{ type: 'Buffer', data: [...] }`
- * through Buffer#toJSON; and a view is sent with its whole ArrayBuffer (for a pooled Buffer,
- * other requests' bytes). A plain Uint8Array that owns exactly these bytes.
- */
-export function messageBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-    return bytes.constructor === Uint8Array
-      ? bytes
-      : new Uint8Array(bytes.buffer, 0, bytes.byteLength);
-  }
-  return new Uint8Array(bytes);
-}
-
-/** An error's text for the log and the webview: never a URL's user info (issue 10, finding 4c). */
-function messageOf(error: unknown): string {
-  return redactUrlsIn(error instanceof Error ? error.message : String(error));
-}

@@ -44,6 +44,28 @@ const stored = (
 ): FieldSpec => ({ tag, keyword, vr, level, isDefault });
 
 /**
+ * An attribute derived from the tree (availability, modalities, counts): every one is among
+ * the defaults of its level (PS3.18 Tables 10.6.3-3/-5).
+ */
+const derived = (
+  tag: string,
+  keyword: string,
+  vr: string,
+  level: Level,
+  computed: NonNullable<FieldSpec['computed']>,
+): FieldSpec => ({ tag, keyword, vr, level, isDefault: true, computed });
+
+/** The modalities of a study's series, sorted, joined by `\` (PS3.5 §6.4). */
+function modalitiesInStudy(study: StudyNode): string | undefined {
+  const found = new Set<string>();
+  for (const series of study.series.values()) {
+    const modality = series.attrs[Tag.Modality];
+    if (modality) found.add(modality);
+  }
+  return found.size ? [...found].sort().join('\\') : undefined;
+}
+
+/**
  * The attributes kept per level. The defaults follow PS3.18 Tables 10.6.3-3/-5/-7; the
  * searchable ones cover the Azure DICOM service's conformance statement (study: PatientName,
  * PatientID, PatientBirthDate, AccessionNumber, ReferringPhysicianName, StudyDate,
@@ -54,30 +76,10 @@ export const FIELDS: readonly FieldSpec[] = [
   stored(Tag.StudyDate, 'StudyDate', 'DA', 'study', true),
   stored(Tag.StudyTime, 'StudyTime', 'TM', 'study', true),
   stored(Tag.AccessionNumber, 'AccessionNumber', 'SH', 'study', true),
-  {
-    tag: Tag.InstanceAvailability,
-    keyword: 'InstanceAvailability',
-    vr: 'CS',
-    level: 'study',
-    isDefault: true,
-    computed: () => 'ONLINE',
-  },
-  {
-    tag: Tag.ModalitiesInStudy,
-    keyword: 'ModalitiesInStudy',
-    vr: 'CS',
-    level: 'study',
-    isDefault: true,
-    computed: (node) => {
-      const study = node as StudyNode;
-      const found = new Set<string>();
-      for (const series of study.series.values()) {
-        const modality = series.attrs[Tag.Modality];
-        if (modality) found.add(modality);
-      }
-      return found.size ? [...found].sort().join('\\') : undefined;
-    },
-  },
+  derived(Tag.InstanceAvailability, 'InstanceAvailability', 'CS', 'study', () => 'ONLINE'),
+  derived(Tag.ModalitiesInStudy, 'ModalitiesInStudy', 'CS', 'study', (node) =>
+    modalitiesInStudy(node as StudyNode),
+  ),
   stored(Tag.ReferringPhysicianName, 'ReferringPhysicianName', 'PN', 'study', true),
   stored(Tag.TimezoneOffsetFromUTC, 'TimezoneOffsetFromUTC', 'SH', 'study', true),
   stored(Tag.StudyDescription, 'StudyDescription', 'LO', 'study', true),
@@ -88,22 +90,16 @@ export const FIELDS: readonly FieldSpec[] = [
   stored(Tag.PatientAge, 'PatientAge', 'AS', 'study', false),
   stored(Tag.StudyInstanceUID, 'StudyInstanceUID', 'UI', 'study', true),
   stored(Tag.StudyID, 'StudyID', 'SH', 'study', true),
-  {
-    tag: Tag.NumberOfStudyRelatedSeries,
-    keyword: 'NumberOfStudyRelatedSeries',
-    vr: 'IS',
-    level: 'study',
-    isDefault: true,
-    computed: (node) => String((node as StudyNode).series.size),
-  },
-  {
-    tag: Tag.NumberOfStudyRelatedInstances,
-    keyword: 'NumberOfStudyRelatedInstances',
-    vr: 'IS',
-    level: 'study',
-    isDefault: true,
-    computed: (node) => String((node as StudyNode).instanceCount),
-  },
+  derived(Tag.NumberOfStudyRelatedSeries, 'NumberOfStudyRelatedSeries', 'IS', 'study', (node) =>
+    String((node as StudyNode).series.size),
+  ),
+  derived(
+    Tag.NumberOfStudyRelatedInstances,
+    'NumberOfStudyRelatedInstances',
+    'IS',
+    'study',
+    (node) => String((node as StudyNode).instanceCount),
+  ),
 
   stored(Tag.SeriesDate, 'SeriesDate', 'DA', 'series', false),
   stored(Tag.SeriesTime, 'SeriesTime', 'TM', 'series', false),
@@ -114,14 +110,13 @@ export const FIELDS: readonly FieldSpec[] = [
   stored(Tag.BodyPartExamined, 'BodyPartExamined', 'CS', 'series', false),
   stored(Tag.SeriesInstanceUID, 'SeriesInstanceUID', 'UI', 'series', true),
   stored(Tag.SeriesNumber, 'SeriesNumber', 'IS', 'series', true),
-  {
-    tag: Tag.NumberOfSeriesRelatedInstances,
-    keyword: 'NumberOfSeriesRelatedInstances',
-    vr: 'IS',
-    level: 'series',
-    isDefault: true,
-    computed: (node) => String((node as SeriesNode).instances.size),
-  },
+  derived(
+    Tag.NumberOfSeriesRelatedInstances,
+    'NumberOfSeriesRelatedInstances',
+    'IS',
+    'series',
+    (node) => String((node as SeriesNode).instances.size),
+  ),
   stored(
     Tag.PerformedProcedureStepStartDate,
     'PerformedProcedureStepStartDate',

@@ -6,8 +6,6 @@
  * no credential or URL reaches the page: it gets bytes by message, as the preview does.
  */
 import * as vscode from 'vscode';
-import { CODEC_FILES } from '../imaging/decode/codecs';
-import type { CodecName } from '../imaging/types';
 import {
   PROTOCOL_VERSION,
   checkFromWebview,
@@ -18,8 +16,9 @@ import {
   type ToWebview,
 } from '../../webview/protocol';
 import type { ConnectionThumbnails } from '../thumbnails/connection';
-import { redactUrl, redactUrlsIn } from '../dicomweb/transport/errors';
-import { messageBytes, PreviewPanel } from '../preview/PreviewPanel';
+import { redactUrl } from '../dicomweb/transport/errors';
+import { PreviewPanel } from '../preview/PreviewPanel';
+import { codecMessage, codecScriptUris, messageBytes, messageOf } from '../preview/webviewCodecs';
 import { previewHtml } from '../preview/html';
 import type { InstanceTarget } from '../preview/frameSource';
 import { listSeriesInstances, type ListedInstance } from './seriesInstances';
@@ -143,7 +142,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
         this.onDidShowTileEmitter.fire({ index: message.index, source: message.source });
         return;
       case 'requestCodec':
-        await this.sendCodec(message.name);
+        this.post(await codecMessage(message.name, this.extensionUri, this.log, 'thumbnails'));
         return;
       case 'log':
         logAt(this.log, message.level, `thumbnails webview: ${message.message}`);
@@ -159,13 +158,6 @@ export class ThumbnailGridPanel implements vscode.Disposable {
         signal: this.abort.signal,
       });
       this.instances = listing.instances;
-      const codecScripts = {} as Record<CodecName, string>;
-      for (const [name, files] of Object.entries(CODEC_FILES) as Array<
-        [CodecName, { script: string }]
-      >)
-        codecScripts[name] = this.panel.webview
-          .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', files.script))
-          .toString();
       this.post({
         type: 'thumbnailsInit',
         protocolVersion: PROTOCOL_VERSION,
@@ -175,7 +167,7 @@ export class ThumbnailGridPanel implements vscode.Disposable {
           label: this.tileLabel(instance, index),
         })),
         truncated: listing.truncated,
-        codecScripts,
+        codecScripts: codecScriptUris(this.panel.webview, this.extensionUri),
       });
       this.log.info(
         `thumbnails ${this.title}: ${listing.instances.length} instances${listing.truncated ? ' (truncated)' : ''}`,
@@ -259,20 +251,6 @@ export class ThumbnailGridPanel implements vscode.Disposable {
     }
   }
 
-  private async sendCodec(name: CodecName): Promise<void> {
-    const uri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'codecs', CODEC_FILES[name].wasm);
-    try {
-      this.post({
-        type: 'codec',
-        name,
-        wasm: messageBytes(await vscode.workspace.fs.readFile(uri)),
-      });
-    } catch (error) {
-      this.log.error(`thumbnails: codec ${name} missing at ${uri.fsPath}: ${messageOf(error)}`);
-      this.post({ type: 'codec', name, wasm: new Uint8Array() });
-    }
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -283,9 +261,4 @@ export class ThumbnailGridPanel implements vscode.Disposable {
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
     this.panel.dispose();
   }
-}
-
-/** An error's text for the log and the page: never a URL's user info. */
-function messageOf(error: unknown): string {
-  return redactUrlsIn(error instanceof Error ? error.message : String(error));
 }

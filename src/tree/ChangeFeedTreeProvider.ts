@@ -1,7 +1,6 @@
-import * as vscode from 'vscode';
-import type { ConnectionStore } from '../config/connections';
 import type { ServerConnection } from '../config/serverConnection';
 import type { DicomWebClient } from '../dicomweb/client';
+import { ConnectionRowsProvider } from './ConnectionRowsProvider';
 import { ChangeFeedNode } from './nodes/ChangeFeedNode';
 import type { DicomWebNode, TreeContext } from './nodes/DicomWebNode';
 
@@ -12,56 +11,18 @@ import type { DicomWebNode, TreeContext } from './nodes/DicomWebNode';
  * following one feed never redraws the studies, and so that the view's visibility is what
  * starts and stops the polling.
  */
-export class ChangeFeedTreeProvider
-  implements vscode.TreeDataProvider<DicomWebNode>, vscode.Disposable
-{
-  private readonly changedEmitter = new vscode.EventEmitter<DicomWebNode | undefined>();
-  readonly onDidChangeTreeData = this.changedEmitter.event;
-  private rows = new Map<string, ChangeFeedNode>();
-  private readonly subscription: vscode.Disposable;
-
-  constructor(
-    private readonly connections: ConnectionStore,
-    private readonly context: Omit<TreeContext, 'changed'>,
-  ) {
-    this.subscription = connections.onDidChange(() => this.changedEmitter.fire(undefined));
+export class ChangeFeedTreeProvider extends ConnectionRowsProvider<ChangeFeedNode> {
+  protected override listsConnection(connection: ServerConnection): boolean {
+    return this.context.client(connection).serverProfile.capabilities.changeFeed;
   }
 
-  private get treeContext(): TreeContext {
-    return { ...this.context, changed: (node) => this.changedEmitter.fire(node) };
+  protected createRow(connection: ServerConnection): ChangeFeedNode {
+    return new ChangeFeedNode(this.treeContext, sourceOf(connection, this.context));
   }
 
-  getTreeItem(node: DicomWebNode): vscode.TreeItem {
-    return node.getTreeItem();
-  }
-
-  resolveTreeItem(item: vscode.TreeItem, node: DicomWebNode): vscode.TreeItem {
-    item.tooltip ??= node.tooltip();
-    return item;
-  }
-
-  getParent(node: DicomWebNode): DicomWebNode | undefined {
-    return node.parent;
-  }
-
-  async getChildren(node?: DicomWebNode): Promise<DicomWebNode[]> {
-    if (node) return node.getChildren();
-    const next = new Map<string, ChangeFeedNode>();
-    for (const connection of this.connections.list()) {
-      const client = this.context.client(connection);
-      if (!client.serverProfile.capabilities.changeFeed) continue;
-      const existing = this.rows.get(connection.id);
-      next.set(
-        connection.id,
-        existing && JSON.stringify(existing.connection) === JSON.stringify(connection)
-          ? existing
-          : new ChangeFeedNode(this.treeContext, sourceOf(connection, this.context)),
-      );
-    }
-    // A connection that changed or went stops following.
-    for (const [id, row] of this.rows) if (next.get(id) !== row) row.stop();
-    this.rows = next;
-    return [...next.values()];
+  /** A connection that changed or went stops following. */
+  protected override retire(row: ChangeFeedNode): void {
+    row.stop();
   }
 
   /** The feed rows as last listed. */
@@ -77,12 +38,6 @@ export class ChangeFeedTreeProvider
     node = node?.refreshTarget();
     node?.reset();
     this.changedEmitter.fire(node);
-  }
-
-  dispose(): void {
-    for (const row of this.rows.values()) row.stop();
-    this.subscription.dispose();
-    this.changedEmitter.dispose();
   }
 }
 

@@ -5,41 +5,15 @@
  * test/support/targets.ts says (the local server, as Azure v2, with a warning and 202).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DicomWebClient } from '../../src/dicomweb';
-import {
-  IMPLICIT_VR_LITTLE_ENDIAN,
-  makeImageInstance,
-  type ImageInstanceParams,
-} from '../support/dicomWriter';
-import { tempDir } from '../support/env';
+import { IMPLICIT_VR_LITTLE_ENDIAN, type ImageInstanceParams } from '../support/dicomWriter';
+import { smallImageParams, writeInstanceFile } from '../support/smallInstance';
 import { TARGETS, type RunningTarget } from '../support/targets';
-import { uidFromString } from '../support/bulkData';
 
+/** An instance as anonymised data often is: no real name. */
 function instance(name: string, overrides: Partial<ImageInstanceParams>): ImageInstanceParams {
-  return {
-    studyUid: uidFromString(`${name}/study`),
-    seriesUid: uidFromString(`${name}/series`),
-    sopInstanceUid: uidFromString(`${name}/instance`),
-    patientName: 'Anonymous',
-    patientId: `PID-${name}`,
-    studyDate: '20240101',
-    modality: 'OT',
-    rows: 4,
-    columns: 4,
-    samplesPerPixel: 1,
-    photometric: 'MONOCHROME2',
-    bitsAllocated: 8,
-    pixelData: new Uint8Array(16),
-    instanceNumber: 1,
-    seriesNumber: 1,
-    studyDescription: name,
-    seriesDescription: name,
-    accessionNumber: name.slice(0, 16),
-    ...overrides,
-  };
+  return smallImageParams(name, { patientName: 'Anonymous', ...overrides });
 }
 
 for (const target of TARGETS)
@@ -56,8 +30,7 @@ for (const target of TARGETS)
       params: ImageInstanceParams,
       expected: 'stored' | { warning: number },
     ): Promise<void> {
-      const file = join(tempDir('stow-warning'), 'instance.dcm');
-      await writeFile(file, makeImageInstance(params));
+      const file = await writeInstanceFile(params);
       const [outcome] = (await client.storeInstances([file])).outcomes;
       if (expected === 'stored') {
         assert.equal(outcome.status, 'stored', JSON.stringify(outcome));

@@ -5,43 +5,16 @@
  * file new; Orthanc refuses PUT (405) and every file is reported failed, nothing replaced.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DicomWebClient } from '../../src/dicomweb';
 import { Tag } from '../../src/dicom/tags';
 import { uidFromString } from '../support/bulkData';
-import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWriter';
-import { tempDir } from '../support/env';
+import type { ImageInstanceParams } from '../support/dicomWriter';
+import { smallImageParams, writeInstanceFile } from '../support/smallInstance';
 import { TARGETS, type RunningTarget } from '../support/targets';
 
 function instance(name: string, seriesDescription: string): ImageInstanceParams {
-  return {
-    studyUid: uidFromString(`${name}/study`),
-    seriesUid: uidFromString(`${name}/series`),
-    sopInstanceUid: uidFromString(`${name}/instance`),
-    patientName: 'Upsert^Test',
-    patientId: `PID-${name}`,
-    studyDate: '20240101',
-    modality: 'OT',
-    rows: 4,
-    columns: 4,
-    samplesPerPixel: 1,
-    photometric: 'MONOCHROME2',
-    bitsAllocated: 8,
-    pixelData: new Uint8Array(16),
-    instanceNumber: 1,
-    seriesNumber: 1,
-    studyDescription: name,
-    seriesDescription,
-    accessionNumber: name.slice(0, 16),
-  };
-}
-
-async function write(params: ImageInstanceParams): Promise<string> {
-  const file = join(tempDir('upsert'), 'instance.dcm');
-  await writeFile(file, makeImageInstance(params));
-  return file;
+  return smallImageParams(name, { patientName: 'Upsert^Test', seriesDescription });
 }
 
 for (const target of TARGETS)
@@ -57,9 +30,9 @@ for (const target of TARGETS)
     it(`a changed instance is ${target.behaviour.upsert}, a new one ${target.behaviour.upsert === 'replaced' ? 'new' : 'refused too'}`, async () => {
       const original = instance('client-upsert', 'first');
       const fresh = instance('client-upsert-fresh', 'fresh');
-      assert.equal((await client.storeInstances([await write(original)])).stored, 1);
-      const changed = await write({ ...original, seriesDescription: 'second' });
-      const summary = await client.storeInstances([changed, await write(fresh)], {
+      assert.equal((await client.storeInstances([await writeInstanceFile(original)])).stored, 1);
+      const changed = await writeInstanceFile({ ...original, seriesDescription: 'second' });
+      const summary = await client.storeInstances([changed, await writeInstanceFile(fresh)], {
         replace: true,
       });
       const [metadata] = await client.retrieveInstanceMetadata(
@@ -104,11 +77,19 @@ for (const target of TARGETS)
       };
       const other = instance('client-upsert-study-other', 'other');
       assert.equal(
-        (await client.storeInstances([await write(original), await write(sibling)])).stored,
+        (
+          await client.storeInstances([
+            await writeInstanceFile(original),
+            await writeInstanceFile(sibling),
+          ])
+        ).stored,
         2,
       );
       const summary = await client.storeInstances(
-        [await write({ ...original, seriesDescription: 'second' }), await write(other)],
+        [
+          await writeInstanceFile({ ...original, seriesDescription: 'second' }),
+          await writeInstanceFile(other),
+        ],
         { replace: true, studyInstanceUid: original.studyUid, checkStudyLocally: false },
       );
       const description = async (params: ImageInstanceParams) => {

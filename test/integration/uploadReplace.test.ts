@@ -22,6 +22,7 @@ import { reportMarkdown } from '../../src/dicomweb/transfer/outcomeText';
 import type { FileOutcome } from '../../src/dicomweb/transfer/store';
 import { uidFromString } from '../support/bulkData';
 import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWriter';
+import { smallImageParams } from '../support/smallInstance';
 import { activateExtension, executeCommand, readManifest } from './helpers';
 
 interface Node {
@@ -65,27 +66,15 @@ function recordingPrompts(asked: string[]): Api['services']['prompts'] {
   };
 }
 
+/** One patient and one study description for every instance this suite writes. */
 function instance(name: string, seriesDescription: string): ImageInstanceParams {
-  return {
-    studyUid: uidFromString(`${name}/study`),
-    seriesUid: uidFromString(`${name}/series`),
-    sopInstanceUid: uidFromString(`${name}/instance`),
+  return smallImageParams(name, {
     patientName: 'Replace^Test',
     patientId: 'REPLACE-1',
-    studyDate: '20240101',
-    modality: 'OT',
-    rows: 8,
-    columns: 8,
-    samplesPerPixel: 1,
-    photometric: 'MONOCHROME2',
-    bitsAllocated: 8,
-    pixelData: new Uint8Array(64),
-    instanceNumber: 1,
-    seriesNumber: 1,
-    seriesDescription,
     studyDescription: 'Upload and Replace',
     accessionNumber: 'REPLACE1',
-  };
+    seriesDescription,
+  });
 }
 
 function write(dir: string, name: string, params: ImageInstanceParams): vscode.Uri {

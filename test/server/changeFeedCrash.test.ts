@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DicomWebClient } from '../../src/dicomweb';
 import { STATE_DIR } from '../../src/server';
 import { CHANGE_FEED_FILE } from '../../src/server/changeFeed';
 import { writeSmallInstances, type GeneratedInstance } from '../support/bulkData';
-import { killHard, startChild, type Child } from './childServer';
+import { childServers, killHard, noRetryClient, storeUntilKilled, type Child } from './childServer';
 import { tempDir } from './helpers';
 
 interface Entry {
@@ -89,14 +89,6 @@ async function openIntents(dir: string): Promise<number> {
   return intents.filter((q) => !settled.has(q)).length;
 }
 
-function clientOf(child: Child): DicomWebClient {
-  return new DicomWebClient({
-    baseUrl: `${child.url}/v2`,
-    serverKind: 'local',
-    retry: { retries: 0 },
-  });
-}
-
 /** Deletes instances 6 at a time until the server dies; the acknowledged SOP Instance UIDs. */
 async function deleteUntilKilled(child: Child, files: GeneratedInstance[]): Promise<string[]> {
   const acknowledged: string[] = [];
@@ -116,10 +108,7 @@ async function deleteUntilKilled(child: Child, files: GeneratedInstance[]): Prom
 }
 
 describe('change feed after kill -9 during STOW and DELETE', () => {
-  const children: Child[] = [];
-  after(async () => {
-    for (const child of children) await killHard(child);
-  });
+  const start = childServers();
 
   it('keeps the feed and the files in agreement', { timeout: 180_000 }, async (t) => {
     const dir = tempDir('feed-crash');
@@ -129,34 +118,18 @@ describe('change feed after kill -9 during STOW and DELETE', () => {
     });
 
     // 1. Killed while batched STOW requests are in flight.
-    let server = await startChild(dir);
-    children.push(server);
-    const killed = server;
-    const client = clientOf(server);
-    const summary = await client.storeInstances(
+    let server = await start(dir);
+    const client = noRetryClient(server);
+    const { acknowledged: stored } = await storeUntilKilled(
+      server,
+      client,
       files.map((f) => f.path),
-      {
-        batchSize: 5,
-        concurrency: 4,
-        verifyAmbiguous: false,
-        onProgress: (progress) => {
-          if (progress.filesDone >= 80) killed.process.kill('SIGKILL');
-        },
-      },
+      { batchSize: 5, concurrency: 4, killAfter: 80 },
     );
-    await killHard(killed);
     await client.close();
-    const stored = summary.outcomes
-      .filter((o) => o.status === 'stored')
-      .map((o) => o.sopInstanceUid!);
-    assert.ok(
-      stored.length >= 80 && stored.length < files.length,
-      `killed mid-STOW (${stored.length})`,
-    );
 
     t.diagnostic(`open intents after the STOW kill: ${await openIntents(dir)}`);
-    server = await startChild(dir);
-    children.push(server);
+    server = await start(dir);
     const afterStow = await assertConsistent(server);
     const created = new Set(
       afterStow.filter((e) => e.Action === 'create').map((e) => e.SopInstanceUid),
@@ -174,8 +147,7 @@ describe('change feed after kill -9 during STOW and DELETE', () => {
     );
 
     t.diagnostic(`open intents after the DELETE kill: ${await openIntents(dir)}`);
-    server = await startChild(dir);
-    children.push(server);
+    server = await start(dir);
     const afterDelete = await assertConsistent(server);
     const deleteEntries = new Set(
       afterDelete.filter((e) => e.Action === 'delete').map((e) => e.SopInstanceUid),

@@ -4,9 +4,14 @@
  * (crashSafety.test.ts, upsertCrash.test.ts), of the change feed (changeFeedCrash.test.ts) and of
  * a reindex (extendedQueryTagsCrash.test.ts).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readPartBody, type DicomWebClient } from '../../src/dicomweb';
+import { after } from 'node:test';
+import { DicomWebClient, readPartBody } from '../../src/dicomweb';
+import type { StoreOptions, StoreSummary } from '../../src/dicomweb/transfer/store';
+import { STATE_DIR } from '../../src/server';
 
 const CLI = join(__dirname, '..', '..', 'src', 'server', 'cli.js');
 
@@ -59,4 +64,77 @@ export async function servedInstances(client: DicomWebClient): Promise<Map<strin
     }
   }
   return served;
+}
+
+// What the crash suites share: the servers they start, the kill in the middle of a batched
+// STOW, and the checks after the restart.
+
+/**
+ * For a suite that kills and restarts servers: starts one on `dir` (startChild) and kills
+ * every one it started when the suite ends, so a failed assertion leaves no process behind.
+ * Call inside `describe`.
+ */
+export function childServers(): (dir: string) => Promise<Child> {
+  const children: Child[] = [];
+  after(async () => {
+    for (const child of children) await killHard(child);
+  });
+  return async (dir) => {
+    const child = await startChild(dir);
+    children.push(child);
+    return child;
+  };
+}
+
+/** A client of `child` that never retries: a request the kill cut off stays failed. */
+export function noRetryClient(child: Child): DicomWebClient {
+  return new DicomWebClient({
+    baseUrl: `${child.url}/v2`,
+    serverKind: 'local',
+    retry: { retries: 0 },
+  });
+}
+
+/**
+ * Stores `paths` in batches through `client` and kills `child` (SIGKILL) once `killAfter`
+ * files are done, so the kill lands while batches are in flight; resolves once the process is
+ * gone. Asserts the kill came mid-upload (at least `killAfter` acknowledged, not all). The
+ * acknowledged files are those the server answered as stored.
+ */
+export async function storeUntilKilled(
+  child: Child,
+  client: DicomWebClient,
+  paths: string[],
+  options: Pick<StoreOptions, 'batchSize' | 'concurrency' | 'replace'> & { killAfter: number },
+): Promise<{ summary: StoreSummary; acknowledged: string[] }> {
+  const { killAfter, ...store } = options;
+  const summary = await client.storeInstances(paths, {
+    ...store,
+    verifyAmbiguous: false,
+    onProgress: (progress) => {
+      if (progress.filesDone >= killAfter) child.process.kill('SIGKILL');
+    },
+  });
+  await killHard(child);
+  const acknowledged = summary.outcomes
+    .filter((o) => o.status === 'stored')
+    .map((o) => o.sopInstanceUid!);
+  assert.ok(
+    acknowledged.length >= killAfter,
+    `at least ${killAfter} acknowledged before the kill (${acknowledged.length})`,
+  );
+  assert.ok(
+    acknowledged.length < paths.length,
+    `the kill came mid-upload (${acknowledged.length}/${paths.length} acknowledged)`,
+  );
+  return { summary, acknowledged };
+}
+
+/** After a restart: no temporary file of a crashed request is left in the server's folder. */
+export async function assertNoTemporaryFiles(dir: string): Promise<void> {
+  assert.deepEqual(
+    await readdir(join(dir, STATE_DIR, 'tmp')),
+    [],
+    'temporary files of the crashed requests are gone',
+  );
 }

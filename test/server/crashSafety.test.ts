@@ -9,19 +9,23 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DicomWebClient } from '../../src/dicomweb';
 import { STATE_DIR } from '../../src/server';
 import { writeSmallInstances } from '../support/bulkData';
-import { killHard, servedInstances, startChild, type Child } from './childServer';
+import {
+  assertNoTemporaryFiles,
+  childServers,
+  killHard,
+  noRetryClient,
+  servedInstances,
+  storeUntilKilled,
+} from './childServer';
 import { multipart, smallInstance, tempDir } from './helpers';
 
 describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
-  const children: Child[] = [];
-  after(async () => {
-    for (const child of children) await killHard(child);
-  });
+  const start = childServers();
 
   it(
     'keeps every acknowledged instance and serves nothing half-written',
@@ -36,42 +40,18 @@ describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
       for (const file of files) originals.set(file.sopInstanceUid, await readFile(file.path));
 
       // 1. Batched uploads in flight; killed once a quarter has been acknowledged.
-      let server = await startChild(dir);
-      children.push(server);
-      let client = new DicomWebClient({
-        baseUrl: `${server.url}/v2`,
-        serverKind: 'local',
-        retry: { retries: 0 },
-      });
-      const killed = server;
-      const summary = await client.storeInstances(
+      let server = await start(dir);
+      let client = noRetryClient(server);
+      const { acknowledged } = await storeUntilKilled(
+        server,
+        client,
         files.map((f) => f.path),
-        {
-          batchSize: 10,
-          concurrency: 3,
-          verifyAmbiguous: false,
-          onProgress: (progress) => {
-            if (progress.filesDone >= 100) killed.process.kill('SIGKILL');
-          },
-        },
+        { batchSize: 10, concurrency: 3, killAfter: 100 },
       );
-      await killHard(killed);
       await client.close();
-      const acknowledged = summary.outcomes
-        .filter((o) => o.status === 'stored')
-        .map((o) => o.sopInstanceUid!);
-      assert.ok(
-        acknowledged.length >= 100,
-        `some instances were acknowledged before the kill (${acknowledged.length})`,
-      );
-      assert.ok(
-        acknowledged.length < files.length,
-        `the kill happened mid-upload (${acknowledged.length}/${files.length} acknowledged)`,
-      );
 
       // 2. One request half-way through a 4 MB part, killed while the body is still arriving.
-      server = await startChild(dir);
-      children.push(server);
+      server = await start(dir);
       const big = smallInstance('crash-big', {
         rows: 2048,
         columns: 2048,
@@ -100,8 +80,7 @@ describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
       pending.destroy();
 
       // 3. Restart on the same folder.
-      server = await startChild(dir);
-      children.push(server);
+      server = await start(dir);
       client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
       const served = await servedInstances(client);
       for (const uid of acknowledged) {
@@ -117,11 +96,7 @@ describe('crash safety of the local server (SIGKILL mid-STOW, restart)', () => {
         !served.has(complete.params.sopInstanceUid),
         'nothing of an unacknowledged, unfinished request is stored',
       );
-      assert.deepEqual(
-        await readdir(join(dir, STATE_DIR, 'tmp')),
-        [],
-        'temporary files of the crashed uploads are gone',
-      );
+      await assertNoTemporaryFiles(dir);
       await client.close();
       await killHard(server);
     },

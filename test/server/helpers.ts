@@ -115,34 +115,14 @@ export function stringOf(
 }
 
 import { makeImageInstance, type ImageInstanceParams } from '../support/dicomWriter';
-import { uidFromString } from '../support/bulkData';
+import { smallImageParams } from '../support/smallInstance';
 
 /** A small 8×8 grey image instance; UIDs derived from `name` unless given. */
 export function smallInstance(
   name: string,
   overrides: Partial<ImageInstanceParams> = {},
 ): { bytes: Buffer; params: ImageInstanceParams } {
-  const params: ImageInstanceParams = {
-    studyUid: uidFromString(`${name}/study`),
-    seriesUid: uidFromString(`${name}/series`),
-    sopInstanceUid: uidFromString(`${name}/instance`),
-    patientName: 'Doe^Jane',
-    patientId: `PID-${name}`,
-    studyDate: '20240101',
-    modality: 'OT',
-    rows: 8,
-    columns: 8,
-    samplesPerPixel: 1,
-    photometric: 'MONOCHROME2',
-    bitsAllocated: 8,
-    pixelData: new Uint8Array(64).map((_, i) => i),
-    instanceNumber: 1,
-    seriesNumber: 1,
-    studyDescription: `Study ${name}`,
-    seriesDescription: `Series ${name}`,
-    accessionNumber: `ACC-${name}`.slice(0, 16),
-    ...overrides,
-  };
+  const params = smallImageParams(name, overrides);
   return { bytes: Buffer.from(makeImageInstance(params)), params };
 }
 

@@ -5,12 +5,18 @@
  * and every replacement the server acknowledged is served as the new version.
  */
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DicomWebClient } from '../../src/dicomweb';
-import { STATE_DIR } from '../../src/server';
-import { killHard, servedInstances, startChild, type Child } from './childServer';
+import {
+  assertNoTemporaryFiles,
+  childServers,
+  killHard,
+  noRetryClient,
+  servedInstances,
+  storeUntilKilled,
+} from './childServer';
 import { smallInstance, tempDir } from './helpers';
 
 const COUNT = 300;
@@ -40,10 +46,7 @@ async function writeVersions(): Promise<{
 }
 
 describe('crash safety of upsert (SIGKILL mid-PUT, restart)', () => {
-  const children: Child[] = [];
-  after(async () => {
-    for (const child of children) await killHard(child);
-  });
+  const start = childServers();
 
   it(
     'serves every instance whole, old or new, and every acknowledged one new',
@@ -51,40 +54,24 @@ describe('crash safety of upsert (SIGKILL mid-PUT, restart)', () => {
     async () => {
       const dir = tempDir('upsert-crash');
       const { old, renewed, bytes } = await writeVersions();
-      let server = await startChild(dir);
-      children.push(server);
-      let client = new DicomWebClient({
-        baseUrl: `${server.url}/v2`,
-        serverKind: 'local',
-        retry: { retries: 0 },
-      });
+      let server = await start(dir);
+      let client = noRetryClient(server);
       const first = await client.storeInstances(old, { batchSize: 50 });
       assert.equal(first.stored, COUNT, 'the old versions are stored');
 
-      const killed = server;
-      const summary = await client.storeInstances(renewed, {
+      const { summary, acknowledged } = await storeUntilKilled(server, client, renewed, {
         replace: true,
         batchSize: 10,
         concurrency: 3,
-        verifyAmbiguous: false,
-        onProgress: (progress) => {
-          if (progress.filesDone >= 100) killed.process.kill('SIGKILL');
-        },
+        killAfter: 100,
       });
-      await killHard(killed);
       await client.close();
-      const acknowledged = summary.outcomes
-        .filter((o) => o.status === 'stored')
-        .map((o) => o.sopInstanceUid!);
-      assert.ok(acknowledged.length >= 100, `replaced before the kill: ${acknowledged.length}`);
-      assert.ok(acknowledged.length < COUNT, `killed mid-upsert: ${acknowledged.length}/${COUNT}`);
       assert.ok(
         summary.outcomes.filter((o) => o.status === 'stored').every((o) => o.replaced === true),
         'every acknowledged file is reported replaced (the search before each batch found it)',
       );
 
-      server = await startChild(dir);
-      children.push(server);
+      server = await start(dir);
       client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
       const served = await servedInstances(client);
       assert.equal(served.size, COUNT, 'no instance was lost');
@@ -98,7 +85,7 @@ describe('crash safety of upsert (SIGKILL mid-PUT, restart)', () => {
       for (const uid of acknowledged)
         assert.ok(served.get(uid)!.equals(bytes.get(uid)!.renewed), `${uid} was acknowledged: new`);
       assert.ok(newCount >= acknowledged.length);
-      assert.deepEqual(await readdir(join(dir, STATE_DIR, 'tmp')), [], 'no temporary file is left');
+      await assertNoTemporaryFiles(dir);
       await client.close();
       await killHard(server);
     },

@@ -18,14 +18,7 @@ import {
   type ChangeFeedQuery,
 } from '../../dicomweb/changeFeed';
 import type { ServerConnection } from '../../config/serverConnection';
-import {
-  DicomWebNode,
-  MessageNode,
-  ContextValue,
-  type ServerHandle,
-  type TreeContext,
-} from './DicomWebNode';
-import { describeError, detailOf } from './errorText';
+import { DicomWebNode, endOfListingRow, type ServerHandle, type TreeContext } from './DicomWebNode';
 
 /** Bounds of `dicomweb.changeFeed.followIntervalSeconds` (package.json says the same). */
 export const FOLLOW_INTERVAL_SECONDS = { default: 5, min: 1, max: 300 } as const;
@@ -141,21 +134,13 @@ export class ChangeFeedNode extends DicomWebNode {
   override async getChildren(): Promise<DicomWebNode[]> {
     if (!this.loadedOnce && this.error === undefined) await this.load();
     const rows: DicomWebNode[] = this.entries.map((entry) => new ChangeFeedEntryNode(this, entry));
-    if (this.error !== undefined) {
-      rows.push(
-        new MessageNode(
-          `${this.id}/error`,
-          this,
-          ContextValue.Error,
-          describeError(this.error, this.connection),
-          detailOf(this.error),
-        ),
-      );
-    } else if (this.hasMore) {
-      rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
-    } else if (rows.length === 0) {
-      rows.push(new MessageNode(`${this.id}/empty`, this, ContextValue.Info, 'No changes'));
-    }
+    const end = endOfListingRow(this, this.connection, {
+      error: this.error,
+      hasMore: this.hasMore,
+      isEmpty: rows.length === 0,
+      emptyLabel: 'No changes',
+    });
+    if (end) rows.push(end);
     return rows;
   }
 

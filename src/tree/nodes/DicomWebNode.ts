@@ -179,6 +179,31 @@ export class MessageNode extends DicomWebNode {
 }
 
 /**
+ * The row that ends a listing read a page at a time (the QIDO rows, the change feed): the
+ * failure with its retry, else "Load more…" while the server has more, else `emptyLabel` when
+ * nothing was listed; none when the listing is complete.
+ */
+export function endOfListingRow(
+  parent: DicomWebNode,
+  owner: ServerConnection,
+  listing: { error: unknown; hasMore: boolean; isEmpty: boolean; emptyLabel: string },
+): MessageNode | undefined {
+  if (listing.error !== undefined)
+    return new MessageNode(
+      `${parent.id}/error`,
+      parent,
+      ContextValue.Error,
+      describeError(listing.error, owner),
+      detailOf(listing.error),
+    );
+  if (listing.hasMore)
+    return new MessageNode(`${parent.id}/loadMore`, parent, ContextValue.LoadMore, 'Load more…');
+  if (listing.isEmpty)
+    return new MessageNode(`${parent.id}/empty`, parent, ContextValue.Info, listing.emptyLabel);
+  return undefined;
+}
+
+/**
  * A node whose children come from QIDO one page at a time. The first expansion loads the
  * first page; "Load more…" appends the next one and redraws only this node. A failure
  * becomes an error row with a retry, never a pop-up from inside getChildren.
@@ -222,23 +247,15 @@ export abstract class PagedNode<T extends DicomWebNode> extends DicomWebNode {
         ),
       );
     }
-    if (this.error !== undefined) {
-      rows.push(
-        new MessageNode(
-          `${this.id}/error`,
-          this,
-          ContextValue.Error,
-          describeError(this.error, this.owner),
-          detailOf(this.error),
-        ),
-      );
-    } else if (this.hasMore) {
-      rows.push(new MessageNode(`${this.id}/loadMore`, this, ContextValue.LoadMore, 'Load more…'));
-    } else if (rows.length === this.pinnedRows.length) {
+    const end = endOfListingRow(this, this.owner, {
+      error: this.error,
+      hasMore: this.hasMore,
       // Rows pinned by "Find by UID…" are not the list: "No study matches the filter" still
       // says why.
-      rows.push(new MessageNode(`${this.id}/empty`, this, ContextValue.Info, this.emptyLabel()));
-    }
+      isEmpty: rows.length === this.pinnedRows.length,
+      emptyLabel: this.emptyLabel(),
+    });
+    if (end) rows.push(end);
     return rows;
   }
 
