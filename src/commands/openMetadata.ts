@@ -7,7 +7,7 @@ import { selectionOf } from './selection';
 export function metadataUriOf(node: ResourceNode): vscode.Uri {
   const connection = node.connection;
   return metadataUri(
-    { connectionId: connection.id, ...node.target },
+    { connectionId: connection.id, ...node.target, partition: node.client.partition },
     connection.name,
     `${node.title} (${node.level} metadata)`,
   );

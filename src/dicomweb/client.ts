@@ -403,6 +403,12 @@ export class DicomWebClient extends DicomWebSession {
   // Data partitions (the Azure DICOM service, the local server): partitions.ts
 
   private readonly partitionClients = new Map<string, DicomWebClient>();
+  private partitionOf: string | undefined;
+
+  /** The data partition this client's base URL names (a client from {@link forPartition}). */
+  get partition(): string | undefined {
+    return this.partitionOf;
+  }
 
   /** `GET /partitions` of the service (400 when the service has partitions off). */
   listPartitions(options: RequestOptions = {}): Promise<PartitionEntry[]> {
@@ -429,6 +435,7 @@ export class DicomWebClient extends DicomWebSession {
         serverKind: this.serverProfile.kind,
         ...(this.serverRoot ? { serverRoot: this.serverRoot } : {}),
       });
+      client.partitionOf = name;
       this.partitionClients.set(baseUrl, client);
     }
     return client;

@@ -16,6 +16,8 @@ const MAX_INLINE_BINARY = 512;
 
 export interface MetadataTarget extends InstancePath {
   connectionId: string;
+  /** The data partition the resource is in (its rows' client names it), when partitions are on. */
+  partition?: string;
   /** The normalized form a diff compares (see {@link formatMetadata}). */
   compare?: boolean;
 }
@@ -33,6 +35,7 @@ export function metadataUri(target: MetadataTarget, serverName: string, title: s
   });
   if (target.seriesInstanceUid) query.set('series', target.seriesInstanceUid);
   if (target.sopInstanceUid) query.set('instance', target.sopInstanceUid);
+  if (target.partition) query.set('partition', target.partition);
   if (target.compare) query.set('compare', '1');
   return vscode.Uri.from({
     scheme: METADATA_SCHEME,
@@ -45,6 +48,7 @@ export function targetOf(uri: vscode.Uri): MetadataTarget {
   const query = new URLSearchParams(uri.query);
   return {
     connectionId: query.get('connection') ?? '',
+    partition: query.get('partition') ?? undefined,
     compare: query.get('compare') === '1' || undefined,
     studyInstanceUid: query.get('study') ?? '',
     seriesInstanceUid: query.get('series') ?? undefined,
@@ -74,9 +78,10 @@ export class MetadataDocumentProvider
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
     try {
-      const datasets = await this.clients
-        .get(connection)
-        .retrieveMetadata(target, { signal: controller.signal });
+      const service = this.clients.get(connection);
+      // Under a data partition the resource is only at the partition's URL (Azure: 400 without).
+      const client = target.partition ? service.forPartition(target.partition) : service;
+      const datasets = await client.retrieveMetadata(target, { signal: controller.signal });
       return formatMetadata(datasets, { compare: target.compare });
     } finally {
       subscription.dispose();

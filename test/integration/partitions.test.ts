@@ -169,6 +169,18 @@ describe('Data partitions of the local server in VS Code', function () {
     assert.equal(result.found[0]!.node.target.sopInstanceUid, wanted);
   });
 
+  it("opens a study's metadata in a partition from the partition's URL", async () => {
+    const [study] = await api.services.tree.getChildren(await partition('site-b'));
+    assert.equal(study?.studyInstanceUid, shared[0]!.studyInstanceUid);
+    // The service's own /studies/{study}/metadata is 400 with partitions on (no partition).
+    const [editor] = await executeCommand<vscode.TextEditor[]>('dicomweb.node.openMetadata', study);
+    assert.ok(editor, 'a metadata editor opened');
+    const text = editor.document.getText();
+    assert.ok(text.includes(shared[0]!.sopInstanceUid), text.slice(0, 300));
+    assert.match(editor.document.uri.query, /(^|&)partition=site-b(&|$)/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it("copies cURL commands with the partition's URL", async () => {
     const rowB = await partition('site-b');
     const onPartition = await executeCommand<string>('dicomweb.node.copyCurl', rowB, undefined, 0);
