@@ -42,6 +42,8 @@ export async function openChangeFeedEntry(node: unknown): Promise<vscode.TextEdi
       studyInstanceUid: entry.studyInstanceUid,
       seriesInstanceUid: entry.seriesInstanceUid,
       sopInstanceUid: entry.sopInstanceUid,
+      // With partitions on, the instance is at its partition's URL only.
+      partition: entry.partitionName,
     },
     connection.name,
     `change ${entry.sequence} ${entry.sopInstanceUid} (instance metadata)`,

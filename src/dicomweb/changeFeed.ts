@@ -16,6 +16,7 @@ import type { DicomJsonDataset } from '../dicom/types';
 import { parseJson } from './answers';
 import type { RequestSpec } from './requests';
 import type { DicomWebSession, RequestOptions } from './session';
+import { partitionNameProblem } from './partitions';
 import { DicomWebError } from './transport/errors';
 import type { HttpResponse } from './transport/http';
 
@@ -38,6 +39,11 @@ export interface ChangeFeedEntry {
   metadata?: DicomJsonDataset;
   /** v2 with external storage only (Azure): where the instance's file is. */
   filePath?: string;
+  /**
+   * The data partition of the instance, when the service has partitions on: one feed for the
+   * whole service, each entry naming its partition (dicom-server's ChangeFeedEntry).
+   */
+  partitionName?: string;
 }
 
 /** A page request. `startTime`/`endTime` need API v2 or later. */
@@ -185,6 +191,13 @@ export function parseChangeFeedEntry(
   }
   const filePath = fields.get('filepath');
   if (typeof filePath === 'string') entry.filePath = filePath;
+  const partition = fields.get('partitionname');
+  if (partition !== undefined && partition !== null) {
+    // It becomes part of a URL (forPartition): checked as the service checks names.
+    const problem = typeof partition === 'string' ? partitionNameProblem(partition) : 'not text';
+    if (problem) throw malformed(response, `${where}: PartitionName: ${problem}`);
+    entry.partitionName = partition as string;
+  }
   return entry;
 }
 

@@ -56,6 +56,13 @@ export interface Change {
   /** The instance's file, relative to the served folder (`/`-separated). */
   file: string;
   /**
+   * The data partition (its name) when the service has partitions on: Azure keeps one change
+   * feed for the whole service and names each entry's partition (ChangeFeedEntry.PartitionName,
+   * microsoft/dicom-server); `file` is then relative to the served folder, above the
+   * partition's own folder.
+   */
+  partition?: string;
+  /**
    * Create and update: the identity ({@link fileIdentity}) of the file that will become
    * `file` (the written temporary file, renamed into place). Without it (a log written before
    * it was recorded), a create or update is settled by the file's presence.
@@ -108,6 +115,8 @@ interface IntentLine {
   f: string;
   /** Change.identity, when recorded. */
   n?: string;
+  /** Change.partition, when partitions are on. */
+  p?: string;
 }
 type LogLine = IntentLine | { t: 'c' | 'a'; q: number };
 
@@ -211,6 +220,7 @@ export class ChangeFeed {
         sopUid: line.i,
         file: line.f,
         ...(line.n ? { identity: line.n } : {}),
+        ...(line.p ? { partition: line.p } : {}),
         status: 'pending',
         version: NO_VERSION,
       });
@@ -268,6 +278,7 @@ export class ChangeFeed {
         i: e.sopUid,
         f: e.file,
         ...(e.identity ? { n: e.identity } : {}),
+        ...(e.partition ? { p: e.partition } : {}),
       } satisfies IntentLine),
     );
     try {
@@ -326,7 +337,10 @@ export class ChangeFeed {
   }
 
   private applyVersion(entry: FeedEntry): void {
-    const key = `${entry.studyUid}/${entry.seriesUid}/${entry.sopUid}`;
+    // The same UIDs may live in two partitions; Microsoft.Default's entries may or may not
+    // name it (recorded before or after partitions were turned on).
+    const partition = entry.partition?.toLowerCase() ?? DEFAULT_PARTITION_KEY;
+    const key = `${partition === DEFAULT_PARTITION_KEY ? '' : partition}/${entry.studyUid}/${entry.seriesUid}/${entry.sopUid}`;
     const alive = this.lineage.get(key);
     if (entry.action === 'delete') {
       if (alive) alive.current = null;
@@ -394,6 +408,9 @@ export class ChangeFeed {
     await this.handle.close();
   }
 }
+
+/** Microsoft.Default (partitions.ts DEFAULT_PARTITION), lower case: names are case-insensitive. */
+const DEFAULT_PARTITION_KEY = 'microsoft.default';
 
 /** The version cell of entries not (or no longer) alive: pending, aborted, deletes. */
 const NO_VERSION: { readonly current: null } = Object.freeze({ current: null });

@@ -21,6 +21,7 @@ import type { ChangeFeed, FeedEntry } from './changeFeed';
 import { readInstanceHeader } from './dicomFiles';
 import { HttpError, parseQuery } from './httpUtil';
 import { storedFile } from './jail';
+import { DEFAULT_PARTITION } from './partitions';
 
 const INT32_MAX = 2 ** 31 - 1;
 /** Azure's limits per API version (ChangeFeedController.GetLimit). */
@@ -37,11 +38,19 @@ export interface ChangeFeedRequest {
   apiVersion: number;
 }
 
-export interface ChangeFeedSources {
-  feed: ChangeFeed;
+/** Where an entry's instance is served: its store's index and folder, and its URLs. */
+export interface FeedPlace {
   catalog: Catalog;
   dir: string;
   bulkDataUri: (node: InstanceNode, path: string[]) => string;
+}
+
+export interface ChangeFeedSources {
+  feed: ChangeFeed;
+  /** Data partitions are on: each entry names its partition (`PartitionName`). */
+  partitioned: boolean;
+  /** The entry's place (its partition's), or undefined when that is gone. */
+  placeOf: (entry: FeedEntry) => Promise<FeedPlace | undefined>;
 }
 
 /** Answers one change-feed request. */
@@ -148,6 +157,9 @@ async function entriesToJson(
   const out = entries.map((entry) =>
     JSON.stringify({
       Sequence: entry.sequence,
+      // dicom-server's ChangeFeedEntry names the partition; Microsoft.Default for an entry
+      // recorded before partitions were turned on.
+      ...(sources.partitioned ? { PartitionName: entry.partition ?? DEFAULT_PARTITION } : {}),
       StudyInstanceUid: entry.studyUid,
       SeriesInstanceUid: entry.seriesUid,
       SopInstanceUid: entry.sopUid,
@@ -184,11 +196,12 @@ async function currentMetadata(
   entry: FeedEntry,
   sources: ChangeFeedSources,
 ): Promise<string | undefined> {
-  const [node] = sources.catalog.resolve(entry.studyUid, entry.seriesUid, entry.sopUid);
-  if (!node) return undefined;
+  const place = await sources.placeOf(entry);
+  const [node] = place?.catalog.resolve(entry.studyUid, entry.seriesUid, entry.sopUid) ?? [];
+  if (!place || !node) return undefined;
   let cache = metadataCaches.get(sources.feed);
   if (!cache) metadataCaches.set(sources.feed, (cache = new Map()));
-  const key = `${node.file}\0${node.size}\0${node.mtimeMs}\0${sources.bulkDataUri(node, [])}`;
+  const key = `${place.dir}\0${node.file}\0${node.size}\0${node.mtimeMs}\0${place.bulkDataUri(node, [])}`;
   const cached = cache.get(key);
   if (cached) {
     // Least recently used first: a hit moves to the end.
@@ -197,9 +210,9 @@ async function currentMetadata(
     return cached;
   }
   try {
-    const header = await readInstanceHeader(storedFile(sources.dir, node.file));
+    const header = await readInstanceHeader(storedFile(place.dir, node.file));
     const json = JSON.stringify(
-      dataSetToJson(header.dataSet, { bulkDataUri: (path) => sources.bulkDataUri(node, path) }),
+      dataSetToJson(header.dataSet, { bulkDataUri: (path) => place.bulkDataUri(node, path) }),
     );
     cache.set(key, json);
     if (cache.size > METADATA_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);

@@ -27,6 +27,8 @@
  * is a folder `<dir>/.dicomweb-partitions/<key>-<name>/` with its own Storage (its own index,
  * tmp folder and watcher) and `<dir>/.dicomweb-partitions/partitions.json` lists them. The
  * folder is hidden, so the served folder's own scan never reads another partition's files.
+ * The change feed is the service's, not a partition's (as Azure's, at the base URI): the
+ * served folder's log, each entry naming its partition (Storage.feedShare).
  * The folder's name starts with the key the server chose: a name that differs only by case,
  * ends with a dot (Windows drops it) or is a device name (`CON`) still gets a folder of its
  * own, and a name never becomes a path by itself (each folder is made through the jail,
@@ -36,6 +38,7 @@
  */
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ChangeFeed } from './changeFeed';
 import { HttpError } from './httpUtil';
 import { folderInside } from './jail';
 import { Storage, type Log } from './storage';
@@ -114,6 +117,8 @@ export class PartitionSet {
   /** Creation in progress, so two STOWs to a new name create it once. */
   private creating: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The service's change feed (the served folder's store opened it). */
+  private feed: ChangeFeed | undefined;
 
   private constructor(private readonly options: PartitionSetOptions) {}
 
@@ -132,6 +137,15 @@ export class PartitionSet {
     }
     const defaultRecord = set.records.get(DEFAULT_PARTITION.toLowerCase())!;
     set.openStores.add(options.defaultStorage);
+    // One change feed for the service (Azure's is at the base URI, each entry naming its
+    // partition): the served folder's, which every partition's store records into.
+    set.feed = options.defaultStorage.changeFeed;
+    if (set.feed)
+      options.defaultStorage.feedShare = {
+        feed: set.feed,
+        partition: DEFAULT_PARTITION,
+        folder: '',
+      };
     set.opened.set(
       defaultRecord.partitionName.toLowerCase(),
       Promise.resolve({
@@ -239,7 +253,14 @@ export class PartitionSet {
       dir: real,
       log: (line) => log(`[${record.partitionName}] ${line}`),
       saveDelayMs: this.options.indexSaveDelayMs,
+      ownChangeFeed: false,
     });
+    if (this.feed)
+      storage.feedShare = {
+        feed: this.feed,
+        partition: record.partitionName,
+        folder: `${PARTITIONS_DIR}/${record.folder}`,
+      };
     // The service's extended query tags are indexed in every partition, from its first scan.
     storage.extendedFields = this.options.defaultStorage.extendedFields;
     await storage.open({ scan: this.options.scanOnStart });
@@ -326,6 +347,8 @@ export interface PartitionScope {
   reserved: Set<string>;
   /** Present when partitions are on. */
   partitions?: PartitionSet;
+  /** The partition a request's path named (`/partitions/{name}/…`), once scoped. */
+  partition?: string;
 }
 
 /** The request's scope: its context, the path segments below it, and its path from the base. */
@@ -378,6 +401,7 @@ export async function scopeToPartition<C extends PartitionScope>(
       storage: partition.storage,
       dir: partition.storage.dir,
       reserved: partition.reserved,
+      partition: partition.entry.partitionName,
     },
     segments: rest,
     basePath: `/partitions/${encodeURIComponent(partition.entry.partitionName)}`,

@@ -11,7 +11,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InstanceNode } from './catalog';
-import { handleChangeFeed } from './changeFeedHttp';
+import type { FeedEntry } from './changeFeed';
+import { handleChangeFeed, type FeedPlace } from './changeFeedHttp';
 import type { RequestGuard } from './guard';
 import { routeExtendedQueryTags, routeOperations } from './extendedQueryTagRoutes';
 import type { ExtendedQueryTagService } from './extendedQueryTagService';
@@ -47,6 +48,8 @@ export interface RouterContext {
   reserved: Set<string>;
   /** Data partitions, when on (partitions.ts): a request then runs in its partition's context. */
   partitions?: PartitionSet;
+  /** The partition the request's path named (`/partitions/{name}/…`), when it named one. */
+  partition?: string;
   /** `/extendedquerytags` and `/operations` (Azure); absent: 404 as before. */
   extendedTags?: ExtendedQueryTagService;
 }
@@ -320,14 +323,19 @@ async function route(
     if (exchange.method === 'POST' || exchange.method === 'PUT') return exchange.stow();
     return exchange.qido('study', {});
   }
-  const feed = context.storage.changeFeed;
+  // The service's feed only, at the base URI: Azure routes /changefeed without a partition
+  // (ChangeFeedController's VersionedRoute), so `/partitions/{name}/changefeed` is 404.
+  const feed = context.partition === undefined ? context.storage.changeFeed : undefined;
   if (root === 'changefeed' && feed) {
-    const { storage, dir } = context;
     const request = { method: exchange.method, rest: seg.slice(1), search };
     return handleChangeFeed(
       res,
       { ...request, apiVersion: apiMajorVersion(baseUrl) },
-      { feed, catalog: storage.catalog, dir, bulkDataUri: bulkDataUriFor(baseUrl) },
+      {
+        feed,
+        partitioned: context.partitions !== undefined,
+        placeOf: feedPlaces(context, baseUrl),
+      },
     );
   }
   if ((root === 'series' || root === 'instances') && study === undefined) {
@@ -335,6 +343,33 @@ async function route(
   }
   if (root !== 'studies' || study === undefined) return unknownResource(seg);
   return routeStudy(exchange, seg, uid(study, 'StudyInstanceUID'));
+}
+
+/**
+ * Where a feed entry's instance is served: the served folder's store, or with data partitions
+ * the store of the partition the entry names, with BulkDataURIs under that partition's URL.
+ */
+function feedPlaces(
+  context: RouterContext,
+  baseUrl: string,
+): (entry: FeedEntry) => Promise<FeedPlace | undefined> {
+  const served: FeedPlace = {
+    catalog: context.storage.catalog,
+    dir: context.dir,
+    bulkDataUri: bulkDataUriFor(baseUrl),
+  };
+  return async (entry) => {
+    const { partitions } = context;
+    if (!partitions || entry.partition === undefined) return served;
+    const partition = await partitions.resolve(entry.partition, false).catch(() => undefined);
+    if (!partition) return undefined;
+    const name = encodeURIComponent(partition.entry.partitionName);
+    return {
+      catalog: partition.storage.catalog,
+      dir: partition.storage.dir,
+      bulkDataUri: bulkDataUriFor(`${baseUrl}/partitions/${name}`),
+    };
+  };
 }
 
 /** `/studies/{study}…` */

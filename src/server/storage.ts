@@ -98,6 +98,20 @@ export interface StorageOptions {
   saveDelayMs?: number;
   /** Most entries of the change feed (changeFeed.ts MAX_CHANGE_FEED_ENTRIES). */
   maxChangeFeedEntries?: number;
+  /**
+   * False for a data partition's store: it records into the service's one feed
+   * ({@link Storage.feedShare}) and opens no log of its own.
+   */
+  ownChangeFeed?: boolean;
+}
+
+/** The service's one change feed, as a partition's store records into it. */
+export interface FeedShare {
+  feed: ChangeFeed;
+  /** The partition's name, written in each entry. */
+  partition: string;
+  /** The partition's folder relative to the served folder ('' for Microsoft.Default). */
+  folder: string;
 }
 
 /** The served folder and its index. */
@@ -124,7 +138,13 @@ export class Storage {
   private tmpCounter = 0;
   /** The change feed (changeFeed.ts); open once `open` resolved. */
   changeFeed: ChangeFeed | undefined;
+  /**
+   * With data partitions on (partitions.ts): the service's feed this store records into, its
+   * entries naming the partition. Azure keeps one feed for the service, not one per partition.
+   */
+  feedShare: FeedShare | undefined;
   private readonly maxChangeFeedEntries: number | undefined;
+  private readonly ownChangeFeed: boolean;
 
   constructor(options: StorageOptions) {
     this.dir = options.dir;
@@ -133,6 +153,7 @@ export class Storage {
     this.log = options.log;
     this.saveDelayMs = options.saveDelayMs ?? 500;
     this.maxChangeFeedEntries = options.maxChangeFeedEntries;
+    this.ownChangeFeed = options.ownChangeFeed ?? true;
   }
 
   /**
@@ -165,6 +186,7 @@ export class Storage {
     if (options.scan || !loadedIndex) await this.scan();
     if (this.catalog.version !== this.savedVersion) await this.saveNow();
     // After the scan: intents a crash left open are settled against the files (changeFeed.ts).
+    if (!this.ownChangeFeed) return { loadedIndex, scanned: options.scan || !loadedIndex };
     this.changeFeed = await ChangeFeed.open({
       stateDir: this.stateDir,
       fileExists: (file) => exists(join(this.dir, file)),
@@ -425,6 +447,15 @@ export class Storage {
    * The one hook STOW, upsert and DELETE call.
    */
   recordChanges<T>(changes: Change[], apply: () => Promise<T>): Promise<T> {
+    const share = this.feedShare;
+    if (share) {
+      const named = changes.map((change) => ({
+        ...change,
+        partition: share.partition,
+        file: share.folder ? `${share.folder}/${change.file}` : change.file,
+      }));
+      return share.feed.record(named, apply);
+    }
     return this.changeFeed ? this.changeFeed.record(changes, apply) : apply();
   }
 

@@ -126,6 +126,9 @@ describe('client change feed against a hostile server', () => {
         ['missing UID', JSON.stringify([{ ...good, SopInstanceUid: undefined }])],
         ['bad Timestamp', JSON.stringify([{ ...good, Timestamp: 'yesterday' }])],
         ['Metadata as a list', JSON.stringify([{ ...good, Metadata: [1] }])],
+        // It becomes part of a URL (the partition's metadata): a path is not a name.
+        ['PartitionName a path', JSON.stringify([{ ...good, PartitionName: '../x' }])],
+        ['PartitionName a number', JSON.stringify([{ ...good, PartitionName: 7 }])],
       ];
       for (const [why, body] of cases) {
         answer = reply('200 OK', body);
@@ -138,6 +141,9 @@ describe('client change feed against a hostile server', () => {
       answer = reply('200 OK', JSON.stringify([{ ...good, action: 'delete', state: 'deleted' }]));
       const [camel] = await client.changeFeed();
       assert.equal(camel?.action, 'delete', 'camelCase field names are read too');
+      answer = reply('200 OK', JSON.stringify([{ ...good, PartitionName: 'site-a' }]));
+      const [named] = await client.changeFeed();
+      assert.equal(named?.partitionName, 'site-a', "an entry names its partition (Azure's field)");
       answer = reply('200 OK', JSON.stringify(good));
       assert.equal((await client.changeFeedLatest())?.timestamp, good.Timestamp);
       answer = reply('200 OK', 'null');

@@ -23,9 +23,16 @@ interface Node {
   connection?: { id: string };
 }
 
+interface FeedRow {
+  connection?: { id: string };
+  entry?: { partitionName?: string; sopInstanceUid: string; action: string; state: string };
+  getTreeItem(): vscode.TreeItem;
+}
+
 interface Api {
   services: {
     tree: { getChildren(node?: unknown): Promise<Node[]>; refresh(node?: unknown): void };
+    changeFeed: { getChildren(node?: FeedRow): Promise<FeedRow[]> };
     prompts: {
       confirm(message: string, detail: string, action: string): Promise<boolean>;
       askSecret(): Promise<string | undefined>;
@@ -178,6 +185,30 @@ describe('Data partitions of the local server in VS Code', function () {
     const text = editor.document.getText();
     assert.ok(text.includes(shared[0]!.sopInstanceUid), text.slice(0, 300));
     assert.match(editor.document.uri.query, /(^|&)partition=site-b(&|$)/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it("lists every partition's changes in the connection's one change feed, and opens them there", async () => {
+    const feed = (await api.services.changeFeed.getChildren()).find(
+      (row) => row.connection?.id === 'local-dicomweb-server',
+    );
+    assert.ok(feed, 'the partitioned local server has a Change Feed row');
+    await executeCommand('dicomweb.changeFeed.refresh', feed);
+    const rows = await api.services.changeFeed.getChildren(feed);
+    const entries = rows.map((row) => row.entry).filter((entry) => entry !== undefined);
+    // Uploads above: 2 to site-a, 2 to site-b, 1 more to site-a; then a delete in site-a.
+    assert.deepEqual([...new Set(entries.map((entry) => entry.partitionName))].sort(), [
+      'site-a',
+      'site-b',
+    ]);
+    const onlyInA = rows.find((row) => row.entry?.sopInstanceUid === onlyA[0]!.sopInstanceUid);
+    assert.equal(onlyInA?.entry?.partitionName, 'site-a');
+    assert.match(String(onlyInA.getTreeItem().description), /site-a/);
+    const editor = await executeCommand<vscode.TextEditor>(
+      'dicomweb.changeFeed.openEntry',
+      onlyInA,
+    );
+    assert.ok(editor.document.getText().includes(onlyA[0]!.sopInstanceUid), 'its metadata');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

@@ -21,6 +21,7 @@ import {
 
 interface Entry {
   Sequence: number;
+  PartitionName?: string;
   StudyInstanceUid: string;
   SeriesInstanceUid: string;
   SopInstanceUid: string;
@@ -278,24 +279,61 @@ describe('change feed of the local server (Azure /changefeed)', () => {
     }
   });
 
-  it('keeps one feed per data partition (each partition has its own storage)', async () => {
-    const server = await startTestServer({ partitions: true });
-    try {
-      const body = multipart('feedb', [{ body: smallInstance('cf-part').bytes }]);
-      const stow = await rawRequest(
+  it("keeps one feed for the service with partitions on, each entry naming its partition (as Azure's)", async () => {
+    // dicom-server routes /changefeed at the base URI only (ChangeFeedController's
+    // VersionedRoute) and its ChangeFeedEntry carries PartitionName.
+    const dir = tempDir('feed-partitions');
+    let server = await startTestServer({ dir, partitions: true });
+    const stowInto = async (partition: string, name: string) => {
+      const body = multipart('feedb', [{ body: smallInstance(name).bytes }]);
+      const res = await rawRequest(
         server,
         'POST',
-        '/v2/partitions/feedpart/studies',
+        `/v2/partitions/${partition}/studies`,
         { 'content-type': 'multipart/related; type="application/dicom"; boundary=feedb' },
         body,
       );
-      assert.equal(stow.status, 200, stow.text);
-      const inPartition = await feed(server, '/v2/partitions/feedpart/changefeed');
+      assert.equal(res.status, 200, res.text);
+    };
+    const sop = (name: string) => smallInstance(name).params.sopInstanceUid;
+    try {
+      await stowInto('feedpart', 'cf-part');
+      await stowInto('Microsoft.Default', 'cf-default');
+      // The same UIDs in another partition: another instance, with a lineage of its own.
+      await stowInto('other', 'cf-part');
+      const entries = await feed(server, '/v2/changefeed');
       assert.deepEqual(
-        inPartition.map((e) => [e.Sequence, e.Action, e.SopInstanceUid]),
-        [[1, 'create', smallInstance('cf-part').params.sopInstanceUid]],
+        entries.map((e) => [e.Sequence, e.PartitionName, e.Action, e.State, e.SopInstanceUid]),
+        [
+          [1, 'feedpart', 'create', 'current', sop('cf-part')],
+          [2, 'Microsoft.Default', 'create', 'current', sop('cf-default')],
+          [3, 'other', 'create', 'current', sop('cf-part')],
+        ],
       );
-      assert.deepEqual(await feed(server, '/v2/partitions/Microsoft.Default/changefeed'), []);
+      for (const entry of entries)
+        assert.equal(entry.Metadata?.['00080018']?.Value?.[0], entry.SopInstanceUid, 'metadata');
+      const notPartitioned = await rawRequest(server, 'GET', '/v2/partitions/feedpart/changefeed');
+      assert.equal(notPartitioned.status, 404, "the feed is the service's, not a partition's");
+      const { params } = smallInstance('cf-part');
+      const removed = await rawRequest(
+        server,
+        'DELETE',
+        `/v2/partitions/feedpart/studies/${params.studyUid}/series/${params.seriesUid}/instances/${params.sopInstanceUid}`,
+      );
+      assert.equal(removed.status, 204);
+      await server.close();
+      server = await startTestServer({ dir, partitions: true });
+      const after = await feed(server, '/v2/changefeed?includeMetadata=false');
+      assert.deepEqual(
+        after.map((e) => [e.Sequence, e.PartitionName, e.Action, e.State]),
+        [
+          [1, 'feedpart', 'create', 'deleted'],
+          [2, 'Microsoft.Default', 'create', 'current'],
+          [3, 'other', 'create', 'current'],
+          [4, 'feedpart', 'delete', 'deleted'],
+        ],
+        'after a restart: the delete in one partition leaves the copy in the other current',
+      );
     } finally {
       await server.close();
     }

@@ -309,7 +309,8 @@ export class ChangeFeedEntryNode extends DicomWebNode {
       ACTION_ICONS[entry.action],
       entry.state === 'deleted' ? new vscode.ThemeColor('disabledForeground') : undefined,
     );
-    item.description = `${entry.state} · ${new Date(entry.time).toLocaleString()} · ${entry.sopInstanceUid}`;
+    const partition = entry.partitionName ? ` · ${entry.partitionName}` : '';
+    item.description = `${entry.state}${partition} · ${new Date(entry.time).toLocaleString()} · ${entry.sopInstanceUid}`;
     item.command = {
       command: 'dicomweb.changeFeed.openEntry',
       title: 'Open Metadata',
@@ -323,6 +324,8 @@ export class ChangeFeedEntryNode extends DicomWebNode {
     const text = new vscode.MarkdownString(undefined, true);
     text.appendMarkdown(`**#${entry.sequence} ${entry.action}** — ${entry.state}\n\n`);
     text.appendMarkdown(`${entry.timestamp}\n\n`);
+    if (entry.partitionName)
+      text.appendMarkdown(`Partition \`${entry.partitionName.replace(/`/g, '')}\`  \n`);
     text.appendMarkdown(`Study \`${entry.studyInstanceUid}\`  \n`);
     text.appendMarkdown(`Series \`${entry.seriesInstanceUid}\`  \n`);
     text.appendMarkdown(`Instance \`${entry.sopInstanceUid}\``);
