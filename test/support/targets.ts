@@ -172,7 +172,7 @@ export const PARTITION_DIFFERENCES_FROM_AZURE = {
   turnedOffWithPartitions:
     "Starts, serving only the served folder (the other partitions' folders are kept, unserved). The service refuses to start (DataPartitionsFeatureCannotBeDisabledException); an emulator that will not start over its own folder helps nobody.",
   changeFeed:
-    "As the service: one change feed at the base URI (dicom-server's ChangeFeedController has no partition route, so /partitions/{name}/changefeed is 404), each entry with PartitionName. Differs: a served folder whose partitions were written before session 8 kept a log per partition folder; those older entries are not merged into the service's feed.",
+    "As the service: one change feed at the base URI (dicom-server's ChangeFeedController has no partition route, so /partitions/{name}/changefeed is 404), each entry with PartitionName. Differs: a served folder whose partitions were written by an earlier version has a log in each partition folder; those older entries are not merged into the service's feed.",
   caseOfNames:
     "One partition per name whatever its case, the name kept as first written: the service's unique index IX_Partition_PartitionName is a VARCHAR(64) under Azure SQL's default case-insensitive collation (inferred from its schema, not measured on a live service).",
 } as const;
