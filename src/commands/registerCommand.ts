@@ -39,8 +39,11 @@ export function registerCommand(
           `${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         ),
       );
-      const choice = await vscode.window.showErrorMessage(sentenceOf(error), 'Show Log');
-      if (choice === 'Show Log') services.log.show(true);
+      // Not awaited: the notification stays until a person dismisses it, and a caller that
+      // runs the command (another command, a notebook's Show, a test) must get its answer now.
+      void vscode.window.showErrorMessage(sentenceOf(error), 'Show Log').then((choice) => {
+        if (choice === 'Show Log') services.log.show(true);
+      });
       return undefined;
     }
   });

@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { metadataUri } from '../../src/documents/metadataDocuments';
 import { basicAuth, DicomWebClient } from '../../src/dicomweb';
 import { SEED, writeSeedFiles } from '../support/seedData';
 import { writeSmallInstances } from '../support/bulkData';
@@ -353,6 +354,37 @@ for (const target of HOST_TARGETS)
         `inlay hints: ${labels.slice(0, 5).join(', ')}`,
       );
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    it('says in the metadata document why it could not be read, and never hangs', async () => {
+      // A study this server does not have: the document must settle with the reason.
+      const uri = metadataUri(
+        { connectionId, studyInstanceUid: '1.2.826.0.1.3680043.8.498.404' },
+        'missing',
+        'missing study (study metadata)',
+      );
+      const outcome = await Promise.race([
+        vscode.workspace.openTextDocument(uri).then(
+          (document) => ({ text: document.getText() }),
+          (error: unknown) => ({ error: String(error) }),
+        ),
+        new Promise<{ hung: true }>((resolve) => setTimeout(() => resolve({ hung: true }), 20_000)),
+      ]);
+      assert.ok(!('hung' in outcome), 'the document settled within 20 s');
+      assert.ok('error' in outcome, 'no document for a study the server does not have');
+      assert.match(outcome.error, /404/, 'the reason names the answer');
+      // The command that opens it gives its caller an answer too (its error is a notification,
+      // not awaited: a caller such as a notebook's Show must not wait for a person).
+      // (Find by UID on a connection that is gone: what a notebook row's Show runs.)
+      const started = Date.now();
+      const returned = await Promise.race([
+        vscode.commands
+          .executeCommand('dicomweb.findByUid', 'no-such-connection', SEED.studyInstanceUid)
+          .then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000)),
+      ]);
+      assert.ok(returned, 'the failed command returned to its caller');
+      assert.ok(Date.now() - started < 15_000);
     });
 
     it('downloads the seed study into a folder, from a worker thread: {study}/{series}/{SOPInstanceUID}.dcm, byte for byte', async () => {
