@@ -214,7 +214,7 @@ describe('thumbnail PNG and shrink', () => {
   });
 });
 
-describe('thumbnails decoded in the extension host (no WebAssembly)', () => {
+describe('thumbnails decoded with the plain-JavaScript decoders (no WebAssembly)', () => {
   let catalog: SampleCatalog;
   before(async () => {
     catalog = await ensureSampleFiles();
@@ -279,7 +279,7 @@ describe('thumbnails decoded in the extension host (no WebAssembly)', () => {
         (error: unknown) =>
           error instanceof DecodeError &&
           error.unsupported &&
-          /not loaded in the extension host/.test(error.message),
+          /not loaded in this thread/.test(error.message),
         name,
       );
     }
