@@ -93,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     metadata,
     previews,
     thumbnails: thumbnailParts.grids,
+    thumbnailThread: thumbnailParts.thread,
     dicomEditor,
     localServer,
     prompts: modalPrompts,
@@ -159,7 +160,11 @@ function thumbnailServices(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
   services: Services,
-): { decorateTooltip: ThumbnailTooltips['decorate']; grids: ThumbnailGridManager } {
+): {
+  decorateTooltip: ThumbnailTooltips['decorate'];
+  grids: ThumbnailGridManager;
+  thread: ThumbnailThread;
+} {
   // Tooltips' frames are decoded in a worker thread, never on the host's event loop.
   const thread = new ThumbnailThread({
     script: vscode.Uri.joinPath(context.extensionUri, 'dist', 'thumbnailWorker.js').fsPath,
@@ -170,6 +175,7 @@ function thumbnailServices(
     decode: thread.decode,
   });
   return {
+    thread,
     decorateTooltip: new ThumbnailTooltips(registry, log).decorate,
     grids: new ThumbnailGridManager(context.extensionUri, registry, log, (client, target, title) =>
       services.previews.showInstance(client, target, title),

@@ -119,6 +119,8 @@ export class ThumbnailThread {
   started = 0;
   /** Most frames that waited at once. */
   peakQueued = 0;
+  /** Frames drawn, by the transfer syntax they came in (the log's and the tests' view). */
+  readonly drawn = new Map<string, number>();
   private readonly idleStopMs: number;
   private readonly timeoutMs: number;
   private readonly maxQueued: number;
@@ -240,8 +242,12 @@ export class ThumbnailThread {
     if (worker !== this.worker || !job || job.request.id !== answer.id) return;
     clearTimeout(this.timeoutTimer);
     this.current = undefined;
-    if ('png' in answer) this.settle(job, { png: answer.png });
-    else {
+    if ('png' in answer) {
+      const { encoding, info } = job.request;
+      const syntax = encoding.transferSyntaxUid ?? info.transferSyntaxUid ?? encoding.mediaType;
+      this.drawn.set(syntax, (this.drawn.get(syntax) ?? 0) + 1);
+      this.settle(job, { png: answer.png });
+    } else {
       const error = answer.decode
         ? new DecodeError(answer.error, answer.unsupported)
         : new Error(answer.error);
