@@ -23,9 +23,10 @@ import { oversizeError } from './hostDecode';
 export const IDLE_STOP_MS = 30_000;
 
 /**
- * Longest one frame may take in the thread: 20 s. The largest frame accepted (4096²) decodes
- * in about 2 s as JPEG 2000 on one core; ten times that is a thread that hangs (a codec in a
- * loop), not one that is slow, and it is stopped.
+ * Longest one frame may take in the thread: 20 s. A 512² JPEG 2000 frame takes about 25 ms
+ * here (bench/thumbnailThread.bench.ts: 20 in ~0.6 s); the largest frame accepted (4096²,
+ * 64 times the pixels) is then estimated at 2 s. Ten times that is a thread that hangs (a
+ * codec in a loop), not one that is slow, and it is stopped.
  */
 export const DECODE_TIMEOUT_MS = 20_000;
 
