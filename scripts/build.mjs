@@ -57,6 +57,9 @@ const targets = [
     ...node,
     plugins: [undiciApart],
   }),
+  // Tooltip thumbnails are decoded in a worker thread of the extension host
+  // (src/thumbnails/decodeWorker.ts), with the codecs of dist/codecs/.
+  bundle('src/thumbnails/decodeWorkerMain.ts', 'dist/thumbnailWorker.js', node),
   // The local DICOMweb server, run by the extension in a child process and by
   // `npm run serve` on its own.
   bundle('src/server/cli.ts', 'dist/server/cli.js', node),
@@ -94,7 +97,7 @@ const CODECS = {
     'libjpegturbowasm_decode.js',
     'libjpegturbowasm_decode.wasm',
     // The full build (decoder and JPEGEncoder): the local server's JPEG `/rendered`
-    // (src/server/codecLoader.ts JPEG_ENCODER_FILES).
+    // (src/imaging/node/codecLoader.ts JPEG_ENCODER_FILES).
     'libjpegturbowasm.js',
     'libjpegturbowasm.wasm',
   ],

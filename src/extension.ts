@@ -22,6 +22,7 @@ import { registerNotebooks } from './notebookHost/controllers';
 import { rendererMessageHandler, type RendererMessageHandler } from './notebookHost/rendererLink';
 import { PreviewManager } from './preview/PreviewManager';
 import { ThumbnailRegistry } from './thumbnails/connection';
+import { ThumbnailThread } from './thumbnails/decodeWorker';
 import { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
 import { ThumbnailTooltips } from './thumbnailsHost/tooltip';
 import type { UserPrompts } from './config/prompts';
@@ -92,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): DicomWebExplorerApi 
     metadata,
     previews,
     thumbnails: thumbnailParts.grids,
+    thumbnailThread: thumbnailParts.thread,
     dicomEditor,
     localServer,
     prompts: modalPrompts,
@@ -158,9 +160,22 @@ function thumbnailServices(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
   services: Services,
-): { decorateTooltip: ThumbnailTooltips['decorate']; grids: ThumbnailGridManager } {
-  const registry = new ThumbnailRegistry({ log: (line) => log.debug(`thumbnails: ${line}`) });
+): {
+  decorateTooltip: ThumbnailTooltips['decorate'];
+  grids: ThumbnailGridManager;
+  thread: ThumbnailThread;
+} {
+  // Tooltips' frames are decoded in a worker thread, never on the host's event loop.
+  const thread = new ThumbnailThread({
+    script: vscode.Uri.joinPath(context.extensionUri, 'dist', 'thumbnailWorker.js').fsPath,
+  });
+  context.subscriptions.push({ dispose: () => thread.dispose() });
+  const registry = new ThumbnailRegistry({
+    log: (line) => log.debug(`thumbnails: ${line}`),
+    decode: thread.decode,
+  });
   return {
+    thread,
     decorateTooltip: new ThumbnailTooltips(registry, log).decorate,
     grids: new ThumbnailGridManager(context.extensionUri, registry, log, (client, target, title) =>
       services.previews.showInstance(client, target, title),

@@ -7,6 +7,7 @@ import type { MetadataDocumentProvider } from './documents/metadataDocuments';
 import type { DicomEditorProvider } from './editor/DicomEditorProvider';
 import type { LocalServerManager } from './localServerHost/LocalServerManager';
 import type { PreviewManager } from './preview/PreviewManager';
+import type { ThumbnailThread } from './thumbnails/decodeWorker';
 import type { ThumbnailGridManager } from './thumbnailsHost/ThumbnailGridManager';
 import type { ChangeFeedTreeProvider } from './tree/ChangeFeedTreeProvider';
 import type { DicomWebTreeProvider } from './tree/DicomWebTreeProvider';
@@ -32,6 +33,8 @@ export interface Services {
   previews: PreviewManager;
   /** Thumbnail grids of series (the tree's tooltips use the same per-connection cache). */
   thumbnails: ThumbnailGridManager;
+  /** The worker thread that draws tooltips' thumbnails from frames (thumbnails/decodeWorker.ts). */
+  thumbnailThread: ThumbnailThread;
   /** The DICOM file editor (tag table beside the viewer). */
   dicomEditor: DicomEditorProvider;
   localServer: LocalServerManager;

@@ -73,6 +73,12 @@ export interface LocalServerOptions {
    * default, like the service: then `/partitions…` answers 400.
    */
   partitions?: boolean;
+  /**
+   * `…/rendered` and `…/thumbnail` (rendered.ts). Default true; false answers them 404, as a
+   * DICOMweb server without them (one from before PS3.18 §10.4.1.1.4, a store-only archive),
+   * so a client's fallback for such a server can be tried against this one.
+   */
+  rendered?: boolean;
   /** Limits of the extended query tags (extendedQueryTagService.ts). */
   extendedQueryTags?: ExtendedQueryTagOptions;
 }
@@ -202,6 +208,7 @@ async function listen(options: LocalServerOptions, context: ListenContext): Prom
       reserved,
       partitions,
       extendedTags,
+      rendered: options.rendered !== false,
     }),
   );
   log(`serving ${dir} at ${url} (also ${url}/v1 and ${url}/v2)`);

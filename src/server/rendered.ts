@@ -21,7 +21,7 @@ import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 import { readDataSet } from '../dicom/part10';
 import type { InstanceNode } from './catalog';
-import { forgetJpegEncoder, loadJpegEncoder, serverDecoderDeps } from './codecLoader';
+import { forgetJpegEncoder, loadJpegEncoder, serverDecoderDeps } from '../imaging/node/codecLoader';
 import { PIXEL_DATA_TAG, frameGeometry, readInstanceBytes, readInstanceHeader } from './dicomFiles';
 import { HttpError, parseAccept, parseQuery } from './httpUtil';
 import { storedFile } from './jail';

@@ -52,6 +52,8 @@ export interface RouterContext {
   partition?: string;
   /** `/extendedquerytags` and `/operations` (Azure); absent: 404 as before. */
   extendedTags?: ExtendedQueryTagService;
+  /** False: `…/rendered` and `…/thumbnail` answer 404 (LocalServerOptions.rendered). */
+  rendered?: boolean;
 }
 
 /** The request listener of the server. */
@@ -280,6 +282,8 @@ class Exchange {
   /** `…/rendered`, `…/thumbnail` (PS3.18 §10.4.1.1.3-4): rendered.ts. */
   rendered(target: RenderedTarget, what: string): Promise<void> {
     this.allow(['GET']);
+    if (this.context.rendered === false)
+      return notFound(`rendered images of ${what} (not offered by this server)`);
     if (!target.nodes.length) return notFound(what);
     const { dir, limits } = this.context;
     return retrieveRendered(

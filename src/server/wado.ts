@@ -59,7 +59,7 @@ import {
   type AcceptRange,
 } from './httpUtil';
 import { Tag } from '../dicom/tags';
-import { serverDecoderDeps } from './codecLoader';
+import { serverDecoderDeps } from '../imaging/node/codecLoader';
 import { decodeGate } from './decodeGate';
 import {
   decodeStoredFrame,

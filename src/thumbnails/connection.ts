@@ -12,7 +12,8 @@
  *     server without it is asked once, not once per instance;
  *  2. otherwise the frame itself (`transfer-syntax=*`, the smallest request: frame 1, as
  *     the preview asks) with the instance's metadata, decoded where the caller decodes: in
- *     the grid's webview, or in the extension host for a tooltip (hostDecode.ts).
+ *     the grid's webview, or for a tooltip by the connection's decoder (in the extension,
+ *     the thumbnail thread: decodeWorker.ts; in plain Node, hostDecode.ts in this thread).
  *
  * Every request runs inside one slot of the connection's {@link RequestLimiter} (a task's
  * metadata and frame requests one after the other), and every one takes the caller's
@@ -29,6 +30,7 @@ import {
   type SourcedFrame,
 } from '../preview/frameSource';
 import { LruCache, type CacheLimits } from './cache';
+import type { ThumbnailDecoder } from './decodeWorker';
 import { thumbnailPng } from './hostDecode';
 import { RequestLimiter } from './limiter';
 import { isPng } from './png';
@@ -87,6 +89,11 @@ export interface ConnectionThumbnailsOptions {
   limiter?: RequestLimiter;
   cacheLimits?: CacheLimits;
   log?: (line: string) => void;
+  /**
+   * Draws a tooltip's thumbnail from a frame: the extension gives the thumbnail thread's
+   * (decodeWorker.ts); by default this thread with the plain-JavaScript decoders.
+   */
+  decode?: ThumbnailDecoder;
 }
 
 export class ConnectionThumbnails {
@@ -95,6 +102,7 @@ export class ConnectionThumbnails {
   readonly cache: LruCache<ThumbnailImage>;
   private readonly probes = new Map<ThumbnailEndpoint, Probe>();
   private readonly log: (line: string) => void;
+  private readonly decode: ThumbnailDecoder;
 
   constructor(
     readonly client: DicomWebClient,
@@ -107,6 +115,9 @@ export class ConnectionThumbnails {
       (image) => image.bytes.byteLength,
     );
     this.log = options.log ?? (() => undefined);
+    this.decode =
+      options.decode ??
+      ((bytes, info, encoding, size) => thumbnailPng(bytes, info, encoding, size));
   }
 
   /** The endpoints the profile allows, in the order they are tried. */
@@ -277,9 +288,10 @@ export class ConnectionThumbnails {
   }
 
   /**
-   * Draws the thumbnail here: the stored frame when a plain-JavaScript decoder reads it,
-   * else the frame transcoded to Explicit VR Little Endian (§8.7.3.5.2), else the server's
-   * `/rendered` when the chain reaches it.
+   * Draws the thumbnail from the frame: the stored frame when the decoder reads it (the
+   * thumbnail thread reads every syntax the preview does), else the frame transcoded to
+   * Explicit VR Little Endian (§8.7.3.5.2), else the server's `/rendered` when the chain
+   * reaches it.
    */
   private async decodeHere(target: InstanceTarget, signal?: AbortSignal): Promise<ThumbnailImage> {
     const source = new DicomWebFrameSource(this.client, target, this.log);
@@ -293,7 +305,7 @@ export class ConnectionThumbnails {
         return { kind: 'image', mediaType: 'image/png', bytes: frame.bytes, source: 'rendered' };
       }
       try {
-        const png = await thumbnailPng(frame.bytes, info, frame, this.size);
+        const png = await this.decode(frame.bytes, info, frame, this.size, signal);
         return { kind: 'image', mediaType: 'image/png', bytes: png, source: 'decoded' };
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;

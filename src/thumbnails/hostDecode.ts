@@ -1,14 +1,14 @@
 /**
- * A thumbnail drawn in the extension host, for a tooltip on a server without `/rendered`
+ * A thumbnail drawn from the frame itself, for a tooltip on a server without `/rendered`
  * or `/thumbnail`: the frame decoded by the preview's own decoders (src/imaging), windowed
  * by its display pipeline (PS3.3 C.11), shrunk and written as a small PNG.
  *
- * Only the decoders that are plain JavaScript run here: native (every uncompressed syntax),
- * RLE (PS3.5 Annex G) and JPEG lossless (process 14, jpeg-lossless-decoder-js). The
- * WebAssembly codecs (JPEG baseline, JPEG-LS, JPEG 2000, HTJ2K) are not loaded in the host:
- * the product's Node loader for them belongs to the local server (src/server), and the
- * preview and the grid decode those in the webview. A frame that needs one is asked again
- * transcoded to Explicit VR Little Endian (connection.ts), which the server may offer.
+ * In the extension this runs in the thumbnail thread (decodeWorker.ts, a worker thread of
+ * the extension host) with every codec the preview has: the WebAssembly ones (JPEG
+ * baseline, JPEG-LS, JPEG 2000, HTJ2K) loaded by the product's Node loader
+ * (src/imaging/node/codecLoader.ts). {@link PLAIN_JS_DECODERS}, the default, are those that
+ * need no loader: native (every uncompressed syntax), RLE (PS3.5 Annex G) and JPEG lossless
+ * (process 14, jpeg-lossless-decoder-js), for callers in plain Node that give no thread.
  */
 import type { CodecName, ImageInfo } from '../imaging/types';
 import { decodeFrame, type DecoderDeps, type FrameEncoding } from '../imaging/decode/decodeFrame';
@@ -19,20 +19,23 @@ import { encodePng } from './png';
 import { shrinkRgba } from './scale';
 
 /**
- * Largest frame drawn in the host (rows × columns): 4096 × 4096. Decoding and windowing
- * are one pass each (~20 ns a pixel), so a frame this size holds the host's event loop
- * ~0.3 s at most, once, for a hover; larger ones (whole-slide tiles, long scans) say "no
- * thumbnail" instead. The grid decodes in its webview, never here.
+ * Largest frame drawn as a thumbnail (rows × columns): 4096 × 4096, checked before the
+ * frame is sent to the thread and again there. Decoding and windowing are one pass each
+ * (~20 ns a pixel, more for JPEG 2000), so a frame this size keeps the thread ~0.3–2 s,
+ * once, for a hover. Memory, at most, in the thread: the frame's bytes (≤ 96 MiB for
+ * 3 samples of 16 bits), the decoded frame (as much again), and the RGBA image (64 MiB),
+ * about 256 MiB for the one frame decoded at a time. Larger frames (whole-slide tiles, long
+ * scans) say "no thumbnail" instead. The grid decodes in its webview, never here.
  */
 export const MAX_HOST_DECODE_PIXELS = 4096 * 4096;
 
 /** The decoders without WebAssembly: a codec asked for fails as "unsupported here". */
-export const HOST_DECODERS: DecoderDeps = {
+export const PLAIN_JS_DECODERS: DecoderDeps = {
   codecs: {
     get(name: CodecName) {
       return Promise.reject(
         new DecodeError(
-          `${CODEC_FILES[name].label} (WebAssembly) is not loaded in the extension host`,
+          `${CODEC_FILES[name].label} (WebAssembly) is not loaded in this thread`,
           true,
         ),
       );
@@ -44,19 +47,26 @@ export const HOST_DECODERS: DecoderDeps = {
   },
 };
 
+/** The frame is larger than {@link MAX_HOST_DECODE_PIXELS}: an error to throw, else undefined. */
+export function oversizeError(info: ImageInfo): DecodeError | undefined {
+  if (info.rows * info.columns <= MAX_HOST_DECODE_PIXELS) return undefined;
+  return new DecodeError(
+    `the frame is ${info.columns}×${info.rows}, more than the ${MAX_HOST_DECODE_PIXELS.toLocaleString('en-US')} pixels drawn as a thumbnail`,
+    false,
+  );
+}
+
 /** Decodes frame bytes and returns a PNG of at most `size` × `size` pixels. */
 export async function thumbnailPng(
   bytes: Uint8Array,
   info: ImageInfo,
   encoding: FrameEncoding,
   size: number,
+  deps: DecoderDeps = PLAIN_JS_DECODERS,
 ): Promise<Uint8Array> {
-  if (info.rows * info.columns > MAX_HOST_DECODE_PIXELS)
-    throw new DecodeError(
-      `the frame is ${info.columns}×${info.rows}, more than the ${MAX_HOST_DECODE_PIXELS.toLocaleString('en-US')} pixels drawn in the extension host`,
-      false,
-    );
-  const frame = await decodeFrame(bytes, info, encoding, HOST_DECODERS);
+  const oversize = oversizeError(info);
+  if (oversize) throw oversize;
+  const frame = await decodeFrame(bytes, info, encoding, deps);
   const window = initialWindow(info, frame);
   const rgba = new Uint8ClampedArray(frame.rows * frame.columns * 4);
   renderToRgba(

@@ -6,14 +6,20 @@
  *   a PNG of the image (the red triangle is red);
  * - a hover cancelled before the answer adds nothing;
  * - "Show Thumbnails" opens the grid; its webview asks for the tiles it shows and posts them
- *   drawn (the `tileShown` message), one per instance of the series.
+ *   drawn (the `tileShown` message), one per instance of the series;
+ * - on a server without `/rendered` and `/thumbnail` (the local server with `rendered:
+ *   false`), a JPEG 2000 instance's tooltip is drawn in the thumbnail thread
+ *   (src/thumbnails/decodeWorker.ts, dist/thumbnailWorker.js with dist/codecs/).
  */
 import * as assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { DicomWebClient } from '../../src/dicomweb';
+import { DicomWebClient } from '../../src/dicomweb';
+import { TransferSyntax } from '../../src/dicom/uids';
+import { startLocalServer, type LocalServer } from '../../src/server';
+import { ensureSampleFiles } from '../support/sampleFiles';
 import { SEED, writeSeedFiles } from '../support/seedData';
 import { decodePng } from '../ui/helpers/png';
 import { activateExtension, executeCommand, waitFor } from './helpers';
@@ -210,3 +216,69 @@ for (const target of HOST_TARGETS)
       }
     });
   });
+
+describe('Thumbnails: a JPEG 2000 tooltip on a server without /rendered (thumbnail thread)', function () {
+  this.timeout(60_000);
+  let api: Api & { services: { thumbnailThread: { drawn: Map<string, number> } } };
+  let server: LocalServer;
+  let node: Node;
+  const J2K = TransferSyntax.JPEG2000Lossless;
+
+  before(async () => {
+    api = (await activateExtension()) as typeof api;
+    // rendered: false: /rendered and /thumbnail answer 404, as a server without them; a
+    // `generic` connection asks /rendered once, then decodes the stored frame.
+    server = await startLocalServer({
+      dir: mkdtempSync(join(tmpdir(), 'dicomweb-it-thumbs-j2k-')),
+      port: 0,
+      rendered: false,
+    });
+    const sample = (await ensureSampleFiles()).files.j2kLossless;
+    assert.equal(sample.transferSyntaxUid, J2K);
+    const client = new DicomWebClient({ baseUrl: `${server.url}/v2`, serverKind: 'local' });
+    try {
+      assert.equal((await client.storeInstances([sample.path])).stored, 1);
+    } finally {
+      await client.close();
+    }
+    const { id } = await executeCommand<{ id: string }>('dicomweb.server.add', {
+      name: 'No rendered (test)',
+      url: `${server.url}/v2`,
+      kind: 'generic',
+    });
+    let level: Node | undefined = (await api.services.tree.getChildren()).find(
+      (root) => root.connection?.id === id,
+    );
+    for (let depth = 0; depth < 3 && level; depth++)
+      level = (await api.services.tree.getChildren(level))[0];
+    assert.ok(level?.sopInstanceUid, 'the instance row under study and series');
+    node = level;
+  });
+
+  after(async () => {
+    await vscode.workspace
+      .getConfiguration('dicomweb')
+      .update('servers', [], vscode.ConfigurationTarget.Global);
+    await server?.close();
+  });
+
+  it('shows the image, drawn from the stored JPEG 2000 frame in the thumbnail thread', async () => {
+    const before = api.services.thumbnailThread.drawn.get(J2K) ?? 0;
+    const item = await api.services.tree.resolveTreeItem(
+      node.getTreeItem(),
+      node,
+      new vscode.CancellationTokenSource().token,
+    );
+    const markdown = (item.tooltip as vscode.MarkdownString).value;
+    const image = tooltipImage(item);
+    // Booleans and sizes only: a failed assertion on a decoded image would print its bytes.
+    assert.equal(
+      image !== undefined,
+      true,
+      `a data: PNG in the tooltip:\n${markdown.slice(0, 400)}`,
+    );
+    assert.ok(image!.width <= 128 && image!.height <= 128 && image!.width > 0);
+    assert.match(markdown, /decoded here/);
+    assert.equal(api.services.thumbnailThread.drawn.get(J2K), before + 1, 'drawn from JPEG 2000');
+  });
+});

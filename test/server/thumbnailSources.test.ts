@@ -2,8 +2,9 @@
  * Where thumbnails come from, against the real local server (src/thumbnails/connection.ts):
  * a rendered endpoint is probed once per connection and remembered; without one, each
  * image is decoded in this process from the stored frame; answers are cached; at most
- * MAX_IN_FLIGHT tasks run at once; a task cancelled while it waits sends nothing.
- * The local server on main has no `/rendered`; when it has one, the first branch below runs.
+ * MAX_IN_FLIGHT tasks run at once; a task cancelled while it waits sends nothing. The
+ * local server has `/rendered`; started with `rendered: false` it is a server without one,
+ * whose JPEG, JPEG-LS and JPEG 2000 frames the thumbnail thread (decodeWorker.ts) draws.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +14,13 @@ import { ConnectionThumbnails } from '../../src/thumbnails/connection';
 import { MAX_IN_FLIGHT, RequestLimiter } from '../../src/thumbnails/limiter';
 import { isPng } from '../../src/thumbnails/png';
 import type { InstanceTarget } from '../../src/preview/frameSource';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readDataSet } from '../../src/dicom/part10';
+import { ParserTag } from '../../src/dicom/tags';
+import { ThumbnailThread } from '../../src/thumbnails/decodeWorker';
 import { writeSmallInstances } from '../support/bulkData';
+import { ensureSampleFiles, type SampleName } from '../support/sampleFiles';
 import { localClient, rawRequest, startTestServer, tempDir } from './helpers';
 
 const COUNT = 24;
@@ -126,5 +133,69 @@ describe('thumbnail sources against the local server', () => {
         assert.equal(tile.bytes.byteLength, 64 * 64 * 3);
       }
     }
+  });
+});
+
+describe('thumbnails of compressed instances on a server without /rendered (the thumbnail thread)', () => {
+  let server: LocalServer;
+  let client: DicomWebClient;
+  let thread: ThumbnailThread;
+  const requests: string[] = [];
+  const stored: { name: SampleName; target: InstanceTarget; syntax: string }[] = [];
+
+  before(async () => {
+    // `rendered: false`: /rendered and /thumbnail answer 404, as a server without them.
+    server = await startTestServer({ rendered: false });
+    const catalog = await ensureSampleFiles();
+    const store = localClient(server);
+    // Three syntaxes that need WebAssembly, with distinct SOP Instance UIDs (the pydicom
+    // MR_small files share theirs).
+    for (const name of ['jpegBaselineRgb', 'jpegLsLossless', 'j2kLossy'] as SampleName[]) {
+      const dataSet = readDataSet(await readFile(catalog.files[name].path));
+      const target = {
+        studyInstanceUid: dataSet.string(ParserTag.StudyInstanceUID)!,
+        seriesInstanceUid: dataSet.string(ParserTag.SeriesInstanceUID)!,
+        sopInstanceUid: dataSet.string(ParserTag.SOPInstanceUID)!,
+      };
+      assert.equal((await store.storeInstances([catalog.files[name].path])).stored, 1, name);
+      stored.push({ name, target, syntax: catalog.files[name].transferSyntaxUid });
+    }
+    await store.close();
+    client = new DicomWebClient({
+      baseUrl: `${server.url}/v2`,
+      serverKind: 'generic',
+      onRequest: (entry) => requests.push(new URL(entry.url).pathname),
+    });
+    thread = new ThumbnailThread({
+      script: join(__dirname, '..', '..', 'src', 'thumbnails', 'decodeWorkerMain.js'),
+    });
+  });
+  after(async () => {
+    thread?.dispose();
+    await client?.close();
+    await server?.close();
+  });
+
+  it('answers /rendered and /thumbnail 404 when started with rendered: false', async () => {
+    const { target } = stored[0]!;
+    const base = `/v2/studies/${target.studyInstanceUid}/series/${target.seriesInstanceUid}/instances/${target.sopInstanceUid}`;
+    for (const path of [`${base}/rendered`, `${base}/thumbnail`, `${base}/frames/1/rendered`]) {
+      const answer = await rawRequest(server, 'GET', path, { accept: 'image/png' });
+      assert.equal(answer.status, 404, path);
+    }
+  });
+
+  it('draws each stored frame in the thread: one frame request each, none transcoded', async () => {
+    const thumbnails = new ConnectionThumbnails(client, { decode: thread.decode });
+    requests.length = 0;
+    for (const { name, target, syntax } of stored) {
+      const image = await thumbnails.image(target);
+      assert.equal(image.source, 'decoded', name);
+      assert.ok(isPng(image.bytes), name);
+      assert.equal(thread.drawn.get(syntax), 1, `${name}: drawn from ${syntax}`);
+    }
+    assert.equal(await thumbnails.endpointState('rendered'), 'absent');
+    // The stored frame (transfer-syntax=*) was enough: no second, transcoded request.
+    assert.equal(requests.filter((path) => /\/frames\/1$/.test(path)).length, stored.length);
   });
 });

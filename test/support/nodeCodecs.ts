@@ -1,12 +1,12 @@
 /**
  * The WebAssembly codecs in plain Node for tests and benchmarks: the local server's own
- * loader (src/server/codecLoader.ts), so a test decodes with exactly what the server and the
+ * loader (src/imaging/node/codecLoader.ts), so a test decodes with exactly what the server and the
  * preview use. The webview loads them with `<script nonce>` and wasm bytes by message.
  */
 import type { ImageInfo } from '../../src/imaging/types';
-import { loadNodeCodec } from '../../src/server/codecLoader';
+import { loadNodeCodec } from '../../src/imaging/node/codecLoader';
 
-export { codecPaths, loadNodeCodec, nodeDecoderDeps } from '../../src/server/codecLoader';
+export { codecPaths, loadNodeCodec, nodeDecoderDeps } from '../../src/imaging/node/codecLoader';
 
 /**
  * A native grayscale frame encoded as HTJ2K with OpenJPH's own encoder (reversible 5/3, so

@@ -41,20 +41,31 @@ const RULES: ImportRule[] = [
   },
   {
     from: ['src/imaging/'],
-    except: ['src/imaging/header/'],
+    except: ['src/imaging/header/', 'src/imaging/node/'],
     only: ['src/imaging/'],
-    not: ['src/imaging/header/'],
+    not: ['src/imaging/header/', 'src/imaging/node/'],
     why: 'decoders and the display pipeline run in three places (webviews, the extension host, the local server): they use only the language, typed arrays and WebAssembly',
   },
   {
     from: ['src/imaging/header/'],
     only: ['src/dicom/', 'src/imaging/'],
+    not: ['src/imaging/node/'],
     why: "the image model read from an instance's header (dicom-parser, DICOM JSON) and its frames cut from a Part 10 file: one reader for the preview, the thumbnails and the local server, standing on src/dicom, so the webviews (which bundle the rest of src/imaging) never import it",
+  },
+  {
+    from: ['src/imaging/node/'],
+    only: [
+      'src/imaging/',
+      // The one declaration of jpeg-lossless-decoder-js's class (types only, nothing runs).
+      'webview/preview/jpegLossless.d.ts',
+    ],
+    not: ['src/imaging/header/'],
+    why: "the WebAssembly codecs loaded in Node (node:fs, require of emscripten scripts): shared by the local server's process and the extension host's thumbnail thread, the one loader both use; a webview cannot run it, so only Node-side rooms import it",
   },
   {
     from: ['webview/'],
     only: ['webview/', 'src/imaging/'],
-    not: ['src/imaging/header/'],
+    not: ['src/imaging/header/', 'src/imaging/node/'],
     why: 'the webview runs in a browser sandbox, bundled on its own: extension code would not run there, only the shared image decoders',
   },
   {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, matchesGlob } from 'node:path';
 import { describe, it } from 'node:test';
+import { CODEC_FILES } from '../../src/imaging/decode/codecs';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -33,11 +34,26 @@ describe('.vscodeignore', () => {
       ),
     ].map((match) => match[1]!);
     assert.ok(
-      outputs.includes('dist/extension.js') && outputs.includes('dist/downloadWorker.js'),
+      outputs.includes('dist/extension.js') &&
+        outputs.includes('dist/downloadWorker.js') &&
+        outputs.includes('dist/thumbnailWorker.js'),
       outputs.join(', '),
     );
     for (const file of [...outputs, 'package.json'])
       assert.ok(packaged(file, patterns), `${file} is left out of the package`);
+  });
+
+  it('keeps every codec the webviews and the Node threads load, copied by the build', () => {
+    // The preview, the local server and the thumbnail thread (dist/thumbnailWorker.js) load
+    // the same files from dist/codecs/ (src/imaging/node/codecLoader.ts): none is in
+    // node_modules once packaged.
+    const build = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+    for (const codec of Object.values(CODEC_FILES)) {
+      for (const file of [codec.script, codec.wasm]) {
+        assert.ok(build.includes(`'${file}'`), `scripts/build.mjs does not copy ${file}`);
+        assert.ok(packaged(`dist/codecs/${file}`, patterns), `dist/codecs/${file} is left out`);
+      }
+    }
   });
 
   it('leaves sources, tests and source maps out', () => {

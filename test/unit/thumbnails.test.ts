@@ -1,8 +1,10 @@
 /**
  * The thumbnails' parts that need no server (src/thumbnails/): the per-connection cache
  * and its two limits, the limiter that keeps at most a few requests in flight and drops
- * what was cancelled while waiting, the PNG writer and the shrink, and the host's
- * decoding of real sample files (no WebAssembly in the host: JPEG baseline says so).
+ * what was cancelled while waiting, the PNG writer and the shrink, and the thumbnail
+ * pipeline with its default, plain-JavaScript decoders on real sample files (a JPEG
+ * baseline frame says it needs WebAssembly; the thumbnail thread, with every codec, is
+ * tested in thumbnailThread.test.ts).
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -214,7 +216,7 @@ describe('thumbnail PNG and shrink', () => {
   });
 });
 
-describe('thumbnails decoded in the extension host (no WebAssembly)', () => {
+describe('thumbnails decoded with the plain-JavaScript decoders (no WebAssembly)', () => {
   let catalog: SampleCatalog;
   before(async () => {
     catalog = await ensureSampleFiles();
@@ -279,7 +281,7 @@ describe('thumbnails decoded in the extension host (no WebAssembly)', () => {
         (error: unknown) =>
           error instanceof DecodeError &&
           error.unsupported &&
-          /not loaded in the extension host/.test(error.message),
+          /not loaded in this thread/.test(error.message),
         name,
       );
     }

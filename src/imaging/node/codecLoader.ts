@@ -1,18 +1,20 @@
 /**
  * The preview's WebAssembly codecs (src/imaging/decode/codecs.ts) loaded in Node, for the
- * local server's `/rendered`, `/thumbnail` and transcoding of compressed instances, and for
- * the tests and benchmarks (test/support/nodeCodecs.ts). The same emscripten scripts and
- * wasm files the webview loads, found in `dist/codecs/` (what the VSIX ships: the server runs
- * as dist/server/cli.js, .vscodeignore keeps dist/codecs/**) or, in a development checkout,
- * in node_modules. Each module is loaded on first use only: a server that never renders a
- * compressed frame never reads a wasm file.
+ * local server's `/rendered`, `/thumbnail` and transcoding of compressed instances, for the
+ * extension host's thumbnail thread (src/thumbnails/decodeWorkerMain.ts), and for the tests
+ * and benchmarks (test/support/nodeCodecs.ts). The same emscripten scripts and wasm files
+ * the webview loads, found in `dist/codecs/` (what the VSIX ships: the server runs as
+ * dist/server/cli.js, the thumbnail thread as dist/thumbnailWorker.js, .vscodeignore keeps
+ * dist/codecs/**) or, in a development checkout, in node_modules. Each module is loaded on
+ * first use only: a process or thread that never decodes a compressed frame never reads a
+ * wasm file.
  *
  * The JPEG encoder of `/rendered` is libjpeg-turbo's own (`JPEGEncoder` of the full
  * `libjpegturbowasm` build of @cornerstonejs/codec-libjpeg-turbo-8bit, the package the
  * preview already decodes JPEG with): no second JPEG library.
  */
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- jpeg-lossless-decoder-js ships no types; the root tsconfig does not include webview/, where its one declaration is
-/// <reference path="../../webview/preview/jpegLossless.d.ts" />
+/// <reference path="../../../webview/preview/jpegLossless.d.ts" />
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -21,10 +23,10 @@ import {
   cachingProvider,
   type CodecModule,
   type CodecProvider,
-} from '../imaging/decode/codecs';
+} from '../decode/codecs';
 import { Decoder as JpegLosslessDecoderClass } from 'jpeg-lossless-decoder-js';
-import type { DecoderDeps } from '../imaging/decode/decodeFrame';
-import type { CodecName } from '../imaging/types';
+import type { DecoderDeps } from '../decode/decodeFrame';
+import type { CodecName } from '../types';
 
 const requireHere = createRequire(__filename);
 
@@ -44,8 +46,8 @@ interface CodecFileSet {
 /**
  * Folders that may hold a codec, nearest first: `root/dist/codecs` and
  * `root/node_modules/<package>` for `root` given, then the same two for each folder from this
- * file's own up to the file system's root (the bundle lives in dist/server/, the compiled
- * tests in .outp/src/server/, the benchmark in out/bench/).
+ * file's own up to the file system's root (the bundles live in dist/ and dist/server/, the
+ * compiled tests in .outp/src/imaging/node/, the benchmark in out/bench/).
  */
 function candidateDirs(files: CodecFileSet, root?: string): string[] {
   const roots: string[] = root ? [root] : [];
@@ -99,7 +101,8 @@ export function loadNodeCodec(name: CodecName, root?: string): Promise<CodecModu
 export function nodeDecoderDeps(root?: string): DecoderDeps {
   const codecs: CodecProvider = cachingProvider((name) => loadNodeCodec(name, root));
   // jpeg-lossless-decoder-js (JPEG Process 14, PS3.5 §A.4.1), as the preview: plain JS,
-  // bundled into dist/server/cli.js (the VSIX has no node_modules).
+  // bundled into each Node bundle that decodes (dist/server/cli.js,
+  // dist/thumbnailWorker.js): the VSIX has no node_modules.
   return { codecs, jpegLossless: async () => JpegLosslessDecoderClass };
 }
 
