@@ -109,7 +109,7 @@ function results(run: ThumbnailRun): BenchResult[] {
       unit: 'ms',
       target: `≤ ${MAX_LOOP_MS} ms`,
       pass: run.held.maxCpuMs <= MAX_LOOP_MS && complete,
-      details: `${scenario}. The longest the extension host's own work held its event loop: the most CPU time its thread (${run.threadCpu ? 'process.threadCpuUsage' : 'process.cpuUsage, the whole process: an overestimate'}) used between two ticks of a 5 ms timer, an upper bound of its longest task. ${run.held.stalls.length} delays over 40 ms.`,
+      details: `${scenario}. The longest the extension host's own work held its event loop: the most CPU time its thread (${run.threadCpu ? 'process.threadCpuUsage' : 'process.cpuUsage, the whole process: an overestimate'}) used between two ticks of a 5 ms timer, an upper bound of its longest task. ${run.held.stalls.length} delays over 40 ms. The host's garbage collections meanwhile (V8 collects the whole extension host's heap, VS Code's objects included): ${run.gc.major} major, ${run.gc.minor} minor, the longest pause ${round(run.gc.maxMs)} ms in wall time (${run.gc.maxKind}).`,
     },
     {
       name: `thumbnails.${key}.eventLoopMaxMs`,
@@ -152,10 +152,14 @@ async function runInHost(ctx: BenchContext, targets: ThumbnailTarget[]): Promise
     },
   });
   ctx.log(`host Node ${figures.node}`);
-  for (const run of figures.runs ?? [])
+  for (const run of figures.runs ?? []) {
     for (const stall of run.held.stalls)
       ctx.log(
         `${run.name}: loop delayed ${round(stall.wallMs)} ms at ${Math.round(stall.atMs)} ms, the host's thread computed ${round(stall.cpuMs)} ms of it`,
       );
+    ctx.log(
+      `${run.name}: garbage collections ${run.gc.major} major, ${run.gc.minor} minor, longest pause ${round(run.gc.maxMs)} ms (${run.gc.maxKind})`,
+    );
+  }
   return figures.runs ?? [];
 }

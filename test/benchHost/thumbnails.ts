@@ -12,7 +12,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import {
+  constants,
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+  type IntervalHistogram,
+} from 'node:perf_hooks';
 import { format } from 'node:util';
 import * as vscode from 'vscode';
 
@@ -38,6 +44,8 @@ export interface ThumbnailRun {
   held: HeldLoop;
   /** Whether `held` counts this thread only (else the whole process: an overestimate). */
   threadCpu: boolean;
+  /** Garbage collections of this host during the run: the longest pause, and how many. */
+  gc: { maxMs: number; maxKind: string; major: number; minor: number };
   /** Most requests the connection had in flight at once (its limiter's peak). */
   peakInFlight: number;
   posted: { image: number; frame: number; error: number; cancelled: number; bytes: number };
@@ -98,6 +106,42 @@ function threadCpuMs(): number {
  * be long while this thread was not even running; its CPU time is what the extension host's
  * own work took. A gap's CPU time bounds the longest task in it from above.
  */
+/**
+ * The host's garbage collections (`gc` performance entries, their duration in wall time):
+ * V8 collects the whole extension host's heap, VS Code's own objects included, and a
+ * collection's pause holds the loop.
+ */
+function gcRecorder(): { stop(): ThumbnailRun['gc'] } {
+  const gc = { maxMs: 0, maxKind: 'none', major: 0, minor: 0 };
+  const kindOf = (kind: number | undefined): string =>
+    kind === constants.NODE_PERFORMANCE_GC_MAJOR
+      ? 'major'
+      : kind === constants.NODE_PERFORMANCE_GC_MINOR
+        ? 'minor'
+        : kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL
+          ? 'incremental'
+          : 'weak callbacks';
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { detail } = entry as { detail?: { kind?: number } };
+      const kind = kindOf(detail?.kind);
+      if (kind === 'major') gc.major++;
+      else if (kind === 'minor') gc.minor++;
+      if (entry.duration > gc.maxMs) {
+        gc.maxMs = entry.duration;
+        gc.maxKind = kind;
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      return gc;
+    },
+  };
+}
+
 function heldLoopRecorder(): { stop(): HeldLoop } {
   const start = performance.now();
   const held: HeldLoop = { maxCpuMs: 0, stalls: [] };
@@ -197,6 +241,8 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const recorder = heldLoopRecorder();
+  const collections = gcRecorder();
+  let gc: ThumbnailRun['gc'] = { maxMs: 0, maxKind: 'none', major: 0, minor: 0 };
   let held: HeldLoop = { maxCpuMs: 0, stalls: [] };
   const started = performance.now();
   const skipped = new Set<number>();
@@ -214,6 +260,7 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
   } finally {
     histogram.disable();
     held = recorder.stop();
+    gc = collections.stop();
     subscription.dispose();
     if (session) {
       const { profile } = await session.post('Profiler.stop');
@@ -235,6 +282,7 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     control: loopOf(control),
     held,
     threadCpu: typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function',
+    gc,
     peakInFlight: grid?.thumbnails.limiter.peak ?? 0,
     posted: { ...(grid?.posted ?? { image: 0, frame: 0, error: 0, cancelled: 0, bytes: 0 }) },
     sources,
