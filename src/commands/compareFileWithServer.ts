@@ -4,6 +4,10 @@ import { Tag } from '../dicom/tags';
 import { fileJsonUri } from '../documents/fileJsonDocuments';
 import { metadataUri } from '../documents/metadataDocuments';
 import type { Services } from '../services';
+import type { DicomJsonDataset } from '../dicom/types';
+import type { DicomWebClient } from '../dicomweb/client';
+import { MAX_PARTITIONS_SEARCHED } from '../tree/nodes/PartitionNode';
+import type { ServerNode } from '../tree/nodes/ServerNode';
 import { dicomFileArgument } from './openFileAsJson';
 import { pickServer } from './pickServer';
 
@@ -39,10 +43,7 @@ export async function compareFileWithServer(
       : await pickServer(services, `Compare ${sopInstanceUid} with the instance on…`);
   if (!server) throw new Error(`No configured connection has the id ${String(connectionId)}.`);
   const connection = server.connection;
-  const found = await services.clients
-    .get(connection)
-    .searchForInstances({ match: { SOPInstanceUID: sopInstanceUid } });
-  const row = found.items[0];
+  const { row, partition } = await findInstance(server, sopInstanceUid);
   const study = row?.[Tag.StudyInstanceUID]?.Value?.[0];
   const series = row?.[Tag.SeriesInstanceUID]?.Value?.[0];
   if (typeof study !== 'string' || typeof series !== 'string') {
@@ -58,6 +59,7 @@ export async function compareFileWithServer(
       studyInstanceUid: study,
       seriesInstanceUid: series,
       sopInstanceUid,
+      partition,
       compare: true,
     },
     connection.name,
@@ -65,4 +67,23 @@ export async function compareFileWithServer(
   );
   await vscode.commands.executeCommand('vscode.diff', left, right, `${name} ↔ ${connection.name}`);
   return { sopInstanceUid, server: connection.name, left, right };
+}
+
+/**
+ * The instance's QIDO-RS row on the server, and with data partitions on the partition that
+ * holds it: each partition is searched (a partitioned service answers `/instances` without one
+ * with 400), at most MAX_PARTITIONS_SEARCHED of them, the first in key order that has it.
+ */
+async function findInstance(
+  server: ServerNode,
+  sopInstanceUid: string,
+): Promise<{ row?: DicomJsonDataset; partition?: string }> {
+  const search = async (client: DicomWebClient) =>
+    (await client.searchForInstances({ match: { SOPInstanceUID: sopInstanceUid } })).items[0];
+  await server.partitions.rows();
+  if (!server.partitions.enabled) return { row: await search(server.client) };
+  const partitions = server.partitions.listed.slice(0, MAX_PARTITIONS_SEARCHED);
+  const rows = await Promise.all(partitions.map((partition) => search(partition.client)));
+  const index = rows.findIndex((row) => row !== undefined);
+  return index < 0 ? {} : { row: rows[index], partition: partitions[index]!.partitionName };
 }

@@ -212,6 +212,19 @@ describe('Data partitions of the local server in VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('compares a local file with the instance in the partition that holds it', async () => {
+    const file = onlyA[0]!;
+    const result = await executeCommand<{ right: vscode.Uri }>(
+      'dicomweb.file.compareWithServer',
+      vscode.Uri.file(file.path),
+      'local-dicomweb-server',
+    );
+    assert.match(result.right.query, /(^|&)partition=site-a(&|$)/);
+    const server = await vscode.workspace.openTextDocument(result.right);
+    assert.ok(server.getText().includes(file.sopInstanceUid), server.getText().slice(0, 300));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it("copies cURL commands with the partition's URL", async () => {
     const rowB = await partition('site-b');
     const onPartition = await executeCommand<string>('dicomweb.node.copyCurl', rowB, undefined, 0);
