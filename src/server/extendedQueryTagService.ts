@@ -25,7 +25,7 @@
  *
  * Plain Node: no `vscode` import.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceNode } from './catalog';
 import { readInstanceHeader } from './dicomFiles';
@@ -39,6 +39,7 @@ import {
   type ExtendedTag,
   type QueryStatus,
 } from './extendedQueryTags';
+import { replaceFileDurably } from './durableFile';
 import { HttpError } from './httpUtil';
 import { storedFile } from './jail';
 import { OperationRegistry, isEnded, type Operation, type ReindexCheckpoint } from './operations';
@@ -517,16 +518,7 @@ export class ExtendedQueryTagService {
           .all()
           .map((op) => (op.id === ahead?.operation.id ? ahead.operation : op)),
       });
-      const temp = `${this.stateFile}.${process.pid}.tmp`;
-      await rm(temp, { force: true });
-      const handle = await open(temp, 'wx');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.stateFile);
+      await replaceFileDurably(this.stateFile, text);
       return true;
     });
     const outcome = written.catch((error: unknown) => {

@@ -36,9 +36,10 @@
  *
  * Plain Node: no `vscode` import.
  */
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangeFeed } from './changeFeed';
+import { replaceFileDurably } from './durableFile';
 import { HttpError } from './httpUtil';
 import { folderInside } from './jail';
 import { Storage, type Log } from './storage';
@@ -310,16 +311,10 @@ export class PartitionSet {
 
   /** Temporary file, fsync, rename: a crash leaves the old list or the new one. */
   private async writeRegistry(): Promise<void> {
-    const temp = `${this.registryPath}.${process.pid}.tmp`;
-    await rm(temp, { force: true });
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(`${JSON.stringify([...this.records.values()], null, 1)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.registryPath);
+    await replaceFileDurably(
+      this.registryPath,
+      `${JSON.stringify([...this.records.values()], null, 1)}\n`,
+    );
   }
 }
 

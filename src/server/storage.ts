@@ -16,7 +16,6 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import {
   lstat,
   mkdir,
-  open,
   readdir,
   readFile,
   rename,
@@ -27,6 +26,7 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import { DicomFileError, readInstanceIdentity } from '../dicom/part10';
 import { ChangeFeed, fileIdentity, type Change } from './changeFeed';
+import { replaceFileDurably, syncDirectory } from './durableFile';
 import { readHeaderFrom } from './dicomFiles';
 import {
   Catalog,
@@ -600,18 +600,7 @@ export class Storage {
     if (this.catalog.version === this.savedVersion) return;
     const version = this.catalog.version;
     const run = (async () => {
-      const text = this.catalog.toJson();
-      const temp = join(this.stateDir, `${INDEX_FILE}.${process.pid}.tmp`);
-      // A leftover (or a planted link) is removed, and 'wx' never opens through a link.
-      await rm(temp, { force: true });
-      const handle = await open(temp, 'wx');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, join(this.stateDir, INDEX_FILE));
+      await replaceFileDurably(join(this.stateDir, INDEX_FILE), this.catalog.toJson());
       this.savedVersion = version;
     })();
     this.saving = run;
@@ -639,19 +628,6 @@ export class Storage {
   /** The relative form of an absolute path inside the folder. */
   relativePath(path: string): string {
     return relative(this.dir, path).split(sep).join('/');
-  }
-}
-
-/** fsync on a directory makes a rename in it durable (POSIX); not possible on Windows. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    /* some file systems refuse fsync on directories */
-  } finally {
-    await handle.close();
   }
 }
 
