@@ -161,6 +161,15 @@ export const TARGETS: ServerTarget[] = [
 ];
 
 /**
+ * Where the local server's WADO-RS retrieve (src/server/wado.ts) differs from the Azure DICOM
+ * service's, and why.
+ */
+export const RETRIEVE_DIFFERENCES_FROM_AZURE = {
+  multipleInstancesConverted:
+    'A study or series of more than one instance asked without transfer-syntax=* (no transfer syntax, or Explicit VR Little Endian) is served converted, as issue 14 asks ("a retrieve ... that names no transfer syntax ... gets ... converted instead of 406"). The Azure DICOM service answers 406 to any retrieve of more than one instance not asked as stored, whatever the instances are stored as (dicom-server RetrieveResourceService: "we will only support retrieving multiple instance if requested in original format", RetrieveServiceMultiInstanceTranscodingNotSupported). So code that retrieves a study without transfer-syntax=* works here and fails on Azure; the tutorial and this extension always ask transfer-syntax=*. Exercised by test/server/interopDicomwebClient.test.ts (retrieveStudy with the dcmjs defaults).',
+} as const;
+
+/**
  * Where the local server's data partitions (src/server/partitions.ts) differ from the Azure
  * DICOM service's, and why. The partition suites (test/server/partitions*.test.ts) test these.
  */
