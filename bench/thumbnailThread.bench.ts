@@ -25,13 +25,13 @@ import { nodeDecoderDeps } from '../src/imaging/node/codecLoader';
 import type { ImageInfo } from '../src/imaging/types';
 import { ThumbnailThread } from '../src/thumbnails/decodeWorker';
 import { thumbnailPng } from '../src/thumbnails/hostDecode';
+import { heldLoopRecorder, TICK_MS } from '../test/support/heldLoop';
 import { round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
 const SIZE = 512;
 const FRAMES = 20;
 const AT_ONCE = 4;
-const TICK_MS = 5;
 const TARGET_MS = 50;
 const J2K_LOSSLESS = '1.2.840.10008.1.2.4.90';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -107,34 +107,17 @@ async function encodeJ2k(frames: Uint16Array[]): Promise<Uint8Array[]> {
   });
 }
 
-function threadCpuMs(): number {
-  const usage =
-    (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.() ??
-    process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
-
-/** Most CPU this thread used between two consecutive TICK_MS ticks while `work` ran. */
+/** Most CPU this thread used between two consecutive ticks while `work` ran. */
 async function heldWhile(work: () => Promise<void>): Promise<{ maxCpuMs: number; wallMs: number }> {
-  let maxCpuMs = 0;
-  let lastCpu = threadCpuMs();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = (): void => {
-    const cpu = threadCpuMs();
-    maxCpuMs = Math.max(maxCpuMs, cpu - lastCpu);
-    lastCpu = cpu;
-    timer = setTimeout(tick, TICK_MS);
-  };
-  timer = setTimeout(tick, TICK_MS);
+  const recorder = heldLoopRecorder();
   const started = performance.now();
   try {
     await work();
-  } finally {
-    clearTimeout(timer);
+  } catch (error) {
+    recorder.stop();
+    throw error;
   }
-  tick();
-  clearTimeout(timer);
-  return { maxCpuMs, wallMs: performance.now() - started };
+  return { maxCpuMs: recorder.stop().maxCpuMs, wallMs: performance.now() - started };
 }
 
 /** `draw` for every frame, AT_ONCE at a time, each task yielding to the loop first. */

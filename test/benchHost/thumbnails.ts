@@ -21,6 +21,7 @@ import {
 } from 'node:perf_hooks';
 import { format } from 'node:util';
 import * as vscode from 'vscode';
+import { heldLoopRecorder, THREAD_CPU, type HeldLoop } from '../support/heldLoop';
 
 export interface ThumbnailTarget {
   name: string;
@@ -72,40 +73,6 @@ interface Api {
   };
 }
 
-/** A stall of the loop over STALL_MS: when, how long, and the CPU this thread used meanwhile. */
-export interface LoopStall {
-  atMs: number;
-  wallMs: number;
-  cpuMs: number;
-}
-const STALL_MS = 40;
-const TICK_MS = 5;
-
-export interface HeldLoop {
-  /**
-   * The most CPU this thread used between two consecutive ticks: an upper bound of the
-   * longest time the host's own work (JavaScript, a garbage collection pause) held the loop.
-   */
-  maxCpuMs: number;
-  /** Gaps over STALL_MS, with their CPU: the wall time beyond the CPU is other processes'. */
-  stalls: LoopStall[];
-}
-
-/** This thread's CPU time in ms: `process.threadCpuUsage` (Node ≥ 23.9), else the process's. */
-function threadCpuMs(): number {
-  const usage =
-    (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.() ??
-    process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
-
-/**
- * Ticks every TICK_MS and measures each gap between ticks twice: wall time (what
- * `monitorEventLoopDelay` sees) and this thread's CPU time. On 2 cores shared with
- * code-server, Chromium drawing the grid and the server rendering the thumbnails, a gap can
- * be long while this thread was not even running; its CPU time is what the extension host's
- * own work took. A gap's CPU time bounds the longest task in it from above.
- */
 /**
  * The host's garbage collections (`gc` performance entries, their duration in wall time):
  * V8 collects the whole extension host's heap, VS Code's own objects included, and a
@@ -138,31 +105,6 @@ function gcRecorder(): { stop(): ThumbnailRun['gc'] } {
     stop: () => {
       observer.disconnect();
       return gc;
-    },
-  };
-}
-
-function heldLoopRecorder(): { stop(): HeldLoop } {
-  const start = performance.now();
-  const held: HeldLoop = { maxCpuMs: 0, stalls: [] };
-  let lastWall = start;
-  let lastCpu = threadCpuMs();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = (): void => {
-    const wall = performance.now();
-    const cpu = threadCpuMs();
-    held.maxCpuMs = Math.max(held.maxCpuMs, cpu - lastCpu);
-    if (wall - lastWall > STALL_MS)
-      held.stalls.push({ atMs: lastWall - start, wallMs: wall - lastWall, cpuMs: cpu - lastCpu });
-    lastWall = wall;
-    lastCpu = cpu;
-    timer = setTimeout(tick, TICK_MS);
-  };
-  timer = setTimeout(tick, TICK_MS);
-  return {
-    stop: () => {
-      clearTimeout(timer);
-      return held;
     },
   };
 }
@@ -281,7 +223,7 @@ async function measureTarget(api: Api, target: ThumbnailTarget): Promise<Thumbna
     loop: loopOf(histogram),
     control: loopOf(control),
     held,
-    threadCpu: typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function',
+    threadCpu: THREAD_CPU,
     gc,
     peakInFlight: grid?.thumbnails.limiter.peak ?? 0,
     posted: { ...(grid?.posted ?? { image: 0, frame: 0, error: 0, cancelled: 0, bytes: 0 }) },
