@@ -8,16 +8,14 @@
  * process; the figure is the client's wall time per request (keep-alive), median and p95 of
  * 40 after 5 warm-ups. Target (issue 14): median < 30 ms.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request, Agent } from 'node:http';
 import { join } from 'node:path';
 import { startLocalServer } from '../src/server';
-import { CODEC_FILES } from '../src/imaging/decode/codecs';
 import { encapsulatedPixelData } from '../src/dicom/part10Writer';
 import { makeImageInstance } from '../test/support/dicomWriter';
 import { median, percentile, round } from './stats';
+import { encodeLossless } from '../test/support/nodeCodecs';
 import type { BenchContext, BenchResult } from './types';
 
 const SIZE = 512;
@@ -39,44 +37,10 @@ function ctLikePixels(): Uint16Array {
   return pixels;
 }
 
-interface CharlsEncoderModule {
-  JpegLSEncoder: new () => {
-    getDecodedBuffer(info: object): Uint8Array;
-    getEncodedBuffer(): Uint8Array;
-    setNearLossless(near: number): void;
-    encode(): void;
-    delete(): void;
-  };
-}
-
-/** JPEG-LS lossless (1.2.840.10008.1.2.4.80) of the frame, by CharLS's encoder build. */
-async function jpegLs(pixels: Uint16Array): Promise<Uint8Array> {
-  // The encoder is in the package's full build, which the VSIX does not ship: node_modules.
-  const script = join(
-    process.cwd(),
-    'node_modules',
-    CODEC_FILES.charls.packageDir,
-    'charlswasm.js',
-  );
-  const factory = createRequire(__filename)(script) as (o: object) => Promise<CharlsEncoderModule>;
-  const module = await factory({ wasmBinary: readFileSync(script.replace(/\.js$/, '.wasm')) });
-  const encoder = new module.JpegLSEncoder();
-  try {
-    encoder
-      .getDecodedBuffer({
-        width: SIZE,
-        height: SIZE,
-        bitsPerSample: 16,
-        componentCount: 1,
-        isSigned: false,
-      })
-      .set(new Uint8Array(pixels.buffer));
-    encoder.setNearLossless(0);
-    encoder.encode();
-    return encoder.getEncodedBuffer().slice();
-  } finally {
-    encoder.delete();
-  }
+/** JPEG-LS lossless (1.2.840.10008.1.2.4.80) of the frame (CharLS, test/support/nodeCodecs.ts). */
+function jpegLs(pixels: Uint16Array): Promise<Uint8Array> {
+  const shape = { columns: SIZE, rows: SIZE, bitsStored: 16, signed: false };
+  return encodeLossless('charls', new Uint8Array(pixels.buffer), shape);
 }
 
 function instance(

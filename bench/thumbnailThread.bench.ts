@@ -15,17 +15,16 @@
  * thumbnails' heldLoopRecorder): an upper bound of the longest time it was held, whatever
  * else runs on the machine. Issue 14: the thumbnails never hold the host's loop over 50 ms.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CODEC_FILES } from '../src/imaging/decode/codecs';
 import type { FrameEncoding } from '../src/imaging/decode/decodeFrame';
 import { nodeDecoderDeps } from '../src/imaging/node/codecLoader';
 import type { ImageInfo } from '../src/imaging/types';
 import { ThumbnailThread } from '../src/thumbnails/decodeWorker';
 import { thumbnailPng } from '../src/thumbnails/hostDecode';
 import { heldLoopRecorder, TICK_MS } from '../test/support/heldLoop';
+import { encodeLossless } from '../test/support/nodeCodecs';
 import { round } from './stats';
 import type { BenchContext, BenchResult } from './types';
 
@@ -66,45 +65,12 @@ function ctLikePixels(shift: number): Uint16Array {
   return pixels;
 }
 
-interface J2kEncoderModule {
-  J2KEncoder: new () => {
-    getDecodedBuffer(info: object): Uint8Array;
-    getEncodedBuffer(): Uint8Array;
-    setQuality(lossless: boolean, quality: number): void;
-    encode(): void;
-    delete(): void;
-  };
-}
-
-/** JPEG 2000 lossless of each frame, by OpenJPEG's encoder build (node_modules). */
-async function encodeJ2k(frames: Uint16Array[]): Promise<Uint8Array[]> {
-  const script = join(
-    process.cwd(),
-    'node_modules',
-    CODEC_FILES.openjpeg.packageDir,
-    'openjpegwasm.js',
+/** JPEG 2000 lossless of each frame (OpenJPEG's encoder, test/support/nodeCodecs.ts). */
+function encodeJ2k(frames: Uint16Array[]): Promise<Uint8Array[]> {
+  const shape = { columns: SIZE, rows: SIZE, bitsStored: 16, signed: false };
+  return Promise.all(
+    frames.map((pixels) => encodeLossless('openjpeg', new Uint8Array(pixels.buffer), shape)),
   );
-  const factory = createRequire(__filename)(script) as (o: object) => Promise<J2kEncoderModule>;
-  const module = await factory({ wasmBinary: readFileSync(script.replace(/\.js$/, '.wasm')) });
-  return frames.map((pixels) => {
-    const encoder = new module.J2KEncoder();
-    try {
-      encoder
-        .getDecodedBuffer({
-          width: SIZE,
-          height: SIZE,
-          bitsPerSample: 16,
-          componentCount: 1,
-          isSigned: false,
-        })
-        .set(new Uint8Array(pixels.buffer));
-      encoder.setQuality(true, 0);
-      encoder.encode();
-      return encoder.getEncodedBuffer().slice();
-    } finally {
-      encoder.delete();
-    }
-  });
 }
 
 /** Most CPU this thread used between two consecutive ticks while `work` ran. */
